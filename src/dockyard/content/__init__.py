@@ -1,0 +1,1 @@
+"""Content-addressed blobs, verified before they become visible."""

@@ -1,0 +1,81 @@
+"""Errors raised on purpose, and nothing else.
+
+    DockyardError
+     ├── NotFound            404   NoSuchContainer, NoSuchImage, NoSuchExec, NoSuchNetwork, NoSuchVolume
+     ├── InvalidArgument     400   (bad JSON, bad flags, bad references, hostile tars)
+     ├── Conflict            409   (name in use, container running, image in use)
+     ├── NotModified         304   (start of a started container, stop of a stopped one)
+     ├── Unauthorized        401
+     ├── Forbidden           403
+     ├── Unavailable         503   (a registry or a shim that cannot be reached)
+     ├── NotSupported        501   (schema1 manifests, unknown media types)
+     └── RuntimeFailure      500   (the kernel refused; start failures carry the reason)
+
+Only `api/errors.py` maps these classes to HTTP statuses; messages are Docker's
+wording because clients match on them.
+"""
+
+
+class DockyardError(Exception):
+    """Base of every error raised on purpose."""
+
+
+class NotFound(DockyardError):
+    """The thing named does not exist."""
+
+
+class InvalidArgument(DockyardError):
+    """The request itself is wrong."""
+
+
+class Conflict(DockyardError):
+    """The request clashes with the current state."""
+
+
+class NotModified(DockyardError):
+    """The request asks for the state that already holds."""
+
+
+class Unauthorized(DockyardError):
+    """Credentials are missing or wrong."""
+
+
+class Forbidden(DockyardError):
+    """Credentials are fine but the action is not allowed."""
+
+
+class Unavailable(DockyardError):
+    """A peer (registry, shim) cannot be reached right now."""
+
+
+class NotSupported(DockyardError):
+    """A valid request for something dockyard does not do."""
+
+
+class RuntimeFailure(DockyardError):
+    """The runtime or the kernel refused to do what was asked."""
+
+
+class NoSuchContainer(NotFound):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"No such container: {ref}")
+
+
+class NoSuchImage(NotFound):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"No such image: {ref}")
+
+
+class NoSuchExec(NotFound):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"No such exec instance: {ref}")
+
+
+class NoSuchNetwork(NotFound):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"network {ref} not found")
+
+
+class NoSuchVolume(NotFound):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"get {ref}: no such volume")

@@ -1,0 +1,1 @@
+"""Typed OCI objects: digests, descriptors, manifests, indexes, configs, references. No I/O."""

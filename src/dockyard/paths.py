@@ -1,0 +1,82 @@
+"""The data root's layout, in one place.
+
+    <root>/                          default /var/lib/dockyard, `--data-root` to move it
+      dockyard.db                    SQLite: images, tags, containers, execs, networks, volumes
+      blobs/sha256/<hex>             content store: manifests, configs, compressed layers
+      ingest/<random>/               blobs being written, renamed into blobs/ once verified
+      layers/<chain-hex>/            one unpacked layer: diff/ (the lowerdir), parent, diff_id, size
+      layers/l/<short>               short symlinks to layers/<chain-hex>/diff (overlay option length)
+      containers/<id>/               one container
+        rootfs/                      overlay mount point
+        upper/ work/                 overlay upper and work dirs
+        hostname hosts resolv.conf   generated files, bind-mounted into the container
+        config.json                  the OCI runtime spec handed to the runtime
+        shim.sock shim.pid exit.json the shim's control socket, pid and recorded exit
+        <id>-json.log                json-file log (rotated: .1, .2, ...)
+        execs/<exec-id>/             one exec process: shim.sock, exit.json
+      volumes/<name>/_data           named and anonymous volumes
+      tmp/                           scratch space on the same filesystem (atomic renames)
+
+The runtime directory (default /run/dockyard) holds the API socket and the daemon pid file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_ROOT = Path("/var/lib/dockyard")
+DEFAULT_RUN_ROOT = Path("/run/dockyard")
+DEFAULT_SOCKET = DEFAULT_RUN_ROOT / "dockyard.sock"
+
+
+@dataclass(frozen=True, slots=True)
+class DataRoot:
+    """Maps every path under the data root; creates nothing by itself."""
+
+    root: Path = DEFAULT_DATA_ROOT
+
+    @property
+    def database(self) -> Path:
+        return self.root / "dockyard.db"
+
+    @property
+    def blobs(self) -> Path:
+        return self.root / "blobs"
+
+    @property
+    def ingest(self) -> Path:
+        return self.root / "ingest"
+
+    @property
+    def layers(self) -> Path:
+        return self.root / "layers"
+
+    @property
+    def containers(self) -> Path:
+        return self.root / "containers"
+
+    @property
+    def volumes(self) -> Path:
+        return self.root / "volumes"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    def container(self, container_id: str) -> Path:
+        return self.containers / container_id
+
+    def container_log(self, container_id: str) -> Path:
+        return self.container(container_id) / f"{container_id}-json.log"
+
+    def exec_dir(self, container_id: str, exec_id: str) -> Path:
+        return self.container(container_id) / "execs" / exec_id
+
+    def volume_data(self, name: str) -> Path:
+        return self.volumes / name / "_data"
+
+    def create(self) -> None:
+        """Make the top-level directories (idempotent)."""
+        for path in (self.blobs, self.ingest, self.layers, self.containers, self.volumes, self.tmp):
+            path.mkdir(parents=True, exist_ok=True)
