@@ -1,0 +1,1 @@
+"""OCI runtime spec in, isolated running process out; one shim per process."""

@@ -1,0 +1,88 @@
+"""The runtime contract: what the engine asks of whatever runs containers.
+
+A *task* is one supervised process: a container's init, or one exec inside it. It is named
+by its state directory (`containers/<id>/` or `containers/<id>/execs/<exec-id>/`), which
+holds the shim's socket (`shim.sock`), pid (`shim.pid`) and, once the process has exited,
+`exit.json`. State lives on disk so a restarted daemon finds every task again.
+
+Lifecycle (runc's create/start split, so the engine can attach and wire the network
+between the two):
+
+    create(state_dir, spec, io)     shim up; init has its namespaces and rootfs, blocked before exec
+    attach(state_dir, ...)          any number of times, before or after start
+    start(state_dir)                init execs the process; raises RuntimeFailure if exec fails
+    kill / resize / state           while it runs
+    wait(state_dir)                 returns once it has exited (exit.json written by the shim)
+    delete(state_dir)               forget the task (shim gone, files removed but logs kept)
+
+The shim outlives the daemon: killing the daemon never stops a task.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024
+DEFAULT_LOG_MAX_FILES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class IOConfig:
+    """How the shim wires the process's stdio and where it logs."""
+
+    tty: bool = False
+    open_stdin: bool = False       # keep a stdin pipe open for attachers
+    stdin_once: bool = False       # close stdin when the first stdin attacher detaches
+    log_path: Path | None = None   # json-file log; None for no log (execs)
+    log_max_size: int = DEFAULT_LOG_MAX_SIZE   # rotate past this many bytes
+    log_max_files: int = DEFAULT_LOG_MAX_FILES # keep at most this many files
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState:
+    status: Literal["created", "running", "stopped"]
+    pid: int | None              # host pid of the process (None once stopped)
+    exit_code: int | None        # set once stopped: the code, or 128+signal
+    started_at: str | None       # RFC 3339 with nanoseconds, UTC
+    finished_at: str | None
+    oom_killed: bool = False
+
+
+class Runtime(Protocol):
+    def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig) -> int:
+        """Start the shim and set up the init (namespaces, rootfs, mounts) blocked before exec.
+
+        `spec` is an OCI runtime-spec config.json document; `spec["root"]["path"]` is an
+        already mounted rootfs. Returns the init's host pid (for /proc/<pid>/ns/net).
+        Raises RuntimeFailure with the kernel's reason.
+        """
+
+    def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
+        """Like create(), for an OCI `process` run inside the running task at container_dir."""
+
+    def start(self, state_dir: Path) -> None:
+        """Let the process exec. Raises RuntimeFailure whose message carries the exec error
+        in Go's words, which the docker CLI maps to exit codes:
+        `exec: "x": executable file not found in $PATH` (127),
+        `exec: "/x": stat /x: no such file or directory` (127), `permission denied` (126)."""
+
+    def state(self, state_dir: Path) -> TaskState:
+        """Raises NotFound if no task was ever created there."""
+
+    def kill(self, state_dir: Path, signal: int) -> None: ...
+
+    def wait(self, state_dir: Path, timeout: float | None = None) -> TaskState:
+        """Block until the process has exited (or the timeout passes; then the current state)."""
+
+    def attach(self, state_dir: Path, stdin: bool, stdout: bool, stderr: bool) -> socket.socket:
+        """A socket to the shim for this attacher: reading yields output (Docker's 8-byte
+        multiplexed frames without a TTY, the raw terminal stream with one); writing feeds
+        stdin; shutdown(SHUT_WR) closes stdin. EOF once the process has exited."""
+
+    def resize(self, state_dir: Path, height: int, width: int) -> None: ...
+
+    def delete(self, state_dir: Path) -> None:
+        """Forget a stopped task: stop its shim, remove its socket and state files."""

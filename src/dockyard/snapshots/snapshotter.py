@@ -1,0 +1,72 @@
+"""The snapshotter contract (after containerd core/snapshots/snapshotter.go).
+
+Words: a *layer* is committed and read-only, named by its chain ID (`layers/<hex>/diff`);
+a *key* names an active snapshot, a container's writable rootfs (`containers/<key>/upper`,
+`work`, mounted at `containers/<key>/rootfs`); `parent` is the chain ID of the topmost
+layer beneath it (None for an empty rootfs).
+
+Importing an image of layers L1..Ln:
+    for each layer: if not has_layer(chain_i): unpack(chain_i, chain_{i-1}, tar_stream)
+Running a container:
+    mounts = prepare(key=container_id, parent=chain_n); mount(key) ... unmount(key); remove(key)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from dockyard.oci.digest import Digest
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """One mount(2) call: `mount -t type source target -o options`."""
+
+    type: str
+    source: str
+    options: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerInfo:
+    chain_id: Digest
+    parent: Digest | None
+    diff_id: Digest
+    size: int  # bytes on disk, unpacked
+
+
+class Snapshotter(Protocol):
+    def has_layer(self, chain_id: Digest) -> bool: ...
+
+    def layer(self, chain_id: Digest) -> LayerInfo:
+        """Raises NotFound."""
+
+    def unpack(self, chain_id: Digest, parent: Digest | None, tar: BinaryIO) -> LayerInfo:
+        """Apply one layer tar (plain, gzip or zstd; detected) into a new layer, atomically.
+
+        The tar's uncompressed sha256 is the layer's diff_id; the caller checks it against the
+        image config. Nothing in the tar can reach outside the layer directory.
+        Raises InvalidArgument for a malformed or hostile tar (and leaves no layer behind).
+        """
+
+    def remove_layer(self, chain_id: Digest) -> None: ...
+
+    def prepare(self, key: str, parent: Digest | None) -> list[Mount]:
+        """Create the writable snapshot `key` over `parent` and return how to mount it."""
+
+    def mount(self, key: str) -> Path:
+        """Mount the snapshot at containers/<key>/rootfs (idempotent); return that path."""
+
+    def unmount(self, key: str) -> None:
+        """Unmount if mounted (idempotent)."""
+
+    def remove(self, key: str) -> None:
+        """Unmount and delete the writable snapshot (idempotent)."""
+
+    def diff(self, key: str, out: BinaryIO) -> None:
+        """Write the snapshot's changes as an OCI layer tar (overlay whiteouts -> .wh. files)."""
+
+    def export(self, key: str, out: BinaryIO) -> None:
+        """Write the snapshot's whole merged filesystem as a plain tar (docker export)."""
