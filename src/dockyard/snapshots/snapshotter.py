@@ -53,6 +53,9 @@ class Snapshotter(Protocol):
 
     def remove_layer(self, chain_id: Digest) -> None: ...
 
+    def list_layers(self) -> list[Digest]:
+        """The chain IDs of every committed layer."""
+
     def prepare(self, key: str, parent: Digest | None) -> list[Mount]:
         """Create the writable snapshot `key` over `parent` and return how to mount it."""
 

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install everything dockyard needs on a fresh Debian bookworm machine (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(busybox-static iptables iproute2 uidmap zstd skopeo docker-registry apache2-utils postgresql-client tmux procps)
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# docker.io brings a reference dockerd for the side-by-side benchmarks; optional.
+if [ "${DOCKYARD_WITH_DOCKER:-0}" = 1 ] && ! command -v dockerd >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+fi
+python3 -m pip install -q --disable-pip-version-check -e ".[test]"

@@ -1,0 +1,1 @@
+"""One service per resource; every docker verb is a method here."""

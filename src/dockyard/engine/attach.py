@@ -1,0 +1,101 @@
+"""Attach streams: a shim socket behind the AttachStream shape the API splices to a client.
+
+`docker run` attaches before it starts the container, when no shim exists yet; such an
+attach waits in `PendingAttaches` and is connected to the shim between the runtime's
+create and start, so not a byte of output is missed.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Callable
+
+
+class SocketStream:
+    """An AttachStream over a connected socket."""
+
+    def __init__(self, sock: socket.socket, tty: bool) -> None:
+        self.sock, self.tty = sock, tty
+
+    def recv(self, size: int) -> bytes:
+        try:
+            return self.sock.recv(size)
+        except OSError:
+            return b""
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def close_stdin(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class PendingStream:
+    """An AttachStream whose socket arrives when the container starts (EOF if it never does)."""
+
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+        self._ready = threading.Event()
+        self._stream: SocketStream | None = None
+
+    def connect(self, sock: socket.socket | None) -> None:
+        self._stream = SocketStream(sock, self.tty) if sock else None
+        self._ready.set()
+
+    def _wait(self) -> SocketStream | None:
+        self._ready.wait()
+        return self._stream
+
+    def recv(self, size: int) -> bytes:
+        stream = self._wait()
+        return stream.recv(size) if stream else b""
+
+    def send(self, data: bytes) -> None:
+        stream = self._wait()
+        if stream:
+            stream.send(data)
+
+    def close_stdin(self) -> None:
+        stream = self._wait()
+        if stream:
+            stream.close_stdin()
+
+    def close(self) -> None:
+        if not self._ready.is_set():
+            self.connect(None)
+        elif self._stream:
+            self._stream.close()
+
+
+class PendingAttaches:
+    """Attachers waiting for containers to start, keyed by container ID."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, list[tuple[PendingStream, tuple[bool, bool, bool]]]] = {}
+
+    def add(self, container_id: str, tty: bool, streams: tuple[bool, bool, bool]) -> PendingStream:
+        pending = PendingStream(tty)
+        with self._lock:
+            self._waiting.setdefault(container_id, []).append((pending, streams))
+        return pending
+
+    def connect_all(self, container_id: str, attach: Callable[[bool, bool, bool], socket.socket]) -> None:
+        """Hand each waiting attacher its socket to the started shim."""
+        with self._lock:
+            waiting = self._waiting.pop(container_id, [])
+        for pending, (stdin, stdout, stderr) in waiting:
+            pending.connect(attach(stdin, stdout, stderr))
+
+    def cancel(self, container_id: str) -> None:
+        with self._lock:
+            waiting = self._waiting.pop(container_id, [])
+        for pending, _ in waiting:
+            pending.connect(None)

@@ -1,0 +1,545 @@
+"""The container service: docker's container verbs over images, snapshots and the runtime.
+
+Lifecycle (Docker's states; a transition not listed is a Conflict or NotModified):
+
+    created --start--> running --exit/stop/kill--> exited --start--> running
+    running --restart policy--> restarting --> running
+    any ------rm (-f when running)--> (gone)
+
+Each public method resolves the reference, takes the container's lock, checks the state,
+acts, persists the record in one transaction and publishes the event.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal as signals
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+from dockyard.engine import specgen, views
+from dockyard.engine.attach import PendingAttaches, SocketStream
+from dockyard.engine.config import merge_config, random_name, validate_name
+from dockyard.engine.events import EventBus
+from dockyard.engine.files import write_container_files
+from dockyard.engine.model import ZERO_TIME, Container, now_rfc3339
+from dockyard.engine.store import ContainerStore
+from dockyard.errors import Conflict, InvalidArgument, NoSuchContainer, NotFound, NotModified, NotSupported, RuntimeFailure
+from dockyard.images.service import ImageService
+from dockyard.paths import DataRoot
+from dockyard.runtime import logfile
+from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, IOConfig, Runtime, TaskState
+from dockyard.snapshots.snapshotter import Snapshotter
+
+DEFAULT_STOP_TIMEOUT = 10
+
+
+def parse_signal(value: str | int | None, default: int = signals.SIGTERM) -> int:
+    """`SIGTERM`, `TERM`, `15`, `SIGRTMIN+3` -> a signal number. Raises InvalidArgument."""
+    if value in (None, "", 0):
+        return default
+    text = str(value).upper()
+    if text.isdigit():
+        return int(text)
+    name = text if text.startswith("SIG") else "SIG" + text
+    if name.startswith("SIGRTMIN+") and name[9:].isdigit():
+        return signals.SIGRTMIN + int(name[9:])
+    try:
+        return int(signals.Signals[name])
+    except KeyError:
+        raise InvalidArgument(f"Invalid signal: {value}") from None
+
+
+def exit_code_for(message: str) -> int:
+    """Docker's exit codes for a process that could not be started."""
+    if "executable file not found" in message or "no such file or directory" in message:
+        return 127
+    if "permission denied" in message:
+        return 126
+    return 128
+
+
+def _size_option(value: str) -> int:
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    value = value.strip().lower().rstrip("b")
+    if value and value[-1] in units:
+        return int(float(value[:-1]) * units[value[-1]])
+    return int(value)
+
+
+class ContainerService:
+    def __init__(self, root: DataRoot, store: ContainerStore, images: ImageService, snapshots: Snapshotter,
+                 runtime: Runtime, events: EventBus) -> None:
+        self.root, self.store, self.images, self.snapshots = root, store, images, snapshots
+        self.runtime, self.events = runtime, events
+        self.pending = PendingAttaches()
+        self._containers: dict[str, Container] = {c.id: c for c in store.load_all()}
+        self._changed = threading.Condition()
+        self._exits: dict[str, int] = {}          # container id -> exits seen, for next-exit waits
+        self._final: dict[str, int] = {}          # exit codes of removed containers, for removed waits
+
+    # -- lookup ------------------------------------------------------------------------
+
+    def get(self, ref: str) -> Container:
+        """By full ID, name (with or without /) or unique ID prefix. Raises NoSuchContainer."""
+        if ref in self._containers:
+            return self._containers[ref]
+        name = ref.lstrip("/")
+        for container in list(self._containers.values()):
+            if container.name == name:
+                return container
+        matches = [c for c in list(self._containers.values()) if ref and c.id.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise InvalidArgument(f"multiple IDs found with provided prefix: {ref}")
+        raise NoSuchContainer(ref)
+
+    def all(self) -> list[Container]:
+        return list(self._containers.values())
+
+    def state_dir(self, container: Container) -> Path:
+        return self.root.container(container.id)
+
+    def image_user(self, image_id: str) -> str | None:
+        """The ID of a container using the image, if any (for rmi)."""
+        return next((c.id for c in self.all() if c.image_id == image_id), None)
+
+    # -- create ------------------------------------------------------------------------
+
+    def create(self, name: str | None, config: dict, host_config: dict, networking_config: dict | None,
+               api_version: str = "1.44") -> dict:
+        if not isinstance(config, dict) or not config.get("Image"):
+            raise InvalidArgument("config cannot be empty in order to create a container")
+        image = self.images.resolve(config["Image"])
+        merged = merge_config(config, self.images.config(image).get("config") or {})
+        container_id = secrets.token_hex(32)
+        if not merged.get("Hostname"):
+            merged["Hostname"] = container_id[:12]
+        _check_host_config(host_config)
+        container = Container(
+            id=container_id, name=validate_name(name) if name else self._unused_name(),
+            image=config["Image"], image_id=image.id, created=now_rfc3339(), config=merged,
+            host_config={"NetworkMode": "bridge", "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+                         "LogConfig": {"Type": "json-file", "Config": {}}, **host_config},
+            networking_config=networking_config or {},
+        )
+        directory = self.state_dir(container)
+        directory.mkdir(parents=True)
+        try:
+            self.snapshots.prepare(container.id, image.top_layer)
+            write_container_files(directory, merged["Hostname"])
+            self.store.insert(container)
+        except BaseException:
+            self.snapshots.remove(container.id)
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        self._containers[container.id] = container
+        self._publish(container, "create")
+        return {"Id": container.id, "Warnings": []}
+
+    def _unused_name(self) -> str:
+        taken = {c.name for c in self.all()}
+        name = random_name()
+        while name in taken:
+            name = f"{random_name()}{secrets.randbelow(10)}"
+        return name
+
+    # -- start and the process's life ---------------------------------------------------
+
+    def start(self, ref: str) -> None:
+        container = self.get(ref)
+        with container.lock:
+            if container.state.status == "paused":
+                raise Conflict("cannot start a paused container, try unpause instead")
+            if container.state.running:
+                raise NotModified("container already started")
+            container.state.manually_stopped = False
+            self._start(container)
+
+    def _start(self, container: Container) -> None:
+        """Mount, create the task, connect attachers, start; record the outcome. Holds the lock."""
+        directory = self.state_dir(container)
+        rootfs = self.snapshots.mount(container.id)
+        self._forget_task(directory)
+        try:
+            spec = specgen.container_spec(container, rootfs, directory, self._namespaces(container))
+            pid = self.runtime.create(directory, spec, self._io(container))
+            self.pending.connect_all(container.id, lambda i, o, e: self.runtime.attach(directory, i, o, e))
+            self.runtime.start(directory)
+        except (RuntimeFailure, InvalidArgument) as exc:
+            self._record_failure(container, str(exc))
+            raise RuntimeFailure(f"failed to create task for container: {exc}: unknown") from None
+        state = self.runtime.state(directory)
+        container.state.status, container.state.pid = "running", pid
+        container.state.started_at, container.state.error = state.started_at or now_rfc3339(), ""
+        container.state.exit_code, container.state.oom_killed = 0, False
+        self.store.save(container)
+        self._publish(container, "start")
+        threading.Thread(target=self._monitor, args=(container,), name=f"monitor-{container.id[:12]}", daemon=True).start()
+
+    def _record_failure(self, container: Container, message: str) -> None:
+        self.pending.cancel(container.id)
+        self._forget_task(self.state_dir(container))
+        never_ran = container.state.started_at == ZERO_TIME
+        container.state.status = "created" if never_ran else "exited"
+        container.state.exit_code, container.state.error = exit_code_for(message), message
+        self.store.save(container)
+        self._notify(container.id, exited=False)
+
+    def _forget_task(self, directory: Path) -> None:
+        try:
+            self.runtime.delete(directory)
+        except NotFound:
+            pass
+
+    def _namespaces(self, container: Container) -> dict[str, str]:
+        mode = container.host_config.get("NetworkMode") or "bridge"
+        namespaces: dict[str, str] = {}
+        if mode == "host":
+            namespaces["network"] = "host"
+        elif mode.startswith("container:"):
+            other = self.get(mode.partition(":")[2])
+            if not other.state.running:
+                raise Conflict(f"cannot join network of a non running container: {other.id}")
+            namespaces["network"] = f"/proc/{other.state.pid}/ns/net"
+        if container.host_config.get("PidMode") == "host":
+            namespaces["pid"] = "host"
+        if container.host_config.get("IpcMode") == "host":
+            namespaces["ipc"] = "host"
+        if container.host_config.get("UTSMode") == "host":
+            namespaces["uts"] = "host"
+        return namespaces
+
+    def _io(self, container: Container) -> IOConfig:
+        options = (container.host_config.get("LogConfig") or {}).get("Config") or {}
+        return IOConfig(
+            tty=bool(container.config.get("Tty")),
+            open_stdin=bool(container.config.get("OpenStdin")),
+            stdin_once=bool(container.config.get("StdinOnce")),
+            log_path=self.root.container_log(container.id),
+            log_max_size=_size_option(options["max-size"]) if "max-size" in options else DEFAULT_LOG_MAX_SIZE,
+            log_max_files=int(options.get("max-file", DEFAULT_LOG_MAX_FILES)),
+        )
+
+    def _monitor(self, container: Container) -> None:
+        """Wait for the process to exit, then record it and apply the restart policy."""
+        state = self.runtime.wait(self.state_dir(container))
+        with container.lock:
+            if container.id not in self._containers or container.state.status == "removing":
+                return
+            self._record_exit(container, state)
+            restart = self._should_restart(container)
+            if restart:
+                container.state.status = "restarting"
+                container.state.restart_count += 1
+                self.store.save(container)
+        if restart:
+            time.sleep(min(0.1 * 2 ** min(container.state.restart_count, 8), 10))
+            with container.lock:
+                if container.state.status == "restarting":
+                    try:
+                        self._start(container)
+                    except RuntimeFailure:
+                        pass
+        elif container.host_config.get("AutoRemove"):
+            self._remove(container, volumes=True)
+
+    def _record_exit(self, container: Container, state: TaskState) -> None:
+        container.state.status = "exited"
+        container.state.pid = 0
+        container.state.exit_code = state.exit_code if state.exit_code is not None else 255
+        container.state.finished_at = state.finished_at or now_rfc3339()
+        container.state.oom_killed = state.oom_killed
+        self.store.save(container)
+        self._publish(container, "die", exitCode=str(container.state.exit_code))
+        self._notify(container.id, exited=True)
+
+    def _should_restart(self, container: Container) -> bool:
+        policy = container.host_config.get("RestartPolicy") or {}
+        name, limit = policy.get("Name") or "no", policy.get("MaximumRetryCount") or 0
+        if container.state.manually_stopped or name == "no":
+            return False
+        if name == "on-failure":
+            return container.state.exit_code != 0 and (not limit or container.state.restart_count < limit)
+        return name in ("always", "unless-stopped")
+
+    def recover(self) -> None:
+        """At daemon start: find running tasks again, record the exits that happened meanwhile."""
+        for container in self.all():
+            if not container.state.running:
+                continue
+            try:
+                state = self.runtime.state(self.state_dir(container))
+            except NotFound:
+                state = TaskState("stopped", None, 255, None, now_rfc3339())
+            if state.status == "running":
+                container.state.status = "running"
+                threading.Thread(target=self._monitor, args=(container,), daemon=True).start()
+            else:
+                self._record_exit(container, state)
+
+    # -- stop, kill, restart, wait -----------------------------------------------------
+
+    def stop(self, ref: str, timeout: int | None, signal: str | None) -> None:
+        container = self.get(ref)
+        with container.lock:
+            if not container.state.running:
+                raise NotModified("container already stopped")
+            container.state.manually_stopped = True
+            self.store.save(container)
+            self._stop(container, timeout, signal)
+
+    def _stop(self, container: Container, timeout: int | None, signal: str | None) -> None:
+        directory = self.state_dir(container)
+        if container.state.status == "restarting":
+            container.state.status = "exited"
+            self.store.save(container)
+            return
+        stop_signal = parse_signal(signal or container.config.get("StopSignal"))
+        if timeout is None:
+            timeout = container.config.get("StopTimeout")
+        timeout = DEFAULT_STOP_TIMEOUT if timeout is None else timeout
+        self.runtime.kill(directory, stop_signal)
+        state = self.runtime.wait(directory, timeout if timeout >= 0 else None)
+        if state.status != "stopped":
+            self.runtime.kill(directory, signals.SIGKILL)
+            self.runtime.wait(directory)
+        self._wait_until(lambda: not container.state.running or container.state.status == "restarting")
+
+    def kill(self, ref: str, signal: str | None) -> None:
+        container = self.get(ref)
+        with container.lock:
+            if not container.state.running or container.state.status == "restarting":
+                raise Conflict(f"Cannot kill container: {ref}: Container {container.id} is not running")
+            number = parse_signal(signal, signals.SIGKILL)
+            if number == signals.SIGKILL:
+                container.state.manually_stopped = True
+            self.runtime.kill(self.state_dir(container), number)
+
+    def restart(self, ref: str, timeout: int | None, signal: str | None) -> None:
+        container = self.get(ref)
+        with container.lock:
+            if container.state.running:
+                container.state.manually_stopped = True
+                self._stop(container, timeout, signal)
+            container.state.manually_stopped = False
+            self._start(container)
+        self._publish(container, "restart")
+
+    def wait(self, ref: str, condition: str) -> dict:
+        container = self.get(ref)
+        if condition not in ("not-running", "next-exit", "removed", ""):
+            raise InvalidArgument(f"invalid condition: {condition}")
+        exits = self._exits.get(container.id, 0)
+        if condition == "removed":
+            self._wait_until(lambda: container.id not in self._containers)
+            code = self._final.get(container.id, container.state.exit_code)
+        elif condition == "next-exit":
+            self._wait_until(lambda: self._exits.get(container.id, 0) > exits or container.id not in self._containers)
+            code = container.state.exit_code
+        else:
+            self._wait_until(lambda: not container.state.running or container.id not in self._containers)
+            code = container.state.exit_code
+        return {"StatusCode": code, "Error": None}
+
+    def _wait_until(self, predicate: Callable[[], bool]) -> None:
+        with self._changed:
+            self._changed.wait_for(predicate)
+
+    def _notify(self, container_id: str, exited: bool) -> None:
+        with self._changed:
+            if exited:
+                self._exits[container_id] = self._exits.get(container_id, 0) + 1
+            self._changed.notify_all()
+
+    # -- remove, rename, prune ----------------------------------------------------------
+
+    def remove(self, ref: str, force: bool, volumes: bool) -> None:
+        container = self.get(ref)
+        with container.lock:
+            if container.state.running and not force:
+                state = "paused" if container.state.status == "paused" else "running"
+                raise Conflict(
+                    f'cannot remove container "/{container.name}": container is {state}: '
+                    "stop the container before removing or force remove"
+                )
+            if container.state.running:
+                container.state.manually_stopped = True
+                self.runtime.kill(self.state_dir(container), signals.SIGKILL)
+                self.runtime.wait(self.state_dir(container))
+                self._wait_until(lambda: not container.state.running)
+        self._remove(container, volumes)
+
+    def _remove(self, container: Container, volumes: bool) -> None:
+        with container.lock:
+            if container.id not in self._containers:
+                return
+            container.state.status = "removing"
+            self.pending.cancel(container.id)
+            self._forget_task(self.state_dir(container))
+            self.snapshots.remove(container.id)
+            shutil.rmtree(self.state_dir(container), ignore_errors=True)
+            self.store.delete(container.id)
+            self._final[container.id] = container.state.exit_code
+            del self._containers[container.id]
+        self._publish(container, "destroy")
+        self._notify(container.id, exited=False)
+
+    def rename(self, ref: str, new_name: str) -> None:
+        container = self.get(ref)
+        name = validate_name(new_name)
+        with container.lock:
+            if name == container.name:
+                raise InvalidArgument(f"Renaming a container with the same name as its current name")
+            old, container.name = container.name, name
+            try:
+                self.store.save(container)
+            except Conflict:
+                container.name = old
+                raise
+        self._publish(container, "rename", oldName="/" + old)
+
+    def prune(self, filters: dict[str, list[str]]) -> dict:
+        deleted, reclaimed = [], 0
+        for container in self.all():
+            if container.state.running or not _label_filters_match(container, filters):
+                continue
+            reclaimed += _tree_size(self.root.container(container.id) / "upper")
+            self._remove(container, volumes=False)
+            deleted.append(container.id)
+        return {"ContainersDeleted": deleted, "SpaceReclaimed": reclaimed}
+
+    # -- views ------------------------------------------------------------------------
+
+    def inspect(self, ref: str, size: bool = False) -> dict:
+        container = self.get(ref)
+        result = views.inspect(container, self.root)
+        if size:
+            result["SizeRw"] = _tree_size(self.root.container(container.id) / "upper")
+            result["SizeRootFs"] = result["SizeRw"] + self.images.store.get(container.image_id).size
+        return result
+
+    def list(self, all: bool, limit: int | None, size: bool, filters: dict[str, list[str]]) -> list[dict]:
+        now = time.time()
+        chosen = [c for c in self.all() if (all or c.state.running or "status" in filters) and _matches(c, filters)]
+        chosen.sort(key=lambda c: c.created, reverse=True)
+        if limit is not None and limit > 0:
+            chosen = chosen[:limit]
+        return [views.summary(c, now) for c in chosen]
+
+    # -- streams ----------------------------------------------------------------------
+
+    def logs(self, ref: str, follow: bool, stdout: bool, stderr: bool, since: float | None, until: float | None,
+             timestamps: bool, tail: str) -> tuple[bool, Iterator[tuple[int, bytes]]]:
+        container = self.get(ref)
+        if not (stdout or stderr):
+            raise InvalidArgument("Bad parameters: you must choose at least one stream")
+        tail_count = None if tail in ("", "all") else int(tail)
+        path = str(self.root.container_log(container.id))
+        max_files = self._io(container).log_max_files
+        wanted = {"stdout": stdout, "stderr": stderr}
+
+        def entries() -> Iterator[tuple[int, bytes]]:
+            past = logfile.select(logfile.read_entries(path, max_files), tail_count,
+                                  int((since or 0) * 1e9), int((until or 0) * 1e9))
+            live = logfile.follow(path, lambda: container.state.running and container.id in self._containers) \
+                if follow and container.state.running and os.path.exists(path) else iter(())
+            for entry in [*past, *live]:
+                if until and entry.time_ns > until * 1e9:
+                    return
+                if wanted.get(entry.stream):
+                    data = (entry.time.encode() + b" " + entry.data) if timestamps else entry.data
+                    yield (2 if entry.stream == "stderr" else 1, data)
+
+        return bool(container.config.get("Tty")), entries()
+
+    def attach(self, ref: str, stdin: bool, stdout: bool, stderr: bool, logs: bool, stream: bool):
+        container = self.get(ref)
+        tty = bool(container.config.get("Tty"))
+        with container.lock:
+            if container.state.status in ("running", "paused"):
+                return SocketStream(self.runtime.attach(self.state_dir(container), stdin, stdout, stderr), tty)
+            if container.state.status in ("exited", "dead") and not stream:
+                return SocketStream(_closed_socket(), tty)
+            return self.pending.add(container.id, tty, (stdin, stdout, stderr))
+
+    def resize(self, ref: str, height: int, width: int) -> None:
+        container = self.get(ref)
+        if not container.state.running:
+            raise Conflict(f"Container {container.id} is not running")
+        self.runtime.resize(self.state_dir(container), height, width)
+
+    def export(self, ref: str) -> Iterator[bytes]:
+        from dockyard.chunks import produced
+
+        container = self.get(ref)
+        return produced(lambda out: self.snapshots.export(container.id, out), "export")
+
+    def pause(self, ref: str) -> None:
+        raise NotSupported("pause is not supported yet")
+
+    def unpause(self, ref: str) -> None:
+        raise NotSupported("unpause is not supported yet")
+
+    def _publish(self, container: Container, action: str, **extra: str) -> None:
+        attributes = {**(container.config.get("Labels") or {}), "image": container.image,
+                      "name": container.name, **extra}
+        self.events.publish("container", action, container.id, attributes)
+
+
+def _check_host_config(host_config: dict) -> None:
+    policy = (host_config.get("RestartPolicy") or {}).get("Name") or "no"
+    if policy not in ("no", "always", "unless-stopped", "on-failure"):
+        raise InvalidArgument(f"invalid restart policy: {policy}")
+    if host_config.get("AutoRemove") and policy != "no":
+        raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
+
+
+def _matches(container: Container, filters: dict[str, list[str]]) -> bool:
+    checks = {
+        "status": lambda v: container.state.status == v,
+        "name": lambda v: v.lstrip("/") in container.name,
+        "id": lambda v: container.id.startswith(v),
+        "ancestor": lambda v: v in (container.image, container.image_id) or container.image_id.startswith("sha256:" + v),
+        "exited": lambda v: container.state.status == "exited" and str(container.state.exit_code) == v,
+    }
+    for key, values in filters.items():
+        if key == "label":
+            if not _label_filters_match(container, {"label": values}):
+                return False
+        elif key in checks and not any(checks[key](v) for v in values):
+            return False
+    return True
+
+
+def _label_filters_match(container: Container, filters: dict[str, list[str]]) -> bool:
+    labels = container.config.get("Labels") or {}
+    for value in filters.get("label", []):
+        key, sep, wanted = value.partition("=")
+        if key not in labels or (sep and labels[key] != wanted):
+            return False
+    return True
+
+
+def _tree_size(path: Path) -> int:
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(directory, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _closed_socket():
+    import socket
+
+    left, right = socket.socketpair()
+    right.close()
+    return left

@@ -1,0 +1,132 @@
+"""`docker exec`: extra processes inside a running container, each with its own shim.
+
+Exec instances live in memory, as in dockerd: they are gone after a daemon restart, while
+their processes (owned by their shims) keep running.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from dataclasses import dataclass, field
+
+from dockyard.engine import specgen
+from dockyard.engine.attach import SocketStream
+from dockyard.engine.containers import ContainerService, exit_code_for
+from dockyard.errors import Conflict, InvalidArgument, NoSuchExec, NotFound, RuntimeFailure
+from dockyard.runtime.runtime import IOConfig
+
+
+@dataclass
+class ExecRecord:
+    id: str
+    container_id: str
+    config: dict
+    running: bool = False
+    exit_code: int | None = None
+    pid: int = 0
+    error: str = ""
+    started: bool = field(default=False)
+
+
+class ExecService:
+    def __init__(self, containers: ContainerService) -> None:
+        self.containers = containers
+        self._execs: dict[str, ExecRecord] = {}
+
+    def exec_create(self, ref: str, config: dict) -> dict:
+        container = self.containers.get(ref)
+        if container.state.status != "running":
+            if container.state.status == "paused":
+                raise Conflict(f"Container {container.id} is paused, unpause the container before exec")
+            raise Conflict(f"Container {container.id} is not running")
+        if not config.get("Cmd"):
+            raise InvalidArgument("No exec command specified")
+        record = ExecRecord(secrets.token_hex(32), container.id, dict(config))
+        self._execs[record.id] = record
+        self.containers.events.publish("container", f"exec_create: {' '.join(config['Cmd'])}", container.id,
+                                       {"image": container.image, "name": container.name, "execID": record.id})
+        return {"Id": record.id}
+
+    def _get(self, exec_id: str) -> ExecRecord:
+        record = self._execs.get(exec_id)
+        if record is None:
+            raise NoSuchExec(exec_id)
+        return record
+
+    def _dir(self, record: ExecRecord):
+        return self.containers.root.exec_dir(record.container_id, record.id)
+
+    def exec_start(self, exec_id: str, detach: bool, tty: bool):
+        record = self._get(exec_id)
+        if record.started:
+            raise Conflict(f"exec {exec_id} has already been started")
+        record.started = True
+        container = self.containers.get(record.container_id)
+        config = record.config
+        rootfs = self.containers.root.container(container.id) / "rootfs"
+        process = specgen.process_for(
+            rootfs, {**container.config, "Env": [*(container.config.get("Env") or []), *(config.get("Env") or [])],
+                     "Tty": config.get("Tty")},
+            config["Cmd"], container.config.get("Hostname") or "", config.get("User") or container.config.get("User") or "",
+            config.get("WorkingDir") or container.config.get("WorkingDir") or "/", bool(config.get("Tty")),
+            specgen.capabilities({**container.host_config, "Privileged": config.get("Privileged") or container.host_config.get("Privileged")}),
+        )
+        directory = self._dir(record)
+        directory.mkdir(parents=True, exist_ok=True)
+        io = IOConfig(tty=bool(config.get("Tty")), open_stdin=bool(config.get("AttachStdin")), stdin_once=True)
+        record.pid = self.containers.runtime.create_exec(directory, self.containers.state_dir(container), process, io)
+        stream = None
+        if not detach:
+            sock = self.containers.runtime.attach(
+                directory, bool(config.get("AttachStdin")), config.get("AttachStdout", True), config.get("AttachStderr", True)
+            )
+            stream = SocketStream(sock, bool(config.get("Tty")))
+        try:
+            self.containers.runtime.start(directory)
+        except RuntimeFailure as exc:
+            record.exit_code, record.error = exit_code_for(str(exc)), str(exc)
+            if stream is None:
+                raise
+            stream.close()
+            return SocketStream(_error_socket(f"OCI runtime exec failed: exec failed: {exc}: unknown\r\n", stream.tty), stream.tty)
+        record.running = True
+        return stream
+
+    def _refresh(self, record: ExecRecord) -> None:
+        if not record.running:
+            return
+        try:
+            state = self.containers.runtime.state(self._dir(record))
+        except NotFound:
+            record.running = False
+            return
+        if state.status == "stopped":
+            record.running, record.exit_code = False, state.exit_code
+
+    def exec_inspect(self, exec_id: str) -> dict:
+        record = self._get(exec_id)
+        self._refresh(record)
+        config = record.config
+        return {
+            "ID": record.id, "Running": record.running, "ExitCode": record.exit_code,
+            "ProcessConfig": {"tty": bool(config.get("Tty")), "entrypoint": config["Cmd"][0],
+                              "arguments": config["Cmd"][1:], "privileged": bool(config.get("Privileged")),
+                              "user": config.get("User") or ""},
+            "OpenStdin": bool(config.get("AttachStdin")), "OpenStderr": bool(config.get("AttachStderr")),
+            "OpenStdout": bool(config.get("AttachStdout")), "CanRemove": False,
+            "ContainerID": record.container_id, "DetachKeys": "", "Pid": record.pid if record.running else 0,
+        }
+
+    def exec_resize(self, exec_id: str, height: int, width: int) -> None:
+        record = self._get(exec_id)
+        self.containers.runtime.resize(self._dir(record), height, width)
+
+
+def _error_socket(message: str, tty: bool) -> socket.socket:
+    """A socket that yields `message` as the stream's output (framed unless tty), then EOF."""
+    left, right = socket.socketpair()
+    data = message.encode()
+    right.sendall(data if tty else bytes([2, 0, 0, 0]) + len(data).to_bytes(4, "big") + data)
+    right.close()
+    return left

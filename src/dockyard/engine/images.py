@@ -1,0 +1,175 @@
+"""Docker's image verbs: the images package plus what only the engine knows (containers, events)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+from dockyard.engine.events import EventBus
+from dockyard.engine.views import parse_time
+from dockyard.errors import InvalidArgument, NotSupported
+from dockyard.images import importer, load as loader, save as saver
+from dockyard.images.service import ImageService
+from dockyard.images.store import ImageRecord
+from dockyard.oci.reference import parse_reference
+
+
+class ImageBackend:
+    def __init__(self, service: ImageService, events: EventBus, tmp_dir: Path,
+                 image_user: Callable[[str], str | None]) -> None:
+        self.service, self.events, self.tmp_dir = service, events, tmp_dir
+        self._image_user = image_user
+
+    # -- views ------------------------------------------------------------------------
+
+    def _familiar(self, names: tuple[str, ...]) -> list[str]:
+        return [parse_reference(n).familiar() for n in names]
+
+    def _summary(self, image: ImageRecord) -> dict:
+        config = self.service.config(image)
+        return {
+            "Id": image.id, "ParentId": "", "RepoTags": self._familiar(image.tags),
+            "RepoDigests": self._familiar(image.repo_digests), "Created": int(parse_time(image.created)),
+            "Size": image.size, "SharedSize": -1, "VirtualSize": image.size,
+            "Labels": (config.get("config") or {}).get("Labels") or {}, "Containers": -1,
+        }
+
+    def list(self, all: bool, filters: dict[str, list[str]], digests: bool) -> list[dict]:
+        images = self.service.store.all()
+        if "dangling" in filters:
+            dangling = filters["dangling"][0] in ("true", "1")
+            images = [i for i in images if (not i.tags) == dangling]
+        if "reference" in filters:
+            images = [i for i in images if any(_ref_matches(t, p) for t in self._familiar(i.tags) for p in filters["reference"])]
+        if "label" in filters:
+            images = [i for i in images if _labels_match(self.service.config(i), filters["label"])]
+        return [self._summary(i) for i in images]
+
+    def inspect(self, ref: str) -> dict:
+        image = self.service.resolve(ref)
+        config = self.service.config(image)
+        return {
+            "Id": image.id, "RepoTags": self._familiar(image.tags), "RepoDigests": self._familiar(image.repo_digests),
+            "Parent": "", "Comment": (config.get("history") or [{}])[-1].get("comment", ""),
+            "Created": config.get("created") or image.created, "DockerVersion": "", "Author": config.get("author", ""),
+            "Config": config.get("config") or {}, "Architecture": config.get("architecture", ""),
+            "Variant": config.get("variant"), "Os": config.get("os", ""), "Size": image.size, "VirtualSize": image.size,
+            "GraphDriver": {"Name": "overlay2", "Data": None},
+            "RootFS": {"Type": "layers", "Layers": [layer.diff_id for layer in image.layers]},
+            "Metadata": {"LastTagTime": image.last_tag_time or "0001-01-01T00:00:00Z"},
+        }
+
+    def history(self, ref: str) -> list[dict]:
+        image = self.service.resolve(ref)
+        config = self.service.config(image)
+        layers = iter(zip(image.chain_ids, image.layers))
+        rows = []
+        for entry in config.get("history") or [{} for _ in image.layers]:
+            size = 0
+            if not entry.get("empty_layer"):
+                chain, _ = next(layers, (None, None))
+                size = self.service.snapshots.layer(chain).size if chain else 0
+            rows.append({"Id": "<missing>", "Created": int(parse_time(entry.get("created", ""))),
+                         "CreatedBy": entry.get("created_by", ""), "Tags": None, "Size": size,
+                         "Comment": entry.get("comment", "")})
+        rows.reverse()
+        if rows:
+            rows[0].update(Id=image.id, Tags=self._familiar(image.tags) or None)
+        return rows
+
+    # -- changes ----------------------------------------------------------------------
+
+    def tag(self, ref: str, repo: str, tag: str | None) -> None:
+        target = f"{repo}:{tag}" if tag else repo
+        reference = self.service.tag(ref, target)
+        self.events.publish("image", "tag", self.service.resolve(str(reference)).id, {"name": reference.familiar()})
+
+    def remove(self, ref: str, force: bool, noprune: bool) -> list[dict]:
+        removal = self.service.remove(ref, force, self._image_user)
+        result = [{"Untagged": parse_reference(name).familiar()} for name in removal.untagged]
+        for image_id in removal.deleted:
+            result.append({"Deleted": image_id})
+            self.events.publish("image", "delete", image_id, {"name": image_id})
+        for name in removal.untagged:
+            self.events.publish("image", "untag", name, {"name": name})
+        if removal.deleted and not noprune:
+            self._collect()
+        return result
+
+    def _collect(self) -> int:
+        return self.service.collect_layers(keep=self._container_layers())
+
+    def _container_layers(self) -> set:
+        keep = set()
+        for image in self.service.store.all():
+            if self._image_user(image.id):
+                keep.update(image.chain_ids)
+        return keep
+
+    def prune(self, filters: dict[str, list[str]]) -> dict:
+        everything = (filters.get("dangling") or ["true"])[0] in ("false", "0")
+        deleted = []
+        for image in self.service.store.all():
+            if self._image_user(image.id) or (image.tags and not everything):
+                continue
+            deleted += self.remove(image.id, force=True, noprune=True)
+        return {"ImagesDeleted": deleted or None, "SpaceReclaimed": self._collect()}
+
+    def import_(self, source: BinaryIO, repo: str | None, tag: str | None, changes: list[str],
+                message: str | None, platform: str | None) -> Iterator[dict]:
+        image = importer.import_rootfs(self.service, source, changes, message, platform)
+        if repo:
+            self.tag(image.id, repo, tag)
+        self.events.publish("image", "import", image.id, {"name": image.id})
+        yield {"status": image.id}
+
+    def load(self, source: BinaryIO, quiet: bool) -> Iterator[dict]:
+        for loaded in loader.load(self.service, source, self.tmp_dir):
+            names = loaded.tags or (loaded.image_id,)
+            for name in names:
+                label = "Loaded image" if loaded.tags else "Loaded image ID"
+                self.events.publish("image", "load", loaded.image_id, {"name": name})
+                yield {"stream": f"{label}: {name}\n"}
+
+    def save(self, names: list[str]) -> Iterator[bytes]:
+        if not names:
+            raise InvalidArgument("no images specified")
+        chosen: dict[str, tuple[ImageRecord, list[str]]] = {}
+        for name in names:
+            image = self.service.resolve(name)
+            record, tags = chosen.setdefault(image.id, (image, []))
+            tags.extend(self._tags_named(name, image))
+        return saver.save(self.service, list(chosen.values()), self.tmp_dir)
+
+    def _tags_named(self, name: str, image: ImageRecord) -> list[str]:
+        """The tags to record for `name`: itself when a tag, else every tag of the image."""
+        try:
+            reference = parse_reference(name)
+        except InvalidArgument:
+            return list(image.tags)
+        return [str(reference)] if str(reference) in image.tags else list(image.tags)
+
+    def pull(self, from_image: str, tag: str | None, platform: str | None, auth: dict | None) -> Iterator[dict]:
+        raise NotSupported("pull is not supported yet")
+
+    def push(self, name: str, tag: str | None, auth: dict | None) -> Iterator[dict]:
+        raise NotSupported("push is not supported yet")
+
+    def commit(self, container: str, repo: str | None, tag: str | None, comment: str | None, author: str | None,
+               pause: bool, changes: list[str], config: dict | None) -> dict:
+        raise NotSupported("commit is not supported yet")
+
+
+def _ref_matches(name: str, pattern: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(name.rpartition(":")[0], pattern)
+
+
+def _labels_match(config: dict, wanted: list[str]) -> bool:
+    labels = (config.get("config") or {}).get("Labels") or {}
+    for value in wanted:
+        key, sep, expected = value.partition("=")
+        if key not in labels or (sep and labels[key] != expected):
+            return False
+    return True

@@ -1,0 +1,71 @@
+"""The container record: what the engine knows and persists about one container."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def now_rfc3339() -> str:
+    """UTC now with nanosecond digits, as Docker formats times."""
+    ts = datetime.now(timezone.utc)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond:06d}000Z"
+
+
+@dataclass
+class State:
+    status: str = "created"          # created running paused restarting removing exited dead
+    pid: int = 0
+    exit_code: int = 0
+    error: str = ""
+    started_at: str = ZERO_TIME
+    finished_at: str = ZERO_TIME
+    oom_killed: bool = False
+    restart_count: int = 0
+    manually_stopped: bool = False
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("running", "paused", "restarting")
+
+
+@dataclass
+class Container:
+    """One container; mutate only under `lock`, then persist with ContainerStore.save()."""
+
+    id: str
+    name: str                        # without the leading slash
+    image: str                       # as the user gave it (Config.Image)
+    image_id: str
+    created: str
+    config: dict                     # Docker's Config, merged with the image's defaults
+    host_config: dict
+    networking_config: dict = field(default_factory=dict)
+    state: State = field(default_factory=State)
+    network_settings: dict = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+
+    @property
+    def path(self) -> str:
+        command = (self.config.get("Entrypoint") or []) + (self.config.get("Cmd") or [])
+        return command[0] if command else ""
+
+    @property
+    def args(self) -> list[str]:
+        command = (self.config.get("Entrypoint") or []) + (self.config.get("Cmd") or [])
+        return command[1:]
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data.pop("lock")
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Container":
+        data = json.loads(text)
+        data["state"] = State(**data["state"])
+        return cls(**data)

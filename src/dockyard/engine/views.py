@@ -1,0 +1,148 @@
+"""Docker's JSON shapes for containers (ContainerJSON, ContainerSummary), from records."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from dockyard.engine.model import ZERO_TIME, Container
+from dockyard.paths import DataRoot
+
+
+def parse_time(value: str) -> float:
+    """Seconds since the epoch of an RFC 3339 time with up to nanosecond digits."""
+    if not value or value.startswith("0001-"):
+        return 0.0
+    main, _, fraction = value.rstrip("Z").partition(".")
+    seconds = datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    return seconds + (float("0." + fraction) if fraction else 0.0)
+
+
+def human_duration(seconds: float) -> str:
+    """Docker's units.HumanDuration."""
+    s = int(seconds)
+    if s < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    minutes = s // 60
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = round(s / 3600)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{hours // 24 // 365} years"
+
+
+def status_text(container: Container, now: float) -> str:
+    """`Up 3 seconds`, `Exited (0) 2 minutes ago`, `Created`: the ps STATUS column."""
+    state = container.state
+    if state.status in ("running", "paused"):
+        up = f"Up {human_duration(now - parse_time(state.started_at))}"
+        return up + " (Paused)" if state.status == "paused" else up
+    if state.status == "restarting":
+        return f"Restarting ({state.exit_code}) {human_duration(now - parse_time(state.finished_at))} ago"
+    if state.status == "exited":
+        if state.finished_at == ZERO_TIME:
+            return "Exited"
+        return f"Exited ({state.exit_code}) {human_duration(now - parse_time(state.finished_at))} ago"
+    return state.status.capitalize()
+
+
+def _command(container: Container) -> str:
+    return " ".join([container.path, *container.args]).strip()
+
+
+def ports_summary(container: Container) -> list[dict]:
+    ports = []
+    bindings = (container.network_settings.get("Ports") or {}) if container.state.running else {}
+    for port in sorted(set(container.config.get("ExposedPorts") or {}) | set(bindings)):
+        number, _, proto = port.partition("/")
+        published = bindings.get(port) or []
+        if not published:
+            ports.append({"PrivatePort": int(number), "Type": proto or "tcp"})
+        for binding in published:
+            ports.append({"IP": binding.get("HostIp") or "0.0.0.0", "PrivatePort": int(number),
+                          "PublicPort": int(binding["HostPort"]), "Type": proto or "tcp"})
+    return ports
+
+
+def summary(container: Container, now: float) -> dict:
+    return {
+        "Id": container.id,
+        "Names": ["/" + container.name],
+        "Image": container.image,
+        "ImageID": container.image_id,
+        "Command": _command(container),
+        "Created": int(parse_time(container.created)),
+        "Ports": ports_summary(container),
+        "Labels": container.config.get("Labels") or {},
+        "State": container.state.status,
+        "Status": status_text(container, now),
+        "HostConfig": {"NetworkMode": container.host_config.get("NetworkMode") or "bridge"},
+        "NetworkSettings": {"Networks": container.network_settings.get("Networks") or {}},
+        "Mounts": [],
+    }
+
+
+def inspect(container: Container, root: DataRoot) -> dict:
+    state, directory = container.state, root.container(container.id)
+    return {
+        "Id": container.id,
+        "Created": container.created,
+        "Path": container.path,
+        "Args": container.args,
+        "State": {
+            "Status": state.status,
+            "Running": state.status in ("running", "paused"),
+            "Paused": state.status == "paused",
+            "Restarting": state.status == "restarting",
+            "OOMKilled": state.oom_killed,
+            "Dead": state.status == "dead",
+            "Pid": state.pid if state.running else 0,
+            "ExitCode": state.exit_code,
+            "Error": state.error,
+            "StartedAt": state.started_at,
+            "FinishedAt": state.finished_at,
+        },
+        "Image": container.image_id,
+        "ResolvConfPath": str(directory / "resolv.conf"),
+        "HostnamePath": str(directory / "hostname"),
+        "HostsPath": str(directory / "hosts"),
+        "LogPath": str(root.container_log(container.id)),
+        "Name": "/" + container.name,
+        "RestartCount": state.restart_count,
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": None,
+        "HostConfig": container.host_config,
+        "GraphDriver": {
+            "Name": "overlay2",
+            "Data": {"UpperDir": str(directory / "upper"), "WorkDir": str(directory / "work"),
+                     "MergedDir": str(directory / "rootfs")},
+        },
+        "Mounts": [],
+        "Config": {**container.config, "Image": container.image},
+        "NetworkSettings": {
+            "Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0, "SandboxKey": "", "SecondaryIPAddresses": None,
+            "SecondaryIPv6Addresses": None, "EndpointID": "", "Gateway": "", "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0, "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
+            "Ports": {}, "Networks": {},
+            **container.network_settings,
+        },
+    }

@@ -1,0 +1,1 @@
+"""Images: records, tags, import, save/load, pull/push, built on content and snapshots."""

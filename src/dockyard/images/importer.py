@@ -1,0 +1,43 @@
+"""`docker import`: a root filesystem tarball becomes a one-layer image.
+
+The tarball (plain, gzip or zstd) is decompressed while it is stored, so the stored blob is
+the layer tar itself and its digest is the layer's diff_id.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import BinaryIO
+
+from dockyard.archive.compression import decompressed_chunks
+from dockyard.images.changes import apply_changes
+from dockyard.images.service import ImageService, LayerBlob
+from dockyard.images.store import ImageRecord
+from dockyard.oci import mediatypes as mt
+from dockyard.oci.platform import host_platform, parse_platform
+
+
+def import_rootfs(
+    service: ImageService, source: BinaryIO, changes: list[str], message: str | None, platform: str | None
+) -> ImageRecord:
+    """Store the tarball as a layer and register an image around it. Raises InvalidArgument."""
+    with service.content.writer() as writer:
+        for chunk in decompressed_chunks(source):
+            writer.write(chunk)
+        size = writer.offset
+        diff_id = writer.commit()
+    target = parse_platform(platform) if platform else host_platform()
+    now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    config = {
+        "architecture": target.architecture,
+        "os": target.os,
+        "created": now,
+        "config": apply_changes({}, changes),
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        "history": [{"created": now, "comment": message or "Imported from -"}],
+    }
+    if target.variant:
+        config["variant"] = target.variant
+    config_bytes = json.dumps(config, separators=(",", ":")).encode()
+    return service.register(config_bytes, [LayerBlob(diff_id, mt.OCI_LAYER, size)])

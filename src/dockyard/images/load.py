@@ -1,0 +1,141 @@
+"""`docker load`: read a `docker save` archive or an OCI image layout archive.
+
+The archive is spooled to a file and read in place, member by member: nothing in it is ever
+extracted to a path, so a hostile member name cannot write anywhere. Every blob is
+verified by the content store and every layer by its diff_id before the image is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from dockyard.errors import InvalidArgument
+from dockyard.images.service import ImageService, LayerBlob
+from dockyard.oci import mediatypes as mt
+from dockyard.oci.digest import Digest
+from dockyard.oci.reference import parse_reference
+
+CHUNK = 1 << 20
+_MAGIC = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedImage:
+    image_id: Digest
+    tags: tuple[str, ...]
+
+
+def load(service: ImageService, source: BinaryIO, tmp_dir: Path) -> Iterator[LoadedImage]:
+    """Load every image in the archive, tagging it as the archive says.
+
+    Raises InvalidArgument for anything that is not a readable image archive.
+    """
+    with tempfile.TemporaryFile(dir=tmp_dir) as spool:
+        shutil.copyfileobj(source, spool, CHUNK)
+        spool.seek(0)
+        try:
+            archive = tarfile.open(fileobj=spool, mode="r:*")
+        except tarfile.TarError as exc:
+            raise InvalidArgument(f"invalid tar archive: {exc}") from None
+        with archive:
+            reader = _ArchiveReader(archive)
+            entries = reader.docker_entries() if reader.has("manifest.json") else reader.oci_entries()
+            for config_name, layer_names, tags in entries:
+                yield _load_one(service, reader, config_name, layer_names, tags)
+
+
+def _load_one(service: ImageService, reader: "_ArchiveReader", config_name: str, layer_names: list[str], tags: list[str]) -> LoadedImage:
+    config_bytes = reader.read(config_name)
+    layers = [reader.ingest_layer(service, name) for name in layer_names]
+    image = service.register(config_bytes, layers)
+    full = []
+    for tag in tags:
+        reference = parse_reference(tag)
+        service.store.tag(str(reference), image.id)
+        full.append(reference.familiar())
+    return LoadedImage(image.id, tuple(full))
+
+
+class _ArchiveReader:
+    """Named members of an image archive, read without extracting."""
+
+    def __init__(self, archive: tarfile.TarFile) -> None:
+        self._archive = archive
+        self._members = {posixpath.normpath(m.name.lstrip("./")): m for m in archive.getmembers() if m.isfile()}
+
+    def has(self, name: str) -> bool:
+        return posixpath.normpath(name) in self._members
+
+    def member(self, name: str) -> tarfile.TarInfo:
+        member = self._members.get(posixpath.normpath(name))
+        if member is None:
+            raise InvalidArgument(f"invalid image archive: missing {name}")
+        return member
+
+    def read(self, name: str, limit: int = 64 << 20) -> bytes:
+        member = self.member(name)
+        if member.size > limit:
+            raise InvalidArgument(f"invalid image archive: {name} is too large")
+        return self._archive.extractfile(member).read()
+
+    def read_json(self, name: str) -> object:
+        try:
+            return json.loads(self.read(name))
+        except ValueError as exc:
+            raise InvalidArgument(f"invalid image archive: {name}: {exc}") from None
+
+    def ingest_layer(self, service: ImageService, name: str) -> LayerBlob:
+        member = self.member(name)
+        stream = self._archive.extractfile(member)
+        head = stream.read(4)
+        stream.seek(0)
+        compression = next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), "none")
+        media_type = {"gzip": mt.OCI_LAYER_GZIP, "zstd": mt.OCI_LAYER_ZSTD}.get(compression, mt.OCI_LAYER)
+        with service.content.writer(size=member.size) as writer:
+            while chunk := stream.read(CHUNK):
+                writer.write(chunk)
+            digest = writer.commit()
+        return LayerBlob(digest, media_type, member.size)
+
+    def docker_entries(self) -> list[tuple[str, list[str], list[str]]]:
+        manifest = self.read_json("manifest.json")
+        if not isinstance(manifest, list):
+            raise InvalidArgument("invalid image archive: manifest.json is not a list")
+        try:
+            return [(e["Config"], list(e["Layers"]), list(e.get("RepoTags") or [])) for e in manifest]
+        except (KeyError, TypeError) as exc:
+            raise InvalidArgument(f"invalid image archive: manifest.json: {exc}") from None
+
+    def oci_entries(self) -> list[tuple[str, list[str], list[str]]]:
+        if not self.has("index.json"):
+            raise InvalidArgument("invalid image archive: neither manifest.json nor index.json found")
+        entries = []
+        for descriptor, tags in self._walk_index(self.read_json("index.json"), []):
+            manifest = self.read_json(_blob_path(descriptor["digest"]))
+            layers = [_blob_path(layer["digest"]) for layer in manifest.get("layers", [])]
+            entries.append((_blob_path(manifest["config"]["digest"]), layers, tags))
+        return entries
+
+    def _walk_index(self, index: object, inherited: list[str]) -> Iterator[tuple[dict, list[str]]]:
+        if not isinstance(index, dict):
+            raise InvalidArgument("invalid image archive: index is not an object")
+        for descriptor in index.get("manifests", []):
+            annotations = descriptor.get("annotations") or {}
+            name = annotations.get("io.containerd.image.name")
+            tags = [name] if name else inherited
+            if descriptor.get("mediaType") in mt.INDEXES:
+                yield from self._walk_index(self.read_json(_blob_path(descriptor["digest"])), tags)
+            else:
+                yield descriptor, tags
+
+
+def _blob_path(digest: str) -> str:
+    algorithm, _, hexdigest = Digest(digest).partition(":")
+    return f"blobs/{algorithm}/{hexdigest}"

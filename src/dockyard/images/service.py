@@ -1,0 +1,231 @@
+"""The image service: resolve names, register images from blobs, tag, remove, prune.
+
+Every way an image arrives (import, load, pull, build) ends in `register()`: the config and
+layer blobs are already in the content store; register unpacks each layer once into the
+snapshotter (shared by chain ID), checks each diff_id against the config, writes the
+manifest, and records the image in one transaction. A failure leaves no record.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from dockyard.content.store import ContentStore
+from dockyard.errors import Conflict, InvalidArgument, NoSuchImage
+from dockyard.images.store import ImageRecord, ImageStore, LayerRef
+from dockyard.oci import mediatypes as mt
+from dockyard.oci.descriptor import Descriptor
+from dockyard.oci.digest import Digest, chain_id
+from dockyard.oci.manifest import Manifest
+from dockyard.oci.reference import Reference, parse_reference
+from dockyard.snapshots.snapshotter import Snapshotter
+
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True, slots=True)
+class LayerBlob:
+    """A layer blob already in the content store."""
+
+    digest: Digest
+    media_type: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    untagged: tuple[str, ...]
+    deleted: tuple[Digest, ...]
+
+
+class ImageService:
+    """Images over a content store, a snapshotter and the metadata database."""
+
+    def __init__(self, store: ImageStore, content: ContentStore, snapshots: Snapshotter) -> None:
+        self.store = store
+        self.content = content
+        self.snapshots = snapshots
+        self._lock = threading.RLock()
+
+    # -- lookups -----------------------------------------------------------------------
+
+    def resolve(self, ref: str) -> ImageRecord:
+        """Find an image as docker does: by name[:tag], name@digest, full ID or ID prefix.
+
+        Raises NoSuchImage.
+        """
+        image_id = self._lookup(ref)
+        if image_id is None:
+            raise NoSuchImage(ref)
+        return self.store.get(image_id)
+
+    def _lookup(self, ref: str) -> Digest | None:
+        candidate = ref.removeprefix("sha256:")
+        if candidate and set(candidate) <= _HEX and len(candidate) <= 64:
+            if len(candidate) == 64:
+                return Digest("sha256:" + candidate) if self._exists(Digest("sha256:" + candidate)) else None
+            if not ref.startswith("sha256:") and self._named(ref) is not None:
+                return self._named(ref)
+            matches = self.store.find_by_prefix(candidate)
+            if len(matches) > 1:
+                raise InvalidArgument(f"multiple IDs found with provided prefix: {candidate}")
+            return matches[0] if matches else None
+        return self._named(ref)
+
+    def _named(self, ref: str) -> Digest | None:
+        try:
+            reference = parse_reference(ref)
+        except InvalidArgument:
+            return None
+        if reference.digest:
+            return self.store.by_repo_digest(f"{reference.name}@{reference.digest}")
+        return self.store.tagged(str(reference))
+
+    def _exists(self, image_id: Digest) -> bool:
+        try:
+            self.store.get(image_id)
+            return True
+        except NoSuchImage:
+            return False
+
+    def config(self, image: ImageRecord) -> dict:
+        """The image's config JSON document."""
+        with self.content.open(image.id) as f:
+            return json.loads(f.read())
+
+    def manifest(self, image: ImageRecord) -> Manifest:
+        from dockyard.oci.manifest import parse_manifest
+
+        with self.content.open(image.manifest_digest) as f:
+            raw = f.read()
+        manifest = parse_manifest(json.loads(raw).get("mediaType", mt.OCI_MANIFEST), raw)
+        assert isinstance(manifest, Manifest)
+        return manifest
+
+    # -- registration ------------------------------------------------------------------
+
+    def put_blob(self, data: bytes) -> Digest:
+        """Store a small blob (config, manifest) and return its digest."""
+        digest = Digest.of(data)
+        if not self.content.exists(digest):
+            with self.content.writer(expected=digest, size=len(data)) as writer:
+                writer.write(data)
+                writer.commit()
+        return digest
+
+    def register(self, config_bytes: bytes, layers: list[LayerBlob], manifest: Manifest | None = None) -> ImageRecord:
+        """Unpack the layers, verify their diff_ids, store manifest and config, record the image.
+
+        Raises InvalidArgument when the layers do not match the config.
+        """
+        config = _parse_config(config_bytes)
+        diff_ids = [Digest(d) for d in config.get("rootfs", {}).get("diff_ids", [])]
+        if len(diff_ids) != len(layers):
+            raise InvalidArgument(f"image config lists {len(diff_ids)} layers but {len(layers)} were given")
+        with self._lock:
+            size = self._unpack_all(diff_ids, layers)
+            image_id = self.put_blob(config_bytes)
+            if manifest is None:
+                manifest = _synthesize_manifest(image_id, len(config_bytes), layers)
+            manifest_digest = self.put_blob(manifest.to_bytes())
+            refs = [LayerRef(d, blob.digest, blob.media_type, blob.size) for d, blob in zip(diff_ids, layers)]
+            self.store.add(image_id, manifest_digest, refs, size, config.get("created") or "1970-01-01T00:00:00Z")
+        return self.store.get(image_id)
+
+    def _unpack_all(self, diff_ids: list[Digest], layers: list[LayerBlob]) -> int:
+        size, parent = 0, None
+        for i, (diff_id, blob) in enumerate(zip(diff_ids, layers)):
+            chain = chain_id(diff_ids[: i + 1])
+            if not self.snapshots.has_layer(chain):
+                with self.content.open(blob.digest) as f:
+                    info = self.snapshots.unpack(chain, parent, f)
+                if info.diff_id != diff_id:
+                    self.snapshots.remove_layer(chain)
+                    raise InvalidArgument(f"layer {blob.digest} has diff_id {info.diff_id}, the config expects {diff_id}")
+            size += self.snapshots.layer(chain).size
+            parent = chain
+        return size
+
+    # -- tags and removal --------------------------------------------------------------
+
+    def tag(self, ref: str, target: str) -> Reference:
+        image = self.resolve(ref)
+        reference = parse_reference(target)
+        if reference.digest:
+            raise InvalidArgument("refusing to create a tag with a digest reference")
+        self.store.tag(str(reference), image.id)
+        return reference
+
+    def remove(self, ref: str, force: bool, in_use: Callable[[Digest], str | None]) -> Removal:
+        """Untag or delete as `docker rmi` does; `in_use(image_id)` names a container using it.
+
+        Raises NoSuchImage, Conflict.
+        """
+        with self._lock:
+            image = self.resolve(ref)
+            named = self._by_name(ref, image)
+            if named and len(image.tags) + len(image.repo_digests) > 1:
+                self._forget_name(named)
+                return Removal((named,), ())
+            user = in_use(image.id)
+            if user and not force:
+                what = f'repository reference "{ref}"' if named else image.id.short
+                raise Conflict(
+                    f"conflict: unable to remove {what} (must force) - container {user[:12]} is using its referenced image {image.id.short}"
+                )
+            if not named and len(image.tags) > 1 and not force:
+                raise Conflict(
+                    f"conflict: unable to delete {image.id.short} (must be forced) - image is referenced in multiple repositories"
+                )
+            untagged = tuple(image.tags) + tuple(image.repo_digests)
+            self.store.delete(image.id)
+            return Removal(untagged, (image.id,))
+
+    def _by_name(self, ref: str, image: ImageRecord) -> str | None:
+        try:
+            reference = parse_reference(ref)
+        except InvalidArgument:
+            return None
+        name = f"{reference.name}@{reference.digest}" if reference.digest else str(reference)
+        return name if name in image.tags or name in image.repo_digests else None
+
+    def _forget_name(self, name: str) -> None:
+        if "@" in name:
+            self.store.delete_repo_digest(name)
+        else:
+            self.store.untag(name)
+
+    def layers_in_use(self) -> set[Digest]:
+        return {chain for image in self.store.all() for chain in image.chain_ids}
+
+    def collect_layers(self, keep: Iterable[Digest]) -> int:
+        """Remove unpacked layers no image or container uses; return bytes reclaimed."""
+        # Layers form chains; a layer is needed if any image's chain contains it.
+        needed = self.layers_in_use() | set(keep)
+        reclaimed = 0
+        for chain in self.snapshots.list_layers():
+            if chain not in needed:
+                reclaimed += self.snapshots.layer(chain).size
+                self.snapshots.remove_layer(chain)
+        return reclaimed
+
+
+def _parse_config(data: bytes) -> dict:
+    try:
+        config = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidArgument(f"invalid image config: {exc}") from None
+    if not isinstance(config, dict):
+        raise InvalidArgument("invalid image config: not a JSON object")
+    return config
+
+
+def _synthesize_manifest(config_digest: Digest, config_size: int, layers: list[LayerBlob]) -> Manifest:
+    return Manifest(
+        media_type=mt.OCI_MANIFEST,
+        config=Descriptor(mt.OCI_CONFIG, config_digest, config_size),
+        layers=tuple(Descriptor(blob.media_type, blob.digest, blob.size) for blob in layers),
+    )

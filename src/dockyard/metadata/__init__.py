@@ -1,0 +1,1 @@
+"""The SQLite database of images, tags, containers, networks and volumes."""

@@ -1,0 +1,52 @@
+"""One SQLite database under the data root; one transaction per change.
+
+SQLite in WAL mode commits atomically, so a daemon killed with SIGKILL at any moment leaves
+either the old record or the new one, never half of either. Each package keeps its tables'
+DDL next to the code that uses them and hands it to `Database.ensure_schema()`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+class Database:
+    """A thread-safe SQLite connection with a write transaction helper."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._lock = threading.RLock()
+
+    def ensure_schema(self, ddl: str) -> None:
+        """Apply `CREATE ... IF NOT EXISTS` statements (idempotent)."""
+        with self._lock:
+            self._conn.executescript(ddl)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run the block as one atomic write transaction."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
