@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -60,8 +60,8 @@ class Container:
         return command[1:]
 
     def to_json(self) -> str:
-        data = asdict(self)
-        data.pop("lock")
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "lock"}
+        data["state"] = asdict(self.state)
         return json.dumps(data)
 
     @classmethod

@@ -1,0 +1,413 @@
+"""The network controller: what the engine calls to give containers networks.
+
+Lifecycle, as the engine drives it:
+
+    start()                            chains, predefined networks (bridge, host, none), DNS
+    recover(live)                      after start: drop what belongs to dead containers
+    create_network / remove_network    `docker network create / rm / prune`
+    connect(net, cid, netns, ...)      a created-but-not-started container gets an endpoint
+    publish(cid, specs)                its -p / -P ports, all or none
+    disconnect(net, cid)               live, `docker network disconnect`
+    release(cid)                       container stopped or removed: everything of it goes
+    close()                            daemon exit: sockets closed, kernel state kept
+
+Every change is a row in the network tables first, then kernel state (netlink, one
+iptables-restore per table); a failure undoes both, so nothing is left half-configured.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from ipaddress import IPv4Address, IPv4Network
+from typing import Mapping
+
+from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotSupported
+from dockyard.metadata.db import Database
+from dockyard.metadata.networks import EndpointRecord, NetworkRecord, NetworkStore
+from dockyard.network import bridge, ipam, publish, shapes
+from dockyard.network.config import NetworkConfig
+from dockyard.network.dns import Resolver
+from dockyard.network.firewall import Firewall
+from dockyard.network.names import NameTable, dns_names
+from dockyard.network.portspec import PortBinding, PortSpec
+from dockyard.network.rules import BridgeRules, Chains, Forward
+
+PREDEFINED = ("bridge", "host", "none")
+DRIVERS = ("bridge", "host", "null")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """What a container got on one network."""
+
+    network_id: str
+    network: str
+    container_id: str
+    endpoint_id: str
+    ifname: str
+    ip: str | None
+    prefix: int
+    gateway: str | None
+    mac: str
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class NetworkController:
+    """Owns bridges, veths, IPAM, iptables chains and the embedded DNS of one daemon."""
+
+    def __init__(self, db: Database, config: NetworkConfig = NetworkConfig()) -> None:
+        self.config = config
+        self.store = NetworkStore(db)
+        self.firewall = Firewall(Chains(config.chain_prefix), config.iptables)
+        self.names = NameTable(self.store, config)
+        self.resolver = Resolver(self.names.lookup, self.names.reverse, self.names.upstreams, config.iptables)
+        self.ports = publish.Publisher(self.store)
+        self._lock = threading.RLock()
+        self._started = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Install chains, create the predefined networks and their bridges, start DNS."""
+        with self._lock:
+            names = {n.name for n in self.store.networks()}
+            if "bridge" not in names:
+                self._create_default_bridge()
+            for name, driver in (("host", "host"), ("none", "null")):
+                if name not in names:
+                    self.store.add_network(NetworkRecord(secrets.token_hex(32), name, driver, _now()))
+            for net in self._bridges():
+                self._ensure_bridge(net)
+            self._apply_rules()
+            self.resolver.start()
+            self._started = True
+
+    def recover(self, live: Mapping[str, str]) -> list[str]:
+        """Keep the containers in `live` (id -> netns path), release every other; returns the released."""
+        with self._lock:
+            dead = sorted({ep.container_id for ep in self.store.endpoints()} - set(live))
+            for cid in dead:
+                self._release(cid)
+            self._remove_strays()
+            for cid, path in live.items():
+                self.ports.rehold(cid)
+                if any(self.names.served(ep) for ep in self.store.endpoints(container_id=cid)):
+                    self.resolver.attach(cid, path)
+            self._apply_rules()
+            return dead
+
+    def close(self) -> None:
+        """Daemon shutdown: stop DNS, close held ports; bridges and rules stay for live containers."""
+        with self._lock:
+            if self._started:
+                self.resolver.stop()
+                self._started = False
+            self.ports.close_all()
+
+    def uninstall(self) -> None:
+        """Remove every endpoint, bridge and chain this controller made (tests, reset)."""
+        with self._lock:
+            for cid in {ep.container_id for ep in self.store.endpoints()}:
+                self._release(cid)
+            self.close()
+            for net in self._bridges():
+                bridge.remove_bridge(net.bridge)
+            self.firewall.uninstall()
+
+    # -- networks --------------------------------------------------------------------------
+
+    def create_network(
+        self,
+        name: str,
+        driver: str = "bridge",
+        subnet: str | None = None,
+        gateway: str | None = None,
+        internal: bool = False,
+        labels: Mapping[str, str] | None = None,
+        options: Mapping[str, str] | None = None,
+        attachable: bool = False,
+    ) -> NetworkRecord:
+        """`docker network create`. Raises Conflict (name taken, overlapping subnet), InvalidArgument."""
+        if not name or "/" in name:
+            raise InvalidArgument(f"invalid network name: {name!r}")
+        if driver != "bridge":
+            raise (Forbidden if driver in DRIVERS else NotSupported)(
+                f"only one instance of \"{driver}\" network is allowed" if driver in DRIVERS
+                else f"plugin \"{driver}\" not found")
+        with self._lock:
+            if any(n.name == name for n in self.store.networks()):
+                raise Conflict(f"network with name {name} already exists")
+            net_subnet, net_gateway = self._pick_subnet(subnet, gateway)
+            net_id = secrets.token_hex(32)
+            opts = dict(options or {})
+            bridge = opts.get("com.docker.network.bridge.name") or f"{self.config.bridge_prefix}{net_id[:12]}"
+            rec = NetworkRecord(net_id, name, "bridge", _now(), bridge, str(net_subnet), str(net_gateway),
+                                internal, attachable, dict(labels or {}), opts)
+            self.store.add_network(rec)
+            try:
+                self._ensure_bridge(rec)
+                self._apply_rules()
+            except BaseException:
+                self._delete_bridge(rec)
+                self.store.remove_network(rec.id)
+                raise
+            return rec
+
+    def remove_network(self, ref: str) -> None:
+        """`docker network rm`. Raises NoSuchNetwork, Forbidden (predefined), Conflict (in use)."""
+        with self._lock:
+            net = self.get(ref)
+            if net.name in PREDEFINED:
+                raise Forbidden(f"{net.name} is a pre-defined network and cannot be removed")
+            if self.store.endpoints(network_id=net.id):
+                raise Conflict(f"error while removing network: network {net.name} id {net.id} has active endpoints")
+            self.store.remove_network(net.id)
+            self._apply_rules()
+            self._delete_bridge(net)
+
+    def prune_networks(self, labels: Mapping[str, str | None] | None = None) -> list[str]:
+        """`docker network prune`: remove unused user networks matching the label filter."""
+        removed = []
+        with self._lock:
+            for net in self.store.networks():
+                if net.name in PREDEFINED or self.store.endpoints(network_id=net.id):
+                    continue
+                if all(k in net.labels and (v is None or net.labels[k] == v) for k, v in (labels or {}).items()):
+                    self.remove_network(net.id)
+                    removed.append(net.name)
+        return removed
+
+    def get(self, ref: str) -> NetworkRecord:
+        """By full ID, name, or unique ID prefix, in that order, like docker."""
+        nets = self.store.networks()
+        for match in (lambda n: n.id == ref, lambda n: n.name == ref):
+            found = [n for n in nets if match(n)]
+            if found:
+                return found[0]
+        found = [n for n in nets if ref and n.id.startswith(ref)]
+        if len(found) > 1:
+            raise InvalidArgument(f"network {ref} is ambiguous ({len(found)} matches found based on ID prefix)")
+        if not found:
+            raise NoSuchNetwork(ref)
+        return found[0]
+
+    def list(self) -> list[NetworkRecord]:
+        return self.store.networks()
+
+    def inspect(self, ref: str) -> dict:
+        """`GET /networks/{id}`: Docker's shape with the attached containers."""
+        net = self.get(ref)
+        return shapes.network_json(net, self.store.endpoints(network_id=net.id))
+
+    def list_json(self) -> list[dict]:
+        """`GET /networks`."""
+        return [shapes.network_json(net) for net in self.store.networks()]
+
+    # -- containers ------------------------------------------------------------------------
+
+    def connect(
+        self,
+        ref: str,
+        container_id: str,
+        netns_path: str,
+        name: str,
+        aliases: tuple[str, ...] = (),
+        mac: str | None = None,
+        ip: str | None = None,
+    ) -> Endpoint:
+        """Give the container (its netns at `netns_path`) an endpoint on the network.
+
+        Raises NoSuchNetwork, Conflict (already connected, address in use), InvalidArgument.
+        """
+        with self._lock:
+            net = self.get(ref)
+            mine = self.store.endpoints(container_id=container_id)
+            if net.driver != "bridge":
+                return self._record_only(net, container_id, name, aliases, mine)
+            if any(self.get(ep.network_id).driver != "bridge" for ep in mine):
+                raise Conflict("container cannot be disconnected from host network or connected to host network")
+            subnet, gateway = IPv4Network(net.subnet), IPv4Address(net.gateway)
+            if aliases and net.name == "bridge":
+                raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
+            if ip and net.name == "bridge":
+                raise InvalidArgument("user specified IP address is supported on user defined networks only")
+
+            mac_addr = ipam.check_mac(mac) if mac else None
+
+            def allocate(taken: list[str]) -> tuple[str, str]:
+                used = [IPv4Address(t) for t in taken]
+                got = ipam.check_requested(ip, subnet, gateway, used) if ip else ipam.next_address(subnet, gateway, used)
+                return str(got), mac_addr or ipam.mac_for(got)
+
+            used_if = {ep.ifname for ep in mine}
+            ifname = next(f"eth{n}" for n in range(len(used_if) + 1) if f"eth{n}" not in used_if)
+            veth = bridge.veth_name(self.config.veth_prefix, container_id, net.id)
+            rec = EndpointRecord(net.id, container_id, secrets.token_hex(32), name, tuple(aliases),
+                                 ifname=ifname, veth=veth, netns=netns_path)
+            ep = self.store.add_endpoint(rec, allocate)
+            try:
+                self._plug(net, ep, default_route=not net.internal)
+                if self.names.served(ep):
+                    self.resolver.attach(container_id, netns_path)
+            except BaseException:
+                bridge.unplug(veth)
+                self.store.remove_endpoint(net.id, container_id)
+                raise
+            return self._endpoint(net, ep)
+
+    def _record_only(self, net: NetworkRecord, cid: str, name: str, aliases: tuple[str, ...],
+                     mine: list[EndpointRecord]) -> Endpoint:
+        if mine:
+            raise Conflict("container cannot be disconnected from host network or connected to host network")
+        ep = self.store.add_endpoint(EndpointRecord(net.id, cid, secrets.token_hex(32), name, tuple(aliases)),
+                                     lambda _: (None, ""))
+        return self._endpoint(net, ep)
+
+    def _plug(self, net: NetworkRecord, ep: EndpointRecord, default_route: bool) -> None:
+        prefix = IPv4Network(net.subnet).prefixlen
+        bridge.plug(net.bridge, ep.veth, ep.netns, ep.ifname, ep.ip, prefix,
+                    net.gateway if default_route else None, ep.mac, self._mtu(net))
+
+    def disconnect(self, ref: str, container_id: str) -> None:
+        """Remove the container's endpoint on the network (live); its ports there go too."""
+        with self._lock:
+            net = self.get(ref)
+            ep = next((e for e in self.store.endpoints(network_id=net.id, container_id=container_id)), None)
+            if ep is None:
+                raise InvalidArgument(f"container {container_id} is not connected to network {net.name}")
+            self.ports.close(container_id, net.id)
+            if ep.veth:
+                bridge.unplug(ep.veth)
+            self.store.remove_endpoint(net.id, container_id)
+            rest = self.store.endpoints(container_id=container_id)
+            if not any(self.names.served(e) for e in rest):
+                self.resolver.detach(container_id)
+            self._apply_rules()
+            self._reroute(ep, net, rest)
+
+    def _reroute(self, gone: EndpointRecord, net: NetworkRecord, rest: list[EndpointRecord]) -> None:
+        """After a disconnect, route through another network if the default route went away."""
+        for ep in rest:
+            other = self.get(ep.network_id)
+            if other.driver == "bridge" and not other.internal and os.path.exists(gone.netns):
+                bridge.set_default_route(gone.netns, other.gateway, drop_via=net.gateway)
+                return
+
+    def publish(self, container_id: str, specs: list[PortSpec]) -> list[PortBinding]:
+        """Publish ports on the container's first outward network: all of them, or none.
+
+        Raises Conflict ("Bind for 0.0.0.0:80 failed: port is already allocated"), InvalidArgument.
+        """
+        if not specs:
+            return []
+        with self._lock:
+            target = next((ep for ep in self.store.endpoints(container_id=container_id)
+                           if ep.ip and not self.get(ep.network_id).internal), None)
+            if target is None:
+                return []  # docker ignores -p on none, host and internal-only containers
+            return self.ports.publish(target, specs, self._apply_rules)
+
+    def unpublish(self, container_id: str) -> None:
+        with self._lock:
+            self.ports.close(container_id)
+            self.store.remove_ports(container_id)
+            self._apply_rules()
+
+    def bindings(self, container_id: str) -> list[PortBinding]:
+        """The container's published ports (`docker port`)."""
+        return self.ports.bindings(container_id)
+
+    def endpoints(self, container_id: str) -> list[Endpoint]:
+        return [self._endpoint(self.get(ep.network_id), ep) for ep in self.store.endpoints(container_id=container_id)]
+
+    def release(self, container_id: str) -> None:
+        """The container stopped or was removed: its veths, addresses, ports and rules go."""
+        with self._lock:
+            self._release(container_id)
+            self._apply_rules()
+
+    def network_settings(self, container_id: str, exposed: tuple[str, ...] = (), sandbox_key: str = "") -> dict:
+        """NetworkSettings for `docker inspect` of this container."""
+        eps = self.store.endpoints(container_id=container_id)
+        pairs = [(self.get(ep.network_id), ep) for ep in eps]
+        names = {net.id: dns_names(net, ep) for net, ep in pairs}
+        return shapes.network_settings(pairs, self.bindings(container_id), exposed, sandbox_key, names)
+
+    def host_gateway_ip(self) -> str:
+        """What `--add-host x:host-gateway` means: the default bridge's address."""
+        return self.get("bridge").gateway
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _bridges(self) -> list[NetworkRecord]:
+        return [n for n in self.store.networks() if n.driver == "bridge"]
+
+    def _create_default_bridge(self) -> None:
+        subnet, gateway = self._pick_subnet(self.config.default_subnet, None)
+        self.store.add_network(NetworkRecord(
+            secrets.token_hex(32), "bridge", "bridge", _now(), self.config.bridge_name, str(subnet), str(gateway),
+            options={"com.docker.network.bridge.default_bridge": "true",
+                     "com.docker.network.bridge.name": self.config.bridge_name,
+                     "com.docker.network.bridge.enable_ip_masquerade": "true",
+                     "com.docker.network.driver.mtu": str(self.config.mtu)}))
+
+    def _pick_subnet(self, subnet: str | None, gateway: str | None) -> tuple[IPv4Network, IPv4Address]:
+        ours = [IPv4Network(n.subnet) for n in self._bridges()]
+        if subnet:
+            chosen = ipam.parse_subnet(subnet)
+            ipam.check_overlap(chosen, ours)
+            ipam.check_overlap(chosen, [IPv4Network(r) for r in bridge.host_routes() if not _is_ours(r, ours)])
+        else:
+            taken = ours + [IPv4Network(r, strict=False) for r in bridge.host_routes()]
+            chosen = ipam.choose_subnet(taken, self.config.address_pools)
+        return chosen, ipam.parse_gateway(gateway, chosen)
+
+    def _ensure_bridge(self, net: NetworkRecord) -> None:
+        bridge.setup_bridge(net.bridge, net.gateway, IPv4Network(net.subnet).prefixlen, self._mtu(net), net.internal)
+
+    def _mtu(self, net: NetworkRecord) -> int:
+        raw = net.options.get("com.docker.network.driver.mtu", "")
+        return int(raw) if raw.isdigit() else self.config.mtu
+
+    def _delete_bridge(self, net: NetworkRecord) -> None:
+        if net.bridge:
+            bridge.remove_bridge(net.bridge)
+
+    def _apply_rules(self) -> None:
+        nets = {n.id: n for n in self._bridges()}
+        rules = [BridgeRules(n.bridge, n.subnet, n.internal) for n in nets.values()]
+        forwards = [Forward(p.proto, p.host_ip, p.host_port, p.container_ip, p.container_port)
+                    for p in self.store.ports() if p.network_id in nets]
+        self.firewall.apply(rules, forwards)
+
+    def _release(self, container_id: str) -> None:
+        self.ports.close(container_id)
+        self.resolver.detach(container_id)
+        for ep in self.store.endpoints(container_id=container_id):
+            if ep.veth:
+                bridge.unplug(ep.veth)
+        self.store.forget_container(container_id)
+
+    def _remove_strays(self) -> None:
+        """Veths and bridges with our names that no record explains (a crash mid-connect)."""
+        known = {ep.veth for ep in self.store.endpoints()} | {n.bridge for n in self._bridges()}
+        for name in bridge.strays((self.config.veth_prefix, "dyp", self.config.bridge_prefix)):
+            if name not in known:
+                bridge.remove_bridge(name)
+
+    def _endpoint(self, net: NetworkRecord, ep: EndpointRecord) -> Endpoint:
+        prefix = IPv4Network(net.subnet).prefixlen if net.subnet and ep.ip else 0
+        gateway = net.gateway if ep.ip and not net.internal else None
+        return Endpoint(net.id, net.name, ep.container_id, ep.endpoint_id, ep.ifname, ep.ip, prefix, gateway, ep.mac)
+
+
+def _is_ours(route: str, ours: list[IPv4Network]) -> bool:
+    return IPv4Network(route, strict=False) in ours
+

@@ -1,0 +1,96 @@
+"""IP address management: pick subnets that clash with nothing, and free addresses in them.
+
+Pure: the caller passes what is taken (host routes, other networks, allocated addresses);
+the metadata tables make an allocation durable and unique (UNIQUE(network_id, ip)).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from ipaddress import IPv4Address, IPv4Network
+from typing import Iterable
+
+from dockyard.errors import Conflict, InvalidArgument, NotSupported, Unavailable
+
+# Docker's default local pools: 172.17-31.0.0/16, then 192.168.0.0/16 cut into /20s.
+DEFAULT_POOLS: tuple[tuple[str, int], ...] = (("172.18.0.0/15", 16), ("172.20.0.0/14", 16),
+                                              ("172.24.0.0/13", 16), ("192.168.0.0/16", 20))
+
+
+def parse_subnet(raw: str) -> IPv4Network:
+    """`10.1.0.0/24` -> network; host bits set are an error, as in docker."""
+    try:
+        subnet = ipaddress.ip_network(raw, strict=False)
+    except ValueError:
+        raise InvalidArgument(f"invalid CIDR address: {raw}") from None
+    if not isinstance(subnet, IPv4Network):
+        raise NotSupported(f"IPv6 subnets are not supported: {raw}")
+    if subnet.prefixlen > 30:
+        raise InvalidArgument(f"subnet {raw} is too small: at least a /30 is needed")
+    return subnet
+
+
+def parse_gateway(raw: str | None, subnet: IPv4Network) -> IPv4Address:
+    """The gateway given, checked to be a host address of the subnet, else its first host."""
+    if not raw:
+        return next(subnet.hosts())
+    try:
+        gateway = IPv4Address(raw)
+    except ValueError:
+        raise InvalidArgument(f"invalid gateway address {raw}") from None
+    if gateway not in subnet or gateway in (subnet.network_address, subnet.broadcast_address):
+        raise InvalidArgument(f"no matching subnet for gateway {raw}")
+    return gateway
+
+
+def check_overlap(subnet: IPv4Network, taken: Iterable[IPv4Network]) -> None:
+    """Raise docker's Conflict when `subnet` overlaps a network already in use."""
+    for other in taken:
+        if subnet.overlaps(other):
+            raise Conflict("Pool overlaps with other one on this address space")
+
+
+def choose_subnet(taken: Iterable[IPv4Network], pools: Iterable[tuple[str, int]] = DEFAULT_POOLS) -> IPv4Network:
+    """The first pool subnet that overlaps nothing taken (routes, docker0, our networks)."""
+    taken = [net for net in taken if net.prefixlen > 0]  # a default route clashes with nothing
+    for pool, size in pools:
+        for candidate in ipaddress.ip_network(pool).subnets(new_prefix=size):
+            if not any(candidate.overlaps(net) for net in taken):
+                return candidate
+    raise Unavailable("could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network")
+
+
+def next_address(subnet: IPv4Network, gateway: IPv4Address, allocated: Iterable[IPv4Address]) -> IPv4Address:
+    """The lowest host address that is neither the gateway nor allocated."""
+    used = set(allocated) | {gateway}
+    for address in subnet.hosts():
+        if address not in used:
+            return address
+    raise Unavailable(f"no available IPv4 addresses on this network's address pools: {subnet}")
+
+
+def check_requested(ip: str, subnet: IPv4Network, gateway: IPv4Address, allocated: Iterable[IPv4Address]) -> IPv4Address:
+    """Validate a user-requested address (`--ip`): in the subnet, not the gateway, free."""
+    try:
+        address = IPv4Address(ip)
+    except ValueError:
+        raise InvalidArgument(f"invalid IPv4 address: {ip}") from None
+    if address not in subnet or address in (subnet.network_address, subnet.broadcast_address):
+        raise InvalidArgument(f"no configured subnet or ip-range contain the IP address {ip}")
+    if address == gateway or address in set(allocated):
+        raise Conflict(f"Address already in use: {ip}")
+    return address
+
+
+def mac_for(address: IPv4Address) -> str:
+    """Docker's derived MAC: 02:42 followed by the four address bytes."""
+    return "02:42:" + ":".join(f"{b:02x}" for b in address.packed)
+
+
+def check_mac(mac: str) -> str:
+    parts = mac.lower().split(":")
+    if len(parts) != 6 or not all(len(p) == 2 and all(c in "0123456789abcdef" for c in p) for p in parts):
+        raise InvalidArgument(f"invalid MAC address: {mac}")
+    if int(parts[0], 16) & 1:
+        raise InvalidArgument(f"invalid MAC address: {mac} is a multicast address")
+    return ":".join(parts)

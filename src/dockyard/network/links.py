@@ -1,0 +1,113 @@
+"""Netlink steps for the bridge driver: bridges, veth pairs and the container's side.
+
+Every function takes an open pyroute2 `IPRoute` bound to the namespace it acts in, so the
+same code configures the host side and (through `netns.run_in`) the container side.
+Names are the caller's: bridges `dockyard0`/`dy-<id12>`, veths `dyv<hex11>`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from dockyard.errors import Conflict, RuntimeFailure
+
+IFNAMSIZ = 15
+
+
+def link_index(ipr: IPRoute, name: str) -> int | None:
+    """The index of the interface called `name`, or None."""
+    found = ipr.link_lookup(ifname=name)
+    return found[0] if found else None
+
+
+def ensure_bridge(ipr: IPRoute, name: str, gateway: str, prefix: int, mtu: int = 1500) -> int:
+    """Create bridge `name` with `gateway/prefix` and bring it up (idempotent)."""
+    index = link_index(ipr, name)
+    if index is None:
+        try:
+            ipr.link("add", ifname=name, kind="bridge", mtu=mtu)
+        except NetlinkError as exc:
+            raise RuntimeFailure(f"failed to create bridge {name}: {os.strerror(exc.code)}") from None
+        index = link_index(ipr, name)
+    have = {(a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=index, family=2)}
+    if (gateway, prefix) not in have:
+        try:
+            ipr.addr("add", index=index, address=gateway, prefixlen=prefix)
+        except NetlinkError as exc:
+            raise Conflict(f"cannot assign {gateway}/{prefix} to {name}: {os.strerror(exc.code)}") from None
+    ipr.link("set", index=index, state="up")
+    return index
+
+
+def delete_link(ipr: IPRoute, name: str) -> bool:
+    """Remove interface `name` if it exists; say whether it did."""
+    index = link_index(ipr, name)
+    if index is None:
+        return False
+    try:
+        ipr.link("del", index=index)
+    except NetlinkError as exc:
+        if exc.code != 19:  # ENODEV: gone meanwhile (its peer's namespace died)
+            raise
+    return True
+
+
+def list_links(ipr: IPRoute, prefix: str) -> list[str]:
+    """Names of the interfaces in this namespace that start with `prefix`."""
+    names = (link.get_attr("IFLA_IFNAME") for link in ipr.get_links())
+    return sorted(name for name in names if name and name.startswith(prefix))
+
+
+def create_veth(ipr: IPRoute, host_name: str, peer_name: str, bridge: int, netns_fd: int, mtu: int = 1500) -> None:
+    """Make a veth pair: `host_name` enslaved to `bridge` and up, `peer_name` moved into the netns."""
+    delete_link(ipr, host_name)  # a leftover of a crash would make the add fail
+    ipr.link("add", ifname=host_name, kind="veth", peer=peer_name, mtu=mtu)
+    host = link_index(ipr, host_name)
+    peer = link_index(ipr, peer_name)
+    try:
+        ipr.link("set", index=host, master=bridge)
+        ipr.brport("set", index=host, mode=1)  # IFLA_BRPORT_MODE: hairpin
+        ipr.link("set", index=peer, net_ns_fd=netns_fd)
+        ipr.link("set", index=host, state="up")
+    except NetlinkError as exc:
+        delete_link(ipr, host_name)
+        raise RuntimeFailure(f"failed to set up veth {host_name}: {os.strerror(exc.code)}") from None
+
+
+def configure_inside(
+    ipr: IPRoute, peer_name: str, ifname: str, ip: str, prefix: int, gateway: str | None, mac: str
+) -> None:
+    """In the container's namespace: rename, set MAC and address, bring up, add the default route."""
+    index = link_index(ipr, peer_name)
+    if index is None:
+        raise RuntimeFailure(f"interface {peer_name} did not arrive in the container namespace")
+    if link_index(ipr, ifname) is not None:
+        raise Conflict(f"interface {ifname} already exists in the container namespace")
+    ipr.link("set", index=index, ifname=ifname, address=mac)
+    ipr.addr("add", index=index, address=ip, prefixlen=prefix)
+    ipr.link("set", index=index, state="up")
+    lo = link_index(ipr, "lo")
+    if lo is not None:
+        ipr.link("set", index=lo, state="up")
+    if gateway and not [r for r in ipr.get_routes(family=2) if r["dst_len"] == 0]:
+        ipr.route("add", dst="0.0.0.0/0", gateway=gateway, oif=index)
+
+
+def remove_default_route_via(ipr: IPRoute, gateway: str) -> None:
+    """Drop the default route through `gateway` (when that network is disconnected)."""
+    for route in ipr.get_routes(family=2):
+        if route["dst_len"] == 0 and route.get_attr("RTA_GATEWAY") == gateway:
+            ipr.route("del", dst="0.0.0.0/0", gateway=gateway)
+
+
+def set_sysctl(path: str, value: str) -> None:
+    """Write one /proc/sys value in the calling thread's network namespace."""
+    Path("/proc/sys", path).write_text(value)
+
+
+def get_sysctl(path: str) -> str:
+    return Path("/proc/sys", path).read_text().strip()

@@ -1,0 +1,102 @@
+"""Docker Engine API JSON for networks (`GET /networks`) and a container's NetworkSettings.
+
+Pure: records in, dicts with Docker's keys out.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+from typing import Iterable
+
+from dockyard.metadata.networks import EndpointRecord, NetworkRecord
+from dockyard.network.portspec import PortBinding, ports_json
+
+
+def prefix_len(net: NetworkRecord) -> int:
+    return IPv4Network(net.subnet).prefixlen if net.subnet else 0
+
+
+def network_json(net: NetworkRecord, endpoints: Iterable[EndpointRecord] = ()) -> dict:
+    """One entry of `GET /networks`, or `GET /networks/{id}` when endpoints are given."""
+    config = [{"Subnet": net.subnet, "Gateway": net.gateway}] if net.subnet else []
+    containers = {
+        ep.container_id: {
+            "Name": ep.name,
+            "EndpointID": ep.endpoint_id,
+            "MacAddress": ep.mac,
+            "IPv4Address": f"{ep.ip}/{prefix_len(net)}" if ep.ip else "",
+            "IPv6Address": "",
+        }
+        for ep in endpoints
+    }
+    return {
+        "Name": net.name,
+        "Id": net.id,
+        "Created": net.created,
+        "Scope": "local",
+        "Driver": net.driver,
+        "EnableIPv4": True,
+        "EnableIPv6": False,
+        "IPAM": {"Driver": "default", "Options": {}, "Config": config},
+        "Internal": net.internal,
+        "Attachable": net.attachable,
+        "Ingress": False,
+        "ConfigFrom": {"Network": ""},
+        "ConfigOnly": False,
+        "Containers": containers,
+        "Options": dict(net.options),
+        "Labels": dict(net.labels),
+    }
+
+
+def endpoint_json(net: NetworkRecord, ep: EndpointRecord, dns_names: Iterable[str] = ()) -> dict:
+    """NetworkSettings.Networks[<name>] for one attachment."""
+    return {
+        "IPAMConfig": None,
+        "Links": None,
+        "Aliases": list(ep.aliases) or None,
+        "MacAddress": ep.mac,
+        "DriverOpts": None,
+        "NetworkID": net.id,
+        "EndpointID": ep.endpoint_id,
+        "Gateway": net.gateway if ep.ip else "",
+        "IPAddress": ep.ip or "",
+        "IPPrefixLen": prefix_len(net) if ep.ip else 0,
+        "IPv6Gateway": "",
+        "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0,
+        "DNSNames": list(dns_names) or None,
+    }
+
+
+def network_settings(
+    attachments: Iterable[tuple[NetworkRecord, EndpointRecord]],
+    bindings: Iterable[PortBinding],
+    exposed: Iterable[str] = (),
+    sandbox_key: str = "",
+    dns_names: dict[str, list[str]] | None = None,
+) -> dict:
+    """A container's NetworkSettings; the top-level address fields mirror the default bridge."""
+    attachments = list(attachments)
+    networks = {net.name: endpoint_json(net, ep, (dns_names or {}).get(net.id, ())) for net, ep in attachments}
+    default = networks.get("bridge", {})
+    return {
+        "Bridge": "",
+        "SandboxID": sandbox_key.rsplit("/", 3)[-3] if sandbox_key.startswith("/proc/") else "",
+        "SandboxKey": sandbox_key,
+        "HairpinMode": False,
+        "LinkLocalIPv6Address": "",
+        "LinkLocalIPv6PrefixLen": 0,
+        "Ports": ports_json(bindings, exposed),
+        "SecondaryIPAddresses": None,
+        "SecondaryIPv6Addresses": None,
+        "EndpointID": default.get("EndpointID", ""),
+        "Gateway": default.get("Gateway", ""),
+        "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0,
+        "IPAddress": default.get("IPAddress", ""),
+        "IPPrefixLen": default.get("IPPrefixLen", 0),
+        "IPv6Gateway": "",
+        "MacAddress": default.get("MacAddress", ""),
+        "Networks": networks,
+    }

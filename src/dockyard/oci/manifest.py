@@ -1,0 +1,143 @@
+"""Image manifests and indexes (OCI and Docker schema2), parsed and serialised with no I/O.
+
+`parse_manifest(media_type, raw)` is the one entry point for bytes from a registry or the
+content store; it keeps `raw`, whose sha256 is the manifest's digest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from dockyard.errors import InvalidArgument, NotSupported
+from dockyard.oci import mediatypes as mt
+from dockyard.oci.descriptor import Descriptor
+from dockyard.oci.digest import Digest
+from dockyard.oci.platform import PlatformMatcher
+
+SCHEMA1_REMOVED = (
+    "Docker Image manifest version 2, schema 1 is not supported: "
+    "ask the image's author to push it as an OCI or Docker schema 2 image"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """One image: its config blob and its layers, bottom first."""
+
+    media_type: str
+    config: Descriptor
+    layers: tuple[Descriptor, ...]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    subject: Descriptor | None = None
+    raw: bytes = b""
+
+    @property
+    def digest(self) -> Digest:
+        return Digest.of(self.to_bytes())
+
+    def to_bytes(self) -> bytes:
+        """The raw bytes when parsed, else a fresh serialisation."""
+        return self.raw or _dump(self.to_json())
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type,
+                               "config": self.config.to_json(),
+                               "layers": [layer.to_json() for layer in self.layers]}
+        if self.subject is not None:
+            out["subject"] = self.subject.to_json()
+        if self.annotations:
+            out["annotations"] = dict(self.annotations)
+        return out
+
+    def descriptor(self) -> Descriptor:
+        data = self.to_bytes()
+        return Descriptor(self.media_type, Digest.of(data), len(data))
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """A list of manifests, one per platform (an OCI index or a Docker manifest list)."""
+
+    media_type: str
+    manifests: tuple[Descriptor, ...]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    raw: bytes = b""
+
+    @property
+    def digest(self) -> Digest:
+        return Digest.of(self.to_bytes())
+
+    def to_bytes(self) -> bytes:
+        return self.raw or _dump(self.to_json())
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type,
+                               "manifests": [m.to_json() for m in self.manifests]}
+        if self.annotations:
+            out["annotations"] = dict(self.annotations)
+        return out
+
+    def descriptor(self) -> Descriptor:
+        data = self.to_bytes()
+        return Descriptor(self.media_type, Digest.of(data), len(data))
+
+    def select(self, matcher: PlatformMatcher) -> Descriptor | None:
+        """The entry that best matches the platform (containerd's choice), or None."""
+        candidates = [d for d in self.manifests if d.platform is not None]
+        best = matcher.best(d.platform for d in candidates if d.platform is not None)
+        if best is not None:
+            return candidates[best]
+        untagged = [d for d in self.manifests if d.platform is None and mt.is_manifest(d.media_type)]
+        return untagged[0] if untagged else None
+
+
+def _dump(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data, indent=3).encode()
+
+
+def sniff_media_type(media_type: str, data: Mapping[str, Any]) -> str:
+    """The media type to trust: the declared one, or the document's own when the header is generic."""
+    declared = media_type.split(";")[0].strip()
+    inner = data.get("mediaType")
+    if data.get("schemaVersion") == 1 or declared in mt.SCHEMA1 or inner in mt.SCHEMA1:
+        raise NotSupported(SCHEMA1_REMOVED)
+    if declared in mt.INDEXES or declared in mt.MANIFESTS:
+        return declared
+    if isinstance(inner, str) and inner:
+        return inner
+    if "manifests" in data:
+        return mt.OCI_INDEX
+    if "config" in data and "layers" in data:
+        return mt.OCI_MANIFEST
+    return declared
+
+
+def parse_manifest(media_type: str, raw: bytes) -> Manifest | Index:
+    """Parse a manifest or an index.
+
+    Raises:
+        NotSupported: schema1, or a media type that is neither a manifest nor an index.
+        InvalidArgument: the bytes are not a well-formed manifest.
+    """
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidArgument(f"invalid manifest JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidArgument("invalid manifest JSON: not an object")
+    kind = sniff_media_type(media_type, data)
+    try:
+        if mt.is_index(kind):
+            return Index(kind, tuple(Descriptor.from_json(m) for m in data["manifests"]),
+                         dict(data.get("annotations") or {}), raw)
+        if mt.is_manifest(kind):
+            subject = data.get("subject")
+            return Manifest(kind, Descriptor.from_json(data["config"]),
+                            tuple(Descriptor.from_json(layer) for layer in data["layers"] or ()),
+                            dict(data.get("annotations") or {}),
+                            Descriptor.from_json(subject) if subject else None, raw)
+    except (KeyError, TypeError) as exc:
+        raise InvalidArgument(f"invalid manifest: missing or malformed {exc}") from None
+    raise NotSupported(f"unsupported manifest media type: {kind or 'unknown'}")

@@ -1,0 +1,250 @@
+"""HTTP/1.1 over threads with h11: one thread per connection, keep-alive, streamed bodies, sendfile.
+
+h11 does the framing (request parsing, chunked and Content-Length bodies, keep-alive rules);
+this module moves bytes. A handler gets a `Request` whose `body` pulls from the socket as it
+is iterated, so an upload streams to disk, and returns a `Response` whose body is bytes or a
+`FileSpan` that goes out through sendfile. Every socket read has a timeout, so a client that
+stalls is cut off; how much body a handler accepts is the handler's limit.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from urllib.parse import parse_qsl, urlsplit
+
+import h11
+
+RECV_SIZE = 256 * 1024
+MAX_HEADER_SIZE = 64 * 1024
+DRAIN_LIMIT = 1024 * 1024
+
+
+class ClientGone(Exception):
+    """The client closed, stalled past the timeout, or broke the protocol (`status` is what to answer, if anything)."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class FileSpan:
+    """`length` bytes of the file at `path` from `offset`, sent with sendfile."""
+
+    path: str
+    offset: int
+    length: int
+
+    def __len__(self) -> int:
+        return self.length
+
+
+@dataclass(slots=True)
+class Response:
+    """A status, headers and a body of bytes or a FileSpan (headers only for HEAD)."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | FileSpan = b""
+
+
+class Body:
+    """The request body, read from the socket as it is iterated."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.done = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        while not self.done:
+            event = self._conn.next_event(expecting_body=True)
+            if isinstance(event, h11.Data):
+                yield bytes(event.data)
+            else:
+                self.done = True
+
+    def read(self, limit: int) -> bytes | None:
+        """The whole body, or None when it is longer than `limit` (then the rest is left unread)."""
+        parts, size = [], 0
+        for chunk in self:
+            size += len(chunk)
+            if size > limit:
+                return None
+            parts.append(chunk)
+        return b"".join(parts)
+
+
+@dataclass(slots=True)
+class Request:
+    """One parsed request; `body` streams from the connection."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Body
+    scheme: str
+    query_string: str = ""
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+
+Handler = Callable[[Request], Response]
+
+
+class Connection:
+    """One client socket driven by an h11 state machine."""
+
+    def __init__(self, sock: socket.socket, scheme: str) -> None:
+        self.sock = sock
+        self.scheme = scheme
+        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_SIZE)
+
+    def next_event(self, expecting_body: bool = False) -> object:
+        """The next h11 event, reading from the socket as needed. Raises ClientGone."""
+        while True:
+            try:
+                event = self.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise ClientGone(str(exc), exc.error_status_hint) from None
+            if event is not h11.NEED_DATA:
+                return event
+            if expecting_body and self.h11.they_are_waiting_for_100_continue:
+                self.sock.sendall(self.h11.send(h11.InformationalResponse(status_code=100, headers=[])))
+            try:
+                data = self.sock.recv(RECV_SIZE)
+            except OSError as exc:
+                raise ClientGone(str(exc)) from None
+            if not data and expecting_body:
+                raise ClientGone("client closed mid-body")
+            self.h11.receive_data(data)
+
+    def request(self) -> Request | None:
+        """The next request on this connection, or None when the client is done."""
+        event = self.next_event()
+        if not isinstance(event, h11.Request):
+            return None
+        target = urlsplit(event.target.decode("latin-1"))
+        headers: dict[str, str] = {}
+        for key, value in event.headers:
+            k = key.decode("latin-1")
+            headers[k] = f"{headers[k]}, {value.decode('latin-1')}" if k in headers else value.decode("latin-1")
+        return Request(event.method.decode(), target.path, dict(parse_qsl(target.query, keep_blank_values=True)),
+                       headers, Body(self), self.scheme, target.query)
+
+    def respond(self, response: Response, head: bool) -> None:
+        """Send a response; file bodies go out with sendfile."""
+        body = response.body
+        length = len(body)
+        headers = [(k.encode(), v.encode("latin-1")) for k, v in response.headers]
+        if response.status not in (204, 304):  # RFC 9110: no Content-Length on these
+            headers.append((b"content-length", str(length).encode()))
+        reason = HTTPStatus(response.status).phrase.encode()
+        out = self.h11.send(h11.Response(status_code=response.status, headers=headers, reason=reason))
+        if head or not length:
+            self.sock.sendall(out + self.h11.send(h11.EndOfMessage()))
+        elif isinstance(body, FileSpan):
+            self.sock.sendall(out)
+            self.h11.send_with_data_passthrough(h11.Data(data=body))
+            with open(body.path, "rb") as src:
+                self.sock.sendfile(src, body.offset, body.length)
+            self.sock.sendall(self.h11.send(h11.EndOfMessage()))
+        else:
+            self.sock.sendall(out + self.h11.send(h11.Data(data=body)) + self.h11.send(h11.EndOfMessage()))
+
+    def finish_cycle(self, body: Body) -> bool:
+        """Drain a small unread body and get ready for the next request; False when the connection must close."""
+        if not body.done and body.read(DRAIN_LIMIT) is None:
+            return False
+        if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
+            self.h11.start_next_cycle()
+            return True
+        return False
+
+
+def error_response(status: int) -> Response:
+    """A plain-text answer to a request too broken to route."""
+    return Response(status, [("content-type", "text/plain")], f"{status}\n".encode())
+
+
+def serve_connection(sock: socket.socket, handler: Handler, scheme: str) -> None:
+    """Serve requests on one socket until the client leaves or breaks the protocol."""
+    conn = Connection(sock, scheme)
+    try:
+        while (request := conn.request()) is not None:
+            try:
+                response = handler(request)
+            except ClientGone:
+                return
+            conn.respond(response, request.method == "HEAD")
+            if not conn.finish_cycle(request.body):
+                return
+    except ClientGone as exc:
+        if conn.h11.their_state is h11.ERROR and conn.h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+            try:
+                conn.respond(error_response(exc.status), False)
+            except (OSError, h11.LocalProtocolError):
+                pass
+    except (OSError, h11.LocalProtocolError):
+        pass
+    finally:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+
+class ThreadedServer:
+    """Accepts connections and serves each in its own thread, at most `max_connections` at once."""
+
+    def __init__(self, listener: socket.socket, handler: Handler, timeout: float, max_connections: int,
+                 wrap: Callable[[socket.socket], socket.socket] | None = None) -> None:
+        self.listener = listener
+        self.handler = handler
+        self.timeout = timeout
+        self.wrap = wrap
+        self.slots = threading.BoundedSemaphore(max_connections)
+        self.stopping = threading.Event()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.listener.getsockname()[:2]
+
+    def _run(self, sock: socket.socket) -> None:
+        try:
+            sock.settimeout(self.timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.wrap is not None:
+                sock = self.wrap(sock)
+            serve_connection(sock, self.handler, "https" if self.wrap else "http")
+        except OSError:
+            sock.close()
+        finally:
+            self.slots.release()
+
+    def serve_forever(self) -> None:
+        """Accept until `shutdown()`."""
+        while not self.stopping.is_set():
+            self.slots.acquire()
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                self.slots.release()
+                if self.stopping.is_set():
+                    return
+                continue
+            threading.Thread(target=self._run, args=(sock,), daemon=True).start()
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()

@@ -1,0 +1,36 @@
+"""Devices controller (v1 only): `resources.devices` rules, applied in order.
+
+Each rule is OCI's `{"allow": bool, "type": "a|c|b", "major": n, "minor": n, "access": "rwm"}`;
+a missing major or minor means any. cgroup v2 needs an eBPF program instead, which dockyard
+does not load yet, so on v2 the rules are skipped.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+OPTIONAL = True   # absent controller (v2-only host): skip rather than fail
+
+
+def requested(resources: dict[str, Any]) -> bool:
+    return bool(resources.get("devices"))
+
+
+def rule_line(rule: dict[str, Any]) -> str:
+    """`c 1:3 rwm` for one rule; `a` alone for an any-device rule without numbers."""
+    kind = rule.get("type") or "a"
+    major = "*" if rule.get("major") is None else str(rule["major"])
+    minor = "*" if rule.get("minor") is None else str(rule["minor"])
+    if kind == "a" and major == minor == "*":
+        return "a"
+    return f"{kind} {major}:{minor} {rule.get('access') or 'rwm'}"
+
+
+def settings(resources: dict[str, Any], version: int) -> list[tuple[str, str]]:
+    """(devices.allow | devices.deny, rule) pairs in spec order; nothing on v2."""
+    if version != 1:
+        return []
+    return [("devices.allow" if rule.get("allow") else "devices.deny", rule_line(rule))
+            for rule in resources["devices"]]

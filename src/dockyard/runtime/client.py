@@ -1,0 +1,336 @@
+"""ShimRuntime: the Runtime contract (runtime.py) carried out by one shim process per task.
+
+The engine calls these methods; each talks to the task's shim over `<state_dir>/shim.sock`
+(one JSON line each way), or reads `exit.json` once the shim has gone, which is how a
+restarted daemon recovers its tasks. Socket paths go through /proc/self/fd/<dirfd>/ so the
+108-byte sun_path limit never bites on deep state directories.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from dockyard.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure, Unavailable
+from dockyard.runtime.cgroups import freezer, hierarchy, limits
+from dockyard.runtime.cgroups.stats import Usage, read_usage
+from dockyard.runtime.runtime import IOConfig, TaskState
+
+SRC_DIR = str(Path(__file__).resolve().parents[2])
+BOOTSTRAP = ("import sys;sys.path.insert(0,sys.argv[1]);"
+             "from dockyard.runtime.shim import main;main(sys.argv[2:])")
+STATE_FILES = ("task.json", "exit.json", "exit.json.tmp", "shim.pid", "shim.pid.tmp", "shim.sock",
+               "shim.log")
+
+
+class ShimGone(Exception):
+    """The shim did not answer: it has exited (or never ran)."""
+
+
+class ShimRuntime:
+    """Runs every task under its own `dockyard.runtime.shim` process."""
+
+    def __init__(self, python: str = sys.executable) -> None:
+        self.python = python
+
+    # ---- creation ----------------------------------------------------------------------
+
+    def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig) -> int:
+        """Start the shim; the init is set up and blocked before exec. Returns its host pid."""
+        _check_terminal(spec.get("process", {}), io)
+        return self._spawn(state_dir, {"mode": "init", "spec": spec, "io": _io_dict(io)})
+
+    def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any],
+                    io: IOConfig) -> int:
+        """A shim whose child joins the running task at container_dir; returns its host pid."""
+        _check_terminal(process, io)
+        target = self.state(container_dir)
+        if target.status != "running" or target.pid is None:
+            raise Conflict(f"Container {container_dir.name} is not running")
+        task = {"mode": "exec", "process": process, "target_pid": target.pid, "io": _io_dict(io),
+                "seccomp": _container_seccomp(container_dir)}
+        return self._spawn(state_dir, task)
+
+    def _spawn(self, state_dir: Path, task: dict[str, Any]) -> int:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        if (state_dir / "task.json").exists() and not (state_dir / "exit.json").exists():
+            raise Conflict(f"task {state_dir.name} already exists")
+        for name in STATE_FILES:
+            (state_dir / name).unlink(missing_ok=True)
+        _write_atomic(state_dir / "task.json", json.dumps(task).encode())
+        ready_r, ready_w = os.pipe()
+        try:
+            with open(state_dir / "shim.log", "ab") as log:
+                proc = subprocess.Popen(
+                    [self.python, "-I", "-S", "-c", BOOTSTRAP, SRC_DIR, str(state_dir), str(ready_w)],
+                    pass_fds=(ready_w,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=log, start_new_session=True, cwd="/")
+            os.close(ready_w)
+            ready_w = -1
+            report = _read_report(ready_r)
+            proc.wait()
+        finally:
+            os.close(ready_r)
+            if ready_w >= 0:
+                os.close(ready_w)
+        return self._created(state_dir, report)
+
+    def _created(self, state_dir: Path, report: bytes) -> int:
+        message = json.loads(report) if report.strip() else {}
+        if "pid" in message:
+            return int(message["pid"])
+        reason = message.get("error") or _tail(state_dir / "shim.log") or "shim exited"
+        for name in STATE_FILES:
+            (state_dir / name).unlink(missing_ok=True)
+        raise RuntimeFailure(f"failed to create task: {reason}")
+
+    # ---- control -----------------------------------------------------------------------
+
+    def start(self, state_dir: Path) -> None:
+        """Let the process exec; RuntimeFailure carries Go's wording of an exec error."""
+        try:
+            reply = self._request(state_dir, {"op": "start"})
+        except ShimGone:
+            self._recorded_state(state_dir)
+            raise Conflict(f"task {state_dir.name} has already exited") from None
+        if "error" in reply:
+            raise RuntimeFailure(f"unable to start container process: {reply['error']}")
+
+    def state(self, state_dir: Path) -> TaskState:
+        """Current state from the shim, else from exit.json. Raises NotFound if never created."""
+        try:
+            return _task_state(self._request(state_dir, {"op": "state"}))
+        except ShimGone:
+            return self._recorded_state(state_dir)
+
+    def kill(self, state_dir: Path, signal: int) -> None:
+        """Send `signal` to the process; Conflict once it has exited."""
+        try:
+            reply = self._request(state_dir, {"op": "kill", "signal": int(signal)})
+        except ShimGone:
+            self._recorded_state(state_dir)
+            reply = {"error": "process already finished"}
+        if "error" in reply:
+            raise Conflict(f"Container {state_dir.name} is not running")
+
+    def wait(self, state_dir: Path, timeout: float | None = None) -> TaskState:
+        """Block until the process has exited, or `timeout` seconds; then the state."""
+        try:
+            sock = _connect(state_dir)
+        except ShimGone:
+            return self._recorded_state(state_dir)
+        with sock:
+            sock.settimeout(timeout)
+            try:
+                sock.sendall(b'{"op": "wait"}\n')
+                line = _read_line(sock)
+            except TimeoutError:
+                return self.state(state_dir)
+            except OSError:
+                line = b""
+        return _task_state(json.loads(line)) if line else self._recorded_state(state_dir)
+
+    def attach(self, state_dir: Path, stdin: bool, stdout: bool, stderr: bool) -> socket.socket:
+        """A stream socket to the process's stdio (see the Runtime contract)."""
+        request = {"op": "attach", "stdin": stdin, "stdout": stdout, "stderr": stderr}
+        try:
+            sock = _connect(state_dir)
+            sock.sendall(json.dumps(request).encode() + b"\n")
+            if _read_line(sock):
+                return sock
+            sock.close()
+        except ShimGone:
+            pass
+        except OSError:
+            sock.close()
+        self._recorded_state(state_dir)
+        ours, theirs = socket.socketpair()
+        theirs.close()
+        return ours   # already at EOF: the process has exited
+
+    def resize(self, state_dir: Path, height: int, width: int) -> None:
+        """Set the terminal size (TIOCSWINSZ); a no-op without a TTY or once exited."""
+        try:
+            self._request(state_dir, {"op": "resize", "height": height, "width": width})
+        except ShimGone:
+            self._recorded_state(state_dir)
+
+    def delete(self, state_dir: Path) -> None:
+        """Forget a task that is not running: stop its shim, remove its state files."""
+        try:
+            current = self.state(state_dir)
+        except NotFound:
+            return
+        if current.status == "running":
+            raise Conflict(f"cannot delete task {state_dir.name}: it is running")
+        try:
+            self._request(state_dir, {"op": "shutdown"}, timeout=10)
+        except ShimGone:
+            pass
+        for name in STATE_FILES:
+            (state_dir / name).unlink(missing_ok=True)
+
+    # ---- optional abilities: pause, top, stats (the task's cgroups) -----------------------
+
+    def pause(self, state_dir: Path) -> None:
+        """Freeze every process of a running container (docker pause)."""
+        freezer.freeze(*self._controller(state_dir, "freezer"))
+
+    def resume(self, state_dir: Path) -> None:
+        """Thaw a paused container (docker unpause)."""
+        freezer.thaw(*self._controller(state_dir, "freezer"))
+
+    def pids(self, state_dir: Path) -> list[int]:
+        """Host pids of every process in the container, init first (docker top)."""
+        path, _ = self._controller(state_dir, "pids")
+        with open(Path(path) / "cgroup.procs") as f:
+            return [int(line) for line in f if line.strip()]
+
+    def stats(self, state_dir: Path) -> Usage:
+        """Memory, CPU time and pid counters of a running container (docker stats)."""
+        where = {}
+        for name in ("memory", "cpuacct", "cpu", "pids"):
+            try:
+                where[name] = self._controller(state_dir, name)
+            except NotFound:
+                continue
+        return read_usage(where)
+
+    def _controller(self, state_dir: Path, name: str) -> tuple[str, int]:
+        """(path, version) of the task's cgroup that carries controller `name`."""
+        if self.state(state_dir).status != "running":
+            raise Conflict(f"Container {state_dir.name} is not running")
+        task = json.loads((state_dir / "task.json").read_bytes())
+        relative = task["spec"].get("linux", {}).get("cgroupsPath") or f"dockyard/{state_dir.name}"
+        hierarchies = hierarchy.discover()
+        paths = [str(Path(h.path) / relative.strip("/")) for h in hierarchies]
+        where = limits.controller_path(name, hierarchies, paths)
+        if where is None:
+            raise NotFound(f"cgroup controller {name} is not available")
+        return where
+
+    # ---- plumbing ----------------------------------------------------------------------
+
+    def _request(self, state_dir: Path, message: dict[str, Any], timeout: float = 30) -> dict[str, Any]:
+        sock = _connect(state_dir)
+        with sock:
+            sock.settimeout(timeout)
+            try:
+                sock.sendall(json.dumps(message).encode() + b"\n")
+                line = _read_line(sock)
+            except OSError as exc:
+                raise ShimGone(str(exc)) from None
+        if not line:
+            raise ShimGone("connection closed")
+        return json.loads(line)
+
+    def _recorded_state(self, state_dir: Path) -> TaskState:
+        """The state once no shim answers: exit.json, or NotFound, or a dead shim's 255."""
+        try:
+            record = json.loads((state_dir / "exit.json").read_bytes())
+        except FileNotFoundError:
+            if not (state_dir / "task.json").exists():
+                raise NotFound(f"no such task: {state_dir.name}") from None
+            if _shim_alive(state_dir):
+                raise Unavailable(f"shim for {state_dir.name} is not responding") from None
+            return TaskState("stopped", None, 255, None, None)
+        return TaskState("stopped", None, record["exit_code"], record.get("started_at"),
+                         record.get("finished_at"), bool(record.get("oom_killed")))
+
+
+def _check_terminal(process: dict[str, Any], io: IOConfig) -> None:
+    if bool(process.get("terminal")) != io.tty:
+        raise InvalidArgument("process.terminal and the IO's tty setting must agree")
+
+
+def _container_seccomp(container_dir: Path) -> dict[str, Any] | None:
+    """The running container's seccomp profile, which its execs get too (as runc does)."""
+    try:
+        task = json.loads((container_dir / "task.json").read_bytes())
+    except FileNotFoundError:
+        return None
+    return task.get("spec", {}).get("linux", {}).get("seccomp")
+
+
+def _io_dict(io: IOConfig) -> dict[str, Any]:
+    data = asdict(io)
+    data["log_path"] = str(io.log_path) if io.log_path else None
+    return data
+
+
+def _task_state(reply: dict[str, Any]) -> TaskState:
+    if "error" in reply:
+        raise RuntimeFailure(reply["error"])
+    return TaskState(reply["status"], reply["pid"], reply["exit_code"], reply["started_at"],
+                     reply["finished_at"], bool(reply.get("oom_killed")))
+
+
+def _connect(state_dir: Path) -> socket.socket:
+    try:
+        dirfd = os.open(state_dir, os.O_PATH | os.O_DIRECTORY)
+    except FileNotFoundError:
+        raise ShimGone("no state directory") from None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(f"/proc/self/fd/{dirfd}/shim.sock")
+    except OSError as exc:
+        sock.close()
+        raise ShimGone(str(exc)) from None
+    finally:
+        os.close(dirfd)
+    return sock
+
+
+def _read_line(sock: socket.socket) -> bytes:
+    """One reply line, reading nothing past it (an attach stream may follow)."""
+    data = b""
+    while True:
+        peek = sock.recv(4096, socket.MSG_PEEK)
+        if not peek:
+            return b""
+        cut = peek.find(b"\n")
+        if cut >= 0:
+            return data + sock.recv(cut + 1)[:-1]
+        data += sock.recv(len(peek))
+
+
+def _read_report(fd: int) -> bytes:
+    """The shim's one-line ready report (EOF if it died first)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _tail(path: Path, limit: int = 2000) -> str:
+    try:
+        return path.read_bytes()[-limit:].decode("utf-8", "replace").strip()
+    except FileNotFoundError:
+        return ""
+
+
+def _shim_alive(state_dir: Path) -> bool:
+    try:
+        pid = int((state_dir / "shim.pid").read_text())
+        os.kill(pid, 0)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return False
+    return True
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,242 @@
+"""What runs in the task's child between fork and exec: namespaces, rootfs, identity.
+
+The shim forks this child after unshare(CLONE_NEWPID) (init) or setns into the target's
+pid namespace (exec). The child reports to the shim over `status_fd`, a CLOEXEC pipe, as
+JSON lines: `{"ready": true}` once set up, `{"error": ...}` if setup failed, and
+`{"exec_error": ..., "code": 126|127}` if exec fails; a clean exec just closes the pipe.
+Between ready and exec it blocks on `start_fd` until the shim writes one byte.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import socket
+import stat
+import struct
+import termios
+from collections import namedtuple
+
+from dockyard.runtime import identity, mounts, seccomp
+from dockyard.runtime import syscalls as sc
+from dockyard.runtime.cgroups import hierarchy
+
+NAMESPACE_FLAGS = {"mount": sc.CLONE_NEWNS, "uts": sc.CLONE_NEWUTS, "ipc": sc.CLONE_NEWIPC,
+                   "network": sc.CLONE_NEWNET, "cgroup": sc.CLONE_NEWCGROUP, "pid": sc.CLONE_NEWPID}
+PROC_NS_NAMES = {"mount": "mnt", "uts": "uts", "ipc": "ipc", "network": "net",
+                 "cgroup": "cgroup", "pid": "pid"}
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+
+TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
+
+class ChildFds(namedtuple("ChildFds", "stdio start_fd status_fd console_fd")):
+    """The fds the shim hands its child.
+
+    stdio: (in, out, err) dup'ed onto 0, 1, 2, or None with a terminal; start_fd: one byte
+    from the shim means "exec now"; status_fd: JSON lines to the shim (CLOEXEC);
+    console_fd: a unix socket the pty master goes back over, or None.
+    """
+
+    __slots__ = ()
+
+
+class ExecError(Exception):
+    """exec failed; carries Go's wording and the exit code docker uses for it."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _report(fd: int, message: dict[str, Any]) -> None:
+    os.write(fd, json.dumps(message).encode() + b"\n")
+
+
+def _reset_signals() -> None:
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ, signal.SIGTERM, signal.SIGINT,
+                signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
+def run_init(spec: dict[str, Any], cgroup_paths: list[str], fds: ChildFds) -> NoReturn:
+    """Set up a container's init from `spec`, wait for start, exec. Never returns."""
+    try:
+        _reset_signals()
+        hierarchy.join(cgroup_paths)
+        namespaces = spec.get("linux", {}).get("namespaces", [])
+        _enter_namespaces(namespaces)
+        created = {ns["type"] for ns in namespaces if not ns.get("path")}
+        if "mount" in created:
+            mounts.setup_rootfs(spec)
+        if "uts" in created and spec.get("hostname"):
+            socket.sethostname(spec["hostname"])
+        if "network" in created:
+            _loopback_up()
+        _finish(spec["process"], fds, spec.get("linux", {}).get("seccomp"))
+    except BaseException as exc:   # the child must never return into the shim's code
+        _fail(fds.status_fd, exc)
+
+
+def run_exec(process: dict[str, Any], target_pid: int, cgroup_paths: list[str],
+             fds: ChildFds, seccomp_profile: dict[str, Any] | None = None) -> NoReturn:
+    """Join the namespaces of `target_pid` (mount last), then as run_init. Never returns."""
+    try:
+        _reset_signals()
+        hierarchy.join(cgroup_paths)
+        order = ("cgroup", "ipc", "uts", "network", "mount")
+        opened = []
+        for kind in order:
+            path = f"/proc/{target_pid}/ns/{PROC_NS_NAMES[kind]}"
+            if os.stat(path).st_ino != os.stat(f"/proc/self/ns/{PROC_NS_NAMES[kind]}").st_ino:
+                opened.append(os.open(path, os.O_RDONLY))
+        for fd in opened:
+            sc.setns(fd)
+            os.close(fd)
+        os.chdir("/")
+        _finish(process, fds, seccomp_profile)
+    except BaseException as exc:
+        _fail(fds.status_fd, exc)
+
+
+def _fail(status_fd: int, exc: BaseException) -> NoReturn:
+    try:
+        if isinstance(exc, ExecError):
+            _report(status_fd, {"exec_error": str(exc), "code": exc.code})
+            os._exit(exc.code)
+        _report(status_fd, {"error": _describe(exc)})
+    finally:
+        os._exit(1)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror.lower()}:{where}".rstrip(":")
+    return str(exc) or type(exc).__name__
+
+
+def _enter_namespaces(namespaces: list[dict[str, str]]) -> None:
+    """setns into the given paths (mount last), unshare the rest (pid is the shim's job)."""
+    joins = sorted((ns for ns in namespaces if ns.get("path") and ns["type"] != "pid"),
+                   key=lambda ns: ns["type"] == "mount")
+    fds = [os.open(ns["path"], os.O_RDONLY) for ns in joins]
+    flags = 0
+    for ns in namespaces:
+        if ns["type"] not in NAMESPACE_FLAGS:
+            raise ValueError(f"{ns['type']} namespaces are not supported")
+        if not ns.get("path") and ns["type"] != "pid":
+            flags |= NAMESPACE_FLAGS[ns["type"]]
+    if flags:
+        sc.unshare(flags)
+    for fd in fds:
+        sc.setns(fd)
+        os.close(fd)
+
+
+def _loopback_up() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(s.fileno(), SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
+def _finish(process: dict[str, Any], fds: ChildFds, seccomp_profile: dict[str, Any] | None) -> NoReturn:
+    """Common tail: stdio or terminal, rlimits, cwd, seccomp, user and caps, ready, wait, exec.
+
+    Without no_new_privs the seccomp filter is loaded while CAP_SYS_ADMIN is still held
+    (the kernel demands one or the other), as runc does.
+    """
+    _stdio_and_limits(process, fds)
+    cwd = process.get("cwd", "/")
+    os.makedirs(cwd, 0o755, exist_ok=True)
+    top = identity.last_cap()
+    nnp = bool(process.get("noNewPrivileges"))
+    if seccomp_profile and not nnp:
+        seccomp.load(seccomp_profile)
+    identity.become(process, top)
+    if seccomp_profile and nnp:
+        seccomp.load(seccomp_profile)
+    sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    try:
+        os.chdir(cwd)
+    except OSError as exc:
+        raise OSError(exc.errno, f'chdir to cwd ("{cwd}") set in config.json failed: '
+                                 f"{exc.strerror.lower()}") from None
+    _report(fds.status_fd, {"ready": True})
+    if os.read(fds.start_fd, 1) != b"s":
+        os._exit(1)
+    _exec(process)
+
+
+def _stdio_and_limits(process: dict[str, Any], fds: ChildFds) -> None:
+    """fds 0-2 (pipes or a new terminal), rlimits, OOM score and umask."""
+    user = process.get("user", {})
+    if process.get("terminal"):
+        _setup_terminal(fds.console_fd, user.get("uid", 0), process.get("consoleSize"))
+    else:
+        for target, fd in enumerate(fds.stdio or ()):
+            os.dup2(fd, target)
+    identity.set_rlimits(process.get("rlimits", []))
+    if process.get("oomScoreAdj") is not None:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write(str(process["oomScoreAdj"]))
+    if user.get("umask") is not None:
+        os.umask(user["umask"])
+
+
+def _setup_terminal(console_fd: int | None, uid: int, size: dict[str, int] | None) -> None:
+    """A pty from the container's own devpts: master to the shim, slave becomes our tty."""
+    master, slave = os.openpty()
+    os.fchown(slave, uid, -1)
+    if size and size.get("height") and size.get("width"):
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size["height"], size["width"], 0, 0))
+    sock = socket.socket(fileno=console_fd)
+    socket.send_fds(sock, [b"m"], [master])
+    sock.close()
+    os.close(master)
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for target in (0, 1, 2):
+        os.dup2(slave, target)
+    if slave > 2:
+        os.close(slave)
+
+
+def find_executable(name: str, path: str) -> str:
+    """Go's exec.LookPath inside the container, with Go's error wording."""
+    if "/" in name:
+        try:
+            st = os.stat(name)
+        except OSError as exc:
+            raise ExecError(f'exec: "{name}": stat {name}: {exc.strerror.lower()}', 127) from None
+        if stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o111:
+            raise ExecError(f'exec: "{name}": permission denied', 126)
+        return name
+    for directory in path.split(":"):
+        candidate = os.path.join(directory or ".", name)
+        try:
+            st = os.stat(candidate)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) and st.st_mode & 0o111:
+            return candidate
+    raise ExecError(f'exec: "{name}": executable file not found in $PATH', 127)
+
+
+def _exec(process: dict[str, Any]) -> NoReturn:
+    args = process["args"]
+    env = dict(item.split("=", 1) for item in process.get("env", []) if "=" in item)
+    executable = find_executable(args[0], env.get("PATH", DEFAULT_PATH))
+    try:
+        os.execve(executable, args, env)
+    except OSError as exc:
+        code = 127 if exc.errno == 2 else 126
+        raise ExecError(f"exec {executable}: {exc.strerror.lower()}", code) from None

@@ -1,0 +1,210 @@
+"""The per-task shim: `python -I -S -c <bootstrap> <state_dir> <ready_fd>`.
+
+It detaches (fork, parent exits) so it outlives whoever created it, reads `task.json`
+from the state dir, makes the task's cgroups, forks the child (init or exec) into the
+right pid namespace, reports `{"pid": N}` or `{"error": ...}` on ready_fd, then serves
+shim.sock until the process has exited and exit.json is written. Imports are kept
+few: the shim must be ready in well under 50 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+from dockyard.runtime import init
+from dockyard.runtime import syscalls as sc
+from dockyard.runtime.cgroups import hierarchy, limits, memory
+from dockyard.runtime.logfile import JsonFileWriter
+from dockyard.runtime.supervisor import Supervisor
+
+TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+SOCKET, PIDFILE, EXITFILE, TASKFILE = "shim.sock", "shim.pid", "exit.json", "task.json"
+
+
+def write_atomic(path: str, data: bytes, durable: bool = True) -> None:
+    """Temp file, (fsync,) rename: readers see the old content or the new, never a torn one."""
+    tmp = f"{path}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str]) -> None:
+    """Entry point of the shim process; `argv` is [state_dir, ready_fd]."""
+    state_dir, ready_fd = argv[0], int(argv[1])
+    os.set_inheritable(ready_fd, False)   # the container must not hold the client's pipe
+    os.chdir(state_dir)
+    if os.fork():
+        os._exit(0)
+    try:
+        supervisor, wakeup = _setup(ready_fd)
+    except BaseException as exc:
+        message = str(exc) if not isinstance(exc, OSError) else _os_error(exc)
+        os.write(ready_fd, json.dumps({"error": message}).encode() + b"\n")
+        _cleanup()
+        os._exit(1)
+    os.write(ready_fd, json.dumps({"pid": supervisor.pid}).encode() + b"\n")
+    os.close(ready_fd)
+    supervisor.run(wakeup)
+    _cleanup()
+    os._exit(0)
+
+
+def _os_error(exc: OSError) -> str:
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{(exc.strerror or str(exc)).lower()}{where}"
+
+
+def _cleanup() -> None:
+    """Remove our socket and pid file, unless a newer shim for this task has replaced them."""
+    for name in (SOCKET, PIDFILE):
+        try:
+            if _owned.get(name) == os.lstat(name).st_ino:
+                os.unlink(name)
+        except FileNotFoundError:
+            pass
+
+
+_owned: dict[str, int] = {}   # file name -> inode this shim created
+
+
+def _setup(ready_fd: int) -> tuple[Supervisor, int]:
+    with open(TASKFILE, "rb") as f:
+        task = json.load(f)
+    write_atomic(PIDFILE, str(os.getpid()).encode(), durable=False)   # meaningless after a reboot
+    _owned[PIDFILE] = os.lstat(PIDFILE).st_ino
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_w)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if os.path.lexists(SOCKET):
+        os.unlink(SOCKET)
+    listener.bind(SOCKET)
+    _owned[SOCKET] = os.lstat(SOCKET).st_ino
+    listener.listen(64)
+    io = task["io"]
+    parent_fds, child_fds = _stdio(io)
+    pid, cgroup_paths = _spawn(task, child_fds)
+    _report_ready(pid, parent_fds, child_fds, cgroup_paths, task)
+    log = None
+    if io.get("log_path"):
+        log = JsonFileWriter(io["log_path"], io["log_max_size"], io["log_max_files"])
+    supervisor = Supervisor(listener, pid, parent_fds, io.get("tty", False),
+                            io.get("stdin_once", False), log,
+                            lambda: _on_exit(supervisor, cgroup_paths, task))
+    return supervisor, wake_r
+
+
+def _stdio(io: dict[str, Any]) -> tuple[dict[str, Any], init.ChildFds]:
+    """The fd pairs between shim and child: stdio pipes or a console socket, start, status."""
+    start_r, start_w = os.pipe()
+    status_r, status_w = os.pipe()
+    parent: dict[str, Any] = {"start": start_w, "status": status_r, "stdin": None, "outputs": {}}
+    if io.get("tty"):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        parent["console"] = ours
+        return parent, init.ChildFds(None, start_r, status_w, theirs.detach())
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    if io.get("open_stdin"):
+        in_r, in_w = os.pipe()
+        parent["stdin"] = in_w
+    else:
+        in_r = os.open("/dev/null", os.O_RDONLY)
+    parent["outputs"] = {out_r: "stdout", err_r: "stderr"}
+    return parent, init.ChildFds((in_r, out_w, err_w), start_r, status_w, None)
+
+
+def _spawn(task: dict[str, Any], fds: init.ChildFds) -> tuple[int, list[str]]:
+    """Make cgroups, enter the pid namespace for children, fork the child."""
+    hierarchies = hierarchy.discover()
+    if task["mode"] == "exec":
+        target = task["target_pid"]
+        cgroup_paths = hierarchy.paths_of(target, hierarchies)
+        _join_pid_ns(f"/proc/{target}/ns/pid")
+    else:
+        spec = task["spec"]
+        linux = spec.get("linux", {})
+        relative = linux.get("cgroupsPath") or f"dockyard/{os.path.basename(os.getcwd())}"
+        cgroup_paths = hierarchy.create(hierarchies, relative)
+        limits.apply(linux.get("resources") or {}, hierarchies, cgroup_paths)
+        for ns in linux.get("namespaces", []):
+            if ns["type"] == "pid":
+                if ns.get("path"):
+                    _join_pid_ns(ns["path"])
+                else:
+                    sc.unshare(sc.CLONE_NEWPID)
+    if task.get("seccomp") or task.get("spec", {}).get("linux", {}).get("seccomp"):
+        sc.preload_seccomp()
+    pid = os.fork()
+    if pid == 0:
+        if task["mode"] == "exec":
+            init.run_exec(task["process"], task["target_pid"], cgroup_paths, fds, task.get("seccomp"))
+        init.run_init(task["spec"], cgroup_paths, fds)
+    return pid, cgroup_paths
+
+
+def _join_pid_ns(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        sc.setns(fd, sc.CLONE_NEWPID)
+    finally:
+        os.close(fd)
+
+
+def _report_ready(pid: int, parent: dict[str, Any], child: init.ChildFds,
+                  cgroup_paths: list[str], task: dict[str, Any]) -> None:
+    """Close the child's ends, wait for its ready line; fetch the pty master if any."""
+    for fd in (child.start_fd, child.status_fd, child.console_fd, *(child.stdio or ())):
+        if fd is not None:
+            os.close(fd)
+    line = _read_line(parent["status"])
+    message = json.loads(line) if line else {}
+    if not message.get("ready"):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        if task["mode"] != "exec":
+            hierarchy.remove(cgroup_paths)
+        raise RuntimeError(message.get("error") or "container init exited before it was ready")
+    console = parent.pop("console", None)
+    if console is not None:
+        _, fds, _, _ = socket.recv_fds(console, 1, 1)
+        console.close()
+        parent["master"] = parent["stdin"] = fds[0]
+        parent["outputs"] = {fds[0]: "stdout"}
+
+
+def _read_line(fd: int) -> bytes:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(fd, 1)
+        if not chunk:
+            break
+        data += chunk
+    return data.strip()
+
+
+def _on_exit(supervisor: Supervisor, cgroup_paths: list[str], task: dict[str, Any]) -> None:
+    """Record the exit (atomically) and drop the task's cgroups."""
+    oom_killed = task["mode"] != "exec" and memory.oom_kills(cgroup_paths) > 0
+    supervisor.oom_killed = oom_killed
+    record = {"exit_code": supervisor.exit_code, "pid": supervisor.pid,
+              "started_at": supervisor.started_at, "finished_at": supervisor.finished_at,
+              "oom_killed": oom_killed}
+    write_atomic(EXITFILE, json.dumps(record).encode())
+    if task["mode"] != "exec":
+        try:
+            hierarchy.remove(cgroup_paths)
+        except OSError:
+            pass

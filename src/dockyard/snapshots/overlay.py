@@ -1,0 +1,235 @@
+"""The overlayfs snapshotter: layers as read-only lowerdirs, containers as overlay mounts.
+
+    layers/<chain-hex>/diff       the unpacked layer (whiteouts in overlay form)
+    layers/<chain-hex>/parent     chain ID of the layer beneath ("" for a base layer)
+    layers/<chain-hex>/diff_id    sha256 of the uncompressed tar
+    layers/<chain-hex>/size       bytes of file data unpacked
+    layers/l/<short>              -> ../<chain-hex>/diff, 26 characters, keeps mount options short
+    containers/<key>/upper work   overlay upperdir and workdir
+    containers/<key>/rootfs       mount point
+    containers/<key>/parent       the snapshot's parent chain ID ("" for an empty rootfs)
+
+A layer appears under layers/ by one rename of a finished scratch dir from tmp/, so a crash
+never leaves half a layer. mount() runs `mount` with layers/ as its working directory and
+relative `l/<short>` lowerdirs (as docker's overlay2 does), so ~140 layers fit in the one
+page the kernel reads options from. A snapshot with no parent is a bind mount of its upper
+dir (overlay needs a lowerdir), as containerd's overlay snapshotter does.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from dockyard.archive import apply_layer, write_diff, write_tar
+from dockyard.errors import Conflict, InvalidArgument, NotFound, NotSupported, RuntimeFailure
+from dockyard.oci.digest import Digest
+from dockyard.paths import DataRoot
+from dockyard.snapshots.mountinfo import is_mounted
+from dockyard.snapshots.snapshotter import LayerInfo, Mount
+
+SHORT_LEN = 26
+MAX_LAYERS = 500  # overlayfs's own limit on lowerdirs
+OVERLAY_OPTIONS = ("index=off", "redirect_dir=off", "metacopy=off")  # diffs stay plain files
+_SCRATCH_PREFIX = "layer-"
+
+
+def short_name(chain_id: Digest) -> str:
+    """The name of the layer's link under layers/l/: base32 of the digest, 26 characters."""
+    return base64.b32encode(bytes.fromhex(chain_id.hex)).decode()[:SHORT_LEN]
+
+
+class OverlaySnapshotter:
+    """Snapshotter (dockyard.snapshots.snapshotter) over overlayfs, in the data root's layout."""
+
+    def __init__(self, root: DataRoot) -> None:
+        self._root = root
+        self._links = root.layers / "l"
+        for path in (root.layers, self._links, root.containers, root.tmp):
+            path.mkdir(parents=True, exist_ok=True)
+        for stale in root.tmp.glob(_SCRATCH_PREFIX + "*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a crash mid-unpack
+
+    # -- layers -------------------------------------------------------------------------
+
+    def _layer_dir(self, chain_id: Digest) -> Path:
+        return self._root.layers / Digest(chain_id).hex
+
+    def has_layer(self, chain_id: Digest) -> bool:
+        return self._layer_dir(chain_id).is_dir()
+
+    def layer(self, chain_id: Digest) -> LayerInfo:
+        """Raises NotFound."""
+        directory = self._layer_dir(chain_id)
+        try:
+            parent = (directory / "parent").read_text()
+            diff_id = (directory / "diff_id").read_text()
+            size = int((directory / "size").read_text())
+        except FileNotFoundError:
+            raise NotFound(f"layer does not exist: {chain_id}") from None
+        return LayerInfo(Digest(chain_id), Digest(parent) if parent else None, Digest(diff_id), size)
+
+    def unpack(self, chain_id: Digest, parent: Digest | None, tar: BinaryIO) -> LayerInfo:
+        """Apply one layer tar into layers/<chain-hex>, atomically (see the contract)."""
+        if parent is not None and not self.has_layer(parent):
+            raise NotFound(f"layer does not exist: {parent}")
+        if self.has_layer(chain_id):
+            return self.layer(chain_id)
+        scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=self._root.tmp))
+        try:
+            (scratch / "diff").mkdir()
+            diff_id, size = apply_layer(tar, scratch / "diff")
+            for name, text in (("parent", parent or ""), ("diff_id", diff_id), ("size", str(size))):
+                (scratch / name).write_text(text)
+            self._link(chain_id)
+            try:
+                os.rename(scratch, self._layer_dir(chain_id))
+            except OSError:
+                if not self.has_layer(chain_id):
+                    raise
+                # another unpack of the same layer won the race; its copy is as good
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return self.layer(chain_id)
+
+    def _link(self, chain_id: Digest) -> None:
+        link = self._links / short_name(chain_id)
+        target = f"../{Digest(chain_id).hex}/diff"
+        try:
+            os.symlink(target, link)
+        except FileExistsError:
+            if os.readlink(link) != target:
+                raise Conflict(f"layer link {link.name} is taken by another layer") from None
+
+    def remove_layer(self, chain_id: Digest) -> None:
+        """Delete a layer (nothing if absent). Raises Conflict while a layer or snapshot is on it."""
+        if not self.has_layer(chain_id):
+            return
+        for child in self._root.layers.glob("*/parent"):
+            if child.read_text() == chain_id:
+                raise Conflict(f"layer {chain_id} is in use by layer {child.parent.name}")
+        for child in self._root.containers.glob("*/parent"):
+            if child.read_text() == chain_id:
+                raise Conflict(f"layer {chain_id} is in use by container {child.parent.name}")
+        doomed = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=self._root.tmp))
+        os.rename(self._layer_dir(chain_id), doomed / "layer")
+        (self._links / short_name(chain_id)).unlink(missing_ok=True)
+        shutil.rmtree(doomed)
+
+    def list_layers(self) -> list[Digest]:
+        """Every committed layer's chain ID, children before their parents.
+
+        Removing in this order never meets the Conflict of a layer still under another.
+        """
+        names = (path.name for path in self._root.layers.iterdir() if path.name != self._links.name)
+        layers = [Digest.from_hex(name) for name in names]
+        return sorted(layers, key=lambda layer: (-len(self._chain(layer)), layer))
+
+    def _chain(self, parent: Digest | None) -> list[Digest]:
+        """parent and every layer beneath it, top first."""
+        chain: list[Digest] = []
+        while parent is not None:
+            if len(chain) >= MAX_LAYERS:
+                raise NotSupported(f"more than {MAX_LAYERS} layers")
+            chain.append(parent)
+            parent = self.layer(parent).parent
+        return chain
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    def _snapshot_dir(self, key: str) -> Path:
+        if not key or "/" in key or key in (".", "..") or "\0" in key:
+            raise InvalidArgument(f"invalid snapshot key {key!r}")
+        return self._root.container(key)
+
+    def _parent_of(self, key: str) -> Digest | None:
+        try:
+            text = (self._snapshot_dir(key) / "parent").read_text()
+        except FileNotFoundError:
+            raise NotFound(f"snapshot {key} does not exist") from None
+        return Digest(text) if text else None
+
+    def prepare(self, key: str, parent: Digest | None) -> list[Mount]:
+        """Create containers/<key>/{upper,work,rootfs} over parent; return its mount."""
+        directory = self._snapshot_dir(key)
+        if (directory / "parent").exists():
+            raise Conflict(f"snapshot {key} already exists")
+        if parent is not None and not self.has_layer(parent):
+            raise NotFound(f"layer does not exist: {parent}")
+        for name in ("upper", "work", "rootfs"):
+            (directory / name).mkdir(parents=True, exist_ok=True)
+        partial = directory / "parent.tmp"
+        partial.write_text(parent or "")
+        os.rename(partial, directory / "parent")  # written last: the snapshot now exists
+        return [self._mount_of(key, parent, absolute=True)]
+
+    def _mount_of(self, key: str, parent: Digest | None, absolute: bool) -> Mount:
+        directory = self._snapshot_dir(key)
+        if parent is None:
+            return Mount("bind", str(directory / "upper"), ("rbind", "rw"))
+        links = self._links if absolute else Path(self._links.name)
+        lower = ":".join(str(links / short_name(layer)) for layer in self._chain(parent))
+        options = (f"lowerdir={lower}", f"upperdir={directory / 'upper'}",
+                   f"workdir={directory / 'work'}", *OVERLAY_OPTIONS)
+        return Mount("overlay", "overlay", options)
+
+    def mount(self, key: str) -> Path:
+        """Mount the snapshot at containers/<key>/rootfs (idempotent); return that path."""
+        target = self._snapshot_dir(key) / "rootfs"
+        mount = self._mount_of(key, self._parent_of(key), absolute=False)
+        if is_mounted(target):
+            return target
+        options = ",".join(mount.options)
+        if len(options) >= os.sysconf("SC_PAGESIZE"):
+            raise NotSupported(f"too many layers to mount ({len(options)} bytes of options)")
+        command = ["mount", "-t", mount.type, "-o", options, mount.source, str(target)]
+        _run(command, cwd=self._root.layers)
+        return target
+
+    def unmount(self, key: str) -> None:
+        """Unmount if mounted (idempotent); lazily if the mount is busy."""
+        target = self._snapshot_dir(key) / "rootfs"
+        if not is_mounted(target):
+            return
+        if subprocess.run(["umount", str(target)], capture_output=True).returncode != 0:
+            _run(["umount", "--lazy", str(target)])
+
+    def remove(self, key: str) -> None:
+        """Unmount and delete the writable snapshot (idempotent)."""
+        directory = self._snapshot_dir(key)
+        self.unmount(key)
+        if (directory / "rootfs").exists():
+            (directory / "rootfs").rmdir()  # rmdir, never rmtree: a mount point
+        for name in ("upper", "work"):
+            shutil.rmtree(directory / name, ignore_errors=True)
+        for name in ("parent", "parent.tmp"):
+            (directory / name).unlink(missing_ok=True)
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+
+    def diff(self, key: str, out: BinaryIO) -> None:
+        """Write the snapshot's changes as an OCI layer tar."""
+        self._parent_of(key)
+        write_diff(self._snapshot_dir(key) / "upper", out)
+
+    def export(self, key: str, out: BinaryIO) -> None:
+        """Write the merged filesystem as a plain tar, mounting it for the while if needed."""
+        target = self._snapshot_dir(key) / "rootfs"
+        was_mounted = is_mounted(target)
+        self.mount(key)
+        try:
+            write_tar(target, out)
+        finally:
+            if not was_mounted:
+                self.unmount(key)
+
+
+def _run(command: list[str], cwd: Path | None = None) -> None:
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeFailure(f"{command[0]} failed: {done.stderr.strip()}")

@@ -1,0 +1,60 @@
+from ipaddress import IPv4Address, IPv4Network
+
+import pytest
+
+from dockyard.errors import Conflict, InvalidArgument, NotSupported
+from dockyard.network import ipam
+
+
+def test_choose_subnet_skips_docker0_and_routes():
+    taken = [IPv4Network("172.17.0.0/16"), IPv4Network("172.18.0.0/16"), IPv4Network("172.19.5.0/24"),
+             IPv4Network("0.0.0.0/0")]
+    assert ipam.choose_subnet(taken) == IPv4Network("172.20.0.0/16")
+
+
+def test_choose_subnet_falls_to_192_168_in_20s():
+    taken = [IPv4Network("172.16.0.0/12")]
+    assert ipam.choose_subnet(taken) == IPv4Network("192.168.0.0/20")
+
+
+def test_next_address_never_twice():
+    subnet, gw = IPv4Network("10.0.0.0/29"), IPv4Address("10.0.0.1")
+    given: list[IPv4Address] = []
+    for _ in range(5):
+        given.append(ipam.next_address(subnet, gw, given))
+    assert [str(a) for a in given] == ["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6"]
+    with pytest.raises(Exception, match="no available IPv4 addresses"):
+        ipam.next_address(subnet, gw, given)
+    assert ipam.next_address(subnet, gw, given[1:]) == IPv4Address("10.0.0.2")
+
+
+def test_requested_address_checks():
+    subnet, gw = IPv4Network("10.0.0.0/24"), IPv4Address("10.0.0.1")
+    assert ipam.check_requested("10.0.0.9", subnet, gw, []) == IPv4Address("10.0.0.9")
+    with pytest.raises(Conflict, match="Address already in use"):
+        ipam.check_requested("10.0.0.9", subnet, gw, [IPv4Address("10.0.0.9")])
+    with pytest.raises(Conflict):
+        ipam.check_requested("10.0.0.1", subnet, gw, [])
+    with pytest.raises(InvalidArgument, match="no configured subnet"):
+        ipam.check_requested("10.0.1.9", subnet, gw, [])
+
+
+def test_subnet_gateway_and_overlap():
+    assert ipam.parse_subnet("10.1.2.3/24") == IPv4Network("10.1.2.0/24")
+    with pytest.raises(InvalidArgument, match="invalid CIDR address: nope"):
+        ipam.parse_subnet("nope")
+    with pytest.raises(NotSupported):
+        ipam.parse_subnet("fd00::/64")
+    assert ipam.parse_gateway(None, IPv4Network("10.1.0.0/16")) == IPv4Address("10.1.0.1")
+    with pytest.raises(InvalidArgument, match="no matching subnet for gateway 10.2.0.1"):
+        ipam.parse_gateway("10.2.0.1", IPv4Network("10.1.0.0/16"))
+    with pytest.raises(Conflict, match="Pool overlaps with other one on this address space"):
+        ipam.check_overlap(IPv4Network("10.1.128.0/17"), [IPv4Network("10.1.0.0/16")])
+
+
+def test_mac():
+    assert ipam.mac_for(IPv4Address("172.18.0.2")) == "02:42:ac:12:00:02"
+    assert ipam.check_mac("02:AA:bb:cc:dd:ee") == "02:aa:bb:cc:dd:ee"
+    for bad in ("01:00:00:00:00:01", "02:42", "zz:00:00:00:00:00"):
+        with pytest.raises(InvalidArgument):
+            ipam.check_mac(bad)

@@ -1,0 +1,83 @@
+"""Pure-ish tests of the json-file log: encoding, splitting, rotation, reading, follow."""
+
+import json
+import threading
+import time
+
+from dockyard.runtime.logfile import (MAX_PARTIAL, JsonFileWriter, LineSplitter, encode_entry,
+                                      format_time)
+from dockyard.runtime.logreader import decode_entry, follow, parse_time, read_entries, select
+
+
+def test_time_format_is_rfc3339nano_utc():
+    assert format_time(0) == "1970-01-01T00:00:00Z"
+    assert format_time(1_500_000_000_123_400_000) == "2017-07-14T02:40:00.1234Z"
+    assert parse_time("2017-07-14T02:40:00.1234Z") == 1_500_000_000_123_400_000
+
+
+def test_entry_encoding_is_go_like():
+    line = encode_entry("stdout", b"<a&b> \xff\n", "2026-01-01T00:00:00Z")
+    assert line == (b'{"log":"\\u003ca\\u0026b\\u003e \xef\xbf\xbd\\n","stream":"stdout",'
+                    b'"time":"2026-01-01T00:00:00Z"}\n')
+    entry = decode_entry(line)
+    assert entry.stream == "stdout" and entry.data == "<a&b> \ufffd\n".encode()
+
+
+def test_splitter_lines_and_partials():
+    s = LineSplitter()
+    assert s.feed(b"a\nb") == [b"a\n"]
+    assert s.feed(b"c\n\n") == [b"bc\n", b"\n"]
+    assert s.feed(b"x" * MAX_PARTIAL)[0] == b"x" * MAX_PARTIAL
+    assert s.feed(b"tail") == []
+    assert s.flush() == [b"tail"]
+
+
+def test_writer_rotates_and_reader_orders(tmp_path):
+    path = str(tmp_path / "c-json.log")
+    w = JsonFileWriter(path, max_size=200, max_files=3)
+    for i in range(30):
+        w.write("stdout" if i % 2 else "stderr", f"line {i}\n".encode())
+    w.write("stdout", b"no newline")
+    w.close()
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["c-json.log", "c-json.log.1", "c-json.log.2"]
+    for name in files:
+        assert (tmp_path / name).stat().st_size <= 200
+    entries = list(read_entries(path, 3))
+    assert entries[-1].data == b"no newline"
+    numbers = [int(e.data.split()[1]) for e in entries[:-1]]
+    assert numbers == sorted(numbers) and numbers[-1] == 29 and len(numbers) < 30
+    assert all(json.loads((tmp_path / "c-json.log").read_text().splitlines()[0]))
+
+
+def test_select_tail_since_until(tmp_path):
+    lines = [encode_entry("stdout", f"{i}\n".encode(), format_time(i * 1_000_000_000)) for i in range(1, 6)]
+    (tmp_path / "l").write_bytes(b"".join(lines))
+    entries = lambda: read_entries(str(tmp_path / "l"), 1)
+    assert [e.data for e in select(entries(), tail=2)] == [b"4\n", b"5\n"]
+    assert select(entries(), tail=0) == []
+    got = select(entries(), since_ns=2_000_000_000, until_ns=4_000_000_000)
+    assert [e.data for e in got] == [b"3\n", b"4\n"]
+
+
+def test_follow_crosses_rotation(tmp_path):
+    path = str(tmp_path / "f.log")
+    w = JsonFileWriter(path, max_size=240, max_files=2)
+    w.write("stdout", b"before\n")
+    done = threading.Event()
+    seen = []
+    entries = follow(path, keep_going=lambda: not done.is_set(), poll=0.005)
+
+    def reader():
+        seen.extend(entry.data for entry in entries)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    for i in range(10):
+        w.write("stdout", f"msg {i}\n".encode())
+        time.sleep(0.05)
+    w.close()
+    time.sleep(0.1)
+    done.set()
+    t.join(5)
+    assert seen == [f"msg {i}\n".encode() for i in range(10)]

@@ -1,0 +1,207 @@
+"""OverlaySnapshotter on real overlayfs mounts under a temporary data root."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import stat
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.oci.digest import Digest, chain_id
+from dockyard.paths import DataRoot
+from dockyard.snapshots.mountinfo import is_mounted, mount_points
+from dockyard.snapshots.overlay import OverlaySnapshotter, short_name
+from tests.archive.archive_support import build_tar
+
+pytestmark = pytest.mark.root
+DIR = tarfile.DIRTYPE
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> DataRoot:
+    return DataRoot(tmp_path / "data")
+
+
+@pytest.fixture
+def snapshotter(root: DataRoot) -> Iterator[OverlaySnapshotter]:
+    snapshotter = OverlaySnapshotter(root)
+    yield snapshotter
+    for directory in root.containers.iterdir():
+        snapshotter.remove(directory.name)  # unmount whatever a failed test left mounted
+
+
+def _stack(snapshotter: OverlaySnapshotter, layers: list[bytes]) -> Digest:
+    """Unpack layers bottom first; return the top chain ID."""
+    diff_ids: list[Digest] = []
+    parent = None
+    for data in layers:
+        diff_ids.append(Digest.of(data))
+        current = chain_id(diff_ids)
+        info = snapshotter.unpack(current, parent, io.BytesIO(gzip.compress(data)))
+        assert info.diff_id == diff_ids[-1]
+        parent = current
+    return parent
+
+
+BASE = build_tar([{"name": "etc/", "type": DIR}, {"name": "etc/passwd", "data": b"root"},
+                  {"name": "var/", "type": DIR}, {"name": "var/a", "data": b"a"},
+                  {"name": "bin/", "type": DIR}, {"name": "bin/sh", "data": b"sh"}])
+TOP = build_tar([{"name": "etc/.wh.passwd"}, {"name": "var/", "type": DIR},
+                 {"name": "var/.wh..wh..opq"}, {"name": "var/b", "data": b"b"}])
+
+
+def test_unpack_records_the_layer(snapshotter: OverlaySnapshotter, root: DataRoot) -> None:
+    top = _stack(snapshotter, [BASE, TOP])
+    info = snapshotter.layer(top)
+    assert info.diff_id == Digest.of(TOP) and info.parent == chain_id([Digest.of(BASE)])
+    assert info.size == 1
+    assert (root.layers / top.hex / "diff" / "var" / "b").read_bytes() == b"b"
+    assert os.readlink(root.layers / "l" / short_name(top)) == f"../{top.hex}/diff"
+    assert snapshotter.list_layers() == [top, info.parent]  # children first
+    assert list(root.tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "hostile", "bad checksum"])
+def test_bad_layer_leaves_nothing(snapshotter: OverlaySnapshotter, root: DataRoot,
+                                  damage: str) -> None:
+    data = bytearray(BASE)
+    if damage == "truncated":
+        data = data[:700]
+    elif damage == "hostile":
+        data = bytearray(build_tar([{"name": "ok", "data": b"1"}, {"name": "../x", "data": b"2"}]))
+    else:
+        data[512 + 5] ^= 1  # the second header's name
+    chain = Digest.of(b"layer")
+    with pytest.raises(InvalidArgument):
+        snapshotter.unpack(chain, None, io.BytesIO(bytes(data)))
+    assert not snapshotter.has_layer(chain)
+    assert sorted(p.name for p in root.layers.iterdir()) == ["l"]
+    assert list((root.layers / "l").iterdir()) == []
+    assert list(root.tmp.iterdir()) == []
+
+
+def test_unpack_needs_its_parent(snapshotter: OverlaySnapshotter) -> None:
+    with pytest.raises(NotFound, match="layer does not exist"):
+        snapshotter.unpack(Digest.of(b"c"), Digest.of(b"p"), io.BytesIO(BASE))
+
+
+def test_container_lifecycle(snapshotter: OverlaySnapshotter, root: DataRoot) -> None:
+    top = _stack(snapshotter, [BASE, TOP])
+    (mount,) = snapshotter.prepare("c1", top)
+    assert mount.type == "overlay" and any(o.startswith("lowerdir=") for o in mount.options)
+    with pytest.raises(Conflict):
+        snapshotter.prepare("c1", top)
+    rootfs = snapshotter.mount("c1")
+    assert snapshotter.mount("c1") == rootfs and is_mounted(rootfs)
+    assert sorted(os.listdir(rootfs)) == ["bin", "etc", "var"]
+    assert os.listdir(rootfs / "etc") == [] and os.listdir(rootfs / "var") == ["b"]
+    (rootfs / "bin" / "sh").unlink()
+    (rootfs / "new").write_text("n")
+    out = io.BytesIO()
+    snapshotter.diff("c1", out)
+    with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tar:
+        assert tar.getnames() == ["bin", "bin/.wh.sh", "new"]
+    exported = io.BytesIO()
+    snapshotter.export("c1", exported)
+    with tarfile.open(fileobj=io.BytesIO(exported.getvalue())) as tar:
+        assert sorted(tar.getnames()) == ["bin", "etc", "new", "var", "var/b"]
+    with pytest.raises(Conflict):
+        snapshotter.remove_layer(top)
+    snapshotter.remove("c1")
+    snapshotter.remove("c1")
+    assert not is_mounted(rootfs) and not root.container("c1").exists()
+
+
+def test_export_mounts_only_for_the_while(snapshotter: OverlaySnapshotter,
+                                          root: DataRoot) -> None:
+    snapshotter.prepare("c2", _stack(snapshotter, [BASE]))
+    out = io.BytesIO()
+    snapshotter.export("c2", out)
+    assert b"etc/passwd" in out.getvalue()
+    assert not is_mounted(root.container("c2") / "rootfs")
+
+
+def test_empty_parent_is_a_bind_of_upper(snapshotter: OverlaySnapshotter) -> None:
+    (mount,) = snapshotter.prepare("scratch", None)
+    assert mount.type == "bind"
+    rootfs = snapshotter.mount("scratch")
+    assert os.listdir(rootfs) == []
+    (rootfs / "f").write_text("x")
+    out = io.BytesIO()
+    snapshotter.diff("scratch", out)
+    assert tarfile.open(fileobj=io.BytesIO(out.getvalue())).getnames() == ["f"]
+
+
+def test_a_hundred_layers_mount_within_a_page(snapshotter: OverlaySnapshotter) -> None:
+    layers = [build_tar([{"name": f"f{i:03}", "data": str(i).encode()},
+                         {"name": "top", "data": str(i).encode()}]) for i in range(100)]
+    top = _stack(snapshotter, layers)
+    snapshotter.prepare("tall", top)
+    rootfs = snapshotter.mount("tall")
+    assert len(os.listdir(rootfs)) == 101
+    assert (rootfs / "top").read_text() == "99" and (rootfs / "f000").read_text() == "0"
+
+
+def test_busy_mount_is_removed_lazily(snapshotter: OverlaySnapshotter, root: DataRoot) -> None:
+    snapshotter.prepare("busy", _stack(snapshotter, [BASE]))
+    rootfs = snapshotter.mount("busy")
+    holder = subprocess.Popen(["sleep", "30"], cwd=rootfs / "etc")
+    try:
+        snapshotter.remove("busy")
+        assert not is_mounted(rootfs) and not root.container("busy").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_removing_in_list_order_never_conflicts(snapshotter: OverlaySnapshotter) -> None:
+    _stack(snapshotter, [BASE, TOP, BASE])
+    _stack(snapshotter, [TOP])
+    for layer in snapshotter.list_layers():
+        snapshotter.remove_layer(layer)
+    assert snapshotter.list_layers() == []
+
+
+def test_remove_layer(snapshotter: OverlaySnapshotter, root: DataRoot) -> None:
+    base = _stack(snapshotter, [BASE])
+    top = _stack(snapshotter, [BASE, TOP])
+    with pytest.raises(Conflict):
+        snapshotter.remove_layer(base)
+    snapshotter.remove_layer(top)
+    snapshotter.remove_layer(top)
+    snapshotter.remove_layer(base)
+    assert snapshotter.list_layers() == [] and list((root.layers / "l").iterdir()) == []
+    with pytest.raises(NotFound):
+        snapshotter.layer(base)
+
+
+@pytest.mark.parametrize("key", ["", "..", "a/b", "."])
+def test_bad_keys_are_refused(snapshotter: OverlaySnapshotter, key: str) -> None:
+    with pytest.raises(InvalidArgument):
+        snapshotter.prepare(key, None)
+
+
+def test_stale_scratch_is_cleaned_at_start(root: DataRoot) -> None:
+    (root.tmp / "layer-crashed" / "diff").mkdir(parents=True)
+    OverlaySnapshotter(root)
+    assert not (root.tmp / "layer-crashed").exists()
+
+
+def test_mountinfo_escapes() -> None:
+    line = "36 35 98:0 / /mnt/with\\040space rw - ext4 /dev/x rw"
+    assert mount_points(line) == {"/mnt/with space"}
+
+
+def test_whiteout_layer_on_disk_is_overlay_form(snapshotter: OverlaySnapshotter,
+                                                root: DataRoot) -> None:
+    top = _stack(snapshotter, [BASE, TOP])
+    diff = root.layers / top.hex / "diff"
+    assert stat.S_ISCHR((diff / "etc" / "passwd").lstat().st_mode)
+    assert os.getxattr(diff / "var", "trusted.overlay.opaque") == b"y"
