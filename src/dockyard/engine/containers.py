@@ -12,6 +12,7 @@ acts, persists the record in one transaction and publishes the event.
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import shutil
@@ -31,7 +32,7 @@ from dockyard.engine.store import ContainerStore
 from dockyard.errors import Conflict, InvalidArgument, NoSuchContainer, NotFound, NotModified, NotSupported, RuntimeFailure
 from dockyard.images.service import ImageService
 from dockyard.paths import DataRoot
-from dockyard.runtime import logfile
+from dockyard.runtime import logreader
 from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, IOConfig, Runtime, TaskState
 from dockyard.snapshots.snapshotter import Snapshotter
 
@@ -173,14 +174,18 @@ class ContainerService:
             self.runtime.start(directory)
         except (RuntimeFailure, InvalidArgument) as exc:
             self._record_failure(container, str(exc))
+            if container.host_config.get("AutoRemove"):
+                self._remove(container, volumes=True)
             raise RuntimeFailure(f"failed to create task for container: {exc}: unknown") from None
         state = self.runtime.state(directory)
         container.state.status, container.state.pid = "running", pid
         container.state.started_at, container.state.error = state.started_at or now_rfc3339(), ""
         container.state.exit_code, container.state.oom_killed = 0, False
+        container.generation += 1
         self.store.save(container)
         self._publish(container, "start")
-        threading.Thread(target=self._monitor, args=(container,), name=f"monitor-{container.id[:12]}", daemon=True).start()
+        threading.Thread(target=self._monitor, args=(container, container.generation),
+                         name=f"monitor-{container.id[:12]}", daemon=True).start()
 
     def _record_failure(self, container: Container, message: str) -> None:
         self.pending.cancel(container.id)
@@ -226,11 +231,14 @@ class ContainerService:
             log_max_files=int(options.get("max-file", DEFAULT_LOG_MAX_FILES)),
         )
 
-    def _monitor(self, container: Container) -> None:
-        """Wait for the process to exit, then record it and apply the restart policy."""
-        state = self.runtime.wait(self.state_dir(container))
+    def _monitor(self, container: Container, generation: int) -> None:
+        """Wait for one run's process to exit, then hand its exit over."""
+        self._exited(container, generation, self.runtime.wait(self.state_dir(container)))
+
+    def _exited(self, container: Container, generation: int, state: TaskState) -> None:
+        """Record one run's exit (once), then restart or auto-remove as the container asks."""
         with container.lock:
-            if container.id not in self._containers or container.state.status == "removing":
+            if generation != container.generation or container.state.status not in ("running", "paused"):
                 return
             self._record_exit(container, state)
             restart = self._should_restart(container)
@@ -239,15 +247,18 @@ class ContainerService:
                 container.state.restart_count += 1
                 self.store.save(container)
         if restart:
-            time.sleep(min(0.1 * 2 ** min(container.state.restart_count, 8), 10))
-            with container.lock:
-                if container.state.status == "restarting":
-                    try:
-                        self._start(container)
-                    except RuntimeFailure:
-                        pass
+            threading.Thread(target=self._restart_later, args=(container, generation), daemon=True).start()
         elif container.host_config.get("AutoRemove"):
             self._remove(container, volumes=True)
+
+    def _restart_later(self, container: Container, generation: int) -> None:
+        time.sleep(min(0.1 * 2 ** min(container.state.restart_count, 8), 10))
+        with container.lock:
+            if container.state.status == "restarting" and container.generation == generation:
+                try:
+                    self._start(container)
+                except RuntimeFailure:
+                    pass
 
     def _record_exit(self, container: Container, state: TaskState) -> None:
         container.state.status = "exited"
@@ -279,7 +290,7 @@ class ContainerService:
                 state = TaskState("stopped", None, 255, None, now_rfc3339())
             if state.status == "running":
                 container.state.status = "running"
-                threading.Thread(target=self._monitor, args=(container,), daemon=True).start()
+                threading.Thread(target=self._monitor, args=(container, container.generation), daemon=True).start()
             else:
                 self._record_exit(container, state)
 
@@ -295,8 +306,10 @@ class ContainerService:
             self._stop(container, timeout, signal)
 
     def _stop(self, container: Container, timeout: int | None, signal: str | None) -> None:
+        """Stop signal, then SIGKILL after the timeout; the exit is recorded before returning."""
         directory = self.state_dir(container)
         if container.state.status == "restarting":
+            container.generation += 1
             container.state.status = "exited"
             self.store.save(container)
             return
@@ -307,9 +320,17 @@ class ContainerService:
         self.runtime.kill(directory, stop_signal)
         state = self.runtime.wait(directory, timeout if timeout >= 0 else None)
         if state.status != "stopped":
+            self._kill_and_reap(container)
+        else:
+            self._exited(container, container.generation, state)
+
+    def _kill_and_reap(self, container: Container) -> None:
+        directory = self.state_dir(container)
+        try:
             self.runtime.kill(directory, signals.SIGKILL)
-            self.runtime.wait(directory)
-        self._wait_until(lambda: not container.state.running or container.state.status == "restarting")
+        except Conflict:
+            pass  # exited meanwhile
+        self._exited(container, container.generation, self.runtime.wait(directory))
 
     def kill(self, ref: str, signal: str | None) -> None:
         container = self.get(ref)
@@ -370,9 +391,7 @@ class ContainerService:
                 )
             if container.state.running:
                 container.state.manually_stopped = True
-                self.runtime.kill(self.state_dir(container), signals.SIGKILL)
-                self.runtime.wait(self.state_dir(container))
-                self._wait_until(lambda: not container.state.running)
+                self._kill_and_reap(container)
         self._remove(container, volumes)
 
     def _remove(self, container: Container, volumes: bool) -> None:
@@ -445,11 +464,11 @@ class ContainerService:
         wanted = {"stdout": stdout, "stderr": stderr}
 
         def entries() -> Iterator[tuple[int, bytes]]:
-            past = logfile.select(logfile.read_entries(path, max_files), tail_count,
+            past = logreader.select(logreader.read_entries(path, max_files), tail_count,
                                   int((since or 0) * 1e9), int((until or 0) * 1e9))
-            live = logfile.follow(path, lambda: container.state.running and container.id in self._containers) \
+            live = logreader.follow(path, lambda: container.state.running and container.id in self._containers) \
                 if follow and container.state.running and os.path.exists(path) else iter(())
-            for entry in [*past, *live]:
+            for entry in itertools.chain(past, live):
                 if until and entry.time_ns > until * 1e9:
                     return
                 if wanted.get(entry.stream):

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
+_TRANSIENT = ("lock", "generation")
 
 
 def now_rfc3339() -> str:
@@ -48,6 +49,7 @@ class Container:
     state: State = field(default_factory=State)
     network_settings: dict = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    generation: int = field(default=0, repr=False, compare=False)  # counts runs; not persisted
 
     @property
     def path(self) -> str:
@@ -60,7 +62,7 @@ class Container:
         return command[1:]
 
     def to_json(self) -> str:
-        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "lock"}
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _TRANSIENT}
         data["state"] = asdict(self.state)
         return json.dumps(data)
 

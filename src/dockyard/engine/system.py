@@ -17,7 +17,7 @@ from dockyard.paths import DataRoot
 
 class SystemService:
     def __init__(self, root: DataRoot, containers: ContainerService, images: ImageService, events: EventBus) -> None:
-        self.root, self.containers, self.images, self.events = root, containers, images, events
+        self.root, self.containers, self.images, self.bus = root, containers, images, events
 
     def version(self) -> dict:
         uname = os.uname()
@@ -55,7 +55,7 @@ class SystemService:
         }
 
     def events(self, since: float | None, until: float | None, filters: dict[str, list[str]]) -> Iterator[dict]:
-        return self.events.subscribe(since, until, filters)
+        return self.bus.subscribe(since, until, filters)
 
     def df(self) -> dict:
         images = [{"Id": i.id, "Size": i.size, "SharedSize": 0, "Containers": 0, "RepoTags": list(i.tags)}

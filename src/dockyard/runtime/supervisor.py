@@ -190,9 +190,9 @@ class Supervisor:
         if self.log is not None:
             self.log.close()
         self.on_exit()
-        for client in self.waiters:
+        waiters, self.waiters = self.waiters, []
+        for client in waiters:   # replying drops the client, so not while iterating self.waiters
             self._reply(client, self._state())
-        self.waiters.clear()
         for client in list(self.clients.values()):
             if client.attached:
                 client.closing = True

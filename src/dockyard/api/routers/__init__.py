@@ -1,0 +1,23 @@
+"""The routers, one module per resource, put together in one route table."""
+
+from __future__ import annotations
+
+from dockyard.api.backend import Backends
+from dockyard.api.routers import containers, images, networks, system, volumes
+from dockyard.api.routers import exec as exec_routes
+from dockyard.api.routing import Route, Router
+
+
+def build_router(backends: Backends) -> Router:
+    """Register every route once, in dockerd's order (literal paths before patterns)."""
+    table: list[Route] = [
+        *system.routes(backends.system),
+        *containers.routes(backends.containers),
+        *exec_routes.routes(backends.execs),
+        *images.routes(backends.images),
+    ]
+    if backends.networks is not None:
+        table += networks.routes(backends.networks)
+    if backends.volumes is not None:
+        table += volumes.routes(backends.volumes)
+    return Router(table)

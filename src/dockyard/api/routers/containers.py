@@ -1,0 +1,195 @@
+"""Container routes: each decodes the request, calls one ContainerBackend method, encodes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dockyard.api.backend import AttachStream, ContainerBackend
+from dockyard.api.messages import (
+    JSON, TAR, HijackResponse, Request, Response, StreamResponse, json_response, no_content,
+    stream_type)
+from dockyard.api.routing import Route, bind, not_supported
+from dockyard.api.streams import json_line, json_lines, mux_frames, raw_frames
+from dockyard.api.versions import adapt_create
+from dockyard.errors import InvalidArgument, NotSupported
+
+WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
+ARCHIVE = "copying files to or from a container is not supported yet"
+
+
+def get_list(backend: ContainerBackend, req: Request) -> Response:
+    limit = req.number("limit")
+    return json_response(backend.list(
+        all=req.flag("all"), limit=limit if limit and limit > 0 else None,
+        size=req.flag("size"), filters=req.filters()))
+
+
+def post_create(backend: ContainerBackend, req: Request) -> Response:
+    body = req.json()
+    if body is None:
+        raise InvalidArgument("config cannot be empty in order to create a container")
+    host_config = body.pop("HostConfig", None) or {}
+    request = adapt_create(body, host_config, body.pop("NetworkingConfig", None), req.api_version)
+    created = backend.create(req.arg("name") or None, request.config, request.host_config,
+                             request.networking_config, req.api_version)
+    if request.warnings:
+        created = {**created, "Warnings": [*(created.get("Warnings") or []), *request.warnings]}
+    return json_response(created, 201)
+
+
+def get_inspect(backend: ContainerBackend, req: Request) -> Response:
+    return json_response(backend.inspect(req.params["name"], size=req.flag("size")))
+
+
+def get_top(backend: ContainerBackend, req: Request) -> Response:
+    return json_response(backend.top(req.params["name"], req.arg("ps_args") or None))
+
+
+def get_logs(backend: ContainerBackend, req: Request) -> StreamResponse:
+    stdout, stderr = req.flag("stdout"), req.flag("stderr")
+    if not (stdout or stderr):
+        raise InvalidArgument("Bad parameters: you must choose at least one stream")
+    tty, chunks = backend.logs(
+        req.params["name"], follow=req.flag("follow"), stdout=stdout, stderr=stderr,
+        since=req.timestamp("since"), until=req.timestamp("until"),
+        timestamps=req.flag("timestamps"), tail=req.arg("tail") or "all")
+    frames = raw_frames(chunks) if tty else mux_frames(chunks)
+    return StreamResponse(frames, stream_type(tty, req.api_version), prime=False)
+
+
+def get_changes(backend: ContainerBackend, req: Request) -> Response:
+    return json_response(backend.changes(req.params["name"]))
+
+
+def get_export(backend: ContainerBackend, req: Request) -> StreamResponse:
+    return StreamResponse(backend.export(req.params["name"]), TAR)
+
+
+def get_stats(backend: ContainerBackend, req: Request) -> Response | StreamResponse:
+    stream = req.flag("stream", default=True)
+    stats = iter(backend.stats(req.params["name"], stream))
+    if not stream:
+        return json_response(next(stats))
+    return StreamResponse(json_lines(stats), JSON)
+
+
+def _size(req: Request) -> tuple[int, int]:
+    height, width = req.number("h"), req.number("w")
+    if height is None or width is None:
+        raise InvalidArgument("resize requires both h and w")
+    return height, width
+
+
+def post_resize(backend: ContainerBackend, req: Request) -> Response:
+    backend.resize(req.params["name"], *_size(req))
+    return Response(200)
+
+
+def post_start(backend: ContainerBackend, req: Request) -> Response:
+    if req.json():
+        raise InvalidArgument("starting container with non-empty request body was deprecated "
+                              "since API v1.22 and removed in v1.24")
+    backend.start(req.params["name"])
+    return no_content()
+
+
+def post_stop(backend: ContainerBackend, req: Request) -> Response:
+    backend.stop(req.params["name"], req.number("t"), req.arg("signal") or None)
+    return no_content()
+
+
+def post_restart(backend: ContainerBackend, req: Request) -> Response:
+    backend.restart(req.params["name"], req.number("t"), req.arg("signal") or None)
+    return no_content()
+
+
+def post_kill(backend: ContainerBackend, req: Request) -> Response:
+    backend.kill(req.params["name"], req.arg("signal") or None)
+    return no_content()
+
+
+def post_rename(backend: ContainerBackend, req: Request) -> Response:
+    new_name = req.arg("name")
+    if not new_name:
+        raise InvalidArgument("Neither old nor new names may be empty")
+    backend.rename(req.params["name"], new_name)
+    return no_content()
+
+
+def post_pause(backend: ContainerBackend, req: Request) -> Response:
+    backend.pause(req.params["name"])
+    return no_content()
+
+
+def post_unpause(backend: ContainerBackend, req: Request) -> Response:
+    backend.unpause(req.params["name"])
+    return no_content()
+
+
+def post_attach(backend: ContainerBackend, req: Request) -> HijackResponse:
+    stream: AttachStream = backend.attach(
+        req.params["name"], stdin=req.flag("stdin"), stdout=req.flag("stdout"),
+        stderr=req.flag("stderr"), logs=req.flag("logs"), stream=req.flag("stream"))
+    return HijackResponse(stream)
+
+
+def _wait_body(backend: ContainerBackend, ref: str, condition: str) -> Iterator[bytes]:
+    try:
+        result = backend.wait(ref, condition)
+    except Exception as exc:  # noqa: BLE001 - the 200 is sent; the body is the only channel left
+        result = {"StatusCode": -1, "Error": {"Message": str(exc)}}
+    yield json_line(result)
+
+
+def post_wait(backend: ContainerBackend, req: Request) -> StreamResponse:
+    """Send the headers at once (docker run waits for them before it starts the container)."""
+    condition = req.arg("condition") or "not-running"
+    if condition not in WAIT_CONDITIONS:
+        raise InvalidArgument(f"invalid condition: {condition!r}")
+    ref = req.params["name"]
+    backend.inspect(ref)  # a missing container is a 404, not a 200 with an error inside
+    return StreamResponse(_wait_body(backend, ref, condition), JSON, prime=False)
+
+
+def delete_container(backend: ContainerBackend, req: Request) -> Response:
+    if req.flag("link"):
+        raise NotSupported("container links are not supported")
+    backend.remove(req.params["name"], force=req.flag("force"), volumes=req.flag("v"))
+    return no_content()
+
+
+def post_prune(backend: ContainerBackend, req: Request) -> Response:
+    return json_response(backend.prune(req.filters()))
+
+
+TABLE = [
+    ("GET", "/containers/json", get_list),
+    ("POST", "/containers/create", post_create),
+    ("POST", "/containers/prune", post_prune),
+    ("GET", "/containers/{name:.*}/json", get_inspect),
+    ("GET", "/containers/{name:.*}/top", get_top),
+    ("GET", "/containers/{name:.*}/logs", get_logs),
+    ("GET", "/containers/{name:.*}/changes", get_changes),
+    ("GET", "/containers/{name:.*}/export", get_export),
+    ("GET", "/containers/{name:.*}/stats", get_stats),
+    ("POST", "/containers/{name:.*}/resize", post_resize),
+    ("POST", "/containers/{name:.*}/start", post_start),
+    ("POST", "/containers/{name:.*}/stop", post_stop),
+    ("POST", "/containers/{name:.*}/restart", post_restart),
+    ("POST", "/containers/{name:.*}/kill", post_kill),
+    ("POST", "/containers/{name:.*}/rename", post_rename),
+    ("POST", "/containers/{name:.*}/pause", post_pause),
+    ("POST", "/containers/{name:.*}/unpause", post_unpause),
+    ("POST", "/containers/{name:.*}/attach", post_attach),
+    ("POST", "/containers/{name:.*}/wait", post_wait),
+    ("DELETE", "/containers/{name:.*}", delete_container),
+    ("POST", "/containers/{name:.*}/update", not_supported("updating a container is not supported yet")),
+    ("HEAD", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
+    ("GET", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
+    ("PUT", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
+]
+
+
+def routes(backend: ContainerBackend) -> list[Route]:
+    """The container routes bound to `backend`."""
+    return bind(backend, TABLE)

@@ -1,0 +1,49 @@
+"""Exec routes: create an exec, start it (hijacking the connection unless detached), inspect."""
+
+from __future__ import annotations
+
+from dockyard.api.backend import ExecBackend
+from dockyard.api.messages import HijackResponse, Request, Response, json_response
+from dockyard.api.routing import Route, bind
+from dockyard.errors import InvalidArgument
+
+
+def post_create(backend: ExecBackend, req: Request) -> Response:
+    config = req.json()
+    if not config or not config.get("Cmd"):
+        raise InvalidArgument("No exec command specified")
+    return json_response(backend.exec_create(req.params["name"], config), 201)
+
+
+def post_start(backend: ExecBackend, req: Request) -> Response | HijackResponse:
+    options = req.json() or {}
+    detach, tty = bool(options.get("Detach")), bool(options.get("Tty"))
+    stream = backend.exec_start(req.params["id"], detach=detach, tty=tty)
+    if stream is None:
+        return Response(200)
+    return HijackResponse(stream)
+
+
+def post_resize(backend: ExecBackend, req: Request) -> Response:
+    height, width = req.number("h"), req.number("w")
+    if height is None or width is None:
+        raise InvalidArgument("resize requires both h and w")
+    backend.exec_resize(req.params["id"], height, width)
+    return Response(200)
+
+
+def get_inspect(backend: ExecBackend, req: Request) -> Response:
+    return json_response(backend.exec_inspect(req.params["id"]))
+
+
+TABLE = [
+    ("POST", "/containers/{name:.*}/exec", post_create),
+    ("POST", "/exec/{id:.*}/start", post_start),
+    ("POST", "/exec/{id:.*}/resize", post_resize),
+    ("GET", "/exec/{id:.*}/json", get_inspect),
+]
+
+
+def routes(backend: ExecBackend) -> list[Route]:
+    """The exec routes bound to `backend`."""
+    return bind(backend, TABLE)

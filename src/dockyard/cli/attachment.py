@@ -1,0 +1,89 @@
+"""What run, start -a and attach share: hijack the attach stream, wait, resize, proxy signals."""
+
+from __future__ import annotations
+
+import json
+from contextlib import nullcontext
+import signal
+import sys
+
+from dockyard.cli.client import path_id
+from dockyard.cli.flags import UsageError
+from dockyard.cli.hijack import Session, parse_detach_keys
+from dockyard.cli.terminal import is_tty, on_resize, raw_mode
+from dockyard.errors import DockyardError
+
+PROXIED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+
+
+def require_tty_input(tty: bool, interactive: bool) -> None:
+    """Docker refuses -it when stdin is not a terminal."""
+    if tty and interactive and not is_tty(sys.stdin):
+        raise UsageError("the input device is not a TTY", exit_code=1)
+
+
+def open_attach(client, container_id: str, stdin: bool, stdout: bool, stderr: bool,
+                detach_keys: str | None = None, logs: bool = False):
+    """Hijack POST /containers/{id}/attach; returns (socket, reader)."""
+    query = {"stream": True, "stdin": stdin, "stdout": stdout, "stderr": stderr,
+             "logs": logs or None, "detachKeys": detach_keys}
+    sock, reader, _ = client.open("POST", f"/containers/{path_id(container_id)}/attach", query, upgrade=True)
+    return sock, reader
+
+
+def open_wait(client, container_id: str, condition: str):
+    """POST /containers/{id}/wait, read up to the headers so the wait is registered; body later."""
+    sock, reader, response = client.open("POST", f"/containers/{path_id(container_id)}/wait", {"condition": condition})
+    return sock, response
+
+
+def wait_status(wait) -> int:
+    """The exit code from a pending wait response (125 when the daemon reports an error)."""
+    sock, response = wait
+    try:
+        result = json.loads(response.read() or b"{}")
+    finally:
+        sock.close()
+    error = (result.get("Error") or {}).get("Message")
+    if error:
+        sys.stderr.write(f"Error response from daemon: {error}\n")
+        return 125
+    return int(result.get("StatusCode", 0))
+
+
+def _signal_safe_post(client, path: str, query: dict) -> None:
+    """POST on a connection of its own: signal handlers may interrupt a request on the shared one.
+
+    Failures are ignored, as the docker CLI does: a resize or a forwarded signal racing the
+    container's exit is harmless."""
+    try:
+        sock, _, response = client.open("POST", path, query)
+        response.read()
+        sock.close()
+    except (DockyardError, OSError):
+        pass
+
+
+def resize_with_terminal(client, container_id: str, path: str = "containers") -> None:
+    """Send the terminal size now and on every SIGWINCH (POST /{containers|exec}/{id}/resize)."""
+    def resize(rows: int, columns: int) -> None:
+        _signal_safe_post(client, f"/{path}/{path_id(container_id)}/resize", {"h": rows, "w": columns})
+    on_resize(resize)
+
+
+def proxy_signals(client, container_id: str) -> None:
+    """Forward catchable signals to the container (docker's --sig-proxy)."""
+    def forward(signum, frame) -> None:
+        name = signal.Signals(signum).name
+        _signal_safe_post(client, f"/containers/{path_id(container_id)}/kill", {"signal": name})
+    for name in PROXIED_SIGNALS:
+        signal.signal(getattr(signal, name), forward)
+
+
+def stream(sock, reader, tty: bool, stdin: bool, detach_keys: str | None = None) -> str:
+    """Run the hijacked session, the terminal raw while a TTY is attached; 'eof' or 'detached'."""
+    raw = tty and stdin and is_tty(sys.stdin)
+    keys = parse_detach_keys(detach_keys)
+    sys.stdout.flush()
+    with raw_mode(sys.stdin.fileno()) if raw else nullcontext():
+        return Session(sock, reader, tty, stdin, keys).run()

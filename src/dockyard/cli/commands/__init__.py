@@ -1,0 +1,1 @@
+"""One module per dockyard verb: parse flags, call the client, print."""

@@ -1,0 +1,40 @@
+"""`dockyard export [-o FILE] CONTAINER`: the container's filesystem as a tar, never to a terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from dockyard.cli.client import path_id
+from dockyard.cli.hijack import write_all
+from dockyard.cli.flags import Parser, UsageError
+from dockyard.cli.terminal import is_tty
+
+
+def write_stream(response, output: str | None) -> None:
+    """Copy a response body to stdout, or atomically into a file (temp name, then rename)."""
+    if not output:
+        for chunk in response.iter_raw():
+            write_all(sys.stdout.fileno(), chunk)
+        return
+    directory = os.path.dirname(os.path.abspath(output))
+    tmp = os.path.join(directory, f".{os.path.basename(output)}.dockyard-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as handle:
+            for chunk in response.iter_raw():
+                handle.write(chunk)
+        os.replace(tmp, output)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def main(ctx, argv: list[str]) -> int:
+    parser = Parser(ctx.prog, "[OPTIONS] CONTAINER", "Export a container's filesystem as a tar archive")
+    parser.add_argument("-o", "--output")
+    parser.add_argument("container")
+    ns = parser.parse(argv)
+    if not ns.output and is_tty(sys.stdout):
+        raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect", exit_code=1)
+    write_stream(ctx.client.request("GET", f"/containers/{path_id(ns.container)}/export"), ns.output)
+    return 0

@@ -1,0 +1,35 @@
+"""`dockyard push [-a] [-q] [--platform P] NAME[:TAG]`."""
+
+from __future__ import annotations
+
+import sys
+
+from dockyard.cli.client import path_id
+from dockyard.cli.commands.pull import split_reference
+from dockyard.cli.credentials import auth_header
+from dockyard.cli.flags import Parser
+from dockyard.cli.progress import display_stream
+from dockyard.cli.terminal import is_tty, size
+
+
+def main(ctx, argv: list[str]) -> int:
+    parser = Parser(ctx.prog, "[OPTIONS] NAME[:TAG]", "Upload an image to a registry")
+    parser.add_argument("-a", "--all-tags", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true")
+    parser.add_argument("--platform")
+    parser.add_argument("--disable-content-trust", action="store_true")
+    parser.add_argument("name")
+    ns = parser.parse(argv)
+    name, tag = split_reference(ns.name)
+    explicit = ns.name != name
+    query = {"tag": None if ns.all_tags or not explicit else tag, "platform": ns.platform}
+    if not ns.all_tags and not explicit:
+        sys.stdout.write("Using default tag: latest\n")
+        query["tag"] = "latest"
+    response = ctx.client.request("POST", f"/images/{path_id(name)}/push", query, headers=auth_header(ns.name))
+    tty = is_tty(sys.stdout)
+    width = (size(sys.stdout.fileno()) or (0, 120))[1] if tty else 120
+    display_stream(response, sys.stdout, tty, width, quiet=ns.quiet)
+    if ns.quiet:
+        sys.stdout.write(f"{ns.name}\n")
+    return 0

@@ -1,0 +1,104 @@
+"""`.dockerignore` matching (table) and `dockyard build` against the scripted daemon."""
+
+import io
+import json
+import tarfile
+
+import pytest
+
+from dockyard.cli import dockerignore
+from tests.cli.recorder import chunked
+
+IGNORE = """
+# comment
+*.log
+/secret
+build/**
+!build/keep.txt
+**/node_modules
+docs
+!docs/README.md
+a?c
+[xy].tmp
+"""
+
+CASES = [
+    ("app.log", True), ("sub/app.log", False), ("secret", True), ("secret/inner", True),
+    ("build/out/bin", True), ("build/keep.txt", False), ("node_modules/x", True),
+    ("web/node_modules/y/z", True), ("docs/guide.md", True), ("docs/README.md", False),
+    ("abc", True), ("abbc", False), ("x.tmp", True), ("z.tmp", False), ("src/main.py", False),
+    ("Dockerfile", False),
+]
+
+
+@pytest.mark.parametrize("path,expected", CASES)
+def test_dockerignore(path, expected):
+    assert dockerignore.excluded(path, dockerignore.parse(IGNORE)) is expected
+
+
+def test_last_match_wins_and_blank_patterns_are_dropped():
+    patterns = dockerignore.parse("!keep\n*\n/\n.\n")
+    assert [p.text for p in patterns] == ["keep", "*"]
+    assert dockerignore.excluded("keep", patterns)
+
+
+def make_context(root):
+    (root / "Dockerfile").write_text("FROM busybox\nCOPY . /app\n")
+    (root / ".dockerignore").write_text("*.log\nDockerfile\nsecrets\n")
+    (root / "app.py").write_text("print(1)\n")
+    (root / "debug.log").write_text("noise")
+    (root / "secrets").mkdir()
+    (root / "secrets" / "key").write_text("k")
+    (root / "pkg").mkdir()
+    (root / "pkg" / "mod.py").write_text("")
+
+
+def build_reply():
+    lines = [{"stream": "Step 1/2 : FROM busybox\n"}, {"stream": " ---> abc\n"},
+             {"aux": {"ID": "sha256:" + "9" * 64}}, {"stream": "Successfully built 999999999999\n"}]
+    return chunked(200, [json.dumps(m).encode() + b"\r\n" for m in lines])
+
+
+def test_build_sends_the_filtered_context_and_prints_the_stream(cli, daemon, tmp_path):
+    context = tmp_path / "ctx"
+    context.mkdir()
+    make_context(context)
+    daemon.replies[("POST", "/build")] = build_reply()
+    done = cli("build", "-t", "app:1", "-t", "app:latest", "--build-arg", "V=2", "--no-cache",
+               "--iidfile", str(tmp_path / "iid"), str(context))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"Step 1/2 : FROM busybox\n ---> abc\nSuccessfully built 999999999999\n"
+    assert (tmp_path / "iid").read_text() == "sha256:" + "9" * 64
+    request = daemon.find("POST", "/build")[0]
+    assert request.query["t"] == ["app:1", "app:latest"] and request.query["dockerfile"] == ["Dockerfile"]
+    assert json.loads(request.query["buildargs"][0]) == {"V": "2"} and request.query["nocache"] == ["1"]
+    with tarfile.open(fileobj=io.BytesIO(request.body)) as tar:
+        assert sorted(tar.getnames()) == [".dockerignore", "Dockerfile", "app.py", "pkg", "pkg/mod.py"]
+
+
+def test_build_quiet_prints_only_the_id_and_dockerfile_outside_context(cli, daemon, tmp_path):
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "f").write_text("x")
+    outside = tmp_path / "Other.dockerfile"
+    outside.write_text("FROM scratch\n")
+    daemon.replies[("POST", "/build")] = build_reply()
+    done = cli("build", "-q", "-f", str(outside), str(context))
+    assert done.stdout == b"sha256:" + b"9" * 64 + b"\n"
+    request = daemon.find("POST", "/build")[0]
+    name = request.query["dockerfile"][0]
+    assert name.startswith(".dockerfile.")
+    with tarfile.open(fileobj=io.BytesIO(request.body)) as tar:
+        assert tar.extractfile(name).read() == b"FROM scratch\n"
+
+
+def test_build_error_in_stream(cli, daemon, tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM nothing\n")
+    daemon.replies[("POST", "/build")] = chunked(200, [b'{"errorDetail":{"message":"pull access denied"},"error":"pull access denied"}\n'])
+    done = cli("build", str(tmp_path))
+    assert done.returncode == 1 and done.stderr == b"pull access denied\n"
+
+
+def test_build_missing_context(cli):
+    done = cli("build", "/nonexistent/ctx")
+    assert done.returncode == 1 and b'path "/nonexistent/ctx" not found' in done.stderr

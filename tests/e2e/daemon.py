@@ -1,0 +1,123 @@
+"""A real dockyard daemon on a temporary data root and socket, for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BUSYBOX_ROOTFS = REPO / "scripts" / "busybox-rootfs.sh"
+DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
+
+
+class Daemon:
+    """Starts `dockyard daemon`, talks to it through both CLIs, and cleans up after itself."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.base = root or Path(tempfile.mkdtemp(prefix="dockyard-e2e-", dir="/var/tmp"))
+        self.data_root = self.base / "data"
+        self.socket = self.base / "dockyard.sock"
+        self.host = f"unix://{self.socket}"
+        self.process: subprocess.Popen | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> "Daemon":
+        log = open(self.base / "daemon.log", "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dockyard.cli.main", "daemon", "--data-root", str(self.data_root), "-H", self.host],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daemon exited: {self.log()}")
+            if self.ping():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"daemon did not answer: {self.log()}")
+
+    def ping(self) -> bool:
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(1)
+                s.connect(str(self.socket))
+                s.sendall(b"GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                return s.recv(64).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Stop the daemon process only (its containers' shims live on)."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=20)
+
+    def log(self) -> str:
+        try:
+            return (self.base / "daemon.log").read_text()[-4000:]
+        except OSError:
+            return ""
+
+    def cleanup(self) -> None:
+        """Remove every container (killing its processes), stop the daemon, unmount, delete."""
+        if self.process and self.process.poll() is None:
+            ids = self.cli("ps", "-aq", "--no-trunc", check=False).stdout.split()
+            if ids:
+                self.cli("rm", "-f", *ids, check=False)
+        self.kill(signal.SIGTERM)
+        _kill_leftover_shims(self.data_root)
+        _unmount_under(self.base)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    # -- clients ------------------------------------------------------------------------
+
+    def cli(self, *args: str, input: bytes | str | None = None, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run the dockyard CLI against this daemon."""
+        return _run([sys.executable, "-m", "dockyard.cli.main", "-H", self.host, *args], input, check, timeout)
+
+    def docker(self, *args: str, input: bytes | str | None = None, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run the real docker CLI against this daemon."""
+        env = {**os.environ, "DOCKER_HOST": self.host, "DOCKER_CONFIG": str(self.base / "docker-config")}
+        return _run([DOCKER, *args], input, check, timeout, env)
+
+    def import_busybox(self, tag: str = "busybox:latest") -> str:
+        rootfs = subprocess.run([str(BUSYBOX_ROOTFS)], check=True, capture_output=True).stdout
+        return self.cli("import", "-", tag, input=rootfs).stdout.strip()
+
+    def inspect(self, ref: str) -> dict:
+        return json.loads(self.cli("inspect", ref).stdout)[0]
+
+
+def _run(argv, input, check, timeout, env=None) -> subprocess.CompletedProcess:
+    text = not isinstance(input, bytes)
+    result = subprocess.run(argv, input=input, capture_output=True, text=text, timeout=timeout, env=env)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{argv[2:]} exited {result.returncode}: {result.stdout!r} {result.stderr!r}")
+    return result
+
+
+def _kill_leftover_shims(data_root: Path) -> None:
+    for pid_file in data_root.glob("containers/*/**/shim.pid"):
+        try:
+            pid = int(pid_file.read_text().split()[0])
+            if Path(f"/proc/{pid}/cmdline").read_bytes().find(b"dockyard") >= 0:
+                os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+
+
+def _unmount_under(base: Path) -> None:
+    prefix = str(base) + "/"
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f if line.split()[4].startswith(prefix)]
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True)
