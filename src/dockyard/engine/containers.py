@@ -26,7 +26,7 @@ from dockyard.engine import specgen, views
 from dockyard.engine.attach import PendingAttaches, SocketStream
 from dockyard.engine.config import merge_config, random_name, validate_name
 from dockyard.engine.events import EventBus
-from dockyard.engine.files import write_container_files
+from dockyard.engine.networking import ContainerNetworking, LoopbackOnly
 from dockyard.engine.model import ZERO_TIME, Container, now_rfc3339
 from dockyard.engine.store import ContainerStore
 from dockyard.errors import Conflict, InvalidArgument, NoSuchContainer, NotFound, NotModified, NotSupported, RuntimeFailure
@@ -74,9 +74,10 @@ def _size_option(value: str) -> int:
 
 class ContainerService:
     def __init__(self, root: DataRoot, store: ContainerStore, images: ImageService, snapshots: Snapshotter,
-                 runtime: Runtime, events: EventBus) -> None:
+                 runtime: Runtime, events: EventBus, networking: ContainerNetworking | None = None) -> None:
         self.root, self.store, self.images, self.snapshots = root, store, images, snapshots
         self.runtime, self.events = runtime, events
+        self.networking = networking or LoopbackOnly()
         self.pending = PendingAttaches()
         self._containers: dict[str, Container] = {c.id: c for c in store.load_all()}
         self._changed = threading.Condition()
@@ -133,7 +134,7 @@ class ContainerService:
         directory.mkdir(parents=True)
         try:
             self.snapshots.prepare(container.id, image.top_layer)
-            write_container_files(directory, merged["Hostname"])
+            self.networking.prepare(container, directory)
             self.store.insert(container)
         except BaseException:
             self.snapshots.remove(container.id)
@@ -170,6 +171,7 @@ class ContainerService:
         try:
             spec = specgen.container_spec(container, rootfs, directory, self._namespaces(container))
             pid = self.runtime.create(directory, spec, self._io(container))
+            container.network_settings = self.networking.connect(container, pid)
             self.pending.connect_all(container.id, lambda i, o, e: self.runtime.attach(directory, i, o, e))
             self.runtime.start(directory)
         except (RuntimeFailure, InvalidArgument) as exc:
@@ -189,6 +191,7 @@ class ContainerService:
 
     def _record_failure(self, container: Container, message: str) -> None:
         self.pending.cancel(container.id)
+        self.networking.release(container)
         self._forget_task(self.state_dir(container))
         never_ran = container.state.started_at == ZERO_TIME
         container.state.status = "created" if never_ran else "exited"
@@ -241,6 +244,7 @@ class ContainerService:
             if generation != container.generation or container.state.status not in ("running", "paused"):
                 return
             self._record_exit(container, state)
+            self.networking.release(container)
             restart = self._should_restart(container)
             if restart:
                 container.state.status = "restarting"
@@ -293,6 +297,7 @@ class ContainerService:
                 threading.Thread(target=self._monitor, args=(container, container.generation), daemon=True).start()
             else:
                 self._record_exit(container, state)
+                self.networking.release(container)
 
     # -- stop, kill, restart, wait -----------------------------------------------------
 
@@ -400,6 +405,7 @@ class ContainerService:
                 return
             container.state.status = "removing"
             self.pending.cancel(container.id)
+            self.networking.release(container)
             self._forget_task(self.state_dir(container))
             self.snapshots.remove(container.id)
             shutil.rmtree(self.state_dir(container), ignore_errors=True)
