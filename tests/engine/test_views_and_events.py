@@ -1,0 +1,71 @@
+"""Pure shapes: status text, durations, times; event filters and the bus."""
+
+import threading
+import time
+
+import pytest
+
+from dockyard.engine.events import EventBus, matches
+from dockyard.engine.model import Container, State
+from dockyard.engine.views import human_duration, parse_time, status_text, summary
+
+
+@pytest.mark.parametrize(
+    "seconds, text",
+    [(0.2, "Less than a second"), (1, "1 second"), (59, "59 seconds"), (60, "About a minute"),
+     (150, "2 minutes"), (3600, "About an hour"), (3 * 3600, "3 hours"), (3 * 86400, "3 days")],
+)
+def test_human_duration(seconds, text):
+    assert human_duration(seconds) == text
+
+
+def test_parse_time_keeps_nanosecond_fraction():
+    assert parse_time("1970-01-01T00:00:10.500000000Z") == pytest.approx(10.5)
+    assert parse_time("0001-01-01T00:00:00Z") == 0.0
+
+
+def _container(status: str, **state) -> Container:
+    return Container(id="a" * 64, name="web", image="busybox", image_id="sha256:" + "b" * 64,
+                     created="1970-01-01T00:00:00Z", config={"Cmd": ["sleep", "9"]}, host_config={},
+                     state=State(status=status, **state))
+
+
+def test_status_text_like_docker_ps():
+    now = 1000.0
+    assert status_text(_container("running", started_at="1970-01-01T00:16:37Z"), now) == "Up 3 seconds"
+    exited = _container("exited", exit_code=137, finished_at="1970-01-01T00:14:40Z")
+    assert status_text(exited, now) == "Exited (137) 2 minutes ago"
+    assert status_text(_container("created"), now) == "Created"
+
+
+def test_summary_shape():
+    row = summary(_container("created"), 0)
+    assert row["Names"] == ["/web"] and row["Command"] == "sleep 9" and row["State"] == "created"
+
+
+def _event(action="start", name="web", labels=None):
+    return {"Type": "container", "Action": action,
+            "Actor": {"ID": "abc123", "Attributes": {"name": name, "image": "busybox", **(labels or {})}}}
+
+
+def test_event_filters():
+    event = _event(labels={"team": "a"})
+    assert matches(event, {"event": ["start"], "container": ["web"]})
+    assert matches(event, {"label": ["team=a"], "image": ["busybox"]})
+    assert not matches(event, {"event": ["die"]})
+    assert not matches(event, {"label": ["team=b"]})
+    assert matches(_event("exec_start: sh"), {"event": ["exec_start"]})
+
+
+def test_bus_replays_since_and_streams_live_events():
+    bus = EventBus()
+    start = time.time()
+    bus.publish("container", "create", "c1", {"name": "one"})
+    seen = []
+    reader = threading.Thread(target=lambda: seen.extend(bus.subscribe(start, time.time() + 1, {})))
+    reader.start()
+    time.sleep(0.2)
+    bus.publish("container", "start", "c1", {"name": "one"})
+    reader.join()
+    assert [e["Action"] for e in seen] == ["create", "start"]
+    assert seen[0]["status"] == "create" and seen[0]["id"] == "c1"

@@ -1,0 +1,129 @@
+"""The image service over a real content store, overlay snapshotter and SQLite (root)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from dockyard.content.local import LocalContentStore
+from dockyard.errors import Conflict, InvalidArgument, NoSuchImage
+from dockyard.images import load as loader, save as saver
+from dockyard.images.importer import import_rootfs
+from dockyard.images.service import ImageService
+from dockyard.images.store import ImageStore
+from dockyard.metadata.db import Database
+from dockyard.paths import DataRoot
+from dockyard.snapshots.overlay import OverlaySnapshotter
+
+pytestmark = pytest.mark.root
+ROOTFS_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "busybox-rootfs.sh"
+
+
+@pytest.fixture
+def data_root(tmp_path) -> DataRoot:
+    root = DataRoot(tmp_path / "data")
+    root.create()
+    return root
+
+
+@pytest.fixture
+def service(data_root):
+    db = Database(data_root.database)
+    yield ImageService(ImageStore(db), LocalContentStore(data_root), OverlaySnapshotter(data_root))
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def rootfs_tar() -> bytes:
+    return subprocess.run([str(ROOTFS_SCRIPT)], check=True, capture_output=True).stdout
+
+
+def _tar(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, data in entries.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_import_records_one_layer_image_with_changes(service, data_root, rootfs_tar):
+    image = import_rootfs(service, io.BytesIO(rootfs_tar), ['CMD ["sh"]', "ENV A=1"], "first", None)
+    config = service.config(image)
+    assert config["config"]["Cmd"] == ["sh"] and config["config"]["Env"] == ["A=1"]
+    assert config["rootfs"]["diff_ids"] == [image.layers[0].diff_id]
+    assert config["history"][0]["comment"] == "first"
+    assert image.size > 1_000_000
+    layer_dir = data_root.layers / image.top_layer.hex / "diff"
+    assert (layer_dir / "bin" / "busybox").stat().st_size > 1_000_000
+
+
+def test_lookup_by_tag_id_and_prefix(service, rootfs_tar):
+    image = import_rootfs(service, io.BytesIO(rootfs_tar), [], None, None)
+    service.tag(image.id, "busybox")
+    for ref in ("busybox", "busybox:latest", "docker.io/library/busybox:latest", image.id, image.id.hex[:12]):
+        assert service.resolve(ref).id == image.id
+    with pytest.raises(NoSuchImage, match="No such image: nosuch"):
+        service.resolve("nosuch")
+
+
+def test_rmi_untags_first_then_deletes_and_respects_containers(service, rootfs_tar):
+    image = import_rootfs(service, io.BytesIO(rootfs_tar), [], None, None)
+    service.tag(image.id, "a:1")
+    service.tag(image.id, "b:1")
+    no_user = lambda image_id: None
+    assert service.remove("a:1", False, no_user).untagged == ("docker.io/library/a:1",)
+    with pytest.raises(Conflict, match="container c0ffeec0ffee is using"):
+        service.remove("b:1", False, lambda image_id: "c0ffee" * 10)
+    removal = service.remove("b:1", False, no_user)
+    assert removal.deleted == (image.id,)
+    assert service.collect_layers(keep=()) > 0
+    assert service.snapshots.list_layers() == []
+
+
+def test_save_then_load_round_trip(service, rootfs_tar, tmp_path):
+    image = import_rootfs(service, io.BytesIO(rootfs_tar), ['CMD ["sh"]'], None, None)
+    service.tag(image.id, "busybox:latest")
+    service.tag(image.id, "busybox:other")
+    tagged = service.resolve("busybox")
+    archive = b"".join(saver.save(service, [(tagged, list(tagged.tags))], tmp_path))
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+        assert sorted(manifest[0]["RepoTags"]) == ["busybox:latest", "busybox:other"]
+        assert json.load(tar.extractfile("index.json"))["manifests"]
+    service.remove(image.id, True, lambda _: None)
+    loaded = list(loader.load(service, io.BytesIO(archive), tmp_path))
+    assert loaded[0].image_id == image.id
+    assert sorted(loaded[0].tags) == ["busybox:latest", "busybox:other"]
+    assert service.resolve("busybox:other").id == image.id
+
+
+@pytest.mark.parametrize(
+    "archive, message",
+    [
+        (b"not a tar at all" * 100, "invalid tar archive"),
+        (_tar({"manifest.json": b"{not json"}), "manifest.json"),
+        (_tar({"manifest.json": json.dumps([{"Config": "../../etc/passwd", "Layers": []}]).encode()}), "missing"),
+        (_tar({"oci-layout": b"{}"}), "neither manifest.json nor index.json"),
+    ],
+)
+def test_bad_archives_are_refused_and_leave_no_image(service, tmp_path, archive, message):
+    with pytest.raises(InvalidArgument, match=message):
+        list(loader.load(service, io.BytesIO(archive), tmp_path))
+    assert service.store.all() == []
+
+
+def test_layer_not_matching_config_leaves_no_record(service, tmp_path):
+    layer = _tar({"hello": b"world"})
+    digest = service.put_blob(layer)
+    config = json.dumps({"rootfs": {"type": "layers", "diff_ids": ["sha256:" + "0" * 64]}}).encode()
+    from dockyard.images.service import LayerBlob
+    with pytest.raises(InvalidArgument, match="diff_id"):
+        service.register(config, [LayerBlob(digest, "application/vnd.oci.image.layer.v1.tar", len(layer))])
+    assert service.store.all() == [] and service.snapshots.list_layers() == []
