@@ -24,4 +24,4 @@ nogroup:x:65534:
 GROUP
 chmod 1777 "$work/tmp"
 chown 1000:1000 "$work/home/app"
-tar --numeric-owner -C "$work" -cf "$out" .
+tar --numeric-owner --sort=name --mtime=@0 -C "$work" -cf "$out" .
