@@ -1,15 +1,18 @@
 """The daemon: builds every part explicitly, top to bottom, then serves the API.
 
     DataRoot ─> Database ─> ContentStore, Snapshotter ─> ImageService
-             ─> Runtime (shims) ─> ContainerService ─> ExecService
+             ─> NetworkController ─> ContainerNetworks ─┐
+             ─> Runtime (shims) ────────────────────────┴─> ContainerService ─> ExecService, NetworkService
              ─> EventBus, SystemService, ImageBackend ─> ApiServer on the unix socket
 
 Stopping the daemon (SIGTERM, SIGINT, or SIGKILL) never stops containers: their shims keep
-them, and the next daemon finds them again in `ContainerService.recover()`.
+them, and the next daemon finds them again in `ContainerService.recover()`; their bridges,
+veths and rules stay too, and `NetworkController.recover()` drops those of containers gone meanwhile.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -19,15 +22,26 @@ from pathlib import Path
 from dockyard.api.backend import Backends
 from dockyard.api.server import ApiServer
 from dockyard.content.local import LocalContentStore
+from dockyard.distribution.client import Registries
+from dockyard.distribution.config import DEFAULT_CONFIG_FILE, RegistryConfig
 from dockyard.engine.containers import ContainerService
+from dockyard.engine.distribution import DistributionService
 from dockyard.engine.events import EventBus
 from dockyard.engine.execs import ExecService
 from dockyard.engine.images import ImageBackend
+from dockyard.engine.networking import LoopbackOnly
+from dockyard.engine.netwiring import ContainerNetworks, network_config
+from dockyard.engine.networks import NetworkService
 from dockyard.engine.store import ContainerStore
 from dockyard.engine.system import SystemService
+from dockyard.errors import InvalidArgument
+from dockyard.images.compressed import CompressedLayers
+from dockyard.images.pull import Puller
+from dockyard.images.push import ImagePusher
 from dockyard.images.service import ImageService
 from dockyard.images.store import ImageStore
 from dockyard.metadata.db import Database
+from dockyard.network.controller import NetworkController
 from dockyard.paths import DEFAULT_DATA_ROOT, DEFAULT_SOCKET, DataRoot
 from dockyard.runtime.client import ShimRuntime
 from dockyard.snapshots.overlay import OverlaySnapshotter
@@ -35,8 +49,35 @@ from dockyard.snapshots.overlay import OverlaySnapshotter
 log = logging.getLogger("dockyard")
 
 
-def build(data_root: Path, socket_path: Path) -> ApiServer:
-    """Wire every service over `data_root` and bind the API socket."""
+def load_settings(config_file: Path | None) -> dict:
+    """dockerd's daemon.json (`--config-file`, else /etc/dockyard/daemon.json if it exists); {} without one.
+
+    Raises InvalidArgument.
+    """
+    if config_file is None:
+        if not DEFAULT_CONFIG_FILE.is_file():
+            return {}
+        config_file = DEFAULT_CONFIG_FILE
+    try:
+        settings = json.loads(Path(config_file).read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidArgument(f"unable to configure the daemon with file {config_file}: {exc}") from None
+    if not isinstance(settings, dict):
+        raise InvalidArgument(f"unable to configure the daemon with file {config_file}: not a JSON object")
+    return settings
+
+
+def _network_controller(db: Database, settings: dict) -> NetworkController | None:
+    """The started network controller; None with daemon.json `"bridge": "none"` (loopback only)."""
+    if settings.get("bridge") == "none":
+        return None
+    controller = NetworkController(db, network_config(settings))
+    controller.start()
+    return controller
+
+
+def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> ApiServer:
+    """Wire every service over `data_root` (with daemon.json `settings`) and bind the API socket."""
     root = DataRoot(data_root)
     root.create()
     db = Database(root.database)
@@ -45,13 +86,24 @@ def build(data_root: Path, socket_path: Path) -> ApiServer:
     snapshots = OverlaySnapshotter(root)
     images = ImageService(ImageStore(db), content, snapshots)
     events = EventBus()
-    containers = ContainerService(root, ContainerStore(db), images, snapshots, ShimRuntime(), events)
+    registries = Registries(RegistryConfig.from_daemon_json(settings or {}))
+    distribution = DistributionService(Puller(images, registries),
+                                       ImagePusher(images, registries, CompressedLayers(db, content)), registries, events)
+    controller = _network_controller(db, settings or {})
+    networking = ContainerNetworks(controller, root) if controller else LoopbackOnly()
+    containers = ContainerService(root, ContainerStore(db), images, snapshots, ShimRuntime(), events, networking)
+    if controller:
+        networking.resolve = containers.get
     containers.recover()
+    if controller:
+        controller.recover({c.id: f"/proc/{c.state.pid}/ns/net" for c in containers.all()
+                            if c.state.running and c.state.pid})
     backends = Backends(
         containers=containers,
         execs=ExecService(containers),
-        images=ImageBackend(images, events, root.tmp, containers.image_user),
-        system=SystemService(root, containers, images, events),
+        images=ImageBackend(images, events, root.tmp, containers.image_user, containers, distribution),
+        system=SystemService(root, containers, images, events, distribution),
+        networks=NetworkService(controller, containers, networking, events) if controller else None,
     )
     return ApiServer(backends, socket_path)
 
@@ -60,7 +112,7 @@ def run_daemon(data_root: Path = DEFAULT_DATA_ROOT, socket_path: Path = DEFAULT_
                config_file: Path | None = None, debug: bool = False) -> int:
     """Serve until SIGTERM or SIGINT; return the exit status."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    server = build(Path(data_root), Path(socket_path))
+    server = build(Path(data_root), Path(socket_path), load_settings(config_file))
     pid_file = Path(socket_path).with_suffix(".pid")
     pid_file.write_text(f"{os.getpid()}\n")
 

@@ -194,12 +194,11 @@ def test_run_detached_prints_the_id(cli, daemon):
     assert not daemon.find("POST", "/attach")
 
 
-def test_create_error_exits_125(cli, daemon):
+def test_create_error_exits_1_like_docker(cli, daemon):
     daemon.replies[("POST", "/containers/create")] = (409, {"message": 'Conflict. The container name "/web" is already in use'})
     done = cli("create", "--name", "web", "busybox")
-    assert done.returncode == 125
-    assert done.stderr.decode().startswith("dockyard: Error response from daemon: Conflict.")
-    assert done.stderr.decode().endswith("Run 'dockyard create --help' for more information\n")
+    assert done.returncode == 1
+    assert done.stderr.decode() == 'Error response from daemon: Conflict. The container name "/web" is already in use\n'
 
 
 def test_exec_sends_config_and_returns_exit_code(cli, daemon):

@@ -1,14 +1,32 @@
 import pytest
 
-from tests.e2e.daemon import Daemon
+from tests.e2e.daemon import BUSYBOX_ROOTFS, Daemon
+
+CLIENTS = ("dockyard", "docker")
 
 
 @pytest.fixture(scope="module")
 def daemon():
     """One daemon per test module, with busybox imported."""
-    instance = Daemon().start()
+    instance = Daemon()
     try:
-        instance.import_busybox()
+        instance.start().import_busybox()
         yield instance
     finally:
         instance.cleanup()
+
+
+@pytest.fixture(params=CLIENTS)
+def client(request):
+    """Each test using it runs twice: through the dockyard CLI and through the real docker CLI."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def busybox_tar(tmp_path_factory):
+    """The busybox rootfs tarball, as a file."""
+    import subprocess
+
+    path = tmp_path_factory.mktemp("rootfs") / "busybox.tar"
+    subprocess.run([str(BUSYBOX_ROOTFS), str(path)], check=True)
+    return path

@@ -16,24 +16,34 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 BUSYBOX_ROOTFS = REPO / "scripts" / "busybox-rootfs.sh"
 DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
+DOCKYARD = str(Path(sys.executable).with_name("dockyard"))  # the installed console script
 
 
 class Daemon:
     """Starts `dockyard daemon`, talks to it through both CLIs, and cleans up after itself."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, netns: str | None = None, config: dict | None = None) -> None:
         self.base = root or Path(tempfile.mkdtemp(prefix="dockyard-e2e-", dir="/var/tmp"))
         self.data_root = self.base / "data"
         self.socket = self.base / "dockyard.sock"
         self.host = f"unix://{self.socket}"
         self.process: subprocess.Popen | None = None
+        self.netns = netns  # run the daemon in this named network namespace (the caller's to delete)
+        # daemon.json settings, written under base and passed as --config-file; outside a netns
+        # of its own a test daemon makes no bridge or iptables rule on the machine ("bridge": "none")
+        self.config = config if netns else {"bridge": "none", **(config or {})}
 
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> "Daemon":
         log = open(self.base / "daemon.log", "ab")
+        enter = ["nsenter", f"--net=/run/netns/{self.netns}", "--"] if self.netns else []
+        config = []
+        if self.config is not None:
+            (self.base / "daemon.json").write_text(json.dumps(self.config))
+            config = ["--config-file", str(self.base / "daemon.json")]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dockyard.cli.main", "daemon", "--data-root", str(self.data_root), "-H", self.host],
+            [*enter, DOCKYARD, "daemon", "--data-root", str(self.data_root), "-H", self.host, *config],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + 20
@@ -82,12 +92,22 @@ class Daemon:
 
     def cli(self, *args: str, input: bytes | str | None = None, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
         """Run the dockyard CLI against this daemon."""
-        return _run([sys.executable, "-m", "dockyard.cli.main", "-H", self.host, *args], input, check, timeout)
+        return _run([DOCKYARD, "-H", self.host, *args], input, check, timeout)
 
     def docker(self, *args: str, input: bytes | str | None = None, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
         """Run the real docker CLI against this daemon."""
         env = {**os.environ, "DOCKER_HOST": self.host, "DOCKER_CONFIG": str(self.base / "docker-config")}
         return _run([DOCKER, *args], input, check, timeout, env)
+
+    def client(self, which: str, *args: str, **options) -> subprocess.CompletedProcess:
+        """Run `which` ("dockyard" or "docker") against this daemon."""
+        return (self.cli if which == "dockyard" else self.docker)(*args, **options)
+
+    def sdk(self):
+        """A docker Python SDK client on this daemon's socket."""
+        import docker
+
+        return docker.DockerClient(base_url=self.host, timeout=60)
 
     def import_busybox(self, tag: str = "busybox:latest") -> str:
         rootfs = subprocess.run([str(BUSYBOX_ROOTFS)], check=True, capture_output=True).stdout
@@ -101,7 +121,7 @@ def _run(argv, input, check, timeout, env=None) -> subprocess.CompletedProcess:
     text = not isinstance(input, bytes)
     result = subprocess.run(argv, input=input, capture_output=True, text=text, timeout=timeout, env=env)
     if check and result.returncode != 0:
-        raise AssertionError(f"{argv[2:]} exited {result.returncode}: {result.stdout!r} {result.stderr!r}")
+        raise AssertionError(f"{argv[1:]} exited {result.returncode}: {result.stdout!r} {result.stderr!r}")
     return result
 
 

@@ -127,3 +127,13 @@ def test_layer_not_matching_config_leaves_no_record(service, tmp_path):
     with pytest.raises(InvalidArgument, match="diff_id"):
         service.register(config, [LayerBlob(digest, "application/vnd.oci.image.layer.v1.tar", len(layer))])
     assert service.store.all() == [] and service.snapshots.list_layers() == []
+
+
+def test_collect_layers_spares_layers_a_pull_holds(service, rootfs_tar):
+    image = import_rootfs(service, io.BytesIO(rootfs_tar), [], None, None)
+    service.remove(image.id, True, lambda _: None)
+    with service.pins.hold([image.top_layer]):
+        assert service.collect_layers(keep=()) == 0
+        assert service.snapshots.list_layers() == [image.top_layer]
+    assert service.collect_layers(keep=()) > 0
+    assert service.snapshots.list_layers() == []

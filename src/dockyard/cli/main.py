@@ -188,7 +188,7 @@ def report(exc: Exception, prog: str) -> int:
     """Print an error as docker does and choose its exit code."""
     from dockyard.cli.client import DaemonUnreachable
     from dockyard.cli.flags import UsageError
-    run_like = prog.endswith((" run", " create"))
+    run_like = prog.endswith(" run")  # docker create reports daemon errors with exit 1
     if isinstance(exc, DaemonUnreachable):
         sys.stderr.write(f"{exc}\n")
         return 1
@@ -213,3 +213,7 @@ def main() -> None:
     except BrokenPipeError:
         pass
     raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

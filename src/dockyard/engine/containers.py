@@ -22,14 +22,14 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from dockyard.engine import specgen, views
+from dockyard.engine import changes, processes, specgen, stats, views
 from dockyard.engine.attach import PendingAttaches, SocketStream
 from dockyard.engine.config import merge_config, random_name, validate_name
 from dockyard.engine.events import EventBus
 from dockyard.engine.networking import ContainerNetworking, LoopbackOnly
 from dockyard.engine.model import ZERO_TIME, Container, now_rfc3339
 from dockyard.engine.store import ContainerStore
-from dockyard.errors import Conflict, InvalidArgument, NoSuchContainer, NotFound, NotModified, NotSupported, RuntimeFailure
+from dockyard.errors import Conflict, InvalidArgument, NoSuchContainer, NotFound, NotModified, RuntimeFailure
 from dockyard.images.service import ImageService
 from dockyard.paths import DataRoot
 from dockyard.runtime import logreader
@@ -117,12 +117,16 @@ class ContainerService:
                api_version: str = "1.44") -> dict:
         if not isinstance(config, dict) or not config.get("Image"):
             raise InvalidArgument("config cannot be empty in order to create a container")
+        _check_config_types(config)
         image = self.images.resolve(config["Image"])
         merged = merge_config(config, self.images.config(image).get("config") or {})
         container_id = secrets.token_hex(32)
         if not merged.get("Hostname"):
             merged["Hostname"] = container_id[:12]
         _check_host_config(host_config)
+        log_config = host_config.get("LogConfig") or {}
+        if not log_config.get("Type"):
+            host_config = {**host_config, "LogConfig": {"Type": "json-file", "Config": log_config.get("Config") or {}}}
         container = Container(
             id=container_id, name=validate_name(name) if name else self._unused_name(),
             image=config["Image"], image_id=image.id, created=now_rfc3339(), config=merged,
@@ -243,8 +247,8 @@ class ContainerService:
         with container.lock:
             if generation != container.generation or container.state.status not in ("running", "paused"):
                 return
+            self.networking.release(container)  # first, so the saved record shows no address
             self._record_exit(container, state)
-            self.networking.release(container)
             restart = self._should_restart(container)
             if restart:
                 container.state.status = "restarting"
@@ -296,8 +300,8 @@ class ContainerService:
                 container.state.status = "running"
                 threading.Thread(target=self._monitor, args=(container, container.generation), daemon=True).start()
             else:
-                self._record_exit(container, state)
                 self.networking.release(container)
+                self._record_exit(container, state)
 
     # -- stop, kill, restart, wait -----------------------------------------------------
 
@@ -319,6 +323,7 @@ class ContainerService:
             self.store.save(container)
             return
         stop_signal = parse_signal(signal or container.config.get("StopSignal"))
+        self._thaw(container)
         if timeout is None:
             timeout = container.config.get("StopTimeout")
         timeout = DEFAULT_STOP_TIMEOUT if timeout is None else timeout
@@ -331,6 +336,7 @@ class ContainerService:
 
     def _kill_and_reap(self, container: Container) -> None:
         directory = self.state_dir(container)
+        self._thaw(container)
         try:
             self.runtime.kill(directory, signals.SIGKILL)
         except Conflict:
@@ -345,6 +351,7 @@ class ContainerService:
             number = parse_signal(signal, signals.SIGKILL)
             if number == signals.SIGKILL:
                 container.state.manually_stopped = True
+            self._thaw(container)
             self.runtime.kill(self.state_dir(container), number)
 
     def restart(self, ref: str, timeout: int | None, signal: str | None) -> None:
@@ -420,7 +427,7 @@ class ContainerService:
         name = validate_name(new_name)
         with container.lock:
             if name == container.name:
-                raise InvalidArgument(f"Renaming a container with the same name as its current name")
+                raise InvalidArgument("Renaming a container with the same name as its current name")
             old, container.name = container.name, name
             try:
                 self.store.save(container)
@@ -455,7 +462,12 @@ class ContainerService:
         chosen.sort(key=lambda c: c.created, reverse=True)
         if limit is not None and limit > 0:
             chosen = chosen[:limit]
-        return [views.summary(c, now) for c in chosen]
+        summaries = [views.summary(c, now) for c in chosen]
+        if size:
+            for entry in summaries:
+                sizes = self.inspect(entry["Id"], size=True)
+                entry["SizeRw"], entry["SizeRootFs"] = sizes["SizeRw"], sizes["SizeRootFs"]
+        return summaries
 
     # -- streams ----------------------------------------------------------------------
 
@@ -506,15 +518,94 @@ class ContainerService:
         return produced(lambda out: self.snapshots.export(container.id, out), "export")
 
     def pause(self, ref: str) -> None:
-        raise NotSupported("pause is not supported yet")
+        """Freeze every process of the container (cgroup freezer)."""
+        container = self.get(ref)
+        with container.lock:
+            if container.state.status == "paused":
+                raise Conflict(f"Container {container.id} is already paused")
+            if container.state.status == "restarting":
+                raise Conflict(f"Container {container.id} is restarting, wait until the container is running")
+            if container.state.status != "running":
+                raise Conflict(f"Container {container.id} is not running")
+            self.runtime.pause(self.state_dir(container))
+            container.state.status = "paused"
+            self.store.save(container)
+        self._publish(container, "pause")
 
     def unpause(self, ref: str) -> None:
-        raise NotSupported("unpause is not supported yet")
+        container = self.get(ref)
+        with container.lock:
+            if container.state.status != "paused":
+                raise Conflict(f"Container {container.id} is not paused")
+            self._thaw(container)
+        self._publish(container, "unpause")
+
+    def _thaw(self, container: Container) -> None:
+        """Resume a paused container (before a signal, which a frozen process cannot take)."""
+        if container.state.status == "paused":
+            self.runtime.resume(self.state_dir(container))
+            container.state.status = "running"
+            self.store.save(container)
+
+    def top(self, ref: str, ps_args: str | None) -> dict:
+        container = self.get(ref)
+        if container.state.status not in ("running", "paused"):
+            raise Conflict(f"Container {container.id} is not running")
+        return processes.parse_ps(processes.run_ps(ps_args), self.runtime.pids(self.state_dir(container)))
+
+    def changes(self, ref: str) -> list[dict]:
+        container = self.get(ref)
+        image = self.images.store.get(container.image_id)
+        lowers = [self.root.layers / chain.hex / "diff" for chain in reversed(image.chain_ids)]
+        upper = self.root.container(container.id) / "upper"
+        return [change.to_json() for change in changes.changes(upper, lowers)]
+
+    def stats(self, ref: str, stream: bool) -> Iterator[dict]:
+        """Samples once a second while streaming; one sample (with its predecessor) otherwise."""
+        container = self.get(ref)
+        previous = self._stats_sample(container, None)
+        if stream:
+            yield previous
+        while container.state.running and container.id in self._containers:
+            time.sleep(1.0 if stream else 0.1)
+            previous = self._stats_sample(container, previous)
+            yield previous
+            if not stream:
+                return
+        if not stream:
+            yield previous
+
+    def _stats_sample(self, container: Container, previous: dict | None) -> dict:
+        try:
+            usage = self.runtime.stats(self.state_dir(container)) if container.state.running else None
+        except (Conflict, NotFound):
+            usage = None
+        if usage is None:
+            return stats.document(container.name, container.id, stats.ZERO_READ, None, None, None, None)
+        return stats.document(container.name, container.id, now_rfc3339(), usage, stats.system_cpu_ns(),
+                              previous, stats.networks(container.state.pid))
 
     def _publish(self, container: Container, action: str, **extra: str) -> None:
         attributes = {**(container.config.get("Labels") or {}), "image": container.image,
                       "name": container.name, **extra}
         self.events.publish("container", action, container.id, attributes)
+
+
+_CONFIG_TYPES = {"Image": (str,), "Cmd": (list, str), "Entrypoint": (list, str), "Env": (list,), "Labels": (dict,),
+                 "WorkingDir": (str,), "User": (str,), "Hostname": (str,), "Tty": (bool,), "OpenStdin": (bool,)}
+_JSON_NAMES = {str: "string", int: "number", float: "number", bool: "bool", list: "array", dict: "object"}
+
+
+def _check_config_types(config: dict) -> None:
+    """Reject what Go's JSON decoder would refuse, in its words (a 400, not a crash later)."""
+    for key, allowed in _CONFIG_TYPES.items():
+        value = config.get(key)
+        if value is not None and not isinstance(value, allowed):
+            raise InvalidArgument(f"json: cannot unmarshal {_JSON_NAMES.get(type(value), 'value')} into Go struct "
+                                  f"field Config.{key} of type {_JSON_NAMES[allowed[0]]}")
+    for key in ("Cmd", "Entrypoint", "Env"):
+        if isinstance(config.get(key), list) and not all(isinstance(v, str) for v in config[key]):
+            raise InvalidArgument(f"json: cannot unmarshal non-string into Go struct field Config.{key} of type string")
 
 
 def _check_host_config(host_config: dict) -> None:

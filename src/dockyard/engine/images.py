@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
+from dockyard.engine import commit as committer
+from dockyard.engine.containers import ContainerService
+from dockyard.engine.distribution import DistributionService
 from dockyard.engine.events import EventBus
 from dockyard.engine.views import parse_time
 from dockyard.errors import InvalidArgument, NotSupported
@@ -16,9 +19,12 @@ from dockyard.oci.reference import parse_reference
 
 class ImageBackend:
     def __init__(self, service: ImageService, events: EventBus, tmp_dir: Path,
-                 image_user: Callable[[str], str | None]) -> None:
+                 image_user: Callable[[str], str | None], containers: ContainerService | None = None,
+                 distribution: DistributionService | None = None) -> None:
         self.service, self.events, self.tmp_dir = service, events, tmp_dir
         self._image_user = image_user
+        self._containers = containers  # for commit
+        self._distribution = distribution  # for pull and push
 
     # -- views ------------------------------------------------------------------------
 
@@ -43,7 +49,11 @@ class ImageBackend:
             images = [i for i in images if any(_ref_matches(t, p) for t in self._familiar(i.tags) for p in filters["reference"])]
         if "label" in filters:
             images = [i for i in images if _labels_match(self.service.config(i), filters["label"])]
-        return [self._summary(i) for i in images]
+        summaries = [self._summary(i) for i in images]
+        for summary in summaries if "reference" in filters else ():
+            # as dockerd: only the tags that matched the reference filter are listed
+            summary["RepoTags"] = [t for t in summary["RepoTags"] if any(_ref_matches(t, p) for p in filters["reference"])]
+        return summaries
 
     def inspect(self, ref: str) -> dict:
         image = self.service.resolve(ref)
@@ -112,6 +122,8 @@ class ImageBackend:
         for image in self.service.store.all():
             if self._image_user(image.id) or (image.tags and not everything):
                 continue
+            if "label" in filters and not _labels_match(self.service.config(image), filters["label"]):
+                continue
             deleted += self.remove(image.id, force=True, noprune=True)
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": self._collect()}
 
@@ -150,14 +162,25 @@ class ImageBackend:
         return [str(reference)] if str(reference) in image.tags else list(image.tags)
 
     def pull(self, from_image: str, tag: str | None, platform: str | None, auth: dict | None) -> Iterator[dict]:
-        raise NotSupported("pull is not supported yet")
+        if self._distribution is None:
+            raise NotSupported("pull is not supported without registry access")
+        return self._distribution.pull(from_image, tag, platform, auth)
 
     def push(self, name: str, tag: str | None, auth: dict | None) -> Iterator[dict]:
-        raise NotSupported("push is not supported yet")
+        if self._distribution is None:
+            raise NotSupported("push is not supported without registry access")
+        return self._distribution.push(name, tag, auth)
 
     def commit(self, container: str, repo: str | None, tag: str | None, comment: str | None, author: str | None,
                pause: bool, changes: list[str], config: dict | None) -> dict:
-        raise NotSupported("commit is not supported yet")
+        if self._containers is None:
+            raise NotSupported("commit is not supported without a container service")
+        image = committer.commit(self._containers, self.service, container, comment, author, pause, changes, config)
+        if repo:
+            self.tag(image.id, repo, tag)
+        self.events.publish("container", "commit", self._containers.get(container).id,
+                            {"comment": comment or "", "imageID": image.id, "imageRef": repo or ""})
+        return {"Id": image.id}
 
 
 def _ref_matches(name: str, pattern: str) -> bool:

@@ -5,6 +5,9 @@
                               `pid` (veths, addresses, published ports); returns the
                               container's NetworkSettings
     release(container)        when its process has exited or it is removed: free it all
+
+Implementations: `netwiring.ContainerNetworks` (bridges, ports, DNS: the daemon's default)
+and `LoopbackOnly` (daemon.json `"bridge": "none"`).
 """
 
 from __future__ import annotations

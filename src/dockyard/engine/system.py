@@ -9,6 +9,7 @@ from typing import Iterator
 
 import dockyard
 from dockyard.engine.containers import ContainerService
+from dockyard.engine.distribution import DistributionService
 from dockyard.engine.events import EventBus
 from dockyard.errors import NotSupported
 from dockyard.images.service import ImageService
@@ -16,8 +17,10 @@ from dockyard.paths import DataRoot
 
 
 class SystemService:
-    def __init__(self, root: DataRoot, containers: ContainerService, images: ImageService, events: EventBus) -> None:
+    def __init__(self, root: DataRoot, containers: ContainerService, images: ImageService, events: EventBus,
+                 distribution: DistributionService | None = None) -> None:
         self.root, self.containers, self.images, self.bus = root, containers, images, events
+        self.distribution = distribution  # for login
 
     def version(self) -> dict:
         uname = os.uname()
@@ -58,14 +61,17 @@ class SystemService:
         return self.bus.subscribe(since, until, filters)
 
     def df(self) -> dict:
-        images = [{"Id": i.id, "Size": i.size, "SharedSize": 0, "Containers": 0, "RepoTags": list(i.tags)}
-                  for i in self.images.store.all()]
-        containers = [self.containers.inspect(c.id, size=True) for c in self.containers.all()]
+        users = [c.image_id for c in self.containers.all()]
+        images = [{"Id": i.id, "Size": i.size, "SharedSize": 0, "Containers": users.count(i.id),
+                   "RepoTags": list(i.tags)} for i in self.images.store.all()]
+        containers = self.containers.list(all=True, limit=None, size=True, filters={})
         return {"LayersSize": sum(i["Size"] for i in images), "Images": images, "Containers": containers,
                 "Volumes": [], "BuildCache": []}
 
     def auth(self, config: dict) -> dict:
-        raise NotSupported("login is not supported yet")
+        if self.distribution is None:
+            raise NotSupported("login is not supported without registry access")
+        return self.distribution.login(config)
 
 
 def _arch(machine: str) -> str:

@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 
 from dockyard.content.store import ContentStore
 from dockyard.errors import Conflict, InvalidArgument, NoSuchImage
+from dockyard.images.pins import KeyedLocks
 from dockyard.images.store import ImageRecord, ImageStore, LayerRef
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.descriptor import Descriptor
@@ -48,6 +49,7 @@ class ImageService:
         self.store = store
         self.content = content
         self.snapshots = snapshots
+        self.pins = KeyedLocks()   # blobs and layers a pull is bringing in
         self._lock = threading.RLock()
 
     # -- lookups -----------------------------------------------------------------------
@@ -204,12 +206,16 @@ class ImageService:
     def collect_layers(self, keep: Iterable[Digest]) -> int:
         """Remove unpacked layers no image or container uses; return bytes reclaimed."""
         # Layers form chains; a layer is needed if any image's chain contains it.
-        needed = self.layers_in_use() | set(keep)
+        needed = self.layers_in_use() | set(keep) | self.pins.held()
         reclaimed = 0
         for chain in self.snapshots.list_layers():
             if chain not in needed:
-                reclaimed += self.snapshots.layer(chain).size
-                self.snapshots.remove_layer(chain)
+                size = self.snapshots.layer(chain).size
+                try:
+                    self.snapshots.remove_layer(chain)
+                except Conflict:
+                    continue  # still under a container (of a force-removed image) or a kept layer
+                reclaimed += size
         return reclaimed
 
 

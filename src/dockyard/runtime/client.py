@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from dockyard.runtime.runtime import IOConfig, TaskState
 
 SRC_DIR = str(Path(__file__).resolve().parents[2])
 BOOTSTRAP = ("import sys;sys.path.insert(0,sys.argv[1]);"
-             "from dockyard.runtime.shim import main;main(sys.argv[2:])")
+             "from dockyard.runtime.zygote import serve;serve(int(sys.argv[2]))")
 STATE_FILES = ("task.json", "exit.json", "exit.json.tmp", "shim.pid", "shim.pid.tmp", "shim.sock",
                "shim.log")
 
@@ -37,7 +38,11 @@ class ShimRuntime:
     """Runs every task under its own `dockyard.runtime.shim` process."""
 
     def __init__(self, python: str = sys.executable) -> None:
-        self.python = python
+        self.zygote = Zygote(python)
+
+    def close(self) -> None:
+        """Stop the fork-server (running shims are not affected)."""
+        self.zygote.close()
 
     # ---- creation ----------------------------------------------------------------------
 
@@ -66,15 +71,10 @@ class ShimRuntime:
         _write_atomic(state_dir / "task.json", json.dumps(task).encode())
         ready_r, ready_w = os.pipe()
         try:
-            with open(state_dir / "shim.log", "ab") as log:
-                proc = subprocess.Popen(
-                    [self.python, "-I", "-S", "-c", BOOTSTRAP, SRC_DIR, str(state_dir), str(ready_w)],
-                    pass_fds=(ready_w,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=log, start_new_session=True, cwd="/")
+            self.zygote.spawn(state_dir, ready_w)
             os.close(ready_w)
             ready_w = -1
             report = _read_report(ready_r)
-            proc.wait()
         finally:
             os.close(ready_r)
             if ready_w >= 0:
@@ -242,6 +242,59 @@ class ShimRuntime:
             return TaskState("stopped", None, 255, None, None)
         return TaskState("stopped", None, record["exit_code"], record.get("started_at"),
                          record.get("finished_at"), bool(record.get("oom_killed")))
+
+
+class Zygote:
+    """The client of the shim fork-server (zygote.py), started on first use, restarted if gone."""
+
+    def __init__(self, python: str) -> None:
+        self.python = python
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._proc: subprocess.Popen | None = None
+
+    def spawn(self, state_dir: Path, ready_fd: int) -> None:
+        """Have a detached shim forked for state_dir; it reports on ready_fd."""
+        request = json.dumps({"state_dir": str(state_dir), "log": str(state_dir / "shim.log")}).encode()
+        with self._lock:
+            for attempt in (0, 1):
+                sock = self._sock or self._start()
+                try:
+                    socket.send_fds(sock, [request], [ready_fd])
+                except OSError:   # the server is gone: nothing was forked, start a new one
+                    self._stop()
+                    if attempt:
+                        raise
+                    continue
+                data = sock.recv(4096)
+                if not data:
+                    self._stop()
+                reply = json.loads(data or b'{"error": "the shim fork-server exited"}')
+                if "error" in reply:
+                    raise RuntimeFailure(f"failed to create task: {reply['error']}")
+                return
+
+    def _start(self) -> socket.socket:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with theirs:
+            self._proc = subprocess.Popen(
+                [self.python, "-I", "-S", "-c", BOOTSTRAP, SRC_DIR, str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                start_new_session=True, cwd="/")
+        self._sock = ours
+        return ours
+
+    def _stop(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        if self._proc is not None:
+            self._proc.wait()
+            self._proc = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
 
 
 def _check_terminal(process: dict[str, Any], io: IOConfig) -> None:

@@ -147,12 +147,27 @@ def _spawn(task: dict[str, Any], fds: init.ChildFds) -> tuple[int, list[str]]:
                     sc.unshare(sc.CLONE_NEWPID)
     if task.get("seccomp") or task.get("spec", {}).get("linux", {}).get("seccomp"):
         sc.preload_seccomp()
-    pid = os.fork()
+    inside = hierarchy.unified(hierarchies, cgroup_paths)
+    pid, inside = _fork_into(inside)
     if pid == 0:
+        to_join = [p for p in cgroup_paths if p != inside]
         if task["mode"] == "exec":
-            init.run_exec(task["process"], task["target_pid"], cgroup_paths, fds, task.get("seccomp"))
-        init.run_init(task["spec"], cgroup_paths, fds)
+            init.run_exec(task["process"], task["target_pid"], to_join, fds, task.get("seccomp"))
+        init.run_init(task["spec"], to_join, fds)
     return pid, cgroup_paths
+
+
+def _fork_into(cgroup: str | None) -> tuple[int, str | None]:
+    """fork(); the child starts in `cgroup` (a v2 one) if clone3 allows. Returns (pid, where)."""
+    if cgroup is not None:
+        fd = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            return sc.fork_into_cgroup(fd), cgroup
+        except OSError:   # ENOSYS before Linux 5.7; then join it like the v1 ones
+            pass
+        finally:
+            os.close(fd)
+    return os.fork(), None
 
 
 def _join_pid_ns(path: str) -> None:

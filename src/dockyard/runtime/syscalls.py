@@ -18,6 +18,7 @@ CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
+CLONE_INTO_CGROUP = 0x200000000
 
 MS_RDONLY = 0x1
 MS_NOSUID = 0x2
@@ -46,6 +47,8 @@ PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
+_SYS_CLONE3 = 435   # the same number on every architecture
+_SIGCHLD = 17
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
@@ -88,6 +91,24 @@ def pivot_root(new_root: str, put_old: str) -> None:
     """pivot_root(2), through syscall() since glibc has no wrapper."""
     number = _SYS_PIVOT_ROOT[os.uname().machine]
     _check(_libc.syscall(ctypes.c_long(number), _b(new_root), _b(put_old)))
+
+
+class _CloneArgs(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint64) for name in (
+        "flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls",
+        "set_tid", "set_tid_size", "cgroup")]
+
+
+def fork_into_cgroup(cgroup_fd: int) -> int:
+    """fork(), the child starting in the cgroup v2 directory `cgroup_fd` (clone3 CLONE_INTO_CGROUP).
+
+    The child is never migrated, so it skips the kernel's threadgroup lock (see
+    cgroups/hierarchy.join). It also skips Python's and glibc's after-fork handlers: only a
+    single-threaded caller whose child ends in exec or os._exit may use it.
+    """
+    args = _CloneArgs(flags=CLONE_INTO_CGROUP, exit_signal=_SIGCHLD, cgroup=cgroup_fd)
+    return _check(_libc.syscall(ctypes.c_long(_SYS_CLONE3), ctypes.byref(args),
+                                ctypes.c_size_t(ctypes.sizeof(args))))
 
 
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:

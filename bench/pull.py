@@ -1,0 +1,194 @@
+"""Benchmark: a cold pull of a multi-layer image from a local docker-registry, dockyard vs dockerd.
+
+    python bench/pull.py                          # 8 layers, ~330 MB of tar, 3 interleaved rounds
+    python bench/pull.py --size-mb 100 --rounds 1
+
+Generates the image once (bench/extract.py's layer generator: many small files and a few
+large ones, compressible about 3:1 ... 1.7:1), pushes it to a docker-registry on loopback,
+then pulls it from cold, interleaved: dockyard (images.pull.Puller on a fresh data root, in
+process: the same code the daemon runs) and, when Debian's dockerd is installed, dockerd on
+its own data root (`docker rmi` between its rounds, which leaves it nothing to reuse).
+The floor is one thread of sha256 over the compressed blobs plus gunzip over them.
+Every process this starts is stopped by PID; every directory it makes is removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "src"), str(REPO), str(REPO / "bench")]
+
+from extract import generate  # noqa: E402
+
+from dockyard.content.local import LocalContentStore  # noqa: E402
+from dockyard.distribution.client import Registries  # noqa: E402
+from dockyard.distribution.config import RegistryConfig  # noqa: E402
+from dockyard.distribution.credentials import DockerConfigFile  # noqa: E402
+from dockyard.distribution.pusher import Pusher  # noqa: E402
+from dockyard.images.pull import Puller  # noqa: E402
+from dockyard.images.service import ImageService  # noqa: E402
+from dockyard.images.store import ImageStore  # noqa: E402
+from dockyard.metadata.db import Database  # noqa: E402
+from dockyard.oci import mediatypes as mt  # noqa: E402
+from dockyard.oci.descriptor import Descriptor  # noqa: E402
+from dockyard.oci.digest import Digest  # noqa: E402
+from dockyard.oci.manifest import Manifest  # noqa: E402
+from dockyard.oci.reference import parse_reference  # noqa: E402
+from dockyard.paths import DataRoot  # noqa: E402
+from dockyard.snapshots.overlay import OverlaySnapshotter  # noqa: E402
+from tests.distribution.conftest import start_registry  # noqa: E402
+
+DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
+DOCKERD = shutil.which("dockerd")
+
+
+def make_image(work: Path, layers: int, size_mb: int) -> tuple[LocalContentStore, Manifest, int]:
+    """Generate `layers` gzip layers of size_mb/layers MB of tar each; return store, manifest, tar bytes."""
+    store = LocalContentStore(DataRoot(work / "source"))
+    descriptors, diff_ids, total = [], [], 0
+    for i in range(layers):
+        path = work / f"layer{i}.tar.gz"
+        total += generate(path, (size_mb << 20) // layers, seed=i + 1)
+        blob = path.read_bytes()
+        diff_ids.append(str(Digest.from_hex(hashlib.sha256(zlib.decompress(blob, 31)).hexdigest())))
+        descriptors.append(Descriptor(mt.DOCKER_LAYER_GZIP, store.write_blob(blob), len(blob)))
+        path.unlink()
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    manifest = Manifest(mt.DOCKER_MANIFEST, Descriptor(mt.DOCKER_CONFIG, store.write_blob(config), len(config)),
+                        tuple(descriptors))
+    return store, manifest, total
+
+
+def floor(store: LocalContentStore, manifest: Manifest) -> tuple[float, float]:
+    """Seconds for one thread to sha256 every blob, and to gunzip every blob."""
+    blobs = [store.path(d.digest).read_bytes() for d in manifest.layers]
+    start = time.perf_counter()
+    for blob in blobs:
+        hashlib.sha256(blob).hexdigest()
+    hashing = time.perf_counter() - start
+    start = time.perf_counter()
+    for blob in blobs:
+        decompressor = zlib.decompressobj(31)
+        for offset in range(0, len(blob), 1 << 20):
+            decompressor.decompress(blob[offset:offset + (1 << 20)], 1 << 30)
+    return hashing, time.perf_counter() - start
+
+
+def pull_dockyard(work: Path, ref: str, registries: Registries) -> float:
+    root = DataRoot(Path(tempfile.mkdtemp(prefix="dy-pull-", dir=work)))
+    root.create()
+    db = Database(root.database)
+    service = ImageService(ImageStore(db), LocalContentStore(root), OverlaySnapshotter(root))
+    puller = Puller(service, registries)
+    subprocess.run(["sync"])
+    start = time.perf_counter()
+    puller.pull(puller.resolve(parse_reference(ref)))
+    elapsed = time.perf_counter() - start
+    db.close()
+    shutil.rmtree(root.root)
+    return elapsed
+
+
+class Dockerd:
+    """Debian's dockerd on its own roots and socket, without bridge or iptables."""
+
+    def __init__(self, work: Path, registry: str) -> None:
+        self.base = Path(tempfile.mkdtemp(prefix="dockerd-", dir=work))
+        self.host = f"unix://{self.base}/docker.sock"
+        log = open(self.base / "dockerd.log", "wb")
+        self.process = subprocess.Popen(
+            [DOCKERD, "--data-root", str(self.base / "data"), "--exec-root", str(self.base / "exec"),
+             "-H", self.host, "--pidfile", str(self.base / "docker.pid"), "--bridge=none",
+             "--iptables=false", "--ip-masq=false", "--insecure-registry", registry,
+             "--storage-driver", "overlay2"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while self.docker("version", check=False).returncode != 0:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError((self.base / "dockerd.log").read_text()[-2000:])
+            time.sleep(0.5)
+
+    def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        env = {**os.environ, "DOCKER_HOST": self.host, "DOCKER_CONFIG": str(self.base / "cfg")}
+        return subprocess.run([DOCKER, *args], env=env, capture_output=True, text=True, check=check)
+
+    def pull(self, ref: str) -> float:
+        subprocess.run(["sync"])
+        start = time.perf_counter()
+        self.docker("pull", "-q", ref)
+        elapsed = time.perf_counter() - start
+        self.docker("rmi", ref)
+        return elapsed
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        with open("/proc/self/mountinfo") as f:
+            points = [line.split()[4] for line in f if line.split()[4].startswith(str(self.base) + "/")]
+        for point in sorted(points, key=len, reverse=True):
+            subprocess.run(["umount", "-l", point], capture_output=True)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=8)
+    parser.add_argument("--size-mb", type=int, default=330, help="MB of tar, all layers together")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--dir", default="/var/tmp", help="where registry, data roots and dockerd live")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-pull-", dir=args.dir))
+    registry = dockerd = None
+    try:
+        store, manifest, tar_bytes = make_image(work, args.layers, args.size_mb)
+        compressed = sum(d.size for d in manifest.layers)
+        registry = start_registry(work / "registry")
+        registries = Registries(RegistryConfig(), DockerConfigFile(work / "docker.json"))
+        ref = f"{registry.address}/bench/big:v1"
+        Pusher(registries).push(parse_reference(ref), manifest, store)
+        mb, tar_mb = compressed / 1e6, tar_bytes / 1e6
+        print(f"image: {args.layers} layers, {mb:.0f} MB compressed, {tar_mb:.0f} MB of tar")
+        hashing, inflating = floor(store, manifest)
+        print(f"floor (1 thread): sha256 {mb / hashing:.0f} MB/s, gunzip {tar_mb / inflating:.0f} MB/s of tar, "
+              f"both {hashing + inflating:.2f} s")
+        dockerd = Dockerd(work, registry.address) if DOCKERD else None
+        ours, theirs = [], []
+        for round_ in range(args.rounds):
+            ours.append(pull_dockyard(work, ref, registries))
+            line = f"round {round_ + 1}: dockyard {ours[-1]:.2f} s ({tar_mb / ours[-1]:.0f} MB/s of tar)"
+            if dockerd:
+                theirs.append(dockerd.pull(ref))
+                line += f", dockerd {theirs[-1]:.2f} s ({tar_mb / theirs[-1]:.0f} MB/s)"
+            print(line, flush=True)
+        best = min(ours)
+        print(f"best: dockyard {best:.2f} s = {mb / best:.0f} MB/s compressed, {tar_mb / best:.0f} MB/s of tar")
+        if theirs:
+            print(f"best: dockerd {min(theirs):.2f} s = {tar_mb / min(theirs):.0f} MB/s of tar; "
+                  f"dockerd/dockyard time ratio {min(theirs) / best:.2f} (>1: dockyard faster)")
+    finally:
+        if dockerd:
+            dockerd.stop()
+        if registry:
+            registry.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Time `run --rm busybox true`: the dockyard CLI and the docker CLI on dockyard, against dockerd.
+
+    python bench/run.py [--rounds 15]
+
+Starts its own dockyard daemon (temporary data root and socket under /var/tmp, as the
+end-to-end tests do) and, when Debian's `dockerd` is installed, a reference dockerd on its
+own --data-root, --exec-root, socket and pid file, with --bridge=none --iptables=false so it
+never touches the host's network. The same busybox rootfs tarball is imported into both.
+Each round runs, in this order:
+
+    dockyard     the dockyard console script     dockyard run --rm busybox true
+    docker->dy   /usr/local/bin/docker on dockyard   docker run --rm busybox true
+    docker       the same docker CLI on dockerd      docker run --rm busybox true
+
+so load on the shared machine hits all three alike. One untimed warm-up round comes first.
+Prints the median and p90 of each, and each dockyard figure as a fraction of dockerd's.
+Everything it started is stopped by pid, unmounted and deleted on the way out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.e2e.daemon import BUSYBOX_ROOTFS, DOCKER, Daemon, _unmount_under  # noqa: E402
+
+COMMAND = ("run", "--rm", "busybox", "true")
+
+
+def dockyard_cli() -> list[str]:
+    """The console script next to this interpreter (the `dockyard` on PATH may be a pyenv shim)."""
+    script = Path(sys.executable).parent / "dockyard"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dockyard.cli.main"]
+
+
+class Dockerd:
+    """A reference dockerd (and the containerd it manages) confined to one temp directory."""
+
+    def __init__(self) -> None:
+        self.base = Path(tempfile.mkdtemp(prefix="dockyard-bench-dockerd-", dir="/var/tmp"))
+        self.socket = self.base / "docker.sock"
+        self.env = {**os.environ, "DOCKER_HOST": f"unix://{self.socket}",
+                    "DOCKER_CONFIG": str(self.base / "client")}
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Dockerd":
+        (self.base / "daemon.json").write_text("{}")
+        argv = ["dockerd", "--data-root", str(self.base / "data"), "--exec-root", str(self.base / "exec"),
+                "-H", f"unix://{self.socket}", "--pidfile", str(self.base / "dockerd.pid"),
+                "--config-file", str(self.base / "daemon.json"),
+                "--cgroup-parent", self.base.name,
+                "--bridge=none", "--iptables=false", "--ip-masq=false"]
+        with open(self.base / "dockerd.log", "ab") as log:
+            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"dockerd exited: {self.log()}")
+            if self.docker("version", check=False).returncode == 0:
+                return self
+            time.sleep(0.2)
+        raise RuntimeError(f"dockerd did not answer: {self.log()}")
+
+    def docker(self, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([DOCKER, *args], input=input, capture_output=True, env=self.env)
+        if check and result.returncode:
+            raise RuntimeError(f"docker {' '.join(args)}: {result.stderr.decode()}")
+        return result
+
+    def log(self) -> str:
+        return (self.base / "dockerd.log").read_text(errors="replace")[-3000:]
+
+    def cleanup(self) -> None:
+        """Remove containers, stop dockerd (it stops its containerd), unmount, delete."""
+        if self.process and self.process.poll() is None:
+            ids = self.docker("ps", "-aq", check=False).stdout.split()
+            if ids:
+                self.docker("rm", "-f", *(i.decode() for i in ids), check=False)
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        _unmount_under(self.base)
+        for parent in Path("/sys/fs/cgroup").glob(f"*/{self.base.name}"):
+            parent.rmdir()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
+    """Seconds one command takes; a failure stops the benchmark."""
+    began = time.perf_counter()
+    result = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    elapsed = time.perf_counter() - began
+    if result.returncode:
+        raise RuntimeError(f"{argv} exited {result.returncode}: {result.stderr.decode()}")
+    return elapsed
+
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def report(samples: dict[str, list[float]]) -> None:
+    reference = statistics.median(samples["docker"]) if "docker" in samples else None
+    print(f"{'':34} {'median':>8} {'p90':>8} {'vs dockerd':>11}")
+    labels = {"dockyard": "dockyard CLI -> dockyard", "docker->dy": "docker CLI -> dockyard",
+              "docker": "docker CLI -> dockerd"}
+    for key, values in samples.items():
+        median = statistics.median(values)
+        ratio = f"{median / reference:10.2f}x" if reference else f"{'n/a':>11}"
+        print(f"{labels[key]:34} {median * 1000:6.0f}ms {p90(values) * 1000:6.0f}ms {ratio}")
+
+
+def bench(rounds: int, dockyard: Daemon, dockerd: Dockerd | None) -> dict[str, list[float]]:
+    dy_env = {**os.environ, "DOCKER_HOST": dockyard.host, "DOCKER_CONFIG": str(dockyard.base / "client")}
+    commands = {"dockyard": ([*dockyard_cli(), "-H", dockyard.host, *COMMAND], None),
+                "docker->dy": ([DOCKER, *COMMAND], dy_env)}
+    if dockerd is not None:
+        commands["docker"] = ([DOCKER, *COMMAND], dockerd.env)
+    samples: dict[str, list[float]] = {key: [] for key in commands}
+    for round_ in range(rounds + 1):
+        for key, (argv, env) in commands.items():
+            elapsed = timed(argv, env)
+            if round_:
+                samples[key].append(elapsed)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--no-dockerd", action="store_true", help="time dockyard only")
+    args = parser.parse_args()
+    dockyard = Daemon(config={"bridge": "none"})   # no bridge, as dockerd's --bridge=none
+    dockerd = Dockerd() if not args.no_dockerd and shutil.which("dockerd") else None
+    try:
+        dockyard.start()
+        dockyard.import_busybox()
+        if dockerd is not None:
+            dockerd.start()
+            rootfs = subprocess.run([str(BUSYBOX_ROOTFS)], check=True, capture_output=True).stdout
+            dockerd.docker("import", "-", "busybox:latest", input=rootfs)
+        else:
+            print("dockerd not found (apt-get install docker.io): timing dockyard only")
+        report(bench(args.rounds, dockyard, dockerd))
+    finally:
+        dockyard.cleanup()
+        if dockerd is not None:
+            dockerd.cleanup()
+
+
+if __name__ == "__main__":
+    main()

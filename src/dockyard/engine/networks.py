@@ -1,0 +1,138 @@
+"""The network service: `docker network ls / inspect / create / rm / prune / connect / disconnect`.
+
+The API's NetworkBackend over the network controller; connect and disconnect go through
+`ContainerNetworks` under the container's lock, live when the container runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from dockyard.engine.containers import ContainerService
+from dockyard.engine.events import EventBus
+from dockyard.engine.netwiring import ContainerNetworks
+from dockyard.engine.views import parse_time
+from dockyard.errors import InvalidArgument, NotSupported
+from dockyard.metadata.networks import NetworkRecord
+from dockyard.network.controller import PREDEFINED, NetworkController
+
+LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
+
+
+def _label_match(labels: dict, wanted: list[str]) -> bool:
+    for value in wanted:
+        key, sep, expected = value.partition("=")
+        if key not in labels or (sep and labels[key] != expected):
+            return False
+    return True
+
+
+def _pool(config: dict) -> tuple[str | None, str | None]:
+    """The one IPv4 subnet and gateway of an IPAM config (what this bridge driver supports)."""
+    pools = (config.get("IPAM") or {}).get("Config") or []
+    if len(pools) > 1:
+        raise NotSupported("only one IPAM pool per network is supported")
+    pool = pools[0] if pools else {}
+    if pool.get("IPRange") or pool.get("AuxiliaryAddresses"):
+        raise NotSupported("ip-range and aux-address are not supported")
+    if pool.get("Gateway") and not pool.get("Subnet"):
+        raise InvalidArgument("gateway without subnet: every --gateway needs a matching --subnet")
+    return pool.get("Subnet") or None, pool.get("Gateway") or None
+
+
+def _until(value: str) -> float:
+    if value.isdigit():
+        return float(value)
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc).timestamp()
+    except ValueError:
+        raise InvalidArgument(f"invalid filter 'until={value}'") from None
+
+
+class NetworkService:
+    """Docker's network verbs; every change also publishes a `network` event."""
+
+    def __init__(self, controller: NetworkController, containers: ContainerService,
+                 networking: ContainerNetworks, events: EventBus) -> None:
+        self.controller, self.containers, self.networking, self.events = controller, containers, networking, events
+
+    def list(self, filters: dict[str, list[str]]) -> list[dict]:
+        unknown = set(filters) - set(LIST_FILTERS)
+        if unknown:
+            raise InvalidArgument(f"invalid filter '{sorted(unknown)[0]}'")
+        return [self.controller.inspect(net.id) for net in self.controller.list() if self._matches(net, filters)]
+
+    def _matches(self, net: NetworkRecord, filters: dict[str, list[str]]) -> bool:
+        checks = {
+            "name": lambda v: v in net.name,
+            "id": lambda v: net.id.startswith(v),
+            "driver": lambda v: net.driver == v,
+            "scope": lambda v: v == "local",
+            "type": lambda v: (v == "builtin") == (net.name in PREDEFINED),
+            "dangling": lambda v: (v in ("true", "1")) == (net.name not in PREDEFINED and not self._in_use(net)),
+        }
+        for key, values in filters.items():
+            if key == "label":
+                if not _label_match(dict(net.labels), values):
+                    return False
+            elif not any(checks[key](v) for v in values):
+                return False
+        return True
+
+    def _in_use(self, net: NetworkRecord) -> bool:
+        return bool(self.controller.store.endpoints(network_id=net.id))
+
+    def inspect(self, ref: str, verbose: bool = False, scope: str | None = None) -> dict:
+        return self.controller.inspect(ref)
+
+    def create(self, config: dict) -> dict:
+        """POST /networks/create. Raises Conflict (name, overlapping pool), InvalidArgument, NotSupported."""
+        if config.get("EnableIPv6"):
+            raise NotSupported("IPv6 networks are not supported")
+        subnet, gateway = _pool(config)
+        rec = self.controller.create_network(
+            config["Name"], config.get("Driver") or "bridge", subnet, gateway, bool(config.get("Internal")),
+            config.get("Labels") or {}, config.get("Options") or {}, bool(config.get("Attachable")))
+        self._publish(rec, "create")
+        return {"Id": rec.id, "Warning": ""}
+
+    def remove(self, ref: str) -> None:
+        net = self.controller.get(ref)
+        self.controller.remove_network(net.id)
+        self._publish(net, "destroy")
+
+    def prune(self, filters: dict[str, list[str]]) -> dict:
+        unknown = set(filters) - {"label", "until"}
+        if unknown:
+            raise InvalidArgument(f"invalid filter '{sorted(unknown)[0]}'")
+        before = min((_until(v) for v in filters.get("until", [])), default=None)
+        removed = []
+        for net in self.controller.list():
+            if net.name in PREDEFINED or self._in_use(net) or not _label_match(dict(net.labels), filters.get("label", [])):
+                continue
+            if before is not None and parse_time(net.created) >= before:
+                continue
+            self.controller.remove_network(net.id)
+            self._publish(net, "destroy")
+            removed.append(net.name)
+        return {"NetworksDeleted": removed}
+
+    def connect(self, ref: str, container: str, endpoint_config: dict | None) -> None:
+        """Connect a container, live when it runs. Raises NoSuchNetwork, NoSuchContainer, Conflict."""
+        target = self.containers.get(container)
+        net = self.controller.get(ref)
+        with target.lock:
+            self.networking.join(target, net.name, dict(endpoint_config or {}))
+            self.containers.store.save(target)
+        self._publish(net, "connect", container=target.id)
+
+    def disconnect(self, ref: str, container: str, force: bool) -> None:
+        target = self.containers.get(container)
+        net = self.controller.get(ref)
+        with target.lock:
+            self.networking.leave(target, net.name)
+            self.containers.store.save(target)
+        self._publish(net, "disconnect", container=target.id)
+
+    def _publish(self, net: NetworkRecord, action: str, **extra: str) -> None:
+        self.events.publish("network", action, net.id, {"name": net.name, "type": net.driver, **extra})

@@ -1,0 +1,117 @@
+"""`docker pull`: resolve, fetch and unpack in parallel, register, tag. All or nothing.
+
+    resolve (manifest, through an index for the platform; config)
+      -> hold the locks of every blob and chain ID the image needs
+      -> fetch config + layers in parallel into the content store, each verified while it
+         streams; a layer whose parent is unpacked is unpacked while it downloads
+      -> unpack the other layers from the store, bottom first; check every diff_id
+      -> register the image (ImageService.register), tag it, record its repo digest
+
+A pull that fails deletes the blobs it published and the layers it unpacked, so nothing
+half-pulled is visible; the locks keep a concurrent pull sharing a blob or layer from
+seeing it vanish.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dockyard.distribution import progress as p
+from dockyard.distribution.client import Registries
+from dockyard.distribution.credentials import Credentials
+from dockyard.distribution.fetcher import Fetcher
+from dockyard.distribution.resolver import ResolvedImage, Resolver
+from dockyard.errors import NotFound
+from dockyard.images.service import ImageService, LayerBlob
+from dockyard.images.store import ImageRecord
+from dockyard.images.unpack import LayerUnpacker, plan_layers
+from dockyard.oci.digest import Digest
+from dockyard.oci.platform import Platform
+from dockyard.oci.reference import Reference
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    """What a pull brought: the image, the repo digest, and whether it was new for this name."""
+
+    reference: Reference
+    image: ImageRecord
+    digest: Digest
+    fresh: bool
+
+
+class Puller:
+    """Pulls images from registries into an ImageService."""
+
+    def __init__(self, service: ImageService, registries: Registries) -> None:
+        self.service = service
+        self.registries = registries
+
+    def resolve(self, ref: Reference, platform: Platform | None = None,
+                credentials: Credentials | None = None) -> ResolvedImage:
+        """Raises what Resolver.resolve raises (NotFound, Unauthorized, NotSupported, ...)."""
+        return Resolver(self.registries).resolve(ref, platform, credentials)
+
+    def tags(self, ref: Reference, credentials: Credentials | None = None) -> list[str]:
+        """Every tag of the repository, for `pull --all-tags`."""
+        return sorted(Resolver(self.registries).tags(ref, credentials))
+
+    def pull(self, resolved: ResolvedImage, credentials: Credentials | None = None,
+             progress: p.ProgressCallback = p.ignore) -> Pulled:
+        """Bring a resolved image in, register and name it.
+
+        Raises:
+            VerificationFailed: a blob did not match its digest.
+            InvalidArgument: a layer is not a valid tar or does not match the config.
+            NotFound, Unauthorized, Unavailable: as the registry answered.
+        """
+        layers = plan_layers(resolved.layers, resolved.config.diff_ids)
+        keys = [resolved.config_descriptor.digest, resolved.manifest_descriptor.digest,
+                *(l.descriptor.digest for l in layers), *(l.chain_id for l in layers)]
+        with self.service.pins.hold(keys):
+            ref = resolved.reference
+            before = self._named(ref)
+            image = self._bring(resolved, layers, credentials, progress)
+            if ref.digest is None:
+                self.service.store.tag(str(ref), image.id)
+            self.service.store.add_repo_digest(f"{ref.name}@{resolved.digest}", image.id)
+            return Pulled(ref, self.service.store.get(image.id), resolved.digest, before != image.id)
+
+    def _named(self, ref: Reference) -> Digest | None:
+        """The image the reference names before the pull, if any."""
+        if ref.digest is not None:
+            return self.service.store.by_repo_digest(f"{ref.name}@{ref.digest}")
+        return self.service.store.tagged(str(ref))
+
+    def _bring(self, resolved: ResolvedImage, layers: list, credentials: Credentials | None,
+               progress: p.ProgressCallback) -> ImageRecord:
+        content = self.service.content
+        manifest_existed = content.exists(resolved.manifest_descriptor.digest)
+        unpacker = LayerUnpacker(self.service.snapshots, content, layers, progress)
+        blobs = [resolved.config_descriptor, *resolved.layers]
+        published: list[Digest] = []
+        try:
+            published = Fetcher(self.registries).fetch(resolved.reference, blobs, content, progress,
+                                                       resolved.endpoint, credentials, unpacker.sink)
+            unpacker.finish()
+            config = resolved.config.raw or _read(self.service, resolved.config_descriptor.digest)
+            return self.service.register(config, [LayerBlob(d.digest, d.media_type, d.size) for d in resolved.layers],
+                                         resolved.manifest)
+        except BaseException:
+            unpacker.rollback()
+            doomed = published + ([] if manifest_existed else [resolved.manifest_descriptor.digest])
+            for digest in doomed:
+                _delete(self.service, digest)
+            raise
+
+
+def _read(service: ImageService, digest: Digest) -> bytes:
+    with service.content.open(digest) as f:
+        return f.read()
+
+
+def _delete(service: ImageService, digest: Digest) -> None:
+    try:
+        service.content.delete(digest)
+    except NotFound:
+        pass

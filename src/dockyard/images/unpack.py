@@ -1,0 +1,192 @@
+"""Unpack a pulled image's layers into the snapshotter, streaming them while they download.
+
+The snapshotter unpacks a layer only on top of its parent, so layer i waits for layer i-1.
+`LayerUnpacker.sink` is the Fetcher's sink factory: a layer whose parent is already unpacked
+when its download starts streams into the snapshotter as its bytes arrive (a thread per
+layer, fed through a bounded queue, so the download runs at the extractor's pace and the
+blob is read once). Layers that could not stream are unpacked from the content store by
+`finish()`, bottom first. `rollback()` removes every layer this unpacker created.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from typing import BinaryIO, Callable
+
+from dockyard.content.store import ContentStore
+from dockyard.distribution import progress as p
+from dockyard.distribution.fetcher import BlobSink, Cancelled
+from dockyard.errors import Conflict, InvalidArgument
+from dockyard.images.progress import EXTRACTING, PULL_COMPLETE
+from dockyard.oci.descriptor import Descriptor
+from dockyard.oci.digest import Digest, chain_id
+from dockyard.snapshots.snapshotter import Snapshotter
+
+QUEUE_CHUNKS = 8
+REPORT_EVERY = 1 << 20
+_EOF, _ABORT = object(), object()
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedLayer:
+    """One layer of the image being pulled: its blob, diff_id, chain ID and parent's chain ID."""
+
+    descriptor: Descriptor
+    diff_id: Digest
+    chain_id: Digest
+    parent: Digest | None
+
+
+def plan_layers(layers: tuple[Descriptor, ...], diff_ids: tuple[Digest, ...]) -> list[PlannedLayer]:
+    """Pair the manifest's layers with the config's diff_ids. Raises InvalidArgument on a mismatch."""
+    if len(layers) != len(diff_ids):
+        raise InvalidArgument(f"image config lists {len(diff_ids)} layers but the manifest has {len(layers)}")
+    planned, parent = [], None
+    for i, (descriptor, diff_id) in enumerate(zip(layers, diff_ids)):
+        chain = chain_id(list(diff_ids[: i + 1]))
+        planned.append(PlannedLayer(descriptor, diff_id, chain, parent))
+        parent = chain
+    return planned
+
+
+class LayerUnpacker:
+    """Brings every planned layer into the snapshotter, once, checking each diff_id."""
+
+    def __init__(self, snapshots: Snapshotter, content: ContentStore, layers: list[PlannedLayer],
+                 progress: p.ProgressCallback = p.ignore) -> None:
+        self.snapshots = snapshots
+        self.content = content
+        self.layers = layers
+        self.progress = progress
+        self.created: list[Digest] = []
+        self._streams: dict[Digest, _Stream] = {}
+        self._lock = threading.Lock()
+
+    def sink(self, descriptor: Descriptor) -> BlobSink | None:
+        """A sink that unpacks this blob as it downloads, or None when it cannot stream now."""
+        layer = next((l for l in self.layers if l.descriptor.digest == descriptor.digest), None)
+        if layer is None or self.snapshots.has_layer(layer.chain_id):
+            return None
+        if layer.parent is not None and not self.snapshots.has_layer(layer.parent):
+            return None
+        stream = _Stream(descriptor, self.progress, lambda reader: self._unpack(layer, reader))
+        with self._lock:
+            self._streams[layer.chain_id] = stream
+        return stream
+
+    def finish(self) -> None:
+        """Wait for streamed layers, unpack the rest bottom first, and check every diff_id.
+
+        Raises:
+            InvalidArgument: a layer is not a valid tar, or its diff_id is not the config's.
+        """
+        for layer in self.layers:
+            stream = self._streams.get(layer.chain_id)
+            error = stream.wait() if stream else None
+            if error is not None and not isinstance(error, Cancelled):
+                raise error
+            if not self.snapshots.has_layer(layer.chain_id):
+                with self.content.open(layer.descriptor.digest) as blob:
+                    self._unpack(layer, _Counting(blob, layer.descriptor, self.progress))
+
+    def _unpack(self, layer: PlannedLayer, tar: BinaryIO) -> None:
+        info = self.snapshots.unpack(layer.chain_id, layer.parent, tar)
+        with self._lock:
+            self.created.append(layer.chain_id)
+        if info.diff_id != layer.diff_id:
+            raise InvalidArgument(f"failed to register layer: layer {layer.descriptor.digest} has diff_id "
+                                  f"{info.diff_id}, the image config expects {layer.diff_id}")
+        self.progress(p.Progress(layer.descriptor.digest, PULL_COMPLETE))
+
+    def rollback(self) -> None:
+        """Stop streaming layers and remove every layer this unpacker created, top first."""
+        for stream in list(self._streams.values()):
+            stream.abort()
+            stream.wait()
+        for chain in reversed(self.created):
+            try:
+                self.snapshots.remove_layer(chain)
+            except Conflict:
+                pass  # something else was built on it meanwhile: it is not ours alone
+        self.created.clear()
+
+
+class _Counting:
+    """A blob reader that reports `Extracting` progress as the unpacker consumes it."""
+
+    def __init__(self, blob: BinaryIO, descriptor: Descriptor, progress: p.ProgressCallback) -> None:
+        self.blob, self.descriptor, self.progress = blob, descriptor, progress
+        self.offset = self.reported = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.blob.read(size)
+        self.offset += len(data)
+        if self.offset - self.reported >= REPORT_EVERY or (data == b"" and self.offset != self.reported):
+            self.reported = self.offset
+            self.progress(p.Progress(self.descriptor.digest, EXTRACTING, self.offset, self.descriptor.size))
+        return data
+
+
+class _Stream:
+    """A BlobSink whose bytes a thread of its own unpacks as they arrive."""
+
+    def __init__(self, descriptor: Descriptor, progress: p.ProgressCallback,
+                 unpack: Callable[[BinaryIO], None]) -> None:
+        self.descriptor = descriptor
+        self.error: BaseException | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
+        self._pending = memoryview(b"")
+        self._done = threading.Event()
+        self._reader = _Counting(self, descriptor, progress)
+        self._thread = threading.Thread(target=self._run, args=(unpack,), name="unpack", daemon=True)
+        self._thread.start()
+
+    def _run(self, unpack: Callable[[BinaryIO], None]) -> None:
+        try:
+            unpack(self._reader)  # type: ignore[arg-type]
+        except BaseException as exc:  # kept for write() and wait()
+            self.error = exc
+        finally:
+            self._done.set()
+
+    # -- the download's side (BlobSink) ---------------------------------------------------
+
+    def write(self, data: memoryview) -> None:
+        self._put(bytes(data))  # the fetcher reuses its buffer
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        self._put(_EOF)
+
+    def abort(self) -> None:
+        self._put(_ABORT)
+
+    def _put(self, item: object) -> None:
+        while not self._done.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def wait(self) -> BaseException | None:
+        self._thread.join()
+        return self.error
+
+    # -- the unpacker's side (a file object) ----------------------------------------------
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._pending:
+            item = self._queue.get()
+            if item is _EOF:
+                self._queue.put(_EOF)  # later reads see EOF again
+                return b""
+            if item is _ABORT:
+                raise Cancelled(f"unpacking {self.descriptor.digest} stopped: its download failed")
+            self._pending = memoryview(item)
+        size = len(self._pending) if size < 0 else size
+        out, self._pending = self._pending[:size], self._pending[size:]
+        return bytes(out)

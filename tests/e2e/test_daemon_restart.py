@@ -1,0 +1,57 @@
+"""Containers outlive the daemon: SIGKILL it, restart it, and find them (running or exited)."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from tests.e2e.daemon import Daemon
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def own_daemon():
+    """A daemon of this test's own, since the test kills it."""
+    instance = Daemon()
+    try:
+        instance.start().import_busybox()
+        yield instance
+    finally:
+        if instance.process is not None and instance.process.poll() is not None:
+            instance.start()  # cleanup removes the containers through a live daemon
+        instance.cleanup()
+
+
+def test_containers_survive_a_daemon_sigkill(own_daemon):
+    d = own_daemon
+    d.cli("run", "-d", "--name", "survivor", "busybox", "sh", "-c", "echo before; sleep 600")
+    d.docker("run", "-d", "--name", "quitter", "busybox", "sh", "-c", "sleep 2; echo bye; exit 7")
+    pid = d.inspect("survivor")["State"]["Pid"]
+    d.kill(signal.SIGKILL)
+    assert not d.ping()
+    time.sleep(3)  # quitter exits while no daemon runs
+    d.start()
+    for client in ("dockyard", "docker"):
+        survivor = d.client(client, "inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "survivor").stdout.split()
+        assert survivor == ["running", str(pid)]
+        quitter = d.client(client, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "quitter").stdout.split()
+        assert quitter == ["exited", "7"]
+    assert d.docker("logs", "quitter").stdout == "bye\n"
+    assert d.cli("exec", "survivor", "echo", "still here").stdout == "still here\n"
+    assert d.docker("ps", "--format", "{{.Names}}").stdout.split() == ["survivor"]
+    d.docker("stop", "-t", "1", "survivor")
+    assert d.cli("inspect", "-f", "{{.State.ExitCode}}", "survivor").stdout.strip() == "137"
+
+
+def test_a_waiter_after_restart_sees_the_exit(own_daemon):
+    d = own_daemon
+    d.cli("run", "-d", "--name", "later", "busybox", "sh", "-c", "sleep 3; exit 9")
+    d.kill(signal.SIGKILL)
+    d.start()
+    assert d.docker("wait", "later").stdout.strip() == "9"
+    d.kill(signal.SIGTERM)  # a graceful stop keeps nothing from the next start either
+    d.start()
+    assert d.cli("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout.startswith("later Exited (9)")

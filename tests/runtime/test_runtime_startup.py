@@ -1,0 +1,104 @@
+"""The fast start-up path: shims forked by the fork-server, the child started inside its v2 cgroup."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from dockyard.runtime.cgroups import hierarchy
+from dockyard.runtime.cgroups.hierarchy import Hierarchy
+from dockyard.runtime.runtime import IOConfig
+from tests.runtime.busybox import collect, make_spec, run_task
+
+
+def test_unified_picks_the_path_inside_the_v2_hierarchy():
+    hs = [Hierarchy("/sys/fs/cgroup/pids", 1, ("pids",)), Hierarchy("/sys/fs/cgroup/unified", 2, ())]
+    paths = ["/sys/fs/cgroup/pids/dockyard/a", "/sys/fs/cgroup/unified/dockyard/a"]
+    assert hierarchy.unified(hs, paths) == "/sys/fs/cgroup/unified/dockyard/a"
+    assert hierarchy.unified(hs, paths[:1]) is None
+    assert hierarchy.unified(hs[:1], paths) is None
+    assert hierarchy.unified([Hierarchy("/sys/fs/cgroup", 2, ())], ["/sys/fs/cgroup"]) == "/sys/fs/cgroup"
+    assert hierarchy.unified(hs, ["/sys/fs/cgroup/unified2/x"]) is None   # a prefix is not a parent
+
+
+def test_join_writes_tasks_on_v1_and_cgroup_procs_on_v2(tmp_path):
+    v1, v2 = tmp_path / "pids" / "box", tmp_path / "unified" / "box"
+    for path, name in ((v1, "tasks"), (v2, "cgroup.procs")):
+        path.mkdir(parents=True)
+        (path / name).write_text("")
+    hierarchy.join([str(v1), str(v2)])
+    assert (v1 / "tasks").read_text() == "0"
+    assert (v2 / "cgroup.procs").read_text() == "0"
+    assert not (v1 / "cgroup.procs").exists()
+
+
+def _members(pid: int) -> set[str]:
+    return set(hierarchy.paths_of(pid, hierarchy.discover()))
+
+
+@pytest.mark.root
+def test_init_is_in_every_cgroup_of_the_task_and_the_shim_in_none(runtime, state_dir, rootfs):
+    spec = make_spec(rootfs, ["sleep", "100"])
+    relative = f"dockyard/startup-{os.getpid()}-{state_dir.parent.name}"
+    spec["linux"]["cgroupsPath"] = relative
+    pid = runtime.create(state_dir, spec, IOConfig())
+    runtime.start(state_dir)
+    expected = {os.path.join(h.path, relative) for h in hierarchy.discover()}
+    assert _members(pid) == expected
+    shim = int((state_dir / "shim.pid").read_text())
+    assert not _members(shim) & expected
+    runtime.kill(state_dir, signal.SIGKILL)
+    assert runtime.wait(state_dir, timeout=10).exit_code == 137
+
+
+@pytest.mark.root
+def test_shim_is_detached_from_the_fork_server(runtime, state_dir, rootfs):
+    runtime.create(state_dir, make_spec(rootfs, ["sleep", "100"]), IOConfig())
+    shim = int((state_dir / "shim.pid").read_text())
+    status = Path(f"/proc/{shim}/stat").read_text().rsplit(")", 1)[1].split()
+    parent, session = int(status[1]), int(status[3])
+    assert parent not in (os.getpid(), runtime.zygote._proc.pid)
+    assert session not in (os.getsid(0), os.getsid(runtime.zygote._proc.pid))
+    assert Path(f"/proc/{shim}/comm").read_text().strip() == "dockyard-shim"
+    runtime.kill(state_dir, signal.SIGKILL)
+    runtime.wait(state_dir, timeout=10)
+
+
+@pytest.mark.root
+def test_tasks_outlive_the_fork_server_and_a_new_one_takes_over(runtime, state_dir, rootfs):
+    runtime.create(state_dir, make_spec(rootfs, ["sh", "-c", "sleep 0.3; echo done"]), IOConfig())
+    first = runtime.zygote._proc
+    first.kill()
+    first.wait()
+    sock = runtime.attach(state_dir, False, True, True)
+    runtime.start(state_dir)
+    assert collect(sock) == (b"done\n", b"")
+    assert runtime.wait(state_dir, timeout=10).exit_code == 0
+    other = state_dir.parent / "other"
+    assert run_task(runtime, other, make_spec(rootfs, ["echo", "again"]))[:2] == (0, b"again\n")
+    assert runtime.zygote._proc.pid != first.pid
+    runtime.delete(other)
+
+
+@pytest.mark.root
+def test_closing_the_runtime_stops_the_fork_server(runtime, state_dir, rootfs):
+    assert run_task(runtime, state_dir, make_spec(rootfs, ["true"]))[0] == 0
+    server = runtime.zygote._proc
+    runtime.close()
+    assert server.poll() is not None
+
+
+@pytest.mark.root
+def test_create_takes_little_time_once_the_fork_server_runs(runtime, tmp_path, rootfs):
+    run_task(runtime, tmp_path / "warm", make_spec(rootfs, ["true"]))
+    timings = []
+    for i in range(5):
+        started = time.monotonic()
+        runtime.create(tmp_path / f"t{i}", make_spec(rootfs, ["true"]), IOConfig())
+        timings.append(time.monotonic() - started)
+        runtime.start(tmp_path / f"t{i}")
+        runtime.wait(tmp_path / f"t{i}", timeout=10)
+        runtime.delete(tmp_path / f"t{i}")
+    assert sorted(timings)[2] < 0.15   # loose for a shared 2-core box; typically 10-20 ms
