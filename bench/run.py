@@ -3,17 +3,20 @@
     python bench/run.py [--rounds 15]
 
 Starts its own dockyard daemon (temporary data root and socket under /var/tmp, as the
-end-to-end tests do) and, when Debian's `dockerd` is installed, a reference dockerd on its
-own --data-root, --exec-root, socket and pid file, with --bridge=none --iptables=false so it
-never touches the host's network. The same busybox rootfs tarball is imported into both.
-Each round runs, in this order:
+end-to-end tests do, with daemon.json `"bridge": "none"`) and, when Debian's `dockerd` is
+installed, a reference dockerd on its own --data-root, --exec-root, socket, pid file and
+--cgroup-parent, with --bridge=none --iptables=false: neither touches the host's network,
+and both run containers without a network of their own beyond loopback. The same busybox
+rootfs tarball is imported into both. Each round runs, in this order:
 
     dockyard     the dockyard console script     dockyard run --rm busybox true
     docker->dy   /usr/local/bin/docker on dockyard   docker run --rm busybox true
     docker       the same docker CLI on dockerd      docker run --rm busybox true
 
-so load on the shared machine hits all three alike. One untimed warm-up round comes first.
-Prints the median and p90 of each, and each dockyard figure as a fraction of dockerd's.
+so load on the shared machine hits all three alike, plus `python -c pass`: the interpreter's
+own start-up, a floor under any Python CLI (site .pth files count here as they do for the
+console script). One untimed warm-up round comes first. Prints the median and p90 of each,
+and each figure as a fraction of dockerd's.
 Everything it started is stopped by pid, unmounted and deleted on the way out.
 """
 
@@ -119,7 +122,7 @@ def report(samples: dict[str, list[float]]) -> None:
     reference = statistics.median(samples["docker"]) if "docker" in samples else None
     print(f"{'':34} {'median':>8} {'p90':>8} {'vs dockerd':>11}")
     labels = {"dockyard": "dockyard CLI -> dockyard", "docker->dy": "docker CLI -> dockyard",
-              "docker": "docker CLI -> dockerd"}
+              "docker": "docker CLI -> dockerd", "python": "python -c pass (the CLI's floor)"}
     for key, values in samples.items():
         median = statistics.median(values)
         ratio = f"{median / reference:10.2f}x" if reference else f"{'n/a':>11}"
@@ -132,6 +135,7 @@ def bench(rounds: int, dockyard: Daemon, dockerd: Dockerd | None) -> dict[str, l
                 "docker->dy": ([DOCKER, *COMMAND], dy_env)}
     if dockerd is not None:
         commands["docker"] = ([DOCKER, *COMMAND], dockerd.env)
+    commands["python"] = ([sys.executable, "-c", "pass"], None)
     samples: dict[str, list[float]] = {key: [] for key in commands}
     for round_ in range(rounds + 1):
         for key, (argv, env) in commands.items():

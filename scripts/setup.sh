@@ -17,3 +17,7 @@ if [ "${DOCKYARD_WITH_DOCKER:-0}" = 1 ] && ! command -v dockerd >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+# An editable install leaves no bytecode, and PYTHONDONTWRITEBYTECODE (set in some shells)
+# stops the CLI from caching any: compile once so `dockyard` starts without recompiling
+# its modules every run (docs/decisions/0081-startup.md). Stale files are simply recompiled.
+python3 -m compileall -q src

@@ -426,7 +426,5 @@ def test_daemon_json_bip_sets_the_default_bridge(configured):
     assert bridge["Options"]["com.docker.network.driver.mtu"] == "1400"
 
 
-@pytest.mark.xfail(strict=True, reason="network/links.py create_veth sets the MTU of the host side only "
-                                       "(fix: peer={'ifname': peer_name, 'mtu': mtu})")
 def test_daemon_json_mtu_reaches_the_container(configured):
     assert configured.docker("run", "--rm", "busybox", "cat", "/sys/class/net/eth0/mtu").stdout.strip() == "1400"

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from dockyard.errors import RuntimeFailure
 from dockyard.runtime.cgroups import hierarchy
 from dockyard.runtime.cgroups.hierarchy import Hierarchy
+from dockyard.runtime.client import ShimRuntime
 from dockyard.runtime.runtime import IOConfig
 from tests.runtime.busybox import collect, make_spec, run_task
 
@@ -54,13 +56,13 @@ def test_init_is_in_every_cgroup_of_the_task_and_the_shim_in_none(runtime, state
 
 
 @pytest.mark.root
-def test_shim_is_detached_from_the_fork_server(runtime, state_dir, rootfs):
+def test_shim_is_forked_by_the_fork_server_into_a_session_of_its_own(runtime, state_dir, rootfs):
     runtime.create(state_dir, make_spec(rootfs, ["sleep", "100"]), IOConfig())
     shim = int((state_dir / "shim.pid").read_text())
     status = Path(f"/proc/{shim}/stat").read_text().rsplit(")", 1)[1].split()
     parent, session = int(status[1]), int(status[3])
-    assert parent not in (os.getpid(), runtime.zygote._proc.pid)
-    assert session not in (os.getsid(0), os.getsid(runtime.zygote._proc.pid))
+    assert parent == runtime.zygote._proc.pid != os.getpid()
+    assert session == shim
     assert Path(f"/proc/{shim}/comm").read_text().strip() == "dockyard-shim"
     runtime.kill(state_dir, signal.SIGKILL)
     runtime.wait(state_dir, timeout=10)
@@ -102,3 +104,10 @@ def test_create_takes_little_time_once_the_fork_server_runs(runtime, tmp_path, r
         runtime.wait(tmp_path / f"t{i}", timeout=10)
         runtime.delete(tmp_path / f"t{i}")
     assert sorted(timings)[2] < 0.15   # loose for a shared 2-core box; typically 10-20 ms
+
+
+def test_a_fork_server_that_cannot_start_fails_create_cleanly(state_dir, rootfs):
+    runtime = ShimRuntime(python="/nonexistent/python3")
+    with pytest.raises(RuntimeFailure, match="failed to create task: cannot start the shim fork-server"):
+        runtime.create(state_dir, make_spec(rootfs, ["true"]), IOConfig())
+    assert list(state_dir.iterdir()) == []

@@ -29,7 +29,7 @@ from dockyard.engine.events import EventBus
 from dockyard.engine.networking import ContainerNetworking, LoopbackOnly
 from dockyard.engine.model import ZERO_TIME, Container, now_rfc3339
 from dockyard.engine.store import ContainerStore
-from dockyard.errors import Conflict, InvalidArgument, NoSuchContainer, NotFound, NotModified, RuntimeFailure
+from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchContainer, NotFound, NotModified, RuntimeFailure
 from dockyard.images.service import ImageService
 from dockyard.paths import DataRoot
 from dockyard.runtime import logreader
@@ -178,11 +178,13 @@ class ContainerService:
             container.network_settings = self.networking.connect(container, pid)
             self.pending.connect_all(container.id, lambda i, o, e: self.runtime.attach(directory, i, o, e))
             self.runtime.start(directory)
-        except (RuntimeFailure, InvalidArgument) as exc:
+        except DockyardError as exc:
             self._record_failure(container, str(exc))
             if container.host_config.get("AutoRemove"):
                 self._remove(container, volumes=True)
-            raise RuntimeFailure(f"failed to create task for container: {exc}: unknown") from None
+            if isinstance(exc, (RuntimeFailure, InvalidArgument)):
+                raise RuntimeFailure(f"failed to create task for container: {exc}: unknown") from None
+            raise  # a network error (a port already taken) keeps its own status and words
         state = self.runtime.state(directory)
         container.state.status, container.state.pid = "running", pid
         container.state.started_at, container.state.error = state.started_at or now_rfc3339(), ""
@@ -204,10 +206,14 @@ class ContainerService:
         self._notify(container.id, exited=False)
 
     def _forget_task(self, directory: Path) -> None:
+        """Delete the previous task, once its process is gone (it may still be exiting)."""
         try:
             self.runtime.delete(directory)
         except NotFound:
             pass
+        except Conflict:
+            self.runtime.wait(directory, timeout=DEFAULT_STOP_TIMEOUT)
+            self.runtime.delete(directory)
 
     def _namespaces(self, container: Container) -> dict[str, str]:
         mode = container.host_config.get("NetworkMode") or "bridge"

@@ -330,8 +330,10 @@ class NetworkController:
     def release(self, container_id: str) -> None:
         """The container stopped or was removed: its veths, addresses, ports and rules go."""
         with self._lock:
+            had_ports = any(p.container_id == container_id for p in self.store.ports())
             self._release(container_id)
-            self._apply_rules()
+            if had_ports:   # rules depend only on networks and published ports
+                self._apply_rules()
 
     def network_settings(self, container_id: str, exposed: tuple[str, ...] = (), sandbox_key: str = "") -> dict:
         """NetworkSettings for `docker inspect` of this container."""

@@ -32,14 +32,18 @@ class Firewall:
         self.chains = chains
         self.iptables = shutil.which(iptables) or iptables
         self.restore = shutil.which(f"{iptables}-restore") or f"{iptables}-restore"
+        self._jumps_checked = False
 
     def apply(self, networks: list[BridgeRules], forwards: list[Forward]) -> None:
         """Make our chains hold exactly the rules for these networks and ports (atomic per table)."""
         text = rules.render_filter(self.chains, networks) + rules.render_nat(self.chains, networks, forwards)
         _run([self.restore, "-w", "--noflush"], stdin=text)
-        self._ensure_jumps()
+        if not self._jumps_checked:
+            self._ensure_jumps()
 
     def _ensure_jumps(self) -> None:
+        """Hook our chains into the built-in ones, once per daemon (they stay until uninstall)."""
+        self._jumps_checked = True
         for table, chain, rule in self.chains.jumps():
             if _run([self.iptables, "-w", "-t", table, "-C", chain, *rule], check=False).returncode != 0:
                 verb = ["-I", chain, "1"] if chain == "FORWARD" else ["-A", chain]
@@ -47,6 +51,7 @@ class Firewall:
 
     def uninstall(self) -> None:
         """Remove the jumps and our chains (idempotent)."""
+        self._jumps_checked = False
         for table, chain, rule in self.chains.jumps():
             while _run([self.iptables, "-w", "-t", table, "-D", chain, *rule], check=False).returncode == 0:
                 pass

@@ -65,7 +65,7 @@ def list_links(ipr: IPRoute, prefix: str) -> list[str]:
 def create_veth(ipr: IPRoute, host_name: str, peer_name: str, bridge: int, netns_fd: int, mtu: int = 1500) -> None:
     """Make a veth pair: `host_name` enslaved to `bridge` and up, `peer_name` moved into the netns."""
     delete_link(ipr, host_name)  # a leftover of a crash would make the add fail
-    ipr.link("add", ifname=host_name, kind="veth", peer=peer_name, mtu=mtu)
+    ipr.link("add", ifname=host_name, kind="veth", peer={"ifname": peer_name, "mtu": mtu}, mtu=mtu)
     host = link_index(ipr, host_name)
     peer = link_index(ipr, peer_name)
     try:

@@ -71,10 +71,10 @@ class ShimRuntime:
         _write_atomic(state_dir / "task.json", json.dumps(task).encode())
         ready_r, ready_w = os.pipe()
         try:
-            self.zygote.spawn(state_dir, ready_w)
+            failure = self.zygote.spawn(state_dir, ready_w)
             os.close(ready_w)
             ready_w = -1
-            report = _read_report(ready_r)
+            report = _read_report(ready_r) if failure is None else json.dumps({"error": failure}).encode()
         finally:
             os.close(ready_r)
             if ready_w >= 0:
@@ -253,26 +253,28 @@ class Zygote:
         self._sock: socket.socket | None = None
         self._proc: subprocess.Popen | None = None
 
-    def spawn(self, state_dir: Path, ready_fd: int) -> None:
-        """Have a detached shim forked for state_dir; it reports on ready_fd."""
+    def spawn(self, state_dir: Path, ready_fd: int) -> str | None:
+        """Have a shim forked for state_dir, reporting on ready_fd; None, or why it was not."""
         request = json.dumps({"state_dir": str(state_dir), "log": str(state_dir / "shim.log")}).encode()
         with self._lock:
             for attempt in (0, 1):
-                sock = self._sock or self._start()
                 try:
+                    sock = self._sock or self._start()
                     socket.send_fds(sock, [request], [ready_fd])
-                except OSError:   # the server is gone: nothing was forked, start a new one
+                except OSError as exc:   # no server (any more): nothing was forked, start a new one
                     self._stop()
                     if attempt:
-                        raise
+                        return f"cannot start the shim fork-server: {exc}"
                     continue
-                data = sock.recv(4096)
-                if not data:
+                try:
+                    reply = json.loads(sock.recv(4096) or b"{}")
+                except OSError:
+                    reply = {}
+                if not reply:
                     self._stop()
-                reply = json.loads(data or b'{"error": "the shim fork-server exited"}')
-                if "error" in reply:
-                    raise RuntimeFailure(f"failed to create task: {reply['error']}")
-                return
+                    return "the shim fork-server exited"
+                return reply.get("error")
+        raise AssertionError("unreachable")
 
     def _start(self) -> socket.socket:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

@@ -1,10 +1,10 @@
-"""The per-task shim: `python -I -S -c <bootstrap> <state_dir> <ready_fd>`.
+"""The per-task shim, forked by the fork-server (zygote.py) as the leader of a new session.
 
-It detaches (fork, parent exits) so it outlives whoever created it, reads `task.json`
-from the state dir, makes the task's cgroups, forks the child (init or exec) into the
-right pid namespace, reports `{"pid": N}` or `{"error": ...}` on ready_fd, then serves
-shim.sock until the process has exited and exit.json is written. Imports are kept
-few: the shim must be ready in well under 50 ms.
+It reads `task.json` from the state dir, makes the task's cgroups, forks the child (init
+or exec) into the right pid namespace, reports `{"pid": N}` or `{"error": ...}` on
+ready_fd, then serves shim.sock until the process has exited and exit.json is written.
+It outlives the fork-server and the daemon. Imports are kept few (they are paid once, by
+the fork-server) and nothing is slow before the ready report: `docker run` waits on it.
 """
 
 from __future__ import annotations
@@ -44,8 +44,6 @@ def main(argv: list[str]) -> None:
     state_dir, ready_fd = argv[0], int(argv[1])
     os.set_inheritable(ready_fd, False)   # the container must not hold the client's pipe
     os.chdir(state_dir)
-    if os.fork():
-        os._exit(0)
     try:
         supervisor, wakeup = _setup(ready_fd)
     except BaseException as exc:

@@ -2,22 +2,25 @@
 
 A fresh `python -I -S` plus the shim's imports costs 25-30 ms per task on this host;
 forking a process that has already imported `dockyard.runtime.shim` costs about 1 ms
-(docs/decisions/0042-startup.md). ShimRuntime starts the server on first use and talks
+(docs/decisions/0081-startup.md). ShimRuntime starts the server on first use and talks
 to it over a SOCK_SEQPACKET socketpair, one message each way per shim:
 
     request:  {"state_dir": str, "log": str}   plus the ready pipe's write end (SCM_RIGHTS)
-    reply:    {"ok": true}  once the shim is forked and detached, or {"error": str}
+    reply:    {"ok": true}  once the shim is forked, or {"error": str}
 
-The server forks a child that becomes a session leader with stderr on `log`, then runs
-`shim.main`, which forks again and exits: the shim is reparented away from both the
-server and the daemon, so it outlives them. The server reaps that short-lived child and
-exits when its socket reaches EOF, that is when the daemon closes it or dies.
+Each shim is forked once, leads a session of its own with stderr on `log`, and runs
+`shim.main`; it reports on the ready pipe itself. The server ignores SIGCHLD, so the
+kernel reaps the shims that end before it does; those still running when it exits (it
+does when its socket reaches EOF: the daemon closed it, or died) are reparented and live
+on. gc.freeze() keeps the collector from dirtying the pages each shim shares with it.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import signal
 import socket
 
 from dockyard.runtime import shim
@@ -32,6 +35,8 @@ MAX_MESSAGE = 65536
 def serve(fd: int) -> None:
     """Entry point of the server process: fork one shim per request until EOF."""
     control = socket.socket(fileno=fd)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    gc.freeze()
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE, 1)
@@ -47,7 +52,7 @@ def serve(fd: int) -> None:
 
 
 def _fork_shim(control: socket.socket, request: dict, ready_fd: int) -> dict:
-    """Fork the detaching child; reap it once the shim is on its own."""
+    """Fork one shim; it reports on ready_fd, which the server closes on its side."""
     try:
         pid = os.fork()
     except OSError as exc:
@@ -56,15 +61,14 @@ def _fork_shim(control: socket.socket, request: dict, ready_fd: int) -> dict:
     if pid == 0:
         _child(control, request, ready_fd)
     os.close(ready_fd)
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    return {"ok": True} if code == 0 else {"error": f"shim exited with {code} while detaching"}
+    return {"ok": True}
 
 
 def _child(control: socket.socket, request: dict, ready_fd: int) -> NoReturn:
-    """Become the shim's session leader with the shim's stdio, then run it (never returns)."""
+    """Become a session leader with the shim's stdio and signals, then run the shim (never returns)."""
     try:
         control.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)   # ignored, it would lose the exit status
         os.setsid()
         with open("/proc/self/comm", "w") as comm:   # ps shows the shim by name, not as the server
             comm.write("dockyard-shim")

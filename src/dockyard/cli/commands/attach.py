@@ -33,4 +33,5 @@ def main(ctx, argv: list[str]) -> int:
     hijacked[0].close()
     if outcome == "detached":
         return 0
-    return int((client.get(f"/containers/{path_id(container_id)}/json").get("State") or {}).get("ExitCode", 0))
+    # as the docker CLI does: wait (not inspect), since the exit may not be recorded yet at EOF
+    return attachment.wait_status(attachment.open_wait(client, container_id, "not-running"))
