@@ -39,6 +39,10 @@ sys.path.insert(0, str(REPO))
 from tests.e2e.daemon import BUSYBOX_ROOTFS, DOCKER, Daemon, _unmount_under  # noqa: E402
 
 COMMAND = ("run", "--rm", "busybox", "true")
+# what dockerd 20.10 makes outside its --data-root/--exec-root (no flag moves these),
+# removed again unless it was there before; directories only when empty
+DOCKERD_LEFTOVERS = tuple(Path(p) for p in ("/etc/docker/key.json", "/run/docker/plugins", "/run/docker",
+                                            "/run/containerd/s", "/run/containerd"))
 
 
 def dockyard_cli() -> list[str]:
@@ -56,6 +60,7 @@ class Dockerd:
         self.env = {**os.environ, "DOCKER_HOST": f"unix://{self.socket}",
                     "DOCKER_CONFIG": str(self.base / "client")}
         self.process: subprocess.Popen | None = None
+        self.existed = {path for path in DOCKERD_LEFTOVERS if path.exists()}
 
     def start(self) -> "Dockerd":
         (self.base / "daemon.json").write_text("{}")
@@ -101,6 +106,16 @@ class Dockerd:
         for parent in Path("/sys/fs/cgroup").glob(f"*/{self.base.name}"):
             parent.rmdir()
         shutil.rmtree(self.base, ignore_errors=True)
+        for path in DOCKERD_LEFTOVERS:
+            if path in self.existed or not path.exists():
+                continue
+            try:
+                if path.is_dir():
+                    path.rmdir()
+                else:
+                    path.unlink()
+            except OSError:   # not empty: something else uses it now
+                pass
 
 
 def timed(argv: list[str], env: dict[str, str] | None = None) -> float:

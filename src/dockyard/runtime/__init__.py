@@ -2,7 +2,8 @@
 
     runtime.py      the contract (Runtime, IOConfig, TaskState)
     client.py       ShimRuntime: the contract, by talking to each task's shim
-    shim.py         the shim process: detach, cgroups, fork the child, then supervisor.py
+    zygote.py       the fork-server every shim is forked from (one per ShimRuntime)
+    shim.py         the shim process: cgroups, fork the child, then supervisor.py
     supervisor.py   the shim's event loop: stdio, attachers, json-file log, exit.json
     init.py         the child between fork and exec: namespaces, rootfs, identity, exec
     mounts.py       spec mounts, /dev, pivot_root, masked and read-only paths

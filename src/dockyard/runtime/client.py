@@ -291,7 +291,11 @@ class Zygote:
             self._sock.close()
             self._sock = None
         if self._proc is not None:
-            self._proc.wait()
+            try:
+                self._proc.wait(timeout=5)   # it exits at EOF on its socket
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
             self._proc = None
 
     def close(self) -> None:
