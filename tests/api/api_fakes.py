@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from dockyard import API_VERSION, MIN_API_VERSION, __version__
-from dockyard.api.streams import mux_frame
+from dockyard.multiplex import encode_frame
 from dockyard.errors import (
     Conflict, InvalidArgument, NoSuchContainer, NoSuchExec, NoSuchImage, NoSuchNetwork, NoSuchVolume,
     NotModified)
@@ -38,7 +38,7 @@ class EchoStream:
             self._put(greeting)
 
     def _put(self, data: bytes) -> None:
-        self._out.put(data if self.tty else mux_frame(1, data))
+        self._out.put(data if self.tty else encode_frame(1, data))
 
     def recv(self, size: int) -> bytes:
         if not self._buffer:

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from dockyard.api import ApiServer, Backends
-from dockyard.api.streams import mux_frame
+from dockyard.multiplex import encode_frame
 from dockyard.errors import Conflict, InvalidArgument
 
 from .api_fakes import container_id
@@ -196,7 +196,7 @@ def test_logs_are_multiplexed_without_a_tty(server, engine):
     engine.containers.states["web"] = "running"
     response, body = call(server, "GET", "/containers/web/logs?stdout=1&stderr=1")
     assert response.getheader("Content-Type") == "application/vnd.docker.multiplexed-stream"
-    assert body == mux_frame(1, b"out line\n") + mux_frame(2, b"err line\n")
+    assert body == encode_frame(1, b"out line\n") + encode_frame(2, b"err line\n")
     response, _ = call(server, "GET", "/v1.41/containers/web/logs?stdout=1")
     assert response.getheader("Content-Type") == "application/vnd.docker.raw-stream"
     response, body = call(server, "GET", "/containers/web/logs")
@@ -247,7 +247,7 @@ def test_attach_upgrades_and_splices_both_ways(server, engine):
     sock.shutdown(socket.SHUT_WR)  # half-close: the server must close stdin, then finish output
     output = read_all(sock, rest)
     sock.close()
-    greeting = mux_frame(1, b"attached\n")
+    greeting = encode_frame(1, b"attached\n")
     assert output.startswith(greeting)
     assert b"".join(_payloads(output[len(greeting):])) == b"early stdin data"
     stream = engine.containers.streams[-1]
@@ -270,7 +270,7 @@ def test_attach_without_upgrade_header_still_hijacks_with_200(server, engine):
     head, rest = read_head(sock)
     assert head.startswith(b"HTTP/1.1 200 OK")
     sock.shutdown(socket.SHUT_WR)
-    assert read_all(sock, rest) == mux_frame(1, b"attached\n")
+    assert read_all(sock, rest) == encode_frame(1, b"attached\n")
     sock.close()
 
 

@@ -8,25 +8,15 @@ import json
 import pytest
 
 from dockyard.api.streams import (
-    LAST_CHUNK, ChunkedReader, LengthReader, chunk, error_message, json_line, json_lines, mux_frame,
-    mux_frames, raw_frames)
+    LAST_CHUNK, ChunkedReader, LengthReader, chunk, error_message, json_line, json_lines, mux_frames,
+    raw_frames)
 from dockyard.errors import InvalidArgument
-
-
-def test_mux_header_is_stream_three_zeros_and_big_endian_size():
-    assert mux_frame(1, b"hi") == b"\x01\x00\x00\x00\x00\x00\x00\x02hi"
-    assert mux_frame(2, b"x" * 258)[:8] == b"\x02\x00\x00\x00\x00\x00\x01\x02"
-    assert mux_frame(0, b"")[:8] == b"\x00" * 8
-
-
-def test_mux_rejects_unknown_streams():
-    with pytest.raises(ValueError):
-        mux_frame(3, b"x")
+from dockyard.multiplex import encode_frame
 
 
 def test_mux_frames_skip_empty_payloads_and_raw_drops_ids():
     pairs = [(1, b"out"), (2, b""), (2, b"err")]
-    assert b"".join(mux_frames(iter(pairs))) == mux_frame(1, b"out") + mux_frame(2, b"err")
+    assert b"".join(mux_frames(iter(pairs))) == encode_frame(1, b"out") + encode_frame(2, b"err")
     assert b"".join(raw_frames(iter(pairs))) == b"outerr"
 
 

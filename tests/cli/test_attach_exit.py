@@ -1,7 +1,7 @@
 """`attach` exits with the container's code from a wait, as the docker CLI does (not an inspect
 racing the daemon's record of the exit)."""
 
-from dockyard.cli.streams import STDOUT, encode_frame
+from dockyard.multiplex import STDOUT, encode_frame
 from tests.cli.recorder import chunked, head
 
 CID = "c0ffee" + "0" * 58

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from dockyard.cli.client import DEFAULT_HOST, DaemonUnreachable
-from dockyard.cli.streams import STDERR, STDOUT, encode_frame
+from dockyard.multiplex import STDERR, STDOUT, encode_frame
 from tests.cli.conftest import run_cli
 from tests.cli.recorder import chunked, encode, head
 

@@ -7,7 +7,8 @@ import pytest
 
 from dockyard.cli.hijack import Session, parse_detach_keys
 from dockyard.cli.progress import Display, StreamError, progress_bar, render_line
-from dockyard.cli.streams import STDERR, STDOUT, FrameDecoder, JSONLineDecoder, encode_frame
+from dockyard.cli.streams import JSONLineDecoder
+from dockyard.multiplex import STDERR, STDOUT, FrameDecoder, encode_frame
 from dockyard.errors import InvalidArgument
 
 
@@ -29,7 +30,7 @@ def test_partial_frame_is_held_back():
 
 
 def test_bad_stream_byte_is_rejected():
-    with pytest.raises(InvalidArgument, match="Unrecognized input header: 7"):
+    with pytest.raises(ValueError, match="Unrecognized input header: 7"):
         FrameDecoder().feed(bytes([7, 0, 0, 0, 0, 0, 0, 1, 65]))
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from dockyard.distribution import progress as p
 from dockyard.errors import InvalidArgument, NotFound
-from dockyard.images.progress import human_size, message, progress_text, status, stream_job
+from dockyard.images.progress import message, progress_text, status, stream_job
+from dockyard.units import human_size
 from dockyard.images.pins import KeyedLocks
 from dockyard.images.unpack import plan_layers
 from dockyard.oci import mediatypes as mt

@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 from dockyard.runtime.client import ShimRuntime
-from dockyard.runtime.framing import STDERR, FrameDecoder
+from dockyard.multiplex import STDERR, FrameDecoder
 from dockyard.runtime.runtime import IOConfig
 from dockyard.runtime.spec import default_spec, process_spec
 

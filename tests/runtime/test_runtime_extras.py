@@ -104,7 +104,6 @@ def test_unsupported_namespace_fails_create_cleanly(runtime, state_dir, rootfs):
 
 
 def test_pause_resume_pids_and_stats(runtime, state_dir, rootfs):
-    import time
     spec = make_spec(rootfs, ["sh", "-c", "sleep 100 & while true; do echo tick; sleep 0.05; done"],
                      terminal=True)
     pid = runtime.create(state_dir, spec, IOConfig(tty=True))

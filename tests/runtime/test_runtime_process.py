@@ -2,7 +2,6 @@
 
 import json
 import signal
-import socket
 import time
 
 import pytest

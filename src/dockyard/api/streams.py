@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from dockyard.errors import InvalidArgument
+from dockyard.multiplex import encode_frame
 
 STDIN, STDOUT, STDERR = 0, 1, 2
 _HEADER = struct.Struct(">BxxxL")
@@ -25,18 +26,11 @@ MAX_CHUNK_LINE = 4096
 _HEX = re.compile(rb"[0-9a-fA-F]{1,15}")
 
 
-def mux_frame(stream: int, data: bytes) -> bytes:
-    """Frame one payload for the multiplexed (non-TTY) attach and logs stream."""
-    if stream not in (STDIN, STDOUT, STDERR):
-        raise ValueError(f"invalid stream {stream}")
-    return _HEADER.pack(stream, len(data)) + data
-
-
 def mux_frames(chunks: Iterator[tuple[int, bytes]]) -> Iterator[bytes]:
     """Frame every (stream, bytes) pair, skipping empty payloads."""
     for stream, data in chunks:
         if data:
-            yield mux_frame(stream, data)
+            yield encode_frame(stream, data)
 
 
 def raw_frames(chunks: Iterator[tuple[int, bytes]]) -> Iterator[bytes]:

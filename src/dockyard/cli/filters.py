@@ -11,6 +11,6 @@ def parse_filters(values: list[str]) -> dict[str, dict[str, bool]] | None:
     for value in values:
         key, sep, val = value.partition("=")
         if not sep:
-            raise UsageError(f"bad format of filter (expected name=value)")
+            raise UsageError("bad format of filter (expected name=value)")
         filters.setdefault(key.strip().lower(), {})[val] = True
     return filters or None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 
-from dockyard.cli.streams import STDERR, FrameDecoder
+from dockyard.multiplex import STDERR, FrameDecoder
 from dockyard.errors import InvalidArgument
 
 DETACH_KEYS = b"\x10\x11"

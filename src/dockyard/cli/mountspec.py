@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockyard.cli.units import ram_in_bytes
+from dockyard.units import ram_in_bytes
 from dockyard.errors import InvalidArgument
 
 _TRUE = ("", "1", "true", "yes")

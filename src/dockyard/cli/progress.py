@@ -7,7 +7,7 @@ elsewhere only status changes are printed, one line each, and progress updates a
 from __future__ import annotations
 
 from dockyard.cli.streams import JSONLineDecoder
-from dockyard.cli.units import human_size
+from dockyard.units import human_size
 from dockyard.errors import RuntimeFailure
 
 BAR_WIDTH = 50

@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 
 from dockyard.cli.portspec import display_ports
-from dockyard.cli.units import ellipsis, go_quote, human_duration, human_size, truncate_id
+from dockyard.units import ellipsis, go_quote, human_duration, human_size, truncate_id
 
 
 def go_time(epoch: float) -> str:

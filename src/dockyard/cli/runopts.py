@@ -11,7 +11,7 @@ import argparse
 from dockyard.cli.flags import Parser, UsageError, boolean, multi
 from dockyard.cli.mountspec import parse_mount, parse_tmpfs, parse_volume
 from dockyard.cli.portspec import parse_expose, port_bindings
-from dockyard.cli.units import parse_go_duration, ram_in_bytes
+from dockyard.units import parse_go_duration, ram_in_bytes
 from dockyard.errors import InvalidArgument
 
 DEFAULT_NETWORKS = ("default", "bridge", "host", "none")
@@ -147,11 +147,11 @@ def parse_restart(value: str) -> dict:
     if name not in RESTART_NAMES:
         raise InvalidArgument(f"invalid restart policy: unknown policy '{name}'; use one of {', '.join(repr(n) for n in RESTART_NAMES)}")
     if count and name != "on-failure":
-        raise InvalidArgument(f"invalid restart policy: maximum retry count can only be used with 'on-failure'")
+        raise InvalidArgument("invalid restart policy: maximum retry count can only be used with 'on-failure'")
     try:
         retries = int(count or 0)
     except ValueError:
-        raise InvalidArgument(f"invalid restart policy format: maximum retry count must be an integer") from None
+        raise InvalidArgument("invalid restart policy format: maximum retry count must be an integer") from None
     return {"Name": name, "MaximumRetryCount": retries}
 
 

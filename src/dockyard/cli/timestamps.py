@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from dockyard.cli.units import parse_go_duration
+from dockyard.units import parse_go_duration
 from dockyard.errors import InvalidArgument
 
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from dockyard.engine.files import write_container_files
 from dockyard.engine.model import Container
+from dockyard.network import hosts, resolvconf
+
+HOST_RESOLV_CONF = Path("/etc/resolv.conf")
 
 
 class ContainerNetworking(Protocol):
@@ -29,7 +31,20 @@ class LoopbackOnly:
     """Every container in its own network namespace with loopback only (no network package)."""
 
     def prepare(self, container: Container, directory: Path) -> None:
-        write_container_files(directory, container.config["Hostname"])
+        hostname = container.config["Hostname"]
+        try:
+            host_resolv = resolvconf.parse_resolv_conf(HOST_RESOLV_CONF.read_text())
+        except OSError:
+            host_resolv = resolvconf.parse_resolv_conf("")
+        files = {
+            "hostname": hostname + "\n",
+            "hosts": hosts.render_hosts(hostname),
+            "resolv.conf": resolvconf.render_resolv_conf(resolvconf.container_resolv_conf(host_resolv)),
+        }
+        for name, text in files.items():
+            temp = directory / (name + ".tmp")
+            temp.write_text(text)
+            temp.replace(directory / name)
 
     def connect(self, container: Container, pid: int) -> dict:
         return {}

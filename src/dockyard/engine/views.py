@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from dockyard.engine.model import ZERO_TIME, Container
 from dockyard.paths import DataRoot
+from dockyard.units import human_duration
 
 
 def parse_time(value: str) -> float:
@@ -15,34 +16,6 @@ def parse_time(value: str) -> float:
     main, _, fraction = value.rstrip("Z").partition(".")
     seconds = datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
     return seconds + (float("0." + fraction) if fraction else 0.0)
-
-
-def human_duration(seconds: float) -> str:
-    """Docker's units.HumanDuration."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = s // 60
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = round(s / 3600)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{hours // 24 // 365} years"
 
 
 def status_text(container: Container, now: float) -> str:

@@ -16,23 +16,14 @@ import threading
 from typing import Callable, Iterator
 
 from dockyard.distribution.progress import Progress
+from dockyard.units import human_size
 
 EXTRACTING = "Extracting"
 PULL_COMPLETE = "Pull complete"
 BAR = 50
-_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 _DONE = object()
 
 Emit = Callable[[dict], None]
-
-
-def human_size(size: float) -> str:
-    """go-units HumanSize: decimal units, 4 significant digits (`1.049MB`)."""
-    unit = 0
-    while size >= 1000 and unit < len(_UNITS) - 1:
-        size /= 1000
-        unit += 1
-    return f"{size:.4g}{_UNITS[unit]}"
 
 
 def progress_text(current: int, total: int, width: int = 200) -> str:

@@ -12,7 +12,6 @@
     spec.py         default_spec / process_spec: Docker's config.json (pure)
     user.py         --user against /etc/passwd and /etc/group (pure core)
     rootpath.py     container paths resolved without leaving the rootfs
-    framing.py      the 8-byte attach/log multiplex header (pure)
     logfile.py      json-file log writer; logreader.py reads it back
     cgroups/        hierarchy discovery, one module per controller, freezer, stats
     syscalls.py     ctypes over libc and libseccomp

@@ -20,7 +20,7 @@ import struct
 import termios
 import time
 
-from dockyard.runtime.framing import encode_frame
+from dockyard.multiplex import encode_frame
 from dockyard.runtime.logfile import JsonFileWriter, format_time
 
 TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up

@@ -16,7 +16,7 @@ from dockyard.cli.flags import Parser, UsageError, boolean, multi
 from dockyard.cli.progress import display_stream
 from dockyard.cli.runopts import parse_extra_host, parse_labels
 from dockyard.cli.terminal import is_tty
-from dockyard.cli.units import ram_in_bytes
+from dockyard.units import ram_in_bytes
 
 
 def build_parser(prog: str) -> Parser:

@@ -6,7 +6,7 @@ import sys
 
 from dockyard.cli.flags import Parser
 from dockyard.cli.tables import render
-from dockyard.cli.units import human_size
+from dockyard.units import human_size
 
 DEFAULT_FORMAT = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
 HEADERS = {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE",

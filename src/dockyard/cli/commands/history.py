@@ -8,7 +8,7 @@ from dockyard.cli.client import path_id
 from dockyard.cli.flags import Parser, boolean
 from dockyard.cli.rows import Row, rfc3339, since
 from dockyard.cli.tables import render
-from dockyard.cli.units import ellipsis, human_size, truncate_id
+from dockyard.units import ellipsis, human_size, truncate_id
 
 DEFAULT_FORMAT = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from dockyard.cli.flags import Parser
-from dockyard.cli.units import human_size
+from dockyard.units import human_size
 
 FIELDS = (
     (" Containers", "Containers"), ("  Running", "ContainersRunning"), ("  Paused", "ContainersPaused"),

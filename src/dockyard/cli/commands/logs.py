@@ -7,7 +7,7 @@ import sys
 from dockyard.cli.client import path_id
 from dockyard.cli.flags import Parser
 from dockyard.cli.hijack import write_all
-from dockyard.cli.streams import STDERR, FrameDecoder
+from dockyard.multiplex import STDERR, FrameDecoder
 from dockyard.cli.timestamps import api_timestamp
 
 

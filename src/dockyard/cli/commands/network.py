@@ -11,7 +11,7 @@ from dockyard.cli.filters import parse_filters
 from dockyard.cli.flags import Parser, UsageError, multi
 from dockyard.cli.runopts import parse_labels
 from dockyard.cli.tables import render
-from dockyard.cli.units import truncate_id
+from dockyard.units import truncate_id
 
 DEFAULT_FORMAT = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
 HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE",

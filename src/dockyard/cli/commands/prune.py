@@ -6,7 +6,7 @@ import sys
 
 from dockyard.cli.filters import parse_filters
 from dockyard.cli.flags import Parser, multi
-from dockyard.cli.units import human_size
+from dockyard.units import human_size
 
 WARNINGS = {
     "container": "This will remove all stopped containers.",

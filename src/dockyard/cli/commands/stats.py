@@ -8,7 +8,7 @@ import time
 from dockyard.cli.client import path_id
 from dockyard.cli.flags import Parser
 from dockyard.cli.tables import render
-from dockyard.cli.units import binary_size, human_size, truncate_id
+from dockyard.units import binary_size, human_size, truncate_id
 from dockyard.errors import DockyardError
 
 DEFAULT_FORMAT = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"

@@ -13,7 +13,9 @@ HEADER = struct.Struct(">BxxxI")
 
 
 def encode_frame(stream: int, payload: bytes) -> bytes:
-    """One frame carrying `payload` on `stream`."""
+    """One frame carrying `payload` on `stream`. Raises ValueError for an unknown stream."""
+    if stream not in (STDIN, STDOUT, STDERR):
+        raise ValueError(f"invalid stream {stream}")
     return HEADER.pack(stream, len(payload)) + payload
 
 
@@ -30,7 +32,7 @@ class FrameDecoder:
         while len(self._buffer) >= HEADER.size:
             stream, size = HEADER.unpack_from(self._buffer)
             if stream not in (STDIN, STDOUT, STDERR):
-                raise ValueError(f"bad stream id {stream} in multiplexed frame")
+                raise ValueError(f"Unrecognized input header: {stream}")
             end = HEADER.size + size
             if len(self._buffer) < end:
                 break

@@ -3,7 +3,7 @@
 import pytest
 
 from dockyard.cli.timestamps import api_timestamp
-from dockyard.cli.units import (
+from dockyard.units import (
     ellipsis, go_quote, human_duration, human_size, parse_go_duration, ram_in_bytes, truncate_id,
 )
 from dockyard.errors import InvalidArgument

@@ -1,4 +1,4 @@
-"""Human units as the docker CLI prints them (go-units' HumanSize, HumanDuration, RAMInBytes)."""
+"""Human units as docker prints them (go-units' HumanSize, HumanDuration, RAMInBytes). Pure."""
 
 from __future__ import annotations
 
