@@ -12,67 +12,33 @@ acts, persists the record in one transaction and publishes the event.
 
 from __future__ import annotations
 
-import itertools
-import os
 import secrets
 import shutil
 import signal as signals
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-from dockyard.engine import changes, processes, specgen, stats, views
-from dockyard.engine.attach import PendingAttaches, SocketStream
+from dockyard.engine import specgen
+from dockyard.engine.attach import PendingAttaches
 from dockyard.engine.config import merge_config, random_name, validate_name
 from dockyard.engine.events import EventBus
+from dockyard.engine.inspection import ContainerInspection, tree_size
 from dockyard.engine.networking import ContainerNetworking, LoopbackOnly
 from dockyard.engine.model import ZERO_TIME, Container, now_rfc3339
+from dockyard.engine.rules import check_config_types, check_host_config, exit_code_for, labels_match, parse_signal, size_option
 from dockyard.engine.store import ContainerStore
 from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchContainer, NotFound, NotModified, RuntimeFailure
 from dockyard.images.service import ImageService
 from dockyard.paths import DataRoot
-from dockyard.runtime import logreader
 from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, IOConfig, Runtime, TaskState
 from dockyard.snapshots.snapshotter import Snapshotter
 
 DEFAULT_STOP_TIMEOUT = 10
 
 
-def parse_signal(value: str | int | None, default: int = signals.SIGTERM) -> int:
-    """`SIGTERM`, `TERM`, `15`, `SIGRTMIN+3` -> a signal number. Raises InvalidArgument."""
-    if value in (None, "", 0):
-        return default
-    text = str(value).upper()
-    if text.isdigit():
-        return int(text)
-    name = text if text.startswith("SIG") else "SIG" + text
-    if name.startswith("SIGRTMIN+") and name[9:].isdigit():
-        return signals.SIGRTMIN + int(name[9:])
-    try:
-        return int(signals.Signals[name])
-    except KeyError:
-        raise InvalidArgument(f"Invalid signal: {value}") from None
-
-
-def exit_code_for(message: str) -> int:
-    """Docker's exit codes for a process that could not be started."""
-    if "executable file not found" in message or "no such file or directory" in message:
-        return 127
-    if "permission denied" in message:
-        return 126
-    return 128
-
-
-def _size_option(value: str) -> int:
-    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-    value = value.strip().lower().rstrip("b")
-    if value and value[-1] in units:
-        return int(float(value[:-1]) * units[value[-1]])
-    return int(value)
-
-
-class ContainerService:
+class ContainerService(ContainerInspection):
     def __init__(self, root: DataRoot, store: ContainerStore, images: ImageService, snapshots: Snapshotter,
                  runtime: Runtime, events: EventBus, networking: ContainerNetworking | None = None) -> None:
         self.root, self.store, self.images, self.snapshots = root, store, images, snapshots
@@ -117,13 +83,13 @@ class ContainerService:
                api_version: str = "1.44") -> dict:
         if not isinstance(config, dict) or not config.get("Image"):
             raise InvalidArgument("config cannot be empty in order to create a container")
-        _check_config_types(config)
+        check_config_types(config)
         image = self.images.resolve(config["Image"])
         merged = merge_config(config, self.images.config(image).get("config") or {})
         container_id = secrets.token_hex(32)
         if not merged.get("Hostname"):
             merged["Hostname"] = container_id[:12]
-        _check_host_config(host_config)
+        check_host_config(host_config)
         log_config = host_config.get("LogConfig") or {}
         if not log_config.get("Type"):
             host_config = {**host_config, "LogConfig": {"Type": "json-file", "Config": log_config.get("Config") or {}}}
@@ -240,7 +206,7 @@ class ContainerService:
             open_stdin=bool(container.config.get("OpenStdin")),
             stdin_once=bool(container.config.get("StdinOnce")),
             log_path=self.root.container_log(container.id),
-            log_max_size=_size_option(options["max-size"]) if "max-size" in options else DEFAULT_LOG_MAX_SIZE,
+            log_max_size=size_option(options["max-size"]) if "max-size" in options else DEFAULT_LOG_MAX_SIZE,
             log_max_files=int(options.get("max-file", DEFAULT_LOG_MAX_FILES)),
         )
 
@@ -445,83 +411,12 @@ class ContainerService:
     def prune(self, filters: dict[str, list[str]]) -> dict:
         deleted, reclaimed = [], 0
         for container in self.all():
-            if container.state.running or not _label_filters_match(container, filters):
+            if container.state.running or not labels_match(container, filters):
                 continue
-            reclaimed += _tree_size(self.root.container(container.id) / "upper")
+            reclaimed += tree_size(self.root.container(container.id) / "upper")
             self._remove(container, volumes=False)
             deleted.append(container.id)
         return {"ContainersDeleted": deleted, "SpaceReclaimed": reclaimed}
-
-    # -- views ------------------------------------------------------------------------
-
-    def inspect(self, ref: str, size: bool = False) -> dict:
-        container = self.get(ref)
-        result = views.inspect(container, self.root)
-        if size:
-            result["SizeRw"] = _tree_size(self.root.container(container.id) / "upper")
-            result["SizeRootFs"] = result["SizeRw"] + self.images.store.get(container.image_id).size
-        return result
-
-    def list(self, all: bool, limit: int | None, size: bool, filters: dict[str, list[str]]) -> list[dict]:
-        now = time.time()
-        chosen = [c for c in self.all() if (all or c.state.running or "status" in filters) and _matches(c, filters)]
-        chosen.sort(key=lambda c: c.created, reverse=True)
-        if limit is not None and limit > 0:
-            chosen = chosen[:limit]
-        summaries = [views.summary(c, now) for c in chosen]
-        if size:
-            for entry in summaries:
-                sizes = self.inspect(entry["Id"], size=True)
-                entry["SizeRw"], entry["SizeRootFs"] = sizes["SizeRw"], sizes["SizeRootFs"]
-        return summaries
-
-    # -- streams ----------------------------------------------------------------------
-
-    def logs(self, ref: str, follow: bool, stdout: bool, stderr: bool, since: float | None, until: float | None,
-             timestamps: bool, tail: str) -> tuple[bool, Iterator[tuple[int, bytes]]]:
-        container = self.get(ref)
-        if not (stdout or stderr):
-            raise InvalidArgument("Bad parameters: you must choose at least one stream")
-        tail_count = None if tail in ("", "all") else int(tail)
-        path = str(self.root.container_log(container.id))
-        max_files = self._io(container).log_max_files
-        wanted = {"stdout": stdout, "stderr": stderr}
-
-        def entries() -> Iterator[tuple[int, bytes]]:
-            past = logreader.select(logreader.read_entries(path, max_files), tail_count,
-                                  int((since or 0) * 1e9), int((until or 0) * 1e9))
-            live = logreader.follow(path, lambda: container.state.running and container.id in self._containers) \
-                if follow and container.state.running and os.path.exists(path) else iter(())
-            for entry in itertools.chain(past, live):
-                if until and entry.time_ns > until * 1e9:
-                    return
-                if wanted.get(entry.stream):
-                    data = (entry.time.encode() + b" " + entry.data) if timestamps else entry.data
-                    yield (2 if entry.stream == "stderr" else 1, data)
-
-        return bool(container.config.get("Tty")), entries()
-
-    def attach(self, ref: str, stdin: bool, stdout: bool, stderr: bool, logs: bool, stream: bool):
-        container = self.get(ref)
-        tty = bool(container.config.get("Tty"))
-        with container.lock:
-            if container.state.status in ("running", "paused"):
-                return SocketStream(self.runtime.attach(self.state_dir(container), stdin, stdout, stderr), tty)
-            if container.state.status in ("exited", "dead") and not stream:
-                return SocketStream(_closed_socket(), tty)
-            return self.pending.add(container.id, tty, (stdin, stdout, stderr))
-
-    def resize(self, ref: str, height: int, width: int) -> None:
-        container = self.get(ref)
-        if not container.state.running:
-            raise Conflict(f"Container {container.id} is not running")
-        self.runtime.resize(self.state_dir(container), height, width)
-
-    def export(self, ref: str) -> Iterator[bytes]:
-        from dockyard.chunks import produced
-
-        container = self.get(ref)
-        return produced(lambda out: self.snapshots.export(container.id, out), "export")
 
     def pause(self, ref: str) -> None:
         """Freeze every process of the container (cgroup freezer)."""
@@ -553,115 +448,9 @@ class ContainerService:
             container.state.status = "running"
             self.store.save(container)
 
-    def top(self, ref: str, ps_args: str | None) -> dict:
-        container = self.get(ref)
-        if container.state.status not in ("running", "paused"):
-            raise Conflict(f"Container {container.id} is not running")
-        return processes.parse_ps(processes.run_ps(ps_args), self.runtime.pids(self.state_dir(container)))
-
-    def changes(self, ref: str) -> list[dict]:
-        container = self.get(ref)
-        image = self.images.store.get(container.image_id)
-        lowers = [self.root.layers / chain.hex / "diff" for chain in reversed(image.chain_ids)]
-        upper = self.root.container(container.id) / "upper"
-        return [change.to_json() for change in changes.changes(upper, lowers)]
-
-    def stats(self, ref: str, stream: bool) -> Iterator[dict]:
-        """Samples once a second while streaming; one sample (with its predecessor) otherwise."""
-        container = self.get(ref)
-        previous = self._stats_sample(container, None)
-        if stream:
-            yield previous
-        while container.state.running and container.id in self._containers:
-            time.sleep(1.0 if stream else 0.1)
-            previous = self._stats_sample(container, previous)
-            yield previous
-            if not stream:
-                return
-        if not stream:
-            yield previous
-
-    def _stats_sample(self, container: Container, previous: dict | None) -> dict:
-        try:
-            usage = self.runtime.stats(self.state_dir(container)) if container.state.running else None
-        except (Conflict, NotFound):
-            usage = None
-        if usage is None:
-            return stats.document(container.name, container.id, stats.ZERO_READ, None, None, None, None)
-        return stats.document(container.name, container.id, now_rfc3339(), usage, stats.system_cpu_ns(),
-                              previous, stats.networks(container.state.pid))
-
     def _publish(self, container: Container, action: str, **extra: str) -> None:
         attributes = {**(container.config.get("Labels") or {}), "image": container.image,
                       "name": container.name, **extra}
         self.events.publish("container", action, container.id, attributes)
 
 
-_CONFIG_TYPES = {"Image": (str,), "Cmd": (list, str), "Entrypoint": (list, str), "Env": (list,), "Labels": (dict,),
-                 "WorkingDir": (str,), "User": (str,), "Hostname": (str,), "Tty": (bool,), "OpenStdin": (bool,)}
-_JSON_NAMES = {str: "string", int: "number", float: "number", bool: "bool", list: "array", dict: "object"}
-
-
-def _check_config_types(config: dict) -> None:
-    """Reject what Go's JSON decoder would refuse, in its words (a 400, not a crash later)."""
-    for key, allowed in _CONFIG_TYPES.items():
-        value = config.get(key)
-        if value is not None and not isinstance(value, allowed):
-            raise InvalidArgument(f"json: cannot unmarshal {_JSON_NAMES.get(type(value), 'value')} into Go struct "
-                                  f"field Config.{key} of type {_JSON_NAMES[allowed[0]]}")
-    for key in ("Cmd", "Entrypoint", "Env"):
-        if isinstance(config.get(key), list) and not all(isinstance(v, str) for v in config[key]):
-            raise InvalidArgument(f"json: cannot unmarshal non-string into Go struct field Config.{key} of type string")
-
-
-def _check_host_config(host_config: dict) -> None:
-    policy = (host_config.get("RestartPolicy") or {}).get("Name") or "no"
-    if policy not in ("no", "always", "unless-stopped", "on-failure"):
-        raise InvalidArgument(f"invalid restart policy: {policy}")
-    if host_config.get("AutoRemove") and policy != "no":
-        raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
-
-
-def _matches(container: Container, filters: dict[str, list[str]]) -> bool:
-    checks = {
-        "status": lambda v: container.state.status == v,
-        "name": lambda v: v.lstrip("/") in container.name,
-        "id": lambda v: container.id.startswith(v),
-        "ancestor": lambda v: v in (container.image, container.image_id) or container.image_id.startswith("sha256:" + v),
-        "exited": lambda v: container.state.status == "exited" and str(container.state.exit_code) == v,
-    }
-    for key, values in filters.items():
-        if key == "label":
-            if not _label_filters_match(container, {"label": values}):
-                return False
-        elif key in checks and not any(checks[key](v) for v in values):
-            return False
-    return True
-
-
-def _label_filters_match(container: Container, filters: dict[str, list[str]]) -> bool:
-    labels = container.config.get("Labels") or {}
-    for value in filters.get("label", []):
-        key, sep, wanted = value.partition("=")
-        if key not in labels or (sep and labels[key] != wanted):
-            return False
-    return True
-
-
-def _tree_size(path: Path) -> int:
-    total = 0
-    for directory, _, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(directory, name)).st_size
-            except OSError:
-                pass
-    return total
-
-
-def _closed_socket():
-    import socket
-
-    left, right = socket.socketpair()
-    right.close()
-    return left

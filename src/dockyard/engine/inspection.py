@@ -1,0 +1,146 @@
+"""What the container service shows without changing anything: inspect, ps, logs, attach,
+top, diff, stats, export. A mixin of ContainerService (moby spreads one Daemon type over
+inspect.go, logs.go, attach.go the same way); it uses the service's root, runtime, images,
+snapshots and its container table.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import time
+from typing import Iterator
+
+from dockyard.chunks import produced
+from dockyard.engine import changes, processes, stats, views
+from dockyard.engine.attach import SocketStream
+from dockyard.engine.model import Container, now_rfc3339
+from dockyard.engine.rules import matches_filters
+from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.runtime import logreader
+
+
+class ContainerInspection:
+    def inspect(self, ref: str, size: bool = False) -> dict:
+        container = self.get(ref)
+        result = views.inspect(container, self.root)
+        if size:
+            result["SizeRw"] = tree_size(self.root.container(container.id) / "upper")
+            result["SizeRootFs"] = result["SizeRw"] + self.images.store.get(container.image_id).size
+        return result
+
+    def list(self, all: bool, limit: int | None, size: bool, filters: dict[str, list[str]]) -> list[dict]:
+        now = time.time()
+        chosen = [c for c in self.all() if (all or c.state.running or "status" in filters) and matches_filters(c, filters)]
+        chosen.sort(key=lambda c: c.created, reverse=True)
+        if limit is not None and limit > 0:
+            chosen = chosen[:limit]
+        summaries = [views.summary(c, now) for c in chosen]
+        if size:
+            for entry in summaries:
+                sizes = self.inspect(entry["Id"], size=True)
+                entry["SizeRw"], entry["SizeRootFs"] = sizes["SizeRw"], sizes["SizeRootFs"]
+        return summaries
+
+    # -- streams ----------------------------------------------------------------------
+
+    def logs(self, ref: str, follow: bool, stdout: bool, stderr: bool, since: float | None, until: float | None,
+             timestamps: bool, tail: str) -> tuple[bool, Iterator[tuple[int, bytes]]]:
+        container = self.get(ref)
+        if not (stdout or stderr):
+            raise InvalidArgument("Bad parameters: you must choose at least one stream")
+        tail_count = None if tail in ("", "all") else int(tail)
+        path = str(self.root.container_log(container.id))
+        max_files = self._io(container).log_max_files
+        wanted = {"stdout": stdout, "stderr": stderr}
+
+        def entries() -> Iterator[tuple[int, bytes]]:
+            past = logreader.select(logreader.read_entries(path, max_files), tail_count,
+                                  int((since or 0) * 1e9), int((until or 0) * 1e9))
+            live = logreader.follow(path, lambda: container.state.running and container.id in self._containers) \
+                if follow and container.state.running and os.path.exists(path) else iter(())
+            for entry in itertools.chain(past, live):
+                if until and entry.time_ns > until * 1e9:
+                    return
+                if wanted.get(entry.stream):
+                    data = (entry.time.encode() + b" " + entry.data) if timestamps else entry.data
+                    yield (2 if entry.stream == "stderr" else 1, data)
+
+        return bool(container.config.get("Tty")), entries()
+
+    def attach(self, ref: str, stdin: bool, stdout: bool, stderr: bool, logs: bool, stream: bool):
+        container = self.get(ref)
+        tty = bool(container.config.get("Tty"))
+        with container.lock:
+            if container.state.status in ("running", "paused"):
+                return SocketStream(self.runtime.attach(self.state_dir(container), stdin, stdout, stderr), tty)
+            if container.state.status in ("exited", "dead") and not stream:
+                return SocketStream(_closed_socket(), tty)
+            return self.pending.add(container.id, tty, (stdin, stdout, stderr))
+
+    def resize(self, ref: str, height: int, width: int) -> None:
+        container = self.get(ref)
+        if not container.state.running:
+            raise Conflict(f"Container {container.id} is not running")
+        self.runtime.resize(self.state_dir(container), height, width)
+
+    def export(self, ref: str) -> Iterator[bytes]:
+        container = self.get(ref)
+        return produced(lambda out: self.snapshots.export(container.id, out), "export")
+
+    def top(self, ref: str, ps_args: str | None) -> dict:
+        container = self.get(ref)
+        if container.state.status not in ("running", "paused"):
+            raise Conflict(f"Container {container.id} is not running")
+        return processes.parse_ps(processes.run_ps(ps_args), self.runtime.pids(self.state_dir(container)))
+
+    def changes(self, ref: str) -> list[dict]:
+        container = self.get(ref)
+        image = self.images.store.get(container.image_id)
+        lowers = [self.root.layers / chain.hex / "diff" for chain in reversed(image.chain_ids)]
+        upper = self.root.container(container.id) / "upper"
+        return [change.to_json() for change in changes.changes(upper, lowers)]
+
+    def stats(self, ref: str, stream: bool) -> Iterator[dict]:
+        """Samples once a second while streaming; one sample (with its predecessor) otherwise."""
+        container = self.get(ref)
+        previous = self._stats_sample(container, None)
+        if stream:
+            yield previous
+        while container.state.running and container.id in self._containers:
+            time.sleep(1.0 if stream else 0.1)
+            previous = self._stats_sample(container, previous)
+            yield previous
+            if not stream:
+                return
+        if not stream:
+            yield previous
+
+    def _stats_sample(self, container: Container, previous: dict | None) -> dict:
+        try:
+            usage = self.runtime.stats(self.state_dir(container)) if container.state.running else None
+        except (Conflict, NotFound):
+            usage = None
+        if usage is None:
+            return stats.document(container.name, container.id, stats.ZERO_READ, None, None, None, None)
+        return stats.document(container.name, container.id, now_rfc3339(), usage, stats.system_cpu_ns(),
+                              previous, stats.networks(container.state.pid))
+
+def tree_size(path) -> int:
+    """Bytes of the files under `path` (a container's upper dir)."""
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(directory, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _closed_socket() -> socket.socket:
+    """A socket already at EOF (attach to a finished container without streaming)."""
+    left, right = socket.socketpair()
+    right.close()
+    return left

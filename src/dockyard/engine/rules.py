@@ -1,0 +1,93 @@
+"""Pure rules of the container service: signals, exit codes, option sizes, request checks, filters."""
+
+from __future__ import annotations
+
+import signal as signals
+
+from dockyard.engine.model import Container
+from dockyard.errors import InvalidArgument
+
+
+def parse_signal(value: str | int | None, default: int = signals.SIGTERM) -> int:
+    """`SIGTERM`, `TERM`, `15`, `SIGRTMIN+3` -> a signal number. Raises InvalidArgument."""
+    if value in (None, "", 0):
+        return default
+    text = str(value).upper()
+    if text.isdigit():
+        return int(text)
+    name = text if text.startswith("SIG") else "SIG" + text
+    if name.startswith("SIGRTMIN+") and name[9:].isdigit():
+        return signals.SIGRTMIN + int(name[9:])
+    try:
+        return int(signals.Signals[name])
+    except KeyError:
+        raise InvalidArgument(f"Invalid signal: {value}") from None
+
+
+def exit_code_for(message: str) -> int:
+    """Docker's exit codes for a process that could not be started."""
+    if "executable file not found" in message or "no such file or directory" in message:
+        return 127
+    if "permission denied" in message:
+        return 126
+    return 128
+
+
+def size_option(value: str) -> int:
+    """A log-opt size (`10m`, `1g`, `512k`, `100`) in bytes."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    value = value.strip().lower().rstrip("b")
+    if value and value[-1] in units:
+        return int(float(value[:-1]) * units[value[-1]])
+    return int(value)
+
+
+_CONFIG_TYPES = {"Image": (str,), "Cmd": (list, str), "Entrypoint": (list, str), "Env": (list,), "Labels": (dict,),
+                 "WorkingDir": (str,), "User": (str,), "Hostname": (str,), "Tty": (bool,), "OpenStdin": (bool,)}
+_JSON_NAMES = {str: "string", int: "number", float: "number", bool: "bool", list: "array", dict: "object"}
+
+
+def check_config_types(config: dict) -> None:
+    """Reject what Go's JSON decoder would refuse, in its words (a 400, not a crash later)."""
+    for key, allowed in _CONFIG_TYPES.items():
+        value = config.get(key)
+        if value is not None and not isinstance(value, allowed):
+            raise InvalidArgument(f"json: cannot unmarshal {_JSON_NAMES.get(type(value), 'value')} into Go struct "
+                                  f"field Config.{key} of type {_JSON_NAMES[allowed[0]]}")
+    for key in ("Cmd", "Entrypoint", "Env"):
+        if isinstance(config.get(key), list) and not all(isinstance(v, str) for v in config[key]):
+            raise InvalidArgument(f"json: cannot unmarshal non-string into Go struct field Config.{key} of type string")
+
+
+def check_host_config(host_config: dict) -> None:
+    policy = (host_config.get("RestartPolicy") or {}).get("Name") or "no"
+    if policy not in ("no", "always", "unless-stopped", "on-failure"):
+        raise InvalidArgument(f"invalid restart policy: {policy}")
+    if host_config.get("AutoRemove") and policy != "no":
+        raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
+
+
+def matches_filters(container: Container, filters: dict[str, list[str]]) -> bool:
+    checks = {
+        "status": lambda v: container.state.status == v,
+        "name": lambda v: v.lstrip("/") in container.name,
+        "id": lambda v: container.id.startswith(v),
+        "ancestor": lambda v: v in (container.image, container.image_id) or container.image_id.startswith("sha256:" + v),
+        "exited": lambda v: container.state.status == "exited" and str(container.state.exit_code) == v,
+    }
+    for key, values in filters.items():
+        if key == "label":
+            if not labels_match(container, {"label": values}):
+                return False
+        elif key in checks and not any(checks[key](v) for v in values):
+            return False
+    return True
+
+
+def labels_match(container: Container, filters: dict[str, list[str]]) -> bool:
+    labels = container.config.get("Labels") or {}
+    for value in filters.get("label", []):
+        key, sep, wanted = value.partition("=")
+        if key not in labels or (sep and labels[key] != wanted):
+            return False
+    return True
