@@ -14,7 +14,6 @@ from tests.cli.conftest import SRC, run_cli
 
 @pytest.mark.root
 def test_daemon_verb_serves_the_cli(tmp_path):
-    pytest.importorskip("dockyard.daemon")
     sock = tmp_path / "run" / "d.sock"
     sock.parent.mkdir()
     config = tmp_path / "daemon.json"

@@ -14,7 +14,7 @@ from dockyard.content.local import LocalContentStore
 from dockyard.errors import Conflict, InvalidArgument, NoSuchImage
 from dockyard.images import load as loader, save as saver
 from dockyard.images.importer import import_rootfs
-from dockyard.images.service import ImageService
+from dockyard.images.service import ImageService, ImageUser
 from dockyard.images.store import ImageStore
 from dockyard.metadata.db import Database
 from dockyard.paths import DataRoot
@@ -80,7 +80,7 @@ def test_rmi_untags_first_then_deletes_and_respects_containers(service, rootfs_t
     no_user = lambda image_id: None
     assert service.remove("a:1", False, no_user).untagged == ("docker.io/library/a:1",)
     with pytest.raises(Conflict, match="container c0ffeec0ffee is using"):
-        service.remove("b:1", False, lambda image_id: "c0ffee" * 10)
+        service.remove("b:1", False, lambda image_id: ImageUser("c0ffee" * 10, running=False))
     removal = service.remove("b:1", False, no_user)
     assert removal.deleted == (image.id,)
     assert service.collect_layers(keep=()) > 0
@@ -137,3 +137,13 @@ def test_collect_layers_spares_layers_a_pull_holds(service, rootfs_tar):
         assert service.snapshots.list_layers() == [image.top_layer]
     assert service.collect_layers(keep=()) > 0
     assert service.snapshots.list_layers() == []
+
+
+def test_forced_rmi_never_deletes_an_image_a_running_container_uses(service, rootfs_tar):
+    image = import_rootfs(service, io.BytesIO(rootfs_tar), [], None, None)
+    service.tag(image.id, "busybox")
+    running = lambda image_id: ImageUser("c0ffee" * 10, running=True)
+    with pytest.raises(Conflict, match=r"\(cannot be forced\) - image is being used by running container c0ffeec0ffee"):
+        service.remove(image.id, True, running)
+    assert service.remove("busybox", True, running).deleted == ()
+    assert service.resolve(image.id).tags == ()

@@ -30,7 +30,7 @@ from dockyard.engine.model import ZERO_TIME, Container, now_rfc3339
 from dockyard.engine.rules import check_config_types, check_host_config, exit_code_for, labels_match, parse_signal, size_option
 from dockyard.engine.store import ContainerStore
 from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchContainer, NotFound, NotModified, RuntimeFailure
-from dockyard.images.service import ImageService
+from dockyard.images.service import ImageService, ImageUser
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, IOConfig, Runtime, TaskState
 from dockyard.snapshots.snapshotter import Snapshotter
@@ -73,9 +73,10 @@ class ContainerService(ContainerInspection):
     def state_dir(self, container: Container) -> Path:
         return self.root.container(container.id)
 
-    def image_user(self, image_id: str) -> str | None:
-        """The ID of a container using the image, if any (for rmi)."""
-        return next((c.id for c in self.all() if c.image_id == image_id), None)
+    def image_user(self, image_id: str) -> ImageUser | None:
+        """A container using the image, a running one first, if any (for rmi and prune)."""
+        users = sorted((c for c in self.all() if c.image_id == image_id), key=lambda c: not c.state.running)
+        return ImageUser(users[0].id, users[0].state.running) if users else None
 
     # -- create ------------------------------------------------------------------------
 

@@ -12,14 +12,14 @@ from dockyard.engine.events import EventBus
 from dockyard.engine.views import parse_time
 from dockyard.errors import InvalidArgument, NotSupported
 from dockyard.images import importer, load as loader, save as saver
-from dockyard.images.service import ImageService
+from dockyard.images.service import ImageService, ImageUser
 from dockyard.images.store import ImageRecord
 from dockyard.oci.reference import parse_reference
 
 
 class ImageBackend:
     def __init__(self, service: ImageService, events: EventBus, tmp_dir: Path,
-                 image_user: Callable[[str], str | None], containers: ContainerService | None = None,
+                 image_user: Callable[[str], ImageUser | None], containers: ContainerService | None = None,
                  distribution: DistributionService | None = None) -> None:
         self.service, self.events, self.tmp_dir = service, events, tmp_dir
         self._image_user = image_user

@@ -37,6 +37,14 @@ class LayerBlob:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageUser:
+    """A container that uses an image."""
+
+    container_id: str
+    running: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Removal:
     untagged: tuple[str, ...]
     deleted: tuple[Digest, ...]
@@ -161,9 +169,10 @@ class ImageService:
         self.store.tag(str(reference), image.id)
         return reference
 
-    def remove(self, ref: str, force: bool, in_use: Callable[[Digest], str | None]) -> Removal:
+    def remove(self, ref: str, force: bool, in_use: Callable[[Digest], ImageUser | None]) -> Removal:
         """Untag or delete as `docker rmi` does; `in_use(image_id)` names a container using it.
 
+        Even forced, an image a running container uses is only untagged, never deleted.
         Raises NoSuchImage, Conflict.
         """
         with self._lock:
@@ -175,9 +184,14 @@ class ImageService:
             user = in_use(image.id)
             if user and not force:
                 what = f'repository reference "{ref}"' if named else image.id.short
-                raise Conflict(
-                    f"conflict: unable to remove {what} (must force) - container {user[:12]} is using its referenced image {image.id.short}"
-                )
+                raise Conflict(f"conflict: unable to remove {what} (must force) - container "
+                               f"{user.container_id[:12]} is using its referenced image {image.id.short}")
+            if user and user.running:
+                if not named:
+                    raise Conflict(f"conflict: unable to delete {image.id.short} (cannot be forced) - image is "
+                                   f"being used by running container {user.container_id[:12]}")
+                self._forget_name(named)
+                return Removal((named,), ())
             if not named and len(image.tags) > 1 and not force:
                 raise Conflict(
                     f"conflict: unable to delete {image.id.short} (must be forced) - image is referenced in multiple repositories"
