@@ -14,6 +14,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # docker.io brings a reference dockerd for the side-by-side benchmarks; optional.
 if [ "${DOCKYARD_WITH_DOCKER:-0}" = 1 ] && ! command -v dockerd >/dev/null; then
+    apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"

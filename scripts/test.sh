@@ -3,5 +3,5 @@
 # mounts, iptables and a real registry, and start their own daemons on temporary roots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+DOCKYARD_WITH_DOCKER=1 ./scripts/setup.sh   # the reference dockerd for the interop tests
 exec python3 -m pytest -q -p no:cacheprovider "$@"
