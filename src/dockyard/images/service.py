@@ -18,6 +18,7 @@ from dockyard.errors import Conflict, InvalidArgument, NoSuchImage
 from dockyard.images.pins import KeyedLocks
 from dockyard.images.store import ImageRecord, ImageStore, LayerRef
 from dockyard.oci import mediatypes as mt
+from dockyard.oci.config import ImageConfig
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest, chain_id
 from dockyard.oci.manifest import Manifest
@@ -131,8 +132,8 @@ class ImageService:
 
         Raises InvalidArgument when the layers do not match the config.
         """
-        config = _parse_config(config_bytes)
-        diff_ids = [Digest(d) for d in config.get("rootfs", {}).get("diff_ids", [])]
+        config = ImageConfig.from_json(config_bytes)
+        diff_ids = list(config.diff_ids)
         if len(diff_ids) != len(layers):
             raise InvalidArgument(f"image config lists {len(diff_ids)} layers but {len(layers)} were given")
         with self._lock:
@@ -142,7 +143,7 @@ class ImageService:
                 manifest = _synthesize_manifest(image_id, len(config_bytes), layers)
             manifest_digest = self.put_blob(manifest.to_bytes())
             refs = [LayerRef(d, blob.digest, blob.media_type, blob.size) for d, blob in zip(diff_ids, layers)]
-            self.store.add(image_id, manifest_digest, refs, size, config.get("created") or "1970-01-01T00:00:00Z")
+            self.store.add(image_id, manifest_digest, refs, size, config.created or "1970-01-01T00:00:00Z")
         return self.store.get(image_id)
 
     def _unpack_all(self, diff_ids: list[Digest], layers: list[LayerBlob]) -> int:
@@ -231,16 +232,6 @@ class ImageService:
                     continue  # still under a container (of a force-removed image) or a kept layer
                 reclaimed += size
         return reclaimed
-
-
-def _parse_config(data: bytes) -> dict:
-    try:
-        config = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidArgument(f"invalid image config: {exc}") from None
-    if not isinstance(config, dict):
-        raise InvalidArgument("invalid image config: not a JSON object")
-    return config
 
 
 def _synthesize_manifest(config_digest: Digest, config_size: int, layers: list[LayerBlob]) -> Manifest:

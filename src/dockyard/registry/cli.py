@@ -8,7 +8,7 @@ import sys
 from dockyard.errors import DockyardError
 from dockyard.registry.config import load_config
 from dockyard.registry.gc import DEFAULT_GRACE, DEFAULT_UPLOAD_GRACE, gc, report_json
-from dockyard.registry.server import make_server
+from dockyard.registry.server import make_server, serve_until_interrupted
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,12 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         server = make_server(args.addr, args.storage, load_config(args.config))
         host, port = server.address
         print(f"dockyard registry listening on {host}:{port}", flush=True)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.shutdown()
+        serve_until_interrupted(server)
         return 0
     except DockyardError as exc:
         print(f"Error: {exc}", file=sys.stderr)

@@ -66,7 +66,11 @@ def make_server(addr: str, storage: Path | str, config: Config | None = None) ->
 
 def serve(addr: str, storage: Path | str, config: Config | None = None) -> None:
     """Serve the registry on `addr` (HOST:PORT) from `storage` until interrupted."""
-    server = make_server(addr, storage, config)
+    serve_until_interrupted(make_server(addr, storage, config))
+
+
+def serve_until_interrupted(server: ThreadedServer) -> None:
+    """Answer requests until Ctrl-C (or SIGINT), then close the listener."""
     try:
         server.serve_forever()
     except KeyboardInterrupt:
