@@ -12,6 +12,7 @@ veths and rules stay too, and `NetworkController.recover()` drops those of conta
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -34,7 +35,7 @@ from dockyard.engine.netwiring import ContainerNetworks, network_config
 from dockyard.engine.networks import NetworkService
 from dockyard.engine.store import ContainerStore
 from dockyard.engine.system import SystemService
-from dockyard.errors import InvalidArgument
+from dockyard.errors import Conflict, InvalidArgument
 from dockyard.images.compressed import CompressedLayers
 from dockyard.images.pull import Puller
 from dockyard.images.push import ImagePusher
@@ -67,6 +68,20 @@ def load_settings(config_file: Path | None) -> dict:
     return settings
 
 
+def _lock_data_root(root: DataRoot) -> None:
+    """Hold an exclusive lock on the data root for the rest of the process. Raises Conflict.
+
+    Two daemons on one data root would each recover the other's containers; the lock file
+    is opened close-on-exec so no shim inherits it.
+    """
+    fd = os.open(root.root / "dockyard.lock", os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise Conflict(f"another dockyard daemon is using the data root {root.root}") from None
+
+
 def _network_controller(db: Database, settings: dict) -> NetworkController | None:
     """The started network controller; None with daemon.json `"bridge": "none"` (loopback only)."""
     if settings.get("bridge") == "none":
@@ -80,6 +95,7 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
     """Wire every service over `data_root` (with daemon.json `settings`) and bind the API socket."""
     root = DataRoot(data_root)
     root.create()
+    _lock_data_root(root)
     db = Database(root.database)
     content = LocalContentStore(root)
     content.clean_ingests()

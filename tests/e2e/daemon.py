@@ -126,10 +126,12 @@ def _run(argv, input, check, timeout, env=None) -> subprocess.CompletedProcess:
 
 
 def _kill_leftover_shims(data_root: Path) -> None:
+    """SIGKILL shims of this data root still alive; a pid is ours only if it works in the
+    pid file's directory (every shim chdirs into its state dir), so a reused pid is spared."""
     for pid_file in data_root.glob("containers/*/**/shim.pid"):
         try:
             pid = int(pid_file.read_text().split()[0])
-            if Path(f"/proc/{pid}/cmdline").read_bytes().find(b"dockyard") >= 0:
+            if os.readlink(f"/proc/{pid}/cwd") == str(pid_file.parent):
                 os.kill(pid, signal.SIGKILL)
         except (OSError, ValueError):
             pass

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 
 import pytest
 
-from tests.e2e.daemon import Daemon
+from tests.e2e.daemon import DOCKYARD, Daemon
 
 pytestmark = pytest.mark.root
 
@@ -55,3 +56,16 @@ def test_a_waiter_after_restart_sees_the_exit(own_daemon):
     d.kill(signal.SIGTERM)  # a graceful stop keeps nothing from the next start either
     d.start()
     assert d.cli("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout.startswith("later Exited (9)")
+
+
+def test_a_second_daemon_on_the_same_data_root_is_refused(daemon):
+    second = Daemon(root=None)
+    try:
+        result = subprocess.run([DOCKYARD, "daemon", "--data-root", str(daemon.data_root), "-H", second.host,
+                                 "--config-file", str(daemon.base / "daemon.json")],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0
+        assert "another dockyard daemon is using the data root" in result.stderr
+        assert daemon.ping()
+    finally:
+        second.cleanup()

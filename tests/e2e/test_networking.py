@@ -31,15 +31,15 @@ UDP_SERVER = ["-v", "/:/host:ro", "busybox", "chroot", "/host", sys.executable, 
 def world(tmp_path_factory):
     """Namespaces "host" (the daemon's) and "out", joined by a veth."""
     spaces = Namespaces(secrets.token_hex(3))
-    host, outside = spaces.add("host"), spaces.add("out")
-    sh("ip", "link", "add", "uplink", "netns", host, "type", "veth", "peer", "name", "wan", "netns", outside)
-    sh("ip", "addr", "add", f"{HOST_IP}/24", "dev", "uplink", ns=host)
-    sh("ip", "link", "set", "uplink", "up", ns=host)
-    sh("ip", "route", "add", "default", "via", OUTSIDE_IP, ns=host)
-    sh("ip", "addr", "add", f"{OUTSIDE_IP}/24", "dev", "wan", ns=outside)
-    sh("ip", "link", "set", "wan", "up", ns=outside)
     servers = Servers(tmp_path_factory.mktemp("servers"))
     try:
+        host, outside = spaces.add("host"), spaces.add("out")
+        sh("ip", "link", "add", "uplink", "netns", host, "type", "veth", "peer", "name", "wan", "netns", outside)
+        sh("ip", "addr", "add", f"{HOST_IP}/24", "dev", "uplink", ns=host)
+        sh("ip", "link", "set", "uplink", "up", ns=host)
+        sh("ip", "route", "add", "default", "via", OUTSIDE_IP, ns=host)
+        sh("ip", "addr", "add", f"{OUTSIDE_IP}/24", "dev", "wan", ns=outside)
+        sh("ip", "link", "set", "wan", "up", ns=outside)
         yield {"host": host, "out": outside, "servers": servers}
     finally:
         servers.stop()

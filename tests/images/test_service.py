@@ -147,3 +147,14 @@ def test_forced_rmi_never_deletes_an_image_a_running_container_uses(service, roo
         service.remove(image.id, True, running)
     assert service.remove("busybox", True, running).deleted == ()
     assert service.resolve(image.id).tags == ()
+
+
+def test_removing_the_last_tag_of_a_pulled_image_deletes_it(service, rootfs_tar):
+    image = import_rootfs(service, io.BytesIO(rootfs_tar), [], None, None)
+    service.tag(image.id, "busybox:latest")
+    service.store.add_repo_digest(f"docker.io/library/busybox@{image.manifest_digest}", image.id)
+    service.tag(image.id, "other:1")
+    removal = service.remove("busybox:latest", False, lambda _: None)
+    assert removal.untagged == ("docker.io/library/busybox:latest", f"docker.io/library/busybox@{image.manifest_digest}")
+    assert removal.deleted == ()
+    assert service.remove("other:1", False, lambda _: None).deleted == (image.id,)

@@ -49,6 +49,10 @@ class PendingStream:
         self._stream = SocketStream(sock, self.tty) if sock else None
         self._ready.set()
 
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
     def _wait(self) -> SocketStream | None:
         self._ready.wait()
         return self._stream
@@ -91,8 +95,13 @@ class PendingAttaches:
         """Hand each waiting attacher its socket to the started shim."""
         with self._lock:
             waiting = self._waiting.pop(container_id, [])
-        for pending, (stdin, stdout, stderr) in waiting:
-            pending.connect(attach(stdin, stdout, stderr))
+        try:
+            for pending, (stdin, stdout, stderr) in waiting:
+                pending.connect(attach(stdin, stdout, stderr))
+        finally:   # one failed attach must not leave the others waiting forever
+            for pending, _ in waiting:
+                if not pending.connected:
+                    pending.connect(None)
 
     def cancel(self, container_id: str) -> None:
         with self._lock:

@@ -227,6 +227,8 @@ class ContainerService(ContainerInspection):
                 container.state.status = "restarting"
                 container.state.restart_count += 1
                 self.store.save(container)
+            elif not container.host_config.get("AutoRemove"):
+                self.snapshots.unmount(container.id)   # as dockerd: a stopped container keeps no mount
         if restart:
             threading.Thread(target=self._restart_later, args=(container, generation), daemon=True).start()
         elif container.host_config.get("AutoRemove"):
@@ -261,7 +263,7 @@ class ContainerService(ContainerInspection):
         return name in ("always", "unless-stopped")
 
     def recover(self) -> None:
-        """At daemon start: find running tasks again, record the exits that happened meanwhile."""
+        """At daemon start: find running tasks again, handle the exits that happened meanwhile."""
         for container in self.all():
             if not container.state.running:
                 continue
@@ -269,12 +271,12 @@ class ContainerService(ContainerInspection):
                 state = self.runtime.state(self.state_dir(container))
             except NotFound:
                 state = TaskState("stopped", None, 255, None, now_rfc3339())
-            if state.status == "running":
-                container.state.status = "running"
+            if container.state.status == "restarting":
+                container.state.status = "running"   # its task is this run's, alive or not
+            if state.status == "running":             # a paused container stays paused
                 threading.Thread(target=self._monitor, args=(container, container.generation), daemon=True).start()
-            else:
-                self.networking.release(container)
-                self._record_exit(container, state)
+            else:   # exited while no daemon watched: record it, then restart policy or auto-remove
+                self._exited(container, container.generation, state)
 
     # -- stop, kill, restart, wait -----------------------------------------------------
 
@@ -286,6 +288,7 @@ class ContainerService(ContainerInspection):
             container.state.manually_stopped = True
             self.store.save(container)
             self._stop(container, timeout, signal)
+        self._publish(container, "stop")
 
     def _stop(self, container: Container, timeout: int | None, signal: str | None) -> None:
         """Stop signal, then SIGKILL after the timeout; the exit is recorded before returning."""
@@ -300,7 +303,7 @@ class ContainerService(ContainerInspection):
         if timeout is None:
             timeout = container.config.get("StopTimeout")
         timeout = DEFAULT_STOP_TIMEOUT if timeout is None else timeout
-        self.runtime.kill(directory, stop_signal)
+        self._signal(container, stop_signal)
         state = self.runtime.wait(directory, timeout if timeout >= 0 else None)
         if state.status != "stopped":
             self._kill_and_reap(container)
@@ -310,11 +313,16 @@ class ContainerService(ContainerInspection):
     def _kill_and_reap(self, container: Container) -> None:
         directory = self.state_dir(container)
         self._thaw(container)
-        try:
-            self.runtime.kill(directory, signals.SIGKILL)
-        except Conflict:
-            pass  # exited meanwhile
+        self._signal(container, signals.SIGKILL)
         self._exited(container, container.generation, self.runtime.wait(directory))
+
+    def _signal(self, container: Container, number: int) -> None:
+        """Send a signal as part of stop/rm; a process that has just exited is not an error."""
+        try:
+            self.runtime.kill(self.state_dir(container), number)
+        except Conflict:
+            return
+        self._publish(container, "kill", signal=str(number))
 
     def kill(self, ref: str, signal: str | None) -> None:
         container = self.get(ref)
@@ -326,6 +334,7 @@ class ContainerService(ContainerInspection):
                 container.state.manually_stopped = True
             self._thaw(container)
             self.runtime.kill(self.state_dir(container), number)
+        self._publish(container, "kill", signal=str(number))
 
     def restart(self, ref: str, timeout: int | None, signal: str | None) -> None:
         container = self.get(ref)
@@ -377,11 +386,13 @@ class ContainerService(ContainerInspection):
             if container.state.running:
                 container.state.manually_stopped = True
                 self._kill_and_reap(container)
-        self._remove(container, volumes)
+            self._remove(container, volumes)   # the lock is re-entrant: no start can slip in between
 
     def _remove(self, container: Container, volumes: bool) -> None:
         with container.lock:
             if container.id not in self._containers:
+                return
+            if container.state.running:   # started again since the caller looked (prune, auto-remove)
                 return
             container.state.status = "removing"
             self.pending.cancel(container.id)

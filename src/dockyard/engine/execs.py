@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import socket
+import threading
 from dataclasses import dataclass, field
 
 from dockyard.engine import specgen
@@ -34,6 +35,7 @@ class ExecService:
     def __init__(self, containers: ContainerService) -> None:
         self.containers = containers
         self._execs: dict[str, ExecRecord] = {}
+        self._lock = threading.Lock()
 
     def exec_create(self, ref: str, config: dict) -> dict:
         container = self.containers.get(ref)
@@ -41,8 +43,11 @@ class ExecService:
             if container.state.status == "paused":
                 raise Conflict(f"Container {container.id} is paused, unpause the container before exec")
             raise Conflict(f"Container {container.id} is not running")
-        if not config.get("Cmd"):
+        command = config.get("Cmd")
+        if not command:
             raise InvalidArgument("No exec command specified")
+        if not isinstance(command, list) or not all(isinstance(word, str) for word in command):
+            raise InvalidArgument("json: cannot unmarshal into Go struct field ExecConfig.Cmd of type []string")
         record = ExecRecord(secrets.token_hex(32), container.id, dict(config))
         self._execs[record.id] = record
         self.containers.events.publish("container", f"exec_create: {' '.join(config['Cmd'])}", container.id,
@@ -60,9 +65,10 @@ class ExecService:
 
     def exec_start(self, exec_id: str, detach: bool, tty: bool):
         record = self._get(exec_id)
-        if record.started:
-            raise Conflict(f"exec {exec_id} has already been started")
-        record.started = True
+        with self._lock:   # check-and-set: two concurrent starts must not spawn two shims
+            if record.started:
+                raise Conflict(f"exec {exec_id} has already been started")
+            record.started = True
         container = self.containers.get(record.container_id)
         config = record.config
         rootfs = self.containers.root.container(container.id) / "rootfs"

@@ -36,7 +36,7 @@ class ImageBackend:
         return {
             "Id": image.id, "ParentId": "", "RepoTags": self._familiar(image.tags),
             "RepoDigests": self._familiar(image.repo_digests), "Created": int(parse_time(image.created)),
-            "Size": image.size, "SharedSize": -1, "VirtualSize": image.size,
+            "Size": image.size, "SharedSize": -1,
             "Labels": (config.get("config") or {}).get("Labels") or {}, "Containers": -1,
         }
 
@@ -63,7 +63,7 @@ class ImageBackend:
             "Parent": "", "Comment": (config.get("history") or [{}])[-1].get("comment", ""),
             "Created": config.get("created") or image.created, "DockerVersion": "", "Author": config.get("author", ""),
             "Config": config.get("config") or {}, "Architecture": config.get("architecture", ""),
-            "Variant": config.get("variant"), "Os": config.get("os", ""), "Size": image.size, "VirtualSize": image.size,
+            "Variant": config.get("variant"), "Os": config.get("os", ""), "Size": image.size,
             "GraphDriver": {"Name": "overlay2", "Data": None},
             "RootFS": {"Type": "layers", "Layers": [layer.diff_id for layer in image.layers]},
             "Metadata": {"LastTagTime": image.last_tag_time or "0001-01-01T00:00:00Z"},

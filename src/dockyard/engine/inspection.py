@@ -50,7 +50,7 @@ class ContainerInspection:
         container = self.get(ref)
         if not (stdout or stderr):
             raise InvalidArgument("Bad parameters: you must choose at least one stream")
-        tail_count = None if tail in ("", "all") else int(tail)
+        tail_count = int(tail) if tail.lstrip("-").isdigit() else None   # like moby: junk means all
         path = str(self.root.container_log(container.id))
         max_files = self._io(container).log_max_files
         wanted = {"stdout": stdout, "stderr": stderr}
@@ -87,7 +87,12 @@ class ContainerInspection:
 
     def export(self, ref: str) -> Iterator[bytes]:
         container = self.get(ref)
-        return produced(lambda out: self.snapshots.export(container.id, out), "export")
+
+        def write(out) -> None:
+            with container.lock:   # export may mount the rootfs: no start or remove meanwhile
+                self.snapshots.export(container.id, out)
+
+        return produced(write, "export")
 
     def top(self, ref: str, ps_args: str | None) -> dict:
         container = self.get(ref)

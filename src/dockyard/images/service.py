@@ -179,9 +179,12 @@ class ImageService:
         with self._lock:
             image = self.resolve(ref)
             named = self._by_name(ref, image)
-            if named and len(image.tags) + len(image.repo_digests) > 1:
-                self._forget_name(named)
-                return Removal((named,), ())
+            if named:
+                going = (named, *_orphaned_digests(named, image))
+                if (set(image.tags) | set(image.repo_digests)) - set(going):
+                    for name in going:
+                        self._forget_name(name)
+                    return Removal(going, ())
             user = in_use(image.id)
             if user and not force:
                 what = f'repository reference "{ref}"' if named else image.id.short
@@ -232,6 +235,16 @@ class ImageService:
                     continue  # still under a container (of a force-removed image) or a kept layer
                 reclaimed += size
         return reclaimed
+
+
+def _orphaned_digests(tag: str, image: ImageRecord) -> tuple[str, ...]:
+    """The repo digests that go with the last tag of their repository (moby image_delete.go)."""
+    if "@" in tag:
+        return ()
+    repository = parse_reference(tag).name
+    if any(parse_reference(other).name == repository for other in image.tags if other != tag):
+        return ()
+    return tuple(d for d in image.repo_digests if parse_reference(d).name == repository)
 
 
 def _synthesize_manifest(config_digest: Digest, config_size: int, layers: list[LayerBlob]) -> Manifest:

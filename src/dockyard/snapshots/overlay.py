@@ -19,6 +19,7 @@ dir (overlay needs a lowerdir), as containerd's overlay snapshotter does.
 from __future__ import annotations
 
 import base64
+import ctypes
 import os
 import shutil
 import subprocess
@@ -86,6 +87,7 @@ class OverlaySnapshotter:
             diff_id, size = apply_layer(tar, scratch / "diff")
             for name, text in (("parent", parent or ""), ("diff_id", diff_id), ("size", str(size))):
                 (scratch / name).write_text(text)
+            _sync_filesystem(scratch)   # the layer is whole on disk before its name appears
             self._link(chain_id)
             try:
                 os.rename(scratch, self._layer_dir(chain_id))
@@ -227,6 +229,20 @@ class OverlaySnapshotter:
         finally:
             if not was_mounted:
                 self.unmount(key)
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _sync_filesystem(path: Path) -> None:
+    """syncfs(2) on the filesystem holding `path`: its files, then a rename, survive a crash."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if _libc.syncfs(fd) != 0:
+            error = ctypes.get_errno()
+            raise RuntimeFailure(f"syncfs {path}: {os.strerror(error)}")
+    finally:
+        os.close(fd)
 
 
 def _run(command: list[str], cwd: Path | None = None) -> None:
