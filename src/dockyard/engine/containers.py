@@ -85,33 +85,34 @@ class ContainerService(ContainerInspection):
         if not isinstance(config, dict) or not config.get("Image"):
             raise InvalidArgument("config cannot be empty in order to create a container")
         check_config_types(config)
-        image = self.images.resolve(config["Image"])
-        merged = merge_config(config, self.images.config(image).get("config") or {})
-        container_id = secrets.token_hex(32)
-        if not merged.get("Hostname"):
-            merged["Hostname"] = container_id[:12]
-        check_host_config(host_config)
-        log_config = host_config.get("LogConfig") or {}
-        if not log_config.get("Type"):
-            host_config = {**host_config, "LogConfig": {"Type": "json-file", "Config": log_config.get("Config") or {}}}
-        container = Container(
-            id=container_id, name=validate_name(name) if name else self._unused_name(),
-            image=config["Image"], image_id=image.id, created=now_rfc3339(), config=merged,
-            host_config={"NetworkMode": "bridge", "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
-                         "LogConfig": {"Type": "json-file", "Config": {}}, **host_config},
-            networking_config=networking_config or {},
-        )
-        directory = self.state_dir(container)
-        directory.mkdir(parents=True)
-        try:
-            self.snapshots.prepare(container.id, image.top_layer)
-            self.networking.prepare(container, directory)
-            self.store.insert(container)
-        except BaseException:
-            self.snapshots.remove(container.id)
-            shutil.rmtree(directory, ignore_errors=True)
-            raise
-        self._containers[container.id] = container
+        with self.images.locked():   # rmi and layer clean-up wait until the container is known
+            image = self.images.resolve(config["Image"])
+            merged = merge_config(config, self.images.config(image).get("config") or {})
+            container_id = secrets.token_hex(32)
+            if not merged.get("Hostname"):
+                merged["Hostname"] = container_id[:12]
+            check_host_config(host_config)
+            log_config = host_config.get("LogConfig") or {}
+            if not log_config.get("Type"):
+                host_config = {**host_config, "LogConfig": {"Type": "json-file", "Config": log_config.get("Config") or {}}}
+            container = Container(
+                id=container_id, name=validate_name(name) if name else self._unused_name(),
+                image=config["Image"], image_id=image.id, created=now_rfc3339(), config=merged,
+                host_config={"NetworkMode": "bridge", "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+                             "LogConfig": {"Type": "json-file", "Config": {}}, **host_config},
+                networking_config=networking_config or {},
+            )
+            directory = self.state_dir(container)
+            directory.mkdir(parents=True)
+            try:
+                self.snapshots.prepare(container.id, image.top_layer)
+                self.networking.prepare(container, directory)
+                self.store.insert(container)
+            except BaseException:
+                self.snapshots.remove(container.id)
+                shutil.rmtree(directory, ignore_errors=True)
+                raise
+            self._containers[container.id] = container
         self._publish(container, "create")
         return {"Id": container.id, "Warnings": []}
 
@@ -148,7 +149,7 @@ class ContainerService(ContainerInspection):
         except DockyardError as exc:
             self._record_failure(container, str(exc))
             if container.host_config.get("AutoRemove"):
-                self._remove(container, volumes=True)
+                self._remove(container)
             if isinstance(exc, (RuntimeFailure, InvalidArgument)):
                 raise RuntimeFailure(f"failed to create task for container: {exc}: unknown") from None
             raise  # a network error (a port already taken) keeps its own status and words
@@ -232,7 +233,7 @@ class ContainerService(ContainerInspection):
         if restart:
             threading.Thread(target=self._restart_later, args=(container, generation), daemon=True).start()
         elif container.host_config.get("AutoRemove"):
-            self._remove(container, volumes=True)
+            self._remove(container)
 
     def _restart_later(self, container: Container, generation: int) -> None:
         time.sleep(min(0.1 * 2 ** min(container.state.restart_count, 8), 10))
@@ -375,6 +376,7 @@ class ContainerService(ContainerInspection):
     # -- remove, rename, prune ----------------------------------------------------------
 
     def remove(self, ref: str, force: bool, volumes: bool) -> None:
+        """`docker rm`; `volumes` (-v) has nothing to remove until anonymous volumes exist."""
         container = self.get(ref)
         with container.lock:
             if container.state.running and not force:
@@ -386,9 +388,9 @@ class ContainerService(ContainerInspection):
             if container.state.running:
                 container.state.manually_stopped = True
                 self._kill_and_reap(container)
-            self._remove(container, volumes)   # the lock is re-entrant: no start can slip in between
+            self._remove(container)   # the lock is re-entrant: no start can slip in between
 
-    def _remove(self, container: Container, volumes: bool) -> None:
+    def _remove(self, container: Container) -> None:
         with container.lock:
             if container.id not in self._containers:
                 return
@@ -423,10 +425,10 @@ class ContainerService(ContainerInspection):
     def prune(self, filters: dict[str, list[str]]) -> dict:
         deleted, reclaimed = [], 0
         for container in self.all():
-            if container.state.running or not labels_match(container, filters):
+            if container.state.running or not labels_match(container.config.get("Labels") or {}, filters.get("label", [])):
                 continue
             reclaimed += tree_size(self.root.container(container.id) / "upper")
-            self._remove(container, volumes=False)
+            self._remove(container)
             deleted.append(container.id)
         return {"ContainersDeleted": deleted, "SpaceReclaimed": reclaimed}
 

@@ -9,6 +9,7 @@ from dockyard.engine import commit as committer
 from dockyard.engine.containers import ContainerService
 from dockyard.engine.distribution import DistributionService
 from dockyard.engine.events import EventBus
+from dockyard.engine.rules import labels_match
 from dockyard.engine.views import parse_time
 from dockyard.errors import InvalidArgument, NotSupported
 from dockyard.images import importer, load as loader, save as saver
@@ -37,7 +38,7 @@ class ImageBackend:
             "Id": image.id, "ParentId": "", "RepoTags": self._familiar(image.tags),
             "RepoDigests": self._familiar(image.repo_digests), "Created": int(parse_time(image.created)),
             "Size": image.size, "SharedSize": -1,
-            "Labels": (config.get("config") or {}).get("Labels") or {}, "Containers": -1,
+            "Labels": _image_labels(config), "Containers": -1,
         }
 
     def list(self, all: bool, filters: dict[str, list[str]], digests: bool) -> list[dict]:
@@ -48,7 +49,7 @@ class ImageBackend:
         if "reference" in filters:
             images = [i for i in images if any(_ref_matches(t, p) for t in self._familiar(i.tags) for p in filters["reference"])]
         if "label" in filters:
-            images = [i for i in images if _labels_match(self.service.config(i), filters["label"])]
+            images = [i for i in images if labels_match(_image_labels(self.service.config(i)), filters["label"])]
         summaries = [self._summary(i) for i in images]
         for summary in summaries if "reference" in filters else ():
             # as dockerd: only the tags that matched the reference filter are listed
@@ -97,11 +98,11 @@ class ImageBackend:
     def remove(self, ref: str, force: bool, noprune: bool) -> list[dict]:
         removal = self.service.remove(ref, force, self._image_user)
         result = [{"Untagged": parse_reference(name).familiar()} for name in removal.untagged]
+        for name in removal.untagged:
+            self.events.publish("image", "untag", removal.image_id, {"name": parse_reference(name).familiar()})
         for image_id in removal.deleted:
             result.append({"Deleted": image_id})
             self.events.publish("image", "delete", image_id, {"name": image_id})
-        for name in removal.untagged:
-            self.events.publish("image", "untag", name, {"name": name})
         if removal.deleted and not noprune:
             self._collect()
         return result
@@ -122,7 +123,7 @@ class ImageBackend:
         for image in self.service.store.all():
             if self._image_user(image.id) or (image.tags and not everything):
                 continue
-            if "label" in filters and not _labels_match(self.service.config(image), filters["label"]):
+            if "label" in filters and not labels_match(_image_labels(self.service.config(image)), filters["label"]):
                 continue
             deleted += self.remove(image.id, force=True, noprune=True)
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": self._collect()}
@@ -189,10 +190,5 @@ def _ref_matches(name: str, pattern: str) -> bool:
     return fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(name.rpartition(":")[0], pattern)
 
 
-def _labels_match(config: dict, wanted: list[str]) -> bool:
-    labels = (config.get("config") or {}).get("Labels") or {}
-    for value in wanted:
-        key, sep, expected = value.partition("=")
-        if key not in labels or (sep and labels[key] != expected):
-            return False
-    return True
+def _image_labels(config: dict) -> dict:
+    return (config.get("config") or {}).get("Labels") or {}

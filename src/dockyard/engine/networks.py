@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from dockyard.engine.containers import ContainerService
+from dockyard.engine.rules import labels_match
 from dockyard.engine.events import EventBus
 from dockyard.engine.netwiring import ContainerNetworks
 from dockyard.engine.views import parse_time
@@ -17,14 +18,6 @@ from dockyard.metadata.networks import NetworkRecord
 from dockyard.network.controller import PREDEFINED, NetworkController
 
 LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
-
-
-def _label_match(labels: dict, wanted: list[str]) -> bool:
-    for value in wanted:
-        key, sep, expected = value.partition("=")
-        if key not in labels or (sep and labels[key] != expected):
-            return False
-    return True
 
 
 def _pool(config: dict) -> tuple[str | None, str | None]:
@@ -73,7 +66,7 @@ class NetworkService:
         }
         for key, values in filters.items():
             if key == "label":
-                if not _label_match(dict(net.labels), values):
+                if not labels_match(dict(net.labels), values):
                     return False
             elif not any(checks[key](v) for v in values):
                 return False
@@ -108,7 +101,7 @@ class NetworkService:
         before = min((_until(v) for v in filters.get("until", [])), default=None)
         removed = []
         for net in self.controller.list():
-            if net.name in PREDEFINED or self._in_use(net) or not _label_match(dict(net.labels), filters.get("label", [])):
+            if net.name in PREDEFINED or self._in_use(net) or not labels_match(dict(net.labels), filters.get("label", [])):
                 continue
             if before is not None and parse_time(net.created) >= before:
                 continue

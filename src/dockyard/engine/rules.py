@@ -77,17 +77,17 @@ def matches_filters(container: Container, filters: dict[str, list[str]]) -> bool
     }
     for key, values in filters.items():
         if key == "label":
-            if not labels_match(container, {"label": values}):
+            if not labels_match(container.config.get("Labels") or {}, values):
                 return False
         elif key in checks and not any(checks[key](v) for v in values):
             return False
     return True
 
 
-def labels_match(container: Container, filters: dict[str, list[str]]) -> bool:
-    labels = container.config.get("Labels") or {}
-    for value in filters.get("label", []):
-        key, sep, wanted = value.partition("=")
-        if key not in labels or (sep and labels[key] != wanted):
+def labels_match(labels: dict, wanted: list[str]) -> bool:
+    """Docker's `label=key` / `label=key=value` filters, all of which must hold."""
+    for value in wanted:
+        key, sep, expected = value.partition("=")
+        if key not in labels or (sep and labels[key] != expected):
             return False
     return True

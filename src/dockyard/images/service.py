@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from dockyard.content.store import ContentStore
 from dockyard.errors import Conflict, InvalidArgument, NoSuchImage
@@ -47,6 +48,7 @@ class ImageUser:
 
 @dataclass(frozen=True, slots=True)
 class Removal:
+    image_id: Digest
     untagged: tuple[str, ...]
     deleted: tuple[Digest, ...]
 
@@ -60,6 +62,12 @@ class ImageService:
         self.snapshots = snapshots
         self.pins = KeyedLocks()   # blobs and layers a pull is bringing in
         self._lock = threading.RLock()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold off removals and layer clean-up (while a container takes an image into use)."""
+        with self._lock:
+            yield
 
     # -- lookups -----------------------------------------------------------------------
 
@@ -184,7 +192,7 @@ class ImageService:
                 if (set(image.tags) | set(image.repo_digests)) - set(going):
                     for name in going:
                         self._forget_name(name)
-                    return Removal(going, ())
+                    return Removal(image.id, going, ())
             user = in_use(image.id)
             if user and not force:
                 what = f'repository reference "{ref}"' if named else image.id.short
@@ -195,14 +203,14 @@ class ImageService:
                     raise Conflict(f"conflict: unable to delete {image.id.short} (cannot be forced) - image is "
                                    f"being used by running container {user.container_id[:12]}")
                 self._forget_name(named)
-                return Removal((named,), ())
+                return Removal(image.id, (named,), ())
             if not named and len(image.tags) > 1 and not force:
                 raise Conflict(
                     f"conflict: unable to delete {image.id.short} (must be forced) - image is referenced in multiple repositories"
                 )
             untagged = tuple(image.tags) + tuple(image.repo_digests)
             self.store.delete(image.id)
-            return Removal(untagged, (image.id,))
+            return Removal(image.id, untagged, (image.id,))
 
     def _by_name(self, ref: str, image: ImageRecord) -> str | None:
         try:
@@ -223,8 +231,12 @@ class ImageService:
 
     def collect_layers(self, keep: Iterable[Digest]) -> int:
         """Remove unpacked layers no image or container uses; return bytes reclaimed."""
+        with self._lock:
+            return self._collect_layers(set(keep))
+
+    def _collect_layers(self, keep: set[Digest]) -> int:
         # Layers form chains; a layer is needed if any image's chain contains it.
-        needed = self.layers_in_use() | set(keep) | self.pins.held()
+        needed = self.layers_in_use() | keep | self.pins.held()
         reclaimed = 0
         for chain in self.snapshots.list_layers():
             if chain not in needed:

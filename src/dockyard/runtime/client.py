@@ -23,6 +23,7 @@ from dockyard.runtime.cgroups import freezer, hierarchy, limits
 from dockyard.runtime.cgroups.stats import Usage, read_usage
 from dockyard.runtime.runtime import IOConfig, TaskState
 
+HANDSHAKE_TIMEOUT = 30.0   # seconds a shim or the fork-server may take to answer a request
 SRC_DIR = str(Path(__file__).resolve().parents[2])
 BOOTSTRAP = ("import sys;sys.path.insert(0,sys.argv[1]);"
              "from dockyard.runtime.zygote import serve;serve(int(sys.argv[2]))")
@@ -139,16 +140,20 @@ class ShimRuntime:
     def attach(self, state_dir: Path, stdin: bool, stdout: bool, stderr: bool) -> socket.socket:
         """A stream socket to the process's stdio (see the Runtime contract)."""
         request = {"op": "attach", "stdin": stdin, "stdout": stdout, "stderr": stderr}
+        sock = None
         try:
             sock = _connect(state_dir)
+            sock.settimeout(HANDSHAKE_TIMEOUT)   # a wedged shim must not hold the caller forever
             sock.sendall(json.dumps(request).encode() + b"\n")
             if _read_line(sock):
+                sock.settimeout(None)
                 return sock
             sock.close()
         except ShimGone:
             pass
         except OSError:
-            sock.close()
+            if sock is not None:
+                sock.close()
         self._recorded_state(state_dir)
         ours, theirs = socket.socketpair()
         theirs.close()
@@ -267,12 +272,13 @@ class Zygote:
                         return f"cannot start the shim fork-server: {exc}"
                     continue
                 try:
+                    sock.settimeout(HANDSHAKE_TIMEOUT)
                     reply = json.loads(sock.recv(4096) or b"{}")
-                except OSError:
+                except OSError:   # gone, or wedged past the timeout: start afresh next time
                     reply = {}
                 if not reply:
                     self._stop()
-                    return "the shim fork-server exited"
+                    return "the shim fork-server exited or did not answer"
                 return reply.get("error")
         raise AssertionError("unreachable")
 
