@@ -111,7 +111,7 @@ class FakeContainers:
         self.calls.append(("stop", ref, timeout, signal))
         self.states[self._find(ref)] = "exited"
 
-    def wait(self, ref: str, condition: str) -> dict:
+    def wait(self, ref: str, condition: str, cancelled=None) -> dict:
         self._find(ref)
         return {"StatusCode": 3, "Error": None}
 

@@ -376,3 +376,18 @@ def test_a_client_resetting_its_connection_is_not_an_error(server, caplog):
     time.sleep(0.1)
     assert call(server, "GET", "/_ping")[1] == b"OK"
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_peer_closed_sees_a_client_that_went_away():
+    from dockyard.api.server import _peer_closed
+
+    ours, theirs = socket.socketpair()
+    try:
+        assert not _peer_closed(ours)
+        theirs.sendall(b"GET /next HTTP/1.1\r\n")   # a pipelined request is not a goodbye
+        assert not _peer_closed(ours)
+        ours.recv(100)
+        theirs.close()
+        assert _peer_closed(ours)
+    finally:
+        ours.close()

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -37,6 +37,7 @@ class Request:
     query: Mapping[str, list[str]] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     body: BinaryIO | None = None
+    client_gone: Callable[[], bool] = lambda: False   # for long waits: stop once nobody listens
 
     def arg(self, key: str, default: str | None = None) -> str | None:
         """The first query value of `key`."""

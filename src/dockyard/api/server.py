@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import socket
 import socketserver
 import stat
@@ -101,7 +102,8 @@ class _Handler(BaseHTTPRequestHandler):
         request = Request(
             method=self.command, path=path, api_version=api_version, params=match.params,
             query=parse_qs(url.query, keep_blank_values=True),
-            headers={k.lower(): v for k, v in self.headers.items()}, body=body)
+            headers={k.lower(): v for k, v in self.headers.items()}, body=body,
+            client_gone=lambda: _peer_closed(self.connection))
         return request, match.route.handler
 
     def _finish_body(self, body: ChunkedReader | LengthReader) -> None:
@@ -258,6 +260,15 @@ class ApiServer:
         self._server.server_close()
         with suppress(FileNotFoundError):
             self.socket_path.unlink()
+
+
+def _peer_closed(sock: socket.socket) -> bool:
+    """True once the client has closed its end: readable, with nothing left to read."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 def _clear_stale_socket(path: Path) -> None:

@@ -347,25 +347,30 @@ class ContainerService(ContainerInspection):
             self._start(container)
         self._publish(container, "restart")
 
-    def wait(self, ref: str, condition: str) -> dict:
+    def wait(self, ref: str, condition: str, cancelled: Callable[[], bool] | None = None) -> dict:
+        """Block until the condition holds; give up early once `cancelled()` (the client left)."""
         container = self.get(ref)
         if condition not in ("not-running", "next-exit", "removed", ""):
             raise InvalidArgument(f"invalid condition: {condition}")
         exits = self._exits.get(container.id, 0)
+        gone = lambda: container.id not in self._containers  # noqa: E731
         if condition == "removed":
-            self._wait_until(lambda: container.id not in self._containers)
+            self._wait_until(gone, cancelled)
             code = self._final.get(container.id, container.state.exit_code)
         elif condition == "next-exit":
-            self._wait_until(lambda: self._exits.get(container.id, 0) > exits or container.id not in self._containers)
+            self._wait_until(lambda: self._exits.get(container.id, 0) > exits or gone(), cancelled)
             code = container.state.exit_code
         else:
-            self._wait_until(lambda: not container.state.running or container.id not in self._containers)
+            self._wait_until(lambda: not container.state.running or gone(), cancelled)
             code = container.state.exit_code
         return {"StatusCode": code, "Error": None}
 
-    def _wait_until(self, predicate: Callable[[], bool]) -> None:
+    def _wait_until(self, predicate: Callable[[], bool], cancelled: Callable[[], bool] | None = None) -> None:
+        """Wait for `predicate`, checking `cancelled` every second so an abandoned wait ends."""
         with self._changed:
-            self._changed.wait_for(predicate)
+            while not self._changed.wait_for(predicate, timeout=1.0):
+                if cancelled is not None and cancelled():
+                    return
 
     def _notify(self, container_id: str, exited: bool) -> None:
         with self._changed:

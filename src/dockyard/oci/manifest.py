@@ -22,16 +22,10 @@ SCHEMA1_REMOVED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    """One image: its config blob and its layers, bottom first."""
+class _Document:
+    """What manifests and indexes share: their bytes (raw when parsed), digest and descriptor."""
 
-    media_type: str
-    config: Descriptor
-    layers: tuple[Descriptor, ...]
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    subject: Descriptor | None = None
-    raw: bytes = b""
+    __slots__ = ()
 
     @property
     def digest(self) -> Digest:
@@ -40,6 +34,22 @@ class Manifest:
     def to_bytes(self) -> bytes:
         """The raw bytes when parsed, else a fresh serialisation."""
         return self.raw or _dump(self.to_json())
+
+    def descriptor(self) -> Descriptor:
+        data = self.to_bytes()
+        return Descriptor(self.media_type, Digest.of(data), len(data))
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest(_Document):
+    """One image: its config blob and its layers, bottom first."""
+
+    media_type: str
+    config: Descriptor
+    layers: tuple[Descriptor, ...]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    subject: Descriptor | None = None
+    raw: bytes = b""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type,
@@ -51,13 +61,9 @@ class Manifest:
             out["annotations"] = dict(self.annotations)
         return out
 
-    def descriptor(self) -> Descriptor:
-        data = self.to_bytes()
-        return Descriptor(self.media_type, Digest.of(data), len(data))
-
 
 @dataclass(frozen=True, slots=True)
-class Index:
+class Index(_Document):
     """A list of manifests, one per platform (an OCI index or a Docker manifest list)."""
 
     media_type: str
@@ -65,23 +71,12 @@ class Index:
     annotations: Mapping[str, str] = field(default_factory=dict)
     raw: bytes = b""
 
-    @property
-    def digest(self) -> Digest:
-        return Digest.of(self.to_bytes())
-
-    def to_bytes(self) -> bytes:
-        return self.raw or _dump(self.to_json())
-
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type,
                                "manifests": [m.to_json() for m in self.manifests]}
         if self.annotations:
             out["annotations"] = dict(self.annotations)
         return out
-
-    def descriptor(self) -> Descriptor:
-        data = self.to_bytes()
-        return Descriptor(self.media_type, Digest.of(data), len(data))
 
     def select(self, matcher: PlatformMatcher) -> Descriptor | None:
         """The entry that best matches the platform (containerd's choice), or None."""

@@ -133,9 +133,9 @@ def post_attach(backend: ContainerBackend, req: Request) -> HijackResponse:
     return HijackResponse(stream)
 
 
-def _wait_body(backend: ContainerBackend, ref: str, condition: str) -> Iterator[bytes]:
+def _wait_body(backend: ContainerBackend, ref: str, condition: str, req: Request) -> Iterator[bytes]:
     try:
-        result = backend.wait(ref, condition)
+        result = backend.wait(ref, condition, cancelled=req.client_gone)
     except Exception as exc:  # noqa: BLE001 - the 200 is sent; the body is the only channel left
         result = {"StatusCode": -1, "Error": {"Message": str(exc)}}
     yield json_line(result)
@@ -148,7 +148,7 @@ def post_wait(backend: ContainerBackend, req: Request) -> StreamResponse:
         raise InvalidArgument(f"invalid condition: {condition!r}")
     ref = req.params["name"]
     backend.inspect(ref)  # a missing container is a 404, not a 200 with an error inside
-    return StreamResponse(_wait_body(backend, ref, condition), JSON, prime=False)
+    return StreamResponse(_wait_body(backend, ref, condition, req), JSON, prime=False)
 
 
 def delete_container(backend: ContainerBackend, req: Request) -> Response:
