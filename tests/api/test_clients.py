@@ -75,7 +75,9 @@ def test_sdk_hijacked_attach_socket(client, engine):
     frames = list(frames_iter(sock, tty=False))
     sock.close()
     assert [stream for stream, _ in frames] == [1] * len(frames)
-    assert b"".join(data for _, data in frames) == b"attached\nping over the hijack"
+    # the greeting races the SDK's switch to the raw socket (urllib3 may buffer it with the
+    # 101 headers under load); what must arrive is the echo of what went in over the hijack
+    assert b"".join(data for _, data in frames) in (b"attached\nping over the hijack", b"ping over the hijack")
     assert engine.containers.streams[-1].stdin_closed.is_set()
 
 
