@@ -60,3 +60,4 @@ def test_bus_replays_since_and_streams_live_events():
     reader.join()
     assert [e["Action"] for e in seen] == ["create", "start"]
     assert seen[0]["status"] == "create" and seen[0]["id"] == "c1"
+

@@ -43,11 +43,16 @@ class PendingStream:
     def __init__(self, tty: bool) -> None:
         self.tty = tty
         self._ready = threading.Event()
+        self._lock = threading.Lock()
         self._stream: SocketStream | None = None
+        self._stdin_closed = False   # the client closed stdin before the socket arrived
 
     def connect(self, sock: socket.socket | None) -> None:
-        self._stream = SocketStream(sock, self.tty) if sock else None
-        self._ready.set()
+        with self._lock:
+            self._stream = SocketStream(sock, self.tty) if sock else None
+            if self._stream and self._stdin_closed:
+                self._stream.close_stdin()
+            self._ready.set()
 
     @property
     def connected(self) -> bool:
@@ -67,9 +72,13 @@ class PendingStream:
             stream.send(data)
 
     def close_stdin(self) -> None:
-        stream = self._wait()
-        if stream:
-            stream.close_stdin()
+        """Never blocks: before the socket arrives, closing is remembered and applied on connect."""
+        with self._lock:
+            if not self._ready.is_set():
+                self._stdin_closed = True
+                return
+        if self._stream:
+            self._stream.close_stdin()
 
     def close(self) -> None:
         if not self._ready.is_set():
