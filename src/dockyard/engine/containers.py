@@ -39,6 +39,8 @@ DEFAULT_STOP_TIMEOUT = 10
 
 
 class ContainerService(ContainerInspection):
+    """Docker's container verbs that change state; the read-only ones come from ContainerInspection."""
+
     def __init__(self, root: DataRoot, store: ContainerStore, images: ImageService, snapshots: Snapshotter,
                  runtime: Runtime, events: EventBus, networking: ContainerNetworking | None = None) -> None:
         self.root, self.store, self.images, self.snapshots = root, store, images, snapshots
