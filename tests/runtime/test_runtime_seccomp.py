@@ -9,7 +9,8 @@ from dockyard.runtime.capabilities import DEFAULT_CAPABILITIES
 from dockyard.runtime.seccomp import action_value, conditions, oci_profile
 from tests.runtime.busybox import make_spec, run_task
 
-DOCKER_DEFAULT = Path("/work/shared/reference/seccomp/docker-default.json")
+# Docker's profile is read from the workspace's shared/ reference beside the checkout, never copied
+DOCKER_DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seccomp" / "docker-default.json"
 
 PROFILE = {
     "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
