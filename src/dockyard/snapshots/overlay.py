@@ -183,14 +183,21 @@ class OverlaySnapshotter:
     def mount(self, key: str) -> Path:
         """Mount the snapshot at containers/<key>/rootfs (idempotent); return that path."""
         target = self._snapshot_dir(key) / "rootfs"
-        mount = self._mount_of(key, self._parent_of(key), absolute=False)
         if is_mounted(target):
             return target
+        parent = self._parent_of(key)
+        direct = self._mount_of(key, parent, absolute=True)
+        options = ",".join(direct.options)
+        if direct.type == "overlay" and len(options) < os.sysconf("SC_PAGESIZE"):
+            _syscall(_libc.mount, f"mount {target}", b"overlay", str(target).encode(), b"overlay", 0,
+                     options.encode())   # mount(2) itself: no mount(8) process on the start path
+            return target
+        mount = self._mount_of(key, parent, absolute=False)   # tall images: relative lowerdirs
         options = ",".join(mount.options)
         if len(options) >= os.sysconf("SC_PAGESIZE"):
             raise NotSupported(f"too many layers to mount ({len(options)} bytes of options)")
         command = ["mount", "-t", mount.type, "-o", options, mount.source, str(target)]
-        _run(command, cwd=self._root.layers)
+        _run(command, cwd=self._root.layers)   # cwd is the child's: the daemon's threads are untouched
         return target
 
     def unmount(self, key: str) -> None:
@@ -198,8 +205,8 @@ class OverlaySnapshotter:
         target = self._snapshot_dir(key) / "rootfs"
         if not is_mounted(target):
             return
-        if subprocess.run(["umount", str(target)], capture_output=True).returncode != 0:
-            _run(["umount", "--lazy", str(target)])
+        if _libc.umount2(str(target).encode(), 0) != 0:
+            _syscall(_libc.umount2, f"umount {target}", str(target).encode(), MNT_DETACH)
 
     def remove(self, key: str) -> None:
         """Unmount and delete the writable snapshot (idempotent)."""
@@ -232,15 +239,20 @@ class OverlaySnapshotter:
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
+MNT_DETACH = 2
+
+
+def _syscall(function, what: str, *args) -> None:
+    """Call a libc function that returns -1 and sets errno on failure. Raises RuntimeFailure."""
+    if function(*args) != 0:
+        raise RuntimeFailure(f"{what}: {os.strerror(ctypes.get_errno())}")
 
 
 def _sync_filesystem(path: Path) -> None:
     """syncfs(2) on the filesystem holding `path`: its files, then a rename, survive a crash."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        if _libc.syncfs(fd) != 0:
-            error = ctypes.get_errno()
-            raise RuntimeFailure(f"syncfs {path}: {os.strerror(error)}")
+        _syscall(_libc.syncfs, f"syncfs {path}", fd)
     finally:
         os.close(fd)
 
