@@ -69,3 +69,13 @@ def test_a_second_daemon_on_the_same_data_root_is_refused(daemon):
         assert daemon.ping()
     finally:
         second.cleanup()
+
+
+def test_a_restarted_daemon_finishes_removals_a_crash_interrupted(own_daemon):
+    d = own_daemon
+    d.kill(signal.SIGKILL)
+    orphan = d.data_root / "containers" / ("f" * 64)   # a directory whose record was already deleted
+    (orphan / "upper" / "etc").mkdir(parents=True)
+    (orphan / "work").mkdir()
+    d.start()
+    assert not orphan.exists()

@@ -266,7 +266,10 @@ class ContainerService(ContainerInspection):
         return name in ("always", "unless-stopped")
 
     def recover(self) -> None:
-        """At daemon start: find running tasks again, handle the exits that happened meanwhile."""
+        """At daemon start: find running tasks again, handle the exits that happened meanwhile,
+        and finish removals a crash interrupted (directories without a record)."""
+        for orphan in sorted(p.name for p in self.root.containers.iterdir() if p.name not in self._containers):
+            self._discard_files(orphan)
         for container in self.all():
             if not container.state.running:
                 continue
@@ -406,14 +409,20 @@ class ContainerService(ContainerInspection):
             container.state.status = "removing"
             self.pending.cancel(container.id)
             self.networking.release(container)
-            self._forget_task(self.state_dir(container))
-            self.snapshots.remove(container.id)
-            shutil.rmtree(self.state_dir(container), ignore_errors=True)
             self.store.delete(container.id)
             self._final[container.id] = container.state.exit_code
             del self._containers[container.id]
         self._publish(container, "destroy")
-        self._notify(container.id, exited=False)
+        self._notify(container.id, exited=False)   # `wait --condition removed` needs no more
+        self._discard_files(container.id)
+
+    def _discard_files(self, container_id: str) -> None:
+        """The task, snapshot and directory of a container whose record is gone (recover() finishes
+        the job if the daemon dies half way)."""
+        directory = self.root.container(container_id)
+        self._forget_task(directory)
+        self.snapshots.remove(container_id)
+        shutil.rmtree(directory, ignore_errors=True)
 
     def rename(self, ref: str, new_name: str) -> None:
         container = self.get(ref)
