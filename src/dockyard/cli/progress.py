@@ -7,6 +7,7 @@ elsewhere only status changes are printed, one line each, and progress updates a
 from __future__ import annotations
 
 from dockyard.cli.streams import JSONLineDecoder
+from dockyard.cli.terminal import is_tty, size
 from dockyard.units import human_size
 from dockyard.errors import RuntimeFailure
 
@@ -80,6 +81,13 @@ class Display:
             self.out.write("\n")
         up = len(self.lines) - self.lines[ident]
         self.out.write(f"\x1b[{up}A\x1b[2K\r{text}\r\x1b[{up}B")
+
+
+def display_on_terminal(response, out, quiet: bool = False) -> list[dict]:
+    """display_stream with bars sized to `out` when it is a terminal (pull and push)."""
+    tty = is_tty(out)
+    width = (size(out.fileno()) or (0, 120))[1] if tty else 120
+    return display_stream(response, out, tty, width, quiet=quiet)
 
 
 def display_stream(response, out, tty: bool, width: int = 120, quiet: bool = False) -> list[dict]:

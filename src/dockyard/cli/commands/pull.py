@@ -6,8 +6,7 @@ import sys
 
 from dockyard.cli.credentials import auth_header
 from dockyard.cli.flags import Parser
-from dockyard.cli.progress import display_stream
-from dockyard.cli.terminal import is_tty, size
+from dockyard.cli.progress import display_on_terminal
 
 
 def split_reference(ref: str) -> tuple[str, str]:
@@ -44,9 +43,7 @@ def pull_image(ctx, ref: str, platform: str | None = None, out=None, quiet: bool
     name, tag = split_reference(ref)
     query = {"fromImage": name, "tag": None if all_tags else tag, "platform": platform or None}
     response = ctx.client.request("POST", "/images/create", query, headers=auth_header(ref))
-    tty = is_tty(out)
-    width = (size(out.fileno()) or (0, 120))[1] if tty else 120
-    return display_stream(response, out, tty, width, quiet=quiet)
+    return display_on_terminal(response, out, quiet=quiet)
 
 
 def main(ctx, argv: list[str]) -> int:

@@ -8,8 +8,7 @@ from dockyard.cli.client import path_id
 from dockyard.cli.commands.pull import split_reference
 from dockyard.cli.credentials import auth_header
 from dockyard.cli.flags import Parser
-from dockyard.cli.progress import display_stream
-from dockyard.cli.terminal import is_tty, size
+from dockyard.cli.progress import display_on_terminal
 
 
 def main(ctx, argv: list[str]) -> int:
@@ -27,9 +26,7 @@ def main(ctx, argv: list[str]) -> int:
         sys.stdout.write("Using default tag: latest\n")
         query["tag"] = "latest"
     response = ctx.client.request("POST", f"/images/{path_id(name)}/push", query, headers=auth_header(ns.name))
-    tty = is_tty(sys.stdout)
-    width = (size(sys.stdout.fileno()) or (0, 120))[1] if tty else 120
-    display_stream(response, sys.stdout, tty, width, quiet=ns.quiet)
+    display_on_terminal(response, sys.stdout, quiet=ns.quiet)
     if ns.quiet:
         sys.stdout.write(f"{ns.name}\n")
     return 0
