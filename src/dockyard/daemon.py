@@ -25,16 +25,16 @@ from dockyard.api.server import ApiServer
 from dockyard.content.local import LocalContentStore
 from dockyard.distribution.client import Registries
 from dockyard.distribution.config import DEFAULT_CONFIG_FILE, RegistryConfig
-from dockyard.engine.containers import ContainerService
-from dockyard.engine.distribution import DistributionService
+from dockyard.engine.containers.service import ContainerService
+from dockyard.engine.images.distribution import DistributionService
 from dockyard.engine.events import EventBus
-from dockyard.engine.execs import ExecService
-from dockyard.engine.images import ImageBackend
-from dockyard.engine.networking import LoopbackOnly
-from dockyard.engine.netwiring import ContainerNetworks, network_config
-from dockyard.engine.networks import NetworkService
-from dockyard.engine.store import ContainerStore
-from dockyard.engine.system import SystemService
+from dockyard.engine.execs.service import ExecService
+from dockyard.engine.images.service import ImageBackend
+from dockyard.engine.containers.networking import LoopbackOnly
+from dockyard.engine.networks.wiring import ContainerNetworks, network_config
+from dockyard.engine.networks.service import NetworkService
+from dockyard.engine.containers.store import ContainerStore
+from dockyard.engine.system.service import SystemService
 from dockyard.errors import Conflict, InvalidArgument
 from dockyard.images.compressed import CompressedLayers
 from dockyard.images.pull import Puller

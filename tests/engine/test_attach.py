@@ -3,7 +3,7 @@
 import socket
 import threading
 
-from dockyard.engine.attach import PendingStream
+from dockyard.engine.containers.attach import PendingStream
 
 
 def test_pending_attach_remembers_a_stdin_close_without_blocking():

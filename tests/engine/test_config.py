@@ -2,7 +2,7 @@
 
 import pytest
 
-from dockyard.engine.config import merge_config, merge_env, process_env, validate_name
+from dockyard.engine.containers.config import merge_config, merge_env, process_env, validate_name
 from dockyard.errors import InvalidArgument
 
 IMAGE = {"Entrypoint": ["/entry"], "Cmd": ["default"], "Env": ["PATH=/img", "A=1"], "WorkingDir": "/w",

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from dockyard.distribution.credentials import Credentials
-from dockyard.engine.distribution import credentials_from, pull_reference
+from dockyard.engine.images.distribution import credentials_from, pull_reference
 from dockyard.errors import InvalidArgument
 
 DIGEST = "sha256:" + "a" * 64

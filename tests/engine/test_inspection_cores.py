@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from dockyard.engine import changes, processes, stats
-from dockyard.engine.commit import new_config
-from dockyard.engine.model import Container
+from dockyard.engine.containers import changes, processes, stats
+from dockyard.engine.containers.commit import new_config
+from dockyard.engine.containers.model import Container
 from dockyard.errors import InvalidArgument
 from dockyard.runtime.cgroups.stats import Usage
 

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from dockyard.engine.model import Container
-from dockyard.engine.netwiring import network_config, network_mode, write_file
+from dockyard.engine.containers.model import Container
+from dockyard.engine.networks.wiring import network_config, network_mode, write_file
 from dockyard.errors import InvalidArgument
 from dockyard.network.config import NetworkConfig
 

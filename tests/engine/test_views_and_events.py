@@ -6,8 +6,8 @@ import time
 import pytest
 
 from dockyard.engine.events import EventBus, matches
-from dockyard.engine.model import Container, State
-from dockyard.engine.views import parse_time, status_text, summary
+from dockyard.engine.containers.model import Container, State
+from dockyard.engine.containers.views import parse_time, status_text, summary
 
 
 def test_parse_time_keeps_nanosecond_fraction():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from dockyard.engine.model import Container
+from dockyard.engine.containers.model import Container
 from dockyard.errors import Conflict
 from dockyard.metadata.db import Database
 

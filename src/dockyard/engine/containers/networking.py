@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from dockyard.engine.model import Container
+from dockyard.engine.containers.model import Container
 from dockyard.network import hosts, resolvconf
 
 HOST_RESOLV_CONF = Path("/etc/resolv.conf")

@@ -13,10 +13,10 @@ import time
 from typing import Iterator
 
 from dockyard.chunks import produced
-from dockyard.engine import changes, processes, stats, views
-from dockyard.engine.attach import SocketStream
-from dockyard.engine.model import Container, now_rfc3339
-from dockyard.engine.rules import matches_filters
+from dockyard.engine.containers import changes, processes, stats, views
+from dockyard.engine.containers.attach import SocketStream
+from dockyard.engine.containers.model import Container, now_rfc3339
+from dockyard.engine.containers.rules import matches_filters
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.runtime import logreader
 

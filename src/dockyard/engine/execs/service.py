@@ -11,10 +11,10 @@ import socket
 import threading
 from dataclasses import dataclass, field
 
-from dockyard.engine import specgen
-from dockyard.engine.attach import SocketStream
-from dockyard.engine.containers import ContainerService
-from dockyard.engine.rules import exit_code_for
+from dockyard.engine.containers import specgen
+from dockyard.engine.containers.attach import SocketStream
+from dockyard.engine.containers.service import ContainerService
+from dockyard.engine.containers.rules import exit_code_for
 from dockyard.errors import Conflict, InvalidArgument, NoSuchExec, NotFound, RuntimeFailure
 from dockyard.runtime.runtime import IOConfig
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from dockyard.engine.model import ZERO_TIME, Container
+from dockyard.engine.containers.model import ZERO_TIME, Container
 from dockyard.paths import DataRoot
 from dockyard.units import human_duration
 

@@ -20,15 +20,15 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from dockyard.engine import specgen
-from dockyard.engine.attach import PendingAttaches
-from dockyard.engine.config import merge_config, random_name, validate_name
+from dockyard.engine.containers import specgen
+from dockyard.engine.containers.attach import PendingAttaches
+from dockyard.engine.containers.config import merge_config, random_name, validate_name
 from dockyard.engine.events import EventBus
-from dockyard.engine.inspection import ContainerInspection, tree_size
-from dockyard.engine.networking import ContainerNetworking, LoopbackOnly
-from dockyard.engine.model import ZERO_TIME, Container, now_rfc3339
-from dockyard.engine.rules import check_config_types, check_host_config, exit_code_for, labels_match, parse_signal, size_option
-from dockyard.engine.store import ContainerStore
+from dockyard.engine.containers.inspection import ContainerInspection, tree_size
+from dockyard.engine.containers.networking import ContainerNetworking, LoopbackOnly
+from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
+from dockyard.engine.containers.rules import check_config_types, check_host_config, exit_code_for, labels_match, parse_signal, size_option
+from dockyard.engine.containers.store import ContainerStore
 from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchContainer, NotFound, NotModified, RuntimeFailure
 from dockyard.images.service import ImageService, ImageUser
 from dockyard.paths import DataRoot

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal as signals
 
-from dockyard.engine.model import Container
+from dockyard.engine.containers.model import Container
 from dockyard.errors import InvalidArgument
 
 

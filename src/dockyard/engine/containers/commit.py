@@ -14,8 +14,8 @@ import json
 from contextlib import contextmanager
 from typing import Iterator
 
-from dockyard.engine.containers import ContainerService
-from dockyard.engine.model import Container, now_rfc3339
+from dockyard.engine.containers.service import ContainerService
+from dockyard.engine.containers.model import Container, now_rfc3339
 from dockyard.images.changes import apply_changes
 from dockyard.images.service import ImageService, LayerBlob
 from dockyard.images.store import ImageRecord

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from dockyard.engine.containers import ContainerService
-from dockyard.engine.rules import labels_match
+from dockyard.engine.containers.service import ContainerService
+from dockyard.engine.containers.rules import labels_match
 from dockyard.engine.events import EventBus
-from dockyard.engine.netwiring import ContainerNetworks
-from dockyard.engine.views import parse_time
+from dockyard.engine.networks.wiring import ContainerNetworks
+from dockyard.engine.containers.views import parse_time
 from dockyard.errors import InvalidArgument, NotSupported
 from dockyard.metadata.networks import NetworkRecord
 from dockyard.network.controller import PREDEFINED, NetworkController

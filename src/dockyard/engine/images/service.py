@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-from dockyard.engine import commit as committer
-from dockyard.engine.containers import ContainerService
-from dockyard.engine.distribution import DistributionService
+from dockyard.engine.containers import commit as committer
+from dockyard.engine.containers.service import ContainerService
+from dockyard.engine.images.distribution import DistributionService
 from dockyard.engine.events import EventBus
-from dockyard.engine.rules import labels_match
-from dockyard.engine.views import parse_time
+from dockyard.engine.containers.rules import labels_match
+from dockyard.engine.containers.views import parse_time
 from dockyard.errors import InvalidArgument, NotSupported
 from dockyard.images import importer, load as loader, save as saver
 from dockyard.images.service import ImageService, ImageUser

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dockyard.engine.config import process_env
-from dockyard.engine.model import Container
+from dockyard.engine.containers.config import process_env
+from dockyard.engine.containers.model import Container
 from dockyard.errors import InvalidArgument
 from dockyard.runtime import spec as oci_spec
 from dockyard.runtime.rootpath import resolve_in_root

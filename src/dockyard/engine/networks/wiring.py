@@ -21,7 +21,7 @@ import socket
 from pathlib import Path
 from typing import Callable
 
-from dockyard.engine.model import Container
+from dockyard.engine.containers.model import Container
 from dockyard.errors import Conflict, InvalidArgument, NoSuchNetwork, NotFound, RuntimeFailure
 from dockyard.network import hosts, ipam, resolvconf
 from dockyard.network.config import NetworkConfig

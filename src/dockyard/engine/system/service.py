@@ -8,8 +8,8 @@ import socket
 from typing import Iterator
 
 import dockyard
-from dockyard.engine.containers import ContainerService
-from dockyard.engine.distribution import DistributionService
+from dockyard.engine.containers.service import ContainerService
+from dockyard.engine.images.distribution import DistributionService
 from dockyard.engine.events import EventBus
 from dockyard.errors import NotSupported
 from dockyard.images.service import ImageService
@@ -79,7 +79,7 @@ def _arch(machine: str) -> str:
 
 
 def _now() -> str:
-    from dockyard.engine.model import now_rfc3339
+    from dockyard.engine.containers.model import now_rfc3339
 
     return now_rfc3339()
 

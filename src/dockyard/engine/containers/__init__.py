@@ -1,0 +1,1 @@
+"""Containers: lifecycle, inspection, the record and its store, spec generation."""

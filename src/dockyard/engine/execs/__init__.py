@@ -1,0 +1,1 @@
+"""`docker exec`: processes started inside running containers."""

@@ -1,0 +1,1 @@
+"""Image verbs as the engine serves them: pull, push, commit, import, save, load, prune."""

@@ -1,0 +1,1 @@
+"""Networks: the network verbs and the wiring of containers onto networks."""

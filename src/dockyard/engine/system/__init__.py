@@ -1,0 +1,1 @@
+"""The daemon describing itself: version, info, events, df."""
