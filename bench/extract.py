@@ -98,8 +98,11 @@ def main() -> None:
             with open(layer, "rb") as file:
                 apply_layer(file, target)
 
-        runs = {"zlib inflate + sha256 (ceiling)": inflate_and_hash,
-                "dockyard apply_layer": run_dockyard, "tarfile.extractall": run_tarfile}
+        runs = {
+            "zlib inflate + sha256 (ceiling)": inflate_and_hash,
+            "dockyard apply_layer": run_dockyard,
+            "tarfile.extractall": run_tarfile,
+        }
         best = dict.fromkeys(runs, (float("inf"), 0.0))
         for turn in range(args.repeat):
             for name in list(runs)[:: 1 if turn % 2 == 0 else -1]:  # alternate the order

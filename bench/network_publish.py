@@ -34,19 +34,24 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.e2e.daemon import BUSYBOX_ROOTFS, DOCKER, Daemon, _unmount_under  # noqa: E402
+
 from dockyard.metadata.db import Database  # noqa: E402
 from dockyard.network import netns  # noqa: E402
 from dockyard.network.config import NetworkConfig  # noqa: E402
 from dockyard.network.controller import NetworkController  # noqa: E402
 from dockyard.network.portspec import parse_port_spec  # noqa: E402
-from tests.e2e.daemon import BUSYBOX_ROOTFS, DOCKER, Daemon, _unmount_under  # noqa: E402
 
 BODIES = {"small.txt": b"hello\n" * 16, "big.bin": b"\0" * (1 << 20)}
 
 
 def ab(ns: str, url: str, requests: int, concurrency: int) -> float:
-    out = subprocess.run(["ip", "netns", "exec", ns, "ab", "-q", "-n", str(requests), "-c", str(concurrency), url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ip", "netns", "exec", ns, "ab", "-q", "-n", str(requests), "-c", str(concurrency), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))
 
 
@@ -102,8 +107,21 @@ def container_path(args: argparse.Namespace, www: Path, tag: str) -> None:
     try:
         daemon.start()
         daemon.import_busybox()
-        daemon.cli("run", "-d", "-v", f"{www}:/www:ro", "-p", "127.0.0.1:18080:80",
-                   "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+        daemon.cli(
+            "run",
+            "-d",
+            "-v",
+            f"{www}:/www:ro",
+            "-p",
+            "127.0.0.1:18080:80",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/www",
+        )
         direct = httpd(ns, www, "127.0.0.1:18000")
         time.sleep(0.5)
         compare(ns, args, "container")
@@ -128,16 +146,48 @@ def docker_path(args: argparse.Namespace, www: Path, tag: str) -> None:
     try:
         with open(base / "dockerd.log", "ab") as log:
             dockerd = subprocess.Popen(
-                ["nsenter", f"--net=/run/netns/{ns}", "--", "dockerd", "--data-root", str(base / "data"),
-                 "--exec-root", str(base / "exec"), "-H", env["DOCKER_HOST"], "--pidfile", str(base / "pid"),
-                 "--cgroup-parent", base.name, "--mtu", str(args.mtu)], stdout=log, stderr=log, start_new_session=True)
+                [
+                    "nsenter",
+                    f"--net=/run/netns/{ns}",
+                    "--",
+                    "dockerd",
+                    "--data-root",
+                    str(base / "data"),
+                    "--exec-root",
+                    str(base / "exec"),
+                    "-H",
+                    env["DOCKER_HOST"],
+                    "--pidfile",
+                    str(base / "pid"),
+                    "--cgroup-parent",
+                    base.name,
+                    "--mtu",
+                    str(args.mtu),
+                ],
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         while subprocess.run([DOCKER, "version"], env=env, capture_output=True).returncode:
             if dockerd.poll() is not None:
                 raise RuntimeError((base / "dockerd.log").read_text()[-2000:])
             time.sleep(0.2)
         docker("import", "-", "busybox:latest", input=subprocess.run([str(BUSYBOX_ROOTFS)], capture_output=True).stdout)
-        docker("run", "-d", "-v", f"{www}:/www:ro", "-p", "127.0.0.1:18080:80",
-               "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+        docker(
+            "run",
+            "-d",
+            "-v",
+            f"{www}:/www:ro",
+            "-p",
+            "127.0.0.1:18080:80",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/www",
+        )
         direct = httpd(ns, www, "127.0.0.1:18000")
         time.sleep(0.5)
         compare(ns, args, "docker")

@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO), str(REPO / "bench")]
 
 from extract import generate  # noqa: E402
+from tests.distribution.conftest import start_registry  # noqa: E402
 
 from dockyard.content.local import LocalContentStore  # noqa: E402
 from dockyard.distribution.client import Registries  # noqa: E402
@@ -48,7 +49,6 @@ from dockyard.oci.manifest import Manifest  # noqa: E402
 from dockyard.oci.reference import parse_reference  # noqa: E402
 from dockyard.paths import DataRoot  # noqa: E402
 from dockyard.snapshots.overlay import OverlaySnapshotter  # noqa: E402
-from tests.distribution.conftest import start_registry  # noqa: E402
 
 DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
 DOCKERD = shutil.which("dockerd")
@@ -65,10 +65,17 @@ def make_image(work: Path, layers: int, size_mb: int) -> tuple[LocalContentStore
         diff_ids.append(str(Digest.from_hex(hashlib.sha256(zlib.decompress(blob, 31)).hexdigest())))
         descriptors.append(Descriptor(mt.DOCKER_LAYER_GZIP, store.write_blob(blob), len(blob)))
         path.unlink()
-    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
-                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
-    manifest = Manifest(mt.DOCKER_MANIFEST, Descriptor(mt.DOCKER_CONFIG, store.write_blob(config), len(config)),
-                        tuple(descriptors))
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Cmd": ["sh"]},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        }
+    ).encode()
+    manifest = Manifest(
+        mt.DOCKER_MANIFEST, Descriptor(mt.DOCKER_CONFIG, store.write_blob(config), len(config)), tuple(descriptors)
+    )
     return store, manifest, total
 
 
@@ -83,7 +90,7 @@ def floor(store: LocalContentStore, manifest: Manifest) -> tuple[float, float]:
     for blob in blobs:
         decompressor = zlib.decompressobj(31)
         for offset in range(0, len(blob), 1 << 20):
-            decompressor.decompress(blob[offset:offset + (1 << 20)], 1 << 30)
+            decompressor.decompress(blob[offset : offset + (1 << 20)], 1 << 30)
     return hashing, time.perf_counter() - start
 
 
@@ -110,10 +117,28 @@ class Dockerd:
         self.host = f"unix://{self.base}/docker.sock"
         log = open(self.base / "dockerd.log", "wb")
         self.process = subprocess.Popen(
-            [DOCKERD, "--data-root", str(self.base / "data"), "--exec-root", str(self.base / "exec"),
-             "-H", self.host, "--pidfile", str(self.base / "docker.pid"), "--bridge=none",
-             "--iptables=false", "--ip-masq=false", "--insecure-registry", registry,
-             "--storage-driver", "overlay2"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                DOCKERD,
+                "--data-root",
+                str(self.base / "data"),
+                "--exec-root",
+                str(self.base / "exec"),
+                "-H",
+                self.host,
+                "--pidfile",
+                str(self.base / "docker.pid"),
+                "--bridge=none",
+                "--iptables=false",
+                "--ip-masq=false",
+                "--insecure-registry",
+                registry,
+                "--storage-driver",
+                "overlay2",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while self.docker("version", check=False).returncode != 0:
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -166,8 +191,10 @@ def main() -> None:
         mb, tar_mb = compressed / 1e6, tar_bytes / 1e6
         print(f"image: {args.layers} layers, {mb:.0f} MB compressed, {tar_mb:.0f} MB of tar")
         hashing, inflating = floor(store, manifest)
-        print(f"floor (1 thread): sha256 {mb / hashing:.0f} MB/s, gunzip {tar_mb / inflating:.0f} MB/s of tar, "
-              f"both {hashing + inflating:.2f} s")
+        print(
+            f"floor (1 thread): sha256 {mb / hashing:.0f} MB/s, gunzip {tar_mb / inflating:.0f} MB/s of tar, "
+            f"both {hashing + inflating:.2f} s"
+        )
         dockerd = Dockerd(work, registry.address) if DOCKERD else None
         ours, theirs = [], []
         for round_ in range(args.rounds):
@@ -180,8 +207,10 @@ def main() -> None:
         best = min(ours)
         print(f"best: dockyard {best:.2f} s = {mb / best:.0f} MB/s compressed, {tar_mb / best:.0f} MB/s of tar")
         if theirs:
-            print(f"best: dockerd {min(theirs):.2f} s = {tar_mb / min(theirs):.0f} MB/s of tar; "
-                  f"dockerd/dockyard time ratio {min(theirs) / best:.2f} (>1: dockyard faster)")
+            print(
+                f"best: dockerd {min(theirs):.2f} s = {tar_mb / min(theirs):.0f} MB/s of tar; "
+                f"dockerd/dockyard time ratio {min(theirs) / best:.2f} (>1: dockyard faster)"
+            )
     finally:
         if dockerd:
             dockerd.stop()

@@ -48,8 +48,20 @@ def wait_ready(port: int) -> None:
 def start_dockyard(root: Path) -> subprocess.Popen:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    proc = subprocess.Popen([sys.executable, "-m", "dockyard.registry", "serve", "--addr", f"127.0.0.1:{port}",
-                             "--storage", str(root / "dockyard")], env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dockyard.registry",
+            "serve",
+            "--addr",
+            f"127.0.0.1:{port}",
+            "--storage",
+            str(root / "dockyard"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     proc.port = port  # type: ignore[attr-defined]
     wait_ready(port)
     return proc
@@ -58,11 +70,14 @@ def start_dockyard(root: Path) -> subprocess.Popen:
 def start_reference(root: Path) -> subprocess.Popen:
     port = free_port()
     config = root / "reference.yml"
-    config.write_text("version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\n"
-                      f"storage: {{filesystem: {{rootdirectory: {root / 'reference'}}}, delete: {{enabled: true}}}}\n"
-                      f"http: {{addr: '127.0.0.1:{port}'}}\n")
-    proc = subprocess.Popen(["/usr/bin/docker-registry", "serve", str(config)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    config.write_text(
+        "version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\n"
+        f"storage: {{filesystem: {{rootdirectory: {root / 'reference'}}}, delete: {{enabled: true}}}}\n"
+        f"http: {{addr: '127.0.0.1:{port}'}}\n"
+    )
+    proc = subprocess.Popen(
+        ["/usr/bin/docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     proc.port = port  # type: ignore[attr-defined]
     wait_ready(port)
     return proc
@@ -128,8 +143,9 @@ def push_blob(port: int, repo: str, seed: int, mib: int) -> float:
     sep = "&" if "?" in location else "?"
     filler = b"\xa5" * BLOCK
     started = time.perf_counter()
-    conn.sock.sendall(request("PUT", f"{location}{sep}digest={digest}", {"Content-Type": "application/octet-stream"},
-                              mib * BLOCK))
+    conn.sock.sendall(
+        request("PUT", f"{location}{sep}digest={digest}", {"Content-Type": "application/octet-stream"}, mib * BLOCK)
+    )
     conn.sock.sendall(first)
     for _ in range(mib - 1):
         conn.sock.sendall(filler)
@@ -162,15 +178,30 @@ def push_small_image(port: int, repo: str) -> bytes:
         sep = "&" if "?" in location else "?"
         status, _, _ = conn.exchange(request("PUT", f"{location}{sep}digest={digest}", length=len(blob)), blob)
         assert status == 201
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                                      "digest": "sha256:" + hashlib.sha256(blobs[0]).hexdigest(),
-                                      "size": len(blobs[0])},
-                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                                       "digest": "sha256:" + hashlib.sha256(blobs[1]).hexdigest(),
-                                       "size": len(blobs[1])}]}).encode()
-    put = request("PUT", f"/v2/{repo}/manifests/latest", {"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
-                  len(manifest))
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": "sha256:" + hashlib.sha256(blobs[0]).hexdigest(),
+                "size": len(blobs[0]),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": "sha256:" + hashlib.sha256(blobs[1]).hexdigest(),
+                    "size": len(blobs[1]),
+                }
+            ],
+        }
+    ).encode()
+    put = request(
+        "PUT",
+        f"/v2/{repo}/manifests/latest",
+        {"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+        len(manifest),
+    )
     assert conn.exchange(put, manifest)[0] == 201
     return manifest
 
@@ -211,14 +242,20 @@ def one_round(port: int, seed: int, args: argparse.Namespace, manifest: bytes) -
     push = push_blob(port, "bench/big", seed, mib)
     pull = pull_blob(port, "bench/big", seed, mib)
     accept = {"Accept": "application/vnd.oci.image.manifest.v1+json"}
-    get = requests_per_second(port, request("GET", "/v2/bench/small/manifests/latest", accept), b"",
-                              args.clients, args.seconds)
+    get = requests_per_second(
+        port, request("GET", "/v2/bench/small/manifests/latest", accept), b"", args.clients, args.seconds
+    )
     unique = manifest[:-1] + b', "annotations": {"nonce": "NONCE"}}'
-    put_head = request("PUT", "/v2/bench/small/manifests/t-NONCE",
-                       {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    put_head = request(
+        "PUT", "/v2/bench/small/manifests/t-NONCE", {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
+    )
     put = requests_per_second(port, put_head, unique, args.clients, args.seconds)
-    return {"push_MBps": mib * BLOCK / push / 1e6, "pull_MBps": mib * BLOCK / pull / 1e6,
-            "manifest_get_rps": get, "manifest_put_rps": put}
+    return {
+        "push_MBps": mib * BLOCK / push / 1e6,
+        "pull_MBps": mib * BLOCK / pull / 1e6,
+        "manifest_get_rps": get,
+        "manifest_put_rps": put,
+    }
 
 
 def main() -> None:
@@ -237,8 +274,10 @@ def main() -> None:
                 order = list(servers) if r % 2 == 0 else list(reversed(servers))
                 for name in order:
                     results[name].append(one_round(servers[name].port, r, args, manifests[name]))
-                    print(f"round {r} {name}: {json.dumps({k: round(v, 1) for k, v in results[name][-1].items()})}",
-                          flush=True)
+                    print(
+                        f"round {r} {name}: {json.dumps({k: round(v, 1) for k, v in results[name][-1].items()})}",
+                        flush=True,
+                    )
         finally:
             for proc in servers.values():
                 proc.terminate()

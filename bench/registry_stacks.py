@@ -127,8 +127,11 @@ def main() -> None:
     with tempfile.NamedTemporaryFile() as big:
         big.write(os.urandom(1 << 20) * args.file_mib)
         big.flush()
-        for name, target in (("stdlib ThreadingHTTPServer", stdlib_server), ("h11 over threads", h11_threads_server),
-                             ("asyncio + h11", asyncio_server)):
+        for name, target in (
+            ("stdlib ThreadingHTTPServer", stdlib_server),
+            ("h11 over threads", h11_threads_server),
+            ("asyncio + h11", asyncio_server),
+        ):
             port = free_port()
             threading.Thread(target=target, args=(port, big.name), daemon=True).start()
             wait_ready(port)

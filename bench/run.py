@@ -41,8 +41,10 @@ from tests.e2e.daemon import BUSYBOX_ROOTFS, DOCKER, Daemon, _unmount_under  # n
 COMMAND = ("run", "--rm", "busybox", "true")
 # what dockerd 20.10 makes outside its --data-root/--exec-root (no flag moves these),
 # removed again unless it was there before; directories only when empty
-DOCKERD_LEFTOVERS = tuple(Path(p) for p in ("/etc/docker/key.json", "/run/docker/plugins", "/run/docker",
-                                            "/run/containerd/s", "/run/containerd"))
+DOCKERD_LEFTOVERS = tuple(
+    Path(p)
+    for p in ("/etc/docker/key.json", "/run/docker/plugins", "/run/docker", "/run/containerd/s", "/run/containerd")
+)
 
 
 def dockyard_cli() -> list[str]:
@@ -57,21 +59,32 @@ class Dockerd:
     def __init__(self) -> None:
         self.base = Path(tempfile.mkdtemp(prefix="dockyard-bench-dockerd-", dir="/var/tmp"))
         self.socket = self.base / "docker.sock"
-        self.env = {**os.environ, "DOCKER_HOST": f"unix://{self.socket}",
-                    "DOCKER_CONFIG": str(self.base / "client")}
+        self.env = {**os.environ, "DOCKER_HOST": f"unix://{self.socket}", "DOCKER_CONFIG": str(self.base / "client")}
         self.process: subprocess.Popen | None = None
         self.existed = {path for path in DOCKERD_LEFTOVERS if path.exists()}
 
-    def start(self) -> "Dockerd":
+    def start(self) -> Dockerd:
         (self.base / "daemon.json").write_text("{}")
-        argv = ["dockerd", "--data-root", str(self.base / "data"), "--exec-root", str(self.base / "exec"),
-                "-H", f"unix://{self.socket}", "--pidfile", str(self.base / "dockerd.pid"),
-                "--config-file", str(self.base / "daemon.json"),
-                "--cgroup-parent", self.base.name,
-                "--bridge=none", "--iptables=false", "--ip-masq=false"]
+        argv = [
+            "dockerd",
+            "--data-root",
+            str(self.base / "data"),
+            "--exec-root",
+            str(self.base / "exec"),
+            "-H",
+            f"unix://{self.socket}",
+            "--pidfile",
+            str(self.base / "dockerd.pid"),
+            "--config-file",
+            str(self.base / "daemon.json"),
+            "--cgroup-parent",
+            self.base.name,
+            "--bridge=none",
+            "--iptables=false",
+            "--ip-masq=false",
+        ]
         with open(self.base / "dockerd.log", "ab") as log:
-            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -114,7 +127,7 @@ class Dockerd:
                     path.rmdir()
                 else:
                     path.unlink()
-            except OSError:   # not empty: something else uses it now
+            except OSError:  # not empty: something else uses it now
                 pass
 
 
@@ -136,8 +149,12 @@ def p90(values: list[float]) -> float:
 def report(samples: dict[str, list[float]]) -> None:
     reference = statistics.median(samples["docker"]) if "docker" in samples else None
     print(f"{'':34} {'median':>8} {'p90':>8} {'vs dockerd':>11}")
-    labels = {"dockyard": "dockyard CLI -> dockyard", "docker->dy": "docker CLI -> dockyard",
-              "docker": "docker CLI -> dockerd", "python": "python -c pass (the CLI's floor)"}
+    labels = {
+        "dockyard": "dockyard CLI -> dockyard",
+        "docker->dy": "docker CLI -> dockyard",
+        "docker": "docker CLI -> dockerd",
+        "python": "python -c pass (the CLI's floor)",
+    }
     for key, values in samples.items():
         median = statistics.median(values)
         ratio = f"{median / reference:10.2f}x" if reference else f"{'n/a':>11}"
@@ -146,8 +163,10 @@ def report(samples: dict[str, list[float]]) -> None:
 
 def bench(rounds: int, dockyard: Daemon, dockerd: Dockerd | None) -> dict[str, list[float]]:
     dy_env = {**os.environ, "DOCKER_HOST": dockyard.host, "DOCKER_CONFIG": str(dockyard.base / "client")}
-    commands = {"dockyard": ([*dockyard_cli(), "-H", dockyard.host, *COMMAND], None),
-                "docker->dy": ([DOCKER, *COMMAND], dy_env)}
+    commands = {
+        "dockyard": ([*dockyard_cli(), "-H", dockyard.host, *COMMAND], None),
+        "docker->dy": ([DOCKER, *COMMAND], dy_env),
+    }
     if dockerd is not None:
         commands["docker"] = ([DOCKER, *COMMAND], dockerd.env)
     commands["python"] = ([sys.executable, "-c", "pass"], None)
@@ -165,7 +184,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--no-dockerd", action="store_true", help="time dockyard only")
     args = parser.parse_args()
-    dockyard = Daemon(config={"bridge": "none"})   # no bridge, as dockerd's --bridge=none
+    dockyard = Daemon(config={"bridge": "none"})  # no bridge, as dockerd's --bridge=none
     dockerd = Dockerd() if not args.no_dockerd and shutil.which("dockerd") else None
     try:
         dockyard.start()

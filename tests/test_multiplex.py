@@ -15,7 +15,7 @@ def test_decoder_reassembles_split_frames():
     decoder = FrameDecoder()
     frames = []
     for i in range(len(wire)):
-        frames += decoder.feed(wire[i:i + 1])
+        frames += decoder.feed(wire[i : i + 1])
     assert frames == [(STDOUT, b"hello"), (STDERR, b""), (STDERR, b"oops")]
     assert decoder.pending == 0
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import BinaryIO, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
 
 CHUNK = 1 << 20
 

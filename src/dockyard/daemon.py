@@ -25,15 +25,15 @@ from dockyard.api.server import ApiServer
 from dockyard.content.local import LocalContentStore
 from dockyard.distribution.client import Registries
 from dockyard.distribution.config import DEFAULT_CONFIG_FILE, RegistryConfig
+from dockyard.engine.containers.networking import LoopbackOnly
 from dockyard.engine.containers.service import ContainerService
-from dockyard.engine.images.distribution import DistributionService
+from dockyard.engine.containers.store import ContainerStore
 from dockyard.engine.events import EventBus
 from dockyard.engine.execs.service import ExecService
+from dockyard.engine.images.distribution import DistributionService
 from dockyard.engine.images.service import ImageBackend
-from dockyard.engine.containers.networking import LoopbackOnly
-from dockyard.engine.networks.wiring import ContainerNetworks, network_config
 from dockyard.engine.networks.service import NetworkService
-from dockyard.engine.containers.store import ContainerStore
+from dockyard.engine.networks.wiring import ContainerNetworks, network_config
 from dockyard.engine.system.service import SystemService
 from dockyard.errors import Conflict, InvalidArgument
 from dockyard.images.compressed import CompressedLayers
@@ -103,8 +103,9 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
     images = ImageService(ImageStore(db), content, snapshots)
     events = EventBus()
     registries = Registries(RegistryConfig.from_daemon_json(settings or {}))
-    distribution = DistributionService(Puller(images, registries),
-                                       ImagePusher(images, registries, CompressedLayers(db, content)), registries, events)
+    distribution = DistributionService(
+        Puller(images, registries), ImagePusher(images, registries, CompressedLayers(db, content)), registries, events
+    )
     controller = _network_controller(db, settings or {})
     networking = ContainerNetworks(controller, root) if controller else LoopbackOnly()
     containers = ContainerService(root, ContainerStore(db), images, snapshots, ShimRuntime(), events, networking)
@@ -112,8 +113,9 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
         networking.resolve = containers.get
     containers.recover()
     if controller:
-        controller.recover({c.id: f"/proc/{c.state.pid}/ns/net" for c in containers.all()
-                            if c.state.running and c.state.pid})
+        controller.recover(
+            {c.id: f"/proc/{c.state.pid}/ns/net" for c in containers.all() if c.state.running and c.state.pid}
+        )
     backends = Backends(
         containers=containers,
         execs=ExecService(containers),
@@ -124,8 +126,12 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
     return ApiServer(backends, socket_path)
 
 
-def run_daemon(data_root: Path = DEFAULT_DATA_ROOT, socket_path: Path = DEFAULT_SOCKET,
-               config_file: Path | None = None, debug: bool = False) -> int:
+def run_daemon(
+    data_root: Path = DEFAULT_DATA_ROOT,
+    socket_path: Path = DEFAULT_SOCKET,
+    config_file: Path | None = None,
+    debug: bool = False,
+) -> int:
     """Serve until SIGTERM or SIGINT; return the exit status."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     server = build(Path(data_root), Path(socket_path), load_settings(config_file))

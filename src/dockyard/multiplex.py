@@ -36,7 +36,7 @@ class FrameDecoder:
             end = HEADER.size + size
             if len(self._buffer) < end:
                 break
-            frames.append((stream, bytes(self._buffer[HEADER.size:end])))
+            frames.append((stream, bytes(self._buffer[HEADER.size : end])))
             del self._buffer[:end]
         return frames
 

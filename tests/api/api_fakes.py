@@ -15,10 +15,18 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from dockyard import API_VERSION, MIN_API_VERSION, __version__
-from dockyard.multiplex import encode_frame
 from dockyard.errors import (
-    Conflict, InvalidArgument, NoSuchContainer, NoSuchExec, NoSuchImage, NoSuchNetwork, NoSuchVolume,
-    NotModified)
+    Conflict,
+    InvalidArgument,
+    NoSuchContainer,
+    NoSuchExec,
+    NoSuchImage,
+    NoSuchNetwork,
+    NoSuchVolume,
+    NotModified,
+)
+from dockyard.multiplex import encode_frame
+
 
 def container_id(name: str) -> str:
     """A stable 64-hex ID per container name."""
@@ -62,10 +70,19 @@ class EchoStream:
 
 def container_summary(name: str, state: str) -> dict:
     return {
-        "Id": container_id(name), "Names": [f"/{name}"], "Image": "busybox", "ImageID": "sha256:" + "1" * 64,
-        "Command": "sh", "Created": 1700000000, "Ports": [], "Labels": {}, "State": state,
-        "Status": "Up 1 second" if state == "running" else "Created", "HostConfig": {"NetworkMode": "bridge"},
-        "NetworkSettings": {"Networks": {}}, "Mounts": [],
+        "Id": container_id(name),
+        "Names": [f"/{name}"],
+        "Image": "busybox",
+        "ImageID": "sha256:" + "1" * 64,
+        "Command": "sh",
+        "Created": 1700000000,
+        "Ports": [],
+        "Labels": {},
+        "State": state,
+        "Status": "Up 1 second" if state == "running" else "Created",
+        "HostConfig": {"NetworkMode": "bridge"},
+        "NetworkSettings": {"Networks": {}},
+        "Mounts": [],
     }
 
 
@@ -73,7 +90,7 @@ class FakeContainers:
     """Just enough of ContainerBackend and ExecBackend."""
 
     def __init__(self) -> None:
-        self.states: dict[str, str] = {}   # name -> state
+        self.states: dict[str, str] = {}  # name -> state
         self.calls: list[tuple] = []
         self.streams: list[EchoStream] = []
         self.follow_closed = threading.Event()
@@ -93,9 +110,13 @@ class FakeContainers:
 
     def inspect(self, ref: str, size: bool = False) -> dict:
         name = self._find(ref)
-        return {"Id": container_id(name), "Name": f"/{name}", "State": {"Status": self.states[name]},
-                "Config": {"Tty": False, "Image": "busybox"},
-                "HostConfig": {"LogConfig": {"Type": "json-file", "Config": {}}}}
+        return {
+            "Id": container_id(name),
+            "Name": f"/{name}",
+            "State": {"Status": self.states[name]},
+            "Config": {"Tty": False, "Image": "busybox"},
+            "HostConfig": {"LogConfig": {"Type": "json-file", "Config": {}}},
+        }
 
     def list(self, all, limit, size, filters) -> list[dict]:
         self.calls.append(("list", all, limit, size, filters))
@@ -198,15 +219,28 @@ class FakeSystem:
 
     def version(self) -> dict:
         return {
-            "Platform": {"Name": "dockyard"}, "Version": __version__, "ApiVersion": API_VERSION,
-            "MinAPIVersion": MIN_API_VERSION, "Os": "linux", "Arch": "amd64", "GitCommit": "test",
-            "GoVersion": "python3.11", "KernelVersion": "6", "BuildTime": "2026-01-01T00:00:00Z",
+            "Platform": {"Name": "dockyard"},
+            "Version": __version__,
+            "ApiVersion": API_VERSION,
+            "MinAPIVersion": MIN_API_VERSION,
+            "Os": "linux",
+            "Arch": "amd64",
+            "GitCommit": "test",
+            "GoVersion": "python3.11",
+            "KernelVersion": "6",
+            "BuildTime": "2026-01-01T00:00:00Z",
             "Components": [{"Name": "Engine", "Version": __version__, "Details": {}}],
         }
 
     def info(self) -> dict:
-        return {"ID": "dockyard-test", "Containers": 0, "Images": 0, "ServerVersion": __version__,
-                "OSType": "linux", "Swarm": {"LocalNodeState": "inactive"}}
+        return {
+            "ID": "dockyard-test",
+            "Containers": 0,
+            "Images": 0,
+            "ServerVersion": __version__,
+            "OSType": "linux",
+            "Swarm": {"LocalNodeState": "inactive"},
+        }
 
     def events(self, since, until, filters) -> Iterator[dict]:
         yield {"Type": "container", "Action": "start", "Actor": {"ID": container_id("web")}}
@@ -231,8 +265,13 @@ class FakeNetworks:
     def create(self, config: dict) -> dict:
         network_id = hashlib.sha256(config["Name"].encode()).hexdigest()
         self.networks[config["Name"]] = {
-            "Name": config["Name"], "Id": network_id, "Driver": config.get("Driver") or "bridge",
-            "Scope": "local", "Created": "2026-01-01T00:00:00Z", "Labels": config.get("Labels") or {}}
+            "Name": config["Name"],
+            "Id": network_id,
+            "Driver": config.get("Driver") or "bridge",
+            "Scope": "local",
+            "Created": "2026-01-01T00:00:00Z",
+            "Labels": config.get("Labels") or {},
+        }
         return {"Id": network_id, "Warning": ""}
 
     def connect(self, ref: str, container: str, endpoint_config: dict | None) -> None:
@@ -250,8 +289,14 @@ class FakeVolumes:
 
     def create(self, config: dict) -> dict:
         name = config.get("Name") or "anon"
-        self.volumes[name] = {"Name": name, "Driver": "local", "Mountpoint": f"/v/{name}/_data",
-                              "Scope": "local", "Labels": config.get("Labels") or {}, "Options": {}}
+        self.volumes[name] = {
+            "Name": name,
+            "Driver": "local",
+            "Mountpoint": f"/v/{name}/_data",
+            "Scope": "local",
+            "Labels": config.get("Labels") or {},
+            "Options": {},
+        }
         return self.volumes[name]
 
     def inspect(self, name: str) -> dict:

@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from .api_fakes import FakeEngine
 
 from dockyard.api import ApiServer, Backends
+
+from .api_fakes import FakeEngine
 
 
 @pytest.fixture
@@ -32,9 +33,17 @@ def socket_path() -> Iterator[Path]:
 
 @pytest.fixture
 def server(engine: FakeEngine, socket_path: Path) -> Iterator[ApiServer]:
-    api = ApiServer(Backends(containers=engine.containers, execs=engine.containers,
-                            images=engine.images, system=engine.system,
-                            networks=engine.networks, volumes=engine.volumes), socket_path)
+    api = ApiServer(
+        Backends(
+            containers=engine.containers,
+            execs=engine.containers,
+            images=engine.images,
+            system=engine.system,
+            networks=engine.networks,
+            volumes=engine.volumes,
+        ),
+        socket_path,
+    )
     thread = threading.Thread(target=api.serve_forever, daemon=True)
     thread.start()
     yield api

@@ -29,8 +29,11 @@ def client(server):
 
 
 def run_cli(server, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DOCKER_HOST": f"unix://{server.socket_path}",
-           "DOCKER_CONFIG": str(server.socket_path.parent / "docker-config")}
+    env = {
+        **os.environ,
+        "DOCKER_HOST": f"unix://{server.socket_path}",
+        "DOCKER_CONFIG": str(server.socket_path.parent / "docker-config"),
+    }
     return subprocess.run([DOCKER_CLI, *args], env=env, input=input, capture_output=True, timeout=30)
 
 

@@ -12,10 +12,23 @@ from dockyard.api import query
 from dockyard.errors import InvalidArgument
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("1", True), ("true", True), ("True", True), ("TRUE", True), ("yes", True), (" 1 ", True),
-    ("0", False), ("false", False), ("False", False), ("", False), ("no", False), ("none", False),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        ("True", True),
+        ("TRUE", True),
+        ("yes", True),
+        (" 1 ", True),
+        ("0", False),
+        ("false", False),
+        ("False", False),
+        ("", False),
+        ("no", False),
+        ("none", False),
+    ],
+)
 def test_booleans_parse_as_dockerd(value, expected):
     assert query.boolean({"all": [value]}, "all") is expected
 

@@ -16,8 +16,8 @@ import time
 import pytest
 
 from dockyard.api import ApiServer, Backends
-from dockyard.multiplex import encode_frame
 from dockyard.errors import Conflict, InvalidArgument
+from dockyard.multiplex import encode_frame
 
 from .api_fakes import container_id
 
@@ -62,7 +62,9 @@ def read_head(sock: socket.socket) -> tuple[bytes, bytes]:
 
 
 def read_body(sock: socket.socket, head: bytes, rest: bytes) -> bytes:
-    length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")).split(b":")[1])
+    length = int(
+        next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")).split(b":")[1]
+    )
     while len(rest) < length:
         rest += sock.recv(4096)
     return rest
@@ -136,12 +138,28 @@ def test_malformed_json_is_400_and_the_connection_lives_on(server):
 
 
 def test_create_splits_host_config_and_passes_the_api_version(server, engine):
-    body = {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"Memory": 1}, "NetworkingConfig": {"EndpointsConfig": {}}}
-    response, data = call(server, "POST", "/v1.41/containers/create?name=web", json.dumps(body).encode(),
-                          {"Content-Type": "application/json"})
+    body = {
+        "Image": "busybox",
+        "Cmd": ["true"],
+        "HostConfig": {"Memory": 1},
+        "NetworkingConfig": {"EndpointsConfig": {}},
+    }
+    response, data = call(
+        server,
+        "POST",
+        "/v1.41/containers/create?name=web",
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json"},
+    )
     assert (response.status, json.loads(data)) == (201, {"Id": container_id("web"), "Warnings": []})
     assert engine.containers.calls[-1] == (
-        "create", "web", {"Image": "busybox", "Cmd": ["true"]}, {"Memory": 1}, {"EndpointsConfig": {}}, "1.41")
+        "create",
+        "web",
+        {"Image": "busybox", "Cmd": ["true"]},
+        {"Memory": 1},
+        {"EndpointsConfig": {}},
+        "1.41",
+    )
 
 
 def test_errors_map_through_the_table(server, engine):
@@ -169,8 +187,14 @@ def test_stop_passes_timeout_and_signal(server, engine):
 
 def test_chunked_request_body_reaches_the_engine_whole(server, engine):
     parts = [b"a" * 70000, b"tar", b"b" * 5]
-    response, body = call(server, "POST", "/images/load?quiet=1", body=iter(parts),
-                          headers={"Transfer-Encoding": "chunked", "Content-Type": "application/x-tar"}, chunked=True)
+    response, body = call(
+        server,
+        "POST",
+        "/images/load?quiet=1",
+        body=iter(parts),
+        headers={"Transfer-Encoding": "chunked", "Content-Type": "application/x-tar"},
+        chunked=True,
+    )
     assert response.status == 200
     assert response.getheader("Transfer-Encoding") == "chunked"
     assert json.loads(body) == {"stream": "Loaded 70008 bytes\n"}
@@ -187,8 +211,10 @@ def test_pull_error_mid_stream_becomes_an_error_line(server, engine):
     response, body = call(server, "POST", "/images/create?fromImage=breaks&tag=1", headers={"X-Registry-Auth": auth})
     assert response.status == 200
     lines = [json.loads(line) for line in body.splitlines()]
-    assert lines == [{"status": "Pulling from breaks", "id": "1"},
-                     {"errorDetail": {"message": "layer digest mismatch"}, "error": "layer digest mismatch"}]
+    assert lines == [
+        {"status": "Pulling from breaks", "id": "1"},
+        {"errorDetail": {"message": "layer digest mismatch"}, "error": "layer digest mismatch"},
+    ]
     assert engine.images.calls[-1] == ("pull", "breaks", "1", None, {"username": "u"})
 
 
@@ -200,7 +226,10 @@ def test_logs_are_multiplexed_without_a_tty(server, engine):
     response, _ = call(server, "GET", "/v1.41/containers/web/logs?stdout=1")
     assert response.getheader("Content-Type") == "application/vnd.docker.raw-stream"
     response, body = call(server, "GET", "/containers/web/logs")
-    assert (response.status, json.loads(body)["message"]) == (400, "Bad parameters: you must choose at least one stream")
+    assert (response.status, json.loads(body)["message"]) == (
+        400,
+        "Bad parameters: you must choose at least one stream",
+    )
 
 
 def test_wait_and_export_and_events(server, engine):
@@ -249,7 +278,7 @@ def test_attach_upgrades_and_splices_both_ways(server, engine):
     sock.close()
     greeting = encode_frame(1, b"attached\n")
     assert output.startswith(greeting)
-    assert b"".join(_payloads(output[len(greeting):])) == b"early stdin data"
+    assert b"".join(_payloads(output[len(greeting) :])) == b"early stdin data"
     stream = engine.containers.streams[-1]
     assert stream.stdin_closed.is_set() and stream.closed.wait(5)
 
@@ -259,8 +288,8 @@ def _payloads(data: bytes) -> list[bytes]:
     while data:
         size = int.from_bytes(data[4:8], "big")
         assert data[0] == 1
-        out.append(data[8:8 + size])
-        data = data[8 + size:]
+        out.append(data[8 : 8 + size])
+        data = data[8 + size :]
     return out
 
 
@@ -287,8 +316,10 @@ def test_exec_start_with_tty_is_a_raw_stream(server, engine):
     response, body = call(server, "POST", "/containers/web/exec", json.dumps({"Cmd": ["sh"]}).encode())
     exec_id = json.loads(body)["Id"]
     start = json.dumps({"Detach": False, "Tty": True}).encode()
-    request = (f"POST /exec/{exec_id}/start HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
-               f"Content-Type: application/json\r\nContent-Length: {len(start)}\r\n\r\n").encode() + start
+    request = (
+        f"POST /exec/{exec_id}/start HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(start)}\r\n\r\n"
+    ).encode() + start
     sock = raw_exchange(server, request)
     head, rest = read_head(sock)
     assert head.startswith(b"HTTP/1.1 101 UPGRADED")
@@ -353,16 +384,20 @@ def test_create_returns_the_mac_deprecation_warning(server, engine):
     response, data = call(server, "POST", "/containers/create?name=mac", json.dumps(body).encode())
     assert response.status == 201
     assert json.loads(data)["Warnings"] == [
-        "The container-wide MacAddress field is now deprecated. It should be specified in EndpointsConfig instead."]
+        "The container-wide MacAddress field is now deprecated. It should be specified in EndpointsConfig instead."
+    ]
     assert engine.containers.calls[-1][4] == {"EndpointsConfig": {"bridge": {"MacAddress": "02:42:ac:11:00:02"}}}
 
 
-@pytest.mark.parametrize(("method", "path", "message"), [
-    ("PUT", "/containers/web/archive?path=/", "copying files to or from a container is not supported yet"),
-    ("POST", "/containers/web/update", "updating a container is not supported yet"),
-    ("GET", "/images/search?term=x", "searching a registry is not supported yet"),
-    ("POST", "/v1.41/build", "building images is not supported yet"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        ("PUT", "/containers/web/archive?path=/", "copying files to or from a container is not supported yet"),
+        ("POST", "/containers/web/update", "updating a container is not supported yet"),
+        ("GET", "/images/search?term=x", "searching a registry is not supported yet"),
+        ("POST", "/v1.41/build", "building images is not supported yet"),
+    ],
+)
 def test_known_but_unserved_endpoints_are_501_not_404(server, method, path, message):
     response, body = call(server, method, path, body=b"tar" if method != "GET" else None)
     assert (response.status, json.loads(body)) == (501, {"message": message})
@@ -384,7 +419,7 @@ def test_peer_closed_sees_a_client_that_went_away():
     ours, theirs = socket.socketpair()
     try:
         assert not _peer_closed(ours)
-        theirs.sendall(b"GET /next HTTP/1.1\r\n")   # a pipelined request is not a goodbye
+        theirs.sendall(b"GET /next HTTP/1.1\r\n")  # a pipelined request is not a goodbye
         assert not _peer_closed(ours)
         ours.recv(100)
         theirs.close()

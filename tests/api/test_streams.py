@@ -8,8 +8,16 @@ import json
 import pytest
 
 from dockyard.api.streams import (
-    LAST_CHUNK, ChunkedReader, LengthReader, chunk, error_message, json_line, json_lines, mux_frames,
-    raw_frames)
+    LAST_CHUNK,
+    ChunkedReader,
+    LengthReader,
+    chunk,
+    error_message,
+    json_line,
+    json_lines,
+    mux_frames,
+    raw_frames,
+)
 from dockyard.errors import InvalidArgument
 from dockyard.multiplex import encode_frame
 
@@ -69,14 +77,17 @@ def test_chunked_reader_reads_all_and_skips_extensions_and_trailers():
     assert ChunkedReader(io.BytesIO(raw)).read() == b"hello"
 
 
-@pytest.mark.parametrize("raw", [
-    b"zz\r\nhello\r\n0\r\n\r\n",         # size not hex
-    b"0x5\r\nhello\r\n0\r\n\r\n",        # no 0x prefix in HTTP
-    b"-5\r\nhello\r\n0\r\n\r\n",         # negative
-    b"5\r\nhelloXX0\r\n\r\n",            # missing CRLF after data
-    b"a\r\nhello",                       # truncated data
-    b"5\r\nhello\r\n",                   # no last chunk
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"zz\r\nhello\r\n0\r\n\r\n",  # size not hex
+        b"0x5\r\nhello\r\n0\r\n\r\n",  # no 0x prefix in HTTP
+        b"-5\r\nhello\r\n0\r\n\r\n",  # negative
+        b"5\r\nhelloXX0\r\n\r\n",  # missing CRLF after data
+        b"a\r\nhello",  # truncated data
+        b"5\r\nhello\r\n",  # no last chunk
+    ],
+)
 def test_chunked_reader_rejects_malformed_bodies(raw):
     with pytest.raises(InvalidArgument, match="chunked request body"):
         ChunkedReader(io.BytesIO(raw)).read()

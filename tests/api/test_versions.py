@@ -7,8 +7,12 @@ import pytest
 from dockyard.api.versions import MAC_DEPRECATED, adapt_create
 from dockyard.errors import InvalidArgument
 
-MOUNT = {"Type": "bind", "Source": "/src", "Target": "/dst",
-         "BindOptions": {"CreateMountpoint": True, "ReadOnlyNonRecursive": True}}
+MOUNT = {
+    "Type": "bind",
+    "Source": "/src",
+    "Target": "/dst",
+    "BindOptions": {"CreateMountpoint": True, "ReadOnlyNonRecursive": True},
+}
 
 
 def test_current_version_passes_through_unchanged():
@@ -37,7 +41,9 @@ def test_1_43_keeps_1_42_fields_but_drops_1_44_ones():
 
 def test_cgroupns_defaults_to_host_before_1_41():
     assert adapt_create({"Image": "b"}, {}, None, "1.40").host_config["CgroupnsMode"] == "host"
-    assert adapt_create({"Image": "b"}, {"CgroupnsMode": "private"}, None, "1.40").host_config["CgroupnsMode"] == "private"
+    assert (
+        adapt_create({"Image": "b"}, {"CgroupnsMode": "private"}, None, "1.40").host_config["CgroupnsMode"] == "private"
+    )
     assert "CgroupnsMode" not in adapt_create({"Image": "b"}, {}, None, "1.41").host_config
 
 
@@ -48,16 +54,27 @@ def test_container_mac_moves_to_the_main_endpoint_quietly_before_1_44():
 
 
 def test_container_mac_is_deprecated_from_1_44():
-    request = adapt_create({"Image": "b", "MacAddress": "02:42:ac:11:00:02"}, {"NetworkMode": "net1"},
-                           {"EndpointsConfig": {"net1": {"Aliases": ["db"]}}}, "1.44")
-    assert request.networking_config["EndpointsConfig"]["net1"] == {"Aliases": ["db"], "MacAddress": "02:42:ac:11:00:02"}
+    request = adapt_create(
+        {"Image": "b", "MacAddress": "02:42:ac:11:00:02"},
+        {"NetworkMode": "net1"},
+        {"EndpointsConfig": {"net1": {"Aliases": ["db"]}}},
+        "1.44",
+    )
+    assert request.networking_config["EndpointsConfig"]["net1"] == {
+        "Aliases": ["db"],
+        "MacAddress": "02:42:ac:11:00:02",
+    }
     assert request.warnings == [MAC_DEPRECATED]
 
 
 def test_conflicting_macs_are_rejected():
     with pytest.raises(InvalidArgument, match="must match the endpoint-specific MAC address"):
-        adapt_create({"Image": "b", "MacAddress": "02:42:ac:11:00:02"}, {},
-                     {"EndpointsConfig": {"bridge": {"MacAddress": "02:42:ac:11:00:03"}}}, "1.44")
+        adapt_create(
+            {"Image": "b", "MacAddress": "02:42:ac:11:00:02"},
+            {},
+            {"EndpointsConfig": {"bridge": {"MacAddress": "02:42:ac:11:00:03"}}},
+            "1.44",
+        )
 
 
 def test_no_endpoint_for_host_networking():

@@ -12,7 +12,11 @@ import pytest
 import zstandard
 
 from dockyard.archive.compression import (
-    CHUNK, Compression, compressed_writer, decompressed_chunks, detect,
+    CHUNK,
+    Compression,
+    compressed_writer,
+    decompressed_chunks,
+    detect,
 )
 from dockyard.errors import InvalidArgument, NotSupported
 
@@ -75,8 +79,7 @@ def test_gzip_trailing_zero_padding_is_ignored() -> None:
     assert b"".join(decompressed_chunks(io.BytesIO(stream))) == b"data"
 
 
-@pytest.mark.parametrize("kind", [Compression.GZIP, Compression.ZSTD, Compression.BZIP2,
-                                  Compression.XZ])
+@pytest.mark.parametrize("kind", [Compression.GZIP, Compression.ZSTD, Compression.BZIP2, Compression.XZ])
 def test_truncated_stream_is_refused(kind: Compression) -> None:
     stream = _compress(kind, PAYLOAD)
     with pytest.raises(InvalidArgument):

@@ -20,8 +20,14 @@ from dockyard.errors import InvalidArgument
 from tests.archive.archive_support import build_tar
 
 pytestmark = pytest.mark.root
-SYM, LNK, DIR, CHR, BLK, FIFO = (tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.DIRTYPE,
-                                 tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE)
+SYM, LNK, DIR, CHR, BLK, FIFO = (
+    tarfile.SYMTYPE,
+    tarfile.LNKTYPE,
+    tarfile.DIRTYPE,
+    tarfile.CHRTYPE,
+    tarfile.BLKTYPE,
+    tarfile.FIFOTYPE,
+)
 
 
 @pytest.fixture
@@ -43,8 +49,7 @@ def _outside(dest: Path) -> dict[str, tuple]:
             continue
         st = path.lstat()
         data = path.read_bytes() if stat.S_ISREG(st.st_mode) else b""
-        seen[str(path)] = (st.st_mode, st.st_uid, st.st_gid, data,
-                           tuple(os.listxattr(path, follow_symlinks=False)))
+        seen[str(path)] = (st.st_mode, st.st_uid, st.st_gid, data, tuple(os.listxattr(path, follow_symlinks=False)))
     return seen
 
 
@@ -69,8 +74,7 @@ HOSTILE = {
         {"name": "s", "type": SYM, "linkname": "../sentinel"},
         {"name": "h", "type": LNK, "linkname": "s/file"},
     ],
-    "pax path with dotdot": [{"name": "ok", "data": b"pwned",
-                              "pax_headers": {"path": "../sentinel/file"}}],
+    "pax path with dotdot": [{"name": "ok", "data": b"pwned", "pax_headers": {"path": "../sentinel/file"}}],
     "whiteout through symlink": [
         {"name": "s", "type": SYM, "linkname": "../sentinel"},
         {"name": "s/.wh.file"},
@@ -97,8 +101,7 @@ def test_hostile_tar_is_refused_and_touches_nothing_outside(dest: Path, entries:
 
 def test_gnu_long_name_with_dotdot_is_refused(dest: Path) -> None:
     before = _outside(dest)
-    data = build_tar([{"name": "../" * 40 + "sentinel/file", "data": b"pwned"}],
-                     fmt=tarfile.GNU_FORMAT)
+    data = build_tar([{"name": "../" * 40 + "sentinel/file", "data": b"pwned"}], fmt=tarfile.GNU_FORMAT)
     with pytest.raises(InvalidArgument):
         _apply(data, dest)
     assert _outside(dest) == before
@@ -143,9 +146,15 @@ def test_every_entry_type_with_owners_modes_times_and_xattrs(dest: Path) -> None
         {"name": "dev/sda", "type": BLK, "devmajor": 8, "devminor": 1, "mode": 0o660},
         {"name": "dev/null", "type": CHR, "devmajor": 1, "devminor": 3, "mode": 0o666},
         {"name": "run/fifo", "type": FIFO, "mode": 0o620},
-        {"name": "x/" + "long" * 60, "data": b"L",
-         "pax_headers": {"SCHILY.xattr.user.k": "v", "SCHILY.xattr.trusted.t": "w",
-                         "SCHILY.xattr.trusted.overlay.redirect": "/etc"}},
+        {
+            "name": "x/" + "long" * 60,
+            "data": b"L",
+            "pax_headers": {
+                "SCHILY.xattr.user.k": "v",
+                "SCHILY.xattr.trusted.t": "w",
+                "SCHILY.xattr.trusted.overlay.redirect": "/etc",
+            },
+        },
     ]
     data = build_tar(entries)
     diff_id, size = _apply(data, dest)
@@ -176,12 +185,29 @@ def test_two_layers_in_an_overlay_mount(tmp_path: Path) -> None:
     lower, upper, merged = tmp_path / "l1", tmp_path / "l2", tmp_path / "merged"
     for path in (lower, upper, merged):
         path.mkdir()
-    _apply(build_tar([{"name": "keep", "data": b"k"}, {"name": "gone", "data": b"g"},
-                      {"name": "d/", "type": DIR}, {"name": "d/old", "data": b"o"}]), lower)
-    _apply(build_tar([{"name": ".wh.gone"}, {"name": "d/", "type": DIR},
-                      {"name": "d/.wh..wh..opq"}, {"name": "d/new", "data": b"n"}]), upper)
-    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
-                    f"lowerdir={upper}:{lower}", str(merged)], check=True)
+    _apply(
+        build_tar(
+            [
+                {"name": "keep", "data": b"k"},
+                {"name": "gone", "data": b"g"},
+                {"name": "d/", "type": DIR},
+                {"name": "d/old", "data": b"o"},
+            ]
+        ),
+        lower,
+    )
+    _apply(
+        build_tar(
+            [
+                {"name": ".wh.gone"},
+                {"name": "d/", "type": DIR},
+                {"name": "d/.wh..wh..opq"},
+                {"name": "d/new", "data": b"n"},
+            ]
+        ),
+        upper,
+    )
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={upper}:{lower}", str(merged)], check=True)
     try:
         assert sorted(os.listdir(merged)) == ["d", "keep"]
         assert os.listdir(merged / "d") == ["new"]
@@ -190,21 +216,26 @@ def test_two_layers_in_an_overlay_mount(tmp_path: Path) -> None:
 
 
 def test_directory_mtime_is_set_after_its_contents(dest: Path) -> None:
-    _apply(build_tar([{"name": "d/", "type": DIR, "mtime": 1234},
-                      {"name": "d/f", "data": b"x"}, {"name": "d/.wh.g"}]), dest)
+    _apply(
+        build_tar([{"name": "d/", "type": DIR, "mtime": 1234}, {"name": "d/f", "data": b"x"}, {"name": "d/.wh.g"}]),
+        dest,
+    )
     assert (dest / "d").stat().st_mtime == 1234
 
 
 def test_later_entry_replaces_earlier_directory(dest: Path) -> None:
-    _apply(build_tar([{"name": "d/", "type": DIR}, {"name": "d/f", "data": b"x"},
-                      {"name": "d", "data": b"file now"}]), dest)
+    _apply(
+        build_tar([{"name": "d/", "type": DIR}, {"name": "d/f", "data": b"x"}, {"name": "d", "data": b"file now"}]),
+        dest,
+    )
     assert (dest / "d").read_bytes() == b"file now"
 
 
 @pytest.mark.parametrize("damage", ["truncated header", "bad checksum", "truncated data"])
 def test_malformed_tar_is_invalid(dest: Path, damage: str) -> None:
-    data = bytearray(build_tar([{"name": "a", "data": b"1" * 2000}, {"name": "b", "data": b"2"}],
-                               fmt=tarfile.USTAR_FORMAT))
+    data = bytearray(
+        build_tar([{"name": "a", "data": b"1" * 2000}, {"name": "b", "data": b"2"}], fmt=tarfile.USTAR_FORMAT)
+    )
     if damage == "bad checksum":
         data[2560 + 3] ^= 0x20
     cut = {"truncated header": 2560 + 200, "truncated data": 1000}.get(damage, len(data))
@@ -212,9 +243,9 @@ def test_malformed_tar_is_invalid(dest: Path, damage: str) -> None:
         _apply(bytes(data[:cut]), dest)
 
 
-@pytest.mark.parametrize("compress", [lambda d: d, gzip.compress,
-                                      zstandard.ZstdCompressor().compress],
-                         ids=["plain", "gzip", "zstd"])
+@pytest.mark.parametrize(
+    "compress", [lambda d: d, gzip.compress, zstandard.ZstdCompressor().compress], ids=["plain", "gzip", "zstd"]
+)
 def test_diff_id_is_the_uncompressed_digest(tmp_path: Path, compress) -> None:
     data = build_tar([{"name": "f", "data": os.urandom(100_000)}]) + bytes(10240)
     (tmp_path / "out").mkdir()
@@ -232,14 +263,19 @@ def test_truncated_zstd_layer_is_invalid(dest: Path) -> None:
 def test_round_trip_write_tar_then_apply_layer(tmp_path: Path) -> None:
     source, copy = tmp_path / "source", tmp_path / "copy"
     copy.mkdir()
-    _apply(build_tar([
-        {"name": "bin/", "type": DIR, "mode": 0o755},
-        {"name": "bin/tool", "data": os.urandom(70_000), "mode": 0o4711, "uid": 3},
-        {"name": "bin/alias", "type": LNK, "linkname": "bin/tool"},
-        {"name": "lib", "type": SYM, "linkname": "usr/lib"},
-        {"name": "dev/tty", "type": CHR, "devmajor": 5, "devminor": 0},
-        {"name": "p/" * 80 + "deep", "data": b"deep", "pax_headers": {"SCHILY.xattr.user.a": "b"}},
-    ]), source.mkdir() or source)
+    _apply(
+        build_tar(
+            [
+                {"name": "bin/", "type": DIR, "mode": 0o755},
+                {"name": "bin/tool", "data": os.urandom(70_000), "mode": 0o4711, "uid": 3},
+                {"name": "bin/alias", "type": LNK, "linkname": "bin/tool"},
+                {"name": "lib", "type": SYM, "linkname": "usr/lib"},
+                {"name": "dev/tty", "type": CHR, "devmajor": 5, "devminor": 0},
+                {"name": "p/" * 80 + "deep", "data": b"deep", "pax_headers": {"SCHILY.xattr.user.a": "b"}},
+            ]
+        ),
+        source.mkdir() or source,
+    )
     first = io.BytesIO()
     write_tar(source, first)
     apply_layer(io.BytesIO(first.getvalue()), copy)
@@ -280,7 +316,6 @@ def test_compressed_diff_round_trip_keeps_the_diff_id(tmp_path: Path) -> None:
 
 
 def test_bad_xattr_name_is_invalid(dest: Path) -> None:
-    data = build_tar([{"name": "f", "data": b"x",
-                       "pax_headers": {"SCHILY.xattr.user.a\0b": "v"}}])
+    data = build_tar([{"name": "f", "data": b"x", "pax_headers": {"SCHILY.xattr.user.a\0b": "v"}}])
     with pytest.raises(InvalidArgument):
         _apply(data, dest)

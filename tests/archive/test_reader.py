@@ -9,7 +9,6 @@ import pytest
 from dockyard.archive.reader import MAX_META, TarReader
 from dockyard.archive.tarformat import EntryType
 from dockyard.errors import InvalidArgument
-
 from tests.archive.archive_support import build_tar
 
 ENTRIES = [
@@ -40,8 +39,12 @@ def test_reads_every_format_at_any_chunking(fmt: int, chunk: int) -> None:
     data = build_tar(ENTRIES, fmt=fmt)
     got = _read(_chunked(data, chunk))
     assert [(name, payload, link) for name, _, payload, link in got] == [
-        ("d/", b"", ""), ("d/file", b"hello" * 300, ""), ("d/" + "long" * 40, b"x", ""),
-        ("d/link", b"", "../" + "t" * 120), ("d/hard", b"", "d/file"), ("dev/null", b"", ""),
+        ("d/", b"", ""),
+        ("d/file", b"hello" * 300, ""),
+        ("d/" + "long" * 40, b"x", ""),
+        ("d/link", b"", "../" + "t" * 120),
+        ("d/hard", b"", "d/file"),
+        ("dev/null", b"", ""),
         ("empty", b"", ""),
     ]
     assert [kind for _, kind, _, _ in got][:2] == [EntryType.DIRECTORY, EntryType.REGULAR]
@@ -53,11 +56,22 @@ def test_unread_data_is_skipped() -> None:
 
 
 def test_pax_overrides_and_xattrs() -> None:
-    data = build_tar([{"name": "x", "data": b"1", "pax_headers": {
-        "path": "real/name", "uid": "4000000", "mtime": "1.5", "SCHILY.xattr.user.k": "v"}}])
+    data = build_tar(
+        [
+            {
+                "name": "x",
+                "data": b"1",
+                "pax_headers": {"path": "real/name", "uid": "4000000", "mtime": "1.5", "SCHILY.xattr.user.k": "v"},
+            }
+        ]
+    )
     (member,) = TarReader([data])
     assert (member.name, member.uid, member.mtime_ns, dict(member.xattrs)) == (
-        "real/name", 4_000_000, 1_500_000_000, {"user.k": b"v"})
+        "real/name",
+        4_000_000,
+        1_500_000_000,
+        {"user.k": b"v"},
+    )
 
 
 def test_empty_stream_and_missing_end_blocks_are_a_clean_end() -> None:
@@ -68,8 +82,7 @@ def test_empty_stream_and_missing_end_blocks_are_a_clean_end() -> None:
 
 @pytest.mark.parametrize("cut", [100, 512 + 2, 1023])
 def test_truncated_archive_is_refused(cut: int) -> None:
-    data = build_tar([{"name": "f", "data": b"a" * 600}, {"name": "g", "data": b"b"}],
-                     fmt=tarfile.USTAR_FORMAT)
+    data = build_tar([{"name": "f", "data": b"a" * 600}, {"name": "g", "data": b"b"}], fmt=tarfile.USTAR_FORMAT)
     with pytest.raises(InvalidArgument, match="unexpected EOF"):
         _read([data[:cut]])
 
@@ -104,8 +117,9 @@ def test_global_pax_applies_to_later_entries_but_not_its_path() -> None:
     assert [(m.name, m.uid) for m in TarReader([stream])] == [("a", 77), ("b", 77)]
 
 
-@pytest.mark.parametrize("records", [{"size": "-5"}, {"uid": "-1"}, {"gid": str(1 << 40)},
-                                     {"mtime": "1" + "0" * 30}, {"size": "12x"}])
+@pytest.mark.parametrize(
+    "records", [{"size": "-5"}, {"uid": "-1"}, {"gid": str(1 << 40)}, {"mtime": "1" + "0" * 30}, {"size": "12x"}]
+)
 def test_out_of_range_numbers_are_refused(records: dict) -> None:
     data = build_tar([{"name": "x", "data": b"1", "pax_headers": records}])
     with pytest.raises(InvalidArgument):

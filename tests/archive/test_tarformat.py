@@ -9,19 +9,23 @@ import pytest
 
 from dockyard.archive.reader import TarReader
 from dockyard.archive.tarformat import (
-    BLOCK, EntryType, Member, decode_header, encode_member, parse_pax,
+    BLOCK,
+    EntryType,
+    Member,
+    decode_header,
+    encode_member,
+    parse_pax,
 )
 from dockyard.errors import InvalidArgument
-
 from tests.archive.archive_support import build_tar
 
 
 def test_decode_ustar_fields() -> None:
-    data = build_tar([{"name": "a/b", "data": b"xyz", "uid": 7, "gid": 8, "mode": 0o4755}],
-                     fmt=tarfile.USTAR_FORMAT)
+    data = build_tar([{"name": "a/b", "data": b"xyz", "uid": 7, "gid": 8, "mode": 0o4755}], fmt=tarfile.USTAR_FORMAT)
     raw = decode_header(data[:BLOCK])
-    assert raw.member == Member(name="a/b", type=EntryType.REGULAR, mode=0o4755, uid=7, gid=8,
-                                size=3, mtime_ns=1_600_000_000 * 10**9)
+    assert raw.member == Member(
+        name="a/b", type=EntryType.REGULAR, mode=0o4755, uid=7, gid=8, size=3, mtime_ns=1_600_000_000 * 10**9
+    )
 
 
 def test_decode_ustar_prefix_field() -> None:
@@ -79,12 +83,13 @@ def _read_back(member: Member, data: bytes = b"") -> tarfile.TarInfo:
 )
 def test_encoded_headers_read_back_with_tarfile_and_with_our_reader(member: Member) -> None:
     info = _read_back(member, b"abc"[: member.size])
-    assert (info.name, info.uid, info.gid, info.mode) == (
-        member.name.rstrip("/"), member.uid, member.gid, member.mode
-    )
+    assert (info.name, info.uid, info.gid, info.mode) == (member.name.rstrip("/"), member.uid, member.gid, member.mode)
     assert info.linkname == member.linkname and info.mtime == member.mtime_ns // 10**9
-    assert {k.removeprefix("SCHILY.xattr."): v.encode("utf-8", "surrogateescape")
-            for k, v in info.pax_headers.items() if k.startswith("SCHILY")} == member.xattrs
+    assert {
+        k.removeprefix("SCHILY.xattr."): v.encode("utf-8", "surrogateescape")
+        for k, v in info.pax_headers.items()
+        if k.startswith("SCHILY")
+    } == member.xattrs
     body = encode_member(member) + b"abc"[: member.size].ljust(BLOCK * (member.size > 0), b"\0")
     assert list(TarReader([body])) == [member]
 

@@ -21,20 +21,28 @@ def daemon(tmp_path):
     recorder.stop()
 
 
-def run_cli(args: list[str], host: str | None = None, stdin: bytes = b"", env: dict | None = None,
-            timeout: float = 20) -> subprocess.CompletedProcess:
+def run_cli(
+    args: list[str], host: str | None = None, stdin: bytes = b"", env: dict | None = None, timeout: float = 20
+) -> subprocess.CompletedProcess:
     """Run `dockyard ARGS` in a fresh interpreter (as the console script does)."""
     environ = {**os.environ, "PYTHONPATH": SRC}
     environ.pop("DOCKYARD_HOST", None)
     environ.update(env or {})
     prefix = ["-H", f"unix://{host}"] if host else []
-    return subprocess.run([sys.executable, "-c", "from dockyard.cli.main import main; main()", *prefix, *args],
-                          input=stdin, capture_output=True, env=environ, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", "from dockyard.cli.main import main; main()", *prefix, *args],
+        input=stdin,
+        capture_output=True,
+        env=environ,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
 def cli(daemon):
     """Run the CLI against the scripted daemon."""
+
     def call(*args: str, stdin: bytes = b"", env: dict | None = None):
         return run_cli(list(args), daemon.path, stdin, env)
+
     return call

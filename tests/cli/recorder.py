@@ -29,6 +29,7 @@ class Recorded:
     @property
     def query(self) -> dict[str, list[str]]:
         from urllib.parse import parse_qs
+
         return parse_qs(self.target.partition("?")[2])
 
 
@@ -51,11 +52,13 @@ def encode(status: int, payload: object, method: str = "GET") -> bytes:
 
 def chunked(status: int, pieces: list[bytes], kind: str = "application/json"):
     """A reply that streams pieces with chunked transfer encoding."""
+
     def reply(conn: socket.socket, request: Recorded) -> None:
         conn.sendall(head(status, {"Content-Type": kind, "Transfer-Encoding": "chunked"}))
         for piece in pieces:
             conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
         conn.sendall(b"0\r\n\r\n")
+
     return reply
 
 
@@ -65,7 +68,7 @@ class Recorder:
     replies: dict = field(default_factory=dict)
     requests: list = field(default_factory=list)
 
-    def start(self) -> "Recorder":
+    def start(self) -> Recorder:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(self.path)
         self.sock.listen(16)
@@ -122,7 +125,7 @@ class Recorder:
             headers[name.strip().lower()] = value.strip()
         if headers.get("transfer-encoding") == "chunked":
             body = b""
-            while (size := int(reader.readline().strip(), 16)):
+            while size := int(reader.readline().strip(), 16):
                 body += reader.read(size)
                 reader.readline()
             reader.readline()

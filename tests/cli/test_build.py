@@ -23,10 +23,21 @@ a?c
 """
 
 CASES = [
-    ("app.log", True), ("sub/app.log", False), ("secret", True), ("secret/inner", True),
-    ("build/out/bin", True), ("build/keep.txt", False), ("node_modules/x", True),
-    ("web/node_modules/y/z", True), ("docs/guide.md", True), ("docs/README.md", False),
-    ("abc", True), ("abbc", False), ("x.tmp", True), ("z.tmp", False), ("src/main.py", False),
+    ("app.log", True),
+    ("sub/app.log", False),
+    ("secret", True),
+    ("secret/inner", True),
+    ("build/out/bin", True),
+    ("build/keep.txt", False),
+    ("node_modules/x", True),
+    ("web/node_modules/y/z", True),
+    ("docs/guide.md", True),
+    ("docs/README.md", False),
+    ("abc", True),
+    ("abbc", False),
+    ("x.tmp", True),
+    ("z.tmp", False),
+    ("src/main.py", False),
     ("Dockerfile", False),
 ]
 
@@ -54,8 +65,12 @@ def make_context(root):
 
 
 def build_reply():
-    lines = [{"stream": "Step 1/2 : FROM busybox\n"}, {"stream": " ---> abc\n"},
-             {"aux": {"ID": "sha256:" + "9" * 64}}, {"stream": "Successfully built 999999999999\n"}]
+    lines = [
+        {"stream": "Step 1/2 : FROM busybox\n"},
+        {"stream": " ---> abc\n"},
+        {"aux": {"ID": "sha256:" + "9" * 64}},
+        {"stream": "Successfully built 999999999999\n"},
+    ]
     return chunked(200, [json.dumps(m).encode() + b"\r\n" for m in lines])
 
 
@@ -64,8 +79,19 @@ def test_build_sends_the_filtered_context_and_prints_the_stream(cli, daemon, tmp
     context.mkdir()
     make_context(context)
     daemon.replies[("POST", "/build")] = build_reply()
-    done = cli("build", "-t", "app:1", "-t", "app:latest", "--build-arg", "V=2", "--no-cache",
-               "--iidfile", str(tmp_path / "iid"), str(context))
+    done = cli(
+        "build",
+        "-t",
+        "app:1",
+        "-t",
+        "app:latest",
+        "--build-arg",
+        "V=2",
+        "--no-cache",
+        "--iidfile",
+        str(tmp_path / "iid"),
+        str(context),
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == b"Step 1/2 : FROM busybox\n ---> abc\nSuccessfully built 999999999999\n"
     assert (tmp_path / "iid").read_text() == "sha256:" + "9" * 64
@@ -94,7 +120,9 @@ def test_build_quiet_prints_only_the_id_and_dockerfile_outside_context(cli, daem
 
 def test_build_error_in_stream(cli, daemon, tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM nothing\n")
-    daemon.replies[("POST", "/build")] = chunked(200, [b'{"errorDetail":{"message":"pull access denied"},"error":"pull access denied"}\n'])
+    daemon.replies[("POST", "/build")] = chunked(
+        200, [b'{"errorDetail":{"message":"pull access denied"},"error":"pull access denied"}\n']
+    )
     done = cli("build", str(tmp_path))
     assert done.returncode == 1 and done.stderr == b"pull access denied\n"
 

@@ -45,6 +45,7 @@ def test_keep_alive_uses_one_connection(daemon):
     def counting():
         connections.append(1)
         return original()
+
     client._connect = counting
     assert client.get("/info") == {"ID": "x"}
     assert b"".join(client.request("GET", "/events").iter_raw()) == b'{"a":1}\n{"b":2}\n'
@@ -61,7 +62,9 @@ def test_unread_stream_forces_a_fresh_connection(daemon):
     assert client.get("/info") == {"ok": True}
 
 
-@pytest.mark.parametrize("status,cls", [(400, InvalidArgument), (404, NotFound), (409, Conflict), (500, RuntimeFailure)])
+@pytest.mark.parametrize(
+    "status,cls", [(400, InvalidArgument), (404, NotFound), (409, Conflict), (500, RuntimeFailure)]
+)
 def test_error_statuses_map_to_error_classes(daemon, status, cls):
     daemon.replies[("POST", "/containers/x/start")] = (status, {"message": "the daemon's words"})
     with pytest.raises(cls, match="the daemon's words") as info:
@@ -85,6 +88,7 @@ def test_hijack_keeps_bytes_sent_with_the_101(daemon):
         conn.sendall(head(101, {"Upgrade": "tcp", "Connection": "Upgrade"}) + b"early bytes")
         data = conn.recv(100)
         conn.sendall(b"|" + data)
+
     daemon.replies[("POST", "/containers/x/attach")] = upgrade
     client = Client(f"unix://{daemon.path}")
     sock, reader, response = client.open("POST", "/containers/x/attach", {"stream": True}, upgrade=True)
@@ -99,13 +103,17 @@ def test_hijack_keeps_bytes_sent_with_the_101(daemon):
 
 
 def test_hijack_error_is_raised(daemon):
-    daemon.replies[("POST", "/containers/x/attach")] = (409, {"message": "container x is paused, unpause the container before attach"})
+    daemon.replies[("POST", "/containers/x/attach")] = (
+        409,
+        {"message": "container x is paused, unpause the container before attach"},
+    )
     with pytest.raises(Conflict, match="is paused"):
         Client(f"unix://{daemon.path}").open("POST", "/containers/x/attach", upgrade=True)
 
 
 def test_upload_with_length_and_chunked(daemon, tmp_path):
     import io
+
     daemon.replies[("POST", "/images/load")] = (200, {"stream": "ok"})
     client = Client(f"unix://{daemon.path}")
     client.upload("POST", "/images/load", None, io.BytesIO(b"abc" * 30000), "application/x-tar", 90000).read()

@@ -14,8 +14,7 @@ from tests.cli.conftest import run_cli
 from tests.cli.recorder import chunked, encode, head
 
 CID = "c0ffee" + "0" * 58
-NO_DAEMON = ("Cannot connect to the dockyard daemon at {}. Is the daemon running? "
-             "Start it with: dockyard daemon")
+NO_DAEMON = "Cannot connect to the dockyard daemon at {}. Is the daemon running? Start it with: dockyard daemon"
 
 
 def test_no_daemon_exits_1_with_docker_like_message(tmp_path):
@@ -56,15 +55,28 @@ def test_unknown_command_exits_1():
 
 
 def test_ps_table_and_query(cli, daemon):
-    daemon.replies[("GET", "/containers/json")] = (200, [{
-        "Id": CID, "Names": ["/web"], "Image": "busybox", "Command": "sleep 1000", "Created": int(time.time()) - 3 * 3600,
-        "State": "running", "Status": "Up 3 seconds", "Ports": []}])
+    daemon.replies[("GET", "/containers/json")] = (
+        200,
+        [
+            {
+                "Id": CID,
+                "Names": ["/web"],
+                "Image": "busybox",
+                "Command": "sleep 1000",
+                "Created": int(time.time()) - 3 * 3600,
+                "State": "running",
+                "Status": "Up 3 seconds",
+                "Ports": [],
+            }
+        ],
+    )
     done = cli("ps", "-a", "-f", "status=running", "-f", "label=a=b")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.decode().splitlines()
     assert lines == [
         "CONTAINER ID   IMAGE     COMMAND        CREATED       STATUS         PORTS     NAMES",
-        'c0ffee000000   busybox   "sleep 1000"   3 hours ago   Up 3 seconds             web']
+        'c0ffee000000   busybox   "sleep 1000"   3 hours ago   Up 3 seconds             web',
+    ]
     request = daemon.find("GET", "/containers/json")[0]
     assert request.path == "/v1.44/containers/json"
     assert request.query["all"] == ["1"]
@@ -96,8 +108,10 @@ def test_multi_target_verbs_continue_after_a_failure(cli, daemon):
 
 
 def test_inspect_format_and_missing_object(cli, daemon):
-    daemon.replies[("GET", "/containers/web/json")] = (200, {"Id": CID, "State": {"Status": "running"},
-                                                            "Config": {"Image": "busybox"}})
+    daemon.replies[("GET", "/containers/web/json")] = (
+        200,
+        {"Id": CID, "State": {"Status": "running"}, "Config": {"Image": "busybox"}},
+    )
     done = cli("inspect", "-f", "{{.State.Status}} {{.Config.Image}}", "web")
     assert (done.returncode, done.stdout) == (0, b"running busybox\n")
     done = cli("inspect", "nothing")
@@ -120,8 +134,16 @@ def start_gate():
         conn.sendall(encode(204, ""))
 
     def attach(conn, request):
-        conn.sendall(head(101, {"Content-Type": "application/vnd.docker.multiplexed-stream",
-                                "Connection": "Upgrade", "Upgrade": "tcp"}))
+        conn.sendall(
+            head(
+                101,
+                {
+                    "Content-Type": "application/vnd.docker.multiplexed-stream",
+                    "Connection": "Upgrade",
+                    "Upgrade": "tcp",
+                },
+            )
+        )
         started.wait(10)
         conn.sendall(encode_frame(STDOUT, b"out line\n") + encode_frame(STDERR, b"err line\n"))
 
@@ -136,57 +158,84 @@ def start_gate():
 
 def test_run_pulls_attaches_waits_and_exits_with_the_code(cli, daemon):
     attach, wait, start = start_gate()
-    pull = [json.dumps(m).encode() + b"\n" for m in (
-        {"status": "Pulling from library/busybox", "id": "latest"},
-        {"status": "Pulling fs layer", "progressDetail": {}, "id": "abc"},
-        {"status": "Downloading", "progressDetail": {"current": 1, "total": 2}, "id": "abc"},
-        {"status": "Pull complete", "progressDetail": {}, "id": "abc"},
-        {"status": "Status: Downloaded newer image for busybox:latest"})]
-    daemon.replies.update({
-        ("POST", "/containers/create"): [(404, {"message": "No such image: busybox:latest"}), (201, {"Id": CID, "Warnings": []})],
-        ("POST", "/images/create"): chunked(200, pull),
-        ("POST", f"/containers/{CID}/attach"): attach,
-        ("POST", f"/containers/{CID}/wait"): wait,
-        ("POST", f"/containers/{CID}/start"): start,
-    })
+    pull = [
+        json.dumps(m).encode() + b"\n"
+        for m in (
+            {"status": "Pulling from library/busybox", "id": "latest"},
+            {"status": "Pulling fs layer", "progressDetail": {}, "id": "abc"},
+            {"status": "Downloading", "progressDetail": {"current": 1, "total": 2}, "id": "abc"},
+            {"status": "Pull complete", "progressDetail": {}, "id": "abc"},
+            {"status": "Status: Downloaded newer image for busybox:latest"},
+        )
+    ]
+    daemon.replies.update(
+        {
+            ("POST", "/containers/create"): [
+                (404, {"message": "No such image: busybox:latest"}),
+                (201, {"Id": CID, "Warnings": []}),
+            ],
+            ("POST", "/images/create"): chunked(200, pull),
+            ("POST", f"/containers/{CID}/attach"): attach,
+            ("POST", f"/containers/{CID}/wait"): wait,
+            ("POST", f"/containers/{CID}/start"): start,
+        }
+    )
     done = cli("run", "--rm", "busybox", "sh", "-c", "exit 3")
     assert done.returncode == 3, done.stderr
     assert done.stdout == b"out line\n"
     assert done.stderr.decode().splitlines() == [
-        "Unable to find image 'busybox:latest' locally", "latest: Pulling from library/busybox",
-        "abc: Pulling fs layer", "abc: Pull complete", "Status: Downloaded newer image for busybox:latest",
-        "err line"]
+        "Unable to find image 'busybox:latest' locally",
+        "latest: Pulling from library/busybox",
+        "abc: Pulling fs layer",
+        "abc: Pull complete",
+        "Status: Downloaded newer image for busybox:latest",
+        "err line",
+    ]
     order = [(r.method, r.path.removeprefix("/v1.44")) for r in daemon.requests]
-    assert order == [("POST", "/containers/create"), ("POST", "/images/create"), ("POST", "/containers/create"),
-                     ("POST", f"/containers/{CID}/attach"), ("POST", f"/containers/{CID}/wait"),
-                     ("POST", f"/containers/{CID}/start")]
+    assert order == [
+        ("POST", "/containers/create"),
+        ("POST", "/images/create"),
+        ("POST", "/containers/create"),
+        ("POST", f"/containers/{CID}/attach"),
+        ("POST", f"/containers/{CID}/wait"),
+        ("POST", f"/containers/{CID}/start"),
+    ]
     assert daemon.find("POST", "/images/create")[0].query == {"fromImage": ["busybox"], "tag": ["latest"]}
     assert daemon.find("POST", "/wait")[0].query["condition"] == ["removed"]
     attach_request = daemon.find("POST", "/attach")[0]
     assert attach_request.headers["upgrade"] == "tcp" and attach_request.query["stdin"] == ["0"]
 
 
-@pytest.mark.parametrize("message,code", [
-    ('exec: "nope": executable file not found in $PATH', 127),
-    ("open /bin/x: permission denied", 126),
-    ("cgroup setup failed", 125),
-])
+@pytest.mark.parametrize(
+    "message,code",
+    [
+        ('exec: "nope": executable file not found in $PATH', 127),
+        ("open /bin/x: permission denied", 126),
+        ("cgroup setup failed", 125),
+    ],
+)
 def test_run_start_failure_exit_codes(cli, daemon, message, code):
     attach, wait, _ = start_gate()
-    daemon.replies.update({
-        ("POST", "/containers/create"): (201, {"Id": CID}),
-        ("POST", f"/containers/{CID}/attach"): attach,
-        ("POST", f"/containers/{CID}/wait"): (200, {"StatusCode": 0}),
-        ("POST", f"/containers/{CID}/start"): (500, {"message": message}),
-    })
+    daemon.replies.update(
+        {
+            ("POST", "/containers/create"): (201, {"Id": CID}),
+            ("POST", f"/containers/{CID}/attach"): attach,
+            ("POST", f"/containers/{CID}/wait"): (200, {"StatusCode": 0}),
+            ("POST", f"/containers/{CID}/start"): (500, {"message": message}),
+        }
+    )
     done = cli("run", "busybox", "nope")
     assert done.returncode == code
     assert message in done.stderr.decode()
 
 
 def test_run_detached_prints_the_id(cli, daemon):
-    daemon.replies.update({("POST", "/containers/create"): (201, {"Id": CID, "Warnings": ["low memory"]}),
-                           ("POST", f"/containers/{CID}/start"): (204, "")})
+    daemon.replies.update(
+        {
+            ("POST", "/containers/create"): (201, {"Id": CID, "Warnings": ["low memory"]}),
+            ("POST", f"/containers/{CID}/start"): (204, ""),
+        }
+    )
     done = cli("run", "-d", "--name", "web", "busybox", "sleep", "1")
     assert (done.returncode, done.stdout.decode()) == (0, CID + "\n")
     assert done.stderr == b"WARNING: low memory\n"
@@ -195,19 +244,25 @@ def test_run_detached_prints_the_id(cli, daemon):
 
 
 def test_create_error_exits_1_like_docker(cli, daemon):
-    daemon.replies[("POST", "/containers/create")] = (409, {"message": 'Conflict. The container name "/web" is already in use'})
+    daemon.replies[("POST", "/containers/create")] = (
+        409,
+        {"message": 'Conflict. The container name "/web" is already in use'},
+    )
     done = cli("create", "--name", "web", "busybox")
     assert done.returncode == 1
     assert done.stderr.decode() == 'Error response from daemon: Conflict. The container name "/web" is already in use\n'
 
 
 def test_exec_sends_config_and_returns_exit_code(cli, daemon):
-    daemon.replies.update({
-        ("POST", "/containers/web/exec"): (201, {"Id": "e1"}),
-        ("POST", "/exec/e1/start"): lambda conn, request: conn.sendall(
-            head(101, {"Upgrade": "tcp", "Connection": "Upgrade"}) + encode_frame(STDOUT, b"hi\n")),
-        ("GET", "/exec/e1/json"): (200, {"ExitCode": 7, "Running": False}),
-    })
+    daemon.replies.update(
+        {
+            ("POST", "/containers/web/exec"): (201, {"Id": "e1"}),
+            ("POST", "/exec/e1/start"): lambda conn, request: conn.sendall(
+                head(101, {"Upgrade": "tcp", "Connection": "Upgrade"}) + encode_frame(STDOUT, b"hi\n")
+            ),
+            ("GET", "/exec/e1/json"): (200, {"ExitCode": 7, "Running": False}),
+        }
+    )
     done = cli("exec", "-e", "A=1", "-w", "/tmp", "-u", "nobody", "web", "echo", "hi")
     assert (done.returncode, done.stdout) == (7, b"hi\n")
     body = daemon.find("POST", "/containers/web/exec")[0].body
@@ -218,10 +273,14 @@ def test_exec_sends_config_and_returns_exit_code(cli, daemon):
 
 def test_logs_demultiplexes_a_chunked_stream(cli, daemon):
     frames = encode_frame(STDOUT, b"one\n") + encode_frame(STDERR, b"two\n") + encode_frame(STDOUT, b"three\n")
-    daemon.replies.update({
-        ("GET", "/containers/web/json"): (200, {"Id": CID, "Config": {"Tty": False}}),
-        ("GET", f"/containers/{CID}/logs"): chunked(200, [frames[:5], frames[5:19], frames[19:]], "application/vnd.docker.multiplexed-stream"),
-    })
+    daemon.replies.update(
+        {
+            ("GET", "/containers/web/json"): (200, {"Id": CID, "Config": {"Tty": False}}),
+            ("GET", f"/containers/{CID}/logs"): chunked(
+                200, [frames[:5], frames[5:19], frames[19:]], "application/vnd.docker.multiplexed-stream"
+            ),
+        }
+    )
     done = cli("logs", "--tail", "3", "-t", "web")
     assert (done.returncode, done.stdout, done.stderr) == (0, b"one\nthree\n", b"two\n")
     query = daemon.find("GET", "/logs")[0].query
@@ -229,8 +288,10 @@ def test_logs_demultiplexes_a_chunked_stream(cli, daemon):
 
 
 def test_pull_plain_output_and_stream_error(cli, daemon):
-    lines = [b'{"status":"Pulling from library/busybox","id":"1.36"}\n',
-             b'{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}\n']
+    lines = [
+        b'{"status":"Pulling from library/busybox","id":"1.36"}\n',
+        b'{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}\n',
+    ]
     daemon.replies[("POST", "/images/create")] = chunked(200, lines)
     done = cli("pull", "busybox:1.36")
     assert done.returncode == 1
@@ -243,7 +304,11 @@ def test_login_stores_credentials_like_docker_and_logout_removes_them(cli, daemo
     env = {"DOCKER_CONFIG": str(tmp_path / "cfg")}
     done = cli("login", "-u", "alice", "--password-stdin", "localhost:5000", stdin=b"s3cret\n", env=env)
     assert (done.returncode, done.stdout) == (0, b"Login Succeeded\n"), done.stderr
-    assert daemon.find("POST", "/auth")[0].body == {"username": "alice", "password": "s3cret", "serveraddress": "localhost:5000"}
+    assert daemon.find("POST", "/auth")[0].body == {
+        "username": "alice",
+        "password": "s3cret",
+        "serveraddress": "localhost:5000",
+    }
     config_file = tmp_path / "cfg" / "config.json"
     stored = json.loads(config_file.read_text())
     assert stored["auths"]["localhost:5000"]["auth"] == base64.b64encode(b"alice:s3cret").decode()
@@ -284,9 +349,14 @@ def test_load_streams_stdin_chunked(cli, daemon):
 
 
 def test_images_and_rmi(cli, daemon):
-    daemon.replies[("GET", "/images/json")] = (200, [{"Id": "sha256:" + "a" * 64, "RepoTags": ["busybox:latest"],
-                                                     "Created": 0, "Size": 4_261_000}])
-    daemon.replies[("DELETE", "/images/busybox")] = (200, [{"Untagged": "busybox:latest"}, {"Deleted": "sha256:" + "a" * 64}])
+    daemon.replies[("GET", "/images/json")] = (
+        200,
+        [{"Id": "sha256:" + "a" * 64, "RepoTags": ["busybox:latest"], "Created": 0, "Size": 4_261_000}],
+    )
+    daemon.replies[("DELETE", "/images/busybox")] = (
+        200,
+        [{"Untagged": "busybox:latest"}, {"Deleted": "sha256:" + "a" * 64}],
+    )
     done = cli("images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}")
     assert done.stdout == b"busybox:latest 4.26MB\n"
     done = cli("image", "rm", "-f", "busybox")
@@ -322,12 +392,14 @@ def test_run_interactive_without_tty_sends_stdin_then_half_closes(cli, daemon):
             received += data
         conn.sendall(encode_frame(STDOUT, received[::-1]))
 
-    daemon.replies.update({
-        ("POST", "/containers/create"): (201, {"Id": CID}),
-        ("POST", f"/containers/{CID}/attach"): cat_back,
-        ("POST", f"/containers/{CID}/wait"): (200, {"StatusCode": 0}),
-        ("POST", f"/containers/{CID}/start"): (204, ""),
-    })
+    daemon.replies.update(
+        {
+            ("POST", "/containers/create"): (201, {"Id": CID}),
+            ("POST", f"/containers/{CID}/attach"): cat_back,
+            ("POST", f"/containers/{CID}/wait"): (200, {"StatusCode": 0}),
+            ("POST", f"/containers/{CID}/start"): (204, ""),
+        }
+    )
     done = cli("run", "-i", "busybox", "cat", stdin=b"abc\n")
     assert (done.returncode, done.stdout) == (0, b"\ncba"), done.stderr
     assert daemon.find("POST", "/containers/create")[0].body["StdinOnce"] is True
@@ -335,13 +407,17 @@ def test_run_interactive_without_tty_sends_stdin_then_half_closes(cli, daemon):
 
 def test_start_attach_uses_the_container_config(cli, daemon):
     attach, wait, start = start_gate()
-    daemon.replies.update({
-        ("GET", "/containers/old/json"): (200, {"Id": CID, "Config": {"Tty": False, "OpenStdin": False},
-                                                "HostConfig": {"AutoRemove": False}}),
-        ("POST", f"/containers/{CID}/attach"): attach,
-        ("POST", f"/containers/{CID}/wait"): wait,
-        ("POST", f"/containers/{CID}/start"): start,
-    })
+    daemon.replies.update(
+        {
+            ("GET", "/containers/old/json"): (
+                200,
+                {"Id": CID, "Config": {"Tty": False, "OpenStdin": False}, "HostConfig": {"AutoRemove": False}},
+            ),
+            ("POST", f"/containers/{CID}/attach"): attach,
+            ("POST", f"/containers/{CID}/wait"): wait,
+            ("POST", f"/containers/{CID}/start"): start,
+        }
+    )
     done = cli("start", "-a", "old")
     assert (done.returncode, done.stdout, done.stderr) == (3, b"out line\n", b"err line\n")
     assert daemon.find("POST", "/wait")[0].query["condition"] == ["next-exit"]
@@ -361,8 +437,13 @@ def test_attach_refuses_a_stopped_container(cli, daemon):
 
 
 def test_events_default_lines_and_format(cli, daemon):
-    event = {"Type": "container", "Action": "start", "Actor": {"ID": CID, "Attributes": {"name": "web", "image": "busybox"}},
-             "time": 1700000000, "timeNano": 1700000000123456789}
+    event = {
+        "Type": "container",
+        "Action": "start",
+        "Actor": {"ID": CID, "Attributes": {"name": "web", "image": "busybox"}},
+        "time": 1700000000,
+        "timeNano": 1700000000123456789,
+    }
     daemon.replies[("GET", "/events")] = chunked(200, [json.dumps(event).encode() + b"\n"])
     done = cli("events", "--since", "1h", "--until", "0s", env={"TZ": "UTC"})
     assert done.stdout.decode() == f"2023-11-14T22:13:20.123456789Z container start {CID} (image=busybox, name=web)\n"
@@ -375,8 +456,10 @@ def test_events_default_lines_and_format(cli, daemon):
 def test_version_format_and_tag_and_port(cli, daemon):
     daemon.replies[("GET", "/version")] = (200, {"Version": "0.1.0", "ApiVersion": "1.44"})
     daemon.replies[("POST", "/images/busybox/tag")] = (201, "")
-    daemon.replies[("GET", "/containers/web/json")] = (200, {"Id": CID, "NetworkSettings": {
-        "Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}}})
+    daemon.replies[("GET", "/containers/web/json")] = (
+        200,
+        {"Id": CID, "NetworkSettings": {"Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}}},
+    )
     assert cli("version", "--format", "{{.Server.ApiVersion}}/{{.Client.ApiVersion}}").stdout == b"1.44/1.44\n"
     assert cli("tag", "busybox", "localhost:5000/tools/bb:v1").returncode == 0
     assert daemon.find("POST", "/images/busybox/tag")[0].query == {"repo": ["localhost:5000/tools/bb"], "tag": ["v1"]}
@@ -402,7 +485,9 @@ def test_run_forwards_signals_to_the_container(daemon):
     import signal
     import subprocess
     import sys
+
     from tests.cli.conftest import SRC
+
     started, killed = threading.Event(), threading.Event()
 
     def attach(conn, request):
@@ -424,12 +509,31 @@ def test_run_forwards_signals_to_the_container(daemon):
         conn.sendall(encode(204, ""))
         killed.set()
 
-    daemon.replies.update({("POST", "/containers/create"): (201, {"Id": CID}),
-                           ("POST", f"/containers/{CID}/attach"): attach, ("POST", f"/containers/{CID}/wait"): wait,
-                           ("POST", f"/containers/{CID}/start"): start, ("POST", f"/containers/{CID}/kill"): kill})
-    proc = subprocess.Popen([sys.executable, "-c", "from dockyard.cli.main import main; main()",
-                             "-H", f"unix://{daemon.path}", "run", "busybox", "sleep", "100"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": SRC})
+    daemon.replies.update(
+        {
+            ("POST", "/containers/create"): (201, {"Id": CID}),
+            ("POST", f"/containers/{CID}/attach"): attach,
+            ("POST", f"/containers/{CID}/wait"): wait,
+            ("POST", f"/containers/{CID}/start"): start,
+            ("POST", f"/containers/{CID}/kill"): kill,
+        }
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from dockyard.cli.main import main; main()",
+            "-H",
+            f"unix://{daemon.path}",
+            "run",
+            "busybox",
+            "sleep",
+            "100",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
     try:
         assert started.wait(10)
         proc.send_signal(signal.SIGTERM)

@@ -19,23 +19,131 @@ DATA_KEYS = ("ExposedPorts", "Volumes", "Tmpfs")
 
 FLAG_SETS = [
     ["busybox"],
-    ["-i", "-t", "--name", "web", "-e", "A=1", "-e", "FROM_ENV", "-e", "UNSET_VAR", "-w", "/tmp",
-     "-u", "1000:1000", "--entrypoint", "/bin/sh", "-h", "host1", "-l", "k=v", "-l", "flag",
-     "busybox", "sh", "-c", "echo hi"],
-    ["-p", "8080:80", "-p", "127.0.0.1:5353:53/udp", "-p", "9000-9001:9000-9001", "-p", "80",
-     "-p", "[::1]:7000:7000", "-P", "--expose", "7000-7001", "--expose", "99/udp", "busybox"],
-    ["--network", "mynet", "--network-alias", "al", "--dns", "1.1.1.1", "--dns-search", "example.com",
-     "--add-host", "h:1.2.3.4", "--add-host", "g=5.6.7.8", "busybox"],
+    [
+        "-i",
+        "-t",
+        "--name",
+        "web",
+        "-e",
+        "A=1",
+        "-e",
+        "FROM_ENV",
+        "-e",
+        "UNSET_VAR",
+        "-w",
+        "/tmp",
+        "-u",
+        "1000:1000",
+        "--entrypoint",
+        "/bin/sh",
+        "-h",
+        "host1",
+        "-l",
+        "k=v",
+        "-l",
+        "flag",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi",
+    ],
+    [
+        "-p",
+        "8080:80",
+        "-p",
+        "127.0.0.1:5353:53/udp",
+        "-p",
+        "9000-9001:9000-9001",
+        "-p",
+        "80",
+        "-p",
+        "[::1]:7000:7000",
+        "-P",
+        "--expose",
+        "7000-7001",
+        "--expose",
+        "99/udp",
+        "busybox",
+    ],
+    [
+        "--network",
+        "mynet",
+        "--network-alias",
+        "al",
+        "--dns",
+        "1.1.1.1",
+        "--dns-search",
+        "example.com",
+        "--add-host",
+        "h:1.2.3.4",
+        "--add-host",
+        "g=5.6.7.8",
+        "busybox",
+    ],
     ["--network", "host", "--rm", "busybox"],
-    ["-v", "/src:/dst:ro", "-v", "named:/data", "-v", "/anon", "--mount", "type=bind,source=/a,target=/b,readonly",
-     "--mount", "type=tmpfs,target=/t,tmpfs-size=1m", "--mount", "source=vol,target=/m,volume-nocopy",
-     "--tmpfs", "/run:rw,size=64m", "--tmpfs", "/scratch", "busybox"],
-    ["--restart", "on-failure:3", "--log-opt", "max-size=1m", "--log-driver", "json-file", "--memory", "512m",
-     "--cpus", "1.5", "--pids-limit", "100", "--cap-add", "NET_ADMIN", "--cap-drop", "mknod", "--privileged",
-     "--read-only", "--stop-signal", "SIGUSR1", "--stop-timeout", "5", "--init", "busybox"],
+    [
+        "-v",
+        "/src:/dst:ro",
+        "-v",
+        "named:/data",
+        "-v",
+        "/anon",
+        "--mount",
+        "type=bind,source=/a,target=/b,readonly",
+        "--mount",
+        "type=tmpfs,target=/t,tmpfs-size=1m",
+        "--mount",
+        "source=vol,target=/m,volume-nocopy",
+        "--tmpfs",
+        "/run:rw,size=64m",
+        "--tmpfs",
+        "/scratch",
+        "busybox",
+    ],
+    [
+        "--restart",
+        "on-failure:3",
+        "--log-opt",
+        "max-size=1m",
+        "--log-driver",
+        "json-file",
+        "--memory",
+        "512m",
+        "--cpus",
+        "1.5",
+        "--pids-limit",
+        "100",
+        "--cap-add",
+        "NET_ADMIN",
+        "--cap-drop",
+        "mknod",
+        "--privileged",
+        "--read-only",
+        "--stop-signal",
+        "SIGUSR1",
+        "--stop-timeout",
+        "5",
+        "--init",
+        "busybox",
+    ],
     ["-a", "stdout", "-i", "--env-file", "{envfile}", "--platform", "linux/amd64", "busybox", "true"],
-    ["--health-cmd", "true", "--health-interval", "5s", "--health-retries", "3", "--shm-size", "64m",
-     "--ulimit", "nofile=1024:2048", "--security-opt", "no-new-privileges", "--pid", "host", "busybox"],
+    [
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "5s",
+        "--health-retries",
+        "3",
+        "--shm-size",
+        "64m",
+        "--ulimit",
+        "nofile=1024:2048",
+        "--security-opt",
+        "no-new-privileges",
+        "--pid",
+        "host",
+        "busybox",
+    ],
 ]
 
 
@@ -46,8 +154,11 @@ def normalize(value, parent: str = ""):
         if parent in DATA_KEYS:
             return value
         out = {k: normalize(v, k) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v not in (None, "", 0, False, [], {}, [0, 0])
-                and not (k == "MemorySwappiness" and v == -1)}
+        return {
+            k: v
+            for k, v in out.items()
+            if v not in (None, "", 0, False, [], {}, [0, 0]) and not (k == "MemorySwappiness" and v == -1)
+        }
     if isinstance(value, list):
         items = [normalize(v) for v in value]
         return sorted(items) if parent in ("Env", "Binds") else items
@@ -65,8 +176,12 @@ def capture(socket_path: str, argv: list[str], env: dict) -> tuple[dict, str]:
     recorder = Recorder(socket_path, {("POST", "/containers/create"): CREATED}).start()
     try:
         if argv[0] == "docker":
-            done = subprocess.run([DOCKER, "-H", f"unix://{socket_path}", *argv[1:]], capture_output=True,
-                                  env={**os.environ, **env}, timeout=30)
+            done = subprocess.run(
+                [DOCKER, "-H", f"unix://{socket_path}", *argv[1:]],
+                capture_output=True,
+                env={**os.environ, **env},
+                timeout=30,
+            )
         else:
             done = run_cli(argv, socket_path, env=env)
         assert done.returncode == 0, done.stderr.decode()
@@ -110,24 +225,30 @@ def test_empty_entrypoint_resets_it():
     assert body["Entrypoint"] == [""]
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["--rm", "--restart", "always", "busybox"], "cannot specify both --restart and --rm"),
-    (["--network-alias", "x", "busybox"], "network-scoped aliases are only supported for user-defined networks"),
-    (["-d", "-a", "stdout", "busybox"], "cannot specify both --attach and --detach"),
-    (["-a", "stdfoo", "busybox"], "valid streams are STDIN, STDOUT and STDERR"),
-    (["-p", "80:abc", "busybox"], "invalid containerPort: abc"),
-    (["-p", "1-3:4-5", "busybox"], "invalid ranges specified"),
-    (["-p", "80/xyz", "busybox"], "invalid proto: xyz"),
-    (["-v", "relative", "busybox"], "mount path must be absolute"),
-    (["--mount", "type=bind,target=/x", "busybox"], "source is required when specifying bind mounts"),
-    (["--mount", "type=bind,source=/a", "busybox"], "target is required"),
-    (["--mount", "type=volume,src=a,dst=/b,bogus=1", "busybox"], "unexpected key 'bogus'"),
-    (["--mount", "type=bind,src=/a,dst=/b,tmpfs-size=1m", "busybox"], "cannot mix 'TmpfsOptions' options with type 'bind'"),
-    (["--restart", "sometimes", "busybox"], "unknown policy 'sometimes'"),
-    (["--restart", "always:3", "busybox"], "maximum retry count can only be used with 'on-failure'"),
-    (["--memory", "lots", "busybox"], "invalid size: 'lots'"),
-    (["--add-host", "nohost", "busybox"], "bad format for add-host"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--rm", "--restart", "always", "busybox"], "cannot specify both --restart and --rm"),
+        (["--network-alias", "x", "busybox"], "network-scoped aliases are only supported for user-defined networks"),
+        (["-d", "-a", "stdout", "busybox"], "cannot specify both --attach and --detach"),
+        (["-a", "stdfoo", "busybox"], "valid streams are STDIN, STDOUT and STDERR"),
+        (["-p", "80:abc", "busybox"], "invalid containerPort: abc"),
+        (["-p", "1-3:4-5", "busybox"], "invalid ranges specified"),
+        (["-p", "80/xyz", "busybox"], "invalid proto: xyz"),
+        (["-v", "relative", "busybox"], "mount path must be absolute"),
+        (["--mount", "type=bind,target=/x", "busybox"], "source is required when specifying bind mounts"),
+        (["--mount", "type=bind,source=/a", "busybox"], "target is required"),
+        (["--mount", "type=volume,src=a,dst=/b,bogus=1", "busybox"], "unexpected key 'bogus'"),
+        (
+            ["--mount", "type=bind,src=/a,dst=/b,tmpfs-size=1m", "busybox"],
+            "cannot mix 'TmpfsOptions' options with type 'bind'",
+        ),
+        (["--restart", "sometimes", "busybox"], "unknown policy 'sometimes'"),
+        (["--restart", "always:3", "busybox"], "maximum retry count can only be used with 'on-failure'"),
+        (["--memory", "lots", "busybox"], "invalid size: 'lots'"),
+        (["--add-host", "nohost", "busybox"], "bad format for add-host"),
+    ],
+)
 def test_bad_flags_are_rejected(argv, message):
     with pytest.raises(InvalidArgument, match=message):
         build(argv)
@@ -155,16 +276,23 @@ def test_bad_bool_value_is_a_usage_error():
         parse_run(["--rm=maybe", "busybox"])
 
 
-EXEC_REPLIES = {("POST", "/containers/web/exec"): (201, {"Id": "e1"}), ("POST", "/exec/e1/start"): (200, ""),
-                ("GET", "/containers/web/json"): (200, {"Id": "web", "State": {"Running": True}, "Config": {}})}
+EXEC_REPLIES = {
+    ("POST", "/containers/web/exec"): (201, {"Id": "e1"}),
+    ("POST", "/exec/e1/start"): (200, ""),
+    ("GET", "/containers/web/json"): (200, {"Id": "web", "State": {"Running": True}, "Config": {}}),
+}
 
 
 def capture_exec(socket_path: str, argv: list[str], env: dict) -> tuple[dict, dict]:
     recorder = Recorder(socket_path, dict(EXEC_REPLIES)).start()
     try:
         if argv[0] == "docker":
-            done = subprocess.run([DOCKER, "-H", f"unix://{socket_path}", *argv[1:]], capture_output=True,
-                                  env={**os.environ, **env}, timeout=30)
+            done = subprocess.run(
+                [DOCKER, "-H", f"unix://{socket_path}", *argv[1:]],
+                capture_output=True,
+                env={**os.environ, **env},
+                timeout=30,
+            )
         else:
             done = run_cli(argv, socket_path, env=env)
         assert done.returncode == 0, done.stderr.decode()
@@ -176,11 +304,14 @@ def capture_exec(socket_path: str, argv: list[str], env: dict) -> tuple[dict, di
 
 
 @pytest.mark.skipif(DOCKER is None, reason="the real docker CLI is not installed")
-@pytest.mark.parametrize("flags", [
-    ["-d", "web", "true"],
-    ["-d", "-e", "A=1", "-e", "FROM_ENV", "-w", "/tmp", "-u", "1:2", "--privileged", "web", "sh", "-c", "echo hi"],
-    ["-d", "-i", "-t", "web", "sh"],
-])
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["-d", "web", "true"],
+        ["-d", "-e", "A=1", "-e", "FROM_ENV", "-w", "/tmp", "-u", "1:2", "--privileged", "web", "sh", "-c", "echo hi"],
+        ["-d", "-i", "-t", "web", "sh"],
+    ],
+)
 def test_exec_bodies_match_docker(flags, tmp_path):
     env = {"DOCKER_CONFIG": str(tmp_path / "dcfg"), "FROM_ENV": "hello"}
     theirs = capture_exec(str(tmp_path / "docker.sock"), ["docker", "exec", *flags], env)
@@ -189,11 +320,29 @@ def test_exec_bodies_match_docker(flags, tmp_path):
 
 
 @pytest.mark.skipif(DOCKER is None, reason="the real docker CLI is not installed")
-@pytest.mark.parametrize("argv,path", [
-    (["network", "create", "--subnet", "10.9.0.0/24", "--gateway", "10.9.0.1", "--label", "a=b",
-      "-o", "com.docker.network.bridge.name=br9", "--internal", "net1"], "/networks/create"),
-    (["volume", "create", "--label", "x=y", "-o", "type=tmpfs", "vol1"], "/volumes/create"),
-])
+@pytest.mark.parametrize(
+    "argv,path",
+    [
+        (
+            [
+                "network",
+                "create",
+                "--subnet",
+                "10.9.0.0/24",
+                "--gateway",
+                "10.9.0.1",
+                "--label",
+                "a=b",
+                "-o",
+                "com.docker.network.bridge.name=br9",
+                "--internal",
+                "net1",
+            ],
+            "/networks/create",
+        ),
+        (["volume", "create", "--label", "x=y", "-o", "type=tmpfs", "vol1"], "/volumes/create"),
+    ],
+)
 def test_network_and_volume_bodies_match_docker(argv, path, tmp_path):
     replies = {("POST", "/networks/create"): (201, {"Id": "n1"}), ("POST", "/volumes/create"): (201, {"Name": "v1"})}
     bodies = []
@@ -202,8 +351,12 @@ def test_network_and_volume_bodies_match_docker(argv, path, tmp_path):
         recorder = Recorder(sock, dict(replies)).start()
         try:
             if command:
-                done = subprocess.run([*command, "-H", f"unix://{sock}", *argv], capture_output=True, timeout=30,
-                                      env={**os.environ, "DOCKER_CONFIG": str(tmp_path / "dcfg")})
+                done = subprocess.run(
+                    [*command, "-H", f"unix://{sock}", *argv],
+                    capture_output=True,
+                    timeout=30,
+                    env={**os.environ, "DOCKER_CONFIG": str(tmp_path / "dcfg")},
+                )
             else:
                 done = run_cli(argv, sock)
             assert done.returncode == 0, done.stderr

@@ -19,9 +19,22 @@ def test_daemon_verb_serves_the_cli(tmp_path):
     config = tmp_path / "daemon.json"
     config.write_text('{"bridge": "none"}')  # no bridge or iptables rules on the test machine
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from dockyard.cli.main import main; main()", "daemon",
-         "--data-root", str(tmp_path / "data"), "-H", f"unix://{sock}", "--config-file", str(config)],
-        env={**os.environ, "PYTHONPATH": SRC}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-c",
+            "from dockyard.cli.main import main; main()",
+            "daemon",
+            "--data-root",
+            str(tmp_path / "data"),
+            "-H",
+            f"unix://{sock}",
+            "--config-file",
+            str(config),
+        ],
+        env={**os.environ, "PYTHONPATH": SRC},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 20
         while not sock.exists() and proc.poll() is None and time.monotonic() < deadline:

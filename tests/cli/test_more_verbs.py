@@ -15,10 +15,11 @@ from tests.cli.recorder import chunked, head
 
 CID = "5a" * 32
 SAMPLE = {
-    "id": CID, "name": "/web",
+    "id": CID,
+    "name": "/web",
     "cpu_stats": {"cpu_usage": {"total_usage": 400_000_000}, "system_cpu_usage": 20_000_000_000, "online_cpus": 2},
     "precpu_stats": {"cpu_usage": {"total_usage": 200_000_000}, "system_cpu_usage": 18_000_000_000},
-    "memory_stats": {"usage": 3 * 1024 * 1024, "limit": 1024 ** 3, "stats": {"total_inactive_file": 1024 * 1024}},
+    "memory_stats": {"usage": 3 * 1024 * 1024, "limit": 1024**3, "stats": {"total_inactive_file": 1024 * 1024}},
     "networks": {"eth0": {"rx_bytes": 1500, "tx_bytes": 648}},
     "blkio_stats": {"io_service_bytes_recursive": [{"op": "Read", "value": 4096}, {"op": "Write", "value": 8192}]},
     "pids_stats": {"current": 3},
@@ -47,10 +48,32 @@ def stat_header(name: str, is_dir: bool) -> str:
 def test_stats_arithmetic_and_table():
     assert cpu_percent(SAMPLE) == pytest.approx(20.0)
     lines = render(DEFAULT_FORMAT, [stats_row(SAMPLE, "web")], HEADERS).splitlines()
-    assert re.split(r"\s{2,}", lines[0]) == ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %",
-                                             "NET I/O", "BLOCK I/O", "PIDS"]
-    assert lines[1].split() == ["5a5a5a5a5a5a", "web", "20.00%", "2MiB", "/", "1GiB", "0.20%",
-                                "1.5kB", "/", "648B", "4.1kB", "/", "8.19kB", "3"]
+    assert re.split(r"\s{2,}", lines[0]) == [
+        "CONTAINER ID",
+        "NAME",
+        "CPU %",
+        "MEM USAGE / LIMIT",
+        "MEM %",
+        "NET I/O",
+        "BLOCK I/O",
+        "PIDS",
+    ]
+    assert lines[1].split() == [
+        "5a5a5a5a5a5a",
+        "web",
+        "20.00%",
+        "2MiB",
+        "/",
+        "1GiB",
+        "0.20%",
+        "1.5kB",
+        "/",
+        "648B",
+        "4.1kB",
+        "/",
+        "8.19kB",
+        "3",
+    ]
 
 
 def test_stats_no_stream_lists_running_containers(cli, daemon):
@@ -63,31 +86,55 @@ def test_stats_no_stream_lists_running_containers(cli, daemon):
 
 def test_export_diff_commit(cli, daemon, tmp_path):
     daemon.replies[("GET", "/containers/web/export")] = chunked(200, [b"fs-tar"], "application/x-tar")
-    daemon.replies[("GET", "/containers/web/changes")] = (200, [{"Path": "/tmp", "Kind": 0}, {"Path": "/tmp/x", "Kind": 1},
-                                                               {"Path": "/etc/motd", "Kind": 2}])
+    daemon.replies[("GET", "/containers/web/changes")] = (
+        200,
+        [{"Path": "/tmp", "Kind": 0}, {"Path": "/tmp/x", "Kind": 1}, {"Path": "/etc/motd", "Kind": 2}],
+    )
     daemon.replies[("POST", "/commit")] = (201, {"Id": "sha256:" + "1" * 64})
     assert cli("export", "-o", str(tmp_path / "fs.tar"), "web").returncode == 0
     assert (tmp_path / "fs.tar").read_bytes() == b"fs-tar"
     assert cli("diff", "web").stdout == b"C /tmp\nA /tmp/x\nD /etc/motd\n"
-    done = cli("commit", "-m", "msg", "-c", "ENV A=1", "-c", "CMD [\"sh\"]", "web", "snap:v2")
+    done = cli("commit", "-m", "msg", "-c", "ENV A=1", "-c", 'CMD ["sh"]', "web", "snap:v2")
     assert done.stdout.decode() == "sha256:" + "1" * 64 + "\n"
     query = daemon.find("POST", "/commit")[0].query
-    assert query == {"container": ["web"], "repo": ["snap"], "tag": ["v2"], "comment": ["msg"],
-                     "changes": ["ENV A=1", 'CMD ["sh"]'], "pause": ["1"]}
+    assert query == {
+        "container": ["web"],
+        "repo": ["snap"],
+        "tag": ["v2"],
+        "comment": ["msg"],
+        "changes": ["ENV A=1", 'CMD ["sh"]'],
+        "pause": ["1"],
+    }
 
 
-@pytest.mark.parametrize("arg,expected", [
-    ("web:/etc/hosts", ("web", "/etc/hosts")), ("/tmp/a:b", (None, "/tmp/a:b")), ("./x:y", (None, "./x:y")),
-    ("file", (None, "file")), ("-", (None, "-")),
-])
+@pytest.mark.parametrize(
+    "arg,expected",
+    [
+        ("web:/etc/hosts", ("web", "/etc/hosts")),
+        ("/tmp/a:b", (None, "/tmp/a:b")),
+        ("./x:y", (None, "./x:y")),
+        ("file", (None, "file")),
+        ("-", (None, "-")),
+    ],
+)
 def test_split_target(arg, expected):
     assert split_target(arg) == expected
 
 
 def archive_reply(payload: bytes, name: str, is_dir: bool):
     def reply(conn, request):
-        conn.sendall(head(200, {"Content-Type": "application/x-tar", "Content-Length": str(len(payload)),
-                                "X-Docker-Container-Path-Stat": stat_header(name, is_dir)}) + payload)
+        conn.sendall(
+            head(
+                200,
+                {
+                    "Content-Type": "application/x-tar",
+                    "Content-Length": str(len(payload)),
+                    "X-Docker-Container-Path-Stat": stat_header(name, is_dir),
+                },
+            )
+            + payload
+        )
+
     return reply
 
 
@@ -133,7 +180,8 @@ def test_cp_to_existing_directory_keeps_the_name(cli, daemon, tmp_path):
     (source / "inner").mkdir(parents=True)
     (source / "inner" / "f").write_bytes(b"f")
     daemon.replies[("HEAD", "/containers/web/archive")] = lambda conn, request: conn.sendall(
-        head(200, {"X-Docker-Container-Path-Stat": stat_header("opt", True), "Content-Length": "0"}))
+        head(200, {"X-Docker-Container-Path-Stat": stat_header("opt", True), "Content-Length": "0"})
+    )
     daemon.replies[("PUT", "/containers/web/archive")] = (200, "")
     assert cli("cp", str(source), "web:/opt").returncode == 0
     put = daemon.find("PUT", "/archive")[0]

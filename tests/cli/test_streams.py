@@ -8,8 +8,8 @@ import pytest
 from dockyard.cli.hijack import Session, parse_detach_keys
 from dockyard.cli.progress import Display, StreamError, progress_bar, render_line
 from dockyard.cli.streams import JSONLineDecoder
-from dockyard.multiplex import STDERR, STDOUT, FrameDecoder, encode_frame
 from dockyard.errors import InvalidArgument
+from dockyard.multiplex import STDERR, STDOUT, FrameDecoder, encode_frame
 
 
 def test_frames_survive_any_slicing():
@@ -18,7 +18,7 @@ def test_frames_survive_any_slicing():
         decoder = FrameDecoder()
         frames = []
         for start in range(0, len(data), step):
-            frames += decoder.feed(data[start:start + step])
+            frames += decoder.feed(data[start : start + step])
         assert frames == [(STDOUT, b"hello\n"), (STDERR, b"oops\n"), (STDOUT, b"")]
         assert decoder.pending == 0
 
@@ -56,8 +56,14 @@ def test_progress_bar():
 
 
 def test_lines_off_a_terminal_skip_progress():
-    assert render_line({"status": "Pulling fs layer", "id": "abc", "progressDetail": {}}, tty=False) == "abc: Pulling fs layer"
-    assert render_line({"status": "Downloading", "id": "abc", "progressDetail": {"current": 1, "total": 2}}, tty=False) is None
+    assert (
+        render_line({"status": "Pulling fs layer", "id": "abc", "progressDetail": {}}, tty=False)
+        == "abc: Pulling fs layer"
+    )
+    assert (
+        render_line({"status": "Downloading", "id": "abc", "progressDetail": {"current": 1, "total": 2}}, tty=False)
+        is None
+    )
     assert render_line({"status": "Digest: sha256:x"}, tty=False) == "Digest: sha256:x"
 
 

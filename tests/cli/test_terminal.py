@@ -38,21 +38,38 @@ def read_until(fd: int, needle: bytes, timeout: float = 10) -> bytes:
 
 
 def test_run_interactive_tty_echoes_resizes_and_detaches(daemon):
-    daemon.replies.update({
-        ("POST", "/containers/create"): (201, {"Id": CID}),
-        ("POST", f"/containers/{CID}/attach"): echo_upper,
-        ("POST", f"/containers/{CID}/wait"): lambda conn, request: conn.sendall(
-            head(200, {"Content-Type": "application/json", "Transfer-Encoding": "chunked"})),
-        ("POST", f"/containers/{CID}/start"): (204, ""),
-        ("POST", f"/containers/{CID}/resize"): (200, ""),
-    })
+    daemon.replies.update(
+        {
+            ("POST", "/containers/create"): (201, {"Id": CID}),
+            ("POST", f"/containers/{CID}/attach"): echo_upper,
+            ("POST", f"/containers/{CID}/wait"): lambda conn, request: conn.sendall(
+                head(200, {"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+            ),
+            ("POST", f"/containers/{CID}/start"): (204, ""),
+            ("POST", f"/containers/{CID}/resize"): (200, ""),
+        }
+    )
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
     before = termios.tcgetattr(slave)
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from dockyard.cli.main import main; main()", "-H", f"unix://{daemon.path}",
-         "run", "-it", "busybox", "sh"],
-        stdin=slave, stdout=slave, stderr=slave, env={**os.environ, "PYTHONPATH": SRC}, start_new_session=True)
+        [
+            sys.executable,
+            "-c",
+            "from dockyard.cli.main import main; main()",
+            "-H",
+            f"unix://{daemon.path}",
+            "run",
+            "-it",
+            "busybox",
+            "sh",
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, "PYTHONPATH": SRC},
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 10
         while not daemon.find("POST", "/resize") and time.monotonic() < deadline:
@@ -82,7 +99,12 @@ def run_on_pty(daemon, *args: str) -> tuple[int, bytes]:
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
     proc = subprocess.Popen(
         [sys.executable, "-c", "from dockyard.cli.main import main; main()", "-H", f"unix://{daemon.path}", *args],
-        stdin=slave, stdout=slave, stderr=slave, env={**os.environ, "PYTHONPATH": SRC}, start_new_session=True)
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, "PYTHONPATH": SRC},
+        start_new_session=True,
+    )
     os.close(slave)
     output = b""
     try:
@@ -112,6 +134,7 @@ def test_save_refuses_a_terminal(daemon):
 
 def test_pull_on_a_terminal_draws_progress_bars(daemon):
     from tests.cli.recorder import chunked
+
     messages = [
         {"status": "Pulling from library/busybox", "id": "latest"},
         {"status": "Pulling fs layer", "progressDetail": {}, "id": "aaa"},
@@ -121,6 +144,7 @@ def test_pull_on_a_terminal_draws_progress_bars(daemon):
         {"status": "Digest: sha256:" + "d" * 64},
     ]
     import json
+
     daemon.replies[("POST", "/images/create")] = chunked(200, [json.dumps(m).encode() + b"\n" for m in messages])
     code, output = run_on_pty(daemon, "pull", "busybox")
     assert code == 0

@@ -48,10 +48,13 @@ def test_commit_without_expectations_names_the_blob(store):
         assert w.commit() == Digest.of(b"abc")
 
 
-@pytest.mark.parametrize("expected,size,message", [
-    (Digest.of(b"other"), None, "unexpected commit digest"),
-    (None, 5, "unexpected commit size"),
-])
+@pytest.mark.parametrize(
+    "expected,size,message",
+    [
+        (Digest.of(b"other"), None, "unexpected commit digest"),
+        (None, 5, "unexpected commit size"),
+    ],
+)
 def test_mismatch_leaves_nothing_visible(store, expected, size, message):
     with pytest.raises(InvalidArgument, match=message):
         with store.writer(expected, size) as w:

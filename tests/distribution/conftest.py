@@ -76,8 +76,9 @@ def _config_yaml(storage: Path, address: str, auth: dict | None, tls: tuple[Path
     return json.dumps(config)  # YAML is a superset of JSON
 
 
-def start_registry(workdir: Path, auth: dict | None = None, tls: tuple[Path, Path] | None = None,
-                   timeout: float = 15.0) -> RegistryHandle:
+def start_registry(
+    workdir: Path, auth: dict | None = None, tls: tuple[Path, Path] | None = None, timeout: float = 15.0
+) -> RegistryHandle:
     """Start docker-registry on a free loopback port with storage under workdir; wait until it answers.
 
     `auth` is docker-registry's `auth:` section; `tls` a (certificate, key) pair to serve HTTPS.
@@ -112,9 +113,28 @@ def make_certificate(directory: Path, name: str = "registry") -> tuple[Path, Pat
     """A self-signed certificate for 127.0.0.1 and localhost, made with openssl."""
     directory.mkdir(parents=True, exist_ok=True)
     cert, key = directory / f"{name}.crt", directory / f"{name}.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-                    "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -143,8 +163,7 @@ def tls_registry(tmp_path):
 @pytest.fixture
 def basic_registry(tmp_path):
     htpasswd = write_htpasswd(tmp_path / "htpasswd")
-    handle = start_registry(tmp_path / "registry",
-                            auth={"htpasswd": {"realm": "basic-realm", "path": str(htpasswd)}})
+    handle = start_registry(tmp_path / "registry", auth={"htpasswd": {"realm": "basic-realm", "path": str(htpasswd)}})
     yield handle
     handle.stop()
 

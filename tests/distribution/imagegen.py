@@ -35,8 +35,9 @@ def noise(size: int, seed: str) -> bytes:
     return bytes(out[:size])
 
 
-def make_image(store: LocalContentStore, layers: list[dict[str, bytes]], arch: str = "amd64",
-               oci: bool = False) -> Manifest:
+def make_image(
+    store: LocalContentStore, layers: list[dict[str, bytes]], arch: str = "amd64", oci: bool = False
+) -> Manifest:
     """Write layers (gzip), a config and return the manifest (written to the store too)."""
     layer_type = mt.OCI_LAYER_GZIP if oci else mt.DOCKER_LAYER_GZIP
     descriptors, diff_ids = [], []
@@ -45,12 +46,21 @@ def make_image(store: LocalContentStore, layers: list[dict[str, bytes]], arch: s
         blob = gzip.compress(tar, compresslevel=1, mtime=0)
         descriptors.append(Descriptor(layer_type, store.write_blob(blob), len(blob)))
         diff_ids.append(str(Digest.of(tar)))
-    config = json.dumps({"architecture": arch, "os": "linux", "config": {"Cmd": ["sh"]},
-                         "rootfs": {"type": "layers", "diff_ids": diff_ids},
-                         "history": [{"created_by": f"layer {i}"} for i in range(len(layers))]}).encode()
+    config = json.dumps(
+        {
+            "architecture": arch,
+            "os": "linux",
+            "config": {"Cmd": ["sh"]},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "history": [{"created_by": f"layer {i}"} for i in range(len(layers))],
+        }
+    ).encode()
     config_type = mt.OCI_CONFIG if oci else mt.DOCKER_CONFIG
-    manifest = Manifest(mt.OCI_MANIFEST if oci else mt.DOCKER_MANIFEST,
-                        Descriptor(config_type, store.write_blob(config), len(config)), tuple(descriptors))
+    manifest = Manifest(
+        mt.OCI_MANIFEST if oci else mt.DOCKER_MANIFEST,
+        Descriptor(config_type, store.write_blob(config), len(config)),
+        tuple(descriptors),
+    )
     store.write_blob(manifest.to_bytes())
     return manifest
 
@@ -60,8 +70,9 @@ def make_index(store: LocalContentStore, images: dict[str, Manifest], oci: bool 
     for platform, manifest in images.items():
         os_, arch, *variant = platform.split("/")
         d = manifest.descriptor()
-        entries.append(Descriptor(d.media_type, d.digest, d.size,
-                                  platform=Platform(os_, arch, variant[0] if variant else "")))
+        entries.append(
+            Descriptor(d.media_type, d.digest, d.size, platform=Platform(os_, arch, variant[0] if variant else ""))
+        )
     index = Index(mt.OCI_INDEX if oci else mt.DOCKER_MANIFEST_LIST, tuple(entries))
     store.write_blob(index.to_bytes())
     return index

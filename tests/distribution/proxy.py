@@ -66,11 +66,17 @@ class MisbehavingProxy:
                 if self.command == "PUT" and body and "/blobs/uploads/" in self.path and proxy.take("no-monolithic"):
                     return self._send(413, {}, b'{"errors":[{"code":"SIZE_INVALID","message":"too big"}]}')
                 if is_manifest and proxy.take("schema1"):
-                    return self._send(200, {"Content-Type": "application/vnd.docker.distribution.manifest.v1+prettyjws"},
-                                      b'{"schemaVersion": 1, "name": "x", "tag": "y", "fsLayers": []}')
+                    return self._send(
+                        200,
+                        {"Content-Type": "application/vnd.docker.distribution.manifest.v1+prettyjws"},
+                        b'{"schemaVersion": 1, "name": "x", "tag": "y", "fsLayers": []}',
+                    )
                 if is_manifest and proxy.take("unknown-type"):
-                    return self._send(200, {"Content-Type": "application/vnd.example.thing+json"},
-                                      b'{"schemaVersion": 2, "things": []}')
+                    return self._send(
+                        200,
+                        {"Content-Type": "application/vnd.example.thing+json"},
+                        b'{"schemaVersion": 2, "things": []}',
+                    )
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
                 if is_blob and proxy.take("no-range"):
                     headers.pop("Range", None)
@@ -85,11 +91,15 @@ class MisbehavingProxy:
                 if is_blob and upstream.status in (200, 206) and len(data) >= max(proxy.min_blob, 1):
                     if proxy.take("corrupt"):
                         middle = len(data) // 2
-                        data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:]
+                        data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
                     elif proxy.take("cut"):
                         return self._send(upstream.status, reply, data[: len(data) // 2], cut=len(data))
-                self._send(upstream.status, reply, data if self.command != "HEAD" else b"",
-                           length=int(upstream.getheader("Content-Length") or len(data)))
+                self._send(
+                    upstream.status,
+                    reply,
+                    data if self.command != "HEAD" else b"",
+                    length=int(upstream.getheader("Content-Length") or len(data)),
+                )
 
             def _send(self, status: int, headers: dict, data: bytes, cut: int = 0, length: int | None = None) -> None:
                 self.send_response(status)

@@ -20,16 +20,31 @@ def response(request, status, **headers):
     return r
 
 
-@pytest.mark.parametrize("header,expected", [
-    ('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
-     [Challenge("bearer", {"realm": "https://auth.docker.io/token", "service": "registry.docker.io",
-                           "scope": "repository:library/busybox:pull"})]),
-    ('Basic realm="basic-realm"', [Challenge("basic", {"realm": "basic-realm"})]),
-    ('Basic realm="a", Bearer realm="b\\"c", error=invalid_token',
-     [Challenge("basic", {"realm": "a"}), Challenge("bearer", {"realm": 'b"c', "error": "invalid_token"})]),
-    ("Negotiate", [Challenge("negotiate", {})]),
-    ("", []),
-])
+@pytest.mark.parametrize(
+    "header,expected",
+    [
+        (
+            'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
+            [
+                Challenge(
+                    "bearer",
+                    {
+                        "realm": "https://auth.docker.io/token",
+                        "service": "registry.docker.io",
+                        "scope": "repository:library/busybox:pull",
+                    },
+                )
+            ],
+        ),
+        ('Basic realm="basic-realm"', [Challenge("basic", {"realm": "basic-realm"})]),
+        (
+            'Basic realm="a", Bearer realm="b\\"c", error=invalid_token',
+            [Challenge("basic", {"realm": "a"}), Challenge("bearer", {"realm": 'b"c', "error": "invalid_token"})],
+        ),
+        ("Negotiate", [Challenge("negotiate", {})]),
+        ("", []),
+    ],
+)
 def test_parse_challenges(header, expected):
     assert parse_challenges(header) == expected
 
@@ -64,7 +79,9 @@ def test_bearer_challenge_asks_the_token_server_for_our_scope():
     auth = RegistryAuth(Credentials("u", "p"))
     flow = auth.auth_flow(Request("GET", "http://r/v2/library/busybox/manifests/latest"), SCOPE)
     first = next(flow)
-    token_request = flow.send(response(first, 401, WWW_Authenticate='Bearer realm="https://auth.example/token",service="reg"'))
+    token_request = flow.send(
+        response(first, 401, WWW_Authenticate='Bearer realm="https://auth.example/token",service="reg"')
+    )
     url = urlsplit(token_request.url)
     assert (url.scheme, url.netloc, url.path) == ("https", "auth.example", "/token")
     assert parse_qs(url.query) == {"service": ["reg"], "scope": list(SCOPE)}
@@ -75,7 +92,9 @@ def test_identity_token_uses_oauth_refresh_grant():
     auth = RegistryAuth(Credentials(identity_token="refresh"))
     flow = auth.auth_flow(Request("GET", "http://r/v2/x"), SCOPE)
     first = next(flow)
-    token_request = flow.send(response(first, 401, WWW_Authenticate='Bearer realm="https://auth.example/token",service="reg"'))
+    token_request = flow.send(
+        response(first, 401, WWW_Authenticate='Bearer realm="https://auth.example/token",service="reg"')
+    )
     assert token_request.method == "POST"
     form = parse_qs(token_request.body.decode())
     assert form["grant_type"] == ["refresh_token"] and form["refresh_token"] == ["refresh"]

@@ -41,11 +41,17 @@ def auth(user, password):
 
 def test_reads_auths_written_by_docker(tmp_path):
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({"auths": {
-        "https://index.docker.io/v1/": {"auth": auth("hubuser", "hubpass")},
-        "http://localhost:5000/v2/": {"auth": auth("a", "b:c")},
-        "quay.io": {"identitytoken": "refresh-me", "auth": ""},
-    }}))
+    path.write_text(
+        json.dumps(
+            {
+                "auths": {
+                    "https://index.docker.io/v1/": {"auth": auth("hubuser", "hubpass")},
+                    "http://localhost:5000/v2/": {"auth": auth("a", "b:c")},
+                    "quay.io": {"identitytoken": "refresh-me", "auth": ""},
+                }
+            }
+        )
+    )
     config = DockerConfigFile(path)
     assert config.get("docker.io") == Credentials("hubuser", "hubpass")
     assert config.get("localhost:5000") == Credentials("a", "b:c")
@@ -79,8 +85,14 @@ def test_creds_store_helper_round_trip(tmp_path, helper):
 def test_cred_helpers_win_for_their_registry(tmp_path, helper):
     path = tmp_path / "config.json"
     (helper / "gcr.io").write_text(json.dumps({"ServerURL": "gcr.io", "Username": "<token>", "Secret": "tok"}))
-    path.write_text(json.dumps({"credHelpers": {"gcr.io": "dytest"},
-                                "auths": {"gcr.io": {"auth": auth("plain", "text")}, "other.io": {"auth": auth("o", "p")}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "credHelpers": {"gcr.io": "dytest"},
+                "auths": {"gcr.io": {"auth": auth("plain", "text")}, "other.io": {"auth": auth("o", "p")}},
+            }
+        )
+    )
     config = DockerConfigFile(path)
     assert config.get("gcr.io") == Credentials(identity_token="tok")
     assert config.get("other.io") == Credentials("o", "p")

@@ -45,7 +45,8 @@ def test_per_registry_mirror_map_with_fallback_to_the_registry(registry, hub_bus
     proxy = MisbehavingProxy(registry.address)
     try:
         config = RegistryConfig.from_daemon_json(
-            {"registry-mirrors-map": {registry.address: [f"http://{proxy.address}"]}})
+            {"registry-mirrors-map": {registry.address: [f"http://{proxy.address}"]}}
+        )
         registries = Registries(config, DockerConfigFile(tmp_path / "cfg.json"))
         ref = parse_reference(f"{registry.address}/library/busybox:latest")
         resolved = pull(registries, ref, target(tmp_path, "a"))
@@ -66,7 +67,9 @@ def test_per_registry_mirror_map_with_fallback_to_the_registry(registry, hub_bus
 def test_mirror_missing_the_image_falls_back(registry, hub_busybox, tmp_path):
     empty = MisbehavingProxy(registry.address)
     try:
-        config = RegistryConfig.from_daemon_json({"registry-mirrors-map": {registry.address: [f"http://{empty.address}"]}})
+        config = RegistryConfig.from_daemon_json(
+            {"registry-mirrors-map": {registry.address: [f"http://{empty.address}"]}}
+        )
         registries = Registries(config, DockerConfigFile(tmp_path / "cfg.json"))
         with pytest.raises(NotFound):
             pull(registries, parse_reference(f"{empty.address}/library/nothing:latest"), target(tmp_path))

@@ -21,6 +21,7 @@ from dockyard.oci.digest import Digest
 from dockyard.oci.platform import parse_platform
 from dockyard.oci.reference import parse_reference
 from dockyard.paths import DataRoot
+
 from .imagegen import make_image, make_index, noise
 from .proxy import MisbehavingProxy
 
@@ -122,7 +123,9 @@ def test_single_manifest_of_another_platform_is_refused(registry, registries, so
     arm = make_image(source, [{"x": b"only arm"}], arch="arm64")
     ref = parse_reference(f"{registry.address}/test/armonly:v1")
     Pusher(registries).push(ref, arm, source)
-    with pytest.raises(NotFound, match="does not match the specified platform: wanted linux/amd64, actual: linux/arm64"):
+    with pytest.raises(
+        NotFound, match="does not match the specified platform: wanted linux/amd64, actual: linux/arm64"
+    ):
         Resolver(registries).resolve(ref, parse_platform("linux/amd64"))
 
 
@@ -170,16 +173,30 @@ def test_skopeo_reads_what_we_push_and_we_read_what_skopeo_pushes(registry, regi
     manifest = make_image(source, [{"a": b"for skopeo"}, {"b": noise(50_000, "sk")}], oci=True)
     ref = parse_reference(f"{registry.address}/test/skopeo:v1")
     Pusher(registries).push(ref, manifest, source)
-    raw = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"],
-                         check=True, capture_output=True).stdout
+    raw = subprocess.run(
+        ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"], check=True, capture_output=True
+    ).stdout
     assert Digest.of(raw) == manifest.digest
     out = tmp_path / "skopeo-dir"
-    subprocess.run(["skopeo", "copy", "--src-tls-verify=false", f"docker://{ref}", f"dir:{out}"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["skopeo", "copy", "--src-tls-verify=false", f"docker://{ref}", f"dir:{out}"], check=True, capture_output=True
+    )
     assert (out / manifest.layers[1].digest.hex).read_bytes() == source.path(manifest.layers[1].digest).read_bytes()
     copy = f"{registry.address}/test/skopeo-copy:v2"
-    subprocess.run(["skopeo", "copy", "--src-tls-verify=false", "--dest-tls-verify=false",
-                    "--format", "v2s2", f"docker://{ref}", f"docker://{copy}"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            "--format",
+            "v2s2",
+            f"docker://{ref}",
+            f"docker://{copy}",
+        ],
+        check=True,
+        capture_output=True,
+    )
     resolved = pull(registries, parse_reference(copy), target)
     assert resolved.manifest.media_type == mt.DOCKER_MANIFEST
     assert json.loads(target.read(resolved.config_descriptor.digest))["architecture"] == "amd64"
@@ -195,11 +212,14 @@ def test_tags_are_listed(registry, registries, source):
         Resolver(registries).tags(parse_reference(f"{registry.address}/test/none"))
 
 
-@pytest.mark.parametrize("header,expected", [
-    ('</v2/x/tags/list?n=2&last=b>; rel="next"', "/v2/x/tags/list?n=2&last=b"),
-    ("", None),
-    ('<https://r/v2/x/tags/list?last=z>; rel="prev"', None),
-])
+@pytest.mark.parametrize(
+    "header,expected",
+    [
+        ('</v2/x/tags/list?n=2&last=b>; rel="next"', "/v2/x/tags/list?n=2&last=b"),
+        ("", None),
+        ('<https://r/v2/x/tags/list?last=z>; rel="prev"', None),
+    ],
+)
 def test_tag_pages_follow_the_link_header(header, expected):
     # distribution 2.8 never pages tags (v3 does), so the Link rule is checked on its own
     assert next_link(header) == expected

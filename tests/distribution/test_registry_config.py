@@ -18,8 +18,10 @@ def test_loopback_and_localhost_are_insecure():
     config = RegistryConfig()
     for host in ("127.0.0.1:5000", "127.5.5.5", "localhost:5000", "[::1]:5000"):
         assert config.is_insecure(host), host
-        assert config.endpoints(host) == [Endpoint(f"https://{host}", host, tls=Tls(verify=False)),
-                                          Endpoint(f"http://{host}", host)]
+        assert config.endpoints(host) == [
+            Endpoint(f"https://{host}", host, tls=Tls(verify=False)),
+            Endpoint(f"http://{host}", host),
+        ]
     assert not config.is_insecure("10.1.2.3:5000")
 
 
@@ -32,10 +34,14 @@ def test_insecure_hosts_and_cidrs():
 
 
 def test_mirrors_come_first_for_pulls_only():
-    config = RegistryConfig.from_daemon_json({
-        "registry-mirrors": ["https://mirror.example/", "http://127.0.0.1:5001"],
-        "registry-mirrors-map": {"quay.io": ["https://quay-mirror.example"]},
-        "max-concurrent-downloads": 7, "max-concurrent-uploads": 2})
+    config = RegistryConfig.from_daemon_json(
+        {
+            "registry-mirrors": ["https://mirror.example/", "http://127.0.0.1:5001"],
+            "registry-mirrors-map": {"quay.io": ["https://quay-mirror.example"]},
+            "max-concurrent-downloads": 7,
+            "max-concurrent-uploads": 2,
+        }
+    )
     hub = config.endpoints("docker.io")
     assert [e.url for e in hub] == ["https://mirror.example", "http://127.0.0.1:5001", "https://registry-1.docker.io"]
     assert [e.mirror for e in hub] == [True, True, False]
@@ -45,14 +51,17 @@ def test_mirrors_come_first_for_pulls_only():
     assert (config.max_concurrent_downloads, config.max_concurrent_uploads) == (7, 2)
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"registry-mirrors": ["ftp://x"]}, 'invalid mirror: "ftp://x" is not a valid URI'),
-    ({"registry-mirrors": ["https://x/path"]}, "is not a valid URI"),
-    ({"insecure-registries": ["http://x"]}, "should not contain '://'"),
-    ({"insecure-registries": ["10.0.0.0/99"]}, "not a valid CIDR"),
-    ({"max-concurrent-downloads": 0}, "invalid max-concurrent-downloads value: 0"),
-    ({"max-concurrent-uploads": "5"}, "invalid max-concurrent-uploads value"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"registry-mirrors": ["ftp://x"]}, 'invalid mirror: "ftp://x" is not a valid URI'),
+        ({"registry-mirrors": ["https://x/path"]}, "is not a valid URI"),
+        ({"insecure-registries": ["http://x"]}, "should not contain '://'"),
+        ({"insecure-registries": ["10.0.0.0/99"]}, "not a valid CIDR"),
+        ({"max-concurrent-downloads": 0}, "invalid max-concurrent-downloads value: 0"),
+        ({"max-concurrent-uploads": "5"}, "invalid max-concurrent-uploads value"),
+    ],
+)
 def test_bad_settings_are_refused(data, message):
     with pytest.raises(InvalidArgument, match=message):
         RegistryConfig.from_daemon_json(data)
@@ -74,6 +83,9 @@ def test_certs_d_gives_cas_and_client_certificate(tmp_path):
         (host_dir / name).write_text("x")
     config = RegistryConfig(certs_dir=tmp_path / "certs.d")
     [endpoint] = config.endpoints("reg.example:5000")
-    assert endpoint.tls == Tls(True, (str(host_dir / "ca.crt"), str(host_dir / "extra.crt")),
-                               (str(host_dir / "client.cert"), str(host_dir / "client.key")))
+    assert endpoint.tls == Tls(
+        True,
+        (str(host_dir / "ca.crt"), str(host_dir / "extra.crt")),
+        (str(host_dir / "client.cert"), str(host_dir / "client.key")),
+    )
     assert config.endpoints("other.example")[0].tls == Tls()

@@ -28,7 +28,7 @@ def _b64url(data: bytes) -> str:
 def _libtrust_key_id(der_public_key: bytes) -> str:
     """libtrust's KeyID: base32 of the first 240 bits of sha256(DER), in 12 groups of 4."""
     encoded = base64.b32encode(hashlib.sha256(der_public_key).digest()[:30]).decode().rstrip("=")
-    return ":".join(encoded[i:i + 4] for i in range(0, len(encoded), 4))
+    return ":".join(encoded[i : i + 4] for i in range(0, len(encoded), 4))
 
 
 class TokenServer:
@@ -38,11 +38,29 @@ class TokenServer:
         workdir.mkdir(parents=True, exist_ok=True)
         self.key = workdir / "key.pem"
         self.cert = workdir / "cert.pem"
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(self.key),
-                        "-out", str(self.cert), "-days", "2", "-subj", "/CN=dockyard-test-token"],
-                       check=True, capture_output=True)
-        der = subprocess.run(["openssl", "pkey", "-in", str(self.key), "-pubout", "-outform", "DER"],
-                             check=True, capture_output=True).stdout
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                str(self.key),
+                "-out",
+                str(self.cert),
+                "-days",
+                "2",
+                "-subj",
+                "/CN=dockyard-test-token",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        der = subprocess.run(
+            ["openssl", "pkey", "-in", str(self.key), "-pubout", "-outform", "DER"], check=True, capture_output=True
+        ).stdout
         self.key_id = _libtrust_key_id(der)
         self.users = users
         self.requests: list[dict] = []
@@ -68,8 +86,12 @@ class TokenServer:
     def sign(self, claims: dict) -> str:
         header = {"typ": "JWT", "alg": "RS256", "kid": self.key_id}
         payload = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
-        signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", str(self.key)],
-                                   input=payload.encode(), check=True, capture_output=True).stdout
+        signature = subprocess.run(
+            ["openssl", "dgst", "-sha256", "-sign", str(self.key)],
+            input=payload.encode(),
+            check=True,
+            capture_output=True,
+        ).stdout
         return f"{payload}.{_b64url(signature)}"
 
     def issue(self, user: str, scopes: list[str]) -> str:
@@ -80,8 +102,18 @@ class TokenServer:
             allowed = [a for a in actions.split(",") if user or a == "pull"]
             access.append({"type": kind, "name": name, "actions": allowed})
         now = int(time.time())
-        return self.sign({"iss": ISSUER, "sub": user, "aud": SERVICE, "exp": now + 300, "nbf": now - 10,
-                          "iat": now, "jti": secrets.token_hex(8), "access": access})
+        return self.sign(
+            {
+                "iss": ISSUER,
+                "sub": user,
+                "aud": SERVICE,
+                "exp": now + 300,
+                "nbf": now - 10,
+                "iat": now,
+                "jti": secrets.token_hex(8),
+                "access": access,
+            }
+        )
 
     def _authenticate(self, header: str) -> str | None:
         """The user name, "" for anonymous, None for wrong credentials."""
@@ -100,8 +132,9 @@ class TokenServer:
             def do_GET(self) -> None:
                 query = parse_qs(urlsplit(self.path).query)
                 user = server._authenticate(self.headers.get("Authorization", ""))
-                server.requests.append({"user": user, "scope": query.get("scope", []),
-                                        "service": query.get("service", [""])[0]})
+                server.requests.append(
+                    {"user": user, "scope": query.get("scope", []), "service": query.get("service", [""])[0]}
+                )
                 if user is None:
                     self._reply(401, {"details": "incorrect username or password"})
                     return

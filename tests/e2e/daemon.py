@@ -35,7 +35,7 @@ class Daemon:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def start(self) -> "Daemon":
+    def start(self) -> Daemon:
         log = open(self.base / "daemon.log", "ab")
         enter = ["nsenter", f"--net=/run/netns/{self.netns}", "--"] if self.netns else []
         config = []
@@ -44,7 +44,9 @@ class Daemon:
             config = ["--config-file", str(self.base / "daemon.json")]
         self.process = subprocess.Popen(
             [*enter, DOCKYARD, "daemon", "--data-root", str(self.data_root), "-H", self.host, *config],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -90,11 +92,15 @@ class Daemon:
 
     # -- clients ------------------------------------------------------------------------
 
-    def cli(self, *args: str, input: bytes | str | None = None, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    def cli(
+        self, *args: str, input: bytes | str | None = None, check: bool = True, timeout: float = 60
+    ) -> subprocess.CompletedProcess:
         """Run the dockyard CLI against this daemon."""
         return _run([DOCKYARD, "-H", self.host, *args], input, check, timeout)
 
-    def docker(self, *args: str, input: bytes | str | None = None, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    def docker(
+        self, *args: str, input: bytes | str | None = None, check: bool = True, timeout: float = 60
+    ) -> subprocess.CompletedProcess:
         """Run the real docker CLI against this daemon."""
         env = {**os.environ, "DOCKER_HOST": self.host, "DOCKER_CONFIG": str(self.base / "docker-config")}
         return _run([DOCKER, *args], input, check, timeout, env)

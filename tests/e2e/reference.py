@@ -25,13 +25,28 @@ class ReferenceDockerd:
         self.host = f"unix://{self.base / 'docker.sock'}"
         self.process: subprocess.Popen | None = None
 
-    def start(self, wait: float = 40) -> "ReferenceDockerd":
+    def start(self, wait: float = 40) -> ReferenceDockerd:
         log = open(self.base / "dockerd.log", "ab")
         self.process = subprocess.Popen(
-            [DOCKERD, "--data-root", str(self.base / "data"), "--exec-root", str(self.base / "exec"),
-             "-H", self.host, "--pidfile", str(self.base / "dockerd.pid"), "--bridge=none",
-             "--iptables=false", "--ip6tables=false", "--ip-masq=false"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                DOCKERD,
+                "--data-root",
+                str(self.base / "data"),
+                "--exec-root",
+                str(self.base / "exec"),
+                "-H",
+                self.host,
+                "--pidfile",
+                str(self.base / "dockerd.pid"),
+                "--bridge=none",
+                "--iptables=false",
+                "--ip6tables=false",
+                "--ip-masq=false",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -63,8 +63,9 @@ def _images(daemon) -> set[str]:
     return set(daemon.cli("images", "-aq", "--no-trunc").stdout.split())
 
 
-@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink-absolute", "symlink-relative",
-                                  "hardlink-outside", "symlink-then-dir"])
+@pytest.mark.parametrize(
+    "kind", ["dotdot", "absolute", "symlink-absolute", "symlink-relative", "hardlink-outside", "symlink-then-dir"]
+)
 def test_import_of_a_hostile_tar_writes_nothing_outside(daemon, client, sentinel, kind):
     before = _images(daemon)
     result = daemon.client(client, "import", "-", f"hostile-{kind}", input=hostile_tars(sentinel)[kind], check=False)
@@ -82,11 +83,13 @@ def test_load_of_an_archive_with_a_hostile_layer(daemon, client, sentinel, kind)
     import hashlib
 
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
-    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
-                         "rootfs": {"type": "layers", "diff_ids": [diff_id]}}).encode()
+    config = json.dumps(
+        {"architecture": "amd64", "os": "linux", "config": {}, "rootfs": {"type": "layers", "diff_ids": [diff_id]}}
+    ).encode()
     config_name = hashlib.sha256(config).hexdigest() + ".json"
-    manifest = json.dumps([{"Config": config_name, "RepoTags": [f"hostile-load-{kind}:x"],
-                            "Layers": ["layer/layer.tar"]}]).encode()
+    manifest = json.dumps(
+        [{"Config": config_name, "RepoTags": [f"hostile-load-{kind}:x"], "Layers": ["layer/layer.tar"]}]
+    ).encode()
     archive = _tar([_file("manifest.json", manifest), _file(config_name, config), _file("layer/layer.tar", layer)])
     before = _images(daemon)
     result = daemon.client(client, "load", input=archive, check=False)
@@ -98,8 +101,9 @@ def test_load_of_an_archive_with_a_hostile_layer(daemon, client, sentinel, kind)
 
 
 def test_load_archive_naming_files_outside_itself(daemon, client, sentinel):
-    manifest = json.dumps([{"Config": "../../../../etc/passwd", "RepoTags": ["escape:x"],
-                            "Layers": [f"{sentinel}/sentinel"]}]).encode()
+    manifest = json.dumps(
+        [{"Config": "../../../../etc/passwd", "RepoTags": ["escape:x"], "Layers": [f"{sentinel}/sentinel"]}]
+    ).encode()
     result = daemon.client(client, "load", input=_tar([_file("manifest.json", manifest)]), check=False)
     assert result.returncode == 1 and "Error response from daemon" in result.stderr.decode()
     assert daemon.ping()
@@ -124,8 +128,17 @@ def test_unknown_image_and_container(daemon, client):
     for args in (["image", "inspect", missing], ["rmi", missing], ["history", missing], ["tag", missing, "x:y"]):
         result = daemon.client(client, *args, check=False)
         assert result.returncode == 1 and f"No such image: {missing}" in result.stderr, args
-    for args in (["rm", missing], ["stop", missing], ["start", missing], ["logs", missing], ["kill", missing],
-                 ["wait", missing], ["rename", missing, "other"], ["exec", missing, "true"], ["top", missing]):
+    for args in (
+        ["rm", missing],
+        ["stop", missing],
+        ["start", missing],
+        ["logs", missing],
+        ["kill", missing],
+        ["wait", missing],
+        ["rename", missing, "other"],
+        ["exec", missing, "true"],
+        ["top", missing],
+    ):
         result = daemon.client(client, *args, check=False)
         assert result.returncode == 1 and f"No such container: {missing}" in result.stderr, args
     run = daemon.client(client, "run", "--pull", "never", missing, check=False)
@@ -135,8 +148,10 @@ def test_unknown_image_and_container(daemon, client):
 def test_name_conflict(daemon, client):
     name = f"taken-{uuid.uuid4().hex[:6]}"
     container_id = daemon.cli("create", "--name", name, "busybox", "true").stdout.strip()
-    expected = (f'Conflict. The container name "/{name}" is already in use by container "{container_id}". '
-                "You have to remove (or rename) that container to be able to reuse that name.")
+    expected = (
+        f'Conflict. The container name "/{name}" is already in use by container "{container_id}". '
+        "You have to remove (or rename) that container to be able to reuse that name."
+    )
     result = daemon.client(client, "run", "--name", name, "busybox", "true", check=False)
     assert result.returncode == 125 and expected in result.stderr
     result = daemon.client(client, "create", "--name", name, "busybox", "true", check=False)
@@ -160,8 +175,10 @@ def _raw(daemon, request: bytes) -> tuple[int, bytes]:
 
 
 def _post(path: str, body: bytes) -> bytes:
-    return (f"POST {path} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"Image": 5}', b"\xff\xfe"])
@@ -182,8 +199,16 @@ def test_unknown_endpoint_and_version(daemon):
     assert daemon.ping()
 
 
-@pytest.mark.parametrize("args", [["ps", "--bogus"], ["run", "--bogus", "busybox"], ["stop", "-t", "soon", "x"],
-                                  ["logs", "--tail"], ["kill", "-s", "NOSUCHSIGNAL", "x"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ps", "--bogus"],
+        ["run", "--bogus", "busybox"],
+        ["stop", "-t", "soon", "x"],
+        ["logs", "--tail"],
+        ["kill", "-s", "NOSUCHSIGNAL", "x"],
+    ],
+)
 def test_invalid_flags(daemon, client, args):
     result = daemon.client(client, *args, check=False)
     assert result.returncode in (1, 125) and result.stderr

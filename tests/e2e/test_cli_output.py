@@ -25,7 +25,9 @@ def test_version_and_info(daemon, client):
 def test_table_and_json_formats(daemon, client):
     name = f"fmt-{uuid.uuid4().hex[:6]}"
     daemon.cli("run", "-d", "--name", name, "busybox", "sleep", "300")
-    table = daemon.client(client, "ps", "-f", f"name={name}", "--format", "table {{.ID}}\t{{.Names}}").stdout.splitlines()
+    table = daemon.client(
+        client, "ps", "-f", f"name={name}", "--format", "table {{.ID}}\t{{.Names}}"
+    ).stdout.splitlines()
     assert table[0].split() == ["CONTAINER", "ID", "NAMES"] and table[1].split()[1] == name
     image = json.loads(daemon.client(client, "images", "--format", "{{json .}}", "busybox").stdout)
     assert (image["Repository"], image["Tag"]) == ("busybox", "latest")
@@ -40,8 +42,9 @@ def test_events_with_filters(daemon, client):
     daemon.cli("run", "--name", name, "busybox", "true")
     daemon.cli("rm", name)
     until = str(int(time.time()) + 1)
-    out = daemon.client(client, "events", "--since", since, "--until", until, "-f", f"container={name}",
-                        "--format", "{{.Action}}").stdout.split()
+    out = daemon.client(
+        client, "events", "--since", since, "--until", until, "-f", f"container={name}", "--format", "{{.Action}}"
+    ).stdout.split()
     assert out[:1] == ["create"] and "start" in out and "die" in out and out[-1] == "destroy"
 
 
@@ -50,4 +53,6 @@ def test_dockyard_host_variable_and_no_daemon(daemon, tmp_path):
     assert subprocess.run([DOCKYARD, "ps", "-q"], env=env, capture_output=True).returncode == 0
     env["DOCKYARD_HOST"] = f"unix://{tmp_path}/nothing.sock"
     missing = subprocess.run([DOCKYARD, "ps"], env=env, capture_output=True, text=True)
-    assert missing.returncode == 1 and "Is the daemon running?" in missing.stderr and "dockyard daemon" in missing.stderr
+    assert (
+        missing.returncode == 1 and "Is the daemon running?" in missing.stderr and "dockyard daemon" in missing.stderr
+    )

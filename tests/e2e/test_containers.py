@@ -24,7 +24,9 @@ def test_run_rm_prints_and_leaves_nothing(daemon, client):
 
 def test_create_start_wait_logs(daemon, client):
     name = unique("created")
-    container_id = daemon.client(client, "create", "--name", name, "busybox", "sh", "-c", "echo out; echo err >&2; exit 3").stdout.strip()
+    container_id = daemon.client(
+        client, "create", "--name", name, "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"
+    ).stdout.strip()
     assert len(container_id) == 64
     assert daemon.inspect(name)["State"]["Status"] == "created"
     daemon.client(client, "start", name)
@@ -42,16 +44,31 @@ def test_ps_flags_filters_and_format(daemon, client):
     try:
         running = daemon.client(client, "ps").stdout
         assert name in running and gone not in running
-        assert running.splitlines()[0].split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+        assert running.splitlines()[0].split() == [
+            "CONTAINER",
+            "ID",
+            "IMAGE",
+            "COMMAND",
+            "CREATED",
+            "STATUS",
+            "PORTS",
+            "NAMES",
+        ]
         assert gone in daemon.client(client, "ps", "-a").stdout
         full_id = daemon.inspect(name)["Id"]
         assert full_id[:12] in daemon.client(client, "ps", "-q").stdout.split()
         assert full_id in daemon.client(client, "ps", "-q", "--no-trunc").stdout.split()
-        by_label = daemon.client(client, "ps", "-a", "-f", f"label=team={label}", "--format", "{{.Names}}").stdout.split()
+        by_label = daemon.client(
+            client, "ps", "-a", "-f", f"label=team={label}", "--format", "{{.Names}}"
+        ).stdout.split()
         assert sorted(by_label) == sorted([name, gone])
-        exited = daemon.client(client, "ps", "-a", "-f", "status=exited", "-f", f"label=team={label}", "--format", "{{.Names}}")
+        exited = daemon.client(
+            client, "ps", "-a", "-f", "status=exited", "-f", f"label=team={label}", "--format", "{{.Names}}"
+        )
         assert exited.stdout.split() == [gone]
-        by_name = daemon.client(client, "ps", "-f", f"name={name}", "--format", "{{.Names}}|{{.Image}}|{{.Command}}|{{.State}}")
+        by_name = daemon.client(
+            client, "ps", "-f", f"name={name}", "--format", "{{.Names}}|{{.Image}}|{{.Command}}|{{.State}}"
+        )
         assert by_name.stdout.strip() == f'{name}|busybox|"sleep 300"|running'
         as_json = json.loads(daemon.client(client, "ps", "-f", f"name={name}", "--format", "{{json .}}").stdout)
         assert as_json["Names"] == name and as_json["Labels"] == f"team={label}"
@@ -61,7 +78,9 @@ def test_ps_flags_filters_and_format(daemon, client):
 
 def test_stop_waits_for_the_timeout_then_kills(daemon, client):
     name = unique("stubborn")
-    daemon.client(client, "run", "-d", "--name", name, "busybox", "sh", "-c", "trap '' TERM; while :; do sleep 0.1; done")
+    daemon.client(
+        client, "run", "-d", "--name", name, "busybox", "sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"
+    )
     started = time.monotonic()
     daemon.client(client, "stop", "-t", "2", name)
     elapsed = time.monotonic() - started
@@ -73,7 +92,9 @@ def test_stop_waits_for_the_timeout_then_kills(daemon, client):
 
 def test_stop_of_a_process_that_exits_on_sigterm_is_quick(daemon, client):
     name = unique("polite")
-    daemon.client(client, "run", "-d", "--name", name, "busybox", "sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done")
+    daemon.client(
+        client, "run", "-d", "--name", name, "busybox", "sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"
+    )
     started = time.monotonic()
     daemon.client(client, "stop", name)
     assert time.monotonic() - started < 5
@@ -83,7 +104,9 @@ def test_stop_of_a_process_that_exits_on_sigterm_is_quick(daemon, client):
 
 def test_kill_with_a_signal_and_restart(daemon, client):
     name = unique("signalled")
-    daemon.client(client, "run", "-d", "--name", name, "busybox", "sh", "-c", "trap 'exit 42' USR1; while :; do sleep 0.1; done")
+    daemon.client(
+        client, "run", "-d", "--name", name, "busybox", "sh", "-c", "trap 'exit 42' USR1; while :; do sleep 0.1; done"
+    )
     time.sleep(0.3)
     daemon.client(client, "kill", "-s", "USR1", name)
     assert daemon.client(client, "wait", name).stdout.strip() == "42"
@@ -115,12 +138,15 @@ def test_rename(daemon, client):
     daemon.cli("rm", new)
 
 
-@pytest.mark.parametrize("command, code", [
-    (["sh", "-c", "exit 3"], 3),
-    (["no-such-command"], 127),
-    (["/no/such/path"], 127),
-    (["/etc/passwd"], 126),
-])
+@pytest.mark.parametrize(
+    "command, code",
+    [
+        (["sh", "-c", "exit 3"], 3),
+        (["no-such-command"], 127),
+        (["/no/such/path"], 127),
+        (["/etc/passwd"], 126),
+    ],
+)
 def test_exit_codes(daemon, client, command, code):
     result = daemon.client(client, "run", "--rm", "busybox", *command, check=False)
     assert result.returncode == code, result.stderr
@@ -149,9 +175,27 @@ def test_inspect_has_dockers_shape(daemon, client):
     daemon.client(client, "run", "-d", "--name", name, "-l", "a=b", "busybox", "sleep", "300")
     try:
         doc = json.loads(daemon.client(client, "inspect", name).stdout)[0]
-        for key in ("Id", "Created", "Path", "Args", "State", "Image", "ResolvConfPath", "HostnamePath",
-                    "HostsPath", "LogPath", "Name", "RestartCount", "Driver", "Platform", "HostConfig",
-                    "GraphDriver", "Mounts", "Config", "NetworkSettings"):
+        for key in (
+            "Id",
+            "Created",
+            "Path",
+            "Args",
+            "State",
+            "Image",
+            "ResolvConfPath",
+            "HostnamePath",
+            "HostsPath",
+            "LogPath",
+            "Name",
+            "RestartCount",
+            "Driver",
+            "Platform",
+            "HostConfig",
+            "GraphDriver",
+            "Mounts",
+            "Config",
+            "NetworkSettings",
+        ):
             assert key in doc, key
         assert doc["Path"] == "sleep" and doc["Args"] == ["300"]
         assert doc["State"]["Running"] and doc["State"]["Pid"] > 0

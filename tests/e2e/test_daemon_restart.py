@@ -61,9 +61,21 @@ def test_a_waiter_after_restart_sees_the_exit(own_daemon):
 def test_a_second_daemon_on_the_same_data_root_is_refused(daemon):
     second = Daemon(root=None)
     try:
-        result = subprocess.run([DOCKYARD, "daemon", "--data-root", str(daemon.data_root), "-H", second.host,
-                                 "--config-file", str(daemon.base / "daemon.json")],
-                                capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            [
+                DOCKYARD,
+                "daemon",
+                "--data-root",
+                str(daemon.data_root),
+                "-H",
+                second.host,
+                "--config-file",
+                str(daemon.base / "daemon.json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert result.returncode != 0
         assert "another dockyard daemon is using the data root" in result.stderr
         assert daemon.ping()
@@ -74,7 +86,7 @@ def test_a_second_daemon_on_the_same_data_root_is_refused(daemon):
 def test_a_restarted_daemon_finishes_removals_a_crash_interrupted(own_daemon):
     d = own_daemon
     d.kill(signal.SIGKILL)
-    orphan = d.data_root / "containers" / ("f" * 64)   # a directory whose record was already deleted
+    orphan = d.data_root / "containers" / ("f" * 64)  # a directory whose record was already deleted
     (orphan / "upper" / "etc").mkdir(parents=True)
     (orphan / "work").mkdir()
     d.start()

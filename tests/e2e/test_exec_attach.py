@@ -23,8 +23,20 @@ def sleeper(daemon):
 
 
 def test_exec_env_workdir_user(daemon, client, sleeper):
-    out = daemon.client(client, "exec", "-e", "WHO=exec", "-w", "/home/app", "-u", "app", sleeper,
-                        "sh", "-c", "echo $WHO; pwd; id -u; id -g")
+    out = daemon.client(
+        client,
+        "exec",
+        "-e",
+        "WHO=exec",
+        "-w",
+        "/home/app",
+        "-u",
+        "app",
+        sleeper,
+        "sh",
+        "-c",
+        "echo $WHO; pwd; id -u; id -g",
+    )
     assert out.stdout.split() == ["exec", "/home/app", "1000", "1000"]
     group = daemon.client(client, "exec", "-u", "1000:50", sleeper, "id", "-g")
     assert group.stdout.strip() == "50"
@@ -60,7 +72,9 @@ def test_exec_in_a_stopped_container_fails(daemon, client):
 
 
 def test_run_interactive_pipes_stdin(daemon, client):
-    out = daemon.client(client, "run", "--rm", "-i", "busybox", "sh", "-c", "read a; read b; echo $b $a", input="one\ntwo\n")
+    out = daemon.client(
+        client, "run", "--rm", "-i", "busybox", "sh", "-c", "read a; read b; echo $b $a", input="one\ntwo\n"
+    )
     assert out.stdout == "two one\n"
 
 
@@ -84,8 +98,9 @@ def test_start_attach_streams_output(daemon, client):
 
 def test_sdk_container_flows(daemon):
     sdk = daemon.sdk()
-    container = sdk.containers.run("busybox", ["sh", "-c", "echo sdk; sleep 600"], detach=True, name=unique("sdk"),
-                                   labels={"via": "sdk"})
+    container = sdk.containers.run(
+        "busybox", ["sh", "-c", "echo sdk; sleep 600"], detach=True, name=unique("sdk"), labels={"via": "sdk"}
+    )
     try:
         deadline = time.monotonic() + 10
         while b"sdk" not in container.logs() and time.monotonic() < deadline:

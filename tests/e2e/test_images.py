@@ -46,10 +46,30 @@ def test_import_from_a_file_and_from_stdin(daemon, client, busybox_tar):
 
 def test_import_with_changes_sets_entrypoint_and_cmd(daemon, client, busybox_tar):
     exec_form, shell_form = unique("execform"), unique("shellform")
-    daemon.client(client, "import", "-c", 'ENTRYPOINT ["/bin/echo", "ep"]', "-c", 'CMD ["default"]',
-                  "-c", "ENV GREETING hi there", "-c", "WORKDIR /tmp", str(busybox_tar), exec_form)
-    daemon.client(client, "import", "--change", "ENTRYPOINT echo shell $GREETING", "--change", "ENV GREETING=hi",
-                  str(busybox_tar), shell_form)
+    daemon.client(
+        client,
+        "import",
+        "-c",
+        'ENTRYPOINT ["/bin/echo", "ep"]',
+        "-c",
+        'CMD ["default"]',
+        "-c",
+        "ENV GREETING hi there",
+        "-c",
+        "WORKDIR /tmp",
+        str(busybox_tar),
+        exec_form,
+    )
+    daemon.client(
+        client,
+        "import",
+        "--change",
+        "ENTRYPOINT echo shell $GREETING",
+        "--change",
+        "ENV GREETING=hi",
+        str(busybox_tar),
+        shell_form,
+    )
     try:
         assert daemon.client(client, "run", "--rm", exec_form).stdout == "ep default\n"
         assert daemon.client(client, "run", "--rm", exec_form, "given").stdout == "ep given\n"

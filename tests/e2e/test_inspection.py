@@ -90,8 +90,9 @@ def test_stop_and_kill_a_paused_container(daemon, client, worker):
 def test_commit_makes_an_image_that_runs(daemon, client, worker):
     repo = unique("committed")
     daemon.cli("exec", worker, "sh", "-c", "echo saved > /root/state; rm /etc/group")
-    image_id = daemon.client(client, "commit", "-c", 'CMD ["cat", "/root/state"]', "-m", "a message", "-a", "tester",
-                             worker, f"{repo}:v1").stdout.strip()
+    image_id = daemon.client(
+        client, "commit", "-c", 'CMD ["cat", "/root/state"]', "-m", "a message", "-a", "tester", worker, f"{repo}:v1"
+    ).stdout.strip()
     assert image_id.startswith("sha256:")
     assert daemon.inspect(worker)["State"]["Status"] == "running"  # paused only for the while
     assert daemon.client(client, "run", "--rm", f"{repo}:v1").stdout == "saved\n"

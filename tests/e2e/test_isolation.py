@@ -43,7 +43,12 @@ def test_root_proc_sys_dev(daemon, client, probe):
     devices = set(daemon.client(client, "exec", probe, "ls", "/dev").stdout.split())
     assert {"null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "mqueue", "ptmx"} <= devices
     assert not devices & {"sda", "vda", "mem", "kmsg", "loop0"}
-    assert daemon.client(client, "exec", probe, "sh", "-c", "echo x > /dev/null && head -c 4 /dev/zero | wc -c").stdout.strip() == "4"
+    assert (
+        daemon.client(
+            client, "exec", probe, "sh", "-c", "echo x > /dev/null && head -c 4 /dev/zero | wc -c"
+        ).stdout.strip()
+        == "4"
+    )
 
 
 def test_generated_files(daemon, client, probe):
@@ -70,9 +75,27 @@ def test_env_workdir_user_hostname_labels(daemon, client, tmp_path):
     env_file.write_text("# comment\nFROM_FILE=file value\nPASSED\n")
     name = f"settings-{uuid.uuid4().hex[:8]}"
     out = daemon.client(
-        client, "run", "--name", name, "-e", "A=1", "--env-file", str(env_file), "-w", "/tmp/work", "-u", "app:staff",
-        "-h", "custom", "-l", "role=test", "busybox", "sh", "-c",
-        'echo "$A|$FROM_FILE|$PASSED|$HOME"; pwd; id -u; id -g; hostname')
+        client,
+        "run",
+        "--name",
+        name,
+        "-e",
+        "A=1",
+        "--env-file",
+        str(env_file),
+        "-w",
+        "/tmp/work",
+        "-u",
+        "app:staff",
+        "-h",
+        "custom",
+        "-l",
+        "role=test",
+        "busybox",
+        "sh",
+        "-c",
+        'echo "$A|$FROM_FILE|$PASSED|$HOME"; pwd; id -u; id -g; hostname',
+    )
     lines = out.stdout.splitlines()
     assert lines == ["1|file value||/home/app", "/tmp/work", "1000", "50", "custom"]
     assert daemon.inspect(name)["Config"]["Labels"] == {"role": "test"}

@@ -8,7 +8,7 @@ import os
 import subprocess
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -43,8 +43,8 @@ def test_logs_timestamps_since_until(daemon, client, numbered):
     assert [line.split(" ", 1)[1] for line in stamped] == ["1", "2", "3", "4"]
     assert all(t.endswith("Z") and "T" in t for t in times)
     third = times[2][:19] + "Z"  # whole seconds, before line 3 and after lines 1-2 (1.5 s apart)
-    cut = datetime.strptime(third, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
-    first = datetime.strptime(times[0][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    cut = datetime.strptime(third, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+    first = datetime.strptime(times[0][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
     if int(cut) == int(first):
         pytest.skip("lines fell in the same second")
     assert daemon.client(client, "logs", "--since", str(int(cut)), numbered).stdout == "3\n4\n"
@@ -68,8 +68,20 @@ def test_logs_follow_streams_until_the_container_exits(daemon, client):
 
 def test_log_rotation_is_bounded(daemon, client):
     name = unique("chatty")
-    daemon.client(client, "run", "--name", name, "--log-opt", "max-size=20k", "--log-opt", "max-file=3",
-                  "busybox", "sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo line-$i-padding-padding-padding; i=$((i+1)); done")
+    daemon.client(
+        client,
+        "run",
+        "--name",
+        name,
+        "--log-opt",
+        "max-size=20k",
+        "--log-opt",
+        "max-file=3",
+        "busybox",
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 3000 ]; do echo line-$i-padding-padding-padding; i=$((i+1)); done",
+    )
     log_path = daemon.inspect(name)["LogPath"]
     files = glob.glob(log_path + "*")
     assert 1 < len(files) <= 3, files

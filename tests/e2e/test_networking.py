@@ -81,8 +81,10 @@ def fetch_inside(daemon: Daemon, network: str, target: str, port: int = 80) -> s
 
 
 def udp_ask(ns: str, address: str, port: int | str) -> str:
-    code = ("import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(3);"
-            "s.sendto(b'ping',(sys.argv[1],int(sys.argv[2]))); print(s.recvfrom(200)[0].decode())")
+    code = (
+        "import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(3);"
+        "s.sendto(b'ping',(sys.argv[1],int(sys.argv[2]))); print(s.recvfrom(200)[0].decode())"
+    )
     return sh(sys.executable, "-c", code, address, str(port), ns=ns, check=False, timeout=20).stdout.strip()
 
 
@@ -194,9 +196,19 @@ def test_containers_reach_outside_through_nat_and_the_host(daemon, world):
     script = f"printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {HOST_IP} 8090"
     assert daemon.docker("run", "--rm", "busybox", "sh", "-c", script).stdout.endswith("on the host")
     # masqueraded: the outside world sees the host's address, not the container's
-    echo = daemon.docker("run", "--rm", "-v", "/:/host:ro", "busybox", "chroot", "/host", sys.executable, "-c",
-                         f"import socket; s=socket.socket(2,2); s.settimeout(3); s.sendto(b'hi',('{OUTSIDE_IP}',5353));"
-                         "print(s.recvfrom(100)[0].decode())").stdout
+    echo = daemon.docker(
+        "run",
+        "--rm",
+        "-v",
+        "/:/host:ro",
+        "busybox",
+        "chroot",
+        "/host",
+        sys.executable,
+        "-c",
+        f"import socket; s=socket.socket(2,2); s.settimeout(3); s.sendto(b'hi',('{OUTSIDE_IP}',5353));"
+        "print(s.recvfrom(100)[0].decode())",
+    ).stdout
     assert echo.strip() == f"echo:hi from {HOST_IP}"
 
 
@@ -242,22 +254,53 @@ def test_host_none_and_container_modes(daemon, world):
     assert [line.split(":")[1].strip() for line in links.splitlines()] == ["lo"]
     host_addrs = daemon.docker("run", "--rm", "--network", "host", "busybox", "ip", "-o", "addr").stdout
     assert HOST_IP in host_addrs
-    assert "host" in daemon.docker("inspect", "-f", "{{json .NetworkSettings.Networks}}",
-                                   daemon.docker("create", "--network", "host", "busybox", "true").stdout.strip()).stdout
+    assert (
+        "host"
+        in daemon.docker(
+            "inspect",
+            "-f",
+            "{{json .NetworkSettings.Networks}}",
+            daemon.docker("create", "--network", "host", "busybox", "true").stdout.strip(),
+        ).stdout
+    )
     run_web(daemon, "owner")
     owner = daemon.inspect("owner")
     address = owner["NetworkSettings"]["IPAddress"]
-    joined = daemon.docker("run", "--rm", "--network", "container:owner", "busybox", "sh", "-c",
-                           "ip -o addr show eth0; hostname; cat /etc/hosts").stdout
+    joined = daemon.docker(
+        "run",
+        "--rm",
+        "--network",
+        "container:owner",
+        "busybox",
+        "sh",
+        "-c",
+        "ip -o addr show eth0; hostname; cat /etc/hosts",
+    ).stdout
     assert address in joined and owner["Config"]["Hostname"] in joined
 
 
 def test_dns_hosts_hostname_and_mac(daemon):
     gateway = json.loads(daemon.docker("network", "inspect", "bridge").stdout)[0]["IPAM"]["Config"][0]["Gateway"]
     out = daemon.docker(
-        "run", "--rm", "--dns", "10.1.2.3", "--dns-search", "example.org", "--add-host", "gw:host-gateway",
-        "--add-host", "db.local:10.9.9.9", "--hostname", "myhost", "--mac-address", "02:42:de:ad:be:ef",
-        "busybox", "sh", "-c", "cat /etc/resolv.conf /etc/hosts; hostname; cat /sys/class/net/eth0/address").stdout
+        "run",
+        "--rm",
+        "--dns",
+        "10.1.2.3",
+        "--dns-search",
+        "example.org",
+        "--add-host",
+        "gw:host-gateway",
+        "--add-host",
+        "db.local:10.9.9.9",
+        "--hostname",
+        "myhost",
+        "--mac-address",
+        "02:42:de:ad:be:ef",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /etc/resolv.conf /etc/hosts; hostname; cat /sys/class/net/eth0/address",
+    ).stdout
     assert "nameserver 10.1.2.3" in out and "search example.org" in out
     assert f"{gateway}\tgw" in out and "10.9.9.9\tdb.local" in out
     assert "\tmyhost\n" in out and out.splitlines()[-2:] == ["myhost", "02:42:de:ad:be:ef"]
@@ -381,13 +424,17 @@ def test_unknown_network_or_container_fails_at_start(daemon):
 def test_docker_sdk_network_calls(daemon):
     client = daemon.sdk()
     pool = docker.types.IPAMPool(subnet="10.94.0.0/24", gateway="10.94.0.254")
-    net = client.networks.create("sdknet", driver="bridge", ipam=docker.types.IPAMConfig(pool_configs=[pool]),
-                                 labels={"team": "net"})
+    net = client.networks.create(
+        "sdknet", driver="bridge", ipam=docker.types.IPAMConfig(pool_configs=[pool]), labels={"team": "net"}
+    )
     assert [n.name for n in client.networks.list(filters={"label": "team=net"})] == ["sdknet"]
     box = client.containers.run("busybox", ["sleep", "300"], detach=True, name="sdkbox", network="sdknet")
     box.reload()
     address = box.attrs["NetworkSettings"]["Networks"]["sdknet"]["IPAddress"]
-    assert address.startswith("10.94.0.") and box.attrs["NetworkSettings"]["Networks"]["sdknet"]["Gateway"] == "10.94.0.254"
+    assert (
+        address.startswith("10.94.0.")
+        and box.attrs["NetworkSettings"]["Networks"]["sdknet"]["Gateway"] == "10.94.0.254"
+    )
     net.reload()
     assert [c.name for c in net.containers] == ["sdkbox"]
     net.disconnect(box)
@@ -401,7 +448,6 @@ def test_docker_sdk_network_calls(daemon):
     box.remove(force=True)
     net.remove()
     assert client.networks.list(names=["sdknet"]) == []
-
 
 
 @pytest.fixture(scope="module")

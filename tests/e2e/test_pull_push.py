@@ -29,8 +29,11 @@ def dockyard_registry(tmp_path_factory):
     """`dockyard registry serve` on a free loopback port."""
     storage = tmp_path_factory.mktemp("dockyard-registry")
     address = f"127.0.0.1:{free_port()}"
-    process = subprocess.Popen([DOCKYARD, "registry", "serve", "--addr", address, "--storage", str(storage)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [DOCKYARD, "registry", "serve", "--addr", address, "--storage", str(storage)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     assert b"listening" in process.stdout.readline()
     yield address
     os.kill(process.pid, signal.SIGTERM)
@@ -57,8 +60,9 @@ def test_docker_push_rmi_pull_run(daemon, registry):
     repo_digests = json.loads(daemon.docker("image", "inspect", name).stdout)[0]["RepoDigests"]
     assert any(d.startswith(f"{registry.address}/e2e/busybox@sha256:") for d in repo_digests)
     assert daemon.docker("run", "--rm", name, "echo", "pulled-ok").stdout.strip() == "pulled-ok"
-    inspected = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{name}"],
-                               capture_output=True, text=True, check=True)
+    inspected = subprocess.run(
+        ["skopeo", "inspect", "--tls-verify=false", f"docker://{name}"], capture_output=True, text=True, check=True
+    )
     assert json.loads(inspected.stdout)["Layers"]  # an independent tool reads what we pushed
 
 
@@ -87,8 +91,9 @@ def test_dockyard_cli_with_dockyard_registry(daemon, dockyard_registry):
     out = daemon.cli("pull", name).stdout
     assert out.strip().endswith(name)
     assert daemon.cli("run", "--rm", name, "echo", "from-dockyard-registry").stdout.strip() == "from-dockyard-registry"
-    skopeo = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{name}"],
-                            capture_output=True, text=True, check=True)
+    skopeo = subprocess.run(
+        ["skopeo", "inspect", "--tls-verify=false", f"docker://{name}"], capture_output=True, text=True, check=True
+    )
     assert json.loads(skopeo.stdout)["Digest"].startswith("sha256:")
     repository = f"{dockyard_registry}/dy/busybox"
     daemon.cli("tag", "busybox:latest", f"{repository}:second")
@@ -158,8 +163,9 @@ def test_mirror_serves_docker_hub_names(registry, tmp_path):
         seed.docker("push", f"{registry.address}/library/busybox:latest")
     finally:
         seed.cleanup()
-    mirrored = Daemon(config={"registry-mirrors": [f"http://{registry.address}"],
-                              "max-concurrent-downloads": 2}).start()
+    mirrored = Daemon(
+        config={"registry-mirrors": [f"http://{registry.address}"], "max-concurrent-downloads": 2}
+    ).start()
     try:
         out = mirrored.docker("pull", "busybox").stdout
         assert "Pulling from library/busybox" in out and "Downloaded newer image for busybox:latest" in out

@@ -41,7 +41,7 @@ class Terminal:
         while True:
             match = re.search(pattern.encode(), self.seen)
             if match:
-                self.seen = self.seen[match.end():]
+                self.seen = self.seen[match.end() :]
                 return match
             left = deadline - time.monotonic()
             if left <= 0:

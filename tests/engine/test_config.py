@@ -5,18 +5,26 @@ import pytest
 from dockyard.engine.containers.config import merge_config, merge_env, process_env, validate_name
 from dockyard.errors import InvalidArgument
 
-IMAGE = {"Entrypoint": ["/entry"], "Cmd": ["default"], "Env": ["PATH=/img", "A=1"], "WorkingDir": "/w",
-         "User": "app", "Labels": {"x": "1"}, "ExposedPorts": {"80/tcp": {}}, "StopSignal": "SIGQUIT"}
+IMAGE = {
+    "Entrypoint": ["/entry"],
+    "Cmd": ["default"],
+    "Env": ["PATH=/img", "A=1"],
+    "WorkingDir": "/w",
+    "User": "app",
+    "Labels": {"x": "1"},
+    "ExposedPorts": {"80/tcp": {}},
+    "StopSignal": "SIGQUIT",
+}
 
 
 @pytest.mark.parametrize(
     "request_config, entrypoint, cmd",
     [
-        ({}, ["/entry"], ["default"]),                                  # image defaults
-        ({"Cmd": ["mine"]}, ["/entry"], ["mine"]),                      # docker run image mine
-        ({"Entrypoint": ["/other"]}, ["/other"], None),                 # --entrypoint drops image Cmd
+        ({}, ["/entry"], ["default"]),  # image defaults
+        ({"Cmd": ["mine"]}, ["/entry"], ["mine"]),  # docker run image mine
+        ({"Entrypoint": ["/other"]}, ["/other"], None),  # --entrypoint drops image Cmd
         ({"Entrypoint": ["/other"], "Cmd": ["a"]}, ["/other"], ["a"]),
-        ({"Entrypoint": [""], "Cmd": ["sh"]}, None, ["sh"]),             # --entrypoint "" clears it
+        ({"Entrypoint": [""], "Cmd": ["sh"]}, None, ["sh"]),  # --entrypoint "" clears it
     ],
 )
 def test_entrypoint_and_cmd_follow_docker(request_config, entrypoint, cmd):
@@ -45,8 +53,12 @@ def test_user_settings_win_over_the_image():
 
 def test_process_env_adds_path_hostname_term_home():
     env = process_env({"Env": ["A=1"], "Tty": True}, "box", "/root")
-    assert env[:4] == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=box",
-                       "TERM=xterm", "HOME=/root"]
+    assert env[:4] == [
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOSTNAME=box",
+        "TERM=xterm",
+        "HOME=/root",
+    ]
     assert env[-1] == "A=1"
     assert process_env({"Env": ["PATH=/x", "HOME=/h"]}, "b", "/root") == ["HOSTNAME=b", "PATH=/x", "HOME=/h"]
 

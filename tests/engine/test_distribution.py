@@ -24,15 +24,18 @@ def test_credentials_from_auth_configs():
         credentials_from({"auth": "%%%"})
 
 
-@pytest.mark.parametrize("image, tag, expected, all_tags", [
-    ("busybox", "latest", "docker.io/library/busybox:latest", False),
-    ("busybox", None, "docker.io/library/busybox", True),
-    ("busybox", "", "docker.io/library/busybox", True),
-    ("localhost:5000/a/b", "v1", "localhost:5000/a/b:v1", False),
-    ("busybox:1.36", None, "docker.io/library/busybox:1.36", False),
-    ("busybox", DIGEST, f"docker.io/library/busybox@{DIGEST}", False),
-    (f"busybox@{DIGEST}", None, f"docker.io/library/busybox@{DIGEST}", False),
-])
+@pytest.mark.parametrize(
+    "image, tag, expected, all_tags",
+    [
+        ("busybox", "latest", "docker.io/library/busybox:latest", False),
+        ("busybox", None, "docker.io/library/busybox", True),
+        ("busybox", "", "docker.io/library/busybox", True),
+        ("localhost:5000/a/b", "v1", "localhost:5000/a/b:v1", False),
+        ("busybox:1.36", None, "docker.io/library/busybox:1.36", False),
+        ("busybox", DIGEST, f"docker.io/library/busybox@{DIGEST}", False),
+        (f"busybox@{DIGEST}", None, f"docker.io/library/busybox@{DIGEST}", False),
+    ],
+)
 def test_pull_reference(image, tag, expected, all_tags):
     ref, every = pull_reference(image, tag)
     assert str(ref) == expected and every == all_tags

@@ -72,11 +72,17 @@ def test_stats_document_shape_and_precpu():
 
 
 def test_commit_config_layers_changes_and_history():
-    container = Container(id="c" * 64, name="x", image="busybox", image_id="sha256:" + "a" * 64, created="",
-                          config={"Image": "busybox", "Hostname": "abc", "Cmd": ["sh"], "Env": ["A=1"]},
-                          host_config={})
+    container = Container(
+        id="c" * 64,
+        name="x",
+        image="busybox",
+        image_id="sha256:" + "a" * 64,
+        created="",
+        config={"Image": "busybox", "Hostname": "abc", "Cmd": ["sh"], "Env": ["A=1"]},
+        host_config={},
+    )
     image = {"os": "linux", "rootfs": {"type": "layers", "diff_ids": ["sha256:1"]}, "history": [{"comment": "base"}]}
-    doc = new_config(image, container, "sha256:2", "msg", "me", ["CMD [\"true\"]"], {"Env": ["B=2"]})
+    doc = new_config(image, container, "sha256:2", "msg", "me", ['CMD ["true"]'], {"Env": ["B=2"]})
     assert doc["rootfs"]["diff_ids"] == ["sha256:1", "sha256:2"]
     assert doc["config"] == {"Cmd": ["true"], "Env": ["B=2"]}
     assert doc["history"][-1]["comment"] == "msg" and doc["history"][-1]["author"] == "me"

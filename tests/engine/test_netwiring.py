@@ -11,16 +11,18 @@ from dockyard.network.config import NetworkConfig
 
 
 def test_daemon_json_network_settings():
-    config = network_config({"bip": "10.66.0.1/24", "mtu": 9000,
-                             "default-address-pools": [{"base": "10.70.0.0/16", "size": 24}]})
+    config = network_config(
+        {"bip": "10.66.0.1/24", "mtu": 9000, "default-address-pools": [{"base": "10.70.0.0/16", "size": 24}]}
+    )
     assert config.default_subnet == "10.66.0.0/24"
     assert config.mtu == 9000
     assert config.address_pools == (("10.70.0.0/16", 24),)
     assert network_config({}) == NetworkConfig()
 
 
-@pytest.mark.parametrize("settings", [{"bip": "nonsense"}, {"mtu": "big"},
-                                      {"default-address-pools": [{"base": "10.0.0.0/8"}]}])
+@pytest.mark.parametrize(
+    "settings", [{"bip": "nonsense"}, {"mtu": "big"}, {"default-address-pools": [{"base": "10.0.0.0/8"}]}]
+)
 def test_bad_daemon_json_network_settings(settings):
     with pytest.raises(InvalidArgument, match="invalid network settings"):
         network_config(settings)

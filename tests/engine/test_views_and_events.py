@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from dockyard.engine.events import EventBus, matches
 from dockyard.engine.containers.model import Container, State
 from dockyard.engine.containers.views import parse_time, status_text, summary
+from dockyard.engine.events import EventBus, matches
 
 
 def test_parse_time_keeps_nanosecond_fraction():
@@ -16,9 +16,16 @@ def test_parse_time_keeps_nanosecond_fraction():
 
 
 def _container(status: str, **state) -> Container:
-    return Container(id="a" * 64, name="web", image="busybox", image_id="sha256:" + "b" * 64,
-                     created="1970-01-01T00:00:00Z", config={"Cmd": ["sleep", "9"]}, host_config={},
-                     state=State(status=status, **state))
+    return Container(
+        id="a" * 64,
+        name="web",
+        image="busybox",
+        image_id="sha256:" + "b" * 64,
+        created="1970-01-01T00:00:00Z",
+        config={"Cmd": ["sleep", "9"]},
+        host_config={},
+        state=State(status=status, **state),
+    )
 
 
 def test_status_text_like_docker_ps():
@@ -35,8 +42,11 @@ def test_summary_shape():
 
 
 def _event(action="start", name="web", labels=None):
-    return {"Type": "container", "Action": action,
-            "Actor": {"ID": "abc123", "Attributes": {"name": name, "image": "busybox", **(labels or {})}}}
+    return {
+        "Type": "container",
+        "Action": action,
+        "Actor": {"ID": "abc123", "Attributes": {"name": name, "image": "busybox", **(labels or {})}},
+    }
 
 
 def test_event_filters():
@@ -60,4 +70,3 @@ def test_bus_replays_since_and_streams_live_events():
     reader.join()
     assert [e["Action"] for e in seen] == ["create", "start"]
     assert seen[0]["status"] == "create" and seen[0]["id"] == "c1"
-

@@ -7,10 +7,20 @@ from dockyard.images.changes import apply_changes
 
 
 def test_each_instruction():
-    config = apply_changes({"Env": ["A=1"]}, [
-        'CMD ["echo", "hi"]', "ENTRYPOINT /bin/sh", "ENV A=2 B=3", "EXPOSE 80 53/udp", 'LABEL k="v w"',
-        "USER app", "WORKDIR /srv", "VOLUME /data", "STOPSIGNAL SIGINT",
-    ])
+    config = apply_changes(
+        {"Env": ["A=1"]},
+        [
+            'CMD ["echo", "hi"]',
+            "ENTRYPOINT /bin/sh",
+            "ENV A=2 B=3",
+            "EXPOSE 80 53/udp",
+            'LABEL k="v w"',
+            "USER app",
+            "WORKDIR /srv",
+            "VOLUME /data",
+            "STOPSIGNAL SIGINT",
+        ],
+    )
     assert config["Cmd"] == ["echo", "hi"]
     assert config["Entrypoint"] == ["/bin/sh", "-c", "/bin/sh"]
     assert config["Env"] == ["A=2", "B=3"]

@@ -9,19 +9,21 @@ import pytest
 
 from dockyard.distribution import progress as p
 from dockyard.errors import InvalidArgument, NotFound
-from dockyard.images.progress import message, progress_text, status, stream_job
-from dockyard.units import human_size
 from dockyard.images.pins import KeyedLocks
+from dockyard.images.progress import message, progress_text, status, stream_job
 from dockyard.images.unpack import plan_layers
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest, chain_id
+from dockyard.units import human_size
 
 DIGEST = Digest.of(b"layer")
 
 
-@pytest.mark.parametrize("size, text", [(0, "0B"), (999, "999B"), (1000, "1kB"), (1_048_576, "1.049MB"),
-                                        (2_811_478, "2.811MB"), (5_000_000_000, "5GB")])
+@pytest.mark.parametrize(
+    "size, text",
+    [(0, "0B"), (999, "999B"), (1000, "1kB"), (1_048_576, "1.049MB"), (2_811_478, "2.811MB"), (5_000_000_000, "5GB")],
+)
 def test_human_size_is_go_units(size, text):
     assert human_size(size) == text
 
@@ -35,8 +37,11 @@ def test_progress_text_matches_moby():
 
 
 def test_message_shapes():
-    assert message(p.Progress(DIGEST, p.PULLING)) == {"status": "Pulling fs layer", "progressDetail": {},
-                                                      "id": DIGEST.short}
+    assert message(p.Progress(DIGEST, p.PULLING)) == {
+        "status": "Pulling fs layer",
+        "progressDetail": {},
+        "id": DIGEST.short,
+    }
     downloading = message(p.Progress(DIGEST, p.DOWNLOADING, 512, 1024))
     assert downloading["progressDetail"] == {"current": 512, "total": 1024}
     assert downloading["progress"].endswith("512B/1.024kB")
@@ -90,7 +95,7 @@ def test_plan_layers_chains_and_checks_counts():
     diff_ids = (Digest.of(b"1"), Digest.of(b"2"))
     layers = tuple(Descriptor(mt.OCI_LAYER_GZIP, Digest.of(bytes([i])), 10) for i in range(2))
     planned = plan_layers(layers, diff_ids)
-    assert [l.chain_id for l in planned] == [diff_ids[0], chain_id(list(diff_ids))]
+    assert [layer.chain_id for layer in planned] == [diff_ids[0], chain_id(list(diff_ids))]
     assert planned[0].parent is None and planned[1].parent == planned[0].chain_id
     with pytest.raises(InvalidArgument, match="lists 2 layers but the manifest has 1"):
         plan_layers(layers[:1], diff_ids)

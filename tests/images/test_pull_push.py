@@ -133,8 +133,12 @@ def test_imported_busybox_round_trip(registry, registries, node, rootfs_tar):
 
 def test_multi_layer_pull_streams_and_unpacks_every_layer(registry, registries, node, tmp_path):
     # the first layer outgrows the unpacker's queue (8 MiB), so it must be unpacking while it downloads
-    files = [{"etc/a": b"A", "base": noise(12 << 20, "base")}, {f"big/{i}": noise(300_000, f"{i}") for i in range(6)},
-             {"etc/a": b"replaced", "etc/.wh.gone": b""}, {"c/d": noise(1 << 20, "d")}]
+    files = [
+        {"etc/a": b"A", "base": noise(12 << 20, "base")},
+        {f"big/{i}": noise(300_000, f"{i}") for i in range(6)},
+        {"etc/a": b"replaced", "etc/.wh.gone": b""},
+        {"c/d": noise(1 << 20, "d")},
+    ]
     manifest = push_generated(registry, registries, tmp_path, files)
     three = node("three")
     events = []
@@ -167,8 +171,9 @@ def test_index_pull_picks_the_platform(registry, registries, node, tmp_path):
 
 @pytest.fixture
 def proxied(registry, registries, node, tmp_path):
-    manifest = push_generated(registry, registries, tmp_path,
-                              [{"a": noise(400_000, "a")}, {"b": noise(600_000, "b")}, {"c": b"small"}])
+    manifest = push_generated(
+        registry, registries, tmp_path, [{"a": noise(400_000, "a")}, {"b": noise(600_000, "b")}, {"c": b"small"}]
+    )
     proxy = MisbehavingProxy(registry.address)
     yield node("five"), proxy, f"{proxy.address}/test/gen:v1", manifest
     proxy.stop()
@@ -212,10 +217,14 @@ def test_layer_not_matching_the_config_is_refused_cleanly(registry, registries, 
     tar = layer_tar({"x": b"x"})
     blob = gzip.compress(tar, mtime=0)
     lie = Digest.of(b"not this layer")
-    config = json.dumps({"architecture": "amd64", "os": "linux",
-                         "rootfs": {"type": "layers", "diff_ids": [lie]}}).encode()
-    manifest = Manifest(mt.DOCKER_MANIFEST, Descriptor(mt.DOCKER_CONFIG, source.write_blob(config), len(config)),
-                        (Descriptor(mt.DOCKER_LAYER_GZIP, source.write_blob(blob), len(blob)),))
+    config = json.dumps(
+        {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [lie]}}
+    ).encode()
+    manifest = Manifest(
+        mt.DOCKER_MANIFEST,
+        Descriptor(mt.DOCKER_CONFIG, source.write_blob(config), len(config)),
+        (Descriptor(mt.DOCKER_LAYER_GZIP, source.write_blob(blob), len(blob)),),
+    )
     Pusher(registries).push(parse_reference(f"{registry.address}/test/liar:v1"), manifest, source)
     target = node("seven")
     with pytest.raises(InvalidArgument, match="the image config expects"):

@@ -12,7 +12,8 @@ import pytest
 
 from dockyard.content.local import LocalContentStore
 from dockyard.errors import Conflict, InvalidArgument, NoSuchImage
-from dockyard.images import load as loader, save as saver
+from dockyard.images import load as loader
+from dockyard.images import save as saver
 from dockyard.images.importer import import_rootfs
 from dockyard.images.service import ImageService, ImageUser
 from dockyard.images.store import ImageStore
@@ -124,6 +125,7 @@ def test_layer_not_matching_config_leaves_no_record(service, tmp_path):
     digest = service.put_blob(layer)
     config = json.dumps({"rootfs": {"type": "layers", "diff_ids": ["sha256:" + "0" * 64]}}).encode()
     from dockyard.images.service import LayerBlob
+
     with pytest.raises(InvalidArgument, match="diff_id"):
         service.register(config, [LayerBlob(digest, "application/vnd.oci.image.layer.v1.tar", len(layer))])
     assert service.store.all() == [] and service.snapshots.list_layers() == []
@@ -155,6 +157,9 @@ def test_removing_the_last_tag_of_a_pulled_image_deletes_it(service, rootfs_tar)
     service.store.add_repo_digest(f"docker.io/library/busybox@{image.manifest_digest}", image.id)
     service.tag(image.id, "other:1")
     removal = service.remove("busybox:latest", False, lambda _: None)
-    assert removal.untagged == ("docker.io/library/busybox:latest", f"docker.io/library/busybox@{image.manifest_digest}")
+    assert removal.untagged == (
+        "docker.io/library/busybox:latest",
+        f"docker.io/library/busybox@{image.manifest_digest}",
+    )
     assert removal.deleted == ()
     assert service.remove("other:1", False, lambda _: None).deleted == (image.id,)

@@ -43,8 +43,11 @@ def test_a_failed_transaction_leaves_nothing(tmp_path):
 def test_sigkill_at_any_moment_never_leaves_half_a_change(tmp_path):
     path = tmp_path / "d.db"
     for _ in range(5):
-        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path), SCHEMA], stdout=subprocess.PIPE,
-                                  env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), SCHEMA],
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
         try:
             assert writer.stdout.readline() == b"ready\n"
             time.sleep(random.uniform(0.05, 0.3))

@@ -111,5 +111,4 @@ class Servers:
 def ruleset() -> list[str]:
     """Every rule and user chain in the current namespace (tables, policies, counters dropped)."""
     lines = sh("iptables-save").stdout.splitlines()
-    return [line.split(" [")[0] for line in lines
-            if line.startswith("-") or (line.startswith(":") and " - " in line)]
+    return [line.split(" [")[0] for line in lines if line.startswith("-") or (line.startswith(":") and " - " in line)]

@@ -25,7 +25,9 @@ def test_aaaa_of_owned_name_is_empty_not_forwarded():
 
 def test_unknown_names_go_upstream_and_ptr_is_answered():
     assert respond(ask("example.org"), lambda n: NAMES.get(n, []), lambda ip: None) is None
-    ptr = respond(ask("2.0.20.172.in-addr.arpa", "PTR"), lambda n: [], lambda ip: "web.net" if ip == "172.20.0.2" else None)
+    ptr = respond(
+        ask("2.0.20.172.in-addr.arpa", "PTR"), lambda n: [], lambda ip: "web.net" if ip == "172.20.0.2" else None
+    )
     assert str(DNSRecord.parse(ptr).rr[0].rdata) == "web.net."
     assert respond(b"garbage", lambda n: [], lambda ip: None) == b""
 

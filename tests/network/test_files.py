@@ -3,7 +3,12 @@ import pytest
 from dockyard.errors import InvalidArgument
 from dockyard.network.hosts import HostEntry, parse_extra_host, parse_hosts, render_hosts
 from dockyard.network.resolvconf import (
-    ResolvConf, container_resolv_conf, parse_resolv_conf, render_resolv_conf, upstream_servers)
+    ResolvConf,
+    container_resolv_conf,
+    parse_resolv_conf,
+    render_resolv_conf,
+    upstream_servers,
+)
 
 HOST_RESOLV = """# generated
 nameserver 127.0.0.53

@@ -7,8 +7,12 @@ from dockyard.network import ipam
 
 
 def test_choose_subnet_skips_docker0_and_routes():
-    taken = [IPv4Network("172.17.0.0/16"), IPv4Network("172.18.0.0/16"), IPv4Network("172.19.5.0/24"),
-             IPv4Network("0.0.0.0/0")]
+    taken = [
+        IPv4Network("172.17.0.0/16"),
+        IPv4Network("172.18.0.0/16"),
+        IPv4Network("172.19.5.0/24"),
+        IPv4Network("0.0.0.0/0"),
+    ]
     assert ipam.choose_subnet(taken) == IPv4Network("172.20.0.0/16")
 
 

@@ -34,14 +34,18 @@ def test_unknown_names_are_forwarded_to_the_host_resolver(controller, spaces, se
     assert probe("dns", "example.org", ns=c1) == "192.0.2.80"
 
 
-UPSTREAM = ["python3", "-c", """
+UPSTREAM = [
+    "python3",
+    "-c",
+    """
 import socket
 from dnslib import DNSRecord, RR, QTYPE, A
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 53))
 while True:
     data, peer = s.recvfrom(512); r = DNSRecord.parse(data).reply()
     r.add_answer(RR(r.q.qname, QTYPE.A, rdata=A("192.0.2.80"))); s.sendto(r.pack(), peer)
-"""]
+""",
+]
 
 
 def test_networks_are_isolated_and_reach_outside_through_nat(controller, spaces, servers, host):

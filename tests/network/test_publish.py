@@ -4,9 +4,9 @@ import socket
 
 import pytest
 
-from tests.network.harness import HOST_IP, probe, ruleset, sh
 from dockyard.errors import Conflict
 from dockyard.network.portspec import PortSpec, parse_port_bindings, parse_port_spec
+from tests.network.harness import HOST_IP, probe, ruleset, sh
 
 pytestmark = pytest.mark.root
 CID, CID2 = "a" * 64, "b" * 64

@@ -39,7 +39,9 @@ time.sleep(600)
 
 
 def _controller(tmp_path: Path) -> NetworkController:
-    return NetworkController(Database(tmp_path / "dockyard.db"), NetworkConfig(host_resolv_conf=tmp_path / "resolv.conf"))
+    return NetworkController(
+        Database(tmp_path / "dockyard.db"), NetworkConfig(host_resolv_conf=tmp_path / "resolv.conf")
+    )
 
 
 def test_restart_after_sigkill_keeps_live_and_cleans_dead(host, spaces, servers, tmp_path):
@@ -48,9 +50,20 @@ def test_restart_after_sigkill_keeps_live_and_cleans_dead(host, spaces, servers,
     dead, live = spaces.add("dead"), spaces.add("live")
     src = str(Path(__file__).resolve().parents[2] / "src")
     proc = subprocess.Popen(
-        [sys.executable, "-c", DAEMON, str(tmp_path / "dockyard.db"), str(tmp_path / "resolv.conf"),
-         spaces.path(dead), spaces.path(live)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": src}, cwd=tmp_path)
+        [
+            sys.executable,
+            "-c",
+            DAEMON,
+            str(tmp_path / "dockyard.db"),
+            str(tmp_path / "resolv.conf"),
+            spaces.path(dead),
+            spaces.path(live),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": src},
+        cwd=tmp_path,
+    )
     try:
         assert proc.stdout.readline().strip() == "ready"
     finally:

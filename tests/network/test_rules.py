@@ -14,7 +14,7 @@ def test_filter_isolates_every_bridge_and_drops_internal_traffic():
         assert f"-A DY-ISOLATION-2 -o {br} -j DROP" in lines
     assert "-A DY-FORWARD -i dy0 ! -o dy0 -j ACCEPT" in lines
     assert "-A DY-FORWARD -i dy-int ! -o dy-int -j DROP" in lines
-    assert not any("dy-int" in l and "ACCEPT" in l and "! -o" in l for l in lines)
+    assert not any("dy-int" in line and "ACCEPT" in line and "! -o" in line for line in lines)
 
 
 def test_nat_masquerades_outward_networks_and_dnats_ports():
@@ -22,7 +22,7 @@ def test_nat_masquerades_outward_networks_and_dnats_ports():
     lines = render_nat(CH, NETS, fwd).splitlines()
     assert "-A DY-POSTROUTING -s 172.18.0.0/16 ! -o dy0 -j MASQUERADE" in lines
     assert "-A DY-POSTROUTING -s 127.0.0.0/8 -o dy0 -j MASQUERADE" in lines
-    assert not any("10.9.0.0/24" in l for l in lines)  # internal: no way out
+    assert not any("10.9.0.0/24" in line for line in lines)  # internal: no way out
     assert "-A DY -d 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.18.0.2:80" in lines
     assert "-A DY -p udp -m udp --dport 5353 -j DNAT --to-destination 172.18.0.3:53" in lines
 

@@ -15,8 +15,17 @@ def store(tmp_path):
 
 
 def test_network_roundtrip_and_unique_name(store):
-    rec = NetworkRecord("n1", "front", "bridge", "2024-01-01T00:00:00Z", "dy-n1", "10.5.0.0/24", "10.5.0.1",
-                        labels={"a": "b"}, options={"o": "1"})
+    rec = NetworkRecord(
+        "n1",
+        "front",
+        "bridge",
+        "2024-01-01T00:00:00Z",
+        "dy-n1",
+        "10.5.0.0/24",
+        "10.5.0.1",
+        labels={"a": "b"},
+        options={"o": "1"},
+    )
     store.add_network(rec)
     assert store.networks() == [rec]
     with pytest.raises(Conflict, match="network with name front already exists"):

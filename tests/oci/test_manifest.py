@@ -16,9 +16,11 @@ D1, D2, D3 = (Digest.of(x) for x in (b"1", b"2", b"3"))
 
 
 def manifest_bytes(media_type=mt.DOCKER_MANIFEST, layer_type=mt.DOCKER_LAYER_GZIP, with_type=True):
-    doc = {"schemaVersion": 2,
-           "config": {"mediaType": mt.DOCKER_CONFIG, "digest": D1, "size": 10},
-           "layers": [{"mediaType": layer_type, "digest": D2, "size": 20}]}
+    doc = {
+        "schemaVersion": 2,
+        "config": {"mediaType": mt.DOCKER_CONFIG, "digest": D1, "size": 10},
+        "layers": [{"mediaType": layer_type, "digest": D2, "size": 20}],
+    }
     if with_type:
         doc["mediaType"] = media_type
     return json.dumps(doc, indent=2).encode()
@@ -34,7 +36,7 @@ def test_manifest_keeps_raw_bytes_and_digest():
     m = parse_manifest(mt.DOCKER_MANIFEST, raw)
     assert isinstance(m, Manifest)
     assert m.digest == Digest.of(raw) and m.to_bytes() == raw
-    assert m.config.digest == D1 and [l.digest for l in m.layers] == [D2]
+    assert m.config.digest == D1 and [layer.digest for layer in m.layers] == [D2]
     assert m.descriptor() == Descriptor(mt.DOCKER_MANIFEST, Digest.of(raw), len(raw))
 
 
@@ -51,11 +53,14 @@ def test_fresh_manifest_serialises_and_round_trips():
     assert again.layers == m.layers and again.config == m.config and again.digest == m.digest
 
 
-@pytest.mark.parametrize("header,body", [
-    (mt.DOCKER_SCHEMA1_SIGNED, b'{"schemaVersion": 1, "name": "x"}'),
-    ("application/json", b'{"schemaVersion": 1, "fsLayers": []}'),
-    (mt.DOCKER_SCHEMA1, b'{"schemaVersion": 1}'),
-])
+@pytest.mark.parametrize(
+    "header,body",
+    [
+        (mt.DOCKER_SCHEMA1_SIGNED, b'{"schemaVersion": 1, "name": "x"}'),
+        ("application/json", b'{"schemaVersion": 1, "fsLayers": []}'),
+        (mt.DOCKER_SCHEMA1, b'{"schemaVersion": 1}'),
+    ],
+)
 def test_schema1_is_refused_as_unsupported(header, body):
     with pytest.raises(NotSupported, match="schema 1 is not supported"):
         parse_manifest(header, body)
@@ -66,19 +71,38 @@ def test_unknown_media_type_is_unsupported():
         parse_manifest("application/vnd.example", b'{"schemaVersion": 2}')
 
 
-@pytest.mark.parametrize("raw", [b"not json", b"[]", b'{"schemaVersion":2,"mediaType":"%s"}' % mt.OCI_MANIFEST.encode(),
-                                 manifest_bytes().replace(D2.encode(), b"sha256:zz")])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"[]",
+        b'{"schemaVersion":2,"mediaType":"%s"}' % mt.OCI_MANIFEST.encode(),
+        manifest_bytes().replace(D2.encode(), b"sha256:zz"),
+    ],
+)
 def test_malformed_manifest_is_invalid(raw):
     with pytest.raises(InvalidArgument):
         parse_manifest(mt.OCI_MANIFEST, raw)
 
 
 def test_index_selects_host_compatible_platform():
-    raw = json.dumps({"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": [
-        index_entry(D1, "amd64"), index_entry(D2, "arm", "v7"), index_entry(D3, "arm64", "v8"),
-        {"mediaType": mt.OCI_MANIFEST, "digest": D3, "size": 1,
-         "platform": {"os": "unknown", "architecture": "unknown"}},
-    ]}).encode()
+    raw = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": mt.OCI_INDEX,
+            "manifests": [
+                index_entry(D1, "amd64"),
+                index_entry(D2, "arm", "v7"),
+                index_entry(D3, "arm64", "v8"),
+                {
+                    "mediaType": mt.OCI_MANIFEST,
+                    "digest": D3,
+                    "size": 1,
+                    "platform": {"os": "unknown", "architecture": "unknown"},
+                },
+            ],
+        }
+    ).encode()
     index = parse_manifest(mt.OCI_INDEX, raw)
     assert isinstance(index, Index) and len(index.manifests) == 4
     pick = lambda p: index.select(PlatformMatcher(parse_platform(p)))
@@ -90,8 +114,13 @@ def test_index_selects_host_compatible_platform():
 
 
 def test_docker_manifest_list_is_an_index():
-    raw = json.dumps({"schemaVersion": 2, "mediaType": mt.DOCKER_MANIFEST_LIST,
-                      "manifests": [index_entry(D1, "amd64", media_type=mt.DOCKER_MANIFEST)]}).encode()
+    raw = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": mt.DOCKER_MANIFEST_LIST,
+            "manifests": [index_entry(D1, "amd64", media_type=mt.DOCKER_MANIFEST)],
+        }
+    ).encode()
     index = parse_manifest(mt.DOCKER_MANIFEST_LIST, raw)
     assert isinstance(index, Index) and index.manifests[0].platform.architecture == "amd64"
 
@@ -107,15 +136,28 @@ def test_media_type_table():
 
 
 CONFIG = {
-    "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z", "author": "me",
+    "architecture": "amd64",
+    "os": "linux",
+    "created": "2024-01-01T00:00:00Z",
+    "author": "me",
     "docker_version": "24.0.0",
-    "config": {"Env": ["PATH=/bin"], "Cmd": ["sh"], "Entrypoint": None, "WorkingDir": "/w", "User": "1:1",
-               "Labels": {"a": "b"}, "ExposedPorts": {"80/tcp": {}}, "Volumes": {"/data": {}},
-               "StopSignal": "SIGQUIT",
-               "Healthcheck": {"Test": ["CMD", "true"], "Interval": 1000000000, "Retries": 3}},
+    "config": {
+        "Env": ["PATH=/bin"],
+        "Cmd": ["sh"],
+        "Entrypoint": None,
+        "WorkingDir": "/w",
+        "User": "1:1",
+        "Labels": {"a": "b"},
+        "ExposedPorts": {"80/tcp": {}},
+        "Volumes": {"/data": {}},
+        "StopSignal": "SIGQUIT",
+        "Healthcheck": {"Test": ["CMD", "true"], "Interval": 1000000000, "Retries": 3},
+    },
     "rootfs": {"type": "layers", "diff_ids": [D1, D2]},
-    "history": [{"created": "2024-01-01T00:00:00Z", "created_by": "ADD x /"},
-                {"created_by": "CMD [\"sh\"]", "empty_layer": True}],
+    "history": [
+        {"created": "2024-01-01T00:00:00Z", "created_by": "ADD x /"},
+        {"created_by": 'CMD ["sh"]', "empty_layer": True},
+    ],
 }
 
 
@@ -144,7 +186,7 @@ def test_image_config_rewrite_keeps_unknown_keys_and_drops_raw():
     assert ImageConfig.from_json(changed.to_bytes()).config == config.config
 
 
-@pytest.mark.parametrize("raw", [b"{", b'{"rootfs": {"diff_ids": ["nope"]}}', b'[1]'])
+@pytest.mark.parametrize("raw", [b"{", b'{"rootfs": {"diff_ids": ["nope"]}}', b"[1]"])
 def test_bad_image_config_is_invalid(raw):
     with pytest.raises(InvalidArgument, match="invalid image config"):
         ImageConfig.from_json(raw)

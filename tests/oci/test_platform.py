@@ -37,9 +37,16 @@ def test_bare_os_or_arch_takes_the_rest_from_the_host():
     assert parse_platform("arm64") == Platform(host.os, "arm64")
 
 
-@pytest.mark.parametrize("machine,expected", [("x86_64", "linux/amd64"), ("aarch64", "linux/arm64"),
-                                              ("armv7l", "linux/arm/v7"), ("armv6l", "linux/arm/v6"),
-                                              ("i686", "linux/386")])
+@pytest.mark.parametrize(
+    "machine,expected",
+    [
+        ("x86_64", "linux/amd64"),
+        ("aarch64", "linux/arm64"),
+        ("armv7l", "linux/arm/v7"),
+        ("armv6l", "linux/arm/v6"),
+        ("i686", "linux/386"),
+    ],
+)
 def test_host_platform_from_uname(machine, expected):
     assert str(host_platform(machine)) == expected
 

@@ -107,16 +107,33 @@ def descriptor(media_type: str, data: bytes, **extra: object) -> dict:
 def image_manifest(config: bytes, layers: list[bytes], media_type: str = OCI_MANIFEST, **extra: object) -> dict:
     config_type = OCI_CONFIG if media_type == OCI_MANIFEST else "application/vnd.docker.container.image.v1+json"
     layer_type = OCI_LAYER if media_type == OCI_MANIFEST else "application/vnd.docker.image.rootfs.diff.tar.gzip"
-    return {"schemaVersion": 2, "mediaType": media_type, "config": descriptor(config_type, config),
-            "layers": [descriptor(layer_type, layer) for layer in layers], **extra}
+    return {
+        "schemaVersion": 2,
+        "mediaType": media_type,
+        "config": descriptor(config_type, config),
+        "layers": [descriptor(layer_type, layer) for layer in layers],
+        **extra,
+    }
 
 
-def push_image(client: Client, name: str, tag: str, layers: list[bytes] | None = None,
-               media_type: str = OCI_MANIFEST, **extra: object) -> tuple[str, bytes]:
+def push_image(
+    client: Client,
+    name: str,
+    tag: str,
+    layers: list[bytes] | None = None,
+    media_type: str = OCI_MANIFEST,
+    **extra: object,
+) -> tuple[str, bytes]:
     """Push config + layers + manifest; returns the manifest digest and bytes."""
     layers = layers if layers is not None else [os.urandom(64)]
-    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []},
-                         "nonce": os.urandom(8).hex()}).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": []},
+            "nonce": os.urandom(8).hex(),
+        }
+    ).encode()
     for blob in (config, *layers):
         client.push_blob(name, blob)
     doc = image_manifest(config, layers, media_type, **extra)
@@ -149,8 +166,14 @@ def write_oci_layout(root: Path, tag: str, platforms: list[tuple[str, str]], lay
     manifests = []
     for os_name, arch in platforms:
         layer = layer_tar({f"{arch}.bin": os.urandom(layer_size)})
-        config = json.dumps({"architecture": arch, "os": os_name, "rootfs": {
-            "type": "layers", "diff_ids": [sha(gzip.decompress(layer))]}, "config": {}}).encode()
+        config = json.dumps(
+            {
+                "architecture": arch,
+                "os": os_name,
+                "rootfs": {"type": "layers", "diff_ids": [sha(gzip.decompress(layer))]},
+                "config": {},
+            }
+        ).encode()
         put(layer), put(config)
         manifest = json.dumps(image_manifest(config, [layer])).encode()
         put(manifest)
@@ -196,9 +219,11 @@ class ReferenceRegistry:
         config.write_text(
             "version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\n"
             f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}, delete: {{enabled: true}}}}\n"
-            f"http: {{addr: '{self.host}'}}\n{extra}")
-        self.process = subprocess.Popen([self.BINARY, "serve", str(config)], stdout=subprocess.DEVNULL,
-                                        stderr=open(root / "stderr", "wb"))
+            f"http: {{addr: '{self.host}'}}\n{extra}"
+        )
+        self.process = subprocess.Popen(
+            [self.BINARY, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=open(root / "stderr", "wb")
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

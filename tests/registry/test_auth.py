@@ -12,8 +12,9 @@ import pytest
 from dockyard.registry.config import Config
 from tests.registry.registry_support import Client, RunningRegistry, push_image, write_oci_layout
 
-pytestmark = pytest.mark.skipif(not (shutil.which("htpasswd") and shutil.which("skopeo")),
-                                reason="needs htpasswd (apache2-utils) and skopeo")
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("htpasswd") and shutil.which("skopeo")), reason="needs htpasswd (apache2-utils) and skopeo"
+)
 
 
 def basic(user: str, password: str) -> str:
@@ -96,8 +97,8 @@ def test_bearer_tokens_with_scopes(tmp_path, htpasswd_file, image):
         challenge = anonymous.request("GET", "/v2/auth/tok/tags/list")
         assert challenge.status == 401
         assert challenge.headers["www-authenticate"] == (
-            f'Bearer realm="http://{running.host}/token",service="dockyard-registry",'
-            'scope="repository:auth/tok:pull"')
+            f'Bearer realm="http://{running.host}/token",service="dockyard-registry",scope="repository:auth/tok:pull"'
+        )
         token = anonymous.request("GET", "/token?service=dockyard-registry&scope=repository:auth/tok:pull,push")
         bearer = "Bearer " + token.json()["token"]
         assert anonymous.request("GET", "/v2/auth/tok/tags/list", headers={"Authorization": bearer}).status == 200
@@ -124,9 +125,28 @@ def test_bearer_tokens_with_scopes(tmp_path, htpasswd_file, image):
 def test_tls_with_verified_certificate(tmp_path, image):
     certs = tmp_path / "certs"
     certs.mkdir()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(tmp_path / "key.pem"),
-                    "-out", str(certs / "ca.crt")], capture_output=True, check=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(tmp_path / "key.pem"),
+            "-out",
+            str(certs / "ca.crt"),
+        ],
+        capture_output=True,
+        check=True,
+    )
     running = start(tmp_path, tls_certificate=str(certs / "ca.crt"), tls_key=str(tmp_path / "key.pem"))
     try:
         dest = f"docker://{running.host}/tls/img:v1"
@@ -143,7 +163,8 @@ def test_token_mode_keeps_own_push_working(tmp_path, htpasswd_file):
     running = start(tmp_path, htpasswd=htpasswd_file, anonymous="none", token=True)
     try:
         token = Client(running.host, basic("alice", "secret")).request(
-            "GET", "/token?scope=repository:auth/own:pull,push")
+            "GET", "/token?scope=repository:auth/own:pull,push"
+        )
         client = Client(running.host, "Bearer " + token.json()["access_token"])
         digest, _ = push_image(client, "auth/own", "v1")
         assert client.request("GET", "/v2/auth/own/manifests/v1").headers["docker-content-digest"] == digest

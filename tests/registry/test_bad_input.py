@@ -58,17 +58,27 @@ def test_missing_blob_manifest_leaves_no_revision(registry, client):
     client.push_blob("bad/ref", config)
     doc = image_manifest(config, [b"missing layer"])
     assert client.push_manifest("bad/ref", "v1", doc).codes == ["MANIFEST_BLOB_UNKNOWN"]
-    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-             "manifests": [{"mediaType": OCI_MANIFEST, "digest": sha(b"nope"), "size": 4}]}
+    index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": OCI_MANIFEST, "digest": sha(b"nope"), "size": 4}],
+    }
     assert client.push_manifest("bad/ref", "idx", index).codes == ["MANIFEST_BLOB_UNKNOWN"]
     assert client.request("GET", "/v2/bad/ref/tags/list").json()["tags"] == []
     assert sha(json.dumps(doc).encode())[7:] not in visible_blobs(registry)
 
 
-@pytest.mark.parametrize("path", [
-    "/v2/../../etc/manifests/latest", "/v2/a/../../b/blobs/uploads/", "/v2/A/tags/list",
-    "/v2/a/%2e%2e/b/tags/list", "/v2/a//b/manifests/x", "/v2/" + "a" * 300 + "/tags/list",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v2/../../etc/manifests/latest",
+        "/v2/a/../../b/blobs/uploads/",
+        "/v2/A/tags/list",
+        "/v2/a/%2e%2e/b/tags/list",
+        "/v2/a//b/manifests/x",
+        "/v2/" + "a" * 300 + "/tags/list",
+    ],
+)
 def test_invalid_names_and_traversal(registry, client, path):
     reply = client.request("GET", path)
     assert reply.status == 400 and reply.codes == ["NAME_INVALID"]
@@ -94,8 +104,10 @@ def test_upload_that_stops_half_way_is_cut_back(registry, client):
     location = client.request("POST", "/v2/bad/half/blobs/uploads/").headers["location"]
     client.request("PATCH", location, b"a" * 1000, {"Content-Range": "0-999"})
     sock = raw_connection(registry)
-    sock.sendall(f"PATCH {location} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
-                 "Content-Range: 1000-100999\r\n\r\n".encode() + b"b" * 5000)
+    sock.sendall(
+        f"PATCH {location} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nContent-Range: 1000-100999\r\n\r\n".encode()
+        + b"b" * 5000
+    )
     sock.close()
     time.sleep(0.3)
     status = client.request("GET", location)
@@ -103,8 +115,11 @@ def test_upload_that_stops_half_way_is_cut_back(registry, client):
     done = client.request("PUT", f"{location}?digest={sha(b'a' * 1001)}", b"a", {"Content-Range": "1000-1000"})
     assert done.status == 201
     sock = raw_connection(registry)
-    sock.sendall(f"POST /v2/bad/half/blobs/uploads/?digest={sha(b'c' * 9000)} HTTP/1.1\r\nHost: x\r\n"
-                 "Content-Length: 9000\r\n\r\n".encode() + b"c" * 100)
+    sock.sendall(
+        f"POST /v2/bad/half/blobs/uploads/?digest={sha(b'c' * 9000)} HTTP/1.1\r\nHost: x\r\n"
+        "Content-Length: 9000\r\n\r\n".encode()
+        + b"c" * 100
+    )
     sock.close()
     time.sleep(0.3)
     assert client.request("GET", f"/v2/bad/half/blobs/{sha(b'c' * 9000)}").status == 404
@@ -120,8 +135,11 @@ def limited(tmp_path):
 
 def test_client_that_sends_forever_is_cut_off(limited):
     sock = raw_connection(limited)
-    sock.sendall(b"POST /v2/bad/forever/blobs/uploads/?digest=" + sha(b"").encode() +
-                 b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    sock.sendall(
+        b"POST /v2/bad/forever/blobs/uploads/?digest="
+        + sha(b"").encode()
+        + b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
     chunk = b"10000\r\n" + b"z" * 0x10000 + b"\r\n"
     sent, started = 0, time.monotonic()
     with pytest.raises(OSError):
@@ -158,10 +176,13 @@ def test_stalled_client_is_disconnected(limited):
     assert limited.client().request("GET", "/v2/").status == 200
 
 
-@pytest.mark.parametrize("garbage,status", [
-    (b"NOT HTTP AT ALL\r\n\r\n", b"400"),
-    (b"GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Endless: " + b"a" * (600 * 1024), b"431"),
-])
+@pytest.mark.parametrize(
+    "garbage,status",
+    [
+        (b"NOT HTTP AT ALL\r\n\r\n", b"400"),
+        (b"GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Endless: " + b"a" * (600 * 1024), b"431"),
+    ],
+)
 def test_broken_http_is_answered_and_closed(registry, garbage, status):
     sock = raw_connection(registry)
     sock.sendall(garbage)

@@ -40,8 +40,10 @@ def test_serve_verb_refuses_bad_address_and_config(tmp_path, capsys):
 
 def test_toml_config_file(tmp_path):
     path = tmp_path / "registry.toml"
-    path.write_text('[http]\nread_timeout = 5\n[storage]\nmax_upload_size = 1024\n'
-                    '[auth]\nanonymous = "read-only"\n[proxy]\nremote_url = "http://127.0.0.1:1"\ntag_ttl = 10\n')
+    path.write_text(
+        "[http]\nread_timeout = 5\n[storage]\nmax_upload_size = 1024\n"
+        '[auth]\nanonymous = "read-only"\n[proxy]\nremote_url = "http://127.0.0.1:1"\ntag_ttl = 10\n'
+    )
     config = load_config(path)
     assert (config.read_timeout, config.max_upload_size, config.anonymous) == (5, 1024, "read-only")
     assert (config.proxy_remote_url, config.proxy_tag_ttl) == ("http://127.0.0.1:1", 10)

@@ -92,8 +92,9 @@ def test_push_chunked_with_status_and_out_of_order(client):
     assert status.status == 204 and status.headers["range"] == "0-999"
     second = client.request("PATCH", status.headers["location"], data[1000:2000], {"Content-Range": "1000-1999"})
     assert second.headers["range"] == "0-1999"
-    done = client.request("PUT", f"{second.headers['location']}?digest={sha(data)}", data[2000:],
-                          {"Content-Range": "2000-2999"})
+    done = client.request(
+        "PUT", f"{second.headers['location']}?digest={sha(data)}", data[2000:], {"Content-Range": "2000-2999"}
+    )
     assert done.status == 201
     assert client.request("GET", f"/v2/conf/chunk/blobs/{sha(data)}").body == data
 
@@ -171,8 +172,9 @@ def test_referrers(client):
     subject, subject_data = push_image(client, "conf/ref", "v1")
     subject_desc = {"mediaType": OCI_MANIFEST, "digest": subject, "size": len(subject_data)}
     client.push_blob("conf/ref", b"{}")
-    sbom = image_manifest(b"{}", [], artifactType="application/vnd.example.sbom", subject=subject_desc,
-                          annotations={"org.example": "1"})
+    sbom = image_manifest(
+        b"{}", [], artifactType="application/vnd.example.sbom", subject=subject_desc, annotations={"org.example": "1"}
+    )
     sig = image_manifest(b"{}", [], subject=subject_desc)
     sig["config"]["mediaType"] = "application/vnd.example.sig"
     pushed = client.push_manifest("conf/ref", sha(json.dumps(sbom).encode()), sbom)

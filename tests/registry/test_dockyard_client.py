@@ -16,8 +16,9 @@ from dockyard.oci.reference import parse_reference
 from dockyard.paths import DataRoot
 from tests.registry.registry_support import ReferenceRegistry, has_reference, write_oci_layout
 
-pytestmark = pytest.mark.skipif(not (shutil.which("skopeo") and has_reference()),
-                                reason="needs skopeo and docker-registry")
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("skopeo") and has_reference()), reason="needs skopeo and docker-registry"
+)
 
 
 class NoCredentials:
@@ -32,8 +33,12 @@ def store_at(path) -> LocalContentStore:
 
 
 def digest_of(ref: str) -> str:
-    result = subprocess.run(["skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}", ref],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}", ref],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -42,13 +47,26 @@ def test_dockyard_pull_and_push_between_both_registries(registry, tmp_path):
     reference = ReferenceRegistry(tmp_path / "reference")
     try:
         write_oci_layout(tmp_path / "img", "one", [("linux", "amd64")])
-        subprocess.run(["skopeo", "copy", "--dest-tls-verify=false", "--format", "v2s2",
-                        "oci:" + str(tmp_path / "img") + ":one", f"docker://{reference.host}/src/img:v1"],
-                       capture_output=True, check=True, timeout=60)
+        subprocess.run(
+            [
+                "skopeo",
+                "copy",
+                "--dest-tls-verify=false",
+                "--format",
+                "v2s2",
+                "oci:" + str(tmp_path / "img") + ":one",
+                f"docker://{reference.host}/src/img:v1",
+            ],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
         original = digest_of(f"docker://{reference.host}/src/img:v1")
         registries = Registries(credentials=NoCredentials())
-        hops = [(f"{reference.host}/src/img:v1", f"{registry.host}/dockyard/img:v1"),
-                (f"{registry.host}/dockyard/img:v1", f"{reference.host}/back/img:v1")]
+        hops = [
+            (f"{reference.host}/src/img:v1", f"{registry.host}/dockyard/img:v1"),
+            (f"{registry.host}/dockyard/img:v1", f"{reference.host}/back/img:v1"),
+        ]
         for i, (source, target) in enumerate(hops):
             store = store_at(tmp_path / f"store{i}")
             resolved = pull(registries, parse_reference(source), store)

@@ -43,9 +43,13 @@ def test_gc_removes_unreferenced_and_keeps_referenced(registry, client):
 
 def test_gc_keeps_index_children_and_young_blobs(registry, client):
     child, child_data = push_image(client, "gc/idx", "child")
-    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-             "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": child,
-                            "size": len(child_data)}]}
+    index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": child, "size": len(child_data)}
+        ],
+    }
     assert client.push_manifest("gc/idx", "list", index).status == 201
     assert client.request("DELETE", "/v2/gc/idx/manifests/child").status == 202
     young = client.push_blob("gc/idx", b"just uploaded, manifest not pushed yet")

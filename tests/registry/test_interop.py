@@ -54,7 +54,8 @@ def test_skopeo_docker_schema2_conversion(registry, tmp_path):
     assert raw["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
     copy(f"docker://{registry.host}/interop/docker:v2", f"docker://{registry.host}/interop/copied:v2")
     assert raw_digest(f"docker://{registry.host}/interop/copied:v2") == raw_digest(
-        f"docker://{registry.host}/interop/docker:v2")
+        f"docker://{registry.host}/interop/docker:v2"
+    )
 
 
 @needs_reference
@@ -65,11 +66,15 @@ def test_side_by_side_with_docker_registry(registry, reference, tmp_path):
     copy(src, f"docker://{reference.host}/side/img:v1", "--all")
     copy(f"docker://{reference.host}/side/img:v1", f"docker://{registry.host}/side/img:v1", "--all")
     copy(f"docker://{registry.host}/side/img:v1", f"docker://{reference.host}/side/back:v1", "--all")
-    digests = {raw_digest(f"docker://{host}/side/{name}:v1")
-               for host, name in ((reference.host, "img"), (registry.host, "img"), (reference.host, "back"))}
+    digests = {
+        raw_digest(f"docker://{host}/side/{name}:v1")
+        for host, name in ((reference.host, "img"), (registry.host, "img"), (reference.host, "back"))
+    }
     assert digests == {top}
-    tags = [json.loads(skopeo("list-tags", "--tls-verify=false", f"docker://{h}/side/img"))["Tags"]
-            for h in (registry.host, reference.host)]
+    tags = [
+        json.loads(skopeo("list-tags", "--tls-verify=false", f"docker://{h}/side/img"))["Tags"]
+        for h in (registry.host, reference.host)
+    ]
     assert tags[0] == tags[1] == ["v1"]
 
 

@@ -21,8 +21,9 @@ def test_valid_names(name):
     assert check_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "A", "a/../b", "..", "a//b", "/a", "a/", "a/.b", "-a", "a%2fb", "x" * 256,
-                                  "a\x00b", "a/b/../../etc"])
+@pytest.mark.parametrize(
+    "name", ["", "A", "a/../b", "..", "a//b", "/a", "a/", "a/.b", "-a", "a%2fb", "x" * 256, "a\x00b", "a/b/../../etc"]
+)
 def test_invalid_names(name):
     with pytest.raises(RegistryError) as caught:
         check_name(name)
@@ -49,20 +50,37 @@ def test_manifest_kinds_and_references():
     assert listed.media_type == DOCKER_LIST
 
 
-@pytest.mark.parametrize("body,content_type,reason", [
-    (b"{not json", OCI_MANIFEST, "malformed JSON"),
-    (b"[]", OCI_MANIFEST, "JSON object"),
-    (json.dumps({"schemaVersion": 1}).encode(), OCI_MANIFEST, "schemaVersion"),
-    (json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST}).encode(), OCI_MANIFEST, "config missing"),
-    (json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}).encode(), OCI_MANIFEST,
-     "does not match"),
-    (json.dumps({"schemaVersion": 2, "config": {"mediaType": "x", "digest": "sha256:1", "size": 1}}).encode(),
-     OCI_MANIFEST, "digest"),
-    (json.dumps({"schemaVersion": 2, "config": {"mediaType": "x", "digest": sha(b""), "size": -1}}).encode(),
-     OCI_MANIFEST, "size"),
-    (json.dumps({"schemaVersion": 2,
-                 "mediaType": "application/vnd.docker.distribution.manifest.v1+prettyjws"}).encode(), None, "schema1"),
-])
+@pytest.mark.parametrize(
+    "body,content_type,reason",
+    [
+        (b"{not json", OCI_MANIFEST, "malformed JSON"),
+        (b"[]", OCI_MANIFEST, "JSON object"),
+        (json.dumps({"schemaVersion": 1}).encode(), OCI_MANIFEST, "schemaVersion"),
+        (json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST}).encode(), OCI_MANIFEST, "config missing"),
+        (
+            json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}).encode(),
+            OCI_MANIFEST,
+            "does not match",
+        ),
+        (
+            json.dumps({"schemaVersion": 2, "config": {"mediaType": "x", "digest": "sha256:1", "size": 1}}).encode(),
+            OCI_MANIFEST,
+            "digest",
+        ),
+        (
+            json.dumps({"schemaVersion": 2, "config": {"mediaType": "x", "digest": sha(b""), "size": -1}}).encode(),
+            OCI_MANIFEST,
+            "size",
+        ),
+        (
+            json.dumps(
+                {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v1+prettyjws"}
+            ).encode(),
+            None,
+            "schema1",
+        ),
+    ],
+)
 def test_bad_manifests(body, content_type, reason):
     with pytest.raises(RegistryError) as caught:
         parse_manifest(body, content_type)
@@ -118,8 +136,9 @@ def test_tokens_carry_granted_scopes_and_expire():
 
 
 def test_config_sections_and_errors():
-    config = config_from_dict({"auth": {"anonymous": "read-only"}, "storage": {"max_upload_size": 10},
-                               "proxy": {"remote_url": "http://x"}})
+    config = config_from_dict(
+        {"auth": {"anonymous": "read-only"}, "storage": {"max_upload_size": 10}, "proxy": {"remote_url": "http://x"}}
+    )
     assert (config.anonymous, config.max_upload_size, config.proxy_remote_url) == ("read-only", 10, "http://x")
     for bad in ({"nope": {}}, {"auth": {"nope": 1}}, {"auth": {"anonymous": "maybe"}}, {"http": {"tls_key": "k"}}):
         with pytest.raises(InvalidArgument):

@@ -33,8 +33,20 @@ def peak_rss_kib(pid: int) -> int:
 def served(tmp_path):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    process = subprocess.Popen([sys.executable, "-m", "dockyard.registry", "serve", "--addr", f"127.0.0.1:{port}",
-                                "--storage", str(tmp_path / "storage")], env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dockyard.registry",
+            "serve",
+            "--addr",
+            f"127.0.0.1:{port}",
+            "--storage",
+            str(tmp_path / "storage"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     host = f"127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -58,8 +70,12 @@ def test_large_blob_streams_with_bounded_memory(served):
     conn.request("POST", "/v2/big/blob/blobs/uploads/", headers={"Content-Length": "0"})
     started = conn.getresponse()
     started.read()
-    conn.request("PUT", f"{started.getheader('location')}?digest={blob}", body=(BLOCK for _ in range(BLOB_MIB)),
-                 encode_chunked=True)
+    conn.request(
+        "PUT",
+        f"{started.getheader('location')}?digest={blob}",
+        body=(BLOCK for _ in range(BLOB_MIB)),
+        encode_chunked=True,
+    )
     finished = conn.getresponse()
     finished.read()
     assert finished.status == 201

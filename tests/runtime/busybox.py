@@ -7,15 +7,40 @@ import shutil
 import socket
 from pathlib import Path
 
-from dockyard.runtime.client import ShimRuntime
 from dockyard.multiplex import STDERR, FrameDecoder
+from dockyard.runtime.client import ShimRuntime
 from dockyard.runtime.runtime import IOConfig
 from dockyard.runtime.spec import default_spec, process_spec
 
 BUSYBOX = "/bin/busybox"
-APPLETS = ("sh", "echo", "cat", "true", "false", "sleep", "id", "hostname", "ls", "ps", "mount",
-           "tty", "env", "pwd", "stty", "kill", "trap", "test", "grep", "head", "wc", "touch",
-           "dd", "mknod", "cut", "mkdir")
+APPLETS = (
+    "sh",
+    "echo",
+    "cat",
+    "true",
+    "false",
+    "sleep",
+    "id",
+    "hostname",
+    "ls",
+    "ps",
+    "mount",
+    "tty",
+    "env",
+    "pwd",
+    "stty",
+    "kill",
+    "trap",
+    "test",
+    "grep",
+    "head",
+    "wc",
+    "touch",
+    "dd",
+    "mknod",
+    "cut",
+    "mkdir",
+)
 
 
 def build_rootfs(root: Path) -> Path:
@@ -28,9 +53,9 @@ def build_rootfs(root: Path) -> Path:
     (root / "etc" / "passwd").write_text(
         "root:x:0:0:root:/root:/bin/sh\n"
         "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
-        "app:x:1000:1000:app:/home/app:/bin/sh\n")
-    (root / "etc" / "group").write_text(
-        "root:x:0:\ntty:x:5:\nstaff:x:50:app\napp:x:1000:\nnogroup:x:65534:\n")
+        "app:x:1000:1000:app:/home/app:/bin/sh\n"
+    )
+    (root / "etc" / "group").write_text("root:x:0:\ntty:x:5:\nstaff:x:50:app\napp:x:1000:\nnogroup:x:65534:\n")
     (root / "etc" / "hostname").write_text("")
     (root / "notexec").write_text("#!/bin/sh\necho no\n")
     os.chmod(root / "notexec", 0o644)

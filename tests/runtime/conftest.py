@@ -32,7 +32,7 @@ def runtime(state_dir: Path):
     try:
         _reap(rt, state_dir)
     finally:
-        rt.close()   # the fork-server this runtime started
+        rt.close()  # the fork-server this runtime started
 
 
 def _reap(rt: ShimRuntime, state_dir: Path) -> None:
@@ -43,6 +43,4 @@ def _reap(rt: ShimRuntime, state_dir: Path) -> None:
                 rt.wait(task_dir, timeout=10)
             rt.delete(task_dir)
         except NotFound:
-            pass   # never created (a test that failed before create)
-
-
+            pass  # never created (a test that failed before create)

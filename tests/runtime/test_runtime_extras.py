@@ -53,12 +53,11 @@ def test_every_attacher_gets_the_output(runtime, state_dir, rootfs):
 
 
 def test_stdin_stays_open_without_stdin_once(runtime, state_dir, rootfs):
-    runtime.create(state_dir, make_spec(rootfs, ["sh", "-c", "read a; read b; echo $a$b"]),
-                   IOConfig(open_stdin=True))
+    runtime.create(state_dir, make_spec(rootfs, ["sh", "-c", "read a; read b; echo $a$b"]), IOConfig(open_stdin=True))
     first = runtime.attach(state_dir, True, True, False)
     runtime.start(state_dir)
     first.sendall(b"x\n")
-    first.shutdown(socket.SHUT_WR)   # detaching does not close the process's stdin
+    first.shutdown(socket.SHUT_WR)  # detaching does not close the process's stdin
     second = runtime.attach(state_dir, True, False, False)
     second.sendall(b"y\n")
     assert collect(first) == (b"xy\n", b"")
@@ -74,11 +73,12 @@ def test_sysctls_are_written_in_the_container(runtime, state_dir, rootfs):
 
 def test_slow_attacher_loses_nothing(runtime, state_dir, rootfs):
     import time
-    spec = make_spec(rootfs, ["dd", "if=/dev/zero", "bs=65536", "count=64"])   # 4 MiB
+
+    spec = make_spec(rootfs, ["dd", "if=/dev/zero", "bs=65536", "count=64"])  # 4 MiB
     runtime.create(state_dir, spec, IOConfig())
     sock = runtime.attach(state_dir, False, True, False)
     runtime.start(state_dir)
-    time.sleep(0.5)   # the shim hits its high-water mark and stops reading: dd blocks
+    time.sleep(0.5)  # the shim hits its high-water mark and stops reading: dd blocks
     assert runtime.state(state_dir).status == "running"
     out, _ = collect(sock)
     assert len(out) == 4 * 1024 * 1024 and out.count(b"\0") == len(out)
@@ -86,8 +86,11 @@ def test_slow_attacher_loses_nothing(runtime, state_dir, rootfs):
 
 
 def test_rlimits_oom_score_and_umask(runtime, state_dir, rootfs):
-    spec = make_spec(rootfs, ["sh", "-c", "ulimit -n; cat /proc/self/oom_score_adj; umask"],
-                     rlimits=[{"type": "RLIMIT_NOFILE", "soft": 256, "hard": 512}])
+    spec = make_spec(
+        rootfs,
+        ["sh", "-c", "ulimit -n; cat /proc/self/oom_score_adj; umask"],
+        rlimits=[{"type": "RLIMIT_NOFILE", "soft": 256, "hard": 512}],
+    )
     spec["process"]["oomScoreAdj"] = 500
     spec["process"]["user"]["umask"] = 0o027
     code, out, _ = run_task(runtime, state_dir, spec)
@@ -96,6 +99,7 @@ def test_rlimits_oom_score_and_umask(runtime, state_dir, rootfs):
 
 def test_unsupported_namespace_fails_create_cleanly(runtime, state_dir, rootfs):
     from dockyard.errors import RuntimeFailure
+
     spec = make_spec(rootfs, ["true"])
     spec["linux"]["namespaces"].append({"type": "user"})
     with pytest.raises(RuntimeFailure, match="user namespaces are not supported"):
@@ -104,8 +108,7 @@ def test_unsupported_namespace_fails_create_cleanly(runtime, state_dir, rootfs):
 
 
 def test_pause_resume_pids_and_stats(runtime, state_dir, rootfs):
-    spec = make_spec(rootfs, ["sh", "-c", "sleep 100 & while true; do echo tick; sleep 0.05; done"],
-                     terminal=True)
+    spec = make_spec(rootfs, ["sh", "-c", "sleep 100 & while true; do echo tick; sleep 0.05; done"], terminal=True)
     pid = runtime.create(state_dir, spec, IOConfig(tty=True))
     sock = runtime.attach(state_dir, False, True, False)
     runtime.start(state_dir)
@@ -117,13 +120,13 @@ def test_pause_resume_pids_and_stats(runtime, state_dir, rootfs):
     runtime.pause(state_dir)
     sock.settimeout(0.05)
     try:
-        while sock.recv(4096):   # drain what was written before the freeze
+        while sock.recv(4096):  # drain what was written before the freeze
             pass
     except TimeoutError:
         pass
     sock.settimeout(0.3)
     with pytest.raises(TimeoutError):
-        sock.recv(4096)          # frozen: no more ticks
+        sock.recv(4096)  # frozen: no more ticks
     runtime.resume(state_dir)
     sock.settimeout(5)
     assert b"tick" in sock.recv(4096)

@@ -46,14 +46,36 @@ def test_sys_is_read_only(runtime, state_dir, rootfs):
 def test_dev_has_only_the_standard_devices(runtime, state_dir, rootfs):
     out = _out(runtime, state_dir, rootfs, "ls /dev; echo hi > /dev/null; head -c 4 /dev/zero | wc -c")
     names = out.split()[:-1]
-    assert sorted(names) == sorted(["core", "fd", "full", "mqueue", "null", "ptmx", "pts", "random",
-                                    "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"])
+    assert sorted(names) == sorted(
+        [
+            "core",
+            "fd",
+            "full",
+            "mqueue",
+            "null",
+            "ptmx",
+            "pts",
+            "random",
+            "shm",
+            "stderr",
+            "stdin",
+            "stdout",
+            "tty",
+            "urandom",
+            "zero",
+        ]
+    )
     assert out.split()[-1] == "4"
 
 
 def test_masked_and_readonly_proc_paths(runtime, state_dir, rootfs):
-    out = _out(runtime, state_dir, rootfs, "wc -c < /proc/keys; grep -c . /proc/timer_list; "
-               "(echo 1 > /proc/sys/kernel/domainname) 2>&1; ls /proc/acpi | wc -l")
+    out = _out(
+        runtime,
+        state_dir,
+        rootfs,
+        "wc -c < /proc/keys; grep -c . /proc/timer_list; "
+        "(echo 1 > /proc/sys/kernel/domainname) 2>&1; ls /proc/acpi | wc -l",
+    )
     keys, timer_list, error, acpi = out.splitlines()
     assert (keys.strip(), timer_list.strip(), acpi.strip()) == ("0", "0", "0")
     assert "Read-only file system" in error
@@ -67,15 +89,16 @@ def test_user_switching(runtime, state_dir, rootfs):
 def test_capabilities_are_dockers_defaults(runtime, state_dir, rootfs):
     out = _out(runtime, state_dir, rootfs, "grep Cap /proc/self/status")
     caps = dict(line.split(":\t") for line in out.splitlines())
-    assert int(caps["CapBnd"], 16) == 0xa80425fb   # the 14 defaults, as docker shows them
-    assert int(caps["CapEff"], 16) == 0xa80425fb
+    assert int(caps["CapBnd"], 16) == 0xA80425FB  # the 14 defaults, as docker shows them
+    assert int(caps["CapEff"], 16) == 0xA80425FB
 
 
 def test_non_root_user_has_no_effective_caps(runtime, tmp_path, rootfs):
     state = tmp_path / "nonroot"
     state.mkdir()
-    code, out, _ = run_task(runtime, state, make_spec(rootfs, ["grep", "CapEff", "/proc/self/status"],
-                                                      uid=1000, gid=1000))
+    code, out, _ = run_task(
+        runtime, state, make_spec(rootfs, ["grep", "CapEff", "/proc/self/status"], uid=1000, gid=1000)
+    )
     runtime.delete(state)
     assert code == 0 and int(out.split()[1], 16) == 0
 
@@ -90,10 +113,11 @@ def test_readonly_rootfs_and_bind_mounts(runtime, state_dir, rootfs, tmp_path):
     hosts.write_text("127.0.0.1 localhost box\n")
     data = tmp_path / "data"
     data.mkdir()
-    binds = [{"destination": "/etc/hosts", "type": "bind", "source": str(hosts), "options": ["rbind", "ro"]},
-             {"destination": "/data", "type": "bind", "source": str(data), "options": ["rbind"]}]
-    process = process_spec(["sh", "-c", "cat /etc/hosts; touch /x 2>&1; echo written > /data/f"],
-                           env=["PATH=/bin"])
+    binds = [
+        {"destination": "/etc/hosts", "type": "bind", "source": str(hosts), "options": ["rbind", "ro"]},
+        {"destination": "/data", "type": "bind", "source": str(data), "options": ["rbind"]},
+    ]
+    process = process_spec(["sh", "-c", "cat /etc/hosts; touch /x 2>&1; echo written > /data/f"], env=["PATH=/bin"])
     spec = default_spec(process, root=str(rootfs), hostname="box", readonly_rootfs=True, mounts=binds)
     code, out, _ = run_task(runtime, state_dir, spec)
     assert code == 0

@@ -4,8 +4,7 @@ import json
 import threading
 import time
 
-from dockyard.runtime.logfile import (MAX_PARTIAL, JsonFileWriter, LineSplitter, encode_entry,
-                                      format_time)
+from dockyard.runtime.logfile import MAX_PARTIAL, JsonFileWriter, LineSplitter, encode_entry, format_time
 from dockyard.runtime.logreader import decode_entry, follow, parse_time, read_entries, select
 
 
@@ -17,8 +16,9 @@ def test_time_format_is_rfc3339nano_utc():
 
 def test_entry_encoding_is_go_like():
     line = encode_entry("stdout", b"<a&b> \xff\n", "2026-01-01T00:00:00Z")
-    assert line == (b'{"log":"\\u003ca\\u0026b\\u003e \xef\xbf\xbd\\n","stream":"stdout",'
-                    b'"time":"2026-01-01T00:00:00Z"}\n')
+    assert line == (
+        b'{"log":"\\u003ca\\u0026b\\u003e \xef\xbf\xbd\\n","stream":"stdout","time":"2026-01-01T00:00:00Z"}\n'
+    )
     entry = decode_entry(line)
     assert entry.stream == "stdout" and entry.data == "<a&b> \ufffd\n".encode()
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from tests.runtime.busybox import collect, make_spec, run_task
 from dockyard.errors import Conflict, NotFound, RuntimeFailure
 from dockyard.runtime.runtime import IOConfig
+from tests.runtime.busybox import collect, make_spec, run_task
 
 pytestmark = pytest.mark.root
 
@@ -21,12 +21,15 @@ def test_exit_codes(runtime, state_dir, rootfs, script, code):
     assert record["exit_code"] == code and record["finished_at"].endswith("Z")
 
 
-@pytest.mark.parametrize("args,message,code", [
-    (["nosuchcmd"], 'exec: "nosuchcmd": executable file not found in $PATH', 127),
-    (["/bin/nope"], 'exec: "/bin/nope": stat /bin/nope: no such file or directory', 127),
-    (["/notexec"], 'exec: "/notexec": permission denied', 126),
-    (["/tmp"], 'exec: "/tmp": permission denied', 126),
-])
+@pytest.mark.parametrize(
+    "args,message,code",
+    [
+        (["nosuchcmd"], 'exec: "nosuchcmd": executable file not found in $PATH', 127),
+        (["/bin/nope"], 'exec: "/bin/nope": stat /bin/nope: no such file or directory', 127),
+        (["/notexec"], 'exec: "/notexec": permission denied', 126),
+        (["/tmp"], 'exec: "/tmp": permission denied', 126),
+    ],
+)
 def test_exec_errors_have_go_wording_and_docker_codes(runtime, state_dir, rootfs, args, message, code):
     runtime.create(state_dir, make_spec(rootfs, args), IOConfig())
     with pytest.raises(RuntimeFailure) as info:
@@ -42,7 +45,10 @@ def test_stdout_and_stderr_are_framed_apart_and_logged(runtime, state_dir, rootf
     assert (code, out, err) == (0, b"out\npartial", b"err\n")
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     assert {(e["stream"], e["log"]) for e in entries} == {
-        ("stdout", "out\n"), ("stderr", "err\n"), ("stdout", "partial")}
+        ("stdout", "out\n"),
+        ("stderr", "err\n"),
+        ("stdout", "partial"),
+    }
 
 
 def test_stdin_round_trip(runtime, state_dir, rootfs):
@@ -51,7 +57,9 @@ def test_stdin_round_trip(runtime, state_dir, rootfs):
 
 
 def test_large_output_is_complete(runtime, state_dir, rootfs):
-    spec = make_spec(rootfs, ["sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo line-$i-padding-padding-padding; i=$((i+1)); done"])
+    spec = make_spec(
+        rootfs, ["sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo line-$i-padding-padding-padding; i=$((i+1)); done"]
+    )
     code, out, _ = run_task(runtime, state_dir, spec)
     lines = out.decode().splitlines()
     assert code == 0 and len(lines) == 2000 and lines[-1].startswith("line-1999-")
@@ -120,6 +128,7 @@ def test_delete_of_created_task_kills_its_init(runtime, state_dir, rootfs):
     time.sleep(0.1)
     with pytest.raises(ProcessLookupError):
         import os
+
         os.kill(pid, 0)
 
 

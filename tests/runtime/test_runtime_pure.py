@@ -45,20 +45,24 @@ def test_resolve_in_root_clamps_every_escape(tmp_path):
 
 def test_parse_mountinfo_finds_v1_and_v2():
     found = hierarchy.parse_mountinfo(MOUNTINFO)
-    assert found == [Hierarchy("/sys/fs/cgroup/cpu", 1, ("cpu",)),
-                     Hierarchy("/sys/fs/cgroup/memory", 1, ("memory",)),
-                     Hierarchy("/sys/fs/cgroup/systemd", 1, ("name=systemd",)),
-                     Hierarchy("/sys/fs/cgroup/unified", 2, ())]
+    assert found == [
+        Hierarchy("/sys/fs/cgroup/cpu", 1, ("cpu",)),
+        Hierarchy("/sys/fs/cgroup/memory", 1, ("memory",)),
+        Hierarchy("/sys/fs/cgroup/systemd", 1, ("name=systemd",)),
+        Hierarchy("/sys/fs/cgroup/unified", 2, ()),
+    ]
 
 
 def test_controller_settings_v1_and_v2():
-    res = {"memory": {"limit": 100, "swap": 300}, "pids": {"limit": 0},
-           "cpu": {"shares": 1024, "quota": 50000}}
+    res = {"memory": {"limit": 100, "swap": 300}, "pids": {"limit": 0}, "cpu": {"shares": 1024, "quota": 50000}}
     assert memory.settings(res, 1) == [("memory.limit_in_bytes", "100"), ("memory.memsw.limit_in_bytes", "300")]
     assert memory.settings(res, 2) == [("memory.max", "100"), ("memory.swap.max", "200")]
     assert pids.settings(res, 2) == [("pids.max", "max")]
-    assert cpu.settings(res, 1) == [("cpu.shares", "1024"), ("cpu.cfs_period_us", "100000"),
-                                    ("cpu.cfs_quota_us", "50000")]
+    assert cpu.settings(res, 1) == [
+        ("cpu.shares", "1024"),
+        ("cpu.cfs_period_us", "100000"),
+        ("cpu.cfs_quota_us", "50000"),
+    ]
     assert cpu.settings(res, 2) == [("cpu.weight", "39"), ("cpu.max", "50000 100000")]
     assert cpu.shares_to_weight(2) == 1 and cpu.shares_to_weight(262144) == 10000
 
@@ -111,6 +115,7 @@ def test_find_executable_like_go(tmp_path):
 
 def test_read_usage_v1_and_v2(tmp_path):
     from dockyard.runtime.cgroups.stats import read_usage
+
     v1, v2 = tmp_path / "v1", tmp_path / "v2"
     v1.mkdir()
     v2.mkdir()

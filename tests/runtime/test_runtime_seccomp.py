@@ -13,19 +13,20 @@ from tests.runtime.busybox import make_spec, run_task
 DOCKER_DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seccomp" / "docker-default.json"
 
 PROFILE = {
-    "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
-    "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]},
-                {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}],
+    "defaultAction": "SCMP_ACT_ERRNO",
+    "defaultErrnoRet": 1,
+    "archMap": [
+        {"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]},
+        {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]},
+    ],
     "syscalls": [
         {"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"},
         {"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64"]}},
         {"names": ["chroot"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_CHROOT"]}},
         {"names": ["mount"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
-        {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38,
-         "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
+        {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38, "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
         {"names": ["ptrace"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "4.8"}},
-        {"names": ["socket"], "action": "SCMP_ACT_ALLOW",
-         "args": [{"index": 0, "value": 40, "op": "SCMP_CMP_NE"}]},
+        {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 40, "op": "SCMP_CMP_NE"}]},
     ],
 }
 
@@ -61,9 +62,11 @@ def test_actions_and_conditions():
 @pytest.mark.root
 def test_a_filter_blocks_a_syscall(runtime, state_dir, rootfs):
     spec = make_spec(rootfs, ["sh", "-c", "grep Seccomp: /proc/self/status; mkdir /tmp/d; echo rc=$?"])
-    spec["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
-                                "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO",
-                                              "errnoRet": 13}]}
+    spec["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64"],
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}],
+    }
     code, out, err = run_task(runtime, state_dir, spec)
     assert code == 0
     assert b"Seccomp:\t2" in out and b"rc=1" in out and b"Permission denied" in err
@@ -87,9 +90,12 @@ def test_execs_get_the_containers_filter(runtime, state_dir, rootfs):
     from dockyard.runtime.runtime import IOConfig
     from dockyard.runtime.spec import process_spec
     from tests.runtime.busybox import collect
+
     spec = make_spec(rootfs, ["sleep", "100"])
-    spec["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
-        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}
+    spec["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}],
+    }
     runtime.create(state_dir, spec, IOConfig())
     runtime.start(state_dir)
     exec_dir = state_dir / "execs" / "e"

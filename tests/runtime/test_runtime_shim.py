@@ -33,8 +33,11 @@ import time; time.sleep(60)
 
 def test_shim_survives_the_death_of_its_creator(runtime, state_dir, rootfs):
     spec = make_spec(rootfs, ["sh", "-c", "sleep 0.2; exit 42"])
-    creator = subprocess.Popen([sys.executable, "-c", CREATOR, str(state_dir), json.dumps(spec)],
-                               stdout=subprocess.PIPE, env={"PYTHONPATH": str(REPO / "src")})
+    creator = subprocess.Popen(
+        [sys.executable, "-c", CREATOR, str(state_dir), json.dumps(spec)],
+        stdout=subprocess.PIPE,
+        env={"PYTHONPATH": str(REPO / "src")},
+    )
     try:
         pid = int(creator.stdout.readline())
     finally:
@@ -47,16 +50,17 @@ def test_shim_survives_the_death_of_its_creator(runtime, state_dir, rootfs):
     assert runtime.wait(state_dir, timeout=10).exit_code == 42
     assert json.loads((state_dir / "exit.json").read_text())["exit_code"] == 42
     time.sleep(0.1)
-    assert not (state_dir / "shim.sock").exists()      # the shim left once it was done
-    assert runtime.state(state_dir).exit_code == 42    # and state still comes from exit.json
+    assert not (state_dir / "shim.sock").exists()  # the shim left once it was done
+    assert runtime.state(state_dir).exit_code == 42  # and state still comes from exit.json
 
 
 def test_exec_joins_the_running_container(runtime, state_dir, rootfs):
     runtime.create(state_dir, make_spec(rootfs, ["sleep", "100"]), IOConfig())
     runtime.start(state_dir)
     exec_dir = state_dir / "execs" / "e1"
-    process = process_spec(["sh", "-c", "hostname; echo $$; cat /proc/1/cmdline; echo; id -u"],
-                           env=["PATH=/bin"], uid=1000, gid=1000)
+    process = process_spec(
+        ["sh", "-c", "hostname; echo $$; cat /proc/1/cmdline; echo; id -u"], env=["PATH=/bin"], uid=1000, gid=1000
+    )
     exec_pid = runtime.create_exec(exec_dir, state_dir, process, IOConfig())
     assert exec_pid > 0
     sock = runtime.attach(exec_dir, False, True, True)
@@ -66,7 +70,7 @@ def test_exec_joins_the_running_container(runtime, state_dir, rootfs):
     hostname, pid, cmdline, uid = out.decode().split("\n", 3)
     assert hostname == "box" and int(pid) > 1
     assert cmdline.startswith("sleep\x00100") and uid.strip() == "1000"
-    assert runtime.state(state_dir).status == "running"   # the exec's exit left the init alone
+    assert runtime.state(state_dir).status == "running"  # the exec's exit left the init alone
 
 
 def test_exec_errors_and_stdin(runtime, state_dir, rootfs):
@@ -78,8 +82,9 @@ def test_exec_errors_and_stdin(runtime, state_dir, rootfs):
         runtime.start(bad)
     assert runtime.wait(bad, timeout=10).exit_code == 127
     cat = state_dir / "execs" / "cat"
-    runtime.create_exec(cat, state_dir, process_spec(["cat"], env=["PATH=/bin"]),
-                        IOConfig(open_stdin=True, stdin_once=True))
+    runtime.create_exec(
+        cat, state_dir, process_spec(["cat"], env=["PATH=/bin"]), IOConfig(open_stdin=True, stdin_once=True)
+    )
     sock = runtime.attach(cat, True, True, True)
     runtime.start(cat)
     sock.sendall(b"piped")
@@ -96,8 +101,11 @@ def test_exec_into_stopped_container_conflicts(runtime, state_dir, rootfs):
 
 def test_task_gets_its_own_cgroup_with_limits(runtime, state_dir, rootfs):
     spec = make_spec(rootfs, ["sh", "-c", "cat /proc/self/cgroup; sleep 100"])
-    spec["linux"]["resources"] = {"pids": {"limit": 32}, "memory": {"limit": 64 * 1024 * 1024},
-                                  "cpu": {"shares": 512, "quota": 50000, "period": 100000}}
+    spec["linux"]["resources"] = {
+        "pids": {"limit": 32},
+        "memory": {"limit": 64 * 1024 * 1024},
+        "cpu": {"shares": 512, "quota": 50000, "period": 100000},
+    }
     spec["linux"]["cgroupsPath"] = f"dockyard/test-{os.getpid()}-{state_dir.parent.name}"
     pid = runtime.create(state_dir, spec, IOConfig())
     sock = runtime.attach(state_dir, False, True, False)
@@ -113,12 +121,12 @@ def test_task_gets_its_own_cgroup_with_limits(runtime, state_dir, rootfs):
     seen = b""
     while b"0::/\n" not in seen and (chunk := sock.recv(4096)):
         seen += chunk
-    assert b"0::/\n" in seen and b"pids:/\n" in seen    # the cgroup namespace hides the path
+    assert b"0::/\n" in seen and b"pids:/\n" in seen  # the cgroup namespace hides the path
     runtime.kill(state_dir, signal.SIGKILL)
     collect(sock)
     runtime.wait(state_dir, timeout=10)
     time.sleep(0.2)
-    assert not Path(f"{base}/pids/{rel}").exists()     # removed once the task exited
+    assert not Path(f"{base}/pids/{rel}").exists()  # removed once the task exited
 
 
 def test_create_failure_is_reported_and_leaves_nothing(runtime, state_dir, rootfs):
@@ -138,4 +146,4 @@ def test_shim_is_ready_quickly(runtime, state_dir, rootfs):
     elapsed = time.monotonic() - started
     runtime.start(state_dir)
     runtime.wait(state_dir, timeout=10)
-    assert elapsed < 0.5   # loose bound for a loaded 2-core box; typical is 40-60 ms
+    assert elapsed < 0.5  # loose bound for a loaded 2-core box; typical is 40-60 ms

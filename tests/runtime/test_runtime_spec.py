@@ -4,8 +4,14 @@ import pytest
 
 from dockyard.errors import InvalidArgument
 from dockyard.runtime.capabilities import DEFAULT_CAPABILITIES
-from dockyard.runtime.spec import (MASKED_PATHS, capability_set, default_spec, namespace_list,
-                                   normalize_capability, process_spec)
+from dockyard.runtime.spec import (
+    MASKED_PATHS,
+    capability_set,
+    default_spec,
+    namespace_list,
+    normalize_capability,
+    process_spec,
+)
 
 
 def _spec(**kwargs):
@@ -31,8 +37,7 @@ def test_unknown_namespace_rejected():
 
 def test_default_mounts_match_docker():
     mounts = {m["destination"]: m for m in _spec()["mounts"]}
-    assert list(mounts) == ["/proc", "/dev", "/dev/pts", "/sys", "/sys/fs/cgroup", "/dev/mqueue",
-                            "/dev/shm"]
+    assert list(mounts) == ["/proc", "/dev", "/dev/pts", "/sys", "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm"]
     assert "ro" in mounts["/sys"]["options"]
     assert "newinstance" in mounts["/dev/pts"]["options"]
     assert "ptmxmode=0666" in mounts["/dev/pts"]["options"] and "gid=5" in mounts["/dev/pts"]["options"]
@@ -65,12 +70,15 @@ def test_masked_and_readonly_paths_and_privileged_drops_them():
     assert "rw" in sys_mount["options"]
 
 
-@pytest.mark.parametrize("add,drop,has,lacks", [
-    (["NET_ADMIN"], [], "CAP_NET_ADMIN", None),
-    ([], ["chown"], None, "CAP_CHOWN"),
-    (["ALL"], ["SYS_ADMIN"], "CAP_SYS_PTRACE", "CAP_SYS_ADMIN"),
-    (["cap_sys_time"], ["ALL"], "CAP_SYS_TIME", "CAP_KILL"),
-])
+@pytest.mark.parametrize(
+    "add,drop,has,lacks",
+    [
+        (["NET_ADMIN"], [], "CAP_NET_ADMIN", None),
+        ([], ["chown"], None, "CAP_CHOWN"),
+        (["ALL"], ["SYS_ADMIN"], "CAP_SYS_PTRACE", "CAP_SYS_ADMIN"),
+        (["cap_sys_time"], ["ALL"], "CAP_SYS_TIME", "CAP_KILL"),
+    ],
+)
 def test_cap_add_and_drop(add, drop, has, lacks):
     caps = capability_set(add, drop)
     if has:
@@ -85,8 +93,7 @@ def test_unknown_capability_rejected():
 
 
 def test_process_fields():
-    p = process_spec(["id"], env=["A=1"], cwd="/w", uid=1000, gid=50, additional_gids=[5],
-                     terminal=True)
+    p = process_spec(["id"], env=["A=1"], cwd="/w", uid=1000, gid=50, additional_gids=[5], terminal=True)
     assert p["user"] == {"uid": 1000, "gid": 50, "additionalGids": [5]}
     assert p["terminal"] is True and p["cwd"] == "/w" and p["noNewPrivileges"] is False
 
@@ -99,8 +106,13 @@ def test_process_rejects_relative_cwd_and_empty_args():
 
 
 def test_resources_and_seccomp_carried_through():
-    spec = _spec(resources={"memory": {"limit": 1 << 20}}, seccomp={"defaultAction": "SCMP_ACT_ALLOW"},
-                 cgroups_path="dockyard/abc", hostname="h", readonly_rootfs=True)
+    spec = _spec(
+        resources={"memory": {"limit": 1 << 20}},
+        seccomp={"defaultAction": "SCMP_ACT_ALLOW"},
+        cgroups_path="dockyard/abc",
+        hostname="h",
+        readonly_rootfs=True,
+    )
     assert spec["linux"]["resources"]["memory"]["limit"] == 1 << 20
     assert spec["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ALLOW"
     assert spec["linux"]["cgroupsPath"] == "dockyard/abc"

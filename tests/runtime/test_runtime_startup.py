@@ -22,7 +22,7 @@ def test_unified_picks_the_path_inside_the_v2_hierarchy():
     assert hierarchy.unified(hs, paths[:1]) is None
     assert hierarchy.unified(hs[:1], paths) is None
     assert hierarchy.unified([Hierarchy("/sys/fs/cgroup", 2, ())], ["/sys/fs/cgroup"]) == "/sys/fs/cgroup"
-    assert hierarchy.unified(hs, ["/sys/fs/cgroup/unified2/x"]) is None   # a prefix is not a parent
+    assert hierarchy.unified(hs, ["/sys/fs/cgroup/unified2/x"]) is None  # a prefix is not a parent
 
 
 def test_join_writes_tasks_on_v1_and_cgroup_procs_on_v2(tmp_path):
@@ -103,7 +103,7 @@ def test_create_takes_little_time_once_the_fork_server_runs(runtime, tmp_path, r
         runtime.start(tmp_path / f"t{i}")
         runtime.wait(tmp_path / f"t{i}", timeout=10)
         runtime.delete(tmp_path / f"t{i}")
-    assert sorted(timings)[2] < 0.15   # loose for a shared 2-core box; typically 10-20 ms
+    assert sorted(timings)[2] < 0.15  # loose for a shared 2-core box; typically 10-20 ms
 
 
 def test_a_fork_server_that_cannot_start_fails_create_cleanly(state_dir, rootfs):

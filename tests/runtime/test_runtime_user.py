@@ -7,22 +7,26 @@ import pytest
 from dockyard.errors import InvalidArgument
 from dockyard.runtime.user import lookup_user, parse_group, parse_passwd, resolve_user
 
-PASSWD = parse_passwd("root:x:0:0:root:/root:/bin/sh\n# comment\n"
-                      "app:x:1000:1000::/home/app:/bin/sh\nbroken:x:notanumber:1::/:\n")
+PASSWD = parse_passwd(
+    "root:x:0:0:root:/root:/bin/sh\n# comment\napp:x:1000:1000::/home/app:/bin/sh\nbroken:x:notanumber:1::/:\n"
+)
 GROUPS = parse_group("root:x:0:\nstaff:x:50:app,other\napp:x:1000:\nwheel:x:10:root\n")
 
 
-@pytest.mark.parametrize("user,expected", [
-    ("", (0, 0, (10,))),
-    ("root", (0, 0, (10,))),
-    ("app", (1000, 1000, (50,))),
-    ("1000", (1000, 1000, (50,))),
-    ("4242", (4242, 0, ())),
-    ("app:staff", (1000, 50, ())),
-    ("app:77", (1000, 77, ())),
-    ("4242:4343", (4242, 4343, ())),
-    (":50", (0, 50, ())),
-])
+@pytest.mark.parametrize(
+    "user,expected",
+    [
+        ("", (0, 0, (10,))),
+        ("root", (0, 0, (10,))),
+        ("app", (1000, 1000, (50,))),
+        ("1000", (1000, 1000, (50,))),
+        ("4242", (4242, 0, ())),
+        ("app:staff", (1000, 50, ())),
+        ("app:77", (1000, 77, ())),
+        ("4242:4343", (4242, 4343, ())),
+        (":50", (0, 50, ())),
+    ],
+)
 def test_lookup(user, expected):
     assert lookup_user(user, PASSWD, GROUPS) == expected
 

@@ -8,8 +8,8 @@ import os
 import stat
 import subprocess
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -50,11 +50,24 @@ def _stack(snapshotter: OverlaySnapshotter, layers: list[bytes]) -> Digest:
     return parent
 
 
-BASE = build_tar([{"name": "etc/", "type": DIR}, {"name": "etc/passwd", "data": b"root"},
-                  {"name": "var/", "type": DIR}, {"name": "var/a", "data": b"a"},
-                  {"name": "bin/", "type": DIR}, {"name": "bin/sh", "data": b"sh"}])
-TOP = build_tar([{"name": "etc/.wh.passwd"}, {"name": "var/", "type": DIR},
-                 {"name": "var/.wh..wh..opq"}, {"name": "var/b", "data": b"b"}])
+BASE = build_tar(
+    [
+        {"name": "etc/", "type": DIR},
+        {"name": "etc/passwd", "data": b"root"},
+        {"name": "var/", "type": DIR},
+        {"name": "var/a", "data": b"a"},
+        {"name": "bin/", "type": DIR},
+        {"name": "bin/sh", "data": b"sh"},
+    ]
+)
+TOP = build_tar(
+    [
+        {"name": "etc/.wh.passwd"},
+        {"name": "var/", "type": DIR},
+        {"name": "var/.wh..wh..opq"},
+        {"name": "var/b", "data": b"b"},
+    ]
+)
 
 
 def test_unpack_records_the_layer(snapshotter: OverlaySnapshotter, root: DataRoot) -> None:
@@ -69,8 +82,7 @@ def test_unpack_records_the_layer(snapshotter: OverlaySnapshotter, root: DataRoo
 
 
 @pytest.mark.parametrize("damage", ["truncated", "hostile", "bad checksum"])
-def test_bad_layer_leaves_nothing(snapshotter: OverlaySnapshotter, root: DataRoot,
-                                  damage: str) -> None:
+def test_bad_layer_leaves_nothing(snapshotter: OverlaySnapshotter, root: DataRoot, damage: str) -> None:
     data = bytearray(BASE)
     if damage == "truncated":
         data = data[:700]
@@ -119,8 +131,7 @@ def test_container_lifecycle(snapshotter: OverlaySnapshotter, root: DataRoot) ->
     assert not is_mounted(rootfs) and not root.container("c1").exists()
 
 
-def test_export_mounts_only_for_the_while(snapshotter: OverlaySnapshotter,
-                                          root: DataRoot) -> None:
+def test_export_mounts_only_for_the_while(snapshotter: OverlaySnapshotter, root: DataRoot) -> None:
     snapshotter.prepare("c2", _stack(snapshotter, [BASE]))
     out = io.BytesIO()
     snapshotter.export("c2", out)
@@ -140,8 +151,10 @@ def test_empty_parent_is_a_bind_of_upper(snapshotter: OverlaySnapshotter) -> Non
 
 
 def test_a_hundred_layers_mount_within_a_page(snapshotter: OverlaySnapshotter) -> None:
-    layers = [build_tar([{"name": f"f{i:03}", "data": str(i).encode()},
-                         {"name": "top", "data": str(i).encode()}]) for i in range(100)]
+    layers = [
+        build_tar([{"name": f"f{i:03}", "data": str(i).encode()}, {"name": "top", "data": str(i).encode()}])
+        for i in range(100)
+    ]
     top = _stack(snapshotter, layers)
     snapshotter.prepare("tall", top)
     rootfs = snapshotter.mount("tall")
@@ -199,8 +212,7 @@ def test_mountinfo_escapes() -> None:
     assert mount_points(line) == {"/mnt/with space"}
 
 
-def test_whiteout_layer_on_disk_is_overlay_form(snapshotter: OverlaySnapshotter,
-                                                root: DataRoot) -> None:
+def test_whiteout_layer_on_disk_is_overlay_form(snapshotter: OverlaySnapshotter, root: DataRoot) -> None:
     top = _stack(snapshotter, [BASE, TOP])
     diff = root.layers / top.hex / "diff"
     assert stat.S_ISCHR((diff / "etc" / "passwd").lstat().st_mode)

@@ -1,17 +1,17 @@
 """The Docker Engine API over HTTP/1.1 on a unix socket.
 
-    ApiServer(backends, socket_path)   bind the socket (0660); serve_forever(); shutdown()
-    Backends(containers, execs, images, system, networks=None, volumes=None)
-                                       the engine objects, each implementing a Protocol of
-                                       dockyard.api.backend
+ApiServer(backends, socket_path)   bind the socket (0660); serve_forever(); shutdown()
+Backends(containers, execs, images, system, networks=None, volumes=None)
+                                   the engine objects, each implementing a Protocol of
+                                   dockyard.api.backend
 
-    server.py      HTTP/1.1 handling, the three response kinds, hijack hand-off
-    routing.py     route table, `/v1.NN/` prefixes, version negotiation
-    routers/       one module per resource: decode, call one backend method, encode
-    versions.py    requests from older API versions brought to the current shape
-    errors.py      the one table from dockyard.errors classes to HTTP statuses
-    streams.py     multiplex frames, JSON lines, chunked encoding and decoding
-    hijack.py      splice a hijacked connection with an AttachStream
+server.py      HTTP/1.1 handling, the three response kinds, hijack hand-off
+routing.py     route table, `/v1.NN/` prefixes, version negotiation
+routers/       one module per resource: decode, call one backend method, encode
+versions.py    requests from older API versions brought to the current shape
+errors.py      the one table from dockyard.errors classes to HTTP statuses
+streams.py     multiplex frames, JSON lines, chunked encoding and decoding
+hijack.py      splice a hijacked connection with an AttachStream
 """
 
 from dockyard.api.backend import Backends

@@ -1,7 +1,7 @@
 """Splice a hijacked client connection with an AttachStream, both ways.
 
-    client -> stream.send()       in a helper thread; client EOF (half-close) -> close_stdin()
-    stream.recv() -> client       in the calling thread; stream EOF -> the connection is shut
+client -> stream.send()       in a helper thread; client EOF (half-close) -> close_stdin()
+stream.recv() -> client       in the calling thread; stream EOF -> the connection is shut
 """
 
 from __future__ import annotations
@@ -48,8 +48,7 @@ def splice(reader: BinaryIO, sock: socket.socket, stream: AttachStream) -> None:
     `reader` is the connection's buffered reader: bytes the client sent right after the
     request headers may already sit in its buffer.
     """
-    stdin = threading.Thread(target=copy_stdin, args=(reader, stream), daemon=True,
-                             name="attach-stdin")
+    stdin = threading.Thread(target=copy_stdin, args=(reader, stream), daemon=True, name="attach-stdin")
     stdin.start()
     try:
         copy_output(stream, sock)

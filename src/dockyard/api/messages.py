@@ -1,9 +1,9 @@
 """What a handler receives and what it returns; the server turns these into bytes.
 
-    Request          a decoded request: path params, query, headers, a body reader
-    Response         a complete body (JSON, text, or nothing)
-    StreamResponse   a chunked body produced while the handler's iterator runs
-    HijackResponse   the connection is handed to an AttachStream (attach, exec start)
+Request          a decoded request: path params, query, headers, a body reader
+Response         a complete body (JSON, text, or nothing)
+StreamResponse   a chunked body produced while the handler's iterator runs
+HijackResponse   the connection is handed to an AttachStream (attach, exec start)
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Request:
     query: Mapping[str, list[str]] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     body: BinaryIO | None = None
-    client_gone: Callable[[], bool] = lambda: False   # for long waits: stop once nobody listens
+    client_gone: Callable[[], bool] = lambda: False  # for long waits: stop once nobody listens
 
     def arg(self, key: str, default: str | None = None) -> str | None:
         """The first query value of `key`."""

@@ -40,7 +40,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     """Turn `/images/{name:.*}/json` into an anchored regex with named groups."""
     out, pos = [], 0
     for param in _PARAM.finditer(pattern):
-        out.append(re.escape(pattern[pos:param.start()]))
+        out.append(re.escape(pattern[pos : param.start()]))
         spans_slashes = param.group(0).endswith(":.*}")
         out.append(f"(?P<{param.group(1)}>{'.+' if spans_slashes else '[^/]+'})")
         pos = param.end()
@@ -94,10 +94,10 @@ def negotiate(requested: str | None) -> str:
     if version_key(requested) < version_key(MIN_API_VERSION):
         raise InvalidArgument(
             f"client version {requested} is too old. Minimum supported API version is "
-            f"{MIN_API_VERSION}, please upgrade your client to a newer version")
+            f"{MIN_API_VERSION}, please upgrade your client to a newer version"
+        )
     if version_key(requested) > version_key(API_VERSION):
-        raise InvalidArgument(
-            f"client version {requested} is too new. Maximum supported API version is {API_VERSION}")
+        raise InvalidArgument(f"client version {requested} is too new. Maximum supported API version is {API_VERSION}")
     return requested
 
 
@@ -113,6 +113,8 @@ def bind(backend: object, table: Iterable[tuple[str, str, Callable[..., Any]]]) 
 
 def not_supported(message: str) -> Callable[..., Any]:
     """A handler for a known Docker endpoint dockyard does not serve: 501 with `message`."""
+
     def handler(backend: object, req: object) -> Any:
         raise NotSupported(message)
+
     return handler

@@ -28,8 +28,7 @@ from dockyard import API_VERSION, __version__
 from dockyard.api import errors as api_errors
 from dockyard.api.backend import Backends
 from dockyard.api.hijack import splice
-from dockyard.api.messages import (
-    HijackResponse, Request, Response, StreamResponse, json_response, stream_type)
+from dockyard.api.messages import HijackResponse, Request, Response, StreamResponse, json_response, stream_type
 from dockyard.api.routers import build_router
 from dockyard.api.routing import Router, negotiate, split_version
 from dockyard.api.streams import LAST_CHUNK, ChunkedReader, LengthReader, chunk
@@ -100,10 +99,15 @@ class _Handler(BaseHTTPRequestHandler):
         api_version = negotiate(version)
         match = self.server.router.match(self.command, path)
         request = Request(
-            method=self.command, path=path, api_version=api_version, params=match.params,
+            method=self.command,
+            path=path,
+            api_version=api_version,
+            params=match.params,
             query=parse_qs(url.query, keep_blank_values=True),
-            headers={k.lower(): v for k, v in self.headers.items()}, body=body,
-            client_gone=lambda: _peer_closed(self.connection))
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            client_gone=lambda: _peer_closed(self.connection),
+        )
         return request, match.route.handler
 
     def _finish_body(self, body: ChunkedReader | LengthReader) -> None:

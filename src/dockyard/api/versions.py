@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from dockyard.api.routing import at_least
 from dockyard.errors import InvalidArgument
 
-MAC_DEPRECATED = ("The container-wide MacAddress field is now deprecated. "
-                  "It should be specified in EndpointsConfig instead.")
+MAC_DEPRECATED = (
+    "The container-wide MacAddress field is now deprecated. It should be specified in EndpointsConfig instead."
+)
 _NO_ENDPOINT_MODES = ("host", "none")
 
 
@@ -34,14 +35,12 @@ class CreateRequest:
     warnings: list[str] = field(default_factory=list)
 
 
-def adapt_create(config: dict, host_config: dict, networking_config: dict | None,
-                 api_version: str) -> CreateRequest:
+def adapt_create(config: dict, host_config: dict, networking_config: dict | None, api_version: str) -> CreateRequest:
     """Bring a create request sent at `api_version` to the current shape (inputs untouched).
 
     Raises InvalidArgument when a part is not a JSON object.
     """
-    for part, value in (("config", config), ("HostConfig", host_config),
-                        ("NetworkingConfig", networking_config or {})):
+    for part, value in (("config", config), ("HostConfig", host_config), ("NetworkingConfig", networking_config or {})):
         if not isinstance(value, dict):
             raise InvalidArgument(f"invalid JSON in request body: {part} must be an object")
     config, host_config = copy.deepcopy(config), copy.deepcopy(host_config)
@@ -66,8 +65,9 @@ def _drop_bind_options(host_config: dict, names: tuple[str, ...]) -> None:
                 options.pop(name, None)
 
 
-def _move_mac_address(config: dict, host_config: dict, networking_config: dict | None,
-                      api_version: str) -> tuple[dict | None, list[str]]:
+def _move_mac_address(
+    config: dict, host_config: dict, networking_config: dict | None, api_version: str
+) -> tuple[dict | None, list[str]]:
     mac = config.get("MacAddress")
     mode = host_config.get("NetworkMode") or "bridge"
     if not mac or mode in _NO_ENDPOINT_MODES or mode.startswith("container:"):
@@ -82,7 +82,9 @@ def _move_mac_address(config: dict, host_config: dict, networking_config: dict |
         endpoint.setdefault("MacAddress", mac)
         return networking_config, []
     if endpoint.get("MacAddress") and endpoint["MacAddress"] != mac:
-        raise InvalidArgument("the container-wide MAC address must match the endpoint-specific "
-                              "MAC address for the main network, or be left empty")
+        raise InvalidArgument(
+            "the container-wide MAC address must match the endpoint-specific "
+            "MAC address for the main network, or be left empty"
+        )
     endpoint["MacAddress"] = mac
     return networking_config, [MAC_DEPRECATED]

@@ -8,6 +8,18 @@ from dockyard.archive.whiteouts import Keep, Opaque, Remove, classify
 from dockyard.archive.writer import write_diff, write_tar
 
 __all__ = [
-    "Compression", "EntryType", "Keep", "Member", "Opaque", "Remove", "apply_layer", "classify",
-    "compressed_writer", "decompressed_chunks", "detect", "layer_filter", "write_diff", "write_tar",
+    "Compression",
+    "EntryType",
+    "Keep",
+    "Member",
+    "Opaque",
+    "Remove",
+    "apply_layer",
+    "classify",
+    "compressed_writer",
+    "decompressed_chunks",
+    "detect",
+    "layer_filter",
+    "write_diff",
+    "write_tar",
 ]

@@ -19,7 +19,8 @@ import enum
 import gzip
 import lzma
 import zlib
-from typing import Any, BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import zstandard
 
@@ -177,8 +178,7 @@ def compressed_writer(out: BinaryIO, kind: Compression, level: int | None = None
     gzip output is reproducible: no file name and mtime 0, so equal tars give equal digests.
     """
     if kind is Compression.GZIP:
-        return gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0,
-                             compresslevel=6 if level is None else level)
+        return gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6 if level is None else level)
     if kind is Compression.ZSTD:
         params = zstandard.ZstdCompressor(level=3 if level is None else level)
         return params.stream_writer(out, closefd=False)

@@ -17,8 +17,9 @@ import hashlib
 import os
 import shutil
 import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
 from dockyard.archive.compression import decompressed_chunks
 from dockyard.archive.reader import TarReader
@@ -64,7 +65,7 @@ def apply_layer(stream: BinaryIO, dest: Path) -> tuple[Digest, int]:
     return Digest.from_hex(hasher.hexdigest()), size
 
 
-def _hashed(chunks: Iterable[bytes], hasher: "hashlib._Hash") -> Iterator[bytes]:
+def _hashed(chunks: Iterable[bytes], hasher: hashlib._Hash) -> Iterator[bytes]:
     for chunk in chunks:
         hasher.update(chunk)
         yield chunk
@@ -84,7 +85,7 @@ class _Tree:
         self._dirs: dict[str, int] = {}
         self._times: dict[str, int] = {}
 
-    def __enter__(self) -> "_Tree":
+    def __enter__(self) -> _Tree:
         return self
 
     def __exit__(self, *exc: object) -> None:

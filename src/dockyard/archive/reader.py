@@ -12,10 +12,18 @@ blocks is accepted; a stream that ends inside a header or inside file data is no
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from dockyard.archive.tarformat import (
-    BLOCK, ZERO_BLOCK, Member, MetaType, apply_pax, check_ranges, decode_header, decode_text, padded,
+    BLOCK,
+    ZERO_BLOCK,
+    Member,
+    MetaType,
+    apply_pax,
+    check_ranges,
+    decode_header,
+    decode_text,
+    padded,
     parse_pax,
 )
 from dockyard.errors import InvalidArgument

@@ -53,7 +53,7 @@ def layer_filter(member: Member, dest: Path) -> Member:
     if name == ROOT and member.type is not EntryType.DIRECTORY:
         raise InvalidArgument(f"invalid tar entry {member.name!r}: the root must be a directory")
     base = name.rpartition("/")[2]
-    if base.startswith(WHITEOUT) and base != OPAQUE and base[len(WHITEOUT):] in ("", ".", ".."):
+    if base.startswith(WHITEOUT) and base != OPAQUE and base[len(WHITEOUT) :] in ("", ".", ".."):
         raise InvalidArgument(f"invalid whiteout {member.name!r}")
     linkname = member.linkname
     if member.type is EntryType.HARDLINK:

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from dockyard.errors import InvalidArgument
 
@@ -132,10 +132,16 @@ def decode_header(block: bytes) -> RawHeader:
     if entry_type is not EntryType.REGULAR:
         size = 0  # header-only types carry no data, whatever the field says
     member = Member(
-        name=name, type=entry_type, mode=_number(block[100:108]) & 0o7777,
-        uid=_number(block[108:116]), gid=_number(block[116:124]), size=size,
-        mtime_ns=_number(block[136:148]) * 1_000_000_000, linkname=decode_text(block[157:257]),
-        devmajor=_number(block[329:337]), devminor=_number(block[337:345]),
+        name=name,
+        type=entry_type,
+        mode=_number(block[100:108]) & 0o7777,
+        uid=_number(block[108:116]),
+        gid=_number(block[116:124]),
+        size=size,
+        mtime_ns=_number(block[136:148]) * 1_000_000_000,
+        linkname=decode_text(block[157:257]),
+        devmajor=_number(block[329:337]),
+        devminor=_number(block[337:345]),
     )
     return RawHeader(member, None, size)
 
@@ -206,10 +212,7 @@ def apply_pax(member: Member, records: Mapping[str, bytes]) -> Member:
             changes[numbers[key]] = _pax_number(value)
         elif key == "mtime":
             changes["mtime_ns"] = _pax_time_ns(value)
-    xattrs = {
-        key.removeprefix(XATTR_PREFIX): value
-        for key, value in records.items() if key.startswith(XATTR_PREFIX)
-    }
+    xattrs = {key.removeprefix(XATTR_PREFIX): value for key, value in records.items() if key.startswith(XATTR_PREFIX)}
     if xattrs:
         changes["xattrs"] = {**member.xattrs, **xattrs}
     if member.type is not EntryType.REGULAR:
@@ -217,8 +220,7 @@ def apply_pax(member: Member, records: Mapping[str, bytes]) -> Member:
     return dataclasses.replace(member, **changes)  # type: ignore[arg-type]
 
 
-_LIMITS = {"size": 1 << 62, "uid": 1 << 32, "gid": 1 << 32, "devmajor": 1 << 32,
-           "devminor": 1 << 32}
+_LIMITS = {"size": 1 << 62, "uid": 1 << 32, "gid": 1 << 32, "devmajor": 1 << 32, "devminor": 1 << 32}
 _MAX_TIME_NS = 1 << 62
 
 
@@ -289,9 +291,7 @@ def encode_member(member: Member) -> bytes:
     return pax_block + data + bytes(padded(len(data)) - len(data)) + header
 
 
-def _block(
-    member: Member, split: tuple[bytes, bytes], link: bytes, seconds: int, flag: bytes = b""
-) -> bytes:
+def _block(member: Member, split: tuple[bytes, bytes], link: bytes, seconds: int, flag: bytes = b"") -> bytes:
     prefix, name = split
     fields = (
         name.ljust(100, b"\0"),

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from dockyard.archive.tarformat import BLOCK, EntryType, Member, encode_member, padded
 from dockyard.archive.whiteouts import (
-    OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, opaque_name, whiteout_name,
+    OPAQUE_XATTR,
+    OVERLAY_XATTR_PREFIX,
+    opaque_name,
+    whiteout_name,
 )
 
 _READ = 1 << 20
@@ -74,17 +78,18 @@ def _sorted_names(directory: str) -> list[str]:
     return sorted(os.listdir(directory), key=os.fsencode)
 
 
-def _members(
-    name: str, path: str, st: os.stat_result, diff: bool, links: dict[tuple[int, int], str]
-) -> list[Member]:
+def _members(name: str, path: str, st: os.stat_result, diff: bool, links: dict[tuple[int, int], str]) -> list[Member]:
     """The tar entries for one file: usually one, none for a socket, two for an opaque dir."""
     entry_type = next((kind for test, kind in _TYPES if test(st.st_mode)), None)
     if entry_type is None:
         return []
     xattrs = _read_xattrs(path)
     member = Member(
-        name=name + "/" if entry_type is EntryType.DIRECTORY else name, type=entry_type,
-        mode=stat.S_IMODE(st.st_mode), uid=st.st_uid, gid=st.st_gid,
+        name=name + "/" if entry_type is EntryType.DIRECTORY else name,
+        type=entry_type,
+        mode=stat.S_IMODE(st.st_mode),
+        uid=st.st_uid,
+        gid=st.st_gid,
         mtime_ns=st.st_mtime_ns // 1_000_000_000 * 1_000_000_000,
         xattrs={k: v for k, v in xattrs.items() if not k.startswith(OVERLAY_XATTR_PREFIX)},
     )
@@ -96,9 +101,14 @@ def _members(
         return [replace(member, devmajor=os.major(st.st_rdev), devminor=os.minor(st.st_rdev))]
     if entry_type is EntryType.DIRECTORY:
         if diff and xattrs.get(OPAQUE_XATTR) == b"y":
-            marker = Member(name=opaque_name(name), type=EntryType.REGULAR,
-                            mode=member.mode & 0o777, uid=member.uid, gid=member.gid,
-                            mtime_ns=member.mtime_ns)
+            marker = Member(
+                name=opaque_name(name),
+                type=EntryType.REGULAR,
+                mode=member.mode & 0o777,
+                uid=member.uid,
+                gid=member.gid,
+                mtime_ns=member.mtime_ns,
+            )
             return [member, marker]
         return [member]
     if entry_type is EntryType.REGULAR and st.st_nlink > 1:

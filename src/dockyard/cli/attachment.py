@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 import signal
 import sys
+from contextlib import nullcontext
 
 from dockyard.cli.client import path_id
 from dockyard.cli.flags import UsageError
@@ -22,11 +22,24 @@ def require_tty_input(tty: bool, interactive: bool) -> None:
         raise UsageError("the input device is not a TTY", exit_code=1)
 
 
-def open_attach(client, container_id: str, stdin: bool, stdout: bool, stderr: bool,
-                detach_keys: str | None = None, logs: bool = False):
+def open_attach(
+    client,
+    container_id: str,
+    stdin: bool,
+    stdout: bool,
+    stderr: bool,
+    detach_keys: str | None = None,
+    logs: bool = False,
+):
     """Hijack POST /containers/{id}/attach; returns (socket, reader)."""
-    query = {"stream": True, "stdin": stdin, "stdout": stdout, "stderr": stderr,
-             "logs": logs or None, "detachKeys": detach_keys}
+    query = {
+        "stream": True,
+        "stdin": stdin,
+        "stdout": stdout,
+        "stderr": stderr,
+        "logs": logs or None,
+        "detachKeys": detach_keys,
+    }
     sock, reader, _ = client.open("POST", f"/containers/{path_id(container_id)}/attach", query, upgrade=True)
     return sock, reader
 
@@ -66,16 +79,20 @@ def _signal_safe_post(client, path: str, query: dict) -> None:
 
 def resize_with_terminal(client, container_id: str, path: str = "containers") -> None:
     """Send the terminal size now and on every SIGWINCH (POST /{containers|exec}/{id}/resize)."""
+
     def resize(rows: int, columns: int) -> None:
         _signal_safe_post(client, f"/{path}/{path_id(container_id)}/resize", {"h": rows, "w": columns})
+
     on_resize(resize)
 
 
 def proxy_signals(client, container_id: str) -> None:
     """Forward catchable signals to the container (docker's --sig-proxy)."""
+
     def forward(signum, frame) -> None:
         name = signal.Signals(signum).name
         _signal_safe_post(client, f"/containers/{path_id(container_id)}/kill", {"signal": name})
+
     for name in PROXIED_SIGNALS:
         signal.signal(getattr(signal, name), forward)
 

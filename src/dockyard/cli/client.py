@@ -13,14 +13,26 @@ import socket
 
 from dockyard import API_VERSION, __version__
 from dockyard.errors import (
-    Conflict, DockyardError, Forbidden, InvalidArgument, NotFound, NotSupported,
-    RuntimeFailure, Unauthorized, Unavailable,
+    Conflict,
+    DockyardError,
+    Forbidden,
+    InvalidArgument,
+    NotFound,
+    NotSupported,
+    RuntimeFailure,
+    Unauthorized,
+    Unavailable,
 )
 
 DEFAULT_HOST = "unix:///run/dockyard/dockyard.sock"
 _STATUS_ERRORS = {
-    400: InvalidArgument, 401: Unauthorized, 403: Forbidden, 404: NotFound,
-    409: Conflict, 501: NotSupported, 503: Unavailable,
+    400: InvalidArgument,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    501: NotSupported,
+    503: Unavailable,
 }
 
 
@@ -29,8 +41,7 @@ class DaemonUnreachable(Unavailable):
 
     def __init__(self, host: str) -> None:
         super().__init__(
-            f"Cannot connect to the dockyard daemon at {host}. Is the daemon running? "
-            "Start it with: dockyard daemon"
+            f"Cannot connect to the dockyard daemon at {host}. Is the daemon running? Start it with: dockyard daemon"
         )
 
 
@@ -48,7 +59,7 @@ def daemon_error(status: int, body: bytes) -> DockyardError:
 def socket_path(host: str) -> str:
     """The filesystem path of a `unix://` host."""
     if host.startswith("unix://"):
-        return host[len("unix://"):]
+        return host[len("unix://") :]
     if host.startswith("/"):
         return host
     raise InvalidArgument(f"invalid host {host!r}: only unix:// sockets are supported")
@@ -156,12 +167,23 @@ class Client:
     def url(self, path: str, query: dict | None = None) -> str:
         """A versioned request target: /v1.44/<path>?<query>."""
         target = f"/v{API_VERSION}{path}"
-        pairs = [(k, _query_value(item)) for k, v in (query or {}).items() if v is not None
-                 for item in (v if isinstance(v, list) else [v])]
+        pairs = [
+            (k, _query_value(item))
+            for k, v in (query or {}).items()
+            if v is not None
+            for item in (v if isinstance(v, list) else [v])
+        ]
         return f"{target}?{urlencode(pairs)}" if pairs else target
 
-    def request(self, method: str, path: str, query: dict | None = None, body: object = None,
-                headers: dict[str, str] | None = None, data: bytes | None = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        query: dict | None = None,
+        body: object = None,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+    ) -> Response:
         """Send one request on the shared connection; raise the daemon's error for statuses >= 400."""
         headers = dict(headers or {})
         if body is not None:
@@ -189,8 +211,16 @@ class Client:
                     raise DaemonUnreachable(self.host) from None
         raise AssertionError("unreachable")
 
-    def upload(self, method: str, path: str, query: dict | None, source, content_type: str,
-               length: int | None = None, headers: dict[str, str] | None = None) -> Response:
+    def upload(
+        self,
+        method: str,
+        path: str,
+        query: dict | None,
+        source,
+        content_type: str,
+        length: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         """Send a body read from a binary file object: Content-Length when known, else chunked."""
         head = {"Content-Type": content_type, **(headers or {})}
         if length is None:
@@ -228,8 +258,9 @@ class Client:
     def delete(self, path: str, query: dict | None = None) -> object:
         return self.json("DELETE", path, query)
 
-    def open(self, method: str, path: str, query: dict | None = None, body: object = None,
-             upgrade: bool = False) -> tuple[socket.socket, object, Response]:
+    def open(
+        self, method: str, path: str, query: dict | None = None, body: object = None, upgrade: bool = False
+    ) -> tuple[socket.socket, object, Response]:
         """A request on a fresh connection of its own (wait, hijack); the caller owns the socket."""
         sock, reader = self._connect()
         headers = {"Content-Type": "application/json"} if body is not None else {}

@@ -43,7 +43,7 @@ def _translate(pattern: str) -> re.Pattern:
             if end < 0:
                 out.append(re.escape(char))
             else:
-                body = pattern[index + 1:end].replace("\\", "\\\\")
+                body = pattern[index + 1 : end].replace("\\", "\\\\")
                 out.append("[" + ("^" + body[1:] if body.startswith("^") else body) + "]")
                 index = end
         elif char == "\\" and index + 1 < len(pattern):

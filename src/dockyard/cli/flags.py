@@ -51,14 +51,16 @@ class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors read like docker's and raise instead of exiting 2."""
 
     def __init__(self, prog: str, usage: str, description: str = "") -> None:
-        super().__init__(prog=prog, usage=f"{prog} {usage}", description=description, add_help=False,
-                         formatter_class=HelpFormatter)
+        super().__init__(
+            prog=prog, usage=f"{prog} {usage}", description=description, add_help=False, formatter_class=HelpFormatter
+        )
         self.add_argument("--help", action="help", help="Print usage")
 
     def error(self, message: str) -> None:
         if message.startswith("the following arguments are required"):
-            raise MissingArguments(f'"{self.prog}" requires at least 1 argument.\n'
-                                   f"See '{self.prog} --help'.\n\nUsage:  {self.usage}")
+            raise MissingArguments(
+                f"\"{self.prog}\" requires at least 1 argument.\nSee '{self.prog} --help'.\n\nUsage:  {self.usage}"
+            )
         if message.startswith("unrecognized arguments:"):
             message = "unknown flag: " + message.split(":", 1)[1].strip()
         raise UsageError(f"{message}\nSee '{self.prog} --help'.")
@@ -83,7 +85,9 @@ class Parser(argparse.ArgumentParser):
             action = self._option_string_actions.get(name)
             if sep and action is not None and action.nargs == 0 and action.const is True:
                 if value.lower() not in ("true", "false", "1", "0", "t", "f"):
-                    self.error(f'invalid argument "{value}" for "{name}" flag: strconv.ParseBool: parsing "{value}": invalid syntax')
+                    self.error(
+                        f'invalid argument "{value}" for "{name}" flag: strconv.ParseBool: parsing "{value}": invalid syntax'
+                    )
                 overrides[action.dest] = value.lower() in ("true", "1", "t")
                 continue
             out.append(arg)

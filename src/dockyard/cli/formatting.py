@@ -100,7 +100,7 @@ class _Parser:
             if word in ("end", "else"):
                 return nodes, text
             if word in ("if", "range", "with"):
-                nodes.append(self._control(word, text[len(word):]))
+                nodes.append(self._control(word, text[len(word) :]))
             elif text.startswith("/*"):
                 continue
             else:
@@ -351,6 +351,7 @@ def _printf_one(match: re.Match, values) -> str:
 def _compare(op):
     def compare(left: object, *rights: object) -> bool:
         return any(op(left, right) for right in rights) if rights else False
+
     return compare
 
 

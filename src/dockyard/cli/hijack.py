@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import socket
 
-from dockyard.multiplex import STDERR, FrameDecoder
 from dockyard.errors import InvalidArgument
+from dockyard.multiplex import STDERR, FrameDecoder
 
 DETACH_KEYS = b"\x10\x11"
 _CTRL_SPECIAL = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}
@@ -19,7 +19,7 @@ _CTRL_SPECIAL = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}
 def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def parse_detach_keys(spec: str | None) -> bytes:
@@ -41,8 +41,17 @@ def parse_detach_keys(spec: str | None) -> bytes:
 class Session:
     """One hijacked connection; `run()` returns 'eof' when the stream ends, 'detached' on the detach keys."""
 
-    def __init__(self, sock: socket.socket, reader, tty: bool, stdin: bool,
-                 detach_keys: bytes = DETACH_KEYS, stdin_fd: int = 0, stdout_fd: int = 1, stderr_fd: int = 2) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        reader,
+        tty: bool,
+        stdin: bool,
+        detach_keys: bytes = DETACH_KEYS,
+        stdin_fd: int = 0,
+        stdout_fd: int = 1,
+        stderr_fd: int = 2,
+    ) -> None:
         self.sock, self.reader, self.tty, self.stdin = sock, reader, tty, stdin
         self.detach_keys = detach_keys
         self.fds = (stdin_fd, stdout_fd, stderr_fd)
@@ -51,6 +60,7 @@ class Session:
     def run(self) -> str:
         if self.stdin:
             import threading  # only sessions with stdin need the pump thread
+
             threading.Thread(target=self._send_stdin, daemon=True).start()
         decoder = None if self.tty else FrameDecoder()
         try:

@@ -11,39 +11,111 @@ import sys
 
 # verb -> "module[:function]" under dockyard.cli.commands
 VERBS = {
-    "run": "run", "create": "create", "start": "start", "attach": "attach", "ps": "ps",
-    "stop": "stop", "kill": "kill", "restart": "restart", "wait": "wait", "rm": "rm",
-    "logs": "logs", "inspect": "inspect", "rename": "rename", "exec": "exec",
-    "pause": "pause", "unpause": "pause:unpause", "top": "top", "port": "port",
-    "images": "images", "tag": "tag", "rmi": "rmi", "history": "history",
-    "import": "import_", "load": "load", "save": "save", "pull": "pull", "push": "push",
-    "login": "login", "logout": "login:logout", "version": "version", "info": "info",
-    "events": "events", "daemon": "daemon", "registry": "registry",
-    "export": "export", "diff": "diff", "commit": "commit", "stats": "stats", "cp": "cp",
+    "run": "run",
+    "create": "create",
+    "start": "start",
+    "attach": "attach",
+    "ps": "ps",
+    "stop": "stop",
+    "kill": "kill",
+    "restart": "restart",
+    "wait": "wait",
+    "rm": "rm",
+    "logs": "logs",
+    "inspect": "inspect",
+    "rename": "rename",
+    "exec": "exec",
+    "pause": "pause",
+    "unpause": "pause:unpause",
+    "top": "top",
+    "port": "port",
+    "images": "images",
+    "tag": "tag",
+    "rmi": "rmi",
+    "history": "history",
+    "import": "import_",
+    "load": "load",
+    "save": "save",
+    "pull": "pull",
+    "push": "push",
+    "login": "login",
+    "logout": "login:logout",
+    "version": "version",
+    "info": "info",
+    "events": "events",
+    "daemon": "daemon",
+    "registry": "registry",
+    "export": "export",
+    "diff": "diff",
+    "commit": "commit",
+    "stats": "stats",
+    "cp": "cp",
     "build": "build",
 }
 MANAGEMENT = {
     "container": {
-        "ls": "ps", "list": "ps", "ps": "ps", "rm": "rm", "remove": "rm",
-        "prune": "prune:container", "inspect": "inspect:container",
-        **{v: VERBS[v] for v in ("run", "create", "start", "attach", "stop", "kill", "restart",
-                                 "wait", "logs", "rename", "exec", "pause", "unpause", "top", "port",
-                                 "export", "diff", "commit", "stats", "cp")},
+        "ls": "ps",
+        "list": "ps",
+        "ps": "ps",
+        "rm": "rm",
+        "remove": "rm",
+        "prune": "prune:container",
+        "inspect": "inspect:container",
+        **{
+            v: VERBS[v]
+            for v in (
+                "run",
+                "create",
+                "start",
+                "attach",
+                "stop",
+                "kill",
+                "restart",
+                "wait",
+                "logs",
+                "rename",
+                "exec",
+                "pause",
+                "unpause",
+                "top",
+                "port",
+                "export",
+                "diff",
+                "commit",
+                "stats",
+                "cp",
+            )
+        },
     },
     "image": {
-        "ls": "images", "list": "images", "rm": "rmi", "remove": "rmi", "prune": "prune:image",
+        "ls": "images",
+        "list": "images",
+        "rm": "rmi",
+        "remove": "rmi",
+        "prune": "prune:image",
         "inspect": "inspect:image",
         **{v: VERBS[v] for v in ("tag", "history", "import", "load", "save", "pull", "push", "build")},
     },
     "system": {"df": "df", "info": "info", "events": "events", "prune": "prune:system"},
     "network": {
-        "create": "network:create", "ls": "network:ls", "list": "network:ls", "inspect": "network:inspect_",
-        "rm": "network:rm", "remove": "network:rm", "prune": "network:prune_",
-        "connect": "network:connect", "disconnect": "network:disconnect",
+        "create": "network:create",
+        "ls": "network:ls",
+        "list": "network:ls",
+        "inspect": "network:inspect_",
+        "rm": "network:rm",
+        "remove": "network:rm",
+        "prune": "network:prune_",
+        "connect": "network:connect",
+        "disconnect": "network:disconnect",
     },
     "volume": {
-        "create": "volume:create", "ls": "volume:ls", "list": "volume:ls", "inspect": "volume:inspect_",
-        "rm": "volume:rm", "remove": "volume:rm", "prune": "volume:prune_",
+        "create": "volume:create",
+        "ls": "volume:ls",
+        "list": "volume:ls",
+        "inspect": "volume:inspect_",
+        "rm": "volume:rm",
+        "remove": "volume:rm",
+        "prune": "volume:prune_",
     },
 }
 USAGE = """Usage:  dockyard [OPTIONS] COMMAND
@@ -75,12 +147,14 @@ class Context:
     @property
     def host(self) -> str:
         from dockyard.cli.client import resolve_host
+
         return resolve_host(self.host_flag)
 
     @property
     def client(self):
         if self._client is None:
             from dockyard.cli.client import Client
+
             self._client = Client(self.host)
         return self._client
 
@@ -131,6 +205,7 @@ def lookup(args: list[str]) -> tuple[str, str, list[str]] | None:
 def dispatch(ctx: Context, target: str, argv: list[str]) -> int:
     """Import the verb's module and run it."""
     from importlib import import_module
+
     module_name, _, function = target.partition(":")
     module = import_module(f"dockyard.cli.commands.{module_name}")
     return getattr(module, function or "main")(ctx, argv)
@@ -141,6 +216,7 @@ def run(argv: list[str]) -> int:
     opts, args = split_globals(argv)
     if opts["version"]:
         from dockyard import __version__
+
         sys.stdout.write(f"dockyard version {__version__}\n")
         return 0
     if not args or opts["help"]:
@@ -152,8 +228,9 @@ def run(argv: list[str]) -> int:
         return 0
     found = lookup(args)
     if found is None:
-        sys.stderr.write(f"dockyard: unknown command: dockyard {' '.join(args[:2])}\n\n"
-                         "Run 'dockyard --help' for more information\n")
+        sys.stderr.write(
+            f"dockyard: unknown command: dockyard {' '.join(args[:2])}\n\nRun 'dockyard --help' for more information\n"
+        )
         return 1
     ctx = Context(opts["host"], opts["debug"])
     ctx.prog, target, rest = found
@@ -163,6 +240,7 @@ def run(argv: list[str]) -> int:
 def guarded(ctx: Context, target: str, rest: list[str]) -> int:
     """Run a verb and turn errors into docker's messages and exit codes."""
     from dockyard.errors import DockyardError
+
     try:
         return dispatch(ctx, target, rest)
     except DockyardError as exc:
@@ -188,13 +266,13 @@ def report(exc: Exception, prog: str) -> int:
     """Print an error as docker does and choose its exit code."""
     from dockyard.cli.client import DaemonUnreachable
     from dockyard.cli.flags import UsageError
+
     run_like = prog.endswith(" run")  # docker create reports daemon errors with exit 1
     if isinstance(exc, DaemonUnreachable):
         sys.stderr.write(f"{exc}\n")
         return 1
     if hasattr(exc, "status") and run_like:
-        sys.stderr.write(f"dockyard: Error response from daemon: {exc}\n\n"
-                         f"Run '{prog} --help' for more information\n")
+        sys.stderr.write(f"dockyard: Error response from daemon: {exc}\n\nRun '{prog} --help' for more information\n")
         return 125
     if hasattr(exc, "status"):
         sys.stderr.write(f"Error response from daemon: {exc}\n")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dockyard.units import ram_in_bytes
 from dockyard.errors import InvalidArgument
+from dockyard.units import ram_in_bytes
 
 _TRUE = ("", "1", "true", "yes")
 _FALSE = ("0", "false", "no")
@@ -13,14 +13,21 @@ def parse_volume(spec: str) -> tuple[str | None, str | None]:
     """A `-v` value -> (bind string for HostConfig.Binds, or anonymous volume path for Config.Volumes)."""
     parts = spec.split(":")
     if not spec or len(parts) > 3 or any(not part for part in parts):
-        raise InvalidArgument(f"invalid spec: {spec}: empty section between colons" if "::" in spec
-                              else f"invalid volume specification: '{spec}'")
+        raise InvalidArgument(
+            f"invalid spec: {spec}: empty section between colons"
+            if "::" in spec
+            else f"invalid volume specification: '{spec}'"
+        )
     if len(parts) == 1:
         if not spec.startswith("/"):
-            raise InvalidArgument(f"invalid volume specification: '{spec}': invalid mount config for type \"volume\": invalid mount path: '{spec}' mount path must be absolute")
+            raise InvalidArgument(
+                f"invalid volume specification: '{spec}': invalid mount config for type \"volume\": invalid mount path: '{spec}' mount path must be absolute"
+            )
         return None, spec
     if not parts[1].startswith("/"):
-        raise InvalidArgument(f"invalid volume specification: '{spec}': invalid mount config: invalid mount path: '{parts[1]}' mount path must be absolute")
+        raise InvalidArgument(
+            f"invalid volume specification: '{spec}': invalid mount config: invalid mount path: '{parts[1]}' mount path must be absolute"
+        )
     return spec, None
 
 
@@ -36,6 +43,7 @@ def _bool(key: str, value: str) -> bool:
 def parse_mount(spec: str) -> dict:
     """A `--mount type=..,source=..,target=..` value -> one HostConfig.Mounts entry."""
     import csv  # only --mount needs it; kept off the start-up path
+
     fields = next(csv.reader([spec])) if spec else []
     mount: dict = {"Type": "volume"}
     options: dict[str, dict] = {}

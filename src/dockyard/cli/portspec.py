@@ -85,7 +85,9 @@ def _join_host(ip: str, port: str) -> str:
 
 def display_ports(ports: list[dict]) -> str:
     """The PORTS column: '0.0.0.0:8080->80/tcp, 9988/tcp', consecutive ports grouped into ranges."""
-    ordered = sorted(ports, key=lambda p: (p.get("PrivatePort", 0), p.get("IP", ""), p.get("PublicPort", 0), p.get("Type", "")))
+    ordered = sorted(
+        ports, key=lambda p: (p.get("PrivatePort", 0), p.get("IP", ""), p.get("PublicPort", 0), p.get("Type", ""))
+    )
     groups: dict[str, list[int]] = {}
     result: list[str] = []
     mappings: list[str] = []

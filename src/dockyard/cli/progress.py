@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dockyard.cli.streams import JSONLineDecoder
 from dockyard.cli.terminal import is_tty, size
-from dockyard.units import human_size
 from dockyard.errors import RuntimeFailure
+from dockyard.units import human_size
 
 BAR_WIDTH = 50
 

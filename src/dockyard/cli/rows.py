@@ -6,7 +6,7 @@ Each row class has HEADERS (field -> column title) and `to_json()` for `{{json .
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dockyard.cli.portspec import display_ports
 from dockyard.units import ellipsis, go_quote, human_duration, human_size, truncate_id
@@ -14,14 +14,14 @@ from dockyard.units import ellipsis, go_quote, human_duration, human_size, trunc
 
 def go_time(epoch: float) -> str:
     """time.Unix(epoch).String() in local time: '2024-01-02 15:04:05 +0000 UTC'."""
-    moment = datetime.fromtimestamp(epoch, timezone.utc).astimezone()
+    moment = datetime.fromtimestamp(epoch, UTC).astimezone()
     offset = moment.strftime("%z")
     return f"{moment:%Y-%m-%d %H:%M:%S} {offset} {moment.tzname()}"
 
 
 def rfc3339(epoch: float) -> str:
     """time.Unix(epoch).Format(time.RFC3339) in local time: '2024-01-02T15:04:05Z' or '...+02:00'."""
-    moment = datetime.fromtimestamp(epoch, timezone.utc).astimezone()
+    moment = datetime.fromtimestamp(epoch, UTC).astimezone()
     offset = moment.strftime("%z")
     zone = "Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
     return f"{moment:%Y-%m-%dT%H:%M:%S}{zone}"
@@ -42,10 +42,20 @@ class Row:
 
 class ContainerRow(Row):
     HEADERS = {
-        "ID": "CONTAINER ID", "Names": "NAMES", "Image": "IMAGE", "Command": "COMMAND",
-        "CreatedAt": "CREATED AT", "RunningFor": "CREATED", "Ports": "PORTS", "State": "STATE",
-        "Status": "STATUS", "Size": "SIZE", "Labels": "LABELS", "Mounts": "MOUNTS",
-        "LocalVolumes": "LOCAL VOLUMES", "Networks": "NETWORKS",
+        "ID": "CONTAINER ID",
+        "Names": "NAMES",
+        "Image": "IMAGE",
+        "Command": "COMMAND",
+        "CreatedAt": "CREATED AT",
+        "RunningFor": "CREATED",
+        "Ports": "PORTS",
+        "State": "STATE",
+        "Status": "STATUS",
+        "Size": "SIZE",
+        "Labels": "LABELS",
+        "Mounts": "MOUNTS",
+        "LocalVolumes": "LOCAL VOLUMES",
+        "Networks": "NETWORKS",
     }
 
     def __init__(self, data: dict, trunc: bool = True, now: float | None = None) -> None:
@@ -121,18 +131,24 @@ class ContainerRow(Row):
 
     @property
     def Networks(self) -> str:
-        return ",".join(sorted(((self.data.get("NetworkSettings") or {}).get("Networks") or {})))
+        return ",".join(sorted((self.data.get("NetworkSettings") or {}).get("Networks") or {}))
 
 
 class ImageRow(Row):
     HEADERS = {
-        "ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
-        "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
+        "ID": "IMAGE ID",
+        "Repository": "REPOSITORY",
+        "Tag": "TAG",
+        "Digest": "DIGEST",
+        "CreatedSince": "CREATED",
+        "CreatedAt": "CREATED AT",
+        "Size": "SIZE",
         "Containers": "CONTAINERS",
     }
 
-    def __init__(self, data: dict, repo: str, tag: str, digest: str, trunc: bool = True,
-                 now: float | None = None) -> None:
+    def __init__(
+        self, data: dict, repo: str, tag: str, digest: str, trunc: bool = True, now: float | None = None
+    ) -> None:
         self.data, self.Repository, self.Tag, self.Digest = data, repo, tag, digest
         self.trunc, self.now = trunc, now
 
@@ -163,7 +179,7 @@ def _split_repo(ref: str, sep: str) -> tuple[str, str]:
     index = ref.rfind(sep)
     if sep == ":" and index < ref.rfind("/"):
         return ref, ""
-    return (ref[:index], ref[index + 1:]) if index > 0 else (ref, "")
+    return (ref[:index], ref[index + 1 :]) if index > 0 else (ref, "")
 
 
 def image_rows(data: dict, digests: bool, trunc: bool = True, now: float | None = None) -> list[ImageRow]:

@@ -11,8 +11,8 @@ import argparse
 from dockyard.cli.flags import Parser, UsageError, boolean, multi
 from dockyard.cli.mountspec import parse_mount, parse_tmpfs, parse_volume
 from dockyard.cli.portspec import parse_expose, port_bindings
-from dockyard.units import parse_go_duration, ram_in_bytes
 from dockyard.errors import InvalidArgument
+from dockyard.units import parse_go_duration, ram_in_bytes
 
 DEFAULT_NETWORKS = ("default", "bridge", "host", "none")
 RESTART_NAMES = ("no", "always", "unless-stopped", "on-failure")
@@ -107,8 +107,9 @@ def container_parser(prog: str, run: bool) -> Parser:
             multi(parser, *names, help=text)
             continue
         dest = next(name for name in names if name.startswith("--"))[2:].replace("-", "_")
-        parser.add_argument(*names, help=text, type=TYPES.get(kind), default=DEFAULTS.get(dest),
-                            choices=CHOICES.get(dest))
+        parser.add_argument(
+            *names, help=text, type=TYPES.get(kind), default=DEFAULTS.get(dest), choices=CHOICES.get(dest)
+        )
     parser.add_argument("image")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     return parser
@@ -145,7 +146,9 @@ def parse_restart(value: str) -> dict:
     """'on-failure:3' -> {'Name': 'on-failure', 'MaximumRetryCount': 3}."""
     name, _, count = value.partition(":")
     if name not in RESTART_NAMES:
-        raise InvalidArgument(f"invalid restart policy: unknown policy '{name}'; use one of {', '.join(repr(n) for n in RESTART_NAMES)}")
+        raise InvalidArgument(
+            f"invalid restart policy: unknown policy '{name}'; use one of {', '.join(repr(n) for n in RESTART_NAMES)}"
+        )
     if count and name != "on-failure":
         raise InvalidArgument("invalid restart policy: maximum retry count can only be used with 'on-failure'")
     try:
@@ -193,7 +196,9 @@ def attach_flags(ns: argparse.Namespace, detached: bool) -> dict[str, bool]:
     streams = {s.lower() for s in ns.attach}
     unknown = streams - {"stdin", "stdout", "stderr"}
     if unknown:
-        raise UsageError(f"invalid argument \"{sorted(unknown)[0]}\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR")
+        raise UsageError(
+            f'invalid argument "{sorted(unknown)[0]}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR'
+        )
     if detached:
         if streams:
             raise UsageError("conflicting options: cannot specify both --attach and --detach")
@@ -202,18 +207,27 @@ def attach_flags(ns: argparse.Namespace, detached: bool) -> dict[str, bool]:
         streams = {"stdout", "stderr"}
     if ns.interactive:
         streams.add("stdin")
-    return {"AttachStdin": "stdin" in streams, "AttachStdout": "stdout" in streams,
-            "AttachStderr": "stderr" in streams}
+    return {"AttachStdin": "stdin" in streams, "AttachStdout": "stdout" in streams, "AttachStderr": "stderr" in streams}
 
 
-def container_request(ns: argparse.Namespace, environ: dict[str, str], env_files: list[str],
-                      detached: bool = False, console: tuple[int, int] | None = None) -> tuple[dict, dict]:
+def container_request(
+    ns: argparse.Namespace,
+    environ: dict[str, str],
+    env_files: list[str],
+    detached: bool = False,
+    console: tuple[int, int] | None = None,
+) -> tuple[dict, dict]:
     """Flags -> (query, body) for POST /containers/create, as the docker CLI builds them."""
     if ns.rm and ns.restart not in ("no", ""):
         raise UsageError("conflicting options: cannot specify both --restart and --rm")
     attach = attach_flags(ns, detached)
-    body: dict = {"Image": ns.image, **attach, "Tty": ns.tty, "OpenStdin": ns.interactive,
-                  "StdinOnce": ns.interactive and attach["AttachStdin"]}
+    body: dict = {
+        "Image": ns.image,
+        **attach,
+        "Tty": ns.tty,
+        "OpenStdin": ns.interactive,
+        "StdinOnce": ns.interactive and attach["AttachStdin"],
+    }
     body["Cmd"] = ns.command or None
     if ns.entrypoint is not None:
         body["Entrypoint"] = [ns.entrypoint] if ns.entrypoint else [""]
@@ -225,9 +239,15 @@ def container_request(ns: argparse.Namespace, environ: dict[str, str], env_files
     _set(body, "Labels", parse_labels(ns.label))
     _set(body, "ExposedPorts", exposed)
     _set(body, "Volumes", volumes)
-    for key, value in (("WorkingDir", ns.workdir), ("User", ns.user), ("Hostname", ns.hostname),
-                       ("Domainname", ns.domainname), ("StopSignal", ns.stop_signal),
-                       ("StopTimeout", ns.stop_timeout), ("Healthcheck", _healthcheck(ns))):
+    for key, value in (
+        ("WorkingDir", ns.workdir),
+        ("User", ns.user),
+        ("Hostname", ns.hostname),
+        ("Domainname", ns.domainname),
+        ("StopSignal", ns.stop_signal),
+        ("StopTimeout", ns.stop_timeout),
+        ("Healthcheck", _healthcheck(ns)),
+    ):
         _set(body, key, value)
     body["HostConfig"] = _host_config(ns, bindings, binds, console)
     body["NetworkingConfig"] = _networking(ns)
@@ -252,10 +272,15 @@ def _set(target: dict, key: str, value: object) -> None:
 
 
 def _host_config(ns: argparse.Namespace, bindings: dict, binds: list[str], console) -> dict:
-    host: dict = {"NetworkMode": ns.network, "RestartPolicy": parse_restart(ns.restart),
-                  "AutoRemove": ns.rm, "Privileged": ns.privileged, "ReadonlyRootfs": ns.read_only,
-                  "PublishAllPorts": ns.publish_all, "LogConfig": {
-                      "Type": ns.log_driver, "Config": parse_labels(ns.log_opt)}}
+    host: dict = {
+        "NetworkMode": ns.network,
+        "RestartPolicy": parse_restart(ns.restart),
+        "AutoRemove": ns.rm,
+        "Privileged": ns.privileged,
+        "ReadonlyRootfs": ns.read_only,
+        "PublishAllPorts": ns.publish_all,
+        "LogConfig": {"Type": ns.log_driver, "Config": parse_labels(ns.log_opt)},
+    }
     if ns.init:
         host["Init"] = True
     if console:
@@ -275,18 +300,24 @@ def _host_config(ns: argparse.Namespace, bindings: dict, binds: list[str], conso
     _set(host, "Ulimits", [parse_ulimit(v) for v in ns.ulimit])
     _set(host, "GroupAdd", ns.group_add)
     _set(host, "Devices", [parse_device(v) for v in ns.device])
-    for key, value in (("PidMode", ns.pid), ("IpcMode", ns.ipc), ("UTSMode", ns.uts),
-                       ("UsernsMode", ns.userns), ("CgroupnsMode", ns.cgroupns), ("Runtime", ns.runtime),
-                       ("CpuShares", ns.cpu_shares), ("CpusetCpus", ns.cpuset_cpus),
-                       ("PidsLimit", ns.pids_limit)):
+    for key, value in (
+        ("PidMode", ns.pid),
+        ("IpcMode", ns.ipc),
+        ("UTSMode", ns.uts),
+        ("UsernsMode", ns.userns),
+        ("CgroupnsMode", ns.cgroupns),
+        ("Runtime", ns.runtime),
+        ("CpuShares", ns.cpu_shares),
+        ("CpusetCpus", ns.cpuset_cpus),
+        ("PidsLimit", ns.pids_limit),
+    ):
         _set(host, key, value)
     _resources(ns, host)
     return host
 
 
 def _resources(ns: argparse.Namespace, host: dict) -> None:
-    for key, value in (("Memory", ns.memory), ("MemoryReservation", ns.memory_reservation),
-                       ("ShmSize", ns.shm_size)):
+    for key, value in (("Memory", ns.memory), ("MemoryReservation", ns.memory_reservation), ("ShmSize", ns.shm_size)):
         if value:
             host[key] = ram_in_bytes(value)
     if ns.memory_swap:
@@ -315,8 +346,11 @@ def _healthcheck(ns: argparse.Namespace) -> dict | None:
     check: dict = {}
     if ns.health_cmd:
         check["Test"] = ["CMD-SHELL", ns.health_cmd]
-    for key, value in (("Interval", ns.health_interval), ("Timeout", ns.health_timeout),
-                       ("StartPeriod", ns.health_start_period)):
+    for key, value in (
+        ("Interval", ns.health_interval),
+        ("Timeout", ns.health_timeout),
+        ("StartPeriod", ns.health_start_period),
+    ):
         if value:
             check[key] = int(parse_go_duration(value) * 1e9)
     if ns.health_retries:

@@ -46,7 +46,7 @@ def prepare(fmt: str) -> tuple[bool, str]:
     """Split docker's format into (is_table, template text), turning `\\t`/`\\n` escapes into characters."""
     is_table = fmt.startswith(TABLE_PREFIX)
     if is_table:
-        fmt = fmt[len(TABLE_PREFIX):]
+        fmt = fmt[len(TABLE_PREFIX) :]
     elif fmt == "json":
         fmt = "{{json .}}"
     fmt = fmt.strip(" ").replace("\\t", "\t").replace("\\n", "\n")

@@ -32,6 +32,7 @@ def raw_mode(fd: int):
         return
     import termios
     import tty
+
     saved = termios.tcgetattr(fd)
     try:
         tty.setraw(fd, termios.TCSANOW)
@@ -42,9 +43,11 @@ def raw_mode(fd: int):
 
 def on_resize(callback) -> None:
     """Call callback(rows, columns) now and on every SIGWINCH."""
+
     def handler(signum=None, frame=None) -> None:
         dims = size(sys.stdout.fileno())
         if dims:
             callback(*dims)
+
     signal.signal(signal.SIGWINCH, handler)
     handler()

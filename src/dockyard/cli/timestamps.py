@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC
 
-from dockyard.units import parse_go_duration
 from dockyard.errors import InvalidArgument
+from dockyard.units import parse_go_duration
 
 
 def api_timestamp(value: str, now: float | None = None) -> str:
@@ -20,14 +21,15 @@ def api_timestamp(value: str, now: float | None = None) -> str:
         return _seconds(now - parse_go_duration(value))
     except InvalidArgument:
         pass
-    from datetime import datetime, timezone
+    from datetime import datetime
+
     text = value.replace("Z", "+00:00")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidArgument(f'failed to parse value as time or duration: "{value}"') from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc) if "T" in text else moment.astimezone()
+        moment = moment.replace(tzinfo=UTC) if "T" in text else moment.astimezone()
     return _seconds(moment.timestamp())
 
 

@@ -15,8 +15,9 @@ import os
 import re
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from dockyard.errors import InvalidArgument, NotFound
 from dockyard.oci.digest import Digest
@@ -28,7 +29,7 @@ _HEX64 = re.compile(r"^[a-f0-9]{64}$")
 class LocalWriter:
     """One ingest: `ingest/<random>` until commit() renames it into `blobs/sha256/`."""
 
-    def __init__(self, store: "LocalContentStore", expected: Digest | None, size: int | None) -> None:
+    def __init__(self, store: LocalContentStore, expected: Digest | None, size: int | None) -> None:
         self._store = store
         self._expected = expected
         self._size = size
@@ -79,7 +80,7 @@ class LocalWriter:
             self._file = None
         self.path.unlink(missing_ok=True)
 
-    def __enter__(self) -> "LocalWriter":
+    def __enter__(self) -> LocalWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,8 +8,9 @@ removed by `abort()` or by `clean_ingests()` at start-up. Blobs are immutable.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator, Protocol
+from typing import BinaryIO, Protocol
 
 from dockyard.oci.digest import Digest
 
@@ -24,10 +25,11 @@ class ContentWriter(Protocol):
         Raises:
             InvalidArgument: the bytes do not match the expected digest or size.
         """
+
     def abort(self) -> None: ...
     @property
     def offset(self) -> int: ...
-    def __enter__(self) -> "ContentWriter": ...
+    def __enter__(self) -> ContentWriter: ...
     def __exit__(self, *exc: object) -> None: ...
 
 
@@ -35,8 +37,10 @@ class Provider(Protocol):
     def exists(self, digest: Digest) -> bool: ...
     def size(self, digest: Digest) -> int:
         """Raises NotFound."""
+
     def open(self, digest: Digest) -> BinaryIO:
         """A reader positioned at 0. Raises NotFound."""
+
     def path(self, digest: Digest) -> Path:
         """Where the blob lives on disk (for zero-copy reads). Raises NotFound."""
 

@@ -16,8 +16,8 @@ import base64
 import re
 import threading
 import time
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
-from typing import Generator, Mapping
 from urllib.parse import urlencode, urlsplit
 
 from dockyard.distribution.credentials import Credentials
@@ -118,10 +118,15 @@ class RegistryAuth:
         service = challenge.params.get("service", "")
         creds = self.credentials
         if creds and creds.identity_token:
-            form = [("grant_type", "refresh_token"), ("refresh_token", creds.identity_token),
-                    ("service", service), ("client_id", CLIENT_ID)] + [("scope", s) for s in scopes]
-            return Request("POST", realm, {"Content-Type": "application/x-www-form-urlencoded"},
-                           urlencode(form).encode())
+            form = [
+                ("grant_type", "refresh_token"),
+                ("refresh_token", creds.identity_token),
+                ("service", service),
+                ("client_id", CLIENT_ID),
+            ] + [("scope", s) for s in scopes]
+            return Request(
+                "POST", realm, {"Content-Type": "application/x-www-form-urlencoded"}, urlencode(form).encode()
+            )
         query = urlencode([("service", service)] * bool(service) + [("scope", s) for s in scopes])
         url = realm + ("&" if "?" in realm else "?") + query if query else realm
         headers = {"Authorization": basic_header(creds)} if creds and creds.username else {}

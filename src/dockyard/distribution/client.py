@@ -7,13 +7,14 @@ the auth state of every endpoint. `RegistryClient` sends one request to one endp
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import BinaryIO, Callable, Mapping, TypeVar
+from typing import BinaryIO, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from dockyard.distribution.auth import RegistryAuth
 from dockyard.distribution.config import Endpoint, RegistryConfig
-from dockyard.distribution.credentials import CredentialSource, Credentials, DockerConfigFile
+from dockyard.distribution.credentials import Credentials, CredentialSource, DockerConfigFile
 from dockyard.distribution.transport import Request, Response, Tls, Transport
 from dockyard.errors import DockyardError, Forbidden, InvalidArgument, NotFound, Unauthorized, Unavailable
 
@@ -34,9 +35,14 @@ class RegistryClient:
         """An absolute URL for a path (`/v2/...`) or a Location header the registry sent."""
         return urljoin(self.endpoint.url + "/", path)
 
-    def send(self, method: str, path: str, scopes: tuple[str, ...] = (),
-             headers: Mapping[str, str] | None = None,
-             body: bytes | Callable[[], BinaryIO] | None = None) -> Response:
+    def send(
+        self,
+        method: str,
+        path: str,
+        scopes: tuple[str, ...] = (),
+        headers: Mapping[str, str] | None = None,
+        body: bytes | Callable[[], BinaryIO] | None = None,
+    ) -> Response:
         """Send with auth and redirects; the caller reads and closes the response.
 
         Raises:
@@ -109,8 +115,12 @@ def raise_for_status(response: Response, what: str) -> None:
 class Registries:
     """Registry settings, credentials and connections shared by every pull and push."""
 
-    def __init__(self, config: RegistryConfig | None = None, credentials: CredentialSource | None = None,
-                 transport: Transport | None = None) -> None:
+    def __init__(
+        self,
+        config: RegistryConfig | None = None,
+        credentials: CredentialSource | None = None,
+        transport: Transport | None = None,
+    ) -> None:
         self.config = config or RegistryConfig()
         self.credentials = credentials if credentials is not None else DockerConfigFile()
         self.transport = transport or Transport()

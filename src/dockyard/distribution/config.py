@@ -23,9 +23,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from dockyard.distribution.transport import Tls
@@ -63,7 +64,7 @@ class RegistryConfig:
     certs_dir: Path = DEFAULT_CERTS_DIR
 
     @classmethod
-    def from_daemon_json(cls, data: Mapping[str, Any], certs_dir: Path = DEFAULT_CERTS_DIR) -> "RegistryConfig":
+    def from_daemon_json(cls, data: Mapping[str, Any], certs_dir: Path = DEFAULT_CERTS_DIR) -> RegistryConfig:
         """Raises InvalidArgument for a malformed mirror, registry or limit."""
         mirrors: dict[str, tuple[str, ...]] = {}
         if data.get("registry-mirrors"):
@@ -72,11 +73,16 @@ class RegistryConfig:
             name = DOCKER_HUB if registry in ("index.docker.io", DOCKER_HUB_ENDPOINT) else registry
             mirrors[name] = tuple(_mirror_url(m) for m in urls)
         insecure = tuple(_insecure_entry(e) for e in data.get("insecure-registries") or ())
-        return cls(mirrors, insecure, _limit(data, "max-concurrent-downloads", 3),
-                   _limit(data, "max-concurrent-uploads", 5), certs_dir)
+        return cls(
+            mirrors,
+            insecure,
+            _limit(data, "max-concurrent-downloads", 3),
+            _limit(data, "max-concurrent-uploads", 5),
+            certs_dir,
+        )
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_CONFIG_FILE) -> "RegistryConfig":
+    def load(cls, path: Path = DEFAULT_CONFIG_FILE) -> RegistryConfig:
         """Read daemon.json; a missing file means the defaults."""
         try:
             text = path.read_text()
@@ -121,13 +127,17 @@ class RegistryConfig:
         directory = self.certs_dir / host
         files = sorted(directory.iterdir()) if directory.is_dir() else []
         cas = tuple(str(f) for f in files if f.suffix == ".crt")
-        pairs = [(str(f), str(f.with_suffix(".key"))) for f in files
-                 if f.suffix == ".cert" and f.with_suffix(".key").is_file()]
+        pairs = [
+            (str(f), str(f.with_suffix(".key")))
+            for f in files
+            if f.suffix == ".cert" and f.with_suffix(".key").is_file()
+        ]
         return Tls(not self.is_insecure(host), cas, pairs[0] if pairs else None)
 
 
-def _addresses(name: str, resolve: Callable[[str], list[str]],
-               lookup: bool) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def _addresses(
+    name: str, resolve: Callable[[str], list[str]], lookup: bool
+) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     """The name's own address, or (only when CIDRs are configured) what DNS says it is."""
     try:
         return [ipaddress.ip_address(name.strip("[]"))]
@@ -146,7 +156,7 @@ def _lookup(name: str) -> list[str]:
 def _mirror_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/") or parts.query:
-        raise InvalidArgument(f"invalid mirror: \"{url}\" is not a valid URI")
+        raise InvalidArgument(f'invalid mirror: "{url}" is not a valid URI')
     return f"{parts.scheme}://{parts.netloc}"
 
 

@@ -77,8 +77,12 @@ class DockerConfigFile:
     def helper(self, registry: str) -> str:
         data = self.load()
         key = server_key(registry)
-        return (data.get("credHelpers") or {}).get(key) or (data.get("credHelpers") or {}).get(
-            _hostname(key)) or data.get("credsStore") or ""
+        return (
+            (data.get("credHelpers") or {}).get(key)
+            or (data.get("credHelpers") or {}).get(_hostname(key))
+            or data.get("credsStore")
+            or ""
+        )
 
     def get(self, registry: str) -> Credentials | None:
         key = server_key(registry)
@@ -96,8 +100,11 @@ class DockerConfigFile:
         data = self.load()
         auths = data.setdefault("auths", {})
         if helper:
-            _helper_call(helper, "store", json.dumps({"ServerURL": key, "Username": credentials.username,
-                                                     "Secret": credentials.password}))
+            _helper_call(
+                helper,
+                "store",
+                json.dumps({"ServerURL": key, "Username": credentials.username, "Secret": credentials.password}),
+            )
             auths[key] = {}
         else:
             token = base64.b64encode(f"{credentials.username}:{credentials.password}".encode()).decode()

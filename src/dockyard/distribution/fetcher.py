@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 from dockyard.content.store import ContentStore, ContentWriter
 from dockyard.distribution import progress as p
@@ -84,9 +85,16 @@ class Fetcher:
     def __init__(self, registries: Registries) -> None:
         self.registries = registries
 
-    def fetch(self, ref: Reference, descriptors: Sequence[Descriptor], store: ContentStore,
-              progress: p.ProgressCallback = p.ignore, endpoint: Endpoint | None = None,
-              credentials: Credentials | None = None, sinks: SinkFactory | None = None) -> list[Digest]:
+    def fetch(
+        self,
+        ref: Reference,
+        descriptors: Sequence[Descriptor],
+        store: ContentStore,
+        progress: p.ProgressCallback = p.ignore,
+        endpoint: Endpoint | None = None,
+        credentials: Credentials | None = None,
+        sinks: SinkFactory | None = None,
+    ) -> list[Digest]:
         """Fetch every missing blob; return the digests this call published.
 
         `endpoint` is where the image was resolved (a ResolvedImage's): blobs come from there,
@@ -127,9 +135,16 @@ class Fetcher:
 class _Job:
     """The shared state of one fetch: its source, the cancel flag, what it published."""
 
-    def __init__(self, registries: Registries, ref: Reference, store: ContentStore,
-                 progress: p.ProgressCallback, endpoints: list[Endpoint], credentials: Credentials | None,
-                 sinks: SinkFactory | None) -> None:
+    def __init__(
+        self,
+        registries: Registries,
+        ref: Reference,
+        store: ContentStore,
+        progress: p.ProgressCallback,
+        endpoints: list[Endpoint],
+        credentials: Credentials | None,
+        sinks: SinkFactory | None,
+    ) -> None:
         self.registries = registries
         self.ref = ref
         self.store = store
@@ -169,7 +184,8 @@ class _Job:
                 writer.commit()
             except InvalidArgument as exc:
                 raise VerificationFailed(
-                    f"filesystem layer verification failed for digest {descriptor.digest}: {exc}") from None
+                    f"filesystem layer verification failed for digest {descriptor.digest}: {exc}"
+                ) from None
         with self._lock:
             self.published.append(descriptor.digest)
         if isinstance(out, _Tee) and out.error is not None:
@@ -193,7 +209,9 @@ class _Job:
                 return
             except Unavailable as exc:
                 if attempt == ATTEMPTS or self.cancel.is_set():
-                    raise Unavailable(f"failed to download {descriptor.digest} after {attempt} attempts: {exc}") from None
+                    raise Unavailable(
+                        f"failed to download {descriptor.digest} after {attempt} attempts: {exc}"
+                    ) from None
                 self.progress(p.Progress(descriptor.digest, p.RETRYING, writer.offset, descriptor.size, str(exc)))
                 time.sleep(RETRY_DELAY * attempt)
 
@@ -242,7 +260,7 @@ def _skip(response: Response, count: int) -> None:
     """Read and drop the first `count` bytes of a body."""
     buffer = memoryview(bytearray(min(CHUNK, count)))
     while count > 0:
-        read = response.readinto(buffer[:min(len(buffer), count)])
+        read = response.readinto(buffer[: min(len(buffer), count)])
         if read == 0:
             raise Unavailable("unexpected EOF while skipping to the resume offset")
         count -= read

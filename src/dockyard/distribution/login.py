@@ -36,14 +36,16 @@ def check_login(registries: Registries, server: str, credentials: Credentials) -
         if response.status == 401:
             raise Unauthorized(f"login attempt to {client.url('/v2/')} failed with status: 401 Unauthorized")
         if response.status != 200:
-            raise Unauthorized(f"login attempt to {client.url('/v2/')} failed with status: "
-                               f"{response.status} {response.reason}")
+            raise Unauthorized(
+                f"login attempt to {client.url('/v2/')} failed with status: {response.status} {response.reason}"
+            )
 
     try_endpoints(registries.endpoints(registry, push=True), attempt)
 
 
-def login(registries: Registries, server: str, username: str, password: str,
-          config: DockerConfigFile | None = None) -> str:
+def login(
+    registries: Registries, server: str, username: str, password: str, config: DockerConfigFile | None = None
+) -> str:
     """Check the credentials, store them, and return docker's "Login Succeeded"."""
     credentials = Credentials(username, password)
     check_login(registries, server, credentials)

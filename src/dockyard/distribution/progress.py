@@ -7,8 +7,8 @@ Callbacks are called from worker threads and must be quick and thread-safe.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from dockyard.oci.digest import Digest
 

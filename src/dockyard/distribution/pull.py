@@ -18,9 +18,15 @@ from dockyard.oci.platform import Platform
 from dockyard.oci.reference import Reference
 
 
-def pull(registries: Registries, ref: Reference, store: ContentStore, platform: Platform | None = None,
-         progress: p.ProgressCallback = p.ignore, credentials: Credentials | None = None,
-         sinks: SinkFactory | None = None) -> ResolvedImage:
+def pull(
+    registries: Registries,
+    ref: Reference,
+    store: ContentStore,
+    platform: Platform | None = None,
+    progress: p.ProgressCallback = p.ignore,
+    credentials: Credentials | None = None,
+    sinks: SinkFactory | None = None,
+) -> ResolvedImage:
     """Resolve `ref` and bring its config, layers, manifest and index (if any) into `store`.
 
     `sinks` (see Fetcher.fetch) lets the caller unpack layers while they download.

@@ -10,17 +10,18 @@ manifests, children of an index first, by digest, and the top one by the referen
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import BinaryIO, Callable, Mapping
+from typing import BinaryIO
 from urllib.parse import urlencode
 
 from dockyard.content.store import ContentStore
 from dockyard.distribution import progress as p
 from dockyard.distribution.auth import repository_scope
 from dockyard.distribution.client import Registries, RegistryClient, raise_for_status
+from dockyard.distribution.config import Endpoint
 from dockyard.distribution.credentials import Credentials
 from dockyard.distribution.resolver import VerificationFailed
-from dockyard.distribution.config import Endpoint
 from dockyard.distribution.transport import Request, Response
 from dockyard.errors import NotFound, NotSupported, Unavailable
 from dockyard.oci import mediatypes as mt
@@ -40,9 +41,15 @@ class Pusher:
         self.registries = registries
         self.chunk_size = chunk_size
 
-    def push(self, ref: Reference, image: Manifest | Index, store: ContentStore,
-             progress: p.ProgressCallback = p.ignore, mount_from: Mapping[Digest, str] | None = None,
-             credentials: Credentials | None = None) -> Descriptor:
+    def push(
+        self,
+        ref: Reference,
+        image: Manifest | Index,
+        store: ContentStore,
+        progress: p.ProgressCallback = p.ignore,
+        mount_from: Mapping[Digest, str] | None = None,
+        credentials: Credentials | None = None,
+    ) -> Descriptor:
         """Push `image` and its blobs as `ref`; return the descriptor of the pushed top manifest.
 
         `mount_from` maps a blob's digest to a repository path on the same registry it is known to
@@ -57,8 +64,9 @@ class Pusher:
         client = _first_reachable(self.registries, endpoints, credentials)
         upload = _Upload(client, ref, store, progress, dict(mount_from or {}), self)
         manifests = [image] if isinstance(image, Manifest) else [_child(store, d) for d in image.manifests]
-        blobs = {d.digest: d for m in manifests for d in (m.config, *m.layers)
-                 if not mt.is_nondistributable(d.media_type)}
+        blobs = {
+            d.digest: d for m in manifests for d in (m.config, *m.layers) if not mt.is_nondistributable(d.media_type)
+        }
         for d in blobs.values():
             progress(p.Progress(d.digest, p.PREPARING))
         workers = self.registries.config.max_concurrent_uploads
@@ -73,8 +81,9 @@ class Pusher:
         return upload.manifest(image, ref.object)
 
 
-def _first_reachable(registries: Registries, endpoints: list[Endpoint],
-                     credentials: Credentials | None) -> RegistryClient:
+def _first_reachable(
+    registries: Registries, endpoints: list[Endpoint], credentials: Credentials | None
+) -> RegistryClient:
     """The first endpoint answering /v2/ at all (HTTPS before HTTP for insecure registries)."""
     last: Unavailable | None = None
     for endpoint in endpoints:
@@ -100,8 +109,15 @@ def _child(store: ContentStore, descriptor: Descriptor) -> Manifest:
 class _Upload:
     """One push's uploads to one repository."""
 
-    def __init__(self, client: RegistryClient, ref: Reference, store: ContentStore,
-                 progress: p.ProgressCallback, mount_from: dict[Digest, str], pusher: Pusher) -> None:
+    def __init__(
+        self,
+        client: RegistryClient,
+        ref: Reference,
+        store: ContentStore,
+        progress: p.ProgressCallback,
+        mount_from: dict[Digest, str],
+        pusher: Pusher,
+    ) -> None:
         self.client = client
         self.ref = ref
         self.store = store
@@ -147,9 +163,13 @@ class _Upload:
     def _put_whole(self, d: Descriptor, location: str) -> bool:
         """One PUT with the whole blob; False when the registry wants chunks instead."""
         self.progress(p.Progress(d.digest, p.PUSHING, 0, d.size))
-        response = self.client.send("PUT", _with_digest(location, d.digest), self.scope,
-                                    {"Content-Type": "application/octet-stream", "Content-Length": str(d.size)},
-                                    self._reader(d))
+        response = self.client.send(
+            "PUT",
+            _with_digest(location, d.digest),
+            self.scope,
+            {"Content-Type": "application/octet-stream", "Content-Length": str(d.size)},
+            self._reader(d),
+        )
         if response.status in MONOLITHIC_REFUSED:
             response.read()
             return False
@@ -161,9 +181,17 @@ class _Upload:
         size = self.pusher.chunk_size
         for start in range(0, d.size, size):
             data = _read_range(self.store, d.digest, start, min(size, d.size - start))
-            response = self.client.send("PATCH", location, self.scope, {
-                "Content-Type": "application/octet-stream", "Content-Length": str(len(data)),
-                "Content-Range": f"{start}-{start + len(data) - 1}"}, data)
+            response = self.client.send(
+                "PATCH",
+                location,
+                self.scope,
+                {
+                    "Content-Type": "application/octet-stream",
+                    "Content-Length": str(len(data)),
+                    "Content-Range": f"{start}-{start + len(data) - 1}",
+                },
+                data,
+            )
             response.read()
             raise_for_status(response, f"uploading chunk of {d.digest}")
             location = response.header("Location") or location
@@ -183,8 +211,9 @@ class _Upload:
     def manifest(self, image: Manifest | Index, tag_or_digest: str) -> Descriptor:
         raw = image.to_bytes()
         descriptor = Descriptor(image.media_type, Digest.of(raw), len(raw))
-        response = self.client.send("PUT", f"/v2/{self.ref.path}/manifests/{tag_or_digest}", self.scope,
-                                    {"Content-Type": image.media_type}, raw)
+        response = self.client.send(
+            "PUT", f"/v2/{self.ref.path}/manifests/{tag_or_digest}", self.scope, {"Content-Type": image.media_type}, raw
+        )
         raise_for_status(response, f"pushing manifest {self.ref.familiar()}")
         response.read()
         claimed = response.header("Docker-Content-Digest")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from dockyard.distribution.auth import repository_scope
 from dockyard.distribution.client import Registries, RegistryClient, raise_for_status, try_endpoints
@@ -65,8 +66,9 @@ class Resolver:
     def __init__(self, registries: Registries) -> None:
         self.registries = registries
 
-    def resolve(self, ref: Reference, platform: Platform | None = None,
-                credentials: Credentials | None = None) -> ResolvedImage:
+    def resolve(
+        self, ref: Reference, platform: Platform | None = None, credentials: Credentials | None = None
+    ) -> ResolvedImage:
         """Resolve `ref` for `platform` (default: the host's).
 
         Raises:
@@ -76,6 +78,7 @@ class Resolver:
             VerificationFailed: a manifest or config does not match its digest.
             Unavailable: no endpoint could be reached.
         """
+
         def attempt(endpoint: Endpoint) -> ResolvedImage:
             client = self.registries.client(endpoint, credentials)
             resolved = _Resolution(client, ref).run(platform)
@@ -86,6 +89,7 @@ class Resolver:
 
     def tags(self, ref: Reference, credentials: Credentials | None = None) -> list[str]:
         """Every tag of the repository (`pull --all-tags`), following `Link` pagination."""
+
         def attempt(endpoint: Endpoint) -> list[str]:
             client = self.registries.client(endpoint, credentials)
             tags: list[str] = []
@@ -129,13 +133,15 @@ class _Resolution:
                 raise NotSupported(f"unsupported manifest media type: nested index {chosen.digest}")
         config = ImageConfig.from_json(self.blob(top.config))
         if index is None and platform is not None and not PlatformMatcher(platform).matches(config.platform):
-            raise NotFound(f"image with reference {self.ref.familiar()} was found but does not match the "
-                           f"specified platform: wanted {platform}, actual: {config.platform}")
-        return ResolvedImage(self.ref, self.client.endpoint, top_descriptor, top, top.config, config,
-                             index_descriptor, index)
+            raise NotFound(
+                f"image with reference {self.ref.familiar()} was found but does not match the "
+                f"specified platform: wanted {platform}, actual: {config.platform}"
+            )
+        return ResolvedImage(
+            self.ref, self.client.endpoint, top_descriptor, top, top.config, config, index_descriptor, index
+        )
 
-    def manifest(self, obj: str, expected: Digest | None,
-                 media_type: str = "") -> tuple[Manifest | Index, Descriptor]:
+    def manifest(self, obj: str, expected: Digest | None, media_type: str = "") -> tuple[Manifest | Index, Descriptor]:
         path = f"/v2/{self.ref.path}/manifests/{obj}"
         response, raw = _retrying(lambda: self._get_manifest(path))
         digest = Digest.of(raw)
@@ -201,5 +207,7 @@ def _header_digest(value: str) -> Digest | None:
 
 
 def _access_denied(ref: Reference) -> Unauthorized:
-    return Unauthorized(f"pull access denied for {ref.familiar_name()}, repository does not exist or "
-                        "may require 'docker login': denied: requested access to the resource is denied")
+    return Unauthorized(
+        f"pull access denied for {ref.familiar_name()}, repository does not exist or "
+        "may require 'docker login': denied: requested access to the resource is denied"
+    )

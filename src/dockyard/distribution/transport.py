@@ -11,8 +11,9 @@ import http.client
 import json
 import ssl
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, BinaryIO, Callable, Mapping
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from dockyard.errors import InvalidArgument, Unavailable
@@ -58,10 +59,10 @@ class Request:
     body: bytes | Callable[[], BinaryIO] | None = None
     tls: Tls = Tls()
 
-    def with_header(self, name: str, value: str) -> "Request":
+    def with_header(self, name: str, value: str) -> Request:
         return replace(self, headers={**self.headers, name: value})
 
-    def without_header(self, name: str) -> "Request":
+    def without_header(self, name: str) -> Request:
         return replace(self, headers={k: v for k, v in self.headers.items() if k.lower() != name.lower()})
 
     @property
@@ -76,8 +77,14 @@ class Request:
 class Response:
     """Status, headers, and a body read as a stream; close() hands the connection back."""
 
-    def __init__(self, request: Request, raw: http.client.HTTPResponse | None,
-                 release: Callable[[bool], None], status: int = 0, reason: str = "") -> None:
+    def __init__(
+        self,
+        request: Request,
+        raw: http.client.HTTPResponse | None,
+        release: Callable[[bool], None],
+        status: int = 0,
+        reason: str = "",
+    ) -> None:
         self.request = request
         self.status = raw.status if raw else status
         self.reason = raw.reason if raw else reason
@@ -163,7 +170,7 @@ class Transport:
                 if reused and attempt == 0:
                     continue  # a kept-alive connection the server had closed: try a fresh one
                 raise Unavailable(f"{request.describe()}: {_describe(exc)}") from None
-            return Response(request, raw, lambda keep: self._release(key, conn, keep))
+            return Response(request, raw, lambda keep: self._release(key, conn, keep))  # noqa: B023 (called before the loop moves on)
         raise AssertionError("unreachable")
 
     def _connection(self, key: _Key) -> tuple[http.client.HTTPConnection, bool]:
@@ -173,8 +180,9 @@ class Transport:
                 return idle.pop(), True
         scheme, netloc, tls = key
         if scheme == "https":
-            return http.client.HTTPSConnection(netloc, timeout=self.timeout, context=tls.context(),
-                                               blocksize=BLOCK), False
+            return http.client.HTTPSConnection(
+                netloc, timeout=self.timeout, context=tls.context(), blocksize=BLOCK
+            ), False
         if scheme != "http":
             raise InvalidArgument(f"unsupported URL scheme: {scheme}")
         return http.client.HTTPConnection(netloc, timeout=self.timeout, blocksize=BLOCK), False
@@ -194,8 +202,9 @@ class Transport:
                 conn.close()
 
 
-def _exchange(conn: http.client.HTTPConnection, request: Request, path: str,
-              headers: dict[str, str]) -> http.client.HTTPResponse:
+def _exchange(
+    conn: http.client.HTTPConnection, request: Request, path: str, headers: dict[str, str]
+) -> http.client.HTTPResponse:
     body = request.body() if callable(request.body) else request.body
     try:
         if body is None and request.method in ("POST", "PUT", "PATCH"):

@@ -6,7 +6,7 @@ import queue
 import threading
 import time
 from collections import deque
-from typing import Iterator
+from collections.abc import Iterator
 
 HISTORY = 1024
 
@@ -40,8 +40,12 @@ class EventBus:
     def publish(self, kind: str, action: str, actor_id: str, attributes: dict[str, str]) -> None:
         now = time.time_ns()
         event = {
-            "Type": kind, "Action": action, "Actor": {"ID": actor_id, "Attributes": attributes},
-            "scope": "local", "time": now // 1_000_000_000, "timeNano": now,
+            "Type": kind,
+            "Action": action,
+            "Actor": {"ID": actor_id, "Attributes": attributes},
+            "scope": "local",
+            "time": now // 1_000_000_000,
+            "timeNano": now,
         }
         if kind == "container":
             event.update({"status": action, "id": actor_id, "from": attributes.get("image", "")})

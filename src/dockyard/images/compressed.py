@@ -51,13 +51,15 @@ class CompressedLayers:
             size = writer.offset
             digest = writer.commit()
         with self._db.transaction() as tx:
-            tx.execute("INSERT OR REPLACE INTO compressed_layers VALUES (?, ?, ?, ?)",
-                       (layer.digest, media_type, digest, size))
+            tx.execute(
+                "INSERT OR REPLACE INTO compressed_layers VALUES (?, ?, ?, ?)", (layer.digest, media_type, digest, size)
+            )
         return Descriptor(media_type, digest, size)
 
     def _lookup(self, source: Digest, media_type: str) -> Descriptor | None:
-        rows = self._db.query("SELECT digest, size FROM compressed_layers WHERE source = ? AND media_type = ?",
-                              (source, media_type))
+        rows = self._db.query(
+            "SELECT digest, size FROM compressed_layers WHERE source = ? AND media_type = ?", (source, media_type)
+        )
         return Descriptor(media_type, Digest(rows[0]["digest"]), rows[0]["size"]) if rows else None
 
 

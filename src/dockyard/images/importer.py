@@ -7,7 +7,7 @@ the layer tar itself and its digest is the layer's diff_id.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 from dockyard.archive.compression import decompressed_chunks
@@ -28,7 +28,7 @@ def import_rootfs(
         size = writer.offset
         diff_id = writer.commit()
     target = parse_platform(platform) if platform else host_platform()
-    now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     config = {
         "architecture": target.architecture,
         "os": target.os,

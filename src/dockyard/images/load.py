@@ -12,9 +12,10 @@ import posixpath
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from dockyard.errors import InvalidArgument
 from dockyard.images.service import ImageService, LayerBlob
@@ -51,7 +52,9 @@ def load(service: ImageService, source: BinaryIO, tmp_dir: Path) -> Iterator[Loa
                 yield _load_one(service, reader, config_name, layer_names, tags)
 
 
-def _load_one(service: ImageService, reader: "_ArchiveReader", config_name: str, layer_names: list[str], tags: list[str]) -> LoadedImage:
+def _load_one(
+    service: ImageService, reader: _ArchiveReader, config_name: str, layer_names: list[str], tags: list[str]
+) -> LoadedImage:
     config_bytes = reader.read(config_name)
     layers = [reader.ingest_layer(service, name) for name in layer_names]
     image = service.register(config_bytes, layers)

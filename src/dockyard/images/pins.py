@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Iterable, Iterator
 
 
 class KeyedLocks:
@@ -31,7 +31,7 @@ class KeyedLocks:
             for entry in reversed(taken):
                 entry[0].release()
             with self._guard:
-                for key, entry in zip(ordered, entries):
+                for key, entry in zip(ordered, entries, strict=False):
                     entry[1] -= 1
                     if entry[1] == 0:
                         del self._locks[key]

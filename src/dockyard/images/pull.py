@@ -47,8 +47,9 @@ class Puller:
         self.service = service
         self.registries = registries
 
-    def resolve(self, ref: Reference, platform: Platform | None = None,
-                credentials: Credentials | None = None) -> ResolvedImage:
+    def resolve(
+        self, ref: Reference, platform: Platform | None = None, credentials: Credentials | None = None
+    ) -> ResolvedImage:
         """Raises what Resolver.resolve raises (NotFound, Unauthorized, NotSupported, ...)."""
         return Resolver(self.registries).resolve(ref, platform, credentials)
 
@@ -56,8 +57,9 @@ class Puller:
         """Every tag of the repository, for `pull --all-tags`."""
         return sorted(Resolver(self.registries).tags(ref, credentials))
 
-    def pull(self, resolved: ResolvedImage, credentials: Credentials | None = None,
-             progress: p.ProgressCallback = p.ignore) -> Pulled:
+    def pull(
+        self, resolved: ResolvedImage, credentials: Credentials | None = None, progress: p.ProgressCallback = p.ignore
+    ) -> Pulled:
         """Bring a resolved image in, register and name it.
 
         Raises:
@@ -66,8 +68,12 @@ class Puller:
             NotFound, Unauthorized, Unavailable: as the registry answered.
         """
         layers = plan_layers(resolved.layers, resolved.config.diff_ids)
-        keys = [resolved.config_descriptor.digest, resolved.manifest_descriptor.digest,
-                *(l.descriptor.digest for l in layers), *(l.chain_id for l in layers)]
+        keys = [
+            resolved.config_descriptor.digest,
+            resolved.manifest_descriptor.digest,
+            *(layer.descriptor.digest for layer in layers),
+            *(layer.chain_id for layer in layers),
+        ]
         with self.service.pins.hold(keys):
             ref = resolved.reference
             before = self._named(ref)
@@ -83,20 +89,23 @@ class Puller:
             return self.service.store.by_repo_digest(f"{ref.name}@{ref.digest}")
         return self.service.store.tagged(str(ref))
 
-    def _bring(self, resolved: ResolvedImage, layers: list, credentials: Credentials | None,
-               progress: p.ProgressCallback) -> ImageRecord:
+    def _bring(
+        self, resolved: ResolvedImage, layers: list, credentials: Credentials | None, progress: p.ProgressCallback
+    ) -> ImageRecord:
         content = self.service.content
         manifest_existed = content.exists(resolved.manifest_descriptor.digest)
         unpacker = LayerUnpacker(self.service.snapshots, content, layers, progress)
         blobs = [resolved.config_descriptor, *resolved.layers]
         published: list[Digest] = []
         try:
-            published = Fetcher(self.registries).fetch(resolved.reference, blobs, content, progress,
-                                                       resolved.endpoint, credentials, unpacker.sink)
+            published = Fetcher(self.registries).fetch(
+                resolved.reference, blobs, content, progress, resolved.endpoint, credentials, unpacker.sink
+            )
             unpacker.finish()
             config = resolved.config.raw or _read(self.service, resolved.config_descriptor.digest)
-            return self.service.register(config, [LayerBlob(d.digest, d.media_type, d.size) for d in resolved.layers],
-                                         resolved.manifest)
+            return self.service.register(
+                config, [LayerBlob(d.digest, d.media_type, d.size) for d in resolved.layers], resolved.manifest
+            )
         except BaseException:
             unpacker.rollback()
             doomed = published + ([] if manifest_existed else [resolved.manifest_descriptor.digest])

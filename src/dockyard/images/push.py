@@ -8,8 +8,8 @@ are mounted from there. The pushed manifest's digest becomes a repo digest of th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Mapping
 
 from dockyard.distribution import progress as p
 from dockyard.distribution.client import Registries
@@ -40,14 +40,18 @@ class ImagePusher:
 
     def image(self, ref: Reference) -> ImageRecord:
         """Raises NotFound with docker's words when nothing local has that name."""
-        image_id = self.service.store.tagged(str(ref)) if ref.digest is None else \
-            self.service.store.by_repo_digest(f"{ref.name}@{ref.digest}")
+        image_id = (
+            self.service.store.tagged(str(ref))
+            if ref.digest is None
+            else self.service.store.by_repo_digest(f"{ref.name}@{ref.digest}")
+        )
         if image_id is None:
             raise NotFound(f"An image does not exist locally with the tag: {ref.familiar_name()}")
         return self.service.store.get(image_id)
 
-    def push(self, ref: Reference, credentials: Credentials | None = None,
-             progress: p.ProgressCallback = p.ignore) -> Descriptor:
+    def push(
+        self, ref: Reference, credentials: Credentials | None = None, progress: p.ProgressCallback = p.ignore
+    ) -> Descriptor:
         """Push the image named `ref`; return the pushed manifest's descriptor.
 
         Raises:
@@ -56,8 +60,9 @@ class ImagePusher:
         """
         image = self.image(ref)
         manifest = self.distributable(image)
-        descriptor = Pusher(self.registries).push(ref, manifest, self.service.content, progress,
-                                                  self._mount_sources(image, ref), credentials)
+        descriptor = Pusher(self.registries).push(
+            ref, manifest, self.service.content, progress, self._mount_sources(image, ref), credentials
+        )
         self.service.store.add_repo_digest(f"{ref.name}@{descriptor.digest}", image.id)
         return descriptor
 

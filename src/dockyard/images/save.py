@@ -13,8 +13,9 @@ import io
 import json
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from dockyard.archive.compression import decompressed_chunks
 from dockyard.chunks import produced
@@ -31,7 +32,9 @@ def save(service: ImageService, images: list[tuple[ImageRecord, list[str]]], tmp
     return produced(lambda out: _write_archive(service, images, tmp_dir, out), "image-save")
 
 
-def _write_archive(service: ImageService, images: list[tuple[ImageRecord, list[str]]], tmp_dir: Path, out: BinaryIO) -> None:
+def _write_archive(
+    service: ImageService, images: list[tuple[ImageRecord, list[str]]], tmp_dir: Path, out: BinaryIO
+) -> None:
     written: set[str] = set()
     legacy, index_manifests, repositories = [], [], {}
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
@@ -46,13 +49,17 @@ def _write_archive(service: ImageService, images: list[tuple[ImageRecord, list[s
             _add_blob(service, tar, manifest_digest, written)
             familiar = [parse_reference(t).familiar() for t in tags]
             legacy.append({"Config": config_path, "RepoTags": familiar or None, "Layers": layer_paths})
-            for tag, short in zip(tags, familiar):
+            for tag, short in zip(tags, familiar, strict=False):
                 index_manifests.append(_index_entry(manifest_digest, len(manifest_bytes), tag, short))
                 repo, _, name = short.rpartition(":")
                 repositories.setdefault(repo, {})[name] = image.layers[-1].diff_id.hex if image.layers else ""
             if not tags:
-                index_manifests.append({"mediaType": mt.OCI_MANIFEST, "digest": manifest_digest, "size": len(manifest_bytes)})
-        _add_bytes(tar, "index.json", _dumps({"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": index_manifests}))
+                index_manifests.append(
+                    {"mediaType": mt.OCI_MANIFEST, "digest": manifest_digest, "size": len(manifest_bytes)}
+                )
+        _add_bytes(
+            tar, "index.json", _dumps({"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": index_manifests})
+        )
         _add_bytes(tar, "manifest.json", _dumps(legacy))
         _add_bytes(tar, "oci-layout", _dumps({"imageLayoutVersion": "1.0.0"}))
         if repositories:

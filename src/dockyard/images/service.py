@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
 from dockyard.content.store import ContentStore
 from dockyard.errors import Conflict, InvalidArgument, NoSuchImage
@@ -60,7 +60,7 @@ class ImageService:
         self.store = store
         self.content = content
         self.snapshots = snapshots
-        self.pins = KeyedLocks()   # blobs and layers a pull is bringing in
+        self.pins = KeyedLocks()  # blobs and layers a pull is bringing in
         self._lock = threading.RLock()
 
     @contextmanager
@@ -150,20 +150,24 @@ class ImageService:
             if manifest is None:
                 manifest = _synthesize_manifest(image_id, len(config_bytes), layers)
             manifest_digest = self.put_blob(manifest.to_bytes())
-            refs = [LayerRef(d, blob.digest, blob.media_type, blob.size) for d, blob in zip(diff_ids, layers)]
+            refs = [
+                LayerRef(d, blob.digest, blob.media_type, blob.size) for d, blob in zip(diff_ids, layers, strict=False)
+            ]
             self.store.add(image_id, manifest_digest, refs, size, config.created or "1970-01-01T00:00:00Z")
         return self.store.get(image_id)
 
     def _unpack_all(self, diff_ids: list[Digest], layers: list[LayerBlob]) -> int:
         size, parent = 0, None
-        for i, (diff_id, blob) in enumerate(zip(diff_ids, layers)):
+        for i, (diff_id, blob) in enumerate(zip(diff_ids, layers, strict=False)):
             chain = chain_id(diff_ids[: i + 1])
             if not self.snapshots.has_layer(chain):
                 with self.content.open(blob.digest) as f:
                     info = self.snapshots.unpack(chain, parent, f)
                 if info.diff_id != diff_id:
                     self.snapshots.remove_layer(chain)
-                    raise InvalidArgument(f"layer {blob.digest} has diff_id {info.diff_id}, the config expects {diff_id}")
+                    raise InvalidArgument(
+                        f"layer {blob.digest} has diff_id {info.diff_id}, the config expects {diff_id}"
+                    )
             size += self.snapshots.layer(chain).size
             parent = chain
         return size
@@ -196,12 +200,16 @@ class ImageService:
             user = in_use(image.id)
             if user and not force:
                 what = f'repository reference "{ref}"' if named else image.id.short
-                raise Conflict(f"conflict: unable to remove {what} (must force) - container "
-                               f"{user.container_id[:12]} is using its referenced image {image.id.short}")
+                raise Conflict(
+                    f"conflict: unable to remove {what} (must force) - container "
+                    f"{user.container_id[:12]} is using its referenced image {image.id.short}"
+                )
             if user and user.running:
                 if not named:
-                    raise Conflict(f"conflict: unable to delete {image.id.short} (cannot be forced) - image is "
-                                   f"being used by running container {user.container_id[:12]}")
+                    raise Conflict(
+                        f"conflict: unable to delete {image.id.short} (cannot be forced) - image is "
+                        f"being used by running container {user.container_id[:12]}"
+                    )
                 self._forget_name(named)
                 return Removal(image.id, (named,), ())
             if not named and len(image.tags) > 1 and not force:

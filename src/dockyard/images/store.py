@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dockyard.errors import Conflict, NoSuchImage
 from dockyard.metadata.db import Database
@@ -49,7 +49,7 @@ class LayerRef:
         return {"diff_id": self.diff_id, "digest": self.digest, "media_type": self.media_type, "size": self.size}
 
     @classmethod
-    def from_json(cls, data: dict) -> "LayerRef":
+    def from_json(cls, data: dict) -> LayerRef:
         return cls(Digest(data["diff_id"]), Digest(data["digest"]), data["media_type"], data["size"])
 
 
@@ -75,7 +75,7 @@ class ImageRecord:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class ImageStore:
@@ -148,9 +148,12 @@ class ImageStore:
 
     def _record(self, row) -> ImageRecord:
         image_id = row["id"]
-        tags = [r["name"] for r in self._db.query("SELECT name FROM tags WHERE image_id = ? ORDER BY name", (image_id,))]
+        tags = [
+            r["name"] for r in self._db.query("SELECT name FROM tags WHERE image_id = ? ORDER BY name", (image_id,))
+        ]
         digests = [
-            r["name"] for r in self._db.query("SELECT name FROM repo_digests WHERE image_id = ? ORDER BY name", (image_id,))
+            r["name"]
+            for r in self._db.query("SELECT name FROM repo_digests WHERE image_id = ? ORDER BY name", (image_id,))
         ]
         return ImageRecord(
             id=Digest(image_id),

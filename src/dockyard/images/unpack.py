@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from dockyard.content.store import ContentStore
 from dockyard.distribution import progress as p
@@ -44,7 +45,7 @@ def plan_layers(layers: tuple[Descriptor, ...], diff_ids: tuple[Digest, ...]) ->
     if len(layers) != len(diff_ids):
         raise InvalidArgument(f"image config lists {len(diff_ids)} layers but the manifest has {len(layers)}")
     planned, parent = [], None
-    for i, (descriptor, diff_id) in enumerate(zip(layers, diff_ids)):
+    for i, (descriptor, diff_id) in enumerate(zip(layers, diff_ids, strict=False)):
         chain = chain_id(list(diff_ids[: i + 1]))
         planned.append(PlannedLayer(descriptor, diff_id, chain, parent))
         parent = chain
@@ -54,8 +55,13 @@ def plan_layers(layers: tuple[Descriptor, ...], diff_ids: tuple[Digest, ...]) ->
 class LayerUnpacker:
     """Brings every planned layer into the snapshotter, once, checking each diff_id."""
 
-    def __init__(self, snapshots: Snapshotter, content: ContentStore, layers: list[PlannedLayer],
-                 progress: p.ProgressCallback = p.ignore) -> None:
+    def __init__(
+        self,
+        snapshots: Snapshotter,
+        content: ContentStore,
+        layers: list[PlannedLayer],
+        progress: p.ProgressCallback = p.ignore,
+    ) -> None:
         self.snapshots = snapshots
         self.content = content
         self.layers = layers
@@ -66,7 +72,7 @@ class LayerUnpacker:
 
     def sink(self, descriptor: Descriptor) -> BlobSink | None:
         """A sink that unpacks this blob as it downloads, or None when it cannot stream now."""
-        layer = next((l for l in self.layers if l.descriptor.digest == descriptor.digest), None)
+        layer = next((lay for lay in self.layers if lay.descriptor.digest == descriptor.digest), None)
         if layer is None or self.snapshots.has_layer(layer.chain_id):
             return None
         if layer.parent is not None and not self.snapshots.has_layer(layer.parent):
@@ -96,8 +102,10 @@ class LayerUnpacker:
         with self._lock:
             self.created.append(layer.chain_id)
         if info.diff_id != layer.diff_id:
-            raise InvalidArgument(f"failed to register layer: layer {layer.descriptor.digest} has diff_id "
-                                  f"{info.diff_id}, the image config expects {layer.diff_id}")
+            raise InvalidArgument(
+                f"failed to register layer: layer {layer.descriptor.digest} has diff_id "
+                f"{info.diff_id}, the image config expects {layer.diff_id}"
+            )
         self.progress(p.Progress(layer.descriptor.digest, PULL_COMPLETE))
 
     def rollback(self) -> None:
@@ -132,8 +140,9 @@ class _Counting:
 class _Stream:
     """A BlobSink whose bytes a thread of its own unpacks as they arrive."""
 
-    def __init__(self, descriptor: Descriptor, progress: p.ProgressCallback,
-                 unpack: Callable[[BinaryIO], None]) -> None:
+    def __init__(
+        self, descriptor: Descriptor, progress: p.ProgressCallback, unpack: Callable[[BinaryIO], None]
+    ) -> None:
         self.descriptor = descriptor
         self.error: BaseException | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 from dockyard.errors import Conflict
 from dockyard.metadata.db import Database
@@ -103,8 +103,12 @@ class PortRecord:
 
 def _network(row: sqlite3.Row) -> NetworkRecord:
     data = dict(row)
-    data.update(internal=bool(data["internal"]), attachable=bool(data["attachable"]),
-                labels=json.loads(data["labels"]), options=json.loads(data["options"]))
+    data.update(
+        internal=bool(data["internal"]),
+        attachable=bool(data["attachable"]),
+        labels=json.loads(data["labels"]),
+        options=json.loads(data["options"]),
+    )
     return NetworkRecord(**data)
 
 
@@ -127,8 +131,20 @@ class NetworkStore:
             with self.db.transaction() as conn:
                 conn.execute(
                     "INSERT INTO networks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (rec.id, rec.name, rec.driver, rec.bridge, rec.subnet, rec.gateway, int(rec.internal),
-                     int(rec.attachable), json.dumps(dict(rec.labels)), json.dumps(dict(rec.options)), rec.created))
+                    (
+                        rec.id,
+                        rec.name,
+                        rec.driver,
+                        rec.bridge,
+                        rec.subnet,
+                        rec.gateway,
+                        int(rec.internal),
+                        int(rec.attachable),
+                        json.dumps(dict(rec.labels)),
+                        json.dumps(dict(rec.options)),
+                        rec.created,
+                    ),
+                )
         except sqlite3.IntegrityError:
             raise Conflict(f"network with name {rec.name} already exists") from None
 
@@ -142,31 +158,54 @@ class NetworkStore:
     def networks(self) -> list[NetworkRecord]:
         return [_network(r) for r in self.db.query("SELECT * FROM networks ORDER BY created, name")]
 
-    def add_endpoint(self, rec: EndpointRecord, allocate: Callable[[list[str]], tuple[str | None, str]]) -> EndpointRecord:
+    def add_endpoint(
+        self, rec: EndpointRecord, allocate: Callable[[list[str]], tuple[str | None, str]]
+    ) -> EndpointRecord:
         """Insert `rec` with the (ip, mac) `allocate(addresses taken)` picks, atomically.
 
         Raises Conflict if the container is already on that network.
         """
         with self.db.transaction() as conn:
-            if conn.execute("SELECT 1 FROM network_endpoints WHERE network_id=? AND container_id=?",
-                            (rec.network_id, rec.container_id)).fetchone():
+            if conn.execute(
+                "SELECT 1 FROM network_endpoints WHERE network_id=? AND container_id=?",
+                (rec.network_id, rec.container_id),
+            ).fetchone():
                 raise Conflict(f"endpoint with name {rec.name} already exists in network {rec.network_id}")
-            taken = [r[0] for r in conn.execute(
-                "SELECT ip FROM network_endpoints WHERE network_id=? AND ip IS NOT NULL", (rec.network_id,))]
+            taken = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT ip FROM network_endpoints WHERE network_id=? AND ip IS NOT NULL", (rec.network_id,)
+                )
+            ]
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM network_endpoints").fetchone()[0]
             ip, mac = allocate(taken)
-            rec = EndpointRecord(**{**{f: getattr(rec, f) for f in rec.__dataclass_fields__},
-                                    "ip": ip, "mac": mac, "seq": seq})
-            conn.execute("INSERT INTO network_endpoints VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                         (rec.network_id, rec.container_id, rec.endpoint_id, rec.name, json.dumps(list(rec.aliases)),
-                          rec.ip, rec.mac, rec.ifname, rec.veth, rec.netns, rec.seq))
+            rec = EndpointRecord(
+                **{**{f: getattr(rec, f) for f in rec.__dataclass_fields__}, "ip": ip, "mac": mac, "seq": seq}
+            )
+            conn.execute(
+                "INSERT INTO network_endpoints VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    rec.network_id,
+                    rec.container_id,
+                    rec.endpoint_id,
+                    rec.name,
+                    json.dumps(list(rec.aliases)),
+                    rec.ip,
+                    rec.mac,
+                    rec.ifname,
+                    rec.veth,
+                    rec.netns,
+                    rec.seq,
+                ),
+            )
         return rec
 
     def remove_endpoint(self, network_id: str, container_id: str) -> None:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM network_ports WHERE container_id=? AND network_id=?", (container_id, network_id))
-            conn.execute("DELETE FROM network_endpoints WHERE network_id=? AND container_id=?",
-                         (network_id, container_id))
+            conn.execute(
+                "DELETE FROM network_endpoints WHERE network_id=? AND container_id=?", (network_id, container_id)
+            )
 
     def endpoints(self, network_id: str | None = None, container_id: str | None = None) -> list[EndpointRecord]:
         sql, args = "SELECT * FROM network_endpoints WHERE 1=1", []
@@ -180,16 +219,30 @@ class NetworkStore:
         """Record published ports all at once. Raises Conflict if one is already published."""
         try:
             with self.db.transaction() as conn:
-                conn.executemany("INSERT INTO network_ports VALUES (?,?,?,?,?,?,?)",
-                                 [(p.container_id, p.network_id, p.container_ip, p.container_port, p.proto,
-                                   p.host_ip, p.host_port) for p in ports])
+                conn.executemany(
+                    "INSERT INTO network_ports VALUES (?,?,?,?,?,?,?)",
+                    [
+                        (
+                            p.container_id,
+                            p.network_id,
+                            p.container_ip,
+                            p.container_port,
+                            p.proto,
+                            p.host_ip,
+                            p.host_port,
+                        )
+                        for p in ports
+                    ],
+                )
         except sqlite3.IntegrityError:
             raise Conflict("port is already allocated") from None
 
     def remove_port(self, rec: PortRecord) -> None:
         with self.db.transaction() as conn:
-            conn.execute("DELETE FROM network_ports WHERE proto=? AND host_ip=? AND host_port=? AND container_id=?",
-                         (rec.proto, rec.host_ip, rec.host_port, rec.container_id))
+            conn.execute(
+                "DELETE FROM network_ports WHERE proto=? AND host_ip=? AND host_port=? AND container_id=?",
+                (rec.proto, rec.host_ip, rec.host_port, rec.container_id),
+            )
 
     def remove_ports(self, container_id: str) -> None:
         with self.db.transaction() as conn:

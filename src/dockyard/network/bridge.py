@@ -88,8 +88,11 @@ def set_default_route(netns_path: str, gateway: str, drop_via: str | None = None
 def host_routes() -> list[str]:
     """Every IPv4 destination routed in this namespace, to keep new subnets clear of them."""
     with IPRoute() as ipr:
-        return [f"{r.get_attr('RTA_DST')}/{r['dst_len']}" for r in ipr.get_routes(family=2)
-                if r.get_attr("RTA_DST") and r["dst_len"] > 0 and r.get_attr("RTA_TABLE") == 254]
+        return [
+            f"{r.get_attr('RTA_DST')}/{r['dst_len']}"
+            for r in ipr.get_routes(family=2)
+            if r.get_attr("RTA_DST") and r["dst_len"] > 0 and r.get_attr("RTA_TABLE") == 254
+        ]
 
 
 def strays(prefixes: tuple[str, ...]) -> list[str]:

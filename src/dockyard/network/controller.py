@@ -20,10 +20,10 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from ipaddress import IPv4Address, IPv4Network
-from typing import Mapping
 
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotSupported
 from dockyard.metadata.db import Database
@@ -56,7 +56,7 @@ class Endpoint:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class NetworkController:
@@ -139,8 +139,10 @@ class NetworkController:
             raise InvalidArgument(f"invalid network name: {name!r}")
         if driver != "bridge":
             raise (Forbidden if driver in DRIVERS else NotSupported)(
-                f"only one instance of \"{driver}\" network is allowed" if driver in DRIVERS
-                else f"plugin \"{driver}\" not found")
+                f'only one instance of "{driver}" network is allowed'
+                if driver in DRIVERS
+                else f'plugin "{driver}" not found'
+            )
         with self._lock:
             if any(n.name == name for n in self.store.networks()):
                 raise Conflict(f"network with name {name} already exists")
@@ -148,8 +150,19 @@ class NetworkController:
             net_id = secrets.token_hex(32)
             opts = dict(options or {})
             bridge = opts.get("com.docker.network.bridge.name") or f"{self.config.bridge_prefix}{net_id[:12]}"
-            rec = NetworkRecord(net_id, name, "bridge", _now(), bridge, str(net_subnet), str(net_gateway),
-                                internal, attachable, dict(labels or {}), opts)
+            rec = NetworkRecord(
+                net_id,
+                name,
+                "bridge",
+                _now(),
+                bridge,
+                str(net_subnet),
+                str(net_gateway),
+                internal,
+                attachable,
+                dict(labels or {}),
+                opts,
+            )
             self.store.add_network(rec)
             try:
                 self._ensure_bridge(rec)
@@ -243,14 +256,24 @@ class NetworkController:
 
             def allocate(taken: list[str]) -> tuple[str, str]:
                 used = [IPv4Address(t) for t in taken]
-                got = ipam.check_requested(ip, subnet, gateway, used) if ip else ipam.next_address(subnet, gateway, used)
+                got = (
+                    ipam.check_requested(ip, subnet, gateway, used) if ip else ipam.next_address(subnet, gateway, used)
+                )
                 return str(got), mac_addr or ipam.mac_for(got)
 
             used_if = {ep.ifname for ep in mine}
             ifname = next(f"eth{n}" for n in range(len(used_if) + 1) if f"eth{n}" not in used_if)
             veth = bridge.veth_name(self.config.veth_prefix, container_id, net.id)
-            rec = EndpointRecord(net.id, container_id, secrets.token_hex(32), name, tuple(aliases),
-                                 ifname=ifname, veth=veth, netns=netns_path)
+            rec = EndpointRecord(
+                net.id,
+                container_id,
+                secrets.token_hex(32),
+                name,
+                tuple(aliases),
+                ifname=ifname,
+                veth=veth,
+                netns=netns_path,
+            )
             ep = self.store.add_endpoint(rec, allocate)
             try:
                 self._plug(net, ep, default_route=not net.internal)
@@ -262,18 +285,29 @@ class NetworkController:
                 raise
             return self._endpoint(net, ep)
 
-    def _record_only(self, net: NetworkRecord, cid: str, name: str, aliases: tuple[str, ...],
-                     mine: list[EndpointRecord]) -> Endpoint:
+    def _record_only(
+        self, net: NetworkRecord, cid: str, name: str, aliases: tuple[str, ...], mine: list[EndpointRecord]
+    ) -> Endpoint:
         if mine:
             raise Conflict("container cannot be disconnected from host network or connected to host network")
-        ep = self.store.add_endpoint(EndpointRecord(net.id, cid, secrets.token_hex(32), name, tuple(aliases)),
-                                     lambda _: (None, ""))
+        ep = self.store.add_endpoint(
+            EndpointRecord(net.id, cid, secrets.token_hex(32), name, tuple(aliases)), lambda _: (None, "")
+        )
         return self._endpoint(net, ep)
 
     def _plug(self, net: NetworkRecord, ep: EndpointRecord, default_route: bool) -> None:
         prefix = IPv4Network(net.subnet).prefixlen
-        bridge.plug(net.bridge, ep.veth, ep.netns, ep.ifname, ep.ip, prefix,
-                    net.gateway if default_route else None, ep.mac, self._mtu(net))
+        bridge.plug(
+            net.bridge,
+            ep.veth,
+            ep.netns,
+            ep.ifname,
+            ep.ip,
+            prefix,
+            net.gateway if default_route else None,
+            ep.mac,
+            self._mtu(net),
+        )
 
     def disconnect(self, ref: str, container_id: str) -> None:
         """Remove the container's endpoint on the network (live); its ports there go too."""
@@ -308,8 +342,14 @@ class NetworkController:
         if not specs:
             return []
         with self._lock:
-            target = next((ep for ep in self.store.endpoints(container_id=container_id)
-                           if ep.ip and not self.get(ep.network_id).internal), None)
+            target = next(
+                (
+                    ep
+                    for ep in self.store.endpoints(container_id=container_id)
+                    if ep.ip and not self.get(ep.network_id).internal
+                ),
+                None,
+            )
             if target is None:
                 return []  # docker ignores -p on none, host and internal-only containers
             return self.ports.publish(target, specs, self._apply_rules)
@@ -332,7 +372,7 @@ class NetworkController:
         with self._lock:
             had_ports = any(p.container_id == container_id for p in self.store.ports())
             self._release(container_id)
-            if had_ports:   # rules depend only on networks and published ports
+            if had_ports:  # rules depend only on networks and published ports
                 self._apply_rules()
 
     def network_settings(self, container_id: str, exposed: tuple[str, ...] = (), sandbox_key: str = "") -> dict:
@@ -353,12 +393,23 @@ class NetworkController:
 
     def _create_default_bridge(self) -> None:
         subnet, gateway = self._pick_subnet(self.config.default_subnet, None)
-        self.store.add_network(NetworkRecord(
-            secrets.token_hex(32), "bridge", "bridge", _now(), self.config.bridge_name, str(subnet), str(gateway),
-            options={"com.docker.network.bridge.default_bridge": "true",
-                     "com.docker.network.bridge.name": self.config.bridge_name,
-                     "com.docker.network.bridge.enable_ip_masquerade": "true",
-                     "com.docker.network.driver.mtu": str(self.config.mtu)}))
+        self.store.add_network(
+            NetworkRecord(
+                secrets.token_hex(32),
+                "bridge",
+                "bridge",
+                _now(),
+                self.config.bridge_name,
+                str(subnet),
+                str(gateway),
+                options={
+                    "com.docker.network.bridge.default_bridge": "true",
+                    "com.docker.network.bridge.name": self.config.bridge_name,
+                    "com.docker.network.bridge.enable_ip_masquerade": "true",
+                    "com.docker.network.driver.mtu": str(self.config.mtu),
+                },
+            )
+        )
 
     def _pick_subnet(self, subnet: str | None, gateway: str | None) -> tuple[IPv4Network, IPv4Address]:
         ours = [IPv4Network(n.subnet) for n in self._bridges()]
@@ -385,8 +436,11 @@ class NetworkController:
     def _apply_rules(self) -> None:
         nets = {n.id: n for n in self._bridges()}
         rules = [BridgeRules(n.bridge, n.subnet, n.internal) for n in nets.values()]
-        forwards = [Forward(p.proto, p.host_ip, p.host_port, p.container_ip, p.container_port)
-                    for p in self.store.ports() if p.network_id in nets]
+        forwards = [
+            Forward(p.proto, p.host_ip, p.host_port, p.container_ip, p.container_port)
+            for p in self.store.ports()
+            if p.network_id in nets
+        ]
         self.firewall.apply(rules, forwards)
 
     def _release(self, container_id: str) -> None:
@@ -412,4 +466,3 @@ class NetworkController:
 
 def _is_ours(route: str, ours: list[IPv4Network]) -> bool:
     return IPv4Network(route, strict=False) in ours
-

@@ -15,17 +15,17 @@ import selectors
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
-from dnslib import QTYPE, RCODE, RR, A, DNSRecord, PTR
+from dnslib import PTR, QTYPE, RCODE, RR, A, DNSRecord
 
 from dockyard.network import netns
 from dockyard.network.firewall import apply_dns_redirect
 
 TTL = 600
-Lookup = Callable[[str, str], list[str]]            # (container_id, name) -> IPv4 addresses
-Reverse = Callable[[str, str], str | None]          # (container_id, ip) -> name
+Lookup = Callable[[str, str], list[str]]  # (container_id, name) -> IPv4 addresses
+Reverse = Callable[[str, str], str | None]  # (container_id, ip) -> name
 Upstreams = Callable[[str], list[tuple[str, int]]]  # container_id -> resolvers to forward to
 
 
@@ -180,8 +180,7 @@ class Resolver:
 
     def answer(self, container_id: str, packet: bytes) -> bytes:
         """The reply for one query from this container: ours, or forwarded."""
-        reply = respond(packet, lambda name: self.lookup(container_id, name),
-                        lambda ip: self.reverse(container_id, ip))
+        reply = respond(packet, lambda name: self.lookup(container_id, name), lambda ip: self.reverse(container_id, ip))
         if reply is None:
             reply = forward(packet, self.upstreams(container_id))
         return reply

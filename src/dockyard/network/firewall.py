@@ -55,8 +55,10 @@ class Firewall:
         for table, chain, rule in self.chains.jumps():
             while _run([self.iptables, "-w", "-t", table, "-D", chain, *rule], check=False).returncode == 0:
                 pass
-        groups = {"filter": [self.chains.forward, self.chains.isolation1, self.chains.isolation2],
-                  "nat": [self.chains.nat, self.chains.postrouting]}
+        groups = {
+            "filter": [self.chains.forward, self.chains.isolation1, self.chains.isolation2],
+            "nat": [self.chains.nat, self.chains.postrouting],
+        }
         for table, names in groups.items():
             for name in names:
                 _run([self.iptables, "-w", "-t", table, "-F", name], check=False)

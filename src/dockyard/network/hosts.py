@@ -7,8 +7,8 @@ entries, then the container's own addresses with its hostname.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from dockyard.errors import InvalidArgument
 

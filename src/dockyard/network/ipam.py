@@ -7,14 +7,18 @@ the metadata tables make an allocation durable and unique (UNIQUE(network_id, ip
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network
-from typing import Iterable
 
 from dockyard.errors import Conflict, InvalidArgument, NotSupported, Unavailable
 
 # Docker's default local pools: 172.17-31.0.0/16, then 192.168.0.0/16 cut into /20s.
-DEFAULT_POOLS: tuple[tuple[str, int], ...] = (("172.18.0.0/15", 16), ("172.20.0.0/14", 16),
-                                              ("172.24.0.0/13", 16), ("192.168.0.0/16", 20))
+DEFAULT_POOLS: tuple[tuple[str, int], ...] = (
+    ("172.18.0.0/15", 16),
+    ("172.20.0.0/14", 16),
+    ("172.24.0.0/13", 16),
+    ("192.168.0.0/16", 20),
+)
 
 
 def parse_subnet(raw: str) -> IPv4Network:
@@ -57,7 +61,9 @@ def choose_subnet(taken: Iterable[IPv4Network], pools: Iterable[tuple[str, int]]
         for candidate in ipaddress.ip_network(pool).subnets(new_prefix=size):
             if not any(candidate.overlaps(net) for net in taken):
                 return candidate
-    raise Unavailable("could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network")
+    raise Unavailable(
+        "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network"
+    )
 
 
 def next_address(subnet: IPv4Network, gateway: IPv4Address, allocated: Iterable[IPv4Address]) -> IPv4Address:
@@ -69,7 +75,9 @@ def next_address(subnet: IPv4Network, gateway: IPv4Address, allocated: Iterable[
     raise Unavailable(f"no available IPv4 addresses on this network's address pools: {subnet}")
 
 
-def check_requested(ip: str, subnet: IPv4Network, gateway: IPv4Address, allocated: Iterable[IPv4Address]) -> IPv4Address:
+def check_requested(
+    ip: str, subnet: IPv4Network, gateway: IPv4Address, allocated: Iterable[IPv4Address]
+) -> IPv4Address:
     """Validate a user-requested address (`--ip`): in the subnet, not the gateway, free."""
     try:
         address = IPv4Address(ip)

@@ -45,8 +45,11 @@ class NameTable:
         found = []
         for net, ep in self._peers(container_id):
             names = {n.lower() for n in dns_names(net, ep)}
-            if names and ep.ip and (name in names or name == ep.container_id
-                                    or name.removesuffix("." + net.name.lower()) in names):
+            if (
+                names
+                and ep.ip
+                and (name in names or name == ep.container_id or name.removesuffix("." + net.name.lower()) in names)
+            ):
                 found.append(ep.ip)
         return list(dict.fromkeys(found))
 

@@ -7,8 +7,8 @@ publish), and renders granted `PortBinding`s as NetworkSettings.Ports and `docke
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from dockyard.errors import InvalidArgument
 
@@ -21,9 +21,9 @@ class PortSpec:
 
     container_port: int
     proto: str = "tcp"
-    host_ip: str = ""          # "" means every host address (0.0.0.0)
-    host_port: int = 0         # 0: pick a free port
-    host_port_end: int = 0     # > host_port: pick a free port in [host_port, host_port_end]
+    host_ip: str = ""  # "" means every host address (0.0.0.0)
+    host_port: int = 0  # 0: pick a free port
+    host_port_end: int = 0  # > host_port: pick a free port in [host_port, host_port_end]
 
     @property
     def key(self) -> str:
@@ -107,8 +107,7 @@ def parse_port_spec(raw: str) -> list[PortSpec]:
         except ValueError:
             raise InvalidArgument(f"invalid hostPort: {host}") from None
         if end - start != host_end - host_start and end != start:
-            raise InvalidArgument(
-                f"invalid ranges specified for container and host Ports: {container} and {host}")
+            raise InvalidArgument(f"invalid ranges specified for container and host Ports: {container} and {host}")
     if end == start:
         high = host_end if host_end != host_start else 0
         return [PortSpec(start, proto, ip, host_start, high)]

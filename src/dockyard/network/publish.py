@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno
 import socket
-from typing import Callable
+from collections.abc import Callable
 
 from dockyard.errors import Conflict, InvalidArgument
 from dockyard.metadata.networks import EndpointRecord, NetworkStore, PortRecord
@@ -76,8 +76,18 @@ class Publisher:
     def publish(self, target: EndpointRecord, specs: list[PortSpec], apply: Callable[[], None]) -> list[PortBinding]:
         """Bind, record, then `apply()` the rules; any failure undoes all three."""
         held = reserve(specs)
-        records = [PortRecord(target.container_id, target.network_id, target.ip or "", b.container_port, b.proto,
-                              b.host_ip, b.host_port) for b, _ in held]
+        records = [
+            PortRecord(
+                target.container_id,
+                target.network_id,
+                target.ip or "",
+                b.container_port,
+                b.proto,
+                b.host_ip,
+                b.host_port,
+            )
+            for b, _ in held
+        ]
         try:
             self.store.add_ports(records)
             try:
@@ -99,8 +109,11 @@ class Publisher:
 
     def close(self, container_id: str, network_id: str | None = None) -> None:
         """Let go of the container's host ports (only those on `network_id` if given)."""
-        on_net = {(p.proto, p.host_ip, p.host_port) for p in self.store.ports(container_id)
-                  if network_id is None or p.network_id == network_id}
+        on_net = {
+            (p.proto, p.host_ip, p.host_port)
+            for p in self.store.ports(container_id)
+            if network_id is None or p.network_id == network_id
+        }
         keep = []
         for binding, sock in self._held.pop(container_id, []):
             if network_id is None or (binding.proto, binding.host_ip, binding.host_port) in on_net:

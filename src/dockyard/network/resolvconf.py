@@ -1,15 +1,15 @@
 """The container's /etc/resolv.conf: a pure parse and render, and docker's rules for it.
 
-    network                      nameservers in the container
-    user-defined (embedded DNS)  127.0.0.11 (the resolver forwards to the host's or --dns)
-    default bridge / none        --dns, else the host's minus loopback ones, else Google's
-    host                         the host's file as it is
+network                      nameservers in the container
+user-defined (embedded DNS)  127.0.0.11 (the resolver forwards to the host's or --dns)
+default bridge / none        --dns, else the host's minus loopback ones, else Google's
+host                         the host's file as it is
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable
 
 EMBEDDED_DNS = "127.0.0.11"
 FALLBACK_DNS = ("8.8.8.8", "8.8.4.4")

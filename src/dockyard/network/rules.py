@@ -15,8 +15,8 @@ so no rule of a gone container or network can survive.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 DNS_IP = "127.0.0.11"
 DNS_CHAIN = "DOCKYARD-DNS"
@@ -100,8 +100,10 @@ def render_filter(chains: Chains, networks: Iterable[BridgeRules]) -> str:
     networks = list(networks)
     lines = ["*filter"] + [f":{c} - [0:0]" for c in (chains.forward, chains.isolation1, chains.isolation2)]
     # a published port may be reached from another network through the host, as via a proxy
-    lines += [f"-A {chains.forward} -j {chains.isolation1}",
-              f"-A {chains.isolation1} -m conntrack --ctstate DNAT -j RETURN"]
+    lines += [
+        f"-A {chains.forward} -j {chains.isolation1}",
+        f"-A {chains.isolation1} -m conntrack --ctstate DNAT -j RETURN",
+    ]
     for net in networks:
         lines += _filter_rules(chains, net)
     return "\n".join(lines + ["COMMIT", ""])
@@ -109,8 +111,10 @@ def render_filter(chains: Chains, networks: Iterable[BridgeRules]) -> str:
 
 def _dnat(chains: Chains, fwd: Forward) -> str:
     dest = "" if fwd.host_ip in ("", "0.0.0.0") else f"-d {fwd.host_ip}/32 "
-    return (f"-A {chains.nat} {dest}-p {fwd.proto} -m {fwd.proto} --dport {fwd.host_port} "
-            f"-j DNAT --to-destination {fwd.container_ip}:{fwd.container_port}")
+    return (
+        f"-A {chains.nat} {dest}-p {fwd.proto} -m {fwd.proto} --dport {fwd.host_port} "
+        f"-j DNAT --to-destination {fwd.container_ip}:{fwd.container_port}"
+    )
 
 
 def render_nat(chains: Chains, networks: Iterable[BridgeRules], forwards: Iterable[Forward]) -> str:
@@ -131,11 +135,13 @@ def render_nat(chains: Chains, networks: Iterable[BridgeRules], forwards: Iterab
 
 def render_dns_redirect(udp_port: int, tcp_port: int) -> str:
     """Inside a container's namespace: 127.0.0.11:53 goes to the daemon's sockets there."""
-    return "\n".join([
-        "*nat",
-        f":{DNS_CHAIN} - [0:0]",
-        f"-A {DNS_CHAIN} -d {DNS_IP}/32 -p udp -m udp --dport 53 -j DNAT --to-destination {DNS_IP}:{udp_port}",
-        f"-A {DNS_CHAIN} -d {DNS_IP}/32 -p tcp -m tcp --dport 53 -j DNAT --to-destination {DNS_IP}:{tcp_port}",
-        "COMMIT",
-        "",
-    ])
+    return "\n".join(
+        [
+            "*nat",
+            f":{DNS_CHAIN} - [0:0]",
+            f"-A {DNS_CHAIN} -d {DNS_IP}/32 -p udp -m udp --dport 53 -j DNAT --to-destination {DNS_IP}:{udp_port}",
+            f"-A {DNS_CHAIN} -d {DNS_IP}/32 -p tcp -m tcp --dport 53 -j DNAT --to-destination {DNS_IP}:{tcp_port}",
+            "COMMIT",
+            "",
+        ]
+    )

@@ -5,8 +5,8 @@ Pure: records in, dicts with Docker's keys out.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from ipaddress import IPv4Network
-from typing import Iterable
 
 from dockyard.metadata.networks import EndpointRecord, NetworkRecord
 from dockyard.network.portspec import PortBinding, ports_json

@@ -8,8 +8,9 @@ so they are never re-serialised once parsed. Keys dockyard does not model are ke
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 from dockyard.errors import InvalidArgument
 from dockyard.oci.digest import Digest
@@ -28,16 +29,25 @@ class Healthcheck:
     retries: int = 0
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Healthcheck":
-        return cls(tuple(data.get("Test") or ()), int(data.get("Interval") or 0),
-                   int(data.get("Timeout") or 0), int(data.get("StartPeriod") or 0),
-                   int(data.get("StartInterval") or 0), int(data.get("Retries") or 0))
+    def from_json(cls, data: Mapping[str, Any]) -> Healthcheck:
+        return cls(
+            tuple(data.get("Test") or ()),
+            int(data.get("Interval") or 0),
+            int(data.get("Timeout") or 0),
+            int(data.get("StartPeriod") or 0),
+            int(data.get("StartInterval") or 0),
+            int(data.get("Retries") or 0),
+        )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"Test": list(self.test)}
-        for key, value in (("Interval", self.interval), ("Timeout", self.timeout),
-                           ("StartPeriod", self.start_period), ("StartInterval", self.start_interval),
-                           ("Retries", self.retries)):
+        for key, value in (
+            ("Interval", self.interval),
+            ("Timeout", self.timeout),
+            ("StartPeriod", self.start_period),
+            ("StartInterval", self.start_interval),
+            ("Retries", self.retries),
+        ):
             if value:
                 out[key] = value
         return out
@@ -70,7 +80,7 @@ class ContainerConfig:
     args_escaped: bool = False
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "ContainerConfig":
+    def from_json(cls, data: Mapping[str, Any]) -> ContainerConfig:
         values: dict[str, Any] = {}
         for key, attr in _LIST_KEYS.items():
             if data.get(key) is not None:
@@ -81,9 +91,12 @@ class ContainerConfig:
         for key, attr in _SET_KEYS.items():
             values[attr] = tuple(data.get(key) or {})
         health = data.get("Healthcheck")
-        return cls(labels=dict(data.get("Labels") or {}),
-                   healthcheck=Healthcheck.from_json(health) if health else None,
-                   args_escaped=bool(data.get("ArgsEscaped", False)), **values)
+        return cls(
+            labels=dict(data.get("Labels") or {}),
+            healthcheck=Healthcheck.from_json(health) if health else None,
+            args_escaped=bool(data.get("ArgsEscaped", False)),
+            **values,
+        )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -116,10 +129,14 @@ class History:
     empty_layer: bool = False
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "History":
-        return cls(str(data.get("created") or ""), str(data.get("created_by") or ""),
-                   str(data.get("author") or ""), str(data.get("comment") or ""),
-                   bool(data.get("empty_layer", False)))
+    def from_json(cls, data: Mapping[str, Any]) -> History:
+        return cls(
+            str(data.get("created") or ""),
+            str(data.get("created_by") or ""),
+            str(data.get("author") or ""),
+            str(data.get("comment") or ""),
+            bool(data.get("empty_layer", False)),
+        )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -131,8 +148,18 @@ class History:
         return out
 
 
-_MODELLED = {"architecture", "os", "os.version", "os.features", "variant", "config",
-             "rootfs", "history", "created", "author"}
+_MODELLED = {
+    "architecture",
+    "os",
+    "os.version",
+    "os.features",
+    "variant",
+    "config",
+    "rootfs",
+    "history",
+    "created",
+    "author",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +188,7 @@ class ImageConfig:
         return Digest.of(self.to_bytes())
 
     @classmethod
-    def from_json(cls, raw: bytes) -> "ImageConfig":
+    def from_json(cls, raw: bytes) -> ImageConfig:
         """Raises InvalidArgument for bytes that are not an image config."""
         try:
             data = json.loads(raw)
@@ -182,15 +209,19 @@ class ImageConfig:
         except (ValueError, TypeError, AttributeError, InvalidArgument) as exc:
             raise InvalidArgument(f"invalid image config: {exc}") from None
 
-    def evolve(self, **changes: Any) -> "ImageConfig":
+    def evolve(self, **changes: Any) -> ImageConfig:
         """A copy with some fields changed; drops `raw` so the bytes are serialised afresh."""
         return replace(self, raw=b"", **changes)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.extra)
         out.update({"architecture": self.architecture, "os": self.os})
-        for key, value in (("variant", self.variant), ("os.version", self.os_version),
-                           ("created", self.created), ("author", self.author)):
+        for key, value in (
+            ("variant", self.variant),
+            ("os.version", self.os_version),
+            ("created", self.created),
+            ("author", self.author),
+        ):
             if value:
                 out[key] = value
         out["config"] = self.config.to_json()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from dockyard.errors import InvalidArgument
 from dockyard.oci.digest import Digest
@@ -23,7 +24,7 @@ class Descriptor:
     artifact_type: str = ""
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Descriptor":
+    def from_json(cls, data: Mapping[str, Any]) -> Descriptor:
         """Raises InvalidArgument for a descriptor without a digest, size or media type."""
         try:
             size = data["size"]

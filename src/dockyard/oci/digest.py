@@ -15,7 +15,7 @@ class Digest(str):
 
     __slots__ = ()
 
-    def __new__(cls, value: str) -> "Digest":
+    def __new__(cls, value: str) -> Digest:
         if not _SHA256.match(value):
             raise InvalidArgument(f"invalid digest: {value!r}")
         return super().__new__(cls, value)
@@ -34,11 +34,11 @@ class Digest(str):
         return self[7:19]
 
     @classmethod
-    def of(cls, data: bytes) -> "Digest":
+    def of(cls, data: bytes) -> Digest:
         return cls("sha256:" + hashlib.sha256(data).hexdigest())
 
     @classmethod
-    def from_hex(cls, hexdigest: str) -> "Digest":
+    def from_hex(cls, hexdigest: str) -> Digest:
         return cls("sha256:" + hexdigest)
 
 

@@ -7,8 +7,9 @@ content store; it keeps `raw`, whose sha256 is the manifest's digest.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from dockyard.errors import InvalidArgument, NotSupported
 from dockyard.oci import mediatypes as mt
@@ -52,9 +53,12 @@ class Manifest(_Document):
     raw: bytes = b""
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type,
-                               "config": self.config.to_json(),
-                               "layers": [layer.to_json() for layer in self.layers]}
+        out: dict[str, Any] = {
+            "schemaVersion": 2,
+            "mediaType": self.media_type,
+            "config": self.config.to_json(),
+            "layers": [layer.to_json() for layer in self.layers],
+        }
         if self.subject is not None:
             out["subject"] = self.subject.to_json()
         if self.annotations:
@@ -72,8 +76,11 @@ class Index(_Document):
     raw: bytes = b""
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type,
-                               "manifests": [m.to_json() for m in self.manifests]}
+        out: dict[str, Any] = {
+            "schemaVersion": 2,
+            "mediaType": self.media_type,
+            "manifests": [m.to_json() for m in self.manifests],
+        }
         if self.annotations:
             out["annotations"] = dict(self.annotations)
         return out
@@ -125,14 +132,22 @@ def parse_manifest(media_type: str, raw: bytes) -> Manifest | Index:
     kind = sniff_media_type(media_type, data)
     try:
         if mt.is_index(kind):
-            return Index(kind, tuple(Descriptor.from_json(m) for m in data["manifests"]),
-                         dict(data.get("annotations") or {}), raw)
+            return Index(
+                kind,
+                tuple(Descriptor.from_json(m) for m in data["manifests"]),
+                dict(data.get("annotations") or {}),
+                raw,
+            )
         if mt.is_manifest(kind):
             subject = data.get("subject")
-            return Manifest(kind, Descriptor.from_json(data["config"]),
-                            tuple(Descriptor.from_json(layer) for layer in data["layers"] or ()),
-                            dict(data.get("annotations") or {}),
-                            Descriptor.from_json(subject) if subject else None, raw)
+            return Manifest(
+                kind,
+                Descriptor.from_json(data["config"]),
+                tuple(Descriptor.from_json(layer) for layer in data["layers"] or ()),
+                dict(data.get("annotations") or {}),
+                Descriptor.from_json(subject) if subject else None,
+                raw,
+            )
     except (KeyError, TypeError) as exc:
         raise InvalidArgument(f"invalid manifest: missing or malformed {exc}") from None
     raise NotSupported(f"unsupported manifest media type: {kind or 'unknown'}")

@@ -12,19 +12,42 @@ then the ones it can also run, best first:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from dockyard.errors import InvalidArgument
 
 _ARCH_ALIASES = {
-    "x86_64": "amd64", "x86-64": "amd64", "amd64": "amd64",
-    "i386": "386", "i686": "386", "386": "386",
-    "aarch64": "arm64", "arm64": "arm64",
-    "armhf": "arm", "armel": "arm", "arm": "arm",
+    "x86_64": "amd64",
+    "x86-64": "amd64",
+    "amd64": "amd64",
+    "i386": "386",
+    "i686": "386",
+    "386": "386",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "armhf": "arm",
+    "armel": "arm",
+    "arm": "arm",
 }
-_KNOWN_OS = {"linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "solaris", "illumos",
-             "android", "ios", "plan9", "aix", "dragonfly", "js", "wasip1"}
+_KNOWN_OS = {
+    "linux",
+    "windows",
+    "darwin",
+    "freebsd",
+    "netbsd",
+    "openbsd",
+    "solaris",
+    "illumos",
+    "android",
+    "ios",
+    "plan9",
+    "aix",
+    "dragonfly",
+    "js",
+    "wasip1",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +64,13 @@ class Platform:
         parts = [self.os, self.architecture] + ([self.variant] if self.variant else [])
         return "/".join(parts)
 
-    def normalized(self) -> "Platform":
+    def normalized(self) -> Platform:
         """The canonical spelling (`aarch64` -> `arm64`, `armhf` -> `arm/v7`, `arm64/v8` -> `arm64`)."""
         arch, variant = _normalize_arch(self.architecture.lower(), self.variant.lower())
         return Platform(self.os.lower(), arch, variant, self.os_version, self.os_features)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Platform":
+    def from_json(cls, data: Mapping[str, Any]) -> Platform:
         return cls(
             os=str(data.get("os", "")),
             architecture=str(data.get("architecture", "")),
@@ -92,7 +115,7 @@ def parse_platform(spec: str) -> Platform:
     """
     parts = spec.strip().split("/")
     if any(not p for p in parts) or len(parts) > 3:
-        raise InvalidArgument(f"\"{spec}\": unknown operating system or architecture: invalid argument")
+        raise InvalidArgument(f'"{spec}": unknown operating system or architecture: invalid argument')
     host = host_platform()
     if len(parts) == 1:
         if parts[0].lower() in _KNOWN_OS:

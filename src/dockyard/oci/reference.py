@@ -69,12 +69,12 @@ class Reference:
         """The reference as docker prints it: `busybox:latest`."""
         return self.familiar_name() + self._suffix()
 
-    def with_tag(self, tag: str) -> "Reference":
+    def with_tag(self, tag: str) -> Reference:
         if not re.fullmatch(_TAG, tag):
             raise InvalidArgument("invalid reference format")
         return Reference(self.domain, self.path, tag, None)
 
-    def with_digest(self, digest: Digest) -> "Reference":
+    def with_digest(self, digest: Digest) -> Reference:
         return Reference(self.domain, self.path, "", Digest(digest))
 
     @property
@@ -104,8 +104,7 @@ def parse_reference(text: str, default_tag: bool = True) -> Reference:
         InvalidArgument: with docker's message (`invalid reference format`, `...must be lowercase`).
     """
     if _HEX64.match(text):
-        raise InvalidArgument(
-            f"invalid repository name ({text}), cannot specify 64-byte hexadecimal strings")
+        raise InvalidArgument(f"invalid repository name ({text}), cannot specify 64-byte hexadecimal strings")
     name_part, at, digest_part = text.partition("@")
     colon = name_part.rfind(":")
     if colon > name_part.rfind("/"):

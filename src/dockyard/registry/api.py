@@ -42,8 +42,9 @@ class App:
     upstream: Upstream | None = None
 
 
-def json_response(status: int, doc: object, headers: list[tuple[str, str]] | None = None,
-                  content_type: str = "application/json") -> Response:
+def json_response(
+    status: int, doc: object, headers: list[tuple[str, str]] | None = None, content_type: str = "application/json"
+) -> Response:
     return Response(status, [("content-type", content_type), *(headers or [])], json.dumps(doc).encode())
 
 
@@ -71,8 +72,11 @@ def get_manifest(app: App, req: Request, params: dict) -> Response:
     if app.upstream is not None:
         _refresh_from_upstream(app, name, reference)
     stored = app.storage.get_manifest(name, reference)
-    headers = [("content-type", stored.media_type), ("docker-content-digest", stored.digest),
-               ("etag", f'"{stored.digest}"')]
+    headers = [
+        ("content-type", stored.media_type),
+        ("docker-content-digest", stored.digest),
+        ("etag", f'"{stored.digest}"'),
+    ]
     return Response(200, headers, FileSpan(str(stored.path), 0, stored.size))
 
 
@@ -166,14 +170,25 @@ def oauth_token(app: App, req: Request, params: dict) -> Response:
 
 Endpoint = Callable[[App, Request, dict], Response]
 HANDLERS: dict[tuple[str, str], Endpoint] = {
-    ("base", "GET"): base, ("base", "HEAD"): base, ("catalog", "GET"): catalog, ("tags", "GET"): tags_list,
-    ("manifest", "GET"): get_manifest, ("manifest", "HEAD"): get_manifest,
-    ("manifest", "PUT"): put_manifest, ("manifest", "DELETE"): delete_manifest,
-    ("referrers", "GET"): referrers, ("token", "GET"): token, ("token", "POST"): oauth_token,
-    ("blob", "GET"): blobs_api.get_blob, ("blob", "HEAD"): blobs_api.get_blob,
-    ("blob", "DELETE"): blobs_api.delete_blob, ("upload", "POST"): blobs_api.start_upload,
-    ("upload", "PATCH"): blobs_api.patch_upload, ("upload", "PUT"): blobs_api.finish_upload,
-    ("upload", "GET"): blobs_api.upload_status, ("upload", "DELETE"): blobs_api.cancel_upload,
+    ("base", "GET"): base,
+    ("base", "HEAD"): base,
+    ("catalog", "GET"): catalog,
+    ("tags", "GET"): tags_list,
+    ("manifest", "GET"): get_manifest,
+    ("manifest", "HEAD"): get_manifest,
+    ("manifest", "PUT"): put_manifest,
+    ("manifest", "DELETE"): delete_manifest,
+    ("referrers", "GET"): referrers,
+    ("token", "GET"): token,
+    ("token", "POST"): oauth_token,
+    ("blob", "GET"): blobs_api.get_blob,
+    ("blob", "HEAD"): blobs_api.get_blob,
+    ("blob", "DELETE"): blobs_api.delete_blob,
+    ("upload", "POST"): blobs_api.start_upload,
+    ("upload", "PATCH"): blobs_api.patch_upload,
+    ("upload", "PUT"): blobs_api.finish_upload,
+    ("upload", "GET"): blobs_api.upload_status,
+    ("upload", "DELETE"): blobs_api.cancel_upload,
 }
 
 

@@ -130,8 +130,15 @@ class Authorizer:
         """A signed token granting each scope's permitted actions."""
         now = int(time.time())
         access = [{"type": s.type, "name": s.name, "actions": list(self.granted(user, s))} for s in scopes]
-        claims = {"iss": self.config.service, "aud": self.config.service, "sub": user or "",
-                  "iat": now, "nbf": now - 5, "exp": now + self.config.token_ttl, "access": access}
+        claims = {
+            "iss": self.config.service,
+            "aud": self.config.service,
+            "sub": user or "",
+            "iat": now,
+            "nbf": now - 5,
+            "exp": now + self.config.token_ttl,
+            "access": access,
+        }
         head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
         body = _b64(json.dumps(claims).encode())
         signature = hmac.new(self.secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
@@ -169,16 +176,21 @@ class Authorizer:
             raise RegistryError(errcodes.UNAUTHORIZED, None, None, self._challenge(scope, realm))
         claims = self.claims(header[7:].strip())
         if claims is None:
-            raise RegistryError(errcodes.UNAUTHORIZED, None, "invalid or expired token",
-                                self._challenge(scope, realm, "invalid_token"))
+            raise RegistryError(
+                errcodes.UNAUTHORIZED, None, "invalid or expired token", self._challenge(scope, realm, "invalid_token")
+            )
         if scope is None:
             return
         for entry in claims.get("access", []):
-            if entry.get("type") == scope.type and entry.get("name") == scope.name \
-                    and set(scope.actions) <= set(entry.get("actions", ())):
+            if (
+                entry.get("type") == scope.type
+                and entry.get("name") == scope.name
+                and set(scope.actions) <= set(entry.get("actions", ()))
+            ):
                 return
-        raise RegistryError(errcodes.UNAUTHORIZED, None, "insufficient scope",
-                            self._challenge(scope, realm, "insufficient_scope"))
+        raise RegistryError(
+            errcodes.UNAUTHORIZED, None, "insufficient scope", self._challenge(scope, realm, "insufficient_scope")
+        )
 
     def authorize(self, authorization: str | None, scope: Scope | None, realm: str) -> None:
         """Let the request through or raise UNAUTHORIZED (with a challenge) or DENIED.

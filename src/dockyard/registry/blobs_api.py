@@ -24,8 +24,13 @@ def get_blob(app: App, req: Request, params: dict) -> Response:
             raise
         app.upstream.cache_blob(app.uploads, name, digest)
         path, size = app.storage.repo_blob(name, digest)
-    headers = [("content-type", "application/octet-stream"), ("docker-content-digest", digest),
-               ("etag", f'"{digest}"'), ("accept-ranges", "bytes"), ("cache-control", "max-age=31536000")]
+    headers = [
+        ("content-type", "application/octet-stream"),
+        ("docker-content-digest", digest),
+        ("etag", f'"{digest}"'),
+        ("accept-ranges", "bytes"),
+        ("cache-control", "max-age=31536000"),
+    ]
     span = parse_range(req.header("range"), size)
     if span is None:
         return Response(200, headers, FileSpan(str(path), 0, size))
@@ -40,8 +45,11 @@ def delete_blob(app: App, req: Request, params: dict) -> Response:
 
 
 def _upload_headers(name: str, upload_id: str, offset: int) -> list[tuple[str, str]]:
-    return [("location", f"/v2/{name}/blobs/uploads/{upload_id}"), ("docker-upload-uuid", upload_id),
-            ("range", f"0-{max(offset - 1, 0)}")]
+    return [
+        ("location", f"/v2/{name}/blobs/uploads/{upload_id}"),
+        ("docker-upload-uuid", upload_id),
+        ("range", f"0-{max(offset - 1, 0)}"),
+    ]
 
 
 def _created(name: str, digest: str) -> Response:

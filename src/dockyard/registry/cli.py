@@ -22,8 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument("--storage", required=True, help="storage directory")
     collect.add_argument("--dry-run", action="store_true", help="report, delete nothing")
     collect.add_argument("--grace", type=float, default=DEFAULT_GRACE, help="keep blobs younger than this (s)")
-    collect.add_argument("--upload-grace", type=float, default=DEFAULT_UPLOAD_GRACE,
-                         help="keep uploads active within this (s)")
+    collect.add_argument(
+        "--upload-grace", type=float, default=DEFAULT_UPLOAD_GRACE, help="keep uploads active within this (s)"
+    )
     return parser
 
 

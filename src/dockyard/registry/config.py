@@ -1,28 +1,28 @@
 """Registry configuration: a frozen dataclass, read from a TOML file (`--config FILE`).
 
-    [http]
-    read_timeout = 60            # seconds a client may stay silent mid-request before it is cut off
-    max_connections = 1024
-    tls_certificate = "/path/cert.pem"   # TLS when both are given
-    tls_key = "/path/key.pem"
+[http]
+read_timeout = 60            # seconds a client may stay silent mid-request before it is cut off
+max_connections = 1024
+tls_certificate = "/path/cert.pem"   # TLS when both are given
+tls_key = "/path/key.pem"
 
-    [storage]
-    max_upload_size = 34359738368        # bytes per upload; a client that sends more is cut off
-    fsync = false
+[storage]
+max_upload_size = 34359738368        # bytes per upload; a client that sends more is cut off
+fsync = false
 
-    [auth]
-    anonymous = "read-write"     # "read-write", "read-only" or "none"
-    htpasswd = "/path/htpasswd"  # bcrypt entries (htpasswd -B)
-    token = false                # serve bearer tokens from /token and require them
-    token_secret = ""            # HMAC key for tokens; random per process when empty
-    token_ttl = 300
-    service = "dockyard-registry"
+[auth]
+anonymous = "read-write"     # "read-write", "read-only" or "none"
+htpasswd = "/path/htpasswd"  # bcrypt entries (htpasswd -B)
+token = false                # serve bearer tokens from /token and require them
+token_secret = ""            # HMAC key for tokens; random per process when empty
+token_ttl = 300
+service = "dockyard-registry"
 
-    [proxy]
-    remote_url = "http://host:port"      # pull-through cache of that registry
-    username = ""
-    password = ""
-    tag_ttl = 300                        # seconds before a cached tag is checked upstream again
+[proxy]
+remote_url = "http://host:port"      # pull-through cache of that registry
+username = ""
+password = ""
+tag_ttl = 300                        # seconds before a cached tag is checked upstream again
 """
 
 from __future__ import annotations

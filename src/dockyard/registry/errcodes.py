@@ -49,8 +49,13 @@ UNAVAILABLE = ErrorCode("UNAVAILABLE", 503, "service unavailable")
 class RegistryError(DockyardError):
     """An error the registry answers with a spec code; `detail` goes into the JSON body."""
 
-    def __init__(self, code: ErrorCode, detail: object = None, message: str | None = None,
-                 headers: list[tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        detail: object = None,
+        message: str | None = None,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__(message or code.message)
         self.code = code
         self.detail = detail

@@ -96,8 +96,9 @@ def _sweep_blob(layout: Layout, hexdigest: str, cutoff: float, dry_run: bool) ->
 
 def _prune_links(layout: Layout) -> None:
     """Remove layer links whose blob is gone; the re-check under the lock keeps a link a writer just revived."""
-    dangling = [link for link in layout.repositories.glob("**/_layers/sha256/*")
-                if not (layout.blobs / link.name).exists()]
+    dangling = [
+        link for link in layout.repositories.glob("**/_layers/sha256/*") if not (layout.blobs / link.name).exists()
+    ]
     for link in dangling:
         with layout.locked(exclusive=True):
             if not (layout.blobs / link.name).exists():
@@ -118,8 +119,9 @@ def _sweep_uploads(layout: Layout, cutoff: float, dry_run: bool) -> list[str]:
     return removed
 
 
-def gc(storage: Path | str, dry_run: bool = False, grace: float = DEFAULT_GRACE,
-       upload_grace: float = DEFAULT_UPLOAD_GRACE) -> GCReport:
+def gc(
+    storage: Path | str, dry_run: bool = False, grace: float = DEFAULT_GRACE, upload_grace: float = DEFAULT_UPLOAD_GRACE
+) -> GCReport:
     """Remove blobs no manifest references and uploads abandoned for longer than `upload_grace`."""
     if not (Path(storage) / "blobs").is_dir():
         raise InvalidArgument(f"no registry storage at {storage}")
@@ -144,6 +146,13 @@ def gc(storage: Path | str, dry_run: bool = False, grace: float = DEFAULT_GRACE,
 
 def report_json(report: GCReport) -> str:
     """The report as one JSON document, for `dockyard registry gc`."""
-    return json.dumps({"marked": report.marked, "deleted_blobs": [str(d) for d in report.deleted_blobs],
-                       "kept_young": report.kept_young, "deleted_uploads": report.deleted_uploads,
-                       "freed_bytes": report.freed_bytes}, indent=2)
+    return json.dumps(
+        {
+            "marked": report.marked,
+            "deleted_blobs": [str(d) for d in report.deleted_blobs],
+            "kept_young": report.kept_young,
+            "deleted_uploads": report.deleted_uploads,
+            "freed_bytes": report.freed_bytes,
+        },
+        indent=2,
+    )

@@ -134,8 +134,15 @@ class Connection:
         for key, value in event.headers:
             k = key.decode("latin-1")
             headers[k] = f"{headers[k]}, {value.decode('latin-1')}" if k in headers else value.decode("latin-1")
-        return Request(event.method.decode(), target.path, dict(parse_qsl(target.query, keep_blank_values=True)),
-                       headers, Body(self), self.scheme, target.query)
+        return Request(
+            event.method.decode(),
+            target.path,
+            dict(parse_qsl(target.query, keep_blank_values=True)),
+            headers,
+            Body(self),
+            self.scheme,
+            target.query,
+        )
 
     def respond(self, response: Response, head: bool) -> None:
         """Send a response; file bodies go out with sendfile."""
@@ -203,8 +210,14 @@ def serve_connection(sock: socket.socket, handler: Handler, scheme: str) -> None
 class ThreadedServer:
     """Accepts connections and serves each in its own thread, at most `max_connections` at once."""
 
-    def __init__(self, listener: socket.socket, handler: Handler, timeout: float, max_connections: int,
-                 wrap: Callable[[socket.socket], socket.socket] | None = None) -> None:
+    def __init__(
+        self,
+        listener: socket.socket,
+        handler: Handler,
+        timeout: float,
+        max_connections: int,
+        wrap: Callable[[socket.socket], socket.socket] | None = None,
+    ) -> None:
         self.listener = listener
         self.handler = handler
         self.timeout = timeout

@@ -19,8 +19,10 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_SCHEMA1 = ("application/vnd.docker.distribution.manifest.v1+json",
-                  "application/vnd.docker.distribution.manifest.v1+prettyjws")
+DOCKER_SCHEMA1 = (
+    "application/vnd.docker.distribution.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+)
 IMAGE_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
 INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 MANIFEST_TYPES = IMAGE_TYPES + INDEX_TYPES
@@ -95,8 +97,9 @@ def parse_descriptor(doc: object, where: str) -> Descriptor:
     urls = doc.get("urls")
     if urls is not None and not (isinstance(urls, list) and all(isinstance(u, str) for u in urls)):
         raise _invalid(f"{where}: urls must be a list of strings")
-    return Descriptor(media_type, parse_digest(digest), size, artifact_type,
-                      _annotations(doc, where), external=bool(urls))
+    return Descriptor(
+        media_type, parse_digest(digest), size, artifact_type, _annotations(doc, where), external=bool(urls)
+    )
 
 
 def _media_type(doc: dict, content_type: str) -> str:
@@ -104,8 +107,11 @@ def _media_type(doc: dict, content_type: str) -> str:
     if declared is not None and not isinstance(declared, str):
         raise _invalid("mediaType must be a string")
     if declared in DOCKER_SCHEMA1 or content_type in DOCKER_SCHEMA1:
-        raise RegistryError(errcodes.MANIFEST_INVALID, {"reason": "schema1 manifests are not supported"},
-                            "manifest invalid: schema1 is not supported")
+        raise RegistryError(
+            errcodes.MANIFEST_INVALID,
+            {"reason": "schema1 manifests are not supported"},
+            "manifest invalid: schema1 is not supported",
+        )
     if declared and content_type in MANIFEST_TYPES and declared != content_type:
         raise _invalid(f"mediaType {declared} does not match Content-Type {content_type}")
     found = declared or (content_type if content_type in MANIFEST_TYPES else None)

@@ -46,8 +46,9 @@ def paginate(items: list[str], n: str | None, last: str | None) -> tuple[list[st
     if n is None or n == "":
         return items, False
     if not n.isdigit():
-        raise RegistryError(errcodes.ErrorCode("PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested"),
-                            {"n": n[:20]})
+        raise RegistryError(
+            errcodes.ErrorCode("PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested"), {"n": n[:20]}
+        )
     count = int(n)
     return items[:count], count > 0 and len(items) > count
 

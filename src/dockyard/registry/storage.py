@@ -109,8 +109,15 @@ class Storage:
                 raise RegistryError(errcodes.MANIFEST_BLOB_UNKNOWN, {"digest": str(child.digest)})
             os.utime(self.layout.blob(child.digest))
 
-    def put_manifest(self, name: str, data: bytes, manifest: Manifest, digest: Digest, tag: str | None,
-                     verify_references: bool = True) -> None:
+    def put_manifest(
+        self,
+        name: str,
+        data: bytes,
+        manifest: Manifest,
+        digest: Digest,
+        tag: str | None,
+        verify_references: bool = True,
+    ) -> None:
         """Store a validated manifest as a revision of `name`, tag it, and index its subject.
 
         `verify_references` False is for the pull-through cache, which fetches blobs on demand.

@@ -23,12 +23,12 @@ from dockyard.runtime.cgroups import freezer, hierarchy, limits
 from dockyard.runtime.cgroups.stats import Usage, read_usage
 from dockyard.runtime.runtime import IOConfig, TaskState
 
-HANDSHAKE_TIMEOUT = 30.0   # seconds a shim or the fork-server may take to answer a request
+HANDSHAKE_TIMEOUT = 30.0  # seconds a shim or the fork-server may take to answer a request
 SRC_DIR = str(Path(__file__).resolve().parents[2])
-BOOTSTRAP = ("import sys;sys.path.insert(0,sys.argv[1]);"
-             "from dockyard.runtime.zygote import serve;serve(int(sys.argv[2]))")
-STATE_FILES = ("task.json", "exit.json", "exit.json.tmp", "shim.pid", "shim.pid.tmp", "shim.sock",
-               "shim.log")
+BOOTSTRAP = (
+    "import sys;sys.path.insert(0,sys.argv[1]);from dockyard.runtime.zygote import serve;serve(int(sys.argv[2]))"
+)
+STATE_FILES = ("task.json", "exit.json", "exit.json.tmp", "shim.pid", "shim.pid.tmp", "shim.sock", "shim.log")
 
 
 class ShimGone(Exception):
@@ -52,15 +52,19 @@ class ShimRuntime:
         _check_terminal(spec.get("process", {}), io)
         return self._spawn(state_dir, {"mode": "init", "spec": spec, "io": _io_dict(io)})
 
-    def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any],
-                    io: IOConfig) -> int:
+    def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
         """A shim whose child joins the running task at container_dir; returns its host pid."""
         _check_terminal(process, io)
         target = self.state(container_dir)
         if target.status != "running" or target.pid is None:
             raise Conflict(f"Container {container_dir.name} is not running")
-        task = {"mode": "exec", "process": process, "target_pid": target.pid, "io": _io_dict(io),
-                "seccomp": _container_seccomp(container_dir)}
+        task = {
+            "mode": "exec",
+            "process": process,
+            "target_pid": target.pid,
+            "io": _io_dict(io),
+            "seccomp": _container_seccomp(container_dir),
+        }
         return self._spawn(state_dir, task)
 
     def _spawn(self, state_dir: Path, task: dict[str, Any]) -> int:
@@ -143,7 +147,7 @@ class ShimRuntime:
         sock = None
         try:
             sock = _connect(state_dir)
-            sock.settimeout(HANDSHAKE_TIMEOUT)   # a wedged shim must not hold the caller forever
+            sock.settimeout(HANDSHAKE_TIMEOUT)  # a wedged shim must not hold the caller forever
             sock.sendall(json.dumps(request).encode() + b"\n")
             if _read_line(sock):
                 sock.settimeout(None)
@@ -157,7 +161,7 @@ class ShimRuntime:
         self._recorded_state(state_dir)
         ours, theirs = socket.socketpair()
         theirs.close()
-        return ours   # already at EOF: the process has exited
+        return ours  # already at EOF: the process has exited
 
     def resize(self, state_dir: Path, height: int, width: int) -> None:
         """Set the terminal size (TIOCSWINSZ); a no-op without a TTY or once exited."""
@@ -245,8 +249,14 @@ class ShimRuntime:
             if _shim_alive(state_dir):
                 raise Unavailable(f"shim for {state_dir.name} is not responding") from None
             return TaskState("stopped", None, 255, None, None)
-        return TaskState("stopped", None, record["exit_code"], record.get("started_at"),
-                         record.get("finished_at"), bool(record.get("oom_killed")))
+        return TaskState(
+            "stopped",
+            None,
+            record["exit_code"],
+            record.get("started_at"),
+            record.get("finished_at"),
+            bool(record.get("oom_killed")),
+        )
 
 
 class Zygote:
@@ -266,7 +276,7 @@ class Zygote:
                 try:
                     sock = self._sock or self._start()
                     socket.send_fds(sock, [request], [ready_fd])
-                except OSError as exc:   # no server (any more): nothing was forked, start a new one
+                except OSError as exc:  # no server (any more): nothing was forked, start a new one
                     self._stop()
                     if attempt:
                         return f"cannot start the shim fork-server: {exc}"
@@ -274,7 +284,7 @@ class Zygote:
                 try:
                     sock.settimeout(HANDSHAKE_TIMEOUT)
                     reply = json.loads(sock.recv(4096) or b"{}")
-                except OSError:   # gone, or wedged past the timeout: start afresh next time
+                except OSError:  # gone, or wedged past the timeout: start afresh next time
                     reply = {}
                 if not reply:
                     self._stop()
@@ -287,8 +297,12 @@ class Zygote:
         with theirs:
             self._proc = subprocess.Popen(
                 [self.python, "-I", "-S", "-c", BOOTSTRAP, SRC_DIR, str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                start_new_session=True, cwd="/")
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd="/",
+            )
         self._sock = ours
         return ours
 
@@ -298,7 +312,7 @@ class Zygote:
             self._sock = None
         if self._proc is not None:
             try:
-                self._proc.wait(timeout=5)   # it exits at EOF on its socket
+                self._proc.wait(timeout=5)  # it exits at EOF on its socket
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
@@ -332,8 +346,14 @@ def _io_dict(io: IOConfig) -> dict[str, Any]:
 def _task_state(reply: dict[str, Any]) -> TaskState:
     if "error" in reply:
         raise RuntimeFailure(reply["error"])
-    return TaskState(reply["status"], reply["pid"], reply["exit_code"], reply["started_at"],
-                     reply["finished_at"], bool(reply.get("oom_killed")))
+    return TaskState(
+        reply["status"],
+        reply["pid"],
+        reply["exit_code"],
+        reply["started_at"],
+        reply["finished_at"],
+        bool(reply.get("oom_killed")),
+    )
 
 
 def _connect(state_dir: Path) -> socket.socket:

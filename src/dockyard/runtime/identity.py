@@ -7,11 +7,12 @@ still held, keep capabilities across setuid, then set the spec's sets exactly.
 from __future__ import annotations
 
 import os
-import resource   # imported here, not lazily: after pivot_root the stdlib is out of reach
+import resource  # imported here, not lazily: after pivot_root the stdlib is out of reach
+
 from dockyard.runtime import syscalls as sc
 from dockyard.runtime.capabilities import ALL_CAPABILITIES
 
-TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
 
@@ -57,8 +58,11 @@ def become(process: dict[str, Any], top: int) -> None:
     os.setgid(user.get("gid", 0))
     os.setuid(user.get("uid", 0))
     sc.prctl(sc.PR_SET_KEEPCAPS, 0)
-    sc.capset(cap_mask(caps.get("effective", []), top), cap_mask(caps.get("permitted", []), top),
-              cap_mask(caps.get("inheritable", []), top))
+    sc.capset(
+        cap_mask(caps.get("effective", []), top),
+        cap_mask(caps.get("permitted", []), top),
+        cap_mask(caps.get("inheritable", []), top),
+    )
     for name in caps.get("ambient", []):
         number = ALL_CAPABILITIES.index(name)
         if number <= top:

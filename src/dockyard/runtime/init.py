@@ -23,14 +23,19 @@ from dockyard.runtime import identity, mounts, seccomp
 from dockyard.runtime import syscalls as sc
 from dockyard.runtime.cgroups import hierarchy
 
-NAMESPACE_FLAGS = {"mount": sc.CLONE_NEWNS, "uts": sc.CLONE_NEWUTS, "ipc": sc.CLONE_NEWIPC,
-                   "network": sc.CLONE_NEWNET, "cgroup": sc.CLONE_NEWCGROUP, "pid": sc.CLONE_NEWPID}
-PROC_NS_NAMES = {"mount": "mnt", "uts": "uts", "ipc": "ipc", "network": "net",
-                 "cgroup": "cgroup", "pid": "pid"}
+NAMESPACE_FLAGS = {
+    "mount": sc.CLONE_NEWNS,
+    "uts": sc.CLONE_NEWUTS,
+    "ipc": sc.CLONE_NEWIPC,
+    "network": sc.CLONE_NEWNET,
+    "cgroup": sc.CLONE_NEWCGROUP,
+    "pid": sc.CLONE_NEWPID,
+}
+PROC_NS_NAMES = {"mount": "mnt", "uts": "uts", "ipc": "ipc", "network": "net", "cgroup": "cgroup", "pid": "pid"}
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
-TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any, NoReturn
 
@@ -60,8 +65,7 @@ def _report(fd: int, message: dict[str, Any]) -> None:
 
 def _reset_signals() -> None:
     signal.set_wakeup_fd(-1)
-    for sig in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ, signal.SIGTERM, signal.SIGINT,
-                signal.SIGHUP):
+    for sig in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
@@ -81,12 +85,17 @@ def run_init(spec: dict[str, Any], cgroup_paths: list[str], fds: ChildFds) -> No
         if "network" in created:
             _loopback_up()
         _finish(spec["process"], fds, spec.get("linux", {}).get("seccomp"))
-    except BaseException as exc:   # the child must never return into the shim's code
+    except BaseException as exc:  # the child must never return into the shim's code
         _fail(fds.status_fd, exc)
 
 
-def run_exec(process: dict[str, Any], target_pid: int, cgroup_paths: list[str],
-             fds: ChildFds, seccomp_profile: dict[str, Any] | None = None) -> NoReturn:
+def run_exec(
+    process: dict[str, Any],
+    target_pid: int,
+    cgroup_paths: list[str],
+    fds: ChildFds,
+    seccomp_profile: dict[str, Any] | None = None,
+) -> NoReturn:
     """Join the namespaces of `target_pid` (mount last), then as run_init. Never returns."""
     try:
         _reset_signals()
@@ -125,8 +134,9 @@ def _describe(exc: BaseException) -> str:
 
 def _enter_namespaces(namespaces: list[dict[str, str]]) -> None:
     """setns into the given paths (mount last), unshare the rest (pid is the shim's job)."""
-    joins = sorted((ns for ns in namespaces if ns.get("path") and ns["type"] != "pid"),
-                   key=lambda ns: ns["type"] == "mount")
+    joins = sorted(
+        (ns for ns in namespaces if ns.get("path") and ns["type"] != "pid"), key=lambda ns: ns["type"] == "mount"
+    )
     fds = [os.open(ns["path"], os.O_RDONLY) for ns in joins]
     flags = 0
     for ns in namespaces:
@@ -168,8 +178,7 @@ def _finish(process: dict[str, Any], fds: ChildFds, seccomp_profile: dict[str, A
     try:
         os.chdir(cwd)
     except OSError as exc:
-        raise OSError(exc.errno, f'chdir to cwd ("{cwd}") set in config.json failed: '
-                                 f"{exc.strerror.lower()}") from None
+        raise OSError(exc.errno, f'chdir to cwd ("{cwd}") set in config.json failed: {exc.strerror.lower()}') from None
     _report(fds.status_fd, {"ready": True})
     if os.read(fds.start_fd, 1) != b"s":
         os._exit(1)

@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-MAX_PARTIAL = 16 * 1024   # a line longer than this is logged in pieces, as Docker does
+MAX_PARTIAL = 16 * 1024  # a line longer than this is logged in pieces, as Docker does
 
 
 def format_time(ns: int) -> str:
@@ -47,8 +47,8 @@ class LineSplitter:
                 if len(self._pending) < MAX_PARTIAL:
                     return out
                 cut = MAX_PARTIAL - 1
-            out.append(bytes(self._pending[:cut + 1]))
-            del self._pending[:cut + 1]
+            out.append(bytes(self._pending[: cut + 1]))
+            del self._pending[: cut + 1]
 
     def flush(self) -> list[bytes]:
         rest, self._pending = bytes(self._pending), bytearray()
@@ -91,7 +91,7 @@ class JsonFileWriter:
     def _rotate(self) -> None:
         self._file.close()
         files = rotated_paths(self.path, self.max_files)
-        for older, newer in zip(files, files[1:]):
+        for older, newer in zip(files, files[1:], strict=False):
             if os.path.exists(newer):
                 os.replace(newer, older)
         self._file = open(self.path, "wb")
@@ -108,5 +108,6 @@ def __getattr__(name: str):
     """
     if name in _READER_NAMES:
         from dockyard.runtime import logreader
+
         return getattr(logreader, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,7 +25,6 @@ def parse_time(value: str) -> int:
     return seconds * 1_000_000_000 + int((fraction + "000000000")[:9])
 
 
-
 @dataclass(frozen=True, slots=True)
 class LogEntry:
     """One decoded log line."""
@@ -57,11 +56,11 @@ def read_entries(path: str, max_files: int) -> Iterator[LogEntry]:
             continue
 
 
-def select(entries: Iterator[LogEntry], tail: int | None = None, since_ns: int = 0,
-           until_ns: int = 0) -> list[LogEntry]:
+def select(
+    entries: Iterator[LogEntry], tail: int | None = None, since_ns: int = 0, until_ns: int = 0
+) -> list[LogEntry]:
     """Docker's filters: entries after `since`, before `until` (0: no bound), last `tail`."""
-    kept = (e for e in entries if (not since_ns or e.time_ns > since_ns)
-            and (not until_ns or e.time_ns <= until_ns))
+    kept = (e for e in entries if (not since_ns or e.time_ns > since_ns) and (not until_ns or e.time_ns <= until_ns))
     if tail is None or tail < 0:
         return list(kept)
     return list(deque(kept, maxlen=tail)) if tail else []
@@ -82,7 +81,7 @@ def _follow(f, path: str, keep_going: Callable[[], bool], poll: float) -> Iterat
     pending = b""
     try:
         while True:
-            rotated = _rotated(f, path)   # checked first: the old file is drained below
+            rotated = _rotated(f, path)  # checked first: the old file is drained below
             chunk = f.read()
             if chunk:
                 pending += chunk

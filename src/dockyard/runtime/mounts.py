@@ -13,30 +13,59 @@ from collections import namedtuple
 from dockyard.runtime import syscalls as sc
 from dockyard.runtime.rootpath import resolve_in_root
 
-TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
 
-_SET = {"ro": sc.MS_RDONLY, "nosuid": sc.MS_NOSUID, "nodev": sc.MS_NODEV, "noexec": sc.MS_NOEXEC,
-        "sync": sc.MS_SYNCHRONOUS, "dirsync": sc.MS_DIRSYNC, "mand": sc.MS_MANDLOCK,
-        "noatime": sc.MS_NOATIME, "nodiratime": sc.MS_NODIRATIME, "relatime": sc.MS_RELATIME,
-        "strictatime": sc.MS_STRICTATIME, "remount": sc.MS_REMOUNT, "bind": sc.MS_BIND,
-        "rbind": sc.MS_BIND | sc.MS_REC}
-_CLEAR = {"rw": sc.MS_RDONLY, "suid": sc.MS_NOSUID, "dev": sc.MS_NODEV, "exec": sc.MS_NOEXEC,
-          "async": sc.MS_SYNCHRONOUS, "nomand": sc.MS_MANDLOCK, "atime": sc.MS_NOATIME,
-          "diratime": sc.MS_NODIRATIME, "norelatime": sc.MS_RELATIME,
-          "nostrictatime": sc.MS_STRICTATIME}
-_PROPAGATION = {"private": sc.MS_PRIVATE, "rprivate": sc.MS_PRIVATE | sc.MS_REC,
-                "shared": sc.MS_SHARED, "rshared": sc.MS_SHARED | sc.MS_REC,
-                "slave": sc.MS_SLAVE, "rslave": sc.MS_SLAVE | sc.MS_REC,
-                "unbindable": sc.MS_UNBINDABLE, "runbindable": sc.MS_UNBINDABLE | sc.MS_REC}
+_SET = {
+    "ro": sc.MS_RDONLY,
+    "nosuid": sc.MS_NOSUID,
+    "nodev": sc.MS_NODEV,
+    "noexec": sc.MS_NOEXEC,
+    "sync": sc.MS_SYNCHRONOUS,
+    "dirsync": sc.MS_DIRSYNC,
+    "mand": sc.MS_MANDLOCK,
+    "noatime": sc.MS_NOATIME,
+    "nodiratime": sc.MS_NODIRATIME,
+    "relatime": sc.MS_RELATIME,
+    "strictatime": sc.MS_STRICTATIME,
+    "remount": sc.MS_REMOUNT,
+    "bind": sc.MS_BIND,
+    "rbind": sc.MS_BIND | sc.MS_REC,
+}
+_CLEAR = {
+    "rw": sc.MS_RDONLY,
+    "suid": sc.MS_NOSUID,
+    "dev": sc.MS_NODEV,
+    "exec": sc.MS_NOEXEC,
+    "async": sc.MS_SYNCHRONOUS,
+    "nomand": sc.MS_MANDLOCK,
+    "atime": sc.MS_NOATIME,
+    "diratime": sc.MS_NODIRATIME,
+    "norelatime": sc.MS_RELATIME,
+    "nostrictatime": sc.MS_STRICTATIME,
+}
+_PROPAGATION = {
+    "private": sc.MS_PRIVATE,
+    "rprivate": sc.MS_PRIVATE | sc.MS_REC,
+    "shared": sc.MS_SHARED,
+    "rshared": sc.MS_SHARED | sc.MS_REC,
+    "slave": sc.MS_SLAVE,
+    "rslave": sc.MS_SLAVE | sc.MS_REC,
+    "unbindable": sc.MS_UNBINDABLE,
+    "runbindable": sc.MS_UNBINDABLE | sc.MS_REC,
+}
 
 # (name, major, minor): the devices every container gets (runc's AllowedDevices).
-STANDARD_DEVICES = (("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8),
-                    ("urandom", 1, 9), ("tty", 5, 0))
-STANDARD_LINKS = (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                  ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
-                  ("ptmx", "pts/ptmx"), ("core", "/proc/kcore"))
+STANDARD_DEVICES = (("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0))
+STANDARD_LINKS = (
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+    ("ptmx", "pts/ptmx"),
+    ("core", "/proc/kcore"),
+)
 
 
 class MountOptions(namedtuple("MountOptions", "flags propagation data")):
@@ -106,7 +135,7 @@ def _mount_fs(source: str | None, target: str, fstype: str, opts: MountOptions) 
     except PermissionError:
         if fstype != "sysfs":
             raise
-        _bind("/sys", target, opts.flags | sc.MS_REC)   # host network namespace: reuse /sys
+        _bind("/sys", target, opts.flags | sc.MS_REC)  # host network namespace: reuse /sys
 
 
 def mount_cgroups(target: str, flags: int) -> None:
@@ -145,8 +174,14 @@ def make_devices(dev: str, extra: list[dict[str, Any]]) -> None:
             kind = stat.S_IFBLK if device.get("type") == "b" else stat.S_IFCHR
             path = resolve_in_root(dev, device["path"].removeprefix("/dev"))
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            _mknod(path, kind | device.get("fileMode", 0o666), device["major"], device["minor"],
-                   device.get("uid", 0), device.get("gid", 0))
+            _mknod(
+                path,
+                kind | device.get("fileMode", 0o666),
+                device["major"],
+                device["minor"],
+                device.get("uid", 0),
+                device.get("gid", 0),
+            )
     finally:
         os.umask(old)
     for name, target in STANDARD_LINKS:

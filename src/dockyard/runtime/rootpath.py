@@ -32,7 +32,7 @@ def resolve_in_root(root: str, path: str) -> str:
         candidate = os.path.join(root, *current, part)
         try:
             target = os.readlink(candidate)
-        except OSError:   # not a link, or missing: keep the name as it is
+        except OSError:  # not a link, or missing: keep the name as it is
             current.append(part)
             continue
         links += 1

@@ -34,19 +34,19 @@ class IOConfig:
     """How the shim wires the process's stdio and where it logs."""
 
     tty: bool = False
-    open_stdin: bool = False       # keep a stdin pipe open for attachers
-    stdin_once: bool = False       # close stdin when the first stdin attacher detaches
-    log_path: Path | None = None   # json-file log; None for no log (execs)
-    log_max_size: int = DEFAULT_LOG_MAX_SIZE   # rotate past this many bytes
-    log_max_files: int = DEFAULT_LOG_MAX_FILES # keep at most this many files
+    open_stdin: bool = False  # keep a stdin pipe open for attachers
+    stdin_once: bool = False  # close stdin when the first stdin attacher detaches
+    log_path: Path | None = None  # json-file log; None for no log (execs)
+    log_max_size: int = DEFAULT_LOG_MAX_SIZE  # rotate past this many bytes
+    log_max_files: int = DEFAULT_LOG_MAX_FILES  # keep at most this many files
 
 
 @dataclass(frozen=True, slots=True)
 class TaskState:
     status: Literal["created", "running", "stopped"]
-    pid: int | None              # host pid of the process (None once stopped)
-    exit_code: int | None        # set once stopped: the code, or 128+signal
-    started_at: str | None       # RFC 3339 with nanoseconds, UTC
+    pid: int | None  # host pid of the process (None once stopped)
+    exit_code: int | None  # set once stopped: the code, or 128+signal
+    started_at: str | None  # RFC 3339 with nanoseconds, UTC
     finished_at: str | None
     oom_killed: bool = False
 

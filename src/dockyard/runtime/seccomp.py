@@ -13,20 +13,47 @@ import os
 
 from dockyard.runtime import syscalls as sc
 
-TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
 
-GO_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le",
-           "s390x": "s390x", "riscv64": "riscv64", "i686": "386"}
-SCMP_ARCH = {"amd64": "SCMP_ARCH_X86_64", "arm64": "SCMP_ARCH_AARCH64", "arm": "SCMP_ARCH_ARM",
-             "ppc64le": "SCMP_ARCH_PPC64LE", "s390x": "SCMP_ARCH_S390X",
-             "riscv64": "SCMP_ARCH_RISCV64", "386": "SCMP_ARCH_X86"}
-ACTIONS = {"SCMP_ACT_KILL": 0x0, "SCMP_ACT_KILL_THREAD": 0x0, "SCMP_ACT_KILL_PROCESS": 0x80000000,
-           "SCMP_ACT_TRAP": 0x00030000, "SCMP_ACT_ERRNO": 0x00050000, "SCMP_ACT_TRACE": 0x7FF00000,
-           "SCMP_ACT_LOG": 0x7FFC0000, "SCMP_ACT_ALLOW": 0x7FFF0000}
-OPERATORS = {"SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4,
-             "SCMP_CMP_GE": 5, "SCMP_CMP_GT": 6, "SCMP_CMP_MASKED_EQ": 7}
+GO_ARCH = {
+    "x86_64": "amd64",
+    "aarch64": "arm64",
+    "armv7l": "arm",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+    "i686": "386",
+}
+SCMP_ARCH = {
+    "amd64": "SCMP_ARCH_X86_64",
+    "arm64": "SCMP_ARCH_AARCH64",
+    "arm": "SCMP_ARCH_ARM",
+    "ppc64le": "SCMP_ARCH_PPC64LE",
+    "s390x": "SCMP_ARCH_S390X",
+    "riscv64": "SCMP_ARCH_RISCV64",
+    "386": "SCMP_ARCH_X86",
+}
+ACTIONS = {
+    "SCMP_ACT_KILL": 0x0,
+    "SCMP_ACT_KILL_THREAD": 0x0,
+    "SCMP_ACT_KILL_PROCESS": 0x80000000,
+    "SCMP_ACT_TRAP": 0x00030000,
+    "SCMP_ACT_ERRNO": 0x00050000,
+    "SCMP_ACT_TRACE": 0x7FF00000,
+    "SCMP_ACT_LOG": 0x7FFC0000,
+    "SCMP_ACT_ALLOW": 0x7FFF0000,
+}
+OPERATORS = {
+    "SCMP_CMP_NE": 1,
+    "SCMP_CMP_LT": 2,
+    "SCMP_CMP_LE": 3,
+    "SCMP_CMP_EQ": 4,
+    "SCMP_CMP_GE": 5,
+    "SCMP_CMP_GT": 6,
+    "SCMP_CMP_MASKED_EQ": 7,
+}
 EPERM = 1
 
 
@@ -60,17 +87,24 @@ def _applies(rule: dict[str, Any], arch: str, caps: set[str], kernel: str) -> bo
     return not (exc.get("minKernel") and _version(kernel) >= _version(exc["minKernel"]))
 
 
-def oci_profile(profile: dict[str, Any], capabilities: list[str], arch: str | None = None,
-                kernel: str | None = None) -> dict[str, Any]:
+def oci_profile(
+    profile: dict[str, Any], capabilities: list[str], arch: str | None = None, kernel: str | None = None
+) -> dict[str, Any]:
     """The OCI `linux.seccomp` for Docker-format `profile` given the process's capabilities."""
     arch = arch or host_arch()
     kernel = kernel or os.uname().release
     native = SCMP_ARCH.get(arch)
-    architectures = [a for entry in profile.get("archMap") or [] if entry["architecture"] == native
-                     for a in [entry["architecture"], *entry.get("subArchitectures", [])]]
-    result: dict[str, Any] = {"defaultAction": profile["defaultAction"],
-                              "architectures": architectures or list(profile.get("architectures") or []),
-                              "syscalls": []}
+    architectures = [
+        a
+        for entry in profile.get("archMap") or []
+        if entry["architecture"] == native
+        for a in [entry["architecture"], *entry.get("subArchitectures", [])]
+    ]
+    result: dict[str, Any] = {
+        "defaultAction": profile["defaultAction"],
+        "architectures": architectures or list(profile.get("architectures") or []),
+        "syscalls": [],
+    }
     if "defaultErrnoRet" in profile:
         result["defaultErrnoRet"] = profile["defaultErrnoRet"]
     for rule in profile.get("syscalls") or []:
@@ -113,7 +147,7 @@ def load(profile: dict[str, Any]) -> None:
     for rule in profile.get("syscalls") or []:
         action = action_value(rule["action"], rule.get("errnoRet"))
         if action == default:
-            continue   # libseccomp refuses rules that repeat the default action
+            continue  # libseccomp refuses rules that repeat the default action
         for name in rule["names"]:
             rules.append((name, action, conditions(rule.get("args") or [])))
     sc.seccomp_load(default, arches, rules)

@@ -13,13 +13,14 @@ import json
 import os
 import signal
 import socket
+
 from dockyard.runtime import init
 from dockyard.runtime import syscalls as sc
 from dockyard.runtime.cgroups import hierarchy, limits, memory
 from dockyard.runtime.logfile import JsonFileWriter
 from dockyard.runtime.supervisor import Supervisor
 
-TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
 
@@ -42,7 +43,7 @@ def write_atomic(path: str, data: bytes, durable: bool = True) -> None:
 def main(argv: list[str]) -> None:
     """Entry point of the shim process; `argv` is [state_dir, ready_fd]."""
     state_dir, ready_fd = argv[0], int(argv[1])
-    os.set_inheritable(ready_fd, False)   # the container must not hold the client's pipe
+    os.set_inheritable(ready_fd, False)  # the container must not hold the client's pipe
     os.chdir(state_dir)
     try:
         supervisor, wakeup = _setup(ready_fd)
@@ -73,13 +74,13 @@ def _cleanup() -> None:
             pass
 
 
-_owned: dict[str, int] = {}   # file name -> inode this shim created
+_owned: dict[str, int] = {}  # file name -> inode this shim created
 
 
 def _setup(ready_fd: int) -> tuple[Supervisor, int]:
     with open(TASKFILE, "rb") as f:
         task = json.load(f)
-    write_atomic(PIDFILE, str(os.getpid()).encode(), durable=False)   # meaningless after a reboot
+    write_atomic(PIDFILE, str(os.getpid()).encode(), durable=False)  # meaningless after a reboot
     _owned[PIDFILE] = os.lstat(PIDFILE).st_ino
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -98,9 +99,15 @@ def _setup(ready_fd: int) -> tuple[Supervisor, int]:
     log = None
     if io.get("log_path"):
         log = JsonFileWriter(io["log_path"], io["log_max_size"], io["log_max_files"])
-    supervisor = Supervisor(listener, pid, parent_fds, io.get("tty", False),
-                            io.get("stdin_once", False), log,
-                            lambda: _on_exit(supervisor, cgroup_paths, task))
+    supervisor = Supervisor(
+        listener,
+        pid,
+        parent_fds,
+        io.get("tty", False),
+        io.get("stdin_once", False),
+        log,
+        lambda: _on_exit(supervisor, cgroup_paths, task),
+    )
     return supervisor, wake_r
 
 
@@ -161,7 +168,7 @@ def _fork_into(cgroup: str | None) -> tuple[int, str | None]:
         fd = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             return sc.fork_into_cgroup(fd), cgroup
-        except OSError:   # ENOSYS before Linux 5.7; then join it like the v1 ones
+        except OSError:  # ENOSYS before Linux 5.7; then join it like the v1 ones
             pass
         finally:
             os.close(fd)
@@ -176,8 +183,9 @@ def _join_pid_ns(path: str) -> None:
         os.close(fd)
 
 
-def _report_ready(pid: int, parent: dict[str, Any], child: init.ChildFds,
-                  cgroup_paths: list[str], task: dict[str, Any]) -> None:
+def _report_ready(
+    pid: int, parent: dict[str, Any], child: init.ChildFds, cgroup_paths: list[str], task: dict[str, Any]
+) -> None:
     """Close the child's ends, wait for its ready line; fetch the pty master if any."""
     for fd in (child.start_fd, child.status_fd, child.console_fd, *(child.stdio or ())):
         if fd is not None:
@@ -212,9 +220,13 @@ def _on_exit(supervisor: Supervisor, cgroup_paths: list[str], task: dict[str, An
     """Record the exit (atomically) and drop the task's cgroups."""
     oom_killed = task["mode"] != "exec" and memory.oom_kills(cgroup_paths) > 0
     supervisor.oom_killed = oom_killed
-    record = {"exit_code": supervisor.exit_code, "pid": supervisor.pid,
-              "started_at": supervisor.started_at, "finished_at": supervisor.finished_at,
-              "oom_killed": oom_killed}
+    record = {
+        "exit_code": supervisor.exit_code,
+        "pid": supervisor.pid,
+        "started_at": supervisor.started_at,
+        "finished_at": supervisor.finished_at,
+        "oom_killed": oom_killed,
+    }
     write_atomic(EXITFILE, json.dumps(record).encode())
     if task["mode"] != "exec":
         try:

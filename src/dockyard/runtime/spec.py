@@ -36,9 +36,18 @@ from dockyard.runtime.capabilities import ALL_CAPABILITIES, DEFAULT_CAPABILITIES
 NAMESPACES = ("mount", "pid", "uts", "ipc", "network", "cgroup")
 
 MASKED_PATHS = (
-    "/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
-    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-    "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
 )
 READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 
@@ -53,9 +62,17 @@ def _allow(kind: str, major: int | None, minor: int | None, access: str = "rwm")
 # use of null zero full random urandom tty ptmx, the pts and /dev/net/tun.
 DEFAULT_DEVICE_RULES = (
     {"allow": False, "access": "rwm"},
-    _allow("c", None, None, "m"), _allow("b", None, None, "m"),
-    _allow("c", 1, 3), _allow("c", 1, 8), _allow("c", 1, 7), _allow("c", 5, 0), _allow("c", 1, 5),
-    _allow("c", 1, 9), _allow("c", 136, None), _allow("c", 5, 2), _allow("c", 10, 200),
+    _allow("c", None, None, "m"),
+    _allow("b", None, None, "m"),
+    _allow("c", 1, 3),
+    _allow("c", 1, 8),
+    _allow("c", 1, 7),
+    _allow("c", 5, 0),
+    _allow("c", 1, 5),
+    _allow("c", 1, 9),
+    _allow("c", 136, None),
+    _allow("c", 5, 2),
+    _allow("c", 10, 200),
 )
 
 
@@ -69,13 +86,13 @@ def default_mounts(privileged: bool = False, shm_size: int = DEFAULT_SHM_SIZE) -
     return [
         _mount("/proc", "proc", "proc", "nosuid", "noexec", "nodev"),
         _mount("/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k"),
-        _mount("/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
-               "ptmxmode=0666", "mode=0620", "gid=5"),
+        _mount(
+            "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"
+        ),
         _mount("/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", sys_mode),
         _mount("/sys/fs/cgroup", "cgroup", "cgroup", sys_mode, "nosuid", "noexec", "nodev"),
         _mount("/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev"),
-        _mount("/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777",
-               f"size={shm_size // 1024}k"),
+        _mount("/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", f"size={shm_size // 1024}k"),
     ]
 
 
@@ -88,8 +105,7 @@ def normalize_capability(name: str) -> str:
     return full
 
 
-def capability_set(cap_add: Sequence[str] = (), cap_drop: Sequence[str] = (),
-                   privileged: bool = False) -> list[str]:
+def capability_set(cap_add: Sequence[str] = (), cap_drop: Sequence[str] = (), privileged: bool = False) -> list[str]:
     """Docker's defaults adjusted by --cap-add / --cap-drop (`ALL` allowed in either)."""
     if privileged:
         return list(ALL_CAPABILITIES)
@@ -103,11 +119,19 @@ def capability_set(cap_add: Sequence[str] = (), cap_drop: Sequence[str] = (),
     return [c for c in ALL_CAPABILITIES if c in base]
 
 
-def process_spec(args: Sequence[str], *, env: Sequence[str] = (), cwd: str = "/",
-                 uid: int = 0, gid: int = 0, additional_gids: Sequence[int] = (),
-                 terminal: bool = False, capabilities: Sequence[str] = DEFAULT_CAPABILITIES,
-                 no_new_privileges: bool = False,
-                 rlimits: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+def process_spec(
+    args: Sequence[str],
+    *,
+    env: Sequence[str] = (),
+    cwd: str = "/",
+    uid: int = 0,
+    gid: int = 0,
+    additional_gids: Sequence[int] = (),
+    terminal: bool = False,
+    capabilities: Sequence[str] = DEFAULT_CAPABILITIES,
+    no_new_privileges: bool = False,
+    rlimits: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
     """The OCI `process` object, for a container's init or for an exec."""
     if not args:
         raise InvalidArgument("no command specified")
@@ -153,12 +177,20 @@ def _device_rules(privileged: bool) -> list[dict[str, Any]]:
     return [dict(rule) for rule in DEFAULT_DEVICE_RULES]
 
 
-def default_spec(process: Mapping[str, Any], *, root: str, hostname: str = "",
-                 readonly_rootfs: bool = False, namespaces: Mapping[str, str] | None = None,
-                 mounts: Sequence[Mapping[str, Any]] = (), privileged: bool = False,
-                 shm_size: int = DEFAULT_SHM_SIZE, cgroups_path: str = "",
-                 resources: Mapping[str, Any] | None = None,
-                 seccomp: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def default_spec(
+    process: Mapping[str, Any],
+    *,
+    root: str,
+    hostname: str = "",
+    readonly_rootfs: bool = False,
+    namespaces: Mapping[str, str] | None = None,
+    mounts: Sequence[Mapping[str, Any]] = (),
+    privileged: bool = False,
+    shm_size: int = DEFAULT_SHM_SIZE,
+    cgroups_path: str = "",
+    resources: Mapping[str, Any] | None = None,
+    seccomp: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """A full config.json for one container; `mounts` (binds, volumes, tmpfs) come last."""
     linux: dict[str, Any] = {
         "namespaces": namespace_list(namespaces),

@@ -23,12 +23,13 @@ import time
 from dockyard.multiplex import encode_frame
 from dockyard.runtime.logfile import JsonFileWriter, format_time
 
-TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from collections.abc import Callable
+    from typing import Any
 
-DRAIN_AFTER_EXIT = 2.0   # seconds to wait for output EOF once the process is reaped
-HIGH_WATER = 1 << 20     # stop reading the process while an attacher is this far behind
+DRAIN_AFTER_EXIT = 2.0  # seconds to wait for output EOF once the process is reaped
+HIGH_WATER = 1 << 20  # stop reading the process while an attacher is this far behind
 STREAM_IDS = {"stdout": 1, "stderr": 2}
 
 
@@ -46,9 +47,16 @@ class Client:
 class Supervisor:
     """Owns the child's fds and every client until the exit is recorded."""
 
-    def __init__(self, listener: socket.socket, pid: int, child_fds: dict[str, Any],
-                 tty: bool, stdin_once: bool, log: JsonFileWriter | None,
-                 on_exit: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        listener: socket.socket,
+        pid: int,
+        child_fds: dict[str, Any],
+        tty: bool,
+        stdin_once: bool,
+        log: JsonFileWriter | None,
+        on_exit: Callable[[], None],
+    ) -> None:
         self.sel = selectors.DefaultSelector()
         self.listener, self.pid, self.tty, self.stdin_once = listener, pid, tty, stdin_once
         self.log, self.on_exit = log, on_exit
@@ -88,7 +96,8 @@ class Supervisor:
     def _update_process_fd(self, fd: int) -> None:
         reading = fd in self.outputs and not self.paused
         events = (selectors.EVENT_READ if reading else 0) | (
-            selectors.EVENT_WRITE if fd == self.stdin_fd and self.stdin_buf else 0)
+            selectors.EVENT_WRITE if fd == self.stdin_fd and self.stdin_buf else 0
+        )
         try:
             self.sel.unregister(fd)
         except KeyError:
@@ -109,7 +118,7 @@ class Supervisor:
             data = os.read(fd, 65536)
         except BlockingIOError:
             return
-        except OSError as exc:   # EIO: the pty slave side is gone
+        except OSError as exc:  # EIO: the pty slave side is gone
             if exc.errno != errno.EIO:
                 raise
             data = b""
@@ -149,7 +158,7 @@ class Supervisor:
             del self.stdin_buf[:written]
         except BlockingIOError:
             pass
-        except OSError:   # EPIPE: the process closed its stdin
+        except OSError:  # EPIPE: the process closed its stdin
             self.stdin_buf.clear()
         if not self.stdin_buf and self.stdin_closing and fd != self.master:
             self.stdin_fd = None
@@ -191,7 +200,7 @@ class Supervisor:
             self.log.close()
         self.on_exit()
         waiters, self.waiters = self.waiters, []
-        for client in waiters:   # replying drops the client, so not while iterating self.waiters
+        for client in waiters:  # replying drops the client, so not while iterating self.waiters
             self._reply(client, self._state())
         for client in list(self.clients.values()):
             if client.attached:
@@ -263,8 +272,7 @@ class Supervisor:
             self._flow_control()
 
     def _watch(self, client: Client) -> None:
-        events = (selectors.EVENT_READ if client.reading else 0) | (
-            selectors.EVENT_WRITE if client.out else 0)
+        events = (selectors.EVENT_READ if client.reading else 0) | (selectors.EVENT_WRITE if client.out else 0)
         try:
             self.sel.unregister(client.sock)
         except KeyError:
@@ -304,10 +312,14 @@ class Supervisor:
             self._reply(client, {"error": exc.strerror or str(exc)})
 
     def _state(self) -> dict[str, Any]:
-        return {"status": self.status, "pid": None if self.finalized else self.pid,
-                "exit_code": self.exit_code if self.finalized else None,
-                "started_at": self.started_at, "finished_at": self.finished_at,
-                "oom_killed": self.oom_killed}
+        return {
+            "status": self.status,
+            "pid": None if self.finalized else self.pid,
+            "exit_code": self.exit_code if self.finalized else None,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "oom_killed": self.oom_killed,
+        }
 
     def _op_state(self, client: Client, request: dict[str, Any]) -> None:
         self._reply(client, self._state())

@@ -47,7 +47,7 @@ PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
-_SYS_CLONE3 = 435   # the same number on every architecture
+_SYS_CLONE3 = 435  # the same number on every architecture
 _SIGCHLD = 17
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
@@ -73,8 +73,7 @@ def setns(fd: int, nstype: int = 0) -> None:
     _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)))
 
 
-def mount(source: str | None, target: str, fstype: str | None, flags: int = 0,
-          data: str | None = None) -> None:
+def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None) -> None:
     """mount(2); raises OSError naming the target."""
     result = _libc.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data))
     if result == -1:
@@ -94,9 +93,22 @@ def pivot_root(new_root: str, put_old: str) -> None:
 
 
 class _CloneArgs(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_uint64) for name in (
-        "flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls",
-        "set_tid", "set_tid_size", "cgroup")]
+    _fields_ = [
+        (name, ctypes.c_uint64)
+        for name in (
+            "flags",
+            "pidfd",
+            "child_tid",
+            "parent_tid",
+            "exit_signal",
+            "stack",
+            "stack_size",
+            "tls",
+            "set_tid",
+            "set_tid_size",
+            "cgroup",
+        )
+    ]
 
 
 def fork_into_cgroup(cgroup_fd: int) -> int:
@@ -107,8 +119,7 @@ def fork_into_cgroup(cgroup_fd: int) -> int:
     single-threaded caller whose child ends in exec or os._exit may use it.
     """
     args = _CloneArgs(flags=CLONE_INTO_CGROUP, exit_signal=_SIGCHLD, cgroup=cgroup_fd)
-    return _check(_libc.syscall(ctypes.c_long(_SYS_CLONE3), ctypes.byref(args),
-                                ctypes.c_size_t(ctypes.sizeof(args))))
+    return _check(_libc.syscall(ctypes.c_long(_SYS_CLONE3), ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args))))
 
 
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
@@ -122,8 +133,7 @@ class _CapHeader(ctypes.Structure):
 
 
 class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
 def capset(effective: int, permitted: int, inheritable: int) -> None:
@@ -139,8 +149,12 @@ def capset(effective: int, permitted: int, inheritable: int) -> None:
 
 
 class _ArgCmp(ctypes.Structure):
-    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64),
-                ("datum_b", ctypes.c_uint64)]
+    _fields_ = [
+        ("arg", ctypes.c_uint),
+        ("op", ctypes.c_int),
+        ("datum_a", ctypes.c_uint64),
+        ("datum_b", ctypes.c_uint64),
+    ]
 
 
 _SCMP_FLTATR_CTL_NNP = 3
@@ -163,8 +177,13 @@ def _seccomp_lib() -> ctypes.CDLL:
         lib.seccomp_arch_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
         lib.seccomp_arch_resolve_name.restype = ctypes.c_uint32
         lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
-        lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int,
-                                               ctypes.c_uint, ctypes.POINTER(_ArgCmp)]
+        lib.seccomp_rule_add_array.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_uint32,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.POINTER(_ArgCmp),
+        ]
         lib.seccomp_load.argtypes = [ctypes.c_void_p]
         lib.seccomp_release.argtypes = [ctypes.c_void_p]
         _libseccomp = lib
@@ -176,8 +195,9 @@ def _scmp_check(result: int, what: str) -> None:
         raise OSError(-result, f"seccomp: {what}: {os.strerror(-result)}")
 
 
-def seccomp_load(default_action: int, arches: list[str],
-                 rules: list[tuple[str, int, list[tuple[int, int, int, int]]]]) -> None:
+def seccomp_load(
+    default_action: int, arches: list[str], rules: list[tuple[str, int, list[tuple[int, int, int, int]]]]
+) -> None:
     """Build a filter with libseccomp (arches by name, rules as (syscall, action, conditions))
     and load it without forcing no_new_privs; unknown syscall names are skipped, as runc does."""
     lib = _seccomp_lib()

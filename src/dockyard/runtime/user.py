@@ -85,8 +85,7 @@ def lookup_user(user: str, passwd: list[PasswdEntry], groups: list[GroupEntry]) 
     user_arg, _, group_arg = user.partition(":")
     uid, gid, sgids = 0, 0, ()
     uid_arg = _numeric(user_arg) if user_arg else 0
-    matched = next((e for e in passwd
-                    if (e.name == user_arg if uid_arg is None else e.uid == uid_arg)), None)
+    matched = next((e for e in passwd if (e.name == user_arg if uid_arg is None else e.uid == uid_arg)), None)
     if matched is not None:
         uid, gid = matched.uid, matched.gid
     elif uid_arg is None:

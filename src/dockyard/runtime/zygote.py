@@ -25,7 +25,7 @@ import socket
 
 from dockyard.runtime import shim
 
-TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import NoReturn
 
@@ -68,9 +68,9 @@ def _child(control: socket.socket, request: dict, ready_fd: int) -> NoReturn:
     """Become a session leader with the shim's stdio and signals, then run the shim (never returns)."""
     try:
         control.close()
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)   # ignored, it would lose the exit status
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # ignored, it would lose the exit status
         os.setsid()
-        with open("/proc/self/comm", "w") as comm:   # ps shows the shim by name, not as the server
+        with open("/proc/self/comm", "w") as comm:  # ps shows the shim by name, not as the server
             comm.write("dockyard-shim")
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
         os.dup2(log, 2)

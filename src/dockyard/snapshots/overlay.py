@@ -87,7 +87,7 @@ class OverlaySnapshotter:
             diff_id, size = apply_layer(tar, scratch / "diff")
             for name, text in (("parent", parent or ""), ("diff_id", diff_id), ("size", str(size))):
                 (scratch / name).write_text(text)
-            _sync_filesystem(scratch)   # the layer is whole on disk before its name appears
+            _sync_filesystem(scratch)  # the layer is whole on disk before its name appears
             self._link(chain_id)
             try:
                 os.rename(scratch, self._layer_dir(chain_id))
@@ -176,8 +176,12 @@ class OverlaySnapshotter:
             return Mount("bind", str(directory / "upper"), ("rbind", "rw"))
         links = self._links if absolute else Path(self._links.name)
         lower = ":".join(str(links / short_name(layer)) for layer in self._chain(parent))
-        options = (f"lowerdir={lower}", f"upperdir={directory / 'upper'}",
-                   f"workdir={directory / 'work'}", *OVERLAY_OPTIONS)
+        options = (
+            f"lowerdir={lower}",
+            f"upperdir={directory / 'upper'}",
+            f"workdir={directory / 'work'}",
+            *OVERLAY_OPTIONS,
+        )
         return Mount("overlay", "overlay", options)
 
     def mount(self, key: str) -> Path:
@@ -189,15 +193,16 @@ class OverlaySnapshotter:
         direct = self._mount_of(key, parent, absolute=True)
         options = ",".join(direct.options)
         if direct.type == "overlay" and len(options) < os.sysconf("SC_PAGESIZE"):
-            _syscall(_libc.mount, f"mount {target}", b"overlay", str(target).encode(), b"overlay", 0,
-                     options.encode())   # mount(2) itself: no mount(8) process on the start path
+            _syscall(
+                _libc.mount, f"mount {target}", b"overlay", str(target).encode(), b"overlay", 0, options.encode()
+            )  # mount(2) itself: no mount(8) process on the start path
             return target
-        mount = self._mount_of(key, parent, absolute=False)   # tall images: relative lowerdirs
+        mount = self._mount_of(key, parent, absolute=False)  # tall images: relative lowerdirs
         options = ",".join(mount.options)
         if len(options) >= os.sysconf("SC_PAGESIZE"):
             raise NotSupported(f"too many layers to mount ({len(options)} bytes of options)")
         command = ["mount", "-t", mount.type, "-o", options, mount.source, str(target)]
-        _run(command, cwd=self._root.layers)   # cwd is the child's: the daemon's threads are untouched
+        _run(command, cwd=self._root.layers)  # cwd is the child's: the daemon's threads are untouched
         return target
 
     def unmount(self, key: str) -> None:

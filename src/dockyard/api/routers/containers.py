@@ -6,8 +6,16 @@ from collections.abc import Iterator
 
 from dockyard.api.backend import AttachStream, ContainerBackend
 from dockyard.api.messages import (
-    JSON, TAR, HijackResponse, Request, Response, StreamResponse, json_response, no_content,
-    stream_type)
+    JSON,
+    TAR,
+    HijackResponse,
+    Request,
+    Response,
+    StreamResponse,
+    json_response,
+    no_content,
+    stream_type,
+)
 from dockyard.api.routing import Route, bind, not_supported
 from dockyard.api.streams import json_line, json_lines, mux_frames, raw_frames
 from dockyard.api.versions import adapt_create
@@ -19,9 +27,14 @@ ARCHIVE = "copying files to or from a container is not supported yet"
 
 def get_list(backend: ContainerBackend, req: Request) -> Response:
     limit = req.number("limit")
-    return json_response(backend.list(
-        all=req.flag("all"), limit=limit if limit and limit > 0 else None,
-        size=req.flag("size"), filters=req.filters()))
+    return json_response(
+        backend.list(
+            all=req.flag("all"),
+            limit=limit if limit and limit > 0 else None,
+            size=req.flag("size"),
+            filters=req.filters(),
+        )
+    )
 
 
 def post_create(backend: ContainerBackend, req: Request) -> Response:
@@ -30,8 +43,9 @@ def post_create(backend: ContainerBackend, req: Request) -> Response:
         raise InvalidArgument("config cannot be empty in order to create a container")
     host_config = body.pop("HostConfig", None) or {}
     request = adapt_create(body, host_config, body.pop("NetworkingConfig", None), req.api_version)
-    created = backend.create(req.arg("name") or None, request.config, request.host_config,
-                             request.networking_config, req.api_version)
+    created = backend.create(
+        req.arg("name") or None, request.config, request.host_config, request.networking_config, req.api_version
+    )
     if request.warnings:
         created = {**created, "Warnings": [*(created.get("Warnings") or []), *request.warnings]}
     return json_response(created, 201)
@@ -50,9 +64,15 @@ def get_logs(backend: ContainerBackend, req: Request) -> StreamResponse:
     if not (stdout or stderr):
         raise InvalidArgument("Bad parameters: you must choose at least one stream")
     tty, chunks = backend.logs(
-        req.params["name"], follow=req.flag("follow"), stdout=stdout, stderr=stderr,
-        since=req.timestamp("since"), until=req.timestamp("until"),
-        timestamps=req.flag("timestamps"), tail=req.arg("tail") or "all")
+        req.params["name"],
+        follow=req.flag("follow"),
+        stdout=stdout,
+        stderr=stderr,
+        since=req.timestamp("since"),
+        until=req.timestamp("until"),
+        timestamps=req.flag("timestamps"),
+        tail=req.arg("tail") or "all",
+    )
     frames = raw_frames(chunks) if tty else mux_frames(chunks)
     return StreamResponse(frames, stream_type(tty, req.api_version), prime=False)
 
@@ -87,8 +107,9 @@ def post_resize(backend: ContainerBackend, req: Request) -> Response:
 
 def post_start(backend: ContainerBackend, req: Request) -> Response:
     if req.json():
-        raise InvalidArgument("starting container with non-empty request body was deprecated "
-                              "since API v1.22 and removed in v1.24")
+        raise InvalidArgument(
+            "starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24"
+        )
     backend.start(req.params["name"])
     return no_content()
 
@@ -128,8 +149,13 @@ def post_unpause(backend: ContainerBackend, req: Request) -> Response:
 
 def post_attach(backend: ContainerBackend, req: Request) -> HijackResponse:
     stream: AttachStream = backend.attach(
-        req.params["name"], stdin=req.flag("stdin"), stdout=req.flag("stdout"),
-        stderr=req.flag("stderr"), logs=req.flag("logs"), stream=req.flag("stream"))
+        req.params["name"],
+        stdin=req.flag("stdin"),
+        stdout=req.flag("stdout"),
+        stderr=req.flag("stderr"),
+        logs=req.flag("logs"),
+        stream=req.flag("stream"),
+    )
     return HijackResponse(stream)
 
 

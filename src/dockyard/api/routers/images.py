@@ -32,8 +32,9 @@ def post_create(backend: ImageBackend, req: Request) -> StreamResponse:
     if from_image:
         messages = backend.pull(from_image, tag, platform, req.auth())
     elif from_src == "-":
-        messages = backend.import_(req.body, req.arg("repo") or None, tag, req.args("changes"),
-                                   req.arg("message") or None, platform)
+        messages = backend.import_(
+            req.body, req.arg("repo") or None, tag, req.args("changes"), req.arg("message") or None, platform
+        )
     elif from_src:
         raise NotSupported("importing an image from a URL is not supported")
     else:
@@ -63,8 +64,7 @@ def post_tag(backend: ImageBackend, req: Request) -> Response:
 
 
 def delete_image(backend: ImageBackend, req: Request) -> Response:
-    return json_response(backend.remove(req.params["name"], force=req.flag("force"),
-                                        noprune=req.flag("noprune")))
+    return json_response(backend.remove(req.params["name"], force=req.flag("force"), noprune=req.flag("noprune")))
 
 
 def post_prune(backend: ImageBackend, req: Request) -> Response:
@@ -91,9 +91,15 @@ def post_commit(backend: ImageBackend, req: Request) -> Response:
     if not container:
         raise InvalidArgument("container must be set to commit")
     committed = backend.commit(
-        container, req.arg("repo") or None, req.arg("tag") or None, req.arg("comment") or None,
-        req.arg("author") or None, pause=req.flag("pause", default=True),
-        changes=req.args("changes"), config=req.json())
+        container,
+        req.arg("repo") or None,
+        req.arg("tag") or None,
+        req.arg("comment") or None,
+        req.arg("author") or None,
+        pause=req.flag("pause", default=True),
+        changes=req.args("changes"),
+        config=req.json(),
+    )
     return json_response(committed, 201)
 
 

@@ -13,8 +13,7 @@ def get_list(backend: NetworkBackend, req: Request) -> Response:
 
 
 def get_inspect(backend: NetworkBackend, req: Request) -> Response:
-    return json_response(backend.inspect(req.params["id"], verbose=req.flag("verbose"),
-                                         scope=req.arg("scope") or None))
+    return json_response(backend.inspect(req.params["id"], verbose=req.flag("verbose"), scope=req.arg("scope") or None))
 
 
 def post_create(backend: NetworkBackend, req: Request) -> Response:

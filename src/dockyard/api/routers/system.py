@@ -36,8 +36,7 @@ def get_info(backend: SystemBackend, req: Request) -> Response:
 def get_events(backend: SystemBackend, req: Request) -> StreamResponse:
     since, until = req.timestamp("since"), req.timestamp("until")
     if since is not None and until is not None and until < since:
-        raise InvalidArgument(f"`since` time ({req.arg('since')}) cannot be after "
-                              f"`until` time ({req.arg('until')})")
+        raise InvalidArgument(f"`since` time ({req.arg('since')}) cannot be after `until` time ({req.arg('until')})")
     events = backend.events(since, until, req.filters())
     return StreamResponse(json_lines(events), JSON, prime=False)
 

@@ -8,7 +8,9 @@ from dockyard.cli.flags import Parser, UsageError, boolean
 
 
 def main(ctx, argv: list[str]) -> int:
-    parser = Parser(ctx.prog, "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container")
+    parser = Parser(
+        ctx.prog, "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container"
+    )
     parser.add_argument("--no-stdin", action="store_true")
     boolean(parser, "--sig-proxy", default=True)
     parser.add_argument("--detach-keys")

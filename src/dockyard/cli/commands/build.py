@@ -47,13 +47,23 @@ def build_query(ns, dockerfile: str) -> dict:
     for item in ns.build_arg:
         key, sep, value = item.partition("=")
         build_args[key] = value if sep else os.environ.get(key)
-    return {"t": ns.tag or None, "dockerfile": dockerfile, "buildargs": build_args or None,
-            "labels": parse_labels(ns.label) or None, "nocache": ns.no_cache or None,
-            "pull": ns.pull or None, "q": ns.quiet or None, "rm": ns.rm, "forcerm": ns.force_rm or None,
-            "target": ns.target, "platform": ns.platform, "networkmode": ns.network,
-            "extrahosts": ",".join(parse_extra_host(h) for h in ns.add_host) or None,
-            "shmsize": ram_in_bytes(ns.shm_size) if ns.shm_size else None,
-            "memory": ram_in_bytes(ns.memory) if ns.memory else None}
+    return {
+        "t": ns.tag or None,
+        "dockerfile": dockerfile,
+        "buildargs": build_args or None,
+        "labels": parse_labels(ns.label) or None,
+        "nocache": ns.no_cache or None,
+        "pull": ns.pull or None,
+        "q": ns.quiet or None,
+        "rm": ns.rm,
+        "forcerm": ns.force_rm or None,
+        "target": ns.target,
+        "platform": ns.platform,
+        "networkmode": ns.network,
+        "extrahosts": ",".join(parse_extra_host(h) for h in ns.add_host) or None,
+        "shmsize": ram_in_bytes(ns.shm_size) if ns.shm_size else None,
+        "memory": ram_in_bytes(ns.memory) if ns.memory else None,
+    }
 
 
 def context_members(root: str, patterns: list[dockerignore.Pattern]):
@@ -115,7 +125,9 @@ def main(ctx, argv: list[str]) -> int:
         spool.seek(0)
         response = ctx.client.upload("POST", "/build", build_query(ns, dockerfile), spool, "application/x-tar", length)
         messages = display_stream(response, sys.stdout, is_tty(sys.stdout), quiet=ns.quiet)
-    image_id = next((m["aux"]["ID"] for m in reversed(messages) if isinstance(m.get("aux"), dict) and "ID" in m["aux"]), "")
+    image_id = next(
+        (m["aux"]["ID"] for m in reversed(messages) if isinstance(m.get("aux"), dict) and "ID" in m["aux"]), ""
+    )
     if ns.quiet and image_id:
         sys.stdout.write(image_id + "\n")
     if ns.iidfile and image_id:

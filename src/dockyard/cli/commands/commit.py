@@ -18,9 +18,15 @@ def main(ctx, argv: list[str]) -> int:
     parser.add_argument("reference", nargs="?")
     ns = parser.parse(argv)
     repo, tag = split_reference(ns.reference) if ns.reference else (None, None)
-    query = {"container": ns.container, "repo": repo, "tag": tag, "comment": ns.message,
-             "author": ns.author, "changes": ns.change or None,
-             "pause": ns.pause}
+    query = {
+        "container": ns.container,
+        "repo": repo,
+        "tag": tag,
+        "comment": ns.message,
+        "author": ns.author,
+        "changes": ns.change or None,
+        "pause": ns.pause,
+    }
     result = ctx.client.post("/commit", query, {}) or {}
     sys.stdout.write(f"{result.get('Id', '')}\n")
     return 0

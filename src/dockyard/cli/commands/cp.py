@@ -34,19 +34,22 @@ def renamer(old: str, new: str, owner: tuple[int, int] | None):
         member = tarfile.tar_filter(member, dest)
         name = member.name
         if old and new and old != new and (name == old or name.startswith(old + "/")):
-            member = member.replace(name=new + name[len(old):], deep=False)
+            member = member.replace(name=new + name[len(old) :], deep=False)
         if owner is not None:
             member = member.replace(uid=owner[0], gid=owner[1], uname="", gname="", deep=False)
         return member
+
     return rename
 
 
 def copy_from(client, container: str, src: str, dest: str, archive: bool) -> None:
     """Container -> local (or stdout with '-')."""
     import tarfile
+
     response = client.request("GET", f"/containers/{path_id(container)}/archive", {"path": src})
     if dest == "-":
         from dockyard.cli.hijack import write_all
+
         for chunk in response.iter_raw():
             write_all(sys.stdout.fileno(), chunk)
         return
@@ -58,7 +61,7 @@ def copy_from(client, container: str, src: str, dest: str, archive: bool) -> Non
     elif os.path.isdir(dest):
         target, new_name = dest, src_base
     elif dest.endswith("/"):
-        raise InvalidArgument(f"destination directory \"{dest}\" must exist")
+        raise InvalidArgument(f'destination directory "{dest}" must exist')
     else:
         target, new_name = os.path.dirname(os.path.abspath(dest)), os.path.basename(dest)
     owner = None if archive else (os.getuid(), os.getgid())
@@ -72,22 +75,30 @@ def copy_from(client, container: str, src: str, dest: str, archive: bool) -> Non
 def copy_to(client, src: str, container: str, dest: str, follow: bool) -> None:
     """Local (or a tar on stdin with '-') -> container."""
     if src == "-":
-        client.upload("PUT", f"/containers/{path_id(container)}/archive", {"path": dest},
-                      sys.stdin.buffer, "application/x-tar").read()
+        client.upload(
+            "PUT", f"/containers/{path_id(container)}/archive", {"path": dest}, sys.stdin.buffer, "application/x-tar"
+        ).read()
         return
     if not os.path.lexists(src):
         raise NotFound(f"lstat {src}: no such file or directory")
     directory, name = _destination(client, container, dest, src)
     import tarfile
     import tempfile
+
     with tempfile.TemporaryFile() as spool:
         with tarfile.open(fileobj=spool, mode="w") as tar:
             tar.dereference = follow
             tar.add(src, arcname="." if src.endswith("/.") else name)
         length = spool.tell()
         spool.seek(0)
-        client.upload("PUT", f"/containers/{path_id(container)}/archive",
-                      {"path": directory, "noOverwriteDirNonDir": True}, spool, "application/x-tar", length).read()
+        client.upload(
+            "PUT",
+            f"/containers/{path_id(container)}/archive",
+            {"path": directory, "noOverwriteDirNonDir": True},
+            spool,
+            "application/x-tar",
+            length,
+        ).read()
 
 
 def _destination(client, container: str, dest: str, src: str) -> tuple[str, str]:
@@ -101,7 +112,7 @@ def _destination(client, container: str, dest: str, src: str) -> tuple[str, str]
     if stat is not None and stat.get("mode", 0) & 0o20000000000:  # os.ModeDir in Go's FileMode
         return dest, base
     if src.endswith("/.") and stat is None:
-        raise InvalidArgument(f"destination directory \"{dest}\" must exist")
+        raise InvalidArgument(f'destination directory "{dest}" must exist')
     return posixpath.dirname(dest.rstrip("/")) or "/", posixpath.basename(dest.rstrip("/"))
 
 
@@ -128,8 +139,11 @@ class _Body:
 
 
 def main(ctx, argv: list[str]) -> int:
-    parser = Parser(ctx.prog, "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       dockyard cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
-                    "Copy files/folders between a container and the local filesystem")
+    parser = Parser(
+        ctx.prog,
+        "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       dockyard cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
+        "Copy files/folders between a container and the local filesystem",
+    )
     parser.add_argument("-a", "--archive", action="store_true")
     parser.add_argument("-L", "--follow-link", action="store_true")
     parser.add_argument("-q", "--quiet", action="store_true")
@@ -139,8 +153,12 @@ def main(ctx, argv: list[str]) -> int:
     src_container, src = split_target(ns.source)
     dest_container, dest = split_target(ns.destination)
     if (src_container is None) == (dest_container is None):
-        raise UsageError("must specify at least one container source" if src_container is None
-                         else "copying between containers is not supported", exit_code=1)
+        raise UsageError(
+            "must specify at least one container source"
+            if src_container is None
+            else "copying between containers is not supported",
+            exit_code=1,
+        )
     if src_container is not None:
         copy_from(ctx.client, src_container, src, dest, ns.archive)
     else:

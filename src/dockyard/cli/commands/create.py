@@ -24,8 +24,9 @@ def build_request(ns, detached: bool) -> tuple[dict, dict]:
     return container_request(ns, dict(os.environ), read_env_files(ns.env_file), detached, console)
 
 
-def create_container(ctx, query: dict, body: dict, pull: str = "missing", platform: str | None = None,
-                     quiet: bool = False) -> str:
+def create_container(
+    ctx, query: dict, body: dict, pull: str = "missing", platform: str | None = None, quiet: bool = False
+) -> str:
     """POST /containers/create; on "No such image" pull (unless --pull=never) and try again."""
     image = body["Image"]
     if pull == "always":
@@ -45,6 +46,7 @@ def create_container(ctx, query: dict, body: dict, pull: str = "missing", platfo
 def _pull(ctx, image: str, platform: str | None, quiet: bool, announce: bool = False) -> None:
     """Pull with progress on stderr, as `docker run` does (imported only when needed)."""
     from dockyard.cli.commands.pull import familiar, pull_image
+
     if announce:
         sys.stderr.write(f"Unable to find image '{familiar(image)}' locally\n")
     pull_image(ctx, image, platform, out=sys.stderr, quiet=quiet)

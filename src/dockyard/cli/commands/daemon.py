@@ -16,6 +16,7 @@ def main(ctx, argv: list[str]) -> int:
     from pathlib import Path
 
     from dockyard.daemon import run_daemon
+
     host = ns.host or ctx.host
     config = Path(ns.config_file) if ns.config_file else None
     return run_daemon(Path(ns.data_root), Path(socket_path(host)), config, ns.debug or ctx.debug) or 0

@@ -9,14 +9,18 @@ from dockyard.cli.tables import render
 from dockyard.units import human_size
 
 DEFAULT_FORMAT = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
-HEADERS = {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE",
-           "Reclaimable": "RECLAIMABLE"}
+HEADERS = {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE", "Reclaimable": "RECLAIMABLE"}
 
 
 def _row(kind: str, total: int, active: int, size: int, reclaimable: int) -> dict:
     percent = f" ({int(reclaimable * 100 / size)}%)" if size else ""
-    return {"Type": kind, "TotalCount": str(total), "Active": str(active), "Size": human_size(size, 3),
-            "Reclaimable": human_size(reclaimable, 3) + percent}
+    return {
+        "Type": kind,
+        "TotalCount": str(total),
+        "Active": str(active),
+        "Size": human_size(size, 3),
+        "Reclaimable": human_size(reclaimable, 3) + percent,
+    }
 
 
 def usage_rows(df: dict) -> list[dict]:

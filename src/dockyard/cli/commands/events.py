@@ -31,12 +31,15 @@ def main(ctx, argv: list[str]) -> int:
     parser.add_argument("--format")
     multi(parser, "-f", "--filter", dest="filter")
     ns = parser.parse(argv)
-    query = {"since": api_timestamp(ns.since) if ns.since else None,
-             "until": api_timestamp(ns.until) if ns.until else None,
-             "filters": parse_filters(ns.filter)}
+    query = {
+        "since": api_timestamp(ns.since) if ns.since else None,
+        "until": api_timestamp(ns.until) if ns.until else None,
+        "filters": parse_filters(ns.filter),
+    }
     template = None
     if ns.format:
         from dockyard.cli.formatting import Template
+
         template = Template("{{json .}}" if ns.format == "json" else ns.format)
     response = ctx.client.request("GET", "/events", query)
     decoder = JSONLineDecoder()

@@ -30,13 +30,22 @@ def exec_parser(prog: str) -> Parser:
     return parser
 
 
-def exec_config(ns: argparse.Namespace, environ: dict[str, str], env_files: list[str],
-                console: tuple[int, int] | None = None) -> dict:
+def exec_config(
+    ns: argparse.Namespace, environ: dict[str, str], env_files: list[str], console: tuple[int, int] | None = None
+) -> dict:
     """The POST /containers/{id}/exec body docker sends for these flags."""
-    body = {"User": ns.user or "", "Privileged": ns.privileged, "Tty": ns.tty,
-            "AttachStdin": ns.interactive and not ns.detach, "AttachStdout": not ns.detach,
-            "AttachStderr": not ns.detach, "Detach": ns.detach, "Cmd": ns.command,
-            "Env": parse_env(ns.env, environ, env_files) or None, "WorkingDir": ns.workdir or ""}
+    body = {
+        "User": ns.user or "",
+        "Privileged": ns.privileged,
+        "Tty": ns.tty,
+        "AttachStdin": ns.interactive and not ns.detach,
+        "AttachStdout": not ns.detach,
+        "AttachStderr": not ns.detach,
+        "Detach": ns.detach,
+        "Cmd": ns.command,
+        "Env": parse_env(ns.env, environ, env_files) or None,
+        "WorkingDir": ns.workdir or "",
+    }
     if ns.detach_keys:
         body["DetachKeys"] = ns.detach_keys
     if console:

@@ -6,8 +6,8 @@ import os
 import sys
 
 from dockyard.cli.client import path_id
-from dockyard.cli.hijack import write_all
 from dockyard.cli.flags import Parser, UsageError
+from dockyard.cli.hijack import write_all
 from dockyard.cli.terminal import is_tty
 
 

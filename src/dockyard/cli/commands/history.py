@@ -14,8 +14,14 @@ DEFAULT_FORMAT = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{
 
 
 class HistoryRow(Row):
-    HEADERS = {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT",
-               "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT"}
+    HEADERS = {
+        "ID": "IMAGE",
+        "CreatedSince": "CREATED",
+        "CreatedAt": "CREATED AT",
+        "CreatedBy": "CREATED BY",
+        "Size": "SIZE",
+        "Comment": "COMMENT",
+    }
 
     def __init__(self, data: dict, human: bool, trunc: bool, now: float | None = None) -> None:
         self.data, self.human, self.trunc, self.now = data, human, trunc, now

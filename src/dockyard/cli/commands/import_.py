@@ -19,7 +19,11 @@ def open_source(source: str):
 
 
 def main(ctx, argv: list[str]) -> int:
-    parser = Parser(ctx.prog, "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]", "Import the contents from a tarball to create a filesystem image")
+    parser = Parser(
+        ctx.prog,
+        "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+        "Import the contents from a tarball to create a filesystem image",
+    )
     multi(parser, "-c", "--change", dest="change")
     parser.add_argument("-m", "--message")
     parser.add_argument("--platform")
@@ -29,8 +33,14 @@ def main(ctx, argv: list[str]) -> int:
     if "://" in ns.source:
         raise UsageError("importing from a URL is not supported by dockyard; download the file first")
     repo, tag = split_reference(ns.reference) if ns.reference else (None, None)
-    query = {"fromSrc": "-", "repo": repo, "tag": tag, "message": ns.message,
-             "changes": ns.change or None, "platform": ns.platform}
+    query = {
+        "fromSrc": "-",
+        "repo": repo,
+        "tag": tag,
+        "message": ns.message,
+        "changes": ns.change or None,
+        "platform": ns.platform,
+    }
     source, length = open_source(ns.source)
     with source:
         response = ctx.client.upload("POST", "/images/create", query, source, "application/x-tar", length)

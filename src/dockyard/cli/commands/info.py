@@ -8,12 +8,24 @@ from dockyard.cli.flags import Parser
 from dockyard.units import human_size
 
 FIELDS = (
-    (" Containers", "Containers"), ("  Running", "ContainersRunning"), ("  Paused", "ContainersPaused"),
-    ("  Stopped", "ContainersStopped"), (" Images", "Images"), (" Server Version", "ServerVersion"),
-    (" Storage Driver", "Driver"), (" Logging Driver", "LoggingDriver"), (" Cgroup Driver", "CgroupDriver"),
-    (" Cgroup Version", "CgroupVersion"), (" Kernel Version", "KernelVersion"),
-    (" Operating System", "OperatingSystem"), (" OSType", "OSType"), (" Architecture", "Architecture"),
-    (" CPUs", "NCPU"), (" Name", "Name"), (" ID", "ID"), (" Docker Root Dir", "DockerRootDir"),
+    (" Containers", "Containers"),
+    ("  Running", "ContainersRunning"),
+    ("  Paused", "ContainersPaused"),
+    ("  Stopped", "ContainersStopped"),
+    (" Images", "Images"),
+    (" Server Version", "ServerVersion"),
+    (" Storage Driver", "Driver"),
+    (" Logging Driver", "LoggingDriver"),
+    (" Cgroup Driver", "CgroupDriver"),
+    (" Cgroup Version", "CgroupVersion"),
+    (" Kernel Version", "KernelVersion"),
+    (" Operating System", "OperatingSystem"),
+    (" OSType", "OSType"),
+    (" Architecture", "Architecture"),
+    (" CPUs", "NCPU"),
+    (" Name", "Name"),
+    (" ID", "ID"),
+    (" Docker Root Dir", "DockerRootDir"),
     (" Debug Mode", "Debug"),
 )
 
@@ -42,6 +54,7 @@ def main(ctx, argv: list[str]) -> int:
     info = ctx.client.get("/info") or {}
     if ns.format:
         from dockyard.cli.formatting import Template, to_json
+
         text = to_json(info) if ns.format == "json" else Template(ns.format).render(info)
         sys.stdout.write(text + "\n")
     else:

@@ -10,11 +10,17 @@ from dockyard.cli.flags import Parser
 from dockyard.errors import NotFound
 
 ENDPOINTS = {
-    "container": "/containers/{}/json", "image": "/images/{}/json",
-    "network": "/networks/{}", "volume": "/volumes/{}",
+    "container": "/containers/{}/json",
+    "image": "/images/{}/json",
+    "network": "/networks/{}",
+    "volume": "/volumes/{}",
 }
-MISSING = {"container": "No such container", "image": "No such image", "network": "No such network",
-           "volume": "No such volume"}
+MISSING = {
+    "container": "No such container",
+    "image": "No such image",
+    "network": "No such network",
+    "volume": "No such volume",
+}
 
 
 def fetch(client, ref: str, kind: str | None, size: bool) -> dict:
@@ -35,6 +41,7 @@ def print_objects(objects: list[dict], fmt: str | None) -> None:
         sys.stdout.write(text + "\n")
         return
     from dockyard.cli.formatting import Template, to_json
+
     template = Template(fmt.replace("\\t", "\t").replace("\\n", "\n")) if fmt != "json" else None
     for obj in objects:
         sys.stdout.write((template.render(obj) if template else to_json(obj)) + "\n")

@@ -12,5 +12,6 @@ def main(ctx, argv: list[str]) -> int:
     parser.add_argument("-s", "--signal")
     parser.add_argument("containers", nargs="+")
     ns = parser.parse(argv)
-    return each(ns.containers, lambda ref: ctx.client.call(
-        "POST", f"/containers/{path_id(ref)}/kill", {"signal": ns.signal}))
+    return each(
+        ns.containers, lambda ref: ctx.client.call("POST", f"/containers/{path_id(ref)}/kill", {"signal": ns.signal})
+    )

@@ -28,11 +28,11 @@ def main(ctx, argv: list[str]) -> int:
     username = ns.username or _prompt("Username: ")
     if not password:
         import getpass
+
         password = getpass.getpass("Password: ")
     if not username or not password:
         raise UsageError("Error: Non-null Username Required" if not username else "Error: Password Required")
-    result = ctx.client.post("/auth", None, {"username": username, "password": password,
-                                             "serveraddress": server}) or {}
+    result = ctx.client.post("/auth", None, {"username": username, "password": password, "serveraddress": server}) or {}
     credentials.store(server, username, password)
     sys.stdout.write(f"{result.get('Status') or 'Login Succeeded'}\n")
     return 0

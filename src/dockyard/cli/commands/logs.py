@@ -7,8 +7,8 @@ import sys
 from dockyard.cli.client import path_id
 from dockyard.cli.flags import Parser
 from dockyard.cli.hijack import write_all
-from dockyard.multiplex import STDERR, FrameDecoder
 from dockyard.cli.timestamps import api_timestamp
+from dockyard.multiplex import STDERR, FrameDecoder
 
 
 def main(ctx, argv: list[str]) -> int:
@@ -23,10 +23,16 @@ def main(ctx, argv: list[str]) -> int:
     ns = parser.parse(argv)
     client = ctx.client
     info = client.get(f"/containers/{path_id(ns.container)}/json")
-    query = {"stdout": True, "stderr": True, "follow": ns.follow or None, "tail": ns.tail,
-             "timestamps": ns.timestamps or None, "details": ns.details or None,
-             "since": api_timestamp(ns.since) if ns.since else None,
-             "until": api_timestamp(ns.until) if ns.until else None}
+    query = {
+        "stdout": True,
+        "stderr": True,
+        "follow": ns.follow or None,
+        "tail": ns.tail,
+        "timestamps": ns.timestamps or None,
+        "details": ns.details or None,
+        "since": api_timestamp(ns.since) if ns.since else None,
+        "until": api_timestamp(ns.until) if ns.until else None,
+    }
     response = client.request("GET", f"/containers/{path_id(info['Id'])}/logs", query)
     copy_stream(response, tty=bool((info.get("Config") or {}).get("Tty")))
     return 0

@@ -14,8 +14,16 @@ from dockyard.cli.tables import render
 from dockyard.units import truncate_id
 
 DEFAULT_FORMAT = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
-HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE",
-           "IPv6": "IPV6", "Internal": "INTERNAL", "Labels": "LABELS", "CreatedAt": "CREATED AT"}
+HEADERS = {
+    "ID": "NETWORK ID",
+    "Name": "NAME",
+    "Driver": "DRIVER",
+    "Scope": "SCOPE",
+    "IPv6": "IPV6",
+    "Internal": "INTERNAL",
+    "Labels": "LABELS",
+    "CreatedAt": "CREATED AT",
+}
 
 
 def create_body(ns) -> dict:
@@ -30,9 +38,16 @@ def create_body(ns) -> dict:
         if index < len(ns.ip_range):
             pool["IPRange"] = ns.ip_range[index]
         pools.append(pool)
-    return {"Name": ns.name, "Driver": ns.driver, "Internal": ns.internal, "Attachable": ns.attachable,
-            "EnableIPv6": ns.ipv6, "Options": parse_labels(ns.opt), "Labels": parse_labels(ns.label),
-            "IPAM": {"Driver": "default", "Config": pools, "Options": {}}}
+    return {
+        "Name": ns.name,
+        "Driver": ns.driver,
+        "Internal": ns.internal,
+        "Attachable": ns.attachable,
+        "EnableIPv6": ns.ipv6,
+        "Options": parse_labels(ns.opt),
+        "Labels": parse_labels(ns.label),
+        "IPAM": {"Driver": "default", "Config": pools, "Options": {}},
+    }
 
 
 def create(ctx, argv: list[str]) -> int:
@@ -57,11 +72,16 @@ class NetworkRow(dict):
 
     def __init__(self, data: dict, trunc: bool) -> None:
         labels = data.get("Labels") or {}
-        super().__init__(ID=truncate_id(data.get("Id", "")) if trunc else data.get("Id", ""),
-                         Name=data.get("Name", ""), Driver=data.get("Driver", ""),
-                         Scope=data.get("Scope", ""), IPv6=str(bool(data.get("EnableIPv6"))).lower(),
-                         Internal=str(bool(data.get("Internal"))).lower(), CreatedAt=data.get("Created", ""),
-                         Labels=",".join(f"{k}={v}" for k, v in sorted(labels.items())))
+        super().__init__(
+            ID=truncate_id(data.get("Id", "")) if trunc else data.get("Id", ""),
+            Name=data.get("Name", ""),
+            Driver=data.get("Driver", ""),
+            Scope=data.get("Scope", ""),
+            IPv6=str(bool(data.get("EnableIPv6"))).lower(),
+            Internal=str(bool(data.get("Internal"))).lower(),
+            CreatedAt=data.get("Created", ""),
+            Labels=",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+        )
 
 
 def ls(ctx, argv: list[str]) -> int:
@@ -96,8 +116,12 @@ def connect(ctx, argv: list[str]) -> int:
     endpoint: dict = {"Aliases": ns.alias or None}
     if ns.ip:
         endpoint["IPAMConfig"] = {"IPv4Address": ns.ip}
-    ctx.client.call("POST", f"/networks/{path_id(ns.network)}/connect", None,
-                    {"Container": ns.container, "EndpointConfig": endpoint})
+    ctx.client.call(
+        "POST",
+        f"/networks/{path_id(ns.network)}/connect",
+        None,
+        {"Container": ns.container, "EndpointConfig": endpoint},
+    )
     return 0
 
 
@@ -107,8 +131,9 @@ def disconnect(ctx, argv: list[str]) -> int:
     parser.add_argument("network")
     parser.add_argument("container")
     ns = parser.parse(argv)
-    ctx.client.call("POST", f"/networks/{path_id(ns.network)}/disconnect", None,
-                    {"Container": ns.container, "Force": ns.force})
+    ctx.client.call(
+        "POST", f"/networks/{path_id(ns.network)}/disconnect", None, {"Container": ns.container, "Force": ns.force}
+    )
     return 0
 
 

@@ -11,8 +11,7 @@ def _toggle(ctx, argv: list[str], action: str, what: str) -> int:
     parser = Parser(ctx.prog, "CONTAINER [CONTAINER...]", what)
     parser.add_argument("containers", nargs="+")
     ns = parser.parse(argv)
-    return each(ns.containers, lambda ref: ctx.client.call(
-        "POST", f"/containers/{path_id(ref)}/{action}"))
+    return each(ns.containers, lambda ref: ctx.client.call("POST", f"/containers/{path_id(ref)}/{action}"))
 
 
 def main(ctx, argv: list[str]) -> int:

@@ -25,13 +25,17 @@ def port_lines(ports: dict, wanted: str | None) -> list[str]:
 
 
 def main(ctx, argv: list[str]) -> int:
-    parser = Parser(ctx.prog, "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container")
+    parser = Parser(
+        ctx.prog, "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container"
+    )
     parser.add_argument("container")
     parser.add_argument("port", nargs="?")
     ns = parser.parse(argv)
     info = ctx.client.get(f"/containers/{path_id(ns.container)}/json")
     lines = port_lines((info.get("NetworkSettings") or {}).get("Ports") or {}, ns.port)
     if ns.port and not lines:
-        raise NotFound(f"Error: No public port '{ns.port if '/' in ns.port else ns.port + '/tcp'}' published for {ns.container}")
+        raise NotFound(
+            f"Error: No public port '{ns.port if '/' in ns.port else ns.port + '/tcp'}' published for {ns.container}"
+        )
     sys.stdout.write("".join(line + "\n" for line in lines))
     return 0

@@ -15,9 +15,11 @@ WARNINGS = {
     "network": "This will remove all custom networks not used by at least one container.",
     "volume": "This will remove anonymous local volumes not used by at least one container.",
 }
-REMOVED_KEYS = {"container": ("ContainersDeleted", "Deleted Containers:"),
-                "network": ("NetworksDeleted", "Deleted Networks:"),
-                "volume": ("VolumesDeleted", "Deleted Volumes:")}
+REMOVED_KEYS = {
+    "container": ("ContainersDeleted", "Deleted Containers:"),
+    "network": ("NetworksDeleted", "Deleted Networks:"),
+    "volume": ("VolumesDeleted", "Deleted Volumes:"),
+}
 
 
 def confirm(message: str) -> bool:
@@ -90,8 +92,11 @@ def system(ctx, argv: list[str]) -> int:
     parser.add_argument("--volumes", action="store_true")
     ns = parser.parse(argv)
     kinds = ["container", "network"] + (["volume"] if ns.volumes else []) + ["image"]
-    if not ns.force and not confirm("This will remove all stopped containers, unused networks"
-                                    + (", unused volumes" if ns.volumes else "") + " and dangling images."):
+    if not ns.force and not confirm(
+        "This will remove all stopped containers, unused networks"
+        + (", unused volumes" if ns.volumes else "")
+        + " and dangling images."
+    ):
         return 0
     for kind in kinds:
         query = {"filters": {"dangling": {"false": True}}} if kind == "image" and ns.all else None

@@ -34,9 +34,12 @@ def main(ctx, argv: list[str]) -> int:
     ns = parser.parse(argv)
     fmt = choose_format(ns.format, ns.quiet, ns.size)
     limit = 1 if ns.latest else ns.last
-    query = {"all": True if ns.all or limit > 0 else None, "limit": limit if limit > 0 else None,
-             "size": True if ns.size or "{{.Size}}" in fmt.replace(" ", "") else None,
-             "filters": parse_filters(ns.filter)}
+    query = {
+        "all": True if ns.all or limit > 0 else None,
+        "limit": limit if limit > 0 else None,
+        "size": True if ns.size or "{{.Size}}" in fmt.replace(" ", "") else None,
+        "filters": parse_filters(ns.filter),
+    }
     containers = ctx.client.get("/containers/json", query) or []
     rows = [ContainerRow(c, trunc=not ns.no_trunc) for c in containers]
     sys.stdout.write(render(fmt, rows, ContainerRow.HEADERS))

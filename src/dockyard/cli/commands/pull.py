@@ -17,7 +17,7 @@ def split_reference(ref: str) -> tuple[str, str]:
     slash = ref.rfind("/")
     colon = ref.rfind(":")
     if colon > slash:
-        return ref[:colon], ref[colon + 1:]
+        return ref[:colon], ref[colon + 1 :]
     return ref, "latest"
 
 
@@ -36,8 +36,9 @@ def familiar(ref: str) -> str:
     return f"{name}@{tag}" if tag.startswith("sha256:") else f"{name}:{tag}"
 
 
-def pull_image(ctx, ref: str, platform: str | None = None, out=None, quiet: bool = False,
-               all_tags: bool = False) -> list[dict]:
+def pull_image(
+    ctx, ref: str, platform: str | None = None, out=None, quiet: bool = False, all_tags: bool = False
+) -> list[dict]:
     """POST /images/create and show its progress on `out` (stdout by default)."""
     out = out or sys.stdout
     name, tag = split_reference(ref)

@@ -8,4 +8,5 @@ from __future__ import annotations
 
 def main(ctx, argv: list[str]) -> int:
     from dockyard.registry.cli import main as registry_main
+
     return registry_main(argv)

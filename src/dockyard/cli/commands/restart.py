@@ -10,5 +10,4 @@ from dockyard.cli.commands.stop import lifecycle_parser
 def main(ctx, argv: list[str]) -> int:
     ns = lifecycle_parser(ctx.prog, "Restart one or more containers").parse(argv)
     query = {"t": ns.time, "signal": ns.signal}
-    return each(ns.containers, lambda ref: ctx.client.call(
-        "POST", f"/containers/{path_id(ref)}/restart", query))
+    return each(ns.containers, lambda ref: ctx.client.call("POST", f"/containers/{path_id(ref)}/restart", query))

@@ -15,5 +15,4 @@ def main(ctx, argv: list[str]) -> int:
     parser.add_argument("containers", nargs="+")
     ns = parser.parse(argv)
     query = {"force": ns.force or None, "v": ns.volumes or None, "link": ns.link or None}
-    return each(ns.containers, lambda ref: ctx.client.call(
-        "DELETE", f"/containers/{path_id(ref)}", query))
+    return each(ns.containers, lambda ref: ctx.client.call("DELETE", f"/containers/{path_id(ref)}", query))

@@ -35,8 +35,13 @@ def main(ctx, argv: list[str]) -> int:
     if ns.sig_proxy and not ns.tty:
         attachment.proxy_signals(client, container_id)
     attached = body["AttachStdin"] or body["AttachStdout"] or body["AttachStderr"]
-    hijacked = attachment.open_attach(client, container_id, body["AttachStdin"], body["AttachStdout"],
-                                      body["AttachStderr"], ns.detach_keys) if attached else None
+    hijacked = (
+        attachment.open_attach(
+            client, container_id, body["AttachStdin"], body["AttachStdout"], body["AttachStderr"], ns.detach_keys
+        )
+        if attached
+        else None
+    )
     wait = attachment.open_wait(client, container_id, "removed" if ns.rm else "next-exit")
     try:
         _start(client, container_id)

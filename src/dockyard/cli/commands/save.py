@@ -10,7 +10,11 @@ from dockyard.cli.terminal import is_tty
 
 
 def main(ctx, argv: list[str]) -> int:
-    parser = Parser(ctx.prog, "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)")
+    parser = Parser(
+        ctx.prog,
+        "[OPTIONS] IMAGE [IMAGE...]",
+        "Save one or more images to a tar archive (streamed to STDOUT by default)",
+    )
     parser.add_argument("-o", "--output")
     parser.add_argument("--platform")
     parser.add_argument("images", nargs="+")

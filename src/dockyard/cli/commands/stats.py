@@ -8,13 +8,23 @@ import time
 from dockyard.cli.client import path_id
 from dockyard.cli.flags import Parser
 from dockyard.cli.tables import render
-from dockyard.units import binary_size, human_size, truncate_id
 from dockyard.errors import DockyardError
+from dockyard.units import binary_size, human_size, truncate_id
 
-DEFAULT_FORMAT = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
-HEADERS = {"ID": "CONTAINER ID", "Container": "CONTAINER", "Name": "NAME", "CPUPerc": "CPU %",
-           "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %", "NetIO": "NET I/O",
-           "BlockIO": "BLOCK I/O", "PIDs": "PIDS"}
+DEFAULT_FORMAT = (
+    "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
+)
+HEADERS = {
+    "ID": "CONTAINER ID",
+    "Container": "CONTAINER",
+    "Name": "NAME",
+    "CPUPerc": "CPU %",
+    "MemUsage": "MEM USAGE / LIMIT",
+    "MemPerc": "MEM %",
+    "NetIO": "NET I/O",
+    "BlockIO": "BLOCK I/O",
+    "PIDs": "PIDS",
+}
 
 
 def cpu_percent(stats: dict) -> float:
@@ -51,13 +61,17 @@ def stats_row(stats: dict, ref: str, trunc: bool = True) -> dict:
     used, limit = memory(stats)
     rx, tx, read, write = io_totals(stats)
     ident = stats.get("id", ref)
-    return {"ID": truncate_id(ident) if trunc else ident, "Container": ref,
-            "Name": (stats.get("name") or ref).lstrip("/"), "CPUPerc": f"{cpu_percent(stats):.2f}%",
-            "MemUsage": f"{binary_size(used)} / {binary_size(limit)}",
-            "MemPerc": f"{used / limit * 100 if limit else 0:.2f}%",
-            "NetIO": f"{human_size(rx, 3)} / {human_size(tx, 3)}",
-            "BlockIO": f"{human_size(read, 3)} / {human_size(write, 3)}",
-            "PIDs": str((stats.get("pids_stats") or {}).get("current", 0))}
+    return {
+        "ID": truncate_id(ident) if trunc else ident,
+        "Container": ref,
+        "Name": (stats.get("name") or ref).lstrip("/"),
+        "CPUPerc": f"{cpu_percent(stats):.2f}%",
+        "MemUsage": f"{binary_size(used)} / {binary_size(limit)}",
+        "MemPerc": f"{used / limit * 100 if limit else 0:.2f}%",
+        "NetIO": f"{human_size(rx, 3)} / {human_size(tx, 3)}",
+        "BlockIO": f"{human_size(read, 3)} / {human_size(write, 3)}",
+        "PIDs": str((stats.get("pids_stats") or {}).get("current", 0)),
+    }
 
 
 def sample(client, refs: list[str], trunc: bool) -> list[dict]:
@@ -71,7 +85,9 @@ def sample(client, refs: list[str], trunc: bool) -> list[dict]:
 
 
 def main(ctx, argv: list[str]) -> int:
-    parser = Parser(ctx.prog, "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics")
+    parser = Parser(
+        ctx.prog, "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics"
+    )
     parser.add_argument("-a", "--all", action="store_true")
     parser.add_argument("--no-stream", action="store_true")
     parser.add_argument("--no-trunc", action="store_true")

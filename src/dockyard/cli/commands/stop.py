@@ -18,5 +18,4 @@ def lifecycle_parser(prog: str, what: str) -> Parser:
 def main(ctx, argv: list[str]) -> int:
     ns = lifecycle_parser(ctx.prog, "Stop one or more running containers").parse(argv)
     query = {"t": ns.time, "signal": ns.signal}
-    return each(ns.containers, lambda ref: ctx.client.call(
-        "POST", f"/containers/{path_id(ref)}/stop", query))
+    return each(ns.containers, lambda ref: ctx.client.call("POST", f"/containers/{path_id(ref)}/stop", query))

@@ -8,7 +8,9 @@ from dockyard.cli.flags import Parser
 
 
 def main(ctx, argv: list[str]) -> int:
-    parser = Parser(ctx.prog, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE")
+    parser = Parser(
+        ctx.prog, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"
+    )
     parser.add_argument("source")
     parser.add_argument("target")
     ns = parser.parse(argv)

@@ -27,8 +27,13 @@ Server:
 
 def client_info() -> dict:
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    return {"Version": __version__, "ApiVersion": API_VERSION, "GoVersion": platform.python_version(),
-            "Os": "linux", "Arch": arch}
+    return {
+        "Version": __version__,
+        "ApiVersion": API_VERSION,
+        "GoVersion": platform.python_version(),
+        "Os": "linux",
+        "Arch": arch,
+    }
 
 
 def main(ctx, argv: list[str]) -> int:
@@ -43,12 +48,20 @@ def main(ctx, argv: list[str]) -> int:
         error = exc
     if ns.format:
         from dockyard.cli.formatting import Template
+
         sys.stdout.write(Template(ns.format).render(data) + "\n")
     else:
         sys.stdout.write(CLIENT_TEMPLATE.format(**data["Client"]))
         if data["Server"]:
-            server = {"Version": "", "ApiVersion": "", "MinAPIVersion": "", "Os": "", "Arch": "",
-                      "KernelVersion": "", **data["Server"]}
+            server = {
+                "Version": "",
+                "ApiVersion": "",
+                "MinAPIVersion": "",
+                "Os": "",
+                "Arch": "",
+                "KernelVersion": "",
+                **data["Server"],
+            }
             sys.stdout.write(SERVER_TEMPLATE.format(**server))
     if error is not None:
         raise error

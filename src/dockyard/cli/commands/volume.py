@@ -13,8 +13,16 @@ from dockyard.cli.runopts import parse_labels
 from dockyard.cli.tables import render
 
 DEFAULT_FORMAT = "table {{.Driver}}\t{{.Name}}"
-HEADERS = {"Name": "VOLUME NAME", "Driver": "DRIVER", "Scope": "SCOPE", "Mountpoint": "MOUNTPOINT",
-           "Labels": "LABELS", "Links": "LINKS", "Size": "SIZE", "CreatedAt": "CREATED AT"}
+HEADERS = {
+    "Name": "VOLUME NAME",
+    "Driver": "DRIVER",
+    "Scope": "SCOPE",
+    "Mountpoint": "MOUNTPOINT",
+    "Labels": "LABELS",
+    "Links": "LINKS",
+    "Size": "SIZE",
+    "CreatedAt": "CREATED AT",
+}
 
 
 def create(ctx, argv: list[str]) -> int:
@@ -25,8 +33,12 @@ def create(ctx, argv: list[str]) -> int:
     parser.add_argument("--name", dest="name_flag")
     parser.add_argument("name", nargs="?")
     ns = parser.parse(argv)
-    body = {"Name": ns.name or ns.name_flag or "", "Driver": ns.driver,
-            "DriverOpts": parse_labels(ns.opt), "Labels": parse_labels(ns.label)}
+    body = {
+        "Name": ns.name or ns.name_flag or "",
+        "Driver": ns.driver,
+        "DriverOpts": parse_labels(ns.opt),
+        "Labels": parse_labels(ns.label),
+    }
     sys.stdout.write(ctx.client.post("/volumes/create", None, body)["Name"] + "\n")
     return 0
 
@@ -34,10 +46,16 @@ def create(ctx, argv: list[str]) -> int:
 def volume_row(data: dict) -> dict:
     labels = data.get("Labels") or {}
     usage = data.get("UsageData") or {}
-    return {"Name": data.get("Name", ""), "Driver": data.get("Driver", ""), "Scope": data.get("Scope", ""),
-            "Mountpoint": data.get("Mountpoint", ""), "CreatedAt": data.get("CreatedAt", ""),
-            "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
-            "Links": str(usage.get("RefCount", "N/A")), "Size": str(usage.get("Size", "N/A"))}
+    return {
+        "Name": data.get("Name", ""),
+        "Driver": data.get("Driver", ""),
+        "Scope": data.get("Scope", ""),
+        "Mountpoint": data.get("Mountpoint", ""),
+        "CreatedAt": data.get("CreatedAt", ""),
+        "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+        "Links": str(usage.get("RefCount", "N/A")),
+        "Size": str(usage.get("Size", "N/A")),
+    }
 
 
 def ls(ctx, argv: list[str]) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 
 class SocketStream:
@@ -45,7 +45,7 @@ class PendingStream:
         self._ready = threading.Event()
         self._lock = threading.Lock()
         self._stream: SocketStream | None = None
-        self._stdin_closed = False   # the client closed stdin before the socket arrived
+        self._stdin_closed = False  # the client closed stdin before the socket arrived
 
     def connect(self, sock: socket.socket | None) -> None:
         with self._lock:
@@ -107,7 +107,7 @@ class PendingAttaches:
         try:
             for pending, (stdin, stdout, stderr) in waiting:
                 pending.connect(attach(stdin, stdout, stderr))
-        finally:   # one failed attach must not leave the others waiting forever
+        finally:  # one failed attach must not leave the others waiting forever
             for pending, _ in waiting:
                 if not pending.connected:
                     pending.connect(None)

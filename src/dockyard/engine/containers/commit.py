@@ -11,11 +11,11 @@ unless asked not to be.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
-from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.model import Container, now_rfc3339
+from dockyard.engine.containers.service import ContainerService
 from dockyard.images.changes import apply_changes
 from dockyard.images.service import ImageService, LayerBlob
 from dockyard.images.store import ImageRecord
@@ -24,8 +24,16 @@ from dockyard.oci import mediatypes as mt
 _NOT_INHERITED = ("Image", "Hostname", "Domainname", "AttachStdin", "AttachStdout", "AttachStderr")
 
 
-def commit(containers: ContainerService, images: ImageService, ref: str, comment: str | None,
-           author: str | None, pause: bool, changes: list[str], config: dict | None) -> ImageRecord:
+def commit(
+    containers: ContainerService,
+    images: ImageService,
+    ref: str,
+    comment: str | None,
+    author: str | None,
+    pause: bool,
+    changes: list[str],
+    config: dict | None,
+) -> ImageRecord:
     """Register the container's filesystem and config as a new image. Raises NoSuchContainer."""
     container = containers.get(ref)
     with _paused(containers, container, pause):
@@ -40,8 +48,15 @@ def commit(containers: ContainerService, images: ImageService, ref: str, comment
     return images.register(json.dumps(document, separators=(",", ":")).encode(), layers)
 
 
-def new_config(image: dict, container: Container, diff_id: str, comment: str | None, author: str | None,
-               changes: list[str], overrides: dict | None) -> dict:
+def new_config(
+    image: dict,
+    container: Container,
+    diff_id: str,
+    comment: str | None,
+    author: str | None,
+    changes: list[str],
+    overrides: dict | None,
+) -> dict:
     """The committed image's config document (pure)."""
     runtime = {k: v for k, v in container.config.items() if k not in _NOT_INHERITED}
     runtime.update({k: v for k, v in (overrides or {}).items() if v not in (None, "", [], {})})
@@ -52,9 +67,14 @@ def new_config(image: dict, container: Container, diff_id: str, comment: str | N
         entry["author"] = author
     if comment:
         entry["comment"] = comment
-    document = {**image, "created": created, "config": runtime, "container": container.id,
-                "rootfs": {"type": "layers", "diff_ids": [*image.get("rootfs", {}).get("diff_ids", []), diff_id]},
-                "history": [*image.get("history", []), entry]}
+    document = {
+        **image,
+        "created": created,
+        "config": runtime,
+        "container": container.id,
+        "rootfs": {"type": "layers", "diff_ids": [*image.get("rootfs", {}).get("diff_ids", []), diff_id]},
+        "history": [*image.get("history", []), entry],
+    }
     if author:
         document["author"] = author
     return document

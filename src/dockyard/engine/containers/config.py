@@ -9,12 +9,54 @@ from dockyard.errors import InvalidArgument
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-_LEFT = ("admiring", "brave", "clever", "dazzling", "eager", "focused", "gallant", "happy", "jolly",
-         "keen", "lucid", "modest", "nifty", "optimistic", "quirky", "relaxed", "serene", "trusting",
-         "upbeat", "vibrant", "wizardly", "youthful", "zealous")
-_RIGHT = ("albattani", "babbage", "curie", "darwin", "euclid", "fermi", "galileo", "hopper", "jennings",
-          "kepler", "lovelace", "meitner", "noether", "pasteur", "ritchie", "shannon", "turing",
-          "volhard", "wozniak", "yalow", "zhukovsky")
+_LEFT = (
+    "admiring",
+    "brave",
+    "clever",
+    "dazzling",
+    "eager",
+    "focused",
+    "gallant",
+    "happy",
+    "jolly",
+    "keen",
+    "lucid",
+    "modest",
+    "nifty",
+    "optimistic",
+    "quirky",
+    "relaxed",
+    "serene",
+    "trusting",
+    "upbeat",
+    "vibrant",
+    "wizardly",
+    "youthful",
+    "zealous",
+)
+_RIGHT = (
+    "albattani",
+    "babbage",
+    "curie",
+    "darwin",
+    "euclid",
+    "fermi",
+    "galileo",
+    "hopper",
+    "jennings",
+    "kepler",
+    "lovelace",
+    "meitner",
+    "noether",
+    "pasteur",
+    "ritchie",
+    "shannon",
+    "turing",
+    "volhard",
+    "wozniak",
+    "yalow",
+    "zhukovsky",
+)
 
 
 def validate_name(name: str) -> str:

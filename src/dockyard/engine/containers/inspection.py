@@ -10,7 +10,7 @@ import itertools
 import os
 import socket
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from dockyard.chunks import produced
 from dockyard.engine.containers import changes, processes, stats, views
@@ -32,7 +32,9 @@ class ContainerInspection:
 
     def list(self, all: bool, limit: int | None, size: bool, filters: dict[str, list[str]]) -> list[dict]:
         now = time.time()
-        chosen = [c for c in self.all() if (all or c.state.running or "status" in filters) and matches_filters(c, filters)]
+        chosen = [
+            c for c in self.all() if (all or c.state.running or "status" in filters) and matches_filters(c, filters)
+        ]
         chosen.sort(key=lambda c: c.created, reverse=True)
         if limit is not None and limit > 0:
             chosen = chosen[:limit]
@@ -45,21 +47,34 @@ class ContainerInspection:
 
     # -- streams ----------------------------------------------------------------------
 
-    def logs(self, ref: str, follow: bool, stdout: bool, stderr: bool, since: float | None, until: float | None,
-             timestamps: bool, tail: str) -> tuple[bool, Iterator[tuple[int, bytes]]]:
+    def logs(
+        self,
+        ref: str,
+        follow: bool,
+        stdout: bool,
+        stderr: bool,
+        since: float | None,
+        until: float | None,
+        timestamps: bool,
+        tail: str,
+    ) -> tuple[bool, Iterator[tuple[int, bytes]]]:
         container = self.get(ref)
         if not (stdout or stderr):
             raise InvalidArgument("Bad parameters: you must choose at least one stream")
-        tail_count = int(tail) if tail.lstrip("-").isdigit() else None   # like moby: junk means all
+        tail_count = int(tail) if tail.lstrip("-").isdigit() else None  # like moby: junk means all
         path = str(self.root.container_log(container.id))
         max_files = self._io(container).log_max_files
         wanted = {"stdout": stdout, "stderr": stderr}
 
         def entries() -> Iterator[tuple[int, bytes]]:
-            past = logreader.select(logreader.read_entries(path, max_files), tail_count,
-                                  int((since or 0) * 1e9), int((until or 0) * 1e9))
-            live = logreader.follow(path, lambda: container.state.running and container.id in self._containers) \
-                if follow and container.state.running and os.path.exists(path) else iter(())
+            past = logreader.select(
+                logreader.read_entries(path, max_files), tail_count, int((since or 0) * 1e9), int((until or 0) * 1e9)
+            )
+            live = (
+                logreader.follow(path, lambda: container.state.running and container.id in self._containers)
+                if follow and container.state.running and os.path.exists(path)
+                else iter(())
+            )
             for entry in itertools.chain(past, live):
                 if until and entry.time_ns > until * 1e9:
                     return
@@ -89,7 +104,7 @@ class ContainerInspection:
         container = self.get(ref)
 
         def write(out) -> None:
-            with container.lock:   # export may mount the rootfs: no start or remove meanwhile
+            with container.lock:  # export may mount the rootfs: no start or remove meanwhile
                 self.snapshots.export(container.id, out)
 
         return produced(write, "export")
@@ -129,8 +144,16 @@ class ContainerInspection:
             usage = None
         if usage is None:
             return stats.document(container.name, container.id, stats.ZERO_READ, None, None, None, None)
-        return stats.document(container.name, container.id, now_rfc3339(), usage, stats.system_cpu_ns(),
-                              previous, stats.networks(container.state.pid))
+        return stats.document(
+            container.name,
+            container.id,
+            now_rfc3339(),
+            usage,
+            stats.system_cpu_ns(),
+            previous,
+            stats.networks(container.state.pid),
+        )
+
 
 def tree_size(path) -> int:
     """Bytes of the files under `path` (a container's upper dir)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 _TRANSIENT = ("lock", "generation")
@@ -13,13 +13,13 @@ _TRANSIENT = ("lock", "generation")
 
 def now_rfc3339() -> str:
     """UTC now with nanosecond digits, as Docker formats times."""
-    ts = datetime.now(timezone.utc)
+    ts = datetime.now(UTC)
     return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond:06d}000Z"
 
 
 @dataclass
 class State:
-    status: str = "created"          # created running paused restarting removing exited dead
+    status: str = "created"  # created running paused restarting removing exited dead
     pid: int = 0
     exit_code: int = 0
     error: str = ""
@@ -39,11 +39,11 @@ class Container:
     """One container; mutate only under `lock`, then persist with ContainerStore.save()."""
 
     id: str
-    name: str                        # without the leading slash
-    image: str                       # as the user gave it (Config.Image)
+    name: str  # without the leading slash
+    image: str  # as the user gave it (Config.Image)
     image_id: str
     created: str
-    config: dict                     # Docker's Config, merged with the image's defaults
+    config: dict  # Docker's Config, merged with the image's defaults
     host_config: dict
     networking_config: dict = field(default_factory=dict)
     state: State = field(default_factory=State)
@@ -67,7 +67,7 @@ class Container:
         return json.dumps(data)
 
     @classmethod
-    def from_json(cls, text: str) -> "Container":
+    def from_json(cls, text: str) -> Container:
         data = json.loads(text)
         data["state"] = State(**data["state"])
         return cls(**data)

@@ -42,8 +42,18 @@ def size_option(value: str) -> int:
     return int(value)
 
 
-_CONFIG_TYPES = {"Image": (str,), "Cmd": (list, str), "Entrypoint": (list, str), "Env": (list,), "Labels": (dict,),
-                 "WorkingDir": (str,), "User": (str,), "Hostname": (str,), "Tty": (bool,), "OpenStdin": (bool,)}
+_CONFIG_TYPES = {
+    "Image": (str,),
+    "Cmd": (list, str),
+    "Entrypoint": (list, str),
+    "Env": (list,),
+    "Labels": (dict,),
+    "WorkingDir": (str,),
+    "User": (str,),
+    "Hostname": (str,),
+    "Tty": (bool,),
+    "OpenStdin": (bool,),
+}
 _JSON_NAMES = {str: "string", int: "number", float: "number", bool: "bool", list: "array", dict: "object"}
 
 
@@ -52,8 +62,10 @@ def check_config_types(config: dict) -> None:
     for key, allowed in _CONFIG_TYPES.items():
         value = config.get(key)
         if value is not None and not isinstance(value, allowed):
-            raise InvalidArgument(f"json: cannot unmarshal {_JSON_NAMES.get(type(value), 'value')} into Go struct "
-                                  f"field Config.{key} of type {_JSON_NAMES[allowed[0]]}")
+            raise InvalidArgument(
+                f"json: cannot unmarshal {_JSON_NAMES.get(type(value), 'value')} into Go struct "
+                f"field Config.{key} of type {_JSON_NAMES[allowed[0]]}"
+            )
     for key in ("Cmd", "Entrypoint", "Env"):
         if isinstance(config.get(key), list) and not all(isinstance(v, str) for v in config[key]):
             raise InvalidArgument(f"json: cannot unmarshal non-string into Go struct field Config.{key} of type string")
@@ -72,7 +84,9 @@ def matches_filters(container: Container, filters: dict[str, list[str]]) -> bool
         "status": lambda v: container.state.status == v,
         "name": lambda v: v.lstrip("/") in container.name,
         "id": lambda v: container.id.startswith(v),
-        "ancestor": lambda v: v in (container.image, container.image_id) or container.image_id.startswith("sha256:" + v),
+        "ancestor": lambda v: (
+            v in (container.image, container.image_id) or container.image_id.startswith("sha256:" + v)
+        ),
         "exited": lambda v: container.state.status == "exited" and str(container.state.exit_code) == v,
     }
     for key, values in filters.items():

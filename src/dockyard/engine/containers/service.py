@@ -17,19 +17,34 @@ import shutil
 import signal as signals
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from dockyard.engine.containers import specgen
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import merge_config, random_name, validate_name
-from dockyard.engine.events import EventBus
 from dockyard.engine.containers.inspection import ContainerInspection, tree_size
-from dockyard.engine.containers.networking import ContainerNetworking, LoopbackOnly
 from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
-from dockyard.engine.containers.rules import check_config_types, check_host_config, exit_code_for, labels_match, parse_signal, size_option
+from dockyard.engine.containers.networking import ContainerNetworking, LoopbackOnly
+from dockyard.engine.containers.rules import (
+    check_config_types,
+    check_host_config,
+    exit_code_for,
+    labels_match,
+    parse_signal,
+    size_option,
+)
 from dockyard.engine.containers.store import ContainerStore
-from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchContainer, NotFound, NotModified, RuntimeFailure
+from dockyard.engine.events import EventBus
+from dockyard.errors import (
+    Conflict,
+    DockyardError,
+    InvalidArgument,
+    NoSuchContainer,
+    NotFound,
+    NotModified,
+    RuntimeFailure,
+)
 from dockyard.images.service import ImageService, ImageUser
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, IOConfig, Runtime, TaskState
@@ -41,16 +56,24 @@ DEFAULT_STOP_TIMEOUT = 10
 class ContainerService(ContainerInspection):
     """Docker's container verbs that change state; the read-only ones come from ContainerInspection."""
 
-    def __init__(self, root: DataRoot, store: ContainerStore, images: ImageService, snapshots: Snapshotter,
-                 runtime: Runtime, events: EventBus, networking: ContainerNetworking | None = None) -> None:
+    def __init__(
+        self,
+        root: DataRoot,
+        store: ContainerStore,
+        images: ImageService,
+        snapshots: Snapshotter,
+        runtime: Runtime,
+        events: EventBus,
+        networking: ContainerNetworking | None = None,
+    ) -> None:
         self.root, self.store, self.images, self.snapshots = root, store, images, snapshots
         self.runtime, self.events = runtime, events
         self.networking = networking or LoopbackOnly()
         self.pending = PendingAttaches()
         self._containers: dict[str, Container] = {c.id: c for c in store.load_all()}
         self._changed = threading.Condition()
-        self._exits: dict[str, int] = {}          # container id -> exits seen, for next-exit waits
-        self._final: dict[str, int] = {}          # exit codes of removed containers, for removed waits
+        self._exits: dict[str, int] = {}  # container id -> exits seen, for next-exit waits
+        self._final: dict[str, int] = {}  # exit codes of removed containers, for removed waits
 
     # -- lookup ------------------------------------------------------------------------
 
@@ -82,12 +105,18 @@ class ContainerService(ContainerInspection):
 
     # -- create ------------------------------------------------------------------------
 
-    def create(self, name: str | None, config: dict, host_config: dict, networking_config: dict | None,
-               api_version: str = "1.44") -> dict:
+    def create(
+        self,
+        name: str | None,
+        config: dict,
+        host_config: dict,
+        networking_config: dict | None,
+        api_version: str = "1.44",
+    ) -> dict:
         if not isinstance(config, dict) or not config.get("Image"):
             raise InvalidArgument("config cannot be empty in order to create a container")
         check_config_types(config)
-        with self.images.locked():   # rmi and layer clean-up wait until the container is known
+        with self.images.locked():  # rmi and layer clean-up wait until the container is known
             image = self.images.resolve(config["Image"])
             merged = merge_config(config, self.images.config(image).get("config") or {})
             container_id = secrets.token_hex(32)
@@ -96,12 +125,23 @@ class ContainerService(ContainerInspection):
             check_host_config(host_config)
             log_config = host_config.get("LogConfig") or {}
             if not log_config.get("Type"):
-                host_config = {**host_config, "LogConfig": {"Type": "json-file", "Config": log_config.get("Config") or {}}}
+                host_config = {
+                    **host_config,
+                    "LogConfig": {"Type": "json-file", "Config": log_config.get("Config") or {}},
+                }
             container = Container(
-                id=container_id, name=validate_name(name) if name else self._unused_name(),
-                image=config["Image"], image_id=image.id, created=now_rfc3339(), config=merged,
-                host_config={"NetworkMode": "bridge", "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
-                             "LogConfig": {"Type": "json-file", "Config": {}}, **host_config},
+                id=container_id,
+                name=validate_name(name) if name else self._unused_name(),
+                image=config["Image"],
+                image_id=image.id,
+                created=now_rfc3339(),
+                config=merged,
+                host_config={
+                    "NetworkMode": "bridge",
+                    "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+                    "LogConfig": {"Type": "json-file", "Config": {}},
+                    **host_config,
+                },
                 networking_config=networking_config or {},
             )
             directory = self.state_dir(container)
@@ -162,8 +202,12 @@ class ContainerService(ContainerInspection):
         container.generation += 1
         self.store.save(container)
         self._publish(container, "start")
-        threading.Thread(target=self._monitor, args=(container, container.generation),
-                         name=f"monitor-{container.id[:12]}", daemon=True).start()
+        threading.Thread(
+            target=self._monitor,
+            args=(container, container.generation),
+            name=f"monitor-{container.id[:12]}",
+            daemon=True,
+        ).start()
 
     def _record_failure(self, container: Container, message: str) -> None:
         self.pending.cancel(container.id)
@@ -231,7 +275,7 @@ class ContainerService(ContainerInspection):
                 container.state.restart_count += 1
                 self.store.save(container)
             elif not container.host_config.get("AutoRemove"):
-                self.snapshots.unmount(container.id)   # as dockerd: a stopped container keeps no mount
+                self.snapshots.unmount(container.id)  # as dockerd: a stopped container keeps no mount
         if restart:
             threading.Thread(target=self._restart_later, args=(container, generation), daemon=True).start()
         elif container.host_config.get("AutoRemove"):
@@ -278,10 +322,10 @@ class ContainerService(ContainerInspection):
             except NotFound:
                 state = TaskState("stopped", None, 255, None, now_rfc3339())
             if container.state.status == "restarting":
-                container.state.status = "running"   # its task is this run's, alive or not
-            if state.status == "running":             # a paused container stays paused
+                container.state.status = "running"  # its task is this run's, alive or not
+            if state.status == "running":  # a paused container stays paused
                 threading.Thread(target=self._monitor, args=(container, container.generation), daemon=True).start()
-            else:   # exited while no daemon watched: record it, then restart policy or auto-remove
+            else:  # exited while no daemon watched: record it, then restart policy or auto-remove
                 self._exited(container, container.generation, state)
 
     # -- stop, kill, restart, wait -----------------------------------------------------
@@ -398,13 +442,13 @@ class ContainerService(ContainerInspection):
             if container.state.running:
                 container.state.manually_stopped = True
                 self._kill_and_reap(container)
-            self._remove(container)   # the lock is re-entrant: no start can slip in between
+            self._remove(container)  # the lock is re-entrant: no start can slip in between
 
     def _remove(self, container: Container) -> None:
         with container.lock:
             if container.id not in self._containers:
                 return
-            if container.state.running:   # started again since the caller looked (prune, auto-remove)
+            if container.state.running:  # started again since the caller looked (prune, auto-remove)
                 return
             container.state.status = "removing"
             self.pending.cancel(container.id)
@@ -413,7 +457,7 @@ class ContainerService(ContainerInspection):
             self._final[container.id] = container.state.exit_code
             del self._containers[container.id]
         self._publish(container, "destroy")
-        self._notify(container.id, exited=False)   # `wait --condition removed` needs no more
+        self._notify(container.id, exited=False)  # `wait --condition removed` needs no more
         self._discard_files(container.id)
 
     def _discard_files(self, container_id: str) -> None:
@@ -441,7 +485,9 @@ class ContainerService(ContainerInspection):
     def prune(self, filters: dict[str, list[str]]) -> dict:
         deleted, reclaimed = [], 0
         for container in self.all():
-            if container.state.running or not labels_match(container.config.get("Labels") or {}, filters.get("label", [])):
+            if container.state.running or not labels_match(
+                container.config.get("Labels") or {}, filters.get("label", [])
+            ):
                 continue
             reclaimed += tree_size(self.root.container(container.id) / "upper")
             self._remove(container)
@@ -479,8 +525,10 @@ class ContainerService(ContainerInspection):
             self.store.save(container)
 
     def _publish(self, container: Container, action: str, **extra: str) -> None:
-        attributes = {**(container.config.get("Labels") or {}), "image": container.image,
-                      "name": container.name, **extra}
+        attributes = {
+            **(container.config.get("Labels") or {}),
+            "image": container.image,
+            "name": container.name,
+            **extra,
+        }
         self.events.publish("container", action, container.id, attributes)
-
-

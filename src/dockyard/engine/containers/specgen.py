@@ -41,13 +41,21 @@ def capabilities(host_config: dict) -> list[str]:
     )
 
 
-def container_spec(container: Container, rootfs: Path, container_dir: Path, namespaces: dict[str, str]) -> dict[str, Any]:
+def container_spec(
+    container: Container, rootfs: Path, container_dir: Path, namespaces: dict[str, str]
+) -> dict[str, Any]:
     """The full config.json for starting `container` on the mounted `rootfs`."""
     config, host = container.config, container.host_config
     command = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
     process = process_for(
-        rootfs, config, command, config.get("Hostname") or "", config.get("User") or "",
-        config.get("WorkingDir") or "/", bool(config.get("Tty")), capabilities(host),
+        rootfs,
+        config,
+        command,
+        config.get("Hostname") or "",
+        config.get("User") or "",
+        config.get("WorkingDir") or "/",
+        bool(config.get("Tty")),
+        capabilities(host),
     )
     mounts = [_bind(str(container_dir / name), f"/etc/{name}", False) for name in GENERATED_FILES]
     mounts += [_parse_bind(spec) for spec in host.get("Binds") or []]

@@ -14,8 +14,20 @@ import os
 from dockyard.runtime.cgroups.stats import Usage
 
 ZERO_READ = "0001-01-01T00:00:00Z"
-_NET_FIELDS = ("rx_bytes", "rx_packets", "rx_errors", "rx_dropped", None, None, None, None,
-               "tx_bytes", "tx_packets", "tx_errors", "tx_dropped")
+_NET_FIELDS = (
+    "rx_bytes",
+    "rx_packets",
+    "rx_errors",
+    "rx_dropped",
+    None,
+    None,
+    None,
+    None,
+    "tx_bytes",
+    "tx_packets",
+    "tx_errors",
+    "tx_dropped",
+)
 
 
 def system_cpu_ns() -> int:
@@ -46,38 +58,59 @@ def networks(pid: int) -> dict[str, dict[str, int]]:
         if name.strip() == "lo":
             continue
         values = numbers.split()
-        result[name.strip()] = {k: int(v) for k, v in zip(_NET_FIELDS, values) if k}
+        result[name.strip()] = {k: int(v) for k, v in zip(_NET_FIELDS, values, strict=False) if k}
     return result
 
 
 def cpu_stats(usage: Usage | None, system_ns: int | None) -> dict:
     total = (usage.cpu_ns or 0) if usage else 0
-    doc: dict = {"cpu_usage": {"total_usage": total, "usage_in_kernelmode": 0, "usage_in_usermode": 0},
-                 "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}}
+    doc: dict = {
+        "cpu_usage": {"total_usage": total, "usage_in_kernelmode": 0, "usage_in_usermode": 0},
+        "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0},
+    }
     if system_ns is not None:
         doc["system_cpu_usage"] = system_ns
         doc["online_cpus"] = os.cpu_count() or 1
     return doc
 
 
-def document(name: str, container_id: str, read: str, usage: Usage | None, system_ns: int | None,
-             previous: dict | None, nets: dict | None) -> dict:
+def document(
+    name: str,
+    container_id: str,
+    read: str,
+    usage: Usage | None,
+    system_ns: int | None,
+    previous: dict | None,
+    nets: dict | None,
+) -> dict:
     """Docker's ContainerStatsResponse for one sample (usage None: a stopped container)."""
     memory: dict = {}
     if usage is not None and usage.memory_bytes is not None:
         limit = usage.memory_limit or 0
         machine = host_memory()
-        memory = {"usage": usage.memory_bytes, "stats": {},
-                  "limit": machine if not limit or (machine and limit > machine) else limit}
+        memory = {
+            "usage": usage.memory_bytes,
+            "stats": {},
+            "limit": machine if not limit or (machine and limit > machine) else limit,
+        }
     doc = {
-        "name": "/" + name, "id": container_id, "read": read,
+        "name": "/" + name,
+        "id": container_id,
+        "read": read,
         "preread": (previous or {}).get("read", ZERO_READ),
         "pids_stats": {"current": usage.pids} if usage and usage.pids is not None else {},
-        "blkio_stats": {"io_service_bytes_recursive": None, "io_serviced_recursive": None,
-                        "io_queue_recursive": None, "io_service_time_recursive": None,
-                        "io_wait_time_recursive": None, "io_merged_recursive": None,
-                        "io_time_recursive": None, "sectors_recursive": None},
-        "num_procs": 0, "storage_stats": {},
+        "blkio_stats": {
+            "io_service_bytes_recursive": None,
+            "io_serviced_recursive": None,
+            "io_queue_recursive": None,
+            "io_service_time_recursive": None,
+            "io_wait_time_recursive": None,
+            "io_merged_recursive": None,
+            "io_time_recursive": None,
+            "sectors_recursive": None,
+        },
+        "num_procs": 0,
+        "storage_stats": {},
         "cpu_stats": cpu_stats(usage, system_ns),
         "precpu_stats": (previous or {}).get("cpu_stats") or cpu_stats(None, None),
         "memory_stats": memory,

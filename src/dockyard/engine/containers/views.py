@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dockyard.engine.containers.model import ZERO_TIME, Container
 from dockyard.paths import DataRoot
@@ -14,7 +14,7 @@ def parse_time(value: str) -> float:
     if not value or value.startswith("0001-"):
         return 0.0
     main, _, fraction = value.rstrip("Z").partition(".")
-    seconds = datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    seconds = datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
     return seconds + (float("0." + fraction) if fraction else 0.0)
 
 
@@ -46,8 +46,14 @@ def ports_summary(container: Container) -> list[dict]:
         if not published:
             ports.append({"PrivatePort": int(number), "Type": proto or "tcp"})
         for binding in published:
-            ports.append({"IP": binding.get("HostIp") or "0.0.0.0", "PrivatePort": int(number),
-                          "PublicPort": int(binding["HostPort"]), "Type": proto or "tcp"})
+            ports.append(
+                {
+                    "IP": binding.get("HostIp") or "0.0.0.0",
+                    "PrivatePort": int(number),
+                    "PublicPort": int(binding["HostPort"]),
+                    "Type": proto or "tcp",
+                }
+            )
     return ports
 
 
@@ -105,17 +111,33 @@ def inspect(container: Container, root: DataRoot) -> dict:
         "HostConfig": container.host_config,
         "GraphDriver": {
             "Name": "overlay2",
-            "Data": {"UpperDir": str(directory / "upper"), "WorkDir": str(directory / "work"),
-                     "MergedDir": str(directory / "rootfs")},
+            "Data": {
+                "UpperDir": str(directory / "upper"),
+                "WorkDir": str(directory / "work"),
+                "MergedDir": str(directory / "rootfs"),
+            },
         },
         "Mounts": [],
         "Config": {**container.config, "Image": container.image},
         "NetworkSettings": {
-            "Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
-            "LinkLocalIPv6PrefixLen": 0, "SandboxKey": "", "SecondaryIPAddresses": None,
-            "SecondaryIPv6Addresses": None, "EndpointID": "", "Gateway": "", "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0, "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
-            "Ports": {}, "Networks": {},
+            "Bridge": "",
+            "SandboxID": "",
+            "HairpinMode": False,
+            "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0,
+            "SandboxKey": "",
+            "SecondaryIPAddresses": None,
+            "SecondaryIPv6Addresses": None,
+            "EndpointID": "",
+            "Gateway": "",
+            "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0,
+            "IPAddress": "",
+            "IPPrefixLen": 0,
+            "IPv6Gateway": "",
+            "MacAddress": "",
+            "Ports": {},
+            "Networks": {},
             **container.network_settings,
         },
     }

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from dockyard.engine.containers import specgen
 from dockyard.engine.containers.attach import SocketStream
-from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.rules import exit_code_for
+from dockyard.engine.containers.service import ContainerService
 from dockyard.errors import Conflict, InvalidArgument, NoSuchExec, NotFound, RuntimeFailure
 from dockyard.runtime.runtime import IOConfig
 
@@ -50,8 +50,12 @@ class ExecService:
             raise InvalidArgument("json: cannot unmarshal into Go struct field ExecConfig.Cmd of type []string")
         record = ExecRecord(secrets.token_hex(32), container.id, dict(config))
         self._execs[record.id] = record
-        self.containers.events.publish("container", f"exec_create: {' '.join(config['Cmd'])}", container.id,
-                                       {"image": container.image, "name": container.name, "execID": record.id})
+        self.containers.events.publish(
+            "container",
+            f"exec_create: {' '.join(config['Cmd'])}",
+            container.id,
+            {"image": container.image, "name": container.name, "execID": record.id},
+        )
         return {"Id": record.id}
 
     def _get(self, exec_id: str) -> ExecRecord:
@@ -65,7 +69,7 @@ class ExecService:
 
     def exec_start(self, exec_id: str, detach: bool, tty: bool):
         record = self._get(exec_id)
-        with self._lock:   # check-and-set: two concurrent starts must not spawn two shims
+        with self._lock:  # check-and-set: two concurrent starts must not spawn two shims
             if record.started:
                 raise Conflict(f"exec {exec_id} has already been started")
             record.started = True
@@ -73,11 +77,23 @@ class ExecService:
         config = record.config
         rootfs = self.containers.root.container(container.id) / "rootfs"
         process = specgen.process_for(
-            rootfs, {**container.config, "Env": [*(container.config.get("Env") or []), *(config.get("Env") or [])],
-                     "Tty": config.get("Tty")},
-            config["Cmd"], container.config.get("Hostname") or "", config.get("User") or container.config.get("User") or "",
-            config.get("WorkingDir") or container.config.get("WorkingDir") or "/", bool(config.get("Tty")),
-            specgen.capabilities({**container.host_config, "Privileged": config.get("Privileged") or container.host_config.get("Privileged")}),
+            rootfs,
+            {
+                **container.config,
+                "Env": [*(container.config.get("Env") or []), *(config.get("Env") or [])],
+                "Tty": config.get("Tty"),
+            },
+            config["Cmd"],
+            container.config.get("Hostname") or "",
+            config.get("User") or container.config.get("User") or "",
+            config.get("WorkingDir") or container.config.get("WorkingDir") or "/",
+            bool(config.get("Tty")),
+            specgen.capabilities(
+                {
+                    **container.host_config,
+                    "Privileged": config.get("Privileged") or container.host_config.get("Privileged"),
+                }
+            ),
         )
         directory = self._dir(record)
         directory.mkdir(parents=True, exist_ok=True)
@@ -86,7 +102,10 @@ class ExecService:
         stream = None
         if not detach:
             sock = self.containers.runtime.attach(
-                directory, bool(config.get("AttachStdin")), config.get("AttachStdout", True), config.get("AttachStderr", True)
+                directory,
+                bool(config.get("AttachStdin")),
+                config.get("AttachStdout", True),
+                config.get("AttachStderr", True),
             )
             stream = SocketStream(sock, bool(config.get("Tty")))
         try:
@@ -96,7 +115,9 @@ class ExecService:
             if stream is None:
                 raise
             stream.close()
-            return SocketStream(_error_socket(f"OCI runtime exec failed: exec failed: {exc}: unknown\r\n", stream.tty), stream.tty)
+            return SocketStream(
+                _error_socket(f"OCI runtime exec failed: exec failed: {exc}: unknown\r\n", stream.tty), stream.tty
+            )
         record.running = True
         return stream
 
@@ -116,13 +137,23 @@ class ExecService:
         self._refresh(record)
         config = record.config
         return {
-            "ID": record.id, "Running": record.running, "ExitCode": record.exit_code,
-            "ProcessConfig": {"tty": bool(config.get("Tty")), "entrypoint": config["Cmd"][0],
-                              "arguments": config["Cmd"][1:], "privileged": bool(config.get("Privileged")),
-                              "user": config.get("User") or ""},
-            "OpenStdin": bool(config.get("AttachStdin")), "OpenStderr": bool(config.get("AttachStderr")),
-            "OpenStdout": bool(config.get("AttachStdout")), "CanRemove": False,
-            "ContainerID": record.container_id, "DetachKeys": "", "Pid": record.pid if record.running else 0,
+            "ID": record.id,
+            "Running": record.running,
+            "ExitCode": record.exit_code,
+            "ProcessConfig": {
+                "tty": bool(config.get("Tty")),
+                "entrypoint": config["Cmd"][0],
+                "arguments": config["Cmd"][1:],
+                "privileged": bool(config.get("Privileged")),
+                "user": config.get("User") or "",
+            },
+            "OpenStdin": bool(config.get("AttachStdin")),
+            "OpenStderr": bool(config.get("AttachStderr")),
+            "OpenStdout": bool(config.get("AttachStdout")),
+            "CanRemove": False,
+            "ContainerID": record.container_id,
+            "DetachKeys": "",
+            "Pid": record.pid if record.running else 0,
         }
 
     def exec_resize(self, exec_id: str, height: int, width: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Iterator
+from collections.abc import Iterator
 
 from dockyard.distribution import progress as p
 from dockyard.distribution.client import Registries
@@ -64,8 +64,9 @@ class DistributionService:
         credentials = credentials_from(auth)
         return stream_job(lambda emit: self._pull(ref, all_tags, target, credentials, emit))
 
-    def _pull(self, ref: Reference, all_tags: bool, platform: Platform | None,
-              credentials: Credentials | None, emit: Emit) -> None:
+    def _pull(
+        self, ref: Reference, all_tags: bool, platform: Platform | None, credentials: Credentials | None, emit: Emit
+    ) -> None:
         refs = [ref.with_tag(t) for t in self.puller.tags(ref, credentials)] if all_tags else [ref]
         fresh = False
         for one in refs:
@@ -93,8 +94,7 @@ class DistributionService:
         credentials = credentials_from(auth)
         return stream_job(lambda emit: self._push(repository, refs, credentials, emit))
 
-    def _push(self, repository: Reference, refs: list[Reference], credentials: Credentials | None,
-              emit: Emit) -> None:
+    def _push(self, repository: Reference, refs: list[Reference], credentials: Credentials | None, emit: Emit) -> None:
         emit(status(f"The push refers to repository [{repository.name}]"))
         for ref in refs:
             image = self.pusher.image(ref)

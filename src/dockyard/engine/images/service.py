@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 from dockyard.engine.containers import commit as committer
-from dockyard.engine.containers.service import ContainerService
-from dockyard.engine.images.distribution import DistributionService
-from dockyard.engine.events import EventBus
 from dockyard.engine.containers.rules import labels_match
+from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.views import parse_time
+from dockyard.engine.events import EventBus
+from dockyard.engine.images.distribution import DistributionService
 from dockyard.errors import InvalidArgument, NotSupported
-from dockyard.images import importer, load as loader, save as saver
+from dockyard.images import importer
+from dockyard.images import load as loader
+from dockyard.images import save as saver
 from dockyard.images.service import ImageService, ImageUser
 from dockyard.images.store import ImageRecord
 from dockyard.oci.reference import parse_reference
 
 
 class ImageBackend:
-    def __init__(self, service: ImageService, events: EventBus, tmp_dir: Path,
-                 image_user: Callable[[str], ImageUser | None], containers: ContainerService | None = None,
-                 distribution: DistributionService | None = None) -> None:
+    def __init__(
+        self,
+        service: ImageService,
+        events: EventBus,
+        tmp_dir: Path,
+        image_user: Callable[[str], ImageUser | None],
+        containers: ContainerService | None = None,
+        distribution: DistributionService | None = None,
+    ) -> None:
         self.service, self.events, self.tmp_dir = service, events, tmp_dir
         self._image_user = image_user
         self._containers = containers  # for commit
@@ -35,10 +44,15 @@ class ImageBackend:
     def _summary(self, image: ImageRecord) -> dict:
         config = self.service.config(image)
         return {
-            "Id": image.id, "ParentId": "", "RepoTags": self._familiar(image.tags),
-            "RepoDigests": self._familiar(image.repo_digests), "Created": int(parse_time(image.created)),
-            "Size": image.size, "SharedSize": -1,
-            "Labels": _image_labels(config), "Containers": -1,
+            "Id": image.id,
+            "ParentId": "",
+            "RepoTags": self._familiar(image.tags),
+            "RepoDigests": self._familiar(image.repo_digests),
+            "Created": int(parse_time(image.created)),
+            "Size": image.size,
+            "SharedSize": -1,
+            "Labels": _image_labels(config),
+            "Containers": -1,
         }
 
     def list(self, all: bool, filters: dict[str, list[str]], digests: bool) -> list[dict]:
@@ -47,24 +61,38 @@ class ImageBackend:
             dangling = filters["dangling"][0] in ("true", "1")
             images = [i for i in images if (not i.tags) == dangling]
         if "reference" in filters:
-            images = [i for i in images if any(_ref_matches(t, p) for t in self._familiar(i.tags) for p in filters["reference"])]
+            images = [
+                i
+                for i in images
+                if any(_ref_matches(t, p) for t in self._familiar(i.tags) for p in filters["reference"])
+            ]
         if "label" in filters:
             images = [i for i in images if labels_match(_image_labels(self.service.config(i)), filters["label"])]
         summaries = [self._summary(i) for i in images]
         for summary in summaries if "reference" in filters else ():
             # as dockerd: only the tags that matched the reference filter are listed
-            summary["RepoTags"] = [t for t in summary["RepoTags"] if any(_ref_matches(t, p) for p in filters["reference"])]
+            summary["RepoTags"] = [
+                t for t in summary["RepoTags"] if any(_ref_matches(t, p) for p in filters["reference"])
+            ]
         return summaries
 
     def inspect(self, ref: str) -> dict:
         image = self.service.resolve(ref)
         config = self.service.config(image)
         return {
-            "Id": image.id, "RepoTags": self._familiar(image.tags), "RepoDigests": self._familiar(image.repo_digests),
-            "Parent": "", "Comment": (config.get("history") or [{}])[-1].get("comment", ""),
-            "Created": config.get("created") or image.created, "DockerVersion": "", "Author": config.get("author", ""),
-            "Config": config.get("config") or {}, "Architecture": config.get("architecture", ""),
-            "Variant": config.get("variant"), "Os": config.get("os", ""), "Size": image.size,
+            "Id": image.id,
+            "RepoTags": self._familiar(image.tags),
+            "RepoDigests": self._familiar(image.repo_digests),
+            "Parent": "",
+            "Comment": (config.get("history") or [{}])[-1].get("comment", ""),
+            "Created": config.get("created") or image.created,
+            "DockerVersion": "",
+            "Author": config.get("author", ""),
+            "Config": config.get("config") or {},
+            "Architecture": config.get("architecture", ""),
+            "Variant": config.get("variant"),
+            "Os": config.get("os", ""),
+            "Size": image.size,
             "GraphDriver": {"Name": "overlay2", "Data": None},
             "RootFS": {"Type": "layers", "Layers": [layer.diff_id for layer in image.layers]},
             "Metadata": {"LastTagTime": image.last_tag_time or "0001-01-01T00:00:00Z"},
@@ -73,16 +101,23 @@ class ImageBackend:
     def history(self, ref: str) -> list[dict]:
         image = self.service.resolve(ref)
         config = self.service.config(image)
-        layers = iter(zip(image.chain_ids, image.layers))
+        layers = iter(zip(image.chain_ids, image.layers, strict=False))
         rows = []
         for entry in config.get("history") or [{} for _ in image.layers]:
             size = 0
             if not entry.get("empty_layer"):
                 chain, _ = next(layers, (None, None))
                 size = self.service.snapshots.layer(chain).size if chain else 0
-            rows.append({"Id": "<missing>", "Created": int(parse_time(entry.get("created", ""))),
-                         "CreatedBy": entry.get("created_by", ""), "Tags": None, "Size": size,
-                         "Comment": entry.get("comment", "")})
+            rows.append(
+                {
+                    "Id": "<missing>",
+                    "Created": int(parse_time(entry.get("created", ""))),
+                    "CreatedBy": entry.get("created_by", ""),
+                    "Tags": None,
+                    "Size": size,
+                    "Comment": entry.get("comment", ""),
+                }
+            )
         rows.reverse()
         if rows:
             rows[0].update(Id=image.id, Tags=self._familiar(image.tags) or None)
@@ -128,8 +163,15 @@ class ImageBackend:
             deleted += self.remove(image.id, force=True, noprune=True)
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": self._collect()}
 
-    def import_(self, source: BinaryIO, repo: str | None, tag: str | None, changes: list[str],
-                message: str | None, platform: str | None) -> Iterator[dict]:
+    def import_(
+        self,
+        source: BinaryIO,
+        repo: str | None,
+        tag: str | None,
+        changes: list[str],
+        message: str | None,
+        platform: str | None,
+    ) -> Iterator[dict]:
         image = importer.import_rootfs(self.service, source, changes, message, platform)
         if repo:
             self.tag(image.id, repo, tag)
@@ -172,15 +214,28 @@ class ImageBackend:
             raise NotSupported("push is not supported without registry access")
         return self._distribution.push(name, tag, auth)
 
-    def commit(self, container: str, repo: str | None, tag: str | None, comment: str | None, author: str | None,
-               pause: bool, changes: list[str], config: dict | None) -> dict:
+    def commit(
+        self,
+        container: str,
+        repo: str | None,
+        tag: str | None,
+        comment: str | None,
+        author: str | None,
+        pause: bool,
+        changes: list[str],
+        config: dict | None,
+    ) -> dict:
         if self._containers is None:
             raise NotSupported("commit is not supported without a container service")
         image = committer.commit(self._containers, self.service, container, comment, author, pause, changes, config)
         if repo:
             self.tag(image.id, repo, tag)
-        self.events.publish("container", "commit", self._containers.get(container).id,
-                            {"comment": comment or "", "imageID": image.id, "imageRef": repo or ""})
+        self.events.publish(
+            "container",
+            "commit",
+            self._containers.get(container).id,
+            {"comment": comment or "", "imageID": image.id, "imageRef": repo or ""},
+        )
         return {"Id": image.id}
 
 

@@ -6,13 +6,13 @@ The API's NetworkBackend over the network controller; connect and disconnect go 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.rules import labels_match
+from dockyard.engine.containers.service import ContainerService
+from dockyard.engine.containers.views import parse_time
 from dockyard.engine.events import EventBus
 from dockyard.engine.networks.wiring import ContainerNetworks
-from dockyard.engine.containers.views import parse_time
 from dockyard.errors import InvalidArgument, NotSupported
 from dockyard.metadata.networks import NetworkRecord
 from dockyard.network.controller import PREDEFINED, NetworkController
@@ -37,7 +37,7 @@ def _until(value: str) -> float:
     if value.isdigit():
         return float(value)
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc).timestamp()
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).timestamp()
     except ValueError:
         raise InvalidArgument(f"invalid filter 'until={value}'") from None
 
@@ -45,8 +45,13 @@ def _until(value: str) -> float:
 class NetworkService:
     """Docker's network verbs; every change also publishes a `network` event."""
 
-    def __init__(self, controller: NetworkController, containers: ContainerService,
-                 networking: ContainerNetworks, events: EventBus) -> None:
+    def __init__(
+        self,
+        controller: NetworkController,
+        containers: ContainerService,
+        networking: ContainerNetworks,
+        events: EventBus,
+    ) -> None:
         self.controller, self.containers, self.networking, self.events = controller, containers, networking, events
 
     def list(self, filters: dict[str, list[str]]) -> list[dict]:
@@ -84,8 +89,15 @@ class NetworkService:
             raise NotSupported("IPv6 networks are not supported")
         subnet, gateway = _pool(config)
         rec = self.controller.create_network(
-            config["Name"], config.get("Driver") or "bridge", subnet, gateway, bool(config.get("Internal")),
-            config.get("Labels") or {}, config.get("Options") or {}, bool(config.get("Attachable")))
+            config["Name"],
+            config.get("Driver") or "bridge",
+            subnet,
+            gateway,
+            bool(config.get("Internal")),
+            config.get("Labels") or {},
+            config.get("Options") or {},
+            bool(config.get("Attachable")),
+        )
         self._publish(rec, "create")
         return {"Id": rec.id, "Warning": ""}
 
@@ -101,7 +113,11 @@ class NetworkService:
         before = min((_until(v) for v in filters.get("until", [])), default=None)
         removed = []
         for net in self.controller.list():
-            if net.name in PREDEFINED or self._in_use(net) or not labels_match(dict(net.labels), filters.get("label", [])):
+            if (
+                net.name in PREDEFINED
+                or self._in_use(net)
+                or not labels_match(dict(net.labels), filters.get("label", []))
+            ):
                 continue
             if before is not None and parse_time(net.created) >= before:
                 continue

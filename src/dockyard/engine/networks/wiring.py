@@ -18,8 +18,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from dockyard.engine.containers.model import Container
 from dockyard.errors import Conflict, InvalidArgument, NoSuchNetwork, NotFound, RuntimeFailure
@@ -31,7 +31,9 @@ from dockyard.paths import DataRoot
 
 HOST_HOSTS = Path("/etc/hosts")
 NO_ENDPOINT = "container cannot be disconnected from host network or connected to host network"
-SHARED_NETNS = "container sharing network namespace with another container or host cannot be connected to any other network"
+SHARED_NETNS = (
+    "container sharing network namespace with another container or host cannot be connected to any other network"
+)
 _CLEARED = {"EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": ""}
 
 
@@ -46,8 +48,10 @@ def network_config(settings: dict) -> NetworkConfig:
         if settings.get("bip"):
             options["default_subnet"] = str(ipaddress.ip_interface(settings["bip"]).network)
         if settings.get("default-address-pools"):
-            options["address_pools"] = tuple((str(ipaddress.ip_network(pool["base"])), int(pool["size"]))
-                                             for pool in settings["default-address-pools"])
+            options["address_pools"] = tuple(
+                (str(ipaddress.ip_network(pool["base"])), int(pool["size"]))
+                for pool in settings["default-address-pools"]
+            )
         if settings.get("mtu"):
             options["mtu"] = int(settings["mtu"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -242,8 +246,11 @@ class ContainerNetworks:
 
     def _port_specs(self, container: Container) -> list[PortSpec]:
         host = container.host_config
-        return parse_port_bindings(host.get("PortBindings"), (container.config.get("ExposedPorts") or {}).keys(),
-                                   bool(host.get("PublishAllPorts")))
+        return parse_port_bindings(
+            host.get("PortBindings"),
+            (container.config.get("ExposedPorts") or {}).keys(),
+            bool(host.get("PublishAllPorts")),
+        )
 
     # -- start ---------------------------------------------------------------------------
 
@@ -252,8 +259,15 @@ class ContainerNetworks:
 
     def _attach(self, container: Container, network: str, endpoint: dict, netns_path: str) -> None:
         requested = (endpoint.get("IPAMConfig") or {}).get("IPv4Address") or None
-        self.controller.connect(network, container.id, netns_path, container.name,
-                                tuple(endpoint.get("Aliases") or ()), endpoint.get("MacAddress") or None, requested)
+        self.controller.connect(
+            network,
+            container.id,
+            netns_path,
+            container.name,
+            tuple(endpoint.get("Aliases") or ()),
+            endpoint.get("MacAddress") or None,
+            requested,
+        )
 
     def _publish(self, container: Container) -> None:
         if not _bridged(network_mode(container)):
@@ -262,8 +276,9 @@ class ContainerNetworks:
             self.controller.publish(container.id, self._port_specs(container))
         except (Conflict, InvalidArgument) as exc:
             endpoint = next((ep.endpoint_id for ep in self.controller.endpoints(container.id)), "")
-            raise RuntimeFailure(f"driver failed programming external connectivity on endpoint "
-                                 f"{container.name} ({endpoint}): {exc}") from None
+            raise RuntimeFailure(
+                f"driver failed programming external connectivity on endpoint {container.name} ({endpoint}): {exc}"
+            ) from None
 
     # -- files and settings ----------------------------------------------------------------
 
@@ -274,20 +289,26 @@ class ContainerNetworks:
         if peer is not None:
             texts = {name: _read(self.root.container(peer.id) / name) for name in ("hostname", "hosts", "resolv.conf")}
         else:
-            texts = {"hostname": (container.config.get("Hostname") or "") + "\n",
-                     "hosts": self._hosts(container, mode), "resolv.conf": self._resolv_conf(container, mode)}
+            texts = {
+                "hostname": (container.config.get("Hostname") or "") + "\n",
+                "hosts": self._hosts(container, mode),
+                "resolv.conf": self._resolv_conf(container, mode),
+            }
         for name, text in texts.items():
             write_file(directory / name, text, in_place)
 
     def _hosts(self, container: Container, mode: str) -> str:
-        extra = [hosts.parse_extra_host(raw, self.controller.host_gateway_ip())
-                 for raw in container.host_config.get("ExtraHosts") or []]
+        extra = [
+            hosts.parse_extra_host(raw, self.controller.host_gateway_ip())
+            for raw in container.host_config.get("ExtraHosts") or []
+        ]
         if mode == "host":
             lines = [f"{entry.ip}\t{' '.join(entry.names)}\n" for entry in extra]
             return _read(self.host_hosts) + "".join(lines)
         addresses = [ep.ip for ep in self.controller.endpoints(container.id) if ep.ip]
-        return hosts.render_hosts(container.config.get("Hostname") or "", addresses, extra,
-                                  container.config.get("Domainname") or "")
+        return hosts.render_hosts(
+            container.config.get("Hostname") or "", addresses, extra, container.config.get("Domainname") or ""
+        )
 
     def _resolv_conf(self, container: Container, mode: str) -> str:
         host_text = _read(self.controller.config.host_resolv_conf)
@@ -295,8 +316,13 @@ class ContainerNetworks:
             return host_text
         host = container.host_config
         embedded = any(name not in ("bridge", "none") for name in self._endpoints(container))
-        conf = resolvconf.container_resolv_conf(resolvconf.parse_resolv_conf(host_text), host.get("Dns") or (),
-                                                host.get("DnsSearch") or (), host.get("DnsOptions") or (), embedded)
+        conf = resolvconf.container_resolv_conf(
+            resolvconf.parse_resolv_conf(host_text),
+            host.get("Dns") or (),
+            host.get("DnsSearch") or (),
+            host.get("DnsOptions") or (),
+            embedded,
+        )
         return resolvconf.render_resolv_conf(conf)
 
     def _idle_settings(self, container: Container) -> dict:
@@ -307,8 +333,16 @@ class ContainerNetworks:
                 network_id = self.controller.get(name).id
             except NoSuchNetwork:
                 network_id = ""
-            networks[name] = {"IPAMConfig": endpoint.get("IPAMConfig"), "Links": None,
-                              "Aliases": endpoint.get("Aliases") or None, "NetworkID": network_id,
-                              "DriverOpts": None, "IPv6Gateway": "", "GlobalIPv6Address": "",
-                              "GlobalIPv6PrefixLen": 0, "DNSNames": None, **_CLEARED}
+            networks[name] = {
+                "IPAMConfig": endpoint.get("IPAMConfig"),
+                "Links": None,
+                "Aliases": endpoint.get("Aliases") or None,
+                "NetworkID": network_id,
+                "DriverOpts": None,
+                "IPv6Gateway": "",
+                "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0,
+                "DNSNames": None,
+                **_CLEARED,
+            }
         return {"Ports": {}, "SandboxKey": "", "SandboxID": "", **_CLEARED, "Networks": networks}

@@ -7,11 +7,11 @@ does not load yet, so on v2 the rules are skipped.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
 
-OPTIONAL = True   # absent controller (v2-only host): skip rather than fail
+OPTIONAL = True  # absent controller (v2-only host): skip rather than fail
 
 
 def requested(resources: dict[str, Any]) -> bool:
@@ -32,5 +32,6 @@ def settings(resources: dict[str, Any], version: int) -> list[tuple[str, str]]:
     """(devices.allow | devices.deny, rule) pairs in spec order; nothing on v2."""
     if version != 1:
         return []
-    return [("devices.allow" if rule.get("allow") else "devices.deny", rule_line(rule))
-            for rule in resources["devices"]]
+    return [
+        ("devices.allow" if rule.get("allow") else "devices.deny", rule_line(rule)) for rule in resources["devices"]
+    ]

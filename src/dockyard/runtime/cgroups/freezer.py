@@ -15,8 +15,7 @@ def _v1_state(path: str) -> str:
 
 def freeze(path: str, version: int) -> None:
     """Freeze the cgroup at `path` and wait until the kernel says it is frozen."""
-    name, value, done = (("freezer.state", "FROZEN", "FROZEN") if version == 1
-                         else ("cgroup.freeze", "1", "frozen 1"))
+    name, value, done = ("freezer.state", "FROZEN", "FROZEN") if version == 1 else ("cgroup.freeze", "1", "frozen 1")
     with open(os.path.join(path, name), "w") as f:
         f.write(value)
     deadline = time.monotonic() + FREEZE_TIMEOUT

@@ -64,7 +64,7 @@ def _inherit_cpuset(h: Hierarchy, relative: str) -> None:
     """v1 cpuset starts empty (joining fails with ENOSPC): copy cpus and mems downwards."""
     parts = relative.strip("/").split("/")
     for depth in range(1, len(parts) + 1):
-        parent, child = os.path.join(h.path, *parts[:depth - 1]), os.path.join(h.path, *parts[:depth])
+        parent, child = os.path.join(h.path, *parts[: depth - 1]), os.path.join(h.path, *parts[:depth])
         for name in ("cpuset.cpus", "cpuset.mems"):
             with open(os.path.join(child, name)) as f:
                 if f.read().strip():

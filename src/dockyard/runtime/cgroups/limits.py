@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+
 from dockyard.runtime.cgroups import cpu, devices, memory, pids
 from dockyard.runtime.cgroups.hierarchy import Hierarchy
 
-TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
 
@@ -16,7 +17,7 @@ CONTROLLERS = {"devices": devices, "memory": memory, "pids": pids, "cpu": cpu}
 def controller_path(name: str, hierarchies: list[Hierarchy], paths: list[str]) -> tuple[str, int] | None:
     """Where controller `name` lives for this task: (cgroup path, version), v2 preferred."""
     for want in (2, 1):
-        for h, path in zip(hierarchies, paths):
+        for h, path in zip(hierarchies, paths, strict=False):
             if h.version == want and name in h.controllers:
                 return path, h.version
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-TYPE_CHECKING = False   # typing costs the shim milliseconds at start-up
+TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
 
