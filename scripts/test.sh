@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DOCKYARD_WITH_DOCKER=1 ./scripts/setup.sh   # the reference dockerd for the interop tests
+python3 -m ruff check -q src tests bench
+python3 -m ruff format --check -q src tests bench
 exec python3 -m pytest -q -p no:cacheprovider "$@"
