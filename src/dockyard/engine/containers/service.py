@@ -384,7 +384,9 @@ class ContainerService(ContainerInspection):
                 container.state.manually_stopped = True
             self._thaw(container)
             self.runtime.kill(self.state_dir(container), number)
-        self._publish(container, "kill", signal=str(number))
+            self._publish(container, "kill", signal=str(number))
+            if number == signals.SIGKILL:  # as dockerd: SIGKILL returns once the exit is recorded
+                self._exited(container, container.generation, self.runtime.wait(self.state_dir(container)))
 
     def restart(self, ref: str, timeout: int | None, signal: str | None) -> None:
         container = self.get(ref)
