@@ -86,4 +86,4 @@ class DockerfileParseError(InvalidArgument):
 
     def __init__(self, message: str, line: int | None = None) -> None:
         self.line = line
-        super().__init__(f"Dockerfile parse error line {line}: {message}" if line else message)
+        super().__init__(f"dockerfile parse error line {line}: {message}" if line else message)

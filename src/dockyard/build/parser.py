@@ -13,14 +13,35 @@ import json
 import re
 from dataclasses import dataclass
 
-from dockyard.build.instructions import HEREDOC, Heredoc
 from dockyard.build.shell import raw_words, unquoted_words
 from dockyard.errors import DockerfileParseError, InvalidArgument
 
 WHITESPACE = re.compile(r"[\t\v\f\r ]+")
 DIRECTIVE = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 DIRECTIVES = ("syntax", "escape", "check")
+HEREDOC = re.compile(r"^(\d*)<<(-?)\s*([^<]*)$")
 HEREDOC_INSTRUCTIONS = ("add", "copy", "run")
+
+
+@dataclass(frozen=True, slots=True)
+class Heredoc:
+    """One here-document: `<<EOF` (name 'EOF') with its body as written (newline-ended).
+
+    `expand` is False when the delimiter was quoted (`<<"EOF"`, `<<'EOF'`); `chomp` is True
+    for `<<-EOF`, whose `data` has the leading tabs of each line removed.
+    """
+
+    name: str
+    content: str
+    expand: bool = True
+    chomp: bool = False
+
+    @property
+    def data(self) -> str:
+        """The body a file or script receives (`<<-` strips leading tabs)."""
+        if not self.chomp:
+            return self.content
+        return re.sub(r"(?m)^\t+", "", self.content)
 
 
 @dataclass(frozen=True, slots=True)

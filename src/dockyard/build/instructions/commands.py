@@ -2,35 +2,15 @@
 
 Every instruction is a frozen dataclass carrying `line` (where it starts, 1-based) and
 `original` (its source text, continuations joined, for history and cache keys). Values are
-as written: variable substitution happens at build time, through `substitute.substitute`,
-with the stage's ENV and ARG values at that step.
+as written, quotes included: substitution (which also removes quotes) happens at build
+time, through `dockyard.build.substitute`, with the stage's ENV and ARG values at that step.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True, slots=True)
-class Heredoc:
-    """One here-document: `<<EOF` (name 'EOF') with its body as written (newline-ended).
-
-    `expand` is False when the delimiter was quoted (`<<"EOF"`, `<<'EOF'`); `chomp` is True
-    for `<<-EOF`, whose `data` has the leading tabs of each line removed.
-    """
-
-    name: str
-    content: str
-    expand: bool = True
-    chomp: bool = False
-
-    @property
-    def data(self) -> str:
-        """The body a file or script receives (`<<-` strips leading tabs)."""
-        if not self.chomp:
-            return self.content
-        return re.sub(r"(?m)^\t+", "", self.content)
+from dockyard.build.parser import HEREDOC, Heredoc
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +154,12 @@ class Arg(Instruction):
 
 @dataclass(frozen=True, slots=True)
 class Onbuild(Instruction):
-    """`ONBUILD <instruction>`: `expression` is stored in the image; `trigger` is it parsed."""
+    """`ONBUILD <instruction>`: `expression` is what the image stores in its OnBuild list.
+
+    Docker checks a trigger only when a child build runs it (`parse_trigger`).
+    """
 
     expression: str
-    trigger: Instruction
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,28 +214,15 @@ class Dockerfile:
 
     `directives` are the parser directives read (`{'escape': '`', 'syntax': '...'}`);
     `escape` is the escape character in force; `global_args` are the ARGs before the first
-    FROM, usable only in FROM lines (and, redeclared with no value, inside a stage).
+    FROM, usable only in FROM lines (and, redeclared with no value, inside a stage);
+    `warnings` are the parser's (empty continuation lines), for the build output.
     """
 
     stages: tuple[Stage, ...]
     global_args: tuple[Arg, ...] = ()
     directives: dict[str, str] = field(default_factory=dict)
     escape: str = "\\"
-
-
-def parse_dockerfile(text: str) -> Dockerfile:
-    """Parse a Dockerfile's text.
-
-    Raises:
-        DockerfileParseError: with Docker's wording and the line, e.g.
-            'Dockerfile parse error line 3: unknown instruction: FOO'.
-    """
-    raise NotImplementedError
-
-
-def parse_trigger(expression: str, escape: str = "\\") -> Instruction:
-    """Parse one ONBUILD trigger stored in an image (`expression` as `Onbuild.expression`)."""
-    raise NotImplementedError
+    warnings: tuple[str, ...] = ()
 
 
 def shell_script(command: CommandLine) -> str:
@@ -278,6 +247,3 @@ def lone_heredoc(command: CommandLine) -> Heredoc | None:
     if command.prepend_shell and command.heredocs and HEREDOC.match(command.args[0].strip()):
         return command.heredocs[0]
     return None
-
-
-HEREDOC = re.compile(r"^(\d*)<<(-?)\s*([^<]*)$")
