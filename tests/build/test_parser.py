@@ -11,6 +11,7 @@ from dataclasses import fields
 
 import pytest
 
+from dockyard.build import parser
 from dockyard.build.instructions import (
     ArgDefinition,
     CommandLine,
@@ -18,6 +19,8 @@ from dockyard.build.instructions import (
     Heredoc,
     KeyValue,
     parse_dockerfile,
+    parse_trigger,
+    shell_script,
 )
 from dockyard.errors import DockerfileParseError
 
@@ -413,3 +416,24 @@ def test_parse_table(source, expected):
 def test_table_size_and_unique_names():
     assert len(CASES) >= 100
     assert len({case[0] for case in CASES}) == len(CASES)
+
+
+def test_nodes_carry_their_first_and_last_line():
+    text = "# c\nFROM a\n\nRUN x \\\n  y\nCOPY <<EOF /f\nbody\nEOF\nCMD z\n"
+    spans = [(n.instruction, n.start_line, n.end_line) for n in parser.parse(text).nodes]
+    assert spans == [("FROM", 2, 2), ("RUN", 4, 5), ("COPY", 6, 8), ("CMD", 9, 9)]
+    stage = parse_dockerfile(text).stages[0]
+    assert [(i.line, i.original) for i in stage.instructions] == [
+        (4, "RUN x   y"),
+        (6, "COPY <<EOF /f"),
+        (9, "CMD z"),
+    ]
+
+
+def test_onbuild_trigger_parses_later_with_its_heredoc():
+    (onbuild,) = parse_dockerfile("FROM a\nONBUILD RUN <<EOF\necho hi\nEOF\n").stages[0].instructions
+    trigger = parse_trigger(onbuild.expression)
+    assert trigger.command.heredocs[0].content == "echo hi\n"
+    assert shell_script(trigger.command) == "echo hi\n"
+    with pytest.raises(DockerfileParseError, match="unknown instruction: BOGUS"):
+        parse_trigger("BOGUS x")
