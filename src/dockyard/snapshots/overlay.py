@@ -32,7 +32,7 @@ from dockyard.errors import Conflict, InvalidArgument, NotFound, NotSupported, R
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
 from dockyard.snapshots.mountinfo import is_mounted
-from dockyard.snapshots.snapshotter import LayerInfo, Mount
+from dockyard.snapshots.snapshotter import LayerInfo, Mount, SnapshotPaths
 
 SHORT_LEN = 26
 MAX_LAYERS = 500  # overlayfs's own limit on lowerdirs
@@ -183,6 +183,12 @@ class OverlaySnapshotter:
             *OVERLAY_OPTIONS,
         )
         return Mount("overlay", "overlay", options)
+
+    def paths(self, key: str) -> SnapshotPaths:
+        """containers/<key>/{rootfs,upper,work} and the layers' diff dirs. Raises NotFound."""
+        directory = self._snapshot_dir(key)
+        lowers = tuple(self._layer_dir(layer) / "diff" for layer in self._chain(self._parent_of(key)))
+        return SnapshotPaths(directory / "rootfs", directory / "upper", directory / "work", lowers)
 
     def mount(self, key: str) -> Path:
         """Mount the snapshot at containers/<key>/rootfs (idempotent); return that path."""

@@ -24,9 +24,10 @@ from dockyard.runtime import logreader
 class ContainerInspection:
     def inspect(self, ref: str, size: bool = False) -> dict:
         container = self.get(ref)
-        result = views.inspect(container, self.root)
+        snapshot = self.snapshots.paths(container.id)
+        result = views.inspect(container, self.root, snapshot)
         if size:
-            result["SizeRw"] = tree_size(self.root.container(container.id) / "upper")
+            result["SizeRw"] = tree_size(snapshot.upper)
             result["SizeRootFs"] = result["SizeRw"] + self.images.store.get(container.image_id).size
         return result
 
@@ -117,10 +118,8 @@ class ContainerInspection:
 
     def changes(self, ref: str) -> list[dict]:
         container = self.get(ref)
-        image = self.images.store.get(container.image_id)
-        lowers = [self.root.layers / chain.hex / "diff" for chain in reversed(image.chain_ids)]
-        upper = self.root.container(container.id) / "upper"
-        return [change.to_json() for change in changes.changes(upper, lowers)]
+        snapshot = self.snapshots.paths(container.id)
+        return [change.to_json() for change in changes.changes(snapshot.upper, list(snapshot.lowers))]
 
     def stats(self, ref: str, stream: bool) -> Iterator[dict]:
         """Samples once a second while streaming; one sample (with its predecessor) otherwise."""

@@ -489,7 +489,7 @@ class ContainerService(ContainerInspection):
                 container.config.get("Labels") or {}, filters.get("label", [])
             ):
                 continue
-            reclaimed += tree_size(self.root.container(container.id) / "upper")
+            reclaimed += tree_size(self.snapshots.paths(container.id).upper)
             self._remove(container)
             deleted.append(container.id)
         return {"ContainersDeleted": deleted, "SpaceReclaimed": reclaimed}

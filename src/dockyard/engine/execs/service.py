@@ -75,7 +75,7 @@ class ExecService:
             record.started = True
         container = self.containers.get(record.container_id)
         config = record.config
-        rootfs = self.containers.root.container(container.id) / "rootfs"
+        rootfs = self.containers.snapshots.paths(container.id).rootfs
         process = specgen.process_for(
             rootfs,
             {
