@@ -214,6 +214,10 @@ class NetworkController:
     def list(self) -> list[NetworkRecord]:
         return self.store.networks()
 
+    def in_use(self, network_id: str) -> bool:
+        """Whether any container has an endpoint on the network."""
+        return bool(self.store.endpoints(network_id=network_id))
+
     def inspect(self, ref: str) -> dict:
         """`GET /networks/{id}`: Docker's shape with the attached containers."""
         net = self.get(ref)

@@ -28,7 +28,7 @@ class ContainerInspection:
         result = views.inspect(container, self.root, snapshot)
         if size:
             result["SizeRw"] = tree_size(snapshot.upper)
-            result["SizeRootFs"] = result["SizeRw"] + self.images.store.get(container.image_id).size
+            result["SizeRootFs"] = result["SizeRw"] + self.images.resolve(container.image_id).size
         return result
 
     def list(self, all: bool, limit: int | None, size: bool, filters: dict[str, list[str]]) -> list[dict]:

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from dockyard.engine.containers import specgen
 from dockyard.engine.containers.attach import PendingAttaches
@@ -35,12 +36,12 @@ from dockyard.engine.containers.rules import (
     size_option,
 )
 from dockyard.engine.containers.store import ContainerStore
+from dockyard.engine.containers.table import ContainerTable
 from dockyard.engine.events import EventBus
 from dockyard.errors import (
     Conflict,
     DockyardError,
     InvalidArgument,
-    NoSuchContainer,
     NotFound,
     NotModified,
     RuntimeFailure,
@@ -60,6 +61,7 @@ class ContainerService(ContainerInspection):
         self,
         root: DataRoot,
         store: ContainerStore,
+        table: ContainerTable,
         images: ImageService,
         snapshots: Snapshotter,
         runtime: Runtime,
@@ -70,7 +72,7 @@ class ContainerService(ContainerInspection):
         self.runtime, self.events = runtime, events
         self.networking = networking or LoopbackOnly()
         self.pending = PendingAttaches()
-        self._containers: dict[str, Container] = {c.id: c for c in store.load_all()}
+        self._containers = table
         self._changed = threading.Condition()
         self._exits: dict[str, int] = {}  # container id -> exits seen, for next-exit waits
         self._final: dict[str, int] = {}  # exit codes of removed containers, for removed waits
@@ -79,24 +81,29 @@ class ContainerService(ContainerInspection):
 
     def get(self, ref: str) -> Container:
         """By full ID, name (with or without /) or unique ID prefix. Raises NoSuchContainer."""
-        if ref in self._containers:
-            return self._containers[ref]
-        name = ref.lstrip("/")
-        for container in list(self._containers.values()):
-            if container.name == name:
-                return container
-        matches = [c for c in list(self._containers.values()) if ref and c.id.startswith(ref)]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise InvalidArgument(f"multiple IDs found with provided prefix: {ref}")
-        raise NoSuchContainer(ref)
+        return self._containers.get(ref)
 
     def all(self) -> list[Container]:
-        return list(self._containers.values())
+        return self._containers.all()
 
     def state_dir(self, container: Container) -> Path:
         return self.root.container(container.id)
+
+    def rootfs(self, container: Container) -> Path:
+        """Where the container's root filesystem is mounted while it runs (for exec)."""
+        return self.snapshots.paths(container.id).rootfs
+
+    def layer_diff(self, ref: str, out: BinaryIO) -> None:
+        """Write the container's changes as an OCI layer tar (for commit)."""
+        self.snapshots.diff(self.get(ref).id, out)
+
+    def reconfigure(self, ref: str, change: Callable[[Container], None]) -> Container:
+        """Apply `change` to the container under its lock, then persist it (network connect)."""
+        container = self.get(ref)
+        with container.lock:
+            change(container)
+            self.store.save(container)
+        return container
 
     def image_user(self, image_id: str) -> ImageUser | None:
         """A container using the image, a running one first, if any (for rmi and prune)."""
@@ -154,7 +161,7 @@ class ContainerService(ContainerInspection):
                 self.snapshots.remove(container.id)
                 shutil.rmtree(directory, ignore_errors=True)
                 raise
-            self._containers[container.id] = container
+            self._containers.add(container)
         self._publish(container, "create")
         return {"Id": container.id, "Warnings": []}
 
@@ -455,7 +462,7 @@ class ContainerService(ContainerInspection):
             self.networking.release(container)
             self.store.delete(container.id)
             self._final[container.id] = container.state.exit_code
-            del self._containers[container.id]
+            self._containers.discard(container.id)
         self._publish(container, "destroy")
         self._notify(container.id, exited=False)  # `wait --condition removed` needs no more
         self._discard_files(container.id)

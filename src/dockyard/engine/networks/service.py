@@ -78,7 +78,7 @@ class NetworkService:
         return True
 
     def _in_use(self, net: NetworkRecord) -> bool:
-        return bool(self.controller.store.endpoints(network_id=net.id))
+        return self.controller.in_use(net.id)
 
     def inspect(self, ref: str, verbose: bool = False, scope: str | None = None) -> dict:
         return self.controller.inspect(ref)
@@ -130,17 +130,13 @@ class NetworkService:
         """Connect a container, live when it runs. Raises NoSuchNetwork, NoSuchContainer, Conflict."""
         target = self.containers.get(container)
         net = self.controller.get(ref)
-        with target.lock:
-            self.networking.join(target, net.name, dict(endpoint_config or {}))
-            self.containers.store.save(target)
+        self.containers.reconfigure(target.id, lambda c: self.networking.join(c, net.name, dict(endpoint_config or {})))
         self._publish(net, "connect", container=target.id)
 
     def disconnect(self, ref: str, container: str, force: bool) -> None:
         target = self.containers.get(container)
         net = self.controller.get(ref)
-        with target.lock:
-            self.networking.leave(target, net.name)
-            self.containers.store.save(target)
+        self.containers.reconfigure(target.id, lambda c: self.networking.leave(c, net.name))
         self._publish(net, "disconnect", container=target.id)
 
     def _publish(self, net: NetworkRecord, action: str, **extra: str) -> None:
