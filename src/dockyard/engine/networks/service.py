@@ -14,8 +14,9 @@ from dockyard.engine.containers.views import parse_time
 from dockyard.engine.events import EventBus
 from dockyard.engine.networks.wiring import ContainerNetworks
 from dockyard.errors import InvalidArgument, NotSupported
-from dockyard.metadata.networks import NetworkRecord
-from dockyard.network.controller import PREDEFINED, NetworkController
+from dockyard.network.controller import NetworkController
+from dockyard.network.networks import PREDEFINED
+from dockyard.network.store import NetworkRecord
 
 LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
 
