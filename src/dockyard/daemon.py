@@ -2,6 +2,7 @@
 
     DataRoot ─> Database ─> ContentStore, Snapshotter ─> ImageService
              ─> NetworkController ─> ContainerNetworks ─┐
+             ─> VolumeService ─> ContainerMounts ───────┤
              ─> Runtime (shims) ────────────────────────┴─> ContainerService ─> ExecService, NetworkService
              ─> EventBus, SystemService, ImageBackend ─> ApiServer on the unix socket
 
@@ -25,6 +26,7 @@ from dockyard.api.server import ApiServer
 from dockyard.content.local import LocalContentStore
 from dockyard.distribution.client import Registries
 from dockyard.distribution.config import DEFAULT_CONFIG_FILE, RegistryConfig
+from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import LoopbackOnly
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.store import ContainerStore
@@ -35,6 +37,7 @@ from dockyard.engine.images.service import ImageBackend
 from dockyard.engine.networks.service import NetworkService
 from dockyard.engine.networks.wiring import ContainerNetworks, network_config
 from dockyard.engine.system.service import SystemService
+from dockyard.engine.volumes.service import VolumeService
 from dockyard.errors import Conflict, InvalidArgument
 from dockyard.images.compressed import CompressedLayers
 from dockyard.images.pull import Puller
@@ -46,6 +49,8 @@ from dockyard.network.controller import NetworkController
 from dockyard.paths import DEFAULT_DATA_ROOT, DEFAULT_SOCKET, DataRoot
 from dockyard.runtime.client import ShimRuntime
 from dockyard.snapshots.overlay import OverlaySnapshotter
+from dockyard.volumes.local import LocalDriver
+from dockyard.volumes.store import VolumeStore
 
 log = logging.getLogger("dockyard")
 
@@ -108,7 +113,11 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
     )
     controller = _network_controller(db, settings or {})
     networking = ContainerNetworks(controller, root) if controller else LoopbackOnly()
-    containers = ContainerService(root, ContainerStore(db), images, snapshots, ShimRuntime(), events, networking)
+    volumes = VolumeService(VolumeStore(db), LocalDriver(root), events)
+    mounts = ContainerMounts(volumes, lambda ref: containers.get(ref))
+    containers = ContainerService(
+        root, ContainerStore(db), images, snapshots, ShimRuntime(), events, mounts, networking
+    )
     if controller:
         networking.resolve = containers.get
     containers.recover()
@@ -122,6 +131,7 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
         images=ImageBackend(images, events, root.tmp, containers.image_user, containers, distribution),
         system=SystemService(root, containers, images, events, distribution),
         networks=NetworkService(controller, containers, networking, events) if controller else None,
+        volumes=volumes,
     )
     return ApiServer(backends, socket_path)
 

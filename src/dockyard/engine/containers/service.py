@@ -25,6 +25,7 @@ from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import merge_config, random_name, validate_name
 from dockyard.engine.containers.inspection import ContainerInspection, tree_size
 from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
+from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import ContainerNetworking, LoopbackOnly
 from dockyard.engine.containers.rules import (
     check_config_types,
@@ -64,11 +65,13 @@ class ContainerService(ContainerInspection):
         snapshots: Snapshotter,
         runtime: Runtime,
         events: EventBus,
+        mounts: ContainerMounts,
         networking: ContainerNetworking | None = None,
     ) -> None:
         self.root, self.store, self.images, self.snapshots = root, store, images, snapshots
         self.runtime, self.events = runtime, events
         self.networking = networking or LoopbackOnly()
+        self.mounts = mounts
         self.pending = PendingAttaches()
         self._containers: dict[str, Container] = {c.id: c for c in store.load_all()}
         self._changed = threading.Condition()
@@ -147,10 +150,12 @@ class ContainerService(ContainerInspection):
             directory = self.state_dir(container)
             directory.mkdir(parents=True)
             try:
+                self.mounts.prepare(container)
                 self.snapshots.prepare(container.id, image.top_layer)
                 self.networking.prepare(container, directory)
                 self.store.insert(container)
             except BaseException:
+                self.mounts.release(container, remove_anonymous=True)
                 self.snapshots.remove(container.id)
                 shutil.rmtree(directory, ignore_errors=True)
                 raise
@@ -183,6 +188,7 @@ class ContainerService(ContainerInspection):
         rootfs = self.snapshots.mount(container.id)
         self._forget_task(directory)
         try:
+            self.mounts.activate(container, rootfs)
             spec = specgen.container_spec(container, rootfs, directory, self._namespaces(container))
             pid = self.runtime.create(directory, spec, self._io(container))
             container.network_settings = self.networking.connect(container, pid)
@@ -191,7 +197,7 @@ class ContainerService(ContainerInspection):
         except DockyardError as exc:
             self._record_failure(container, str(exc))
             if container.host_config.get("AutoRemove"):
-                self._remove(container)
+                self._remove(container, remove_volumes=True)
             if isinstance(exc, (RuntimeFailure, InvalidArgument)):
                 raise RuntimeFailure(f"failed to create task for container: {exc}: unknown") from None
             raise  # a network error (a port already taken) keeps its own status and words
@@ -212,6 +218,7 @@ class ContainerService(ContainerInspection):
     def _record_failure(self, container: Container, message: str) -> None:
         self.pending.cancel(container.id)
         self.networking.release(container)
+        self.mounts.deactivate(container)
         self._forget_task(self.state_dir(container))
         never_ran = container.state.started_at == ZERO_TIME
         container.state.status = "created" if never_ran else "exited"
@@ -279,7 +286,7 @@ class ContainerService(ContainerInspection):
         if restart:
             threading.Thread(target=self._restart_later, args=(container, generation), daemon=True).start()
         elif container.host_config.get("AutoRemove"):
-            self._remove(container)
+            self._remove(container, remove_volumes=True)
 
     def _restart_later(self, container: Container, generation: int) -> None:
         time.sleep(min(0.1 * 2 ** min(container.state.restart_count, 8), 10))
@@ -296,6 +303,7 @@ class ContainerService(ContainerInspection):
         container.state.exit_code = state.exit_code if state.exit_code is not None else 255
         container.state.finished_at = state.finished_at or now_rfc3339()
         container.state.oom_killed = state.oom_killed
+        self.mounts.deactivate(container)
         self.store.save(container)
         self._publish(container, "die", exitCode=str(container.state.exit_code))
         self._notify(container.id, exited=True)
@@ -312,6 +320,7 @@ class ContainerService(ContainerInspection):
     def recover(self) -> None:
         """At daemon start: find running tasks again, handle the exits that happened meanwhile,
         and finish removals a crash interrupted (directories without a record)."""
+        self.mounts.restore(self.all())
         for orphan in sorted(p.name for p in self.root.containers.iterdir() if p.name not in self._containers):
             self._discard_files(orphan)
         for container in self.all():
@@ -430,7 +439,7 @@ class ContainerService(ContainerInspection):
     # -- remove, rename, prune ----------------------------------------------------------
 
     def remove(self, ref: str, force: bool, volumes: bool) -> None:
-        """`docker rm`; `volumes` (-v) has nothing to remove until anonymous volumes exist."""
+        """`docker rm`; with `volumes` (-v) its anonymous volumes go too, unless another container uses them."""
         container = self.get(ref)
         with container.lock:
             if container.state.running and not force:
@@ -442,9 +451,9 @@ class ContainerService(ContainerInspection):
             if container.state.running:
                 container.state.manually_stopped = True
                 self._kill_and_reap(container)
-            self._remove(container)  # the lock is re-entrant: no start can slip in between
+            self._remove(container, remove_volumes=volumes)  # the lock is re-entrant: no start can slip in between
 
-    def _remove(self, container: Container) -> None:
+    def _remove(self, container: Container, remove_volumes: bool = False) -> None:
         with container.lock:
             if container.id not in self._containers:
                 return
@@ -454,6 +463,7 @@ class ContainerService(ContainerInspection):
             self.pending.cancel(container.id)
             self.networking.release(container)
             self.store.delete(container.id)
+            self.mounts.release(container, remove_volumes)
             self._final[container.id] = container.state.exit_code
             del self._containers[container.id]
         self._publish(container, "destroy")
