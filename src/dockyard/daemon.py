@@ -26,6 +26,7 @@ from dockyard.api.server import ApiServer
 from dockyard.content.local import LocalContentStore
 from dockyard.distribution.client import Registries
 from dockyard.distribution.config import DEFAULT_CONFIG_FILE, RegistryConfig
+from dockyard.engine.containers.archive import ContainerArchive
 from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import LoopbackOnly
 from dockyard.engine.containers.service import ContainerService
@@ -132,6 +133,7 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
         system=SystemService(root, containers, images, events, distribution),
         networks=NetworkService(controller, containers, networking, events) if controller else None,
         volumes=volumes,
+        archive=ContainerArchive(containers, mounts),
     )
     return ApiServer(backends, socket_path)
 

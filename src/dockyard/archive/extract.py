@@ -12,6 +12,7 @@ trusted.overlay.* xattrs in a tar are dropped: only whiteout entries say what ov
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import os
@@ -77,7 +78,9 @@ def _translate(exc: OSError, member: Member) -> Exception:
     return InvalidArgument(f"failed to extract {member.name!r}: {exc.strerror}")
 
 
-def extract_at(stream: BinaryIO, dest_fd: int, no_overwrite_dir_non_dir: bool = False) -> None:
+def extract_at(
+    stream: BinaryIO, dest_fd: int, no_overwrite_dir_non_dir: bool = False, owner: tuple[int, int] | None = None
+) -> None:
     """Extract a plain tar into the directory `dest_fd` the way `docker cp` does: `.wh.` names
     are ordinary files, existing directories are merged, anything else is replaced.
 
@@ -85,12 +88,16 @@ def extract_at(stream: BinaryIO, dest_fd: int, no_overwrite_dir_non_dir: bool = 
         InvalidArgument: the body is not a tar, an entry is hostile, or (with
             no_overwrite_dir_non_dir) would replace a directory by a non-directory or back.
         RuntimeFailure: the host failed (disk full, I/O error).
+
+    With `owner` (uid, gid), every entry is owned by it instead of the ids in the tar.
     """
     dest = Path(f"/proc/self/fd/{dest_fd}")  # for messages only: every step goes through fds
     reader = TarReader(decompressed_chunks(stream))
     with _Tree(dest_fd) as tree:
         for member in reader:
             member = layer_filter(member, dest)
+            if owner is not None:
+                member = dataclasses.replace(member, uid=owner[0], gid=owner[1])
             tree.trim()
             if no_overwrite_dir_non_dir:
                 _check_overwrite(tree, member)

@@ -101,11 +101,12 @@ class TreeWriter:
                 return
             raise
         try:
-            self._opened(fd, name)
+            self.opened(fd, name)
         finally:
             os.close(fd)
 
-    def _opened(self, fd: int, name: str) -> None:
+    def opened(self, fd: int, name: str) -> None:
+        """The open directory or regular file `fd` under `name` (a directory with its tree)."""
         st = os.fstat(fd)
         xattrs = _xattrs(fd)
         member = _member(name, st, xattrs)

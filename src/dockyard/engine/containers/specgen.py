@@ -59,8 +59,9 @@ def container_spec(
     )
     user_mounts = oci_mounts(points_of(container.mounts))
     taken = {m["destination"] for m in user_mounts}
-    mounts = [_bind(str(container_dir / n), f"/etc/{n}", False) for n in GENERATED_FILES if f"/etc/{n}" not in taken]
-    mounts += user_mounts
+    mounts = user_mounts + [
+        _bind(str(container_dir / n), f"/etc/{n}", False) for n in GENERATED_FILES if f"/etc/{n}" not in taken
+    ]
     return oci_spec.default_spec(
         process,
         root=str(rootfs),
