@@ -29,7 +29,7 @@ def split_target(arg: str) -> tuple[str | None, str]:
 def renamer(old: str, new: str, owner: tuple[int, int] | None):
     """A tarfile extraction filter: top entry renamed, then checked by the 'tar' rules (which
     resolve the final name on disk, so no entry lands outside through a link planted earlier),
-    then optionally re-owned."""
+    modes kept whole, then optionally re-owned."""
     import tarfile
 
     def moved(name: str) -> str:
@@ -41,7 +41,8 @@ def renamer(old: str, new: str, owner: tuple[int, int] | None):
         changes = {"name": moved(member.name)}
         if member.islnk():
             changes["linkname"] = moved(member.linkname)
-        member = tarfile.tar_filter(member.replace(**changes, deep=False), dest)
+        mode = member.mode  # docker cp keeps setuid/setgid/sticky and write bits; the filter would not
+        member = tarfile.tar_filter(member.replace(**changes, deep=False), dest).replace(mode=mode, deep=False)
         if owner is not None:
             member = member.replace(uid=owner[0], gid=owner[1], uname="", gname="", deep=False)
         return member
