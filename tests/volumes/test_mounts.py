@@ -131,3 +131,15 @@ def test_spec_mounts_put_parents_first_and_apply_read_only():
 def test_records_round_trip():
     point = parse_mount({"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 4096}})
     assert MountPoint.from_record(point.to_record()) == point
+
+
+def test_cli_mount_keys_for_recursion_reach_the_daemon_rules():
+    from dockyard.cli.mountspec import parse_mount as cli_mount
+
+    entry = cli_mount("type=bind,src=/s,dst=/t,bind-recursive=disabled")
+    assert entry["BindOptions"] == {"NonRecursive": True}
+    assert parse_mount(entry).non_recursive
+    with pytest.raises(InvalidArgument, match="not supported"):
+        parse_mount(cli_mount("type=bind,src=/s,dst=/t,readonly,bind-recursive=readonly"))
+    with pytest.raises(InvalidArgument, match="invalid value for bind-recursive"):
+        cli_mount("type=bind,src=/s,dst=/t,bind-recursive=maybe")
