@@ -96,6 +96,7 @@ class StreamResponse:
     content_type: str = JSON
     status: int = 200
     prime: bool = True
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

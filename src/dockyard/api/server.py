@@ -168,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
         first = next(chunks, b"") if response.prime else b""
         chunked = self.request_version != "HTTP/1.0"
         framing = ("Transfer-Encoding", "chunked") if chunked else ("Connection", "close")
-        self._head(response.status, (("Content-Type", response.content_type), framing))
+        self._head(response.status, (("Content-Type", response.content_type), framing, *response.headers))
         try:
             self._write_chunks(first, chunks, chunked)
         except Exception as exc:  # noqa: BLE001 - headers are out; closing early tells the client

@@ -4,7 +4,8 @@
                        then a monitor thread waits for the exit
     exited(c, gen, s)  record one run's exit once; restart (restarts.py) or auto-remove
     stop(c, ...)       stop signal, SIGKILL after the timeout; the exit recorded on return
-    remove(c)          forget the record, then the task, snapshot and directory
+    remove(c, vols)    forget the record, release its mounts (anonymous volumes too, if asked),
+                       then the task, snapshot and directory
     recover()          at daemon start: watch live tasks again, record the exits missed
 
 Every method but recover() runs under the container's lock (re-entrant), taken by the
@@ -22,6 +23,7 @@ from pathlib import Path
 from dockyard.engine.containers import restarts, specgen
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
+from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import ContainerNetworking
 from dockyard.engine.containers.rules import exit_code_for, parse_signal
 from dockyard.engine.containers.store import ContainerStore
@@ -46,11 +48,12 @@ class Lifecycle:
         runtime: Runtime,
         events: EventBus,
         networking: ContainerNetworking,
+        mounts: ContainerMounts,
         pending: PendingAttaches,
         waits: ExitWaits,
     ) -> None:
         self.root, self.store, self.table, self.snapshots = root, store, table, snapshots
-        self.runtime, self.events, self.networking = runtime, events, networking
+        self.runtime, self.events, self.networking, self.mounts = runtime, events, networking, mounts
         self.pending, self.waits = pending, waits
 
     def _task(self, container: Container) -> Path:
@@ -62,6 +65,7 @@ class Lifecycle:
         rootfs = self.snapshots.mount(container.id)
         self._forget_task(directory)
         try:
+            self.mounts.activate(container, rootfs)
             spec = specgen.container_spec(container, rootfs, directory, specgen.namespaces(container, self.table.get))
             io = specgen.io_config(container, self.root.container_log(container.id))
             pid = self.runtime.create(directory, spec, io)
@@ -71,7 +75,7 @@ class Lifecycle:
         except DockyardError as exc:
             self._record_failure(container, str(exc))
             if container.host_config.get("AutoRemove"):
-                self.remove(container)
+                self.remove(container, remove_volumes=True)
             if isinstance(exc, (RuntimeFailure, InvalidArgument)):
                 raise RuntimeFailure(f"failed to create task for container: {exc}: unknown") from None
             raise  # a network error (a port already taken) keeps its own status and words
@@ -92,6 +96,7 @@ class Lifecycle:
     def _record_failure(self, container: Container, message: str) -> None:
         self.pending.cancel(container.id)
         self.networking.release(container)
+        self.mounts.deactivate(container)
         self._forget_task(self._task(container))
         never_ran = container.state.started_at == ZERO_TIME
         container.state.status = "created" if never_ran else "exited"
@@ -130,7 +135,7 @@ class Lifecycle:
         if restart:
             threading.Thread(target=self._restart_later, args=(container, generation), daemon=True).start()
         elif container.host_config.get("AutoRemove"):
-            self.remove(container)
+            self.remove(container, remove_volumes=True)
 
     def _restart_later(self, container: Container, generation: int) -> None:
         time.sleep(restarts.restart_delay(container.state.restart_count))
@@ -147,6 +152,7 @@ class Lifecycle:
         container.state.exit_code = state.exit_code if state.exit_code is not None else 255
         container.state.finished_at = state.finished_at or now_rfc3339()
         container.state.oom_killed = state.oom_killed
+        self.mounts.deactivate(container)
         self.store.save(container)
         self.publish(container, "die", exitCode=str(container.state.exit_code))
         self.waits.changed(container.id, exited=True)
@@ -154,6 +160,7 @@ class Lifecycle:
     def recover(self) -> None:
         """At daemon start: find running tasks again, handle the exits that happened meanwhile,
         and finish removals a crash interrupted (directories without a record)."""
+        self.mounts.restore(self.table.all())
         for orphan in sorted(p.name for p in self.root.containers.iterdir() if p.name not in self.table):
             self._discard_files(orphan)
         for container in self.table.all():
@@ -205,9 +212,9 @@ class Lifecycle:
             return
         self.publish(container, "kill", signal=str(number))
 
-    def remove(self, container: Container) -> None:
+    def remove(self, container: Container, remove_volumes: bool = False) -> None:
         """Forget a container that is not running (nothing if it runs again or is gone already),
-        then discard its files."""
+        release its mounts (removing its anonymous volumes with `remove_volumes`), then discard its files."""
         with container.lock:
             if container.id not in self.table:
                 return
@@ -217,6 +224,7 @@ class Lifecycle:
             self.pending.cancel(container.id)
             self.networking.release(container)
             self.store.delete(container.id)
+            self.mounts.release(container, remove_volumes)
             self.waits.removed(container.id, container.state.exit_code)
             self.table.discard(container.id)
         self.publish(container, "destroy")

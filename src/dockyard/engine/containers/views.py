@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from dockyard.engine.containers.model import ZERO_TIME, Container
+from dockyard.engine.containers.mounts import points_of
 from dockyard.paths import DataRoot
 from dockyard.snapshots.snapshotter import SnapshotPaths
 from dockyard.units import human_duration
@@ -72,7 +73,7 @@ def summary(container: Container, now: float) -> dict:
         "Status": status_text(container, now),
         "HostConfig": {"NetworkMode": container.host_config.get("NetworkMode") or "bridge"},
         "NetworkSettings": {"Networks": container.network_settings.get("Networks") or {}},
-        "Mounts": [],
+        "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
     }
 
 
@@ -118,7 +119,7 @@ def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> di
                 "MergedDir": str(snapshot.rootfs),
             },
         },
-        "Mounts": [],
+        "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
         "Config": {**container.config, "Image": container.image},
         "NetworkSettings": {
             "Bridge": "",
