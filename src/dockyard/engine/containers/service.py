@@ -26,6 +26,7 @@ from dockyard.engine.containers.config import merge_config, random_name, validat
 from dockyard.engine.containers.inspection import ContainerInspection, tree_size
 from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
 from dockyard.engine.containers.networking import ContainerNetworking, LoopbackOnly
+from dockyard.engine.containers.restarts import BACKOFF_FIRST, next_delay, should_restart
 from dockyard.engine.containers.rules import (
     check_config_types,
     check_host_config,
@@ -51,6 +52,7 @@ from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE
 from dockyard.snapshots.snapshotter import Snapshotter
 
 DEFAULT_STOP_TIMEOUT = 10
+MAX_STOP_TIMEOUT = 10**8  # seconds; a longer (or negative) stop timeout waits for the exit as long as it takes
 
 
 class ContainerService(ContainerInspection):
@@ -65,10 +67,16 @@ class ContainerService(ContainerInspection):
         runtime: Runtime,
         events: EventBus,
         networking: ContainerNetworking | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`clock` and `sleep` time the restart back-off (tests pass their own)."""
         self.root, self.store, self.images, self.snapshots = root, store, images, snapshots
         self.runtime, self.events = runtime, events
         self.networking = networking or LoopbackOnly()
+        self._clock, self._sleep = clock, sleep
+        self._backoff: dict[str, float] = {}  # container id -> the last restart delay
+        self._run_began: dict[str, float] = {}  # container id -> clock() when its run started
         self.pending = PendingAttaches()
         self._containers: dict[str, Container] = {c.id: c for c in store.load_all()}
         self._changed = threading.Condition()
@@ -174,8 +182,14 @@ class ContainerService(ContainerInspection):
                 raise Conflict("cannot start a paused container, try unpause instead")
             if container.state.running:
                 raise NotModified("container already started")
-            container.state.manually_stopped = False
+            self._reset_restarts(container)
             self._start(container)
+
+    def _reset_restarts(self, container: Container) -> None:
+        """A start by the user: Docker forgets the restart count, the back-off and a manual stop."""
+        container.state.manually_stopped = False
+        container.state.restart_count = 0
+        self._backoff.pop(container.id, None)
 
     def _start(self, container: Container) -> None:
         """Mount, create the task, connect attachers, start; record the outcome. Holds the lock."""
@@ -200,6 +214,7 @@ class ContainerService(ContainerInspection):
         container.state.started_at, container.state.error = state.started_at or now_rfc3339(), ""
         container.state.exit_code, container.state.oom_killed = 0, False
         container.generation += 1
+        self._run_began[container.id] = self._clock()
         self.store.save(container)
         self._publish(container, "start")
         threading.Thread(
@@ -269,10 +284,17 @@ class ContainerService(ContainerInspection):
                 return
             self.networking.release(container)  # first, so the saved record shows no address
             self._record_exit(container, state)
-            restart = self._should_restart(container)
+            restart = should_restart(
+                container.host_config.get("RestartPolicy") or {},
+                container.state.exit_code,
+                container.state.restart_count,
+                container.state.manually_stopped,
+            )
             if restart:
                 container.state.status = "restarting"
                 container.state.restart_count += 1
+                ran_for = self._clock() - self._run_began.get(container.id, self._clock())
+                self._backoff[container.id] = next_delay(self._backoff.get(container.id, 0.0), ran_for)
                 self.store.save(container)
             elif not container.host_config.get("AutoRemove"):
                 self.snapshots.unmount(container.id)  # as dockerd: a stopped container keeps no mount
@@ -282,7 +304,7 @@ class ContainerService(ContainerInspection):
             self._remove(container)
 
     def _restart_later(self, container: Container, generation: int) -> None:
-        time.sleep(min(0.1 * 2 ** min(container.state.restart_count, 8), 10))
+        self._sleep(self._backoff.get(container.id, BACKOFF_FIRST))
         with container.lock:
             if container.state.status == "restarting" and container.generation == generation:
                 try:
@@ -299,15 +321,6 @@ class ContainerService(ContainerInspection):
         self.store.save(container)
         self._publish(container, "die", exitCode=str(container.state.exit_code))
         self._notify(container.id, exited=True)
-
-    def _should_restart(self, container: Container) -> bool:
-        policy = container.host_config.get("RestartPolicy") or {}
-        name, limit = policy.get("Name") or "no", policy.get("MaximumRetryCount") or 0
-        if container.state.manually_stopped or name == "no":
-            return False
-        if name == "on-failure":
-            return container.state.exit_code != 0 and (not limit or container.state.restart_count < limit)
-        return name in ("always", "unless-stopped")
 
     def recover(self) -> None:
         """At daemon start: find running tasks again, handle the exits that happened meanwhile,
@@ -354,7 +367,7 @@ class ContainerService(ContainerInspection):
             timeout = container.config.get("StopTimeout")
         timeout = DEFAULT_STOP_TIMEOUT if timeout is None else timeout
         self._signal(container, stop_signal)
-        state = self.runtime.wait(directory, timeout if timeout >= 0 else None)
+        state = self.runtime.wait(directory, timeout if 0 <= timeout <= MAX_STOP_TIMEOUT else None)
         if state.status != "stopped":
             self._kill_and_reap(container)
         else:
@@ -392,7 +405,7 @@ class ContainerService(ContainerInspection):
             if container.state.running:
                 container.state.manually_stopped = True
                 self._stop(container, timeout, signal)
-            container.state.manually_stopped = False
+            self._reset_restarts(container)
             self._start(container)
         self._publish(container, "restart")
 
@@ -456,6 +469,8 @@ class ContainerService(ContainerInspection):
             self.store.delete(container.id)
             self._final[container.id] = container.state.exit_code
             del self._containers[container.id]
+            self._backoff.pop(container.id, None)
+            self._run_began.pop(container.id, None)
         self._publish(container, "destroy")
         self._notify(container.id, exited=False)  # `wait --condition removed` needs no more
         self._discard_files(container.id)
