@@ -106,13 +106,20 @@ class Engine:
             self.images, self.events, self.root.tmp, self.containers.image_user, self.containers, None
         )
 
-    def restart(self) -> None:
-        """A daemon restart: the old services' threads stop hearing of exits, new ones recover."""
+    def stop_daemon(self) -> None:
+        """The daemon dies: its threads hear of no more exits; the tasks run on."""
         self.runtime.abandon_waits()
-        self.sleeps = Sleeps()
         self.db.close()
+
+    def start_daemon(self) -> None:
+        """A new daemon over the same data root, snapshotter and runtime; it recovers."""
+        self.sleeps = Sleeps()
         self._build()
         self.containers.recover()
+
+    def restart(self) -> None:
+        self.stop_daemon()
+        self.start_daemon()
 
     def state_dir(self, ref: str) -> Path:
         return self.root.container(self.containers.get(ref).id)
