@@ -1,9 +1,12 @@
 """The daemon: builds every part explicitly, top to bottom, then serves the API.
 
     DataRoot ─> Database ─> ContentStore, Snapshotter ─> ImageService
-             ─> NetworkController ─> ContainerNetworks ─┐
-             ─> Runtime (shims) ────────────────────────┴─> ContainerService ─> ExecService, NetworkService
-             ─> EventBus, SystemService, ImageBackend ─> ApiServer on the unix socket
+             ─> ContainerStore ─> ContainerTable (the known containers, loaded from the store)
+             ─> NetworkController ─> ContainerNetworks (finds `container:<name>` in the table)
+             ─> Runtime (shims), EventBus
+             ─> ContainerService (store, table, images, snapshots, runtime, events, networking)
+             ─> ExecService, NetworkService, ImageBackend, SystemService (each asks ContainerService)
+             ─> ApiServer on the unix socket
 
 Stopping the daemon (SIGTERM, SIGINT, or SIGKILL) never stops containers: their shims keep
 them, and the next daemon finds them again in `ContainerService.recover()`; their bridges,
@@ -28,6 +31,7 @@ from dockyard.distribution.config import DEFAULT_CONFIG_FILE, RegistryConfig
 from dockyard.engine.containers.networking import LoopbackOnly
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.store import ContainerStore
+from dockyard.engine.containers.table import ContainerTable
 from dockyard.engine.events import EventBus
 from dockyard.engine.execs.service import ExecService
 from dockyard.engine.images.distribution import DistributionService
@@ -106,11 +110,12 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
     distribution = DistributionService(
         Puller(images, registries), ImagePusher(images, registries, CompressedLayers(db, content)), registries, events
     )
+    store = ContainerStore(db)
+    table = ContainerTable(store.load_all())
     controller = _network_controller(db, settings or {})
-    networking = ContainerNetworks(controller, root) if controller else LoopbackOnly()
-    containers = ContainerService(root, ContainerStore(db), images, snapshots, ShimRuntime(), events, networking)
-    if controller:
-        networking.resolve = containers.get
+    networking = ContainerNetworks(controller, root, table) if controller else LoopbackOnly()
+    runtime = ShimRuntime()
+    containers = ContainerService(root, store, table, images, snapshots, runtime, events, networking)
     containers.recover()
     if controller:
         controller.recover(
@@ -118,8 +123,8 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
         )
     backends = Backends(
         containers=containers,
-        execs=ExecService(containers),
-        images=ImageBackend(images, events, root.tmp, containers.image_user, containers, distribution),
+        execs=ExecService(containers, runtime, root, events),
+        images=ImageBackend(images, containers, events, root.tmp, distribution),
         system=SystemService(root, containers, images, events, distribution),
         networks=NetworkService(controller, containers, networking, events) if controller else None,
     )

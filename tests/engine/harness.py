@@ -17,6 +17,7 @@ from pathlib import Path
 from dockyard.content.local import LocalContentStore
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.store import ContainerStore
+from dockyard.engine.containers.table import ContainerTable
 from dockyard.engine.events import EventBus
 from dockyard.engine.execs.service import ExecService
 from dockyard.engine.images.service import ImageBackend
@@ -90,9 +91,11 @@ class Engine:
         self.db = Database(self.root.database)
         self.events = EventBus()
         self.images = ImageService(ImageStore(self.db), LocalContentStore(self.root), self.snapshots)
+        store = ContainerStore(self.db)
         self.containers = ContainerService(
             self.root,
-            ContainerStore(self.db),
+            store,
+            ContainerTable(store.load_all()),
             self.images,
             self.snapshots,
             self.runtime,
@@ -100,11 +103,9 @@ class Engine:
             clock=self.clock,
             sleep=self.sleeps,
         )
-        self.execs = ExecService(self.containers)
+        self.execs = ExecService(self.containers, self.runtime, self.root, self.events)
         self.system = SystemService(self.root, self.containers, self.images, self.events)
-        self.image_backend = ImageBackend(
-            self.images, self.events, self.root.tmp, self.containers.image_user, self.containers, None
-        )
+        self.image_backend = ImageBackend(self.images, self.containers, self.events, self.root.tmp, None)
 
     def stop_daemon(self) -> None:
         """The daemon dies: its threads hear of no more exits; the tasks run on."""
