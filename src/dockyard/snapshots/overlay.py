@@ -10,10 +10,12 @@
     containers/<key>/parent       the snapshot's parent chain ID ("" for an empty rootfs)
 
 A layer appears under layers/ by one rename of a finished scratch dir from tmp/, so a crash
-never leaves half a layer. mount() runs `mount` with layers/ as its working directory and
-relative `l/<short>` lowerdirs (as docker's overlay2 does), so ~140 layers fit in the one
-page the kernel reads options from. A snapshot with no parent is a bind mount of its upper
-dir (overlay needs a lowerdir), as containerd's overlay snapshotter does.
+never leaves half a layer. mount() calls mount(2) itself with absolute `layers/l/<short>`
+lowerdirs while the options fit in the one page the kernel reads them from; a taller image
+is mounted by `mount` run in layers/ with relative `l/<short>` lowerdirs (as docker's
+overlay2 does), so ~140 layers fit. A snapshot with no parent is a bind mount of its upper
+dir (overlay needs a lowerdir), as containerd's overlay snapshotter does, also by `mount`.
+paths(key) hands these paths to the engine, which never builds them itself.
 """
 
 from __future__ import annotations
