@@ -18,6 +18,7 @@ import shutil
 import signal as signals
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from dockyard.engine.containers import restarts, specgen
@@ -36,6 +37,7 @@ from dockyard.runtime.runtime import Runtime, TaskState
 from dockyard.snapshots.snapshotter import Snapshotter
 
 DEFAULT_STOP_TIMEOUT = 10
+MAX_STOP_TIMEOUT = 10**8  # seconds; a longer (or negative) stop timeout waits for the exit as long as it takes
 
 
 class Lifecycle:
@@ -51,10 +53,16 @@ class Lifecycle:
         mounts: ContainerMounts,
         pending: PendingAttaches,
         waits: ExitWaits,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`clock` and `sleep` time the restart back-off (tests pass their own)."""
         self.root, self.store, self.table, self.snapshots = root, store, table, snapshots
         self.runtime, self.events, self.networking, self.mounts = runtime, events, networking, mounts
         self.pending, self.waits = pending, waits
+        self._clock, self._sleep = clock, sleep
+        self._backoff: dict[str, float] = {}  # container id -> the last restart delay
+        self._run_began: dict[str, float] = {}  # container id -> clock() when its run started
 
     def _task(self, container: Container) -> Path:
         return self.root.container(container.id)
@@ -84,6 +92,7 @@ class Lifecycle:
         container.state.started_at, container.state.error = state.started_at or now_rfc3339(), ""
         container.state.exit_code, container.state.oom_killed = 0, False
         container.generation += 1
+        self._run_began[container.id] = self._clock()
         self.store.save(container)
         self.publish(container, "start")
         threading.Thread(
@@ -125,10 +134,17 @@ class Lifecycle:
                 return
             self.networking.release(container)  # first, so the saved record shows no address
             self._record_exit(container, state)
-            restart = restarts.should_restart(container)
+            restart = restarts.should_restart(
+                container.host_config.get("RestartPolicy") or {},
+                container.state.exit_code,
+                container.state.restart_count,
+                container.state.manually_stopped,
+            )
             if restart:
                 container.state.status = "restarting"
                 container.state.restart_count += 1
+                ran_for = self._clock() - self._run_began.get(container.id, self._clock())
+                self._backoff[container.id] = restarts.next_delay(self._backoff.get(container.id, 0.0), ran_for)
                 self.store.save(container)
             elif not container.host_config.get("AutoRemove"):
                 self.snapshots.unmount(container.id)  # as dockerd: a stopped container keeps no mount
@@ -138,7 +154,7 @@ class Lifecycle:
             self.remove(container, remove_volumes=True)
 
     def _restart_later(self, container: Container, generation: int) -> None:
-        time.sleep(restarts.restart_delay(container.state.restart_count))
+        self._sleep(self._backoff.get(container.id, restarts.BACKOFF_FIRST))
         with container.lock:
             if container.state.status == "restarting" and container.generation == generation:
                 try:
@@ -191,7 +207,7 @@ class Lifecycle:
             timeout = container.config.get("StopTimeout")
         timeout = DEFAULT_STOP_TIMEOUT if timeout is None else timeout
         self._signal(container, stop_signal)
-        state = self.runtime.wait(directory, timeout if timeout >= 0 else None)
+        state = self.runtime.wait(directory, timeout if 0 <= timeout <= MAX_STOP_TIMEOUT else None)
         if state.status != "stopped":
             self.kill_and_reap(container)
         else:
@@ -227,6 +243,8 @@ class Lifecycle:
             self.mounts.release(container, remove_volumes)
             self.waits.removed(container.id, container.state.exit_code)
             self.table.discard(container.id)
+            self._backoff.pop(container.id, None)
+            self._run_began.pop(container.id, None)
         self.publish(container, "destroy")
         self.waits.changed(container.id, exited=False)  # `wait --condition removed` needs no more
         self._discard_files(container.id)
@@ -238,6 +256,12 @@ class Lifecycle:
         self._forget_task(directory)
         self.snapshots.remove(container_id)
         shutil.rmtree(directory, ignore_errors=True)
+
+    def reset_restarts(self, container: Container) -> None:
+        """A start by the user: Docker forgets the restart count, the back-off and a manual stop."""
+        container.state.manually_stopped = False
+        container.state.restart_count = 0
+        self._backoff.pop(container.id, None)
 
     def thaw(self, container: Container) -> None:
         """Resume a paused container (before a signal, which a frozen process cannot take)."""

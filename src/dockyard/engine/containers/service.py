@@ -18,6 +18,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import signal as signals
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -60,7 +61,10 @@ class ContainerService:
         events: EventBus,
         mounts: ContainerMounts,
         networking: ContainerNetworking | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`clock` and `sleep` time the restart back-off (tests pass their own)."""
         self.root, self.store, self.table, self.images, self.snapshots = root, store, table, images, snapshots
         self.runtime, self.events = runtime, events
         self.networking = networking or LoopbackOnly()
@@ -69,7 +73,18 @@ class ContainerService:
         self.waits = ExitWaits(table)
         self.inspection = ContainerInspection(table, root, images, snapshots, runtime, self.pending)
         self.lifecycle = Lifecycle(
-            root, store, table, snapshots, runtime, events, self.networking, mounts, self.pending, self.waits
+            root,
+            store,
+            table,
+            snapshots,
+            runtime,
+            events,
+            self.networking,
+            mounts,
+            self.pending,
+            self.waits,
+            clock,
+            sleep,
         )
 
     # -- lookup ------------------------------------------------------------------------
@@ -166,7 +181,7 @@ class ContainerService:
                 raise Conflict("cannot start a paused container, try unpause instead")
             if container.state.running:
                 raise NotModified("container already started")
-            container.state.manually_stopped = False
+            self.lifecycle.reset_restarts(container)
             self.lifecycle.start(container)
 
     def recover(self) -> None:
@@ -205,7 +220,7 @@ class ContainerService:
             if container.state.running:
                 container.state.manually_stopped = True
                 self.lifecycle.stop(container, timeout, signal)
-            container.state.manually_stopped = False
+            self.lifecycle.reset_restarts(container)
             self.lifecycle.start(container)
         self.lifecycle.publish(container, "restart")
 

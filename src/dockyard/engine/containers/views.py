@@ -10,6 +10,19 @@ from dockyard.paths import DataRoot
 from dockyard.snapshots.snapshotter import SnapshotPaths
 from dockyard.units import human_duration
 
+CONFIG_DEFAULTS = {  # fields dockerd's inspect always shows (the docker SDK reads Config.Tty)
+    "Domainname": "",
+    "User": "",
+    "AttachStdin": False,
+    "AttachStdout": False,
+    "AttachStderr": False,
+    "Tty": False,
+    "OpenStdin": False,
+    "StdinOnce": False,
+    "WorkingDir": "",
+    "OnBuild": None,
+}
+
 
 def parse_time(value: str) -> float:
     """Seconds since the epoch of an RFC 3339 time with up to nanosecond digits."""
@@ -120,7 +133,7 @@ def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> di
             },
         },
         "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
-        "Config": {**container.config, "Image": container.image},
+        "Config": {**CONFIG_DEFAULTS, **container.config, "Image": container.image},
         "NetworkSettings": {
             "Bridge": "",
             "SandboxID": "",
