@@ -24,7 +24,7 @@ def exec_dir(engine, exec_id: str):
 def test_attached_exec_streams_its_output_and_records_its_exit(engine):
     engine.run("sleep", "1000", name="web")
     exec_id = engine.execs.exec_create("web", {"Cmd": ["echo", "hi", "there"], "AttachStdout": True})["Id"]
-    stream = engine.execs.exec_start(exec_id, detach=False, tty=False)
+    stream = engine.execs.exec_start(exec_id, detach=False, tty=False).open()
     assert read_all(stream) == [(1, b"hi there\n")]
     inspected = engine.execs.exec_inspect(exec_id)
     assert (inspected["Running"], inspected["ExitCode"], inspected["Pid"]) == (False, 0, 0)
@@ -72,5 +72,5 @@ def test_a_missing_executable_is_127(engine):
         engine.execs.exec_start(exec_id, detach=True, tty=False)
     assert engine.execs.exec_inspect(exec_id)["ExitCode"] == 127
     attached = engine.execs.exec_create("web", {"Cmd": ["nosuch"], "AttachStdout": True})["Id"]
-    frames = read_all(engine.execs.exec_start(attached, detach=False, tty=False))
+    frames = read_all(engine.execs.exec_start(attached, detach=False, tty=False).open())
     assert frames[0][0] == 2 and b"OCI runtime exec failed" in frames[0][1]

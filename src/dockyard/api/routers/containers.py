@@ -155,7 +155,7 @@ def post_attach(backend: ContainerBackend, req: Request) -> HijackResponse:
         logs=req.flag("logs"),
         stream=req.flag("stream"),
     )
-    return HijackResponse(stream)
+    return HijackResponse.of(stream)
 
 
 def _wait_body(backend: ContainerBackend, ref: str, condition: str, req: Request) -> Iterator[bytes]:
