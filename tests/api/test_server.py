@@ -414,7 +414,7 @@ def test_a_client_resetting_its_connection_is_not_an_error(server, caplog):
 
 
 def test_peer_closed_sees_a_client_that_went_away():
-    from dockyard.api.server import _peer_closed
+    from dockyard.api.exchange import peer_closed as _peer_closed
 
     ours, theirs = socket.socketpair()
     try:
