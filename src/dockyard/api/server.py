@@ -1,6 +1,6 @@
 """The HTTP/1.1 server on a unix socket: a selector for idle connections, a bounded pool for requests.
 
-Why this model: docs/decisions/0091-api-serving-model.md.
+Why this model: docs/decisions/0042-api-serving-model.md.
 
     accept ──> selector loop ──(complete head)──> worker pool (bounded) ──> Exchange.run()
                   ▲   idle keep-alive and partial heads wait here,      │ short answer: the
