@@ -104,3 +104,5 @@ def json_body(body: BinaryIO) -> object | None:
         return json.loads(data)
     except ValueError as exc:
         raise InvalidArgument(f"invalid JSON in request body: {exc}") from None
+    except RecursionError:
+        raise InvalidArgument("invalid JSON in request body: nested too deeply") from None

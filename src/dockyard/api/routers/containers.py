@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockyard.api import schema
 from dockyard.api.backend import AttachStream, ContainerBackend
 from dockyard.api.messages import (
     JSON,
@@ -41,6 +42,7 @@ def post_create(backend: ContainerBackend, req: Request) -> Response:
     body = req.json()
     if body is None:
         raise InvalidArgument("config cannot be empty in order to create a container")
+    schema.check(body, "runconfig.ContainerConfigWrapper")
     host_config = body.pop("HostConfig", None) or {}
     request = adapt_create(body, host_config, body.pop("NetworkingConfig", None), req.api_version)
     created = backend.create(
@@ -184,6 +186,12 @@ def delete_container(backend: ContainerBackend, req: Request) -> Response:
     return no_content()
 
 
+def post_update(backend: ContainerBackend, req: Request) -> Response:
+    """The body is checked, so a malformed one is a 400 as with dockerd; updating is not served yet."""
+    schema.check(req.json() or {}, "container.UpdateConfig")
+    raise NotSupported("updating a container is not supported yet")
+
+
 def post_prune(backend: ContainerBackend, req: Request) -> Response:
     return json_response(backend.prune(req.filters()))
 
@@ -209,7 +217,7 @@ TABLE = [
     ("POST", "/containers/{name:.*}/attach", post_attach),
     ("POST", "/containers/{name:.*}/wait", post_wait),
     ("DELETE", "/containers/{name:.*}", delete_container),
-    ("POST", "/containers/{name:.*}/update", not_supported("updating a container is not supported yet")),
+    ("POST", "/containers/{name:.*}/update", post_update),
     ("HEAD", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
     ("GET", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
     ("PUT", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dockyard.api import schema
 from dockyard.api.backend import VolumeBackend
 from dockyard.api.messages import Request, Response, json_response, no_content
 from dockyard.api.routing import Route, bind
@@ -12,7 +13,9 @@ def get_list(backend: VolumeBackend, req: Request) -> Response:
 
 
 def post_create(backend: VolumeBackend, req: Request) -> Response:
-    return json_response(backend.create(req.json() or {}), 201)
+    body = req.json() or {}
+    schema.check(body, "volume.VolumeCreateBody")
+    return json_response(backend.create(body), 201)
 
 
 def get_inspect(backend: VolumeBackend, req: Request) -> Response:
