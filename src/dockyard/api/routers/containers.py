@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockyard.api import schema
+from dockyard.api import query, schema
 from dockyard.api.backend import AttachStream, ContainerBackend
 from dockyard.api.messages import (
     JSON,
@@ -33,7 +33,7 @@ def get_list(backend: ContainerBackend, req: Request) -> Response:
             all=req.flag("all"),
             limit=limit if limit and limit > 0 else None,
             size=req.flag("size"),
-            filters=req.filters(),
+            filters=req.filters(query.CONTAINER_LIST),
         )
     )
 
@@ -193,7 +193,7 @@ def post_update(backend: ContainerBackend, req: Request) -> Response:
 
 
 def post_prune(backend: ContainerBackend, req: Request) -> Response:
-    return json_response(backend.prune(req.filters()))
+    return json_response(backend.prune(req.filters(query.PRUNE)))
 
 
 TABLE = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockyard.api import schema
+from dockyard.api import query, schema
 from dockyard.api.backend import NetworkBackend
 from dockyard.api.messages import Request, Response, json_response, no_content
 from dockyard.api.routing import Route, bind
@@ -10,7 +10,7 @@ from dockyard.errors import InvalidArgument
 
 
 def get_list(backend: NetworkBackend, req: Request) -> Response:
-    return json_response(backend.list(req.filters()))
+    return json_response(backend.list(req.filters(query.NETWORK_LIST)))
 
 
 def get_inspect(backend: NetworkBackend, req: Request) -> Response:
@@ -49,7 +49,7 @@ def delete_network(backend: NetworkBackend, req: Request) -> Response:
 
 
 def post_prune(backend: NetworkBackend, req: Request) -> Response:
-    return json_response(backend.prune(req.filters()))
+    return json_response(backend.prune(req.filters(query.PRUNE)))
 
 
 TABLE = [

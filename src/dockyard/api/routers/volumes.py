@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dockyard.api import schema
+from dockyard.api import query, schema
 from dockyard.api.backend import VolumeBackend
 from dockyard.api.messages import Request, Response, json_response, no_content
 from dockyard.api.routing import Route, bind
 
 
 def get_list(backend: VolumeBackend, req: Request) -> Response:
-    return json_response(backend.list(req.filters()))
+    return json_response(backend.list(req.filters(query.VOLUME_LIST)))
 
 
 def post_create(backend: VolumeBackend, req: Request) -> Response:
@@ -28,7 +28,7 @@ def delete_volume(backend: VolumeBackend, req: Request) -> Response:
 
 
 def post_prune(backend: VolumeBackend, req: Request) -> Response:
-    return json_response(backend.prune(req.filters()))
+    return json_response(backend.prune(req.filters(query.VOLUME_PRUNE)))
 
 
 TABLE = [
