@@ -58,12 +58,15 @@ class ShimRuntime:
         target = self.state(container_dir)
         if target.status != "running" or target.pid is None:
             raise Conflict(f"Container {container_dir.name} is not running")
+        linux, container_process = _container_security(container_dir)
+        if container_process.get("noNewPrivileges"):
+            process = {**process, "noNewPrivileges": True}
         task = {
             "mode": "exec",
             "process": process,
             "target_pid": target.pid,
             "io": _io_dict(io),
-            "seccomp": _container_seccomp(container_dir),
+            "seccomp": linux.get("seccomp"),
         }
         return self._spawn(state_dir, task)
 
@@ -328,13 +331,14 @@ def _check_terminal(process: dict[str, Any], io: IOConfig) -> None:
         raise InvalidArgument("process.terminal and the IO's tty setting must agree")
 
 
-def _container_seccomp(container_dir: Path) -> dict[str, Any] | None:
-    """The running container's seccomp profile, which its execs get too (as runc does)."""
+def _container_security(container_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The running container's `linux` and `process`: its execs get its seccomp profile and
+    no_new_privs too (as runc does)."""
     try:
-        task = json.loads((container_dir / "task.json").read_bytes())
+        spec = json.loads((container_dir / "task.json").read_bytes()).get("spec", {})
     except FileNotFoundError:
-        return None
-    return task.get("spec", {}).get("linux", {}).get("seccomp")
+        return {}, {}
+    return spec.get("linux", {}), spec.get("process", {})
 
 
 def _io_dict(io: IOConfig) -> dict[str, Any]:
@@ -413,8 +417,11 @@ def _shim_alive(state_dir: Path) -> bool:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    """Durably replace `path`, readable by root only (task.json holds the environment)."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    with open(fd, "wb") as f:
+        os.fchmod(fd, 0o600)  # an older tmp file may have been created with other bits
         f.write(data)
         f.flush()
         os.fsync(f.fileno())

@@ -175,14 +175,45 @@ def _finish(process: dict[str, Any], fds: ChildFds, seccomp_profile: dict[str, A
     if seccomp_profile and nnp:
         seccomp.load(seccomp_profile)
     sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    _enter_cwd(cwd)
+    _report(fds.status_fd, {"ready": True})
+    if os.read(fds.start_fd, 1) != b"s":
+        os._exit(1)
+    close_on_exec_from(3)
+    _exec(process)
+
+
+def _enter_cwd(cwd: str) -> None:
+    """chdir, then make sure the result is inside the container's root (CVE-2024-21626:
+    a cwd through a leaked host fd, /proc/self/fd/N, would leave it)."""
     try:
         os.chdir(cwd)
     except OSError as exc:
         raise OSError(exc.errno, f'chdir to cwd ("{cwd}") set in config.json failed: {exc.strerror.lower()}') from None
-    _report(fds.status_fd, {"ready": True})
-    if os.read(fds.start_fd, 1) != b"s":
-        os._exit(1)
-    _exec(process)
+    try:
+        where = os.getcwd()
+    except FileNotFoundError:  # the kernel's "(unreachable)/..." path: outside our root
+        where = ""
+    if not where.startswith("/"):
+        raise OSError(
+            1, "current working directory is outside of container mount namespace root -- possible container breakout"
+        )
+
+
+def close_on_exec_from(low: int) -> None:
+    """Mark every fd from `low` up close-on-exec, so no shim or engine fd reaches the
+    container's program (runc's CloseExecFrom); stdio and the status pipe stay until exec."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        names = [str(fd) for fd in range(low, 1024)]
+    for name in names:
+        fd = int(name)
+        if fd >= low:
+            try:
+                os.set_inheritable(fd, False)
+            except OSError:
+                continue  # the fd listdir used, already closed
 
 
 def _stdio_and_limits(process: dict[str, Any], fds: ChildFds) -> None:

@@ -152,6 +152,11 @@ def _spawn(task: dict[str, Any], fds: init.ChildFds) -> tuple[int, list[str]]:
                     sc.unshare(sc.CLONE_NEWPID)
     if task.get("seccomp") or task.get("spec", {}).get("linux", {}).get("seccomp"):
         sc.preload_seccomp()
+    # The child is this interpreter until it execs, and it enters the container's pid
+    # namespace at birth: non-dumpable, no process in the container may open its
+    # /proc/<pid>/exe, root, cwd or fds (runc's answer to CVE-2019-5736); the flag is
+    # inherited by fork and cleared by the child's exec of the container's program.
+    sc.prctl(sc.PR_SET_DUMPABLE, 0)
     inside = hierarchy.unified(hierarchies, cgroup_paths)
     pid, inside = _fork_into(inside)
     if pid == 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import struct
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -42,6 +43,7 @@ MS_STRICTATIME = 1 << 24
 MNT_DETACH = 0x2
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_KEEPCAPS = 8
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
@@ -219,3 +221,52 @@ def seccomp_load(
         _scmp_check(lib.seccomp_load(ctx), "load")
     finally:
         lib.seccomp_release(ctx)
+
+
+_SYS_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361, "s390x": 351}
+_BPF_PROG_LOAD, _BPF_PROG_ATTACH = 5, 8
+_BPF_PROG_TYPE_CGROUP_DEVICE, _BPF_CGROUP_DEVICE, _BPF_F_ALLOW_MULTI = 15, 6, 2
+_BPF_ATTR_SIZE = 128  # zero-filled past the fields we set, as the kernel demands
+
+
+def _bpf(command: int, attr: ctypes.Array) -> int:
+    number = _SYS_BPF[os.uname().machine]
+    return _check(_libc.syscall(ctypes.c_long(number), ctypes.c_int(command), attr, ctypes.c_uint(len(attr))))
+
+
+def bpf_prog_load_device(code: bytes) -> int:
+    """Load eBPF bytecode as a BPF_PROG_TYPE_CGROUP_DEVICE program; returns its fd (CLOEXEC).
+
+    On refusal the verifier's log is part of the OSError's message."""
+    insns = ctypes.create_string_buffer(code, len(code))
+    license_ = ctypes.create_string_buffer(b"Apache")
+    log = ctypes.create_string_buffer(16384)
+    attr = ctypes.create_string_buffer(_BPF_ATTR_SIZE)
+    struct.pack_into(
+        "<IIQQIIQII16sII",
+        attr,
+        0,
+        _BPF_PROG_TYPE_CGROUP_DEVICE,
+        len(code) // 8,
+        ctypes.addressof(insns),
+        ctypes.addressof(license_),
+        1,  # log_level: the verifier explains a refusal
+        len(log),
+        ctypes.addressof(log),
+        0,
+        0,
+        b"dockyard_dev",
+        0,
+        _BPF_CGROUP_DEVICE,
+    )
+    try:
+        return _bpf(_BPF_PROG_LOAD, attr)
+    except OSError as exc:
+        raise OSError(exc.errno, f"bpf: loading the device program: {exc.strerror}: {log.value.decode()}") from None
+
+
+def bpf_prog_attach_device(program_fd: int, cgroup_fd: int) -> None:
+    """Attach a device program to a cgroup v2 directory, beside any already there."""
+    attr = ctypes.create_string_buffer(_BPF_ATTR_SIZE)
+    struct.pack_into("<IIII", attr, 0, cgroup_fd, program_fd, _BPF_CGROUP_DEVICE, _BPF_F_ALLOW_MULTI)
+    _bpf(_BPF_PROG_ATTACH, attr)

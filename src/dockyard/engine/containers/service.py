@@ -145,7 +145,7 @@ class ContainerService(ContainerInspection):
                 networking_config=networking_config or {},
             )
             directory = self.state_dir(container)
-            directory.mkdir(parents=True)
+            directory.mkdir(mode=0o700, parents=True)
             try:
                 self.snapshots.prepare(container.id, image.top_layer)
                 self.networking.prepare(container, directory)
@@ -230,22 +230,7 @@ class ContainerService(ContainerInspection):
             self.runtime.delete(directory)
 
     def _namespaces(self, container: Container) -> dict[str, str]:
-        mode = container.host_config.get("NetworkMode") or "bridge"
-        namespaces: dict[str, str] = {}
-        if mode == "host":
-            namespaces["network"] = "host"
-        elif mode.startswith("container:"):
-            other = self.get(mode.partition(":")[2])
-            if not other.state.running:
-                raise Conflict(f"cannot join network of a non running container: {other.id}")
-            namespaces["network"] = f"/proc/{other.state.pid}/ns/net"
-        if container.host_config.get("PidMode") == "host":
-            namespaces["pid"] = "host"
-        if container.host_config.get("IpcMode") == "host":
-            namespaces["ipc"] = "host"
-        if container.host_config.get("UTSMode") == "host":
-            namespaces["uts"] = "host"
-        return namespaces
+        return specgen.namespace_modes(container.host_config, self.get)
 
     def _io(self, container: Container) -> IOConfig:
         options = (container.host_config.get("LogConfig") or {}).get("Config") or {}
