@@ -56,8 +56,10 @@ def security_options(opts: list[str]) -> SecurityOptions:
             key, _, value = opt.partition(":")
         if key == "no-new-privileges":
             no_new_privileges = _parse_bool(value, opt) if sep else True
+        elif key == "seccomp" and value in ("builtin", "unconfined"):
+            seccomp = default_profile.profile() if value == "builtin" else None
         elif key == "seccomp":
-            seccomp = None if value == "unconfined" else load_seccomp_profile(value)
+            seccomp = load_seccomp_profile(value)
         elif key == "apparmor" and value != "unconfined":
             raise InvalidArgument(f'invalid --security-opt: "{opt}": AppArmor is not enabled on this host')
         elif key == "label" and value != "disable":
@@ -221,6 +223,8 @@ def check_modes(host_config: dict) -> None:
     if userns not in ("", "host"):
         raise InvalidArgument(f"invalid USER mode: {userns}")
     runtime = host_config.get("Runtime") or ""
+    if runtime in ("runc", "crun"):
+        raise InvalidArgument(f"runtime {runtime} is not supported yet: dockyard runs containers with its own runtime")
     if runtime not in ("", *RUNTIMES):
         raise InvalidArgument(f"unknown or invalid runtime name: {runtime}")
     if (host_config.get("ShmSize") or 0) < 0:
