@@ -163,18 +163,13 @@ _SCMP_FLTATR_CTL_NNP = 3
 _libseccomp = None
 
 
-def preload_seccomp() -> None:
-    """Load libseccomp now, from the host, before pivot_root hides the host's libraries."""
-    _seccomp_lib()
-
-
 def _seccomp_lib() -> ctypes.CDLL:
     global _libseccomp
     if _libseccomp is None:
         lib = ctypes.CDLL("libseccomp.so.2", use_errno=True)
         lib.seccomp_init.restype = ctypes.c_void_p
         lib.seccomp_init.argtypes = [ctypes.c_uint32]
-        for name in ("seccomp_arch_add", "seccomp_load", "seccomp_attr_set", "seccomp_rule_add_array"):
+        for name in ("seccomp_arch_add", "seccomp_export_bpf", "seccomp_attr_set", "seccomp_rule_add_array"):
             getattr(lib, name).restype = ctypes.c_int
         lib.seccomp_arch_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
         lib.seccomp_arch_resolve_name.restype = ctypes.c_uint32
@@ -186,7 +181,7 @@ def _seccomp_lib() -> ctypes.CDLL:
             ctypes.c_uint,
             ctypes.POINTER(_ArgCmp),
         ]
-        lib.seccomp_load.argtypes = [ctypes.c_void_p]
+        lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
         lib.seccomp_release.argtypes = [ctypes.c_void_p]
         _libseccomp = lib
     return _libseccomp
@@ -197,15 +192,16 @@ def _scmp_check(result: int, what: str) -> None:
         raise OSError(-result, f"seccomp: {what}: {os.strerror(-result)}")
 
 
-def seccomp_load(
+def seccomp_compile(
     default_action: int, arches: list[str], rules: list[tuple[str, int, list[tuple[int, int, int, int]]]]
-) -> None:
+) -> bytes:
     """Build a filter with libseccomp (arches by name, rules as (syscall, action, conditions))
-    and load it without forcing no_new_privs; unknown syscall names are skipped, as runc does."""
+    and return its classic BPF program; unknown syscall names are skipped, as runc does."""
     lib = _seccomp_lib()
     ctx = lib.seccomp_init(default_action)
     if not ctx:
         raise OSError(errno.EINVAL, "seccomp: cannot initialise filter")
+    out = os.memfd_create("seccomp-bpf", os.MFD_CLOEXEC)
     try:
         _scmp_check(lib.seccomp_attr_set(ctx, _SCMP_FLTATR_CTL_NNP, 0), "no_new_privs attribute")
         for arch in arches:
@@ -218,9 +214,27 @@ def seccomp_load(
                 continue
             array = (_ArgCmp * max(len(conds), 1))(*[_ArgCmp(*c) for c in conds])
             _scmp_check(lib.seccomp_rule_add_array(ctx, action, number, len(conds), array), name)
-        _scmp_check(lib.seccomp_load(ctx), "load")
+        _scmp_check(lib.seccomp_export_bpf(ctx, out), "export")
+        return os.pread(out, os.fstat(out).st_size, 0)
     finally:
+        os.close(out)
         lib.seccomp_release(ctx)
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+
+
+def seccomp_install(program: bytes) -> None:
+    """Load a classic BPF seccomp program (8 bytes per instruction) into the calling thread.
+
+    Needs no_new_privs or CAP_SYS_ADMIN, and no library: it works after pivot_root."""
+    code = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.addressof(code))
+    prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog))
 
 
 _SYS_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361, "s390x": 351}
