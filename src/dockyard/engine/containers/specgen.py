@@ -1,4 +1,5 @@
-"""A container's record turned into the OCI runtime spec the runtime runs (moby oci_linux.go)."""
+"""A container's record turned into what the runtime is handed: the OCI runtime spec
+(moby oci_linux.go), the namespaces it shares and how its stdio and log are wired."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 from dockyard.engine.containers import security
 from dockyard.engine.containers.config import process_env
 from dockyard.engine.containers.model import Container
+from dockyard.engine.containers.rules import size_option
 from dockyard.errors import Conflict, InvalidArgument
 from dockyard.runtime import devices, seccomp
 from dockyard.runtime import spec as oci_spec
 from dockyard.runtime.capabilities import host_bounding_set
 from dockyard.runtime.rootpath import resolve_in_root
+from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, IOConfig
 from dockyard.runtime.user import parse_passwd, resolve_user
 
 GENERATED_FILES = ("hostname", "hosts", "resolv.conf")
@@ -56,8 +59,10 @@ def seccomp_profile(options: security.SecurityOptions, caps: list[str], privileg
     return seccomp.oci_profile(options.seccomp, caps)
 
 
-def namespace_modes(host_config: dict, lookup: Callable[[str], Container]) -> dict[str, str]:
-    """Namespace kind -> "host", a /proc/<pid>/ns path to join, or absent (a new one)."""
+def namespaces(container: Container, lookup: Callable[[str], Container]) -> dict[str, str]:
+    """Namespace kind -> "host", a /proc/<pid>/ns path of another running container (found
+    with `lookup`) to join, or absent (a new one). Raises Conflict, NoSuchContainer."""
+    host_config = container.host_config
     modes: dict[str, str] = {}
     network = host_config.get("NetworkMode") or "bridge"
     for kind, mode, word in (
@@ -139,6 +144,19 @@ def _shared_shm(spec: dict[str, Any], ipc_mode: str, ipc_namespace: str | None) 
     elif ipc_namespace and ipc_namespace.startswith("/proc/"):
         donor_root = ipc_namespace.rsplit("/ns/", 1)[0] + "/root"
         mounts[index] = _bind(f"{donor_root}/dev/shm", "/dev/shm", False)
+
+
+def io_config(container: Container, log_path: Path) -> IOConfig:
+    """The container's stdio (Tty, OpenStdin, StdinOnce) and its json-file log's rotation."""
+    options = (container.host_config.get("LogConfig") or {}).get("Config") or {}
+    return IOConfig(
+        tty=bool(container.config.get("Tty")),
+        open_stdin=bool(container.config.get("OpenStdin")),
+        stdin_once=bool(container.config.get("StdinOnce")),
+        log_path=log_path,
+        log_max_size=size_option(options["max-size"]) if "max-size" in options else DEFAULT_LOG_MAX_SIZE,
+        log_max_files=int(options.get("max-file", DEFAULT_LOG_MAX_FILES)),
+    )
 
 
 def _bind(source: str, destination: str, readonly: bool) -> dict[str, Any]:
