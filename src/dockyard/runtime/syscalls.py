@@ -251,10 +251,22 @@ def _bpf(command: int, attr: ctypes.Array) -> int:
 def bpf_prog_load_device(code: bytes) -> int:
     """Load eBPF bytecode as a BPF_PROG_TYPE_CGROUP_DEVICE program; returns its fd (CLOEXEC).
 
-    On refusal the verifier's log is part of the OSError's message."""
+    On refusal it loads again with the verifier's log (costly, so not the first time) and
+    puts the log in the OSError's message."""
+    try:
+        return _bpf(_BPF_PROG_LOAD, _prog_load_attr(code, None)[0])
+    except OSError:
+        attr, log, _keep = _prog_load_attr(code, ctypes.create_string_buffer(16384))
+        try:
+            return _bpf(_BPF_PROG_LOAD, attr)
+        except OSError as exc:
+            raise OSError(exc.errno, f"bpf: loading the device program: {exc.strerror}: {log.value.decode()}") from None
+
+
+def _prog_load_attr(code: bytes, log: ctypes.Array | None) -> tuple[ctypes.Array, ctypes.Array | None, tuple]:
+    """union bpf_attr for BPF_PROG_LOAD, and the buffers it points into (kept alive by the caller)."""
     insns = ctypes.create_string_buffer(code, len(code))
     license_ = ctypes.create_string_buffer(b"Apache")
-    log = ctypes.create_string_buffer(16384)
     attr = ctypes.create_string_buffer(_BPF_ATTR_SIZE)
     struct.pack_into(
         "<IIQQIIQII16sII",
@@ -264,19 +276,16 @@ def bpf_prog_load_device(code: bytes) -> int:
         len(code) // 8,
         ctypes.addressof(insns),
         ctypes.addressof(license_),
-        1,  # log_level: the verifier explains a refusal
-        len(log),
-        ctypes.addressof(log),
+        1 if log is not None else 0,  # log_level
+        len(log) if log is not None else 0,
+        ctypes.addressof(log) if log is not None else 0,
         0,
         0,
         b"dockyard_dev",
         0,
         _BPF_CGROUP_DEVICE,
     )
-    try:
-        return _bpf(_BPF_PROG_LOAD, attr)
-    except OSError as exc:
-        raise OSError(exc.errno, f"bpf: loading the device program: {exc.strerror}: {log.value.decode()}") from None
+    return attr, log, (insns, license_)
 
 
 def bpf_prog_attach_device(program_fd: int, cgroup_fd: int) -> None:
