@@ -319,3 +319,33 @@ def test_host_files_are_private(daemon):
         assert list(modes.values()) == [0o710, 0o700, 0o700, 0o600]
     finally:
         daemon.cli("rm", "-f", name)
+
+
+def test_namespace_modes_sysctl_shm_and_read_only(daemon):
+    donor = f"donor-{uuid.uuid4().hex[:8]}"
+    private = f"private-{uuid.uuid4().hex[:8]}"
+    daemon.cli("run", "-d", "--name", donor, "--ipc", "shareable", "busybox", "sleep", "60")
+    daemon.cli("run", "-d", "--name", private, "busybox", "sleep", "60")
+    try:
+        daemon.cli("exec", donor, "sh", "-c", "echo shared > /dev/shm/marker")
+        joined = daemon.cli(
+            "run", "--rm", "--pid", f"container:{donor}", "--ipc", f"container:{donor}", "busybox",
+            "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; cat /dev/shm/marker",
+        )  # fmt: skip
+        assert joined.stdout.split() == ["sleep", "60", "shared"]
+        refused = daemon.cli("run", "--rm", "--ipc", f"container:{private}", "busybox", "true", check=False)
+        assert refused.returncode != 0 and "non-shareable IPC" in refused.stderr
+        host_pid = daemon.cli("run", "--rm", "--pid", "host", "busybox", "sh", "-c", "ls -d /proc/[0-9]* | wc -l")
+        assert int(host_pid.stdout) > 10
+    finally:
+        daemon.cli("rm", "-f", donor, private)
+    tuned = daemon.cli(
+        "run", "--rm", "--sysctl", "kernel.shmmax=123456", "--sysctl", "net.ipv4.ip_unprivileged_port_start=99",
+        "--shm-size", "2m", "--read-only", "--tmpfs", "/run", "busybox", "sh", "-c",
+        "cat /proc/sys/kernel/shmmax /proc/sys/net/ipv4/ip_unprivileged_port_start; df -k /dev/shm | tail -1;"
+        " touch /etc/x 2>/dev/null || echo ro; touch /run/x && echo tmpfs",
+    )  # fmt: skip
+    lines = tuned.stdout.splitlines()
+    assert lines[:2] == ["123456", "99"] and lines[2].split()[1] == "2048" and lines[3:] == ["ro", "tmpfs"]
+    with open("/proc/sys/kernel/shmmax") as f:
+        assert f.read().strip() != "123456"  # the host's own value is untouched
