@@ -1,5 +1,10 @@
 """What a container sees: its own namespaces, overlay root, /proc, read-only /sys, a small /dev,
-generated /etc/hosts, resolv.conf and hostname; and -e/--env-file, -w, -u, -h, labels."""
+generated /etc/hosts, resolv.conf and hostname; and -e/--env-file, -w, -u, -h, labels.
+
+Then Docker's security profile, probed from inside default containers with a static C probe
+(tests/e2e/probes/sysprobe.c, built with gcc): seccomp EPERMs and what --cap-add,
+--privileged and unconfined unlock, device rules on v1 and v2, /proc/*/exe while execs
+enter, namespace modes, sysctls, bad security input refused with nothing started."""
 
 from __future__ import annotations
 
@@ -349,3 +354,12 @@ def test_namespace_modes_sysctl_shm_and_read_only(daemon):
     assert lines[:2] == ["123456", "99"] and lines[2].split()[1] == "2048" and lines[3:] == ["ro", "tmpfs"]
     with open("/proc/sys/kernel/shmmax") as f:
         assert f.read().strip() != "123456"  # the host's own value is untouched
+
+
+def test_systempaths_unconfined_unmasks(daemon, client):
+    script = "grep -c ' /proc/interrupts ' /proc/mounts; grep -c ' /proc/sys ' /proc/mounts"
+    masked = daemon.client(client, "run", "--rm", "busybox", "sh", "-c", script).stdout.split()
+    assert masked == ["1", "1"]  # /dev/null over interrupts, /proc/sys bound read-only
+    opts = ("--security-opt", "systempaths=unconfined")
+    unmasked = daemon.client(client, "run", "--rm", *opts, "busybox", "sh", "-c", script, check=False)
+    assert unmasked.stdout.split() == ["0", "0"]

@@ -315,7 +315,9 @@ def _host_config(ns: argparse.Namespace, bindings: dict, binds: list[str], conso
     _set(host, "ExtraHosts", [parse_extra_host(v) for v in ns.add_host])
     _set(host, "CapAdd", [capability(c) for c in ns.cap_add])
     _set(host, "CapDrop", [capability(c) for c in ns.cap_drop])
-    _set(host, "SecurityOpt", [security_opt(v) for v in ns.security_opt])
+    _set(host, "SecurityOpt", [security_opt(v) for v in ns.security_opt if v != "systempaths=unconfined"])
+    if "systempaths=unconfined" in ns.security_opt:  # as the docker CLI: empty lists, no option
+        host["MaskedPaths"], host["ReadonlyPaths"] = [], []
     _set(host, "DeviceCgroupRules", ns.device_cgroup_rule)
     _set(host, "Sysctls", parse_labels(ns.sysctl))
     _set(host, "Ulimits", [parse_ulimit(v) for v in ns.ulimit])

@@ -203,18 +203,19 @@ def default_spec(
     devices: Sequence[Mapping[str, Any]] = (),
     device_rules: Sequence[Mapping[str, Any]] = (),
     sysctl: Mapping[str, str] | None = None,
-    system_paths: bool = True,
+    masked_paths: Sequence[str] | None = None,
+    readonly_paths: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """A full config.json for one container; `mounts` (binds, volumes, tmpfs) come last.
 
     `devices` are OCI `linux.devices` nodes made in /dev, `device_rules` extra cgroup
-    rules after Docker's; `system_paths=False` (systempaths=unconfined) drops the masks.
+    rules after Docker's; `masked_paths` and `readonly_paths` replace Docker's lists
+    (HostConfig.MaskedPaths/ReadonlyPaths, [] for systempaths=unconfined).
     """
-    masked = system_paths and not privileged
     linux: dict[str, Any] = {
         "namespaces": namespace_list(namespaces),
-        "maskedPaths": list(MASKED_PATHS) if masked else [],
-        "readonlyPaths": list(READONLY_PATHS) if masked else [],
+        "maskedPaths": [] if privileged else list(MASKED_PATHS if masked_paths is None else masked_paths),
+        "readonlyPaths": [] if privileged else list(READONLY_PATHS if readonly_paths is None else readonly_paths),
         "resources": {"devices": _device_rules(privileged, device_rules), **(resources or {})},
     }
     if devices:

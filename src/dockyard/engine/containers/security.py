@@ -242,3 +242,7 @@ def check_security(host_config: dict) -> None:
     container_devices(host_config)
     check_sysctls(host_config)
     check_modes(host_config)
+    for key in ("MaskedPaths", "ReadonlyPaths"):
+        paths = host_config.get(key)
+        if paths is not None and not (isinstance(paths, list) and all(str(p).startswith("/") for p in paths)):
+            raise InvalidArgument(f"invalid {key}: {paths!r}: a list of absolute paths")

@@ -127,7 +127,8 @@ def container_spec(
         devices=nodes,
         device_rules=rules,
         sysctl=host.get("Sysctls") or None,
-        system_paths=options.system_paths,
+        masked_paths=host.get("MaskedPaths") if options.system_paths else [],
+        readonly_paths=host.get("ReadonlyPaths") if options.system_paths else [],
     )
     _shared_shm(spec, host.get("IpcMode") or "", namespaces.get("ipc"))
     return spec
