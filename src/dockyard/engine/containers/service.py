@@ -151,7 +151,7 @@ class ContainerService:
                 networking_config=networking_config or {},
             )
             directory = self._task(container)
-            directory.mkdir(parents=True)
+            directory.mkdir(mode=0o700, parents=True)
             try:
                 self.mounts.prepare(container)
                 self.snapshots.prepare(container.id, image.top_layer)
