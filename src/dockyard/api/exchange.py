@@ -140,7 +140,7 @@ class Exchange:
         try:
             first = next(chunks, b"") if response.prime else b""
             chunked = self.head.version != "HTTP/1.0"
-            headers = (("Content-Type", response.content_type),)
+            headers = (("Content-Type", response.content_type), *response.headers)
             if chunked:
                 headers += (("Transfer-Encoding", "chunked"),)
             else:
