@@ -134,7 +134,7 @@ def referrers(app: App, req: Request, params: dict) -> Response:
 
 
 def _grant(app: App, user: str | None, pairs: list[tuple[str, str]]) -> Response:
-    if user is None and app.authorizer.anonymous == frozenset():
+    if user is None and not app.authorizer.anonymous:
         raise RegistryError(errcodes.UNAUTHORIZED, None, None, [("www-authenticate", 'Basic realm="token"')])
     scopes = []
     for key, value in pairs:
