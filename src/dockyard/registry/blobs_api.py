@@ -72,7 +72,7 @@ def start_upload(app: App, req: Request, params: dict) -> Response:
         allowed = source is None or _may_pull(app, req, source)
         if allowed and app.storage.mount(name, digest, source):
             return _created(name, digest)
-    upload_id = app.uploads.start(name)
+    upload_id = app.uploads.start(name, req.client)
     if "digest" in req.query:
         digest = parse_digest(req.query["digest"])
         try:

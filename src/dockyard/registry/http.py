@@ -3,14 +3,20 @@
 h11 does the framing (request parsing, chunked and Content-Length bodies, keep-alive rules);
 this module moves bytes. A handler gets a `Request` whose `body` pulls from the socket as it
 is iterated, so an upload streams to disk, and returns a `Response` whose body is bytes or a
-`FileSpan` that goes out through sendfile. Every socket read has a timeout, so a client that
-stalls is cut off; how much body a handler accepts is the handler's limit.
+`FileSpan` that goes out through sendfile. How much body a handler accepts is its own limit.
+
+Slow clients are cut off by deadlines per request (`Deadlines`), not only per read: a kept-alive
+connection may idle for `idle`, a request's headers must be complete `header` seconds after its
+first byte (408), and a body must average `body_min_rate` bytes/s once `body_grace` has passed,
+so a client that trickles one byte a second holds a thread for seconds, not forever. Every read
+still has `read` as its own timeout.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -21,6 +27,18 @@ import h11
 RECV_SIZE = 256 * 1024
 MAX_HEADER_SIZE = 64 * 1024
 DRAIN_LIMIT = 1024 * 1024
+TIMEOUT_RESPONSE = b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """Seconds: per read, idle between requests, first byte to end of headers, body grace; body bytes/s."""
+
+    read: float = 60.0
+    idle: float = 60.0
+    header: float = 10.0
+    body_grace: float = 10.0
+    body_min_rate: int = 16 * 1024
 
 
 class ClientGone(Exception):
@@ -89,6 +107,7 @@ class Request:
     body: Body
     scheme: str
     query_string: str = ""
+    client: str = ""
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)
@@ -98,12 +117,47 @@ Handler = Callable[[Request], Response]
 
 
 class Connection:
-    """One client socket driven by an h11 state machine."""
+    """One client socket driven by an h11 state machine, with the deadlines of the request in progress."""
 
-    def __init__(self, sock: socket.socket, scheme: str) -> None:
+    def __init__(self, sock: socket.socket, scheme: str, deadlines: Deadlines = Deadlines(), client: str = "") -> None:
         self.sock = sock
         self.scheme = scheme
+        self.client = client
+        self.deadlines = deadlines
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_SIZE)
+        self._idle_since = time.monotonic()
+        self._header_started: float | None = None
+        self._body_started = 0.0
+        self._body_bytes = 0
+
+    def _deadline(self, expecting_body: bool) -> tuple[float, str]:
+        """When the read in progress must have happened by, and what is late if it has not."""
+        limits = self.deadlines
+        if expecting_body:
+            if not limits.body_min_rate:
+                return float("inf"), "body"
+            return self._body_started + limits.body_grace + self._body_bytes / limits.body_min_rate, "body"
+        if self._header_started is None:
+            return self._idle_since + limits.idle, "idle"
+        return self._header_started + limits.header, "headers"
+
+    def _receive(self, expecting_body: bool) -> bytes:
+        deadline, what = self._deadline(expecting_body)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ClientGone(f"request {what} too slow", 408)
+        self.sock.settimeout(min(self.deadlines.read, remaining))
+        try:
+            data = self.sock.recv(RECV_SIZE)
+        except TimeoutError:
+            raise ClientGone(f"request {what} too slow", 408 if what != "idle" else 0) from None
+        except OSError as exc:
+            raise ClientGone(str(exc)) from None
+        if expecting_body:
+            self._body_bytes += len(data)
+        elif data and self._header_started is None:
+            self._header_started = time.monotonic()
+        return data
 
     def next_event(self, expecting_body: bool = False) -> object:
         """The next h11 event, reading from the socket as needed. Raises ClientGone."""
@@ -116,10 +170,7 @@ class Connection:
                 return event
             if expecting_body and self.h11.they_are_waiting_for_100_continue:
                 self.sock.sendall(self.h11.send(h11.InformationalResponse(status_code=100, headers=[])))
-            try:
-                data = self.sock.recv(RECV_SIZE)
-            except OSError as exc:
-                raise ClientGone(str(exc)) from None
+            data = self._receive(expecting_body)
             if not data and expecting_body:
                 raise ClientGone("client closed mid-body")
             self.h11.receive_data(data)
@@ -129,6 +180,7 @@ class Connection:
         event = self.next_event()
         if not isinstance(event, h11.Request):
             return None
+        self._body_started, self._body_bytes = time.monotonic(), 0
         target = urlsplit(event.target.decode("latin-1"))
         headers: dict[str, str] = {}
         for key, value in event.headers:
@@ -142,6 +194,7 @@ class Connection:
             Body(self),
             self.scheme,
             target.query,
+            self.client,
         )
 
     def respond(self, response: Response, head: bool) -> None:
@@ -170,8 +223,23 @@ class Connection:
             return False
         if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
             self.h11.start_next_cycle()
+            self._idle_since = time.monotonic()
+            self._header_started = self._idle_since if self.h11.trailing_data[0] else None
             return True
         return False
+
+    def refuse(self, exc: ClientGone) -> None:
+        """Answer a broken request (its status) or a late one (408) when no response has started."""
+        if self.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            return
+        try:
+            if self.h11.their_state is h11.ERROR:
+                self.respond(error_response(exc.status), False)
+            elif exc.status == 408:
+                self.sock.settimeout(1.0)
+                self.sock.sendall(TIMEOUT_RESPONSE)
+        except (OSError, h11.LocalProtocolError):
+            pass
 
 
 def error_response(status: int) -> Response:
@@ -179,24 +247,20 @@ def error_response(status: int) -> Response:
     return Response(status, [("content-type", "text/plain")], f"{status}\n".encode())
 
 
-def serve_connection(sock: socket.socket, handler: Handler, scheme: str) -> None:
-    """Serve requests on one socket until the client leaves or breaks the protocol."""
-    conn = Connection(sock, scheme)
+def serve_connection(
+    sock: socket.socket, handler: Handler, scheme: str, deadlines: Deadlines = Deadlines(), client: str = ""
+) -> None:
+    """Serve requests on one socket until the client leaves, breaks the protocol or misses a deadline."""
+    conn = Connection(sock, scheme, deadlines, client)
     try:
         while (request := conn.request()) is not None:
-            try:
-                response = handler(request)
-            except ClientGone:
-                return
+            response = handler(request)
+            sock.settimeout(deadlines.read)
             conn.respond(response, request.method == "HEAD")
             if not conn.finish_cycle(request.body):
                 return
     except ClientGone as exc:
-        if conn.h11.their_state is h11.ERROR and conn.h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-            try:
-                conn.respond(error_response(exc.status), False)
-            except (OSError, h11.LocalProtocolError):
-                pass
+        conn.refuse(exc)
     except (OSError, h11.LocalProtocolError):
         pass
     finally:
@@ -214,13 +278,13 @@ class ThreadedServer:
         self,
         listener: socket.socket,
         handler: Handler,
-        timeout: float,
+        deadlines: Deadlines,
         max_connections: int,
         wrap: Callable[[socket.socket], socket.socket] | None = None,
     ) -> None:
         self.listener = listener
         self.handler = handler
-        self.timeout = timeout
+        self.deadlines = deadlines
         self.wrap = wrap
         self.slots = threading.BoundedSemaphore(max_connections)
         self.stopping = threading.Event()
@@ -229,13 +293,13 @@ class ThreadedServer:
     def address(self) -> tuple[str, int]:
         return self.listener.getsockname()[:2]
 
-    def _run(self, sock: socket.socket) -> None:
+    def _run(self, sock: socket.socket, client: str) -> None:
         try:
-            sock.settimeout(self.timeout)
+            sock.settimeout(self.deadlines.header)  # bounds the TLS handshake
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.wrap is not None:
                 sock = self.wrap(sock)
-            serve_connection(sock, self.handler, "https" if self.wrap else "http")
+            serve_connection(sock, self.handler, "https" if self.wrap else "http", self.deadlines, client)
         except OSError:
             sock.close()
         finally:
@@ -246,13 +310,13 @@ class ThreadedServer:
         while not self.stopping.is_set():
             self.slots.acquire()
             try:
-                sock, _ = self.listener.accept()
+                sock, peer = self.listener.accept()
             except OSError:
                 self.slots.release()
                 if self.stopping.is_set():
                     return
                 continue
-            threading.Thread(target=self._run, args=(sock,), daemon=True).start()
+            threading.Thread(target=self._run, args=(sock, peer[0]), daemon=True).start()
 
     def shutdown(self) -> None:
         self.stopping.set()
