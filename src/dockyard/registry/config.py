@@ -45,6 +45,8 @@ remote_url = "http://host:port"      # pull-through cache of that registry
 username = ""
 password = ""
 tag_ttl = 300                        # seconds before a cached tag is checked upstream again
+token_hosts = ["auth.example.com"]   # token realms on other hosts trusted with the credentials
+                                     # (over https only); the upstream's own host always is
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ class Config:
     proxy_username: str = ""
     proxy_password: str = ""
     proxy_tag_ttl: float = 300.0
+    proxy_token_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.anonymous is not None and self.anonymous not in ANONYMOUS_MODES:
@@ -119,8 +122,14 @@ class Config:
         return "none" if self.secured else "read-write"
 
 
+def _hosts(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise InvalidArgument("proxy.token_hosts must be a list of host names")
+    return tuple(value)
+
+
 _SECTIONS = {"http": "", "storage": "", "auth": "", "proxy": "proxy_"}
-_PARSERS = {"groups": parse_groups, "access": parse_rules}
+_PARSERS = {"groups": parse_groups, "access": parse_rules, "proxy_token_hosts": _hosts}
 
 
 def config_from_dict(doc: dict) -> Config:

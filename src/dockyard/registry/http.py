@@ -61,13 +61,24 @@ class FileSpan:
         return self.length
 
 
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A body produced while it is sent: `length` bytes (None: unknown, sent chunked) from `chunks`.
+
+    If `chunks` raises, the connection is cut, so the client sees a short body, never a complete wrong one.
+    """
+
+    length: int | None
+    chunks: Iterator[bytes]
+
+
 @dataclass(slots=True)
 class Response:
-    """A status, headers and a body of bytes or a FileSpan (headers only for HEAD)."""
+    """A status, headers and a body of bytes, a FileSpan or a Stream (headers only for HEAD)."""
 
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes | FileSpan = b""
+    body: bytes | FileSpan | Stream = b""
 
 
 class Body:
@@ -198,15 +209,18 @@ class Connection:
         )
 
     def respond(self, response: Response, head: bool) -> None:
-        """Send a response; file bodies go out with sendfile."""
+        """Send a response; file bodies go out with sendfile, streams as they are produced."""
         body = response.body
-        length = len(body)
+        length = body.length if isinstance(body, Stream) else len(body)
         headers = [(k.encode(), v.encode("latin-1")) for k, v in response.headers]
-        if response.status not in (204, 304):  # RFC 9110: no Content-Length on these
+        if response.status not in (204, 304) and length is not None:  # RFC 9110: no Content-Length on these
             headers.append((b"content-length", str(length).encode()))
         reason = HTTPStatus(response.status).phrase.encode()
         out = self.h11.send(h11.Response(status_code=response.status, headers=headers, reason=reason))
-        if head or not length:
+        if isinstance(body, Stream) and not head:
+            self.sock.sendall(out)
+            self._send_stream(body)
+        elif head or not length:
             self.sock.sendall(out + self.h11.send(h11.EndOfMessage()))
         elif isinstance(body, FileSpan):
             self.sock.sendall(out)
@@ -216,6 +230,24 @@ class Connection:
             self.sock.sendall(self.h11.send(h11.EndOfMessage()))
         else:
             self.sock.sendall(out + self.h11.send(h11.Data(data=body)) + self.h11.send(h11.EndOfMessage()))
+
+    def _send_stream(self, body: Stream) -> None:
+        """Send each chunk as it comes; a failing producer cuts the connection (ClientGone)."""
+        chunks = body.chunks
+        try:
+            while True:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    break
+                except Exception as exc:  # the producer's failure, after the headers went out: cut the body short
+                    raise ClientGone(f"response stream failed: {exc}", 0) from None
+                self.sock.sendall(self.h11.send(h11.Data(data=chunk)))
+            self.sock.sendall(self.h11.send(h11.EndOfMessage()))
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
 
     def finish_cycle(self, body: Body) -> bool:
         """Drain a small unread body and get ready for the next request; False when the connection must close."""

@@ -30,7 +30,12 @@ def build_app(storage: Path | str, config: Config) -> App:
     store = Storage(Path(storage), fsync=config.fsync)
     upstream = None
     if config.proxy_remote_url:
-        upstream = Upstream(config.proxy_remote_url, config.proxy_username, config.proxy_password)
+        upstream = Upstream(
+            config.proxy_remote_url,
+            config.proxy_username,
+            config.proxy_password,
+            token_hosts=config.proxy_token_hosts,
+        )
     limits = Limits(config.max_upload_size, config.max_uploads, config.max_uploads_per_client, config.upload_ttl)
     return App(store, Uploads(store, limits), Authorizer(config), config, upstream)
 
