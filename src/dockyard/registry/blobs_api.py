@@ -85,6 +85,8 @@ def _check_length(app: App, req: Request, offset: int) -> None:
 def start_upload(app: App, req: Request, params: dict) -> Response:
     """POST: cross-repository mount, monolithic upload with `?digest=`, or a new upload session."""
     name = params["name"]
+    if params["upload"]:  # POST opens uploads at .../blobs/uploads/ only, as distribution's router
+        raise RegistryError(errcodes.UNSUPPORTED)
     mount, source = req.query.get("mount"), req.query.get("from")
     if mount:
         digest = parse_digest(mount)

@@ -175,8 +175,8 @@ class Connection:
         while True:
             try:
                 event = self.h11.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise ClientGone(str(exc), exc.error_status_hint) from None
+            except h11.RemoteProtocolError as exc:  # a 4xx even for an unknown transfer coding (h11 hints 501)
+                raise ClientGone(str(exc), exc.error_status_hint if exc.error_status_hint < 500 else 400) from None
             if event is not h11.NEED_DATA:
                 return event
             if expecting_body and self.h11.they_are_waiting_for_100_continue:
@@ -191,6 +191,12 @@ class Connection:
         event = self.next_event()
         if not isinstance(event, h11.Request):
             return None
+        size = len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers)
+        if size > MAX_HEADER_SIZE:  # h11 bounds only an incomplete head; one recv can bring a bigger whole one
+            raise ClientGone("request header fields too large", 431)
+        names = {key.lower() for key, _ in event.headers}
+        if b"content-length" in names and b"transfer-encoding" in names:  # RFC 9112 6.1: a smuggling attempt
+            raise ClientGone("both Content-Length and Transfer-Encoding", 400)
         self._body_started, self._body_bytes = time.monotonic(), 0
         target = urlsplit(event.target.decode("latin-1"))
         headers: dict[str, str] = {}
@@ -265,13 +271,28 @@ class Connection:
         if self.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             return
         try:
-            if self.h11.their_state is h11.ERROR:
+            if exc.status >= 400 and (self.h11.their_state is h11.ERROR or self.h11.our_state is h11.SEND_RESPONSE):
                 self.respond(error_response(exc.status), False)
             elif exc.status == 408:
                 self.sock.settimeout(1.0)
                 self.sock.sendall(TIMEOUT_RESPONSE)
+            else:
+                return
+            self._linger()
         except (OSError, h11.LocalProtocolError):
             pass
+
+    def _linger(self) -> None:
+        """Read and drop what the client is still sending (briefly), so closing does not reset the
+        connection and destroy the answer before the client reads it."""
+        self.sock.shutdown(socket.SHUT_WR)
+        self.sock.settimeout(0.5)
+        deadline, dropped = time.monotonic() + 1.0, 0
+        while time.monotonic() < deadline and dropped < DRAIN_LIMIT:
+            data = self.sock.recv(RECV_SIZE)
+            if not data:
+                return
+            dropped += len(data)
 
 
 def error_response(status: int) -> Response:
