@@ -95,6 +95,16 @@ def test_abandoned_sessions_expire(limited):
     assert client.request("PATCH", fresh, b"live").status == 202
 
 
+def test_abandoned_sessions_expire_without_new_uploads(limited):
+    client = limited.client()
+    stale = client.request("POST", "/v2/lim/idle/blobs/uploads/").headers["location"]
+    deadline = time.monotonic() + 5
+    while list((limited.storage / "uploads").iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list((limited.storage / "uploads").iterdir()) == []
+    assert client.request("GET", stale).status == 404
+
+
 def test_sessions_left_on_disk_are_adopted_and_expire(tmp_path):
     first = RunningRegistry(tmp_path / "storage", Config(upload_ttl=1.0))
     location = first.client().request("POST", "/v2/lim/restart/blobs/uploads/").headers["location"]

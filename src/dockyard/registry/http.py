@@ -15,8 +15,10 @@ still has `read` as its own timeout.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -357,6 +359,18 @@ class ThreadedServer:
             sock.close()
         finally:
             self.slots.release()
+
+    def every(self, interval: float, task: Callable[[], object]) -> None:
+        """Run `task` every `interval` seconds in a thread of its own until `shutdown()` (housekeeping)."""
+
+        def loop() -> None:
+            while not self.stopping.wait(interval):
+                try:
+                    task()
+                except Exception:  # housekeeping must outlive one failed pass; the next one retries
+                    traceback.print_exc(file=sys.stderr)
+
+        threading.Thread(target=loop, name="housekeeping", daemon=True).start()
 
     def serve_forever(self) -> None:
         """Accept until `shutdown()`."""

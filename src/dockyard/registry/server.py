@@ -70,7 +70,9 @@ def make_server(addr: str, storage: Path | str, config: Config | None = None) ->
     deadlines = Deadlines(
         config.read_timeout, config.idle_timeout, config.header_timeout, config.body_grace, config.body_min_rate
     )
-    return ThreadedServer(listener, partial(handle, app), deadlines, config.max_connections, wrap)
+    server = ThreadedServer(listener, partial(handle, app), deadlines, config.max_connections, wrap)
+    server.every(min(config.upload_ttl / 4, 60.0), app.uploads.expire)
+    return server
 
 
 def serve(addr: str, storage: Path | str, config: Config | None = None) -> None:
