@@ -4,8 +4,8 @@
 
 Each registry gets the same small image (config + `--layers` layers of `--layer-kib` KiB). A puller
 is one keep-alive HTTP/1.1 connection that pulls in a loop: GET the manifest by tag, then GET the
-config and every layer blob, reading each body to the end. Pullers run as threads spread over
-`--procs` client processes. Per registry and round: requests/s, pulls/s, p50/p99 latency of one
+config and every layer blob, reading each body to the end. Pullers run as asyncio coroutines spread
+over `--procs` client processes (client threads would add their own scheduling delays to the tail). Per registry and round: requests/s, pulls/s, p50/p99 latency of one
 request, and errors (a non-2xx, a short body or a broken connection). Rounds alternate which registry
 goes first; traffic stays on 127.0.0.1 and every loop is bounded by `--seconds`.
 """
@@ -13,18 +13,18 @@ goes first; traffic stays on 127.0.0.1 and every loop is bounded by `--seconds`.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import json
 import multiprocessing
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from registry_bench import Conn, request, start_dockyard, start_reference  # noqa: E402
+from registry_bench import _LENGTH, Conn, request, start_dockyard, start_reference  # noqa: E402
 
 REPO = "bench/load"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -67,41 +67,53 @@ def push(port: int, config: bytes, layers: list[bytes], manifest: bytes) -> None
     assert status == 201, status
 
 
-def puller(port: int, paths: list[tuple[str, int]], until: float, out: list) -> None:
-    """Pull in a loop until `until`; append (latencies, pulls, errors) to `out`."""
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes) -> tuple[int, int]:
+    """One request on a keep-alive connection: its status and body length (the body is read and dropped)."""
+    writer.write(head)
+    headers = await reader.readuntil(b"\r\n\r\n")
+    match = _LENGTH.search(headers)
+    length = int(match.group(1)) if match else 0
+    got = 0
+    while got < length:
+        chunk = await reader.read(min(1 << 20, length - got))
+        if not chunk:
+            raise ConnectionError("closed mid-body")
+        got += len(chunk)
+    return int(headers[9:12]), got
+
+
+async def puller(port: int, paths: list[tuple[str, int]], until: float) -> tuple[list[float], int, int]:
+    """Pull in a loop until `until`: (request latencies, pulls, errors)."""
     latencies, pulls, errors = [], 0, 0
-    try:
-        conn = Conn(port)
-    except OSError:
-        out.append(([], 0, 1))
-        return
-    accept = {"Accept": OCI_MANIFEST}
+    heads = [(request("GET", p, {"Accept": OCI_MANIFEST} if "/manifests/" in p else None), size) for p, size in paths]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     while time.monotonic() < until:
-        for path, size in paths:
+        for head, size in heads:
             started = time.perf_counter()
             try:
-                status, _, length = conn.exchange(request("GET", path, accept if "/manifests/" in path else None))
-            except OSError:
+                status, length = await exchange(reader, writer, head)
+            except (OSError, asyncio.IncompleteReadError):
                 errors += 1
-                conn = Conn(port)
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 continue
             latencies.append(time.perf_counter() - started)
             if status != 200 or length != size:
                 errors += 1
         pulls += 1
-    out.append((latencies, pulls, errors))
+    writer.close()
+    return latencies, pulls, errors
 
 
-def client_process(port: int, paths: list[tuple[str, int]], threads: int, start: float, seconds: float, queue) -> None:
-    time.sleep(max(0.0, start - time.time()))
-    until = time.monotonic() + seconds
-    out: list = []
-    workers = [threading.Thread(target=puller, args=(port, paths, until, out)) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    queue.put(out)
+def client_process(port: int, paths: list[tuple[str, int]], count: int, start: float, seconds: float, queue) -> None:
+    """`count` pullers as coroutines of one event loop (no client threads to schedule)."""
+
+    async def run() -> list:
+        await asyncio.sleep(max(0.0, start - time.time()))
+        until = time.monotonic() + seconds
+        return await asyncio.gather(*(puller(port, paths, until) for _ in range(count)))
+
+    queue.put(asyncio.run(run()))
 
 
 def load(port: int, paths: list[tuple[str, int]], pullers: int, procs: int, seconds: float) -> dict:
