@@ -112,3 +112,34 @@ def test_half_requests_do_not_hold_the_server(running):
     # all connection slots (8) are free again
     clients = [Client(running.host) for _ in range(8)]
     assert all(c.request("GET", "/v2/").status == 200 for c in clients)
+
+
+def test_bodiless_requests_queue_for_the_workers_while_uploads_stream_past(tmp_path):
+    running = RunningRegistry(tmp_path / "storage", Config(workers=1))
+    app = running.server.handler.args[0]
+    release, tags = threading.Event(), app.storage.tags
+
+    def slow_tags(name):
+        release.wait(10)
+        return tags(name)
+
+    app.storage.tags = slow_tags
+    try:
+        client = running.client()
+        location = client.request("POST", "/v2/gate/app/blobs/uploads/").headers["location"]
+        holder = threading.Thread(target=lambda: Client(running.host).request("GET", "/v2/gate/app/tags/list"))
+        holder.start()
+        time.sleep(0.3)
+        waiting: list = []
+        queued = threading.Thread(target=lambda: waiting.append(Client(running.host).request("GET", "/v2/")))
+        queued.start()
+        assert Client(running.host).request("PATCH", location, b"streams past the gate").status == 202
+        queued.join(0.5)
+        assert waiting == []  # the one worker is busy with the slow GET
+        release.set()
+        queued.join(5)
+        holder.join(5)
+        assert waiting[0].status == 200
+    finally:
+        release.set()
+        running.close()

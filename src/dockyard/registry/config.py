@@ -7,6 +7,7 @@ idle_timeout = 60            # seconds a kept-alive connection may wait for its 
 body_grace = 10              # seconds a body may take before `body_min_rate` applies
 body_min_rate = 16384        # bytes/s a body must average after the grace (a trickling client is cut off)
 max_connections = 1024
+workers = 4                  # requests without a body handled at once, the rest queue in order (0: no limit)
 tls_certificate = "/path/cert.pem"   # TLS when both are given
 tls_key = "/path/key.pem"
 
@@ -72,6 +73,7 @@ class Config:
     body_grace: float = 10.0
     body_min_rate: int = 16 * 1024
     max_connections: int = 1024
+    workers: int = 4
     tls_certificate: str | None = None
     tls_key: str | None = None
     max_upload_size: int = 32 * 1024**3
@@ -106,7 +108,7 @@ class Config:
             raise InvalidArgument("auth.access rules need auth.htpasswd (they name users)")
         limits = (self.max_upload_size, self.read_timeout, self.header_timeout, self.idle_timeout, self.body_grace)
         counts = (self.max_connections, self.max_uploads, self.max_uploads_per_client, self.upload_ttl)
-        if min(limits) <= 0 or min(counts) <= 0 or self.body_min_rate < 0:
+        if min(limits) <= 0 or min(counts) <= 0 or min(self.body_min_rate, self.workers) < 0:
             raise InvalidArgument("limits must be positive")
 
     @property

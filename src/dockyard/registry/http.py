@@ -125,6 +125,10 @@ class Request:
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)
 
+    @property
+    def has_body(self) -> bool:
+        return "transfer-encoding" in self.headers or self.headers.get("content-length", "0") != "0"
+
 
 Handler = Callable[[Request], Response]
 
@@ -303,13 +307,28 @@ def error_response(status: int) -> Response:
 
 
 def serve_connection(
-    sock: socket.socket, handler: Handler, scheme: str, deadlines: Deadlines = Deadlines(), client: str = ""
+    sock: socket.socket,
+    handler: Handler,
+    scheme: str,
+    deadlines: Deadlines = Deadlines(),
+    client: str = "",
+    gate: threading.Semaphore | None = None,
 ) -> None:
-    """Serve requests on one socket until the client leaves, breaks the protocol or misses a deadline."""
+    """Serve requests on one socket until the client leaves, breaks the protocol or misses a deadline.
+
+    A request without a body is handled under `gate` (when given), so that a burst of hundreds of
+    connections waits on a lock for a few handler slots instead of all contending for the GIL,
+    which starves some of them for seconds. Requests with bodies stream outside it, and so do
+    response bodies.
+    """
     conn = Connection(sock, scheme, deadlines, client)
     try:
         while (request := conn.request()) is not None:
-            response = handler(request)
+            if gate is not None and not request.has_body:
+                with gate:
+                    response = handler(request)
+            else:
+                response = handler(request)
             sock.settimeout(deadlines.read)
             conn.respond(response, request.method == "HEAD")
             if not conn.finish_cycle(request.body):
@@ -336,10 +355,12 @@ class ThreadedServer:
         deadlines: Deadlines,
         max_connections: int,
         wrap: Callable[[socket.socket], socket.socket] | None = None,
+        workers: int = 0,
     ) -> None:
         self.listener = listener
         self.handler = handler
         self.deadlines = deadlines
+        self.gate = threading.Semaphore(workers) if workers else None
         self.wrap = wrap
         self.slots = threading.BoundedSemaphore(max_connections)
         self.stopping = threading.Event()
@@ -354,7 +375,8 @@ class ThreadedServer:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.wrap is not None:
                 sock = self.wrap(sock)
-            serve_connection(sock, self.handler, "https" if self.wrap else "http", self.deadlines, client)
+            scheme = "https" if self.wrap else "http"
+            serve_connection(sock, self.handler, scheme, self.deadlines, client, self.gate)
         except OSError:
             sock.close()
         finally:

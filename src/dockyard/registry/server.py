@@ -70,7 +70,8 @@ def make_server(addr: str, storage: Path | str, config: Config | None = None) ->
     deadlines = Deadlines(
         config.read_timeout, config.idle_timeout, config.header_timeout, config.body_grace, config.body_min_rate
     )
-    server = ThreadedServer(listener, partial(handle, app), deadlines, config.max_connections, wrap)
+    workers = 0 if app.upstream is not None else config.workers  # a cache miss waits on upstream in its handler
+    server = ThreadedServer(listener, partial(handle, app), deadlines, config.max_connections, wrap, workers)
     server.every(min(config.upload_ttl / 4, 60.0), app.uploads.expire)
     return server
 
