@@ -277,10 +277,10 @@ class Connection:
         if self.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             return
         try:
+            self.sock.settimeout(1.0)
             if exc.status >= 400 and (self.h11.their_state is h11.ERROR or self.h11.our_state is h11.SEND_RESPONSE):
                 self.respond(error_response(exc.status), False)
             elif exc.status == 408:
-                self.sock.settimeout(1.0)
                 self.sock.sendall(TIMEOUT_RESPONSE)
             else:
                 return
