@@ -143,3 +143,32 @@ def test_bodiless_requests_queue_for_the_workers_while_uploads_stream_past(tmp_p
     finally:
         release.set()
         running.close()
+
+
+def test_a_client_that_reads_a_blob_slowly_is_cut_off(tmp_path):
+    running = RunningRegistry(tmp_path / "storage", Config(body_grace=1.0, body_min_rate=256 * 1024))
+    try:
+        blob = bytes(range(256)) * (16 << 12)  # 16 MiB
+        digest = running.client().push_blob("slow/reader", blob)
+        address, port = running.host.split(":")
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((address, int(port)))
+        sock.sendall(f"GET /v2/slow/reader/blobs/{digest} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        received, started = 0, time.monotonic()
+        while time.monotonic() - started < 15:
+            try:
+                chunk = sock.recv(1024)
+            except ConnectionResetError:
+                break  # cut off
+            if not chunk:
+                break
+            received += len(chunk)
+            time.sleep(0.05)
+            client = Client(running.host)
+            assert client.request("GET", "/v2/").status == 200  # others are served meanwhile
+            client.close()
+        sock.close()
+        assert received < len(blob) // 4 and time.monotonic() - started < 4
+    finally:
+        running.close()

@@ -8,20 +8,28 @@ is iterated, so an upload streams to disk, and returns a `Response` whose body i
 Slow clients are cut off by deadlines per request (`Deadlines`), not only per read: a kept-alive
 connection may idle for `idle`, a request's headers must be complete `header` seconds after its
 first byte (408), and a body must average `body_min_rate` bytes/s once `body_grace` has passed,
-so a client that trickles one byte a second holds a thread for seconds, not forever. Every read
-still has `read` as its own timeout.
+so a client that trickles one byte a second holds a thread for seconds, not forever. The same
+rate applies to a blob the client reads (a slow reader is cut off). Every read still has `read`
+as its own timeout.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import selectors
 import socket
+import ssl
+import struct
 import sys
+import termios
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import BinaryIO
 from urllib.parse import parse_qsl, urlsplit
 
 import h11
@@ -29,6 +37,7 @@ import h11
 RECV_SIZE = 256 * 1024
 MAX_HEADER_SIZE = 64 * 1024
 DRAIN_LIMIT = 1024 * 1024
+SEND_SLICE = 256 * 1024  # per send through TLS, where sendfile cannot go
 TIMEOUT_RESPONSE = b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
 
 
@@ -237,11 +246,43 @@ class Connection:
         elif isinstance(body, FileSpan):
             self.sock.sendall(out)
             self.h11.send_with_data_passthrough(h11.Data(data=body))
-            with open(body.path, "rb") as src:
-                self.sock.sendfile(src, body.offset, body.length)
+            self._send_file(body)
             self.sock.sendall(self.h11.send(h11.EndOfMessage()))
         else:
             self.sock.sendall(out + self.h11.send(h11.Data(data=body)) + self.h11.send(h11.EndOfMessage()))
+
+    def _send_file(self, span: FileSpan) -> None:
+        """sendfile, cutting off (ClientGone) a client that reads slower than `body_min_rate` after
+        `body_grace`: progress is what the client took, not what the kernel buffered for it."""
+        started, sent = time.monotonic(), 0
+        self.sock.settimeout(self.deadlines.read)  # a timeout makes the descriptor non-blocking
+        with open(span.path, "rb") as src, selectors.DefaultSelector() as writable:
+            writable.register(self.sock, selectors.EVENT_WRITE)
+            while sent < span.length:
+                remaining = self._send_deadline(started, sent - _unsent(self.sock)) - time.monotonic()
+                if remaining <= 0:  # reset rather than close: the kernel would keep feeding its buffer to the client
+                    self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    raise ClientGone("response read too slowly", 0)
+                try:
+                    count = self._send_some(src, span.offset + sent, span.length - sent)
+                except BlockingIOError:
+                    writable.select(min(remaining, 1.0))  # wake up to re-check the client's progress
+                    continue
+                if not count:
+                    raise ClientGone(f"{span.path} is shorter than its span", 0)
+                sent += count
+
+    def _send_deadline(self, started: float, taken: int) -> float:
+        limits = self.deadlines
+        by_rate = started + limits.body_grace + taken / limits.body_min_rate if limits.body_min_rate else float("inf")
+        return min(by_rate, time.monotonic() + limits.read)
+
+    def _send_some(self, src: BinaryIO, offset: int, count: int) -> int:
+        """One non-blocking sendfile (a send of one slice through TLS). Raises BlockingIOError when full."""
+        if isinstance(self.sock, ssl.SSLSocket):
+            src.seek(offset)
+            return self.sock.send(src.read(min(count, SEND_SLICE)))  # SSLWantWriteError is a BlockingIOError
+        return os.sendfile(self.sock.fileno(), src.fileno(), offset, count)
 
     def _send_stream(self, body: Stream) -> None:
         """Send each chunk as it comes; a failing producer cuts the connection (ClientGone)."""
@@ -299,6 +340,15 @@ class Connection:
             if not data:
                 return
             dropped += len(data)
+
+
+def _unsent(sock: socket.socket) -> int:
+    """Bytes still in the socket's send queue (not yet acknowledged by the client)."""
+    try:
+        out = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    except OSError:
+        return 0
+    return int.from_bytes(out, sys.byteorder, signed=True)
 
 
 def error_response(status: int) -> Response:
