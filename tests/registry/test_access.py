@@ -154,3 +154,18 @@ def test_anonymous_read_only_tokens_pull_at_most():
     claims = auth.claims(auth.issue(None, [Scope.parse("repository:a:pull,push,delete,*")]))
     assert claims["access"] == [{"type": "repository", "name": "a", "actions": ["pull"]}]
     assert auth.claims(auth.issue(None, [Scope.parse("registry:catalog:*")]))["access"][0]["actions"] == []
+
+
+def test_the_catalog_shows_only_what_a_user_may_pull(tmp_path, htpasswd):
+    open_registry = RunningRegistry(tmp_path / "storage")
+    for name in ("solo", "secret/x", "team/app", "team/a/b"):
+        open_registry.client().push_blob(name, b"x")
+    open_registry.close()
+    running = RunningRegistry(tmp_path / "storage", ruled(htpasswd))
+    try:
+        carol = Client(running.host, basic("carol")).request("GET", "/v2/_catalog")
+        assert carol.json()["repositories"] == ["solo", "team/app"]
+        bob = Client(running.host, basic("bob")).request("GET", "/v2/_catalog?n=2")
+        assert bob.json()["repositories"] == ["solo", "team/a/b"] and "link" in bob.headers
+    finally:
+        running.close()

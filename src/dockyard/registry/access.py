@@ -9,7 +9,8 @@ it grants; a user's rights on a repository are the union over every rule that ma
     groups     group names from the config's `[auth.groups]`
 
 With no rules at all, a signed-in user may do everything (the registry of one team).
-Anonymous access is never granted by a rule: it is the `anonymous` mode alone.
+Anonymous access is never granted by a rule: it is the `anonymous` mode alone. With rules, the
+catalog lists only the repositories the caller may pull.
 """
 
 from __future__ import annotations

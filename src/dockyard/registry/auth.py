@@ -187,7 +187,7 @@ class Authorizer:
             value += f',error="{error}"'
         return [("www-authenticate", value)]
 
-    def _token_allows(self, header: str | None, scope: Scope | None, realm: str) -> None:
+    def _token_allows(self, header: str | None, scope: Scope | None, realm: str) -> str | None:
         if not header or not header.lower().startswith("bearer "):
             raise RegistryError(errcodes.UNAUTHORIZED, None, None, self._challenge(scope, realm))
         claims = self.claims(header[7:].strip())
@@ -195,21 +195,23 @@ class Authorizer:
             raise RegistryError(
                 errcodes.UNAUTHORIZED, None, "invalid or expired token", self._challenge(scope, realm, "invalid_token")
             )
+        user = claims.get("sub") or None
         if scope is None:
-            return
+            return user
         for entry in claims.get("access", []):
             if (
                 entry.get("type") == scope.type
                 and entry.get("name") == scope.name
                 and set(scope.actions) <= set(entry.get("actions", ()))
             ):
-                return
+                return user
         raise RegistryError(
             errcodes.UNAUTHORIZED, None, "insufficient scope", self._challenge(scope, realm, "insufficient_scope")
         )
 
-    def authorize(self, authorization: str | None, scope: Scope | None, realm: str) -> None:
-        """Let the request through or raise UNAUTHORIZED (with a challenge) or DENIED.
+    def authorize(self, authorization: str | None, scope: Scope | None, realm: str) -> str | None:
+        """Let the request through, returning its user (None: anonymous), or raise UNAUTHORIZED (with a
+        challenge) or DENIED.
 
         `scope` None is the `/v2/` check: valid credentials pass; anonymous clients pass only
         when no credentials are configured (else the 401 tells them where to authenticate).
@@ -218,8 +220,15 @@ class Authorizer:
             return self._token_allows(authorization, scope, realm)
         user = self.basic_user(authorization)
         if scope is not None and set(scope.actions) <= set(self.granted(user, scope)):
-            return
+            return user
         if user is None and self.mode == "basic":
             raise RegistryError(errcodes.UNAUTHORIZED, None, None, self._challenge(scope, realm))
         if scope is not None:
             raise RegistryError(errcodes.DENIED)
+        return user
+
+    def visible(self, user: str | None, repositories: list[str]) -> list[str]:
+        """The repositories `user` may pull from (what the catalog shows them)."""
+        if not self.config.access:
+            return repositories
+        return [name for name in repositories if "pull" in self.rights(user, Scope("repository", name, ("pull",)))]

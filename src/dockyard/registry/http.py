@@ -130,6 +130,7 @@ class Request:
     scheme: str
     query_string: str = ""
     client: str = ""
+    user: str | None = None  # set once authorized (None: anonymous)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)
