@@ -18,8 +18,8 @@ from pathlib import Path
 from dockyard.chunks import produced
 from dockyard.engine.containers import changes, processes, specgen, stats, views
 from dockyard.engine.containers.attach import PendingAttaches, SocketStream
+from dockyard.engine.containers.filters import compile_filters, matches, ports_match
 from dockyard.engine.containers.model import Container, now_rfc3339
-from dockyard.engine.containers.rules import matches_filters
 from dockyard.engine.containers.table import ContainerTable
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.images.service import ImageService
@@ -55,16 +55,15 @@ class ContainerInspection:
         return result
 
     def list(self, all: bool, limit: int | None, size: bool, filters: dict[str, list[str]]) -> list[dict]:
+        """`docker ps`: running ones unless `all`, a status filter or a limit; newest first."""
+        ps = compile_filters(filters, self.table.get)
+        everything = all or "status" in filters or (limit is not None and limit > 0)
         now = time.time()
-        chosen = [
-            c
-            for c in self.table.all()
-            if (all or c.state.running or "status" in filters) and matches_filters(c, filters)
-        ]
+        chosen = [c for c in self.table.all() if (everything or c.state.running) and matches(c, ps)]
         chosen.sort(key=lambda c: c.created, reverse=True)
+        summaries = [s for s in (views.summary(c, now) for c in chosen) if ports_match(s, ps)]
         if limit is not None and limit > 0:
-            chosen = chosen[:limit]
-        summaries = [views.summary(c, now) for c in chosen]
+            summaries = summaries[:limit]
         if size:
             for entry in summaries:
                 sizes = self.inspect(entry["Id"], size=True)
