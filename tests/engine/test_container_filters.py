@@ -33,7 +33,7 @@ DONE = Container(
     created="2026-01-01T00:00:01Z",
     config={},
     host_config={"Isolation": "default"},
-    state=State(status="exited", exit_code=137),
+    state=State(status="exited", exit_code=137, started_at="2026-01-01T00:00:03Z"),
 )
 
 
@@ -53,6 +53,7 @@ def _lookup(ref: str) -> Container:
         ({"ancestor": ["alpine"]}, False, True),
         ({"exited": ["137"]}, False, True),
         ({"exited": ["0"]}, False, False),
+        ({"exited": ["0"], "status": ["running"]}, False, False),
         ({"label": ["tier=front"]}, True, False),
         ({"label": ["tier=back"]}, False, False),
         ({"health": ["healthy"]}, True, False),
@@ -122,6 +123,7 @@ def test_service_before_since_limit_and_errors(engine):
     assert _names(engine, filters={"since": ["one"], "before": ["three"]}) == ["two"]
     assert _names(engine, all=False, filters={"since": ["one"]}) == []  # stopped ones need -a, as dockerd
     assert _names(engine, all=False, limit=2) == ["three", "two"]  # a limit lists stopped ones too
+    assert _names(engine, filters={"exited": ["0"]}) == []  # never started: no exit code, as dockerd
     with pytest.raises(NotFound):
         engine.containers.list(all=True, limit=None, size=False, filters={"before": ["nosuch"]})
     with pytest.raises(InvalidArgument, match="Invalid filter 'status=bogus'"):

@@ -1,6 +1,7 @@
 """Docker's `GET /containers/json` filters as pure rules (moby's daemon/list.go).
 
-    status=exited  exited=137  health=healthy  name=^web  id=3f2a  label=k[=v]  ancestor=busybox
+    status=exited  exited=137 (of a container that ran)  health=healthy  ancestor=busybox
+    name=^web  id=3f2a  label=k[=v]
     before=<container>  since=<container>  expose=80[/tcp]  publish=8000-8080/udp
     network=<name or ID prefix>  volume=<name, source or destination>  isolation=default  is-task=false
 
@@ -16,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dockyard.engine.containers.model import Container
+from dockyard.engine.containers.model import ZERO_TIME, Container
 from dockyard.engine.containers.rules import labels_match
 from dockyard.errors import InvalidArgument
 
@@ -101,6 +102,10 @@ def _search(pattern: str, value: str) -> bool:
         return False  # as moby's Match: a pattern that does not compile matches nothing
 
 
+def _has_run(container: Container) -> bool:
+    return container.state.started_at != ZERO_TIME
+
+
 def _health(container: Container) -> str:
     return (container.state.health or {}).get("Status") or "none"
 
@@ -136,7 +141,7 @@ def matches(container: Container, ps: PsFilter) -> bool:
         return False
     if ps.since and not (container.created > ps.since.created and container.id != ps.since.id):
         return False
-    if ps.exited and (container.state.running or container.state.exit_code not in ps.exited):
+    if ps.exited and (container.state.running or not _has_run(container) or container.state.exit_code not in ps.exited):
         return False
     if ps.is_task:  # dockyard runs no swarm tasks
         return False

@@ -14,7 +14,7 @@ from dockyard.engine.containers.views import parse_time
 from dockyard.engine.events import EventBus
 from dockyard.engine.images import filters as image_filters
 from dockyard.engine.images.distribution import DistributionService
-from dockyard.errors import InvalidArgument, NotSupported
+from dockyard.errors import InvalidArgument, NoSuchImage, NotSupported
 from dockyard.images import importer
 from dockyard.images import load as loader
 from dockyard.images import save as saver
@@ -71,7 +71,11 @@ class ImageBackend:
         return summaries
 
     def _created_of(self, ref: str) -> float:
-        return _created(self.service.config(self.service.resolve(ref)))
+        try:
+            image = self.service.resolve(ref)
+        except NoSuchImage:
+            raise NoSuchImage(_normalized(ref)) from None  # dockerd names `nosuch:latest`
+        return _created(self.service.config(image))
 
     def inspect(self, ref: str) -> dict:
         image = self.service.resolve(ref)
@@ -235,6 +239,13 @@ class ImageBackend:
             {"comment": comment or "", "imageID": image.id, "imageRef": repo or ""},
         )
         return {"Id": image.id}
+
+
+def _normalized(ref: str) -> str:
+    try:
+        return parse_reference(ref).familiar()
+    except InvalidArgument:
+        return ref
 
 
 def _created(config: dict) -> float:
