@@ -257,3 +257,24 @@ def test_event_filters_answer_as_dockerd(scene):
             _same(scene, "events", "--since", since, "--until", until, "--format", "{{.Type}} {{.Action}}", *args)
         )
     assert seen[0] == ["container start"] and seen[2] == ["volume create", "volume destroy"]
+
+
+def test_publish_and_expose_on_a_published_container(daemon):
+    """dockyard alone (the reference runs without a bridge, so it publishes nothing): publish is
+    the host's port, expose the container's, as dockerd matches them on ps's Ports."""
+    name = f"f{TAG}-pub"
+    daemon.docker("run", "-d", "--name", name, "-p", "18080:80", "--expose", "90", "busybox", "sleep", "300")
+    try:
+        for filters, shown in [
+            (("publish=18080",), True),
+            (("publish=18000-18100/tcp",), True),
+            (("publish=80",), False),
+            (("expose=80",), True),
+            (("expose=90",), True),
+            (("expose=90/udp",), False),
+        ]:
+            args = [a for f in filters for a in ("--filter", f)]
+            names = daemon.docker("ps", "--format", "{{.Names}}", *args).stdout.split()
+            assert (name in names) == shown, filters
+    finally:
+        daemon.docker("rm", "-f", name)
