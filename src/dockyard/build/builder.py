@@ -1,0 +1,313 @@
+"""The builder: a parsed Dockerfile, its context and a Worker in, docker's build messages out.
+
+    Builder(worker, cache, context, dockerfile, options).build() -> Iterator[dict]
+
+It plans the stages the target needs (others are skipped), then walks each stage's
+instructions, one `dispatch_<instr>` each (dispatchers.py, as moby's dispatchers.go).
+Every step is looked up in the cache first; a miss runs it through the worker and records
+the image it made. Messages are the classic builder's: `Step 2/7 : RUN ...`,
+` ---> Using cache`, ` ---> <id>`, `{"aux": {"ID": ...}}` after each stage,
+`Successfully built <id>`, `Successfully tagged <name>`; a failure ends the stream with an
+`errorDetail` line, and nothing is tagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockyard.build import dispatchers
+from dockyard.build.cache import BuildCache, cache_key
+from dockyard.build.context import BuildContext
+from dockyard.build.imageconfig import child_document, clear_onbuild, env_map, scratch_document, timestamp
+from dockyard.build.instructions import Dockerfile, Instruction, Label, Stage, parse_trigger
+from dockyard.build.instructions.commands import KeyValue
+from dockyard.build.substitute import substitute, substitute_from
+from dockyard.build.worker import Worker
+from dockyard.errors import DockyardError, InvalidArgument
+
+PROXY_ARGS = frozenset(
+    ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy")
+    + ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
+)
+
+Messages = Generator[dict, None, None]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    """POST /build's options, decoded."""
+
+    dockerfile: str = "Dockerfile"
+    tags: tuple[str, ...] = ()
+    build_args: Mapping[str, str | None] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    no_cache: bool = False
+    pull: bool = False
+    quiet: bool = False
+    target: str = ""
+    network_mode: str = "bridge"
+    platform: str = ""
+    remove: bool = True
+    force_remove: bool = False
+    source_date_epoch: int | None = None
+    host_config: Mapping[str, object] = field(default_factory=dict)  # resources of RUN containers
+
+
+@dataclass(slots=True)
+class StageState:
+    """Where a stage stands: its current image and config, and the ARGs in scope."""
+
+    name: str
+    image_id: str | None
+    document: dict
+    args: dict[str, str] = field(default_factory=dict)
+    cmd_set: bool = False
+
+    @property
+    def config(self) -> dict:
+        return self.document.setdefault("config", {})
+
+    def env(self) -> dict[str, str]:
+        """What substitution sees: the ARGs in scope, then ENV on top."""
+        return {**self.args, **env_map(self.config)}
+
+
+class StepFailed(DockyardError):
+    """A step that ran and failed (a RUN's non-zero exit): reported with its code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def out(text: str) -> dict:
+    return {"stream": text}
+
+
+def needed_stages(dockerfile: Dockerfile, target: str, bases: list[str]) -> list[int]:
+    """Indexes of the stages the target depends on (FROM a stage, COPY --from), in order.
+
+    Raises InvalidArgument for an unknown target.
+    """
+    names = {stage.name.lower(): i for i, stage in enumerate(dockerfile.stages) if stage.name}
+    last = len(dockerfile.stages) - 1
+    if target:
+        if target.lower() not in names:
+            raise InvalidArgument(f"failed to reach build target {target} in Dockerfile")
+        last = names[target.lower()]
+    wanted, todo = set(), [last]
+    while todo:
+        index = todo.pop()
+        if index in wanted:
+            continue
+        wanted.add(index)
+        refs = [bases[index]] + [
+            i.from_ for i in dockerfile.stages[index].instructions if getattr(i, "from_", "") and hasattr(i, "sources")
+        ]
+        for ref in refs:
+            found = names.get(ref.lower(), int(ref) if ref.isdigit() else None)
+            if found is not None and found < index:
+                todo.append(found)
+    return sorted(wanted)
+
+
+class Builder:
+    """One build: see the module docstring."""
+
+    def __init__(
+        self,
+        worker: Worker,
+        cache: BuildCache,
+        context: BuildContext,
+        dockerfile: Dockerfile,
+        options: BuildOptions,
+        scratch_dir: Path,
+    ) -> None:
+        self.worker, self.cache, self.context = worker, cache, context
+        self.scratch_dir = scratch_dir  # for ADD's downloads
+        self.dockerfile, self.options = dockerfile, options
+        self.stages: dict[int, StageState] = {}
+        self.consumed: set[str] = set()
+        self.global_args = self._global_args()
+        self._step, self._total = 0, 0
+
+    # -- the whole build ----------------------------------------------------------------
+
+    def build(self) -> Iterator[dict]:
+        """Run the build; every message docker's classic builder would send, in order."""
+        messages = self._messages()
+        if not self.options.quiet:
+            return messages
+        return _quiet(messages)
+
+    def _messages(self) -> Messages:
+        try:
+            image_id = yield from self._build()
+        except StepFailed as exc:
+            yield {"errorDetail": {"code": exc.code, "message": str(exc)}, "error": str(exc)}
+            return
+        except DockyardError as exc:
+            yield {"errorDetail": {"message": str(exc)}, "error": str(exc)}
+            return
+        yield out(f"Successfully built {image_id[7:19]}\n")
+        for name in self.options.tags:
+            yield out(f"Successfully tagged {self.worker.tag(image_id, name)}\n")
+
+    def _build(self) -> Generator[dict, None, str]:
+        df = self.dockerfile
+        froms = [substitute_from(stage.from_, self.global_args, df.escape) for stage in df.stages]
+        plan = needed_stages(df, self.options.target, [f.base for f in froms])
+        labels = self._label_step()
+        self._total = sum(1 + len(df.stages[i].instructions) for i in plan) + (1 if labels else 0)
+        for index in plan:
+            yield from self._stage(index, df.stages[index], froms[index].base, froms[index].platform)
+            if index == plan[-1] and labels:
+                yield from self._instruction(self.stages[index], labels)
+            if self.stages[index].image_id:
+                yield {"aux": {"ID": self.stages[index].image_id}}
+        unused = sorted(k for k in self.options.build_args if k not in self.consumed and k not in PROXY_ARGS)
+        if unused:
+            yield out(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed\n")
+        image_id = self.stages[plan[-1]].image_id
+        if image_id is None:
+            raise InvalidArgument("No image was generated. Is your Dockerfile empty?")
+        return image_id
+
+    def _global_args(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for arg in self.dockerfile.global_args:
+            arg = substitute(arg, values, self.dockerfile.escape)
+            for definition in arg.args:
+                value = self._arg_value(definition.name, definition.default)
+                if value is not None:
+                    values[definition.name] = value
+        return values
+
+    def _arg_value(self, name: str, default: str | None) -> str | None:
+        if self.options.build_args.get(name) is not None:
+            self.consumed.add(name)
+            return self.options.build_args[name]
+        return default
+
+    def _label_step(self) -> Label | None:
+        if not self.options.labels:
+            return None
+        pairs = tuple(KeyValue(k, v) for k, v in sorted(self.options.labels.items()))
+        text = "LABEL " + " ".join(f'"{p.key}"="{p.value}"' for p in pairs)
+        return Label(0, text, pairs)
+
+    # -- stages -------------------------------------------------------------------------
+
+    def _stage(self, index: int, stage: Stage, base: str, platform: str) -> Messages:
+        yield from self._header(stage.from_.original)
+        state = yield from self._from(base, platform or self.options.platform, stage.name)
+        self.stages[index] = state
+        triggers = clear_onbuild(state.document) if state.image_id else []
+        if triggers:
+            yield out(f"# Executing {len(triggers)} build trigger{'s' if len(triggers) > 1 else ''}\n")
+            for expression in triggers:
+                yield from self._dispatch(state, parse_trigger(expression, self.dockerfile.escape))
+        for instruction in stage.instructions:
+            yield from self._instruction(state, instruction)
+
+    def _from(self, base: str, platform: str, name: str) -> Generator[dict, None, StageState]:
+        if base.lower() == "scratch":
+            return StageState(name, None, scratch_document())
+        for earlier in self.stages.values():
+            if earlier.name and earlier.name.lower() == base.lower():
+                yield out(f" ---> {_short(earlier.image_id)}\n")
+                return StageState(name, earlier.image_id, _copy_document(earlier.document))
+        image_id = None if self.options.pull else self.worker.find(base)
+        if image_id is None:
+            yield from self.worker.pull(base, platform or None)
+            image_id = self.worker.find(base)
+            if image_id is None:
+                raise InvalidArgument(f"pull access denied for {base}, repository does not exist")
+        document = self.worker.document(image_id)
+        _check_platform(base, document, platform)
+        yield out(f" ---> {_short(image_id)}\n")
+        return StageState(name, image_id, document)
+
+    def _instruction(self, state: StageState, instruction: Instruction) -> Messages:
+        yield from self._header(instruction.original)
+        yield from self._dispatch(state, instruction)
+
+    def _header(self, text: str) -> Messages:
+        self._step += 1
+        yield out(f"Step {self._step}/{self._total} : {text}")
+        yield out("\n")
+
+    def _dispatch(self, state: StageState, instruction: Instruction) -> Messages:
+        handler = getattr(dispatchers, f"dispatch_{type(instruction).__name__.lower()}")
+        yield from handler(self, state, substitute(instruction, state.env(), self.dockerfile.escape))
+
+    # -- steps, through the cache -------------------------------------------------------
+
+    def created(self) -> str:
+        return timestamp(self.options.source_date_epoch)
+
+    def step(self, state: StageState, key: str, produce: Callable[[], Generator[dict, None, str]]) -> Messages:
+        """Use the cached image for `key`, or produce one (and remember it)."""
+        parent = state.image_id or "scratch"
+        if not self.options.no_cache:
+            hit = self.cache.get(key)
+            if hit is not None and self.worker.exists(hit):
+                yield out(" ---> Using cache\n")
+                state.image_id, state.document = hit, self.worker.document(hit)
+                yield out(f" ---> {_short(hit)}\n")
+                return
+        image_id = yield from produce()
+        self.cache.put(key, image_id, parent)
+        state.image_id, state.document = image_id, self.worker.document(image_id)
+        yield out(f" ---> {_short(image_id)}\n")
+
+    def metadata(self, state: StageState, text: str, change: Callable[[dict], None]) -> Messages:
+        """A step that only changes the config (ENV, LABEL, CMD, ...): history, no layer."""
+        document = child_document(state.document, self.created(), f"/bin/sh -c #(nop)  {text}", empty_layer=True)
+        change(document)
+        key = cache_key(state.image_id or "scratch", "metadata", text, document.get("config"), document.get("author"))
+        yield from self.step(state, key, lambda: done(self.worker.register(state.image_id, document)))
+
+
+def done(value: str) -> Generator[dict, None, str]:
+    """A producer with nothing to say: its result at once."""
+    return value
+    yield  # makes this a generator
+
+
+def _quiet(messages: Iterator[dict]) -> Messages:
+    """`-q`: only errors and the image ID (docker prints `sha256:...` alone)."""
+    image_id = None
+    for message in messages:
+        if "aux" in message:
+            image_id = message["aux"]["ID"]
+        elif "error" in message:
+            yield message
+            return
+    if image_id:
+        yield out(f"{image_id}\n")
+
+
+def _short(image_id: str | None) -> str:
+    return image_id[7:19] if image_id else ""
+
+
+def _copy_document(document: dict) -> dict:
+    import copy
+
+    return copy.deepcopy(document)
+
+
+def _check_platform(base: str, document: dict, platform: str) -> None:
+    """Refuse a local image of another platform than the one asked for."""
+    if not platform:
+        return
+    wanted = platform.split("/")
+    actual = [document.get("os", ""), document.get("architecture", "")]
+    if wanted[:2] != actual[: len(wanted[:2])]:
+        raise InvalidArgument(
+            f"image with reference {base} was found but does not match the specified platform: "
+            f"wanted {platform}, actual: {'/'.join(actual)}"
+        )

@@ -1,0 +1,85 @@
+"""`docker build` as the engine serves it: context in, the classic builder's messages out.
+
+    build(body, options):
+      1. the context tar is read once into a spool under tmp/ and indexed (build.context)
+      2. the Dockerfile is read from it and parsed, .dockerignore applied  -> 400 on errors
+      3. the steps run lazily as the caller consumes the message stream; the spool goes
+         when the stream ends (finished, failed or abandoned by the client)
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from dockyard.build.builder import Builder, BuildOptions
+from dockyard.build.cache import BuildCache
+from dockyard.build.context import BuildContext
+from dockyard.build.dockerignore import Matcher, parse
+from dockyard.build.instructions import parse_dockerfile
+from dockyard.engine.builds.worker import EngineWorker
+from dockyard.engine.containers.service import ContainerService
+from dockyard.engine.events import EventBus
+from dockyard.engine.images.distribution import DistributionService
+from dockyard.errors import InvalidArgument, NotFound
+from dockyard.images.service import ImageService
+from dockyard.oci.reference import parse_reference
+from dockyard.paths import DataRoot
+
+
+class BuildService:
+    """Builds images with the engine's containers and images; owns the build cache."""
+
+    def __init__(
+        self,
+        root: DataRoot,
+        cache: BuildCache,
+        images: ImageService,
+        containers: ContainerService,
+        events: EventBus,
+        distribution: DistributionService | None = None,
+    ) -> None:
+        self.root, self.cache, self.images, self.containers = root, cache, images, containers
+        self.events, self.distribution = events, distribution
+
+    def build(self, body: BinaryIO, options: BuildOptions) -> Iterator[dict]:
+        """Receive and check everything a build needs, then return its message stream.
+
+        Raises InvalidArgument (a bad tag, context or Dockerfile) before any message.
+        """
+        for tag in options.tags:
+            parse_reference(tag)
+        spool = tempfile.TemporaryFile(dir=self.root.tmp, prefix="build-context-")
+        try:
+            context = BuildContext.receive(body, spool)
+            try:
+                text = context.read_text(options.dockerfile)
+            except NotFound:
+                raise InvalidArgument(f"Cannot locate specified Dockerfile: {options.dockerfile}") from None
+            if ".dockerignore" in context.entries:
+                context.exclude(Matcher(parse(context.read_text(".dockerignore"))).excluded)
+            dockerfile = parse_dockerfile(text)
+        except BaseException:
+            spool.close()
+            raise
+        worker = EngineWorker(
+            self.root, self.images, self.containers, self.distribution, self.events, options.source_date_epoch
+        )
+        builder = Builder(worker, self.cache, context, dockerfile, options, self.root.tmp)
+        return _closing(builder.build(), spool)
+
+    def prune(self) -> dict:
+        """POST /build/prune: forget every cached step (the images stay until pruned)."""
+        self.cache.prune()
+        return {"CachesDeleted": None, "SpaceReclaimed": 0}
+
+
+def _closing(messages: Iterator[dict], spool: BinaryIO) -> Iterator[dict]:
+    try:
+        yield from messages
+    finally:
+        close = getattr(messages, "close", None)
+        if close:
+            close()
+        spool.close()
