@@ -54,7 +54,7 @@ class _Words:
 
     def add_char(self, char: str) -> None:
         if char.isspace():
-            if self.in_word and self.buf:
+            if self.in_word and any(self.buf):
                 self.words.append("".join(self.buf))
                 self.buf.clear()
                 self.in_word = False
@@ -70,7 +70,7 @@ class _Words:
         self.in_word = True
 
     def result(self) -> list[str]:
-        if self.buf:
+        if any(self.buf):
             self.words.append("".join(self.buf))
             self.buf.clear()
         return self.words
@@ -236,6 +236,8 @@ class _Lexer:
             raise _SyntaxError("syntax error: bad substitution")
         name = self._name()
         op = self._next()
+        if not op:
+            raise _SyntaxError("syntax error: missing '}'")
         if op == "}":
             value = self._lookup(name)
             if value is None:
