@@ -22,9 +22,11 @@ from pathlib import Path
 
 from dockyard.api.backend import Backends
 from dockyard.api.server import ApiServer
+from dockyard.build.cache import BuildCache
 from dockyard.content.local import LocalContentStore
 from dockyard.distribution.client import Registries
 from dockyard.distribution.config import DEFAULT_CONFIG_FILE, RegistryConfig
+from dockyard.engine.builds.service import BuildService
 from dockyard.engine.containers.networking import LoopbackOnly
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.store import ContainerStore
@@ -122,6 +124,7 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
         images=ImageBackend(images, events, root.tmp, containers.image_user, containers, distribution),
         system=SystemService(root, containers, images, events, distribution),
         networks=NetworkService(controller, containers, networking, events) if controller else None,
+        builds=BuildService(root, BuildCache(db), images, containers, events, distribution),
     )
     return ApiServer(backends, socket_path)
 

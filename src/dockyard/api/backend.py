@@ -104,6 +104,29 @@ class ImageBackend(Protocol):
     ) -> dict: ...
 
 
+class BuildBackend(Protocol):
+    def build(
+        self,
+        body: BinaryIO,
+        dockerfile: str,
+        tags: builtins.list[str],
+        build_args: dict,
+        labels: dict,
+        no_cache: bool,
+        pull: bool,
+        quiet: bool,
+        target: str,
+        network_mode: str,
+        platform: str,
+        remove: bool,
+        force_remove: bool,
+        shm_size: int,
+        extra_hosts: builtins.list[str],
+        auths: dict,
+    ) -> Iterator[dict]: ...
+    def prune(self) -> dict: ...
+
+
 class SystemBackend(Protocol):
     def version(self) -> dict: ...
     def info(self) -> dict: ...
@@ -134,7 +157,8 @@ class VolumeBackend(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Backends:
-    """Everything the routers call; without a network or volume backend those routes are 404."""
+    """Everything the routers call; without a network, volume or build backend those routes are 404
+    (501 for builds)."""
 
     containers: ContainerBackend
     execs: ExecBackend
@@ -142,3 +166,4 @@ class Backends:
     system: SystemBackend
     networks: NetworkBackend | None = None
     volumes: VolumeBackend | None = None
+    builds: BuildBackend | None = None

@@ -161,15 +161,16 @@ class BuildContext:
             entry = self.entries.get(current)
             if entry is None:
                 raise NotFound(
-                    "file not found in build context or excluded by .dockerignore: "
-                    f"stat {source}: file does not exist"
+                    f"file not found in build context or excluded by .dockerignore: stat {source}: file does not exist"
                 )
             if entry.type is EntryType.SYMLINK:
                 hops += 1
                 if hops > _MAX_LINKS:
                     raise InvalidArgument(f"too many levels of symbolic links: {source}")
                 target = entry.linkname
-                joined = target.lstrip("/") if target.startswith("/") else posixpath.join(*done, target) if done else target
+                joined = (
+                    target.lstrip("/") if target.startswith("/") else posixpath.join(*done, target) if done else target
+                )
                 cleaned = posixpath.normpath(joined)
                 if cleaned == ".." or cleaned.startswith("../") or target.startswith("/"):
                     raise InvalidArgument(

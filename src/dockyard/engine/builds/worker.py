@@ -23,6 +23,7 @@ from dockyard.errors import NoSuchContainer, NoSuchImage, NotSupported
 from dockyard.images.service import ImageService, LayerBlob
 from dockyard.multiplex import FrameDecoder
 from dockyard.oci import mediatypes as mt
+from dockyard.oci.reference import DEFAULT_DOMAIN, parse_reference
 from dockyard.paths import DataRoot
 
 _RECV = 1 << 16
@@ -39,10 +40,12 @@ class EngineWorker:
         distribution: DistributionService | None,
         events: EventBus,
         epoch: int | None = None,
+        auths: dict | None = None,
     ) -> None:
         self.root, self.images, self.containers = root, images, containers
         self.snapshots = images.snapshots
         self.distribution, self.events, self.epoch = distribution, events, epoch
+        self.auths = auths or {}  # X-Registry-Config: {registry: AuthConfig}
 
     # -- images -------------------------------------------------------------------------
 
@@ -55,7 +58,7 @@ class EngineWorker:
     def pull(self, ref: str, platform: str | None) -> Iterator[dict]:
         if self.distribution is None:
             raise NotSupported("pull is not supported without registry access")
-        return self.distribution.pull(ref, None, platform, None)
+        return self.distribution.pull(ref, None, platform, registry_auth(self.auths, ref))
 
     def exists(self, image_id: str) -> bool:
         try:
@@ -151,3 +154,14 @@ class EngineWorker:
             self.containers.remove(container_id, force=True, volumes=True)
         except NoSuchContainer:
             pass
+
+
+def registry_auth(auths: dict, ref: str) -> dict | None:
+    """The AuthConfig X-Registry-Config holds for the registry of `ref` (Docker Hub's key is
+    its v1 index URL)."""
+    domain = parse_reference(ref).domain
+    keys = ("https://index.docker.io/v1/", "index.docker.io", "docker.io") if domain == DEFAULT_DOMAIN else ()
+    for key in (*keys, domain, f"https://{domain}", f"http://{domain}"):
+        if isinstance(auths.get(key), dict):
+            return auths[key]
+    return None
