@@ -13,6 +13,7 @@ the image it made. Messages are the classic builder's: `Step 2/7 : RUN ...`,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,6 +248,11 @@ class Builder:
 
     def created(self) -> str:
         return timestamp(self.options.source_date_epoch)
+
+    def now(self) -> int:
+        """Seconds for the mtime of directories a step makes (the epoch when reproducible)."""
+        epoch = self.options.source_date_epoch
+        return epoch if epoch is not None else int(time.time())
 
     def step(self, state: StageState, key: str, produce: Callable[[], Generator[dict, None, str]]) -> Messages:
         """Use the cached image for `key`, or produce one (and remember it)."""

@@ -5,7 +5,7 @@
     context.exclude(patterns)                      drop .dockerignore matches
     context.sources("src/*.py")                    glob, cleaned, symlinks followed inside
     context.checksum(paths)                        what a COPY's cache key depends on
-    context.copy_data(entry, fd)                   one file's bytes, out of the spool
+    context.open(entry)                            one file's bytes, out of the spool
 
 An entry's digest covers its type, permission bits, link target and data, never its
 mtime or owner: two checkouts of the same tree hash alike, and `chmod` is a change.
@@ -21,12 +21,14 @@ import hashlib
 import os
 import posixpath
 import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.archive import EntryType, decompressed_chunks
-from dockyard.archive.reader import TarReader
+from dockyard.build.contextreader import read_members
 from dockyard.errors import InvalidArgument, NotFound
 
 _COPY_CHUNK = 1 << 20
@@ -51,50 +53,45 @@ class Entry:
 class BuildContext:
     """The index of a received context over its spool file."""
 
-    def __init__(self, entries: dict[str, Entry], spool: BinaryIO) -> None:
+    def __init__(self, entries: dict[str, Entry], spool: Spool) -> None:
         self.entries = entries
         self._spool = spool
         self._children: dict[str, list[str]] | None = None
 
     @classmethod
-    def receive(cls, body: BinaryIO, spool: BinaryIO) -> BuildContext:
+    def receive(cls, body: BinaryIO, spool: Spool) -> BuildContext:
         """Read a (possibly compressed) tar from `body` once, writing file data to `spool`.
 
         Raises InvalidArgument for a malformed tar or an entry that climbs out of the context.
         """
-        reader = TarReader(decompressed_chunks(body))
         entries: dict[str, Entry] = {}
-        offset = 0
-        for member in reader:
-            path = clean(member.name)
-            if path == "." and member.type is EntryType.DIRECTORY:
+        for header in read_members(decompressed_chunks(body)):
+            path = clean(header.name)
+            if path == "." and header.type is EntryType.DIRECTORY:
                 continue
-            if path == ".." or path.startswith("../") or path == ".":
-                raise InvalidArgument(f"invalid build context: entry {member.name!r} is outside of the context")
-            if member.type is EntryType.HARDLINK:
-                target = entries.get(clean(member.linkname))
+            if path in ("..", ".") or path.startswith("../"):
+                raise InvalidArgument(f"invalid build context: entry {header.name!r} is outside of the context")
+            if header.type is EntryType.HARDLINK:
+                target = entries.get(clean(header.linkname))
                 if target is None:
-                    raise InvalidArgument(f"invalid build context: hardlink {member.name} to a missing file")
+                    raise InvalidArgument(f"invalid build context: hardlink {header.name} to a missing file")
                 entries[path] = replace(target, path=path)
                 continue
-            hasher = hashlib.sha256(f"{member.type.value.decode()} {member.mode:o} {member.linkname}\0".encode())
-            start = offset
-            for piece in reader.data():
+            hasher = hashlib.sha256(f"{header.type.value.decode()} {header.mode:o} {header.linkname}\0".encode())
+            start = spool.size
+            for piece in header.data:
                 hasher.update(piece)
                 spool.write(piece)
-                offset += len(piece)
             entries[path] = Entry(
                 path,
-                member.type,
-                member.mode & 0o7777,
-                member.size if member.type is EntryType.REGULAR else 0,
-                member.mtime_ns // 1_000_000_000,
-                member.linkname,
+                header.type,
+                header.mode & 0o7777,
+                header.size,
+                header.mtime,
+                header.linkname,
                 start,
                 hasher.hexdigest(),
             )
-        reader.drain()
-        spool.flush()
         _add_implied_directories(entries)
         return cls(entries, spool)
 
@@ -105,27 +102,15 @@ class BuildContext:
         entry = self.entries.get(clean(path))
         if entry is None or entry.type is not EntryType.REGULAR:
             raise NotFound(f"Cannot locate specified Dockerfile: {path}")
-        self._spool.seek(entry.offset)
-        return self._spool.read(entry.size).decode("utf-8", errors="replace")
+        return self._spool.read_at(entry.offset, entry.size).decode("utf-8", errors="replace")
 
     def head(self, entry: Entry, size: int) -> bytes:
         """The first `size` bytes of a regular file."""
-        return os.pread(self._spool.fileno(), min(size, entry.size), entry.offset)
+        return self._spool.read_at(entry.offset, min(size, entry.size))
 
     def open(self, entry: Entry) -> BinaryIO:
         """A reader of one regular file's bytes."""
-        return _Slice(self._spool.fileno(), entry.offset, entry.size)  # type: ignore[return-value]
-
-    def copy_data(self, entry: Entry, fd: int) -> None:
-        """Write one regular file's bytes from the spool to `fd`."""
-        left, position = entry.size, entry.offset
-        while left:
-            data = os.pread(self._spool.fileno(), min(left, _COPY_CHUNK), position)
-            if not data:
-                raise InvalidArgument(f"build context truncated at {entry.path}")
-            os.write(fd, data)
-            position += len(data)
-            left -= len(data)
+        return _Slice(self._spool, entry.offset, entry.size)  # type: ignore[return-value]
 
     def exclude(self, excluded) -> None:
         """Forget every entry `excluded(path)` says .dockerignore leaves out."""
@@ -206,16 +191,48 @@ class BuildContext:
         return hasher.hexdigest()
 
 
-class _Slice:
-    """read() over one file's bytes in the spool (positional reads: the spool is shared)."""
+class Spool:
+    """The context's file data: in memory up to `limit` bytes, then in a file under `directory`."""
 
-    def __init__(self, fd: int, offset: int, size: int) -> None:
-        self._fd, self._position, self._end = fd, offset, offset + size
+    def __init__(self, directory: Path, limit: int = 64 << 20) -> None:
+        self._directory, self._limit = directory, limit
+        self._memory = bytearray()
+        self._file: BinaryIO | None = None
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        if self._file is None and self.size + len(data) > self._limit:
+            self._file = tempfile.TemporaryFile(dir=self._directory, prefix="build-context-")
+            self._file.write(self._memory)
+            self._memory = bytearray()
+        if self._file is None:
+            self._memory += data
+        else:
+            self._file.write(data)
+        self.size += len(data)
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        if self._file is None:
+            return bytes(self._memory[offset : offset + size])
+        self._file.flush()
+        return os.pread(self._file.fileno(), size, offset)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._memory = bytearray()
+
+
+class _Slice:
+    """read() over one file's bytes in the spool."""
+
+    def __init__(self, spool: Spool, offset: int, size: int) -> None:
+        self._spool, self._position, self._end = spool, offset, offset + size
 
     def read(self, size: int = -1) -> bytes:
         left = self._end - self._position
-        size = left if size < 0 else min(size, left)
-        data = os.pread(self._fd, size, self._position) if size else b""
+        size = left if size < 0 else min(size, left, _COPY_CHUNK)
+        data = self._spool.read_at(self._position, size) if size else b""
         self._position += len(data)
         return data
 

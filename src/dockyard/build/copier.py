@@ -6,9 +6,11 @@
     owner                       0:0 for context files, kept for --from files, --chown wins
     mode                        kept, --chmod wins; mtimes are kept
 
-Every destination is resolved inside the rootfs (symlinks in the image are followed
-without leaving it); sources come from the build context's index or from another image's
-mounted tree, which are both read without following a link out of them.
+The result is a layer tar (LayerWriter); the parent image, mounted read-only at `rootfs`,
+is only looked at: destinations are resolved inside it (its symlinks followed without
+leaving it) and the directories it already has keep their owners and modes. Sources come
+from the build context's index or from another image's mounted tree, neither read through
+a link that leads out of it.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.archive import EntryType
 from dockyard.build.context import BuildContext, Entry
+from dockyard.build.layertar import LayerWriter
 from dockyard.errors import InvalidArgument, NotFound
 from dockyard.runtime.rootpath import resolve_in_root
 from dockyard.runtime.user import resolve_user
@@ -133,79 +136,79 @@ def _tree_item(relative: str, host: str, st: os.stat_result) -> Item:
     return Item(relative, kind, stat.S_IMODE(mode), st.st_uid, st.st_gid, int(st.st_mtime), link, host)
 
 
-def write_items(
-    rootfs: Path, target: str, items: Iterator[Item], attrs: Attributes, context: BuildContext | None
-) -> None:
-    """Write `items` at image path `target` in the mounted rootfs, with --chown/--chmod applied."""
-    directories: list[tuple[str, int]] = []
-    for item in items:
-        path = posixpath.join(target, item.relative) if item.relative else target
-        host = resolve_in_root(str(rootfs), posixpath.dirname(path))
-        make_parents(rootfs, posixpath.dirname(path), attrs)
-        host = os.path.join(host, posixpath.basename(path)) if path != "/" else str(rootfs)
-        uid = item.uid if attrs.uid is None else attrs.uid
-        gid = item.gid if attrs.gid is None else attrs.gid
-        mode = item.mode if attrs.mode is None else attrs.mode
-        if item.type is EntryType.DIRECTORY:
-            if not os.path.isdir(host):
-                _replace(host, path)
-                os.mkdir(host, 0o700)
-            os.chown(host, uid, gid)
-            os.chmod(host, mode)
-            directories.append((host, item.mtime))
-            continue
-        _replace(host, path)
-        if item.type is EntryType.SYMLINK:
-            os.symlink(item.linkname, host)
-            os.lchown(host, uid, gid)
-        else:
-            _write_file(host, item, context)
-            os.chown(host, uid, gid)
-            os.chmod(host, mode)
-        os.utime(host, (item.mtime, item.mtime), follow_symlinks=False)
-    for host, mtime in reversed(directories):
-        os.utime(host, (mtime, mtime))
+class LayerCopy:
+    """Writes copied items into a LayerWriter, reading the parent image (mounted at
+    `rootfs`) only to resolve destinations and keep the attributes of directories it has."""
+
+    def __init__(self, rootfs: Path, layer: LayerWriter, attrs: Attributes, now: int) -> None:
+        self.rootfs, self.layer, self.attrs, self.now = rootfs, layer, attrs, now
+        self._real: dict[str, str] = {"/": "/"}
+
+    def directory(self, path: str) -> str:
+        """mkdir -p `path` in the layer; return its real path (image symlinks followed)."""
+        if path in self._real:
+            return self._real[path]
+        parent = self.directory(posixpath.dirname(path))
+        candidate = posixpath.join(parent, posixpath.basename(path))
+        if candidate not in self.layer.directories:
+            st = self._lstat(candidate)
+            if st is not None and stat.S_ISLNK(st.st_mode):
+                real = "/" + os.path.relpath(resolve_in_root(str(self.rootfs), candidate), self.rootfs)
+                candidate = self.directory(posixpath.normpath(real))
+            elif st is not None and stat.S_ISDIR(st.st_mode):
+                self.layer.directory(candidate, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, int(st.st_mtime))
+            elif st is not None:
+                raise InvalidArgument(f"cannot copy to {path}: {candidate} is not a directory")
+            else:
+                self.layer.directory(candidate, 0o755, self.attrs.uid or 0, self.attrs.gid or 0, self.now)
+        self._real[path] = candidate
+        return candidate
+
+    def _lstat(self, path: str) -> os.stat_result | None:
+        try:
+            return os.lstat(os.path.join(self.rootfs, path.lstrip("/")))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def write(self, target: str, items: Iterable[Item], context: BuildContext | None) -> None:
+        """Every item at image path `target` (a copied directory's contents go into it)."""
+        for item in items:
+            path = posixpath.join(target, item.relative) if item.relative else target
+            if item.type is EntryType.DIRECTORY and not item.relative:
+                st = self._lstat(path)
+                if st is not None and (stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+                    self.directory(path)  # an existing destination keeps its attributes
+                    continue
+            name = posixpath.join(self.directory(posixpath.dirname(path)), posixpath.basename(path))
+            uid = item.uid if self.attrs.uid is None else self.attrs.uid
+            gid = item.gid if self.attrs.gid is None else self.attrs.gid
+            mode = item.mode if self.attrs.mode is None else self.attrs.mode
+            if item.type is EntryType.DIRECTORY:
+                self.layer.directory(name, mode, uid, gid, item.mtime)
+                self._real[name] = name
+                continue
+            existing = self._lstat(name)
+            if name in self.layer.directories or (existing is not None and stat.S_ISDIR(existing.st_mode)):
+                raise InvalidArgument(f"cannot overwrite directory {name} with a file")
+            if item.type is EntryType.SYMLINK:
+                self.layer.symlink(name, item.linkname, uid, gid, item.mtime)
+            else:
+                size, data = _data(item, context)
+                self.layer.file(name, mode, uid, gid, item.mtime, size, data)
 
 
-def _write_file(host: str, item: Item, context: BuildContext | None) -> None:
-    fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        if isinstance(item.source, bytes):
-            os.write(fd, item.source)
-        elif isinstance(item.source, Entry):
-            assert context is not None
-            context.copy_data(item.source, fd)
-        else:
-            with open(str(item.source), "rb") as source:
-                while data := source.read(1 << 20):
-                    os.write(fd, data)
-    finally:
-        os.close(fd)
+def _data(item: Item, context: BuildContext | None) -> tuple[int, Iterable[bytes]]:
+    if isinstance(item.source, bytes):
+        return len(item.source), [item.source]
+    if isinstance(item.source, Entry):
+        assert context is not None
+        reader = context.open(item.source)
+        return item.source.size, iter(lambda: reader.read(1 << 20), b"")
+    size = os.stat(str(item.source)).st_size
+    return size, _read_file(str(item.source))
 
 
-def _replace(host: str, path: str) -> None:
-    """Make room for a new entry at `host`; an existing directory is never removed."""
-    try:
-        st = os.lstat(host)
-    except FileNotFoundError:
-        return
-    if stat.S_ISDIR(st.st_mode):
-        raise InvalidArgument(f"cannot overwrite directory {path} with a file")
-    os.unlink(host)
-
-
-def make_parents(rootfs: Path, path: str, attrs: Attributes) -> None:
-    """mkdir -p for an image path, new directories 0755 owned by --chown's user (else root)."""
-    missing = []
-    while path not in ("/", ""):
-        host = resolve_in_root(str(rootfs), path)
-        if os.path.isdir(host):
-            break
-        if os.path.lexists(host):
-            raise InvalidArgument(f"cannot copy to {path}: not a directory")
-        missing.append(path)
-        path = posixpath.dirname(path)
-    for directory in reversed(missing):
-        host = resolve_in_root(str(rootfs), directory)
-        os.mkdir(host, 0o755)
-        os.chown(host, attrs.uid or 0, attrs.gid or 0)
+def _read_file(path: str) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        while data := f.read(1 << 20):
+            yield data

@@ -7,6 +7,7 @@ substituted, and yields build messages; the state holds the result.
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 from collections.abc import Generator
 from pathlib import Path
@@ -14,9 +15,12 @@ from typing import TYPE_CHECKING
 
 from dockyard.build import instructions as i
 from dockyard.build.cache import cache_key
+from dockyard.build.copier import Attributes, LayerCopy
 from dockyard.build.imageconfig import child_document, env_map, set_env
+from dockyard.build.layertar import LayerWriter
 from dockyard.build.sources import resolve_sources
 from dockyard.errors import DockyardError, InvalidArgument
+from dockyard.runtime.rootpath import resolve_in_root
 
 if TYPE_CHECKING:
     from dockyard.build.builder import Builder, Messages, StageState
@@ -159,7 +163,7 @@ def dispatch_workdir(b: Builder, state: StageState, instr: i.Workdir) -> Message
     def produce() -> Generator[dict, None, str]:
         document = child_document(state.document, created, f"/bin/sh -c #(nop) WORKDIR {path}", empty_layer=False)
         document["config"]["WorkingDir"] = path
-        made = b.worker.commit(state.image_id, document, lambda root: _mkdir(root, path), keep_empty=False)
+        made = b.worker.commit(state.image_id, document, lambda root, layer: _mkdir(root, layer, path, b), False)
         if made is None:
             document["history"][-1]["empty_layer"] = True
             made = b.worker.register(state.image_id, document)
@@ -169,10 +173,10 @@ def dispatch_workdir(b: Builder, state: StageState, instr: i.Workdir) -> Message
     yield from b.step(state, key, produce)
 
 
-def _mkdir(rootfs: Path, path: str) -> None:
-    from dockyard.build.copier import Attributes, make_parents
-
-    make_parents(rootfs, path, Attributes())
+def _mkdir(rootfs: Path, layer: LayerWriter, path: str, b: Builder) -> None:
+    """WORKDIR's directory, in the layer only when the image does not have it yet."""
+    if not os.path.isdir(resolve_in_root(str(rootfs), path)):
+        LayerCopy(rootfs, layer, Attributes(), b.now()).directory(path)
 
 
 def dispatch_copy(b: Builder, state: StageState, instr: i.Copy) -> Messages:
@@ -195,8 +199,8 @@ def _copy(b: Builder, state: StageState, what: str, sources, dest, heredocs, fro
 
     def produce() -> Generator[dict, None, str]:
         document = child_document(state.document, created, created_by, empty_layer=False)
-        change = plan.applier(dest, workdir, chown, chmod, what)
-        return b.worker.commit(state.image_id, document, change, keep_empty=True)
+        write = plan.applier(dest, workdir, chown, chmod, what, b.now())
+        return b.worker.commit(state.image_id, document, write, keep_empty=True)
         yield
 
     try:

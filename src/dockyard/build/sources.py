@@ -11,6 +11,7 @@ and local tar archives (extracted, never outside the destination).
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import os
@@ -25,10 +26,12 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dockyard.archive import EntryType, apply_layer, detect
+from dockyard.archive import EntryType, decompressed_chunks, detect, layer_filter
 from dockyard.archive.compression import Compression
+from dockyard.archive.reader import TarReader
 from dockyard.build import copier
 from dockyard.build.context import BuildContext
+from dockyard.build.layertar import LayerWriter
 from dockyard.errors import DockyardError, InvalidArgument, NotFound
 from dockyard.runtime.rootpath import resolve_in_root
 
@@ -59,26 +62,28 @@ class Plan:
     worker: object = None
     temporary: list[str] = field(default_factory=list)
 
-    def applier(self, dest: str, workdir: str, chown: str, chmod: str, what: str) -> Callable[[Path], None]:
-        def change(rootfs: Path) -> None:
-            attrs = copier.attributes(rootfs, chown, chmod)
+    def applier(self, dest: str, workdir: str, chown: str, chmod: str, what: str, now: int):
+        """The worker's `write(rootfs, layer)` for this COPY/ADD."""
+
+        def write(rootfs: Path, layer: LayerWriter) -> None:
+            copy = copier.LayerCopy(rootfs, layer, copier.attributes(rootfs, chown, chmod), now)
             if self.from_image is None:
-                self._write(rootfs, None, dest, workdir, attrs, what)
+                self._write(copy, None, dest, workdir, what)
                 return
             with self.worker.mounted(self.from_image) as tree:
-                self._write(rootfs, tree, dest, workdir, attrs, what)
+                self._write(copy, tree, dest, workdir, what)
 
-        return change
+        return write
 
-    def _write(self, rootfs: Path, tree: Path | None, dest, workdir, attrs, what) -> None:
+    def _write(self, copy: copier.LayerCopy, tree: Path | None, dest, workdir, what) -> None:
         sources = self.sources if tree is None else [s for p in self.patterns for s in _tree_sources(tree, p)]
         multiple = len(sources) > 1 or len(self.patterns) > 1
         for source in sources:
             if source.archive is not None:
-                _extract(self.context, source.archive, rootfs, dest, workdir)
+                _extract(self.context, source.archive, copy, dest, workdir)
                 continue
-            target = copier.target_of(rootfs, dest, workdir, source.name, source.is_dir, multiple, what)
-            copier.write_items(rootfs, target, source.items(tree), attrs, self.context)
+            target = copier.target_of(copy.rootfs, dest, workdir, source.name, source.is_dir, multiple, what)
+            copy.write(target, source.items(tree), self.context)
 
     def close(self) -> None:
         for path in self.temporary:
@@ -207,8 +212,6 @@ def _is_archive(context: BuildContext, entry) -> bool:
     if kind is Compression.PLAIN:
         return head[257:265] in _TAR_MAGIC
     try:
-        from dockyard.archive import decompressed_chunks
-
         chunks = decompressed_chunks(context.open(entry))
         first = next(chunks, b"")
         return first[257:265] in _TAR_MAGIC
@@ -216,16 +219,25 @@ def _is_archive(context: BuildContext, entry) -> bool:
         return False
 
 
-def _extract(context: BuildContext | None, entry, rootfs: Path, dest: str, workdir: str) -> None:
-    """ADD of a local tar: its entries under dest, none allowed to climb out of it."""
+def _extract(context: BuildContext | None, entry, copy: copier.LayerCopy, dest: str, workdir: str) -> None:
+    """ADD of a local tar: its entries under dest in the layer; none may climb out of dest."""
     assert context is not None
     absolute = posixpath.normpath(dest if dest.startswith("/") else posixpath.join(workdir, dest))
-    copier.make_parents(rootfs, absolute, copier.Attributes())
-    host = Path(resolve_in_root(str(rootfs), absolute))
-    try:
-        apply_layer(context.open(entry), host)
-    except InvalidArgument as exc:
-        raise InvalidArgument(f"{entry.path}: {str(exc).replace(str(host), absolute)}") from None
+    real = copy.directory(absolute)
+    reader = TarReader(decompressed_chunks(context.open(entry)))
+    for member in reader:
+        try:
+            member = layer_filter(member, Path(absolute))
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"{entry.path}: {exc}") from None
+        if member.name == ".":
+            continue
+        renamed = {"name": posixpath.join(real, member.name).lstrip("/")}
+        if member.type is EntryType.HARDLINK:
+            renamed["linkname"] = posixpath.join(real, member.linkname).lstrip("/")
+        copy.directory(posixpath.join(real, posixpath.dirname(member.name)))
+        copy.layer.member(dataclasses.replace(member, **renamed), reader.data())
+    reader.drain()
 
 
 def _digest(parts: list[str]) -> str:

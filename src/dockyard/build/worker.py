@@ -4,8 +4,8 @@ The builder decides what each step does and how it is cached; a Worker does the 
 Every image the builder names is an image ID (`sha256:...`); None is the empty `scratch`.
 
 Lifecycle of a filesystem step:
-    image_id = worker.commit(parent, document, change)   change(rootfs) edits a mounted copy
-                                                         of parent; its diff becomes a layer
+    image_id = worker.commit(parent, document, write)    write(rootfs, layer) writes the new
+                                                         layer's tar, looking at parent mounted
 Lifecycle of a RUN step:
     run = worker.run(parent, config, host_config)        a generator: yields the container ID
     for item in run: ...                                 first, then (stream, bytes) of output;
@@ -20,6 +20,8 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
+
+from dockyard.build.layertar import LayerWriter
 
 
 class Worker(Protocol):
@@ -38,11 +40,11 @@ class Worker(Protocol):
         """A new image with parent's layers and this document (a step without a layer)."""
 
     def commit(
-        self, parent: str | None, document: dict, change: Callable[[Path], None], keep_empty: bool
+        self, parent: str | None, document: dict, write: Callable[[Path, LayerWriter], None], keep_empty: bool
     ) -> str | None:
-        """Apply `change` to a mounted copy of parent, then register its diff as a new layer
-        on top (the diff_id appended to the document's rootfs). With nothing changed and not
-        `keep_empty`, nothing is registered and None is returned."""
+        """Register the layer `write(rootfs, layer)` writes (rootfs: parent, mounted, to look
+        at) on top of parent, its diff_id appended to the document's rootfs. With no entry
+        written and not `keep_empty`, nothing is registered and None is returned."""
 
     def mounted(self, image_id: str | None) -> AbstractContextManager[Path]:
         """A mounted copy of the image's filesystem for reading (COPY --from)."""

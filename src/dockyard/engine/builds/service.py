@@ -9,13 +9,12 @@ build(body, options):
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from dockyard.build.builder import Builder, BuildOptions
 from dockyard.build.cache import BuildCache
-from dockyard.build.context import BuildContext
+from dockyard.build.context import BuildContext, Spool
 from dockyard.build.dockerignore import excluded, parse
 from dockyard.build.instructions import parse_dockerfile
 from dockyard.engine.builds.worker import EngineWorker
@@ -90,7 +89,7 @@ class BuildService:
         return self._build(body, options, auths)
 
     def _build(self, body: BinaryIO, options: BuildOptions, auths: dict) -> Iterator[dict]:
-        spool = tempfile.TemporaryFile(dir=self.root.tmp, prefix="build-context-")
+        spool = Spool(self.root.tmp)
         try:
             context = BuildContext.receive(body, spool)
             try:
@@ -129,7 +128,7 @@ def source_date_epoch(value: object) -> int | None:
     return epoch
 
 
-def _closing(messages: Iterator[dict], spool: BinaryIO) -> Iterator[dict]:
+def _closing(messages: Iterator[dict], spool: Spool) -> Iterator[dict]:
     try:
         yield from messages
     finally:

@@ -1,9 +1,10 @@
 """The builder's Worker (dockyard.build.worker) over the engine's images and containers.
 
 RUN steps are ordinary containers of the ContainerService (same runtime, isolation and
-networking as `docker run`), attached before they start so no output is missed. COPY, ADD
-and WORKDIR change a temporary snapshot (`containers/build-<random>/`, which a crashed
-daemon's successor removes at start-up like any orphan) whose diff becomes the new layer.
+networking as `docker run`), attached before they start so no output is missed; their
+diff becomes the new layer. COPY, ADD and WORKDIR write their layer tar directly, looking
+at the parent through a temporary read-only use of a snapshot (`containers/build-<random>/`,
+which a crashed daemon's successor removes at start-up like any orphan).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dockyard.build.layertar import LayerWriter
 from dockyard.build.reproducible import clamp_mtimes
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.events import EventBus
@@ -99,14 +101,18 @@ class EngineWorker:
             self.snapshots.remove(key)
 
     def commit(
-        self, parent: str | None, document: dict, change: Callable[[Path], None], keep_empty: bool
+        self, parent: str | None, document: dict, write: Callable[[Path, LayerWriter], None], keep_empty: bool
     ) -> str | None:
-        with self.images.locked(), self._snapshot(parent) as (key, rootfs):
-            change(rootfs)
-            if not keep_empty and not any((self.root.container(key) / "upper").iterdir()):
-                return None
-            layer = self._layer(key)
-            return self.register(parent, document, layer)
+        with self.images.locked(), self._snapshot(parent) as (_key, rootfs):
+            with self.images.content.writer() as out:
+                layer = LayerWriter(out, self.epoch)
+                write(rootfs, layer)
+                if not layer.entries and not keep_empty:
+                    return None
+                layer.close()
+                size = out.offset
+                digest = out.commit()
+            return self.register(parent, document, LayerBlob(digest, mt.OCI_LAYER, size))
 
     @contextmanager
     def mounted(self, image_id: str | None) -> Iterator[Path]:
