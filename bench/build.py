@@ -33,7 +33,6 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from run import Dockerd  # noqa: E402
-
 from tests.e2e.daemon import BUSYBOX_ROOTFS, DOCKER, Daemon  # noqa: E402
 
 DOCKERFILE = """\
@@ -80,7 +79,7 @@ def build(env: dict[str, str], context: Path, *flags: str) -> float:
 def bench(rounds: int, context: Path, targets: dict[str, dict[str, str]]) -> dict[tuple[str, str], list[float]]:
     samples: dict[tuple[str, str], list[float]] = {(t, c): [] for t in targets for c in CASES}
     changed = context / "src" / "pkg000" / "module00.py"
-    for name, env in targets.items():  # warm-up: first build of each, untimed
+    for env in targets.values():  # warm-up: first build of each, untimed
         build(env, context)
     for round_ in range(rounds):
         for name, env in targets.items():

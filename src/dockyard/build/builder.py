@@ -168,7 +168,9 @@ class Builder:
                 yield from self._instruction(self.stages[index], labels)
             if self.stages[index].image_id:
                 yield {"aux": {"ID": self.stages[index].image_id}}
-        unused = sorted(k for k in self.options.build_args if k not in self.consumed and k not in PROXY_ARGS)
+        unused = sorted(
+            k for k in self.options.build_args if k not in self.consumed | PROXY_ARGS | {"SOURCE_DATE_EPOCH"}
+        )
         if unused:
             yield out(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed\n")
         image_id = self.stages[plan[-1]].image_id

@@ -1,0 +1,85 @@
+"""`docker build` (classic builder API), the docker SDK and `dockyard build` against dockyard."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from tests.e2e.daemon import DOCKER
+
+pytestmark = pytest.mark.root
+
+DOCKERFILE = """\
+FROM busybox AS build
+WORKDIR /src
+COPY src/ ./
+RUN cat *.txt > /combined
+FROM busybox
+COPY --from=build /combined /combined
+ENTRYPOINT ["cat"]
+CMD ["/combined"]
+"""
+
+
+@pytest.fixture
+def context(tmp_path):
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_text("alpha\n")
+    (tmp_path / "src" / "b.txt").write_text("beta\n")
+    return tmp_path
+
+
+def docker_build(daemon, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """The real docker CLI's classic builder (DOCKER_BUILDKIT=0) against dockyard."""
+    env = {
+        **os.environ,
+        "DOCKER_HOST": daemon.host,
+        "DOCKER_CONFIG": str(daemon.base / "docker-config"),
+        "DOCKER_BUILDKIT": "0",
+    }
+    result = subprocess.run([DOCKER, "build", *args], capture_output=True, text=True, env=env, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_docker_cli_builds_and_runs(daemon, context):
+    first = docker_build(daemon, "-t", "e2e/app:1", "-t", "e2e/app:2", str(context))
+    assert "Step 1/8 : FROM busybox AS build" in first.stdout
+    assert "Successfully tagged e2e/app:1" in first.stdout and "Successfully tagged e2e/app:2" in first.stdout
+    assert daemon.docker("run", "--rm", "e2e/app:1").stdout == "alpha\nbeta\n"
+    again = docker_build(daemon, "-t", "e2e/app:1", str(context))
+    assert again.stdout.count("Using cache") == 6
+    (context / "src" / "b.txt").write_text("gamma\n")
+    changed = docker_build(daemon, "-t", "e2e/app:1", str(context))
+    assert changed.stdout.count("Using cache") == 1  # WORKDIR only: the COPY and what follows ran
+    assert daemon.docker("run", "--rm", "e2e/app:1").stdout == "alpha\ngamma\n"
+
+
+def test_docker_cli_failing_run_exits_with_its_code(daemon, tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo failing && exit 5\n")
+    result = docker_build(daemon, "-t", "e2e/failed", str(tmp_path), check=False)
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert "failing" in result.stdout and "returned a non-zero code: 5" in result.stderr
+    assert daemon.docker("image", "inspect", "e2e/failed", check=False).returncode != 0
+
+
+def test_sdk_images_build(daemon, context):
+    client = daemon.sdk()
+    image, logs = client.images.build(path=str(context), tag="e2e/sdk:1", rm=True, buildargs={"UNUSED": "x"})
+    assert "e2e/sdk:1" in image.tags
+    assert any("Successfully built" in line.get("stream", "") for line in logs)
+    assert client.containers.run("e2e/sdk:1", remove=True) == b"alpha\nbeta\n"
+
+
+def test_dockyard_cli_quiet_iidfile_and_source_date_epoch(daemon, context, tmp_path):
+    iid = tmp_path / "iid"
+    args = ("build", "-q", "--no-cache", "--source-date-epoch", "1700000000", "--iidfile", str(iid), str(context))
+    first = daemon.cli(*args).stdout.strip()
+    second = daemon.cli(*args).stdout.strip()
+    assert first.startswith("sha256:") and first == second == iid.read_text()
+    shown = daemon.cli("build", "-t", "e2e/cli", str(context)).stdout
+    assert "Step 3/8 : COPY src/ ./" in shown and "Successfully tagged e2e/cli:latest" in shown
