@@ -118,13 +118,16 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
         controller.recover(
             {c.id: f"/proc/{c.state.pid}/ns/net" for c in containers.all() if c.state.running and c.state.pid}
         )
+    builds = BuildService(root, BuildCache(db), images, containers, events, distribution)
     backends = Backends(
         containers=containers,
         execs=ExecService(containers),
-        images=ImageBackend(images, events, root.tmp, containers.image_user, containers, distribution),
+        images=ImageBackend(
+            images, events, root.tmp, containers.image_user, containers, distribution, builds.intermediate
+        ),
         system=SystemService(root, containers, images, events, distribution),
         networks=NetworkService(controller, containers, networking, events) if controller else None,
-        builds=BuildService(root, BuildCache(db), images, containers, events, distribution),
+        builds=builds,
     )
     return ApiServer(backends, socket_path)
 

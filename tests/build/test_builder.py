@@ -197,3 +197,28 @@ def _tar(entries: dict[str, bytes]) -> bytes:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return out.getvalue()
+
+
+def test_add_downloads_a_url_once_per_build(engine, tmp_path):
+    import http.server
+    import threading
+
+    (tmp_path / "remote.txt").write_text("from the web\n")
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/remote.txt"
+        files = {"Dockerfile": f"FROM busybox\nADD {url} /downloads/\n"}
+        messages, image_id = engine.build(files)
+        assert image_id, error(messages)
+        assert engine.run(image_id, "cat", "/downloads/remote.txt") == "from the web\n"
+        assert engine.run(image_id, "stat", "-c", "%a", "/downloads/remote.txt") == "600\n"
+        messages, again = engine.build(files)
+        assert again == image_id and "Using cache" in text(messages)
+        (tmp_path / "remote.txt").write_text("changed\n")
+        _, changed = engine.build(files)
+        assert changed != image_id
+    finally:
+        server.shutdown()
+        server.server_close()

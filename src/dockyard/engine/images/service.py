@@ -30,11 +30,13 @@ class ImageBackend:
         image_user: Callable[[str], ImageUser | None],
         containers: ContainerService | None = None,
         distribution: DistributionService | None = None,
+        intermediate: Callable[[], set[str]] | None = None,
     ) -> None:
         self.service, self.events, self.tmp_dir = service, events, tmp_dir
         self._image_user = image_user
         self._containers = containers  # for commit
         self._distribution = distribution  # for pull and push
+        self._intermediate = intermediate  # build steps' parent images: listed only with all
 
     # -- views ------------------------------------------------------------------------
 
@@ -57,6 +59,9 @@ class ImageBackend:
 
     def list(self, all: bool, filters: dict[str, list[str]], digests: bool) -> list[dict]:
         images = self.service.store.all()
+        if not all and self._intermediate is not None:
+            hidden = self._intermediate()
+            images = [i for i in images if i.tags or i.id not in hidden]
         if "dangling" in filters:
             dangling = filters["dangling"][0] in ("true", "1")
             images = [i for i in images if (not i.tags) == dangling]
