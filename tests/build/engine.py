@@ -16,6 +16,7 @@ from dockyard.engine.builds.service import BuildService
 from dockyard.engine.containers.networking import LoopbackOnly
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.store import ContainerStore
+from dockyard.engine.containers.table import ContainerTable
 from dockyard.engine.events import EventBus
 from dockyard.images.importer import import_rootfs
 from dockyard.images.service import ImageService
@@ -65,8 +66,16 @@ class Engine:
         snapshots = OverlaySnapshotter(self.root)
         self.images = ImageService(ImageStore(self.db), LocalContentStore(self.root), snapshots)
         self.events = EventBus()
+        store = ContainerStore(self.db)
         self.containers = ContainerService(
-            self.root, ContainerStore(self.db), self.images, snapshots, self.runtime, self.events, LoopbackOnly()
+            self.root,
+            store,
+            ContainerTable(store.load_all()),
+            self.images,
+            snapshots,
+            self.runtime,
+            self.events,
+            LoopbackOnly(),
         )
         self.service = BuildService(self.root, BuildCache(self.db), self.images, self.containers, self.events)
 

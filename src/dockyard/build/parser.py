@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dockyard.build.shell import raw_words, unquoted_words
 from dockyard.errors import DockerfileParseError, InvalidArgument
@@ -147,7 +147,7 @@ class _Parser:
             except ValueError as exc:
                 raise DockerfileParseError(str(exc), start) from None
             heredocs = self._heredocs(node, line, start)
-            node = _replace(node, heredocs, start, self.index)
+            node = replace(node, heredocs=heredocs, start_line=start, end_line=self.index)
             nodes.append(node)
         if not nodes:
             raise DockerfileParseError("file with no instructions")
@@ -241,13 +241,13 @@ def node_from_line(line: str, escape: str) -> Node:
     kind = instruction.lower()
     node = Node(instruction, (), tuple(flags), original=line)
     if kind in ("env", "label"):
-        return _replace_args(node, _name_values(rest, kind.upper(), escape))
+        return replace(node, args=_name_values(rest, kind.upper(), escape))
     if kind == "arg":
-        return _replace_args(node, _words(rest, escape))
+        return replace(node, args=_words(rest, escape))
     if kind in ("from", "expose"):
-        return _replace_args(node, _whitespace_words(rest))
+        return replace(node, args=_whitespace_words(rest))
     if kind in ("maintainer", "stopsignal", "user", "workdir"):
-        return _replace_args(node, (rest,) if rest else ())
+        return replace(node, args=(rest,) if rest else ())
     if kind in ("cmd", "entrypoint", "run", "shell"):
         args, is_json = _maybe_json(rest)
         return Node(instruction, args, node.flags, is_json, line)
@@ -261,24 +261,6 @@ def node_from_line(line: str, escape: str) -> Node:
         sub = node_from_line(rest, escape) if rest else None
         return Node(instruction, (), node.flags, False, line, sub=sub)
     return node
-
-
-def _replace_args(node: Node, args: tuple[str, ...]) -> Node:
-    return Node(node.instruction, args, node.flags, node.json, node.original)
-
-
-def _replace(node: Node, heredocs: tuple[Heredoc, ...], start: int, end: int) -> Node:
-    return Node(
-        node.instruction,
-        node.args,
-        node.flags,
-        node.json,
-        node.original,
-        start,
-        end,
-        heredocs,
-        node.sub,
-    )
 
 
 def _healthcheck(node: Node, rest: str) -> Node:

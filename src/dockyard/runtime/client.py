@@ -126,6 +126,8 @@ class ShimRuntime:
 
     def wait(self, state_dir: Path, timeout: float | None = None) -> TaskState:
         """Block until the process has exited, or `timeout` seconds; then the state."""
+        if timeout is not None and timeout <= 0:
+            return self.state(state_dir)  # a zero timeout would make the socket non-blocking
         try:
             sock = _connect(state_dir)
         except ShimGone:
@@ -185,7 +187,7 @@ class ShimRuntime:
         for name in STATE_FILES:
             (state_dir / name).unlink(missing_ok=True)
 
-    # ---- optional abilities: pause, top, stats (the task's cgroups) -----------------------
+    # ---- the task's cgroups: pause, top, stats -----------------------------------------
 
     def pause(self, state_dir: Path) -> None:
         """Freeze every process of a running container (docker pause)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.backend import Backends
-from dockyard.api.routers import builds, containers, images, networks, system, volumes
+from dockyard.api.routers import builds, containers, disabled, images, networks, system, volumes
 from dockyard.api.routers import exec as exec_routes
 from dockyard.api.routing import Route, Router
 
@@ -21,4 +21,5 @@ def build_router(backends: Backends) -> Router:
         table += networks.routes(backends.networks)
     if backends.volumes is not None:
         table += volumes.routes(backends.volumes)
+    table += disabled.routes()
     return Router(table)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from dockyard.engine.containers.model import ZERO_TIME, Container
 from dockyard.paths import DataRoot
+from dockyard.snapshots.snapshotter import SnapshotPaths
 from dockyard.units import human_duration
 
 
@@ -75,7 +76,7 @@ def summary(container: Container, now: float) -> dict:
     }
 
 
-def inspect(container: Container, root: DataRoot) -> dict:
+def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> dict:
     state, directory = container.state, root.container(container.id)
     return {
         "Id": container.id,
@@ -112,9 +113,9 @@ def inspect(container: Container, root: DataRoot) -> dict:
         "GraphDriver": {
             "Name": "overlay2",
             "Data": {
-                "UpperDir": str(directory / "upper"),
-                "WorkDir": str(directory / "work"),
-                "MergedDir": str(directory / "rootfs"),
+                "UpperDir": str(snapshot.upper),
+                "WorkDir": str(snapshot.work),
+                "MergedDir": str(snapshot.rootfs),
             },
         },
         "Mounts": [],
