@@ -222,3 +222,43 @@ def test_add_downloads_a_url_once_per_build(engine, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+PARALLEL = """\
+FROM busybox AS one
+RUN sleep 3 && echo one > /one
+FROM busybox AS two
+RUN sleep 3 && echo two > /two
+FROM busybox
+COPY --from=one /one /
+COPY --from=two /two /
+"""
+
+
+def test_independent_stages_build_at_once_and_print_in_order(engine):
+    import time
+
+    began = time.monotonic()
+    messages, image_id = engine.build({"Dockerfile": PARALLEL}, no_cache=True)
+    elapsed = time.monotonic() - began
+    assert image_id, error(messages)
+    assert elapsed < 5.5  # one after the other would take over 6 s
+    output = text(messages)
+    positions = [output.index(f"Step {n}/7 :") for n in range(1, 8)]
+    assert positions == sorted(positions)
+    assert engine.run(image_id, "cat", "/one", "/two") == "one\ntwo\n"
+
+
+def test_a_failed_stage_stops_the_stages_after_it(engine):
+    import time
+
+    dockerfile = (
+        "FROM busybox AS bad\nRUN exit 4\nFROM busybox AS slow\nRUN sleep 60\nFROM busybox\nCOPY --from=bad / /x\n"
+    )
+    dockerfile += "COPY --from=slow / /y\n"
+    began = time.monotonic()
+    messages, image_id = engine.build({"Dockerfile": dockerfile}, no_cache=True)
+    assert image_id is None and next(m for m in messages if "error" in m)["errorDetail"]["code"] == 4
+    assert time.monotonic() - began < 30  # the sleeping stage was stopped, not waited for
+    assert "Step 3/7" not in text(messages)
+    assert engine.containers.all() == []

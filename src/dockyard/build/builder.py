@@ -13,6 +13,7 @@ the image it made. Messages are the classic builder's: `Step 2/7 : RUN ...`,
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,8 +23,9 @@ from dockyard.build import dispatchers
 from dockyard.build.cache import BuildCache, cache_key
 from dockyard.build.context import BuildContext
 from dockyard.build.imageconfig import child_document, clear_onbuild, env_map, scratch_document, timestamp
-from dockyard.build.instructions import Dockerfile, Instruction, Label, Stage, parse_trigger
+from dockyard.build.instructions import Copy, Dockerfile, Instruction, Label, Stage, parse_trigger
 from dockyard.build.instructions.commands import KeyValue
+from dockyard.build.stagerunner import StageRunner
 from dockyard.build.substitute import substitute, substitute_from
 from dockyard.build.worker import Worker
 from dockyard.errors import DockyardError, InvalidArgument
@@ -60,6 +62,7 @@ class BuildOptions:
 class StageState:
     """Where a stage stands: its current image and config, and the ARGs in scope."""
 
+    index: int
     name: str
     image_id: str | None
     document: dict
@@ -87,30 +90,33 @@ def out(text: str) -> dict:
     return {"stream": text}
 
 
-def needed_stages(dockerfile: Dockerfile, target: str, bases: list[str]) -> list[int]:
-    """Indexes of the stages the target depends on (FROM a stage, COPY --from), in order.
+def stage_dependencies(dockerfile: Dockerfile, bases: list[str]) -> dict[int, set[int]]:
+    """For each stage, the earlier stages it builds on (FROM a stage) or copies from (COPY --from)."""
+    names = {stage.name.lower(): i for i, stage in enumerate(dockerfile.stages) if stage.name}
+    dependencies: dict[int, set[int]] = {}
+    for index, stage in enumerate(dockerfile.stages):
+        refs = [bases[index]] + [i.from_ for i in stage.instructions if isinstance(i, Copy) and i.from_]
+        found = (names.get(ref.lower(), int(ref) if ref.isdigit() else None) for ref in refs)
+        dependencies[index] = {f for f in found if f is not None and f < index}
+    return dependencies
 
-    Raises InvalidArgument for an unknown target.
-    """
+
+def needed_stages(dockerfile: Dockerfile, target: str, bases: list[str]) -> list[int]:
+    """Indexes of the stages the target depends on, in order. Raises InvalidArgument for an
+    unknown target."""
     names = {stage.name.lower(): i for i, stage in enumerate(dockerfile.stages) if stage.name}
     last = len(dockerfile.stages) - 1
     if target:
         if target.lower() not in names:
             raise InvalidArgument(f"failed to reach build target {target} in Dockerfile")
         last = names[target.lower()]
+    dependencies = stage_dependencies(dockerfile, bases)
     wanted, todo = set(), [last]
     while todo:
         index = todo.pop()
-        if index in wanted:
-            continue
-        wanted.add(index)
-        refs = [bases[index]] + [
-            i.from_ for i in dockerfile.stages[index].instructions if getattr(i, "from_", "") and hasattr(i, "sources")
-        ]
-        for ref in refs:
-            found = names.get(ref.lower(), int(ref) if ref.isdigit() else None)
-            if found is not None and found < index:
-                todo.append(found)
+        if index not in wanted:
+            wanted.add(index)
+            todo.extend(dependencies[index])
     return sorted(wanted)
 
 
@@ -132,7 +138,9 @@ class Builder:
         self.stages: dict[int, StageState] = {}
         self.consumed: set[str] = set()
         self.global_args = self._global_args()
-        self._step, self._total = 0, 0
+        self._first_step: dict[int, int] = {}
+        self._total = 0
+        self.running: set[str] = set()  # containers of RUN steps in progress
 
     # -- the whole build ----------------------------------------------------------------
 
@@ -162,12 +170,25 @@ class Builder:
         plan = needed_stages(df, self.options.target, [f.base for f in froms])
         labels = self._label_step()
         self._total = sum(1 + len(df.stages[i].instructions) for i in plan) + (1 if labels else 0)
-        for index in plan:
-            yield from self._stage(index, df.stages[index], froms[index].base, froms[index].platform)
+        first = 1
+        for index in plan:  # step numbers as if the stages ran one after the other
+            self._first_step[index] = first
+            first += 1 + len(df.stages[index].instructions)
+
+        def produce(index: int) -> Messages:
+            steps = itertools.count(self._first_step[index])
+            yield from self._stage(index, df.stages[index], froms[index].base, froms[index].platform, steps)
             if index == plan[-1] and labels:
-                yield from self._instruction(self.stages[index], labels)
-            if self.stages[index].image_id:
-                yield {"aux": {"ID": self.stages[index].image_id}}
+                yield from self._instruction(self.stages[index], labels, steps)
+
+        runner = StageRunner(plan, stage_dependencies(df, [f.base for f in froms]), produce, self._interrupt)
+        try:
+            for index in plan:
+                yield from runner.messages(index)
+                if self.stages[index].image_id:
+                    yield {"aux": {"ID": self.stages[index].image_id}}
+        finally:
+            runner.stop()
         unused = sorted(
             k for k in self.options.build_args if k not in self.consumed | PROXY_ARGS | {"SOURCE_DATE_EPOCH"}
         )
@@ -203,9 +224,14 @@ class Builder:
 
     # -- stages -------------------------------------------------------------------------
 
-    def _stage(self, index: int, stage: Stage, base: str, platform: str) -> Messages:
-        yield from self._header(stage.from_.original)
-        state = yield from self._from(base, platform or self.options.platform, stage.name)
+    def _interrupt(self) -> None:
+        """End the RUN steps in progress (the build is over or its client left)."""
+        for container_id in list(self.running):
+            self.worker.remove_container(container_id)
+
+    def _stage(self, index: int, stage: Stage, base: str, platform: str, steps: Iterator[int]) -> Messages:
+        yield from self._header(stage.from_.original, steps)
+        state = yield from self._from(index, base, platform or self.options.platform, stage.name)
         self.stages[index] = state
         triggers = clear_onbuild(state.document) if state.image_id else []
         if triggers:
@@ -213,15 +239,15 @@ class Builder:
             for expression in triggers:
                 yield from self._dispatch(state, parse_trigger(expression, self.dockerfile.escape))
         for instruction in stage.instructions:
-            yield from self._instruction(state, instruction)
+            yield from self._instruction(state, instruction, steps)
 
-    def _from(self, base: str, platform: str, name: str) -> Generator[dict, None, StageState]:
+    def _from(self, index: int, base: str, platform: str, name: str) -> Generator[dict, None, StageState]:
         if base.lower() == "scratch":
-            return StageState(name, None, scratch_document())
-        for earlier in self.stages.values():
-            if earlier.name and earlier.name.lower() == base.lower():
-                yield out(f" ---> {_short(earlier.image_id)}\n")
-                return StageState(name, earlier.image_id, _copy_document(earlier.document))
+            return StageState(index, name, None, scratch_document())
+        earlier = self.earlier_stage(index, base)
+        if earlier is not None:
+            yield out(f" ---> {_short(earlier.image_id)}\n")
+            return StageState(index, name, earlier.image_id, _copy_document(earlier.document))
         image_id = None if self.options.pull else self.worker.find(base)
         if image_id is None:
             yield from self.worker.pull(base, platform or None)
@@ -231,15 +257,21 @@ class Builder:
         document = self.worker.document(image_id)
         _check_platform(base, document, platform)
         yield out(f" ---> {_short(image_id)}\n")
-        return StageState(name, image_id, document)
+        return StageState(index, name, image_id, document)
 
-    def _instruction(self, state: StageState, instruction: Instruction) -> Messages:
-        yield from self._header(instruction.original)
+    def earlier_stage(self, index: int, ref: str) -> StageState | None:
+        """The finished stage before `index` that `ref` names (by name, or by number)."""
+        for number, stage in self.stages.items():
+            if number < index and ((stage.name and stage.name.lower() == ref.lower()) or ref == str(number)):
+                return stage
+        return None
+
+    def _instruction(self, state: StageState, instruction: Instruction, steps: Iterator[int]) -> Messages:
+        yield from self._header(instruction.original, steps)
         yield from self._dispatch(state, instruction)
 
-    def _header(self, text: str) -> Messages:
-        self._step += 1
-        yield out(f"Step {self._step}/{self._total} : {text}")
+    def _header(self, text: str, steps: Iterator[int]) -> Messages:
+        yield out(f"Step {next(steps)}/{self._total} : {text}")
         yield out("\n")
 
     def _dispatch(self, state: StageState, instruction: Instruction) -> Messages:

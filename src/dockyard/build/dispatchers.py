@@ -189,7 +189,7 @@ def dispatch_add(b: Builder, state: StageState, instr: i.Add) -> Messages:
 
 def _copy(b: Builder, state: StageState, what: str, sources, dest, heredocs, from_, chown, chmod) -> Messages:
     try:
-        plan = yield from resolve_sources(b, what, sources, heredocs, from_)
+        plan = yield from resolve_sources(b, state.index, what, sources, heredocs, from_)
     except DockyardError as exc:
         raise InvalidArgument(f"{what} failed: {exc}") from None
     workdir = state.config.get("WorkingDir") or "/"
@@ -256,6 +256,7 @@ def _run_container(b: Builder, parent: str, config: dict, host_config: dict, doc
 
     run = b.worker.run(parent, config, host_config)
     container_id = str(next(run))
+    b.running.add(container_id)
     yield out(f" ---> Running in {container_id[:12]}\n")
     succeeded = False
     try:
@@ -274,6 +275,7 @@ def _run_container(b: Builder, parent: str, config: dict, host_config: dict, doc
         b.worker.remove_container(container_id)
         raise
     finally:
+        b.running.discard(container_id)
         if (succeeded and b.options.remove) or (not succeeded and b.options.force_remove):
             b.worker.remove_container(container_id)
     if b.options.remove:

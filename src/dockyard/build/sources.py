@@ -91,10 +91,11 @@ class Plan:
         self.temporary.clear()
 
 
-def resolve_sources(b: Builder, what: str, sources, heredocs, from_: str) -> Generator[dict, None, Plan]:
-    """Resolve every source of one COPY/ADD; yields pull messages for a `--from` image."""
+def resolve_sources(b: Builder, index: int, what: str, sources, heredocs, from_: str) -> Generator[dict, None, Plan]:
+    """Resolve every source of one COPY/ADD in stage `index`; yields pull messages for a
+    `--from` image."""
     if from_:
-        image_id = yield from _from_image(b, from_)
+        image_id = yield from _from_image(b, index, from_)
         return Plan(_digest([image_id, *sources]), f"from:{image_id[7:19]}", [], None, image_id, sources, b.worker)
     context = b.context
     plan = Plan("", "", [], context)
@@ -127,13 +128,13 @@ def resolve_sources(b: Builder, what: str, sources, heredocs, from_: str) -> Gen
     return plan
 
 
-def _from_image(b: Builder, ref: str) -> Generator[dict, None, str]:
+def _from_image(b: Builder, index: int, ref: str) -> Generator[dict, None, str]:
     """The image ID a `--from` names: an earlier stage (by name or index) or an image."""
-    for index, stage in b.stages.items():
-        if (stage.name and stage.name.lower() == ref.lower()) or ref == str(index):
-            if stage.image_id is None:
-                raise InvalidArgument(f"stage {ref} has no filesystem")
-            return stage.image_id
+    stage = b.earlier_stage(index, ref)
+    if stage is not None:
+        if stage.image_id is None:
+            raise InvalidArgument(f"stage {ref} has no filesystem")
+        return stage.image_id
     image_id = b.worker.find(ref)
     if image_id is None:
         yield from b.worker.pull(ref, b.options.platform or None)
