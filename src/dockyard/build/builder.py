@@ -25,15 +25,11 @@ from dockyard.build.context import BuildContext
 from dockyard.build.imageconfig import child_document, clear_onbuild, env_map, scratch_document, timestamp
 from dockyard.build.instructions import Copy, Dockerfile, Instruction, Label, Stage, parse_trigger
 from dockyard.build.instructions.commands import KeyValue
+from dockyard.build.messages import PROXY_ARGS, StepFailed, out
 from dockyard.build.stagerunner import StageRunner
 from dockyard.build.substitute import substitute, substitute_from
 from dockyard.build.worker import Worker
 from dockyard.errors import DockyardError, InvalidArgument
-
-PROXY_ARGS = frozenset(
-    ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy")
-    + ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
-)
 
 Messages = Generator[dict, None, None]
 
@@ -76,18 +72,6 @@ class StageState:
     def env(self) -> dict[str, str]:
         """What substitution sees: the ARGs in scope, then ENV on top."""
         return {**self.args, **env_map(self.config)}
-
-
-class StepFailed(DockyardError):
-    """A step that ran and failed (a RUN's non-zero exit): reported with its code."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def out(text: str) -> dict:
-    return {"stream": text}
 
 
 def stage_dependencies(dockerfile: Dockerfile, bases: list[str]) -> dict[int, set[int]]:

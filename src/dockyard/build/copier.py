@@ -143,6 +143,16 @@ class LayerCopy:
     def __init__(self, rootfs: Path, layer: LayerWriter, attrs: Attributes, now: int) -> None:
         self.rootfs, self.layer, self.attrs, self.now = rootfs, layer, attrs, now
         self._real: dict[str, str] = {"/": "/"}
+        self._new: set[str] = set()  # directories the image does not have: nothing to look up below
+
+    def _lstat(self, path: str) -> os.stat_result | None:
+        """The image's entry at `path`, None when it has none."""
+        if posixpath.dirname(path) in self._new:
+            return None
+        try:
+            return os.lstat(os.path.join(self.rootfs, path.lstrip("/")))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
 
     def directory(self, path: str) -> str:
         """mkdir -p `path` in the layer; return its real path (image symlinks followed)."""
@@ -161,14 +171,9 @@ class LayerCopy:
                 raise InvalidArgument(f"cannot copy to {path}: {candidate} is not a directory")
             else:
                 self.layer.directory(candidate, 0o755, self.attrs.uid or 0, self.attrs.gid or 0, self.now)
+                self._new.add(candidate)
         self._real[path] = candidate
         return candidate
-
-    def _lstat(self, path: str) -> os.stat_result | None:
-        try:
-            return os.lstat(os.path.join(self.rootfs, path.lstrip("/")))
-        except (FileNotFoundError, NotADirectoryError):
-            return None
 
     def write(self, target: str, items: Iterable[Item], context: BuildContext | None) -> None:
         """Every item at image path `target` (a copied directory's contents go into it)."""
@@ -183,11 +188,13 @@ class LayerCopy:
             uid = item.uid if self.attrs.uid is None else self.attrs.uid
             gid = item.gid if self.attrs.gid is None else self.attrs.gid
             mode = item.mode if self.attrs.mode is None else self.attrs.mode
+            existing = self._lstat(name)
             if item.type is EntryType.DIRECTORY:
                 self.layer.directory(name, mode, uid, gid, item.mtime)
                 self._real[name] = name
+                if existing is None:
+                    self._new.add(name)
                 continue
-            existing = self._lstat(name)
             if name in self.layer.directories or (existing is not None and stat.S_ISDIR(existing.st_mode)):
                 raise InvalidArgument(f"cannot overwrite directory {name} with a file")
             if item.type is EntryType.SYMLINK:

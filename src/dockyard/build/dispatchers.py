@@ -18,6 +18,7 @@ from dockyard.build.cache import cache_key
 from dockyard.build.copier import Attributes, LayerCopy
 from dockyard.build.imageconfig import child_document, env_map, set_env
 from dockyard.build.layertar import LayerWriter
+from dockyard.build.messages import PROXY_ARGS, StepFailed, out
 from dockyard.build.sources import resolve_sources
 from dockyard.errors import DockyardError, InvalidArgument
 from dockyard.runtime.rootpath import resolve_in_root
@@ -219,7 +220,7 @@ def dispatch_run(b: Builder, state: StageState, instr: i.Run) -> Messages:
     env = env_map(state.config)
     args = {k: v for k, v in state.args.items() if k not in env}
     proxies = {
-        k: v for k, v in b.options.build_args.items() if k in _proxy_args() and v is not None and k not in state.args
+        k: v for k, v in b.options.build_args.items() if k in PROXY_ARGS and v is not None and k not in state.args
     }
     shown = " ".join(argv)
     if args:
@@ -245,15 +246,7 @@ def dispatch_run(b: Builder, state: StageState, instr: i.Run) -> Messages:
     yield from b.step(state, key, produce)
 
 
-def _proxy_args() -> frozenset[str]:
-    from dockyard.build.builder import PROXY_ARGS
-
-    return PROXY_ARGS
-
-
 def _run_container(b: Builder, parent: str, config: dict, host_config: dict, document: dict, argv: list[str]):
-    from dockyard.build.builder import StepFailed, out
-
     run = b.worker.run(parent, config, host_config)
     container_id = str(next(run))
     b.running.add(container_id)
