@@ -2,8 +2,9 @@
 
     Builder(worker, cache, context, dockerfile, options).build() -> Iterator[dict]
 
-It plans the stages the target needs (others are skipped), then walks each stage's
-instructions, one `dispatch_<instr>` each (dispatchers.py, as moby's dispatchers.go).
+It plans the stages the target needs (others are skipped) and builds each on its own
+thread once the stages it needs are done (stagerunner.py), printing them in order; a stage
+walks its instructions, one `dispatch_<instr>` each (dispatchers.py, as moby's dispatchers.go).
 Every step is looked up in the cache first; a miss runs it through the worker and records
 the image it made. Messages are the classic builder's: `Step 2/7 : RUN ...`,
 ` ---> Using cache`, ` ---> <id>`, `{"aux": {"ID": ...}}` after each stage,
@@ -13,6 +14,7 @@ the image it made. Messages are the classic builder's: `Step 2/7 : RUN ...`,
 
 from __future__ import annotations
 
+import copy
 import itertools
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
@@ -25,7 +27,7 @@ from dockyard.build.context import BuildContext
 from dockyard.build.imageconfig import child_document, clear_onbuild, env_map, scratch_document, timestamp
 from dockyard.build.instructions import Copy, Dockerfile, Instruction, Label, Stage, parse_trigger
 from dockyard.build.instructions.commands import KeyValue
-from dockyard.build.messages import PROXY_ARGS, StepFailed, out
+from dockyard.build.messages import PROXY_ARGS, StepFailed, done, out
 from dockyard.build.stagerunner import StageRunner
 from dockyard.build.substitute import substitute, substitute_from
 from dockyard.build.worker import Worker
@@ -188,12 +190,13 @@ class Builder:
         for arg in self.dockerfile.global_args:
             arg = substitute(arg, values, self.dockerfile.escape)
             for definition in arg.args:
-                value = self._arg_value(definition.name, definition.default)
+                value = self.arg_value(definition.name, definition.default)
                 if value is not None:
                     values[definition.name] = value
         return values
 
-    def _arg_value(self, name: str, default: str | None) -> str | None:
+    def arg_value(self, name: str, default: str | None) -> str | None:
+        """An ARG's value: the --build-arg given for it (now consumed), else its default."""
         if self.options.build_args.get(name) is not None:
             self.consumed.add(name)
             return self.options.build_args[name]
@@ -231,7 +234,7 @@ class Builder:
         earlier = self.earlier_stage(index, base)
         if earlier is not None:
             yield out(f" ---> {_short(earlier.image_id)}\n")
-            return StageState(index, name, earlier.image_id, _copy_document(earlier.document))
+            return StageState(index, name, earlier.image_id, copy.deepcopy(earlier.document))
         image_id = None if self.options.pull else self.worker.find(base)
         if image_id is None:
             yield from self.worker.pull(base, platform or None)
@@ -295,12 +298,6 @@ class Builder:
         yield from self.step(state, key, lambda: done(self.worker.register(state.image_id, document)))
 
 
-def done(value: str) -> Generator[dict, None, str]:
-    """A producer with nothing to say: its result at once."""
-    return value
-    yield  # makes this a generator
-
-
 def _quiet(messages: Iterator[dict]) -> Messages:
     """`-q`: only errors and the image ID (docker prints `sha256:...` alone)."""
     image_id = None
@@ -316,12 +313,6 @@ def _quiet(messages: Iterator[dict]) -> Messages:
 
 def _short(image_id: str | None) -> str:
     return image_id[7:19] if image_id else ""
-
-
-def _copy_document(document: dict) -> dict:
-    import copy
-
-    return copy.deepcopy(document)
 
 
 def _check_platform(base: str, document: dict, platform: str) -> None:

@@ -6,6 +6,7 @@ substituted, and yields build messages; the state holds the result.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import posixpath
@@ -18,7 +19,7 @@ from dockyard.build.cache import cache_key
 from dockyard.build.copier import Attributes, LayerCopy
 from dockyard.build.imageconfig import child_document, env_map, set_env
 from dockyard.build.layertar import LayerWriter
-from dockyard.build.messages import PROXY_ARGS, StepFailed, out
+from dockyard.build.messages import PROXY_ARGS, StepFailed, done, out
 from dockyard.build.sources import resolve_sources
 from dockyard.errors import DockyardError, InvalidArgument
 from dockyard.runtime.rootpath import resolve_in_root
@@ -144,7 +145,7 @@ def dispatch_arg(b: Builder, state: StageState, instr: i.Arg) -> Messages:
         default = definition.default
         if default is None and definition.name in b.global_args:
             default = b.global_args[definition.name]
-        value = b._arg_value(definition.name, default)
+        value = b.arg_value(definition.name, default)
         b.consumed.add(definition.name)
         if value is not None:
             state.args[definition.name] = value
@@ -161,15 +162,14 @@ def dispatch_workdir(b: Builder, state: StageState, instr: i.Workdir) -> Message
     created = b.created()
     key = cache_key(state.image_id or "scratch", "workdir", path)
 
-    def produce() -> Generator[dict, None, str]:
+    def produce() -> Generator[dict, None, str]:  # runs only when the cache misses
         document = child_document(state.document, created, f"/bin/sh -c #(nop) WORKDIR {path}", empty_layer=False)
         document["config"]["WorkingDir"] = path
         made = b.worker.commit(state.image_id, document, lambda root, layer: _mkdir(root, layer, path, b), False)
         if made is None:
             document["history"][-1]["empty_layer"] = True
             made = b.worker.register(state.image_id, document)
-        return made
-        yield
+        return done(made)
 
     yield from b.step(state, key, produce)
 
@@ -198,11 +198,10 @@ def _copy(b: Builder, state: StageState, what: str, sources, dest, heredocs, fro
     created_by = f"/bin/sh -c #(nop) {what} {plan.description} in {dest} "
     created = b.created()
 
-    def produce() -> Generator[dict, None, str]:
+    def produce() -> Generator[dict, None, str]:  # runs only when the cache misses
         document = child_document(state.document, created, created_by, empty_layer=False)
         write = plan.applier(dest, workdir, chown, chmod, what, b.now())
-        return b.worker.commit(state.image_id, document, write, keep_empty=True)
-        yield
+        return done(b.worker.commit(state.image_id, document, write, keep_empty=True))
 
     try:
         yield from b.step(state, key, produce)
@@ -252,12 +251,14 @@ def _run_container(b: Builder, parent: str, config: dict, host_config: dict, doc
     b.running.add(container_id)
     yield out(f" ---> Running in {container_id[:12]}\n")
     succeeded = False
+    decoders = {1: _decoder(), 2: _decoder()}  # a character may span two reads
     try:
         try:
             while True:
                 stream, data = next(run)
-                text = data.decode("utf-8", errors="replace")
-                yield out(f"\x1b[91m{text}\x1b[0m" if stream == 2 else text)
+                text = decoders[stream].decode(data)
+                if text:
+                    yield out(f"\x1b[91m{text}\x1b[0m" if stream == 2 else text)
         except StopIteration as stop:
             code = stop.value
         if code != 0:
@@ -274,3 +275,7 @@ def _run_container(b: Builder, parent: str, config: dict, host_config: dict, doc
     if b.options.remove:
         yield out(f"Removing intermediate container {container_id[:12]}\n")
     return image_id
+
+
+def _decoder() -> codecs.IncrementalDecoder:
+    return codecs.getincrementaldecoder("utf-8")(errors="replace")

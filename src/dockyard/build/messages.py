@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+
 from dockyard.errors import DockyardError
 
 PROXY_ARGS = frozenset(
@@ -21,3 +23,9 @@ class StepFailed(DockyardError):
 def out(text: str) -> dict:
     """One `stream` message: text `docker build` prints as it is."""
     return {"stream": text}
+
+
+def done(value: str) -> Generator[dict, None, str]:
+    """A step's producer with nothing to say: its result at once."""
+    return value
+    yield  # makes this a generator
