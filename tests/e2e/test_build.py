@@ -83,3 +83,23 @@ def test_dockyard_cli_quiet_iidfile_and_source_date_epoch(daemon, context, tmp_p
     assert first.startswith("sha256:") and first == second == iid.read_text()
     shown = daemon.cli("build", "-t", "e2e/cli", str(context)).stdout
     assert "Step 3/8 : COPY src/ ./" in shown and "Successfully tagged e2e/cli:latest" in shown
+
+
+def test_docker_cli_target_file_and_labels(daemon, context):
+    (context / "other.Dockerfile").write_text("FROM busybox AS first\nRUN echo first > /f\nFROM first AS second\n")
+    result = docker_build(
+        daemon,
+        "-f",
+        str(context / "other.Dockerfile"),
+        "--target",
+        "first",
+        "--label",
+        "team=build",
+        "-t",
+        "e2e/t",
+        str(context),
+    )
+    assert "Step 3/3 : LABEL" in result.stdout and "FROM first AS second" not in result.stdout
+    config = daemon.inspect("e2e/t")["Config"]
+    assert config["Labels"] == {"team": "build"}
+    assert daemon.docker("run", "--rm", "e2e/t", "cat", "/f").stdout == "first\n"

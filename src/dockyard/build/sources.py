@@ -53,6 +53,9 @@ class Source:
 
 @dataclass(slots=True)
 class Plan:
+    """One COPY/ADD resolved: its cache checksum, its history description, and its sources
+    (from the context, or `patterns` in the `--from` image); `close()` drops downloads."""
+
     checksum: str
     description: str
     sources: list[Source]
