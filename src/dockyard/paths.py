@@ -18,7 +18,7 @@
         exit.json                    the process's recorded exit, written by the shim
         <id>-json.log                json-file log (rotated: .1, .2, ...)
         execs/<exec-id>/             one exec process: its own task.json, shim files, exit.json
-      volumes/                       made at start-up; nothing is stored in it yet
+      volumes/<name>/_data           a local volume's files (volumes/local.py)
       tmp/                           scratch space on the same filesystem (atomic renames)
 
 The runtime directory (default /run/dockyard) holds the API socket and the daemon pid file.
@@ -63,6 +63,9 @@ class DataRoot:
     @property
     def volumes(self) -> Path:
         return self.root / "volumes"
+
+    def volume_data(self, name: str) -> Path:
+        return self.volumes / name / "_data"
 
     @property
     def tmp(self) -> Path:

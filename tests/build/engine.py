@@ -13,11 +13,13 @@ from pathlib import Path
 from dockyard.build.cache import BuildCache
 from dockyard.content.local import LocalContentStore
 from dockyard.engine.builds.service import BuildService
+from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import LoopbackOnly
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.store import ContainerStore
 from dockyard.engine.containers.table import ContainerTable
 from dockyard.engine.events import EventBus
+from dockyard.engine.volumes.service import VolumeService
 from dockyard.images.importer import import_rootfs
 from dockyard.images.service import ImageService
 from dockyard.images.store import ImageStore
@@ -25,6 +27,8 @@ from dockyard.metadata.db import Database
 from dockyard.paths import DataRoot
 from dockyard.runtime.client import ShimRuntime
 from dockyard.snapshots.overlay import OverlaySnapshotter
+from dockyard.volumes.local import LocalDriver
+from dockyard.volumes.store import VolumeStore
 from tests.e2e.daemon import BUSYBOX_ROOTFS, _unmount_under
 
 Files = dict[str, object]  # path -> bytes | str | ("symlink", target) | (bytes, mode)
@@ -67,15 +71,10 @@ class Engine:
         self.images = ImageService(ImageStore(self.db), LocalContentStore(self.root), snapshots)
         self.events = EventBus()
         store = ContainerStore(self.db)
+        table = ContainerTable(store.load_all())
+        mounts = ContainerMounts(VolumeService(VolumeStore(self.db), LocalDriver(self.root), self.events), table.get)
         self.containers = ContainerService(
-            self.root,
-            store,
-            ContainerTable(store.load_all()),
-            self.images,
-            snapshots,
-            self.runtime,
-            self.events,
-            LoopbackOnly(),
+            self.root, store, table, self.images, snapshots, self.runtime, self.events, mounts, LoopbackOnly()
         )
         self.service = BuildService(self.root, BuildCache(self.db), self.images, self.containers, self.events)
 

@@ -96,13 +96,22 @@ class StreamResponse:
     content_type: str = JSON
     status: int = 200
     prime: bool = True
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class HijackResponse:
-    """Take over the connection and splice it with `stream` both ways."""
+    """Take over the connection: send the upgrade headers, then splice it both ways with the
+    stream `open()` returns. `open` runs only once the headers are out, so a process it starts
+    (an attached exec) cannot send output that the client's HTTP parser reads with them."""
 
-    stream: AttachStream
+    tty: bool
+    open: Callable[[], AttachStream]
+
+    @classmethod
+    def of(cls, stream: AttachStream) -> HijackResponse:
+        """For a stream that is already open (attach)."""
+        return cls(stream.tty, lambda: stream)
 
 
 def json_response(value: object, status: int = 200) -> Response:

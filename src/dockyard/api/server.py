@@ -168,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
         first = next(chunks, b"") if response.prime else b""
         chunked = self.request_version != "HTTP/1.0"
         framing = ("Transfer-Encoding", "chunked") if chunked else ("Connection", "close")
-        self._head(response.status, (("Content-Type", response.content_type), framing))
+        self._head(response.status, (("Content-Type", response.content_type), framing, *response.headers))
         try:
             self._write_chunks(first, chunks, chunked)
         except Exception as exc:  # noqa: BLE001 - headers are out; closing early tells the client
@@ -190,13 +190,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_hijack(self, request: Request, response: HijackResponse) -> None:
         """Answer 101 UPGRADED (or 200 without an Upgrade header), then splice."""
-        content_type = ("Content-Type", stream_type(response.stream.tty, request.api_version))
+        content_type = ("Content-Type", stream_type(response.tty, request.api_version))
         if "upgrade" in request.headers:
             self._head(101, (content_type, ("Connection", "Upgrade"), ("Upgrade", "tcp")), "UPGRADED")
         else:
             self._head(200, (content_type,))
         self.close_connection = True
-        splice(self.rfile, self.connection, response.stream)
+        self.wfile.flush()
+        splice(self.rfile, self.connection, response.open())
 
 
 class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):

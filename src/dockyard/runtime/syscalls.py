@@ -48,6 +48,9 @@ PR_SET_NO_NEW_PRIVS = 38
 
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 _SYS_CLONE3 = 435  # the same number on every architecture
+_SYS_OPENAT2 = 437  # likewise
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_IN_ROOT = 0x10
 _SIGCHLD = 17
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
@@ -84,6 +87,22 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, d
 def umount2(target: str, flags: int = 0) -> None:
     """umount2(2)."""
     _check(_libc.umount2(_b(target), ctypes.c_int(flags)))
+
+
+class _OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+
+
+def openat2(dir_fd: int, path: str, flags: int, resolve: int) -> int:
+    """openat2(2) (Linux 5.6): `path` opened from `dir_fd` under the RESOLVE_* rules; an fd."""
+    how = _OpenHow(flags | os.O_CLOEXEC, 0, resolve)
+    result = _libc.syscall(
+        ctypes.c_long(_SYS_OPENAT2), ctypes.c_int(dir_fd), _b(path), ctypes.byref(how), ctypes.c_size_t(24)
+    )
+    if result == -1:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), path)
+    return result
 
 
 def pivot_root(new_root: str, put_old: str) -> None:

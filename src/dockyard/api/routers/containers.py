@@ -22,7 +22,6 @@ from dockyard.api.versions import adapt_create
 from dockyard.errors import InvalidArgument, NotSupported
 
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
-ARCHIVE = "copying files to or from a container is not supported yet"
 
 
 def get_list(backend: ContainerBackend, req: Request) -> Response:
@@ -156,7 +155,7 @@ def post_attach(backend: ContainerBackend, req: Request) -> HijackResponse:
         logs=req.flag("logs"),
         stream=req.flag("stream"),
     )
-    return HijackResponse(stream)
+    return HijackResponse.of(stream)
 
 
 def _wait_body(backend: ContainerBackend, ref: str, condition: str, req: Request) -> Iterator[bytes]:
@@ -210,9 +209,6 @@ TABLE = [
     ("POST", "/containers/{name:.*}/wait", post_wait),
     ("DELETE", "/containers/{name:.*}", delete_container),
     ("POST", "/containers/{name:.*}/update", not_supported("updating a container is not supported yet")),
-    ("HEAD", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
-    ("GET", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
-    ("PUT", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
 ]
 
 

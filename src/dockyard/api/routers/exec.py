@@ -18,10 +18,10 @@ def post_create(backend: ExecBackend, req: Request) -> Response:
 def post_start(backend: ExecBackend, req: Request) -> Response | HijackResponse:
     options = req.json() or {}
     detach, tty = bool(options.get("Detach")), bool(options.get("Tty"))
-    stream = backend.exec_start(req.params["id"], detach=detach, tty=tty)
-    if stream is None:
+    deferred = backend.exec_start(req.params["id"], detach=detach, tty=tty)
+    if deferred is None:
         return Response(200)
-    return HijackResponse(stream)
+    return HijackResponse(deferred.tty, deferred.open)
 
 
 def post_resize(backend: ExecBackend, req: Request) -> Response:

@@ -9,8 +9,9 @@ from typing import Any
 
 from dockyard.engine.containers.config import process_env
 from dockyard.engine.containers.model import Container
+from dockyard.engine.containers.mounts import oci_mounts, points_of
 from dockyard.engine.containers.rules import size_option
-from dockyard.errors import Conflict, InvalidArgument
+from dockyard.errors import Conflict
 from dockyard.runtime import spec as oci_spec
 from dockyard.runtime.rootpath import resolve_in_root
 from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, IOConfig
@@ -61,9 +62,11 @@ def container_spec(
         bool(config.get("Tty")),
         capabilities(host),
     )
-    mounts = [_bind(str(container_dir / name), f"/etc/{name}", False) for name in GENERATED_FILES]
-    mounts += [_parse_bind(spec) for spec in host.get("Binds") or []]
-    mounts += [_tmpfs(dest, opts) for dest, opts in (host.get("Tmpfs") or {}).items()]
+    user_mounts = oci_mounts(points_of(container.mounts))
+    taken = {m["destination"] for m in user_mounts}
+    mounts = user_mounts + [
+        _bind(str(container_dir / n), f"/etc/{n}", False) for n in GENERATED_FILES if f"/etc/{n}" not in taken
+    ]
     return oci_spec.default_spec(
         process,
         root=str(rootfs),
@@ -114,17 +117,3 @@ def io_config(container: Container, log_path: Path) -> IOConfig:
 def _bind(source: str, destination: str, readonly: bool) -> dict[str, Any]:
     options = ["rbind", "rprivate"] + (["ro"] if readonly else [])
     return {"destination": destination, "type": "bind", "source": source, "options": options}
-
-
-def _parse_bind(spec: str) -> dict[str, Any]:
-    """`/host:/ctr[:ro|rw]` (named volumes come with the volumes issue)."""
-    parts = spec.split(":")
-    if len(parts) not in (2, 3) or not parts[0].startswith("/") or not parts[1].startswith("/"):
-        raise InvalidArgument(f"invalid volume specification: '{spec}'")
-    options = parts[2].split(",") if len(parts) == 3 else []
-    return _bind(parts[0], parts[1], "ro" in options)
-
-
-def _tmpfs(destination: str, options: str) -> dict[str, Any]:
-    extra = [o for o in options.split(",") if o] if options else []
-    return {"destination": destination, "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", *extra]}

@@ -5,9 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from dockyard.engine.containers.model import ZERO_TIME, Container
+from dockyard.engine.containers.mounts import points_of
 from dockyard.paths import DataRoot
 from dockyard.snapshots.snapshotter import SnapshotPaths
 from dockyard.units import human_duration
+
+CONFIG_DEFAULTS = {  # fields dockerd's inspect always shows (the docker SDK reads Config.Tty)
+    "Domainname": "",
+    "User": "",
+    "AttachStdin": False,
+    "AttachStdout": False,
+    "AttachStderr": False,
+    "Tty": False,
+    "OpenStdin": False,
+    "StdinOnce": False,
+    "WorkingDir": "",
+    "OnBuild": None,
+}
 
 
 def parse_time(value: str) -> float:
@@ -72,7 +86,7 @@ def summary(container: Container, now: float) -> dict:
         "Status": status_text(container, now),
         "HostConfig": {"NetworkMode": container.host_config.get("NetworkMode") or "bridge"},
         "NetworkSettings": {"Networks": container.network_settings.get("Networks") or {}},
-        "Mounts": [],
+        "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
     }
 
 
@@ -118,8 +132,8 @@ def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> di
                 "MergedDir": str(snapshot.rootfs),
             },
         },
-        "Mounts": [],
-        "Config": {**container.config, "Image": container.image},
+        "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
+        "Config": {**CONFIG_DEFAULTS, **container.config, "Image": container.image},
         "NetworkSettings": {
             "Bridge": "",
             "SandboxID": "",

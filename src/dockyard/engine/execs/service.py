@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.engine.containers import specgen
-from dockyard.engine.containers.attach import SocketStream
+from dockyard.engine.containers.attach import DeferredStream, SocketStream
+from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.rules import exit_code_for
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.events import EventBus
-from dockyard.errors import Conflict, InvalidArgument, NoSuchExec, NotFound, RuntimeFailure
+from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchExec, NotFound
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import IOConfig, Runtime
 
@@ -71,17 +72,58 @@ class ExecService:
     def _dir(self, record: ExecRecord) -> Path:
         return self.root.exec_dir(record.container_id, record.id)
 
-    def exec_start(self, exec_id: str, detach: bool, tty: bool):
+    def exec_start(self, exec_id: str, detach: bool, tty: bool) -> DeferredStream | None:
+        """Start a detached exec now; for an attached one, the stream whose opening starts it.
+
+        Raises NoSuchExec, Conflict (already started), RuntimeFailure (detached, failed to start).
+        """
         record = self._get(exec_id)
         with self._lock:  # check-and-set: two concurrent starts must not spawn two shims
             if record.started:
                 raise Conflict(f"exec {exec_id} has already been started")
             record.started = True
         container = self.containers.get(record.container_id)
+        if detach:
+            self._launch(record, container, attached=False)
+            return None
+        return DeferredStream(bool(record.config.get("Tty")), lambda: self._launch(record, container, attached=True))
+
+    def _launch(self, record: ExecRecord, container: Container, attached: bool) -> SocketStream | None:
+        """Create the exec's task, attach to it if asked, start it. An attached exec that fails
+        answers with the error as its output (the client already has its 101), as dockerd's."""
         config = record.config
-        rootfs = self.containers.rootfs(container)
-        process = specgen.process_for(
-            rootfs,
+        tty = bool(config.get("Tty"))
+        stream = None
+        try:
+            process = self._process(record, container)
+            directory = self._dir(record)
+            directory.mkdir(parents=True, exist_ok=True)
+            io = IOConfig(tty=tty, open_stdin=bool(config.get("AttachStdin")), stdin_once=True)
+            record.pid = self.runtime.create_exec(directory, self.root.container(container.id), process, io)
+            if attached:
+                sock = self.runtime.attach(
+                    directory,
+                    bool(config.get("AttachStdin")),
+                    config.get("AttachStdout", True),
+                    config.get("AttachStderr", True),
+                )
+                stream = SocketStream(sock, tty)
+            self.runtime.start(directory)
+        except DockyardError as exc:
+            record.exit_code, record.error = exit_code_for(str(exc)), str(exc)
+            if not attached:
+                raise
+            if stream is not None:
+                stream.close()
+            return SocketStream(_error_socket(f"OCI runtime exec failed: exec failed: {exc}: unknown\r\n", tty), tty)
+        record.running = True
+        return stream
+
+    def _process(self, record: ExecRecord, container: Container) -> dict:
+        """The OCI process for an exec: the container's settings with the exec's own on top."""
+        config = record.config
+        return specgen.process_for(
+            self.containers.rootfs(container),
             {
                 **container.config,
                 "Env": [*(container.config.get("Env") or []), *(config.get("Env") or [])],
@@ -99,31 +141,6 @@ class ExecService:
                 }
             ),
         )
-        directory = self._dir(record)
-        directory.mkdir(parents=True, exist_ok=True)
-        io = IOConfig(tty=bool(config.get("Tty")), open_stdin=bool(config.get("AttachStdin")), stdin_once=True)
-        record.pid = self.runtime.create_exec(directory, self.root.container(container.id), process, io)
-        stream = None
-        if not detach:
-            sock = self.runtime.attach(
-                directory,
-                bool(config.get("AttachStdin")),
-                config.get("AttachStdout", True),
-                config.get("AttachStderr", True),
-            )
-            stream = SocketStream(sock, bool(config.get("Tty")))
-        try:
-            self.runtime.start(directory)
-        except RuntimeFailure as exc:
-            record.exit_code, record.error = exit_code_for(str(exc)), str(exc)
-            if stream is None:
-                raise
-            stream.close()
-            return SocketStream(
-                _error_socket(f"OCI runtime exec failed: exec failed: {exc}: unknown\r\n", stream.tty), stream.tty
-            )
-        record.running = True
-        return stream
 
     def _refresh(self, record: ExecRecord) -> None:
         if not record.running:
