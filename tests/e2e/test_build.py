@@ -103,3 +103,30 @@ def test_docker_cli_target_file_and_labels(daemon, context):
     config = daemon.inspect("e2e/t")["Config"]
     assert config["Labels"] == {"team": "build"}
     assert daemon.docker("run", "--rm", "e2e/t", "cat", "/f").stdout == "first\n"
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    from tests.distribution.conftest import start_registry
+
+    handle = start_registry(tmp_path_factory.mktemp("registry"))
+    yield handle
+    handle.stop()
+
+
+def test_from_pulls_a_missing_base_and_the_lesson_shape_runs(daemon, registry, tmp_path):
+    """FROM an image only a registry has (pulled by the build), then the lesson's steps:
+    COPY . /app, WORKDIR /app, RUN an install step, ENTRYPOINT the app."""
+    base = f"{registry.address}/e2e/base:v1"
+    daemon.docker("tag", "busybox:latest", base)
+    daemon.docker("push", base)
+    daemon.docker("rmi", base)
+    (tmp_path / "Dockerfile").write_text(
+        f'FROM {base}\nCOPY . /app\nWORKDIR /app\nRUN sh install.sh\nENTRYPOINT ["sh", "app.sh"]\n'
+    )
+    (tmp_path / "install.sh").write_text("echo installed > /app/installed.txt\n")
+    (tmp_path / "app.sh").write_text('echo "app running: $(cat installed.txt)"\n')
+    built = docker_build(daemon, "-t", "e2e/lesson", str(tmp_path))
+    print(built.stdout)
+    assert "Pulling from e2e/base" in built.stdout or "Pull complete" in built.stdout or "Digest:" in built.stdout
+    assert daemon.docker("run", "--rm", "e2e/lesson").stdout == "app running: installed\n"
