@@ -130,3 +130,32 @@ def test_from_pulls_a_missing_base_and_the_lesson_shape_runs(daemon, registry, t
     print(built.stdout)
     assert "Pulling from e2e/base" in built.stdout or "Pull complete" in built.stdout or "Digest:" in built.stdout
     assert daemon.docker("run", "--rm", "e2e/lesson").stdout == "app running: installed\n"
+
+
+def test_a_build_whose_client_leaves_stops_and_leaves_no_container(daemon):
+    import io
+    import socket
+    import tarfile
+    import time
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        data = b"FROM busybox\nRUN echo started && sleep 60\n"
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    body = out.getvalue()
+    before = set(daemon.cli("ps", "-aq").stdout.split())  # a failed build's kept container, say
+    with socket.socket(socket.AF_UNIX) as client:
+        client.connect(str(daemon.socket))
+        head = b"POST /v1.41/build?t=e2e/left HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\n"
+        client.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        received = b""
+        while b"started" not in received:
+            received += client.recv(4096)
+        assert set(daemon.cli("ps", "-q").stdout.split()) - before  # the RUN step's container runs
+    deadline = time.monotonic() + 15
+    while set(daemon.cli("ps", "-aq").stdout.split()) != before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert set(daemon.cli("ps", "-aq").stdout.split()) == before
+    assert daemon.cli("image", "inspect", "e2e/left", check=False).returncode != 0

@@ -131,6 +131,7 @@ class BuildBackend(Protocol):
         shm_size: int,
         extra_hosts: builtins.list[str],
         auths: dict,
+        cancelled: Callable[[], bool] | None = None,
     ) -> Iterator[dict]: ...
     def prune(self) -> dict: ...
 

@@ -54,6 +54,7 @@ class BuildOptions:
     force_remove: bool = False
     source_date_epoch: int | None = None
     host_config: Mapping[str, object] = field(default_factory=dict)  # resources of RUN containers
+    cancelled: Callable[[], bool] = lambda: False  # the client went away
 
 
 @dataclass(slots=True)
@@ -170,7 +171,7 @@ class Builder:
         runner = StageRunner(plan, stage_dependencies(df, [f.base for f in froms]), produce, self._interrupt)
         try:
             for index in plan:
-                yield from runner.messages(index)
+                yield from runner.messages(index, self.options.cancelled)
                 if self.stages[index].image_id:
                     yield {"aux": {"ID": self.stages[index].image_id}}
         finally:

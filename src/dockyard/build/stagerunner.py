@@ -3,7 +3,7 @@ out stage by stage, in Dockerfile order, as the classic builder prints them.
 
     runner = StageRunner(plan, dependencies, produce)   produce(index) -> Iterator[dict]
     for index in plan:
-        yield from runner.messages(index)               re-raises what that stage raised
+        yield from runner.messages(index, cancelled)    re-raises what that stage raised
     runner.stop()                                        always: stops and joins every stage
 
 Each stage runs on its own thread once the stages it depends on are done. A stage that
@@ -18,7 +18,13 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 
+from dockyard.errors import DockyardError
+
 _END = object()
+
+
+class BuildCancelled(DockyardError):
+    """The client of the build went away."""
 
 
 class _Stopped(Exception):
@@ -72,14 +78,23 @@ class StageRunner:
             self._done[index].set()
             out.put(_END)
 
-    def messages(self, index: int) -> Iterator[dict]:
-        """Stage `index`'s messages as they come; raises what it raised."""
-        while (item := self._queues[index].get()) is not _END:
+    def messages(self, index: int, cancelled: Callable[[], bool]) -> Iterator[dict]:
+        """Stage `index`'s messages as they come; raises what it raised, or BuildCancelled
+        once `cancelled()` (checked every second while the stage is silent)."""
+        while (item := self._next(index, cancelled)) is not _END:
             if isinstance(item, _Stopped):
                 continue  # an earlier stage failed: the consumer raises that one first
             if isinstance(item, BaseException):
                 raise item
             yield item
+
+    def _next(self, index: int, cancelled: Callable[[], bool]) -> object:
+        while True:
+            try:
+                return self._queues[index].get(timeout=1)
+            except queue.Empty:
+                if cancelled():
+                    raise BuildCancelled("the build was cancelled: its client went away") from None
 
     def stop(self) -> None:
         """Stop every stage still running and wait for their threads."""

@@ -88,6 +88,7 @@ def post_build(backend: BuildBackend, req: Request) -> StreamResponse:
         shm_size=req.number("shmsize", 0) or 0,
         extra_hosts=extra_hosts,
         auths=registry_auths(req),
+        cancelled=req.client_gone,
     )
     return StreamResponse(json_lines(messages))
 

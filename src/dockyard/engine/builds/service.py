@@ -9,7 +9,7 @@ build(body, options):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from dockyard.build.builder import Builder, BuildOptions
@@ -60,8 +60,10 @@ class BuildService:
         shm_size: int,
         extra_hosts: list[str],
         auths: dict,
+        cancelled: Callable[[], bool] | None = None,
     ) -> Iterator[dict]:
-        """Receive and check everything a build needs, then return its message stream.
+        """Receive and check everything a build needs, then return its message stream;
+        `cancelled()` turning true (the client left) stops the build and its RUN steps.
 
         Raises InvalidArgument (a bad tag, option, context or Dockerfile) before any message.
         """
@@ -85,6 +87,7 @@ class BuildService:
             force_remove=force_remove,
             source_date_epoch=source_date_epoch(build_args.get("SOURCE_DATE_EPOCH")),
             host_config=host_config,
+            cancelled=cancelled or (lambda: False),
         )
         return self._build(body, options, auths)
 
