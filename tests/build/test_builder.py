@@ -262,3 +262,16 @@ def test_a_failed_stage_stops_the_stages_after_it(engine):
     assert time.monotonic() - began < 30  # the sleeping stage was stopped, not waited for
     assert "Step 3/7" not in text(messages)
     assert engine.containers.all() == []
+
+
+def test_heredoc_scripts_run_through_the_shell_or_as_a_file(engine):
+    dockerfile = (
+        "FROM busybox\n"
+        "RUN <<EOF\necho one > /one\necho two >> /one\nEOF\n"
+        'RUN <<EOF\n#!/bin/sh\necho "ran as $0" > /script.out\nEOF\n'
+    )
+    messages, image_id = engine.build({"Dockerfile": dockerfile})
+    assert image_id, error(messages)
+    assert engine.run(image_id, "cat", "/one", "/script.out") == "one\ntwo\nran as /dev/pipes/EOF\n"
+    top = engine.images.store.get(image_id).top_layer
+    assert not (engine.root.layers / top.hex / "diff" / "dev" / "pipes").exists()  # the script stayed out

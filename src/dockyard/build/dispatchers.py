@@ -10,7 +10,9 @@ import codecs
 import json
 import os
 import posixpath
-from collections.abc import Generator
+import tempfile
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -237,12 +239,43 @@ def dispatch_run(b: Builder, state: StageState, instr: i.Run) -> Messages:
     }
     host_config = {**b.options.host_config, "NetworkMode": network}
     created = b.created()
+    script = _script(instr.command)
 
     def produce() -> Generator[dict, None, str]:
         document = child_document(state.document, created, shown, empty_layer=False)
-        return (yield from _run_container(b, state.image_id, config, host_config, document, argv))
+        if script is None:
+            return (yield from _run_container(b, state.image_id, config, host_config, document, argv))
+        with _script_file(b.scratch_dir, script.data) as path:
+            target = f"/dev/pipes/{script.name}"
+            binds = [*host_config.get("Binds", []), f"{path}:{target}:ro"]
+            run_config = {**config, "Cmd": [target]}
+            return (
+                yield from _run_container(
+                    b, state.image_id, run_config, {**host_config, "Binds": binds}, document, argv
+                )
+            )
 
     yield from b.step(state, key, produce)
+
+
+def _script(command: i.CommandLine) -> i.Heredoc | None:
+    """A lone `RUN <<EOF` whose body starts with `#!`: buildkit runs it as an executable file."""
+    lone = i.lone_heredoc(command)
+    return lone if lone is not None and lone.data.startswith("#!") else None
+
+
+@contextmanager
+def _script_file(directory: Path, text: str) -> Iterator[str]:
+    """The script in a file for the RUN's container to see, read-only, at /dev/pipes/<name>
+    (a tmpfs there: nothing of it reaches the layer)."""
+    fd, path = tempfile.mkstemp(prefix="build-script-", dir=directory)
+    try:
+        os.write(fd, text.encode())
+        os.fchmod(fd, 0o755)
+        os.close(fd)
+        yield path
+    finally:
+        os.unlink(path)
 
 
 def _run_container(b: Builder, parent: str, config: dict, host_config: dict, document: dict, argv: list[str]):
