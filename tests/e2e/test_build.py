@@ -159,3 +159,14 @@ def test_a_build_whose_client_leaves_stops_and_leaves_no_container(daemon):
         time.sleep(0.2)
     assert set(daemon.cli("ps", "-aq").stdout.split()) == before
     assert daemon.cli("image", "inspect", "e2e/left", check=False).returncode != 0
+
+
+def test_intermediate_images_are_listed_only_with_all(daemon, tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nENV STEP=1\nENV STEP=2\n")
+    built = docker_build(daemon, "-t", "e2e/layers", str(tmp_path))
+    ids = [line.split()[-1] for line in built.stdout.splitlines() if line.startswith(" ---> ") and "cache" not in line]
+    shown = daemon.docker("images", "-q", "--no-trunc").stdout
+    everything = daemon.docker("images", "-aq", "--no-trunc").stdout
+    intermediate = ids[1]  # ENV STEP=1's image, the parent of the final one
+    assert intermediate not in "".join(i[7:19] for i in shown.split())
+    assert intermediate in "".join(i[7:19] for i in everything.split())
