@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,10 +31,12 @@ class ImageBackend:
         events: EventBus,
         tmp_dir: Path,
         distribution: DistributionService | None = None,
+        intermediate: Callable[[], set[str]] | None = None,
     ) -> None:
         self.service, self.events, self.tmp_dir = service, events, tmp_dir
         self._containers = containers  # asked which images are in use, and for commit
         self._distribution = distribution  # for pull and push
+        self._intermediate = intermediate  # build steps' parent images: listed only with all
 
     # -- views ------------------------------------------------------------------------
 
@@ -57,10 +59,13 @@ class ImageBackend:
 
     def list(self, all: bool, filters: dict[str, list[str]], digests: bool) -> list[dict]:
         """`docker images`: filters as dockerd's (engine/images/filters.py); a reference
-        filter lists only the tags and digests it matched."""
+        filter lists only the tags and digests it matched; intermediate build images only with `all`."""
         chosen = image_filters.compile_filters(filters, self._created_of)
+        hidden = self._intermediate() if not all and self._intermediate is not None else set()
         summaries = []
         for image in self.service.all():
+            if not image.tags and image.id in hidden:
+                continue
             config = self.service.config(image)
             if not chosen.keeps(_created(config), _image_labels(config)):
                 continue
