@@ -46,7 +46,7 @@ def _same(runners, *args: str) -> object:
     return answers["dockerd"]
 
 
-BAD = ("=bogus", "=maybe", "=nosuch", "health=x", "exited=x", "80:80", "1-x/tcp", "type=x", "until=1h")
+BAD = ("=bogus", "=maybe", "before=nosuch", "health=x", "exited=x", "80:80", "1-x/tcp", "type=x", "until=1h")
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +110,8 @@ CONTAINER_FILTERS = [
     ("label=tier=web",),
     ("label=tier",),
     ("ancestor=busybox",),
+    ("ancestor=busybox:latest",),
+    ("ancestor=nosuch",),
     (f"before=f{TAG}-new",),
     (f"since=f{TAG}-done",),
     (f"since=f{TAG}-done", f"before=f{TAG}-new"),

@@ -41,6 +41,11 @@ def _lookup(ref: str) -> Container:
     return {"web": WEB, "job": DONE}[ref]
 
 
+def _image_id(ref: str) -> str | None:
+    images = {"busybox": WEB.image_id, "busybox:latest": WEB.image_id, "alpine": DONE.image_id}
+    return images.get(ref) or (DONE.image_id if DONE.image_id.startswith("sha256:" + ref) else None)
+
+
 @pytest.mark.parametrize(
     ("filters", "web", "done"),
     [
@@ -51,6 +56,10 @@ def _lookup(ref: str) -> Container:
         ({"name": ["(bad"]}, False, False),
         ({"id": ["^3f2"]}, True, False),
         ({"ancestor": ["alpine"]}, False, True),
+        ({"ancestor": ["busybox:latest"]}, True, False),  # any name of the image
+        ({"ancestor": ["cccc"]}, False, True),  # an ID prefix
+        ({"ancestor": ["nosuch"]}, False, False),  # no such image: nothing
+        ({"ancestor": ["nosuch", "alpine"]}, False, True),
         ({"exited": ["137"]}, False, True),
         ({"exited": ["0"]}, False, False),
         ({"exited": ["0"], "status": ["running"]}, False, False),
@@ -75,7 +84,7 @@ def _lookup(ref: str) -> Container:
     ],
 )
 def test_container_filter_table(filters, web, done):
-    ps = compile_filters(filters, _lookup)
+    ps = compile_filters(filters, _lookup, _image_id)
     assert (matches(WEB, ps), matches(DONE, ps)) == (web, done)
 
 

@@ -1,7 +1,7 @@
 """Docker's `GET /containers/json` filters as pure rules (moby's daemon/list.go).
 
-    status=exited  exited=137 (of a container that ran)  health=healthy  ancestor=busybox
-    name=^web  id=3f2a  label=k[=v]
+    status=exited  exited=137 (of a container that ran)  health=healthy
+    ancestor=busybox (any name or ID of the image)  name=^web  id=3f2a  label=k[=v]
     before=<container>  since=<container>  expose=80[/tcp]  publish=8000-8080/udp
     network=<name or ID prefix>  volume=<name, source or destination>  isolation=default  is-task=false
 
@@ -37,10 +37,17 @@ class PsFilter:
     expose: set[str] = field(default_factory=set)
     publish: set[str] = field(default_factory=set)
     is_task: bool | None = None
+    ancestors: set[str] = field(default_factory=set)  # image IDs the ancestor values name
 
 
-def compile_filters(filters: dict[str, list[str]], lookup: Callable[[str], Container]) -> PsFilter:
-    """Check each value as dockerd does and resolve before/since. Raises InvalidArgument, NotFound."""
+def compile_filters(
+    filters: dict[str, list[str]],
+    lookup: Callable[[str], Container],
+    image_id: Callable[[str], str | None] = lambda ref: None,
+) -> PsFilter:
+    """Check each value as dockerd does, resolve before/since (`lookup`) and each ancestor to an
+    image ID (`image_id`; None for an image that does not exist, which matches nothing).
+    Raises InvalidArgument, NotFound."""
     for status in filters.get("status", []):
         if status not in STATUSES:
             raise InvalidArgument(f"Invalid filter 'status={status}'")
@@ -57,6 +64,7 @@ def compile_filters(filters: dict[str, list[str]], lookup: Callable[[str], Conta
             ports.update(port_set(key, value))
     if "is-task" in filters:
         result.is_task = boolean_filter("is-task", filters["is-task"])
+    result.ancestors = {found for found in map(image_id, filters.get("ancestor", [])) if found}
     return result
 
 
@@ -119,15 +127,10 @@ def _mounts(container: Container, value: str) -> bool:
     return any(value in (m.get("destination"), m.get("name") or m.get("source")) for m in container.mounts)
 
 
-def _ancestor(container: Container, value: str) -> bool:
-    return value in (container.image, container.image_id) or container.image_id.startswith("sha256:" + value)
-
-
 _CHECKS: dict[str, Callable[[Container, str], bool]] = {
     "status": lambda c, v: c.state.status == v,
     "name": lambda c, v: _search(v, "/" + c.name) or _search(v, c.name),
     "id": lambda c, v: _search(v, c.id),
-    "ancestor": _ancestor,
     "health": lambda c, v: _health(c) == v,
     "isolation": lambda c, v: _search(v, c.host_config.get("Isolation") or "default"),
     "network": _on_network,
@@ -144,6 +147,8 @@ def matches(container: Container, ps: PsFilter) -> bool:
     if ps.exited and (container.state.running or not _has_run(container) or container.state.exit_code not in ps.exited):
         return False
     if ps.is_task:  # dockyard runs no swarm tasks
+        return False
+    if "ancestor" in ps.filters and container.image_id not in ps.ancestors:
         return False
     if not labels_match(container.config.get("Labels") or {}, ps.filters.get("label", [])):
         return False

@@ -21,7 +21,7 @@ from dockyard.engine.containers.attach import PendingAttaches, SocketStream
 from dockyard.engine.containers.filters import compile_filters, matches, ports_match
 from dockyard.engine.containers.model import Container, now_rfc3339
 from dockyard.engine.containers.table import ContainerTable
-from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.errors import Conflict, InvalidArgument, NoSuchImage, NotFound
 from dockyard.images.service import ImageService
 from dockyard.paths import DataRoot
 from dockyard.runtime import logreader
@@ -56,7 +56,7 @@ class ContainerInspection:
 
     def list(self, all: bool, limit: int | None, size: bool, filters: dict[str, list[str]]) -> list[dict]:
         """`docker ps`: running ones unless `all`, a status filter or a limit; newest first."""
-        ps = compile_filters(filters, self.table.get)
+        ps = compile_filters(filters, self.table.get, self._image_id)
         everything = all or "status" in filters or (limit is not None and limit > 0)
         now = time.time()
         chosen = [c for c in self.table.all() if (everything or c.state.running) and matches(c, ps)]
@@ -69,6 +69,12 @@ class ContainerInspection:
                 sizes = self.inspect(entry["Id"], size=True)
                 entry["SizeRw"], entry["SizeRootFs"] = sizes["SizeRw"], sizes["SizeRootFs"]
         return summaries
+
+    def _image_id(self, ref: str) -> str | None:
+        try:
+            return self.images.resolve(ref).id
+        except NoSuchImage:
+            return None  # as dockerd: an ancestor that is no image matches nothing
 
     # -- streams ----------------------------------------------------------------------
 
