@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from dockyard.engine.containers.model import ZERO_TIME, Container
 from dockyard.engine.containers.rules import labels_match
+from dockyard.engine.filtering import boolean, search
 from dockyard.errors import InvalidArgument
 
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
@@ -63,17 +64,9 @@ def compile_filters(
         for value in filters.get(key, []):
             ports.update(port_set(key, value))
     if "is-task" in filters:
-        result.is_task = boolean_filter("is-task", filters["is-task"])
+        result.is_task = boolean("is-task", filters["is-task"])
     result.ancestors = {found for found in map(image_id, filters.get("ancestor", [])) if found}
     return result
-
-
-def boolean_filter(key: str, values: list[str]) -> bool:
-    """moby's GetBoolOrDefault: true/1 or false/0, not both. Raises InvalidArgument."""
-    true, false = bool({"true", "1"} & set(values)), bool({"false", "0"} & set(values))
-    if true == false:
-        raise InvalidArgument(f"Invalid filter '{key}=[{' '.join(values)}]'")
-    return true
 
 
 def _atoi(value: str) -> int:
@@ -103,13 +96,6 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def _search(pattern: str, value: str) -> bool:
-    try:
-        return re.search(pattern, value) is not None
-    except re.error:
-        return False  # as moby's Match: a pattern that does not compile matches nothing
-
-
 def _has_run(container: Container) -> bool:
     return container.state.started_at != ZERO_TIME
 
@@ -129,10 +115,10 @@ def _mounts(container: Container, value: str) -> bool:
 
 _CHECKS: dict[str, Callable[[Container, str], bool]] = {
     "status": lambda c, v: c.state.status == v,
-    "name": lambda c, v: _search(v, "/" + c.name) or _search(v, c.name),
-    "id": lambda c, v: _search(v, c.id),
+    "name": lambda c, v: search(v, "/" + c.name) or search(v, c.name),
+    "id": lambda c, v: search(v, c.id),
     "health": lambda c, v: _health(c) == v,
-    "isolation": lambda c, v: _search(v, c.host_config.get("Isolation") or "default"),
+    "isolation": lambda c, v: search(v, c.host_config.get("Isolation") or "default"),
     "network": _on_network,
     "volume": _mounts,
 }

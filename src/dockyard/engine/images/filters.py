@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from dockyard.engine import prune
 from dockyard.engine.containers.rules import labels_match
+from dockyard.engine.filtering import boolean
 from dockyard.errors import InvalidArgument
 
 
@@ -56,20 +57,12 @@ def compile_filters(filters: dict[str, list[str]], created_of: Callable[[str], f
     """Check the values as dockerd does. Raises InvalidArgument, NoSuchImage (before/since)."""
     result = ImageFilter(filters, patterns=[path_pattern(p) for p in filters.get("reference", [])])
     if "dangling" in filters:
-        result.dangling = dangling_value(filters["dangling"])
+        result.dangling = boolean("dangling", filters["dangling"])
     bounds = [created_of(v) for v in filters.get("before", [])]
     bounds += [prune.timestamp(v, time.time()) for v in filters.get("until", [])]
     result.before = min(bounds, default=None)
     result.after = max((created_of(v) for v in filters.get("since", [])), default=None)
     return result
-
-
-def dangling_value(values: list[str]) -> bool:
-    """`dangling=true|1` or `false|0`. Raises InvalidArgument in dockerd's words."""
-    true, false = bool({"true", "1"} & set(values)), bool({"false", "0"} & set(values))
-    if true == false:
-        raise InvalidArgument(f"Invalid filter 'dangling=[{' '.join(values)}]'")
-    return true
 
 
 def _name_only(reference: str) -> str:

@@ -12,6 +12,7 @@ from dockyard.engine.containers import commit as committer
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.views import parse_time
 from dockyard.engine.events import EventBus
+from dockyard.engine.filtering import boolean
 from dockyard.engine.images import filters as image_filters
 from dockyard.engine.images.distribution import DistributionService
 from dockyard.errors import InvalidArgument, NoSuchImage, NotSupported
@@ -159,7 +160,7 @@ class ImageBackend:
         return keep
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
-        everything = "dangling" in filters and not image_filters.dangling_value(filters["dangling"])
+        everything = "dangling" in filters and not boolean("dangling", filters["dangling"])
         now = time.time()
         prune.cutoff(filters, now)  # a malformed `until` is a 400 before anything is removed
         deleted = []

@@ -10,14 +10,14 @@ dangling=true|false     custom networks without containers / the rest
 
 from __future__ import annotations
 
-import re
-
 from dockyard.engine.containers.rules import labels_match
+from dockyard.engine.filtering import boolean, search
 from dockyard.errors import InvalidArgument
 from dockyard.network.networks import PREDEFINED
 from dockyard.network.store import NetworkRecord
 
 TYPES = ("builtin", "custom")
+_DANGLING = 'invalid value for filter \'dangling\', must be "true" (or "1"), or "false" (or "0")'
 
 
 def check_filters(filters: dict[str, list[str]]) -> None:
@@ -30,25 +30,15 @@ def check_filters(filters: dict[str, list[str]]) -> None:
 
 
 def dangling(values: list[str]) -> bool:
-    true, false = bool({"true", "1"} & set(values)), bool({"false", "0"} & set(values))
-    if true == false:
-        raise InvalidArgument('invalid value for filter \'dangling\', must be "true" (or "1"), or "false" (or "0")')
-    return true
-
-
-def _search(pattern: str, value: str) -> bool:
-    try:
-        return re.search(pattern, value) is not None
-    except re.error:
-        return False
+    return boolean("dangling", values, _DANGLING)
 
 
 def matches(net: NetworkRecord, filters: dict[str, list[str]], in_use: bool) -> bool:
     """Whether `docker network ls --filter` shows the network (filters already checked)."""
     builtin = net.name in PREDEFINED
     checks = {
-        "name": lambda v: _search(v, net.name),
-        "id": lambda v: _search(v, net.id),
+        "name": lambda v: search(v, net.name),
+        "id": lambda v: search(v, net.id),
         "driver": lambda v: net.driver == v,
         "scope": lambda v: v == "local",
         "type": lambda v: (v == "builtin") == builtin,

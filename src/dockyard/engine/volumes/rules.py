@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from dockyard.engine import prune
 from dockyard.engine.containers.rules import labels_match
+from dockyard.engine.filtering import boolean, search
 from dockyard.errors import InvalidArgument
 from dockyard.volumes.store import VolumeRecord
 
@@ -22,24 +21,9 @@ def check_filters(filters: dict[str, list[str]], allowed: tuple[str, ...]) -> No
             boolean(key, values)
 
 
-def boolean(key: str, values: list[str]) -> bool:
-    """moby's GetBoolOrDefault: true/1 or false/0, not both."""
-    true, false = bool({"true", "1"} & set(values)), bool({"false", "0"} & set(values))
-    if true == false:
-        raise InvalidArgument(f"Invalid filter '{key}=[{' '.join(values)}]'")
-    return true
-
-
-def _search(pattern: str, value: str) -> bool:
-    try:
-        return re.search(pattern, value) is not None
-    except re.error:
-        return False
-
-
 def listed(record: VolumeRecord, filters: dict[str, list[str]], in_use: bool) -> bool:
     """Whether `docker volume ls --filter` shows the volume: name a regexp, driver exact."""
-    if "name" in filters and not any(_search(v, record.name) for v in filters["name"]):
+    if "name" in filters and not any(search(v, record.name) for v in filters["name"]):
         return False
     if "driver" in filters and record.driver not in filters["driver"]:
         return False
