@@ -16,7 +16,7 @@ from dockyard.api.messages import (
     no_content,
     stream_type,
 )
-from dockyard.api.routing import Route, bind, not_supported
+from dockyard.api.routing import Route, bind
 from dockyard.api.streams import json_line, json_lines, mux_frames, raw_frames
 from dockyard.api.versions import adapt_create
 from dockyard.errors import InvalidArgument, NotSupported
@@ -136,6 +136,13 @@ def post_rename(backend: ContainerBackend, req: Request) -> Response:
     return no_content()
 
 
+def post_update(backend: ContainerBackend, req: Request) -> Response:
+    body = req.json()
+    if not isinstance(body, dict):
+        raise InvalidArgument("update body must be a JSON object")
+    return json_response(backend.update(req.params["name"], body))
+
+
 def post_pause(backend: ContainerBackend, req: Request) -> Response:
     backend.pause(req.params["name"])
     return no_content()
@@ -208,7 +215,7 @@ TABLE = [
     ("POST", "/containers/{name:.*}/attach", post_attach),
     ("POST", "/containers/{name:.*}/wait", post_wait),
     ("DELETE", "/containers/{name:.*}", delete_container),
-    ("POST", "/containers/{name:.*}/update", not_supported("updating a container is not supported yet")),
+    ("POST", "/containers/{name:.*}/update", post_update),
 ]
 
 

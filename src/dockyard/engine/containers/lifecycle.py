@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dockyard.engine.containers import restarts, specgen
+from dockyard.engine.containers import procinit, resources, restarts, specgen
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
 from dockyard.engine.containers.mounting import ContainerMounts
@@ -55,9 +55,12 @@ class Lifecycle:
         waits: ExitWaits,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        init_path: str = procinit.DEFAULT_INIT_PATH,
     ) -> None:
-        """`clock` and `sleep` time the restart back-off (tests pass their own)."""
+        """`clock` and `sleep` time the restart back-off (tests pass their own); `init_path`
+        is the reaper `--init` runs as PID 1."""
         self.root, self.store, self.table, self.snapshots = root, store, table, snapshots
+        self.init_path = init_path
         self.runtime, self.events, self.networking, self.mounts = runtime, events, networking, mounts
         self.pending, self.waits = pending, waits
         self._clock, self._sleep = clock, sleep
@@ -74,9 +77,12 @@ class Lifecycle:
         self._forget_task(directory)
         try:
             self.mounts.activate(container, rootfs)
-            spec = specgen.container_spec(container, rootfs, directory, specgen.namespaces(container, self.table.get))
+            spec = self._spec(container, rootfs, directory)
             io = specgen.io_config(container, self.root.container_log(container.id))
             pid = self.runtime.create(directory, spec, io)
+            console = container.host_config.get("ConsoleSize") or [0, 0]
+            if io.tty and all(console):
+                self.runtime.resize(directory, console[0], console[1])
             container.network_settings = self.networking.connect(container, pid)
             self.pending.connect_all(container.id, lambda i, o, e: self.runtime.attach(directory, i, o, e))
             self.runtime.start(directory)
@@ -101,6 +107,14 @@ class Lifecycle:
             name=f"monitor-{container.id[:12]}",
             daemon=True,
         ).start()
+
+    def _spec(self, container: Container, rootfs: Path, directory: Path) -> dict:
+        """The OCI spec: specgen's, with the resource limits and, with `--init`, the reaper."""
+        spec = specgen.container_spec(container, rootfs, directory, specgen.namespaces(container, self.table.get))
+        resources.apply_to_spec(spec, container.host_config, container.id)
+        if container.host_config.get("Init"):
+            procinit.wrap(spec, self.init_path)
+        return spec
 
     def _record_failure(self, container: Container, message: str) -> None:
         self.pending.cancel(container.id)
@@ -170,6 +184,8 @@ class Lifecycle:
         container.state.oom_killed = state.oom_killed
         self.mounts.deactivate(container)
         self.store.save(container)
+        if state.oom_killed:
+            self.publish(container, "oom")
         self.publish(container, "die", exitCode=str(container.state.exit_code))
         self.waits.changed(container.id, exited=True)
 
