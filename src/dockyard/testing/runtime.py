@@ -99,6 +99,7 @@ class _Task:
     log: JsonFileWriter | None = None
     resizes: list[tuple[int, int]] = field(default_factory=list)
     resources: dict = field(default_factory=dict)  # linux.resources, as created and updated
+    binds: dict = field(default_factory=dict)  # bind-mounted destination -> host source
     oom_killed: bool = False
 
     def state(self) -> TaskState:
@@ -122,7 +123,9 @@ class FakeRuntime:
         process = spec.get("process", {})
         pid = self._create(state_dir, process, Path(spec["root"]["path"]), io)
         with self._changed:
-            self._tasks[Path(state_dir)].resources = json.loads(json.dumps(spec.get("linux", {}).get("resources", {})))
+            task = self._tasks[Path(state_dir)]
+            task.resources = json.loads(json.dumps(spec.get("linux", {}).get("resources", {})))
+            task.binds = {m["destination"]: m["source"] for m in spec.get("mounts", []) if m.get("type") == "bind"}
         return pid
 
     def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
@@ -403,7 +406,7 @@ def _exec_error(task: _Task) -> tuple[str, int] | None:
     candidates = [name] if "/" in name else [os.path.join(d or ".", name) for d in path.split(":")]
     for candidate in candidates:
         try:
-            st = os.stat(task.rootfs / candidate.lstrip("/"))
+            st = os.stat(task.binds.get(candidate) or task.rootfs / candidate.lstrip("/"))
         except OSError:
             continue
         if not stat.S_ISDIR(st.st_mode) and st.st_mode & 0o111:
