@@ -124,8 +124,10 @@ class Engine:
         self.db.close()
 
     def _quiesce(self) -> None:
-        """Let an exit already heard finish recording (it holds the container's lock)."""
+        """Stop the health probes and let an exit already heard finish recording (it holds the
+        container's lock)."""
         for container in self.containers.all():
+            self.containers.lifecycle.health.stop(container)
             with container.lock:
                 pass
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dockyard.engine.containers import procinit, resources, restarts, specgen
+from dockyard.engine.containers import health, procinit, resources, restarts, specgen
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
 from dockyard.engine.containers.mounting import ContainerMounts
@@ -64,6 +64,9 @@ class Lifecycle:
         self.runtime, self.events, self.networking, self.mounts = runtime, events, networking, mounts
         self.pending, self.waits = pending, waits
         self._clock, self._sleep = clock, sleep
+        self.health = health.HealthMonitor(
+            health.RuntimeProbe(root, runtime, lambda c: snapshots.paths(c.id).rootfs), self._health_changed, clock
+        )
         self._backoff: dict[str, float] = {}  # container id -> the last restart delay
         self._run_began: dict[str, float] = {}  # container id -> clock() when its run started
 
@@ -99,6 +102,7 @@ class Lifecycle:
         container.state.exit_code, container.state.oom_killed = 0, False
         container.generation += 1
         self._run_began[container.id] = self._clock()
+        self.health.start(container)
         self.store.save(container)
         self.publish(container, "start")
         threading.Thread(
@@ -176,7 +180,14 @@ class Lifecycle:
                 except RuntimeFailure:
                     pass
 
+    def _health_changed(self, container: Container, status: str | None) -> None:
+        """A probe's result is kept; a new health status is announced."""
+        self.store.save(container)
+        if status is not None:
+            self.publish(container, f"health_status: {status}")
+
     def _record_exit(self, container: Container, state: TaskState) -> None:
+        self.health.stop(container)
         container.state.status = "exited"
         container.state.pid = 0
         container.state.exit_code = state.exit_code if state.exit_code is not None else 255
@@ -205,6 +216,7 @@ class Lifecycle:
             if container.state.status == "restarting":
                 container.state.status = "running"  # its task is this run's, alive or not
             if state.status == "running":  # a paused container stays paused
+                self.health.start(container)
                 threading.Thread(target=self._monitor, args=(container, container.generation), daemon=True).start()
             else:  # exited while no daemon watched: record it, then restart policy or auto-remove
                 self.exited(container, container.generation, state)

@@ -106,6 +106,7 @@ def matches_filters(container: Container, filters: dict[str, list[str]]) -> bool
             v in (container.image, container.image_id) or container.image_id.startswith("sha256:" + v)
         ),
         "exited": lambda v: container.state.status == "exited" and str(container.state.exit_code) == v,
+        "health": lambda v: ((container.state.health or {}).get("Status") or "none") == v,
     }
     for key, values in filters.items():
         if key == "label":

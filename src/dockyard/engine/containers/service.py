@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from dockyard.engine.containers import procinit, resources, updates
+from dockyard.engine.containers import health, procinit, resources, updates
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import host_config_defaults, merge_config, random_name, validate_name
 from dockyard.engine.containers.inspection import ContainerInspection, tree_size
@@ -143,6 +143,7 @@ class ContainerService:
         if not isinstance(config, dict) or not config.get("Image"):
             raise InvalidArgument("config cannot be empty in order to create a container")
         check_config_types(config)
+        health.validate(config.get("Healthcheck"))
         with self.images.locked():  # rmi and layer clean-up wait until the container is known
             image = self.images.resolve(config["Image"])
             merged = merge_config(config, self.images.config(image).get("config") or {})
