@@ -82,7 +82,7 @@ def _actions(engine) -> list[str]:
 
 
 def test_a_passing_probe_makes_it_healthy_with_event_ps_and_filter(engine):
-    container_id = _run(engine, {"Test": ["CMD", "echo", "fine"], "Interval": 20 * MS})
+    container_id = _run(engine, {"Test": ["CMD", "echo", "fine"], "Interval": 300 * MS})
     assert _health(engine, container_id)["Status"] == "starting"
     assert "(health: starting)" in engine.containers.list(False, None, False, {})[0]["Status"]
     eventually(lambda: _health(engine, container_id).get("Status") == "healthy")
