@@ -88,7 +88,7 @@ def test_a_passing_probe_makes_it_healthy_with_event_ps_and_filter(engine):
     eventually(lambda: _health(engine, container_id).get("Status") == "healthy")
     entry = _health(engine, container_id)["Log"][0]
     assert (entry["ExitCode"], entry["Output"]) == (0, "fine\n")
-    assert "health_status: healthy" in _actions(engine)
+    eventually(lambda: "health_status: healthy" in _actions(engine))
     assert engine.containers.list(False, None, False, {})[0]["Status"].endswith("(healthy)")
     assert [c["Id"] for c in engine.containers.list(False, None, False, {"health": ["healthy"]})] == [container_id]
     assert engine.containers.list(False, None, False, {"health": ["unhealthy"]}) == []
@@ -99,7 +99,7 @@ def test_failing_probes_make_it_unhealthy_after_the_retries(engine):
     eventually(lambda: _health(engine, container_id).get("Status") == "unhealthy")
     state = _health(engine, container_id)
     assert state["FailingStreak"] >= 2 and state["Log"][-1]["ExitCode"] == 1
-    assert _actions(engine).count("health_status: unhealthy") == 1  # announced once, on the change
+    eventually(lambda: _actions(engine).count("health_status: unhealthy") == 1)  # once, on the change
     assert engine.containers.list(False, None, False, {})[0]["Status"].endswith("(unhealthy)")
 
 
