@@ -348,16 +348,23 @@ class ContainerService:
         return self.inspection.logs(ref, follow, stdout, stderr, since, until, timestamps, tail)
 
     def attach(self, ref: str, stdin: bool, stdout: bool, stderr: bool, logs: bool, stream: bool):
-        return self.inspection.attach(ref, stdin, stdout, stderr, logs, stream)
+        attached = self.inspection.attach(ref, stdin, stdout, stderr, logs, stream)
+        self.lifecycle.publish(self.get(ref), "attach")
+        return attached
 
     def resize(self, ref: str, height: int, width: int) -> None:
         self.inspection.resize(ref, height, width)
+        self.lifecycle.publish(self.get(ref), "resize", height=str(height), width=str(width))
 
     def export(self, ref: str) -> Iterator[bytes]:
-        return self.inspection.export(ref)
+        chunks = self.inspection.export(ref)
+        self.lifecycle.publish(self.get(ref), "export")
+        return chunks
 
     def top(self, ref: str, ps_args: str | None) -> dict:
-        return self.inspection.top(ref, ps_args)
+        processes = self.inspection.top(ref, ps_args)
+        self.lifecycle.publish(self.get(ref), "top")
+        return processes
 
     def changes(self, ref: str) -> list[dict]:
         return self.inspection.changes(ref)
