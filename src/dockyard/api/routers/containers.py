@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockyard.api import query, schema
 from dockyard.api.backend import AttachStream, ContainerBackend
 from dockyard.api.messages import (
     JSON,
@@ -31,7 +32,7 @@ def get_list(backend: ContainerBackend, req: Request) -> Response:
             all=req.flag("all"),
             limit=limit if limit and limit > 0 else None,
             size=req.flag("size"),
-            filters=req.filters(),
+            filters=req.filters(query.CONTAINER_LIST),
         )
     )
 
@@ -40,6 +41,7 @@ def post_create(backend: ContainerBackend, req: Request) -> Response:
     body = req.json()
     if body is None:
         raise InvalidArgument("config cannot be empty in order to create a container")
+    schema.check(body, "runconfig.ContainerConfigWrapper")
     host_config = body.pop("HostConfig", None) or {}
     request = adapt_create(body, host_config, body.pop("NetworkingConfig", None), req.api_version)
     created = backend.create(
@@ -136,13 +138,6 @@ def post_rename(backend: ContainerBackend, req: Request) -> Response:
     return no_content()
 
 
-def post_update(backend: ContainerBackend, req: Request) -> Response:
-    body = req.json()
-    if not isinstance(body, dict):
-        raise InvalidArgument("update body must be a JSON object")
-    return json_response(backend.update(req.params["name"], body))
-
-
 def post_pause(backend: ContainerBackend, req: Request) -> Response:
     backend.pause(req.params["name"])
     return no_content()
@@ -190,8 +185,15 @@ def delete_container(backend: ContainerBackend, req: Request) -> Response:
     return no_content()
 
 
+def post_update(backend: ContainerBackend, req: Request) -> Response:
+    """The body is checked against the spec's UpdateConfig (a 400 as dockerd's), then applied."""
+    body = req.json() or {}
+    schema.check(body, "container.UpdateConfig")
+    return json_response(backend.update(req.params["name"], body))
+
+
 def post_prune(backend: ContainerBackend, req: Request) -> Response:
-    return json_response(backend.prune(req.filters()))
+    return json_response(backend.prune(req.filters(query.PRUNE)))
 
 
 TABLE = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal as signals
 
 from dockyard.engine.containers.model import Container
+from dockyard.engine.containers.security import check_security
 from dockyard.errors import InvalidArgument
 
 
@@ -91,6 +92,8 @@ def check_restart_policy(policy: dict) -> None:
 
 
 def check_host_config(host_config: dict) -> None:
+    """Refuse, before anything is made, what Docker refuses at create (security: security.py)."""
+    check_security(host_config)
     check_restart_policy(host_config.get("RestartPolicy") or {})
     policy = (host_config.get("RestartPolicy") or {}).get("Name") or "no"
     if host_config.get("AutoRemove") and policy != "no":

@@ -95,7 +95,7 @@ class SystemService:
             "LiveRestoreEnabled": True,
             "Isolation": "",
             "InitBinary": "dockyard-init",
-            "SecurityOptions": [],
+            "SecurityOptions": ["name=seccomp,profile=builtin"],
             "Warnings": limit_warnings(self.containers.host_limits),
         }
 

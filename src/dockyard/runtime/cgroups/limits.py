@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 
-from dockyard.runtime.cgroups import blkio, cpu, cpuset, devices, memory, pids
-from dockyard.runtime.cgroups.hierarchy import Hierarchy
+from dockyard.runtime.cgroups import blkio, cpu, cpuset, devicebpf, devices, memory, pids
+from dockyard.runtime.cgroups.hierarchy import Hierarchy, unified
 
 TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
@@ -48,8 +48,18 @@ def writes(resources: dict[str, Any], hierarchies: list[Hierarchy], paths: list[
 
 
 def apply(resources: dict[str, Any], hierarchies: list[Hierarchy], paths: list[str]) -> None:
-    """Write each requested limit; raises OSError if a controller is missing or refuses."""
-    pending = writes(resources, hierarchies, paths)
+    """Write each requested limit; raises OSError if a controller is missing or refuses.
+
+    Device rules go to the v1 devices controller and, as an eBPF program, to the v2 cgroup
+    (on a hybrid host both: the kernel checks both for a process in both)."""
+    _write_all(writes(resources, hierarchies, paths))
+    v2 = unified(hierarchies, paths)
+    if v2 is not None and devices.requested(resources):
+        devicebpf.attach(v2, resources["devices"])
+
+
+def _write_all(pending: list[tuple[str, str]]) -> None:
+    """Write every (file, value); a refusal is tried once more after the others."""
     for _ in range(2):
         refused: list[tuple[str, str, OSError]] = []
         for path, value in pending:
