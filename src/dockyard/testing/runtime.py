@@ -100,6 +100,7 @@ class _Task:
     resizes: list[tuple[int, int]] = field(default_factory=list)
     resources: dict = field(default_factory=dict)  # linux.resources, as created and updated
     binds: dict = field(default_factory=dict)  # bind-mounted destination -> host source
+    spec: dict = field(default_factory=dict)  # the OCI spec it was created with
     oom_killed: bool = False
 
     def state(self) -> TaskState:
@@ -124,6 +125,7 @@ class FakeRuntime:
         pid = self._create(state_dir, process, Path(spec["root"]["path"]), io)
         with self._changed:
             task = self._tasks[Path(state_dir)]
+            task.spec = json.loads(json.dumps(spec))
             task.resources = json.loads(json.dumps(spec.get("linux", {}).get("resources", {})))
             task.binds = {m["destination"]: m["source"] for m in spec.get("mounts", []) if m.get("type") == "bind"}
         return pid
@@ -293,6 +295,16 @@ class FakeRuntime:
             task = self._running(state_dir)
             task.oom_killed = True
             self._exit(task, 137)
+
+    def resizes(self, state_dir: Path) -> list[tuple[int, int]]:
+        """Every terminal size the task was given, in order."""
+        with self._changed:
+            return list(self._task(state_dir).resizes)
+
+    def spec(self, state_dir: Path) -> dict:
+        """The OCI spec the task was created with."""
+        with self._changed:
+            return json.loads(json.dumps(self._task(state_dir).spec))
 
     def resources(self, state_dir: Path) -> dict:
         """The task's linux.resources: those it was created with, then each update merged in."""

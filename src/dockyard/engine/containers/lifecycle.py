@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dockyard.engine.containers import health, procinit, resources, restarts, specgen
+from dockyard.engine.containers import health, hostfields, procinit, resources, restarts, specgen
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
 from dockyard.engine.containers.mounting import ContainerMounts
@@ -113,9 +113,11 @@ class Lifecycle:
         ).start()
 
     def _spec(self, container: Container, rootfs: Path, directory: Path) -> dict:
-        """The OCI spec: specgen's, with the resource limits and, with `--init`, the reaper."""
+        """The OCI spec: specgen's, with the resource limits, groups, annotations and, with
+        `--init`, the reaper."""
         spec = specgen.container_spec(container, rootfs, directory, specgen.namespaces(container, self.table.get))
         resources.apply_to_spec(spec, container.host_config, container.id)
+        hostfields.apply_to_spec(spec, container.host_config, rootfs)
         if container.host_config.get("Init"):
             procinit.wrap(spec, self.init_path)
         return spec

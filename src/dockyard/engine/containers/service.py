@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.engine import prune
-from dockyard.engine.containers import health, procinit, resources, updates
+from dockyard.engine.containers import health, hostfields, procinit, resources, updates
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import host_config_defaults, merge_config, random_name, validate_name
 from dockyard.engine.containers.inspection import ContainerInspection, tree_size
@@ -153,6 +153,7 @@ class ContainerService:
             check_host_config(host_config)
             host = resources.adapt(host_config_defaults(host_config))
             warnings = resources.verify(host, self.host_limits)
+            hostfields.check(host)
             procinit.check(host, self.init_path)
             container = Container(
                 id=container_id,
