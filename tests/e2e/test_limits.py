@@ -5,6 +5,8 @@ loop near half a core, `update -m` on a running container, rlimits, --init."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 import time
 from pathlib import Path
 
@@ -16,9 +18,9 @@ pytestmark = pytest.mark.root
 MB = 1 << 20
 
 
-def cgroup_file(container_id: str, controller: str, name: str) -> str:
+def cgroup_file(container_id: str, controller: str, name: str, parent: str = "dockyard") -> str:
     hierarchies = hierarchy.discover()
-    paths = [str(Path(h.path) / "dockyard" / container_id) for h in hierarchies]
+    paths = [str(Path(h.path) / parent / container_id) for h in hierarchies]
     where = limits.controller_path(controller, hierarchies, paths)
     assert where is not None, f"no {controller} controller"
     return (Path(where[0]) / name).read_text().strip()
@@ -173,3 +175,40 @@ def test_init_forwards_signals_and_reaps_orphans(daemon):
         assert daemon.inspect(cid)["State"]["ExitCode"] == 143
     finally:
         daemon.cli("rm", "-f", cid)
+
+
+def test_cgroup_parent_and_blkio_throttles_reach_the_kernel(daemon):
+    disk = next(f"/dev/{n}" for n in ("vda", "sda", "nvme0n1", "loop0") if os.path.exists(f"/dev/{n}"))
+    numbers = f"{os.major(os.stat(disk).st_rdev)}:{os.minor(os.stat(disk).st_rdev)}"
+    assert stat.S_ISBLK(os.stat(disk).st_mode)
+    cid = daemon.docker(
+        "run",
+        "-d",
+        "--cgroup-parent",
+        "dockyard-e2e-parent",
+        "--device-read-bps",
+        f"{disk}:1mb",
+        "--device-write-bps",
+        f"{disk}:2mb",
+        "--device-read-iops",
+        f"{disk}:300",
+        "--device-write-iops",
+        f"{disk}:400",
+        "busybox",
+        "sleep",
+        "600",
+    ).stdout.strip()
+    try:
+        read = lambda name: cgroup_file(cid, "blkio", f"blkio.throttle.{name}", parent="dockyard-e2e-parent")  # noqa: E731
+        assert read("read_bps_device") == f"{numbers} 1048576"
+        assert read("write_bps_device") == f"{numbers} 2097152"
+        assert (read("read_iops_device"), read("write_iops_device")) == (f"{numbers} 300", f"{numbers} 400")
+        throttles = daemon.inspect(cid)["HostConfig"]["BlkioDeviceReadBps"]
+        assert throttles == [{"Path": disk, "Rate": 1048576}]
+    finally:
+        daemon.cli("rm", "-f", cid)
+        for h in hierarchy.discover():
+            try:
+                os.rmdir(Path(h.path) / "dockyard-e2e-parent")
+            except OSError:
+                pass
