@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.runtime.cgroups import hierarchy, limits
+from tests.e2e.rawhttp import request
 
 pytestmark = pytest.mark.root
 MB = 1 << 20
@@ -92,6 +93,8 @@ def test_update_memory_of_a_running_container(daemon, client):
         assert (host["Memory"], host["MemorySwap"], host["PidsLimit"]) == (64 * MB, 128 * MB, 50)
         usage = daemon.docker("stats", "--no-stream", "--format", "{{.MemUsage}}", cid).stdout
         assert usage.strip().endswith("/ 64MiB")
+        sample = json.loads(request(daemon.host, "GET", f"/containers/{cid}/stats?stream=false")[2])
+        assert (sample["memory_stats"]["limit"], sample["pids_stats"]) == (64 * MB, {"current": 1, "limit": 50})
         daemon.client(client, "update", "--restart", "always", cid)
         assert daemon.inspect(cid)["HostConfig"]["RestartPolicy"]["Name"] == "always"
     finally:
