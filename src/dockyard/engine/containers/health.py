@@ -12,6 +12,7 @@ one thread per running container with a health check; `RuntimeProbe` runs the ex
 from __future__ import annotations
 
 import secrets
+import shutil
 import signal as signals
 import socket
 import threading
@@ -211,6 +212,7 @@ class RuntimeProbe:
                 self.runtime.delete(directory)
             except DockyardError:
                 pass
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _read_output(sock: socket.socket, out: list[bytes]) -> None:

@@ -110,6 +110,11 @@ def _verify_memory(host: dict, limits: HostLimits, warnings: list[str], update: 
         raise InvalidArgument("Minimum memoryswap limit should be larger than memory limit, see usage")
     if memory == 0 and swap > 0 and not update:
         raise InvalidArgument("You should always set the Memory limit when using Memoryswap limit, see usage")
+    _verify_memory_extras(host, limits, warnings, memory)
+
+
+def _verify_memory_extras(host: dict, limits: HostLimits, warnings: list[str], memory: int) -> None:
+    """Swappiness, reservation, kernel memory, OomKillDisable and PidsLimit."""
     swappiness = host.get("MemorySwappiness")
     if swappiness is not None and swappiness != -1 and not limits.swappiness:
         warnings.append(
