@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(openssl busybox-static iptables iproute2 uidmap zstd skopeo docker-registry apache2-utils postgresql-client tmux procps)
+PACKAGES=(openssl busybox-static iptables iproute2 uidmap zstd skopeo docker-registry apache2-utils postgresql-client tmux procps gcc libc6-dev)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -16,6 +16,12 @@ fi
 if [ "${DOCKYARD_WITH_DOCKER:-0}" = 1 ] && ! command -v dockerd >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+fi
+# --init's reaper, a static C program of dockyard's own (docs/decisions/0091-init-reaper.md)
+INIT=/usr/local/libexec/dockyard/dockyard-init
+if [ ! -x "$INIT" ] || [ src/dockyard/runtime/reaper/dockyard-init.c -nt "$INIT" ]; then
+    install -d "$(dirname "$INIT")"
+    gcc -static -Os -o "$INIT.tmp" src/dockyard/runtime/reaper/dockyard-init.c && mv "$INIT.tmp" "$INIT"
 fi
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 # An editable install leaves no bytecode, and PYTHONDONTWRITEBYTECODE (set in some shells)

@@ -33,6 +33,7 @@ from dockyard.content.local import LocalContentStore
 from dockyard.distribution.client import Registries
 from dockyard.distribution.config import DEFAULT_CONFIG_FILE, RegistryConfig
 from dockyard.engine.builds.service import BuildService
+from dockyard.engine.containers import procinit
 from dockyard.engine.containers.archive import ContainerArchive
 from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import LoopbackOnly
@@ -56,6 +57,7 @@ from dockyard.images.store import ImageStore
 from dockyard.metadata.db import Database
 from dockyard.network.controller import NetworkController
 from dockyard.paths import DEFAULT_DATA_ROOT, DEFAULT_SOCKET, DataRoot
+from dockyard.runtime.cgroups import sysinfo
 from dockyard.runtime.client import ShimRuntime
 from dockyard.snapshots.overlay import OverlaySnapshotter
 from dockyard.volumes.local import LocalDriver
@@ -127,7 +129,19 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
     volumes = VolumeService(VolumeStore(db), LocalDriver(root), events)
     mounts = ContainerMounts(volumes, table.get)
     runtime = ShimRuntime()
-    containers = ContainerService(root, store, table, images, snapshots, runtime, events, mounts, networking)
+    containers = ContainerService(
+        root,
+        store,
+        table,
+        images,
+        snapshots,
+        runtime,
+        events,
+        mounts,
+        networking,
+        host_limits=sysinfo.probe(),
+        init_path=(settings or {}).get("init-path") or procinit.DEFAULT_INIT_PATH,
+    )
     containers.recover()
     if controller:
         controller.recover(

@@ -29,10 +29,12 @@ from dockyard.images.service import ImageService
 from dockyard.images.store import ImageStore
 from dockyard.metadata.db import Database
 from dockyard.paths import DataRoot
+from dockyard.runtime.cgroups.sysinfo import HostLimits
 from dockyard.testing import FakeRuntime, FakeSnapshotter
 from dockyard.volumes.local import LocalDriver
 from dockyard.volumes.store import VolumeStore
 
+HOST_LIMITS = HostLimits(ncpu=2, cpus="0-1", mems="0", sys_resource=True)  # a v1 host with every knob but blkio weight
 COMMANDS = ("sh", "sleep", "true", "false", "echo", "cat", "service")
 
 
@@ -109,6 +111,7 @@ class Engine:
             ContainerMounts(self.volumes, table.get),
             clock=self.clock,
             sleep=self.sleeps,
+            host_limits=HOST_LIMITS,
         )
         self.execs = ExecService(self.containers, self.runtime, self.root, self.events)
         self.system = SystemService(self.root, self.containers, self.images, self.events)
@@ -121,8 +124,10 @@ class Engine:
         self.db.close()
 
     def _quiesce(self) -> None:
-        """Let an exit already heard finish recording (it holds the container's lock)."""
+        """Stop the health probes and let an exit already heard finish recording (it holds the
+        container's lock)."""
         for container in self.containers.all():
+            self.containers.lifecycle.health.stop(container)
             with container.lock:
                 pass
 

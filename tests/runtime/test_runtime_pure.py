@@ -58,11 +58,7 @@ def test_controller_settings_v1_and_v2():
     assert memory.settings(res, 1) == [("memory.limit_in_bytes", "100"), ("memory.memsw.limit_in_bytes", "300")]
     assert memory.settings(res, 2) == [("memory.max", "100"), ("memory.swap.max", "200")]
     assert pids.settings(res, 2) == [("pids.max", "max")]
-    assert cpu.settings(res, 1) == [
-        ("cpu.shares", "1024"),
-        ("cpu.cfs_period_us", "100000"),
-        ("cpu.cfs_quota_us", "50000"),
-    ]
+    assert cpu.settings(res, 1) == [("cpu.shares", "1024"), ("cpu.cfs_quota_us", "50000")]
     assert cpu.settings(res, 2) == [("cpu.weight", "39"), ("cpu.max", "50000 100000")]
     assert cpu.shares_to_weight(2) == 1 and cpu.shares_to_weight(262144) == 10000
 

@@ -64,6 +64,14 @@ FLAGS = (
     (("-c", "--cpu-shares"), "int", "CPU shares (relative weight)"),
     (("--cpuset-cpus",), "str", "CPUs in which to allow execution (0-3, 0,1)"),
     (("--pids-limit",), "int", "Tune container pids limit (set -1 for unlimited)"),
+    (("--cpu-period",), "int", "Limit CPU CFS (Completely Fair Scheduler) period"),
+    (("--cpu-quota",), "int", "Limit CPU CFS (Completely Fair Scheduler) quota"),
+    (("--cpuset-mems",), "str", "MEMs in which to allow execution (0-3, 0,1)"),
+    (("--memory-swappiness",), "int", "Tune container memory swappiness (0 to 100)"),
+    (("--oom-kill-disable",), "bool", "Disable OOM Killer"),
+    (("--oom-score-adj",), "int", "Tune host's OOM preferences (-1000 to 1000)"),
+    (("--blkio-weight",), "int", "Block IO (relative weight), between 10 and 1000, or 0 to disable"),
+    (("--cgroup-parent",), "str", "Optional parent cgroup for the container"),
     (("--cap-add",), "list", "Add Linux capabilities"),
     (("--cap-drop",), "list", "Drop Linux capabilities"),
     (("--privileged",), "bool", "Give extended privileges to this container"),
@@ -92,6 +100,7 @@ FLAGS = (
     (("--health-timeout",), "str", "Maximum time to allow one check to run (ms|s|m|h)"),
     (("--health-retries",), "int", "Consecutive failures needed to report unhealthy"),
     (("--health-start-period",), "str", "Start period for the container to initialize (ms|s|m|h)"),
+    (("--health-start-interval",), "str", "Time between running the check during the start period (ms|s|m|h)"),
     (("--no-healthcheck",), "bool", "Disable any container-specified HEALTHCHECK"),
 )
 DEFAULTS = {"network": "default", "restart": "no", "log_driver": "", "pull": "missing"}
@@ -302,6 +311,10 @@ def _host_config(ns: argparse.Namespace, bindings: dict, binds: list[str], conso
     }
     if ns.init:
         host["Init"] = True
+    if ns.oom_kill_disable:
+        host["OomKillDisable"] = True
+    if ns.memory_swappiness is not None:
+        host["MemorySwappiness"] = ns.memory_swappiness
     if console:
         host["ConsoleSize"] = list(console)
     _set(host, "PortBindings", bindings)
@@ -333,6 +346,12 @@ def _host_config(ns: argparse.Namespace, bindings: dict, binds: list[str], conso
         ("CpuShares", ns.cpu_shares),
         ("CpusetCpus", ns.cpuset_cpus),
         ("PidsLimit", ns.pids_limit),
+        ("CpuPeriod", ns.cpu_period),
+        ("CpuQuota", ns.cpu_quota),
+        ("CpusetMems", ns.cpuset_mems),
+        ("OomScoreAdj", ns.oom_score_adj),
+        ("BlkioWeight", ns.blkio_weight),
+        ("CgroupParent", ns.cgroup_parent),
     ):
         _set(host, key, value)
     _resources(ns, host)
@@ -373,6 +392,7 @@ def _healthcheck(ns: argparse.Namespace) -> dict | None:
         ("Interval", ns.health_interval),
         ("Timeout", ns.health_timeout),
         ("StartPeriod", ns.health_start_period),
+        ("StartInterval", ns.health_start_interval),
     ):
         if value:
             check[key] = int(parse_go_duration(value) * 1e9)

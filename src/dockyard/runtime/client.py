@@ -221,6 +221,14 @@ class ShimRuntime:
         with open(Path(path) / "cgroup.procs") as f:
             return [int(line) for line in f if line.strip()]
 
+    def update(self, state_dir: Path, resources: dict[str, Any]) -> None:
+        """New limits for a running container's cgroups (docker update)."""
+        hierarchies, paths = self._cgroups(state_dir)
+        try:
+            limits.apply(resources, hierarchies, paths)
+        except OSError as exc:
+            raise RuntimeFailure(f"failed to update the cgroups of {state_dir.name}: {exc}") from None
+
     def stats(self, state_dir: Path) -> Usage:
         """Memory, CPU time and pid counters of a running container (docker stats)."""
         where = {}
@@ -231,14 +239,18 @@ class ShimRuntime:
                 continue
         return read_usage(where)
 
-    def _controller(self, state_dir: Path, name: str) -> tuple[str, int]:
-        """(path, version) of the task's cgroup that carries controller `name`."""
+    def _cgroups(self, state_dir: Path) -> tuple[list[hierarchy.Hierarchy], list[str]]:
+        """The hierarchies and the running task's cgroup in each. Raises Conflict if it is not running."""
         if self.state(state_dir).status != "running":
             raise Conflict(f"Container {state_dir.name} is not running")
         task = json.loads((state_dir / "task.json").read_bytes())
         relative = task["spec"].get("linux", {}).get("cgroupsPath") or f"dockyard/{state_dir.name}"
         hierarchies = hierarchy.discover()
-        paths = [str(Path(h.path) / relative.strip("/")) for h in hierarchies]
+        return hierarchies, [str(Path(h.path) / relative.strip("/")) for h in hierarchies]
+
+    def _controller(self, state_dir: Path, name: str) -> tuple[str, int]:
+        """(path, version) of the task's cgroup that carries controller `name`."""
+        hierarchies, paths = self._cgroups(state_dir)
         where = limits.controller_path(name, hierarchies, paths)
         if where is None:
             raise NotFound(f"cgroup controller {name} is not available")

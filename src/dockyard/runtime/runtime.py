@@ -13,6 +13,7 @@ between the two):
     start(state_dir)                init execs the process; raises RuntimeFailure if exec fails
     kill / resize / state           while it runs
     pause / resume / pids / stats   while it runs (its cgroups); Conflict once it has exited
+    update(state_dir, resources)    new cgroup limits while it runs (docker update)
     wait(state_dir)                 returns once it has exited (exit.json written by the shim)
     delete(state_dir)               forget the task (shim gone, files removed but logs kept)
 
@@ -117,6 +118,11 @@ class Runtime(Protocol):
 
         Raises Conflict if it is not running.
         """
+
+    def update(self, state_dir: Path, resources: dict[str, Any]) -> None:
+        """Write OCI `linux.resources` to the running task's cgroups (docker update).
+
+        Raises Conflict if it is not running, RuntimeFailure with the kernel's reason."""
 
     def stats(self, state_dir: Path) -> Usage:
         """Memory, CPU time and pid counters of the running task (docker stats); a counter the

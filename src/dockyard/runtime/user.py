@@ -106,7 +106,8 @@ def lookup_user(user: str, passwd: list[PasswdEntry], groups: list[GroupEntry]) 
     return uid, gid, sgids
 
 
-def _read_in_root(rootfs: Path, path: str) -> str:
+def read_in_root(rootfs: Path, path: str) -> str:
+    """A text file of the image (e.g. /etc/group), resolved inside `rootfs`; "" if absent."""
     host = resolve_in_root(str(rootfs), path)
     try:
         fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW)
@@ -121,6 +122,6 @@ def resolve_user(rootfs: Path, user: str) -> tuple[int, int, tuple[int, ...]]:
 
     Raises InvalidArgument with Docker's wording when a name has no entry.
     """
-    passwd = parse_passwd(_read_in_root(rootfs, "/etc/passwd"))
-    groups = parse_group(_read_in_root(rootfs, "/etc/group"))
+    passwd = parse_passwd(read_in_root(rootfs, "/etc/passwd"))
+    groups = parse_group(read_in_root(rootfs, "/etc/group"))
     return lookup_user(user, passwd, groups)

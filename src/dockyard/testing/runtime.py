@@ -26,6 +26,7 @@ service's monitor threads never see another exit (its threads die with a real da
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal as signals
 import socket
@@ -97,10 +98,14 @@ class _Task:
     attachers: list[_Attacher] = field(default_factory=list)
     log: JsonFileWriter | None = None
     resizes: list[tuple[int, int]] = field(default_factory=list)
+    resources: dict = field(default_factory=dict)  # linux.resources, as created and updated
+    binds: dict = field(default_factory=dict)  # bind-mounted destination -> host source
+    spec: dict = field(default_factory=dict)  # the OCI spec it was created with
+    oom_killed: bool = False
 
     def state(self) -> TaskState:
         pid = None if self.status == "stopped" else self.pid
-        return TaskState(self.status, pid, self.exit_code, self.started_at, self.finished_at)  # type: ignore[arg-type]
+        return TaskState(self.status, pid, self.exit_code, self.started_at, self.finished_at, self.oom_killed)  # type: ignore[arg-type]
 
 
 class FakeRuntime:
@@ -117,7 +122,13 @@ class FakeRuntime:
 
     def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig) -> int:
         process = spec.get("process", {})
-        return self._create(state_dir, process, Path(spec["root"]["path"]), io)
+        pid = self._create(state_dir, process, Path(spec["root"]["path"]), io)
+        with self._changed:
+            task = self._tasks[Path(state_dir)]
+            task.spec = json.loads(json.dumps(spec))
+            task.resources = json.loads(json.dumps(spec.get("linux", {}).get("resources", {})))
+            task.binds = {m["destination"]: m["source"] for m in spec.get("mounts", []) if m.get("type") == "bind"}
+        return pid
 
     def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
         with self._changed:
@@ -251,10 +262,22 @@ class FakeRuntime:
             execs = [t.pid for d, t in self._tasks.items() if d.parent == prefix and t.status == "running"]
             return [task.pid, *execs]
 
+    def update(self, state_dir: Path, resources: dict[str, Any]) -> None:
+        with self._changed:
+            task = self._running(state_dir)
+            for controller, values in resources.items():
+                task.resources[controller] = {**task.resources.get(controller, {}), **values}
+
     def stats(self, state_dir: Path) -> Usage:
         with self._changed:
-            self._running(state_dir)
-            return Usage(memory_bytes=1 << 20, memory_limit=None, cpu_ns=1_000_000, pids=len(self.pids(state_dir)))
+            task = self._running(state_dir)
+            return Usage(
+                memory_bytes=1 << 20,
+                memory_limit=task.resources.get("memory", {}).get("limit"),
+                cpu_ns=1_000_000,
+                pids=len(self.pids(state_dir)),
+                pids_limit=task.resources.get("pids", {}).get("limit") or None,
+            )
 
     # ---- what a test does to the processes -----------------------------------------------
 
@@ -265,6 +288,28 @@ class FakeRuntime:
             if task.status != "running":
                 raise Conflict(f"task {task.name} is not running")
             self._exit(task, code)
+
+    def oom(self, state_dir: Path) -> None:
+        """The kernel's OOM killer takes the process (SIGKILL, oom_killed in its state)."""
+        with self._changed:
+            task = self._running(state_dir)
+            task.oom_killed = True
+            self._exit(task, 137)
+
+    def resizes(self, state_dir: Path) -> list[tuple[int, int]]:
+        """Every terminal size the task was given, in order."""
+        with self._changed:
+            return list(self._task(state_dir).resizes)
+
+    def spec(self, state_dir: Path) -> dict:
+        """The OCI spec the task was created with."""
+        with self._changed:
+            return json.loads(json.dumps(self._task(state_dir).spec))
+
+    def resources(self, state_dir: Path) -> dict:
+        """The task's linux.resources: those it was created with, then each update merged in."""
+        with self._changed:
+            return json.loads(json.dumps(self._task(state_dir).resources))
 
     def output(self, state_dir: Path, data: bytes, stream: int = STDOUT) -> None:
         """The process writes `data` to stdout (1) or stderr (2)."""
@@ -373,7 +418,7 @@ def _exec_error(task: _Task) -> tuple[str, int] | None:
     candidates = [name] if "/" in name else [os.path.join(d or ".", name) for d in path.split(":")]
     for candidate in candidates:
         try:
-            st = os.stat(task.rootfs / candidate.lstrip("/"))
+            st = os.stat(task.binds.get(candidate) or task.rootfs / candidate.lstrip("/"))
         except OSError:
             continue
         if not stat.S_ISDIR(st.st_mode) and st.st_mode & 0o111:

@@ -186,9 +186,10 @@ def delete_container(backend: ContainerBackend, req: Request) -> Response:
 
 
 def post_update(backend: ContainerBackend, req: Request) -> Response:
-    """The body is checked, so a malformed one is a 400 as with dockerd; updating is not served yet."""
-    schema.check(req.json() or {}, "container.UpdateConfig")
-    raise NotSupported("updating a container is not supported yet")
+    """The body is checked against the spec's UpdateConfig (a 400 as dockerd's), then applied."""
+    body = req.json() or {}
+    schema.check(body, "container.UpdateConfig")
+    return json_response(backend.update(req.params["name"], body))
 
 
 def post_prune(backend: ContainerBackend, req: Request) -> Response:

@@ -102,7 +102,13 @@ def merge_config(user: dict, image: dict) -> dict:
     merged["Labels"] = {**(image.get("Labels") or {}), **(user.get("Labels") or {})}
     merged["ExposedPorts"] = {**(image.get("ExposedPorts") or {}), **(user.get("ExposedPorts") or {})}
     merged["Volumes"] = {**(image.get("Volumes") or {}), **(user.get("Volumes") or {})}
-    for key in ("User", "WorkingDir", "StopSignal", "Healthcheck", "OnBuild", "Shell"):
+    if image.get("Healthcheck"):  # field by field, as moby's merge: what the user left empty comes from the image
+        user_check = user.get("Healthcheck") or {}
+        merged["Healthcheck"] = {
+            **image["Healthcheck"],
+            **{k: v for k, v in user_check.items() if v not in (None, 0, [], "")},
+        }
+    for key in ("User", "WorkingDir", "StopSignal", "OnBuild", "Shell"):
         if not merged.get(key) and image.get(key):
             merged[key] = image[key]
     return merged

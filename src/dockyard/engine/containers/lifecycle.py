@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dockyard.engine.containers import restarts, specgen
+from dockyard.engine.containers import health, hostfields, procinit, resources, restarts, specgen
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
 from dockyard.engine.containers.mounting import ContainerMounts
@@ -55,12 +55,18 @@ class Lifecycle:
         waits: ExitWaits,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        init_path: str = procinit.DEFAULT_INIT_PATH,
     ) -> None:
-        """`clock` and `sleep` time the restart back-off (tests pass their own)."""
+        """`clock` and `sleep` time the restart back-off (tests pass their own); `init_path`
+        is the reaper `--init` runs as PID 1."""
         self.root, self.store, self.table, self.snapshots = root, store, table, snapshots
+        self.init_path = init_path
         self.runtime, self.events, self.networking, self.mounts = runtime, events, networking, mounts
         self.pending, self.waits = pending, waits
         self._clock, self._sleep = clock, sleep
+        self.health = health.HealthMonitor(
+            health.RuntimeProbe(root, runtime, lambda c: snapshots.paths(c.id).rootfs), self._health_changed, clock
+        )
         self._backoff: dict[str, float] = {}  # container id -> the last restart delay
         self._run_began: dict[str, float] = {}  # container id -> clock() when its run started
 
@@ -74,9 +80,12 @@ class Lifecycle:
         self._forget_task(directory)
         try:
             self.mounts.activate(container, rootfs)
-            spec = specgen.container_spec(container, rootfs, directory, specgen.namespaces(container, self.table.get))
+            spec = self._spec(container, rootfs, directory)
             io = specgen.io_config(container, self.root.container_log(container.id))
             pid = self.runtime.create(directory, spec, io)
+            console = container.host_config.get("ConsoleSize") or [0, 0]
+            if io.tty and all(console):
+                self.runtime.resize(directory, console[0], console[1])
             container.network_settings = self.networking.connect(container, pid)
             self.pending.connect_all(container.id, lambda i, o, e: self.runtime.attach(directory, i, o, e))
             self.runtime.start(directory)
@@ -93,6 +102,7 @@ class Lifecycle:
         container.state.exit_code, container.state.oom_killed = 0, False
         container.generation += 1
         self._run_began[container.id] = self._clock()
+        self.health.start(container)
         self.store.save(container)
         self.publish(container, "start")
         threading.Thread(
@@ -101,6 +111,16 @@ class Lifecycle:
             name=f"monitor-{container.id[:12]}",
             daemon=True,
         ).start()
+
+    def _spec(self, container: Container, rootfs: Path, directory: Path) -> dict:
+        """The OCI spec: specgen's, with the resource limits, groups, annotations and, with
+        `--init`, the reaper."""
+        spec = specgen.container_spec(container, rootfs, directory, specgen.namespaces(container, self.table.get))
+        resources.apply_to_spec(spec, container.host_config, container.id)
+        hostfields.apply_to_spec(spec, container.host_config, rootfs)
+        if container.host_config.get("Init"):
+            procinit.wrap(spec, self.init_path)
+        return spec
 
     def _record_failure(self, container: Container, message: str) -> None:
         self.pending.cancel(container.id)
@@ -162,7 +182,14 @@ class Lifecycle:
                 except RuntimeFailure:
                     pass
 
+    def _health_changed(self, container: Container, status: str | None) -> None:
+        """A probe's result is kept; a new health status is announced."""
+        self.store.save(container)
+        if status is not None:
+            self.publish(container, f"health_status: {status}")
+
     def _record_exit(self, container: Container, state: TaskState) -> None:
+        self.health.stop(container)
         container.state.status = "exited"
         container.state.pid = 0
         container.state.exit_code = state.exit_code if state.exit_code is not None else 255
@@ -170,6 +197,8 @@ class Lifecycle:
         container.state.oom_killed = state.oom_killed
         self.mounts.deactivate(container)
         self.store.save(container)
+        if state.oom_killed:
+            self.publish(container, "oom")
         self.publish(container, "die", exitCode=str(container.state.exit_code))
         self.waits.changed(container.id, exited=True)
 
@@ -189,6 +218,7 @@ class Lifecycle:
             if container.state.status == "restarting":
                 container.state.status = "running"  # its task is this run's, alive or not
             if state.status == "running":  # a paused container stays paused
+                self.health.start(container)
                 threading.Thread(target=self._monitor, args=(container, container.generation), daemon=True).start()
             else:  # exited while no daemon watched: record it, then restart policy or auto-remove
                 self.exited(container, container.generation, state)

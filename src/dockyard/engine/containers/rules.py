@@ -71,12 +71,30 @@ def check_config_types(config: dict) -> None:
             raise InvalidArgument(f"json: cannot unmarshal non-string into Go struct field Config.{key} of type string")
 
 
+def check_restart_policy(policy: dict) -> None:
+    """moby's validateRestartPolicy, in its words. Raises InvalidArgument."""
+    name, count = policy.get("Name") or "", policy.get("MaximumRetryCount") or 0
+    if name in ("always", "unless-stopped", "no"):
+        if count != 0:
+            negative = " and cannot be negative" if count < 0 else ""
+            raise InvalidArgument(
+                f"invalid restart policy: maximum retry count can only be used with 'on-failure'{negative}"
+            )
+    elif name == "on-failure":
+        if count < 0:
+            raise InvalidArgument("invalid restart policy: maximum retry count cannot be negative")
+    elif name:
+        raise InvalidArgument(
+            f"invalid restart policy: unknown policy '{name}'; "
+            "use one of 'no', 'always', 'on-failure', or 'unless-stopped'"
+        )
+
+
 def check_host_config(host_config: dict) -> None:
     """Refuse, before anything is made, what Docker refuses at create (security: security.py)."""
     check_security(host_config)
+    check_restart_policy(host_config.get("RestartPolicy") or {})
     policy = (host_config.get("RestartPolicy") or {}).get("Name") or "no"
-    if policy not in ("no", "always", "unless-stopped", "on-failure"):
-        raise InvalidArgument(f"invalid restart policy: {policy}")
     if host_config.get("AutoRemove") and policy != "no":
         raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.engine import prune
+from dockyard.engine.containers import health, hostfields, procinit, resources, updates
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import host_config_defaults, merge_config, random_name, validate_name
 from dockyard.engine.containers.inspection import ContainerInspection, tree_size
@@ -34,6 +35,7 @@ from dockyard.engine.containers.networking import ContainerNetworking, LoopbackO
 from dockyard.engine.containers.rules import (
     check_config_types,
     check_host_config,
+    check_restart_policy,
     parse_signal,
 )
 from dockyard.engine.containers.store import ContainerStore
@@ -44,6 +46,8 @@ from dockyard.engine.events import EventBus
 from dockyard.errors import Conflict, InvalidArgument, NotModified
 from dockyard.images.service import ImageService, ImageUser
 from dockyard.paths import DataRoot
+from dockyard.runtime.cgroups import sysinfo
+from dockyard.runtime.cgroups.sysinfo import HostLimits
 from dockyard.runtime.runtime import Runtime
 from dockyard.snapshots.snapshotter import Snapshotter
 
@@ -64,8 +68,13 @@ class ContainerService:
         networking: ContainerNetworking | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        host_limits: HostLimits | None = None,
+        init_path: str = procinit.DEFAULT_INIT_PATH,
     ) -> None:
-        """`clock` and `sleep` time the restart back-off (tests pass their own)."""
+        """`clock` and `sleep` time the restart back-off (tests pass their own); `host_limits`
+        is what this host's cgroups can limit (probed when None); `init_path` the `--init` reaper."""
+        self.host_limits = host_limits if host_limits is not None else sysinfo.probe()
+        self.init_path = init_path
         self.root, self.store, self.table, self.images, self.snapshots = root, store, table, images, snapshots
         self.runtime, self.events = runtime, events
         self.networking = networking or LoopbackOnly()
@@ -86,6 +95,7 @@ class ContainerService:
             self.waits,
             clock,
             sleep,
+            init_path,
         )
 
     # -- lookup ------------------------------------------------------------------------
@@ -134,12 +144,17 @@ class ContainerService:
         if not isinstance(config, dict) or not config.get("Image"):
             raise InvalidArgument("config cannot be empty in order to create a container")
         check_config_types(config)
+        health.validate(config.get("Healthcheck"))
         with self.images.locked():  # rmi and layer clean-up wait until the container is known
             image = self.images.resolve(config["Image"])
             merged = merge_config(config, self.images.config(image).get("config") or {})
             container_id = secrets.token_hex(32)
             merged["Hostname"] = merged.get("Hostname") or container_id[:12]
             check_host_config(host_config)
+            host = resources.adapt(host_config_defaults(host_config))
+            warnings = resources.verify(host, self.host_limits)
+            hostfields.check(host)
+            procinit.check(host, self.init_path)
             container = Container(
                 id=container_id,
                 name=validate_name(name) if name else self._unused_name(),
@@ -147,7 +162,7 @@ class ContainerService:
                 image_id=image.id,
                 created=now_rfc3339(),
                 config=merged,
-                host_config=host_config_defaults(host_config),
+                host_config=host,
                 networking_config=networking_config or {},
             )
             directory = self._task(container)
@@ -164,7 +179,7 @@ class ContainerService:
                 raise
             self.table.add(container)
         self.lifecycle.publish(container, "create")
-        return {"Id": container.id, "Warnings": []}
+        return {"Id": container.id, "Warnings": warnings}
 
     def _unused_name(self) -> str:
         taken = {c.name for c in self.all()}
@@ -276,6 +291,22 @@ class ContainerService:
             deleted.append(container.id)
         return {"ContainersDeleted": deleted, "SpaceReclaimed": reclaimed}
 
+    def update(self, ref: str, sent: dict) -> dict:
+        """`docker update`: new limits (applied at once if it runs) and restart policy."""
+        container = self.get(ref)
+        check_restart_policy(sent.get("RestartPolicy") or {})
+        with container.lock:
+            if container.state.status == "removing":
+                raise Conflict(f"Cannot update container {container.id}: Container is marked for removal")
+            host = updates.merge(container.host_config, sent)
+            warnings = resources.verify(host, self.host_limits, update=True)
+            if container.state.status in ("running", "paused"):
+                self.runtime.update(self._task(container), resources.update_resources(host, sent))
+            container.host_config = host
+            self.store.save(container)
+        self.lifecycle.publish(container, "update")
+        return {"Warnings": warnings}
+
     def pause(self, ref: str) -> None:
         """Freeze every process of the container (cgroup freezer)."""
         container = self.get(ref)
@@ -321,16 +352,23 @@ class ContainerService:
         return self.inspection.logs(ref, follow, stdout, stderr, since, until, timestamps, tail)
 
     def attach(self, ref: str, stdin: bool, stdout: bool, stderr: bool, logs: bool, stream: bool):
-        return self.inspection.attach(ref, stdin, stdout, stderr, logs, stream)
+        attached = self.inspection.attach(ref, stdin, stdout, stderr, logs, stream)
+        self.lifecycle.publish(self.get(ref), "attach")
+        return attached
 
     def resize(self, ref: str, height: int, width: int) -> None:
         self.inspection.resize(ref, height, width)
+        self.lifecycle.publish(self.get(ref), "resize", height=str(height), width=str(width))
 
     def export(self, ref: str) -> Iterator[bytes]:
-        return self.inspection.export(ref)
+        chunks = self.inspection.export(ref)
+        self.lifecycle.publish(self.get(ref), "export")
+        return chunks
 
     def top(self, ref: str, ps_args: str | None) -> dict:
-        return self.inspection.top(ref, ps_args)
+        processes = self.inspection.top(ref, ps_args)
+        self.lifecycle.publish(self.get(ref), "top")
+        return processes
 
     def changes(self, ref: str) -> list[dict]:
         return self.inspection.changes(ref)

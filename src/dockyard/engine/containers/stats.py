@@ -64,14 +64,22 @@ def networks(pid: int) -> dict[str, dict[str, int]]:
 
 def cpu_stats(usage: Usage | None, system_ns: int | None) -> dict:
     total = (usage.cpu_ns or 0) if usage else 0
+    periods, throttled, throttled_ns = usage.throttling if usage else (0, 0, 0)
     doc: dict = {
         "cpu_usage": {"total_usage": total, "usage_in_kernelmode": 0, "usage_in_usermode": 0},
-        "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0},
+        "throttling_data": {"periods": periods, "throttled_periods": throttled, "throttled_time": throttled_ns},
     }
     if system_ns is not None:
         doc["system_cpu_usage"] = system_ns
         doc["online_cpus"] = os.cpu_count() or 1
     return doc
+
+
+def _pids(usage: Usage | None) -> dict:
+    """Docker's pids_stats: current, and limit when there is one (both omitted when empty)."""
+    if usage is None or usage.pids is None:
+        return {}
+    return {"current": usage.pids, **({"limit": usage.pids_limit} if usage.pids_limit else {})}
 
 
 def document(
@@ -98,7 +106,7 @@ def document(
         "id": container_id,
         "read": read,
         "preread": (previous or {}).get("read", ZERO_READ),
-        "pids_stats": {"current": usage.pids} if usage and usage.pids is not None else {},
+        "pids_stats": _pids(usage),
         "blkio_stats": {
             "io_service_bytes_recursive": None,
             "io_serviced_recursive": None,

@@ -38,7 +38,10 @@ def status_text(container: Container, now: float) -> str:
     state = container.state
     if state.status in ("running", "paused"):
         up = f"Up {human_duration(now - parse_time(state.started_at))}"
-        return up + " (Paused)" if state.status == "paused" else up
+        if state.status == "paused":
+            return up + " (Paused)"
+        health = (state.health or {}).get("Status")
+        return f"{up} ({'health: starting' if health == 'starting' else health})" if health else up
     if state.status == "restarting":
         return f"Restarting ({state.exit_code}) {human_duration(now - parse_time(state.finished_at))} ago"
     if state.status == "exited":
@@ -109,6 +112,7 @@ def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> di
             "Error": state.error,
             "StartedAt": state.started_at,
             "FinishedAt": state.finished_at,
+            **({"Health": state.health} if state.health is not None else {}),
         },
         "Image": container.image_id,
         "ResolvConfPath": str(directory / "resolv.conf"),

@@ -58,13 +58,18 @@ class ExecService:
             raise InvalidArgument("json: cannot unmarshal into Go struct field ExecConfig.Cmd of type []string")
         record = ExecRecord(secrets.token_hex(32), container.id, dict(config))
         self._execs[record.id] = record
-        self.events.publish(
-            "container",
-            f"exec_create: {' '.join(config['Cmd'])}",
-            container.id,
-            {"image": container.image, "name": container.name, "execID": record.id},
-        )
+        self._publish(record, container, f"exec_create: {' '.join(config['Cmd'])}")
         return {"Id": record.id}
+
+    def _publish(self, record: ExecRecord, container: Container, action: str, **extra: str) -> None:
+        attributes = {"image": container.image, "name": container.name, "execID": record.id, **extra}
+        self.events.publish("container", action, container.id, attributes)
+
+    def _watch(self, record: ExecRecord, container: Container) -> None:
+        """Announce the exec's exit (exec_die with its code), as dockerd does."""
+        state = self.runtime.wait(self._dir(record))
+        if state.status == "stopped":
+            self._publish(record, container, "exec_die", exitCode=str(state.exit_code))
 
     def _get(self, exec_id: str) -> ExecRecord:
         record = self._execs.get(exec_id)
@@ -113,6 +118,8 @@ class ExecService:
                 )
                 stream = SocketStream(sock, tty)
             self.runtime.start(directory)
+            self._publish(record, container, f"exec_start: {' '.join(config['Cmd'])}")
+            threading.Thread(target=self._watch, args=(record, container), daemon=True).start()
         except DockyardError as exc:
             record.launched.set()
             record.exit_code, record.error = exit_code_for(str(exc)), str(exc)

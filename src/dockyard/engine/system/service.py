@@ -15,6 +15,7 @@ from dockyard.engine.images.distribution import DistributionService
 from dockyard.errors import NotSupported
 from dockyard.images.service import ImageService
 from dockyard.paths import DataRoot
+from dockyard.runtime.cgroups.sysinfo import HostLimits
 
 
 class SystemService:
@@ -66,14 +67,7 @@ class SystemService:
             "DockerRootDir": str(self.root.root),
             "SystemStatus": None,
             "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "none"], "Log": ["json-file"]},
-            "MemoryLimit": True,
-            "SwapLimit": False,
-            "CpuCfsPeriod": True,
-            "CpuCfsQuota": True,
-            "CPUShares": True,
-            "CPUSet": True,
-            "PidsLimit": True,
-            "OomKillDisable": False,
+            **limit_support(self.containers.host_limits),
             "IPv4Forwarding": True,
             "Debug": False,
             "NFd": len(os.listdir("/proc/self/fd")),
@@ -81,7 +75,7 @@ class SystemService:
             "SystemTime": _now(),
             "LoggingDriver": "json-file",
             "CgroupDriver": "cgroupfs",
-            "CgroupVersion": "1" if os.path.isdir("/sys/fs/cgroup/memory") else "2",
+            "CgroupVersion": str(self.containers.host_limits.cgroup_version),
             "NEventsListener": 0,
             "KernelVersion": uname.release,
             "OperatingSystem": _os_name(),
@@ -101,9 +95,9 @@ class SystemService:
             "Swarm": {"LocalNodeState": "inactive"},
             "LiveRestoreEnabled": True,
             "Isolation": "",
-            "InitBinary": "",
+            "InitBinary": "dockyard-init",
             "SecurityOptions": ["name=seccomp,profile=builtin"],
-            "Warnings": [],
+            "Warnings": limit_warnings(self.containers.host_limits),
         }
 
     def events(self, since: float | None, until: float | None, filters: dict[str, list[str]]) -> Iterator[dict]:
@@ -129,6 +123,43 @@ class SystemService:
         if self.distribution is None:
             raise NotSupported("login is not supported without registry access")
         return self.distribution.login(config)
+
+
+def limit_support(limits: HostLimits) -> dict:
+    """docker info's cgroup flags, as this host's cgroups really offer them."""
+    return {
+        "MemoryLimit": limits.memory,
+        "SwapLimit": limits.swap,
+        "KernelMemory": limits.kernel_memory,
+        "KernelMemoryTCP": limits.kernel_memory_tcp,
+        "CpuCfsPeriod": limits.cpu_cfs,
+        "CpuCfsQuota": limits.cpu_cfs,
+        "CPUShares": limits.cpu_shares,
+        "CPUSet": limits.cpuset,
+        "PidsLimit": limits.pids,
+        "OomKillDisable": limits.oom_kill_disable,
+    }
+
+
+def limit_warnings(limits: HostLimits) -> list[str]:
+    """dockerd's info warnings for the limits this host lacks."""
+    missing = (
+        (limits.memory, "No memory limit support"),
+        (limits.swap, "No swap limit support"),
+        (limits.oom_kill_disable or limits.cgroup_version == 2, "No oom kill disable support"),
+        (limits.cpu_cfs, "No cpu cfs quota support"),
+        (limits.cpu_cfs, "No cpu cfs period support"),
+        (limits.cpu_shares, "No cpu shares support"),
+        (limits.cpuset, "No cpuset support"),
+        (limits.pids, "No pids limit support"),
+        (limits.blkio_weight, "No blkio weight support"),
+        (limits.blkio_weight_device, "No blkio weight_device support"),
+        (limits.blkio_read_bps, "No blkio throttle.read_bps_device support"),
+        (limits.blkio_write_bps, "No blkio throttle.write_bps_device support"),
+        (limits.blkio_read_iops, "No blkio throttle.read_iops_device support"),
+        (limits.blkio_write_iops, "No blkio throttle.write_iops_device support"),
+    )
+    return [f"WARNING: {text}" for present, text in missing if not present]
 
 
 def _arch(machine: str) -> str:

@@ -1,4 +1,15 @@
-"""Memory controller: `resources.memory.limit` (bytes) and `swap` (memory+swap)."""
+"""Memory controller: `resources.memory` (OCI): limit, reservation, swap (memory+swap),
+swappiness and disableOOMKiller.
+
+    OCI field          v1 file                       v2 file
+    limit              memory.limit_in_bytes          memory.max
+    reservation        memory.soft_limit_in_bytes     memory.low
+    swap (mem+swap)    memory.memsw.limit_in_bytes    memory.swap.max (swap alone)
+    swappiness         memory.swappiness              (none)
+    disableOOMKiller   memory.oom_control             (none)
+
+A limit of -1 means unlimited (`max` on v2).
+"""
 
 from __future__ import annotations
 
@@ -8,23 +19,45 @@ TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
 
+FIELDS = ("limit", "reservation", "swap", "swappiness", "disableOOMKiller")
+
 
 def requested(resources: dict[str, Any]) -> bool:
-    return bool(resources.get("memory", {}).get("limit"))
+    memory = resources.get("memory", {})
+    return any(memory.get(name) is not None for name in FIELDS)
+
+
+def _v2(value: int) -> str:
+    return "max" if value < 0 else str(value)
 
 
 def settings(resources: dict[str, Any], version: int) -> list[tuple[str, str]]:
-    """(file, value) pairs; v1 limit_in_bytes / memsw, v2 memory.max / swap.max."""
+    """(file, value) pairs in a workable order; limits.apply retries one the kernel refused
+    until another is written (memsw can never be below the memory limit, on the way up or down)."""
     mem = resources["memory"]
-    limit, swap = mem["limit"], mem.get("swap")
+    limit, swap = mem.get("limit"), mem.get("swap")
+    reservation = mem.get("reservation")
     if version == 1:
-        result = [("memory.limit_in_bytes", str(limit))]
-        if swap:
+        result = []
+        if limit is not None:
+            result.append(("memory.limit_in_bytes", str(limit)))
+        if swap is not None:
             result.append(("memory.memsw.limit_in_bytes", str(swap)))
+        if reservation is not None:
+            result.append(("memory.soft_limit_in_bytes", str(reservation)))
+        if mem.get("swappiness") is not None:
+            result.append(("memory.swappiness", str(mem["swappiness"])))
+        if mem.get("disableOOMKiller") is not None:
+            result.append(("memory.oom_control", "1" if mem["disableOOMKiller"] else "0"))
         return result
-    result = [("memory.max", str(limit))]
-    if swap:
-        result.append(("memory.swap.max", "max" if swap < 0 else str(max(swap - limit, 0))))
+    result = []
+    if limit is not None:
+        result.append(("memory.max", _v2(limit)))
+    if swap is not None:
+        swap_only = -1 if swap < 0 or limit is None or limit < 0 else max(swap - limit, 0)
+        result.append(("memory.swap.max", _v2(swap_only)))
+    if reservation is not None:
+        result.append(("memory.low", _v2(reservation)))
     return result
 
 
