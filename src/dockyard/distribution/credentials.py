@@ -16,12 +16,12 @@ import base64
 import json
 import os
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from dockyard import atomic
 from dockyard.errors import InvalidArgument, Unavailable
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
@@ -125,16 +125,7 @@ class DockerConfigFile:
     def _write(self, data: dict[str, Any]) -> None:
         """Atomic write, mode 0600, as docker does."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".config.json.")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(data, f, indent="\t")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        atomic.write_json(self.path, data, mode=0o600, indent="\t")
 
 
 def _decode_entry(entry: dict[str, Any]) -> Credentials | None:

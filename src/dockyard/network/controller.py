@@ -22,7 +22,6 @@ import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from ipaddress import IPv4Address, IPv4Network
 
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotSupported
@@ -35,6 +34,7 @@ from dockyard.network.firewall import Firewall
 from dockyard.network.names import NameTable, dns_names
 from dockyard.network.portspec import PortBinding, PortSpec
 from dockyard.network.rules import BridgeRules, Chains, Forward
+from dockyard.timestamps import now_rfc3339
 
 PREDEFINED = ("bridge", "host", "none")
 DRIVERS = ("bridge", "host", "null")
@@ -53,10 +53,6 @@ class Endpoint:
     prefix: int
     gateway: str | None
     mac: str
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class NetworkController:
@@ -82,7 +78,7 @@ class NetworkController:
                 self._create_default_bridge()
             for name, driver in (("host", "host"), ("none", "null")):
                 if name not in names:
-                    self.store.add_network(NetworkRecord(secrets.token_hex(32), name, driver, _now()))
+                    self.store.add_network(NetworkRecord(secrets.token_hex(32), name, driver, now_rfc3339()))
             for net in self._bridges():
                 self._ensure_bridge(net)
             self._apply_rules()
@@ -154,7 +150,7 @@ class NetworkController:
                 net_id,
                 name,
                 "bridge",
-                _now(),
+                now_rfc3339(),
                 bridge,
                 str(net_subnet),
                 str(net_gateway),
@@ -398,7 +394,7 @@ class NetworkController:
                 secrets.token_hex(32),
                 "bridge",
                 "bridge",
-                _now(),
+                now_rfc3339(),
                 self.config.bridge_name,
                 str(subnet),
                 str(gateway),

@@ -8,7 +8,8 @@ tls_key = "/path/key.pem"
 
 [storage]
 max_upload_size = 34359738368        # bytes per upload; a client that sends more is cut off
-fsync = false
+fsync = false                        # fsync uploaded blobs before they become visible (links,
+                                     # tags and manifests are always fsynced)
 
 [auth]
 anonymous = "read-write"     # "read-write", "read-only" or "none"

@@ -132,7 +132,7 @@ class Storage:
             if target.exists():
                 os.utime(target)
             else:
-                self.layout.write_atomic(target, data, self.fsync)
+                self.layout.write_atomic(target, data)
             self._write_once(self.layout.manifest_link(name, digest), manifest.media_type.encode())
             if manifest.subject is not None:
                 entry = manifest.referrer(digest, len(data)).to_json()
@@ -149,7 +149,7 @@ class Storage:
                 return
         except FileNotFoundError:
             pass
-        self.layout.write_atomic(path, data, self.fsync)
+        self.layout.write_atomic(path, data)
 
     def resolve(self, name: str, reference: Digest | str) -> Digest:
         """The digest a tag points at, or the digest itself. Raises MANIFEST_UNKNOWN."""

@@ -1,5 +1,5 @@
-"""ctypes wrappers over the libc calls Python lacks, and over libseccomp (loaded only when a
-profile is applied); the only module that touches ctypes.
+"""ctypes wrappers over the libc calls Python lacks (through the one handle in dockyard.libc),
+and over libseccomp (loaded only when a profile is applied).
 
 Every wrapper raises OSError(errno, strerror) on failure, like the os module does.
 """
@@ -10,7 +10,7 @@ import ctypes
 import errno
 import os
 
-_libc = ctypes.CDLL(None, use_errno=True)
+from dockyard.libc import LIBC, check
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -52,30 +52,23 @@ _SIGCHLD = 17
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
-def _check(result: int) -> int:
-    if result == -1:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-    return result
-
-
 def _b(value: str | None) -> bytes | None:
     return None if value is None else os.fsencode(value)
 
 
 def unshare(flags: int) -> None:
     """Move the caller into new namespaces (CLONE_NEW* flags)."""
-    _check(_libc.unshare(ctypes.c_int(flags)))
+    check(LIBC.unshare(ctypes.c_int(flags)))
 
 
 def setns(fd: int, nstype: int = 0) -> None:
     """Join the namespace that `fd` (an open /proc/<pid>/ns/<kind>) names."""
-    _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)))
+    check(LIBC.setns(ctypes.c_int(fd), ctypes.c_int(nstype)))
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None) -> None:
     """mount(2); raises OSError naming the target."""
-    result = _libc.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data))
+    result = LIBC.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data))
     if result == -1:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err), target)
@@ -83,13 +76,13 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, d
 
 def umount2(target: str, flags: int = 0) -> None:
     """umount2(2)."""
-    _check(_libc.umount2(_b(target), ctypes.c_int(flags)))
+    check(LIBC.umount2(_b(target), ctypes.c_int(flags)))
 
 
 def pivot_root(new_root: str, put_old: str) -> None:
     """pivot_root(2), through syscall() since glibc has no wrapper."""
     number = _SYS_PIVOT_ROOT[os.uname().machine]
-    _check(_libc.syscall(ctypes.c_long(number), _b(new_root), _b(put_old)))
+    check(LIBC.syscall(ctypes.c_long(number), _b(new_root), _b(put_old)))
 
 
 class _CloneArgs(ctypes.Structure):
@@ -119,13 +112,13 @@ def fork_into_cgroup(cgroup_fd: int) -> int:
     single-threaded caller whose child ends in exec or os._exit may use it.
     """
     args = _CloneArgs(flags=CLONE_INTO_CGROUP, exit_signal=_SIGCHLD, cgroup=cgroup_fd)
-    return _check(_libc.syscall(ctypes.c_long(_SYS_CLONE3), ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args))))
+    return check(LIBC.syscall(ctypes.c_long(_SYS_CLONE3), ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args))))
 
 
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
     """prctl(2) with integer arguments."""
     args = (ctypes.c_ulong(a) for a in (arg2, arg3, arg4, arg5))
-    return _check(_libc.prctl(ctypes.c_int(option), *args))
+    return check(LIBC.prctl(ctypes.c_int(option), *args))
 
 
 class _CapHeader(ctypes.Structure):
@@ -145,7 +138,7 @@ def capset(effective: int, permitted: int, inheritable: int) -> None:
         data[i].effective = (effective >> shift) & 0xFFFFFFFF
         data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
         data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
-    _check(_libc.capset(ctypes.byref(header), data))
+    check(LIBC.capset(ctypes.byref(header), data))
 
 
 class _ArgCmp(ctypes.Structure):
@@ -190,7 +183,7 @@ def _seccomp_lib() -> ctypes.CDLL:
     return _libseccomp
 
 
-def _scmp_check(result: int, what: str) -> None:
+def _scmpcheck(result: int, what: str) -> None:
     if result < 0:
         raise OSError(-result, f"seccomp: {what}: {os.strerror(-result)}")
 
@@ -205,7 +198,7 @@ def seccomp_load(
     if not ctx:
         raise OSError(errno.EINVAL, "seccomp: cannot initialise filter")
     try:
-        _scmp_check(lib.seccomp_attr_set(ctx, _SCMP_FLTATR_CTL_NNP, 0), "no_new_privs attribute")
+        _scmpcheck(lib.seccomp_attr_set(ctx, _SCMP_FLTATR_CTL_NNP, 0), "no_new_privs attribute")
         for arch in arches:
             token = lib.seccomp_arch_resolve_name(arch.encode())
             if token and lib.seccomp_arch_add(ctx, token) not in (0, -errno.EEXIST):
@@ -215,7 +208,7 @@ def seccomp_load(
             if number < 0:
                 continue
             array = (_ArgCmp * max(len(conds), 1))(*[_ArgCmp(*c) for c in conds])
-            _scmp_check(lib.seccomp_rule_add_array(ctx, action, number, len(conds), array), name)
-        _scmp_check(lib.seccomp_load(ctx), "load")
+            _scmpcheck(lib.seccomp_rule_add_array(ctx, action, number, len(conds), array), name)
+        _scmpcheck(lib.seccomp_load(ctx), "load")
     finally:
         lib.seccomp_release(ctx)

@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from dockyard.chunks import produced
 from dockyard.engine.containers import changes, processes, stats, views
 from dockyard.engine.containers.attach import SocketStream
-from dockyard.engine.containers.model import Container, now_rfc3339
+from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.rules import matches_filters
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.runtime import logreader
+from dockyard.timestamps import now_rfc3339
 
 
 class ContainerInspection:

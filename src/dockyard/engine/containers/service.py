@@ -24,7 +24,7 @@ from dockyard.engine.containers import specgen
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import merge_config, random_name, validate_name
 from dockyard.engine.containers.inspection import ContainerInspection, tree_size
-from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
+from dockyard.engine.containers.model import ZERO_TIME, Container
 from dockyard.engine.containers.networking import ContainerNetworking, LoopbackOnly
 from dockyard.engine.containers.rules import (
     check_config_types,
@@ -49,6 +49,7 @@ from dockyard.images.service import ImageService, ImageUser
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, IOConfig, Runtime, TaskState
 from dockyard.snapshots.snapshotter import Snapshotter
+from dockyard.timestamps import now_rfc3339
 
 DEFAULT_STOP_TIMEOUT = 10
 

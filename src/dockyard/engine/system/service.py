@@ -14,6 +14,7 @@ from dockyard.engine.images.distribution import DistributionService
 from dockyard.errors import NotSupported
 from dockyard.images.service import ImageService
 from dockyard.paths import DataRoot
+from dockyard.timestamps import now_rfc3339
 
 
 class SystemService:
@@ -77,7 +78,7 @@ class SystemService:
             "Debug": False,
             "NFd": len(os.listdir("/proc/self/fd")),
             "NGoroutines": 0,
-            "SystemTime": _now(),
+            "SystemTime": now_rfc3339(),
             "LoggingDriver": "json-file",
             "CgroupDriver": "cgroupfs",
             "CgroupVersion": "1" if os.path.isdir("/sys/fs/cgroup/memory") else "2",
@@ -131,12 +132,6 @@ class SystemService:
 
 def _arch(machine: str) -> str:
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
-
-
-def _now() -> str:
-    from dockyard.engine.containers.model import now_rfc3339
-
-    return now_rfc3339()
 
 
 def _daemon_id(root: DataRoot) -> str:

@@ -1,0 +1,43 @@
+"""The one RFC3339Nano formatter and parser (Go's time.Time as Docker marshals it)."""
+
+import time
+
+import pytest
+
+from dockyard.timestamps import ZERO_TIME, now_rfc3339, parse_rfc3339_nano, rfc3339_nano
+
+
+def test_format_trims_trailing_zeros_as_go_does():
+    assert rfc3339_nano(0) == "1970-01-01T00:00:00Z"
+    assert rfc3339_nano(1_500_000_000_123_400_000) == "2017-07-14T02:40:00.1234Z"
+    assert rfc3339_nano(1_500_000_000_000_000_001) == "2017-07-14T02:40:00.000000001Z"
+
+
+def test_now_has_nanosecond_precision_and_round_trips():
+    before = time.time_ns()
+    stamp = now_rfc3339()
+    after = time.time_ns()
+    assert stamp.endswith("Z")
+    assert before <= parse_rfc3339_nano(stamp) <= after
+
+
+@pytest.mark.parametrize(
+    ("text", "ns"),
+    [
+        ("2017-07-14T02:40:00.1234Z", 1_500_000_000_123_400_000),
+        ("2017-07-14T02:40:00Z", 1_500_000_000_000_000_000),
+        ("2017-07-14T04:40:00.5+02:00", 1_500_000_000_500_000_000),
+        ("2017-07-14T00:40:00-02:00", 1_500_000_000_000_000_000),
+        ("2017-07-14T02:40:00.1234567891Z", 1_500_000_000_123_456_789),  # digits past 9 dropped
+        (ZERO_TIME, 0),
+        ("", 0),
+    ],
+)
+def test_parse(text, ns):
+    assert parse_rfc3339_nano(text) == ns
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2017-07-14", "2017-07-14T02:40:00", "2017-07-14T02:40:00.Z"])
+def test_parse_refuses_what_is_not_rfc3339(text):
+    with pytest.raises(ValueError):
+        parse_rfc3339_nano(text)
