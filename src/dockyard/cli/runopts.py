@@ -10,8 +10,8 @@ import argparse
 
 from dockyard.cli.flags import Parser, UsageError, boolean, multi
 from dockyard.cli.mountspec import parse_mount, parse_tmpfs, parse_volume
-from dockyard.cli.portspec import parse_expose, port_bindings
 from dockyard.errors import InvalidArgument
+from dockyard.portspec import parse_expose, parse_port_specs
 from dockyard.units import parse_go_duration, ram_in_bytes
 
 DEFAULT_NETWORKS = ("default", "bridge", "host", "none")
@@ -231,7 +231,7 @@ def container_request(
     body["Cmd"] = ns.command or None
     if ns.entrypoint is not None:
         body["Entrypoint"] = [ns.entrypoint] if ns.entrypoint else [""]
-    bindings, exposed = port_bindings(ns.publish)
+    exposed, bindings = parse_port_specs(ns.publish)
     for spec in ns.expose:
         exposed.update({port: {} for port in parse_expose(spec)})
     binds, volumes = _volumes(ns.volume)
