@@ -31,7 +31,8 @@ from dockyard.api.hijack import splice
 from dockyard.api.messages import HijackResponse, Request, Response, StreamResponse, json_response, stream_type
 from dockyard.api.routers import build_router
 from dockyard.api.routing import Router, negotiate, split_version
-from dockyard.api.streams import LAST_CHUNK, ChunkedReader, LengthReader, chunk
+from dockyard.api.streams import LengthReader
+from dockyard.chunked import LAST_CHUNK, ChunkedReader, chunk
 from dockyard.errors import Conflict, DockyardError, InvalidArgument
 from dockyard.paths import DEFAULT_SOCKET
 
