@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit
 from dockyard.oci.digest import Digest
 from dockyard.registry import errcodes
 from dockyard.registry.errcodes import RegistryError
-from dockyard.registry.manifests import MANIFEST_TYPES, MAX_MANIFEST_SIZE, parse_manifest
+from dockyard.registry.manifests import ACCEPTED, MAX_MANIFEST_SIZE, parse_manifest
 from dockyard.registry.storage import Storage
 from dockyard.registry.uploads import Uploads
 
@@ -80,7 +80,7 @@ class Upstream:
 
     def cache_manifest(self, storage: Storage, name: str, reference: Digest | str) -> None:
         """Fetch a manifest, check it, store it as a revision (and tag) of `name`. Raises MANIFEST_UNKNOWN."""
-        conn, response = self._get(name, f"/v2/{name}/manifests/{reference}", ", ".join(MANIFEST_TYPES))
+        conn, response = self._get(name, f"/v2/{name}/manifests/{reference}", ", ".join(ACCEPTED))
         try:
             if response.status != 200:
                 raise RegistryError(errcodes.MANIFEST_UNKNOWN, {"reference": str(reference)})
