@@ -32,9 +32,11 @@ _DOMAIN_LABEL = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
 _NAME = rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*"
-_TAG = r"[\w][\w.-]{0,127}"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"  # Go's \w: ASCII only
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 _REFERENCE = re.compile(rf"^({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?$")
+_TAG_RE = re.compile(_TAG)
+_PATH_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 _HEX64 = re.compile(r"^[a-f0-9]{64}$")
 
 
@@ -70,7 +72,7 @@ class Reference:
         return self.familiar_name() + self._suffix()
 
     def with_tag(self, tag: str) -> Reference:
-        if not re.fullmatch(_TAG, tag):
+        if not is_tag(tag):
             raise InvalidArgument("invalid reference format")
         return Reference(self.domain, self.path, tag, None)
 
@@ -81,6 +83,16 @@ class Reference:
     def object(self) -> str:
         """What to ask the registry for: the digest when known, else the tag."""
         return str(self.digest) if self.digest else self.tag or DEFAULT_TAG
+
+
+def is_tag(text: str) -> bool:
+    """Whether `text` is a valid tag."""
+    return _TAG_RE.fullmatch(text) is not None
+
+
+def is_path(text: str) -> bool:
+    """Whether `text` is a repository path without a domain (`library/busybox`), at most NAME_MAX long."""
+    return len(text) <= NAME_MAX and _PATH_RE.fullmatch(text) is not None
 
 
 def split_domain(name: str) -> tuple[str, str]:
