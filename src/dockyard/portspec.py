@@ -70,9 +70,9 @@ def parse_port_spec(raw: str) -> list[tuple[str, str, str]]:
     return [(f"{start + i}/{proto}", ip, str(host_start + i)) for i in range(end - start + 1)]
 
 
-def parse_port_specs(specs: list[str]) -> tuple[dict[str, dict], dict[str, list[dict[str, str]]]]:
+def parse_port_specs(specs: list[str]) -> tuple[dict[str, dict[str, str]], dict[str, list[dict[str, str]]]]:
     """Every `-p` value -> (Config.ExposedPorts, HostConfig.PortBindings), as nat.ParsePortSpecs."""
-    exposed: dict[str, dict] = {}
+    exposed: dict[str, dict[str, str]] = {}
     bindings: dict[str, list[dict[str, str]]] = {}
     for spec in specs:
         for key, ip, host_port in parse_port_spec(spec):

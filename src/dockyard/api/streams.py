@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from dockyard.errors import InvalidArgument
 from dockyard.multiplex import encode_frame
@@ -38,7 +38,7 @@ def json_line(message: object) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
-def error_message(message: str) -> dict:
+def error_message(message: str) -> dict[str, Any]:
     """The progress-stream shape of an error raised mid-stream."""
     return {"errorDetail": {"message": message}, "error": message}
 

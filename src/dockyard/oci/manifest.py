@@ -28,6 +28,13 @@ class _Document:
     """What manifests and indexes share: their bytes (raw when parsed), digest and descriptor."""
 
     __slots__ = ()
+    media_type: str
+    annotations: Mapping[str, str]
+    artifact_type: str
+    raw: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError  # each kind serialises its own fields
 
     @property
     def digest(self) -> Digest:
@@ -160,19 +167,17 @@ def from_document(kind: str, data: Mapping[str, Any], raw: bytes) -> Manifest | 
         NotSupported: `kind` is neither a manifest nor an index.
         InvalidArgument: a required field is missing or malformed.
     """
-    subject = data.get("subject")
-    common = {
-        "annotations": dict(data.get("annotations") or {}),
-        "subject": Descriptor.from_json(subject) if subject else None,
-        "raw": raw,
-        "artifact_type": str(data.get("artifactType") or ""),
-    }
+    subject = Descriptor.from_json(data["subject"]) if data.get("subject") else None
+    annotations = dict(data.get("annotations") or {})
+    artifact_type = str(data.get("artifactType") or "")
     try:
         if mt.is_index(kind):
-            return Index(kind, tuple(Descriptor.from_json(m) for m in data["manifests"]), **common)
+            manifests = tuple(Descriptor.from_json(m) for m in data["manifests"])
+            return Index(kind, manifests, annotations, raw, subject, artifact_type)
         if mt.is_manifest(kind):
+            config = Descriptor.from_json(data["config"])
             layers = tuple(Descriptor.from_json(layer) for layer in data.get("layers") or ())
-            return Manifest(kind, Descriptor.from_json(data["config"]), layers, **common)
+            return Manifest(kind, config, layers, annotations, subject, raw, artifact_type)
     except (KeyError, TypeError) as exc:
         raise InvalidArgument(f"invalid manifest: missing or malformed {exc}") from None
     raise NotSupported(f"unsupported manifest media type: {kind or 'unknown'}")
