@@ -41,3 +41,14 @@ def test_parse(text, ns):
 def test_parse_refuses_what_is_not_rfc3339(text):
     with pytest.raises(ValueError):
         parse_rfc3339_nano(text)
+
+
+def test_api_timestamp_takes_what_dockers_since_and_until_take():
+    from dockyard.errors import InvalidArgument
+    from dockyard.timestamps import api_timestamp
+
+    assert api_timestamp("10m", now=1000.0) == "400.000000000"
+    assert api_timestamp("1700000000.5") == "1700000000.5"
+    assert api_timestamp("2017-07-14T04:40:00+02:00") == "1500000000.000000000"
+    with pytest.raises(InvalidArgument, match='failed to parse value as time or duration: "soon"'):
+        api_timestamp("soon")

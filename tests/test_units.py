@@ -2,8 +2,8 @@
 
 import pytest
 
-from dockyard.cli.timestamps import api_timestamp
 from dockyard.errors import InvalidArgument
+from dockyard.timestamps import api_timestamp
 from dockyard.units import (
     ellipsis,
     go_quote,

@@ -6,8 +6,6 @@ The API's NetworkBackend over the network controller; connect and disconnect go 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from dockyard.engine.containers.rules import labels_match
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.views import parse_time
@@ -16,6 +14,7 @@ from dockyard.engine.networks.wiring import ContainerNetworks
 from dockyard.errors import InvalidArgument, NotSupported
 from dockyard.metadata.networks import NetworkRecord
 from dockyard.network.controller import PREDEFINED, NetworkController
+from dockyard.timestamps import api_timestamp
 
 LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
 
@@ -34,11 +33,9 @@ def _pool(config: dict) -> tuple[str | None, str | None]:
 
 
 def _until(value: str) -> float:
-    if value.isdigit():
-        return float(value)
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).timestamp()
-    except ValueError:
+        return float(api_timestamp(value))
+    except InvalidArgument:
         raise InvalidArgument(f"invalid filter 'until={value}'") from None
 
 
