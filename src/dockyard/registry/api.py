@@ -5,7 +5,6 @@ Each handler is parse -> one storage call -> response. Blob and upload handlers 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import traceback
@@ -102,7 +101,7 @@ def put_manifest(app: App, req: Request, params: dict) -> Response:
     if data is None:
         raise RegistryError(errcodes.TOO_LARGE, {"limit": MAX_MANIFEST_SIZE}, "manifest too large")
     manifest = parse_manifest(data, req.header("content-type"))
-    digest = Digest("sha256:" + hashlib.sha256(data).hexdigest())
+    digest = Digest.of(data)
     tag = None
     if ":" in reference:
         if parse_digest(reference) != digest:

@@ -8,7 +8,6 @@ upload, so its digest is checked before it becomes visible), then serves it from
 from __future__ import annotations
 
 import base64
-import hashlib
 import http.client
 import json
 import re
@@ -87,7 +86,7 @@ class Upstream:
             data = response.read(MAX_MANIFEST_SIZE + 1)
         finally:
             conn.close()
-        digest = Digest("sha256:" + hashlib.sha256(data).hexdigest())
+        digest = Digest.of(data)
         if isinstance(reference, Digest) and reference != digest:
             raise RegistryError(errcodes.DIGEST_INVALID, {"digest": str(reference)})
         manifest = parse_manifest(data, response.getheader("content-type"))
