@@ -167,10 +167,10 @@ def from_document(kind: str, data: Mapping[str, Any], raw: bytes) -> Manifest | 
         NotSupported: `kind` is neither a manifest nor an index.
         InvalidArgument: a required field is missing or malformed.
     """
-    subject = Descriptor.from_json(data["subject"]) if data.get("subject") else None
-    annotations = dict(data.get("annotations") or {})
-    artifact_type = str(data.get("artifactType") or "")
     try:
+        subject = Descriptor.from_json(data["subject"]) if data.get("subject") else None
+        annotations = dict(data.get("annotations") or {})
+        artifact_type = str(data.get("artifactType") or "")
         if mt.is_index(kind):
             manifests = tuple(Descriptor.from_json(m) for m in data["manifests"])
             return Index(kind, manifests, annotations, raw, subject, artifact_type)
@@ -178,6 +178,6 @@ def from_document(kind: str, data: Mapping[str, Any], raw: bytes) -> Manifest | 
             config = Descriptor.from_json(data["config"])
             layers = tuple(Descriptor.from_json(layer) for layer in data.get("layers") or ())
             return Manifest(kind, config, layers, annotations, subject, raw, artifact_type)
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise InvalidArgument(f"invalid manifest: missing or malformed {exc}") from None
     raise NotSupported(f"unsupported manifest media type: {kind or 'unknown'}")
