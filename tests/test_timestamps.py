@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from dockyard.timestamps import ZERO_TIME, now_rfc3339, parse_rfc3339_nano, rfc3339_nano
+from dockyard.timestamps import ZERO_TIME, now_rfc3339, now_rfc3339_seconds, parse_rfc3339_nano, rfc3339_nano
 
 
 def test_format_trims_trailing_zeros_as_go_does():
@@ -19,6 +19,13 @@ def test_now_has_nanosecond_precision_and_round_trips():
     after = time.time_ns()
     assert stamp.endswith("Z")
     assert before <= parse_rfc3339_nano(stamp) <= after
+
+
+def test_seconds_form_has_no_fraction():
+    before = time.time_ns() // 1_000_000_000 * 1_000_000_000
+    stamp = now_rfc3339_seconds()
+    assert "." not in stamp and stamp.endswith("Z")
+    assert before <= parse_rfc3339_nano(stamp) <= time.time_ns()
 
 
 @pytest.mark.parametrize(
@@ -52,3 +59,6 @@ def test_api_timestamp_takes_what_dockers_since_and_until_take():
     assert api_timestamp("2017-07-14T04:40:00+02:00") == "1500000000.000000000"
     with pytest.raises(InvalidArgument, match='failed to parse value as time or duration: "soon"'):
         api_timestamp("soon")
+    for not_unix in ("1e9", "nan", "inf"):  # docker's parseTimestamp takes digits[.digits] only
+        with pytest.raises(InvalidArgument):
+            api_timestamp(not_unix)

@@ -1,4 +1,4 @@
-"""HTTP/1.1 chunked transfer coding (RFC 9112 7.1), both ways, over any binary file object.
+"""HTTP/1.1 chunked transfer coding (RFC 9112 7.1), both ways, over any buffered binary reader.
 
     chunk        "<hex size>[;ext]\\r\\n<data>\\r\\n"
     last chunk   "0\\r\\n", then trailer lines, then "\\r\\n"
@@ -10,7 +10,7 @@ the CLI decodes the daemon's streamed responses and frames its uploads with the 
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import Protocol
 
 from dockyard.errors import InvalidArgument
 
@@ -28,6 +28,14 @@ def chunk(data: bytes) -> bytes:
 LAST_CHUNK = b"0\r\n\r\n"
 
 
+class Source(Protocol):
+    """What a chunked body is read from: a buffered binary file, or the API's Connection."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
+
+
 class ChunkedReader:
     """Read a chunked transfer-coded body as plain bytes.
 
@@ -35,7 +43,7 @@ class ChunkedReader:
     read() returns b"" once the last chunk and its trailers are consumed.
     """
 
-    def __init__(self, source: BinaryIO, what: str = "request body") -> None:
+    def __init__(self, source: Source, what: str = "request body") -> None:
         self._source = source
         self._what = what
         self._left = 0

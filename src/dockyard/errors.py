@@ -79,3 +79,11 @@ class NoSuchNetwork(NotFound):
 class NoSuchVolume(NotFound):
     def __init__(self, ref: str) -> None:
         super().__init__(f"get {ref}: no such volume")
+
+
+class DockerfileParseError(InvalidArgument):
+    """A Dockerfile that cannot be read, with the line at fault when one is known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(f"dockerfile parse error line {line}: {message}" if line else message)

@@ -2,8 +2,9 @@
 
 Docker marshals every time.Time as Go's RFC3339Nano in UTC (`2024-01-02T03:04:05.123456789Z`:
 Created, State.StartedAt/FinishedAt, log lines, SystemTime, image `created`, network Created),
-nanosecond digits with trailing zeros trimmed and no fraction on a whole second. `--since`,
-`--until` and the `until` filter take a time, unix seconds or a Go duration ago (`api_timestamp`).
+nanosecond digits with trailing zeros trimmed and no fraction on a whole second; a volume's
+CreatedAt is plain RFC3339 (whole seconds). `--since`, `--until` and the `until` filter of the
+prunes and listings take a time, unix seconds or a Go duration ago (`api_timestamp`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dockyard.errors import InvalidArgument
 
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time.Time: "never"
 _RFC3339 = r"(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))"
+_UNIX = r"-?\d+(?:\.\d+)?"  # docker's parseTimestamp: seconds[.nanoseconds]
 
 
 def rfc3339_nano(ns: int) -> str:
@@ -28,6 +30,11 @@ def rfc3339_nano(ns: int) -> str:
 def now_rfc3339() -> str:
     """The current time as Go's RFC3339Nano in UTC."""
     return rfc3339_nano(time.time_ns())
+
+
+def now_rfc3339_seconds() -> str:
+    """The current time as Go's RFC3339 in UTC: whole seconds, no fraction."""
+    return rfc3339_nano(time.time_ns() // 1_000_000_000 * 1_000_000_000)
 
 
 def parse_rfc3339_nano(value: str) -> int:
@@ -54,9 +61,10 @@ def parse_rfc3339_nano(value: str) -> int:
 
 
 def api_timestamp(value: str, now: float | None = None) -> str:
-    """A `--since`/`--until` value as the API takes it, "seconds.nanoseconds" (docker's GetTimestamp).
+    """A `--since`/`--until`/`until=` value as the API takes it, "seconds.nanoseconds" (docker's GetTimestamp).
 
     '10m' -> now-600 s; '2024-01-02T03:04:05Z' -> epoch seconds; '1700000000.5' unchanged.
+    A time without a zone is UTC; a bare date is in the local zone.
 
     Raises:
         InvalidArgument: neither a time, nor unix seconds, nor a Go duration.
@@ -64,11 +72,8 @@ def api_timestamp(value: str, now: float | None = None) -> str:
     from dockyard.units import parse_go_duration  # here: the shim imports this module
 
     now = time.time() if now is None else now
-    try:
-        float(value)
+    if re.fullmatch(_UNIX, value):
         return value
-    except ValueError:
-        pass
     try:
         return _seconds(now - parse_go_duration(value))
     except InvalidArgument:

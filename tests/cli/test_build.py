@@ -1,56 +1,10 @@
-"""`.dockerignore` matching (table) and `dockyard build` against the scripted daemon."""
+"""`dockyard build` against the scripted daemon (pattern rules: tests/build/test_dockerignore.py)."""
 
 import io
 import json
 import tarfile
 
-import pytest
-
-from dockyard.cli import dockerignore
 from tests.cli.recorder import chunked
-
-IGNORE = """
-# comment
-*.log
-/secret
-build/**
-!build/keep.txt
-**/node_modules
-docs
-!docs/README.md
-a?c
-[xy].tmp
-"""
-
-CASES = [
-    ("app.log", True),
-    ("sub/app.log", False),
-    ("secret", True),
-    ("secret/inner", True),
-    ("build/out/bin", True),
-    ("build/keep.txt", False),
-    ("node_modules/x", True),
-    ("web/node_modules/y/z", True),
-    ("docs/guide.md", True),
-    ("docs/README.md", False),
-    ("abc", True),
-    ("abbc", False),
-    ("x.tmp", True),
-    ("z.tmp", False),
-    ("src/main.py", False),
-    ("Dockerfile", False),
-]
-
-
-@pytest.mark.parametrize("path,expected", CASES)
-def test_dockerignore(path, expected):
-    assert dockerignore.excluded(path, dockerignore.parse(IGNORE)) is expected
-
-
-def test_last_match_wins_and_blank_patterns_are_dropped():
-    patterns = dockerignore.parse("!keep\n*\n/\n.\n")
-    assert [p.text for p in patterns] == ["keep", "*"]
-    assert dockerignore.excluded("keep", patterns)
 
 
 def make_context(root):

@@ -1,6 +1,9 @@
+import os
+
 import pytest
 
 from tests.e2e.daemon import BUSYBOX_ROOTFS, Daemon
+from tests.e2e.reference import DOCKERD, ReferenceDockerd
 
 CLIENTS = ("dockyard", "docker")
 
@@ -30,3 +33,17 @@ def busybox_tar(tmp_path_factory):
     path = tmp_path_factory.mktemp("rootfs") / "busybox.tar"
     subprocess.run([str(BUSYBOX_ROOTFS), str(path)], check=True)
     return path
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """A reference dockerd (Debian's docker.io, installed by the test command); a skip only
+    where it is not installed, so a dockerd that is there but broken fails loudly."""
+    if not os.path.exists(DOCKERD):
+        pytest.skip("no reference dockerd installed")
+    instance = ReferenceDockerd()
+    try:
+        instance.start()
+        yield instance
+    finally:
+        instance.stop()

@@ -90,6 +90,33 @@ def test_stop_waits_for_the_timeout_then_kills(daemon, client):
     assert (state["Status"], state["ExitCode"]) == ("exited", 137)
 
 
+def test_stop_with_timeout_zero_kills_at_once(daemon, client):
+    """`stop -t 0` sends the stop signal and kills without waiting (it used to fail outright)."""
+    name = unique("hasty")
+    daemon.client(client, "run", "-d", "--name", name, "busybox", "sh", "-c", "trap '' TERM; sleep 300 & wait")
+    started = time.monotonic()
+    daemon.client(client, "stop", "-t", "0", name)
+    elapsed = time.monotonic() - started
+    state = daemon.inspect(name)["State"]
+    daemon.cli("rm", name)
+    assert elapsed < 3, elapsed
+    assert (state["Status"], state["ExitCode"]) == ("exited", 137)
+
+
+def test_kill_returns_once_the_container_has_exited(daemon):
+    """An inspect right after SIGKILL sees the exit, as with dockerd (through the SDK: no CLI start-up between)."""
+    sdk = daemon.sdk()
+    for _ in range(5):
+        container = sdk.containers.run("busybox", ["sh", "-c", "trap '' TERM; sleep 300 & wait"], detach=True)
+        try:
+            container.kill()
+            container.reload()
+            state = container.attrs["State"]
+            assert (state["Status"], state["Running"], state["ExitCode"]) == ("exited", False, 137)
+        finally:
+            container.remove(force=True)
+
+
 def test_stop_of_a_process_that_exits_on_sigterm_is_quick(daemon, client):
     name = unique("polite")
     daemon.client(

@@ -5,33 +5,16 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import tarfile
 import uuid
 
 import pytest
-
-from tests.e2e.reference import DOCKERD, ReferenceDockerd
 
 pytestmark = pytest.mark.root
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture(scope="module")
-def reference():
-    """A reference dockerd (Debian's docker.io, installed by the test command); a skip only
-    where it is not installed, so a dockerd that is there but broken fails loudly."""
-    if not os.path.exists(DOCKERD):
-        pytest.skip("no reference dockerd installed")
-    instance = ReferenceDockerd()
-    try:
-        instance.start()
-        yield instance
-    finally:
-        instance.stop()
 
 
 def test_import_from_a_file_and_from_stdin(daemon, client, busybox_tar):

@@ -8,6 +8,8 @@ restarted daemon recovers its tasks. Socket paths go through /proc/self/fd/<dirf
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import socket
@@ -20,6 +22,7 @@ from typing import Any
 
 from dockyard import atomic
 from dockyard.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure, Unavailable
+from dockyard.runtime import seccomp
 from dockyard.runtime.cgroups import freezer, hierarchy, limits
 from dockyard.runtime.cgroups.stats import Usage, read_usage
 from dockyard.runtime.runtime import IOConfig, TaskState
@@ -41,6 +44,8 @@ class ShimRuntime:
 
     def __init__(self, python: str = sys.executable) -> None:
         self.zygote = Zygote(python)
+        self._filters: dict[str, str] = {}  # sha256 of a seccomp profile -> its program, base64
+        self._filters_lock = threading.Lock()
 
     def close(self) -> None:
         """Stop the fork-server (running shims are not affected)."""
@@ -51,7 +56,8 @@ class ShimRuntime:
     def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig) -> int:
         """Start the shim; the init is set up and blocked before exec. Returns its host pid."""
         _check_terminal(spec.get("process", {}), io)
-        return self._spawn(state_dir, {"mode": "init", "spec": spec, "io": _io_dict(io)})
+        task = {"mode": "init", "spec": spec, "io": _io_dict(io)}
+        return self._spawn(state_dir, self._with_filter(task, spec.get("linux", {}).get("seccomp")))
 
     def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
         """A shim whose child joins the running task at container_dir; returns its host pid."""
@@ -59,21 +65,33 @@ class ShimRuntime:
         target = self.state(container_dir)
         if target.status != "running" or target.pid is None:
             raise Conflict(f"Container {container_dir.name} is not running")
-        task = {
-            "mode": "exec",
-            "process": process,
-            "target_pid": target.pid,
-            "io": _io_dict(io),
-            "seccomp": _container_seccomp(container_dir),
-        }
-        return self._spawn(state_dir, task)
+        linux, container_process = _container_security(container_dir)
+        if container_process.get("noNewPrivileges"):
+            process = {**process, "noNewPrivileges": True}
+        task = {"mode": "exec", "process": process, "target_pid": target.pid, "io": _io_dict(io)}
+        return self._spawn(state_dir, self._with_filter(task, linux.get("seccomp")))
+
+    def _with_filter(self, task: dict[str, Any], profile: dict[str, Any] | None) -> dict[str, Any]:
+        """Add the compiled seccomp program (base64) for `profile`, compiled once per profile."""
+        if not profile:
+            return task
+        key = hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()
+        with self._filters_lock:
+            program = self._filters.get(key)
+            if program is None:
+                try:
+                    program = base64.b64encode(seccomp.compile_profile(profile)).decode()
+                except (OSError, ValueError) as exc:
+                    raise RuntimeFailure(f"failed to create task: seccomp: {exc}") from None
+                self._filters[key] = program
+        return {**task, "seccomp_bpf": program}
 
     def _spawn(self, state_dir: Path, task: dict[str, Any]) -> int:
         state_dir.mkdir(parents=True, exist_ok=True)
         if (state_dir / "task.json").exists() and not (state_dir / "exit.json").exists():
             raise Conflict(f"task {state_dir.name} already exists")
         _remove_state(state_dir)
-        atomic.write_json(state_dir / "task.json", task)
+        atomic.write_json(state_dir / "task.json", task, mode=0o600)  # it holds the environment
         ready_r, ready_w = os.pipe()
         try:
             failure = self.zygote.spawn(state_dir, ready_w)
@@ -125,6 +143,8 @@ class ShimRuntime:
 
     def wait(self, state_dir: Path, timeout: float | None = None) -> TaskState:
         """Block until the process has exited, or `timeout` seconds; then the state."""
+        if timeout is not None and timeout <= 0:
+            return self.state(state_dir)  # a zero timeout would make the socket non-blocking
         try:
             sock = _connect(state_dir)
         except ShimGone:
@@ -183,7 +203,7 @@ class ShimRuntime:
             pass
         _remove_state(state_dir)
 
-    # ---- optional abilities: pause, top, stats (the task's cgroups) -----------------------
+    # ---- the task's cgroups: pause, top, stats -----------------------------------------
 
     def pause(self, state_dir: Path) -> None:
         """Freeze every process of a running container (docker pause)."""
@@ -326,13 +346,14 @@ def _check_terminal(process: dict[str, Any], io: IOConfig) -> None:
         raise InvalidArgument("process.terminal and the IO's tty setting must agree")
 
 
-def _container_seccomp(container_dir: Path) -> dict[str, Any] | None:
-    """The running container's seccomp profile, which its execs get too (as runc does)."""
+def _container_security(container_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The running container's `linux` and `process`: its execs get its seccomp profile and
+    no_new_privs too (as runc does)."""
     try:
-        task = json.loads((container_dir / "task.json").read_bytes())
+        spec = json.loads((container_dir / "task.json").read_bytes()).get("spec", {})
     except FileNotFoundError:
-        return None
-    return task.get("spec", {}).get("linux", {}).get("seccomp")
+        return {}, {}
+    return spec.get("linux", {}), spec.get("process", {})
 
 
 def _io_dict(io: IOConfig) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockyard.api import query, schema
 from dockyard.api.backend import AttachStream, ContainerBackend
 from dockyard.api.messages import (
     JSON,
@@ -16,13 +17,12 @@ from dockyard.api.messages import (
     no_content,
     stream_type,
 )
-from dockyard.api.routing import Route, bind, not_supported
+from dockyard.api.routing import Route, bind
 from dockyard.api.streams import json_line, json_lines, mux_frames, raw_frames
 from dockyard.api.versions import adapt_create
 from dockyard.errors import InvalidArgument, NotSupported
 
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
-ARCHIVE = "copying files to or from a container is not supported yet"
 
 
 def get_list(backend: ContainerBackend, req: Request) -> Response:
@@ -32,7 +32,7 @@ def get_list(backend: ContainerBackend, req: Request) -> Response:
             all=req.flag("all"),
             limit=limit if limit and limit > 0 else None,
             size=req.flag("size"),
-            filters=req.filters(),
+            filters=req.filters(query.CONTAINER_LIST),
         )
     )
 
@@ -41,6 +41,7 @@ def post_create(backend: ContainerBackend, req: Request) -> Response:
     body = req.json()
     if body is None:
         raise InvalidArgument("config cannot be empty in order to create a container")
+    schema.check(body, "runconfig.ContainerConfigWrapper")
     host_config = body.pop("HostConfig", None) or {}
     request = adapt_create(body, host_config, body.pop("NetworkingConfig", None), req.api_version)
     created = backend.create(
@@ -156,7 +157,7 @@ def post_attach(backend: ContainerBackend, req: Request) -> HijackResponse:
         logs=req.flag("logs"),
         stream=req.flag("stream"),
     )
-    return HijackResponse(stream)
+    return HijackResponse.of(stream)
 
 
 def _wait_body(backend: ContainerBackend, ref: str, condition: str, req: Request) -> Iterator[bytes]:
@@ -184,8 +185,14 @@ def delete_container(backend: ContainerBackend, req: Request) -> Response:
     return no_content()
 
 
+def post_update(backend: ContainerBackend, req: Request) -> Response:
+    """The body is checked, so a malformed one is a 400 as with dockerd; updating is not served yet."""
+    schema.check(req.json() or {}, "container.UpdateConfig")
+    raise NotSupported("updating a container is not supported yet")
+
+
 def post_prune(backend: ContainerBackend, req: Request) -> Response:
-    return json_response(backend.prune(req.filters()))
+    return json_response(backend.prune(req.filters(query.PRUNE)))
 
 
 TABLE = [
@@ -209,10 +216,7 @@ TABLE = [
     ("POST", "/containers/{name:.*}/attach", post_attach),
     ("POST", "/containers/{name:.*}/wait", post_wait),
     ("DELETE", "/containers/{name:.*}", delete_container),
-    ("POST", "/containers/{name:.*}/update", not_supported("updating a container is not supported yet")),
-    ("HEAD", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
-    ("GET", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
-    ("PUT", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
+    ("POST", "/containers/{name:.*}/update", post_update),
 ]
 
 

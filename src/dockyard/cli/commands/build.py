@@ -11,7 +11,7 @@ import sys
 import tarfile
 import tempfile
 
-from dockyard.cli import dockerignore
+from dockyard.build import dockerignore
 from dockyard.cli.flags import Parser, UsageError, boolean, multi
 from dockyard.cli.progress import display_stream
 from dockyard.cli.runopts import parse_extra_host, parse_labels
@@ -102,7 +102,7 @@ def write_context(root: str, dockerfile: str | None, spool) -> str:
             name, extra = f".dockerfile.{os.getpid()}", full
         else:
             name = inside
-    patterns = dockerignore.parse(text + f"\n!{name}\n!.dockerignore\n")
+    patterns = dockerignore.client_patterns(text, name)
     with tarfile.open(fileobj=spool, mode="w") as tar:
         for path in context_members(root, patterns):
             tar.add(os.path.join(root, path), arcname=path, recursive=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 
 class SocketStream:
@@ -35,6 +36,16 @@ class SocketStream:
 
     def close(self) -> None:
         self.sock.close()
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredStream:
+    """A stream that is opened, and its process started, only when the API says the client is
+    ready: after the upgrade headers have gone out, so no output can travel with them (a client's
+    HTTP parser would swallow it); dockerd starts an attached exec at the same point."""
+
+    tty: bool
+    open: Callable[[], SocketStream]
 
 
 class PendingStream:

@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from dockyard.engine.containers.model import ZERO_TIME, Container
+from dockyard.engine.containers.mounts import points_of
 from dockyard.paths import DataRoot
+from dockyard.snapshots.snapshotter import SnapshotPaths
 from dockyard.timestamps import parse_rfc3339_nano
 from dockyard.units import human_duration
+
+CONFIG_DEFAULTS = {  # fields dockerd's inspect always shows (the docker SDK reads Config.Tty)
+    "Domainname": "",
+    "User": "",
+    "AttachStdin": False,
+    "AttachStdout": False,
+    "AttachStderr": False,
+    "Tty": False,
+    "OpenStdin": False,
+    "StdinOnce": False,
+    "WorkingDir": "",
+    "OnBuild": None,
+}
 
 
 def parse_time(value: str) -> float:
@@ -66,11 +81,11 @@ def summary(container: Container, now: float) -> dict:
         "Status": status_text(container, now),
         "HostConfig": {"NetworkMode": container.host_config.get("NetworkMode") or "bridge"},
         "NetworkSettings": {"Networks": container.network_settings.get("Networks") or {}},
-        "Mounts": [],
+        "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
     }
 
 
-def inspect(container: Container, root: DataRoot) -> dict:
+def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> dict:
     state, directory = container.state, root.container(container.id)
     return {
         "Id": container.id,
@@ -107,13 +122,13 @@ def inspect(container: Container, root: DataRoot) -> dict:
         "GraphDriver": {
             "Name": "overlay2",
             "Data": {
-                "UpperDir": str(directory / "upper"),
-                "WorkDir": str(directory / "work"),
-                "MergedDir": str(directory / "rootfs"),
+                "UpperDir": str(snapshot.upper),
+                "WorkDir": str(snapshot.work),
+                "MergedDir": str(snapshot.rootfs),
             },
         },
-        "Mounts": [],
-        "Config": {**container.config, "Image": container.image},
+        "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
+        "Config": {**CONFIG_DEFAULTS, **container.config, "Image": container.image},
         "NetworkSettings": {
             "Bridge": "",
             "SandboxID": "",

@@ -1,7 +1,8 @@
 """`docker exec`: extra processes inside a running container, each with its own shim.
 
 Exec instances live in memory, as in dockerd: they are gone after a daemon restart, while
-their processes (owned by their shims) keep running.
+their processes (owned by their shims) keep running. The container service is asked for the
+container (by reference) and its rootfs; the exec's own task goes straight to the runtime.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ import secrets
 import socket
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dockyard.engine.containers import specgen
-from dockyard.engine.containers.attach import SocketStream
+from dockyard.engine.containers.attach import DeferredStream, SocketStream
+from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.rules import exit_code_for
 from dockyard.engine.containers.service import ContainerService
-from dockyard.errors import Conflict, InvalidArgument, NoSuchExec, NotFound, RuntimeFailure
-from dockyard.runtime.runtime import IOConfig
+from dockyard.engine.events import EventBus
+from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchExec, NotFound
+from dockyard.paths import DataRoot
+from dockyard.runtime.runtime import IOConfig, Runtime
 
 
 @dataclass
@@ -32,8 +37,8 @@ class ExecRecord:
 
 
 class ExecService:
-    def __init__(self, containers: ContainerService) -> None:
-        self.containers = containers
+    def __init__(self, containers: ContainerService, runtime: Runtime, root: DataRoot, events: EventBus) -> None:
+        self.containers, self.runtime, self.root, self.events = containers, runtime, root, events
         self._execs: dict[str, ExecRecord] = {}
         self._lock = threading.Lock()
 
@@ -50,7 +55,7 @@ class ExecService:
             raise InvalidArgument("json: cannot unmarshal into Go struct field ExecConfig.Cmd of type []string")
         record = ExecRecord(secrets.token_hex(32), container.id, dict(config))
         self._execs[record.id] = record
-        self.containers.events.publish(
+        self.events.publish(
             "container",
             f"exec_create: {' '.join(config['Cmd'])}",
             container.id,
@@ -64,20 +69,61 @@ class ExecService:
             raise NoSuchExec(exec_id)
         return record
 
-    def _dir(self, record: ExecRecord):
-        return self.containers.root.exec_dir(record.container_id, record.id)
+    def _dir(self, record: ExecRecord) -> Path:
+        return self.root.exec_dir(record.container_id, record.id)
 
-    def exec_start(self, exec_id: str, detach: bool, tty: bool):
+    def exec_start(self, exec_id: str, detach: bool, tty: bool) -> DeferredStream | None:
+        """Start a detached exec now; for an attached one, the stream whose opening starts it.
+
+        Raises NoSuchExec, Conflict (already started), RuntimeFailure (detached, failed to start).
+        """
         record = self._get(exec_id)
         with self._lock:  # check-and-set: two concurrent starts must not spawn two shims
             if record.started:
                 raise Conflict(f"exec {exec_id} has already been started")
             record.started = True
         container = self.containers.get(record.container_id)
+        if detach:
+            self._launch(record, container, attached=False)
+            return None
+        return DeferredStream(bool(record.config.get("Tty")), lambda: self._launch(record, container, attached=True))
+
+    def _launch(self, record: ExecRecord, container: Container, attached: bool) -> SocketStream | None:
+        """Create the exec's task, attach to it if asked, start it. An attached exec that fails
+        answers with the error as its output (the client already has its 101), as dockerd's."""
         config = record.config
-        rootfs = self.containers.root.container(container.id) / "rootfs"
-        process = specgen.process_for(
-            rootfs,
+        tty = bool(config.get("Tty"))
+        stream = None
+        try:
+            process = self._process(record, container)
+            directory = self._dir(record)
+            directory.mkdir(parents=True, exist_ok=True)
+            io = IOConfig(tty=tty, open_stdin=bool(config.get("AttachStdin")), stdin_once=True)
+            record.pid = self.runtime.create_exec(directory, self.root.container(container.id), process, io)
+            if attached:
+                sock = self.runtime.attach(
+                    directory,
+                    bool(config.get("AttachStdin")),
+                    config.get("AttachStdout", True),
+                    config.get("AttachStderr", True),
+                )
+                stream = SocketStream(sock, tty)
+            self.runtime.start(directory)
+        except DockyardError as exc:
+            record.exit_code, record.error = exit_code_for(str(exc)), str(exc)
+            if not attached:
+                raise
+            if stream is not None:
+                stream.close()
+            return SocketStream(_error_socket(f"OCI runtime exec failed: exec failed: {exc}: unknown\r\n", tty), tty)
+        record.running = True
+        return stream
+
+    def _process(self, record: ExecRecord, container: Container) -> dict:
+        """The OCI process for an exec: the container's settings with the exec's own on top."""
+        config = record.config
+        return specgen.process_for(
+            self.containers.rootfs(container),
             {
                 **container.config,
                 "Env": [*(container.config.get("Env") or []), *(config.get("Env") or [])],
@@ -95,37 +141,12 @@ class ExecService:
                 }
             ),
         )
-        directory = self._dir(record)
-        directory.mkdir(parents=True, exist_ok=True)
-        io = IOConfig(tty=bool(config.get("Tty")), open_stdin=bool(config.get("AttachStdin")), stdin_once=True)
-        record.pid = self.containers.runtime.create_exec(directory, self.containers.state_dir(container), process, io)
-        stream = None
-        if not detach:
-            sock = self.containers.runtime.attach(
-                directory,
-                bool(config.get("AttachStdin")),
-                config.get("AttachStdout", True),
-                config.get("AttachStderr", True),
-            )
-            stream = SocketStream(sock, bool(config.get("Tty")))
-        try:
-            self.containers.runtime.start(directory)
-        except RuntimeFailure as exc:
-            record.exit_code, record.error = exit_code_for(str(exc)), str(exc)
-            if stream is None:
-                raise
-            stream.close()
-            return SocketStream(
-                _error_socket(f"OCI runtime exec failed: exec failed: {exc}: unknown\r\n", stream.tty), stream.tty
-            )
-        record.running = True
-        return stream
 
     def _refresh(self, record: ExecRecord) -> None:
         if not record.running:
             return
         try:
-            state = self.containers.runtime.state(self._dir(record))
+            state = self.runtime.state(self._dir(record))
         except NotFound:
             record.running = False
             return
@@ -158,7 +179,7 @@ class ExecService:
 
     def exec_resize(self, exec_id: str, height: int, width: int) -> None:
         record = self._get(exec_id)
-        self.containers.runtime.resize(self._dir(record), height, width)
+        self.runtime.resize(self._dir(record), height, width)
 
 
 def _error_socket(message: str, tty: bool) -> socket.socket:

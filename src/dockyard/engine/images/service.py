@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from dockyard.engine import prune
 from dockyard.engine.containers import commit as committer
 from dockyard.engine.containers.rules import labels_match
 from dockyard.engine.containers.service import ContainerService
@@ -16,7 +18,7 @@ from dockyard.errors import InvalidArgument, NotSupported
 from dockyard.images import importer
 from dockyard.images import load as loader
 from dockyard.images import save as saver
-from dockyard.images.service import ImageService, ImageUser
+from dockyard.images.service import ImageService
 from dockyard.images.store import ImageRecord
 from dockyard.oci.reference import parse_reference
 
@@ -25,15 +27,13 @@ class ImageBackend:
     def __init__(
         self,
         service: ImageService,
+        containers: ContainerService,
         events: EventBus,
         tmp_dir: Path,
-        image_user: Callable[[str], ImageUser | None],
-        containers: ContainerService | None = None,
         distribution: DistributionService | None = None,
     ) -> None:
         self.service, self.events, self.tmp_dir = service, events, tmp_dir
-        self._image_user = image_user
-        self._containers = containers  # for commit
+        self._containers = containers  # asked which images are in use, and for commit
         self._distribution = distribution  # for pull and push
 
     # -- views ------------------------------------------------------------------------
@@ -56,7 +56,7 @@ class ImageBackend:
         }
 
     def list(self, all: bool, filters: dict[str, list[str]], digests: bool) -> list[dict]:
-        images = self.service.store.all()
+        images = self.service.all()
         if "dangling" in filters:
             dangling = filters["dangling"][0] in ("true", "1")
             images = [i for i in images if (not i.tags) == dangling]
@@ -131,7 +131,7 @@ class ImageBackend:
         self.events.publish("image", "tag", self.service.resolve(str(reference)).id, {"name": reference.familiar()})
 
     def remove(self, ref: str, force: bool, noprune: bool) -> list[dict]:
-        removal = self.service.remove(ref, force, self._image_user)
+        removal = self.service.remove(ref, force, self._containers.image_user)
         result = [{"Untagged": parse_reference(name).familiar()} for name in removal.untagged]
         for name in removal.untagged:
             self.events.publish("image", "untag", removal.image_id, {"name": parse_reference(name).familiar()})
@@ -147,18 +147,21 @@ class ImageBackend:
 
     def _container_layers(self) -> set:
         keep = set()
-        for image in self.service.store.all():
-            if self._image_user(image.id):
+        for image in self.service.all():
+            if self._containers.image_user(image.id):
                 keep.update(image.chain_ids)
         return keep
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
         everything = (filters.get("dangling") or ["true"])[0] in ("false", "0")
+        now = time.time()
+        prune.cutoff(filters, now)  # a malformed `until` is a 400 before anything is removed
         deleted = []
-        for image in self.service.store.all():
-            if self._image_user(image.id) or (image.tags and not everything):
+        for image in self.service.all():
+            if self._containers.image_user(image.id) or (image.tags and not everything):
                 continue
-            if "label" in filters and not labels_match(_image_labels(self.service.config(image)), filters["label"]):
+            config = self.service.config(image)
+            if not prune.prune_match(_image_labels(config), _created(config), filters, now):
                 continue
             deleted += self.remove(image.id, force=True, noprune=True)
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": self._collect()}
@@ -225,8 +228,6 @@ class ImageBackend:
         changes: list[str],
         config: dict | None,
     ) -> dict:
-        if self._containers is None:
-            raise NotSupported("commit is not supported without a container service")
         image = committer.commit(self._containers, self.service, container, comment, author, pause, changes, config)
         if repo:
             self.tag(image.id, repo, tag)
@@ -243,6 +244,14 @@ def _ref_matches(name: str, pattern: str) -> bool:
     import fnmatch
 
     return fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(name.rpartition(":")[0], pattern)
+
+
+def _created(config: dict) -> float:
+    """The image config's `created` time in seconds (0 when absent or unreadable, as Go's zero time)."""
+    try:
+        return parse_time(str(config.get("created") or ""))
+    except ValueError:
+        return 0.0
 
 
 def _image_labels(config: dict) -> dict:

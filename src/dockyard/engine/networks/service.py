@@ -6,15 +6,18 @@ The API's NetworkBackend over the network controller; connect and disconnect go 
 
 from __future__ import annotations
 
+import time
+
+from dockyard.engine import prune
 from dockyard.engine.containers.rules import labels_match
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.views import parse_time
 from dockyard.engine.events import EventBus
 from dockyard.engine.networks.wiring import ContainerNetworks
 from dockyard.errors import InvalidArgument, NotSupported
-from dockyard.metadata.networks import NetworkRecord
-from dockyard.network.controller import PREDEFINED, NetworkController
-from dockyard.timestamps import api_timestamp
+from dockyard.network.controller import NetworkController
+from dockyard.network.networks import PREDEFINED
+from dockyard.network.store import NetworkRecord
 
 LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
 
@@ -30,13 +33,6 @@ def _pool(config: dict) -> tuple[str | None, str | None]:
     if pool.get("Gateway") and not pool.get("Subnet"):
         raise InvalidArgument("gateway without subnet: every --gateway needs a matching --subnet")
     return pool.get("Subnet") or None, pool.get("Gateway") or None
-
-
-def _until(value: str) -> float:
-    try:
-        return float(api_timestamp(value))
-    except InvalidArgument:
-        raise InvalidArgument(f"invalid filter 'until={value}'") from None
 
 
 class NetworkService:
@@ -75,7 +71,7 @@ class NetworkService:
         return True
 
     def _in_use(self, net: NetworkRecord) -> bool:
-        return bool(self.controller.store.endpoints(network_id=net.id))
+        return self.controller.in_use(net.id)
 
     def inspect(self, ref: str, verbose: bool = False, scope: str | None = None) -> dict:
         return self.controller.inspect(ref)
@@ -104,19 +100,14 @@ class NetworkService:
         self._publish(net, "destroy")
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
-        unknown = set(filters) - {"label", "until"}
-        if unknown:
-            raise InvalidArgument(f"invalid filter '{sorted(unknown)[0]}'")
-        before = min((_until(v) for v in filters.get("until", [])), default=None)
+        """Remove unused networks matching `until`, `label` and `label!` (engine/prune.py)."""
+        now = time.time()
+        prune.cutoff(filters, now)  # a malformed `until` is a 400 before anything is removed
         removed = []
         for net in self.controller.list():
-            if (
-                net.name in PREDEFINED
-                or self._in_use(net)
-                or not labels_match(dict(net.labels), filters.get("label", []))
-            ):
+            if net.name in PREDEFINED or self._in_use(net):
                 continue
-            if before is not None and parse_time(net.created) >= before:
+            if not prune.prune_match(dict(net.labels), parse_time(net.created), filters, now):
                 continue
             self.controller.remove_network(net.id)
             self._publish(net, "destroy")
@@ -127,17 +118,13 @@ class NetworkService:
         """Connect a container, live when it runs. Raises NoSuchNetwork, NoSuchContainer, Conflict."""
         target = self.containers.get(container)
         net = self.controller.get(ref)
-        with target.lock:
-            self.networking.join(target, net.name, dict(endpoint_config or {}))
-            self.containers.store.save(target)
+        self.containers.reconfigure(target.id, lambda c: self.networking.join(c, net.name, dict(endpoint_config or {})))
         self._publish(net, "connect", container=target.id)
 
     def disconnect(self, ref: str, container: str, force: bool) -> None:
         target = self.containers.get(container)
         net = self.controller.get(ref)
-        with target.lock:
-            self.networking.leave(target, net.name)
-            self.containers.store.save(target)
+        self.containers.reconfigure(target.id, lambda c: self.networking.leave(c, net.name))
         self._publish(net, "disconnect", container=target.id)
 
     def _publish(self, net: NetworkRecord, action: str, **extra: str) -> None:

@@ -1,0 +1,1 @@
+"""Dockerfile builds: the language (parser, instructions, shell expansion, .dockerignore)."""

@@ -1,0 +1,67 @@
+"""Dockerfile instructions: typed commands (`commands`) and their parsing (`parse`).
+
+The second of buildkit's three stages: `parser` nodes -> these typed, frozen values.
+"""
+
+from dockyard.build.instructions.commands import (
+    Add,
+    Arg,
+    ArgDefinition,
+    Cmd,
+    CommandLine,
+    Copy,
+    Dockerfile,
+    Entrypoint,
+    Env,
+    Expose,
+    From,
+    Healthcheck,
+    Instruction,
+    KeyValue,
+    Label,
+    Maintainer,
+    Onbuild,
+    Run,
+    Shell,
+    Stage,
+    StopSignal,
+    User,
+    Volume,
+    Workdir,
+    lone_heredoc,
+    shell_script,
+)
+from dockyard.build.instructions.parse import parse_dockerfile, parse_trigger
+from dockyard.build.parser import Heredoc
+
+__all__ = [
+    "Add",
+    "Arg",
+    "ArgDefinition",
+    "Cmd",
+    "CommandLine",
+    "Copy",
+    "Dockerfile",
+    "Entrypoint",
+    "Env",
+    "Expose",
+    "From",
+    "Healthcheck",
+    "Heredoc",
+    "Instruction",
+    "KeyValue",
+    "Label",
+    "Maintainer",
+    "Onbuild",
+    "Run",
+    "Shell",
+    "Stage",
+    "StopSignal",
+    "User",
+    "Volume",
+    "Workdir",
+    "lone_heredoc",
+    "parse_dockerfile",
+    "parse_trigger",
+    "shell_script",
+]
