@@ -9,6 +9,7 @@ Before a long-lived answer (a stream or a hijacked connection) the exchange call
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -187,10 +188,18 @@ def error_answer(status: int, message: str) -> bytes:
 
 
 def peer_closed(sock: socket.socket) -> bool:
-    """True once the client has closed its end: readable, with nothing left to read."""
+    """True once the client has closed its end: readable, with nothing left to read.
+
+    Never waits: a socket with a timeout would have recv() wait that long even with
+    MSG_DONTWAIT, and the wait for a container calls this while holding the engine's lock.
+    """
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    if not poller.poll(0):
+        return False
     try:
         return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-    except BlockingIOError:
+    except (BlockingIOError, TimeoutError):
         return False
     except OSError:
         return True
