@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 DOCKYARD_WITH_DOCKER=1 ./scripts/setup.sh   # the reference dockerd for the interop tests
 python3 -m ruff check -q src tests bench
 python3 -m ruff format --check -q src tests bench
+python3 -m mypy   # the pure packages; which ones: [tool.mypy] files in pyproject.toml
 exec python3 -m pytest -q -p no:cacheprovider "$@"

@@ -2,10 +2,11 @@
 
 import pytest
 
-from dockyard.cli.timestamps import api_timestamp
 from dockyard.errors import InvalidArgument
+from dockyard.timestamps import api_timestamp
 from dockyard.units import (
     ellipsis,
+    go_duration_ns,
     go_quote,
     human_duration,
     human_size,
@@ -102,12 +103,31 @@ def test_ram_in_bytes_rejects(text):
         ram_in_bytes(text)
 
 
-@pytest.mark.parametrize("text,seconds", [("10s", 10), ("1h30m", 5400), ("500ms", 0.5), ("1.5m", 90)])
+@pytest.mark.parametrize(
+    "text,seconds",
+    [
+        ("10s", 10),
+        ("1h30m", 5400),
+        ("500ms", 0.5),
+        ("1.5m", 90),
+        (".5s", 0.5),
+        ("-5m", -300),
+        ("+1h", 3600),
+        ("10us", 1e-5),
+        ("10μs", 1e-5),
+        ("0", 0),
+    ],
+)
 def test_go_duration(text, seconds):
     assert parse_go_duration(text) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("text", ["", "10", "1x", "s10"])
+def test_go_duration_in_nanoseconds_is_exact():
+    assert go_duration_ns("1h0m0.000000001s") == 3600 * 10**9 + 1
+    assert go_duration_ns("250ms") == 250_000_000
+
+
+@pytest.mark.parametrize("text", ["", "10", "1x", "s10", "h", "5d", "1h 2m", "m5", "-"])
 def test_go_duration_rejects(text):
     with pytest.raises(InvalidArgument):
         parse_go_duration(text)

@@ -88,18 +88,37 @@ def go_quote(text: str) -> str:
     return f'"{escaped}"'
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DURATION_SCALE = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+_DURATION = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")  # micro: the sign or the Greek letter
+_DURATION_NS = {
+    "ns": 1,
+    "us": 10**3,
+    "µs": 10**3,
+    "μs": 10**3,
+    "ms": 10**6,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+}
+
+
+def go_duration_ns(text: str) -> int:
+    """Go's time.ParseDuration ('1h30m', '10s', '.5s', '-5m', '0') in nanoseconds.
+
+    Raises:
+        InvalidArgument: `time: invalid duration "text"`.
+    """
+    body = text[1:] if text[:1] in ("+", "-") else text
+    if body == "0":
+        return 0
+    pos, total = 0, 0.0
+    while pos < len(body) and (match := _DURATION.match(body, pos)):
+        total += float(match.group(1)) * _DURATION_NS[match.group(2)]
+        pos = match.end()
+    if not body or pos != len(body):
+        raise InvalidArgument(f'time: invalid duration "{text}"')
+    return -round(total) if text.startswith("-") else round(total)
 
 
 def parse_go_duration(text: str) -> float:
-    """Parse a Go duration ('1h30m', '10s', '500ms') into seconds."""
-    pos, total = 0, 0.0
-    for match in _DURATION.finditer(text):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _DURATION_SCALE[match.group(2)]
-        pos = match.end()
-    if pos != len(text) or not text:
-        raise InvalidArgument(f'time: invalid duration "{text}"')
-    return total
+    """Go's time.ParseDuration in seconds. Raises InvalidArgument."""
+    return go_duration_ns(text) / 1e9

@@ -419,3 +419,18 @@ def test_peer_closed_sees_a_client_that_went_away():
         assert _peer_closed(ours)
     finally:
         ours.close()
+
+
+def test_peer_closed_never_waits_on_a_socket_with_a_timeout():
+    """The response was sent with a write timeout; a quiet client must not block the check."""
+    from dockyard.api.exchange import peer_closed as _peer_closed
+
+    ours, theirs = socket.socketpair()
+    try:
+        ours.settimeout(5.0)
+        started = time.monotonic()
+        assert not _peer_closed(ours)
+        assert time.monotonic() - started < 0.5
+    finally:
+        ours.close()
+        theirs.close()

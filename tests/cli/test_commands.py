@@ -322,6 +322,29 @@ def test_login_stores_credentials_like_docker_and_logout_removes_them(cli, daemo
     assert json.loads(config_file.read_text())["auths"] == {}
 
 
+def test_pull_and_push_use_the_credential_helper_docker_would(cli, daemon, tmp_path):
+    """credHelpers wins over auths, as in docker; the helper speaks docker-credential-helpers' protocol."""
+    bindir, config = tmp_path / "bin", tmp_path / "cfg"
+    bindir.mkdir(), config.mkdir()
+    helper = bindir / "docker-credential-dytest"
+    helper.write_text(
+        '#!/bin/sh\nread server\necho "{\\"ServerURL\\":\\"$server\\",\\"Username\\":\\"bob\\",\\"Secret\\":\\"pw\\"}"\n'
+    )
+    helper.chmod(0o755)
+    stale = base64.b64encode(b"alice:old").decode()
+    (config / "config.json").write_text(
+        json.dumps({"auths": {"localhost:5000": {"auth": stale}}, "credHelpers": {"localhost:5000": "dytest"}})
+    )
+    env = {"DOCKER_CONFIG": str(config), "PATH": f"{bindir}:{os.environ['PATH']}"}
+    daemon.replies[("POST", "/images/create")] = chunked(200, [b'{"status":"ok"}\n'])
+    daemon.replies[("POST", "/images/localhost:5000/app/push")] = chunked(200, [b'{"status":"ok"}\n'])
+    assert cli("pull", "localhost:5000/app:1", env=env).returncode == 0
+    assert cli("push", "localhost:5000/app:1", env=env).returncode == 0
+    for method, path in (("POST", "/images/create"), ("POST", "/images/localhost:5000/app/push")):
+        sent = json.loads(base64.urlsafe_b64decode(daemon.find(method, path)[0].headers["x-registry-auth"]))
+        assert sent == {"username": "bob", "password": "pw", "serveraddress": "localhost:5000"}
+
+
 def test_login_rejected_stores_nothing(cli, daemon, tmp_path):
     daemon.replies[("POST", "/auth")] = (401, {"message": "Get http://localhost:5000/v2/: unauthorized"})
     env = {"DOCKER_CONFIG": str(tmp_path / "cfg")}

@@ -11,8 +11,7 @@ from dockyard.cli.commands.images import DEFAULT_FORMAT as IMAGES_FORMAT
 from dockyard.cli.commands.images import choose_format, list_rows
 from dockyard.cli.commands.port import port_lines
 from dockyard.cli.commands.ps import DEFAULT_FORMAT as PS_FORMAT
-from dockyard.cli.portspec import display_ports
-from dockyard.cli.rows import ContainerRow, ImageRow
+from dockyard.cli.rows import ContainerRow, ImageRow, display_ports
 from dockyard.cli.tables import render, tabwrite
 
 NOW = 1_700_000_000.0

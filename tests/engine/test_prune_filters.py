@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from dockyard.engine.prune import cutoff, labels_hold, parse_duration, prune_match, timestamp
+from dockyard.engine.prune import cutoff, labels_hold, prune_match, timestamp
 from dockyard.errors import InvalidArgument
 
 NOW = 1_700_000_000.0
 
 
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [("24h", 86400), ("1h30m", 5400), ("250ms", 0.25), ("1.5s", 1.5), ("-5m", -300), ("10us", 1e-5)],
-)
-def test_go_durations(value, seconds):
-    assert parse_duration(value) == pytest.approx(seconds)
-
-
-@pytest.mark.parametrize("value", ["", "h", "5", "5d", "1h 2m", "m5"])
-def test_not_durations(value):
-    assert parse_duration(value) is None
-
-
 def test_until_forms():
     assert timestamp("24h", NOW) == NOW - 86400
+    assert timestamp("-5m", NOW) == NOW + 300  # Go durations may be negative
     assert timestamp("1699999999", NOW) == 1699999999
     assert timestamp("1699999999.25", NOW) == 1699999999.25
     assert timestamp("2023-11-14T22:13:20Z", NOW) == NOW

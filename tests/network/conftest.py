@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from dockyard.libc import LIBC
 from dockyard.metadata.db import Database
 from dockyard.network import netns
 from dockyard.network.config import NetworkConfig
 from dockyard.network.controller import NetworkController
 from tests.network.harness import HOST_IP, OUTSIDE_IP, Namespaces, Servers, sh
-
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 @pytest.fixture
@@ -47,7 +46,7 @@ def host(spaces: Namespaces):
     try:
         yield {"name": name, "outside": outside}
     finally:
-        if _libc.setns(original, netns.CLONE_NEWNET) != 0:
+        if LIBC.setns(original, netns.CLONE_NEWNET) != 0:
             raise OSError(ctypes.get_errno(), "setns back to the test's namespace failed")
         os.close(original)
 

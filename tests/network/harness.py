@@ -10,8 +10,16 @@ import sys
 import time
 from pathlib import Path
 
+from dockyard.network.portspec import PortSpec, parse_port_bindings
+from dockyard.portspec import parse_port_specs
+
 HOST_IP = "10.250.0.2"
 OUTSIDE_IP = "10.250.0.1"
+
+
+def published(*flags: str) -> list[PortSpec]:
+    """`-p` values as the network package gets them: the CLI's PortBindings, read back as specs."""
+    return parse_port_bindings(parse_port_specs(list(flags))[1])
 
 
 def sh(*args: str, check: bool = True, ns: str | None = None, **kw) -> subprocess.CompletedProcess[str]:

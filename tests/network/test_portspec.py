@@ -5,10 +5,10 @@ from dockyard.network.portspec import (
     PortBinding,
     PortSpec,
     parse_port_bindings,
-    parse_port_spec,
     port_lines,
     ports_json,
 )
+from dockyard.portspec import parse_port_specs
 
 
 @pytest.mark.parametrize(
@@ -27,27 +27,9 @@ from dockyard.network.portspec import (
         ("80-82", [PortSpec(80), PortSpec(81), PortSpec(82)]),
     ],
 )
-def test_parse_port_spec(raw, expected):
-    assert parse_port_spec(raw) == expected
-
-
-@pytest.mark.parametrize(
-    "raw, message",
-    [
-        ("abc", "invalid containerPort: abc"),
-        ("8080:0", "invalid containerPort: 0"),
-        ("70000", "invalid containerPort: 70000"),
-        ("x:80", "invalid hostPort: x"),
-        ("80/icmp", "invalid proto: icmp"),
-        ("1.2.3:80:80", "invalid IP address: 1.2.3"),
-        ("8000-8002:80-81", "invalid ranges specified for container and host Ports: 80-81 and 8000-8002"),
-        ("90-80", "invalid containerPort: 90-80"),
-        ("/tcp", "no port specified: /tcp<empty>"),
-    ],
-)
-def test_bad_port_spec(raw, message):
-    with pytest.raises(InvalidArgument, match=message.replace("[", r"\[")):
-        parse_port_spec(raw)
+def test_a_publish_flag_arrives_as_these_specs(raw, expected):
+    """`-p` parsed by the CLI into PortBindings, then read by the network package."""
+    assert parse_port_bindings(parse_port_specs([raw])[1]) == expected
 
 
 def test_port_bindings_and_publish_all():

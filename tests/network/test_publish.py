@@ -5,8 +5,8 @@ import socket
 import pytest
 
 from dockyard.errors import Conflict
-from dockyard.network.portspec import PortSpec, parse_port_bindings, parse_port_spec
-from tests.network.harness import HOST_IP, probe, ruleset, sh
+from dockyard.network.portspec import PortSpec, parse_port_bindings
+from tests.network.harness import HOST_IP, probe, published, ruleset, sh
 
 pytestmark = pytest.mark.root
 CID, CID2 = "a" * 64, "b" * 64
@@ -16,7 +16,7 @@ def test_host_reaches_published_port_on_every_address(controller, spaces, server
     c1 = spaces.add("c1")
     controller.connect("bridge", CID, spaces.path(c1), "web")
     servers.http(c1, 80, "hello")
-    assert controller.publish(CID, parse_port_spec("8080:80"))[0].host_port == 8080
+    assert controller.publish(CID, published("8080:80"))[0].host_port == 8080
     for address in ("127.0.0.1", "0.0.0.0", HOST_IP):
         assert probe("tcp", address, 8080) == "hello", address
 
@@ -26,7 +26,7 @@ def test_udp_random_port_and_publish_all(controller, spaces, servers):
     ep = controller.connect("bridge", CID, spaces.path(c1), "dns")
     servers.udp_echo(c1, 5300)
     servers.http(c1, 80, "all")
-    specs = parse_port_spec("5300/udp") + parse_port_bindings({}, ["80/tcp"], publish_all=True)
+    specs = published("5300/udp") + parse_port_bindings({}, ["80/tcp"], publish_all=True)
     bindings = {b.key: b for b in controller.publish(CID, specs)}
     udp, tcp = bindings["5300/udp"].host_port, bindings["80/tcp"].host_port
     assert udp >= 1024 and tcp >= 1024
@@ -43,7 +43,7 @@ def test_other_container_reaches_published_port(controller, spaces, servers):
     controller.connect("bridge", CID, spaces.path(c1), "web")
     ep2 = controller.connect("bridge", CID2, spaces.path(c2), "client")
     servers.http(c1, 80, "hairpin")
-    controller.publish(CID, parse_port_spec("8080:80"))
+    controller.publish(CID, published("8080:80"))
     assert probe("tcp", HOST_IP, 8080, ns=c2) == "hairpin"
     assert probe("tcp", ep2.gateway, 8080, ns=c2) == "hairpin"
     assert probe("tcp", HOST_IP, 8080, ns=c1) == "hairpin"  # the container itself, through the host
@@ -67,9 +67,9 @@ def test_port_taken_is_refused_and_nothing_is_left(controller, spaces, servers):
     probe_sock = socket.socket()
     probe_sock.bind(("0.0.0.0", 18081))  # the first port was given back
     probe_sock.close()
-    controller.publish(CID, parse_port_spec("18082:80"))
+    controller.publish(CID, published("18082:80"))
     with pytest.raises(Conflict, match="port is already allocated"):
-        controller.publish(CID, parse_port_spec("18082:80"))
+        controller.publish(CID, published("18082:80"))
 
 
 def test_release_removes_rules_and_interfaces(controller, spaces, servers):
@@ -78,7 +78,7 @@ def test_release_removes_rules_and_interfaces(controller, spaces, servers):
     c1 = spaces.add("c1")
     controller.connect("bridge", CID, spaces.path(c1), "web")
     servers.http(c1, 80, "x")
-    controller.publish(CID, parse_port_spec("127.0.0.1:8080:80") + parse_port_spec("9090:80"))
+    controller.publish(CID, published("127.0.0.1:8080:80", "9090:80"))
     assert any("8080" in line for line in ruleset())
     controller.release(CID)
     assert ruleset() == baseline
@@ -86,4 +86,4 @@ def test_release_removes_rules_and_interfaces(controller, spaces, servers):
     assert sh("ip", "-o", "link", ns=c1).stdout.count("\n") == 1  # only lo stays in the container
     assert probe("tcp", "127.0.0.1", 8080).startswith("error")
     controller.connect("bridge", CID2, spaces.path(c1), "again")
-    assert controller.publish(CID2, parse_port_spec("8080:80"))[0].host_port == 8080
+    assert controller.publish(CID2, published("8080:80"))[0].host_port == 8080

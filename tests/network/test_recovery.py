@@ -12,8 +12,7 @@ import pytest
 from dockyard.metadata.db import Database
 from dockyard.network.config import NetworkConfig
 from dockyard.network.controller import NetworkController
-from dockyard.network.portspec import parse_port_spec
-from tests.network.harness import probe, ruleset, sh
+from tests.network.harness import probe, published, ruleset, sh
 
 pytestmark = pytest.mark.root
 A, B = "a" * 64, "b" * 64
@@ -24,7 +23,9 @@ from pathlib import Path
 from dockyard.metadata.db import Database
 from dockyard.network.config import NetworkConfig
 from dockyard.network.controller import NetworkController
-from dockyard.network.portspec import parse_port_spec
+from dockyard.network.portspec import parse_port_bindings
+from dockyard.portspec import parse_port_specs
+published = lambda port: parse_port_bindings(parse_port_specs([port])[1])
 db, conf, dead, live = sys.argv[1:5]
 ctl = NetworkController(Database(Path(db)), NetworkConfig(host_resolv_conf=Path(conf)))
 ctl.start()
@@ -32,7 +33,7 @@ ctl.create_network("app", subnet="10.90.0.0/24")
 for cid, path, port in (("a" * 64, dead, "8081:80"), ("b" * 64, live, "8082:80")):
     ctl.connect("bridge", cid, path, cid[0])
     ctl.connect("app", cid, path, cid[0])
-    ctl.publish(cid, parse_port_spec(port))
+    ctl.publish(cid, published(port))
 print("ready", flush=True)
 time.sleep(600)
 """
@@ -96,7 +97,7 @@ def test_clean_restart_and_stray_interfaces(host, spaces, servers, tmp_path):
     ctl = _controller(tmp_path)
     ctl.start()
     ctl.connect("bridge", A, spaces.path(c1), "web")
-    ctl.publish(A, parse_port_spec("8083:80"))
+    ctl.publish(A, published("8083:80"))
     ctl.close()
     sh("ip", "link", "add", "dyvdeadbeef", "type", "veth", "peer", "name", "dypdeadbeef")  # left by a crash mid-connect
     servers.http(c1, 80, "again")
@@ -107,7 +108,7 @@ def test_clean_restart_and_stray_interfaces(host, spaces, servers, tmp_path):
         assert probe("tcp", "127.0.0.1", 8083) == "again"
         assert "deadbeef" not in sh("ip", "-o", "link").stdout
         with pytest.raises(Exception, match="port is already allocated"):
-            ctl.publish(A, parse_port_spec("8083:80"))
+            ctl.publish(A, published("8083:80"))
     finally:
         ctl.uninstall()
     assert ruleset() == baseline

@@ -190,3 +190,23 @@ def test_image_config_rewrite_keeps_unknown_keys_and_drops_raw():
 def test_bad_image_config_is_invalid(raw):
     with pytest.raises(InvalidArgument, match="invalid image config"):
         ImageConfig.from_json(raw)
+
+
+def test_artifact_fields_round_trip_and_make_the_referrer_entry():
+    subject = Descriptor(mt.OCI_MANIFEST, D3, 7)
+    index = Index(
+        mt.OCI_INDEX, (Descriptor(mt.OCI_MANIFEST, D1, 3),), {"a": "b"}, subject=subject, artifact_type="x/sig"
+    )
+    again = parse_manifest(mt.OCI_INDEX, index.to_bytes())
+    assert (again.subject, again.artifact_type, dict(again.annotations)) == (subject, "x/sig", {"a": "b"})
+    assert again.referrer() == Descriptor(
+        mt.OCI_INDEX, again.digest, len(index.to_bytes()), {"a": "b"}, artifact_type="x/sig"
+    )
+    image = Manifest(mt.OCI_MANIFEST, Descriptor("application/vnd.example.sbom", D1, 3), (), subject=subject)
+    assert image.referrer().artifact_type == "application/vnd.example.sbom"  # the config's type when unset
+
+
+def test_malformed_annotations_are_invalid_not_a_crash():
+    raw = json.dumps({"schemaVersion": 2, "manifests": [], "annotations": [1]}).encode()
+    with pytest.raises(InvalidArgument):
+        parse_manifest(mt.OCI_INDEX, raw)

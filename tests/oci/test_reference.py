@@ -114,3 +114,14 @@ def test_with_tag_and_with_digest():
     assert str(ref.with_digest(f"sha256:{HEX}")) == f"docker.io/library/busybox@sha256:{HEX}"
     with pytest.raises(InvalidArgument):
         ref.with_tag("bad tag")
+
+
+def test_tag_and_path_grammar_shared_with_the_registry():
+    from dockyard.oci.reference import is_path, is_tag
+
+    assert is_tag("v1.0_rc-2") and is_tag("_x") and not is_tag("-v") and not is_tag("a" * 129)
+    assert not is_tag("vé")  # Go's \w is ASCII: a non-ASCII tag is refused
+    assert is_path("library/busybox") and is_path("a.b/c_d/e__f/g-h---i")
+    assert not is_path("Library/busybox") and not is_path("a//b") and not is_path("x" * 256)
+    with pytest.raises(InvalidArgument):
+        parse_reference("busybox:vé")

@@ -10,7 +10,7 @@ from dockyard.errors import InvalidArgument
 from dockyard.registry.auth import Authorizer, Scope
 from dockyard.registry.config import Config, config_from_dict
 from dockyard.registry.errcodes import RegistryError
-from dockyard.registry.manifests import parse_manifest
+from dockyard.registry.manifests import blobs, children, parse_manifest
 from dockyard.registry.names import check_name, parse_reference
 from dockyard.registry.routes import paginate, parse_content_range, parse_range, route
 from tests.registry.registry_support import DOCKER_LIST, OCI_INDEX, OCI_MANIFEST, image_manifest, sha
@@ -41,11 +41,11 @@ def test_reference_is_tag_or_digest():
 def test_manifest_kinds_and_references():
     doc = image_manifest(b"{}", [b"l1", b"l2"])
     parsed = parse_manifest(json.dumps(doc).encode(), OCI_MANIFEST)
-    assert [d.digest for d in parsed.blobs] == [sha(b"{}"), sha(b"l1"), sha(b"l2")]
-    assert parsed.artifact_type == "application/vnd.oci.image.config.v1+json"
+    assert [d.digest for d in blobs(parsed)] == [sha(b"{}"), sha(b"l1"), sha(b"l2")]
+    assert parsed.referrer().artifact_type == "application/vnd.oci.image.config.v1+json"
     index = {"schemaVersion": 2, "manifests": [{"mediaType": OCI_MANIFEST, "digest": sha(b"m"), "size": 1}]}
     parsed = parse_manifest(json.dumps(index).encode(), "application/json")
-    assert parsed.media_type == OCI_INDEX and parsed.children[0].digest == sha(b"m") and parsed.blobs == ()
+    assert parsed.media_type == OCI_INDEX and children(parsed)[0].digest == sha(b"m") and blobs(parsed) == ()
     listed = parse_manifest(json.dumps({**index, "mediaType": DOCKER_LIST}).encode(), DOCKER_LIST + "; charset=x")
     assert listed.media_type == DOCKER_LIST
 
@@ -53,7 +53,7 @@ def test_manifest_kinds_and_references():
 @pytest.mark.parametrize(
     "body,content_type,reason",
     [
-        (b"{not json", OCI_MANIFEST, "malformed JSON"),
+        (b"{not json", OCI_MANIFEST, "invalid manifest JSON"),
         (b"[]", OCI_MANIFEST, "JSON object"),
         (json.dumps({"schemaVersion": 1}).encode(), OCI_MANIFEST, "schemaVersion"),
         (json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST}).encode(), OCI_MANIFEST, "config missing"),

@@ -9,6 +9,7 @@ Before a long-lived answer (a stream or a hijacked connection) the exchange call
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +23,8 @@ from dockyard.api.hijack import splice
 from dockyard.api.http1 import Clock, Head, response_head
 from dockyard.api.messages import HijackResponse, Request, Response, StreamResponse, json_response, stream_type
 from dockyard.api.routing import Router, negotiate, split_version
-from dockyard.api.streams import LAST_CHUNK, ChunkedReader, LengthReader, chunk
+from dockyard.api.streams import LengthReader
+from dockyard.chunked import LAST_CHUNK, ChunkedReader, chunk
 from dockyard.errors import DockyardError
 
 log = logging.getLogger(__name__)
@@ -186,10 +188,18 @@ def error_answer(status: int, message: str) -> bytes:
 
 
 def peer_closed(sock: socket.socket) -> bool:
-    """True once the client has closed its end: readable, with nothing left to read."""
+    """True once the client has closed its end: readable, with nothing left to read.
+
+    Never waits: a socket with a timeout would have recv() wait that long even with
+    MSG_DONTWAIT, and the wait for a container calls this while holding the engine's lock.
+    """
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    if not poller.poll(0):
+        return False
     try:
         return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-    except BlockingIOError:
+    except (BlockingIOError, TimeoutError):
         return False
     except OSError:
         return True

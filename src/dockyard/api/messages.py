@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dockyard.api import query
 from dockyard.api.routing import at_least
@@ -63,11 +63,11 @@ class Request:
         """The `filters` query parameter as {name: [values]}; with `accepted`, other names are a 400."""
         return query.filters(self.query, accepted)
 
-    def auth(self) -> dict | None:
+    def auth(self) -> dict[str, Any] | None:
         """The decoded X-Registry-Auth header."""
         return query.registry_auth(self.headers.get("x-registry-auth"))
 
-    def json(self) -> dict | None:
+    def json(self) -> dict[str, Any] | None:
         """The JSON object in the body, or None for an empty body."""
         if self.body is None:
             return None

@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from dockyard.errors import InvalidArgument
 
@@ -101,7 +101,7 @@ def _filter_values(name: str, values: object) -> list[str]:
     raise InvalidArgument(f"invalid filter: values of {name!r} must be a list of strings or a map of booleans")
 
 
-def registry_auth(header: str | None) -> dict | None:
+def registry_auth(header: str | None) -> dict[str, Any] | None:
     """Decode the base64url JSON X-Registry-Auth header; None when absent or empty."""
     if header is None or header.strip() == "":
         return None
@@ -124,8 +124,9 @@ def json_body(body: BinaryIO) -> object | None:
     if not data.strip():
         return None
     try:
-        return json.loads(data)
+        value: object = json.loads(data)
     except ValueError as exc:
         raise InvalidArgument(f"invalid JSON in request body: {exc}") from None
     except RecursionError:
         raise InvalidArgument("invalid JSON in request body: nested too deeply") from None
+    return value

@@ -17,6 +17,7 @@ nulls pass, as with Go's decoder.
 from __future__ import annotations
 
 import math
+from typing import NoReturn
 
 from dockyard.errors import InvalidArgument
 
@@ -276,7 +277,7 @@ def check(body: object, struct: str) -> None:
     _struct(body, struct, "")
 
 
-def _struct(value: dict, struct: str, path: str) -> None:
+def _struct(value: dict[str, object], struct: str, path: str) -> None:
     fields = STRUCTS[struct]
     owner = struct.rpartition(".")[2]
     for key, item in value.items():
@@ -334,7 +335,7 @@ def _scalar(value: object, expr: str, owner: str, path: str) -> None:
         raise AssertionError(f"schema: unknown type {expr!r}")
 
 
-def _fail(value: object, expr: str, owner: str, path: str, number: bool = False) -> None:
+def _fail(value: object, expr: str, owner: str, path: str, number: bool = False) -> NoReturn:
     """Raise Go's UnmarshalTypeError text; with `number` the value is shown (out of range)."""
     shown = f"number {_number(value)}" if number else _kind(value)
     struct_path = f"{owner}.{path}"

@@ -20,7 +20,7 @@ import gzip
 import lzma
 import zlib
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 import zstandard
 
@@ -128,9 +128,8 @@ def _plain(source: _Prefixed) -> Iterator[bytes]:
 
 def _zstd(source: _Prefixed) -> Iterator[bytes]:
     frames = ZstdFrames()
-    reader = zstandard.ZstdDecompressor().stream_reader(
-        _Scanned(source, frames), read_size=_READ, read_across_frames=True
-    )
+    scanned = cast(IO[bytes], _Scanned(source, frames))  # zstandard calls only read()
+    reader = zstandard.ZstdDecompressor().stream_reader(scanned, read_size=_READ, read_across_frames=True)
     try:
         while chunk := reader.read(CHUNK):
             yield chunk
@@ -178,7 +177,8 @@ def compressed_writer(out: BinaryIO, kind: Compression, level: int | None = None
     gzip output is reproducible: no file name and mtime 0, so equal tars give equal digests.
     """
     if kind is Compression.GZIP:
-        return gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6 if level is None else level)
+        level = 6 if level is None else level
+        return cast(BinaryIO, gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=level))
     if kind is Compression.ZSTD:
         params = zstandard.ZstdCompressor(level=3 if level is None else level)
         return params.stream_writer(out, closefd=False)

@@ -77,7 +77,9 @@ class TarReader:
             pending += raw.size
             if raw.size > MAX_META or pending > MAX_META:
                 raise InvalidArgument("invalid tar header: metadata entry too large")
-            data = bytes(self._take(padded(raw.size)))[: raw.size]
+            data = self._take(padded(raw.size))
+            assert data is not None  # without eof_ok a short read raises
+            data = data[: raw.size]
             self._meta(raw.meta, data, overrides)
 
     def _meta(self, meta: MetaType | None, data: bytes, overrides: dict[str, bytes]) -> None:

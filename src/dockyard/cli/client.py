@@ -12,6 +12,7 @@ import os
 import socket
 
 from dockyard import API_VERSION, __version__
+from dockyard.chunked import LAST_CHUNK, ChunkedReader, chunk
 from dockyard.errors import (
     Conflict,
     DockyardError,
@@ -87,9 +88,10 @@ class Response:
         self.reader = reader
         self.status = status
         self.headers = headers
-        self.chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        self.chunks = ChunkedReader(reader, "response body") if chunked else None
         length = headers.get("content-length")
-        self.remaining = int(length) if length is not None and not self.chunked else None
+        self.remaining = int(length) if length is not None and not chunked else None
         self.done = head_only or status in (204, 304) or self.remaining == 0
 
     def iter_raw(self, size: int = 65536):
@@ -102,16 +104,8 @@ class Response:
             yield data
 
     def _next(self, size: int) -> bytes:
-        if self.chunked:
-            line = self.reader.readline()
-            chunk = int(line.split(b";")[0].strip() or b"0", 16)
-            if chunk == 0:
-                while self.reader.readline() not in (b"\r\n", b"\n", b""):
-                    pass
-                return b""
-            data = self.reader.read(chunk)
-            self.reader.readline()
-            return data
+        if self.chunks is not None:
+            return self.chunks.read(size)
         if self.remaining is None:
             return self.reader.read1(size)
         data = self.reader.read(min(size, self.remaining)) if self.remaining else b""
@@ -233,9 +227,9 @@ class Client:
             self._sock, self._reader = self._connect()
         self._sock.sendall(raw)
         while data := source.read(1 << 16):
-            self._sock.sendall(data if length is not None else b"%x\r\n%s\r\n" % (len(data), data))
+            self._sock.sendall(data if length is not None else chunk(data))
         if length is None:
-            self._sock.sendall(b"0\r\n\r\n")
+            self._sock.sendall(LAST_CHUNK)
         response = Response(self._reader, *read_head(self._reader))
         if response.status >= 400:
             raise daemon_error(response.status, response.read())
@@ -275,7 +269,7 @@ class Client:
             sock.close()
             raise error
         if upgrade:
-            response.remaining, response.chunked = None, False
+            response.remaining, response.chunks = None, None
         return sock, reader, response
 
     def _release(self) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from dockyard.cli.portspec import display_ports
 from dockyard.units import ellipsis, go_quote, human_duration, human_size, truncate_id
 
 
@@ -206,3 +205,42 @@ def image_rows(data: dict, digests: bool, trunc: bool = True, now: float | None 
         else:
             rows.append(ImageRow(data, repo, "<none>", "", trunc, now))
     return rows
+
+
+def _join_host(ip: str, port: str) -> str:
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def display_ports(ports: list[dict]) -> str:
+    """The PORTS column: '0.0.0.0:8080->80/tcp, 9988/tcp', consecutive ports grouped into ranges."""
+    ordered = sorted(
+        ports, key=lambda p: (p.get("PrivatePort", 0), p.get("IP", ""), p.get("PublicPort", 0), p.get("Type", ""))
+    )
+    groups: dict[str, list[int]] = {}
+    result: list[str] = []
+    mappings: list[str] = []
+    for port in ordered:
+        private, kind, ip = port.get("PrivatePort", 0), port.get("Type", "tcp"), port.get("IP", "")
+        key = kind
+        if ip:
+            if port.get("PublicPort") != private:
+                mappings.append(f"{_join_host(ip, str(port.get('PublicPort', 0)))}->{private}/{kind}")
+                continue
+            key = f"{ip}/{kind}"
+        group = groups.get(key)
+        if group is not None and private == group[1] + 1:
+            group[1] = private
+            continue
+        if group is not None:
+            result.append(_form_group(key, *group))
+        groups[key] = [private, private]
+    result.extend(_form_group(key, *group) for key, group in groups.items())
+    return ", ".join(result + mappings)
+
+
+def _form_group(key: str, first: int, last: int) -> str:
+    ip, _, kind = key.rpartition("/")
+    group = str(first) if first == last else f"{first}-{last}"
+    if ip:
+        group = f"{_join_host(ip, group)}->{group}"
+    return f"{group}/{kind}"

@@ -11,8 +11,8 @@ import json
 
 from dockyard.cli.flags import Parser, UsageError, boolean, multi
 from dockyard.cli.mountspec import parse_mount, parse_tmpfs, parse_volume
-from dockyard.cli.portspec import parse_expose, port_bindings
 from dockyard.errors import InvalidArgument
+from dockyard.portspec import parse_expose, parse_port_specs
 from dockyard.units import parse_go_duration, ram_in_bytes
 
 DEFAULT_NETWORKS = ("default", "bridge", "host", "none")
@@ -259,7 +259,7 @@ def container_request(
     body["Cmd"] = ns.command or None
     if ns.entrypoint is not None:
         body["Entrypoint"] = [ns.entrypoint] if ns.entrypoint else [""]
-    bindings, exposed = port_bindings(ns.publish)
+    exposed, bindings = parse_port_specs(ns.publish)
     for spec in ns.expose:
         exposed.update({port: {} for port in parse_expose(spec)})
     binds, volumes = _volumes(ns.volume)
@@ -388,14 +388,17 @@ def _healthcheck(ns: argparse.Namespace) -> dict | None:
     check: dict = {}
     if ns.health_cmd:
         check["Test"] = ["CMD-SHELL", ns.health_cmd]
-    for key, value in (
-        ("Interval", ns.health_interval),
-        ("Timeout", ns.health_timeout),
-        ("StartPeriod", ns.health_start_period),
-        ("StartInterval", ns.health_start_interval),
+    for key, flag, value in (
+        ("Interval", "--health-interval", ns.health_interval),
+        ("Timeout", "--health-timeout", ns.health_timeout),
+        ("StartPeriod", "--health-start-period", ns.health_start_period),
+        ("StartInterval", "--health-start-interval", ns.health_start_interval),
     ):
         if value:
-            check[key] = int(parse_go_duration(value) * 1e9)
+            seconds = parse_go_duration(value)
+            if seconds < 0:
+                raise InvalidArgument(f"{flag} cannot be negative")
+            check[key] = int(seconds * 1e9)
     if ns.health_retries:
         check["Retries"] = ns.health_retries
     return check or None

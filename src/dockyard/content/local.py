@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from dockyard.atomic import fsync_dir
 from dockyard.errors import InvalidArgument, NotFound
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
@@ -136,7 +137,7 @@ class LocalContentStore:
         target = self._blob(digest)
         os.chmod(ingest, 0o444)
         os.replace(ingest, target)
-        _fsync_dir(self._blobs)
+        fsync_dir(self._blobs)
 
     def delete(self, digest: Digest) -> None:
         try:
@@ -159,11 +160,3 @@ class LocalContentStore:
                 entry.unlink(missing_ok=True)
             removed += 1
         return removed
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

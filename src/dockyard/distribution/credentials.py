@@ -15,13 +15,11 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
+from dockyard import atomic
 from dockyard.errors import InvalidArgument, Unavailable
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
@@ -29,9 +27,11 @@ _HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io", DOCKER_H
 TOKEN_USERNAME = "<token>"
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """A username and password, or an identity (refresh) token."""
+class Credentials(NamedTuple):
+    """A username and password, or an identity (refresh) token.
+
+    A NamedTuple: the CLI reads credentials too, and dataclasses cost it ~10 ms of start-up.
+    """
 
     username: str = ""
     password: str = ""
@@ -52,6 +52,12 @@ def server_key(registry: str) -> str:
 def _hostname(key: str) -> str:
     """`https://host:5000/v1/` -> `host:5000`, as docker's ConvertToHostname."""
     return urlsplit(key).netloc if "://" in key else key.split("/")[0]
+
+
+def registry_host(server: str | None) -> str:
+    """The registry a `login SERVER` argument names: `https://index.docker.io/v1/` -> `docker.io`."""
+    host = _hostname(server or "")
+    return "docker.io" if host in ("", *_HUB_ALIASES) else host
 
 
 def default_config_path() -> Path:
@@ -119,22 +125,14 @@ class DockerConfigFile:
         found = (data.get("auths") or {}).pop(key, None) is not None
         if helper:
             _helper_call(helper, "erase", key)
-        self._write(data)
+        if found:
+            self._write(data)
         return found or bool(helper)
 
     def _write(self, data: dict[str, Any]) -> None:
         """Atomic write, mode 0600, as docker does."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".config.json.")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(data, f, indent="\t")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        atomic.write_json(self.path, data, mode=0o600, indent="\t")
 
 
 def _decode_entry(entry: dict[str, Any]) -> Credentials | None:
@@ -151,6 +149,8 @@ def _decode_entry(entry: dict[str, Any]) -> Credentials | None:
 
 
 def _helper_call(helper: str, action: str, payload: str) -> str:
+    import subprocess  # here, not at the top: only a configured helper needs it (CLI start-up)
+
     program = f"docker-credential-{helper}"
     try:
         done = subprocess.run([program, action], input=payload, capture_output=True, text=True, timeout=60)

@@ -9,17 +9,11 @@ from __future__ import annotations
 
 from dockyard.distribution.auth import RegistryAuth
 from dockyard.distribution.client import Registries, RegistryClient, try_endpoints
-from dockyard.distribution.config import DOCKER_HUB, Endpoint
-from dockyard.distribution.credentials import Credentials, DockerConfigFile, server_key
+from dockyard.distribution.config import Endpoint
+from dockyard.distribution.credentials import Credentials, DockerConfigFile, registry_host, server_key
 from dockyard.errors import InvalidArgument, NotFound, Unauthorized
 
 LOGIN_SUCCEEDED = "Login Succeeded"
-
-
-def registry_host(server: str) -> str:
-    """`https://index.docker.io/v1/` -> `docker.io`; `http://host:5000/` -> `host:5000`."""
-    host = server.split("://", 1)[-1].split("/", 1)[0]
-    return DOCKER_HUB if host in ("", "index.docker.io", "registry-1.docker.io", DOCKER_HUB) else host
 
 
 def check_login(registries: Registries, server: str, credentials: Credentials) -> None:

@@ -7,7 +7,6 @@ the layer tar itself and its digest is the layer's diff_id.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import BinaryIO
 
 from dockyard.archive.compression import decompressed_chunks
@@ -16,6 +15,7 @@ from dockyard.images.service import ImageService, LayerBlob
 from dockyard.images.store import ImageRecord
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.platform import host_platform, parse_platform
+from dockyard.timestamps import now_rfc3339
 
 
 def import_rootfs(
@@ -28,7 +28,7 @@ def import_rootfs(
         size = writer.offset
         diff_id = writer.commit()
     target = parse_platform(platform) if platform else host_platform()
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    now = now_rfc3339()
     config = {
         "architecture": target.architecture,
         "os": target.os,

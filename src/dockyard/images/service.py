@@ -124,7 +124,7 @@ class ImageService:
 
         with self.content.open(image.manifest_digest) as f:
             raw = f.read()
-        manifest = parse_manifest(json.loads(raw).get("mediaType", mt.OCI_MANIFEST), raw)
+        manifest = parse_manifest("", raw)
         assert isinstance(manifest, Manifest)
         return manifest
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from dockyard.errors import Conflict, NoSuchImage
 from dockyard.metadata.db import Database
 from dockyard.oci.digest import Digest, chain_id
+from dockyard.timestamps import now_rfc3339
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -74,10 +74,6 @@ class ImageRecord:
         return self.chain_ids[-1] if self.layers else None
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
 class ImageStore:
     """Reads and writes image records; each change is one transaction."""
 
@@ -122,7 +118,7 @@ class ImageStore:
                 raise NoSuchImage(image_id)
             row = tx.execute("SELECT image_id FROM tags WHERE name = ?", (name,)).fetchone()
             tx.execute("INSERT OR REPLACE INTO tags (name, image_id) VALUES (?, ?)", (name, image_id))
-            tx.execute("UPDATE images SET last_tag_time = ? WHERE id = ?", (_now(), image_id))
+            tx.execute("UPDATE images SET last_tag_time = ? WHERE id = ?", (now_rfc3339(), image_id))
         previous = row["image_id"] if row else None
         return Digest(previous) if previous and previous != image_id else None
 

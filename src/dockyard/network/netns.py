@@ -8,17 +8,16 @@ processes it starts (iptables-restore, sysctl) run inside it.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import threading
 from collections.abc import Callable
 from typing import TypeVar
 
 from dockyard.errors import NotFound, RuntimeFailure
+from dockyard.libc import LIBC, errno_message
 
 T = TypeVar("T")
 CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def enter(netns_path: str) -> None:
@@ -28,9 +27,8 @@ def enter(netns_path: str) -> None:
     except FileNotFoundError:
         raise NotFound(f"network namespace {netns_path} not found") from None
     try:
-        if _libc.setns(fd, CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise RuntimeFailure(f"setns {netns_path}: {os.strerror(err)}")
+        if LIBC.setns(fd, CLONE_NEWNET) != 0:
+            raise RuntimeFailure(f"setns {netns_path}: {errno_message()}")
     finally:
         os.close(fd)
 

@@ -14,20 +14,16 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from ipaddress import IPv4Address, IPv4Network
 
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotSupported
 from dockyard.network import bridge, ipam, shapes
 from dockyard.network.config import NetworkConfig
 from dockyard.network.store import NetworkRecord, NetworkStore
+from dockyard.timestamps import now_rfc3339
 
 PREDEFINED = ("bridge", "host", "none")
 DRIVERS = ("bridge", "host", "null")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class Networks:
@@ -44,7 +40,7 @@ class Networks:
                 self._create_default_bridge()
             for name, driver in (("host", "host"), ("none", "null")):
                 if name not in names:
-                    self.store.add_network(NetworkRecord(secrets.token_hex(32), name, driver, _now()))
+                    self.store.add_network(NetworkRecord(secrets.token_hex(32), name, driver, now_rfc3339()))
             for net in self.bridges():
                 self.ensure_bridge(net)
 
@@ -79,7 +75,7 @@ class Networks:
                 net_id,
                 name,
                 "bridge",
-                _now(),
+                now_rfc3339(),
                 bridge,
                 str(net_subnet),
                 str(net_gateway),
@@ -146,7 +142,7 @@ class Networks:
                 secrets.token_hex(32),
                 "bridge",
                 "bridge",
-                _now(),
+                now_rfc3339(),
                 self.config.bridge_name,
                 str(subnet),
                 str(gateway),

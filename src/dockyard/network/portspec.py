@@ -1,18 +1,17 @@
-"""Published ports: `-p [ip:][hostPort:]containerPort[/proto]` and the Engine API forms.
+"""Published ports in the Engine API's forms (pure).
 
-Pure: parses docker's flag syntax and HostConfig.PortBindings into `PortSpec`s (what to
-publish), and renders granted `PortBinding`s as NetworkSettings.Ports and `docker port` lines.
+Reads HostConfig.PortBindings into `PortSpec`s (what to publish), and renders granted
+`PortBinding`s as NetworkSettings.Ports and `docker port` lines. The `-p` syntax itself is
+parsed once, in dockyard.portspec.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from dockyard.errors import InvalidArgument
-
-PROTOCOLS = ("tcp", "udp", "sctp")
+from dockyard.portspec import check_host_ip, parse_range, split_proto
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,76 +43,6 @@ class PortBinding:
         return f"{self.container_port}/{self.proto}"
 
 
-def split_proto(raw: str) -> tuple[str, str]:
-    """`"80/udp"` -> ("80", "udp"); the protocol defaults to tcp."""
-    port, _, proto = raw.partition("/")
-    if not port:
-        raise InvalidArgument(f"no port specified: {raw}<empty>")
-    proto = proto.lower() or "tcp"
-    if proto not in PROTOCOLS:
-        raise InvalidArgument(f"invalid proto: {proto}")
-    return port, proto
-
-
-def parse_range(raw: str) -> tuple[int, int]:
-    """`"8000-8010"` -> (8000, 8010); a single port gives (p, p)."""
-    start, sep, end = raw.partition("-")
-    if not start.isdigit() or (sep and not end.isdigit()):
-        raise ValueError(raw)
-    low, high = int(start), int(end) if sep else int(start)
-    if high > 65535 or low > high:
-        raise ValueError(raw)
-    return low, high
-
-
-def _split_ip(raw: str) -> tuple[str, str, str]:
-    parts = raw.split(":")
-    if len(parts) == 1:
-        return "", "", parts[0]
-    if len(parts) == 2:
-        return "", parts[0], parts[1]
-    return ":".join(parts[:-2]), parts[-2], parts[-1]
-
-
-def _check_ip(ip: str) -> str:
-    if ip.startswith("[") and ip.endswith("]"):
-        ip = ip[1:-1]
-    if ip:
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            raise InvalidArgument(f"invalid IP address: {ip}") from None
-    return ip
-
-
-def parse_port_spec(raw: str) -> list[PortSpec]:
-    """Parse one `-p` value as docker does, ranges expanded to one spec per container port.
-
-    Raises InvalidArgument with docker's wording ("invalid containerPort: x", ...).
-    """
-    ip, host, container = _split_ip(raw.strip())
-    container, proto = split_proto(container)
-    ip = _check_ip(ip)
-    try:
-        start, end = parse_range(container)
-    except ValueError:
-        raise InvalidArgument(f"invalid containerPort: {container}") from None
-    if start == 0:
-        raise InvalidArgument(f"invalid containerPort: {container}")
-    host_start = host_end = 0
-    if host:
-        try:
-            host_start, host_end = parse_range(host)
-        except ValueError:
-            raise InvalidArgument(f"invalid hostPort: {host}") from None
-        if end - start != host_end - host_start and end != start:
-            raise InvalidArgument(f"invalid ranges specified for container and host Ports: {container} and {host}")
-    if end == start:
-        high = host_end if host_end != host_start else 0
-        return [PortSpec(start, proto, ip, host_start, high)]
-    return [PortSpec(start + i, proto, ip, host_start + i if host else 0) for i in range(end - start + 1)]
-
-
 def parse_port_bindings(
     bindings: Mapping[str, list[Mapping[str, str]] | None] | None,
     exposed: Iterable[str] = (),
@@ -125,7 +54,7 @@ def parse_port_bindings(
         port, proto = split_proto(key)
         container = _port_number(port, "containerPort")
         for host in hosts or [{}]:
-            ip = _check_ip((host or {}).get("HostIp", "") or "")
+            ip = check_host_ip((host or {}).get("HostIp", "") or "")
             host_port = (host or {}).get("HostPort", "") or ""
             low, high = _host_range(host_port)
             specs.append(PortSpec(container, proto, ip, low, high if high != low else 0))

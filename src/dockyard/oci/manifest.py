@@ -1,7 +1,8 @@
 """Image manifests and indexes (OCI and Docker schema2), parsed and serialised with no I/O.
 
 `parse_manifest(media_type, raw)` is the one entry point for bytes from a registry or the
-content store; it keeps `raw`, whose sha256 is the manifest's digest.
+content store; it keeps `raw`, whose sha256 is the manifest's digest. A caller that checks
+the JSON first (the registry server) uses `load_document` and `from_document`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ class _Document:
     """What manifests and indexes share: their bytes (raw when parsed), digest and descriptor."""
 
     __slots__ = ()
+    media_type: str
+    annotations: Mapping[str, str]
+    artifact_type: str
+    raw: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError  # each kind serialises its own fields
 
     @property
     def digest(self) -> Digest:
@@ -40,6 +48,12 @@ class _Document:
         data = self.to_bytes()
         return Descriptor(self.media_type, Digest.of(data), len(data))
 
+    def referrer(self) -> Descriptor:
+        """This document as an entry of its subject's referrers index (distribution spec)."""
+        data = self.to_bytes()
+        kind = self.artifact_type or (self.config.media_type if isinstance(self, Manifest) else "")
+        return Descriptor(self.media_type, Digest.of(data), len(data), self.annotations, artifact_type=kind)
+
 
 @dataclass(frozen=True, slots=True)
 class Manifest(_Document):
@@ -51,6 +65,7 @@ class Manifest(_Document):
     annotations: Mapping[str, str] = field(default_factory=dict)
     subject: Descriptor | None = None
     raw: bytes = b""
+    artifact_type: str = ""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -59,11 +74,7 @@ class Manifest(_Document):
             "config": self.config.to_json(),
             "layers": [layer.to_json() for layer in self.layers],
         }
-        if self.subject is not None:
-            out["subject"] = self.subject.to_json()
-        if self.annotations:
-            out["annotations"] = dict(self.annotations)
-        return out
+        return _optional(out, self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +85,8 @@ class Index(_Document):
     manifests: tuple[Descriptor, ...]
     annotations: Mapping[str, str] = field(default_factory=dict)
     raw: bytes = b""
+    subject: Descriptor | None = None
+    artifact_type: str = ""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -81,9 +94,7 @@ class Index(_Document):
             "mediaType": self.media_type,
             "manifests": [m.to_json() for m in self.manifests],
         }
-        if self.annotations:
-            out["annotations"] = dict(self.annotations)
-        return out
+        return _optional(out, self)
 
     def select(self, matcher: PlatformMatcher) -> Descriptor | None:
         """The entry that best matches the platform (containerd's choice), or None."""
@@ -93,6 +104,17 @@ class Index(_Document):
             return candidates[best]
         untagged = [d for d in self.manifests if d.platform is None and mt.is_manifest(d.media_type)]
         return untagged[0] if untagged else None
+
+
+def _optional(out: dict[str, Any], document: Manifest | Index) -> dict[str, Any]:
+    """Add the fields both kinds carry only when set: artifactType, subject, annotations."""
+    if document.artifact_type:
+        out["artifactType"] = document.artifact_type
+    if document.subject is not None:
+        out["subject"] = document.subject.to_json()
+    if document.annotations:
+        out["annotations"] = dict(document.annotations)
+    return out
 
 
 def _dump(data: Mapping[str, Any]) -> bytes:
@@ -116,6 +138,17 @@ def sniff_media_type(media_type: str, data: Mapping[str, Any]) -> str:
     return declared
 
 
+def load_document(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a manifest's bytes. Raises InvalidArgument when it is not one."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidArgument(f"invalid manifest JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidArgument("invalid manifest JSON: not a JSON object")
+    return data
+
+
 def parse_manifest(media_type: str, raw: bytes) -> Manifest | Index:
     """Parse a manifest or an index.
 
@@ -123,31 +156,28 @@ def parse_manifest(media_type: str, raw: bytes) -> Manifest | Index:
         NotSupported: schema1, or a media type that is neither a manifest nor an index.
         InvalidArgument: the bytes are not a well-formed manifest.
     """
+    data = load_document(raw)
+    return from_document(sniff_media_type(media_type, data), data, raw)
+
+
+def from_document(kind: str, data: Mapping[str, Any], raw: bytes) -> Manifest | Index:
+    """Build the manifest or index of media type `kind` from its loaded JSON and bytes.
+
+    Raises:
+        NotSupported: `kind` is neither a manifest nor an index.
+        InvalidArgument: a required field is missing or malformed.
+    """
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidArgument(f"invalid manifest JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise InvalidArgument("invalid manifest JSON: not an object")
-    kind = sniff_media_type(media_type, data)
-    try:
+        subject = Descriptor.from_json(data["subject"]) if data.get("subject") else None
+        annotations = dict(data.get("annotations") or {})
+        artifact_type = str(data.get("artifactType") or "")
         if mt.is_index(kind):
-            return Index(
-                kind,
-                tuple(Descriptor.from_json(m) for m in data["manifests"]),
-                dict(data.get("annotations") or {}),
-                raw,
-            )
+            manifests = tuple(Descriptor.from_json(m) for m in data["manifests"])
+            return Index(kind, manifests, annotations, raw, subject, artifact_type)
         if mt.is_manifest(kind):
-            subject = data.get("subject")
-            return Manifest(
-                kind,
-                Descriptor.from_json(data["config"]),
-                tuple(Descriptor.from_json(layer) for layer in data["layers"] or ()),
-                dict(data.get("annotations") or {}),
-                Descriptor.from_json(subject) if subject else None,
-                raw,
-            )
-    except (KeyError, TypeError) as exc:
+            config = Descriptor.from_json(data["config"])
+            layers = tuple(Descriptor.from_json(layer) for layer in data.get("layers") or ())
+            return Manifest(kind, config, layers, annotations, subject, raw, artifact_type)
+    except (KeyError, TypeError, ValueError) as exc:
         raise InvalidArgument(f"invalid manifest: missing or malformed {exc}") from None
     raise NotSupported(f"unsupported manifest media type: {kind or 'unknown'}")

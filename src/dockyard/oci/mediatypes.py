@@ -96,8 +96,3 @@ def is_nondistributable(media_type: str) -> bool:
 def compression(media_type: str) -> Compression:
     """How a layer's bytes are compressed; KeyError for a media type that is not a layer."""
     return _LAYERS[media_type]
-
-
-def is_docker(media_type: str) -> bool:
-    """True for Docker schema2 types, False for OCI ones."""
-    return media_type.startswith("application/vnd.docker.")

@@ -17,7 +17,7 @@ upper-case letter; otherwise the domain is docker.io, and a one-component path g
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dockyard.errors import InvalidArgument
 from dockyard.oci.digest import Digest
@@ -32,15 +32,20 @@ _DOMAIN_LABEL = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
 _NAME = rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*"
-_TAG = r"[\w][\w.-]{0,127}"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"  # Go's \w: ASCII only
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
-_REFERENCE = re.compile(rf"^({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?$")
-_HEX64 = re.compile(r"^[a-f0-9]{64}$")
+# patterns, compiled (and cached by re) on first use: the CLI needs only one or two of them
+_REFERENCE = rf"({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?"
+_PATH = rf"{_COMPONENT}(?:/{_COMPONENT})*"
+_HEX64 = r"[a-f0-9]{64}"
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """A fully qualified image reference; `tag` and `digest` are "" / None when absent."""
+class Reference(NamedTuple):
+    """A fully qualified image reference; `tag` and `digest` are "" / None when absent.
+
+    A NamedTuple rather than a dataclass: the CLI parses references, and dataclasses would
+    cost it ~10 ms of start-up.
+    """
 
     domain: str
     path: str
@@ -70,7 +75,7 @@ class Reference:
         return self.familiar_name() + self._suffix()
 
     def with_tag(self, tag: str) -> Reference:
-        if not re.fullmatch(_TAG, tag):
+        if not is_tag(tag):
             raise InvalidArgument("invalid reference format")
         return Reference(self.domain, self.path, tag, None)
 
@@ -81,6 +86,16 @@ class Reference:
     def object(self) -> str:
         """What to ask the registry for: the digest when known, else the tag."""
         return str(self.digest) if self.digest else self.tag or DEFAULT_TAG
+
+
+def is_tag(text: str) -> bool:
+    """Whether `text` is a valid tag."""
+    return re.fullmatch(_TAG, text) is not None
+
+
+def is_path(text: str) -> bool:
+    """Whether `text` is a repository path without a domain (`library/busybox`), at most NAME_MAX long."""
+    return len(text) <= NAME_MAX and re.fullmatch(_PATH, text) is not None
 
 
 def split_domain(name: str) -> tuple[str, str]:
@@ -103,7 +118,7 @@ def parse_reference(text: str, default_tag: bool = True) -> Reference:
     Raises:
         InvalidArgument: with docker's message (`invalid reference format`, `...must be lowercase`).
     """
-    if _HEX64.match(text):
+    if re.fullmatch(_HEX64, text):
         raise InvalidArgument(f"invalid repository name ({text}), cannot specify 64-byte hexadecimal strings")
     name_part, at, digest_part = text.partition("@")
     colon = name_part.rfind(":")
@@ -119,7 +134,7 @@ def parse_reference(text: str, default_tag: bool = True) -> Reference:
 
 def _parse_full(text: str, default_tag: bool) -> Reference:
     """Parse a reference that already carries its domain."""
-    match = _REFERENCE.match(text)
+    match = re.fullmatch(_REFERENCE, text)
     if match is None:
         raise InvalidArgument("invalid reference format")
     name, tag, digest = match.group(1), match.group(2) or "", match.group(3)

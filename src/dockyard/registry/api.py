@@ -5,7 +5,6 @@ Each handler is parse -> one storage call -> response. Blob and upload handlers 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import traceback
@@ -14,13 +13,14 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from dockyard.errors import DockyardError
+from dockyard.oci import mediatypes as mt
 from dockyard.oci.digest import Digest
 from dockyard.registry import blobs_api, errcodes
 from dockyard.registry.auth import Authorizer, Scope
 from dockyard.registry.config import Config
 from dockyard.registry.errcodes import RegistryError
 from dockyard.registry.http import ClientGone, FileSpan, Request, Response
-from dockyard.registry.manifests import MAX_MANIFEST_SIZE, OCI_INDEX, parse_manifest
+from dockyard.registry.manifests import MAX_MANIFEST_SIZE, parse_manifest
 from dockyard.registry.names import check_name, check_tag, parse_digest, parse_reference
 from dockyard.registry.proxy import Upstream
 from dockyard.registry.routes import ACTIONS, next_link, paginate, route
@@ -101,7 +101,7 @@ def put_manifest(app: App, req: Request, params: dict) -> Response:
     if data is None:
         raise RegistryError(errcodes.TOO_LARGE, {"limit": MAX_MANIFEST_SIZE}, "manifest too large")
     manifest = parse_manifest(data, req.header("content-type"))
-    digest = Digest("sha256:" + hashlib.sha256(data).hexdigest())
+    digest = Digest.of(data)
     tag = None
     if ":" in reference:
         if parse_digest(reference) != digest:
@@ -128,9 +128,9 @@ def referrers(app: App, req: Request, params: dict) -> Response:
     subject = parse_digest(params["digest"])
     artifact_type = req.query.get("artifactType") or None
     found = app.storage.referrers(params["name"], subject, artifact_type)
-    doc = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [d.to_json() for d in found]}
+    doc = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": [d.to_json() for d in found]}
     headers = [("oci-filters-applied", "artifactType")] if artifact_type else []
-    return json_response(200, doc, headers, OCI_INDEX)
+    return json_response(200, doc, headers, mt.OCI_INDEX)
 
 
 def _grant(app: App, user: str | None, pairs: list[tuple[str, str]]) -> Response:

@@ -13,7 +13,8 @@ tls_key = "/path/key.pem"
 
 [storage]
 max_upload_size = 34359738368        # bytes per upload; a client that sends more is cut off
-fsync = false
+fsync = false                        # fsync uploaded blobs before they become visible (links,
+                                     # tags and manifests are always fsynced)
 max_uploads = 1024                   # upload sessions open at once (429 TOOMANYREQUESTS past it)
 max_uploads_per_client = 64          # ... per client address
 upload_ttl = 3600                    # seconds an untouched upload session lives

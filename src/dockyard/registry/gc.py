@@ -25,7 +25,7 @@ from pathlib import Path
 from dockyard.errors import DockyardError, InvalidArgument
 from dockyard.oci.digest import Digest
 from dockyard.registry.layout import Layout
-from dockyard.registry.manifests import parse_manifest
+from dockyard.registry.manifests import blobs, children, parse_manifest
 from dockyard.registry.storage import Storage
 
 DEFAULT_GRACE = 3600.0
@@ -70,7 +70,7 @@ def mark(layout: Layout) -> set[str]:
             manifest = parse_manifest(data, media_type)
         except DockyardError:
             continue
-        marked.update(d.digest.hex for d in manifest.blobs + manifest.children)
+        marked.update(d.digest.hex for d in blobs(manifest) + children(manifest))
     return marked
 
 

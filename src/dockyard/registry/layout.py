@@ -12,7 +12,7 @@
       gc.lock                                     flock: writers hold it shared, a GC sweep exclusive
 
 A blob becomes visible only by rename after its digest was checked; links, tags and manifests
-are written to tmp/ and renamed, so a reader never sees half a file.
+are written to tmp/, fsynced and renamed, so a reader never sees half a file.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockyard import atomic
 from dockyard.oci.digest import Digest
 
 
@@ -81,22 +81,10 @@ class Layout:
             path.mkdir(parents=True, exist_ok=True)
         self.lock.touch(exist_ok=True)
 
-    def write_atomic(self, path: Path, data: bytes, fsync: bool = False) -> None:
-        """Write `data` to a temp file and rename it onto `path`."""
-        tmp = self.tmp / uuid.uuid4().hex
-        try:
-            with open(tmp, "wb") as out:
-                out.write(data)
-                if fsync:
-                    out.flush()
-                    os.fsync(out.fileno())
-            try:
-                os.replace(tmp, path)
-            except FileNotFoundError:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+    def write_atomic(self, path: Path, data: bytes) -> None:
+        """Write `data` through a temp file in tmp/ renamed onto `path` (fsynced), making its directory."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_bytes(path, data, temp_dir=self.tmp)
 
     @contextlib.contextmanager
     def locked(self, exclusive: bool) -> Iterator[None]:

@@ -1,30 +1,23 @@
-"""Repository names, tags and references as the distribution spec defines them (pure)."""
+"""Repository names, tags and references in registry URLs, with the spec's error codes (pure).
+
+The grammar is oci.reference's; this module only turns a mismatch into NAME_INVALID,
+MANIFEST_INVALID or MANIFEST_UNKNOWN as the distribution spec says.
+"""
 
 from __future__ import annotations
 
-import re
-
 from dockyard.errors import InvalidArgument
 from dockyard.oci.digest import Digest
+from dockyard.oci.reference import NAME_MAX, is_path, is_tag
 from dockyard.registry import errcodes
 from dockyard.registry.errcodes import RegistryError
-
-_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
-_NAME = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
-_TAG = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
-MAX_NAME_LENGTH = 255
 
 
 def check_name(name: str) -> str:
     """Return `name` if it is a valid repository name, else raise NAME_INVALID."""
-    if len(name) > MAX_NAME_LENGTH or not _NAME.match(name):
-        raise RegistryError(errcodes.NAME_INVALID, {"name": name[:MAX_NAME_LENGTH]})
+    if not is_path(name):
+        raise RegistryError(errcodes.NAME_INVALID, {"name": name[:NAME_MAX]})
     return name
-
-
-def is_tag(reference: str) -> bool:
-    """Whether `reference` is a syntactically valid tag."""
-    return bool(_TAG.match(reference))
 
 
 def check_tag(tag: str) -> str:

@@ -16,7 +16,6 @@ connection cut instead) and the cache entry becomes visible only once verified.
 from __future__ import annotations
 
 import base64
-import hashlib
 import http.client
 import json
 import re
@@ -29,7 +28,7 @@ from dockyard.oci.digest import Digest
 from dockyard.registry import errcodes
 from dockyard.registry.errcodes import RegistryError
 from dockyard.registry.http import Stream
-from dockyard.registry.manifests import MANIFEST_TYPES, MAX_MANIFEST_SIZE, parse_manifest
+from dockyard.registry.manifests import ACCEPTED, MAX_MANIFEST_SIZE, parse_manifest
 from dockyard.registry.storage import Storage
 from dockyard.registry.uploads import Uploads
 
@@ -146,7 +145,7 @@ class Upstream:
 
     def cache_manifest(self, storage: Storage, name: str, reference: Digest | str) -> None:
         """Fetch a manifest, check it, store it as a revision (and tag) of `name`. Raises MANIFEST_UNKNOWN."""
-        conn, response = self._get(name, f"/v2/{name}/manifests/{reference}", ", ".join(MANIFEST_TYPES))
+        conn, response = self._get(name, f"/v2/{name}/manifests/{reference}", ", ".join(ACCEPTED))
         try:
             if response.status != 200:
                 raise RegistryError(errcodes.MANIFEST_UNKNOWN, {"reference": str(reference)})
@@ -155,7 +154,7 @@ class Upstream:
             conn.close()
         if len(data) > MAX_MANIFEST_SIZE:
             raise RegistryError(errcodes.MANIFEST_INVALID, {"reference": str(reference)}, "upstream manifest too large")
-        digest = Digest("sha256:" + hashlib.sha256(data).hexdigest())
+        digest = Digest.of(data)
         if isinstance(reference, Digest) and reference != digest:
             raise RegistryError(errcodes.DIGEST_INVALID, {"digest": str(reference)})
         manifest = parse_manifest(data, response.getheader("content-type"))

@@ -13,11 +13,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest
+from dockyard.oci.manifest import Index, Manifest
 from dockyard.registry import errcodes
 from dockyard.registry.errcodes import RegistryError
 from dockyard.registry.layout import Layout
-from dockyard.registry.manifests import Descriptor, Manifest, parse_descriptor
+from dockyard.registry.manifests import blobs, children
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +96,9 @@ class Storage:
 
     # manifests
 
-    def _check_references(self, name: str, manifest: Manifest) -> None:
-        for blob in manifest.blobs:
-            if blob.external:
+    def _check_references(self, name: str, manifest: Manifest | Index) -> None:
+        for blob in blobs(manifest):
+            if blob.urls:
                 continue
             if not self.layout.layer_link(name, blob.digest).exists():
                 raise RegistryError(errcodes.MANIFEST_BLOB_UNKNOWN, {"digest": str(blob.digest)})
@@ -104,7 +106,7 @@ class Storage:
                 os.utime(self.layout.blob(blob.digest))
             except FileNotFoundError:
                 raise RegistryError(errcodes.MANIFEST_BLOB_UNKNOWN, {"digest": str(blob.digest)}) from None
-        for child in manifest.children:
+        for child in children(manifest):
             if not self.layout.manifest_link(name, child.digest).exists():
                 raise RegistryError(errcodes.MANIFEST_BLOB_UNKNOWN, {"digest": str(child.digest)})
             os.utime(self.layout.blob(child.digest))
@@ -132,10 +134,10 @@ class Storage:
             if target.exists():
                 os.utime(target)
             else:
-                self.layout.write_atomic(target, data, self.fsync)
+                self.layout.write_atomic(target, data)
             self._write_once(self.layout.manifest_link(name, digest), manifest.media_type.encode())
             if manifest.subject is not None:
-                entry = manifest.referrer(digest, len(data)).to_json()
+                entry = manifest.referrer().to_json()
                 path = self.layout.referrers(name, manifest.subject.digest) / digest.hex
                 self._write_once(path, json.dumps(entry).encode())
             if tag is not None:
@@ -149,7 +151,7 @@ class Storage:
                 return
         except FileNotFoundError:
             pass
-        self.layout.write_atomic(path, data, self.fsync)
+        self.layout.write_atomic(path, data)
 
     def resolve(self, name: str, reference: Digest | str) -> Digest:
         """The digest a tag points at, or the digest itself. Raises MANIFEST_UNKNOWN."""
@@ -228,7 +230,7 @@ class Storage:
         for entry in sorted(directory.glob("*")) if directory.is_dir() else ():
             if not self.layout.manifest_link(name, Digest.from_hex(entry.name)).exists():
                 continue
-            descriptor = parse_descriptor(json.loads(entry.read_bytes()), "referrer")
+            descriptor = Descriptor.from_json(json.loads(entry.read_bytes()))
             if artifact_type is None or descriptor.artifact_type == artifact_type:
                 out.append(descriptor)
         return out

@@ -20,6 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from dockyard import atomic
 from dockyard.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure, Unavailable
 from dockyard.runtime import seccomp
 from dockyard.runtime.cgroups import freezer, hierarchy, limits
@@ -31,7 +32,7 @@ SRC_DIR = str(Path(__file__).resolve().parents[2])
 BOOTSTRAP = (
     "import sys;sys.path.insert(0,sys.argv[1]);from dockyard.runtime.zygote import serve;serve(int(sys.argv[2]))"
 )
-STATE_FILES = ("task.json", "exit.json", "exit.json.tmp", "shim.pid", "shim.pid.tmp", "shim.sock", "shim.log")
+STATE_FILES = ("task.json", "exit.json", "shim.pid", "shim.sock", "shim.log")
 
 
 class ShimGone(Exception):
@@ -89,9 +90,8 @@ class ShimRuntime:
         state_dir.mkdir(parents=True, exist_ok=True)
         if (state_dir / "task.json").exists() and not (state_dir / "exit.json").exists():
             raise Conflict(f"task {state_dir.name} already exists")
-        for name in STATE_FILES:
-            (state_dir / name).unlink(missing_ok=True)
-        _write_atomic(state_dir / "task.json", json.dumps(task).encode())
+        _remove_state(state_dir)
+        atomic.write_json(state_dir / "task.json", task, mode=0o600)  # it holds the environment
         ready_r, ready_w = os.pipe()
         try:
             failure = self.zygote.spawn(state_dir, ready_w)
@@ -109,8 +109,7 @@ class ShimRuntime:
         if "pid" in message:
             return int(message["pid"])
         reason = message.get("error") or _tail(state_dir / "shim.log") or "shim exited"
-        for name in STATE_FILES:
-            (state_dir / name).unlink(missing_ok=True)
+        _remove_state(state_dir)
         raise RuntimeFailure(f"failed to create task: {reason}")
 
     # ---- control -----------------------------------------------------------------------
@@ -202,8 +201,7 @@ class ShimRuntime:
             self._request(state_dir, {"op": "shutdown"}, timeout=10)
         except ShimGone:
             pass
-        for name in STATE_FILES:
-            (state_dir / name).unlink(missing_ok=True)
+        _remove_state(state_dir)
 
     # ---- the task's cgroups: pause, top, stats -----------------------------------------
 
@@ -445,13 +443,9 @@ def _shim_alive(state_dir: Path) -> bool:
     return True
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Durably replace `path`, readable by root only (task.json holds the environment)."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    with open(fd, "wb") as f:
-        os.fchmod(fd, 0o600)  # an older tmp file may have been created with other bits
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def _remove_state(state_dir: Path) -> None:
+    """Delete a task's state files, and any temp file a crash left while one was written."""
+    for name in STATE_FILES:
+        (state_dir / name).unlink(missing_ok=True)
+        for temp in atomic.leftovers(state_dir / name):
+            Path(temp).unlink(missing_ok=True)

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import time
+
+from dockyard.timestamps import now_rfc3339
 
 MAX_PARTIAL = 16 * 1024  # a line longer than this is logged in pieces, as Docker does
-
-
-def format_time(ns: int) -> str:
-    """Go's RFC3339Nano in UTC: nanoseconds with trailing zeros trimmed."""
-    seconds, nanos = divmod(ns, 1_000_000_000)
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-    fraction = f"{nanos:09d}".rstrip("0")
-    return f"{stamp}.{fraction}Z" if fraction else f"{stamp}Z"
 
 
 _GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -72,13 +65,13 @@ class JsonFileWriter:
     def write(self, stream: str, data: bytes) -> None:
         """Log the complete lines of `data`; a trailing partial line waits for more."""
         for piece in self._splitters[stream].feed(data):
-            self._append(encode_entry(stream, piece, format_time(time.time_ns())))
+            self._append(encode_entry(stream, piece, now_rfc3339()))
 
     def close(self) -> None:
         """Log any partial lines (without a newline, as Docker does) and close."""
         for stream, splitter in self._splitters.items():
             for piece in splitter.flush():
-                self._append(encode_entry(stream, piece, format_time(time.time_ns())))
+                self._append(encode_entry(stream, piece, now_rfc3339()))
         self._file.close()
 
     def _append(self, line: bytes) -> None:

@@ -6,7 +6,6 @@ Decoding and selection are pure.
 
 from __future__ import annotations
 
-import calendar
 import json
 import os
 import time
@@ -15,14 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from dockyard.runtime.logfile import rotated_paths
-
-
-def parse_time(value: str) -> int:
-    """Nanoseconds since the epoch from an RFC 3339 UTC stamp (as format_time writes)."""
-    body = value.rstrip("Z")
-    whole, _, fraction = body.partition(".")
-    seconds = calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S"))
-    return seconds * 1_000_000_000 + int((fraction + "000000000")[:9])
+from dockyard.timestamps import parse_rfc3339_nano
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +27,7 @@ class LogEntry:
 
     @property
     def time_ns(self) -> int:
-        return parse_time(self.time)
+        return parse_rfc3339_nano(self.time)
 
 
 def decode_entry(line: bytes) -> LogEntry:

@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 
+from dockyard import atomic
 from dockyard.runtime import init
 from dockyard.runtime import syscalls as sc
 from dockyard.runtime.cgroups import hierarchy, limits, memory
@@ -26,19 +27,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 SOCKET, PIDFILE, EXITFILE, TASKFILE = "shim.sock", "shim.pid", "exit.json", "task.json"
-
-
-def write_atomic(path: str, data: bytes, durable: bool = True) -> None:
-    """Temp file, (fsync,) rename: readers see the old content or the new, never a torn one."""
-    tmp = f"{path}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, data)
-        if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 def main(argv: list[str]) -> None:
@@ -81,7 +69,7 @@ _owned: dict[str, int] = {}  # file name -> inode this shim created
 def _setup(ready_fd: int) -> tuple[Supervisor, int]:
     with open(TASKFILE, "rb") as f:
         task = json.load(f)
-    write_atomic(PIDFILE, str(os.getpid()).encode(), durable=False)  # meaningless after a reboot
+    atomic.write_text(PIDFILE, str(os.getpid()))
     _owned[PIDFILE] = os.lstat(PIDFILE).st_ino
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -232,7 +220,7 @@ def _on_exit(supervisor: Supervisor, cgroup_paths: list[str], task: dict[str, An
         "finished_at": supervisor.finished_at,
         "oom_killed": oom_killed,
     }
-    write_atomic(EXITFILE, json.dumps(record).encode())
+    atomic.write_json(EXITFILE, record)
     if task["mode"] != "exec":
         try:
             hierarchy.remove(cgroup_paths)

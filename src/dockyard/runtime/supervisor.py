@@ -21,7 +21,8 @@ import termios
 import time
 
 from dockyard.multiplex import encode_frame
-from dockyard.runtime.logfile import JsonFileWriter, format_time
+from dockyard.runtime.logfile import JsonFileWriter
+from dockyard.timestamps import now_rfc3339
 
 TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ class Supervisor:
             if pid == self.pid:
                 code = os.waitstatus_to_exitcode(status)
                 self.exit_code = code if code >= 0 else 128 - code
-                self.finished_at = format_time(time.time_ns())
+                self.finished_at = now_rfc3339()
                 self.reaped_at = time.monotonic()
 
     def _check_exit(self) -> None:
@@ -330,7 +331,7 @@ class Supervisor:
             return
         os.write(self.start_fd, b"s")
         os.close(self.start_fd)
-        self.status, self.started_at = "running", format_time(time.time_ns())
+        self.status, self.started_at = "running", now_rfc3339()
         report = _read_all(self.status_fd)
         os.close(self.status_fd)
         if report:

@@ -1,5 +1,5 @@
-"""ctypes wrappers over the libc calls Python lacks, and over libseccomp (loaded only when a
-profile is applied); the only module that touches ctypes.
+"""ctypes wrappers over the libc calls Python lacks (through the one handle in dockyard.libc),
+and over libseccomp (loaded only when a profile is compiled).
 
 Every wrapper raises OSError(errno, strerror) on failure, like the os module does.
 """
@@ -11,7 +11,7 @@ import errno
 import os
 import struct
 
-_libc = ctypes.CDLL(None, use_errno=True)
+from dockyard.libc import LIBC, check
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -57,30 +57,23 @@ _SIGCHLD = 17
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
-def _check(result: int) -> int:
-    if result == -1:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-    return result
-
-
 def _b(value: str | None) -> bytes | None:
     return None if value is None else os.fsencode(value)
 
 
 def unshare(flags: int) -> None:
     """Move the caller into new namespaces (CLONE_NEW* flags)."""
-    _check(_libc.unshare(ctypes.c_int(flags)))
+    check(LIBC.unshare(ctypes.c_int(flags)))
 
 
 def setns(fd: int, nstype: int = 0) -> None:
     """Join the namespace that `fd` (an open /proc/<pid>/ns/<kind>) names."""
-    _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)))
+    check(LIBC.setns(ctypes.c_int(fd), ctypes.c_int(nstype)))
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None) -> None:
     """mount(2); raises OSError naming the target."""
-    result = _libc.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data))
+    result = LIBC.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data))
     if result == -1:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err), target)
@@ -88,7 +81,7 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, d
 
 def umount2(target: str, flags: int = 0) -> None:
     """umount2(2)."""
-    _check(_libc.umount2(_b(target), ctypes.c_int(flags)))
+    check(LIBC.umount2(_b(target), ctypes.c_int(flags)))
 
 
 class _OpenHow(ctypes.Structure):
@@ -98,7 +91,7 @@ class _OpenHow(ctypes.Structure):
 def openat2(dir_fd: int, path: str, flags: int, resolve: int) -> int:
     """openat2(2) (Linux 5.6): `path` opened from `dir_fd` under the RESOLVE_* rules; an fd."""
     how = _OpenHow(flags | os.O_CLOEXEC, 0, resolve)
-    result = _libc.syscall(
+    result = LIBC.syscall(
         ctypes.c_long(_SYS_OPENAT2), ctypes.c_int(dir_fd), _b(path), ctypes.byref(how), ctypes.c_size_t(24)
     )
     if result == -1:
@@ -110,7 +103,7 @@ def openat2(dir_fd: int, path: str, flags: int, resolve: int) -> int:
 def pivot_root(new_root: str, put_old: str) -> None:
     """pivot_root(2), through syscall() since glibc has no wrapper."""
     number = _SYS_PIVOT_ROOT[os.uname().machine]
-    _check(_libc.syscall(ctypes.c_long(number), _b(new_root), _b(put_old)))
+    check(LIBC.syscall(ctypes.c_long(number), _b(new_root), _b(put_old)))
 
 
 _SYS_OPEN_TREE, _SYS_MOVE_MOUNT = 428, 429  # the same number on every architecture
@@ -121,13 +114,13 @@ _AT_FDCWD = -100
 def open_tree_clone(path: str) -> int:
     """A detached copy of the mount tree at `path` (open_tree OPEN_TREE_CLONE|AT_RECURSIVE), as an fd."""
     flags = OPEN_TREE_CLONE | AT_RECURSIVE | os.O_CLOEXEC
-    return _check(_libc.syscall(ctypes.c_long(_SYS_OPEN_TREE), _AT_FDCWD, _b(path), ctypes.c_uint(flags)))
+    return check(LIBC.syscall(ctypes.c_long(_SYS_OPEN_TREE), _AT_FDCWD, _b(path), ctypes.c_uint(flags)))
 
 
 def move_mount_fd(tree_fd: int, target: str) -> None:
     """Attach a detached mount tree (from open_tree_clone) at `target`."""
     args = (ctypes.c_int(tree_fd), b"", _AT_FDCWD, _b(target), ctypes.c_uint(MOVE_MOUNT_F_EMPTY_PATH))
-    _check(_libc.syscall(ctypes.c_long(_SYS_MOVE_MOUNT), *args))
+    check(LIBC.syscall(ctypes.c_long(_SYS_MOVE_MOUNT), *args))
 
 
 class _CloneArgs(ctypes.Structure):
@@ -157,13 +150,13 @@ def fork_into_cgroup(cgroup_fd: int) -> int:
     single-threaded caller whose child ends in exec or os._exit may use it.
     """
     args = _CloneArgs(flags=CLONE_INTO_CGROUP, exit_signal=_SIGCHLD, cgroup=cgroup_fd)
-    return _check(_libc.syscall(ctypes.c_long(_SYS_CLONE3), ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args))))
+    return check(LIBC.syscall(ctypes.c_long(_SYS_CLONE3), ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args))))
 
 
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
     """prctl(2) with integer arguments."""
     args = (ctypes.c_ulong(a) for a in (arg2, arg3, arg4, arg5))
-    return _check(_libc.prctl(ctypes.c_int(option), *args))
+    return check(LIBC.prctl(ctypes.c_int(option), *args))
 
 
 class _CapHeader(ctypes.Structure):
@@ -183,7 +176,7 @@ def capset(effective: int, permitted: int, inheritable: int) -> None:
         data[i].effective = (effective >> shift) & 0xFFFFFFFF
         data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
         data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
-    _check(_libc.capset(ctypes.byref(header), data))
+    check(LIBC.capset(ctypes.byref(header), data))
 
 
 class _ArgCmp(ctypes.Structure):
@@ -281,7 +274,7 @@ _BPF_ATTR_SIZE = 128  # zero-filled past the fields we set, as the kernel demand
 
 def _bpf(command: int, attr: ctypes.Array) -> int:
     number = _SYS_BPF[os.uname().machine]
-    return _check(_libc.syscall(ctypes.c_long(number), ctypes.c_int(command), attr, ctypes.c_uint(len(attr))))
+    return check(LIBC.syscall(ctypes.c_long(number), ctypes.c_int(command), attr, ctypes.c_uint(len(attr))))
 
 
 def bpf_prog_load_device(code: bytes) -> int:

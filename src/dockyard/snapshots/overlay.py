@@ -21,7 +21,6 @@ paths(key) hands these paths to the engine, which never builds them itself.
 from __future__ import annotations
 
 import base64
-import ctypes
 import os
 import shutil
 import subprocess
@@ -29,8 +28,10 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from dockyard import atomic
 from dockyard.archive import apply_layer, write_diff, write_tar
 from dockyard.errors import Conflict, InvalidArgument, NotFound, NotSupported, RuntimeFailure
+from dockyard.libc import LIBC, errno_message
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
 from dockyard.snapshots.mountinfo import is_mounted
@@ -167,9 +168,7 @@ class OverlaySnapshotter:
             raise NotFound(f"layer does not exist: {parent}")
         for name in ("upper", "work", "rootfs"):
             (directory / name).mkdir(parents=True, exist_ok=True)
-        partial = directory / "parent.tmp"
-        partial.write_text(parent or "")
-        os.rename(partial, directory / "parent")  # written last: the snapshot now exists
+        atomic.write_text(directory / "parent", parent or "")  # written last: the snapshot now exists
         return [self._mount_of(key, parent, absolute=True)]
 
     def _mount_of(self, key: str, parent: Digest | None, absolute: bool) -> Mount:
@@ -202,7 +201,7 @@ class OverlaySnapshotter:
         options = ",".join(direct.options)
         if direct.type == "overlay" and len(options) < os.sysconf("SC_PAGESIZE"):
             _syscall(
-                _libc.mount, f"mount {target}", b"overlay", str(target).encode(), b"overlay", 0, options.encode()
+                LIBC.mount, f"mount {target}", b"overlay", str(target).encode(), b"overlay", 0, options.encode()
             )  # mount(2) itself: no mount(8) process on the start path
             return target
         mount = self._mount_of(key, parent, absolute=False)  # tall images: relative lowerdirs
@@ -218,8 +217,8 @@ class OverlaySnapshotter:
         target = self._snapshot_dir(key) / "rootfs"
         if not is_mounted(target):
             return
-        if _libc.umount2(str(target).encode(), 0) != 0:
-            _syscall(_libc.umount2, f"umount {target}", str(target).encode(), MNT_DETACH)
+        if LIBC.umount2(str(target).encode(), 0) != 0:
+            _syscall(LIBC.umount2, f"umount {target}", str(target).encode(), MNT_DETACH)
 
     def remove(self, key: str) -> None:
         """Unmount and delete the writable snapshot (idempotent)."""
@@ -229,8 +228,8 @@ class OverlaySnapshotter:
             (directory / "rootfs").rmdir()  # rmdir, never rmtree: a mount point
         for name in ("upper", "work"):
             shutil.rmtree(directory / name, ignore_errors=True)
-        for name in ("parent", "parent.tmp"):
-            (directory / name).unlink(missing_ok=True)
+        for path in (directory / "parent", *map(Path, atomic.leftovers(directory / "parent"))):
+            path.unlink(missing_ok=True)
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
 
@@ -251,21 +250,20 @@ class OverlaySnapshotter:
                 self.unmount(key)
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
 MNT_DETACH = 2
 
 
 def _syscall(function, what: str, *args) -> None:
     """Call a libc function that returns -1 and sets errno on failure. Raises RuntimeFailure."""
     if function(*args) != 0:
-        raise RuntimeFailure(f"{what}: {os.strerror(ctypes.get_errno())}")
+        raise RuntimeFailure(f"{what}: {errno_message()}")
 
 
 def _sync_filesystem(path: Path) -> None:
     """syncfs(2) on the filesystem holding `path`: its files, then a rename, survive a crash."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        _syscall(_libc.syncfs, f"syncfs {path}", fd)
+        _syscall(LIBC.syncfs, f"syncfs {path}", fd)
     finally:
         os.close(fd)
 

@@ -32,7 +32,6 @@ import signal as signals
 import socket
 import stat
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +40,9 @@ from typing import Any
 from dockyard.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from dockyard.multiplex import STDERR, STDOUT, encode_frame
 from dockyard.runtime.cgroups.stats import Usage
-from dockyard.runtime.logfile import JsonFileWriter, format_time
+from dockyard.runtime.logfile import JsonFileWriter
 from dockyard.runtime.runtime import IOConfig, TaskState
+from dockyard.timestamps import now_rfc3339
 
 FIRST_PID = 5_000_000  # above any kernel's pid_max: a fake pid never names a real process
 _NEVER = threading.Event()  # what an abandoned wait blocks on
@@ -165,7 +165,7 @@ class FakeRuntime:
                 raise Conflict(f"task {task.name} has already exited")
             if task.status != "created":
                 raise RuntimeFailure(f"unable to start container process: cannot start a task in state {task.status}")
-            task.status, task.started_at = "running", format_time(time.time_ns())
+            task.status, task.started_at = "running", now_rfc3339()
             failure = _exec_error(task)
             if failure is not None:
                 message, code = failure
@@ -364,7 +364,7 @@ class FakeRuntime:
 
     def _exit(self, task: _Task, code: int) -> None:
         task.status, task.exit_code = "stopped", code
-        task.finished_at = format_time(time.time_ns())
+        task.finished_at = now_rfc3339()
         task.started_at = task.started_at or task.finished_at
         task.paused, task.stdin_open = False, False
         if task.log is not None:

@@ -1,8 +1,7 @@
-"""Builder flags of one instruction (`--from=stage`, `--link`) and Go durations (pure)."""
+"""Builder flags of one instruction (`--from=stage`, `--link`) (pure)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 BUILDKIT_ONLY = (
@@ -54,29 +53,3 @@ def _bool(spelled: str, has_value: str, value: str) -> bool:
     if value.lower() == "false":
         return False
     raise ValueError(f"expecting boolean value for flag {spelled}, not: {value}")
-
-
-UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9}
-UNITS |= {"m": 60 * 10**9, "h": 3600 * 10**9}
-DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-
-
-def parse_duration(text: str) -> int:
-    """Go's time.ParseDuration ('1m30s', '1.5h', '250ms') in nanoseconds.
-
-    Raises:
-        ValueError: `time: invalid duration "text"`.
-    """
-    body = text[1:] if text[:1] in "+-" else text
-    if body == "0":
-        return 0
-    position, total = 0, 0.0
-    while body and position < len(body):
-        match = DURATION_PART.match(body, position)
-        if not match:
-            break
-        total += float(match.group(1)) * UNITS[match.group(2)]
-        position = match.end()
-    if not body or position != len(body):
-        raise ValueError(f'time: invalid duration "{text}"')
-    return -round(total) if text.startswith("-") else round(total)

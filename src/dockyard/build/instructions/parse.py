@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 from dockyard.build import parser
 from dockyard.build.instructions import commands as c
-from dockyard.build.instructions.flags import parse_duration, parse_flags
+from dockyard.build.instructions.flags import parse_flags
 from dockyard.build.parser import Heredoc, Node
-from dockyard.errors import DockerfileParseError
+from dockyard.errors import DockerfileParseError, InvalidArgument
+from dockyard.units import go_duration_ns
 
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9-_.]*$")
 NETWORKS = ("default", "none", "host")
@@ -302,7 +303,10 @@ def _healthcheck(node: Node, line: int, original: str) -> c.Healthcheck:
 
 def _interval(name: str, value: str) -> int:
     """A HEALTHCHECK duration in nanoseconds: 0 when unset, else at least 1ms."""
-    duration = parse_duration(value) if value else 0
+    try:
+        duration = go_duration_ns(value) if value else 0
+    except InvalidArgument as exc:
+        raise ValueError(str(exc)) from None
     if 0 < duration < 10**6 or duration < 0:
         raise ValueError(f'Interval "{name}" cannot be less than 1ms')
     return duration

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from dockyard.cli.commands.pull import split_reference
 from dockyard.cli.flags import Parser, boolean, multi
+from dockyard.oci.reference import parse_reference
 
 
 def main(ctx, argv: list[str]) -> int:
@@ -17,7 +17,8 @@ def main(ctx, argv: list[str]) -> int:
     parser.add_argument("container")
     parser.add_argument("reference", nargs="?")
     ns = parser.parse(argv)
-    repo, tag = split_reference(ns.reference) if ns.reference else (None, None)
+    ref = parse_reference(ns.reference) if ns.reference else None
+    repo, tag = (ref.familiar_name(), ref.object) if ref else (None, None)
     query = {
         "container": ns.container,
         "repo": repo,

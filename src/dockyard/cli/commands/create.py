@@ -45,10 +45,11 @@ def create_container(
 
 def _pull(ctx, image: str, platform: str | None, quiet: bool, announce: bool = False) -> None:
     """Pull with progress on stderr, as `docker run` does (imported only when needed)."""
-    from dockyard.cli.commands.pull import familiar, pull_image
+    from dockyard.cli.commands.pull import pull_image
+    from dockyard.oci.reference import parse_reference
 
     if announce:
-        sys.stderr.write(f"Unable to find image '{familiar(image)}' locally\n")
+        sys.stderr.write(f"Unable to find image '{parse_reference(image).familiar()}' locally\n")
     pull_image(ctx, image, platform, out=sys.stderr, quiet=quiet)
 
 

@@ -8,7 +8,7 @@ from dockyard.cli.filters import parse_filters
 from dockyard.cli.flags import Parser, multi
 from dockyard.cli.rows import rfc3339
 from dockyard.cli.streams import JSONLineDecoder
-from dockyard.cli.timestamps import api_timestamp
+from dockyard.timestamps import api_timestamp
 
 
 def event_line(event: dict) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
+from dockyard import atomic
 from dockyard.cli.client import path_id
 from dockyard.cli.flags import Parser, UsageError
 from dockyard.cli.hijack import write_all
@@ -17,16 +17,9 @@ def write_stream(response, output: str | None) -> None:
         for chunk in response.iter_raw():
             write_all(sys.stdout.fileno(), chunk)
         return
-    directory = os.path.dirname(os.path.abspath(output))
-    tmp = os.path.join(directory, f".{os.path.basename(output)}.dockyard-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as handle:
-            for chunk in response.iter_raw():
-                handle.write(chunk)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic.replacing(output, mode=0o666) as handle:
+        for chunk in response.iter_raw():
+            handle.write(chunk)
 
 
 def main(ctx, argv: list[str]) -> int:

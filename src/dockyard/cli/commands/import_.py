@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
-from dockyard.cli.commands.pull import split_reference
 from dockyard.cli.flags import Parser, UsageError, multi
 from dockyard.cli.progress import display_stream
+from dockyard.oci.reference import parse_reference
 
 
 def open_source(source: str):
@@ -32,7 +32,8 @@ def main(ctx, argv: list[str]) -> int:
     ns = parser.parse(argv)
     if "://" in ns.source:
         raise UsageError("importing from a URL is not supported by dockyard; download the file first")
-    repo, tag = split_reference(ns.reference) if ns.reference else (None, None)
+    ref = parse_reference(ns.reference) if ns.reference else None
+    repo, tag = (ref.familiar_name(), ref.object) if ref else (None, None)
     query = {
         "fromSrc": "-",
         "repo": repo,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from dockyard.cli import credentials
 from dockyard.cli.flags import Parser, UsageError
+from dockyard.distribution.credentials import Credentials, DockerConfigFile, registry_host, server_key
 
 
 def main(ctx, argv: list[str]) -> int:
@@ -15,7 +15,8 @@ def main(ctx, argv: list[str]) -> int:
     parser.add_argument("--password-stdin", action="store_true")
     parser.add_argument("server", nargs="?")
     ns = parser.parse(argv)
-    server = credentials.normalize_server(ns.server)
+    registry = registry_host(ns.server)
+    server = server_key(registry)
     password = ns.password
     if ns.password_stdin:
         if password:
@@ -33,7 +34,7 @@ def main(ctx, argv: list[str]) -> int:
     if not username or not password:
         raise UsageError("Error: Non-null Username Required" if not username else "Error: Password Required")
     result = ctx.client.post("/auth", None, {"username": username, "password": password, "serveraddress": server}) or {}
-    credentials.store(server, username, password)
+    DockerConfigFile().store(registry, Credentials(username, password))
     sys.stdout.write(f"{result.get('Status') or 'Login Succeeded'}\n")
     return 0
 
@@ -48,8 +49,9 @@ def logout(ctx, argv: list[str]) -> int:
     parser = Parser(ctx.prog, "[SERVER]", "Log out from a registry")
     parser.add_argument("server", nargs="?")
     ns = parser.parse(argv)
-    server = credentials.normalize_server(ns.server)
-    if not credentials.erase(server):
+    registry = registry_host(ns.server)
+    server = server_key(registry)
+    if not DockerConfigFile().erase(registry):
         sys.stdout.write(f"Not logged in to {server}\n")
         return 0
     sys.stdout.write(f"Removing login credentials for {server}\n")

@@ -7,8 +7,8 @@ import sys
 from dockyard.cli.client import path_id
 from dockyard.cli.flags import Parser
 from dockyard.cli.hijack import write_all
-from dockyard.cli.timestamps import api_timestamp
 from dockyard.multiplex import STDERR, FrameDecoder
+from dockyard.timestamps import api_timestamp
 
 
 def main(ctx, argv: list[str]) -> int:

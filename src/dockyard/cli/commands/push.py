@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 
 from dockyard.cli.client import path_id
-from dockyard.cli.commands.pull import split_reference
 from dockyard.cli.credentials import auth_header
 from dockyard.cli.flags import Parser
 from dockyard.cli.progress import display_on_terminal
+from dockyard.oci.reference import parse_reference
 
 
 def main(ctx, argv: list[str]) -> int:
@@ -19,9 +19,9 @@ def main(ctx, argv: list[str]) -> int:
     parser.add_argument("--disable-content-trust", action="store_true")
     parser.add_argument("name")
     ns = parser.parse(argv)
-    name, tag = split_reference(ns.name)
-    explicit = ns.name != name
-    query = {"tag": None if ns.all_tags or not explicit else tag, "platform": ns.platform}
+    ref = parse_reference(ns.name, default_tag=False)
+    name, explicit = ref.familiar_name(), bool(ref.tag or ref.digest)
+    query = {"tag": None if ns.all_tags or not explicit else ref.object, "platform": ns.platform}
     if not ns.all_tags and not explicit:
         sys.stdout.write("Using default tag: latest\n")
         query["tag"] = "latest"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dockyard.cli.client import path_id
-from dockyard.cli.commands.pull import split_reference
 from dockyard.cli.flags import Parser
+from dockyard.oci.reference import parse_reference
 
 
 def main(ctx, argv: list[str]) -> int:
@@ -14,6 +14,7 @@ def main(ctx, argv: list[str]) -> int:
     parser.add_argument("source")
     parser.add_argument("target")
     ns = parser.parse(argv)
-    repo, tag = split_reference(ns.target)
+    target = parse_reference(ns.target)
+    repo, tag = target.familiar_name(), target.object
     ctx.client.call("POST", f"/images/{path_id(ns.source)}/tag", {"repo": repo, "tag": tag})
     return 0

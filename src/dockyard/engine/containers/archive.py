@@ -17,7 +17,6 @@ import posixpath
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import BinaryIO
 
 from dockyard.archive.extract import extract_at
@@ -28,6 +27,7 @@ from dockyard.engine.containers.mounting import ContainerMounts, open_in_root
 from dockyard.errors import InvalidArgument, NotFound
 from dockyard.runtime.rootpath import resolve_in_root
 from dockyard.runtime.user import resolve_user
+from dockyard.timestamps import rfc3339_nano
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _GO_MODES = (
@@ -48,12 +48,6 @@ def go_file_mode(mode: int) -> int:
         if mode & flag:
             value |= bit
     return value
-
-
-def _rfc3339(ns: int) -> str:
-    seconds, fraction = divmod(ns, 1_000_000_000)
-    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return text + (f".{fraction:09d}".rstrip("0") if fraction else "") + "Z"
 
 
 def entry_name(path: str) -> str:
@@ -127,7 +121,7 @@ class ContainerArchive:
             "name": name,
             "size": info.st_size,
             "mode": go_file_mode(info.st_mode),
-            "mtime": _rfc3339(info.st_mtime_ns),
+            "mtime": rfc3339_nano(info.st_mtime_ns),
             "linkTarget": target.replace("//", "/"),
         }
 

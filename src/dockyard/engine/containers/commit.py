@@ -14,12 +14,13 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dockyard.engine.containers.model import Container, now_rfc3339
+from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.service import ContainerService
 from dockyard.images.changes import apply_changes
 from dockyard.images.service import ImageService, LayerBlob
 from dockyard.images.store import ImageRecord
 from dockyard.oci import mediatypes as mt
+from dockyard.timestamps import now_rfc3339
 
 _NOT_INHERITED = ("Image", "Hostname", "Domainname", "AttachStdin", "AttachStdout", "AttachStderr")
 

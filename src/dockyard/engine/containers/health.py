@@ -20,11 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dockyard.engine.containers import specgen
-from dockyard.engine.containers.model import Container, now_rfc3339
+from dockyard.engine.containers.model import Container
 from dockyard.errors import DockyardError, InvalidArgument
 from dockyard.multiplex import FrameDecoder
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import IOConfig, Runtime
+from dockyard.timestamps import now_rfc3339
 
 SECOND = 1_000_000_000  # durations in Healthcheck are nanoseconds
 DEFAULTS = {"Interval": 30 * SECOND, "Timeout": 30 * SECOND, "StartPeriod": 0, "StartInterval": 5 * SECOND}

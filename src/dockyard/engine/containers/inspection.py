@@ -19,7 +19,7 @@ from dockyard.chunks import produced
 from dockyard.engine.containers import changes, processes, specgen, stats, views
 from dockyard.engine.containers.attach import PendingAttaches, SocketStream
 from dockyard.engine.containers.filters import compile_filters, matches, ports_match
-from dockyard.engine.containers.model import Container, now_rfc3339
+from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.table import ContainerTable
 from dockyard.errors import Conflict, InvalidArgument, NoSuchImage, NotFound
 from dockyard.images.service import ImageService
@@ -27,6 +27,7 @@ from dockyard.paths import DataRoot
 from dockyard.runtime import logreader
 from dockyard.runtime.runtime import Runtime
 from dockyard.snapshots.snapshotter import Snapshotter
+from dockyard.timestamps import now_rfc3339
 
 
 class ContainerInspection:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from dockyard.engine.containers import health, hostfields, procinit, resources, restarts, specgen
 from dockyard.engine.containers.attach import PendingAttaches
-from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
+from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import ContainerNetworking
 from dockyard.engine.containers.rules import exit_code_for, parse_signal
@@ -35,6 +35,7 @@ from dockyard.errors import Conflict, DockyardError, InvalidArgument, NotFound, 
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import Runtime, TaskState
 from dockyard.snapshots.snapshotter import Snapshotter
+from dockyard.timestamps import ZERO_TIME, now_rfc3339
 
 DEFAULT_STOP_TIMEOUT = 10
 MAX_STOP_TIMEOUT = 10**8  # seconds; a longer (or negative) stop timeout waits for the exit as long as it takes

@@ -5,16 +5,10 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
 
-ZERO_TIME = "0001-01-01T00:00:00Z"
+from dockyard.timestamps import ZERO_TIME
+
 _TRANSIENT = ("lock", "generation")
-
-
-def now_rfc3339() -> str:
-    """UTC now with nanosecond digits, as Docker formats times."""
-    ts = datetime.now(UTC)
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond:06d}000Z"
 
 
 @dataclass

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from dockyard import atomic
 from dockyard.engine.containers.model import Container
 from dockyard.network import hosts, resolvconf
 
@@ -42,9 +43,7 @@ class LoopbackOnly:
             "resolv.conf": resolvconf.render_resolv_conf(resolvconf.container_resolv_conf(host_resolv)),
         }
         for name, text in files.items():
-            temp = directory / (name + ".tmp")
-            temp.write_text(text)
-            temp.replace(directory / name)
+            atomic.write_text(directory / name, text)
 
     def connect(self, container: Container, pid: int) -> dict:
         return {}

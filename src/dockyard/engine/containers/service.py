@@ -29,7 +29,7 @@ from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import host_config_defaults, merge_config, random_name, validate_name
 from dockyard.engine.containers.inspection import ContainerInspection, tree_size
 from dockyard.engine.containers.lifecycle import Lifecycle
-from dockyard.engine.containers.model import Container, now_rfc3339
+from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import ContainerNetworking, LoopbackOnly
 from dockyard.engine.containers.rules import (
@@ -50,6 +50,7 @@ from dockyard.runtime.cgroups import sysinfo
 from dockyard.runtime.cgroups.sysinfo import HostLimits
 from dockyard.runtime.runtime import Runtime
 from dockyard.snapshots.snapshotter import Snapshotter
+from dockyard.timestamps import now_rfc3339
 
 
 class ContainerService:

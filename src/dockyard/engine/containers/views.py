@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from dockyard.engine.containers.model import ZERO_TIME, Container
 from dockyard.engine.containers.mounts import points_of
 from dockyard.paths import DataRoot
 from dockyard.snapshots.snapshotter import SnapshotPaths
+from dockyard.timestamps import parse_rfc3339_nano
 from dockyard.units import human_duration
 
 CONFIG_DEFAULTS = {  # fields dockerd's inspect always shows (the docker SDK reads Config.Tty)
@@ -25,12 +24,8 @@ CONFIG_DEFAULTS = {  # fields dockerd's inspect always shows (the docker SDK rea
 
 
 def parse_time(value: str) -> float:
-    """Seconds since the epoch of an RFC 3339 time with up to nanosecond digits."""
-    if not value or value.startswith("0001-"):
-        return 0.0
-    main, _, fraction = value.rstrip("Z").partition(".")
-    seconds = datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
-    return seconds + (float("0." + fraction) if fraction else 0.0)
+    """Seconds since the epoch of an RFC 3339 time; 0 for "" and the zero time."""
+    return parse_rfc3339_nano(value) / 1e9
 
 
 def status_text(container: Container, now: float) -> str:

@@ -257,8 +257,8 @@ def _normalized(ref: str) -> str:
 def _created(config: dict) -> float:
     """The image config's `created` time in seconds (0 when absent or unreadable, as Go's zero time)."""
     try:
-        return prune.timestamp(str(config.get("created") or ""), 0.0)
-    except InvalidArgument:
+        return parse_time(str(config.get("created") or ""))
+    except ValueError:
         return 0.0
 
 

@@ -16,10 +16,10 @@ endpoints exist: the runtime has bind-mounted them by then, so a rename would go
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 from pathlib import Path
 
+from dockyard import atomic
 from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.table import ContainerTable
 from dockyard.errors import Conflict, InvalidArgument, NoSuchNetwork, NotFound, RuntimeFailure
@@ -80,9 +80,7 @@ def write_file(path: Path, text: str, in_place: bool) -> None:
         with open(path, "w") as f:
             f.write(text)
         return
-    temp = path.with_name(path.name + ".tmp")
-    temp.write_text(text)
-    os.replace(temp, path)
+    atomic.write_text(path, text)
 
 
 def _read(path: Path) -> str:

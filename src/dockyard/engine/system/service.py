@@ -16,6 +16,7 @@ from dockyard.errors import NotSupported
 from dockyard.images.service import ImageService
 from dockyard.paths import DataRoot
 from dockyard.runtime.cgroups.sysinfo import HostLimits
+from dockyard.timestamps import now_rfc3339
 
 
 class SystemService:
@@ -72,7 +73,7 @@ class SystemService:
             "Debug": False,
             "NFd": len(os.listdir("/proc/self/fd")),
             "NGoroutines": 0,
-            "SystemTime": _now(),
+            "SystemTime": now_rfc3339(),
             "LoggingDriver": "json-file",
             "CgroupDriver": "cgroupfs",
             "CgroupVersion": str(self.containers.host_limits.cgroup_version),
@@ -164,12 +165,6 @@ def limit_warnings(limits: HostLimits) -> list[str]:
 
 def _arch(machine: str) -> str:
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
-
-
-def _now() -> str:
-    from dockyard.engine.containers.model import now_rfc3339
-
-    return now_rfc3339()
 
 
 def _daemon_id(root: DataRoot) -> str:

@@ -11,18 +11,14 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-import time
 from pathlib import Path
 
 from dockyard.engine.events import EventBus
 from dockyard.engine.volumes import rules
 from dockyard.errors import Conflict, NotFound, NotSupported
+from dockyard.timestamps import now_rfc3339_seconds
 from dockyard.volumes.local import DRIVER, LocalDriver, check_name, check_options
 from dockyard.volumes.store import ANONYMOUS, VolumeRecord, VolumeStore
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 class VolumeService:
@@ -101,7 +97,7 @@ class VolumeService:
             name = name or secrets.token_hex(32)
             check_name(name)
             check_options(options)
-            record = VolumeRecord(name, driver, labels, options, _now())
+            record = VolumeRecord(name, driver, labels, options, now_rfc3339_seconds())
             self.driver.create(name)
             self.store.insert(record)
         self.events.publish("volume", "create", name, {"driver": driver})

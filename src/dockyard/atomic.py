@@ -1,0 +1,86 @@
+"""Atomic file writes: readers see the old content or the new, never a torn file.
+
+Every write goes to a temp file `.<name>.<random>.tmp` (beside the target, or in `temp_dir`
+on the same filesystem), is fsynced, renamed over the target, and the target's directory is
+fsynced so that the rename survives a crash too. On failure the temp file is removed and the
+target is left as it was. Imports are kept to os and json: the shim writes through here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+
+TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import IO, Any
+
+StrPath = str | os.PathLike[str]
+_SUFFIX = ".tmp"
+
+
+def write_bytes(path: StrPath, data: bytes, mode: int = 0o644, temp_dir: StrPath | None = None) -> None:
+    """Replace `path` with `data`; a new file gets permission bits `mode` (less the umask)."""
+    with replacing(path, mode, temp_dir) as out:
+        out.write(data)
+
+
+def write_text(path: StrPath, text: str, mode: int = 0o644) -> None:
+    """Replace `path` with `text`, encoded as UTF-8."""
+    write_bytes(path, text.encode(), mode)
+
+
+def write_json(path: StrPath, value: Any, mode: int = 0o644, indent: str | None = None) -> None:
+    """Replace `path` with `value` as JSON (compact unless `indent` is given)."""
+    separators = None if indent else (",", ":")
+    write_text(path, json.dumps(value, indent=indent, separators=separators), mode)
+
+
+@contextmanager
+def replacing(path: StrPath, mode: int = 0o644, temp_dir: StrPath | None = None) -> Iterator[IO[bytes]]:
+    """A binary file that replaces `path` when the block ends without an exception."""
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    where = directory if temp_dir is None else os.fspath(temp_dir)
+    temp = os.path.join(where, f".{os.path.basename(target)}.{os.urandom(6).hex()}{_SUFFIX}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+    fsync_dir(directory)
+
+
+def leftovers(path: StrPath) -> list[str]:
+    """Temp files that a crash in the middle of writing `path` may have left beside it."""
+    directory, name = os.path.split(os.path.abspath(os.fspath(path)))
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    prefix = f".{name}."
+    return sorted(os.path.join(directory, n) for n in names if n.startswith(prefix) and _is_random(n[len(prefix) :]))
+
+
+def _is_random(tail: str) -> bool:
+    middle = tail.removesuffix(_SUFFIX)
+    return tail.endswith(_SUFFIX) and len(middle) == 12 and all(c in "0123456789abcdef" for c in middle)
+
+
+def fsync_dir(path: StrPath) -> None:
+    """fsync a directory: the names created, renamed or removed in it become durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,104 @@
+"""HTTP/1.1 chunked transfer coding (RFC 9112 7.1), both ways, over any buffered binary reader.
+
+    chunk        "<hex size>[;ext]\\r\\n<data>\\r\\n"
+    last chunk   "0\\r\\n", then trailer lines, then "\\r\\n"
+
+The API server decodes request bodies with `ChunkedReader` (the docker CLI streams build
+contexts and `docker load` tars that way) and frames its streamed responses with `chunk`;
+the CLI decodes the daemon's streamed responses and frames its uploads with the same two.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from dockyard.errors import InvalidArgument
+
+MAX_CHUNK_LINE = 4096
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")  # no regex: the CLI imports this at start-up
+
+
+def chunk(data: bytes) -> bytes:
+    """Frame one chunk of a chunked response body (empty data is not a valid chunk)."""
+    if not data:
+        raise ValueError("an empty chunk ends the body; use LAST_CHUNK")
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+LAST_CHUNK = b"0\r\n\r\n"
+
+
+class Source(Protocol):
+    """What a chunked body is read from: a buffered binary file, or the API's Connection."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
+
+
+class ChunkedReader:
+    """Read a chunked transfer-coded body as plain bytes.
+
+    Raises InvalidArgument on malformed framing or a body cut short ("... chunked <what>");
+    read() returns b"" once the last chunk and its trailers are consumed.
+    """
+
+    def __init__(self, source: Source, what: str = "request body") -> None:
+        self._source = source
+        self._what = what
+        self._left = 0
+        self._done = False
+        self._broken = False
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to `size` bytes (all of the body when size < 0)."""
+        if size < 0:
+            return b"".join(iter(lambda: self.read(65536), b""))
+        if self._done or size == 0:
+            return b""
+        if self._broken:
+            raise InvalidArgument(f"malformed chunked {self._what}")
+        try:
+            return self._read_some(size)
+        except InvalidArgument:
+            self._broken = True  # the framing is lost: nothing after this can be trusted
+            raise
+
+    def _read_some(self, size: int) -> bytes:
+        if self._left == 0:
+            self._left = self._next_size()
+            if self._left == 0:
+                self._finish()
+                return b""
+        data = self._source.read(min(size, self._left))
+        if not data:
+            raise InvalidArgument(f"unexpected EOF in chunked {self._what}")
+        self._left -= len(data)
+        if self._left == 0:
+            self._expect_crlf()
+        return data
+
+    def _line(self) -> bytes:
+        line = self._source.readline(MAX_CHUNK_LINE + 1)
+        if not line.endswith(b"\n"):
+            raise InvalidArgument(f"malformed chunked {self._what}: truncated line")
+        return line.rstrip(b"\r\n")
+
+    def _next_size(self) -> int:
+        text = self._line().split(b";", 1)[0].strip()
+        if not 0 < len(text) <= 15 or not _HEX_DIGITS.issuperset(text):
+            raise InvalidArgument(f"malformed chunked {self._what}: bad chunk size {text[:20]!r}")
+        return int(text, 16)
+
+    def _expect_crlf(self) -> None:
+        if self._line() != b"":
+            raise InvalidArgument(f"malformed chunked {self._what}: missing CRLF after chunk")
+
+    def _finish(self) -> None:
+        while self._line() != b"":
+            pass  # trailers carry nothing the API uses
+        self._done = True
