@@ -111,8 +111,8 @@ class Engine:
             sleep=self.sleeps,
         )
         self.execs = ExecService(self.containers, self.runtime, self.root, self.events)
-        self.system = SystemService(self.root, self.containers, self.images, self.events)
         self.image_backend = ImageBackend(self.images, self.containers, self.events, self.root.tmp, None)
+        self.system = SystemService(self.root, self.containers, self.image_backend, self.volumes, self.events)
 
     def stop_daemon(self) -> None:
         """The daemon dies: its threads hear of no more exits; the tasks run on."""
