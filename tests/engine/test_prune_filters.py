@@ -53,3 +53,9 @@ def test_label_and_not_label():
     assert not labels_hold(labels, {"label!": ["keep"]})
     assert not labels_hold(labels, {"label!": ["env=dev"]})
     assert labels_hold(labels, {"label!": ["env=prod"]})
+
+
+def test_several_label_not_keep_only_what_carries_them_all():
+    # moby's matchLabels: a candidate is kept only when every `label!` matches it
+    assert labels_hold({"a": "1"}, {"label!": ["a", "c"]})
+    assert not labels_hold({"a": "1", "c": "1"}, {"label!": ["a", "c"]})

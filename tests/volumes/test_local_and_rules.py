@@ -43,7 +43,7 @@ def test_filters():
     assert not listed(named, {"dangling": ["true"]}, in_use=True)
     assert not prunable(named, {}) and prunable(named, {"all": ["true"]})
     assert prunable(anon, {}) and not prunable(anon, {"label!": [ANONYMOUS]})
-    with pytest.raises(InvalidArgument, match="invalid filter 'bogus'"):
+    with pytest.raises(InvalidArgument, match="Invalid filter 'bogus'"):
         check_filters({"bogus": ["1"]}, ("name",))
 
 

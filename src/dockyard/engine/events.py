@@ -8,25 +8,9 @@ import time
 from collections import deque
 from collections.abc import Iterator
 
+from dockyard.engine.eventfilters import matches
+
 HISTORY = 1024
-
-
-def matches(event: dict, filters: dict[str, list[str]]) -> bool:
-    """Docker's event filters: type, event/action, container/image (id or name), label."""
-    actor = event["Actor"]
-    attrs = actor.get("Attributes", {})
-    checks = {
-        "type": lambda v: event["Type"] == v,
-        "event": lambda v: event["Action"] == v or event["Action"].startswith(v + ":"),
-        "container": lambda v: event["Type"] == "container" and (actor["ID"].startswith(v) or attrs.get("name") == v),
-        "image": lambda v: attrs.get("image") == v or (event["Type"] == "image" and actor["ID"] == v),
-        "label": lambda v: attrs.get(v.partition("=")[0]) == v.partition("=")[2] if "=" in v else v in attrs,
-    }
-    for key, values in filters.items():
-        check = checks.get(key)
-        if check and not any(check(v) for v in values):
-            return False
-    return True
 
 
 class EventBus:

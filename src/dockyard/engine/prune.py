@@ -4,7 +4,7 @@
     until=1700000000[.5]        created before that Unix time
     until=2024-01-02T03:04:05Z  created before that RFC 3339 time (also a bare date, or without zone: UTC)
     label=k, label=k=v          has the label (with that value); every one must hold
-    label!=k, label!=k=v        has not the label (with that value); every one must hold
+    label!=k, label!=k=v        lacks the label (with that value); with several, lacks one of them
 
 The services (containers, images, networks) call `prune_match` with what they know of each
 candidate; moby's `daemon/prune.go` and `api/types/time.GetTimestamp` are the model.
@@ -55,9 +55,11 @@ def cutoff(filters: dict[str, list[str]], now: float) -> float | None:
 
 
 def labels_hold(labels: dict, filters: dict[str, list[str]]) -> bool:
-    """Every `label` filter holds and no `label!` filter matches."""
-    return all(_has(labels, v) for v in filters.get("label", [])) and not any(
-        _has(labels, v) for v in filters.get("label!", [])
+    """Every `label` filter holds, and not every `label!` one (moby's matchLabels: a candidate
+    is kept only when it carries all the `label!` labels)."""
+    unwanted = filters.get("label!", [])
+    return all(_has(labels, v) for v in filters.get("label", [])) and not (
+        unwanted and all(_has(labels, v) for v in unwanted)
     )
 
 

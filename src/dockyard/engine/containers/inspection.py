@@ -19,10 +19,10 @@ from dockyard.chunks import produced
 from dockyard.diskusage import du
 from dockyard.engine.containers import changes, processes, specgen, stats, views
 from dockyard.engine.containers.attach import PendingAttaches, SocketStream
+from dockyard.engine.containers.filters import compile_filters, matches, ports_match
 from dockyard.engine.containers.model import Container, now_rfc3339
-from dockyard.engine.containers.rules import matches_filters
 from dockyard.engine.containers.table import ContainerTable
-from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.errors import Conflict, InvalidArgument, NoSuchImage, NotFound
 from dockyard.images.service import ImageService
 from dockyard.paths import DataRoot
 from dockyard.runtime import logreader
@@ -56,21 +56,26 @@ class ContainerInspection:
         return result
 
     def list(self, all: bool, limit: int | None, size: bool, filters: dict[str, list[str]]) -> list[dict]:
+        """`docker ps`: running ones unless `all`, a status filter or a limit; newest first."""
+        ps = compile_filters(filters, self.table.get, self._image_id)
+        everything = all or "status" in filters or (limit is not None and limit > 0)
         now = time.time()
-        chosen = [
-            c
-            for c in self.table.all()
-            if (all or c.state.running or "status" in filters) and matches_filters(c, filters)
-        ]
+        chosen = [c for c in self.table.all() if (everything or c.state.running) and matches(c, ps)]
         chosen.sort(key=lambda c: c.created, reverse=True)
+        summaries = [s for s in (views.summary(c, now) for c in chosen) if ports_match(s, ps)]
         if limit is not None and limit > 0:
-            chosen = chosen[:limit]
-        summaries = [views.summary(c, now) for c in chosen]
+            summaries = summaries[:limit]
         if size:
             for entry in summaries:
                 sizes = self.inspect(entry["Id"], size=True)
                 entry["SizeRw"], entry["SizeRootFs"] = sizes["SizeRw"], sizes["SizeRootFs"]
         return summaries
+
+    def _image_id(self, ref: str) -> str | None:
+        try:
+            return self.images.resolve(ref).id
+        except NoSuchImage:
+            return None  # as dockerd: an ancestor that is no image matches nothing
 
     # -- streams ----------------------------------------------------------------------
 

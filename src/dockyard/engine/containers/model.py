@@ -28,6 +28,7 @@ class State:
     oom_killed: bool = False
     restart_count: int = 0
     manually_stopped: bool = False
+    health: dict | None = None  # Docker's State.Health (engine/containers/health.py)
 
     @property
     def running(self) -> bool:

@@ -1,10 +1,9 @@
-"""Pure rules of the container service: signals, exit codes, option sizes, request checks, filters."""
+"""Pure rules of the container service: signals, exit codes, option sizes, request checks, labels."""
 
 from __future__ import annotations
 
 import signal as signals
 
-from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.security import check_security
 from dockyard.errors import InvalidArgument
 
@@ -80,25 +79,6 @@ def check_host_config(host_config: dict) -> None:
         raise InvalidArgument(f"invalid restart policy: {policy}")
     if host_config.get("AutoRemove") and policy != "no":
         raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
-
-
-def matches_filters(container: Container, filters: dict[str, list[str]]) -> bool:
-    checks = {
-        "status": lambda v: container.state.status == v,
-        "name": lambda v: v.lstrip("/") in container.name,
-        "id": lambda v: container.id.startswith(v),
-        "ancestor": lambda v: (
-            v in (container.image, container.image_id) or container.image_id.startswith("sha256:" + v)
-        ),
-        "exited": lambda v: container.state.status == "exited" and str(container.state.exit_code) == v,
-    }
-    for key, values in filters.items():
-        if key == "label":
-            if not labels_match(container.config.get("Labels") or {}, values):
-                return False
-        elif key in checks and not any(checks[key](v) for v in values):
-            return False
-    return True
 
 
 def labels_match(labels: dict, wanted: list[str]) -> bool:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.engine import prune
 from dockyard.engine.containers import commit as committer
-from dockyard.engine.containers.rules import labels_match
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.views import parse_time
 from dockyard.engine.events import EventBus
+from dockyard.engine.filtering import boolean
+from dockyard.engine.images import filters as image_filters
 from dockyard.engine.images.distribution import DistributionService
-from dockyard.errors import InvalidArgument, NotSupported
+from dockyard.errors import InvalidArgument, NoSuchImage, NotSupported
 from dockyard.images import importer
 from dockyard.images import load as loader
 from dockyard.images import save as saver
@@ -31,10 +32,12 @@ class ImageBackend:
         events: EventBus,
         tmp_dir: Path,
         distribution: DistributionService | None = None,
+        intermediate: Callable[[], set[str]] | None = None,
     ) -> None:
         self.service, self.events, self.tmp_dir = service, events, tmp_dir
         self._containers = containers  # asked which images are in use, and for commit
         self._distribution = distribution  # for pull and push
+        self._intermediate = intermediate  # build steps' parent images: listed only with all
 
     # -- views ------------------------------------------------------------------------
 
@@ -56,25 +59,29 @@ class ImageBackend:
         }
 
     def list(self, all: bool, filters: dict[str, list[str]], digests: bool) -> list[dict]:
-        images = self.service.all()
-        if "dangling" in filters:
-            dangling = filters["dangling"][0] in ("true", "1")
-            images = [i for i in images if (not i.tags) == dangling]
-        if "reference" in filters:
-            images = [
-                i
-                for i in images
-                if any(_ref_matches(t, p) for t in self._familiar(i.tags) for p in filters["reference"])
-            ]
-        if "label" in filters:
-            images = [i for i in images if labels_match(_image_labels(self.service.config(i)), filters["label"])]
-        summaries = [self._summary(i) for i in images]
-        for summary in summaries if "reference" in filters else ():
-            # as dockerd: only the tags that matched the reference filter are listed
-            summary["RepoTags"] = [
-                t for t in summary["RepoTags"] if any(_ref_matches(t, p) for p in filters["reference"])
-            ]
+        """`docker images`: filters as dockerd's (engine/images/filters.py); a reference
+        filter lists only the tags and digests it matched; intermediate build images only with `all`."""
+        chosen = image_filters.compile_filters(filters, self._created_of)
+        hidden = self._intermediate() if not all and self._intermediate is not None else set()
+        summaries = []
+        for image in self.service.all():
+            if not image.tags and image.id in hidden:
+                continue
+            config = self.service.config(image)
+            if not chosen.keeps(_created(config), _image_labels(config)):
+                continue
+            tags = chosen.refs(self._familiar(image.tags))
+            repo_digests = chosen.refs(self._familiar(image.repo_digests))
+            if chosen.shown(tags, repo_digests):
+                summaries.append(self._summary(image) | {"RepoTags": tags, "RepoDigests": repo_digests})
         return summaries
+
+    def _created_of(self, ref: str) -> float:
+        try:
+            image = self.service.resolve(ref)
+        except NoSuchImage:
+            raise NoSuchImage(_normalized(ref)) from None  # dockerd names `nosuch:latest`
+        return _created(self.service.config(image))
 
     def inspect(self, ref: str) -> dict:
         image = self.service.resolve(ref)
@@ -153,7 +160,7 @@ class ImageBackend:
         return keep
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
-        everything = (filters.get("dangling") or ["true"])[0] in ("false", "0")
+        everything = "dangling" in filters and not boolean("dangling", filters["dangling"])
         now = time.time()
         prune.cutoff(filters, now)  # a malformed `until` is a 400 before anything is removed
         deleted = []
@@ -240,10 +247,11 @@ class ImageBackend:
         return {"Id": image.id}
 
 
-def _ref_matches(name: str, pattern: str) -> bool:
-    import fnmatch
-
-    return fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(name.rpartition(":")[0], pattern)
+def _normalized(ref: str) -> str:
+    try:
+        return parse_reference(ref).familiar()
+    except InvalidArgument:
+        return ref
 
 
 def _created(config: dict) -> float:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 
 from dockyard.engine import prune
-from dockyard.engine.containers.rules import labels_match
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.views import parse_time
 from dockyard.engine.events import EventBus
+from dockyard.engine.networks import filters as network_filters
 from dockyard.engine.networks.wiring import ContainerNetworks
 from dockyard.errors import InvalidArgument, NotSupported
 from dockyard.network.controller import NetworkController
@@ -48,27 +48,16 @@ class NetworkService:
         self.controller, self.containers, self.networking, self.events = controller, containers, networking, events
 
     def list(self, filters: dict[str, list[str]]) -> list[dict]:
+        """`docker network ls`, filtered as dockerd (engine/networks/filters.py)."""
         unknown = set(filters) - set(LIST_FILTERS)
         if unknown:
-            raise InvalidArgument(f"invalid filter '{sorted(unknown)[0]}'")
-        return [self.controller.inspect(net.id) for net in self.controller.list() if self._matches(net, filters)]
-
-    def _matches(self, net: NetworkRecord, filters: dict[str, list[str]]) -> bool:
-        checks = {
-            "name": lambda v: v in net.name,
-            "id": lambda v: net.id.startswith(v),
-            "driver": lambda v: net.driver == v,
-            "scope": lambda v: v == "local",
-            "type": lambda v: (v == "builtin") == (net.name in PREDEFINED),
-            "dangling": lambda v: (v in ("true", "1")) == (net.name not in PREDEFINED and not self._in_use(net)),
-        }
-        for key, values in filters.items():
-            if key == "label":
-                if not labels_match(dict(net.labels), values):
-                    return False
-            elif not any(checks[key](v) for v in values):
-                return False
-        return True
+            raise InvalidArgument(f"Invalid filter '{sorted(unknown)[0]}'")
+        network_filters.check_filters(filters)
+        return [
+            self.controller.inspect(net.id)
+            for net in self.controller.list()
+            if network_filters.matches(net, filters, self._in_use(net))
+        ]
 
     def _in_use(self, net: NetworkRecord) -> bool:
         return self.controller.in_use(net.id)

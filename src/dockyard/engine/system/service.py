@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import dockyard
 from dockyard.diskusage import du
+from dockyard.engine import eventfilters
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.events import EventBus
 from dockyard.engine.images.distribution import DistributionService
@@ -111,6 +112,7 @@ class SystemService:
         }
 
     def events(self, since: float | None, until: float | None, filters: dict[str, list[str]]) -> Iterator[dict]:
+        eventfilters.check_filters(filters)  # a 400 before the stream starts
         return self.bus.subscribe(since, until, filters)
 
     def df(self) -> dict:

@@ -2,46 +2,41 @@
 
 from __future__ import annotations
 
+from dockyard.engine import prune
 from dockyard.engine.containers.rules import labels_match
+from dockyard.engine.filtering import boolean, search
 from dockyard.errors import InvalidArgument
 from dockyard.volumes.store import VolumeRecord
 
 LIST_FILTERS = ("name", "label", "driver", "dangling")
 PRUNE_FILTERS = ("label", "label!", "all")
-_TRUE, _FALSE = ("true", "1"), ("false", "0")
 
 
 def check_filters(filters: dict[str, list[str]], allowed: tuple[str, ...]) -> None:
+    """Unknown filters and non-boolean dangling/all values are dockerd's 400s. Raises InvalidArgument."""
     for key, values in filters.items():
         if key not in allowed:
-            raise InvalidArgument(f"invalid filter '{key}'")
-        if key in ("dangling", "all") and any(v.lower() not in _TRUE + _FALSE for v in values):
-            raise InvalidArgument(f"invalid filter '{key}={values[0]}'")
-
-
-def _truth(values: list[str]) -> bool:
-    return any(v.lower() in _TRUE for v in values)
+            raise InvalidArgument(f"Invalid filter '{key}'")
+        if key in ("dangling", "all"):
+            boolean(key, values)
 
 
 def listed(record: VolumeRecord, filters: dict[str, list[str]], in_use: bool) -> bool:
-    """Whether `docker volume ls --filter` shows the volume."""
-    if "name" in filters and not any(v in record.name for v in filters["name"]):
+    """Whether `docker volume ls --filter` shows the volume: name a regexp, driver exact."""
+    if "name" in filters and not any(search(v, record.name) for v in filters["name"]):
         return False
     if "driver" in filters and record.driver not in filters["driver"]:
         return False
-    if "dangling" in filters and _truth(filters["dangling"]) == in_use:
+    if "dangling" in filters and boolean("dangling", filters["dangling"]) == in_use:
         return False
     return labels_match(record.labels, filters.get("label", []))
 
 
 def prunable(record: VolumeRecord, filters: dict[str, list[str]]) -> bool:
     """Whether an unused volume goes with `docker volume prune` (anonymous ones only, unless all=true)."""
-    if not record.anonymous and not _truth(filters.get("all", [])):
+    if not record.anonymous and not ("all" in filters and boolean("all", filters["all"])):
         return False
-    if not labels_match(record.labels, filters.get("label", [])):
-        return False
-    unwanted = filters.get("label!", [])
-    return not any(labels_match(record.labels, [value]) for value in unwanted)
+    return prune.labels_hold(record.labels, filters)
 
 
 def volume_json(record: VolumeRecord, mountpoint: str) -> dict:
