@@ -93,6 +93,18 @@ def test_df_has_the_reference_dockerds_shape(daemon, workload, reference):
     assert [t.split(":")[0] for t in titles(ours_v)] == [t.split(":")[0] for t in titles(theirs_v)]
 
 
+def test_system_prune_output_is_the_docker_clis(daemon, workload):
+    outputs = {}
+    for client in ("dockyard", "docker"):
+        doomed = unique("doomed")
+        container = daemon.cli("create", "--name", doomed, "--label", "volrest=1", "busybox", "true").stdout.strip()
+        out = daemon.client(client, "system", "prune", "-f", "--filter", "label=volrest=1").stdout
+        outputs[client] = out.replace(container, "ID")
+        assert daemon.cli("inspect", doomed, check=False).returncode != 0
+    assert outputs["dockyard"] == outputs["docker"]
+    assert outputs["docker"].startswith("Deleted Containers:\nID\n\nTotal reclaimed space: ")
+
+
 def test_system_prune_all_volumes_leaves_nothing_orphaned(daemon, workload):
     running, stopped, spare, named = workload
     kept = unique("kept")
