@@ -148,11 +148,12 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
             {c.id: f"/proc/{c.state.pid}/ns/net" for c in containers.all() if c.state.running and c.state.pid}
         )
     builds = BuildService(root, BuildCache(db), images, containers, events, distribution)
+    image_backend = ImageBackend(images, containers, events, root.tmp, distribution, builds.intermediate)
     backends = Backends(
         containers=containers,
         execs=ExecService(containers, runtime, root, events),
-        images=ImageBackend(images, containers, events, root.tmp, distribution, builds.intermediate),
-        system=SystemService(root, containers, images, events, distribution),
+        images=image_backend,
+        system=SystemService(root, containers, image_backend, volumes, events, distribution),
         networks=NetworkService(controller, containers, networking, events) if controller else None,
         volumes=volumes,
         archive=ContainerArchive(containers, mounts),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dockyard import API_VERSION
 from dockyard.api.backend import Backends
+from dockyard.api.messages import Request
 from dockyard.api.routers import build_router
 from dockyard.api.routing import Route, Router, compile_pattern, negotiate, split_version
 from dockyard.errors import InvalidArgument, NotFound
@@ -148,3 +151,11 @@ def test_network_and_volume_routes_exist_only_with_their_backends(router):
     assert _names(full.match("GET", "/networks/")) == "get_list"
     assert _names(full.match("POST", "/volumes/create")) == "post_create"
     assert _names(full.match("DELETE", "/volumes/data")) == "delete_volume"
+
+
+def test_network_prune_without_networking_deletes_nothing_and_checks_filters(router):
+    route = router.match("POST", "/networks/prune").route
+    prune = lambda filters: route.handler(Request("POST", "/networks/prune", "1.44", {}, {"filters": [filters]}))
+    assert json.loads(prune('{"label":["a=b"]}').body) == {"NetworksDeleted": []}
+    with pytest.raises(InvalidArgument, match="Invalid filter 'bogus'"):
+        prune('{"bogus":["x"]}')

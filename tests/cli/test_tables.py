@@ -186,15 +186,19 @@ def test_port_lines():
 
 def test_system_df_rows():
     df = {
-        "Images": [{"Size": 4_000_000, "Containers": 1}, {"Size": 1_000_000, "Containers": 0}],
-        "Containers": [{"State": "running", "SizeRw": 0}, {"State": "exited", "SizeRw": 2000}],
+        "LayersSize": 5_010_000,
+        "Images": [
+            {"Size": 4_000_000, "SharedSize": 500_000, "Containers": 1},
+            {"Size": 1_500_000, "SharedSize": 500_000, "Containers": 0},
+        ],
+        "Containers": [{"State": "running", "SizeRw": 0}, {"State": "exited", "SizeRw": 2000}, {"State": "paused"}],
         "Volumes": [{"UsageData": {"Size": 100, "RefCount": 0}}],
         "BuildCache": [],
     }
     out = render(DF_FORMAT, usage_rows(df), DF_HEADERS).splitlines()
     assert out[0] == "TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE"
-    assert out[1] == "Images          2         1         5MB       1MB (20%)"
-    assert out[2] == "Containers      2         1         2kB       2kB (100%)"
+    assert out[1] == "Images          2         1         5.01MB    1.51MB (30%)"
+    assert out[2] == "Containers      3         2         2kB       2kB (100%)"
     assert out[3] == "Local Volumes   1         0         100B      100B (100%)"
     assert out[4] == "Build Cache     0         0         0B        0B"
 

@@ -114,8 +114,8 @@ class Engine:
             host_limits=HOST_LIMITS,
         )
         self.execs = ExecService(self.containers, self.runtime, self.root, self.events)
-        self.system = SystemService(self.root, self.containers, self.images, self.events)
         self.image_backend = ImageBackend(self.images, self.containers, self.events, self.root.tmp, None)
+        self.system = SystemService(self.root, self.containers, self.image_backend, self.volumes, self.events)
 
     def stop_daemon(self) -> None:
         """The daemon dies: its threads hear of no more exits; the tasks run on."""

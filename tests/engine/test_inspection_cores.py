@@ -59,6 +59,39 @@ def test_changes_whiteout_is_a_deletion(tmp_path):
     assert [c.to_json() for c in changes.changes(upper, [lower])] == [{"Path": "/gone", "Kind": changes.DELETED}]
 
 
+def test_changes_never_follow_a_symlink_out_of_the_layers(tmp_path):
+    """A layer's `link -> <host dir>` under an upper dir `link/` (the container replaced it):
+    `link/f` is new, whatever the host holds at the link's target."""
+    host, lower, upper = tmp_path / "host", tmp_path / "lower", tmp_path / "upper"
+    for directory in (host, lower, upper / "link", upper / "out"):
+        directory.mkdir(parents=True)
+    (host / "f").write_text("host")
+    (host / "secret").write_text("host")
+    (lower / "link").symlink_to(host)
+    (upper / "link" / "f").write_text("mine")
+    (upper / "out" / "up").symlink_to(host)  # a symlink in the upper dir is a change, not a way out
+    found = [(c.path, c.kind) for c in changes.changes(upper, [lower])]
+    assert found == [
+        ("/link", changes.MODIFIED),
+        ("/link/f", changes.ADDED),
+        ("/out", changes.ADDED),
+        ("/out/up", changes.ADDED),
+    ]
+
+
+@pytest.mark.root
+def test_changes_in_an_opaque_directory_are_new(tmp_path):
+    lower, upper = tmp_path / "lower", tmp_path / "upper"
+    (lower / "d").mkdir(parents=True)
+    (lower / "d" / "old").write_text("x")
+    (upper / "d").mkdir(parents=True)
+    (upper / "d" / "old").write_text("y")
+    os.setxattr(upper / "d", "trusted.overlay.opaque", b"y")
+    os.utime(upper / "d", (0, 0))
+    found = [(c.path, c.kind) for c in changes.changes(upper, [lower])]
+    assert found == [("/d", changes.MODIFIED), ("/d/old", changes.ADDED)]
+
+
 def test_stats_document_shape_and_precpu():
     usage = Usage(memory_bytes=1000, memory_limit=None, cpu_ns=5_000, pids=2)
     first = stats.document("web", "abc", "2026-01-01T00:00:00Z", usage, 10**9, None, {"eth0": {"rx_bytes": 1}})

@@ -19,6 +19,8 @@ def build_router(backends: Backends) -> Router:
     ]
     if backends.networks is not None:
         table += networks.routes(backends.networks)
+    else:
+        table += networks.routes_without_networking()
     if backends.volumes is not None:
         table += volumes.routes(backends.volumes)
     if backends.archive is not None:

@@ -64,6 +64,17 @@ TABLE = [
 ]
 
 
+def post_prune_without_networking(backend: None, req: Request) -> Response:
+    req.filters(query.PRUNE)  # the filters dockerd refuses are refused all the same
+    return json_response({"NetworksDeleted": []})
+
+
+def routes_without_networking() -> list[Route]:
+    """A daemon with networking off (`bridge: none`) has no network to prune, and says so,
+    so that `system prune` goes on to volumes and images."""
+    return bind(None, [("POST", "/networks/prune", post_prune_without_networking)])
+
+
 def routes(backend: NetworkBackend) -> list[Route]:
     """The network routes bound to `backend`."""
     return bind(backend, TABLE)

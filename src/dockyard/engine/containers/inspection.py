@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dockyard.chunks import produced
+from dockyard.diskusage import du
 from dockyard.engine.containers import changes, processes, specgen, stats, views
 from dockyard.engine.containers.attach import PendingAttaches, SocketStream
 from dockyard.engine.containers.filters import compile_filters, matches, ports_match
@@ -186,15 +187,8 @@ class ContainerInspection:
 
 
 def tree_size(path) -> int:
-    """Bytes of the files under `path` (a container's upper dir)."""
-    total = 0
-    for directory, _, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(directory, name)).st_size
-            except OSError:
-                pass
-    return total
+    """Bytes of the files and links under `path` (a container's upper dir), each inode once."""
+    return du(path, directories=False)
 
 
 def _closed_socket() -> socket.socket:

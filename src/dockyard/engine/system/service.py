@@ -8,12 +8,16 @@ import socket
 from collections.abc import Iterator
 
 import dockyard
+from dockyard.diskusage import du
 from dockyard.engine import eventfilters
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.events import EventBus
 from dockyard.engine.images.distribution import DistributionService
+from dockyard.engine.images.service import ImageBackend
+from dockyard.engine.system.usage import image_usage
+from dockyard.engine.volumes.service import VolumeService
 from dockyard.errors import NotSupported
-from dockyard.images.service import ImageService
+from dockyard.images.store import ImageRecord
 from dockyard.paths import DataRoot
 from dockyard.runtime.cgroups.sysinfo import HostLimits
 from dockyard.timestamps import now_rfc3339
@@ -24,11 +28,12 @@ class SystemService:
         self,
         root: DataRoot,
         containers: ContainerService,
-        images: ImageService,
+        images: ImageBackend,
+        volumes: VolumeService,
         events: EventBus,
         distribution: DistributionService | None = None,
     ) -> None:
-        self.root, self.containers, self.images, self.bus = root, containers, images, events
+        self.root, self.containers, self.images, self.volumes, self.bus = root, containers, images, volumes, events
         self.distribution = distribution  # for login
 
     def version(self) -> dict:
@@ -62,7 +67,7 @@ class SystemService:
             "ContainersRunning": count("running"),
             "ContainersPaused": count("paused"),
             "ContainersStopped": count("exited") + count("created"),
-            "Images": len(self.images.all()),
+            "Images": len(self.images.service.all()),
             "Driver": "overlay2",
             "DriverStatus": [],
             "DockerRootDir": str(self.root.root),
@@ -106,19 +111,25 @@ class SystemService:
         return self.bus.subscribe(since, until, filters)
 
     def df(self) -> dict:
-        users = [c.image_id for c in self.containers.all()]
-        images = [
-            {"Id": i.id, "Size": i.size, "SharedSize": 0, "Containers": users.count(i.id), "RepoTags": list(i.tags)}
-            for i in self.images.all()
-        ]
-        containers = self.containers.list(all=True, limit=None, size=True, filters={})
+        """Disk usage by images, containers and volumes (see engine/system/usage.py)."""
+        parts = {record.id: self._footprint(record) for record in self.images.service.all()}
+        summaries = self.images.list(all=True, filters={}, digests=False)
         return {
-            "LayersSize": sum(i["Size"] for i in images),
-            "Images": images,
-            "Containers": containers,
-            "Volumes": [],
+            "LayersSize": du(self.root.layers) + du(self.root.blobs),
+            "Images": image_usage(summaries, parts, [c.image_id for c in self.containers.all()]),
+            "Containers": self.containers.list(all=True, limit=None, size=True, filters={}),
+            "Volumes": self.volumes.usage(),
             "BuildCache": [],
         }
+
+    def _footprint(self, record: ImageRecord) -> dict[str, int]:
+        """The bytes of each layer directory and blob the image holds on the data root."""
+        content = self.images.service.content
+        parts = {f"layer:{chain}": du(self.root.layers / chain.hex) for chain in record.chain_ids}
+        for digest in {record.id, record.manifest_digest, *(layer.digest for layer in record.layers)}:
+            if content.exists(digest):
+                parts[f"blob:{digest}"] = content.size(digest)
+        return parts
 
     def auth(self, config: dict) -> dict:
         if self.distribution is None:

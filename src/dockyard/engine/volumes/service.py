@@ -8,11 +8,11 @@ daemon start-up (`reference`), as moby's volume store rebuilds its reference cou
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from pathlib import Path
 
+from dockyard.diskusage import du
 from dockyard.engine.events import EventBus
 from dockyard.engine.volumes import rules
 from dockyard.errors import Conflict, NotFound, NotSupported
@@ -153,14 +153,17 @@ class VolumeService:
         return self.driver.path(name)
 
     def size(self, name: str) -> int:
-        total = 0
-        for directory, _, files in os.walk(self.driver.path(name)):
-            for file in files:
-                try:
-                    total += os.lstat(os.path.join(directory, file)).st_blocks * 512
-                except OSError:
-                    pass
-        return total
+        """Bytes under the volume's data directory, as `du -sb` counts them."""
+        return du(self.driver.path(name))
+
+    def usage(self) -> list[dict]:
+        """Every volume with its UsageData (size, number of containers referencing it), for df."""
+        with self._lock:
+            refs = {name: len(users) for name, users in self._refs.items()}
+        return [
+            {**self._json(record), "UsageData": {"Size": self.size(record.name), "RefCount": refs.get(record.name, 0)}}
+            for record in self.store.all()
+        ]
 
     def _json(self, record: VolumeRecord) -> dict:
         return rules.volume_json(record, str(self.driver.path(record.name)))
