@@ -8,7 +8,7 @@
 #   4. $LESSON_DAEMON_JSON gets "registry-mirrors": ["http://$LESSON_REGISTRY"] (restart the
 #      daemon afterwards) so `dockyard pull postgres:latest` pulls from it.
 #
-# Talks to the daemon at $DOCKER_HOST (default: dockyard's own socket). Idempotent: a running
+# Talks to the daemon at $DOCKYARD_HOST (default: /run/dockyard/dockyard.sock). Idempotent: a running
 # registry (pid in $LESSON_STATE/registry.pid) is reused. Needs root and debootstrap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +57,7 @@ start_registry() {
         >"$STATE/registry.log" 2>&1 </dev/null &
     echo $! >"$STATE/registry.pid"
     for _ in $(seq 100); do
-        python3 - "$REGISTRY" <<'PY' && return
+        python3 - "$REGISTRY" 2>/dev/null <<'PY' && return
 import sys, urllib.request
 urllib.request.urlopen(f"http://{sys.argv[1]}/v2/", timeout=1)
 PY
@@ -76,7 +76,8 @@ build() {
         cp /usr/local/share/ca-certificates/*.crt "$context/ca/" 2>/dev/null || true
     fi
     say "build $1:latest"
-    "$DOCKYARD" build -q -t "$1:latest" "$context" >/dev/null
+    "$DOCKYARD" build -t "$1:latest" "$context" >"$STATE/build-$1.log" 2>&1 \
+        || { tail -30 "$STATE/build-$1.log" >&2; rm -rf "$context"; exit 1; }
     rm -rf "$context"
 }
 
@@ -104,7 +105,9 @@ PY
 tarball=$(base_tarball)
 start_registry
 say "import debian:$SUITE"
-"$DOCKYARD" import "$tarball" "debian:$SUITE" >/dev/null
+# as Docker Hub's debian image: PATH set, bash as the command
+"$DOCKYARD" import -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    -c 'CMD ["bash"]' "$tarball" "debian:$SUITE" >/dev/null
 scripts/busybox-rootfs.sh | "$DOCKYARD" import - busybox:latest >/dev/null
 build postgres
 build python

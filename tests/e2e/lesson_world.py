@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from tests.network.harness import Namespaces, sh
 LESSON_SH = REPO / "scripts" / "lesson.sh"
 REGISTRY = "127.0.0.1:5055"
 MIRROR = f"http://{REGISTRY}"
+PASSWORD = "password!"
 LESSON_IMAGES = ("postgres:latest", "python:latest", "busybox:latest", "debian:bookworm")
 
 
@@ -71,7 +73,7 @@ class LessonWorld:
         """Run scripts/lesson.sh in the namespace against the daemon; its duration."""
         env = {
             **os.environ,
-            "DOCKER_HOST": self.daemon.host,
+            "DOCKYARD_HOST": self.daemon.host,
             "LESSON_STATE": str(self.state),
             "LESSON_REGISTRY": REGISTRY,
             "LESSON_DAEMON_JSON": str(self.state / "daemon.json"),
@@ -85,6 +87,35 @@ class LessonWorld:
 
     def in_ns(self, *args: str, **kw) -> subprocess.CompletedProcess[str]:
         return sh(*args, ns=self.netns.name, check=False, **kw)
+
+    def psql(self, sql: str, password: str = PASSWORD) -> tuple[int, str]:
+        """The lesson's `psql -h 0.0.0.0 -p 5432 -U postgres` on the daemon's host, one command."""
+        result = self.in_ns(
+            "env", f"PGPASSWORD={password}", "psql", "-h", "0.0.0.0", "-p", "5432", "-U", "postgres",
+            "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql, timeout=30,
+        )  # fmt: skip
+        return result.returncode, result.stdout + result.stderr
+
+    def psql_when_ready(self, sql: str, within: float = 60) -> str:
+        """The output of the first `sql` that succeeds, retrying while the server starts."""
+        deadline = time.monotonic() + within
+        while True:
+            code, out = self.psql(sql)
+            if code == 0:
+                return out.strip()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"psql never succeeded: {out}")
+            time.sleep(0.1)
+
+    def http_get_when_ready(self, url: str, within: float = 30) -> str:
+        """The body of a GET from the daemon's host ("" if nothing answered in time)."""
+        code = f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=3).read().decode(), end='')"
+        deadline = time.monotonic() + within
+        while True:
+            result = self.in_ns(sys.executable, "-c", code, timeout=20)
+            if result.returncode == 0 or time.monotonic() > deadline:
+                return result.stdout
+            time.sleep(0.1)
 
     def stop(self) -> None:
         if self.daemon:

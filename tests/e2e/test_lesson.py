@@ -15,11 +15,10 @@ import time
 import pytest
 
 from tests.e2e.daemon import DOCKER
-from tests.e2e.lesson_world import LESSON_IMAGES, REPO, LessonWorld
+from tests.e2e.lesson_world import LESSON_IMAGES, PASSWORD, REPO, LessonWorld
 
 pytestmark = [pytest.mark.root, pytest.mark.timeout(1800)]
 
-PASSWORD = "password!"
 CLEAN_SHUTDOWN = "database system is shut down"
 
 
@@ -36,26 +35,6 @@ def world():
         lesson.stop()
 
 
-def psql(world: LessonWorld, sql: str, password: str = PASSWORD) -> tuple[int, str]:
-    """The lesson's `psql -h 0.0.0.0 -p 5432 -U postgres` from the daemon's host, one command."""
-    result = world.in_ns(
-        "env", f"PGPASSWORD={password}", "psql", "-h", "0.0.0.0", "-p", "5432", "-U", "postgres",
-        "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql, timeout=30,
-    )  # fmt: skip
-    return result.returncode, result.stdout + result.stderr
-
-
-def psql_when_ready(world: LessonWorld, sql: str, within: float = 60) -> str:
-    deadline = time.monotonic() + within
-    while True:
-        code, out = psql(world, sql)
-        if code == 0:
-            return out.strip()
-        if time.monotonic() > deadline:
-            raise AssertionError(f"psql never succeeded: {out}")
-        time.sleep(0.2)
-
-
 @pytest.mark.parametrize("client", ["dockyard", "docker"])
 def test_the_exercise(world, client):
     run = world.daemon.client
@@ -65,10 +44,10 @@ def test_the_exercise(world, client):
                   "-p", "5432:5432", "-d", "postgres:latest").stdout.strip()  # fmt: skip
     assert re.fullmatch(r"[0-9a-f]{64}", started)
     try:
-        psql_when_ready(world, "CREATE TABLE lesson (id int, word text)")
-        assert psql(world, "INSERT INTO lesson VALUES (1, 'containers')")[0] == 0
-        assert psql(world, "SELECT word FROM lesson WHERE id = 1") == (0, "containers\n")
-        assert psql(world, "SELECT 1", password="wrong")[0] != 0  # md5/scram, not trust
+        world.psql_when_ready("CREATE TABLE lesson (id int, word text)")
+        assert world.psql("INSERT INTO lesson VALUES (1, 'containers')")[0] == 0
+        assert world.psql("SELECT word FROM lesson WHERE id = 1") == (0, "containers\n")
+        assert world.psql("SELECT 1", password="wrong")[0] != 0  # md5/scram, not trust
 
         row = next(line for line in run(client, "ps").stdout.splitlines() if line.endswith(" psql"))
         assert "0.0.0.0:5432->5432/tcp" in row
@@ -80,7 +59,7 @@ def test_the_exercise(world, client):
         assert world.daemon.inspect("psql")["State"]["ExitCode"] == 0
 
         run(client, "start", container_id)
-        assert psql_when_ready(world, "SELECT word FROM lesson WHERE id = 1") == "containers"
+        assert world.psql_when_ready("SELECT word FROM lesson WHERE id = 1") == "containers"
         run(client, "stop", container_id)
         new_volumes = set(run("volume", "ls", "-q").stdout.split()) - volumes_before
         assert len(new_volumes) == 1  # VOLUME /var/lib/postgresql/data
@@ -112,7 +91,7 @@ def test_the_flask_example(world, client):
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     run(client, "run", "--name", "flask", "-p", "8000:5000", "-d", "flask-example")
     try:
-        assert http_get_when_ready(world, "http://127.0.0.1:8000/") == "Hello from a container!\n"
+        assert world.http_get_when_ready("http://127.0.0.1:8000/") == "Hello from a container!\n"
         run(client, "stop", "flask")
     finally:
         run("dockyard", "rm", "-f", "flask", check=False)
@@ -126,13 +105,3 @@ def docker_build(world: LessonWorld, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [DOCKER, "build", *args], capture_output=True, text=True, env={**env, "DOCKER_BUILDKIT": "0"}, timeout=600
     )
-
-
-def http_get_when_ready(world: LessonWorld, url: str, within: float = 30) -> str:
-    code = f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=3).read().decode(), end='')"
-    deadline = time.monotonic() + within
-    while True:
-        result = world.in_ns("python3", "-c", code, timeout=20)
-        if result.returncode == 0 or time.monotonic() > deadline:
-            return result.stdout
-        time.sleep(0.2)
