@@ -420,3 +420,18 @@ def test_peer_closed_sees_a_client_that_went_away():
         assert _peer_closed(ours)
     finally:
         ours.close()
+
+
+def test_peer_closed_does_not_wait_on_a_socket_with_a_timeout():
+    """A quiet client (build -q) of a connection left with a read timeout is not gone."""
+    from dockyard.api.exchange import peer_closed as _peer_closed
+
+    ours, theirs = socket.socketpair()
+    try:
+        ours.settimeout(2)
+        began = time.monotonic()
+        assert not _peer_closed(ours)
+        assert time.monotonic() - began < 0.5
+    finally:
+        ours.close()
+        theirs.close()

@@ -9,6 +9,7 @@ Before a long-lived answer (a stream or a hijacked connection) the exchange call
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -186,8 +187,13 @@ def error_answer(status: int, message: str) -> bytes:
 
 
 def peer_closed(sock: socket.socket) -> bool:
-    """True once the client has closed its end: readable, with nothing left to read."""
+    """True once the client has closed its end: readable, with nothing left to read.
+
+    Never waits: a socket left with a timeout would otherwise block in recv for that long
+    and then read as gone (select first, peek only when something is there)."""
     try:
+        if not select.select([sock], [], [], 0)[0]:
+            return False
         return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
     except BlockingIOError:
         return False
