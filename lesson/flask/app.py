@@ -1,4 +1,11 @@
-"""The lesson's Flask app: answers on port 5000."""
+"""The lesson's Flask app: answers on port 5000.
+
+As PID 1 in its container, python would ignore the SIGTERM of `stop` (and be killed after
+the 10 s timeout): it exits on SIGTERM instead.
+"""
+
+import signal
+import sys
 
 from flask import Flask
 
@@ -11,4 +18,5 @@ def hello():
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app.run(host="0.0.0.0", port=5000)
