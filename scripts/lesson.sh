@@ -85,7 +85,12 @@ build() {
 publish() {
     say "push $REGISTRY/library/$1"
     "$DOCKYARD" tag "$1" "$REGISTRY/library/$1"
-    "$DOCKYARD" push "$REGISTRY/library/$1" >/dev/null
+    # a push that found the registry busy once is tried again (see the README's known issues)
+    for attempt in 1 2 3; do
+        "$DOCKYARD" push "$REGISTRY/library/$1" >/dev/null && break
+        [ "$attempt" = 3 ] && { tail -20 "$STATE/registry.log" >&2; exit 1; }
+        say "push failed; again in 2 s"; sleep 2
+    done
     "$DOCKYARD" rmi "$REGISTRY/library/$1" >/dev/null
 }
 

@@ -82,7 +82,10 @@ class LessonWorld:
         began = time.monotonic()
         result = sh(str(LESSON_SH), ns=self.netns.name, env=env, timeout=timeout, check=False)
         if result.returncode != 0:
-            raise AssertionError(f"lesson.sh exited {result.returncode}: {result.stderr[-3000:]}")
+            registry = (
+                (self.state / "registry.log").read_text()[-2000:] if (self.state / "registry.log").exists() else ""
+            )
+            raise AssertionError(f"lesson.sh exited {result.returncode}: {result.stderr[-3000:]}\n{registry}")
         return time.monotonic() - began
 
     def in_ns(self, *args: str, **kw) -> subprocess.CompletedProcess[str]:
