@@ -38,7 +38,7 @@ def world():
 @pytest.mark.parametrize("client", ["dockyard", "docker"])
 def test_the_exercise(world, client):
     run = world.daemon.client
-    volumes_before = set(run("volume", "ls", "-q").stdout.split())
+    volumes_before = set(world.daemon.cli("volume", "ls", "-q").stdout.split())
     assert "Status: Downloaded newer image for postgres:latest" in run(client, "pull", "postgres:latest").stdout
     started = run(client, "run", "--name", "psql", "-e", f"POSTGRES_PASSWORD={PASSWORD}",
                   "-p", "5432:5432", "-d", "postgres:latest").stdout.strip()  # fmt: skip
@@ -61,10 +61,10 @@ def test_the_exercise(world, client):
         run(client, "start", container_id)
         assert world.psql_when_ready("SELECT word FROM lesson WHERE id = 1") == "containers"
         run(client, "stop", container_id)
-        new_volumes = set(run("volume", "ls", "-q").stdout.split()) - volumes_before
+        new_volumes = set(world.daemon.cli("volume", "ls", "-q").stdout.split()) - volumes_before
         assert len(new_volumes) == 1  # VOLUME /var/lib/postgresql/data
         run(client, "rm", "-v", container_id)
-        assert set(run("volume", "ls", "-q").stdout.split()) == volumes_before
+        assert set(world.daemon.cli("volume", "ls", "-q").stdout.split()) == volumes_before
     finally:
         run("dockyard", "rm", "-fv", "psql", check=False)
         run("dockyard", "rmi", "postgres:latest", check=False)
