@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
-from tests.e2e.lesson_world import LESSON_IMAGES, MIRROR, PASSWORD, LessonWorld  # noqa: E402
+from tests.e2e.lesson_world import MIRROR, PASSWORD, LessonWorld  # noqa: E402
 from tests.e2e.reference import ReferenceDockerd  # noqa: E402
 
 FLASK = str(REPO / "lesson" / "flask")
@@ -76,7 +76,7 @@ def main() -> None:
         world.start()
         prepared = world.prepare()
         print(f"scripts/lesson.sh: {prepared:.1f} s", flush=True)
-        world.daemon.cli("rmi", *LESSON_IMAGES)
+        world.fresh_daemon()
         results["dockyard"] = exercise(world, world.daemon.docker)
         if shutil.which("dockerd"):
             options = ("--registry-mirror", MIRROR, "--bip", "172.31.250.1/24")

@@ -88,6 +88,13 @@ class LessonWorld:
             raise AssertionError(f"lesson.sh exited {result.returncode}: {result.stderr[-3000:]}\n{registry}")
         return time.monotonic() - began
 
+    def fresh_daemon(self) -> Daemon:
+        """Replace the daemon that prepared the lesson by a new one on an empty data root (the
+        registry stays): a user's machine that has never seen the images, so pulls are cold."""
+        self.daemon.cleanup()
+        self.daemon = Daemon(netns=self.netns.name, config={"registry-mirrors": [MIRROR]}).start()
+        return self.daemon
+
     def in_ns(self, *args: str, **kw) -> subprocess.CompletedProcess[str]:
         return sh(*args, ns=self.netns.name, check=False, **kw)
 

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from tests.e2e.daemon import DOCKER
-from tests.e2e.lesson_world import LESSON_IMAGES, PASSWORD, REPO, LessonWorld
+from tests.e2e.lesson_world import PASSWORD, REPO, LessonWorld
 
 pytestmark = [pytest.mark.root, pytest.mark.timeout(1800)]
 
@@ -24,12 +24,12 @@ CLEAN_SHUTDOWN = "database system is shut down"
 
 @pytest.fixture(scope="module")
 def world():
-    """The prepared lesson, with the images lesson.sh built removed so `pull` is real."""
+    """The prepared lesson, and a daemon that has never seen its images, so `pull` is real."""
     lesson = LessonWorld()
     try:
         lesson.start()
         lesson.prepare()
-        lesson.daemon.cli("rmi", *LESSON_IMAGES)
+        lesson.fresh_daemon()
         yield lesson
     finally:
         lesson.stop()
