@@ -25,7 +25,6 @@ LESSON_SH = REPO / "scripts" / "lesson.sh"
 REGISTRY = "127.0.0.1:5055"
 MIRROR = f"http://{REGISTRY}"
 PASSWORD = "password!"
-LESSON_IMAGES = ("postgres:latest", "python:latest", "busybox:latest", "debian:bookworm")
 
 
 class NattedNamespace:
