@@ -19,16 +19,24 @@ from tests.e2e.daemon import DOCKER, _run, _unmount_under
 DOCKERD = shutil.which("dockerd") or "/usr/sbin/dockerd"
 
 
+# no bridge, no iptables: nothing of the host's network is touched
+ISOLATED = ("--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false")
+
+
 class ReferenceDockerd:
-    def __init__(self) -> None:
+    def __init__(self, netns: str | None = None, options: tuple[str, ...] = ISOLATED) -> None:
+        """`options` are dockerd's network (and other) flags; `netns` a named netns to run in."""
         self.base = Path(tempfile.mkdtemp(prefix="dockyard-refd-", dir="/var/tmp"))
         self.host = f"unix://{self.base / 'docker.sock'}"
         self.process: subprocess.Popen | None = None
+        self.netns, self.options = netns, options
 
     def start(self, wait: float = 40) -> ReferenceDockerd:
         log = open(self.base / "dockerd.log", "ab")
+        enter = ["nsenter", f"--net=/run/netns/{self.netns}", "--"] if self.netns else []
         self.process = subprocess.Popen(
             [
+                *enter,
                 DOCKERD,
                 "--data-root",
                 str(self.base / "data"),
@@ -38,10 +46,7 @@ class ReferenceDockerd:
                 self.host,
                 "--pidfile",
                 str(self.base / "dockerd.pid"),
-                "--bridge=none",
-                "--iptables=false",
-                "--ip6tables=false",
-                "--ip-masq=false",
+                *self.options,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
