@@ -27,7 +27,7 @@ from dockyard.archive.reader import TarReader
 from dockyard.archive.safety import ROOT, layer_filter
 from dockyard.archive.tarformat import EntryType, Member
 from dockyard.archive.whiteouts import OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, Keep, Opaque, classify
-from dockyard.errors import InvalidArgument, RuntimeFailure
+from dockyard.errors import InvalidArgument, NoSpace, RuntimeFailure
 from dockyard.oci.digest import Digest
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -73,6 +73,8 @@ def _hashed(chunks: Iterable[bytes], hasher: hashlib._Hash) -> Iterator[bytes]:
 
 
 def _translate(exc: OSError, member: Member) -> Exception:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return NoSpace(exc.filename or member.name)
     if exc.errno in _HOST_ERRORS:
         return RuntimeFailure(f"failed to register layer: {exc.strerror}: {member.name}")
     return InvalidArgument(f"failed to extract {member.name!r}: {exc.strerror}")

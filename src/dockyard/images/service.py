@@ -24,7 +24,7 @@ from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest, chain_id
 from dockyard.oci.manifest import Manifest
 from dockyard.oci.reference import Reference, parse_reference
-from dockyard.snapshots.snapshotter import Snapshotter
+from dockyard.snapshots.snapshotter import DiffIdMismatch, Snapshotter
 
 _HEX = frozenset("0123456789abcdef")
 
@@ -166,12 +166,12 @@ class ImageService:
             chain = chain_id(diff_ids[: i + 1])
             if not self.snapshots.has_layer(chain):
                 with self.content.open(blob.digest) as f:
-                    info = self.snapshots.unpack(chain, parent, f)
-                if info.diff_id != diff_id:
-                    self.snapshots.remove_layer(chain)
-                    raise InvalidArgument(
-                        f"layer {blob.digest} has diff_id {info.diff_id}, the config expects {diff_id}"
-                    )
+                    try:
+                        self.snapshots.unpack(chain, parent, f, diff_id)
+                    except DiffIdMismatch as exc:
+                        raise InvalidArgument(
+                            f"layer {blob.digest} has diff_id {exc.actual}, the config expects {diff_id}"
+                        ) from None
             size += self.snapshots.layer(chain).size
             parent = chain
         return size
