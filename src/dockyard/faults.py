@@ -29,7 +29,7 @@ POINTS = (
     "register.before-record",  # layers unpacked, config and manifest stored
     "rmi.after-record",  # the image record gone, its content not yet collected
     "gc.mid-sweep",  # some unreferenced content deleted, some not yet
-    "rm.after-files",  # a container's files gone, its record not yet
+    "rm.after-record",  # a container's record gone, its task, mount and files not yet
     "network.create.after-record",  # the network row written, no bridge yet
     "network.connect.after-record",  # the endpoint row written, no veth yet
     "start.after-task",  # the container's process created, not yet recorded as running

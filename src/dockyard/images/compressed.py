@@ -56,6 +56,11 @@ class CompressedLayers:
             )
         return Descriptor(media_type, digest, size)
 
+    def twins(self) -> list[tuple[Digest, Digest]]:
+        """Every (plain layer blob, gzip twin) pair recorded, for the collector's mark."""
+        rows = self._db.query("SELECT source, digest FROM compressed_layers")
+        return [(Digest(row["source"]), Digest(row["digest"])) for row in rows]
+
     def _lookup(self, source: Digest, media_type: str) -> Descriptor | None:
         rows = self._db.query(
             "SELECT digest, size FROM compressed_layers WHERE source = ? AND media_type = ?", (source, media_type)

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
+from dockyard import faults
 from dockyard.errors import Conflict, InvalidArgument
 from dockyard.metadata.db import Database
 from dockyard.network import bridge, ipam, publish, shapes
@@ -198,6 +199,7 @@ class NetworkController:
             )
             ep = self.store.add_endpoint(rec, allocate)
             try:
+                faults.point("network.connect.after-record")
                 self._plug(net, ep, default_route=not net.internal)
                 if self.names.served(ep):
                     self.resolver.attach(container_id, netns_path)

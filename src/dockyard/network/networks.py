@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from ipaddress import IPv4Address, IPv4Network
 
+from dockyard import faults
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotSupported
 from dockyard.network import bridge, ipam, shapes
 from dockyard.network.config import NetworkConfig
@@ -90,6 +91,7 @@ class Networks:
             )
             self.store.add_network(rec)
             try:
+                faults.point("network.create.after-record")
                 self.ensure_bridge(rec)
                 self._apply_rules()
             except BaseException:

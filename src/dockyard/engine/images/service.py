@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from dockyard import faults
 from dockyard.engine.containers import commit as committer
 from dockyard.engine.containers.rules import labels_match
 from dockyard.engine.containers.service import ContainerService
@@ -16,6 +17,7 @@ from dockyard.errors import InvalidArgument, NotSupported
 from dockyard.images import importer
 from dockyard.images import load as loader
 from dockyard.images import save as saver
+from dockyard.images.gc import Collector
 from dockyard.images.service import ImageService
 from dockyard.images.store import ImageRecord
 from dockyard.oci.reference import parse_reference
@@ -29,10 +31,12 @@ class ImageBackend:
         events: EventBus,
         tmp_dir: Path,
         distribution: DistributionService | None = None,
+        collector: Collector | None = None,
     ) -> None:
         self.service, self.events, self.tmp_dir = service, events, tmp_dir
         self._containers = containers  # asked which images are in use, and for commit
         self._distribution = distribution  # for pull and push
+        self._collector = collector or Collector(service)  # after rmi and prune
 
     # -- views ------------------------------------------------------------------------
 
@@ -137,11 +141,13 @@ class ImageBackend:
             result.append({"Deleted": image_id})
             self.events.publish("image", "delete", image_id, {"name": image_id})
         if removal.deleted and not noprune:
+            faults.point("rmi.after-record")
             self._collect()
         return result
 
     def _collect(self) -> int:
-        return self.service.collect_layers(keep=self._container_layers())
+        """Content garbage collection; the bytes it reclaimed."""
+        return self._collector.collect(keep=self._container_layers()).reclaimed
 
     def _container_layers(self) -> set:
         keep = set()
