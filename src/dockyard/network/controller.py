@@ -83,6 +83,10 @@ class NetworkController:
             dead = sorted({ep.container_id for ep in self.store.endpoints()} - set(live))
             for cid in dead:
                 self._release(cid)
+            plugged = set(bridge.strays((self.config.veth_prefix,)))
+            for ep in self.store.endpoints():
+                if ep.veth and ep.veth not in plugged:  # a connect a crash cut short: no client was told
+                    self.store.remove_endpoint(ep.network_id, ep.container_id)
             self._remove_strays()
             for cid, path in live.items():
                 self.ports.rehold(cid)
