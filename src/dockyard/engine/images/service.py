@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -149,6 +150,16 @@ class ImageBackend:
         """Content garbage collection; the bytes it reclaimed."""
         return self._collector.collect(keep=self._container_layers()).reclaimed
 
+    @contextmanager
+    def _collecting_on_failure(self) -> Iterator[None]:
+        """A load, import or commit that fails leaves blobs and layers no image records (on a full
+        disk, the very bytes that filled it): collect them at once, not at the next start."""
+        try:
+            yield
+        except Exception:
+            self._collect()
+            raise
+
     def _container_layers(self) -> set:
         keep = set()
         for image in self.service.all():
@@ -176,19 +187,21 @@ class ImageBackend:
         message: str | None,
         platform: str | None,
     ) -> Iterator[dict]:
-        image = importer.import_rootfs(self.service, source, changes, message, platform)
+        with self._collecting_on_failure():
+            image = importer.import_rootfs(self.service, source, changes, message, platform)
         if repo:
             self.tag(image.id, repo, tag)
         self.events.publish("image", "import", image.id, {"name": image.id})
         yield {"status": image.id}
 
     def load(self, source: BinaryIO, quiet: bool) -> Iterator[dict]:
-        for loaded in loader.load(self.service, source, self.tmp_dir):
-            names = loaded.tags or (loaded.image_id,)
-            for name in names:
-                label = "Loaded image" if loaded.tags else "Loaded image ID"
-                self.events.publish("image", "load", loaded.image_id, {"name": name})
-                yield {"stream": f"{label}: {name}\n"}
+        with self._collecting_on_failure():
+            for loaded in loader.load(self.service, source, self.tmp_dir):
+                names = loaded.tags or (loaded.image_id,)
+                for name in names:
+                    label = "Loaded image" if loaded.tags else "Loaded image ID"
+                    self.events.publish("image", "load", loaded.image_id, {"name": name})
+                    yield {"stream": f"{label}: {name}\n"}
 
     def save(self, names: list[str]) -> Iterator[bytes]:
         if not names:
@@ -229,7 +242,8 @@ class ImageBackend:
         changes: list[str],
         config: dict | None,
     ) -> dict:
-        image = committer.commit(self._containers, self.service, container, comment, author, pause, changes, config)
+        with self._collecting_on_failure():
+            image = committer.commit(self._containers, self.service, container, comment, author, pause, changes, config)
         if repo:
             self.tag(image.id, repo, tag)
         self.events.publish(
