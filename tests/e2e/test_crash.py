@@ -13,6 +13,7 @@ import random
 import secrets
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -151,6 +152,28 @@ def test_rmi_of_a_pulled_image_leaves_none_of_its_layers(store_daemon, registry)
     assert_sound(store_daemon)
     again = store_daemon.docker("pull", name).stdout
     assert again.count("Already exists") == 1 and again.count("Pull complete") == 1
+
+
+def test_prunes_racing_pulls_never_take_what_a_pull_holds(store_daemon, registry):
+    """`image prune` (so a collection) runs over and over while the image is pulled again and again."""
+    name = f"{registry.address}/{IMAGE}"
+    stop = threading.Event()
+
+    def prune_forever() -> None:
+        while not stop.is_set():
+            store_daemon.cli("image", "prune", "-f", check=False)
+
+    pruner = threading.Thread(target=prune_forever)
+    pruner.start()
+    try:
+        for _ in range(4):
+            store_daemon.cli("rmi", name, check=False)
+            store_daemon.cli("pull", name)
+            assert store_daemon.cli("run", "--rm", name, "test", "-s", "/blob").returncode == 0
+    finally:
+        stop.set()
+        pruner.join()
+    assert_sound(store_daemon)
 
 
 # -- network and start, in a network namespace -------------------------------------------
