@@ -9,6 +9,7 @@ DOCKYARD_FAULTS), and, for pulls, also from outside at arbitrary moments.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import secrets
 import signal
@@ -152,6 +153,19 @@ def test_rmi_of_a_pulled_image_leaves_none_of_its_layers(store_daemon, registry)
     assert_sound(store_daemon)
     again = store_daemon.docker("pull", name).stdout
     assert again.count("Already exists") == 1 and again.count("Pull complete") == 1
+
+
+def test_image_prune_collects_leftovers(store_daemon):
+    """Leftovers as a crash or an older version leaves them go on `image prune` (which `system
+    prune` calls), not only at start."""
+    data = b"a blob nothing references"
+    orphan = store_daemon.data_root / "blobs" / "sha256" / hashlib.sha256(data).hexdigest()
+    orphan.write_bytes(data)
+    stale = store_daemon.data_root / "ingest" / "stale-ingest"
+    stale.write_bytes(b"half")
+    store_daemon.cli("image", "prune", "-f")
+    assert not orphan.exists() and not stale.exists()
+    assert_sound(store_daemon)
 
 
 def test_prunes_racing_pulls_never_take_what_a_pull_holds(store_daemon, registry):
