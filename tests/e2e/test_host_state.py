@@ -78,3 +78,19 @@ def test_bip_replaces_the_address_an_earlier_daemon_left(host):
     assert addresses == ["dockyard0 inet 10.79.0.1/24"]
     one_daemon(host, run_a_container=False)  # no bip: the address there is adopted
     assert [a for a in host_state(host)["addresses"] if a.startswith("dockyard0 ")] == addresses
+
+
+def test_a_killed_daemon_s_networks_are_cleaned_by_the_next(host):
+    one_daemon(host, run_a_container=False)
+    first = host_state(host)
+    crashed = Daemon(netns=host)
+    try:
+        crashed.start().import_busybox()
+        crashed.cli("network", "create", "left-behind")
+        crashed.cli("run", "-d", "--network", "left-behind", "-p", "8080:80", "busybox", "sleep", "1000")
+        crashed.kill(signal.SIGKILL)
+    finally:
+        crashed.cleanup()  # its shims killed, its mounts and data root gone; its bridge and rules stay
+    assert host_state(host) != first
+    one_daemon(host, run_a_container=False)
+    assert host_state(host) == first
