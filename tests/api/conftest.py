@@ -24,7 +24,13 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def backends(engine: Engine) -> Backends:
-    return Backends(containers=engine.containers, execs=engine.execs, images=engine.image_backend, system=engine.system)
+    return Backends(
+        containers=engine.containers,
+        execs=engine.execs,
+        images=engine.image_backend,
+        system=engine.system,
+        volumes=engine.volumes,
+    )
 
 
 @pytest.fixture

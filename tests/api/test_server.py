@@ -393,7 +393,7 @@ def test_create_returns_the_mac_deprecation_warning(server):
     ],
 )
 def test_known_but_unserved_endpoints_are_501_not_404(server, method, path, message):
-    response, body = call(server, method, path, body=b"tar" if method != "GET" else None)
+    response, body = call(server, method, path, body=b"{}" if method != "GET" else None)
     assert (response.status, json.loads(body)) == (501, {"message": message})
 
 
@@ -408,7 +408,7 @@ def test_a_client_resetting_its_connection_is_not_an_error(server, caplog):
 
 
 def test_peer_closed_sees_a_client_that_went_away():
-    from dockyard.api.server import _peer_closed
+    from dockyard.api.exchange import peer_closed as _peer_closed
 
     ours, theirs = socket.socketpair()
     try:

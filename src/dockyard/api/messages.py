@@ -59,9 +59,9 @@ class Request:
         """A query Unix timestamp."""
         return query.timestamp(self.query, key)
 
-    def filters(self) -> dict[str, list[str]]:
-        """The `filters` query parameter as {name: [values]}."""
-        return query.filters(self.query)
+    def filters(self, accepted: frozenset[str] | None = None) -> dict[str, list[str]]:
+        """The `filters` query parameter as {name: [values]}; with `accepted`, other names are a 400."""
+        return query.filters(self.query, accepted)
 
     def auth(self) -> dict | None:
         """The decoded X-Registry-Auth header."""

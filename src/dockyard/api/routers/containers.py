@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockyard.api import query, schema
 from dockyard.api.backend import AttachStream, ContainerBackend
 from dockyard.api.messages import (
     JSON,
@@ -16,7 +17,7 @@ from dockyard.api.messages import (
     no_content,
     stream_type,
 )
-from dockyard.api.routing import Route, bind, not_supported
+from dockyard.api.routing import Route, bind
 from dockyard.api.streams import json_line, json_lines, mux_frames, raw_frames
 from dockyard.api.versions import adapt_create
 from dockyard.errors import InvalidArgument, NotSupported
@@ -31,7 +32,7 @@ def get_list(backend: ContainerBackend, req: Request) -> Response:
             all=req.flag("all"),
             limit=limit if limit and limit > 0 else None,
             size=req.flag("size"),
-            filters=req.filters(),
+            filters=req.filters(query.CONTAINER_LIST),
         )
     )
 
@@ -40,6 +41,7 @@ def post_create(backend: ContainerBackend, req: Request) -> Response:
     body = req.json()
     if body is None:
         raise InvalidArgument("config cannot be empty in order to create a container")
+    schema.check(body, "runconfig.ContainerConfigWrapper")
     host_config = body.pop("HostConfig", None) or {}
     request = adapt_create(body, host_config, body.pop("NetworkingConfig", None), req.api_version)
     created = backend.create(
@@ -183,8 +185,14 @@ def delete_container(backend: ContainerBackend, req: Request) -> Response:
     return no_content()
 
 
+def post_update(backend: ContainerBackend, req: Request) -> Response:
+    """The body is checked, so a malformed one is a 400 as with dockerd; updating is not served yet."""
+    schema.check(req.json() or {}, "container.UpdateConfig")
+    raise NotSupported("updating a container is not supported yet")
+
+
 def post_prune(backend: ContainerBackend, req: Request) -> Response:
-    return json_response(backend.prune(req.filters()))
+    return json_response(backend.prune(req.filters(query.PRUNE)))
 
 
 TABLE = [
@@ -208,7 +216,7 @@ TABLE = [
     ("POST", "/containers/{name:.*}/attach", post_attach),
     ("POST", "/containers/{name:.*}/wait", post_wait),
     ("DELETE", "/containers/{name:.*}", delete_container),
-    ("POST", "/containers/{name:.*}/update", not_supported("updating a container is not supported yet")),
+    ("POST", "/containers/{name:.*}/update", post_update),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dockyard.api import schema
 from dockyard.api.backend import ExecBackend
 from dockyard.api.messages import HijackResponse, Request, Response, json_response
 from dockyard.api.routing import Route, bind
@@ -10,6 +11,7 @@ from dockyard.errors import InvalidArgument
 
 def post_create(backend: ExecBackend, req: Request) -> Response:
     config = req.json()
+    schema.check(config or {}, "types.ExecConfig")
     if not config or not config.get("Cmd"):
         raise InvalidArgument("No exec command specified")
     return json_response(backend.exec_create(req.params["name"], config), 201)
@@ -17,6 +19,7 @@ def post_create(backend: ExecBackend, req: Request) -> Response:
 
 def post_start(backend: ExecBackend, req: Request) -> Response | HijackResponse:
     options = req.json() or {}
+    schema.check(options, "types.ExecStartCheck")
     detach, tty = bool(options.get("Detach")), bool(options.get("Tty"))
     deferred = backend.exec_start(req.params["id"], detach=detach, tty=tty)
     if deferred is None:

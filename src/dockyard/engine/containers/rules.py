@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal as signals
 
 from dockyard.engine.containers.model import Container
+from dockyard.engine.containers.security import check_security
 from dockyard.errors import InvalidArgument
 
 
@@ -72,6 +73,8 @@ def check_config_types(config: dict) -> None:
 
 
 def check_host_config(host_config: dict) -> None:
+    """Refuse, before anything is made, what Docker refuses at create (security: security.py)."""
+    check_security(host_config)
     policy = (host_config.get("RestartPolicy") or {}).get("Name") or "no"
     if policy not in ("no", "always", "unless-stopped", "on-failure"):
         raise InvalidArgument(f"invalid restart policy: {policy}")

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from dockyard.engine import prune
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import host_config_defaults, merge_config, random_name, validate_name
 from dockyard.engine.containers.inspection import ContainerInspection, tree_size
@@ -33,11 +34,11 @@ from dockyard.engine.containers.networking import ContainerNetworking, LoopbackO
 from dockyard.engine.containers.rules import (
     check_config_types,
     check_host_config,
-    labels_match,
     parse_signal,
 )
 from dockyard.engine.containers.store import ContainerStore
 from dockyard.engine.containers.table import ContainerTable
+from dockyard.engine.containers.views import parse_time
 from dockyard.engine.containers.waits import ExitWaits
 from dockyard.engine.events import EventBus
 from dockyard.errors import Conflict, InvalidArgument, NotModified
@@ -150,7 +151,7 @@ class ContainerService:
                 networking_config=networking_config or {},
             )
             directory = self._task(container)
-            directory.mkdir(parents=True)
+            directory.mkdir(mode=0o700, parents=True)
             try:
                 self.mounts.prepare(container)
                 self.snapshots.prepare(container.id, image.top_layer)
@@ -262,11 +263,13 @@ class ContainerService:
         self.lifecycle.publish(container, "rename", oldName="/" + old)
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
+        """Remove stopped containers matching `until`, `label` and `label!` (engine/prune.py)."""
         deleted, reclaimed = [], 0
+        now = time.time()
+        prune.cutoff(filters, now)  # a malformed `until` is a 400 before anything is removed
         for container in self.all():
-            if container.state.running or not labels_match(
-                container.config.get("Labels") or {}, filters.get("label", [])
-            ):
+            labels = container.config.get("Labels") or {}
+            if container.state.running or not prune.prune_match(labels, parse_time(container.created), filters, now):
                 continue
             reclaimed += tree_size(self.snapshots.paths(container.id).upper)
             self.lifecycle.remove(container)

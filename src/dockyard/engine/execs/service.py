@@ -19,9 +19,11 @@ from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.rules import exit_code_for
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.events import EventBus
-from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchExec, NotFound
+from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchExec, NotFound, Unavailable
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import IOConfig, Runtime
+
+LAUNCH_TIMEOUT = 10  # seconds a resize waits for an exec that is being started
 
 
 @dataclass
@@ -34,6 +36,7 @@ class ExecRecord:
     pid: int = 0
     error: str = ""
     started: bool = field(default=False)
+    launched: threading.Event = field(default_factory=threading.Event)  # its task exists, or it failed
 
 
 class ExecService:
@@ -100,6 +103,7 @@ class ExecService:
             directory.mkdir(parents=True, exist_ok=True)
             io = IOConfig(tty=tty, open_stdin=bool(config.get("AttachStdin")), stdin_once=True)
             record.pid = self.runtime.create_exec(directory, self.root.container(container.id), process, io)
+            record.launched.set()
             if attached:
                 sock = self.runtime.attach(
                     directory,
@@ -110,6 +114,7 @@ class ExecService:
                 stream = SocketStream(sock, tty)
             self.runtime.start(directory)
         except DockyardError as exc:
+            record.launched.set()
             record.exit_code, record.error = exit_code_for(str(exc)), str(exc)
             if not attached:
                 raise
@@ -178,7 +183,11 @@ class ExecService:
         }
 
     def exec_resize(self, exec_id: str, height: int, width: int) -> None:
+        """Resize the exec's terminal; a resize that races the exec's start waits for its task,
+        as dockerd's does (clients resize right after the 101). Raises Unavailable after 10 s."""
         record = self._get(exec_id)
+        if record.started and not record.launched.wait(LAUNCH_TIMEOUT):
+            raise Unavailable(f"timeout waiting for exec session ready: {exec_id}")
         self.runtime.resize(self._dir(record), height, width)
 
 
