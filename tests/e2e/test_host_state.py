@@ -58,6 +58,9 @@ def one_daemon(ns: str, run_a_container: bool, config: dict | None = None) -> No
             assert daemon.cli("run", "--rm", "busybox", "true").returncode == 0
         daemon.kill(signal.SIGTERM)
         assert mounts_under(daemon) == []
+    except BaseException as exc:
+        exc.add_note(f"daemon log:\n{daemon.log()}")
+        raise
     finally:
         daemon.cleanup()
 
