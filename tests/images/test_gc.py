@@ -182,7 +182,9 @@ def test_a_lease_racing_the_collector_never_loses_its_blob(service) -> None:
 def test_the_gzip_twin_of_a_live_layer_stays(service, db, rootfs_tar) -> None:
     compressed = CompressedLayers(db, service.content)
     kept = import_rootfs(service, io.BytesIO(rootfs_tar), [], None, None)
-    twin = compressed.distributable(Descriptor(mt.OCI_LAYER, kept.layers[0].digest, kept.layers[0].size))
+    with service.leases.lease() as lease:
+        twin = compressed.distributable(Descriptor(mt.OCI_LAYER, kept.layers[0].digest, kept.layers[0].size), lease)
+        assert Collector(service, compressed).collect().blobs == []  # held while the push runs
     orphan = service.content.write_blob(b"a gzip twin of nothing")
     assert Collector(service, compressed).collect().blobs == [orphan]
     assert service.content.exists(twin.digest)

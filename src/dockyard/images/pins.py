@@ -1,7 +1,8 @@
 """Keys (blob digests, chain IDs) held by work in progress, so the collector leaves them alone.
 
 KeyedLocks   a pull holds every blob and chain ID of its image, named before it fetches
-Leases       a load, import or commit holds each blob it writes from its publication on
+Leases       a load, import, commit, save or push holds each blob it writes from its
+             publication on (or, with `Lease.hold`, one it is about to write or read)
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ class Lease:
     def __init__(self, leases: Leases) -> None:
         self._leases = leases
         self.keys: set[str] = set()
+
+    def hold(self, key: str) -> None:
+        """Hold a blob from now on, whether it exists yet or not (before writing or reading it)."""
+        with self._leases.guard:
+            self._leases._add(self, key)
 
     def writer(self, content: Ingester, expected: str | None = None, size: int | None = None) -> _LeasedWriter:
         """A content writer whose blob this lease holds from the moment it is published."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from dockyard import faults
 from dockyard.content.store import ContentStore
 from dockyard.errors import Conflict, InvalidArgument, NoSuchImage
-from dockyard.images.pins import KeyedLocks, Leases
+from dockyard.images.pins import KeyedLocks, Lease, Leases
 from dockyard.images.store import ImageRecord, ImageStore, LayerRef
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.config import ImageConfig
@@ -132,9 +132,12 @@ class ImageService:
 
     # -- registration ------------------------------------------------------------------
 
-    def put_blob(self, data: bytes) -> Digest:
-        """Store a small blob (config, manifest) and return its digest."""
+    def put_blob(self, data: bytes, lease: Lease | None = None) -> Digest:
+        """Store a small blob (config, manifest) and return its digest; `lease` holds it (for a
+        blob no image will record: the collector would take it from under its reader)."""
         digest = Digest.of(data)
+        if lease is not None:
+            lease.hold(digest)
         if not self.content.exists(digest):
             with self.content.writer(expected=digest, size=len(data)) as writer:
                 writer.write(data)
