@@ -11,9 +11,10 @@
                   files no writer has open; at start-up, everything under tmp/
 
 It runs at daemon start (leftovers of a crash: blobs of half a pull, layers of an
-unrecorded image, ingests, scratch), after `rmi` and on `image prune`. It holds the image
-service's lock, so no image is recorded or removed meanwhile; a pull in flight is safe
-through its pins, a load, import or commit through its lease (images/pins.py).
+unrecorded image, ingests, scratch), after `rmi`, on `image prune` (so `system prune`), and
+after a load, import or commit fails. It holds the image service's lock, so no image is
+recorded or removed meanwhile; a pull in flight is safe through its pins, a load, import,
+commit, save or push through its lease (images/pins.py).
 """
 
 from __future__ import annotations
