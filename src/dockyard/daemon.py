@@ -1,6 +1,6 @@
 """The daemon: builds every part explicitly, top to bottom, then serves the API.
 
-    DataRoot ─> Database ─> ContentStore, Snapshotter ─> ImageService
+    DataRoot ─> Database ─> ContentStore, Snapshotter ─> ImageService ─> Collector (content GC)
              ─> ContainerStore ─> ContainerTable (the known containers, loaded from the store)
              ─> NetworkController ─> ContainerNetworks (finds `container:<name>` in the table)
              ─> VolumeService ─> ContainerMounts (finds `--volumes-from` containers in the table)
@@ -50,6 +50,7 @@ from dockyard.engine.system.service import SystemService
 from dockyard.engine.volumes.service import VolumeService
 from dockyard.errors import Conflict, DockyardError, InvalidArgument
 from dockyard.images.compressed import CompressedLayers
+from dockyard.images.gc import Collector
 from dockyard.images.pull import Puller
 from dockyard.images.push import ImagePusher
 from dockyard.images.service import ImageService
@@ -114,13 +115,14 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
     _lock_data_root(root)
     db = Database(root.database)
     content = LocalContentStore(root)
-    content.clean_ingests()
     snapshots = OverlaySnapshotter(root)
     images = ImageService(ImageStore(db), content, snapshots)
+    compressed = CompressedLayers(db, content)
+    collector = Collector(images, compressed, root.tmp)
     events = EventBus()
     registries = Registries(RegistryConfig.from_daemon_json(settings or {}))
     distribution = DistributionService(
-        Puller(images, registries), ImagePusher(images, registries, CompressedLayers(db, content)), registries, events
+        Puller(images, registries), ImagePusher(images, registries, compressed), registries, events
     )
     store = ContainerStore(db)
     table = ContainerTable(store.load_all())
@@ -143,12 +145,13 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
         init_path=(settings or {}).get("init-path") or procinit.DEFAULT_INIT_PATH,
     )
     containers.recover()
+    collector.collect(at_start=True)  # what a crash left half made (layers under containers stay)
     if controller:
         controller.recover(
             {c.id: f"/proc/{c.state.pid}/ns/net" for c in containers.all() if c.state.running and c.state.pid}
         )
     builds = BuildService(root, BuildCache(db), images, containers, events, distribution)
-    image_backend = ImageBackend(images, containers, events, root.tmp, distribution, builds.intermediate)
+    image_backend = ImageBackend(images, containers, events, root.tmp, distribution, builds.intermediate, collector)
     backends = Backends(
         containers=containers,
         execs=ExecService(containers, runtime, root, events),

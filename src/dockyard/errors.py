@@ -10,10 +10,17 @@
      ├── Unavailable         503   (a registry or a shim that cannot be reached)
      ├── NotSupported        501   (schema1 manifests, unknown media types)
      └── RuntimeFailure      500   (the kernel refused; start failures carry the reason)
+          └── NoSpace              (the data root's filesystem is full: ENOSPC, EDQUOT)
 
 Only `api/errors.py` maps these classes to HTTP statuses; messages are Docker's
 wording because clients match on them.
 """
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class DockyardError(Exception):
@@ -54,6 +61,24 @@ class NotSupported(DockyardError):
 
 class RuntimeFailure(DockyardError):
     """The runtime or the kernel refused to do what was asked."""
+
+
+class NoSpace(RuntimeFailure):
+    """A write under the data root found its filesystem full."""
+
+    def __init__(self, path: object) -> None:
+        super().__init__(f"write {path}: no space left on device")
+
+    @staticmethod
+    @contextmanager
+    def translating(path: object) -> Iterator[None]:
+        """Turn ENOSPC and EDQUOT raised in the block into NoSpace(path), Docker's wording."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise NoSpace(exc.filename or path) from None
+            raise
 
 
 class NoSuchContainer(NotFound):

@@ -7,6 +7,7 @@
       engine-id                      the daemon's ID (`docker info`)
       blobs/sha256/<hex>             content store: manifests, configs, compressed layers
       ingest/<random>                a blob being written, renamed into blobs/ once verified
+                                     (blobs and layers nothing references: images/gc.py)
       layers/<chain-hex>/            one unpacked layer: diff/ (the lowerdir), parent, diff_id, size
       layers/l/<short>               short symlinks to layers/<chain-hex>/diff (overlay option length)
       containers/<id>/               one container (containers/ and each <id>/ 0700)
@@ -20,7 +21,8 @@
         <id>-json.log                json-file log (rotated: .1, .2, ...)
         execs/<exec-id>/             one exec process: its own task.json, shim files, exit.json
       volumes/<name>/_data           a local volume's files (volumes/local.py)
-      tmp/                           scratch space on the same filesystem (atomic renames)
+      tmp/                           scratch space on the same filesystem (atomic renames),
+                                     emptied at start-up
 
 The runtime directory (default /run/dockyard) holds the API socket and the daemon pid file.
 """

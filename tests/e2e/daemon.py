@@ -35,7 +35,8 @@ class Daemon:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def start(self) -> Daemon:
+    def start(self, env: dict[str, str] | None = None) -> Daemon:
+        """Start (with `env` added to the daemon's environment) and wait until it answers."""
         log = open(self.base / "daemon.log", "ab")
         enter = ["nsenter", f"--net=/run/netns/{self.netns}", "--"] if self.netns else []
         config = []
@@ -47,6 +48,7 @@ class Daemon:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

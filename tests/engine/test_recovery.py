@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dockyard.errors import NotFound
 from dockyard.testing import FakeRuntime
 from tests.engine.harness import eventually
 
@@ -84,3 +85,25 @@ def _only_id(engine) -> str:
     """The one container's ID, read from the data root (the stopped daemon's services are gone)."""
     (directory,) = engine.root.containers.iterdir()
     return directory.name
+
+
+def test_a_task_whose_start_a_crash_cut_short_is_killed(engine):
+    """The daemon died between the runtime's start and recording the container as running: no
+    client was told it started, so the next daemon kills the task and unmounts the rootfs."""
+    from dockyard.engine.containers.store import ContainerStore
+    from dockyard.metadata.db import Database
+
+    container_id = engine.run("sleep", "1000", name="half")
+    engine.stop_daemon()
+    db = Database(engine.root.database)
+    container = next(c for c in ContainerStore(db).load_all() if c.id == container_id)
+    container.state.status, container.state.pid = "created", None  # the record as the crash left it
+    ContainerStore(db).save(container)
+    db.close()
+    engine.start_daemon()
+    assert engine.containers.inspect("half")["State"]["Status"] == "created"
+    with pytest.raises(NotFound):
+        engine.runtime.state(engine.root.container(container_id))
+    assert not engine.snapshots.is_mounted(container_id)
+    engine.containers.start("half")  # and it starts as any created container
+    assert engine.containers.inspect("half")["State"]["Running"]

@@ -109,7 +109,8 @@ def test_imported_busybox_round_trip(registry, registries, node, rootfs_tar):
     one.service.store.tag(str(ref), image.id)
     events = []
     pushed = one.pusher.push(ref, progress=events.append)
-    manifest = one.pusher.distributable(one.service.store.get(image.id))
+    with one.service.leases.lease() as lease:
+        manifest = one.pusher.distributable(one.service.store.get(image.id), lease)
     assert [layer.media_type for layer in manifest.layers] == [mt.OCI_LAYER_GZIP]
     with one.content.open(manifest.layers[0].digest) as f:
         assert gzip.decompress(f.read()) == rootfs_tar  # the gzip twin holds the very tar

@@ -14,6 +14,7 @@ from dockyard.content.local import LocalContentStore
 from dockyard.errors import Conflict, InvalidArgument, NoSuchImage
 from dockyard.images import load as loader
 from dockyard.images import save as saver
+from dockyard.images.gc import Collector
 from dockyard.images.importer import import_rootfs
 from dockyard.images.service import ImageService, ImageUser
 from dockyard.images.store import ImageStore
@@ -84,8 +85,8 @@ def test_rmi_untags_first_then_deletes_and_respects_containers(service, rootfs_t
         service.remove("b:1", False, lambda image_id: ImageUser("c0ffee" * 10, running=False))
     removal = service.remove("b:1", False, no_user)
     assert removal.deleted == (image.id,)
-    assert service.collect_layers(keep=()) > 0
-    assert service.snapshots.list_layers() == []
+    assert Collector(service).collect().reclaimed > 0
+    assert service.snapshots.list_layers() == [] and list(service.content.list()) == []
 
 
 def test_save_then_load_round_trip(service, rootfs_tar, tmp_path):
@@ -135,9 +136,9 @@ def test_collect_layers_spares_layers_a_pull_holds(service, rootfs_tar):
     image = import_rootfs(service, io.BytesIO(rootfs_tar), [], None, None)
     service.remove(image.id, True, lambda _: None)
     with service.pins.hold([image.top_layer]):
-        assert service.collect_layers(keep=()) == 0
+        assert Collector(service).collect().layers == []
         assert service.snapshots.list_layers() == [image.top_layer]
-    assert service.collect_layers(keep=()) > 0
+    assert Collector(service).collect().reclaimed > 0
     assert service.snapshots.list_layers() == []
 
 

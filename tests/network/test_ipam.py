@@ -1,4 +1,4 @@
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 import pytest
 
@@ -62,3 +62,21 @@ def test_mac():
     for bad in ("01:00:00:00:00:01", "02:42", "zz:00:00:00:00:00"):
         with pytest.raises(InvalidArgument):
             ipam.check_mac(bad)
+
+
+def test_adoptable_keeps_a_free_address_of_an_earlier_bridge():
+    earlier = [IPv4Interface("172.18.0.1/16")]
+    assert ipam.adoptable(earlier, None, []) == IPv4Interface("172.18.0.1/16")
+    assert ipam.adoptable(earlier, None, [IPv4Network("172.18.5.0/24")]) is None  # one of ours has it
+    assert ipam.adoptable([], None, []) is None
+
+
+def test_adoptable_follows_bip_when_one_is_set():
+    earlier = [IPv4Interface("172.18.0.1/16"), IPv4Interface("10.77.0.1/24")]
+    assert ipam.adoptable(earlier, IPv4Network("10.77.0.0/24"), []) == IPv4Interface("10.77.0.1/24")
+    assert ipam.adoptable(earlier, IPv4Network("10.78.0.0/24"), []) is None
+    assert ipam.adoptable([IPv4Interface("10.77.0.9/24")], IPv4Network("10.77.0.0/24"), []) is None  # not the gateway
+
+
+def test_adoptable_skips_what_cannot_be_a_gateway():
+    assert ipam.adoptable([IPv4Interface("10.0.0.0/24"), IPv4Interface("10.1.0.1/32")], None, []) is None

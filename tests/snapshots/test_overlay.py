@@ -18,6 +18,7 @@ from dockyard.oci.digest import Digest, chain_id
 from dockyard.paths import DataRoot
 from dockyard.snapshots.mountinfo import is_mounted, mount_points
 from dockyard.snapshots.overlay import OverlaySnapshotter, short_name
+from dockyard.snapshots.snapshotter import DiffIdMismatch
 from tests.archive.archive_support import build_tar
 
 pytestmark = pytest.mark.root
@@ -97,6 +98,18 @@ def test_bad_layer_leaves_nothing(snapshotter: OverlaySnapshotter, root: DataRoo
     assert sorted(p.name for p in root.layers.iterdir()) == ["l"]
     assert list((root.layers / "l").iterdir()) == []
     assert list(root.tmp.iterdir()) == []
+
+
+def test_a_layer_is_published_only_once_its_diff_id_checks(snapshotter: OverlaySnapshotter, root: DataRoot) -> None:
+    chain = chain_id([Digest.of(BASE)])
+    with pytest.raises(DiffIdMismatch) as caught:
+        snapshotter.unpack(chain, None, io.BytesIO(gzip.compress(TOP)), Digest.of(BASE))
+    assert caught.value.actual == Digest.of(TOP) and caught.value.expected == Digest.of(BASE)
+    assert not snapshotter.has_layer(chain)
+    assert sorted(p.name for p in root.layers.iterdir()) == ["l"]
+    assert list((root.layers / "l").iterdir()) == [] and list(root.tmp.iterdir()) == []
+    info = snapshotter.unpack(chain, None, io.BytesIO(gzip.compress(BASE)), Digest.of(BASE))
+    assert info.diff_id == Digest.of(BASE) and snapshotter.has_layer(chain)
 
 
 def test_unpack_needs_its_parent(snapshotter: OverlaySnapshotter) -> None:

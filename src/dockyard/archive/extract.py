@@ -27,7 +27,7 @@ from dockyard.archive.reader import TarReader
 from dockyard.archive.safety import ROOT, layer_filter
 from dockyard.archive.tarformat import EntryType, Member
 from dockyard.archive.whiteouts import OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, Keep, Opaque, classify
-from dockyard.errors import InvalidArgument, RuntimeFailure
+from dockyard.errors import InvalidArgument, NoSpace, RuntimeFailure
 from dockyard.oci.digest import Digest
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -58,7 +58,7 @@ def apply_layer(stream: BinaryIO, dest: Path) -> tuple[Digest, int]:
             try:
                 size += _apply(tree, member, reader.data())
             except OSError as exc:
-                raise _translate(exc, member) from exc
+                raise _translate(exc, member, dest) from exc
             except ValueError as exc:  # e.g. a NUL in an xattr name
                 raise InvalidArgument(f"failed to extract {member.name!r}: {exc}") from exc
         tree.set_directory_times()
@@ -72,7 +72,9 @@ def _hashed(chunks: Iterable[bytes], hasher: hashlib._Hash) -> Iterator[bytes]:
         yield chunk
 
 
-def _translate(exc: OSError, member: Member) -> Exception:
+def _translate(exc: OSError, member: Member, dest: Path) -> Exception:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return NoSpace(exc.filename or dest / member.name)
     if exc.errno in _HOST_ERRORS:
         return RuntimeFailure(f"failed to register layer: {exc.strerror}: {member.name}")
     return InvalidArgument(f"failed to extract {member.name!r}: {exc.strerror}")
@@ -104,7 +106,7 @@ def extract_at(
             try:
                 _apply(tree, member, reader.data(), layer=False)
             except OSError as exc:
-                raise _translate(exc, member) from exc
+                raise _translate(exc, member, dest) from exc
         tree.set_directory_times()
     reader.drain()
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.atomic import fsync_dir
-from dockyard.errors import InvalidArgument, NotFound
+from dockyard.errors import InvalidArgument, NoSpace, NotFound
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
 
@@ -37,7 +37,14 @@ class LocalWriter:
         self._hash = hashlib.sha256()
         self._offset = 0
         self.path = store.root.ingest / secrets.token_hex(16)
-        self._file: BinaryIO | None = open(self.path, "xb")
+        store._open.add(self.path)  # before the file exists: clean_ingests() never sees it unclaimed
+        self._file: BinaryIO | None = None
+        try:
+            with NoSpace.translating(self.path):
+                self._file = open(self.path, "xb")
+        except BaseException:
+            store._open.discard(self.path)
+            raise
 
     @property
     def offset(self) -> int:
@@ -47,7 +54,8 @@ class LocalWriter:
     def write(self, data: bytes | memoryview) -> None:
         if self._file is None:
             raise InvalidArgument("write to a closed content writer")
-        self._file.write(data)
+        with NoSpace.translating(self.path):
+            self._file.write(data)
         self._hash.update(data)
         self._offset += len(data)
 
@@ -65,9 +73,10 @@ class LocalWriter:
                 raise InvalidArgument(f"unexpected commit size {self._offset}, expected {self._size}")
             if self._expected is not None and digest != self._expected:
                 raise InvalidArgument(f"unexpected commit digest {digest}, expected {self._expected}")
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+            with NoSpace.translating(self.path):
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
             self._file = None
             self._store._publish(self.path, digest)
         finally:
@@ -77,9 +86,13 @@ class LocalWriter:
     def abort(self) -> None:
         """Drop the ingest; safe to call twice or after commit()."""
         if self._file is not None:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError:
+                pass  # a full disk fails the flush of what is being dropped anyway
             self._file = None
         self.path.unlink(missing_ok=True)
+        self._store._open.discard(self.path)
 
     def __enter__(self) -> LocalWriter:
         return self
@@ -96,6 +109,7 @@ class LocalContentStore:
         self._blobs = root.blobs / "sha256"
         self._blobs.mkdir(parents=True, exist_ok=True)
         root.ingest.mkdir(parents=True, exist_ok=True)
+        self._open: set[Path] = set()  # ingests of writers not yet committed or aborted
 
     def _blob(self, digest: Digest) -> Path:
         return self._blobs / Digest(digest).hex
@@ -151,9 +165,11 @@ class LocalContentStore:
                 yield Digest.from_hex(entry)
 
     def clean_ingests(self) -> int:
-        """Remove every unfinished ingest (start-up); returns how many were removed."""
+        """Remove every ingest no writer has open (all of them at start-up); return how many."""
         removed = 0
         for entry in self.root.ingest.iterdir():
+            if entry in self._open:
+                continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
             else:

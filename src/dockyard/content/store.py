@@ -3,7 +3,7 @@
 Lifecycle of a blob: `writer()` opens an ingest (a temp file under `ingest/`), the caller
 `write()`s bytes, `commit()` checks size and digest and renames the file into
 `blobs/sha256/<hex>`; only then does `exists()` see it. An ingest that is not committed is
-removed by `abort()` or by `clean_ingests()` at start-up. Blobs are immutable.
+removed by `abort()`, or by `clean_ingests()` once no writer has it open. Blobs are immutable.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ class Ingester(Protocol):
 class Manager(Protocol):
     def delete(self, digest: Digest) -> None: ...
     def list(self) -> Iterator[Digest]: ...
+    def clean_ingests(self) -> int:
+        """Remove every ingest no writer has open (left by a crash or a dropped writer)."""
 
 
 class ContentStore(Provider, Ingester, Manager, Protocol):

@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from dockyard.archive.compression import Compression, compressed_writer
 from dockyard.content.store import ContentStore, ContentWriter
+from dockyard.images.pins import Lease
 from dockyard.metadata.db import Database
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.descriptor import Descriptor
@@ -38,15 +39,18 @@ class CompressedLayers:
         self._content = content
         db.ensure_schema(SCHEMA)
 
-    def distributable(self, layer: Descriptor) -> Descriptor:
-        """The descriptor to push for a layer: itself when compressed, else its gzip twin."""
+    def distributable(self, layer: Descriptor, lease: Lease) -> Descriptor:
+        """The descriptor to push for a layer: itself when compressed, else its gzip twin (which
+        `lease` holds until the push is done, against the collector)."""
         media_type = GZIP_OF.get(layer.media_type)
         if media_type is None:
             return layer
         known = self._lookup(layer.digest, media_type)
-        if known is not None and self._content.exists(known.digest):
-            return known
-        with self._content.open(layer.digest) as source, self._content.writer() as writer:
+        if known is not None:
+            lease.hold(known.digest)
+            if self._content.exists(known.digest):
+                return known
+        with self._content.open(layer.digest) as source, lease.writer(self._content) as writer:
             _gzip(source, writer)
             size = writer.offset
             digest = writer.commit()
@@ -55,6 +59,11 @@ class CompressedLayers:
                 "INSERT OR REPLACE INTO compressed_layers VALUES (?, ?, ?, ?)", (layer.digest, media_type, digest, size)
             )
         return Descriptor(media_type, digest, size)
+
+    def twins(self) -> list[tuple[Digest, Digest]]:
+        """Every (plain layer blob, gzip twin) pair recorded, for the collector's mark."""
+        rows = self._db.query("SELECT source, digest FROM compressed_layers")
+        return [(Digest(row["source"]), Digest(row["digest"])) for row in rows]
 
     def _lookup(self, source: Digest, media_type: str) -> Descriptor | None:
         rows = self._db.query(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import BinaryIO
 
+from dockyard import faults
 from dockyard.archive.compression import decompressed_chunks
 from dockyard.images.changes import apply_changes
 from dockyard.images.service import ImageService, LayerBlob
@@ -22,11 +23,18 @@ def import_rootfs(
     service: ImageService, source: BinaryIO, changes: list[str], message: str | None, platform: str | None
 ) -> ImageRecord:
     """Store the tarball as a layer and register an image around it. Raises InvalidArgument."""
-    with service.content.writer() as writer:
-        for chunk in decompressed_chunks(source):
-            writer.write(chunk)
-        size = writer.offset
-        diff_id = writer.commit()
+    with service.leases.lease() as lease:  # the blob stays until the image records it
+        with lease.writer(service.content) as writer:
+            for chunk in decompressed_chunks(source):
+                writer.write(chunk)
+            size = writer.offset
+            diff_id = writer.commit()
+        faults.point("import.after-blob")
+        return service.register(_config(diff_id, changes, message, platform), [LayerBlob(diff_id, mt.OCI_LAYER, size)])
+
+
+def _config(diff_id: str, changes: list[str], message: str | None, platform: str | None) -> bytes:
+    """The new image's config document."""
     target = parse_platform(platform) if platform else host_platform()
     now = now_rfc3339()
     config = {
@@ -39,5 +47,4 @@ def import_rootfs(
     }
     if target.variant:
         config["variant"] = target.variant
-    config_bytes = json.dumps(config, separators=(",", ":")).encode()
-    return service.register(config_bytes, [LayerBlob(diff_id, mt.OCI_LAYER, size)])
+    return json.dumps(config, separators=(",", ":")).encode()

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from dockyard.errors import InvalidArgument
+from dockyard import faults
+from dockyard.content.store import ContentWriter
+from dockyard.errors import InvalidArgument, NoSpace
 from dockyard.images.service import ImageService, LayerBlob
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.digest import Digest
@@ -39,7 +41,8 @@ def load(service: ImageService, source: BinaryIO, tmp_dir: Path) -> Iterator[Loa
     Raises InvalidArgument for anything that is not a readable image archive.
     """
     with tempfile.TemporaryFile(dir=tmp_dir) as spool:
-        shutil.copyfileobj(source, spool, CHUNK)
+        with NoSpace.translating(tmp_dir):
+            shutil.copyfileobj(source, spool, CHUNK)
         spool.seek(0)
         try:
             archive = tarfile.open(fileobj=spool, mode="r:*")
@@ -56,8 +59,13 @@ def _load_one(
     service: ImageService, reader: _ArchiveReader, config_name: str, layer_names: list[str], tags: list[str]
 ) -> LoadedImage:
     config_bytes = reader.read(config_name)
-    layers = [reader.ingest_layer(service, name) for name in layer_names]
-    image = service.register(config_bytes, layers)
+    with service.leases.lease() as lease:  # the blobs stay until the image records them
+        layers = []
+        for name in layer_names:
+            layers.append(reader.ingest_layer(lease.writer(service.content, size=reader.member(name).size), name))
+            faults.point("load.after-blob")
+        faults.point("load.before-record")
+        image = service.register(config_bytes, layers)
     full = []
     for tag in tags:
         reference = parse_reference(tag)
@@ -94,14 +102,15 @@ class _ArchiveReader:
         except ValueError as exc:
             raise InvalidArgument(f"invalid image archive: {name}: {exc}") from None
 
-    def ingest_layer(self, service: ImageService, name: str) -> LayerBlob:
+    def ingest_layer(self, writer: ContentWriter, name: str) -> LayerBlob:
+        """Copy the member into the content store through `writer` (sized for it)."""
         member = self.member(name)
         stream = self._archive.extractfile(member)
         head = stream.read(4)
         stream.seek(0)
         compression = next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), "none")
         media_type = {"gzip": mt.OCI_LAYER_GZIP, "zstd": mt.OCI_LAYER_ZSTD}.get(compression, mt.OCI_LAYER)
-        with service.content.writer(size=member.size) as writer:
+        with writer:
             while chunk := stream.read(CHUNK):
                 writer.write(chunk)
             digest = writer.commit()

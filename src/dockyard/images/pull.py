@@ -8,14 +8,16 @@
       -> register the image (ImageService.register), tag it, record its repo digest
 
 A pull that fails deletes the blobs it published and the layers it unpacked, so nothing
-half-pulled is visible; the locks keep a concurrent pull sharing a blob or layer from
-seeing it vanish.
+half-pulled is visible; the locks (pins) keep a concurrent pull sharing a blob or layer, and
+the collector (images/gc.py), from making it vanish. A pull killed outright leaves blobs and
+layers no image references: the collector removes them at the next start.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dockyard import faults
 from dockyard.distribution import progress as p
 from dockyard.distribution.client import Registries
 from dockyard.distribution.credentials import Credentials
@@ -78,6 +80,7 @@ class Puller:
             ref = resolved.reference
             before = self._named(ref)
             image = self._bring(resolved, layers, credentials, progress)
+            faults.point("pull.before-tag")
             if ref.digest is None:
                 self.service.store.tag(str(ref), image.id)
             self.service.store.add_repo_digest(f"{ref.name}@{resolved.digest}", image.id)
@@ -101,7 +104,9 @@ class Puller:
             published = Fetcher(self.registries).fetch(
                 resolved.reference, blobs, content, progress, resolved.endpoint, credentials, unpacker.sink
             )
+            faults.point("pull.after-fetch")
             unpacker.finish()
+            faults.point("pull.before-record")
             config = resolved.config.raw or _read(self.service, resolved.config_descriptor.digest)
             return self.service.register(
                 config, [LayerBlob(d.digest, d.media_type, d.size) for d in resolved.layers], resolved.manifest

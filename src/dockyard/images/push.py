@@ -17,6 +17,7 @@ from dockyard.distribution.credentials import Credentials
 from dockyard.distribution.pusher import Pusher
 from dockyard.errors import NotFound
 from dockyard.images.compressed import CompressedLayers
+from dockyard.images.pins import Lease
 from dockyard.images.service import ImageService
 from dockyard.images.store import ImageRecord
 from dockyard.oci.descriptor import Descriptor
@@ -59,21 +60,22 @@ class ImagePusher:
             Unauthorized, Forbidden, Unavailable: as the registry answered.
         """
         image = self.image(ref)
-        manifest = self.distributable(image)
-        descriptor = Pusher(self.registries).push(
-            ref, manifest, self.service.content, progress, self._mount_sources(image, ref), credentials
-        )
-        self.service.store.add_repo_digest(f"{ref.name}@{descriptor.digest}", image.id)
+        with self.service.leases.lease() as lease:  # the gzip twins and the converted manifest
+            manifest = self.distributable(image, lease)
+            descriptor = Pusher(self.registries).push(
+                ref, manifest, self.service.content, progress, self._mount_sources(image, ref), credentials
+            )
+            self.service.store.add_repo_digest(f"{ref.name}@{descriptor.digest}", image.id)
         return descriptor
 
-    def distributable(self, image: ImageRecord) -> Manifest:
-        """The image's manifest with plain layers replaced by their gzip twins."""
+    def distributable(self, image: ImageRecord, lease: Lease) -> Manifest:
+        """The image's manifest with plain layers replaced by their gzip twins (held by `lease`)."""
         manifest = self.service.manifest(image)
-        layers = tuple(self.compressed.distributable(layer) for layer in manifest.layers)
+        layers = tuple(self.compressed.distributable(layer, lease) for layer in manifest.layers)
         if layers == manifest.layers:
             return manifest
         converted = replace(manifest, layers=layers, raw=b"")
-        self.service.put_blob(converted.to_bytes())
+        self.service.put_blob(converted.to_bytes(), lease)
         return converted
 
     def _mount_sources(self, image: ImageRecord, ref: Reference) -> Mapping[Digest, str]:

@@ -37,7 +37,10 @@ def _write_archive(
 ) -> None:
     written: set[str] = set()
     legacy, index_manifests, repositories = [], [], {}
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+    with (
+        service.leases.lease() as lease,  # the manifests written for the archive, against the collector
+        tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar,
+    ):
         _add_dir(tar, "blobs")
         _add_dir(tar, "blobs/sha256")
         for image, tags in images:
@@ -45,7 +48,7 @@ def _write_archive(
             config_path = _add_blob(service, tar, image.id, written)
             manifest = _uncompressed_manifest(service, image)
             manifest_bytes = json.dumps(manifest, separators=(",", ":")).encode()
-            manifest_digest = service.put_blob(manifest_bytes)
+            manifest_digest = service.put_blob(manifest_bytes, lease)
             _add_blob(service, tar, manifest_digest, written)
             familiar = [parse_reference(t).familiar() for t in tags]
             legacy.append({"Config": config_path, "RepoTags": familiar or None, "Layers": layer_paths})

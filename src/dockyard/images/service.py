@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from dockyard import faults
 from dockyard.content.store import ContentStore
 from dockyard.errors import Conflict, InvalidArgument, NoSuchImage
-from dockyard.images.pins import KeyedLocks
+from dockyard.images.pins import KeyedLocks, Lease, Leases
 from dockyard.images.store import ImageRecord, ImageStore, LayerRef
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.config import ImageConfig
@@ -24,7 +25,7 @@ from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest, chain_id
 from dockyard.oci.manifest import Manifest
 from dockyard.oci.reference import Reference, parse_reference
-from dockyard.snapshots.snapshotter import Snapshotter
+from dockyard.snapshots.snapshotter import DiffIdMismatch, Snapshotter
 
 _HEX = frozenset("0123456789abcdef")
 
@@ -61,6 +62,7 @@ class ImageService:
         self.content = content
         self.snapshots = snapshots
         self.pins = KeyedLocks()  # blobs and layers a pull is bringing in
+        self.leases = Leases()  # blobs a load, import or commit wrote, until it records its image
         self._lock = threading.RLock()
 
     @contextmanager
@@ -130,9 +132,12 @@ class ImageService:
 
     # -- registration ------------------------------------------------------------------
 
-    def put_blob(self, data: bytes) -> Digest:
-        """Store a small blob (config, manifest) and return its digest."""
+    def put_blob(self, data: bytes, lease: Lease | None = None) -> Digest:
+        """Store a small blob (config, manifest) and return its digest; `lease` holds it (for a
+        blob no image will record: the collector would take it from under its reader)."""
         digest = Digest.of(data)
+        if lease is not None:
+            lease.hold(digest)
         if not self.content.exists(digest):
             with self.content.writer(expected=digest, size=len(data)) as writer:
                 writer.write(data)
@@ -154,6 +159,7 @@ class ImageService:
             if manifest is None:
                 manifest = _synthesize_manifest(image_id, len(config_bytes), layers)
             manifest_digest = self.put_blob(manifest.to_bytes())
+            faults.point("register.before-record")
             refs = [
                 LayerRef(d, blob.digest, blob.media_type, blob.size) for d, blob in zip(diff_ids, layers, strict=False)
             ]
@@ -166,12 +172,12 @@ class ImageService:
             chain = chain_id(diff_ids[: i + 1])
             if not self.snapshots.has_layer(chain):
                 with self.content.open(blob.digest) as f:
-                    info = self.snapshots.unpack(chain, parent, f)
-                if info.diff_id != diff_id:
-                    self.snapshots.remove_layer(chain)
-                    raise InvalidArgument(
-                        f"layer {blob.digest} has diff_id {info.diff_id}, the config expects {diff_id}"
-                    )
+                    try:
+                        self.snapshots.unpack(chain, parent, f, diff_id)
+                    except DiffIdMismatch as exc:
+                        raise InvalidArgument(
+                            f"layer {blob.digest} has diff_id {exc.actual}, the config expects {diff_id}"
+                        ) from None
             size += self.snapshots.layer(chain).size
             parent = chain
         return size
@@ -237,28 +243,6 @@ class ImageService:
             self.store.delete_repo_digest(name)
         else:
             self.store.untag(name)
-
-    def layers_in_use(self) -> set[Digest]:
-        return {chain for image in self.store.all() for chain in image.chain_ids}
-
-    def collect_layers(self, keep: Iterable[Digest]) -> int:
-        """Remove unpacked layers no image or container uses; return bytes reclaimed."""
-        with self._lock:
-            return self._collect_layers(set(keep))
-
-    def _collect_layers(self, keep: set[Digest]) -> int:
-        # Layers form chains; a layer is needed if any image's chain contains it.
-        needed = self.layers_in_use() | keep | self.pins.held()
-        reclaimed = 0
-        for chain in self.snapshots.list_layers():
-            if chain not in needed:
-                size = self.snapshots.layer(chain).size
-                try:
-                    self.snapshots.remove_layer(chain)
-                except Conflict:
-                    continue  # still under a container (of a force-removed image) or a kept layer
-                reclaimed += size
-        return reclaimed
 
 
 def _orphaned_digests(tag: str, image: ImageRecord) -> tuple[str, ...]:

@@ -5,7 +5,8 @@ The snapshotter unpacks a layer only on top of its parent, so layer i waits for 
 when its download starts streams into the snapshotter as its bytes arrive (a thread per
 layer, fed through a bounded queue, so the download runs at the extractor's pace and the
 blob is read once). Layers that could not stream are unpacked from the content store by
-`finish()`, bottom first. `rollback()` removes every layer this unpacker created.
+`finish()`, bottom first. A layer is published under its chain ID only once its diff_id
+checks (the snapshotter's contract). `rollback()` removes every layer this unpacker created.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from dockyard import faults
 from dockyard.content.store import ContentStore
 from dockyard.distribution import progress as p
 from dockyard.distribution.fetcher import BlobSink, Cancelled
@@ -23,7 +25,7 @@ from dockyard.errors import Conflict, InvalidArgument
 from dockyard.images.progress import EXTRACTING, PULL_COMPLETE
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest, chain_id
-from dockyard.snapshots.snapshotter import Snapshotter
+from dockyard.snapshots.snapshotter import DiffIdMismatch, Snapshotter
 
 QUEUE_CHUNKS = 8
 REPORT_EVERY = 1 << 20
@@ -98,14 +100,16 @@ class LayerUnpacker:
                     self._unpack(layer, _Counting(blob, layer.descriptor, self.progress))
 
     def _unpack(self, layer: PlannedLayer, tar: BinaryIO) -> None:
-        info = self.snapshots.unpack(layer.chain_id, layer.parent, tar)
-        with self._lock:
-            self.created.append(layer.chain_id)
-        if info.diff_id != layer.diff_id:
+        try:
+            self.snapshots.unpack(layer.chain_id, layer.parent, tar, layer.diff_id)
+        except DiffIdMismatch as exc:
             raise InvalidArgument(
                 f"failed to register layer: layer {layer.descriptor.digest} has diff_id "
-                f"{info.diff_id}, the image config expects {layer.diff_id}"
-            )
+                f"{exc.actual}, the image config expects {layer.diff_id}"
+            ) from None
+        with self._lock:
+            self.created.append(layer.chain_id)
+        faults.point("pull.after-layer")
         self.progress(p.Progress(layer.descriptor.digest, PULL_COMPLETE))
 
     def rollback(self) -> None:

@@ -13,12 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dockyard.errors import NoSpace
+
 
 class Database:
     """A thread-safe SQLite connection with a write transaction helper."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -34,12 +37,13 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Run the block as one atomic write transaction."""
-        with self._lock:
+        with self._lock, _full_is_no_space(self.path):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
 
@@ -50,3 +54,14 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+@contextmanager
+def _full_is_no_space(path: Path) -> Iterator[None]:
+    """SQLite's "database or disk is full" as NoSpace, the words every other full write has."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            raise NoSpace(path) from None
+        raise

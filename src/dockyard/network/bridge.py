@@ -24,12 +24,18 @@ def veth_name(prefix: str, container_id: str, network_id: str) -> str:
 
 
 def setup_bridge(name: str, gateway: str, prefix: int, mtu: int, internal: bool) -> None:
-    """Create the bridge with its gateway address; route_localnet lets 127.0.0.1 reach it."""
+    """Create the bridge with its gateway address (and no other); route_localnet lets 127.0.0.1 reach it."""
     with IPRoute() as ipr:
         links.ensure_bridge(ipr, name, gateway, prefix, mtu)
     links.set_sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
     if not internal and links.get_sysctl("net/ipv4/ip_forward") != "1":
         links.set_sysctl("net/ipv4/ip_forward", "1")
+
+
+def bridge_addresses(name: str) -> list[str]:
+    """The IPv4 addresses bridge `name` has now (`a.b.c.d/len`), [] if there is no such bridge."""
+    with IPRoute() as ipr:
+        return links.addresses(ipr, name)
 
 
 def remove_bridge(name: str) -> None:

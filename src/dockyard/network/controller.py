@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
+from dockyard import faults
 from dockyard.errors import Conflict, InvalidArgument
 from dockyard.metadata.db import Database
 from dockyard.network import bridge, ipam, publish, shapes
@@ -82,6 +83,10 @@ class NetworkController:
             dead = sorted({ep.container_id for ep in self.store.endpoints()} - set(live))
             for cid in dead:
                 self._release(cid)
+            plugged = set(bridge.strays((self.config.veth_prefix,)))
+            for ep in self.store.endpoints():
+                if ep.veth and ep.veth not in plugged:  # a connect a crash cut short: no client was told
+                    self.store.remove_endpoint(ep.network_id, ep.container_id)
             self._remove_strays()
             for cid, path in live.items():
                 self.ports.rehold(cid)
@@ -198,6 +203,7 @@ class NetworkController:
             )
             ep = self.store.add_endpoint(rec, allocate)
             try:
+                faults.point("network.connect.after-record")
                 self._plug(net, ep, default_route=not net.internal)
                 if self.names.served(ep):
                     self.resolver.attach(container_id, netns_path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from dockyard.errors import Conflict, InvalidArgument, NotSupported, Unavailable
 
@@ -64,6 +64,30 @@ def choose_subnet(taken: Iterable[IPv4Network], pools: Iterable[tuple[str, int]]
     raise Unavailable(
         "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network"
     )
+
+
+def adoptable(
+    existing: Iterable[IPv4Interface], wanted: IPv4Network | None, ours: Iterable[IPv4Network]
+) -> IPv4Interface | None:
+    """The address a bridge left by an earlier daemon already has, if the default network may keep it.
+
+    Kept when it is what `wanted` (daemon.json `bip`) asks for, or nothing is asked and it
+    clashes with none of `ours`; otherwise None, and the bridge gets a fresh address instead
+    of a second one, so no start ever adds a subnet to a bridge.
+    """
+    for address in existing:
+        if address.network.prefixlen > 30 or address.ip in (
+            address.network.network_address,
+            address.network.broadcast_address,
+        ):
+            continue
+        if wanted is not None:
+            if address.network == wanted and address.ip == next(wanted.hosts()):
+                return address
+            continue
+        if not any(address.network.overlaps(other) for other in ours):
+            return address
+    return None
 
 
 def next_address(subnet: IPv4Network, gateway: IPv4Address, allocated: Iterable[IPv4Address]) -> IPv4Address:

@@ -25,7 +25,7 @@ def link_index(ipr: IPRoute, name: str) -> int | None:
 
 
 def ensure_bridge(ipr: IPRoute, name: str, gateway: str, prefix: int, mtu: int = 1500) -> int:
-    """Create bridge `name` with `gateway/prefix` and bring it up (idempotent)."""
+    """Create bridge `name` with exactly the address `gateway/prefix` and bring it up (idempotent)."""
     index = link_index(ipr, name)
     if index is None:
         try:
@@ -34,6 +34,8 @@ def ensure_bridge(ipr: IPRoute, name: str, gateway: str, prefix: int, mtu: int =
             raise RuntimeFailure(f"failed to create bridge {name}: {os.strerror(exc.code)}") from None
         index = link_index(ipr, name)
     have = {(a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=index, family=2)}
+    for address, length in have - {(gateway, prefix)}:  # an earlier daemon's: replaced, never added to
+        ipr.addr("del", index=index, address=address, prefixlen=length)
     if (gateway, prefix) not in have:
         try:
             ipr.addr("add", index=index, address=gateway, prefixlen=prefix)
@@ -41,6 +43,14 @@ def ensure_bridge(ipr: IPRoute, name: str, gateway: str, prefix: int, mtu: int =
             raise Conflict(f"cannot assign {gateway}/{prefix} to {name}: {os.strerror(exc.code)}") from None
     ipr.link("set", index=index, state="up")
     return index
+
+
+def addresses(ipr: IPRoute, name: str) -> list[str]:
+    """The IPv4 addresses of interface `name` as `a.b.c.d/len` ([] when it does not exist)."""
+    index = link_index(ipr, name)
+    if index is None:
+        return []
+    return [f"{a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}" for a in ipr.get_addr(index=index, family=2)]
 
 
 def delete_link(ipr: IPRoute, name: str) -> bool:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
+from dockyard import faults
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotSupported
 from dockyard.network import bridge, ipam, shapes
 from dockyard.network.config import NetworkConfig
@@ -86,6 +87,7 @@ class Networks:
             )
             self.store.add_network(rec)
             try:
+                faults.point("network.create.after-record")
                 self.ensure_bridge(rec)
                 self._apply_rules()
             except BaseException:
@@ -136,7 +138,15 @@ class Networks:
         return [n for n in self.store.networks() if n.driver == "bridge"]
 
     def _create_default_bridge(self) -> None:
-        subnet, gateway = self._pick_subnet(self.config.default_subnet, None)
+        """Record the default network: on the address its bridge already has when an earlier
+        daemon (another data root) left one that may be kept, else on a fresh subnet."""
+        wanted = ipam.parse_subnet(self.config.default_subnet) if self.config.default_subnet else None
+        existing = [IPv4Interface(a) for a in bridge.bridge_addresses(self.config.bridge_name)]
+        kept = ipam.adoptable(existing, wanted, [IPv4Network(n.subnet) for n in self.bridges()])
+        if kept is not None:
+            subnet, gateway = kept.network, kept.ip
+        else:
+            subnet, gateway = self._pick_subnet(self.config.default_subnet, None, leaving=existing)
         self.store.add_network(
             NetworkRecord(
                 secrets.token_hex(32),
@@ -155,14 +165,21 @@ class Networks:
             )
         )
 
-    def _pick_subnet(self, subnet: str | None, gateway: str | None) -> tuple[IPv4Network, IPv4Address]:
+    def _pick_subnet(
+        self, subnet: str | None, gateway: str | None, leaving: list[IPv4Interface] = ()
+    ) -> tuple[IPv4Network, IPv4Address]:
+        """A subnet clashing with no network of ours and no host route (but those of `leaving`,
+        addresses about to be replaced) and its gateway. Raises Conflict, InvalidArgument, Unavailable."""
         ours = [IPv4Network(n.subnet) for n in self.bridges()]
+        going = {address.network for address in leaving}
+        routes = [IPv4Network(r, strict=False) for r in bridge.host_routes()]
+        routes = [r for r in routes if r not in going]
         if subnet:
             chosen = ipam.parse_subnet(subnet)
             ipam.check_overlap(chosen, ours)
-            ipam.check_overlap(chosen, [IPv4Network(r) for r in bridge.host_routes() if not _is_ours(r, ours)])
+            ipam.check_overlap(chosen, [r for r in routes if r not in ours])
         else:
-            taken = ours + [IPv4Network(r, strict=False) for r in bridge.host_routes()]
+            taken = ours + routes
             chosen = ipam.choose_subnet(taken, self.config.address_pools)
         return chosen, ipam.parse_gateway(gateway, chosen)
 
@@ -176,7 +193,3 @@ class Networks:
     def _delete_bridge(self, net: NetworkRecord) -> None:
         if net.bridge:
             bridge.remove_bridge(net.bridge)
-
-
-def _is_ours(route: str, ours: list[IPv4Network]) -> bool:
-    return IPv4Network(route, strict=False) in ours

@@ -9,8 +9,9 @@
     containers/<key>/rootfs       mount point
     containers/<key>/parent       the snapshot's parent chain ID ("" for an empty rootfs)
 
-A layer appears under layers/ by one rename of a finished scratch dir from tmp/, so a crash
-never leaves half a layer. mount() calls mount(2) itself with absolute `layers/l/<short>`
+A layer appears under layers/ by one rename of a finished scratch dir from tmp/, and only
+once its diff_id is the one asked for, so a crash or a lying registry never leaves half a
+layer or a wrong one under a chain ID. mount() calls mount(2) itself with absolute `layers/l/<short>`
 lowerdirs while the options fit in the one page the kernel reads them from; a taller image
 is mounted by `mount` run in layers/ with relative `l/<short>` lowerdirs (as docker's
 overlay2 does), so ~140 layers fit. A snapshot with no parent is a bind mount of its upper
@@ -28,14 +29,14 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from dockyard import atomic
+from dockyard import atomic, faults
 from dockyard.archive import apply_layer, write_diff, write_tar
-from dockyard.errors import Conflict, InvalidArgument, NotFound, NotSupported, RuntimeFailure
+from dockyard.errors import Conflict, InvalidArgument, NoSpace, NotFound, NotSupported, RuntimeFailure
 from dockyard.libc import LIBC, errno_message
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
 from dockyard.snapshots.mountinfo import is_mounted
-from dockyard.snapshots.snapshotter import LayerInfo, Mount, SnapshotPaths
+from dockyard.snapshots.snapshotter import DiffIdMismatch, LayerInfo, Mount, SnapshotPaths
 
 SHORT_LEN = 26
 MAX_LAYERS = 500  # overlayfs's own limit on lowerdirs
@@ -78,18 +79,25 @@ class OverlaySnapshotter:
             raise NotFound(f"layer does not exist: {chain_id}") from None
         return LayerInfo(Digest(chain_id), Digest(parent) if parent else None, Digest(diff_id), size)
 
-    def unpack(self, chain_id: Digest, parent: Digest | None, tar: BinaryIO) -> LayerInfo:
-        """Apply one layer tar into layers/<chain-hex>, atomically (see the contract)."""
+    def unpack(
+        self, chain_id: Digest, parent: Digest | None, tar: BinaryIO, diff_id: Digest | None = None
+    ) -> LayerInfo:
+        """Apply one layer tar into layers/<chain-hex>, atomically, once its diff_id checks (see the contract)."""
         if parent is not None and not self.has_layer(parent):
             raise NotFound(f"layer does not exist: {parent}")
         if self.has_layer(chain_id):
             return self.layer(chain_id)
-        scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=self._root.tmp))
+        with NoSpace.translating(self._root.tmp):
+            scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=self._root.tmp))
         try:
-            (scratch / "diff").mkdir()
-            diff_id, size = apply_layer(tar, scratch / "diff")
-            for name, text in (("parent", parent or ""), ("diff_id", diff_id), ("size", str(size))):
-                (scratch / name).write_text(text)
+            with NoSpace.translating(scratch):
+                (scratch / "diff").mkdir()
+                actual, size = apply_layer(tar, scratch / "diff")
+                if diff_id is not None and actual != diff_id:
+                    raise DiffIdMismatch(Digest(actual), Digest(diff_id))
+                faults.point("unpack.before-publish")
+                for name, text in (("parent", parent or ""), ("diff_id", actual), ("size", str(size))):
+                    (scratch / name).write_text(text)
             _sync_filesystem(scratch)  # the layer is whole on disk before its name appears
             self._link(chain_id)
             try:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from dockyard.errors import InvalidArgument
 from dockyard.oci.digest import Digest
 
 
@@ -48,6 +49,14 @@ class LayerInfo:
     size: int  # bytes on disk, unpacked
 
 
+class DiffIdMismatch(InvalidArgument):
+    """An unpacked layer's content is not the diff_id it was unpacked for."""
+
+    def __init__(self, actual: Digest, expected: Digest) -> None:
+        super().__init__(f"layer diff_id {actual} is not the expected {expected}")
+        self.actual, self.expected = actual, expected
+
+
 class Snapshotter(Protocol):
     def has_layer(self, chain_id: Digest) -> bool:
         """Whether the layer is committed."""
@@ -55,12 +64,17 @@ class Snapshotter(Protocol):
     def layer(self, chain_id: Digest) -> LayerInfo:
         """Raises NotFound."""
 
-    def unpack(self, chain_id: Digest, parent: Digest | None, tar: BinaryIO) -> LayerInfo:
+    def unpack(
+        self, chain_id: Digest, parent: Digest | None, tar: BinaryIO, diff_id: Digest | None = None
+    ) -> LayerInfo:
         """Apply one layer tar (plain, gzip or zstd; detected) into a new layer, atomically.
 
-        The tar's uncompressed sha256 is the layer's diff_id; the caller checks it against the
-        image config. Nothing in the tar can reach outside the layer directory.
-        Raises InvalidArgument for a malformed or hostile tar (and leaves no layer behind).
+        The tar's uncompressed sha256 is the layer's diff_id; given `diff_id` (the image
+        config's), the layer is published under `chain_id` only if they match, so no layer is
+        ever visible before its content is checked. Nothing in the tar can reach outside the
+        layer directory.
+        Raises DiffIdMismatch, or InvalidArgument for a malformed or hostile tar (either way
+        no layer is left behind).
         """
 
     def remove_layer(self, chain_id: Digest) -> None:

@@ -32,7 +32,7 @@ from dockyard.archive.whiteouts import Opaque, Remove, classify, whiteout_name
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
-from dockyard.snapshots.snapshotter import LayerInfo, Mount, SnapshotPaths
+from dockyard.snapshots.snapshotter import DiffIdMismatch, LayerInfo, Mount, SnapshotPaths
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,9 @@ class FakeSnapshotter:
         except KeyError:
             raise NotFound(f"layer does not exist: {chain_id}") from None
 
-    def unpack(self, chain_id: Digest, parent: Digest | None, tar: BinaryIO) -> LayerInfo:
+    def unpack(
+        self, chain_id: Digest, parent: Digest | None, tar: BinaryIO, diff_id: Digest | None = None
+    ) -> LayerInfo:
         if parent is not None and not self.has_layer(parent):
             raise NotFound(f"layer does not exist: {parent}")
         if self.has_layer(chain_id):
@@ -90,6 +92,8 @@ class FakeSnapshotter:
         info = LayerInfo(
             Digest(chain_id), Digest(parent) if parent else None, Digest.from_hex(hasher.hexdigest()), size
         )
+        if diff_id is not None and info.diff_id != diff_id:
+            raise DiffIdMismatch(info.diff_id, Digest(diff_id))
         _write_tree(own, self._layer_dir(chain_id))
         self._layers[Digest(chain_id)] = _Layer(info, base)
         return info

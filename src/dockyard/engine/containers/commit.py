@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from dockyard import faults
 from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.service import ContainerService
 from dockyard.images.changes import apply_changes
@@ -37,16 +38,18 @@ def commit(
 ) -> ImageRecord:
     """Register the container's filesystem and config as a new image. Raises NoSuchContainer."""
     container = containers.get(ref)
-    with _paused(containers, container, pause):
-        with images.content.writer() as writer:
-            containers.layer_diff(container.id, writer)
-            size = writer.offset
-            diff_id = writer.commit()
-    base = images.resolve(container.image_id)
-    document = new_config(images.config(base), container, diff_id, comment, author, changes, config)
-    layers = [LayerBlob(layer.digest, layer.media_type, layer.size) for layer in base.layers]
-    layers.append(LayerBlob(diff_id, mt.OCI_LAYER, size))
-    return images.register(json.dumps(document, separators=(",", ":")).encode(), layers)
+    with images.leases.lease() as lease:  # the new layer's blob stays until the image records it
+        with _paused(containers, container, pause):
+            with lease.writer(images.content) as writer:
+                containers.layer_diff(container.id, writer)
+                size = writer.offset
+                diff_id = writer.commit()
+        faults.point("commit.after-blob")
+        base = images.resolve(container.image_id)
+        document = new_config(images.config(base), container, diff_id, comment, author, changes, config)
+        layers = [LayerBlob(layer.digest, layer.media_type, layer.size) for layer in base.layers]
+        layers.append(LayerBlob(diff_id, mt.OCI_LAYER, size))
+        return images.register(json.dumps(document, separators=(",", ":")).encode(), layers)
 
 
 def new_config(

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from dockyard import faults
 from dockyard.engine.containers import health, hostfields, procinit, resources, restarts, specgen
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.model import Container
@@ -90,6 +91,7 @@ class Lifecycle:
             container.network_settings = self.networking.connect(container, pid)
             self.pending.connect_all(container.id, lambda i, o, e: self.runtime.attach(directory, i, o, e))
             self.runtime.start(directory)
+            faults.point("start.after-task")
         except DockyardError as exc:
             self._record_failure(container, str(exc))
             if container.host_config.get("AutoRemove"):
@@ -211,6 +213,7 @@ class Lifecycle:
             self._discard_files(orphan)
         for container in self.table.all():
             if not container.state.running:
+                self._settle_unstarted(container)
                 continue
             try:
                 state = self.runtime.state(self._task(container))
@@ -223,6 +226,19 @@ class Lifecycle:
                 threading.Thread(target=self._monitor, args=(container, container.generation), daemon=True).start()
             else:  # exited while no daemon watched: record it, then restart policy or auto-remove
                 self.exited(container, container.generation, state)
+
+    def _settle_unstarted(self, container: Container) -> None:
+        """A container recorded as not running whose start a crash cut short: its task (which
+        no client was told of) is killed and forgotten, its rootfs unmounted."""
+        directory = self._task(container)
+        try:
+            if self.runtime.state(directory).status != "stopped":
+                self.runtime.kill(directory, signals.SIGKILL)
+                self.runtime.wait(directory)
+                self._forget_task(directory)
+        except (NotFound, Conflict):
+            pass  # no task, or it exited meanwhile
+        self.snapshots.unmount(container.id)
 
     def stop(self, container: Container, timeout: int | None, signal: str | None) -> None:
         """Stop signal, then SIGKILL after the timeout; the exit is recorded before returning."""
@@ -278,6 +294,7 @@ class Lifecycle:
             self._run_began.pop(container.id, None)
         self.publish(container, "destroy")
         self.waits.changed(container.id, exited=False)  # `wait --condition removed` needs no more
+        faults.point("rm.after-record")
         self._discard_files(container.id)
 
     def _discard_files(self, container_id: str) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from dockyard import faults
 from dockyard.engine import prune
 from dockyard.engine.containers import commit as committer
 from dockyard.engine.containers.service import ContainerService
@@ -19,6 +21,7 @@ from dockyard.errors import InvalidArgument, NoSuchImage, NotSupported
 from dockyard.images import importer
 from dockyard.images import load as loader
 from dockyard.images import save as saver
+from dockyard.images.gc import Collector
 from dockyard.images.service import ImageService
 from dockyard.images.store import ImageRecord
 from dockyard.oci.reference import parse_reference
@@ -33,11 +36,13 @@ class ImageBackend:
         tmp_dir: Path,
         distribution: DistributionService | None = None,
         intermediate: Callable[[], set[str]] | None = None,
+        collector: Collector | None = None,
     ) -> None:
         self.service, self.events, self.tmp_dir = service, events, tmp_dir
         self._containers = containers  # asked which images are in use, and for commit
         self._distribution = distribution  # for pull and push
         self._intermediate = intermediate  # build steps' parent images: listed only with all
+        self._collector = collector or Collector(service)  # after rmi and prune
 
     # -- views ------------------------------------------------------------------------
 
@@ -146,11 +151,23 @@ class ImageBackend:
             result.append({"Deleted": image_id})
             self.events.publish("image", "delete", image_id, {"name": image_id})
         if removal.deleted and not noprune:
+            faults.point("rmi.after-record")
             self._collect()
         return result
 
     def _collect(self) -> int:
-        return self.service.collect_layers(keep=self._container_layers())
+        """Content garbage collection; the bytes it reclaimed."""
+        return self._collector.collect(keep=self._container_layers()).reclaimed
+
+    @contextmanager
+    def _collecting_on_failure(self) -> Iterator[None]:
+        """A load, import or commit that fails leaves blobs and layers no image records (on a full
+        disk, the very bytes that filled it): collect them at once, not at the next start."""
+        try:
+            yield
+        except Exception:
+            self._collect()
+            raise
 
     def _container_layers(self) -> set:
         keep = set()
@@ -182,19 +199,21 @@ class ImageBackend:
         message: str | None,
         platform: str | None,
     ) -> Iterator[dict]:
-        image = importer.import_rootfs(self.service, source, changes, message, platform)
+        with self._collecting_on_failure():
+            image = importer.import_rootfs(self.service, source, changes, message, platform)
         if repo:
             self.tag(image.id, repo, tag)
         self.events.publish("image", "import", image.id, {"name": image.id})
         yield {"status": image.id}
 
     def load(self, source: BinaryIO, quiet: bool) -> Iterator[dict]:
-        for loaded in loader.load(self.service, source, self.tmp_dir):
-            names = loaded.tags or (loaded.image_id,)
-            for name in names:
-                label = "Loaded image" if loaded.tags else "Loaded image ID"
-                self.events.publish("image", "load", loaded.image_id, {"name": name})
-                yield {"stream": f"{label}: {name}\n"}
+        with self._collecting_on_failure():
+            for loaded in loader.load(self.service, source, self.tmp_dir):
+                names = loaded.tags or (loaded.image_id,)
+                for name in names:
+                    label = "Loaded image" if loaded.tags else "Loaded image ID"
+                    self.events.publish("image", "load", loaded.image_id, {"name": name})
+                    yield {"stream": f"{label}: {name}\n"}
 
     def save(self, names: list[str]) -> Iterator[bytes]:
         if not names:
@@ -235,7 +254,8 @@ class ImageBackend:
         changes: list[str],
         config: dict | None,
     ) -> dict:
-        image = committer.commit(self._containers, self.service, container, comment, author, pause, changes, config)
+        with self._collecting_on_failure():
+            image = committer.commit(self._containers, self.service, container, comment, author, pause, changes, config)
         if repo:
             self.tag(image.id, repo, tag)
         self.events.publish(
