@@ -24,7 +24,8 @@ import h11
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from registry_bench import Conn, free_port, request, requests_per_second, wait_ready  # noqa: E402
 
-from dockyard.registry.http import FileSpan, Response, ThreadedServer  # noqa: E402
+from dockyard.registry.http import FileSpan, Response  # noqa: E402
+from dockyard.registry.listener import ThreadedServer  # noqa: E402
 
 SMALL = b'{"schemaVersion":2,' + b'"x":"' + b"a" * 270 + b'"}'
 

@@ -11,7 +11,8 @@ from dockyard.errors import InvalidArgument
 from dockyard.registry.api import App, handle
 from dockyard.registry.auth import Authorizer
 from dockyard.registry.config import Config
-from dockyard.registry.http import Deadlines, ThreadedServer
+from dockyard.registry.http import Deadlines
+from dockyard.registry.listener import ThreadedServer
 from dockyard.registry.proxy import Upstream
 from dockyard.registry.storage import Storage
 from dockyard.registry.uploads import Limits, Uploads

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import socket
-import subprocess
 import sys
 import threading
 from dataclasses import asdict
@@ -25,13 +24,9 @@ from dockyard.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure,
 from dockyard.runtime import seccomp
 from dockyard.runtime.cgroups import freezer, hierarchy, limits
 from dockyard.runtime.cgroups.stats import Usage, read_usage
+from dockyard.runtime.forkserver import HANDSHAKE_TIMEOUT, Zygote
 from dockyard.runtime.runtime import IOConfig, TaskState
 
-HANDSHAKE_TIMEOUT = 30.0  # seconds a shim or the fork-server may take to answer a request
-SRC_DIR = str(Path(__file__).resolve().parents[2])
-BOOTSTRAP = (
-    "import sys;sys.path.insert(0,sys.argv[1]);from dockyard.runtime.zygote import serve;serve(int(sys.argv[2]))"
-)
 STATE_FILES = ("task.json", "exit.json", "shim.pid", "shim.sock", "shim.log")
 
 
@@ -287,70 +282,6 @@ class ShimRuntime:
             record.get("finished_at"),
             bool(record.get("oom_killed")),
         )
-
-
-class Zygote:
-    """The client of the shim fork-server (zygote.py), started on first use, restarted if gone."""
-
-    def __init__(self, python: str) -> None:
-        self.python = python
-        self._lock = threading.Lock()
-        self._sock: socket.socket | None = None
-        self._proc: subprocess.Popen | None = None
-
-    def spawn(self, state_dir: Path, ready_fd: int) -> str | None:
-        """Have a shim forked for state_dir, reporting on ready_fd; None, or why it was not."""
-        request = json.dumps({"state_dir": str(state_dir), "log": str(state_dir / "shim.log")}).encode()
-        with self._lock:
-            for attempt in (0, 1):
-                try:
-                    sock = self._sock or self._start()
-                    socket.send_fds(sock, [request], [ready_fd])
-                except OSError as exc:  # no server (any more): nothing was forked, start a new one
-                    self._stop()
-                    if attempt:
-                        return f"cannot start the shim fork-server: {exc}"
-                    continue
-                try:
-                    sock.settimeout(HANDSHAKE_TIMEOUT)
-                    reply = json.loads(sock.recv(4096) or b"{}")
-                except OSError:  # gone, or wedged past the timeout: start afresh next time
-                    reply = {}
-                if not reply:
-                    self._stop()
-                    return "the shim fork-server exited or did not answer"
-                return reply.get("error")
-        raise AssertionError("unreachable")
-
-    def _start(self) -> socket.socket:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        with theirs:
-            self._proc = subprocess.Popen(
-                [self.python, "-I", "-S", "-c", BOOTSTRAP, SRC_DIR, str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                start_new_session=True,
-                cwd="/",
-            )
-        self._sock = ours
-        return ours
-
-    def _stop(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-        if self._proc is not None:
-            try:
-                self._proc.wait(timeout=5)  # it exits at EOF on its socket
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-            self._proc = None
-
-    def close(self) -> None:
-        with self._lock:
-            self._stop()
 
 
 def _check_terminal(process: dict[str, Any], io: IOConfig) -> None:
