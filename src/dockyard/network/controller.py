@@ -113,8 +113,6 @@ class NetworkController:
                 bridge.remove_bridge(net.bridge)
             self.firewall.uninstall()
 
-    # -- networks --------------------------------------------------------------------------
-
     # -- networks (see networks.py) ----------------------------------------------------------
 
     def create_network(
