@@ -25,7 +25,8 @@ def test_an_abandoned_wait_releases_its_thread(daemon):
             client.sendall(f"POST /v1.44/containers/{name}/wait?condition=removed HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             assert client.recv(12) == b"HTTP/1.1 200"
             clients.append(client)
-        assert _threads(pid) >= before + 5
+        # each wait holds a thread of its own; the first may be the API pool's idle worker
+        assert _threads(pid) >= before + 4
         for client in clients:
             client.close()
         deadline = time.monotonic() + 10
