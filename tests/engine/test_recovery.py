@@ -107,3 +107,24 @@ def test_a_task_whose_start_a_crash_cut_short_is_killed(engine):
     assert not engine.snapshots.is_mounted(container_id)
     engine.containers.start("half")  # and it starts as any created container
     assert engine.containers.inspect("half")["State"]["Running"]
+
+
+def test_a_wedged_shim_leaves_its_container_as_recorded_and_the_rest_recovers(engine, monkeypatch):
+    """A shim that is alive but does not answer must not keep the daemon from starting."""
+    from dockyard.errors import Unavailable
+
+    wedged = engine.run("sleep", "1000", name="wedged")
+    engine.run("sleep", "1000", name="other")
+    engine.stop_daemon()
+    engine.runtime.exit(engine.root.container(next(p.name for p in engine.root.containers.iterdir() if p.name != wedged)), 3)
+    real_state = engine.runtime.state
+
+    def state(directory):
+        if directory.name == wedged:
+            raise Unavailable(f"shim for {wedged} is not responding")
+        return real_state(directory)
+
+    monkeypatch.setattr(engine.runtime, "state", state)
+    engine.start_daemon()
+    assert engine.containers.inspect("wedged")["State"]["Status"] == "running"
+    assert engine.containers.inspect("other")["State"]["ExitCode"] == 3

@@ -1,6 +1,8 @@
 """Pure tests: mount options, rootfs path resolution, cgroup settings and hierarchies, PATH lookup."""
 
 import os
+import subprocess
+import time
 
 import pytest
 
@@ -126,3 +128,22 @@ def test_read_usage_v1_and_v2(tmp_path):
     assert (got.memory_bytes, got.memory_limit, got.cpu_ns, got.pids) == (4096, 8192, 123456, 3)
     got = read_usage({"memory": (str(v2), 2), "cpu": (str(v2), 2)})
     assert (got.memory_bytes, got.memory_limit, got.cpu_ns, got.pids) == (100, None, 7000, None)
+
+
+def test_a_zombie_shim_counts_as_gone(tmp_path):
+    """A shim killed after the daemon died stays a zombie where PID 1 does not reap: it is gone."""
+    from dockyard.runtime.client import _shim_alive
+
+    child = subprocess.Popen(["sleep", "100"])
+    try:
+        (tmp_path / "shim.pid").write_text(str(child.pid))
+        assert _shim_alive(tmp_path)
+        child.kill()
+        deadline = time.monotonic() + 5
+        while open(f"/proc/{child.pid}/stat").read().rpartition(")")[2].split()[0] != "Z":
+            assert time.monotonic() < deadline
+        assert not _shim_alive(tmp_path)  # not reaped yet: a zombie
+    finally:
+        child.kill()
+        child.wait()
+    assert not _shim_alive(tmp_path)

@@ -366,12 +366,14 @@ def _tail(path: Path, limit: int = 2000) -> str:
 
 
 def _shim_alive(state_dir: Path) -> bool:
+    """Whether the recorded shim still runs. A killed shim whose parent (the daemon) died
+    stays a zombie where PID 1 does not reap orphans, so a zombie counts as gone."""
     try:
         pid = int((state_dir / "shim.pid").read_text())
-        os.kill(pid, 0)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, ValueError):
         return False
-    return True
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
 def _remove_state(state_dir: Path) -> None:

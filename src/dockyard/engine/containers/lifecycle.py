@@ -14,6 +14,7 @@ caller; `generation` counts runs, so a late monitor of an older run changes noth
 
 from __future__ import annotations
 
+import logging
 import shutil
 import signal as signals
 import threading
@@ -32,11 +33,13 @@ from dockyard.engine.containers.store import ContainerStore
 from dockyard.engine.containers.table import ContainerTable
 from dockyard.engine.containers.waits import ExitWaits
 from dockyard.engine.events import EventBus
-from dockyard.errors import Conflict, DockyardError, InvalidArgument, NotFound, RuntimeFailure
+from dockyard.errors import Conflict, DockyardError, InvalidArgument, NotFound, RuntimeFailure, Unavailable
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import Runtime, TaskState
 from dockyard.snapshots.snapshotter import Snapshotter
 from dockyard.timestamps import ZERO_TIME, now_rfc3339
+
+log = logging.getLogger(__name__)
 
 DEFAULT_STOP_TIMEOUT = 10
 MAX_STOP_TIMEOUT = 10**8  # seconds; a longer (or negative) stop timeout waits for the exit as long as it takes
@@ -219,6 +222,9 @@ class Lifecycle:
                 state = self.runtime.state(self._task(container))
             except NotFound:
                 state = TaskState("stopped", None, 255, None, now_rfc3339())
+            except Unavailable as exc:  # one wedged shim must not keep the daemon from starting
+                log.warning("container %s left as recorded: %s", container.id, exc)
+                continue
             if container.state.status == "restarting":
                 container.state.status = "running"  # its task is this run's, alive or not
             if state.status == "running":  # a paused container stays paused
