@@ -20,15 +20,19 @@ DOCKERD = shutil.which("dockerd") or "/usr/sbin/dockerd"
 
 
 class ReferenceDockerd:
-    def __init__(self) -> None:
+    def __init__(self, netns: str | None = None, default_bridge: bool = False) -> None:
+        self.netns = netns  # run dockerd in this named network namespace (the caller's to delete)
+        self.default_bridge = default_bridge  # only sensible inside a netns of its own
         self.base = Path(tempfile.mkdtemp(prefix="dockyard-refd-", dir="/var/tmp"))
         self.host = f"unix://{self.base / 'docker.sock'}"
         self.process: subprocess.Popen | None = None
 
     def start(self, wait: float = 40) -> ReferenceDockerd:
         log = open(self.base / "dockerd.log", "ab")
+        enter = ["nsenter", f"--net=/run/netns/{self.netns}", "--"] if self.netns else []
         self.process = subprocess.Popen(
             [
+                *enter,
                 DOCKERD,
                 "--data-root",
                 str(self.base / "data"),
@@ -38,7 +42,7 @@ class ReferenceDockerd:
                 self.host,
                 "--pidfile",
                 str(self.base / "dockerd.pid"),
-                "--bridge=none",
+                *([] if self.default_bridge else ["--bridge=none"]),
                 "--iptables=false",
                 "--ip6tables=false",
                 "--ip-masq=false",
