@@ -177,6 +177,11 @@ class FakeContainers:
         self.streams.append(echo)
         return echo
 
+    def exec_inspect(self, exec_id: str) -> dict:
+        if exec_id != "e" * 64:
+            raise NoSuchExec(exec_id)
+        return {"ID": exec_id, "DetachKeys": "", "ProcessConfig": {"tty": False}}
+
 
 class FakeImages:
     """Just enough of ImageBackend."""

@@ -131,21 +131,18 @@ def _looks_muxed(raw: bytes) -> bool:
     return len(raw) >= 8 and raw[0] in STREAMS and raw[1:4] == b"\0\0\0"
 
 
-def frames(raw: bytes) -> list[list[object]]:
-    """Split the 8-byte-header framing into [stream, payload] pairs, merging runs of one stream
-    (how bytes are split into frames is timing, not behaviour); a torn frame is reported."""
-    out: list[list[object]] = []
+def frames(raw: bytes) -> dict[str, str]:
+    """Split the 8-byte-header framing and join each stream's payloads: how output is cut
+    into frames, and how stdout and stderr interleave, is timing, not behaviour. A torn
+    frame or an unknown stream byte shows up as its own key."""
+    out: dict[str, str] = {}
     while raw:
         if len(raw) < 8:
-            out.append(["torn", raw.hex()])
+            out["torn"] = raw.hex()
             break
         kind, size = raw[0], struct.unpack(">I", raw[4:8])[0]
-        payload = raw[8 : 8 + size].decode("utf-8", "replace")
         name = STREAMS.get(kind, f"bad-{kind}")
-        if out and out[-1][0] == name:
-            out[-1][1] += payload
-        else:
-            out.append([name, payload])
+        out[name] = out.get(name, "") + raw[8 : 8 + size].decode("utf-8", "replace")
         raw = raw[8 + size :]
     return out
 

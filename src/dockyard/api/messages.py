@@ -100,9 +100,11 @@ class StreamResponse:
 
 @dataclass(frozen=True, slots=True)
 class HijackResponse:
-    """Take over the connection and splice it with `stream` both ways."""
+    """Take over the connection and splice it with `stream` both ways; on a TTY stream,
+    `detach_keys` in the client's input end the splice and leave the process running."""
 
     stream: AttachStream
+    detach_keys: bytes = b""
 
 
 def json_response(value: object, status: int = 200) -> Response:

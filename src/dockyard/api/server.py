@@ -196,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._head(200, (content_type,))
         self.close_connection = True
-        splice(self.rfile, self.connection, response.stream)
+        splice(self.rfile, self.connection, response.stream, response.detach_keys)
 
 
 class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockyard import detachkeys
 from dockyard.api.backend import AttachStream, ContainerBackend
 from dockyard.api.messages import (
     JSON,
@@ -148,6 +149,11 @@ def post_unpause(backend: ContainerBackend, req: Request) -> Response:
 
 
 def post_attach(backend: ContainerBackend, req: Request) -> HijackResponse:
+    spec = req.arg("detachKeys")
+    try:
+        keys = detachkeys.parse(spec)
+    except InvalidArgument:
+        raise InvalidArgument(f"Invalid detach keys ({spec}) provided") from None
     stream: AttachStream = backend.attach(
         req.params["name"],
         stdin=req.flag("stdin"),
@@ -156,7 +162,7 @@ def post_attach(backend: ContainerBackend, req: Request) -> HijackResponse:
         logs=req.flag("logs"),
         stream=req.flag("stream"),
     )
-    return HijackResponse(stream)
+    return HijackResponse(stream, keys)
 
 
 def _wait_body(backend: ContainerBackend, ref: str, condition: str, req: Request) -> Iterator[bytes]:

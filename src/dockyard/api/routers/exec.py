@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dockyard import detachkeys
 from dockyard.api.backend import ExecBackend
+from dockyard.api.hijack import TextStream
 from dockyard.api.messages import HijackResponse, Request, Response, json_response
 from dockyard.api.routing import Route, bind
-from dockyard.errors import InvalidArgument
+from dockyard.errors import DockyardError, InvalidArgument, NotFound
 
 
 def post_create(backend: ExecBackend, req: Request) -> Response:
@@ -16,12 +18,23 @@ def post_create(backend: ExecBackend, req: Request) -> Response:
 
 
 def post_start(backend: ExecBackend, req: Request) -> Response | HijackResponse:
+    """As dockerd: a missing exec is a 404; any other failure of an attached start comes
+    after the hijack, as a line of the exec's stdout (`Error: Exec command ... has already run`)."""
     options = req.json() or {}
     detach, tty = bool(options.get("Detach")), bool(options.get("Tty"))
-    stream = backend.exec_start(req.params["id"], detach=detach, tty=tty)
+    exec_id = req.params["id"]
+    try:
+        stream = backend.exec_start(exec_id, detach=detach, tty=tty)
+    except NotFound:
+        raise
+    except DockyardError as exc:
+        if detach:
+            raise
+        tty = bool(backend.exec_inspect(exec_id)["ProcessConfig"]["tty"])
+        return HijackResponse(TextStream(f"{exc}\r\n".encode(), tty))
     if stream is None:
         return Response(200)
-    return HijackResponse(stream)
+    return HijackResponse(stream, detachkeys.parse(backend.exec_inspect(exec_id)["DetachKeys"]))
 
 
 def post_resize(backend: ExecBackend, req: Request) -> Response:

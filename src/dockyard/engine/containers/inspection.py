@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import time
 from collections.abc import Iterator
 
 from dockyard.chunks import produced
 from dockyard.engine.containers import changes, processes, stats, views
-from dockyard.engine.containers.attach import SocketStream
+from dockyard.engine.containers.attach import ReplayStream, SocketStream
 from dockyard.engine.containers.model import Container, now_rfc3339
 from dockyard.engine.containers.rules import matches_filters
 from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.multiplex import encode_frame
 from dockyard.runtime import logreader
 
 
@@ -85,13 +85,24 @@ class ContainerInspection:
         return bool(container.config.get("Tty")), entries()
 
     def attach(self, ref: str, stdin: bool, stdout: bool, stderr: bool, logs: bool, stream: bool):
+        """Replay the logged output first with `logs`; end there without `stream` (dockerd's
+        attach: logs=1&stream=0 is a replay, stream=0 alone gives nothing)."""
         container = self.get(ref)
         tty = bool(container.config.get("Tty"))
+        replay = self._replay(ref, stdout, stderr) if logs and (stdout or stderr) else b""
+        if not stream:
+            return ReplayStream(replay, None, tty)
+        live = self._attach_live(container, tty, stdin, stdout, stderr)
+        return ReplayStream(replay, live, tty) if replay else live
+
+    def _replay(self, ref: str, stdout: bool, stderr: bool) -> bytes:
+        tty, entries = self.logs(ref, False, stdout, stderr, None, None, False, "all")
+        return b"".join(data if tty else encode_frame(kind, data) for kind, data in entries)
+
+    def _attach_live(self, container: Container, tty: bool, stdin: bool, stdout: bool, stderr: bool):
         with container.lock:
             if container.state.status in ("running", "paused"):
                 return SocketStream(self.runtime.attach(self.state_dir(container), stdin, stdout, stderr), tty)
-            if container.state.status in ("exited", "dead") and not stream:
-                return SocketStream(_closed_socket(), tty)
             return self.pending.add(container.id, tty, (stdin, stdout, stderr))
 
     def resize(self, ref: str, height: int, width: int) -> None:
@@ -165,10 +176,3 @@ def tree_size(path) -> int:
             except OSError:
                 pass
     return total
-
-
-def _closed_socket() -> socket.socket:
-    """A socket already at EOF (attach to a finished container without streaming)."""
-    left, right = socket.socketpair()
-    right.close()
-    return left

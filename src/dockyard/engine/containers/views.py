@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
+from functools import cache
 
+from dockyard.engine.containers import inspectshape
 from dockyard.engine.containers.model import ZERO_TIME, Container
 from dockyard.paths import DataRoot
 from dockyard.units import human_duration
@@ -75,6 +78,12 @@ def summary(container: Container, now: float) -> dict:
     }
 
 
+@cache
+def _cgroupns_default() -> str:
+    """dockerd's default cgroup namespace mode: private on a cgroup v2 host, host on v1."""
+    return "private" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "host"
+
+
 def inspect(container: Container, root: DataRoot) -> dict:
     state, directory = container.state, root.container(container.id)
     return {
@@ -108,7 +117,7 @@ def inspect(container: Container, root: DataRoot) -> dict:
         "ProcessLabel": "",
         "AppArmorProfile": "",
         "ExecIDs": None,
-        "HostConfig": container.host_config,
+        "HostConfig": inspectshape.host_config(container.host_config, _cgroupns_default()),
         "GraphDriver": {
             "Name": "overlay2",
             "Data": {
@@ -118,7 +127,7 @@ def inspect(container: Container, root: DataRoot) -> dict:
             },
         },
         "Mounts": [],
-        "Config": {**container.config, "Image": container.image},
+        "Config": inspectshape.config(container.config, container.image),
         "NetworkSettings": {
             "Bridge": "",
             "SandboxID": "",

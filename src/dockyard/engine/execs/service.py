@@ -7,15 +7,14 @@ their processes (owned by their shims) keep running.
 from __future__ import annotations
 
 import secrets
-import socket
 import threading
 from dataclasses import dataclass, field
 
+from dockyard import detachkeys
 from dockyard.engine.containers import specgen
 from dockyard.engine.containers.attach import SocketStream
-from dockyard.engine.containers.rules import exit_code_for
 from dockyard.engine.containers.service import ContainerService
-from dockyard.errors import Conflict, InvalidArgument, NoSuchExec, NotFound, RuntimeFailure
+from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchExec, NotFound, RuntimeFailure
 from dockyard.runtime.runtime import IOConfig
 
 
@@ -48,6 +47,10 @@ class ExecService:
             raise InvalidArgument("No exec command specified")
         if not isinstance(command, list) or not all(isinstance(word, str) for word in command):
             raise InvalidArgument("json: cannot unmarshal into Go struct field ExecConfig.Cmd of type []string")
+        try:
+            detachkeys.parse(config.get("DetachKeys"))
+        except InvalidArgument:
+            raise InvalidArgument(f"Invalid escape keys ({config.get('DetachKeys')}) provided") from None
         record = ExecRecord(secrets.token_hex(32), container.id, dict(config))
         self._execs[record.id] = record
         self.containers.events.publish(
@@ -71,8 +74,17 @@ class ExecService:
         record = self._get(exec_id)
         with self._lock:  # check-and-set: two concurrent starts must not spawn two shims
             if record.started:
-                raise Conflict(f"exec {exec_id} has already been started")
+                state = "has already run" if not record.running else "is already running"
+                raise Conflict(f"Error: Exec command {exec_id} {state}")
             record.started = True
+        try:
+            return self._start(record, detach)
+        except DockyardError as exc:
+            if record.exit_code is None:  # dockerd: an exec that could not start exited 126
+                record.exit_code, record.error = 126, str(exc)
+            raise
+
+    def _start(self, record: ExecRecord, detach: bool):
         container = self.containers.get(record.container_id)
         config = record.config
         rootfs = self.containers.root.container(container.id) / "rootfs"
@@ -111,13 +123,12 @@ class ExecService:
         try:
             self.containers.runtime.start(directory)
         except RuntimeFailure as exc:
-            record.exit_code, record.error = exit_code_for(str(exc)), str(exc)
-            if stream is None:
-                raise
-            stream.close()
-            return SocketStream(
-                _error_socket(f"OCI runtime exec failed: exec failed: {exc}: unknown\r\n", stream.tty), stream.tty
-            )
+            # dockerd's exec: any failure to start is exit code 126 (not run's 127 for a missing
+            # command); the API writes the message into the hijacked stream
+            record.exit_code, record.error = 126, str(exc)
+            if stream is not None:
+                stream.close()
+            raise RuntimeFailure(f"OCI runtime exec failed: exec failed: {exc}: unknown") from None
         record.running = True
         return stream
 
@@ -152,19 +163,10 @@ class ExecService:
             "OpenStdout": bool(config.get("AttachStdout")),
             "CanRemove": False,
             "ContainerID": record.container_id,
-            "DetachKeys": "",
+            "DetachKeys": config.get("DetachKeys") or "",
             "Pid": record.pid if record.running else 0,
         }
 
     def exec_resize(self, exec_id: str, height: int, width: int) -> None:
         record = self._get(exec_id)
         self.containers.runtime.resize(self._dir(record), height, width)
-
-
-def _error_socket(message: str, tty: bool) -> socket.socket:
-    """A socket that yields `message` as the stream's output (framed unless tty), then EOF."""
-    left, right = socket.socketpair()
-    data = message.encode()
-    right.sendall(data if tty else bytes([2, 0, 0, 0]) + len(data).to_bytes(4, "big") + data)
-    right.close()
-    return left
