@@ -17,6 +17,7 @@ import socketserver
 import stat
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import suppress
 from http.server import BaseHTTPRequestHandler
@@ -41,6 +42,7 @@ SERVER = f"Docker/{__version__} (linux)"
 COMMON_HEADERS = (("Api-Version", API_VERSION), ("Docker-Experimental", "false"), ("Ostype", "linux"))
 SOCKET_MODE = 0o660
 DRAIN_LIMIT = 1024 * 1024
+HEAD_GRACE = 0.05
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -196,6 +198,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._head(200, (content_type,))
         self.close_connection = True
+        self.wfile.flush()
+        # docker-py reads the head through http.client's buffer and then the raw socket: stream
+        # bytes that arrive with the head are lost to it. dockerd's own latency (starting the
+        # exec, opening the log) keeps them apart; a short pause does the same here.
+        time.sleep(HEAD_GRACE)
         splice(self.rfile, self.connection, response.stream, response.detach_keys)
 
 

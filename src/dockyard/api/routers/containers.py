@@ -6,8 +6,10 @@ from collections.abc import Iterator
 
 from dockyard import detachkeys
 from dockyard.api.backend import AttachStream, ContainerBackend
+from dockyard.api.errors import status_for
 from dockyard.api.messages import (
     JSON,
+    RAW_STREAM,
     TAR,
     HijackResponse,
     Request,
@@ -20,7 +22,7 @@ from dockyard.api.messages import (
 from dockyard.api.routing import Route, bind, not_supported
 from dockyard.api.streams import json_line, json_lines, mux_frames, raw_frames
 from dockyard.api.versions import adapt_create
-from dockyard.errors import InvalidArgument, NotSupported
+from dockyard.errors import DockyardError, InvalidArgument, NotSupported
 
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
 ARCHIVE = "copying files to or from a container is not supported yet"
@@ -154,14 +156,17 @@ def post_attach(backend: ContainerBackend, req: Request) -> HijackResponse:
         keys = detachkeys.parse(spec)
     except InvalidArgument:
         raise InvalidArgument(f"Invalid detach keys ({spec}) provided") from None
-    stream: AttachStream = backend.attach(
-        req.params["name"],
-        stdin=req.flag("stdin"),
-        stdout=req.flag("stdout"),
-        stderr=req.flag("stderr"),
-        logs=req.flag("logs"),
-        stream=req.flag("stream"),
-    )
+    try:
+        stream: AttachStream = backend.attach(
+            req.params["name"],
+            stdin=req.flag("stdin"),
+            stdout=req.flag("stdout"),
+            stderr=req.flag("stderr"),
+            logs=req.flag("logs"),
+            stream=req.flag("stream"),
+        )
+    except DockyardError as exc:  # dockerd answers an attach that fails as plain text on the raw stream
+        return Response(status_for(exc), f"{exc}\r\n".encode(), RAW_STREAM)
     return HijackResponse(stream, keys)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from dockyard import detachkeys
 from dockyard.engine.containers import specgen
-from dockyard.engine.containers.attach import SocketStream
+from dockyard.engine.containers.attach import SocketStream, StartOnRead
 from dockyard.engine.containers.service import ContainerService
 from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchExec, NotFound, RuntimeFailure
 from dockyard.runtime.runtime import IOConfig
@@ -111,26 +111,27 @@ class ExecService:
         directory.mkdir(parents=True, exist_ok=True)
         io = IOConfig(tty=bool(config.get("Tty")), open_stdin=bool(config.get("AttachStdin")), stdin_once=True)
         record.pid = self.containers.runtime.create_exec(directory, self.containers.state_dir(container), process, io)
-        stream = None
-        if not detach:
-            sock = self.containers.runtime.attach(
-                directory,
-                bool(config.get("AttachStdin")),
-                config.get("AttachStdout", True),
-                config.get("AttachStderr", True),
-            )
-            stream = SocketStream(sock, bool(config.get("Tty")))
+        if detach:
+            self._run(record, directory)
+            return None
+        sock = self.containers.runtime.attach(
+            directory,
+            bool(config.get("AttachStdin")),
+            config.get("AttachStdout", True),
+            config.get("AttachStderr", True),
+        )
+        # as dockerd: the process starts once the client has the response head, so none of
+        # its first output can travel in the same read as the head (where clients lose it)
+        return StartOnRead(SocketStream(sock, bool(config.get("Tty"))), lambda: self._run(record, directory))
+
+    def _run(self, record: ExecRecord, directory) -> None:
         try:
             self.containers.runtime.start(directory)
         except RuntimeFailure as exc:
-            # dockerd's exec: any failure to start is exit code 126 (not run's 127 for a missing
-            # command); the API writes the message into the hijacked stream
+            # dockerd's exec: any failure to start is exit code 126 (not run's 127 for a missing command)
             record.exit_code, record.error = 126, str(exc)
-            if stream is not None:
-                stream.close()
             raise RuntimeFailure(f"OCI runtime exec failed: exec failed: {exc}: unknown") from None
         record.running = True
-        return stream
 
     def _refresh(self, record: ExecRecord) -> None:
         if not record.running:
