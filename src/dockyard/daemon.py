@@ -1,9 +1,12 @@
 """The daemon: builds every part explicitly, top to bottom, then serves the API.
 
     DataRoot ─> Database ─> ContentStore, Snapshotter ─> ImageService
-             ─> NetworkController ─> ContainerNetworks ─┐
-             ─> Runtime (shims) ────────────────────────┴─> ContainerService ─> ExecService, NetworkService
-             ─> EventBus, SystemService, ImageBackend ─> ApiServer on the unix socket
+             ─> ContainerStore ─> ContainerTable (the known containers, loaded from the store)
+             ─> NetworkController ─> ContainerNetworks (finds `container:<name>` in the table)
+             ─> Runtime (shims), EventBus
+             ─> ContainerService (store, table, images, snapshots, runtime, events, networking)
+             ─> ExecService, NetworkService, ImageBackend, SystemService (each asks ContainerService)
+             ─> ApiServer on the unix socket
 
 Stopping the daemon (SIGTERM, SIGINT, or SIGKILL) never stops containers: their shims keep
 them, and the next daemon finds them again in `ContainerService.recover()`; their bridges,
@@ -12,11 +15,13 @@ veths and rules stay too, and `NetworkController.recover()` drops those of conta
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import json
 import logging
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -28,6 +33,7 @@ from dockyard.distribution.config import DEFAULT_CONFIG_FILE, RegistryConfig
 from dockyard.engine.containers.networking import LoopbackOnly
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.store import ContainerStore
+from dockyard.engine.containers.table import ContainerTable
 from dockyard.engine.events import EventBus
 from dockyard.engine.execs.service import ExecService
 from dockyard.engine.images.distribution import DistributionService
@@ -35,7 +41,7 @@ from dockyard.engine.images.service import ImageBackend
 from dockyard.engine.networks.service import NetworkService
 from dockyard.engine.networks.wiring import ContainerNetworks, network_config
 from dockyard.engine.system.service import SystemService
-from dockyard.errors import Conflict, InvalidArgument
+from dockyard.errors import Conflict, DockyardError, InvalidArgument
 from dockyard.images.compressed import CompressedLayers
 from dockyard.images.pull import Puller
 from dockyard.images.push import ImagePusher
@@ -106,11 +112,12 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
     distribution = DistributionService(
         Puller(images, registries), ImagePusher(images, registries, CompressedLayers(db, content)), registries, events
     )
+    store = ContainerStore(db)
+    table = ContainerTable(store.load_all())
     controller = _network_controller(db, settings or {})
-    networking = ContainerNetworks(controller, root) if controller else LoopbackOnly()
-    containers = ContainerService(root, ContainerStore(db), images, snapshots, ShimRuntime(), events, networking)
-    if controller:
-        networking.resolve = containers.get
+    networking = ContainerNetworks(controller, root, table) if controller else LoopbackOnly()
+    runtime = ShimRuntime()
+    containers = ContainerService(root, store, table, images, snapshots, runtime, events, networking)
     containers.recover()
     if controller:
         controller.recover(
@@ -118,8 +125,8 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
         )
     backends = Backends(
         containers=containers,
-        execs=ExecService(containers),
-        images=ImageBackend(images, events, root.tmp, containers.image_user, containers, distribution),
+        execs=ExecService(containers, runtime, root, events),
+        images=ImageBackend(images, containers, events, root.tmp, distribution),
         system=SystemService(root, containers, images, events, distribution),
         networks=NetworkService(controller, containers, networking, events) if controller else None,
     )
@@ -150,3 +157,41 @@ def run_daemon(
     finally:
         pid_file.unlink(missing_ok=True)
     return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{message}\nSee '{self.prog} --help'.\n")
+        raise SystemExit(125)  # docker's exit code for bad flags
+
+
+def main(argv: list[str], host: str | None = None, debug: bool = False) -> int:
+    """`dockyard [-H HOST] [-D] daemon [--data-root DIR] [-H unix:///path] [--config-file FILE] [-D]`.
+
+    The daemon's -H wins over the global one, then DOCKYARD_HOST, then the default socket.
+    Returns the exit status: 1, with the reason on stderr, if the daemon cannot start.
+    """
+    parser = _Parser(prog="dockyard daemon", description="Run the dockyard daemon")
+    parser.add_argument("--data-root", default=str(DEFAULT_DATA_ROOT))
+    parser.add_argument("-H", "--host", default=None)
+    parser.add_argument("--config-file")
+    parser.add_argument("-D", "--debug", action="store_true")
+    ns = parser.parse_args(argv)
+    address = ns.host or host or os.environ.get("DOCKYARD_HOST") or f"unix://{DEFAULT_SOCKET}"
+    try:
+        socket_path = Path(_unix_path(address))
+        config = Path(ns.config_file) if ns.config_file else None
+        return run_daemon(Path(ns.data_root), socket_path, config, ns.debug or debug)
+    except DockyardError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+
+
+def _unix_path(host: str) -> str:
+    """The filesystem path of a `unix://` address. Raises InvalidArgument."""
+    if host.startswith("unix://"):
+        return host[len("unix://") :]
+    if host.startswith("/"):
+        return host
+    raise InvalidArgument(f"invalid host {host!r}: only unix:// sockets are supported")

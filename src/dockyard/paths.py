@@ -1,20 +1,24 @@
 """The data root's layout, in one place.
 
     <root>/                          default /var/lib/dockyard, `--data-root` to move it
-      dockyard.db                    SQLite: images, tags, containers, execs, networks, volumes
+      dockyard.db                    SQLite: images, tags, repo digests, compressed layers,
+                                     containers, networks with their endpoints and ports
+      dockyard.lock                  flock held by the daemon using this data root
+      engine-id                      the daemon's ID (`docker info`)
       blobs/sha256/<hex>             content store: manifests, configs, compressed layers
-      ingest/<random>/               blobs being written, renamed into blobs/ once verified
+      ingest/<random>                a blob being written, renamed into blobs/ once verified
       layers/<chain-hex>/            one unpacked layer: diff/ (the lowerdir), parent, diff_id, size
       layers/l/<short>               short symlinks to layers/<chain-hex>/diff (overlay option length)
       containers/<id>/               one container
-        rootfs/                      overlay mount point
-        upper/ work/                 overlay upper and work dirs
+        rootfs/ upper/ work/ parent  the snapshotter's: mount point, overlay dirs, parent chain ID
+                                     (the engine asks Snapshotter.paths(), never builds these)
         hostname hosts resolv.conf   generated files, bind-mounted into the container
-        config.json                  the OCI runtime spec handed to the runtime
-        shim.sock shim.pid exit.json the shim's control socket, pid and recorded exit
+        task.json                    what the runtime was handed (OCI spec, stdio), read by the shim
+        shim.sock shim.pid shim.log  the shim's control socket, pid and log
+        exit.json                    the process's recorded exit, written by the shim
         <id>-json.log                json-file log (rotated: .1, .2, ...)
-        execs/<exec-id>/             one exec process: shim.sock, exit.json
-      volumes/<name>/_data           named and anonymous volumes
+        execs/<exec-id>/             one exec process: its own task.json, shim files, exit.json
+      volumes/                       made at start-up; nothing is stored in it yet
       tmp/                           scratch space on the same filesystem (atomic renames)
 
 The runtime directory (default /run/dockyard) holds the API socket and the daemon pid file.
@@ -72,9 +76,6 @@ class DataRoot:
 
     def exec_dir(self, container_id: str, exec_id: str) -> Path:
         return self.container(container_id) / "execs" / exec_id
-
-    def volume_data(self, name: str) -> Path:
-        return self.volumes / name / "_data"
 
     def create(self) -> None:
         """Make the top-level directories (idempotent)."""

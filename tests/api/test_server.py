@@ -303,11 +303,12 @@ def test_attach_without_upgrade_header_still_hijacks_with_200(server, engine):
     sock.close()
 
 
-def test_attach_to_a_missing_container_is_a_plain_404(server):
+def test_attach_to_a_missing_container_is_a_404_in_plain_text(server):
+    """As dockerd writes a failed attach: the message as text on the raw-stream type."""
     sock = raw_exchange(server, _attach_request("/containers/ghost/attach?stream=1"))
     head, rest = read_head(sock)
-    assert head.startswith(b"HTTP/1.1 404")
-    assert json.loads(read_body(sock, head, rest)) == {"message": "No such container: ghost"}
+    assert head.startswith(b"HTTP/1.1 404") and b"Content-Type: application/vnd.docker.raw-stream" in head
+    assert read_body(sock, head, rest) == b"No such container: ghost\r\n"
     sock.close()
 
 

@@ -30,7 +30,7 @@ def run_cli(
     environ.update(env or {})
     prefix = ["-H", f"unix://{host}"] if host else []
     return subprocess.run(
-        [sys.executable, "-c", "from dockyard.cli.main import main; main()", *prefix, *args],
+        [sys.executable, "-m", "dockyard", *prefix, *args],
         input=stdin,
         capture_output=True,
         env=environ,

@@ -1,4 +1,4 @@
-"""`dockyard daemon` wires flags into dockyard.daemon.run_daemon: start one on a temp data root
+"""`dockyard daemon` (the command's daemon entry) wires flags into dockyard.daemon.run_daemon: start one on a temp data root
 and socket, talk to it with the CLI, stop it with SIGTERM."""
 
 import os
@@ -21,8 +21,8 @@ def test_daemon_verb_serves_the_cli(tmp_path):
     proc = subprocess.Popen(
         [
             sys.executable,
-            "-c",
-            "from dockyard.cli.main import main; main()",
+            "-m",
+            "dockyard",
             "daemon",
             "--data-root",
             str(tmp_path / "data"),

@@ -4,7 +4,7 @@ import pytest
 
 from dockyard.errors import Conflict
 from dockyard.metadata.db import Database
-from dockyard.metadata.networks import EndpointRecord, NetworkRecord, NetworkStore, PortRecord
+from dockyard.network.store import EndpointRecord, NetworkRecord, NetworkStore, PortRecord
 
 
 @pytest.fixture

@@ -142,6 +142,25 @@ def test_container_lifecycle(snapshotter: OverlaySnapshotter, root: DataRoot) ->
     assert not is_mounted(rootfs) and not root.container("c1").exists()
 
 
+def test_paths_name_the_snapshot_without_mounting(snapshotter: OverlaySnapshotter, root: DataRoot) -> None:
+    base = _stack(snapshotter, [BASE])
+    top = _stack(snapshotter, [BASE, TOP])
+    snapshotter.prepare("c3", top)
+    paths = snapshotter.paths("c3")
+    assert not is_mounted(paths.rootfs)
+    assert paths.lowers == (root.layers / top.hex / "diff", root.layers / base.hex / "diff")  # topmost first
+    rootfs = snapshotter.mount("c3")
+    assert rootfs == paths.rootfs
+    (rootfs / "new").write_text("n")
+    assert (paths.upper / "new").read_text() == "n" and paths.work.is_dir()
+    assert snapshotter.paths("c3") == paths
+    snapshotter.prepare("c4", None)
+    assert snapshotter.paths("c4").lowers == ()
+    snapshotter.remove("c3")
+    with pytest.raises(NotFound):
+        snapshotter.paths("c3")
+
+
 def test_export_mounts_only_for_the_while(snapshotter: OverlaySnapshotter, root: DataRoot) -> None:
     snapshotter.prepare("c2", _stack(snapshotter, [BASE]))
     out = io.BytesIO()

@@ -1,7 +1,9 @@
 """`dockyard`: global flags, the verb table, and error-to-exit-code handling.
 
 Verb modules are imported only when their verb runs, to keep start-up small
-(argparse, json and socket are the heaviest imports on the common path).
+(argparse, json and socket are the heaviest imports on the common path). `dockyard daemon`
+and `dockyard registry` are other programs behind the same command (dockyard/__main__.py):
+the CLI only names them in its help, and never imports the daemon, engine or registry.
 """
 
 from __future__ import annotations
@@ -43,8 +45,6 @@ VERBS = {
     "version": "version",
     "info": "info",
     "events": "events",
-    "daemon": "daemon",
-    "registry": "registry",
     "export": "export",
     "diff": "diff",
     "commit": "commit",
@@ -220,7 +220,7 @@ def run(argv: list[str]) -> int:
         sys.stdout.write(f"dockyard version {__version__}\n")
         return 0
     if not args or opts["help"]:
-        sys.stdout.write(USAGE.format(verbs=", ".join(sorted(VERBS))))
+        sys.stdout.write(USAGE.format(verbs=", ".join(sorted([*VERBS, "daemon"]))))
         return 0
     if args[0] in MANAGEMENT and (len(args) == 1 or args[1] in ("--help", "-h")):
         commands = "\n".join(f"  {name}" for name in MANAGEMENT[args[0]])

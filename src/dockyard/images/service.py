@@ -71,6 +71,10 @@ class ImageService:
 
     # -- lookups -----------------------------------------------------------------------
 
+    def all(self) -> list[ImageRecord]:
+        """Every image."""
+        return self.store.all()
+
     def resolve(self, ref: str) -> ImageRecord:
         """Find an image as docker does: by name[:tag], name@digest, full ID or ID prefix.
 

@@ -4,7 +4,7 @@ Lifecycle, as the engine drives it:
 
     start()                            chains, predefined networks (bridge, host, none), DNS
     recover(live)                      after start: drop what belongs to dead containers
-    create_network / remove_network    `docker network create / rm / prune`
+    create_network / remove_network    `docker network create / rm` (networks.py)
     connect(net, cid, netns, ...)      a created-but-not-started container gets an endpoint
     publish(cid, specs)                its -p / -P ports, all or none
     disconnect(net, cid)               live, `docker network disconnect`
@@ -22,22 +22,19 @@ import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from ipaddress import IPv4Address, IPv4Network
 
-from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotSupported
+from dockyard.errors import Conflict, InvalidArgument
 from dockyard.metadata.db import Database
-from dockyard.metadata.networks import EndpointRecord, NetworkRecord, NetworkStore
 from dockyard.network import bridge, ipam, publish, shapes
 from dockyard.network.config import NetworkConfig
 from dockyard.network.dns import Resolver
 from dockyard.network.firewall import Firewall
 from dockyard.network.names import NameTable, dns_names
+from dockyard.network.networks import Networks
 from dockyard.network.portspec import PortBinding, PortSpec
 from dockyard.network.rules import BridgeRules, Chains, Forward
-
-PREDEFINED = ("bridge", "host", "none")
-DRIVERS = ("bridge", "host", "null")
+from dockyard.network.store import EndpointRecord, NetworkRecord, NetworkStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +52,6 @@ class Endpoint:
     mac: str
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 class NetworkController:
     """Owns bridges, veths, IPAM, iptables chains and the embedded DNS of one daemon."""
 
@@ -70,6 +63,7 @@ class NetworkController:
         self.resolver = Resolver(self.names.lookup, self.names.reverse, self.names.upstreams, config.iptables)
         self.ports = publish.Publisher(self.store)
         self._lock = threading.RLock()
+        self.networks = Networks(self.store, config, self._lock, self._apply_rules)
         self._started = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -77,14 +71,7 @@ class NetworkController:
     def start(self) -> None:
         """Install chains, create the predefined networks and their bridges, start DNS."""
         with self._lock:
-            names = {n.name for n in self.store.networks()}
-            if "bridge" not in names:
-                self._create_default_bridge()
-            for name, driver in (("host", "host"), ("none", "null")):
-                if name not in names:
-                    self.store.add_network(NetworkRecord(secrets.token_hex(32), name, driver, _now()))
-            for net in self._bridges():
-                self._ensure_bridge(net)
+            self.networks.ensure_predefined()
             self._apply_rules()
             self.resolver.start()
             self._started = True
@@ -117,11 +104,13 @@ class NetworkController:
             for cid in {ep.container_id for ep in self.store.endpoints()}:
                 self._release(cid)
             self.close()
-            for net in self._bridges():
+            for net in self.networks.bridges():
                 bridge.remove_bridge(net.bridge)
             self.firewall.uninstall()
 
     # -- networks --------------------------------------------------------------------------
+
+    # -- networks (see networks.py) ----------------------------------------------------------
 
     def create_network(
         self,
@@ -135,93 +124,26 @@ class NetworkController:
         attachable: bool = False,
     ) -> NetworkRecord:
         """`docker network create`. Raises Conflict (name taken, overlapping subnet), InvalidArgument."""
-        if not name or "/" in name:
-            raise InvalidArgument(f"invalid network name: {name!r}")
-        if driver != "bridge":
-            raise (Forbidden if driver in DRIVERS else NotSupported)(
-                f'only one instance of "{driver}" network is allowed'
-                if driver in DRIVERS
-                else f'plugin "{driver}" not found'
-            )
-        with self._lock:
-            if any(n.name == name for n in self.store.networks()):
-                raise Conflict(f"network with name {name} already exists")
-            net_subnet, net_gateway = self._pick_subnet(subnet, gateway)
-            net_id = secrets.token_hex(32)
-            opts = dict(options or {})
-            bridge = opts.get("com.docker.network.bridge.name") or f"{self.config.bridge_prefix}{net_id[:12]}"
-            rec = NetworkRecord(
-                net_id,
-                name,
-                "bridge",
-                _now(),
-                bridge,
-                str(net_subnet),
-                str(net_gateway),
-                internal,
-                attachable,
-                dict(labels or {}),
-                opts,
-            )
-            self.store.add_network(rec)
-            try:
-                self._ensure_bridge(rec)
-                self._apply_rules()
-            except BaseException:
-                self._delete_bridge(rec)
-                self.store.remove_network(rec.id)
-                raise
-            return rec
+        return self.networks.create(name, driver, subnet, gateway, internal, labels, options, attachable)
 
     def remove_network(self, ref: str) -> None:
         """`docker network rm`. Raises NoSuchNetwork, Forbidden (predefined), Conflict (in use)."""
-        with self._lock:
-            net = self.get(ref)
-            if net.name in PREDEFINED:
-                raise Forbidden(f"{net.name} is a pre-defined network and cannot be removed")
-            if self.store.endpoints(network_id=net.id):
-                raise Conflict(f"error while removing network: network {net.name} id {net.id} has active endpoints")
-            self.store.remove_network(net.id)
-            self._apply_rules()
-            self._delete_bridge(net)
-
-    def prune_networks(self, labels: Mapping[str, str | None] | None = None) -> list[str]:
-        """`docker network prune`: remove unused user networks matching the label filter."""
-        removed = []
-        with self._lock:
-            for net in self.store.networks():
-                if net.name in PREDEFINED or self.store.endpoints(network_id=net.id):
-                    continue
-                if all(k in net.labels and (v is None or net.labels[k] == v) for k, v in (labels or {}).items()):
-                    self.remove_network(net.id)
-                    removed.append(net.name)
-        return removed
+        self.networks.remove(ref)
 
     def get(self, ref: str) -> NetworkRecord:
-        """By full ID, name, or unique ID prefix, in that order, like docker."""
-        nets = self.store.networks()
-        for match in (lambda n: n.id == ref, lambda n: n.name == ref):
-            found = [n for n in nets if match(n)]
-            if found:
-                return found[0]
-        found = [n for n in nets if ref and n.id.startswith(ref)]
-        if len(found) > 1:
-            raise InvalidArgument(f"network {ref} is ambiguous ({len(found)} matches found based on ID prefix)")
-        if not found:
-            raise NoSuchNetwork(ref)
-        return found[0]
+        """By full ID, name, or unique ID prefix, in that order, like docker. Raises NoSuchNetwork."""
+        return self.networks.get(ref)
 
     def list(self) -> list[NetworkRecord]:
-        return self.store.networks()
+        return self.networks.list()
 
     def inspect(self, ref: str) -> dict:
         """`GET /networks/{id}`: Docker's shape with the attached containers."""
-        net = self.get(ref)
-        return shapes.network_json(net, self.store.endpoints(network_id=net.id))
+        return self.networks.inspect(ref)
 
-    def list_json(self) -> list[dict]:
-        """`GET /networks`."""
-        return [shapes.network_json(net) for net in self.store.networks()]
+    def in_use(self, network_id: str) -> bool:
+        """Whether any container has an endpoint on the network."""
+        return self.networks.in_use(network_id)
 
     # -- containers ------------------------------------------------------------------------
 
@@ -306,7 +228,7 @@ class NetworkController:
             prefix,
             net.gateway if default_route else None,
             ep.mac,
-            self._mtu(net),
+            self.networks.mtu(net),
         )
 
     def disconnect(self, ref: str, container_id: str) -> None:
@@ -354,12 +276,6 @@ class NetworkController:
                 return []  # docker ignores -p on none, host and internal-only containers
             return self.ports.publish(target, specs, self._apply_rules)
 
-    def unpublish(self, container_id: str) -> None:
-        with self._lock:
-            self.ports.close(container_id)
-            self.store.remove_ports(container_id)
-            self._apply_rules()
-
     def bindings(self, container_id: str) -> list[PortBinding]:
         """The container's published ports (`docker port`)."""
         return self.ports.bindings(container_id)
@@ -388,53 +304,8 @@ class NetworkController:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _bridges(self) -> list[NetworkRecord]:
-        return [n for n in self.store.networks() if n.driver == "bridge"]
-
-    def _create_default_bridge(self) -> None:
-        subnet, gateway = self._pick_subnet(self.config.default_subnet, None)
-        self.store.add_network(
-            NetworkRecord(
-                secrets.token_hex(32),
-                "bridge",
-                "bridge",
-                _now(),
-                self.config.bridge_name,
-                str(subnet),
-                str(gateway),
-                options={
-                    "com.docker.network.bridge.default_bridge": "true",
-                    "com.docker.network.bridge.name": self.config.bridge_name,
-                    "com.docker.network.bridge.enable_ip_masquerade": "true",
-                    "com.docker.network.driver.mtu": str(self.config.mtu),
-                },
-            )
-        )
-
-    def _pick_subnet(self, subnet: str | None, gateway: str | None) -> tuple[IPv4Network, IPv4Address]:
-        ours = [IPv4Network(n.subnet) for n in self._bridges()]
-        if subnet:
-            chosen = ipam.parse_subnet(subnet)
-            ipam.check_overlap(chosen, ours)
-            ipam.check_overlap(chosen, [IPv4Network(r) for r in bridge.host_routes() if not _is_ours(r, ours)])
-        else:
-            taken = ours + [IPv4Network(r, strict=False) for r in bridge.host_routes()]
-            chosen = ipam.choose_subnet(taken, self.config.address_pools)
-        return chosen, ipam.parse_gateway(gateway, chosen)
-
-    def _ensure_bridge(self, net: NetworkRecord) -> None:
-        bridge.setup_bridge(net.bridge, net.gateway, IPv4Network(net.subnet).prefixlen, self._mtu(net), net.internal)
-
-    def _mtu(self, net: NetworkRecord) -> int:
-        raw = net.options.get("com.docker.network.driver.mtu", "")
-        return int(raw) if raw.isdigit() else self.config.mtu
-
-    def _delete_bridge(self, net: NetworkRecord) -> None:
-        if net.bridge:
-            bridge.remove_bridge(net.bridge)
-
     def _apply_rules(self) -> None:
-        nets = {n.id: n for n in self._bridges()}
+        nets = {n.id: n for n in self.networks.bridges()}
         rules = [BridgeRules(n.bridge, n.subnet, n.internal) for n in nets.values()]
         forwards = [
             Forward(p.proto, p.host_ip, p.host_port, p.container_ip, p.container_port)
@@ -453,7 +324,7 @@ class NetworkController:
 
     def _remove_strays(self) -> None:
         """Veths and bridges with our names that no record explains (a crash mid-connect)."""
-        known = {ep.veth for ep in self.store.endpoints()} | {n.bridge for n in self._bridges()}
+        known = {ep.veth for ep in self.store.endpoints()} | {n.bridge for n in self.networks.bridges()}
         for name in bridge.strays((self.config.veth_prefix, "dyp", self.config.bridge_prefix)):
             if name not in known:
                 bridge.remove_bridge(name)

@@ -6,9 +6,9 @@ its short ID (also `<name>.<network>`); the default `bridge` network has no name
 
 from __future__ import annotations
 
-from dockyard.metadata.networks import EndpointRecord, NetworkRecord, NetworkStore
 from dockyard.network.config import NetworkConfig
 from dockyard.network.resolvconf import parse_resolv_conf, upstream_servers
+from dockyard.network.store import EndpointRecord, NetworkRecord, NetworkStore
 
 
 def dns_names(net: NetworkRecord, ep: EndpointRecord) -> list[str]:

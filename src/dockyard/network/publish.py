@@ -12,8 +12,8 @@ import socket
 from collections.abc import Callable
 
 from dockyard.errors import Conflict, InvalidArgument
-from dockyard.metadata.networks import EndpointRecord, NetworkStore, PortRecord
 from dockyard.network.portspec import PortBinding, PortSpec
+from dockyard.network.store import EndpointRecord, NetworkStore, PortRecord
 
 _KINDS = {"tcp": socket.SOCK_STREAM, "udp": socket.SOCK_DGRAM}
 

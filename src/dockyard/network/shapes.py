@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from ipaddress import IPv4Network
 
-from dockyard.metadata.networks import EndpointRecord, NetworkRecord
 from dockyard.network.portspec import PortBinding, ports_json
+from dockyard.network.store import EndpointRecord, NetworkRecord
 
 
 def prefix_len(net: NetworkRecord) -> int:

@@ -187,7 +187,7 @@ class ShimRuntime:
         for name in STATE_FILES:
             (state_dir / name).unlink(missing_ok=True)
 
-    # ---- optional abilities: pause, top, stats (the task's cgroups) -----------------------
+    # ---- the task's cgroups: pause, top, stats -----------------------------------------
 
     def pause(self, state_dir: Path) -> None:
         """Freeze every process of a running container (docker pause)."""

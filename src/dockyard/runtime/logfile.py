@@ -96,18 +96,3 @@ class JsonFileWriter:
                 os.replace(newer, older)
         self._file = open(self.path, "wb")
         self._size = 0
-
-
-_READER_NAMES = ("LogEntry", "decode_entry", "parse_time", "read_entries", "select", "follow")
-
-
-def __getattr__(name: str):
-    """Old home of the reading side: `logfile.select` etc. now live in logreader.py.
-
-    Resolved on first use so the shim, which imports this module, never loads the reader.
-    """
-    if name in _READER_NAMES:
-        from dockyard.runtime import logreader
-
-        return getattr(logreader, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,6 +12,7 @@ between the two):
     attach(state_dir, ...)          any number of times, before or after start
     start(state_dir)                init execs the process; raises RuntimeFailure if exec fails
     kill / resize / state           while it runs
+    pause / resume / pids / stats   while it runs (its cgroups); Conflict once it has exited
     wait(state_dir)                 returns once it has exited (exit.json written by the shim)
     delete(state_dir)               forget the task (shim gone, files removed but logs kept)
 
@@ -24,6 +25,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
+
+from dockyard.runtime.cgroups.stats import Usage
 
 DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024
 DEFAULT_LOG_MAX_FILES = 5
@@ -52,6 +55,8 @@ class TaskState:
 
 
 class Runtime(Protocol):
+    """Every task is named by its state directory; every method may raise RuntimeFailure."""
+
     def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig) -> int:
         """Start the shim and set up the init (namespaces, rootfs, mounts) blocked before exec.
 
@@ -61,18 +66,26 @@ class Runtime(Protocol):
         """
 
     def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
-        """Like create(), for an OCI `process` run inside the running task at container_dir."""
+        """Like create(), for an OCI `process` run inside the running task at container_dir.
+
+        Returns the exec's host pid. Raises Conflict if that task is not running.
+        """
 
     def start(self, state_dir: Path) -> None:
         """Let the process exec. Raises RuntimeFailure whose message carries the exec error
         in Go's words, which the docker CLI maps to exit codes:
         `exec: "x": executable file not found in $PATH` (127),
-        `exec: "/x": stat /x: no such file or directory` (127), `permission denied` (126)."""
+        `exec: "/x": stat /x: no such file or directory` (127), `permission denied` (126).
+        Raises Conflict if the process has already exited."""
 
     def state(self, state_dir: Path) -> TaskState:
-        """Raises NotFound if no task was ever created there."""
+        """The task's state now (recorded on disk once it has exited).
 
-    def kill(self, state_dir: Path, signal: int) -> None: ...
+        Raises NotFound if no task was ever created there (or it was deleted).
+        """
+
+    def kill(self, state_dir: Path, signal: int) -> None:
+        """Send `signal` to the process. Raises Conflict once it has exited."""
 
     def wait(self, state_dir: Path, timeout: float | None = None) -> TaskState:
         """Block until the process has exited (or the timeout passes; then the current state)."""
@@ -80,9 +93,31 @@ class Runtime(Protocol):
     def attach(self, state_dir: Path, stdin: bool, stdout: bool, stderr: bool) -> socket.socket:
         """A socket to the shim for this attacher: reading yields output (Docker's 8-byte
         multiplexed frames without a TTY, the raw terminal stream with one); writing feeds
-        stdin; shutdown(SHUT_WR) closes stdin. EOF once the process has exited."""
+        stdin; shutdown(SHUT_WR) closes stdin. EOF once the process has exited (a socket
+        already at EOF if it had exited before the call)."""
 
-    def resize(self, state_dir: Path, height: int, width: int) -> None: ...
+    def resize(self, state_dir: Path, height: int, width: int) -> None:
+        """Set the terminal size; a no-op without a TTY or once the process has exited."""
 
     def delete(self, state_dir: Path) -> None:
-        """Forget a stopped task: stop its shim, remove its socket and state files."""
+        """Forget a stopped task: stop its shim, remove its socket and state files.
+
+        Nothing if there is no task. Raises Conflict while its process runs.
+        """
+
+    def pause(self, state_dir: Path) -> None:
+        """Freeze every process of the running task (docker pause). Raises Conflict if it is
+        not running, NotFound if the host has no freezer."""
+
+    def resume(self, state_dir: Path) -> None:
+        """Thaw a paused task (docker unpause). Raises Conflict if it is not running."""
+
+    def pids(self, state_dir: Path) -> list[int]:
+        """Host pids of every process of the running task, init first (docker top).
+
+        Raises Conflict if it is not running.
+        """
+
+    def stats(self, state_dir: Path) -> Usage:
+        """Memory, CPU time and pid counters of the running task (docker stats); a counter the
+        host lacks is None. Raises Conflict if it is not running."""

@@ -11,10 +11,12 @@
     containers/<key>/parent       the snapshot's parent chain ID ("" for an empty rootfs)
 
 A layer appears under layers/ by one rename of a finished scratch dir from tmp/, so a crash
-never leaves half a layer. mount() runs `mount` with layers/ as its working directory and
-relative `l/<short>` lowerdirs (as docker's overlay2 does), so ~140 layers fit in the one
-page the kernel reads options from. A snapshot with no parent is a bind mount of its upper
-dir (overlay needs a lowerdir), as containerd's overlay snapshotter does.
+never leaves half a layer. mount() calls mount(2) itself with absolute `layers/l/<short>`
+lowerdirs while the options fit in the one page the kernel reads them from; a taller image
+is mounted by `mount` run in layers/ with relative `l/<short>` lowerdirs (as docker's
+overlay2 does), so ~140 layers fit. A snapshot with no parent is a bind mount of its upper
+dir (overlay needs a lowerdir), as containerd's overlay snapshotter does, also by `mount`.
+paths(key) hands these paths to the engine, which never builds them itself.
 
 The init layer is the topmost lowerdir, as in Docker's overlay2 (`<id>-init`): it holds the
 empty files the runtime bind-mounts /etc/hosts, /etc/hostname and /etc/resolv.conf onto, and
@@ -37,7 +39,7 @@ from dockyard.errors import Conflict, InvalidArgument, NotFound, NotSupported, R
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
 from dockyard.snapshots.mountinfo import is_mounted
-from dockyard.snapshots.snapshotter import LayerInfo, Mount
+from dockyard.snapshots.snapshotter import LayerInfo, Mount, SnapshotPaths
 
 SHORT_LEN = 26
 MAX_LAYERS = 500  # overlayfs's own limit on lowerdirs
@@ -194,6 +196,12 @@ class OverlaySnapshotter:
             *OVERLAY_OPTIONS,
         )
         return Mount("overlay", "overlay", options)
+
+    def paths(self, key: str) -> SnapshotPaths:
+        """containers/<key>/{rootfs,upper,work} and the layers' diff dirs. Raises NotFound."""
+        directory = self._snapshot_dir(key)
+        lowers = tuple(self._layer_dir(layer) / "diff" for layer in self._chain(self._parent_of(key)))
+        return SnapshotPaths(directory / "rootfs", directory / "upper", directory / "work", lowers)
 
     def mount(self, key: str) -> Path:
         """Mount the snapshot at containers/<key>/rootfs (idempotent); return that path."""

@@ -9,6 +9,7 @@ Importing an image of layers L1..Ln:
     for each layer: if not has_layer(chain_i): unpack(chain_i, chain_{i-1}, tar_stream)
 Running a container:
     mounts = prepare(key=container_id, parent=chain_n); mount(key) ... unmount(key); remove(key)
+Looking at one (docker diff, inspect, exec, size): paths(key), which mounts nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ class Mount:
 
 
 @dataclass(frozen=True, slots=True)
+class SnapshotPaths:
+    """Where an active snapshot lives on the host: the only paths the engine may use."""
+
+    rootfs: Path  # where mount() mounts it, mounted or not
+    upper: Path  # its changes (overlay upperdir: whiteouts as 0/0 character devices)
+    work: Path  # overlay's workdir (shown by docker inspect)
+    lowers: tuple[Path, ...]  # the read-only layers beneath, topmost first
+
+
+@dataclass(frozen=True, slots=True)
 class LayerInfo:
     chain_id: Digest
     parent: Digest | None
@@ -38,7 +49,8 @@ class LayerInfo:
 
 
 class Snapshotter(Protocol):
-    def has_layer(self, chain_id: Digest) -> bool: ...
+    def has_layer(self, chain_id: Digest) -> bool:
+        """Whether the layer is committed."""
 
     def layer(self, chain_id: Digest) -> LayerInfo:
         """Raises NotFound."""
@@ -51,13 +63,21 @@ class Snapshotter(Protocol):
         Raises InvalidArgument for a malformed or hostile tar (and leaves no layer behind).
         """
 
-    def remove_layer(self, chain_id: Digest) -> None: ...
+    def remove_layer(self, chain_id: Digest) -> None:
+        """Delete a committed layer (nothing if absent). Raises Conflict while a layer or a
+        snapshot is on it."""
 
     def list_layers(self) -> list[Digest]:
         """The chain IDs of every committed layer."""
 
     def prepare(self, key: str, parent: Digest | None) -> list[Mount]:
-        """Create the writable snapshot `key` over `parent` and return how to mount it."""
+        """Create the writable snapshot `key` over `parent` and return how to mount it.
+
+        Raises Conflict if `key` exists, NotFound if `parent` does not.
+        """
+
+    def paths(self, key: str) -> SnapshotPaths:
+        """The host paths of snapshot `key` (mounts nothing). Raises NotFound."""
 
     def mount(self, key: str) -> Path:
         """Mount the snapshot at containers/<key>/rootfs (idempotent); return that path."""
@@ -69,7 +89,11 @@ class Snapshotter(Protocol):
         """Unmount and delete the writable snapshot (idempotent)."""
 
     def diff(self, key: str, out: BinaryIO) -> None:
-        """Write the snapshot's changes as an OCI layer tar (overlay whiteouts -> .wh. files)."""
+        """Write the snapshot's changes as an OCI layer tar (overlay whiteouts -> .wh. files).
+
+        Raises NotFound.
+        """
 
     def export(self, key: str, out: BinaryIO) -> None:
-        """Write the snapshot's whole merged filesystem as a plain tar (docker export)."""
+        """Write the snapshot's whole merged filesystem as a plain tar (docker export),
+        mounting it for the while if it is not mounted."""

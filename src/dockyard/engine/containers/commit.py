@@ -38,10 +38,10 @@ def commit(
     container = containers.get(ref)
     with _paused(containers, container, pause):
         with images.content.writer() as writer:
-            containers.snapshots.diff(container.id, writer)
+            containers.layer_diff(container.id, writer)
             size = writer.offset
             diff_id = writer.commit()
-    base = images.store.get(container.image_id)
+    base = images.resolve(container.image_id)
     document = new_config(images.config(base), container, diff_id, comment, author, changes, config)
     layers = [LayerBlob(layer.digest, layer.media_type, layer.size) for layer in base.layers]
     layers.append(LayerBlob(diff_id, mt.OCI_LAYER, size))

@@ -1,7 +1,9 @@
 """What the container service shows without changing anything: inspect, ps, logs, attach,
-top, diff, stats, export. A mixin of ContainerService (moby spreads one Daemon type over
-inspect.go, logs.go, attach.go the same way); it uses the service's root, runtime, images,
-snapshots and its container table.
+top, diff, stats, export (moby spreads its Daemon over inspect.go, logs.go, attach.go; here
+ContainerService holds one ContainerInspection and hands these verbs to it).
+
+It reads the shared container table and asks the runtime, snapshotter and image service;
+attaching to a container that has not started yet waits among the service's pending attaches.
 """
 
 from __future__ import annotations
@@ -10,30 +12,54 @@ import itertools
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from dockyard.chunks import produced
-from dockyard.engine.containers import changes, processes, stats, views
-from dockyard.engine.containers.attach import ReplayStream, SocketStream
+from dockyard.engine.containers import changes, processes, specgen, stats, views
+from dockyard.engine.containers.attach import PendingAttaches, ReplayStream, SocketStream
 from dockyard.engine.containers.model import Container, now_rfc3339
 from dockyard.engine.containers.rules import matches_filters
+from dockyard.engine.containers.table import ContainerTable
 from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.images.service import ImageService
 from dockyard.multiplex import encode_frame
+from dockyard.paths import DataRoot
 from dockyard.runtime import logreader
+from dockyard.runtime.runtime import Runtime
+from dockyard.snapshots.snapshotter import Snapshotter
 
 
 class ContainerInspection:
+    def __init__(
+        self,
+        table: ContainerTable,
+        root: DataRoot,
+        images: ImageService,
+        snapshots: Snapshotter,
+        runtime: Runtime,
+        pending: PendingAttaches,
+    ) -> None:
+        self.table, self.root, self.images, self.snapshots = table, root, images, snapshots
+        self.runtime, self.pending = runtime, pending
+
+    def _task(self, container: Container) -> Path:
+        return self.root.container(container.id)
+
     def inspect(self, ref: str, size: bool = False) -> dict:
-        container = self.get(ref)
-        result = views.inspect(container, self.root)
+        container = self.table.get(ref)
+        snapshot = self.snapshots.paths(container.id)
+        result = views.inspect(container, self.root, snapshot)
         if size:
-            result["SizeRw"] = tree_size(self.root.container(container.id) / "upper")
-            result["SizeRootFs"] = result["SizeRw"] + self.images.store.get(container.image_id).size
+            result["SizeRw"] = tree_size(snapshot.upper)
+            result["SizeRootFs"] = result["SizeRw"] + self.images.resolve(container.image_id).size
         return result
 
     def list(self, all: bool, limit: int | None, size: bool, filters: dict[str, list[str]]) -> list[dict]:
         now = time.time()
         chosen = [
-            c for c in self.all() if (all or c.state.running or "status" in filters) and matches_filters(c, filters)
+            c
+            for c in self.table.all()
+            if (all or c.state.running or "status" in filters) and matches_filters(c, filters)
         ]
         chosen.sort(key=lambda c: c.created, reverse=True)
         if limit is not None and limit > 0:
@@ -58,12 +84,12 @@ class ContainerInspection:
         timestamps: bool,
         tail: str,
     ) -> tuple[bool, Iterator[tuple[int, bytes]]]:
-        container = self.get(ref)
+        container = self.table.get(ref)
         if not (stdout or stderr):
             raise InvalidArgument("Bad parameters: you must choose at least one stream")
         tail_count = int(tail) if tail.lstrip("-").isdigit() else None  # like moby: junk means all
         path = str(self.root.container_log(container.id))
-        max_files = self._io(container).log_max_files
+        max_files = specgen.io_config(container, Path(path)).log_max_files
         wanted = {"stdout": stdout, "stderr": stderr}
 
         def entries() -> Iterator[tuple[int, bytes]]:
@@ -71,7 +97,7 @@ class ContainerInspection:
                 logreader.read_entries(path, max_files), tail_count, int((since or 0) * 1e9), int((until or 0) * 1e9)
             )
             live = (
-                logreader.follow(path, lambda: container.state.running and container.id in self._containers)
+                logreader.follow(path, lambda: container.state.running and container.id in self.table)
                 if follow and container.state.running and os.path.exists(path)
                 else iter(())
             )
@@ -87,7 +113,7 @@ class ContainerInspection:
     def attach(self, ref: str, stdin: bool, stdout: bool, stderr: bool, logs: bool, stream: bool):
         """Replay the logged output first with `logs`; end there without `stream` (dockerd's
         attach: logs=1&stream=0 is a replay, stream=0 alone gives nothing)."""
-        container = self.get(ref)
+        container = self.table.get(ref)
         tty = bool(container.config.get("Tty"))
         replay = self._replay(ref, stdout, stderr) if logs and (stdout or stderr) else b""
         if not stream:
@@ -102,17 +128,17 @@ class ContainerInspection:
     def _attach_live(self, container: Container, tty: bool, stdin: bool, stdout: bool, stderr: bool):
         with container.lock:
             if container.state.status in ("running", "paused"):
-                return SocketStream(self.runtime.attach(self.state_dir(container), stdin, stdout, stderr), tty)
+                return SocketStream(self.runtime.attach(self._task(container), stdin, stdout, stderr), tty)
             return self.pending.add(container.id, tty, (stdin, stdout, stderr))
 
     def resize(self, ref: str, height: int, width: int) -> None:
-        container = self.get(ref)
+        container = self.table.get(ref)
         if not container.state.running:
             raise Conflict(f"Container {container.id} is not running")
-        self.runtime.resize(self.state_dir(container), height, width)
+        self.runtime.resize(self._task(container), height, width)
 
     def export(self, ref: str) -> Iterator[bytes]:
-        container = self.get(ref)
+        container = self.table.get(ref)
 
         def write(out) -> None:
             with container.lock:  # export may mount the rootfs: no start or remove meanwhile
@@ -121,25 +147,23 @@ class ContainerInspection:
         return produced(write, "export")
 
     def top(self, ref: str, ps_args: str | None) -> dict:
-        container = self.get(ref)
+        container = self.table.get(ref)
         if container.state.status not in ("running", "paused"):
             raise Conflict(f"Container {container.id} is not running")
-        return processes.parse_ps(processes.run_ps(ps_args), self.runtime.pids(self.state_dir(container)))
+        return processes.parse_ps(processes.run_ps(ps_args), self.runtime.pids(self._task(container)))
 
     def changes(self, ref: str) -> list[dict]:
-        container = self.get(ref)
-        image = self.images.store.get(container.image_id)
-        lowers = [self.root.layers / chain.hex / "diff" for chain in reversed(image.chain_ids)]
-        upper = self.root.container(container.id) / "upper"
-        return [change.to_json() for change in changes.changes(upper, lowers)]
+        container = self.table.get(ref)
+        snapshot = self.snapshots.paths(container.id)
+        return [change.to_json() for change in changes.changes(snapshot.upper, list(snapshot.lowers))]
 
     def stats(self, ref: str, stream: bool) -> Iterator[dict]:
         """Samples once a second while streaming; one sample (with its predecessor) otherwise."""
-        container = self.get(ref)
+        container = self.table.get(ref)
         previous = self._stats_sample(container, None)
         if stream:
             yield previous
-        while container.state.running and container.id in self._containers:
+        while container.state.running and container.id in self.table:
             time.sleep(1.0 if stream else 0.1)
             previous = self._stats_sample(container, previous)
             yield previous
@@ -150,7 +174,7 @@ class ContainerInspection:
 
     def _stats_sample(self, container: Container, previous: dict | None) -> dict:
         try:
-            usage = self.runtime.stats(self.state_dir(container)) if container.state.running else None
+            usage = self.runtime.stats(self._task(container)) if container.state.running else None
         except (Conflict, NotFound):
             usage = None
         if usage is None:

@@ -6,7 +6,7 @@
                               container's NetworkSettings
     release(container)        when its process has exited or it is removed: free it all
 
-Implementations: `netwiring.ContainerNetworks` (bridges, ports, DNS: the daemon's default)
+Implementations: `engine.networks.wiring.ContainerNetworks` (bridges, ports, DNS: the default)
 and `LoopbackOnly` (daemon.json `"bridge": "none"`).
 """
 

@@ -1,15 +1,19 @@
-"""A container's record turned into the OCI runtime spec the runtime runs (moby oci_linux.go)."""
+"""A container's record turned into what the runtime is handed: the OCI runtime spec
+(moby oci_linux.go), the namespaces it shares and how its stdio and log are wired."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from dockyard.engine.containers.config import process_env
 from dockyard.engine.containers.model import Container
-from dockyard.errors import InvalidArgument
+from dockyard.engine.containers.rules import size_option
+from dockyard.errors import Conflict, InvalidArgument
 from dockyard.runtime import spec as oci_spec
 from dockyard.runtime.rootpath import resolve_in_root
+from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, IOConfig
 from dockyard.runtime.user import parse_passwd, resolve_user
 
 GENERATED_FILES = ("hostname", "hosts", "resolv.conf")
@@ -70,6 +74,40 @@ def container_spec(
         privileged=bool(host.get("Privileged")),
         shm_size=host.get("ShmSize") or oci_spec.DEFAULT_SHM_SIZE,
         cgroups_path=f"dockyard/{container.id}",
+    )
+
+
+def namespaces(container: Container, lookup: Callable[[str], Container]) -> dict[str, str]:
+    """The namespaces the container shares: the host's, or (`container:<name>`, found with
+    `lookup`) another running container's network. Raises Conflict, NoSuchContainer."""
+    mode = container.host_config.get("NetworkMode") or "bridge"
+    shared: dict[str, str] = {}
+    if mode == "host":
+        shared["network"] = "host"
+    elif mode.startswith("container:"):
+        other = lookup(mode.partition(":")[2])
+        if not other.state.running:
+            raise Conflict(f"cannot join network of a non running container: {other.id}")
+        shared["network"] = f"/proc/{other.state.pid}/ns/net"
+    if container.host_config.get("PidMode") == "host":
+        shared["pid"] = "host"
+    if container.host_config.get("IpcMode") == "host":
+        shared["ipc"] = "host"
+    if container.host_config.get("UTSMode") == "host":
+        shared["uts"] = "host"
+    return shared
+
+
+def io_config(container: Container, log_path: Path) -> IOConfig:
+    """The container's stdio (Tty, OpenStdin, StdinOnce) and its json-file log's rotation."""
+    options = (container.host_config.get("LogConfig") or {}).get("Config") or {}
+    return IOConfig(
+        tty=bool(container.config.get("Tty")),
+        open_stdin=bool(container.config.get("OpenStdin")),
+        stdin_once=bool(container.config.get("StdinOnce")),
+        log_path=log_path,
+        log_max_size=size_option(options["max-size"]) if "max-size" in options else DEFAULT_LOG_MAX_SIZE,
+        log_max_files=int(options.get("max-file", DEFAULT_LOG_MAX_FILES)),
     )
 
 

@@ -9,6 +9,7 @@ from functools import cache
 from dockyard.engine.containers import inspectshape
 from dockyard.engine.containers.model import ZERO_TIME, Container
 from dockyard.paths import DataRoot
+from dockyard.snapshots.snapshotter import SnapshotPaths
 from dockyard.units import human_duration
 
 
@@ -84,7 +85,7 @@ def _cgroupns_default() -> str:
     return "private" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "host"
 
 
-def inspect(container: Container, root: DataRoot) -> dict:
+def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> dict:
     state, directory = container.state, root.container(container.id)
     return {
         "Id": container.id,
@@ -121,9 +122,9 @@ def inspect(container: Container, root: DataRoot) -> dict:
         "GraphDriver": {
             "Name": "overlay2",
             "Data": {
-                "UpperDir": str(directory / "upper"),
-                "WorkDir": str(directory / "work"),
-                "MergedDir": str(directory / "rootfs"),
+                "UpperDir": str(snapshot.upper),
+                "WorkDir": str(snapshot.work),
+                "MergedDir": str(snapshot.rootfs),
             },
         },
         "Mounts": [],

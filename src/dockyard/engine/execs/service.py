@@ -1,7 +1,8 @@
 """`docker exec`: extra processes inside a running container, each with its own shim.
 
 Exec instances live in memory, as in dockerd: they are gone after a daemon restart, while
-their processes (owned by their shims) keep running.
+their processes (owned by their shims) keep running. The container service is asked for the
+container (by reference) and its rootfs; the exec's own task goes straight to the runtime.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dockyard import detachkeys
 from dockyard.engine.containers import specgen
 from dockyard.engine.containers.attach import SocketStream, StartOnRead
 from dockyard.engine.containers.service import ContainerService
+from dockyard.engine.events import EventBus
 from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchExec, NotFound, RuntimeFailure
-from dockyard.runtime.runtime import IOConfig
+from dockyard.paths import DataRoot
+from dockyard.runtime.runtime import IOConfig, Runtime
 
 
 @dataclass
@@ -31,8 +35,8 @@ class ExecRecord:
 
 
 class ExecService:
-    def __init__(self, containers: ContainerService) -> None:
-        self.containers = containers
+    def __init__(self, containers: ContainerService, runtime: Runtime, root: DataRoot, events: EventBus) -> None:
+        self.containers, self.runtime, self.root, self.events = containers, runtime, root, events
         self._execs: dict[str, ExecRecord] = {}
         self._lock = threading.Lock()
 
@@ -53,7 +57,7 @@ class ExecService:
             raise InvalidArgument(f"Invalid escape keys ({config.get('DetachKeys')}) provided") from None
         record = ExecRecord(secrets.token_hex(32), container.id, dict(config))
         self._execs[record.id] = record
-        self.containers.events.publish(
+        self.events.publish(
             "container",
             f"exec_create: {' '.join(config['Cmd'])}",
             container.id,
@@ -67,8 +71,8 @@ class ExecService:
             raise NoSuchExec(exec_id)
         return record
 
-    def _dir(self, record: ExecRecord):
-        return self.containers.root.exec_dir(record.container_id, record.id)
+    def _dir(self, record: ExecRecord) -> Path:
+        return self.root.exec_dir(record.container_id, record.id)
 
     def exec_start(self, exec_id: str, detach: bool, tty: bool):
         record = self._get(exec_id)
@@ -87,7 +91,7 @@ class ExecService:
     def _start(self, record: ExecRecord, detach: bool):
         container = self.containers.get(record.container_id)
         config = record.config
-        rootfs = self.containers.root.container(container.id) / "rootfs"
+        rootfs = self.containers.rootfs(container)
         process = specgen.process_for(
             rootfs,
             {
@@ -110,11 +114,11 @@ class ExecService:
         directory = self._dir(record)
         directory.mkdir(parents=True, exist_ok=True)
         io = IOConfig(tty=bool(config.get("Tty")), open_stdin=bool(config.get("AttachStdin")), stdin_once=True)
-        record.pid = self.containers.runtime.create_exec(directory, self.containers.state_dir(container), process, io)
+        record.pid = self.runtime.create_exec(directory, self.root.container(container.id), process, io)
         if detach:
             self._run(record, directory)
             return None
-        sock = self.containers.runtime.attach(
+        sock = self.runtime.attach(
             directory,
             bool(config.get("AttachStdin")),
             config.get("AttachStdout", True),
@@ -126,7 +130,7 @@ class ExecService:
 
     def _run(self, record: ExecRecord, directory) -> None:
         try:
-            self.containers.runtime.start(directory)
+            self.runtime.start(directory)
         except RuntimeFailure as exc:
             # dockerd's exec: any failure to start is exit code 126 (not run's 127 for a missing command)
             record.exit_code, record.error = 126, str(exc)
@@ -137,7 +141,7 @@ class ExecService:
         if not record.running:
             return
         try:
-            state = self.containers.runtime.state(self._dir(record))
+            state = self.runtime.state(self._dir(record))
         except NotFound:
             record.running = False
             return
@@ -170,4 +174,4 @@ class ExecService:
 
     def exec_resize(self, exec_id: str, height: int, width: int) -> None:
         record = self._get(exec_id)
-        self.containers.runtime.resize(self._dir(record), height, width)
+        self.runtime.resize(self._dir(record), height, width)

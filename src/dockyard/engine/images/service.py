@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -16,7 +16,7 @@ from dockyard.errors import InvalidArgument, NotSupported
 from dockyard.images import importer
 from dockyard.images import load as loader
 from dockyard.images import save as saver
-from dockyard.images.service import ImageService, ImageUser
+from dockyard.images.service import ImageService
 from dockyard.images.store import ImageRecord
 from dockyard.oci.reference import parse_reference
 
@@ -25,15 +25,13 @@ class ImageBackend:
     def __init__(
         self,
         service: ImageService,
+        containers: ContainerService,
         events: EventBus,
         tmp_dir: Path,
-        image_user: Callable[[str], ImageUser | None],
-        containers: ContainerService | None = None,
         distribution: DistributionService | None = None,
     ) -> None:
         self.service, self.events, self.tmp_dir = service, events, tmp_dir
-        self._image_user = image_user
-        self._containers = containers  # for commit
+        self._containers = containers  # asked which images are in use, and for commit
         self._distribution = distribution  # for pull and push
 
     # -- views ------------------------------------------------------------------------
@@ -56,7 +54,7 @@ class ImageBackend:
         }
 
     def list(self, all: bool, filters: dict[str, list[str]], digests: bool) -> list[dict]:
-        images = self.service.store.all()
+        images = self.service.all()
         if "dangling" in filters:
             dangling = filters["dangling"][0] in ("true", "1")
             images = [i for i in images if (not i.tags) == dangling]
@@ -131,7 +129,7 @@ class ImageBackend:
         self.events.publish("image", "tag", self.service.resolve(str(reference)).id, {"name": reference.familiar()})
 
     def remove(self, ref: str, force: bool, noprune: bool) -> list[dict]:
-        removal = self.service.remove(ref, force, self._image_user)
+        removal = self.service.remove(ref, force, self._containers.image_user)
         result = [{"Untagged": parse_reference(name).familiar()} for name in removal.untagged]
         for name in removal.untagged:
             self.events.publish("image", "untag", removal.image_id, {"name": parse_reference(name).familiar()})
@@ -147,16 +145,16 @@ class ImageBackend:
 
     def _container_layers(self) -> set:
         keep = set()
-        for image in self.service.store.all():
-            if self._image_user(image.id):
+        for image in self.service.all():
+            if self._containers.image_user(image.id):
                 keep.update(image.chain_ids)
         return keep
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
         everything = (filters.get("dangling") or ["true"])[0] in ("false", "0")
         deleted = []
-        for image in self.service.store.all():
-            if self._image_user(image.id) or (image.tags and not everything):
+        for image in self.service.all():
+            if self._containers.image_user(image.id) or (image.tags and not everything):
                 continue
             if "label" in filters and not labels_match(_image_labels(self.service.config(image)), filters["label"]):
                 continue
@@ -225,8 +223,6 @@ class ImageBackend:
         changes: list[str],
         config: dict | None,
     ) -> dict:
-        if self._containers is None:
-            raise NotSupported("commit is not supported without a container service")
         image = committer.commit(self._containers, self.service, container, comment, author, pause, changes, config)
         if repo:
             self.tag(image.id, repo, tag)

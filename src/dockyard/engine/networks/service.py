@@ -14,8 +14,9 @@ from dockyard.engine.containers.views import parse_time
 from dockyard.engine.events import EventBus
 from dockyard.engine.networks.wiring import ContainerNetworks
 from dockyard.errors import InvalidArgument, NotSupported
-from dockyard.metadata.networks import NetworkRecord
-from dockyard.network.controller import PREDEFINED, NetworkController
+from dockyard.network.controller import NetworkController
+from dockyard.network.networks import PREDEFINED
+from dockyard.network.store import NetworkRecord
 
 LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
 
@@ -78,7 +79,7 @@ class NetworkService:
         return True
 
     def _in_use(self, net: NetworkRecord) -> bool:
-        return bool(self.controller.store.endpoints(network_id=net.id))
+        return self.controller.in_use(net.id)
 
     def inspect(self, ref: str, verbose: bool = False, scope: str | None = None) -> dict:
         return self.controller.inspect(ref)
@@ -130,17 +131,13 @@ class NetworkService:
         """Connect a container, live when it runs. Raises NoSuchNetwork, NoSuchContainer, Conflict."""
         target = self.containers.get(container)
         net = self.controller.get(ref)
-        with target.lock:
-            self.networking.join(target, net.name, dict(endpoint_config or {}))
-            self.containers.store.save(target)
+        self.containers.reconfigure(target.id, lambda c: self.networking.join(c, net.name, dict(endpoint_config or {})))
         self._publish(net, "connect", container=target.id)
 
     def disconnect(self, ref: str, container: str, force: bool) -> None:
         target = self.containers.get(container)
         net = self.controller.get(ref)
-        with target.lock:
-            self.networking.leave(target, net.name)
-            self.containers.store.save(target)
+        self.containers.reconfigure(target.id, lambda c: self.networking.leave(c, net.name))
         self._publish(net, "disconnect", container=target.id)
 
     def _publish(self, net: NetworkRecord, action: str, **extra: str) -> None:

@@ -18,10 +18,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from collections.abc import Callable
 from pathlib import Path
 
 from dockyard.engine.containers.model import Container
+from dockyard.engine.containers.table import ContainerTable
 from dockyard.errors import Conflict, InvalidArgument, NoSuchNetwork, NotFound, RuntimeFailure
 from dockyard.network import hosts, ipam, resolvconf
 from dockyard.network.config import NetworkConfig
@@ -95,13 +95,13 @@ def _read(path: Path) -> str:
 class ContainerNetworks:
     """Gives containers endpoints, published ports and their network files.
 
-    `resolve` finds another container by name or ID (for `container:<name>`); the daemon
-    sets it to `ContainerService.get` once the service exists.
+    `containers` finds another container by name or ID (for `container:<name>`).
     """
 
-    def __init__(self, controller: NetworkController, root: DataRoot, host_hosts: Path = HOST_HOSTS) -> None:
-        self.controller, self.root, self.host_hosts = controller, root, host_hosts
-        self.resolve: Callable[[str], Container] | None = None
+    def __init__(
+        self, controller: NetworkController, root: DataRoot, containers: ContainerTable, host_hosts: Path = HOST_HOSTS
+    ) -> None:
+        self.controller, self.root, self.containers, self.host_hosts = controller, root, containers, host_hosts
 
     # -- the seam the container service calls ---------------------------------------------
 
@@ -237,10 +237,8 @@ class ContainerNetworks:
 
     def _peer(self, mode: str) -> Container | None:
         """The container of `container:<name>`; None if there is none (start then fails, as in docker)."""
-        if self.resolve is None:
-            raise RuntimeFailure("container network mode needs the container service")
         try:
-            return self.resolve(mode.partition(":")[2])
+            return self.containers.get(mode.partition(":")[2])
         except NotFound:
             return None
 

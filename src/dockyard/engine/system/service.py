@@ -59,7 +59,7 @@ class SystemService:
             "ContainersRunning": count("running"),
             "ContainersPaused": count("paused"),
             "ContainersStopped": count("exited") + count("created"),
-            "Images": len(self.images.store.all()),
+            "Images": len(self.images.all()),
             "Driver": "overlay2",
             "DriverStatus": [],
             "DockerRootDir": str(self.root.root),
@@ -112,7 +112,7 @@ class SystemService:
         users = [c.image_id for c in self.containers.all()]
         images = [
             {"Id": i.id, "Size": i.size, "SharedSize": 0, "Containers": users.count(i.id), "RepoTags": list(i.tags)}
-            for i in self.images.store.all()
+            for i in self.images.all()
         ]
         containers = self.containers.list(all=True, limit=None, size=True, filters={})
         return {

@@ -33,10 +33,6 @@ def thaw(path: str, version: int) -> None:
         f.write(value)
 
 
-def is_frozen(path: str, version: int) -> bool:
-    return _is(path, version, "FROZEN" if version == 1 else "frozen 1")
-
-
 def _is(path: str, version: int, done: str) -> bool:
     if version == 1:
         return _v1_state(path) == done

@@ -1,0 +1,249 @@
+"""A container's process from start to exit: what ContainerService's verbs set going.
+
+    start(c)           mount, create the task, wire the network, connect attachers, start;
+                       then a monitor thread waits for the exit
+    exited(c, gen, s)  record one run's exit once; restart (restarts.py) or auto-remove
+    stop(c, ...)       stop signal, SIGKILL after the timeout; the exit recorded on return
+    remove(c)          forget the record, then the task, snapshot and directory
+    recover()          at daemon start: watch live tasks again, record the exits missed
+
+Every method but recover() runs under the container's lock (re-entrant), taken by the
+caller; `generation` counts runs, so a late monitor of an older run changes nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal as signals
+import threading
+import time
+from pathlib import Path
+
+from dockyard.engine.containers import restarts, specgen
+from dockyard.engine.containers.attach import PendingAttaches
+from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
+from dockyard.engine.containers.networking import ContainerNetworking
+from dockyard.engine.containers.rules import exit_code_for, parse_signal
+from dockyard.engine.containers.store import ContainerStore
+from dockyard.engine.containers.table import ContainerTable
+from dockyard.engine.containers.waits import ExitWaits
+from dockyard.engine.events import EventBus
+from dockyard.errors import Conflict, DockyardError, InvalidArgument, NotFound, RuntimeFailure
+from dockyard.paths import DataRoot
+from dockyard.runtime.runtime import Runtime, TaskState
+from dockyard.snapshots.snapshotter import Snapshotter
+
+DEFAULT_STOP_TIMEOUT = 10
+
+
+class Lifecycle:
+    def __init__(
+        self,
+        root: DataRoot,
+        store: ContainerStore,
+        table: ContainerTable,
+        snapshots: Snapshotter,
+        runtime: Runtime,
+        events: EventBus,
+        networking: ContainerNetworking,
+        pending: PendingAttaches,
+        waits: ExitWaits,
+    ) -> None:
+        self.root, self.store, self.table, self.snapshots = root, store, table, snapshots
+        self.runtime, self.events, self.networking = runtime, events, networking
+        self.pending, self.waits = pending, waits
+
+    def _task(self, container: Container) -> Path:
+        return self.root.container(container.id)
+
+    def start(self, container: Container) -> None:
+        """Mount, create the task, connect attachers, start; record the outcome. Holds the lock."""
+        directory = self._task(container)
+        rootfs = self.snapshots.mount(container.id)
+        self._forget_task(directory)
+        try:
+            spec = specgen.container_spec(container, rootfs, directory, specgen.namespaces(container, self.table.get))
+            io = specgen.io_config(container, self.root.container_log(container.id))
+            pid = self.runtime.create(directory, spec, io)
+            container.network_settings = self.networking.connect(container, pid)
+            self.pending.connect_all(container.id, lambda i, o, e: self.runtime.attach(directory, i, o, e))
+            self.runtime.start(directory)
+        except DockyardError as exc:
+            self._record_failure(container, str(exc))
+            if container.host_config.get("AutoRemove"):
+                self.remove(container)
+            if isinstance(exc, (RuntimeFailure, InvalidArgument)):
+                raise RuntimeFailure(f"failed to create task for container: {exc}: unknown") from None
+            raise  # a network error (a port already taken) keeps its own status and words
+        state = self.runtime.state(directory)
+        container.state.status, container.state.pid = "running", pid
+        container.state.started_at, container.state.error = state.started_at or now_rfc3339(), ""
+        container.state.exit_code, container.state.oom_killed = 0, False
+        container.generation += 1
+        self.store.save(container)
+        self.publish(container, "start")
+        threading.Thread(
+            target=self._monitor,
+            args=(container, container.generation),
+            name=f"monitor-{container.id[:12]}",
+            daemon=True,
+        ).start()
+
+    def _record_failure(self, container: Container, message: str) -> None:
+        self.pending.cancel(container.id)
+        self.networking.release(container)
+        self._forget_task(self._task(container))
+        never_ran = container.state.started_at == ZERO_TIME
+        container.state.status = "created" if never_ran else "exited"
+        container.state.exit_code, container.state.error = exit_code_for(message), message
+        self.store.save(container)
+        self.waits.changed(container.id, exited=False)
+
+    def _forget_task(self, directory: Path) -> None:
+        """Delete the previous task, once its process is gone (it may still be exiting)."""
+        try:
+            self.runtime.delete(directory)
+        except NotFound:
+            pass
+        except Conflict:
+            self.runtime.wait(directory, timeout=DEFAULT_STOP_TIMEOUT)
+            self.runtime.delete(directory)
+
+    def _monitor(self, container: Container, generation: int) -> None:
+        """Wait for one run's process to exit, then hand its exit over."""
+        self.exited(container, generation, self.runtime.wait(self._task(container)))
+
+    def exited(self, container: Container, generation: int, state: TaskState) -> None:
+        """Record one run's exit (once), then restart or auto-remove as the container asks."""
+        with container.lock:
+            if generation != container.generation or container.state.status not in ("running", "paused"):
+                return
+            self.networking.release(container)  # first, so the saved record shows no address
+            self._record_exit(container, state)
+            restart = restarts.should_restart(container)
+            if restart:
+                container.state.status = "restarting"
+                container.state.restart_count += 1
+                self.store.save(container)
+            elif not container.host_config.get("AutoRemove"):
+                self.snapshots.unmount(container.id)  # as dockerd: a stopped container keeps no mount
+        if restart:
+            threading.Thread(target=self._restart_later, args=(container, generation), daemon=True).start()
+        elif container.host_config.get("AutoRemove"):
+            self.remove(container)
+
+    def _restart_later(self, container: Container, generation: int) -> None:
+        time.sleep(restarts.restart_delay(container.state.restart_count))
+        with container.lock:
+            if container.state.status == "restarting" and container.generation == generation:
+                try:
+                    self.start(container)
+                except RuntimeFailure:
+                    pass
+
+    def _record_exit(self, container: Container, state: TaskState) -> None:
+        container.state.status = "exited"
+        container.state.pid = 0
+        container.state.exit_code = state.exit_code if state.exit_code is not None else 255
+        container.state.finished_at = state.finished_at or now_rfc3339()
+        container.state.oom_killed = state.oom_killed
+        self.store.save(container)
+        self.publish(container, "die", exitCode=str(container.state.exit_code))
+        self.waits.changed(container.id, exited=True)
+
+    def recover(self) -> None:
+        """At daemon start: find running tasks again, handle the exits that happened meanwhile,
+        and finish removals a crash interrupted (directories without a record)."""
+        for orphan in sorted(p.name for p in self.root.containers.iterdir() if p.name not in self.table):
+            self._discard_files(orphan)
+        for container in self.table.all():
+            if not container.state.running:
+                continue
+            try:
+                state = self.runtime.state(self._task(container))
+            except NotFound:
+                state = TaskState("stopped", None, 255, None, now_rfc3339())
+            if container.state.status == "restarting":
+                container.state.status = "running"  # its task is this run's, alive or not
+            if state.status == "running":  # a paused container stays paused
+                threading.Thread(target=self._monitor, args=(container, container.generation), daemon=True).start()
+            else:  # exited while no daemon watched: record it, then restart policy or auto-remove
+                self.exited(container, container.generation, state)
+
+    def stop(self, container: Container, timeout: int | None, signal: str | None) -> None:
+        """Stop signal, then SIGKILL after the timeout; the exit is recorded before returning."""
+        directory = self._task(container)
+        if container.state.status == "restarting":
+            container.generation += 1
+            container.state.status = "exited"
+            self.store.save(container)
+            return
+        stop_signal = parse_signal(signal or container.config.get("StopSignal"))
+        self.thaw(container)
+        if timeout is None:
+            timeout = container.config.get("StopTimeout")
+        timeout = DEFAULT_STOP_TIMEOUT if timeout is None else timeout
+        self._signal(container, stop_signal)
+        state = self.runtime.wait(directory, timeout if timeout >= 0 else None)
+        if state.status != "stopped":
+            self.kill_and_reap(container)
+        else:
+            self.exited(container, container.generation, state)
+
+    def kill_and_reap(self, container: Container) -> None:
+        """SIGKILL, then record the exit."""
+        directory = self._task(container)
+        self.thaw(container)
+        self._signal(container, signals.SIGKILL)
+        self.exited(container, container.generation, self.runtime.wait(directory))
+
+    def _signal(self, container: Container, number: int) -> None:
+        """Send a signal as part of stop/rm; a process that has just exited is not an error."""
+        try:
+            self.runtime.kill(self._task(container), number)
+        except Conflict:
+            return
+        self.publish(container, "kill", signal=str(number))
+
+    def remove(self, container: Container) -> None:
+        """Forget a container that is not running (nothing if it runs again or is gone already),
+        then discard its files."""
+        with container.lock:
+            if container.id not in self.table:
+                return
+            if container.state.running:  # started again since the caller looked (prune, auto-remove)
+                return
+            container.state.status = "removing"
+            self.pending.cancel(container.id)
+            self.networking.release(container)
+            self.store.delete(container.id)
+            self.waits.removed(container.id, container.state.exit_code)
+            self.table.discard(container.id)
+        self.publish(container, "destroy")
+        self.waits.changed(container.id, exited=False)  # `wait --condition removed` needs no more
+        self._discard_files(container.id)
+
+    def _discard_files(self, container_id: str) -> None:
+        """The task, snapshot and directory of a container whose record is gone (recover() finishes
+        the job if the daemon dies half way)."""
+        directory = self.root.container(container_id)
+        self._forget_task(directory)
+        self.snapshots.remove(container_id)
+        shutil.rmtree(directory, ignore_errors=True)
+
+    def thaw(self, container: Container) -> None:
+        """Resume a paused container (before a signal, which a frozen process cannot take)."""
+        if container.state.status == "paused":
+            self.runtime.resume(self._task(container))
+            container.state.status = "running"
+            self.store.save(container)
+
+    def publish(self, container: Container, action: str, **extra: str) -> None:
+        """A `container` event with the container's labels, image and name."""
+        attributes = {
+            **(container.config.get("Labels") or {}),
+            "image": container.image,
+            "name": container.name,
+            **extra,
+        }
+        self.events.publish("container", action, container.id, attributes)

@@ -1,0 +1,186 @@
+"""The networks of one daemon: their records and bridges (`docker network create / rm / ls`).
+
+    ensure_predefined()   at start: bridge (the default bridge), host and none, and every
+                          bridge network's Linux bridge, as recorded
+    create(name, ...)     a user bridge network: a free subnet, a bridge, its rules
+    remove(ref)           only when no container has an endpoint on it
+
+A network is a row in the network tables first, then a Linux bridge; a failure undoes
+both. The controller owns the lock both share and the firewall rules (`apply_rules`).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from ipaddress import IPv4Address, IPv4Network
+
+from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotSupported
+from dockyard.network import bridge, ipam, shapes
+from dockyard.network.config import NetworkConfig
+from dockyard.network.store import NetworkRecord, NetworkStore
+
+PREDEFINED = ("bridge", "host", "none")
+DRIVERS = ("bridge", "host", "null")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class Networks:
+    def __init__(
+        self, store: NetworkStore, config: NetworkConfig, lock: threading.RLock, apply_rules: Callable[[], None]
+    ) -> None:
+        self.store, self.config, self._lock, self._apply_rules = store, config, lock, apply_rules
+
+    def ensure_predefined(self) -> None:
+        """Record bridge, host and none if missing; set up every bridge network's bridge."""
+        with self._lock:
+            names = {n.name for n in self.store.networks()}
+            if "bridge" not in names:
+                self._create_default_bridge()
+            for name, driver in (("host", "host"), ("none", "null")):
+                if name not in names:
+                    self.store.add_network(NetworkRecord(secrets.token_hex(32), name, driver, _now()))
+            for net in self.bridges():
+                self.ensure_bridge(net)
+
+    def create(
+        self,
+        name: str,
+        driver: str = "bridge",
+        subnet: str | None = None,
+        gateway: str | None = None,
+        internal: bool = False,
+        labels: Mapping[str, str] | None = None,
+        options: Mapping[str, str] | None = None,
+        attachable: bool = False,
+    ) -> NetworkRecord:
+        """`docker network create`. Raises Conflict (name taken, overlapping subnet), InvalidArgument."""
+        if not name or "/" in name:
+            raise InvalidArgument(f"invalid network name: {name!r}")
+        if driver != "bridge":
+            raise (Forbidden if driver in DRIVERS else NotSupported)(
+                f'only one instance of "{driver}" network is allowed'
+                if driver in DRIVERS
+                else f'plugin "{driver}" not found'
+            )
+        with self._lock:
+            if any(n.name == name for n in self.store.networks()):
+                raise Conflict(f"network with name {name} already exists")
+            net_subnet, net_gateway = self._pick_subnet(subnet, gateway)
+            net_id = secrets.token_hex(32)
+            opts = dict(options or {})
+            bridge = opts.get("com.docker.network.bridge.name") or f"{self.config.bridge_prefix}{net_id[:12]}"
+            rec = NetworkRecord(
+                net_id,
+                name,
+                "bridge",
+                _now(),
+                bridge,
+                str(net_subnet),
+                str(net_gateway),
+                internal,
+                attachable,
+                dict(labels or {}),
+                opts,
+            )
+            self.store.add_network(rec)
+            try:
+                self.ensure_bridge(rec)
+                self._apply_rules()
+            except BaseException:
+                self._delete_bridge(rec)
+                self.store.remove_network(rec.id)
+                raise
+            return rec
+
+    def remove(self, ref: str) -> None:
+        """`docker network rm`. Raises NoSuchNetwork, Forbidden (predefined), Conflict (in use)."""
+        with self._lock:
+            net = self.get(ref)
+            if net.name in PREDEFINED:
+                raise Forbidden(f"{net.name} is a pre-defined network and cannot be removed")
+            if self.store.endpoints(network_id=net.id):
+                raise Conflict(f"error while removing network: network {net.name} id {net.id} has active endpoints")
+            self.store.remove_network(net.id)
+            self._apply_rules()
+            self._delete_bridge(net)
+
+    def get(self, ref: str) -> NetworkRecord:
+        """By full ID, name, or unique ID prefix, in that order, like docker."""
+        nets = self.store.networks()
+        for match in (lambda n: n.id == ref, lambda n: n.name == ref):
+            found = [n for n in nets if match(n)]
+            if found:
+                return found[0]
+        found = [n for n in nets if ref and n.id.startswith(ref)]
+        if len(found) > 1:
+            raise InvalidArgument(f"network {ref} is ambiguous ({len(found)} matches found based on ID prefix)")
+        if not found:
+            raise NoSuchNetwork(ref)
+        return found[0]
+
+    def list(self) -> list[NetworkRecord]:
+        return self.store.networks()
+
+    def inspect(self, ref: str) -> dict:
+        """`GET /networks/{id}`: Docker's shape with the attached containers."""
+        net = self.get(ref)
+        return shapes.network_json(net, self.store.endpoints(network_id=net.id))
+
+    def in_use(self, network_id: str) -> bool:
+        """Whether any container has an endpoint on the network."""
+        return bool(self.store.endpoints(network_id=network_id))
+
+    def bridges(self) -> list[NetworkRecord]:
+        return [n for n in self.store.networks() if n.driver == "bridge"]
+
+    def _create_default_bridge(self) -> None:
+        subnet, gateway = self._pick_subnet(self.config.default_subnet, None)
+        self.store.add_network(
+            NetworkRecord(
+                secrets.token_hex(32),
+                "bridge",
+                "bridge",
+                _now(),
+                self.config.bridge_name,
+                str(subnet),
+                str(gateway),
+                options={
+                    "com.docker.network.bridge.default_bridge": "true",
+                    "com.docker.network.bridge.name": self.config.bridge_name,
+                    "com.docker.network.bridge.enable_ip_masquerade": "true",
+                    "com.docker.network.driver.mtu": str(self.config.mtu),
+                },
+            )
+        )
+
+    def _pick_subnet(self, subnet: str | None, gateway: str | None) -> tuple[IPv4Network, IPv4Address]:
+        ours = [IPv4Network(n.subnet) for n in self.bridges()]
+        if subnet:
+            chosen = ipam.parse_subnet(subnet)
+            ipam.check_overlap(chosen, ours)
+            ipam.check_overlap(chosen, [IPv4Network(r) for r in bridge.host_routes() if not _is_ours(r, ours)])
+        else:
+            taken = ours + [IPv4Network(r, strict=False) for r in bridge.host_routes()]
+            chosen = ipam.choose_subnet(taken, self.config.address_pools)
+        return chosen, ipam.parse_gateway(gateway, chosen)
+
+    def ensure_bridge(self, net: NetworkRecord) -> None:
+        bridge.setup_bridge(net.bridge, net.gateway, IPv4Network(net.subnet).prefixlen, self.mtu(net), net.internal)
+
+    def mtu(self, net: NetworkRecord) -> int:
+        raw = net.options.get("com.docker.network.driver.mtu", "")
+        return int(raw) if raw.isdigit() else self.config.mtu
+
+    def _delete_bridge(self, net: NetworkRecord) -> None:
+        if net.bridge:
+            bridge.remove_bridge(net.bridge)
+
+
+def _is_ours(route: str, ours: list[IPv4Network]) -> bool:
+    return IPv4Network(route, strict=False) in ours
