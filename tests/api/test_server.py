@@ -394,7 +394,6 @@ def test_create_returns_the_mac_deprecation_warning(server, engine):
     ("method", "path", "message"),
     [
         ("PUT", "/containers/web/archive?path=/", "copying files to or from a container is not supported yet"),
-        ("POST", "/containers/web/update", "updating a container is not supported yet"),
         ("GET", "/images/search?term=x", "searching a registry is not supported yet"),
         ("POST", "/v1.41/build", "building images is not supported yet"),
     ],

@@ -43,8 +43,9 @@ def load(service: ImageService, source: BinaryIO, tmp_dir: Path) -> Iterator[Loa
         spool.seek(0)
         try:
             archive = tarfile.open(fileobj=spool, mode="r:*")
-        except tarfile.TarError as exc:
-            raise InvalidArgument(f"invalid tar archive: {exc}") from None
+        except tarfile.TarError:
+            # dockerd's words for an archive its untar cannot read
+            raise InvalidArgument("Error processing tar file(exit status 1): unexpected EOF") from None
         with archive:
             reader = _ArchiveReader(archive)
             entries = reader.docker_entries() if reader.has("manifest.json") else reader.oci_entries()

@@ -195,6 +195,13 @@ def delete_container(backend: ContainerBackend, req: Request) -> Response:
     return no_content()
 
 
+def post_update(backend: ContainerBackend, req: Request) -> Response:
+    body = req.json() or {}
+    if not isinstance(body, dict):
+        raise InvalidArgument("invalid JSON in request body: an object is expected")
+    return json_response(backend.update(req.params["name"], body))
+
+
 def post_prune(backend: ContainerBackend, req: Request) -> Response:
     return json_response(backend.prune(req.filters()))
 
@@ -220,7 +227,7 @@ TABLE = [
     ("POST", "/containers/{name:.*}/attach", post_attach),
     ("POST", "/containers/{name:.*}/wait", post_wait),
     ("DELETE", "/containers/{name:.*}", delete_container),
-    ("POST", "/containers/{name:.*}/update", not_supported("updating a container is not supported yet")),
+    ("POST", "/containers/{name:.*}/update", post_update),
     ("HEAD", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
     ("GET", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
     ("PUT", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),

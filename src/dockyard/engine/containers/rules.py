@@ -71,12 +71,61 @@ def check_config_types(config: dict) -> None:
             raise InvalidArgument(f"json: cannot unmarshal non-string into Go struct field Config.{key} of type string")
 
 
+RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
+# Docker's built-in logging drivers; dockyard writes json-file logs only
+LOG_DRIVERS = ("json-file", "local", "none", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk")
+LOG_DRIVERS += ("etwlogs", "gcplogs", "logentries")
+JSON_FILE_OPTS = ("max-file", "max-size", "compress", "labels", "labels-regex", "env", "env-regex", "tag")
+
+
 def check_host_config(host_config: dict) -> None:
-    policy = (host_config.get("RestartPolicy") or {}).get("Name") or "no"
-    if policy not in ("no", "always", "unless-stopped", "on-failure"):
-        raise InvalidArgument(f"invalid restart policy: {policy}")
-    if host_config.get("AutoRemove") and policy != "no":
+    policy = host_config.get("RestartPolicy") or {}
+    check_restart_policy(policy)
+    if host_config.get("AutoRemove") and (policy.get("Name") or "no") != "no":
         raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
+    check_log_config(host_config.get("LogConfig") or {})
+
+
+def check_restart_policy(policy: dict) -> None:
+    """Raises InvalidArgument, in dockerd's words, for a policy dockerd refuses."""
+    name, retries = policy.get("Name") or "no", policy.get("MaximumRetryCount") or 0
+    if name not in RESTART_POLICIES:
+        raise InvalidArgument(f"invalid restart policy '{name}'")
+    if retries < 0:
+        raise InvalidArgument("maximum retry count cannot be negative")
+    if retries and name != "on-failure":
+        raise InvalidArgument(f"maximum retry count cannot be used with restart policy '{name}'")
+
+
+def check_log_config(log_config: dict) -> None:
+    """An unknown driver or json-file option is dockerd's 400; a known driver other than
+    json-file is refused by name (dockyard writes json-file logs only)."""
+    driver = log_config.get("Type") or "json-file"
+    if driver not in LOG_DRIVERS:
+        raise InvalidArgument(f'error looking up logging plugin {driver}: plugin "{driver}" not found')
+    if driver != "json-file":
+        raise InvalidArgument(f"log driver {driver} is not supported by dockyard: only json-file is")
+    for option in log_config.get("Config") or {}:
+        if option not in JSON_FILE_OPTS:
+            raise InvalidArgument(f"unknown log opt '{option}' for json-file log driver")
+
+
+def update_policy(body: dict) -> dict | None:
+    """The restart policy a `POST /containers/{id}/update` body sets (None: unchanged).
+
+    Raises InvalidArgument naming the resource fields, which dockyard cannot change on a
+    created container yet, and for a policy dockerd refuses.
+    """
+    resources = sorted(
+        key for key, value in body.items() if key != "RestartPolicy" and value not in (None, 0, "", [], {})
+    )
+    if resources:
+        raise InvalidArgument(f"updating {', '.join(resources)} is not supported: dockyard updates only RestartPolicy")
+    policy = body.get("RestartPolicy")
+    if policy is not None:
+        check_restart_policy(policy)
+        policy = {"Name": policy.get("Name") or "no", "MaximumRetryCount": policy.get("MaximumRetryCount") or 0}
+    return policy
 
 
 def matches_filters(container: Container, filters: dict[str, list[str]]) -> bool:

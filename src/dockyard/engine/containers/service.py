@@ -33,6 +33,7 @@ from dockyard.engine.containers.rules import (
     check_host_config,
     labels_match,
     parse_signal,
+    update_policy,
 )
 from dockyard.engine.containers.store import ContainerStore
 from dockyard.engine.containers.table import ContainerTable
@@ -238,6 +239,21 @@ class ContainerService:
                 container.name = old
                 raise
         self.lifecycle.publish(container, "rename", oldName="/" + old)
+
+    def update(self, ref: str, body: dict) -> dict:
+        """`docker update`: the restart policy (resource fields are refused with a 400)."""
+        container = self.get(ref)
+        policy = update_policy(body)
+        with container.lock:
+            if policy is not None:
+                if container.host_config.get("AutoRemove") and policy["Name"] != "no":
+                    raise InvalidArgument(
+                        "Restart policy cannot be updated because AutoRemove is enabled for the container"
+                    )
+                container.host_config = {**container.host_config, "RestartPolicy": policy}
+                self.store.save(container)
+        self.lifecycle.publish(container, "update")
+        return {"Warnings": None}
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
         deleted, reclaimed = [], 0

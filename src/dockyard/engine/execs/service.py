@@ -110,6 +110,7 @@ class ExecService:
                     "Privileged": config.get("Privileged") or container.host_config.get("Privileged"),
                 }
             ),
+            tuple(container.host_config.get("GroupAdd") or ()),
         )
         directory = self._dir(record)
         directory.mkdir(parents=True, exist_ok=True)

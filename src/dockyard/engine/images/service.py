@@ -177,12 +177,17 @@ class ImageBackend:
         yield {"status": image.id}
 
     def load(self, source: BinaryIO, quiet: bool) -> Iterator[dict]:
-        for loaded in loader.load(self.service, source, self.tmp_dir):
-            names = loaded.tags or (loaded.image_id,)
-            for name in names:
-                label = "Loaded image" if loaded.tags else "Loaded image ID"
-                self.events.publish("image", "load", loaded.image_id, {"name": name})
-                yield {"stream": f"{label}: {name}\n"}
+        """Progress messages; an unreadable archive is an error message in the stream, after
+        the 200, as dockerd answers it."""
+        try:
+            for loaded in loader.load(self.service, source, self.tmp_dir):
+                names = loaded.tags or (loaded.image_id,)
+                for name in names:
+                    label = "Loaded image" if loaded.tags else "Loaded image ID"
+                    self.events.publish("image", "load", loaded.image_id, {"name": name})
+                    yield {"stream": f"{label}: {name}\n"}
+        except InvalidArgument as exc:
+            yield {"errorDetail": {"message": str(exc)}, "error": str(exc)}
 
     def save(self, names: list[str]) -> Iterator[bytes]:
         if not names:
