@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 HEADERS = ("content-type", "docker-experimental", "api-version", "x-docker-container-path-stat")
+RAW = "application/vnd.docker.raw-stream"
 STREAMS = {0: "stdin", 1: "stdout", 2: "stderr", 3: "systemerr"}
 
 
@@ -106,7 +107,7 @@ def body_of(ctype: str, raw: bytes, status: int) -> object:
     """JSON (one document or newline-delimited), multiplexed frames, tar member names, or text."""
     if "json" in ctype:
         return _json(raw)
-    if "multiplexed" in ctype or (status in (101, 200) and "raw-stream" in ctype and _looks_muxed(raw)):
+    if "multiplexed" in ctype or (status in (101, 200) and ctype in ("", RAW) and _looks_muxed(raw)):
         return {"frames": frames(raw)}
     if "x-tar" in ctype:
         return {"tar": tar_names(raw)}

@@ -81,7 +81,7 @@ def get_logs(backend: ContainerBackend, req: Request) -> StreamResponse:
 
 
 def get_changes(backend: ContainerBackend, req: Request) -> Response:
-    return json_response(backend.changes(req.params["name"]))
+    return json_response(backend.changes(req.params["name"]) or None)  # none: null, as dockerd
 
 
 def get_export(backend: ContainerBackend, req: Request) -> StreamResponse:

@@ -142,13 +142,14 @@ def host_config(stored: dict, cgroupns_default: str) -> dict:
     return out
 
 
-def config(stored: dict, image: str) -> dict:
-    """The Config inspect shows for a container created with `stored` from `image`."""
+def config(stored: dict, image: str, no_labels: dict | None = None) -> dict:
+    """The Config inspect shows for a container created with `stored` from `image` (and an
+    image's Config, with `no_labels` None: images show null where containers show {})."""
     out: dict[str, Any] = {}
     for name, default in CONFIG:
         value = _pick(stored, name, default) if name != "Image" else image
         if name in ("Env", "Volumes", "Labels", "OnBuild") and value == type(value)():
-            value = {} if name == "Labels" else None
+            value = no_labels if name == "Labels" else None
         if name in CONFIG_OMITEMPTY and not value:
             continue
         out[name] = value

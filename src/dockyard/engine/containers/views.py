@@ -128,7 +128,7 @@ def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> di
             },
         },
         "Mounts": [],
-        "Config": inspectshape.config(container.config, container.image),
+        "Config": inspectshape.config(container.config, container.image, {}),
         "NetworkSettings": {
             "Bridge": "",
             "SandboxID": "",
