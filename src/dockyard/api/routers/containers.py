@@ -22,7 +22,7 @@ from dockyard.api.messages import (
 from dockyard.api.routing import Route, bind, not_supported
 from dockyard.api.streams import json_line, json_lines, mux_frames, raw_frames
 from dockyard.api.versions import adapt_create
-from dockyard.errors import DockyardError, InvalidArgument, NotSupported
+from dockyard.errors import DockyardError, InvalidArgument, NotFound, NotSupported
 
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
 ARCHIVE = "copying files to or from a container is not supported yet"
@@ -41,9 +41,12 @@ def get_list(backend: ContainerBackend, req: Request) -> Response:
 
 
 def post_create(backend: ContainerBackend, req: Request) -> Response:
+    content_type = req.headers.get("content-type", "").split(";")[0].strip()
+    if content_type and content_type != JSON:  # moby's CheckForJSON
+        raise InvalidArgument(f"Content-Type specified ({content_type}) must be 'application/json'")
     body = req.json()
     if body is None:
-        raise InvalidArgument("config cannot be empty in order to create a container")
+        raise InvalidArgument("Config cannot be empty in order to create a container")
     host_config = body.pop("HostConfig", None) or {}
     request = adapt_create(body, host_config, body.pop("NetworkingConfig", None), req.api_version)
     created = backend.create(
@@ -128,7 +131,11 @@ def post_restart(backend: ContainerBackend, req: Request) -> Response:
 
 
 def post_kill(backend: ContainerBackend, req: Request) -> Response:
-    backend.kill(req.params["name"], req.arg("signal") or None)
+    name = req.params["name"]
+    try:
+        backend.kill(name, req.arg("signal") or None)
+    except NotFound as exc:  # dockerd's wrapping, same status
+        raise NotFound(f"Cannot kill container: {name}: {exc}") from None
     return no_content()
 
 

@@ -14,6 +14,8 @@ def parse_signal(value: str | int | None, default: int = signals.SIGTERM) -> int
         return default
     text = str(value).upper()
     if text.isdigit():
+        if int(text) == 0:
+            raise InvalidArgument(f"Invalid signal: {value}")
         return int(text)
     name = text if text.startswith("SIG") else "SIG" + text
     if name.startswith("SIGRTMIN+") and name[9:].isdigit():

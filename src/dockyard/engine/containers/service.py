@@ -114,7 +114,7 @@ class ContainerService:
         api_version: str = "1.44",
     ) -> dict:
         if not isinstance(config, dict) or not config.get("Image"):
-            raise InvalidArgument("config cannot be empty in order to create a container")
+            raise InvalidArgument("Config cannot be empty in order to create a container")
         check_config_types(config)
         with self.images.locked():  # rmi and layer clean-up wait until the container is known
             image = self.images.resolve(config["Image"])

@@ -162,7 +162,7 @@ class ExecService:
                 "entrypoint": config["Cmd"][0],
                 "arguments": config["Cmd"][1:],
                 "privileged": bool(config.get("Privileged")),
-                "user": config.get("User") or "",
+                **({"user": config["User"]} if config.get("User") else {}),  # omitempty
             },
             "OpenStdin": bool(config.get("AttachStdin")),
             "OpenStderr": bool(config.get("AttachStderr")),
@@ -170,7 +170,7 @@ class ExecService:
             "CanRemove": False,
             "ContainerID": record.container_id,
             "DetachKeys": config.get("DetachKeys") or "",
-            "Pid": record.pid if record.running else 0,
+            "Pid": record.pid,  # kept after the exit, as dockerd does
         }
 
     def exec_resize(self, exec_id: str, height: int, width: int) -> None:
