@@ -109,7 +109,7 @@ def body_of(ctype: str, raw: bytes, status: int) -> object:
         return _json(raw)
     if "multiplexed" in ctype or (status in (101, 200) and ctype in ("", RAW) and _looks_muxed(raw)):
         return {"frames": frames(raw)}
-    if "x-tar" in ctype:
+    if "x-tar" in ctype or raw[257:262] == b"ustar":
         return {"tar": tar_names(raw)}
     return raw.decode("utf-8", "replace")
 

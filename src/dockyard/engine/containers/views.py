@@ -42,10 +42,16 @@ def _command(container: Container) -> str:
 
 
 def ports_summary(container: Container) -> list[dict]:
-    ports = []
-    bindings = (container.network_settings.get("Ports") or {}) if container.state.running else {}
+    """ps's Ports, as dockerd builds them from a running container's port map: none for a
+    stopped one, and a port that does not parse is left out (dockerd logs and skips it)."""
+    ports: list[dict] = []
+    if not container.state.running:
+        return ports
+    bindings = container.network_settings.get("Ports") or {}
     for port in sorted(set(container.config.get("ExposedPorts") or {}) | set(bindings)):
         number, _, proto = port.partition("/")
+        if not number.isdigit():
+            continue
         published = bindings.get(port) or []
         if not published:
             ports.append({"PrivatePort": int(number), "Type": proto or "tcp"})

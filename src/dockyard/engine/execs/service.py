@@ -134,7 +134,7 @@ class ExecService:
             self.runtime.start(directory)
         except RuntimeFailure as exc:
             # dockerd's exec: any failure to start is exit code 126 (not run's 127 for a missing command)
-            record.exit_code, record.error = 126, str(exc)
+            record.exit_code, record.error, record.pid = 126, str(exc), 0
             raise RuntimeFailure(f"OCI runtime exec failed: exec failed: {exc}: unknown") from None
         record.running = True
 
