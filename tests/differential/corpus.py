@@ -375,7 +375,7 @@ row("created update bad restart", "POST", f"{C}/update", {"RestartPolicy": {"Nam
 row("created update not json", "POST", f"{C}/update", b"nope", ctype="application/json")
 
 # -- one container's life: start, logs, attach, exec, pause, kill, inspect ---------------------
-create("dfc-life", {"Image": BB, "Cmd": ["sh", "-c", "echo out; echo err >&2; exec sleep 1000"]})
+create("dfc-life", {"Image": BB, "Cmd": ["sh", "-c", "echo out; sleep 0.2; echo err >&2; exec sleep 1000"]})
 row("life start", "POST", "/containers/dfc-life/start", pause=0)
 row("life start again", "POST", "/containers/dfc-life/start", pause=0.5)
 row("life inspect running", "GET", "/containers/dfc-life/json")
