@@ -150,3 +150,50 @@ def test_load_malformed(daemon):
     head, _, rest = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
     assert b"unexpected EOF" in rest and json.loads(rest.split(b"\r\n")[1] if b"\r\n" in rest else rest)
+
+
+@pytest.fixture(scope="module")
+def bridged():
+    """A daemon with its default bridge, in a network namespace of its own."""
+    import os
+    import subprocess
+
+    from tests.e2e.daemon import Daemon
+
+    name = f"dyfid{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    instance = Daemon(netns=name, config={})
+    try:
+        instance.start().import_busybox()
+        yield instance
+    finally:
+        instance.cleanup()
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def test_legacy_links_give_dockers_environment_and_hosts_and_can_be_removed(bridged):
+    sdk = bridged.sdk()
+    db = sdk.containers.run(
+        "busybox", ["sleep", "100"], detach=True, environment=["SECRET=x"], ports={"5432/tcp": None}
+    )
+    web = None
+    try:
+        address = sdk.containers.get(db.id).attrs["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+        web = sdk.containers.run(
+            "busybox", ["sh", "-c", "env; cat /etc/hosts; sleep 100"], detach=True, links={db.name: "my-db"}
+        )
+        time.sleep(0.5)
+        output = web.logs().decode()
+        assert f"MY_DB_NAME=/{web.name}/my-db" in output.split()
+        assert f"MY_DB_PORT_5432_TCP_ADDR={address}" in output.split()
+        assert "MY_DB_ENV_SECRET=x" in output.split()
+        assert any(line.split()[:2] == [address, "my-db"] for line in output.splitlines())
+        sdk.api.remove_container(f"{web.name}/my-db", link=True)
+        assert sdk.api.inspect_container(web.id)["HostConfig"]["Links"] is None
+        with pytest.raises(docker.errors.NotFound):
+            sdk.api.remove_container(f"{web.name}/nothing", link=True)
+    finally:
+        for container in (web, db):
+            if container is not None:
+                container.remove(force=True)
+        sdk.close()

@@ -22,7 +22,7 @@ from dockyard.api.messages import (
 from dockyard.api.routing import Route, bind, not_supported
 from dockyard.api.streams import json_line, json_lines, mux_frames, raw_frames
 from dockyard.api.versions import adapt_create
-from dockyard.errors import DockyardError, InvalidArgument, NotFound, NotSupported
+from dockyard.errors import DockyardError, InvalidArgument, NotFound
 
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
 ARCHIVE = "copying files to or from a container is not supported yet"
@@ -197,7 +197,8 @@ def post_wait(backend: ContainerBackend, req: Request) -> StreamResponse:
 
 def delete_container(backend: ContainerBackend, req: Request) -> Response:
     if req.flag("link"):
-        raise NotSupported("container links are not supported")
+        backend.remove_link(req.params["name"])
+        return no_content()
     backend.remove(req.params["name"], force=req.flag("force"), volumes=req.flag("v"))
     return no_content()
 

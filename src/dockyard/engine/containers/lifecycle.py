@@ -17,10 +17,12 @@ import shutil
 import signal as signals
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from dockyard.engine.containers import restarts, specgen
+from dockyard.engine.containers import links, restarts, specgen
 from dockyard.engine.containers.attach import PendingAttaches
+from dockyard.engine.containers.config import merge_env
 from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
 from dockyard.engine.containers.networking import ContainerNetworking
 from dockyard.engine.containers.rules import exit_code_for, parse_signal
@@ -62,7 +64,12 @@ class Lifecycle:
         rootfs = self.snapshots.mount(container.id)
         self._forget_task(directory)
         try:
-            spec = specgen.container_spec(container, rootfs, directory, specgen.namespaces(container, self.table.get))
+            spec = specgen.container_spec(
+                _with_link_env(container, self.table.get),
+                rootfs,
+                directory,
+                specgen.namespaces(container, self.table.get),
+            )
             io = specgen.io_config(container, self.root.container_log(container.id))
             pid = self.runtime.create(directory, spec, io)
             container.network_settings = self.networking.connect(container, pid)
@@ -247,3 +254,15 @@ class Lifecycle:
             **extra,
         }
         self.events.publish("container", action, container.id, attributes)
+
+
+def _with_link_env(container: Container, find) -> Container:
+    """`container` with its legacy links' variables before its own environment (moby's order)."""
+    if not container.host_config.get("Links") or not links.legacy(container):
+        return container
+    env = [
+        entry
+        for link, child, address in links.resolve(container, find)
+        for entry in links.environment(container.name, link, child, address)
+    ]
+    return replace(container, config={**container.config, "Env": merge_env(env, container.config.get("Env") or [])})

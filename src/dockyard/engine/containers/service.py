@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from dockyard.engine.containers import links
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import host_config_defaults, merge_config, random_name, validate_name
 from dockyard.engine.containers.inspection import ContainerInspection, tree_size
@@ -39,7 +40,7 @@ from dockyard.engine.containers.store import ContainerStore
 from dockyard.engine.containers.table import ContainerTable
 from dockyard.engine.containers.waits import ExitWaits
 from dockyard.engine.events import EventBus
-from dockyard.errors import Conflict, InvalidArgument, NotModified
+from dockyard.errors import Conflict, InvalidArgument, NoSuchContainer, NotFound, NotModified
 from dockyard.images.service import ImageService, ImageUser
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import Runtime
@@ -122,6 +123,7 @@ class ContainerService:
             container_id = secrets.token_hex(32)
             merged["Hostname"] = merged.get("Hostname") or container_id[:12]
             check_host_config(host_config)
+            links.check(host_config, self.get)
             container = Container(
                 id=container_id,
                 name=validate_name(name) if name else self._unused_name(),
@@ -239,6 +241,26 @@ class ContainerService:
                 container.name = old
                 raise
         self.lifecycle.publish(container, "rename", oldName="/" + old)
+
+    def remove_link(self, ref: str) -> None:
+        """`DELETE /containers/<parent>/<alias>?link=1`: drop a legacy link of `parent`.
+
+        Raises NoSuchContainer for a name that is no link, as dockerd (links are names there).
+        """
+        parent_name, _, alias = ref.strip("/").rpartition("/")
+        if not parent_name:
+            self.get(ref)
+            raise Conflict("Conflict, cannot remove the default link name of the container")
+        try:
+            parent = self.get(parent_name)
+        except NotFound:
+            raise NoSuchContainer(ref) from None
+        with parent.lock:
+            kept = [spec for spec in parent.host_config.get("Links") or [] if links.parse(spec).alias != alias]
+            if not links.legacy(parent) or len(kept) == len(parent.host_config.get("Links") or []):
+                raise NoSuchContainer(ref)
+            parent.host_config = {**parent.host_config, "Links": kept or None}
+            self.store.save(parent)
 
     def update(self, ref: str, body: dict) -> dict:
         """`docker update`: the restart policy (resource fields are refused with a 400)."""

@@ -20,6 +20,7 @@ import os
 import socket
 from pathlib import Path
 
+from dockyard.engine.containers import links
 from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.table import ContainerTable
 from dockyard.errors import Conflict, InvalidArgument, NoSuchNetwork, NotFound, RuntimeFailure
@@ -303,10 +304,21 @@ class ContainerNetworks:
         if mode == "host":
             lines = [f"{entry.ip}\t{' '.join(entry.names)}\n" for entry in extra]
             return _read(self.host_hosts) + "".join(lines)
+        extra += self._link_hosts(container)
         addresses = [ep.ip for ep in self.controller.endpoints(container.id) if ep.ip]
         return hosts.render_hosts(
             container.config.get("Hostname") or "", addresses, extra, container.config.get("Domainname") or ""
         )
+
+    def _link_hosts(self, container: Container) -> list[hosts.HostEntry]:
+        """Legacy links' lines; none before the start (its own check refuses stopped links)."""
+        if not container.host_config.get("Links") or not links.legacy(container):
+            return []
+        try:
+            resolved = links.resolve(container, self.containers.get)
+        except (InvalidArgument, NotFound):
+            return []
+        return [hosts.HostEntry(address, links.host_names(link, child)) for link, child, address in resolved if address]
 
     def _resolv_conf(self, container: Container, mode: str) -> str:
         host_text = _read(self.controller.config.host_resolv_conf)
