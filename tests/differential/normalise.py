@@ -24,8 +24,8 @@ _RANDOM_NAME = re.compile(r"^/?[a-z]+_[a-z]+$")
 
 def normalise(value: object, roots: tuple[str, ...] = (), key: str = "") -> object:
     """Return `value` with the per-run parts replaced by placeholders."""
-    if isinstance(value, dict):
-        return {k: normalise(v, roots, k) for k, v in value.items()}
+    if isinstance(value, dict):  # keys too: network inspect keys Containers by container ID
+        return {_text(k, roots, ""): normalise(v, roots, k) for k, v in value.items()}
     if isinstance(value, list):
         return [normalise(v, roots, key) for v in value]
     if isinstance(value, bool) or value is None:

@@ -215,6 +215,9 @@ class ContainerNetworks:
             raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
         if endpoint.get("MacAddress"):
             ipam.check_mac(endpoint["MacAddress"])
+        for field in ("LinkLocalIPs", "IPv6Address"):
+            if (endpoint.get("IPAMConfig") or {}).get(field):
+                raise InvalidArgument(f"IPAMConfig.{field} is not supported by dockyard's bridge driver")
 
     def _endpoints_at_create(self, container: Container, mode: str) -> dict[str, dict]:
         """EndpointsConfig keyed by network name, the NetworkMode network first."""
