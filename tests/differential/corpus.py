@@ -625,22 +625,32 @@ row(
     "/networks/create",
     {
         "Name": "dfn-ipam",
-        "IPAM": {
-            "Config": [
-                {
-                    "Subnet": "10.99.0.0/24",
-                    "Gateway": "10.99.0.254",
-                    "IPRange": "10.99.0.128/25",
-                    "AuxiliaryAddresses": {"reserved": "10.99.0.129"},
-                }
-            ]
-        },
+        "IPAM": {"Config": [{"Subnet": "10.99.0.0/24", "Gateway": "10.99.0.254"}]},
         "Options": {"com.docker.network.bridge.name": "dfbr-ipam"},
         "Internal": True,
         "Attachable": True,
     },
     save="dfn-ipam",
 )
+row(
+    "network create range and aux",
+    "POST",
+    "/networks/create",
+    {
+        "Name": "dfn-range",
+        "IPAM": {
+            "Config": [
+                {
+                    "Subnet": "10.95.0.0/24",
+                    "IPRange": "10.95.0.128/25",
+                    "AuxiliaryAddresses": {"reserved": "10.95.0.129"},
+                }
+            ]
+        },
+    },
+    mode="status",
+)
+row("network delete range and aux", "DELETE", "/networks/dfn-range", mode="status")
 row(
     "network create overlap",
     "POST",

@@ -18,7 +18,7 @@ from dockyard.chunks import produced
 from dockyard.engine.containers import changes, processes, specgen, stats, views
 from dockyard.engine.containers.attach import PendingAttaches, ReplayStream, SocketStream
 from dockyard.engine.containers.model import Container, now_rfc3339
-from dockyard.engine.containers.rules import matches_filters
+from dockyard.engine.containers.rules import PS_FILTERS, PS_SUPPORTED, check_filters, matches_filters
 from dockyard.engine.containers.table import ContainerTable
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.images.service import ImageService
@@ -55,6 +55,7 @@ class ContainerInspection:
         return result
 
     def list(self, all: bool, limit: int | None, size: bool, filters: dict[str, list[str]]) -> list[dict]:
+        check_filters(filters, PS_FILTERS, PS_SUPPORTED)
         now = time.time()
         chosen = [
             c

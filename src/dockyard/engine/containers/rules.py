@@ -130,6 +130,29 @@ def update_policy(body: dict) -> dict | None:
     return policy
 
 
+PS_FILTERS = ("ancestor", "before", "expose", "exited", "health", "id", "isolation", "is-task", "label")
+PS_FILTERS += ("name", "network", "publish", "since", "status", "volume")
+PS_SUPPORTED = ("ancestor", "exited", "id", "label", "name", "status")
+STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
+
+
+def check_filters(filters: dict[str, list[str]], accepted: tuple[str, ...], supported: tuple[str, ...]) -> None:
+    """Raises InvalidArgument, in moby's words, for a filter key the endpoint does not know,
+    a status that is none, or a dangling value that is no boolean; and, naming it, for a
+    key Docker knows that dockyard does not filter on yet (never silently ignored)."""
+    for key in filters:
+        if key not in accepted:
+            raise InvalidArgument(f"Invalid filter '{key}'")
+        if key not in supported:
+            raise InvalidArgument(f"the '{key}' filter is not supported by dockyard yet")
+    for status in filters.get("status", []):
+        if status not in STATUSES:
+            raise InvalidArgument(f"Invalid filter 'status={status}'")
+    for value in filters.get("dangling", []):
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise InvalidArgument(f"Invalid filter 'dangling=[{value}]'")
+
+
 def matches_filters(container: Container, filters: dict[str, list[str]]) -> bool:
     checks = {
         "status": lambda v: container.state.status == v,

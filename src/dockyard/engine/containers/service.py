@@ -31,6 +31,7 @@ from dockyard.engine.containers.model import Container, now_rfc3339
 from dockyard.engine.containers.networking import ContainerNetworking, LoopbackOnly
 from dockyard.engine.containers.rules import (
     check_config_types,
+    check_filters,
     check_host_config,
     labels_match,
     parse_signal,
@@ -278,6 +279,7 @@ class ContainerService:
         return {"Warnings": None}
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
+        check_filters(filters, ("label", "until"), ("label",))
         deleted, reclaimed = [], 0
         for container in self.all():
             if container.state.running or not labels_match(

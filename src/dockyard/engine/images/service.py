@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 from dockyard.engine.containers import commit as committer
 from dockyard.engine.containers import inspectshape
-from dockyard.engine.containers.rules import labels_match
+from dockyard.engine.containers.rules import check_filters, labels_match
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.views import parse_time
 from dockyard.engine.events import EventBus
@@ -55,6 +55,9 @@ class ImageBackend:
         }
 
     def list(self, all: bool, filters: dict[str, list[str]], digests: bool) -> list[dict]:
+        check_filters(
+            filters, ("before", "dangling", "label", "reference", "since", "until"), ("dangling", "label", "reference")
+        )
         images = self.service.all()
         if "dangling" in filters:
             dangling = filters["dangling"][0] in ("true", "1")
@@ -157,6 +160,7 @@ class ImageBackend:
         return keep
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
+        check_filters(filters, ("dangling", "label", "until"), ("dangling", "label"))
         everything = (filters.get("dangling") or ["true"])[0] in ("false", "0")
         deleted = []
         for image in self.service.all():
