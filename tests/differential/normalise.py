@@ -19,6 +19,7 @@ _SHORT = re.compile(r"(?<![0-9a-zA-Z])[0-9a-f]{12}(?![0-9a-zA-Z])")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 _POOL_IP = re.compile(r"\b(172\.(1[6-9]|2\d|3[01])|192\.168)\.\d+\.\d+(/\d+)?\b")
 _MAC = re.compile(r"\b02:42(:[0-9a-f]{2}){4}\b")
+_AGO = re.compile(r"^(Up|Exited \(-?\d+\)|Restarting \(-?\d+\)) .*$")
 _RANDOM_NAME = re.compile(r"^/?[a-z]+_[a-z]+$")
 
 
@@ -62,6 +63,8 @@ def _text(value: str, roots: tuple[str, ...], key: str) -> str:
     value = _MAC.sub("<mac>", value) if "02:42:ac:11:00:99" not in value else value
     if key == "Name" and _RANDOM_NAME.match(value):
         return "<random-name>"
+    if key == "Status":  # ps's "Up 2 seconds", "Exited (5) 3 seconds ago": the duration is timing
+        value = _AGO.sub(r"\1 <duration>", value)
     return value
 
 

@@ -69,7 +69,9 @@ class ContainerInspection:
         if size:
             for entry in summaries:
                 sizes = self.inspect(entry["Id"], size=True)
-                entry["SizeRw"], entry["SizeRootFs"] = sizes["SizeRw"], sizes["SizeRootFs"]
+                for key in ("SizeRw", "SizeRootFs"):  # omitempty in moby's summary
+                    if sizes[key]:
+                        entry[key] = sizes[key]
         return summaries
 
     # -- streams ----------------------------------------------------------------------

@@ -38,7 +38,9 @@ def status_text(container: Container, now: float) -> str:
 
 
 def _command(container: Container) -> str:
-    return " ".join([container.path, *container.args]).strip()
+    """ps's COMMAND: the path, then the arguments, those with a space in single quotes (moby's view)."""
+    args = [f"'{arg}'" if " " in arg else arg for arg in container.args]
+    return " ".join([container.path, *args]).strip()
 
 
 def ports_summary(container: Container) -> list[dict]:

@@ -59,7 +59,7 @@ class NetworkService:
     def list(self, filters: dict[str, list[str]]) -> list[dict]:
         unknown = set(filters) - set(LIST_FILTERS)
         if unknown:
-            raise InvalidArgument(f"invalid filter '{sorted(unknown)[0]}'")
+            raise InvalidArgument(f"Invalid filter '{sorted(unknown)[0]}'")
         return [self.controller.inspect(net.id) for net in self.controller.list() if self._matches(net, filters)]
 
     def _matches(self, net: NetworkRecord, filters: dict[str, list[str]]) -> bool:
@@ -111,7 +111,7 @@ class NetworkService:
     def prune(self, filters: dict[str, list[str]]) -> dict:
         unknown = set(filters) - {"label", "until"}
         if unknown:
-            raise InvalidArgument(f"invalid filter '{sorted(unknown)[0]}'")
+            raise InvalidArgument(f"Invalid filter '{sorted(unknown)[0]}'")
         before = min((_until(v) for v in filters.get("until", [])), default=None)
         removed = []
         for net in self.controller.list():

@@ -185,7 +185,13 @@ class ContainerNetworks:
         """NetworkSettings of a running container, in Docker's shape."""
         exposed = tuple((container.config.get("ExposedPorts") or {}).keys())
         sandbox = netns_of(pid) if _bridged(network_mode(container)) else ""
-        return self.controller.network_settings(container.id, exposed, sandbox)
+        settings = self.controller.network_settings(container.id, exposed, sandbox)
+        for name, endpoint in self._endpoints(container).items():  # what was asked, as dockerd shows it
+            shown = (settings.get("Networks") or {}).get(name)
+            if shown is not None:
+                shown["IPAMConfig"] = endpoint.get("IPAMConfig") or None
+                shown["Links"] = endpoint.get("Links") or None
+        return settings
 
     def _refresh(self, container: Container, live: bool) -> None:
         """After a live change: settings and files again; else the settings of a stopped container."""
@@ -348,7 +354,7 @@ class ContainerNetworks:
                 network_id = ""
             networks[name] = {
                 "IPAMConfig": endpoint.get("IPAMConfig"),
-                "Links": None,
+                "Links": endpoint.get("Links") or None,
                 "Aliases": endpoint.get("Aliases") or None,
                 "NetworkID": network_id,
                 "DriverOpts": None,
@@ -357,5 +363,6 @@ class ContainerNetworks:
                 "GlobalIPv6PrefixLen": 0,
                 "DNSNames": None,
                 **_CLEARED,
+                "MacAddress": endpoint.get("MacAddress") or "",  # the one asked for, as dockerd shows
             }
         return {"Ports": {}, "SandboxKey": "", "SandboxID": "", **_CLEARED, "Networks": networks}
