@@ -17,6 +17,9 @@ so load on the shared machine hits all three alike, plus `python -c pass`: the i
 own start-up, a floor under any Python CLI (site .pth files count here as they do for the
 console script). One untimed warm-up round comes first. Prints the median and p90 of each,
 and each figure as a fraction of dockerd's.
+Like for like: before timing, a container on each daemon shows what it runs under (the
+seccomp mode in /proc/self/status and the device cgroup's allow-list); the benchmark stops
+unless both filter syscalls (mode 2) and both restrict devices.
 Everything it started is stopped by pid, unmounted and deleted on the way out.
 """
 
@@ -161,6 +164,27 @@ def report(samples: dict[str, list[float]]) -> None:
         print(f"{labels[key]:34} {median * 1000:6.0f}ms {p90(values) * 1000:6.0f}ms {ratio}")
 
 
+CONFINEMENT = ("sh", "-c", "grep Seccomp: /proc/self/status; cat /sys/fs/cgroup/devices/devices.list | head -1")
+
+
+def confinement(argv: list[str], env: dict[str, str] | None) -> str:
+    """`Seccomp: 2, devices: c 1:3 rwm`-like summary of what a container runs under."""
+    result = subprocess.run([*argv, "run", "--rm", "busybox", *CONFINEMENT], env=env, capture_output=True, text=True)
+    lines = result.stdout.split("\n")
+    return f"{lines[0].replace(chr(9), ' ')}, first device rule: {lines[1] if len(lines) > 1 else '?'}"
+
+
+def check_like_for_like(dockyard: Daemon, dockerd: Dockerd | None) -> None:
+    """Both daemons must run containers with a seccomp filter and a device allow-list."""
+    sides = {"dockyard": confinement([*dockyard_cli(), "-H", dockyard.host], None)}
+    if dockerd is not None:
+        sides["dockerd"] = confinement([DOCKER], dockerd.env)
+    for name, summary in sides.items():
+        print(f"{name:9} containers run with {summary}")
+        if not summary.startswith("Seccomp: 2") or "a *:* rwm" in summary:
+            raise RuntimeError(f"{name} does not confine its containers: not a like-for-like comparison")
+
+
 def bench(rounds: int, dockyard: Daemon, dockerd: Dockerd | None) -> dict[str, list[float]]:
     dy_env = {**os.environ, "DOCKER_HOST": dockyard.host, "DOCKER_CONFIG": str(dockyard.base / "client")}
     commands = {
@@ -195,6 +219,7 @@ def main() -> None:
             dockerd.docker("import", "-", "busybox:latest", input=rootfs)
         else:
             print("dockerd not found (apt-get install docker.io): timing dockyard only")
+        check_like_for_like(dockyard, dockerd)
         report(bench(args.rounds, dockyard, dockerd))
     finally:
         dockyard.cleanup()

@@ -3,9 +3,10 @@
     DataRoot ─> Database ─> ContentStore, Snapshotter ─> ImageService
              ─> ContainerStore ─> ContainerTable (the known containers, loaded from the store)
              ─> NetworkController ─> ContainerNetworks (finds `container:<name>` in the table)
+             ─> VolumeService ─> ContainerMounts (finds `--volumes-from` containers in the table)
              ─> Runtime (shims), EventBus
-             ─> ContainerService (store, table, images, snapshots, runtime, events, networking)
-             ─> ExecService, NetworkService, ImageBackend, SystemService (each asks ContainerService)
+             ─> ContainerService (store, table, images, snapshots, runtime, events, mounts, networking)
+             ─> ExecService, NetworkService, ImageBackend, SystemService, ContainerArchive (each asks ContainerService)
              ─> ApiServer on the unix socket
 
 Stopping the daemon (SIGTERM, SIGINT, or SIGKILL) never stops containers: their shims keep
@@ -30,6 +31,8 @@ from dockyard.api.server import ApiServer
 from dockyard.content.local import LocalContentStore
 from dockyard.distribution.client import Registries
 from dockyard.distribution.config import DEFAULT_CONFIG_FILE, RegistryConfig
+from dockyard.engine.containers.archive import ContainerArchive
+from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import LoopbackOnly
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.store import ContainerStore
@@ -41,6 +44,7 @@ from dockyard.engine.images.service import ImageBackend
 from dockyard.engine.networks.service import NetworkService
 from dockyard.engine.networks.wiring import ContainerNetworks, network_config
 from dockyard.engine.system.service import SystemService
+from dockyard.engine.volumes.service import VolumeService
 from dockyard.errors import Conflict, DockyardError, InvalidArgument
 from dockyard.images.compressed import CompressedLayers
 from dockyard.images.pull import Puller
@@ -52,6 +56,8 @@ from dockyard.network.controller import NetworkController
 from dockyard.paths import DEFAULT_DATA_ROOT, DEFAULT_SOCKET, DataRoot
 from dockyard.runtime.client import ShimRuntime
 from dockyard.snapshots.overlay import OverlaySnapshotter
+from dockyard.volumes.local import LocalDriver
+from dockyard.volumes.store import VolumeStore
 
 log = logging.getLogger("dockyard")
 
@@ -116,8 +122,10 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
     table = ContainerTable(store.load_all())
     controller = _network_controller(db, settings or {})
     networking = ContainerNetworks(controller, root, table) if controller else LoopbackOnly()
+    volumes = VolumeService(VolumeStore(db), LocalDriver(root), events)
+    mounts = ContainerMounts(volumes, table.get)
     runtime = ShimRuntime()
-    containers = ContainerService(root, store, table, images, snapshots, runtime, events, networking)
+    containers = ContainerService(root, store, table, images, snapshots, runtime, events, mounts, networking)
     containers.recover()
     if controller:
         controller.recover(
@@ -129,6 +137,8 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
         images=ImageBackend(images, containers, events, root.tmp, distribution),
         system=SystemService(root, containers, images, events, distribution),
         networks=NetworkService(controller, containers, networking, events) if controller else None,
+        volumes=volumes,
+        archive=ContainerArchive(containers, mounts),
     )
     return ApiServer(backends, socket_path)
 

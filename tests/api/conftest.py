@@ -1,8 +1,5 @@
-"""A real ApiServer on a temporary unix socket, serving the in-memory engine of api_fakes.py.
-
-The in-memory engine is a stand-in because the real engine is being written at the same
-time as this package; the socket, the HTTP server and the clients are real.
-"""
+"""A real ApiServer on a temporary unix socket, serving the real engine services over the
+in-memory runtime and snapshotter (tests/engine/harness.py): everything but the kernel is real."""
 
 from __future__ import annotations
 
@@ -15,13 +12,25 @@ from pathlib import Path
 import pytest
 
 from dockyard.api import ApiServer, Backends
-
-from .api_fakes import FakeEngine
+from tests.engine.harness import Engine, build_engine
 
 
 @pytest.fixture
-def engine() -> FakeEngine:
-    return FakeEngine()
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    built = build_engine(tmp_path)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def backends(engine: Engine) -> Backends:
+    return Backends(
+        containers=engine.containers,
+        execs=engine.execs,
+        images=engine.image_backend,
+        system=engine.system,
+        volumes=engine.volumes,
+    )
 
 
 @pytest.fixture
@@ -32,18 +41,8 @@ def socket_path() -> Iterator[Path]:
 
 
 @pytest.fixture
-def server(engine: FakeEngine, socket_path: Path) -> Iterator[ApiServer]:
-    api = ApiServer(
-        Backends(
-            containers=engine.containers,
-            execs=engine.containers,
-            images=engine.images,
-            system=engine.system,
-            networks=engine.networks,
-            volumes=engine.volumes,
-        ),
-        socket_path,
-    )
+def server(backends: Backends, socket_path: Path) -> Iterator[ApiServer]:
+    api = ApiServer(backends, socket_path)
     thread = threading.Thread(target=api.serve_forever, daemon=True)
     thread.start()
     yield api

@@ -112,3 +112,31 @@ def test_json_body():
 def test_malformed_json_body_is_invalid_argument():
     with pytest.raises(InvalidArgument, match="^invalid JSON in request body: "):
         query.json_body(io.BytesIO(b'{"Image": '))
+
+
+@pytest.mark.parametrize(
+    ("accepted", "name"),
+    [
+        (query.CONTAINER_LIST, "x"),
+        (query.PRUNE, "dangling"),
+        (query.IMAGE_LIST, "name"),
+        (query.NETWORK_LIST, "until"),
+        (query.VOLUME_LIST, "until"),
+        (query.VOLUME_PRUNE, "until"),
+    ],
+)
+def test_unknown_filters_are_dockerds_400(accepted, name):
+    with pytest.raises(InvalidArgument, match=f"^Invalid filter '{name}'$"):
+        query.filters({"filters": [json.dumps({name: ["a"]})]}, accepted)
+
+
+def test_every_documented_filter_is_accepted():
+    documented = {
+        query.CONTAINER_LIST: "ancestor before since expose publish exited health id isolation is-task label name network status volume",
+        query.IMAGE_LIST: "before dangling label reference since until",
+        query.PRUNE: "until label label!",
+        query.IMAGE_PRUNE: "dangling until label label!",
+    }
+    for accepted, names in documented.items():
+        raw = json.dumps({name: ["a"] for name in names.split()})
+        assert set(query.filters({"filters": [raw]}, accepted)) == set(names.split())

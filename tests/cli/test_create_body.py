@@ -144,6 +144,25 @@ FLAG_SETS = [
         "host",
         "busybox",
     ],
+    [
+        "--security-opt",
+        "seccomp={profile}",
+        "--security-opt",
+        "systempaths=unconfined",
+        "--sysctl",
+        "net.ipv4.ip_forward=1",
+        "--sysctl",
+        "kernel.shmmax=65536",
+        "--device-cgroup-rule",
+        "c 42:* rmw",
+        "--device",
+        "/dev/null:/dev/x:r",
+        "--ipc",
+        "shareable",
+        "--cgroupns",
+        "private",
+        "busybox",
+    ],
 ]
 
 
@@ -196,7 +215,11 @@ def capture(socket_path: str, argv: list[str], env: dict) -> tuple[dict, str]:
 def test_same_body_as_docker(flags, tmp_path):
     envfile = tmp_path / "env"
     envfile.write_text("X=1\n# comment\n\nFROM_ENV\nNOT_IN_ENV\n")
-    flags = [f.replace("{envfile}", str(envfile)) for f in flags]
+    profile = tmp_path / "profile.json"
+    profile.write_text(
+        '{\n  "defaultAction": "SCMP_ACT_ERRNO",\n  "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]\n}\n'
+    )
+    flags = [f.replace("{envfile}", str(envfile)).replace("{profile}", str(profile)) for f in flags]
     env = {"DOCKER_CONFIG": str(tmp_path / "dcfg"), "FROM_ENV": "hello"}
     theirs = capture(str(tmp_path / "docker.sock"), ["docker", "create", *flags], env)
     ours = capture(str(tmp_path / "dockyard.sock"), ["create", *flags], env)

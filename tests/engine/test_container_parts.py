@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.engine.containers import restarts, specgen
+from dockyard.engine.containers import specgen
 from dockyard.engine.containers.model import Container, State
 from dockyard.engine.containers.table import ContainerTable
 from dockyard.engine.containers.waits import ExitWaits
@@ -29,37 +29,6 @@ def test_table_finds_by_id_name_and_unique_prefix() -> None:
         table.get("zz")
     table.discard(one.id)
     assert one.id not in table and table.all() == [two]
-
-
-@pytest.mark.parametrize(
-    ("policy", "exit_code", "restarts_made", "stopped", "expected"),
-    [
-        ("no", 1, 0, False, False),
-        ("always", 0, 5, False, True),
-        ("unless-stopped", 0, 0, False, True),
-        ("always", 1, 0, True, False),  # the user stopped it
-        ("on-failure", 0, 0, False, False),
-        ("on-failure", 3, 0, False, True),
-    ],
-)
-def test_restart_policies(policy: str, exit_code: int, restarts_made: int, stopped: bool, expected: bool) -> None:
-    container = _container(RestartPolicy={"Name": policy, "MaximumRetryCount": 0})
-    container.state = State("exited", exit_code=exit_code, restart_count=restarts_made, manually_stopped=stopped)
-    assert restarts.should_restart(container) is expected
-
-
-def test_on_failure_stops_at_its_retry_count() -> None:
-    container = _container(RestartPolicy={"Name": "on-failure", "MaximumRetryCount": 2})
-    container.state = State("exited", exit_code=1, restart_count=1)
-    assert restarts.should_restart(container)
-    container.state.restart_count = 2
-    assert not restarts.should_restart(container)
-
-
-def test_restart_delay_doubles_up_to_its_cap() -> None:
-    delays = [restarts.restart_delay(n) for n in range(1, 12)]
-    assert delays[:3] == [0.2, 0.4, 0.8]
-    assert delays == sorted(delays) and delays[-1] == restarts.MAX_DELAY
 
 
 def test_wait_next_exit_and_removed() -> None:

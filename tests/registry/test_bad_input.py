@@ -170,6 +170,7 @@ def test_stalled_client_is_disconnected(limited):
     sock = raw_connection(limited)
     sock.sendall(b"GET /v2/ HTTP/1.1\r\nHost: x\r\n")
     started = time.monotonic()
+    assert sock.recv(100).startswith(b"HTTP/1.1 408 ")
     assert sock.recv(100) == b""
     assert 0.5 < time.monotonic() - started < 5
     sock.close()

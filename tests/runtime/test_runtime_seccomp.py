@@ -10,7 +10,14 @@ from dockyard.runtime.seccomp import action_value, conditions, oci_profile
 from tests.runtime.busybox import make_spec, run_task
 
 # Docker's profile is read from the workspace's shared/ reference beside the checkout, never copied
-DOCKER_DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seccomp" / "docker-default.json"
+DOCKER_DEFAULT = next(
+    (
+        p / "shared" / "reference" / "seccomp" / "docker-default.json"
+        for p in Path(__file__).resolve().parents
+        if (p / "shared" / "reference" / "seccomp" / "docker-default.json").exists()
+    ),
+    Path("/nonexistent"),
+)
 
 PROFILE = {
     "defaultAction": "SCMP_ACT_ERRNO",

@@ -66,9 +66,17 @@ class ContainerBackend(Protocol):
     def stats(self, ref: str, stream: bool) -> Iterator[dict]: ...
 
 
+class DeferredAttach(Protocol):
+    """An attached exec: `open()` starts it and returns its stream (called after the 101)."""
+
+    tty: bool
+
+    def open(self) -> AttachStream: ...
+
+
 class ExecBackend(Protocol):
     def exec_create(self, ref: str, config: dict) -> dict: ...
-    def exec_start(self, exec_id: str, detach: bool, tty: bool) -> AttachStream | None: ...
+    def exec_start(self, exec_id: str, detach: bool, tty: bool) -> DeferredAttach | None: ...
     def exec_resize(self, exec_id: str, height: int, width: int) -> None: ...
     def exec_inspect(self, exec_id: str) -> dict: ...
 
@@ -126,6 +134,12 @@ class NetworkBackend(Protocol):
     def prune(self, filters: dict[str, builtins.list[str]]) -> dict: ...
 
 
+class ArchiveBackend(Protocol):
+    def stat(self, ref: str, path: str) -> dict: ...
+    def get(self, ref: str, path: str) -> tuple[dict, Iterator[bytes]]: ...
+    def put(self, ref: str, path: str, body: BinaryIO, no_overwrite_dir_non_dir: bool, copy_uid_gid: bool) -> None: ...
+
+
 class VolumeBackend(Protocol):
     def list(self, filters: dict[str, builtins.list[str]]) -> dict: ...
     def create(self, config: dict) -> dict: ...
@@ -136,7 +150,7 @@ class VolumeBackend(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Backends:
-    """Everything the routers call; without a network or volume backend those routes are 404."""
+    """Everything the routers call; without a network, volume or archive backend those routes are 404."""
 
     containers: ContainerBackend
     execs: ExecBackend
@@ -144,3 +158,4 @@ class Backends:
     system: SystemBackend
     networks: NetworkBackend | None = None
     volumes: VolumeBackend | None = None
+    archive: ArchiveBackend | None = None

@@ -59,9 +59,9 @@ class Request:
         """A query Unix timestamp."""
         return query.timestamp(self.query, key)
 
-    def filters(self) -> dict[str, list[str]]:
-        """The `filters` query parameter as {name: [values]}."""
-        return query.filters(self.query)
+    def filters(self, accepted: frozenset[str] | None = None) -> dict[str, list[str]]:
+        """The `filters` query parameter as {name: [values]}; with `accepted`, other names are a 400."""
+        return query.filters(self.query, accepted)
 
     def auth(self) -> dict | None:
         """The decoded X-Registry-Auth header."""
@@ -96,15 +96,23 @@ class StreamResponse:
     content_type: str = JSON
     status: int = 200
     prime: bool = True
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class HijackResponse:
-    """Take over the connection and splice it with `stream` both ways; on a TTY stream,
-    `detach_keys` in the client's input end the splice and leave the process running."""
+    """Take over the connection: send the upgrade headers, then splice it both ways with the
+    stream `open()` returns. `open` runs only once the headers are out, so a process it starts
+    (an attached exec) cannot send output that the client's HTTP parser reads with them."""
 
-    stream: AttachStream
-    detach_keys: bytes = b""
+    tty: bool
+    open: Callable[[], AttachStream]
+    detach_keys: bytes = b""  # on a TTY, these in the client's input end the splice
+
+    @classmethod
+    def of(cls, stream: AttachStream, detach_keys: bytes = b"") -> HijackResponse:
+        """For a stream that is already open (attach)."""
+        return cls(stream.tty, lambda: stream, detach_keys)
 
 
 def json_response(value: object, status: int = 200) -> Response:

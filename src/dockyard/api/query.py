@@ -56,9 +56,32 @@ def timestamp(query: Query, key: str) -> float | None:
     return float(value)
 
 
-def filters(query: Query) -> dict[str, list[str]]:
-    """Parse the `filters` JSON into {name: [values]}, accepting both of dockerd's shapes."""
-    raw = text(query, "filters")
+# the filters each endpoint accepts, as dockerd's (daemon/*: acceptedFilters, pruneFilters)
+CONTAINER_LIST = frozenset(
+    "ancestor before since expose publish exited health id isolation is-task label name network status volume".split()
+)
+PRUNE = frozenset({"until", "label", "label!"})
+IMAGE_LIST = frozenset({"before", "dangling", "label", "reference", "since", "until"})
+IMAGE_PRUNE = PRUNE | {"dangling"}
+NETWORK_LIST = frozenset({"dangling", "driver", "id", "label", "name", "scope", "type"})
+VOLUME_LIST = frozenset({"dangling", "driver", "label", "name"})
+VOLUME_PRUNE = frozenset({"label", "label!", "all"})
+
+
+def filters(query: Query, accepted: frozenset[str] | None = None) -> dict[str, list[str]]:
+    """Parse the `filters` JSON into {name: [values]}, accepting both of dockerd's shapes.
+
+    With `accepted`, any other filter name is refused as dockerd does ("Invalid filter 'x'").
+    """
+    parsed = _parse_filters(text(query, "filters"))
+    if accepted is not None:
+        for name in parsed:
+            if name not in accepted:
+                raise InvalidArgument(f"Invalid filter '{name}'")
+    return parsed
+
+
+def _parse_filters(raw: str | None) -> dict[str, list[str]]:
     if raw is None or raw.strip() == "":
         return {}
     try:
@@ -104,3 +127,5 @@ def json_body(body: BinaryIO) -> object | None:
         return json.loads(data)
     except ValueError as exc:
         raise InvalidArgument(f"invalid JSON in request body: {exc}") from None
+    except RecursionError:
+        raise InvalidArgument("invalid JSON in request body: nested too deeply") from None

@@ -12,6 +12,7 @@ trusted.overlay.* xattrs in a tar are dropped: only whiteout entries say what ov
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import os
@@ -77,11 +78,57 @@ def _translate(exc: OSError, member: Member) -> Exception:
     return InvalidArgument(f"failed to extract {member.name!r}: {exc.strerror}")
 
 
+def extract_at(
+    stream: BinaryIO, dest_fd: int, no_overwrite_dir_non_dir: bool = False, owner: tuple[int, int] | None = None
+) -> None:
+    """Extract a plain tar into the directory `dest_fd` the way `docker cp` does: `.wh.` names
+    are ordinary files, existing directories are merged, anything else is replaced.
+
+    Raises:
+        InvalidArgument: the body is not a tar, an entry is hostile, or (with
+            no_overwrite_dir_non_dir) would replace a directory by a non-directory or back.
+        RuntimeFailure: the host failed (disk full, I/O error).
+
+    With `owner` (uid, gid), every entry is owned by it instead of the ids in the tar.
+    """
+    dest = Path(f"/proc/self/fd/{dest_fd}")  # for messages only: every step goes through fds
+    reader = TarReader(decompressed_chunks(stream))
+    with _Tree(dest_fd) as tree:
+        for member in reader:
+            member = layer_filter(member, dest)
+            if owner is not None:
+                member = dataclasses.replace(member, uid=owner[0], gid=owner[1])
+            tree.trim()
+            if no_overwrite_dir_non_dir:
+                _check_overwrite(tree, member)
+            try:
+                _apply(tree, member, reader.data(), layer=False)
+            except OSError as exc:
+                raise _translate(exc, member) from exc
+        tree.set_directory_times()
+    reader.drain()
+
+
+def _check_overwrite(tree: _Tree, member: Member) -> None:
+    if member.name == ROOT:
+        return
+    parent, base = tree.parent(member.name)
+    try:
+        existing = os.stat(base, dir_fd=parent, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    is_dir = member.type is EntryType.DIRECTORY
+    if stat.S_ISDIR(existing.st_mode) and not is_dir:
+        raise InvalidArgument(f'cannot overwrite directory "{member.name}" with non-directory "{member.name}"')
+    if not stat.S_ISDIR(existing.st_mode) and is_dir:
+        raise InvalidArgument(f'cannot overwrite non-directory "{member.name}" with directory "{member.name}"')
+
+
 class _Tree:
     """The destination, reached only through directory fds opened without following links."""
 
-    def __init__(self, dest: Path) -> None:
-        self.root = os.open(dest, _DIR_FLAGS)
+    def __init__(self, dest: Path | int) -> None:
+        self.root = os.dup(dest) if isinstance(dest, int) else os.open(dest, _DIR_FLAGS)
         self._dirs: dict[str, int] = {}
         self._times: dict[str, int] = {}
 
@@ -163,9 +210,9 @@ class _Tree:
             os.utime(fd, ns=(mtime_ns, mtime_ns))
 
 
-def _apply(tree: _Tree, member: Member, data: Iterator[memoryview]) -> int:
-    """Create one entry; return the bytes of file data written."""
-    action = classify(member.name)
+def _apply(tree: _Tree, member: Member, data: Iterator[memoryview], layer: bool = True) -> int:
+    """Create one entry (a whiteout only in a layer); return the bytes of file data written."""
+    action = classify(member.name) if layer else Keep(member.name)
     if isinstance(action, Opaque):
         os.setxattr(tree.directory(action.path), OPAQUE_XATTR, b"y")
         return 0

@@ -29,7 +29,14 @@ from dockyard.archive.tarformat import (
 from dockyard.errors import InvalidArgument
 
 MAX_META = 1 << 20  # PAX and GNU long-name data larger than this is refused (as Go does)
+MAX_GLOBALS = 1 << 20  # all PAX global records together
+MAX_DEPTH = 512  # path components of one entry name; deeper trees are refused, not recursed into
 _LOCAL_ONLY = ("path", "linkpath")
+
+
+def _check_depth(name: str) -> None:
+    if name.count("/") >= MAX_DEPTH:
+        raise InvalidArgument(f"invalid tar header: path has more than {MAX_DEPTH} components: {name[:80]}...")
 
 
 class TarReader:
@@ -55,6 +62,7 @@ class TarReader:
         self._skip(self._unread + self._padding)
         self._unread = self._padding = 0
         overrides: dict[str, bytes] = {}
+        pending = 0  # metadata bytes read for this entry: PAX and GNU headers may repeat
         while True:
             block = self._take(BLOCK, eof_ok=True)
             if block is None or block == ZERO_BLOCK:
@@ -62,10 +70,12 @@ class TarReader:
             raw = decode_header(block)
             if raw.member is not None:
                 member = check_ranges(apply_pax(raw.member, {**self._globals, **overrides}))
+                _check_depth(member.name)
                 self._unread = member.size
                 self._padding = padded(member.size) - member.size
                 return member
-            if raw.size > MAX_META:
+            pending += raw.size
+            if raw.size > MAX_META or pending > MAX_META:
                 raise InvalidArgument("invalid tar header: metadata entry too large")
             data = bytes(self._take(padded(raw.size)))[: raw.size]
             self._meta(raw.meta, data, overrides)
@@ -80,6 +90,8 @@ class TarReader:
         else:
             records = parse_pax(data)
             self._globals.update({k: v for k, v in records.items() if k not in _LOCAL_ONLY})
+            if sum(len(k) + len(v) for k, v in self._globals.items()) > MAX_GLOBALS:
+                raise InvalidArgument("invalid tar header: PAX global records too large")
 
     def data(self) -> Iterator[memoryview]:
         """The current member's file data, as views into the decompressed chunks."""

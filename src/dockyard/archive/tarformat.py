@@ -187,7 +187,7 @@ def _pax_time_ns(value: bytes) -> int:
     text = value.decode("ascii", "replace")
     sign = -1 if text.startswith("-") else 1
     seconds, _, fraction = text.lstrip("-").partition(".")
-    if not seconds.isdigit() or (fraction and not fraction.isdigit()):
+    if not seconds.isdigit() or (fraction and not fraction.isdigit()) or len(seconds) > 18 or len(fraction) > 64:
         raise InvalidArgument(f"invalid tar header: bad PAX time {value!r}")
     return sign * (int(seconds) * 1_000_000_000 + int((fraction + "000000000")[:9]))
 

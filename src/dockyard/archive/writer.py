@@ -1,4 +1,9 @@
-"""Write a directory tree as a tar: whole (docker export) or as an overlay diff (docker commit).
+"""Write a directory tree as a tar: whole (docker export, cp), as an overlay diff (docker commit).
+
+The tree is read only through directory file descriptors opened with O_NOFOLLOW at every
+step, and each file's header comes from fstat of the very fd its data is read from, so a
+process that swaps a directory for a symlink during the walk can never make it read outside
+the tree (the race of CVE-2018-15664).
 
 Output is deterministic: entries sorted by name bytes, parents before children, mtimes
 truncated to seconds, no atime/ctime, no user or group names (numeric ids only), PAX only
@@ -8,9 +13,9 @@ regular files with several links become one file and hardlinks to it.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
@@ -24,6 +29,9 @@ from dockyard.archive.whiteouts import (
 )
 
 _READ = 1 << 20
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_GONE = (errno.ENOENT, errno.ELOOP, errno.ENOTDIR, errno.ENXIO)
 _TYPES = (
     (stat.S_ISREG, EntryType.REGULAR),
     (stat.S_ISDIR, EntryType.DIRECTORY),
@@ -36,7 +44,12 @@ _TYPES = (
 
 def write_tar(root: Path, out: BinaryIO) -> None:
     """Write everything under root (not root itself) to out as a tar."""
-    _write(root, out, diff=False)
+    fd = os.open(root, DIR_FLAGS)
+    try:
+        TreeWriter(out, diff=False).children(fd, "")
+    finally:
+        os.close(fd)
+    end_tar(out)
 
 
 def write_diff(upper: Path, out: BinaryIO) -> None:
@@ -45,98 +58,123 @@ def write_diff(upper: Path, out: BinaryIO) -> None:
     A 0/0 character device becomes `.wh.<name>`; a directory with trusted.overlay.opaque=y
     is followed by `<dir>/.wh..wh..opq`.
     """
-    _write(upper, out, diff=True)
+    fd = os.open(upper, DIR_FLAGS)
+    try:
+        TreeWriter(out, diff=True).children(fd, "")
+    finally:
+        os.close(fd)
+    end_tar(out)
 
 
-def _write(root: Path, out: BinaryIO, diff: bool) -> None:
-    links: dict[tuple[int, int], str] = {}
-    for name, path, st in _walk(root):
-        for member in _members(name, path, st, diff, links):
-            out.write(encode_member(member))
-            if member.type is EntryType.REGULAR and member.size:
-                _copy_data(path, member.size, out)
+def end_tar(out: BinaryIO) -> None:
     out.write(bytes(2 * BLOCK))
 
 
-def _walk(root: Path) -> Iterator[tuple[str, str, os.stat_result]]:
-    """(relative name, path, lstat) of everything under root, depth first, sorted by name."""
-    stack = [("", os.fspath(root), iter(_sorted_names(os.fspath(root))))]
-    while stack:
-        prefix, directory, names = stack[-1]
-        child = next(names, None)
-        if child is None:
-            stack.pop()
-            continue
-        path = os.path.join(directory, child)
-        st = os.lstat(path)
-        yield prefix + child, path, st
+class TreeWriter:
+    """Writes entries read through directory fds; remembers inodes for hardlinks."""
+
+    def __init__(self, out: BinaryIO, diff: bool = False) -> None:
+        self.out, self.diff = out, diff
+        self.links: dict[tuple[int, int], str] = {}
+
+    def children(self, dir_fd: int, prefix: str) -> None:
+        """Every entry under the directory `dir_fd`, named `prefix` + relative path."""
+        for base in sorted(os.listdir(dir_fd), key=os.fsencode):
+            self.entry(dir_fd, base, prefix + base)
+
+    def entry(self, parent_fd: int, base: str, name: str) -> None:
+        """The entry `base` of `parent_fd` under `name` (and its tree for a directory).
+
+        Something removed or swapped meanwhile is skipped, never followed.
+        """
+        try:
+            st = os.stat(base, dir_fd=parent_fd, follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode):
+                fd = os.open(base, DIR_FLAGS, dir_fd=parent_fd)
+            elif stat.S_ISREG(st.st_mode):
+                fd = os.open(base, _FILE_FLAGS, dir_fd=parent_fd)
+            else:
+                self._special(parent_fd, base, name, st)
+                return
+        except OSError as exc:
+            if exc.errno in _GONE:
+                return
+            raise
+        try:
+            self.opened(fd, name)
+        finally:
+            os.close(fd)
+
+    def opened(self, fd: int, name: str) -> None:
+        """The open directory or regular file `fd` under `name` (a directory with its tree)."""
+        st = os.fstat(fd)
+        xattrs = _xattrs(fd)
+        member = _member(name, st, xattrs)
         if stat.S_ISDIR(st.st_mode):
-            stack.append((prefix + child + "/", path, iter(_sorted_names(path))))
+            self._write(replace(member, name=name.rstrip("/") + "/"))
+            if self.diff and xattrs.get(OPAQUE_XATTR) == b"y":
+                self._write(replace(member, name=opaque_name(name), type=EntryType.REGULAR, mode=member.mode & 0o777))
+            self.children(fd, name.rstrip("/") + "/")
+        elif stat.S_ISREG(st.st_mode):
+            first = self.links.setdefault((st.st_dev, st.st_ino), name) if st.st_nlink > 1 else name
+            if first != name:
+                self._write(replace(member, type=EntryType.HARDLINK, linkname=first))
+                return
+            self._write(replace(member, size=st.st_size))
+            _copy_data(fd, st.st_size, self.out)
+
+    def _special(self, parent_fd: int, base: str, name: str, st: os.stat_result) -> None:
+        """A symlink, device or fifo: written from lstat, never opened."""
+        if stat.S_ISSOCK(st.st_mode):
+            return
+        xattrs = _xattrs(f"/proc/self/fd/{parent_fd}/{base}")
+        member = _member(name, st, xattrs)
+        if member.type is EntryType.SYMLINK:
+            member = replace(member, linkname=os.readlink(base, dir_fd=parent_fd))
+        elif member.type in (EntryType.CHAR, EntryType.BLOCK):
+            if self.diff and member.type is EntryType.CHAR and st.st_rdev == 0:
+                member = replace(member, name=whiteout_name(name), type=EntryType.REGULAR, mode=0o600)
+            else:
+                member = replace(member, devmajor=os.major(st.st_rdev), devminor=os.minor(st.st_rdev))
+        self._write(member)
+
+    def _write(self, member: Member) -> None:
+        self.out.write(encode_member(member))
 
 
-def _sorted_names(directory: str) -> list[str]:
-    return sorted(os.listdir(directory), key=os.fsencode)
-
-
-def _members(name: str, path: str, st: os.stat_result, diff: bool, links: dict[tuple[int, int], str]) -> list[Member]:
-    """The tar entries for one file: usually one, none for a socket, two for an opaque dir."""
-    entry_type = next((kind for test, kind in _TYPES if test(st.st_mode)), None)
-    if entry_type is None:
-        return []
-    xattrs = _read_xattrs(path)
-    member = Member(
-        name=name + "/" if entry_type is EntryType.DIRECTORY else name,
-        type=entry_type,
+def _member(name: str, st: os.stat_result, xattrs: dict[str, bytes]) -> Member:
+    return Member(
+        name=name,
+        type=next(kind for test, kind in _TYPES if test(st.st_mode)),
         mode=stat.S_IMODE(st.st_mode),
         uid=st.st_uid,
         gid=st.st_gid,
         mtime_ns=st.st_mtime_ns // 1_000_000_000 * 1_000_000_000,
         xattrs={k: v for k, v in xattrs.items() if not k.startswith(OVERLAY_XATTR_PREFIX)},
     )
-    if entry_type is EntryType.SYMLINK:
-        return [replace(member, linkname=os.readlink(path))]
-    if entry_type in (EntryType.CHAR, EntryType.BLOCK):
-        if diff and entry_type is EntryType.CHAR and st.st_rdev == 0:
-            return [replace(member, name=whiteout_name(name), type=EntryType.REGULAR, mode=0o600)]
-        return [replace(member, devmajor=os.major(st.st_rdev), devminor=os.minor(st.st_rdev))]
-    if entry_type is EntryType.DIRECTORY:
-        if diff and xattrs.get(OPAQUE_XATTR) == b"y":
-            marker = Member(
-                name=opaque_name(name),
-                type=EntryType.REGULAR,
-                mode=member.mode & 0o777,
-                uid=member.uid,
-                gid=member.gid,
-                mtime_ns=member.mtime_ns,
+
+
+def _xattrs(target: int | str) -> dict[str, bytes]:
+    """xattrs of an fd, or of a /proc/self/fd/N/name path whose last step is not followed."""
+    try:
+        names = os.listxattr(target, follow_symlinks=False) if isinstance(target, str) else os.listxattr(target)
+        return {
+            key: (
+                os.getxattr(target, key, follow_symlinks=False) if isinstance(target, str) else os.getxattr(target, key)
             )
-            return [member, marker]
-        return [member]
-    if entry_type is EntryType.REGULAR and st.st_nlink > 1:
-        first = links.setdefault((st.st_dev, st.st_ino), name)
-        if first != name:
-            return [replace(member, type=EntryType.HARDLINK, linkname=first)]
-    return [replace(member, size=st.st_size) if entry_type is EntryType.REGULAR else member]
-
-
-def _read_xattrs(path: str) -> dict[str, bytes]:
-    try:
-        names = os.listxattr(path, follow_symlinks=False)
+            for key in sorted(names)
+        }
     except OSError:
-        return {}  # a filesystem without xattrs
-    return {key: os.getxattr(path, key, follow_symlinks=False) for key in sorted(names)}
+        return {}  # a filesystem without xattrs, or the entry went away
 
 
-def _copy_data(path: str, size: int, out: BinaryIO) -> None:
+def _copy_data(fd: int, size: int, out: BinaryIO) -> None:
     """Copy exactly size bytes (zero-filled if the file shrank meanwhile), then the padding."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    try:
-        left = size
-        while left:
-            data = os.read(fd, min(left, _READ))
-            if not data:
-                break
-            out.write(data)
-            left -= len(data)
-    finally:
-        os.close(fd)
+    left = size
+    while left:
+        data = os.read(fd, min(left, _READ))
+        if not data:
+            break
+        out.write(data)
+        left -= len(data)
     out.write(bytes(left + padded(size) - size))

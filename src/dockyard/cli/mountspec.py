@@ -79,6 +79,22 @@ def _apply_mount_field(mount: dict, options: dict, key: str, value: str, spec: s
         mount["Consistency"] = value
     elif key == "bind-propagation":
         options.setdefault("BindOptions", {})["Propagation"] = value
+    elif key == "bind-nonrecursive":
+        options.setdefault("BindOptions", {})["NonRecursive"] = _bool(key, value)
+    elif key == "bind-recursive":
+        recursive = {
+            "enabled": {},
+            "disabled": {"NonRecursive": True},
+            "writable": {"ReadOnlyNonRecursive": True},
+            "readonly": {"ReadOnlyForceRecursive": True},
+        }
+        if value not in recursive:
+            raise InvalidArgument(
+                f"invalid value for {key}: {value} (must be enabled, disabled, writable, or readonly)"
+            )
+        options.setdefault("BindOptions", {}).update(recursive[value])
+    elif key == "volume-subpath":
+        options.setdefault("VolumeOptions", {})["Subpath"] = value
     elif key == "volume-nocopy":
         options.setdefault("VolumeOptions", {})["NoCopy"] = _bool(key, value)
     elif key == "volume-driver":

@@ -7,6 +7,7 @@ Config fields at the top level, plus HostConfig and NetworkingConfig, as the doc
 from __future__ import annotations
 
 import argparse
+import json
 
 from dockyard.cli.flags import Parser, UsageError, boolean, multi
 from dockyard.cli.mountspec import parse_mount, parse_tmpfs, parse_volume
@@ -71,6 +72,8 @@ FLAGS = (
     (("--ulimit",), "list", "Ulimit options"),
     (("--group-add",), "list", "Add additional groups to join"),
     (("--device",), "list", "Add a host device to the container"),
+    (("--device-cgroup-rule",), "list", "Add a rule to the cgroup allowed devices list"),
+    (("--sysctl",), "list", "Sysctl options"),
     (("--pid",), "str", "PID namespace to use"),
     (("--ipc",), "str", "IPC mode to use"),
     (("--uts",), "str", "UTS namespace to use"),
@@ -191,6 +194,22 @@ def parse_device(value: str) -> dict:
     return {"PathOnHost": host, "PathInContainer": inner, "CgroupPermissions": perms}
 
 
+def security_opt(value: str) -> str:
+    """`seccomp=<file>` carries the file's JSON (compacted), as the docker CLI sends it."""
+    key, sep, path = value.partition("=")
+    if key != "seccomp" or not sep or path in ("builtin", "unconfined"):
+        return value
+    try:
+        text = open(path, "rb").read()
+    except OSError as exc:
+        raise UsageError(f"opening seccomp profile ({path}) failed: {exc.strerror.lower()}", exit_code=125) from None
+    try:
+        profile = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"compacting json for seccomp profile ({path}) failed: {exc}", exit_code=125) from None
+    return "seccomp=" + json.dumps(profile, separators=(",", ":"))
+
+
 def attach_flags(ns: argparse.Namespace, detached: bool) -> dict[str, bool]:
     """Which streams the container attaches: -a or stdout+stderr, plus stdin with -i; none when detached."""
     streams = {s.lower() for s in ns.attach}
@@ -296,7 +315,11 @@ def _host_config(ns: argparse.Namespace, bindings: dict, binds: list[str], conso
     _set(host, "ExtraHosts", [parse_extra_host(v) for v in ns.add_host])
     _set(host, "CapAdd", [capability(c) for c in ns.cap_add])
     _set(host, "CapDrop", [capability(c) for c in ns.cap_drop])
-    _set(host, "SecurityOpt", ns.security_opt)
+    _set(host, "SecurityOpt", [security_opt(v) for v in ns.security_opt if v != "systempaths=unconfined"])
+    if "systempaths=unconfined" in ns.security_opt:  # as the docker CLI: empty lists, no option
+        host["MaskedPaths"], host["ReadonlyPaths"] = [], []
+    _set(host, "DeviceCgroupRules", ns.device_cgroup_rule)
+    _set(host, "Sysctls", parse_labels(ns.sysctl))
     _set(host, "Ulimits", [parse_ulimit(v) for v in ns.ulimit])
     _set(host, "GroupAdd", ns.group_add)
     _set(host, "Devices", [parse_device(v) for v in ns.device])

@@ -8,6 +8,10 @@
 Tokens are cached per scope set until they expire; after the first challenge, requests for a
 new scope fetch their token first, so a request body is not sent just to learn it needs one.
 The generator does no I/O; `RegistryClient.send` drives it.
+
+Credentials go to the token realm the registry names (Docker Hub's is another host, as docker
+allows) only over https, or over http to the registry's own host when the registry itself is
+plain http: a realm that would downgrade them is refused with Unauthorized.
 """
 
 from __future__ import annotations
@@ -82,7 +86,7 @@ class RegistryAuth:
         """Yield the request (with auth), then whatever the challenge asks for, then the retry."""
         header = self._cached(scopes)
         if header is None and self._challenge is not None:
-            header = yield from self._authorize(self._challenge, scopes)
+            header = yield from self._authorize(self._challenge, scopes, request.url)
         response = yield request.with_header("Authorization", header) if header else request
         if response.status != 401:
             return
@@ -90,7 +94,7 @@ class RegistryAuth:
         if challenge is None:
             return
         self._challenge = challenge
-        header = yield from self._authorize(challenge, scopes)
+        header = yield from self._authorize(challenge, scopes, request.url)
         if header is not None:
             yield request.with_header("Authorization", header)
 
@@ -99,24 +103,28 @@ class RegistryAuth:
             header, expiry = self._tokens.get(scopes, ("", 0.0))
         return header if header and expiry > time.monotonic() else None
 
-    def _authorize(self, challenge: Challenge, scopes: tuple[str, ...]) -> Generator[Request, Response, str | None]:
+    def _authorize(
+        self, challenge: Challenge, scopes: tuple[str, ...], url: str
+    ) -> Generator[Request, Response, str | None]:
         if challenge.scheme == "basic":
             return basic_header(self.credentials) if self.credentials and self.credentials.username else None
         if not scopes and challenge.params.get("scope"):
             scopes = (challenge.params["scope"],)
-        response = yield self._token_request(challenge, scopes)
+        response = yield self._token_request(challenge, scopes, url)
         token, lifetime = _read_token(response)
         header = f"Bearer {token}"
         with self._lock:
             self._tokens[scopes] = (header, time.monotonic() + max(lifetime - 10, 1))
         return header
 
-    def _token_request(self, challenge: Challenge, scopes: tuple[str, ...]) -> Request:
+    def _token_request(self, challenge: Challenge, scopes: tuple[str, ...], url: str) -> Request:
         realm = challenge.params.get("realm", "")
         if urlsplit(realm).scheme not in ("http", "https"):
             raise Unauthorized(f"invalid token auth challenge realm: {realm!r}")
         service = challenge.params.get("service", "")
         creds = self.credentials
+        if creds and (creds.username or creds.identity_token) and not may_send_credentials(url, realm):
+            raise Unauthorized(f"refusing to send the credentials for {urlsplit(url).netloc} to {realm}: not https")
         if creds and creds.identity_token:
             form = [
                 ("grant_type", "refresh_token"),
@@ -131,6 +139,12 @@ class RegistryAuth:
         url = realm + ("&" if "?" in realm else "?") + query if query else realm
         headers = {"Authorization": basic_header(creds)} if creds and creds.username else {}
         return Request("GET", url, headers)
+
+
+def may_send_credentials(registry_url: str, realm: str) -> bool:
+    """Whether a registry's credentials may go to its token `realm` (see the module docstring)."""
+    source, dest = urlsplit(registry_url), urlsplit(realm)
+    return dest.scheme == "https" or (source.scheme == "http" and source.hostname == dest.hostname)
 
 
 def _pick(challenges: list[Challenge]) -> Challenge | None:

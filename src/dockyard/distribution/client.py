@@ -53,15 +53,11 @@ class RegistryClient:
         for _ in range(MAX_REDIRECTS):
             if response.status not in REDIRECTS or method not in ("GET", "HEAD"):
                 return response
-            target = urljoin(request.url, response.header("Location"))
-            response.read()
-            # Another host (the blob's object store) gets neither the registry's credentials
-            # nor its TLS exceptions, as Go's client does on redirects.
-            if urlsplit(target).netloc == urlsplit(request.url).netloc:
-                request = replace(request, url=target)
-            else:
-                request = replace(request.without_header("Authorization"), url=target, tls=Tls())
+            request = redirected(request, response)
             response = self.transport.send(request)
+        if response.status in REDIRECTS and method in ("GET", "HEAD"):
+            _drain(response)
+            raise Unavailable(f"{request.describe()}: stopped after {MAX_REDIRECTS} redirects")
         return response
 
     def _authorized(self, request: Request, scopes: tuple[str, ...]) -> Response:
@@ -77,6 +73,26 @@ class RegistryClient:
                 response.close()
                 raise
             _drain(response)
+
+
+def redirected(request: Request, response: Response) -> Request:
+    """The request to send after a redirect. Credentials go only to the same origin: another host
+    (the blob's object store) or an https->http downgrade gets none, and another host does not get
+    the registry's TLS exceptions either, as Go's client does.
+
+    Raises:
+        Unavailable: a redirect without a Location.
+    """
+    location = response.header("Location")
+    _drain(response)
+    if not location:
+        raise Unavailable(f"{request.describe()}: {response.status} redirect without a Location")
+    target = urljoin(request.url, location)
+    source, dest = urlsplit(request.url), urlsplit(target)
+    if dest.netloc == source.netloc and (dest.scheme == source.scheme or dest.scheme == "https"):
+        return replace(request, url=target)
+    tls = request.tls if dest.netloc == source.netloc else Tls()
+    return replace(request.without_header("Authorization"), url=target, tls=tls)
 
 
 def _drain(response: Response) -> None:

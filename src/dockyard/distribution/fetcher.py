@@ -226,6 +226,13 @@ class _Job:
         if offset and response.status == 206 and not response.header("Content-Range").startswith(f"bytes {offset}-"):
             response.close()
             raise Unavailable(f"registry answered Range {offset}- with {response.header('Content-Range')!r}")
+        length = response.header("Content-Length")
+        expected = descriptor.size - (offset if response.status == 206 else 0)
+        if length.isdigit() and int(length) != expected:
+            response.close()
+            raise VerificationFailed(
+                f"registry sent Content-Length {length} for blob {descriptor.digest} of size {descriptor.size}"
+            )
         return response
 
     def _copy(self, response: Response, descriptor: Descriptor, writer: ContentWriter | _Tee) -> None:

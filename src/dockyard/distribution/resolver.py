@@ -7,6 +7,7 @@ Nothing is written; `pull()` stores what was resolved once the layers are in.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from dockyard.distribution.client import Registries, RegistryClient, raise_for_s
 from dockyard.distribution.config import Endpoint
 from dockyard.distribution.credentials import Credentials
 from dockyard.distribution.transport import Response
-from dockyard.errors import DockyardError, NotFound, NotSupported, Unauthorized, Unavailable
+from dockyard.errors import DockyardError, InvalidArgument, NotFound, NotSupported, Unauthorized, Unavailable
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.config import ImageConfig
 from dockyard.oci.descriptor import Descriptor
@@ -128,7 +129,7 @@ class _Resolution:
             chosen = top.select(PlatformMatcher(wanted))
             if chosen is None:
                 raise NotFound(f"no matching manifest for {wanted} in the manifest list entries")
-            top, top_descriptor = self.manifest(str(chosen.digest), chosen.digest, chosen.media_type)
+            top, top_descriptor = self.manifest(str(chosen.digest), chosen.digest, chosen.media_type, chosen.size)
             if not isinstance(top, Manifest):
                 raise NotSupported(f"unsupported manifest media type: nested index {chosen.digest}")
         config = ImageConfig.from_json(self.blob(top.config))
@@ -141,14 +142,20 @@ class _Resolution:
             self.ref, self.client.endpoint, top_descriptor, top, top.config, config, index_descriptor, index
         )
 
-    def manifest(self, obj: str, expected: Digest | None, media_type: str = "") -> tuple[Manifest | Index, Descriptor]:
+    def manifest(
+        self, obj: str, expected: Digest | None, media_type: str = "", size: int | None = None
+    ) -> tuple[Manifest | Index, Descriptor]:
         path = f"/v2/{self.ref.path}/manifests/{obj}"
         response, raw = _retrying(lambda: self._get_manifest(path))
         digest = Digest.of(raw)
         claimed = expected or _header_digest(response.header("Docker-Content-Digest"))
         if claimed is not None and digest != claimed:
             raise VerificationFailed(f"manifest verification failed for digest {claimed}: got {digest}")
-        parsed = parse_manifest(response.header("Content-Type") or media_type, raw)
+        if size is not None and len(raw) != size:
+            raise VerificationFailed(f"manifest {digest} is {len(raw)} bytes, its descriptor says {size}")
+        declared = response.header("Content-Type") or media_type
+        _check_content_type(declared, raw)
+        parsed = parse_manifest(declared, raw)
         return parsed, Descriptor(parsed.media_type, digest, len(raw))
 
     def _get_manifest(self, path: str) -> tuple[Response, bytes]:
@@ -160,7 +167,15 @@ class _Resolution:
             response.read()
             raise _access_denied(self.ref)
         raise_for_status(response, f"fetching manifest {self.ref.familiar()}")
-        return response, response.read(MANIFEST_LIMIT)
+        too_large = VerificationFailed(f"manifest for {self.ref.familiar()} is larger than {MANIFEST_LIMIT} bytes")
+        declared = response.header("Content-Length")
+        if declared.isdigit() and int(declared) > MANIFEST_LIMIT:
+            response.close()
+            raise too_large
+        try:
+            return response, response.read(MANIFEST_LIMIT)
+        except InvalidArgument:
+            raise too_large from None
 
     def _read(self, path: str, what: str, limit: int) -> bytes:
         response = self.client.send("GET", path, self.scope)
@@ -194,6 +209,21 @@ def next_link(header: str) -> str | None:
     """The `<url>; rel="next"` target of a Link header, or None on the last page."""
     match = re.search(r'<([^>]+)>\s*;\s*rel="?next"?', header)
     return match.group(1) if match else None
+
+
+def _check_content_type(declared: str, raw: bytes) -> None:
+    """A Content-Type naming an index for a document that says it is an image manifest (or the reverse) is a lie."""
+    kind = declared.split(";")[0].strip()
+    if not (mt.is_manifest(kind) or mt.is_index(kind)):
+        return
+    try:
+        inner = json.loads(raw).get("mediaType")
+    except (ValueError, AttributeError):
+        return  # parse_manifest names what is wrong with the bytes
+    if isinstance(inner, str) and (
+        mt.is_manifest(inner) and mt.is_index(kind) or mt.is_index(inner) and mt.is_manifest(kind)
+    ):
+        raise VerificationFailed(f"registry sent Content-Type {kind} for a manifest of media type {inner}")
 
 
 def _header_digest(value: str) -> Digest | None:

@@ -54,7 +54,7 @@ def base(app: App, req: Request, params: dict) -> Response:
 
 def catalog(app: App, req: Request, params: dict) -> Response:
     n, last = req.query.get("n"), req.query.get("last")
-    page, more = paginate(app.storage.repositories(), n, last)
+    page, more = paginate(app.authorizer.visible(req.user, app.storage.repositories()), n, last)
     links = [("link", next_link(req.path, n or "", page[-1]))] if more else []
     return json_response(200, {"repositories": page}, links)
 
@@ -134,7 +134,7 @@ def referrers(app: App, req: Request, params: dict) -> Response:
 
 
 def _grant(app: App, user: str | None, pairs: list[tuple[str, str]]) -> Response:
-    if user is None and app.authorizer.anonymous == frozenset():
+    if user is None and not app.authorizer.anonymous:
         raise RegistryError(errcodes.UNAUTHORIZED, None, None, [("www-authenticate", 'Basic realm="token"')])
     scopes = []
     for key, value in pairs:
@@ -209,7 +209,9 @@ def _dispatch(app: App, req: Request) -> Response:
         raise RegistryError(errcodes.UNSUPPORTED)
     if found.kind != "token":
         realm = f"{req.scheme}://{req.header('host', 'localhost')}/token"
-        app.authorizer.authorize(req.header("authorization"), _scope(found.kind, found.params, req.method), realm)
+        req.user = app.authorizer.authorize(
+            req.header("authorization"), _scope(found.kind, found.params, req.method), realm
+        )
         if app.upstream is not None and req.method not in ("GET", "HEAD"):
             raise RegistryError(errcodes.UNSUPPORTED, None, "a pull-through cache is read-only")
     return handler(app, req, found.params)

@@ -6,9 +6,11 @@
     token         Authorization: Bearer <token>     Bearer realm="<url>/token",service=..,scope=..
 
 Tokens are HS256 JWTs signed with the config's secret and carry the granted access
-(`[{"type": "repository", "name": ..., "actions": [...]}]`), like distribution's token auth.
-A signed-in user may pull, push and delete everywhere; anonymous clients get what the
-`anonymous` mode allows.
+(`[{"type": "repository", "name": ..., "actions": [...]}]`), like distribution's token auth:
+the intersection of the scopes asked for and the caller's rights, never more.
+A signed-in user has the rights the access rules give (registry/access.py; everything when
+there are none); anonymous clients get what the `anonymous` mode allows, which is nothing
+by default once htpasswd or tokens are configured, and read-only at most.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 import bcrypt
 
 from dockyard.errors import InvalidArgument
-from dockyard.registry import errcodes
+from dockyard.registry import access, errcodes
 from dockyard.registry.config import Config
 from dockyard.registry.errcodes import RegistryError
 
@@ -83,7 +85,7 @@ class Authorizer:
         self.config = config
         self.users = read_htpasswd(config.htpasswd) if config.htpasswd else {}
         self.secret = (config.token_secret or secrets.token_hex(32)).encode()
-        self.anonymous = ANONYMOUS[config.anonymous]
+        self.anonymous = ANONYMOUS[config.anonymous_access]
         self._verified: dict[tuple[str, bytes], bool] = {}
         self._lock = threading.Lock()
 
@@ -117,12 +119,26 @@ class Authorizer:
             raise RegistryError(errcodes.UNAUTHORIZED, None, "authentication required", self._challenge(None, None))
         return user
 
+    def rights(self, user: str | None, scope: Scope) -> frozenset[str]:
+        """Every action `user` (None: anonymous) may perform on the resource `scope` names."""
+        if user is None:
+            return self.anonymous
+        if scope.type == "repository":
+            return access.rights(user, scope.name, self.config.access, self.config.groups)
+        if scope.type == "registry" and scope.name == "catalog":
+            return frozenset({"*"})
+        return frozenset()
+
     def granted(self, user: str | None, scope: Scope) -> tuple[str, ...]:
-        """The actions of `scope` that `user` (None: anonymous) may perform."""
-        allowed = ALL_ACTIONS if user is not None else self.anonymous
-        if "*" in allowed:
-            return scope.actions
-        return tuple(a for a in scope.actions if a in allowed)
+        """The actions of `scope` that `user` may perform (`*` asks for all of them)."""
+        have = self.rights(user, scope)
+        out: list[str] = []
+        for action in scope.actions:
+            if action in have:
+                out.append(action)
+            elif action == "*" and scope.type == "repository":
+                out.extend(sorted(have & access.REPOSITORY_ACTIONS))
+        return tuple(dict.fromkeys(out))
 
     # tokens
 
@@ -171,7 +187,7 @@ class Authorizer:
             value += f',error="{error}"'
         return [("www-authenticate", value)]
 
-    def _token_allows(self, header: str | None, scope: Scope | None, realm: str) -> None:
+    def _token_allows(self, header: str | None, scope: Scope | None, realm: str) -> str | None:
         if not header or not header.lower().startswith("bearer "):
             raise RegistryError(errcodes.UNAUTHORIZED, None, None, self._challenge(scope, realm))
         claims = self.claims(header[7:].strip())
@@ -179,21 +195,23 @@ class Authorizer:
             raise RegistryError(
                 errcodes.UNAUTHORIZED, None, "invalid or expired token", self._challenge(scope, realm, "invalid_token")
             )
+        user = claims.get("sub") or None
         if scope is None:
-            return
+            return user
         for entry in claims.get("access", []):
             if (
                 entry.get("type") == scope.type
                 and entry.get("name") == scope.name
                 and set(scope.actions) <= set(entry.get("actions", ()))
             ):
-                return
+                return user
         raise RegistryError(
             errcodes.UNAUTHORIZED, None, "insufficient scope", self._challenge(scope, realm, "insufficient_scope")
         )
 
-    def authorize(self, authorization: str | None, scope: Scope | None, realm: str) -> None:
-        """Let the request through or raise UNAUTHORIZED (with a challenge) or DENIED.
+    def authorize(self, authorization: str | None, scope: Scope | None, realm: str) -> str | None:
+        """Let the request through, returning its user (None: anonymous), or raise UNAUTHORIZED (with a
+        challenge) or DENIED.
 
         `scope` None is the `/v2/` check: valid credentials pass; anonymous clients pass only
         when no credentials are configured (else the 401 tells them where to authenticate).
@@ -201,12 +219,16 @@ class Authorizer:
         if self.mode == "token":
             return self._token_allows(authorization, scope, realm)
         user = self.basic_user(authorization)
-        if scope is None and self.mode == "basic" and user is None:
-            # the ping answers 401 so clients learn to send credentials, as distribution's htpasswd mode does
+        if scope is not None and set(scope.actions) <= set(self.granted(user, scope)):
+            return user
+        if user is None and self.mode == "basic":
             raise RegistryError(errcodes.UNAUTHORIZED, None, None, self._challenge(scope, realm))
-        wanted = scope or Scope("registry", "base", ("pull",))
-        if len(self.granted(user, wanted)) == len(wanted.actions) and (user or self.anonymous):
-            return
-        if self.mode == "basic" and user is None:
-            raise RegistryError(errcodes.UNAUTHORIZED, None, None, self._challenge(scope, realm))
-        raise RegistryError(errcodes.DENIED)
+        if scope is not None:
+            raise RegistryError(errcodes.DENIED)
+        return user
+
+    def visible(self, user: str | None, repositories: list[str]) -> list[str]:
+        """The repositories `user` may pull from (what the catalog shows them)."""
+        if not self.config.access:
+            return repositories
+        return [name for name in repositories if "pull" in self.rights(user, Scope("repository", name, ("pull",)))]

@@ -4,15 +4,38 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dockyard.oci.digest import Digest
 from dockyard.registry import errcodes
 from dockyard.registry.auth import Scope
 from dockyard.registry.errcodes import RegistryError
-from dockyard.registry.http import FileSpan, Request, Response
+from dockyard.registry.http import FileSpan, Request, Response, Stream
 from dockyard.registry.names import check_name, parse_digest
 from dockyard.registry.routes import parse_content_range, parse_range
 
 if TYPE_CHECKING:
     from dockyard.registry.api import App
+
+
+def _blob_headers(digest: str) -> list[tuple[str, str]]:
+    return [
+        ("content-type", "application/octet-stream"),
+        ("docker-content-digest", digest),
+        ("etag", f'"{digest}"'),
+        ("accept-ranges", "bytes"),
+        ("cache-control", "max-age=31536000"),
+    ]
+
+
+def _from_upstream(app: App, req: Request, name: str, digest: Digest) -> Response | None:
+    """A pull-through miss: HEAD asks upstream, GET streams while filling the cache; None when a Range
+    request must wait for the whole blob (it is then cached and served from disk)."""
+    if req.method == "HEAD":
+        size = app.upstream.blob_size(name, digest)
+        return Response(200, _blob_headers(digest), Stream(size, iter(())))
+    if req.header("range"):
+        app.upstream.cache_blob(app.uploads, name, digest, req.client)
+        return None
+    return Response(200, _blob_headers(digest), app.upstream.stream_blob(app.uploads, name, digest, req.client))
 
 
 def get_blob(app: App, req: Request, params: dict) -> Response:
@@ -22,15 +45,11 @@ def get_blob(app: App, req: Request, params: dict) -> Response:
     except RegistryError:
         if app.upstream is None:
             raise
-        app.upstream.cache_blob(app.uploads, name, digest)
+        streamed = _from_upstream(app, req, name, digest)
+        if streamed is not None:
+            return streamed
         path, size = app.storage.repo_blob(name, digest)
-    headers = [
-        ("content-type", "application/octet-stream"),
-        ("docker-content-digest", digest),
-        ("etag", f'"{digest}"'),
-        ("accept-ranges", "bytes"),
-        ("cache-control", "max-age=31536000"),
-    ]
+    headers = _blob_headers(digest)
     span = parse_range(req.header("range"), size)
     if span is None:
         return Response(200, headers, FileSpan(str(path), 0, size))
@@ -66,13 +85,15 @@ def _check_length(app: App, req: Request, offset: int) -> None:
 def start_upload(app: App, req: Request, params: dict) -> Response:
     """POST: cross-repository mount, monolithic upload with `?digest=`, or a new upload session."""
     name = params["name"]
+    if params["upload"]:  # POST opens uploads at .../blobs/uploads/ only, as distribution's router
+        raise RegistryError(errcodes.UNSUPPORTED)
     mount, source = req.query.get("mount"), req.query.get("from")
     if mount:
         digest = parse_digest(mount)
         allowed = source is None or _may_pull(app, req, source)
         if allowed and app.storage.mount(name, digest, source):
             return _created(name, digest)
-    upload_id = app.uploads.start(name)
+    upload_id = app.uploads.start(name, req.client)
     if "digest" in req.query:
         digest = parse_digest(req.query["digest"])
         try:

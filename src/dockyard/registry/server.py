@@ -11,10 +11,10 @@ from dockyard.errors import InvalidArgument
 from dockyard.registry.api import App, handle
 from dockyard.registry.auth import Authorizer
 from dockyard.registry.config import Config
-from dockyard.registry.http import ThreadedServer
+from dockyard.registry.http import Deadlines, ThreadedServer
 from dockyard.registry.proxy import Upstream
 from dockyard.registry.storage import Storage
-from dockyard.registry.uploads import Uploads
+from dockyard.registry.uploads import Limits, Uploads
 
 
 def parse_addr(addr: str) -> tuple[str, int]:
@@ -30,8 +30,14 @@ def build_app(storage: Path | str, config: Config) -> App:
     store = Storage(Path(storage), fsync=config.fsync)
     upstream = None
     if config.proxy_remote_url:
-        upstream = Upstream(config.proxy_remote_url, config.proxy_username, config.proxy_password)
-    return App(store, Uploads(store, config.max_upload_size), Authorizer(config), config, upstream)
+        upstream = Upstream(
+            config.proxy_remote_url,
+            config.proxy_username,
+            config.proxy_password,
+            token_hosts=config.proxy_token_hosts,
+        )
+    limits = Limits(config.max_upload_size, config.max_uploads, config.max_uploads_per_client, config.upload_ttl)
+    return App(store, Uploads(store, limits), Authorizer(config), config, upstream)
 
 
 def _tls_wrapper(config: Config):
@@ -60,8 +66,14 @@ def make_server(addr: str, storage: Path | str, config: Config | None = None) ->
     except OSError as exc:
         listener.close()
         raise InvalidArgument(f"cannot listen on {addr}: {exc.strerror}") from None
-    listener.listen(1024)
-    return ThreadedServer(listener, partial(handle, app), config.read_timeout, config.max_connections, wrap)
+    listener.listen(socket.SOMAXCONN)
+    deadlines = Deadlines(
+        config.read_timeout, config.idle_timeout, config.header_timeout, config.body_grace, config.body_min_rate
+    )
+    workers = 0 if app.upstream is not None else config.workers  # a cache miss waits on upstream in its handler
+    server = ThreadedServer(listener, partial(handle, app), deadlines, config.max_connections, wrap, workers)
+    server.every(min(config.upload_ttl / 4, 60.0), app.uploads.expire)
+    return server
 
 
 def serve(addr: str, storage: Path | str, config: Config | None = None) -> None:

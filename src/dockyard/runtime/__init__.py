@@ -8,11 +8,14 @@ supervisor.py   the shim's event loop: stdio, attachers, json-file log, exit.jso
 init.py         the child between fork and exec: namespaces, rootfs, identity, exec
 mounts.py       spec mounts, /dev, pivot_root, masked and read-only paths
 identity.py     user, groups, capabilities, rlimits
-seccomp.py      Docker profile -> OCI profile (pure), and loading it
+seccomp.py      Docker profile -> OCI profile (pure), compiled once, installed before exec
+default_profile.py  dockyard's default seccomp profile, with the effect of Docker's
+devices.py      host device nodes and device cgroup rules for --device / --privileged
 spec.py         default_spec / process_spec: Docker's config.json (pure)
 user.py         --user against /etc/passwd and /etc/group (pure core)
 rootpath.py     container paths resolved without leaving the rootfs
 logfile.py      json-file log writer; logreader.py reads it back
-cgroups/        hierarchy discovery, one module per controller, freezer, stats
-syscalls.py     ctypes over libc and libseccomp
+cgroups/        hierarchy discovery, one module per controller, the v2 device eBPF program
+                (devicebpf.py), freezer, stats
+syscalls.py     ctypes over libc, bpf(2) and libseccomp
 """

@@ -61,3 +61,17 @@ ALL_CAPABILITIES = (
     "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 )
+
+
+def from_mask(mask: int) -> list[str]:
+    """The capability names whose bits are set in `mask`, in number order. Pure."""
+    return [name for number, name in enumerate(ALL_CAPABILITIES) if mask >> number & 1]
+
+
+def host_bounding_set(status_path: str = "/proc/self/status") -> list[str]:
+    """Every capability in this process's bounding set: what --privileged can grant here."""
+    with open(status_path) as f:
+        for line in f:
+            if line.startswith("CapBnd:"):
+                return from_mask(int(line.split()[1], 16))
+    return list(ALL_CAPABILITIES)

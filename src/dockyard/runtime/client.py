@@ -8,6 +8,8 @@ restarted daemon recovers its tasks. Socket paths go through /proc/self/fd/<dirf
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import socket
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure, Unavailable
+from dockyard.runtime import seccomp
 from dockyard.runtime.cgroups import freezer, hierarchy, limits
 from dockyard.runtime.cgroups.stats import Usage, read_usage
 from dockyard.runtime.runtime import IOConfig, TaskState
@@ -40,6 +43,8 @@ class ShimRuntime:
 
     def __init__(self, python: str = sys.executable) -> None:
         self.zygote = Zygote(python)
+        self._filters: dict[str, str] = {}  # sha256 of a seccomp profile -> its program, base64
+        self._filters_lock = threading.Lock()
 
     def close(self) -> None:
         """Stop the fork-server (running shims are not affected)."""
@@ -50,7 +55,8 @@ class ShimRuntime:
     def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig) -> int:
         """Start the shim; the init is set up and blocked before exec. Returns its host pid."""
         _check_terminal(spec.get("process", {}), io)
-        return self._spawn(state_dir, {"mode": "init", "spec": spec, "io": _io_dict(io)})
+        task = {"mode": "init", "spec": spec, "io": _io_dict(io)}
+        return self._spawn(state_dir, self._with_filter(task, spec.get("linux", {}).get("seccomp")))
 
     def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
         """A shim whose child joins the running task at container_dir; returns its host pid."""
@@ -58,14 +64,26 @@ class ShimRuntime:
         target = self.state(container_dir)
         if target.status != "running" or target.pid is None:
             raise Conflict(f"Container {container_dir.name} is not running")
-        task = {
-            "mode": "exec",
-            "process": process,
-            "target_pid": target.pid,
-            "io": _io_dict(io),
-            "seccomp": _container_seccomp(container_dir),
-        }
-        return self._spawn(state_dir, task)
+        linux, container_process = _container_security(container_dir)
+        if container_process.get("noNewPrivileges"):
+            process = {**process, "noNewPrivileges": True}
+        task = {"mode": "exec", "process": process, "target_pid": target.pid, "io": _io_dict(io)}
+        return self._spawn(state_dir, self._with_filter(task, linux.get("seccomp")))
+
+    def _with_filter(self, task: dict[str, Any], profile: dict[str, Any] | None) -> dict[str, Any]:
+        """Add the compiled seccomp program (base64) for `profile`, compiled once per profile."""
+        if not profile:
+            return task
+        key = hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()
+        with self._filters_lock:
+            program = self._filters.get(key)
+            if program is None:
+                try:
+                    program = base64.b64encode(seccomp.compile_profile(profile)).decode()
+                except (OSError, ValueError) as exc:
+                    raise RuntimeFailure(f"failed to create task: seccomp: {exc}") from None
+                self._filters[key] = program
+        return {**task, "seccomp_bpf": program}
 
     def _spawn(self, state_dir: Path, task: dict[str, Any]) -> int:
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -330,13 +348,14 @@ def _check_terminal(process: dict[str, Any], io: IOConfig) -> None:
         raise InvalidArgument("process.terminal and the IO's tty setting must agree")
 
 
-def _container_seccomp(container_dir: Path) -> dict[str, Any] | None:
-    """The running container's seccomp profile, which its execs get too (as runc does)."""
+def _container_security(container_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The running container's `linux` and `process`: its execs get its seccomp profile and
+    no_new_privs too (as runc does)."""
     try:
-        task = json.loads((container_dir / "task.json").read_bytes())
+        spec = json.loads((container_dir / "task.json").read_bytes()).get("spec", {})
     except FileNotFoundError:
-        return None
-    return task.get("spec", {}).get("linux", {}).get("seccomp")
+        return {}, {}
+    return spec.get("linux", {}), spec.get("process", {})
 
 
 def _io_dict(io: IOConfig) -> dict[str, Any]:
@@ -415,8 +434,11 @@ def _shim_alive(state_dir: Path) -> bool:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    """Durably replace `path`, readable by root only (task.json holds the environment)."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    with open(fd, "wb") as f:
+        os.fchmod(fd, 0o600)  # an older tmp file may have been created with other bits
         f.write(data)
         f.flush()
         os.fsync(f.fileno())

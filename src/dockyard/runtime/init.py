@@ -70,8 +70,12 @@ def _reset_signals() -> None:
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
-def run_init(spec: dict[str, Any], cgroup_paths: list[str], fds: ChildFds) -> NoReturn:
-    """Set up a container's init from `spec`, wait for start, exec. Never returns."""
+def run_init(
+    spec: dict[str, Any], cgroup_paths: list[str], fds: ChildFds, seccomp_program: bytes | None = None
+) -> NoReturn:
+    """Set up a container's init from `spec`, wait for start, exec. Never returns.
+
+    `seccomp_program` is spec's linux.seccomp compiled (seccomp.compile_profile)."""
     try:
         _reset_signals()
         hierarchy.join(cgroup_paths)
@@ -84,7 +88,7 @@ def run_init(spec: dict[str, Any], cgroup_paths: list[str], fds: ChildFds) -> No
             socket.sethostname(spec["hostname"])
         if "network" in created:
             _loopback_up()
-        _finish(spec["process"], fds, spec.get("linux", {}).get("seccomp"))
+        _finish(spec["process"], fds, seccomp_program)
     except BaseException as exc:  # the child must never return into the shim's code
         _fail(fds.status_fd, exc)
 
@@ -94,7 +98,7 @@ def run_exec(
     target_pid: int,
     cgroup_paths: list[str],
     fds: ChildFds,
-    seccomp_profile: dict[str, Any] | None = None,
+    seccomp_program: bytes | None = None,
 ) -> NoReturn:
     """Join the namespaces of `target_pid` (mount last), then as run_init. Never returns."""
     try:
@@ -110,7 +114,7 @@ def run_exec(
             sc.setns(fd)
             os.close(fd)
         os.chdir("/")
-        _finish(process, fds, seccomp_profile)
+        _finish(process, fds, seccomp_program)
     except BaseException as exc:
         _fail(fds.status_fd, exc)
 
@@ -158,7 +162,7 @@ def _loopback_up() -> None:
         fcntl.ioctl(s.fileno(), SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
 
 
-def _finish(process: dict[str, Any], fds: ChildFds, seccomp_profile: dict[str, Any] | None) -> NoReturn:
+def _finish(process: dict[str, Any], fds: ChildFds, seccomp_program: bytes | None) -> NoReturn:
     """Common tail: stdio or terminal, rlimits, cwd, seccomp, user and caps, ready, wait, exec.
 
     Without no_new_privs the seccomp filter is loaded while CAP_SYS_ADMIN is still held
@@ -169,20 +173,51 @@ def _finish(process: dict[str, Any], fds: ChildFds, seccomp_profile: dict[str, A
     os.makedirs(cwd, 0o755, exist_ok=True)
     top = identity.last_cap()
     nnp = bool(process.get("noNewPrivileges"))
-    if seccomp_profile and not nnp:
-        seccomp.load(seccomp_profile)
+    if seccomp_program and not nnp:
+        seccomp.install(seccomp_program)
     identity.become(process, top)
-    if seccomp_profile and nnp:
-        seccomp.load(seccomp_profile)
+    if seccomp_program and nnp:
+        seccomp.install(seccomp_program)
     sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    _enter_cwd(cwd)
+    _report(fds.status_fd, {"ready": True})
+    if os.read(fds.start_fd, 1) != b"s":
+        os._exit(1)
+    close_on_exec_from(3)
+    _exec(process)
+
+
+def _enter_cwd(cwd: str) -> None:
+    """chdir, then make sure the result is inside the container's root (CVE-2024-21626:
+    a cwd through a leaked host fd, /proc/self/fd/N, would leave it)."""
     try:
         os.chdir(cwd)
     except OSError as exc:
         raise OSError(exc.errno, f'chdir to cwd ("{cwd}") set in config.json failed: {exc.strerror.lower()}') from None
-    _report(fds.status_fd, {"ready": True})
-    if os.read(fds.start_fd, 1) != b"s":
-        os._exit(1)
-    _exec(process)
+    try:
+        where = os.getcwd()
+    except FileNotFoundError:  # the kernel's "(unreachable)/..." path: outside our root
+        where = ""
+    if not where.startswith("/"):
+        raise OSError(
+            1, "current working directory is outside of container mount namespace root -- possible container breakout"
+        )
+
+
+def close_on_exec_from(low: int) -> None:
+    """Mark every fd from `low` up close-on-exec, so no shim or engine fd reaches the
+    container's program (runc's CloseExecFrom); stdio and the status pipe stay until exec."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        names = [str(fd) for fd in range(low, 1024)]
+    for name in names:
+        fd = int(name)
+        if fd >= low:
+            try:
+                os.set_inheritable(fd, False)
+            except OSError:
+                continue  # the fd listdir used, already closed
 
 
 def _stdio_and_limits(process: dict[str, Any], fds: ChildFds) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections import namedtuple
 
@@ -123,10 +124,40 @@ def mount_one(root: str, entry: dict[str, Any]) -> None:
 def _bind(source: str, target: str, flags: int) -> None:
     if not os.path.exists(source):
         raise OSError(errno.ENOENT, f"bind source path does not exist: {source}")
-    sc.mount(source, target, None, sc.MS_BIND | (flags & sc.MS_REC))
+    foreign = _FOREIGN.match(source)
+    if foreign:
+        _bind_foreign(int(foreign.group(1)), foreign.group(2), target)
+    else:
+        sc.mount(source, target, None, sc.MS_BIND | (flags & sc.MS_REC))
     extra = flags & ~(sc.MS_BIND | sc.MS_REC | sc.MS_REMOUNT)
     if extra:
         sc.mount(None, target, None, sc.MS_BIND | sc.MS_REMOUNT | extra)
+
+
+_FOREIGN = re.compile(r"^/proc/(\d+)/root(/.*)$")
+
+
+def _bind_foreign(pid: int, inner: str, target: str) -> None:
+    """Bind `inner` as process `pid` sees it (another container's /dev/shm for --ipc
+    container:<id>). mount(2) cannot bind from another mount namespace, so: enter pid's, clone
+    the tree there (open_tree), come back, attach the clone (move_mount). Single-threaded only."""
+    ours = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    theirs = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        sc.setns(theirs, sc.CLONE_NEWNS)
+        try:
+            tree = sc.open_tree_clone(inner)
+        finally:
+            sc.setns(ours, sc.CLONE_NEWNS)
+            os.fchdir(cwd)
+        try:
+            sc.move_mount_fd(tree, target)
+        finally:
+            os.close(tree)
+    finally:
+        for fd in (ours, theirs, cwd):
+            os.close(fd)
 
 
 def _mount_fs(source: str | None, target: str, fstype: str, opts: MountOptions) -> None:

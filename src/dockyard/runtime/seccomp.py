@@ -3,8 +3,9 @@
 Docker's profiles (moby `profiles/seccomp/default.json`) carry conditions an OCI spec
 does not: `includes`/`excludes` on architectures, capabilities and kernel versions, and an
 `archMap`. `oci_profile` resolves those for one architecture and capability set, the way
-moby's `setupSeccomp` does, leaving a plain list of rules. `load` compiles an OCI profile
-with libseccomp (through syscalls.py) in the container's init, just before exec.
+moby's `setupSeccomp` does, leaving a plain list of rules. `compile_profile` turns an OCI
+profile into BPF with libseccomp (through syscalls.py) in the daemon; `install` loads that
+program in the container's init or exec, just before exec.
 """
 
 from __future__ import annotations
@@ -139,8 +140,11 @@ def conditions(args: list[dict[str, Any]]) -> list[tuple[int, int, int, int]]:
     return result
 
 
-def load(profile: dict[str, Any]) -> None:
-    """Compile and load an OCI seccomp profile into the calling process (then exec)."""
+def compile_profile(profile: dict[str, Any]) -> bytes:
+    """An OCI seccomp profile compiled by libseccomp into a classic BPF program.
+
+    Compiling Docker's profile costs 60-70 ms here, so the runtime client does it once per
+    distinct profile and hands the program to every task that uses it (crun caches too)."""
     default = action_value(profile["defaultAction"], profile.get("defaultErrnoRet"))
     arches = [a.removeprefix("SCMP_ARCH_").lower() for a in profile.get("architectures") or []]
     rules = []
@@ -150,4 +154,9 @@ def load(profile: dict[str, Any]) -> None:
             continue  # libseccomp refuses rules that repeat the default action
         for name in rule["names"]:
             rules.append((name, action, conditions(rule.get("args") or [])))
-    sc.seccomp_load(default, arches, rules)
+    return sc.seccomp_compile(default, arches, rules)
+
+
+def install(program: bytes) -> None:
+    """Load a compiled program into the calling process (just before exec)."""
+    sc.seccomp_install(program)

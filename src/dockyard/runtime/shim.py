@@ -9,6 +9,7 @@ the fork-server) and nothing is slow before the ready report: `docker run` waits
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -150,15 +151,19 @@ def _spawn(task: dict[str, Any], fds: init.ChildFds) -> tuple[int, list[str]]:
                     _join_pid_ns(ns["path"])
                 else:
                     sc.unshare(sc.CLONE_NEWPID)
-    if task.get("seccomp") or task.get("spec", {}).get("linux", {}).get("seccomp"):
-        sc.preload_seccomp()
+    program = base64.b64decode(task["seccomp_bpf"]) if task.get("seccomp_bpf") else None
+    # The child is this interpreter until it execs, and it enters the container's pid
+    # namespace at birth: non-dumpable, no process in the container may open its
+    # /proc/<pid>/exe, root, cwd or fds (runc's answer to CVE-2019-5736); the flag is
+    # inherited by fork and cleared by the child's exec of the container's program.
+    sc.prctl(sc.PR_SET_DUMPABLE, 0)
     inside = hierarchy.unified(hierarchies, cgroup_paths)
     pid, inside = _fork_into(inside)
     if pid == 0:
         to_join = [p for p in cgroup_paths if p != inside]
         if task["mode"] == "exec":
-            init.run_exec(task["process"], task["target_pid"], to_join, fds, task.get("seccomp"))
-        init.run_init(task["spec"], to_join, fds)
+            init.run_exec(task["process"], task["target_pid"], to_join, fds, program)
+        init.run_init(task["spec"], to_join, fds, program)
     return pid, cgroup_paths
 
 

@@ -59,7 +59,7 @@ def _allow(kind: str, major: int | None, minor: int | None, access: str = "rwm")
 
 
 # The device cgroup rules Docker starts from: deny everything, allow mknod of any node, and
-# use of null zero full random urandom tty ptmx, the pts and /dev/net/tun.
+# use of null zero full random urandom tty console ptmx, the pts and /dev/net/tun.
 DEFAULT_DEVICE_RULES = (
     {"allow": False, "access": "rwm"},
     _allow("c", None, None, "m"),
@@ -68,6 +68,7 @@ DEFAULT_DEVICE_RULES = (
     _allow("c", 1, 8),
     _allow("c", 1, 7),
     _allow("c", 5, 0),
+    _allow("c", 5, 1),
     _allow("c", 1, 5),
     _allow("c", 1, 9),
     _allow("c", 136, None),
@@ -105,13 +106,22 @@ def normalize_capability(name: str) -> str:
     return full
 
 
-def capability_set(cap_add: Sequence[str] = (), cap_drop: Sequence[str] = (), privileged: bool = False) -> list[str]:
-    """Docker's defaults adjusted by --cap-add / --cap-drop (`ALL` allowed in either)."""
+def capability_set(
+    cap_add: Sequence[str] = (),
+    cap_drop: Sequence[str] = (),
+    privileged: bool = False,
+    available: Sequence[str] = ALL_CAPABILITIES,
+) -> list[str]:
+    """Docker's defaults adjusted by --cap-add / --cap-drop (`ALL` allowed in either).
+
+    `--privileged` and `--cap-add ALL` grant every capability in `available` (the host's
+    bounding set: a capability the host lacks cannot be granted, and asking for it fails).
+    """
     if privileged:
-        return list(ALL_CAPABILITIES)
+        return [c for c in ALL_CAPABILITIES if c in available]
     adds = {c.upper() for c in cap_add}
     drops = {c.upper() for c in cap_drop}
-    base = set(ALL_CAPABILITIES) if "ALL" in adds else set(DEFAULT_CAPABILITIES)
+    base = set(available) if "ALL" in adds else set(DEFAULT_CAPABILITIES)
     if "ALL" in drops:
         base = set()
     base |= {normalize_capability(c) for c in adds - {"ALL"}}
@@ -171,10 +181,10 @@ def namespace_list(modes: Mapping[str, str] | None = None) -> list[dict[str, str
     return result
 
 
-def _device_rules(privileged: bool) -> list[dict[str, Any]]:
+def _device_rules(privileged: bool, extra: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     if privileged:
         return [{"allow": True, "access": "rwm"}]
-    return [dict(rule) for rule in DEFAULT_DEVICE_RULES]
+    return [dict(rule) for rule in (*DEFAULT_DEVICE_RULES, *extra)]
 
 
 def default_spec(
@@ -190,14 +200,28 @@ def default_spec(
     cgroups_path: str = "",
     resources: Mapping[str, Any] | None = None,
     seccomp: Mapping[str, Any] | None = None,
+    devices: Sequence[Mapping[str, Any]] = (),
+    device_rules: Sequence[Mapping[str, Any]] = (),
+    sysctl: Mapping[str, str] | None = None,
+    masked_paths: Sequence[str] | None = None,
+    readonly_paths: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """A full config.json for one container; `mounts` (binds, volumes, tmpfs) come last."""
+    """A full config.json for one container; `mounts` (binds, volumes, tmpfs) come last.
+
+    `devices` are OCI `linux.devices` nodes made in /dev, `device_rules` extra cgroup
+    rules after Docker's; `masked_paths` and `readonly_paths` replace Docker's lists
+    (HostConfig.MaskedPaths/ReadonlyPaths, [] for systempaths=unconfined).
+    """
     linux: dict[str, Any] = {
         "namespaces": namespace_list(namespaces),
-        "maskedPaths": [] if privileged else list(MASKED_PATHS),
-        "readonlyPaths": [] if privileged else list(READONLY_PATHS),
-        "resources": {"devices": _device_rules(privileged), **(resources or {})},
+        "maskedPaths": [] if privileged else list(MASKED_PATHS if masked_paths is None else masked_paths),
+        "readonlyPaths": [] if privileged else list(READONLY_PATHS if readonly_paths is None else readonly_paths),
+        "resources": {"devices": _device_rules(privileged, device_rules), **(resources or {})},
     }
+    if devices:
+        linux["devices"] = [dict(d) for d in devices]
+    if sysctl:
+        linux["sysctl"] = dict(sysctl)
     if cgroups_path:
         linux["cgroupsPath"] = cgroups_path
     if seccomp is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import struct
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -42,12 +43,16 @@ MS_STRICTATIME = 1 << 24
 MNT_DETACH = 0x2
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_KEEPCAPS = 8
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 _SYS_CLONE3 = 435  # the same number on every architecture
+_SYS_OPENAT2 = 437  # likewise
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_IN_ROOT = 0x10
 _SIGCHLD = 17
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
@@ -86,10 +91,43 @@ def umount2(target: str, flags: int = 0) -> None:
     _check(_libc.umount2(_b(target), ctypes.c_int(flags)))
 
 
+class _OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+
+
+def openat2(dir_fd: int, path: str, flags: int, resolve: int) -> int:
+    """openat2(2) (Linux 5.6): `path` opened from `dir_fd` under the RESOLVE_* rules; an fd."""
+    how = _OpenHow(flags | os.O_CLOEXEC, 0, resolve)
+    result = _libc.syscall(
+        ctypes.c_long(_SYS_OPENAT2), ctypes.c_int(dir_fd), _b(path), ctypes.byref(how), ctypes.c_size_t(24)
+    )
+    if result == -1:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), path)
+    return result
+
+
 def pivot_root(new_root: str, put_old: str) -> None:
     """pivot_root(2), through syscall() since glibc has no wrapper."""
     number = _SYS_PIVOT_ROOT[os.uname().machine]
     _check(_libc.syscall(ctypes.c_long(number), _b(new_root), _b(put_old)))
+
+
+_SYS_OPEN_TREE, _SYS_MOVE_MOUNT = 428, 429  # the same number on every architecture
+OPEN_TREE_CLONE, AT_RECURSIVE, MOVE_MOUNT_F_EMPTY_PATH = 0x1, 0x8000, 0x4
+_AT_FDCWD = -100
+
+
+def open_tree_clone(path: str) -> int:
+    """A detached copy of the mount tree at `path` (open_tree OPEN_TREE_CLONE|AT_RECURSIVE), as an fd."""
+    flags = OPEN_TREE_CLONE | AT_RECURSIVE | os.O_CLOEXEC
+    return _check(_libc.syscall(ctypes.c_long(_SYS_OPEN_TREE), _AT_FDCWD, _b(path), ctypes.c_uint(flags)))
+
+
+def move_mount_fd(tree_fd: int, target: str) -> None:
+    """Attach a detached mount tree (from open_tree_clone) at `target`."""
+    args = (ctypes.c_int(tree_fd), b"", _AT_FDCWD, _b(target), ctypes.c_uint(MOVE_MOUNT_F_EMPTY_PATH))
+    _check(_libc.syscall(ctypes.c_long(_SYS_MOVE_MOUNT), *args))
 
 
 class _CloneArgs(ctypes.Structure):
@@ -161,18 +199,13 @@ _SCMP_FLTATR_CTL_NNP = 3
 _libseccomp = None
 
 
-def preload_seccomp() -> None:
-    """Load libseccomp now, from the host, before pivot_root hides the host's libraries."""
-    _seccomp_lib()
-
-
 def _seccomp_lib() -> ctypes.CDLL:
     global _libseccomp
     if _libseccomp is None:
         lib = ctypes.CDLL("libseccomp.so.2", use_errno=True)
         lib.seccomp_init.restype = ctypes.c_void_p
         lib.seccomp_init.argtypes = [ctypes.c_uint32]
-        for name in ("seccomp_arch_add", "seccomp_load", "seccomp_attr_set", "seccomp_rule_add_array"):
+        for name in ("seccomp_arch_add", "seccomp_export_bpf", "seccomp_attr_set", "seccomp_rule_add_array"):
             getattr(lib, name).restype = ctypes.c_int
         lib.seccomp_arch_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
         lib.seccomp_arch_resolve_name.restype = ctypes.c_uint32
@@ -184,7 +217,7 @@ def _seccomp_lib() -> ctypes.CDLL:
             ctypes.c_uint,
             ctypes.POINTER(_ArgCmp),
         ]
-        lib.seccomp_load.argtypes = [ctypes.c_void_p]
+        lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
         lib.seccomp_release.argtypes = [ctypes.c_void_p]
         _libseccomp = lib
     return _libseccomp
@@ -195,15 +228,16 @@ def _scmp_check(result: int, what: str) -> None:
         raise OSError(-result, f"seccomp: {what}: {os.strerror(-result)}")
 
 
-def seccomp_load(
+def seccomp_compile(
     default_action: int, arches: list[str], rules: list[tuple[str, int, list[tuple[int, int, int, int]]]]
-) -> None:
+) -> bytes:
     """Build a filter with libseccomp (arches by name, rules as (syscall, action, conditions))
-    and load it without forcing no_new_privs; unknown syscall names are skipped, as runc does."""
+    and return its classic BPF program; unknown syscall names are skipped, as runc does."""
     lib = _seccomp_lib()
     ctx = lib.seccomp_init(default_action)
     if not ctx:
         raise OSError(errno.EINVAL, "seccomp: cannot initialise filter")
+    out = os.memfd_create("seccomp-bpf", os.MFD_CLOEXEC)
     try:
         _scmp_check(lib.seccomp_attr_set(ctx, _SCMP_FLTATR_CTL_NNP, 0), "no_new_privs attribute")
         for arch in arches:
@@ -216,6 +250,82 @@ def seccomp_load(
                 continue
             array = (_ArgCmp * max(len(conds), 1))(*[_ArgCmp(*c) for c in conds])
             _scmp_check(lib.seccomp_rule_add_array(ctx, action, number, len(conds), array), name)
-        _scmp_check(lib.seccomp_load(ctx), "load")
+        _scmp_check(lib.seccomp_export_bpf(ctx, out), "export")
+        return os.pread(out, os.fstat(out).st_size, 0)
     finally:
+        os.close(out)
         lib.seccomp_release(ctx)
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+
+
+def seccomp_install(program: bytes) -> None:
+    """Load a classic BPF seccomp program (8 bytes per instruction) into the calling thread.
+
+    Needs no_new_privs or CAP_SYS_ADMIN, and no library: it works after pivot_root."""
+    code = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.addressof(code))
+    prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog))
+
+
+_SYS_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361, "s390x": 351}
+_BPF_PROG_LOAD, _BPF_PROG_ATTACH = 5, 8
+_BPF_PROG_TYPE_CGROUP_DEVICE, _BPF_CGROUP_DEVICE, _BPF_F_ALLOW_MULTI = 15, 6, 2
+_BPF_ATTR_SIZE = 128  # zero-filled past the fields we set, as the kernel demands
+
+
+def _bpf(command: int, attr: ctypes.Array) -> int:
+    number = _SYS_BPF[os.uname().machine]
+    return _check(_libc.syscall(ctypes.c_long(number), ctypes.c_int(command), attr, ctypes.c_uint(len(attr))))
+
+
+def bpf_prog_load_device(code: bytes) -> int:
+    """Load eBPF bytecode as a BPF_PROG_TYPE_CGROUP_DEVICE program; returns its fd (CLOEXEC).
+
+    On refusal it loads again with the verifier's log (costly, so not the first time) and
+    puts the log in the OSError's message."""
+    try:
+        return _bpf(_BPF_PROG_LOAD, _prog_load_attr(code, None)[0])
+    except OSError:
+        attr, log, _keep = _prog_load_attr(code, ctypes.create_string_buffer(16384))
+        try:
+            return _bpf(_BPF_PROG_LOAD, attr)
+        except OSError as exc:
+            raise OSError(exc.errno, f"bpf: loading the device program: {exc.strerror}: {log.value.decode()}") from None
+
+
+def _prog_load_attr(code: bytes, log: ctypes.Array | None) -> tuple[ctypes.Array, ctypes.Array | None, tuple]:
+    """union bpf_attr for BPF_PROG_LOAD, and the buffers it points into (kept alive by the caller)."""
+    insns = ctypes.create_string_buffer(code, len(code))
+    license_ = ctypes.create_string_buffer(b"Apache")
+    attr = ctypes.create_string_buffer(_BPF_ATTR_SIZE)
+    struct.pack_into(
+        "<IIQQIIQII16sII",
+        attr,
+        0,
+        _BPF_PROG_TYPE_CGROUP_DEVICE,
+        len(code) // 8,
+        ctypes.addressof(insns),
+        ctypes.addressof(license_),
+        1 if log is not None else 0,  # log_level
+        len(log) if log is not None else 0,
+        ctypes.addressof(log) if log is not None else 0,
+        0,
+        0,
+        b"dockyard_dev",
+        0,
+        _BPF_CGROUP_DEVICE,
+    )
+    return attr, log, (insns, license_)
+
+
+def bpf_prog_attach_device(program_fd: int, cgroup_fd: int) -> None:
+    """Attach a device program to a cgroup v2 directory, beside any already there."""
+    attr = ctypes.create_string_buffer(_BPF_ATTR_SIZE)
+    struct.pack_into("<IIII", attr, 0, cgroup_fd, program_fd, _BPF_CGROUP_DEVICE, _BPF_F_ALLOW_MULTI)
+    _bpf(_BPF_PROG_ATTACH, attr)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.backend import Backends
-from dockyard.api.routers import containers, disabled, images, networks, system, volumes
+from dockyard.api.routers import archive, containers, disabled, images, networks, system, volumes
 from dockyard.api.routers import exec as exec_routes
 from dockyard.api.routing import Route, Router
 
@@ -20,5 +20,7 @@ def build_router(backends: Backends) -> Router:
         table += networks.routes(backends.networks)
     if backends.volumes is not None:
         table += volumes.routes(backends.volumes)
+    if backends.archive is not None:
+        table += archive.routes(backends.archive)
     table += disabled.routes()
     return Router(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockyard import detachkeys
+from dockyard.api import query, schema
 from dockyard.api.backend import AttachStream, ContainerBackend
 from dockyard.api.errors import status_for
 from dockyard.api.messages import (
@@ -19,13 +20,12 @@ from dockyard.api.messages import (
     no_content,
     stream_type,
 )
-from dockyard.api.routing import Route, bind, not_supported
+from dockyard.api.routing import Route, bind
 from dockyard.api.streams import json_line, json_lines, mux_frames, raw_frames
 from dockyard.api.versions import adapt_create
 from dockyard.errors import DockyardError, InvalidArgument, NotFound
 
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
-ARCHIVE = "copying files to or from a container is not supported yet"
 
 
 def get_list(backend: ContainerBackend, req: Request) -> Response:
@@ -35,7 +35,7 @@ def get_list(backend: ContainerBackend, req: Request) -> Response:
             all=req.flag("all"),
             limit=limit if limit and limit > 0 else None,
             size=req.flag("size"),
-            filters=req.filters(),
+            filters=req.filters(query.CONTAINER_LIST),
         )
     )
 
@@ -47,6 +47,7 @@ def post_create(backend: ContainerBackend, req: Request) -> Response:
     body = req.json()
     if body is None:
         raise InvalidArgument("Config cannot be empty in order to create a container")
+    schema.check(body, "runconfig.ContainerConfigWrapper")
     host_config = body.pop("HostConfig", None) or {}
     request = adapt_create(body, host_config, body.pop("NetworkingConfig", None), req.api_version)
     created = backend.create(
@@ -174,7 +175,7 @@ def post_attach(backend: ContainerBackend, req: Request) -> HijackResponse:
         )
     except DockyardError as exc:  # dockerd answers an attach that fails as plain text on the raw stream
         return Response(status_for(exc), f"{exc}\r\n".encode(), RAW_STREAM)
-    return HijackResponse(stream, keys)
+    return HijackResponse.of(stream, keys)
 
 
 def _wait_body(backend: ContainerBackend, ref: str, condition: str, req: Request) -> Iterator[bytes]:
@@ -204,14 +205,15 @@ def delete_container(backend: ContainerBackend, req: Request) -> Response:
 
 
 def post_update(backend: ContainerBackend, req: Request) -> Response:
+    """`docker update`: the body is checked against the spec's types, then the engine sets
+    the restart policy (resource fields are refused with a 400 naming them)."""
     body = req.json() or {}
-    if not isinstance(body, dict):
-        raise InvalidArgument("invalid JSON in request body: an object is expected")
+    schema.check(body, "container.UpdateConfig")
     return json_response(backend.update(req.params["name"], body))
 
 
 def post_prune(backend: ContainerBackend, req: Request) -> Response:
-    return json_response(backend.prune(req.filters()))
+    return json_response(backend.prune(req.filters(query.PRUNE)))
 
 
 TABLE = [
@@ -236,9 +238,6 @@ TABLE = [
     ("POST", "/containers/{name:.*}/wait", post_wait),
     ("DELETE", "/containers/{name:.*}", delete_container),
     ("POST", "/containers/{name:.*}/update", post_update),
-    ("HEAD", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
-    ("GET", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
-    ("PUT", "/containers/{name:.*}/archive", not_supported(ARCHIVE)),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dockyard import detachkeys
+from dockyard.api import schema
 from dockyard.api.backend import ExecBackend
 from dockyard.api.hijack import TextStream
 from dockyard.api.messages import HijackResponse, Request, Response, json_response
@@ -12,29 +13,30 @@ from dockyard.errors import DockyardError, InvalidArgument, NotFound
 
 def post_create(backend: ExecBackend, req: Request) -> Response:
     config = req.json()
+    schema.check(config or {}, "types.ExecConfig")
     if not config or not config.get("Cmd"):
         raise InvalidArgument("No exec command specified")
     return json_response(backend.exec_create(req.params["name"], config), 201)
 
 
 def post_start(backend: ExecBackend, req: Request) -> Response | HijackResponse:
-    """As dockerd: a missing exec is a 404; any other failure of an attached start comes
-    after the hijack, as a line of the exec's stdout (`Error: Exec command ... has already run`)."""
     options = req.json() or {}
+    schema.check(options, "types.ExecStartCheck")
     detach, tty = bool(options.get("Detach")), bool(options.get("Tty"))
     exec_id = req.params["id"]
     try:
-        stream = backend.exec_start(exec_id, detach=detach, tty=tty)
+        deferred = backend.exec_start(exec_id, detach=detach, tty=tty)
     except NotFound:
         raise
-    except DockyardError as exc:
+    except DockyardError as exc:  # as dockerd: after the hijack, a line of the exec's stdout
         if detach:
             raise
         tty = bool(backend.exec_inspect(exec_id)["ProcessConfig"]["tty"])
-        return HijackResponse(TextStream(f"{exc}\r\n".encode(), tty))
-    if stream is None:
+        return HijackResponse.of(TextStream(f"{exc}\r\n".encode(), tty))
+    if deferred is None:
         return Response(200)
-    return HijackResponse(stream, detachkeys.parse(backend.exec_inspect(exec_id)["DetachKeys"]))
+    keys = detachkeys.parse(backend.exec_inspect(exec_id)["DetachKeys"])
+    return HijackResponse(deferred.tty, deferred.open, keys)
 
 
 def post_resize(backend: ExecBackend, req: Request) -> Response:

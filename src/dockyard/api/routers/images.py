@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dockyard.api import query
 from dockyard.api.backend import ImageBackend
 from dockyard.api.messages import TAR, Request, Response, StreamResponse, json_response
 from dockyard.api.routing import Route, at_least, bind, not_supported
@@ -17,7 +18,7 @@ def with_virtual_size(image: dict, api_version: str) -> dict:
 
 
 def get_list(backend: ImageBackend, req: Request) -> Response:
-    filters = req.filters()
+    filters = req.filters(query.IMAGE_LIST)
     legacy_reference = req.arg("filter")
     if legacy_reference and not at_least(req.api_version, "1.41"):
         filters.setdefault("reference", []).append(legacy_reference)
@@ -68,7 +69,7 @@ def delete_image(backend: ImageBackend, req: Request) -> Response:
 
 
 def post_prune(backend: ImageBackend, req: Request) -> Response:
-    return json_response(backend.prune(req.filters()))
+    return json_response(backend.prune(req.filters(query.IMAGE_PRUNE)))
 
 
 def get_save_one(backend: ImageBackend, req: Request) -> StreamResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dockyard.api import query, schema
 from dockyard.api.backend import NetworkBackend
 from dockyard.api.messages import Request, Response, json_response, no_content
 from dockyard.api.routing import Route, bind
@@ -9,7 +10,7 @@ from dockyard.errors import InvalidArgument
 
 
 def get_list(backend: NetworkBackend, req: Request) -> Response:
-    return json_response(backend.list(req.filters()))
+    return json_response(backend.list(req.filters(query.NETWORK_LIST)))
 
 
 def get_inspect(backend: NetworkBackend, req: Request) -> Response:
@@ -18,6 +19,7 @@ def get_inspect(backend: NetworkBackend, req: Request) -> Response:
 
 def post_create(backend: NetworkBackend, req: Request) -> Response:
     config = req.json()
+    schema.check(config or {}, "types.NetworkCreateRequest")
     if not config or not config.get("Name"):
         raise InvalidArgument("network name must be set")
     return json_response(backend.create(config), 201)
@@ -25,6 +27,7 @@ def post_create(backend: NetworkBackend, req: Request) -> Response:
 
 def post_connect(backend: NetworkBackend, req: Request) -> Response:
     body = req.json() or {}
+    schema.check(body, "types.NetworkConnect")
     if not body.get("Container"):
         raise InvalidArgument("container must be set to connect to a network")
     backend.connect(req.params["id"], body["Container"], body.get("EndpointConfig"))
@@ -33,6 +36,7 @@ def post_connect(backend: NetworkBackend, req: Request) -> Response:
 
 def post_disconnect(backend: NetworkBackend, req: Request) -> Response:
     body = req.json() or {}
+    schema.check(body, "types.NetworkDisconnect")
     if not body.get("Container"):
         raise InvalidArgument("container must be set to disconnect from a network")
     backend.disconnect(req.params["id"], body["Container"], force=bool(body.get("Force")))
@@ -45,7 +49,7 @@ def delete_network(backend: NetworkBackend, req: Request) -> Response:
 
 
 def post_prune(backend: NetworkBackend, req: Request) -> Response:
-    return json_response(backend.prune(req.filters()))
+    return json_response(backend.prune(req.filters(query.PRUNE)))
 
 
 TABLE = [

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dockyard.api import query, schema
 from dockyard.api.backend import VolumeBackend
 from dockyard.api.messages import Request, Response, json_response, no_content
 from dockyard.api.routing import Route, bind
 
 
 def get_list(backend: VolumeBackend, req: Request) -> Response:
-    return json_response(backend.list(req.filters()))
+    return json_response(backend.list(req.filters(query.VOLUME_LIST)))
 
 
 def post_create(backend: VolumeBackend, req: Request) -> Response:
-    return json_response(backend.create(req.json() or {}), 201)
+    body = req.json() or {}
+    schema.check(body, "volume.VolumeCreateBody")
+    return json_response(backend.create(body), 201)
 
 
 def get_inspect(backend: VolumeBackend, req: Request) -> Response:
@@ -25,7 +28,7 @@ def delete_volume(backend: VolumeBackend, req: Request) -> Response:
 
 
 def post_prune(backend: VolumeBackend, req: Request) -> Response:
-    return json_response(backend.prune(req.filters()))
+    return json_response(backend.prune(req.filters(query.VOLUME_PRUNE)))
 
 
 TABLE = [

@@ -27,14 +27,22 @@ def split_target(arg: str) -> tuple[str | None, str]:
 
 
 def renamer(old: str, new: str, owner: tuple[int, int] | None):
-    """A tarfile extraction filter: safe ('tar' rules), top entry renamed, optionally re-owned."""
+    """A tarfile extraction filter: top entry renamed, then checked by the 'tar' rules (which
+    resolve the final name on disk, so no entry lands outside through a link planted earlier),
+    modes kept whole, then optionally re-owned."""
     import tarfile
 
-    def rename(member, dest):
-        member = tarfile.tar_filter(member, dest)
-        name = member.name
+    def moved(name: str) -> str:
         if old and new and old != new and (name == old or name.startswith(old + "/")):
-            member = member.replace(name=new + name[len(old) :], deep=False)
+            return new + name[len(old) :]
+        return name
+
+    def rename(member, dest):
+        changes = {"name": moved(member.name)}
+        if member.islnk():
+            changes["linkname"] = moved(member.linkname)
+        mode = member.mode  # docker cp keeps setuid/setgid/sticky and write bits; the filter would not
+        member = tarfile.tar_filter(member.replace(**changes, deep=False), dest).replace(mode=mode, deep=False)
         if owner is not None:
             member = member.replace(uid=owner[0], gid=owner[1], uname="", gname="", deep=False)
         return member

@@ -10,9 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable
-
-from dockyard.errors import DockyardError
-from dockyard.multiplex import STDOUT, encode_frame
+from dataclasses import dataclass
 
 
 class SocketStream:
@@ -43,6 +41,16 @@ class SocketStream:
         except OSError:
             pass
         self.sock.close()
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredStream:
+    """A stream that is opened, and its process started, only when the API says the client is
+    ready: after the upgrade headers have gone out, so no output can travel with them (a client's
+    HTTP parser would swallow it); dockerd starts an attached exec at the same point."""
+
+    tty: bool
+    open: Callable[[], SocketStream]
 
 
 class PendingStream:
@@ -151,43 +159,3 @@ class ReplayStream:
     def close(self) -> None:
         if self._live:
             self._live.close()
-
-
-class StartOnRead:
-    """An AttachStream that runs `start` before its first read or write: the process behind
-    `inner` starts only once the client is listening. A failed start becomes the stream's
-    only output (a stdout line, framed unless tty), as dockerd writes it after the hijack."""
-
-    def __init__(self, inner: SocketStream, start: Callable[[], None]) -> None:
-        self.tty, self._inner, self._start = inner.tty, inner, start
-        self._lock = threading.Lock()
-        self._failure: bytes | None = None
-
-    def _started(self) -> bool:
-        with self._lock:
-            if self._start is not None:
-                start, self._start = self._start, None
-                try:
-                    start()
-                except DockyardError as exc:
-                    message = f"{exc}\r\n".encode()
-                    self._failure = message if self.tty else encode_frame(STDOUT, message)
-                    self._inner.close()
-        return self._failure is None
-
-    def recv(self, size: int) -> bytes:
-        if self._started():
-            return self._inner.recv(size)
-        data, self._failure = self._failure[:size], self._failure[size:]
-        return data
-
-    def send(self, data: bytes) -> None:
-        if self._started():
-            self._inner.send(data)
-
-    def close_stdin(self) -> None:
-        if self._started():
-            self._inner.close_stdin()
-
-    def close(self) -> None:
-        self._inner.close()

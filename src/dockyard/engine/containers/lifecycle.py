@@ -4,7 +4,8 @@
                        then a monitor thread waits for the exit
     exited(c, gen, s)  record one run's exit once; restart (restarts.py) or auto-remove
     stop(c, ...)       stop signal, SIGKILL after the timeout; the exit recorded on return
-    remove(c)          forget the record, then the task, snapshot and directory
+    remove(c, vols)    forget the record, release its mounts (anonymous volumes too, if asked),
+                       then the task, snapshot and directory
     recover()          at daemon start: watch live tasks again, record the exits missed
 
 Every method but recover() runs under the container's lock (re-entrant), taken by the
@@ -17,6 +18,7 @@ import shutil
 import signal as signals
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from dockyard.engine.containers import links, restarts, specgen
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import merge_env
 from dockyard.engine.containers.model import ZERO_TIME, Container, now_rfc3339
+from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import ContainerNetworking
 from dockyard.engine.containers.rules import exit_code_for, parse_signal
 from dockyard.engine.containers.store import ContainerStore
@@ -36,6 +39,7 @@ from dockyard.runtime.runtime import Runtime, TaskState
 from dockyard.snapshots.snapshotter import Snapshotter
 
 DEFAULT_STOP_TIMEOUT = 10
+MAX_STOP_TIMEOUT = 10**8  # seconds; a longer (or negative) stop timeout waits for the exit as long as it takes
 
 
 class Lifecycle:
@@ -48,12 +52,19 @@ class Lifecycle:
         runtime: Runtime,
         events: EventBus,
         networking: ContainerNetworking,
+        mounts: ContainerMounts,
         pending: PendingAttaches,
         waits: ExitWaits,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`clock` and `sleep` time the restart back-off (tests pass their own)."""
         self.root, self.store, self.table, self.snapshots = root, store, table, snapshots
-        self.runtime, self.events, self.networking = runtime, events, networking
+        self.runtime, self.events, self.networking, self.mounts = runtime, events, networking, mounts
         self.pending, self.waits = pending, waits
+        self._clock, self._sleep = clock, sleep
+        self._backoff: dict[str, float] = {}  # container id -> the last restart delay
+        self._run_began: dict[str, float] = {}  # container id -> clock() when its run started
 
     def _task(self, container: Container) -> Path:
         return self.root.container(container.id)
@@ -64,6 +75,7 @@ class Lifecycle:
         rootfs = self.snapshots.mount(container.id)
         self._forget_task(directory)
         try:
+            self.mounts.activate(container, rootfs)
             spec = specgen.container_spec(
                 _with_link_env(container, self.table.get),
                 rootfs,
@@ -78,7 +90,7 @@ class Lifecycle:
         except DockyardError as exc:
             self._record_failure(container, str(exc))
             if container.host_config.get("AutoRemove"):
-                self.remove(container)
+                self.remove(container, remove_volumes=True)
             if isinstance(exc, (RuntimeFailure, InvalidArgument)):
                 raise RuntimeFailure(f"failed to create task for container: {exc}: unknown") from None
             raise  # a network error (a port already taken) keeps its own status and words
@@ -87,6 +99,7 @@ class Lifecycle:
         container.state.started_at, container.state.error = state.started_at or now_rfc3339(), ""
         container.state.exit_code, container.state.oom_killed = 0, False
         container.generation += 1
+        self._run_began[container.id] = self._clock()
         self.store.save(container)
         self.publish(container, "start")
         threading.Thread(
@@ -99,6 +112,7 @@ class Lifecycle:
     def _record_failure(self, container: Container, message: str) -> None:
         self.pending.cancel(container.id)
         self.networking.release(container)
+        self.mounts.deactivate(container)
         self._forget_task(self._task(container))
         never_ran = container.state.started_at == ZERO_TIME
         container.state.status = "created" if never_ran else "exited"
@@ -127,20 +141,27 @@ class Lifecycle:
                 return
             self.networking.release(container)  # first, so the saved record shows no address
             self._record_exit(container, state)
-            restart = restarts.should_restart(container)
+            restart = restarts.should_restart(
+                container.host_config.get("RestartPolicy") or {},
+                container.state.exit_code,
+                container.state.restart_count,
+                container.state.manually_stopped,
+            )
             if restart:
                 container.state.status = "restarting"
                 container.state.restart_count += 1
+                ran_for = self._clock() - self._run_began.get(container.id, self._clock())
+                self._backoff[container.id] = restarts.next_delay(self._backoff.get(container.id, 0.0), ran_for)
                 self.store.save(container)
             elif not container.host_config.get("AutoRemove"):
                 self.snapshots.unmount(container.id)  # as dockerd: a stopped container keeps no mount
         if restart:
             threading.Thread(target=self._restart_later, args=(container, generation), daemon=True).start()
         elif container.host_config.get("AutoRemove"):
-            self.remove(container)
+            self.remove(container, remove_volumes=True)
 
     def _restart_later(self, container: Container, generation: int) -> None:
-        time.sleep(restarts.restart_delay(container.state.restart_count))
+        self._sleep(self._backoff.get(container.id, restarts.BACKOFF_FIRST))
         with container.lock:
             if container.state.status == "restarting" and container.generation == generation:
                 try:
@@ -154,6 +175,7 @@ class Lifecycle:
         container.state.exit_code = state.exit_code if state.exit_code is not None else 255
         container.state.finished_at = state.finished_at or now_rfc3339()
         container.state.oom_killed = state.oom_killed
+        self.mounts.deactivate(container)
         self.store.save(container)
         self.publish(container, "die", exitCode=str(container.state.exit_code))
         self.waits.changed(container.id, exited=True)
@@ -161,6 +183,7 @@ class Lifecycle:
     def recover(self) -> None:
         """At daemon start: find running tasks again, handle the exits that happened meanwhile,
         and finish removals a crash interrupted (directories without a record)."""
+        self.mounts.restore(self.table.all())
         for orphan in sorted(p.name for p in self.root.containers.iterdir() if p.name not in self.table):
             self._discard_files(orphan)
         for container in self.table.all():
@@ -191,7 +214,7 @@ class Lifecycle:
             timeout = container.config.get("StopTimeout")
         timeout = DEFAULT_STOP_TIMEOUT if timeout is None else timeout
         self._signal(container, stop_signal)
-        state = self.runtime.wait(directory, timeout if timeout >= 0 else None)
+        state = self.runtime.wait(directory, timeout if 0 <= timeout <= MAX_STOP_TIMEOUT else None)
         if state.status != "stopped":
             self.kill_and_reap(container)
         else:
@@ -212,9 +235,9 @@ class Lifecycle:
             return
         self.publish(container, "kill", signal=str(number))
 
-    def remove(self, container: Container) -> None:
+    def remove(self, container: Container, remove_volumes: bool = False) -> None:
         """Forget a container that is not running (nothing if it runs again or is gone already),
-        then discard its files."""
+        release its mounts (removing its anonymous volumes with `remove_volumes`), then discard its files."""
         with container.lock:
             if container.id not in self.table:
                 return
@@ -224,8 +247,11 @@ class Lifecycle:
             self.pending.cancel(container.id)
             self.networking.release(container)
             self.store.delete(container.id)
+            self.mounts.release(container, remove_volumes)
             self.waits.removed(container.id, container.state.exit_code)
             self.table.discard(container.id)
+            self._backoff.pop(container.id, None)
+            self._run_began.pop(container.id, None)
         self.publish(container, "destroy")
         self.waits.changed(container.id, exited=False)  # `wait --condition removed` needs no more
         self._discard_files(container.id)
@@ -237,6 +263,12 @@ class Lifecycle:
         self._forget_task(directory)
         self.snapshots.remove(container_id)
         shutil.rmtree(directory, ignore_errors=True)
+
+    def reset_restarts(self, container: Container) -> None:
+        """A start by the user: Docker forgets the restart count, the back-off and a manual stop."""
+        container.state.manually_stopped = False
+        container.state.restart_count = 0
+        self._backoff.pop(container.id, None)
 
     def thaw(self, container: Container) -> None:
         """Resume a paused container (before a signal, which a frozen process cannot take)."""

@@ -48,6 +48,7 @@ class Container:
     networking_config: dict = field(default_factory=dict)
     state: State = field(default_factory=State)
     network_settings: dict = field(default_factory=dict)
+    mounts: list = field(default_factory=list)  # MountPoint records (engine/containers/mounts.py)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     generation: int = field(default=0, repr=False, compare=False)  # counts runs; not persisted
 

@@ -1,34 +1,34 @@
-"""Restart policies (`--restart`), as dockerd applies them when a container's process exits.
+"""Restart policies and their back-off, as moby's restartmanager decides them. Pure.
 
-    no               never
-    on-failure[:N]   a non-zero exit, at most N times (0: no limit)
-    always           every exit, and at daemon start
-    unless-stopped   like always, unless the user stopped it
+    policy            restarts after an exit when
+    no                never
+    on-failure[:N]    the exit code is not 0 (and fewer than N restarts so far, if N > 0)
+    always            always, unless stopped by the user (stop, kill -9, rm -f)
+    unless-stopped    the same; and after a daemon restart only if it was not stopped
 
-A stop, kill -9 or rm by the user (`manually_stopped`) ends every policy. Between tries the
-delay doubles with the restart count, from 0.2 s up to 10 s (dockerd's restart manager
-doubles from 100 ms up to a minute, and starts again after a run of 10 s).
+The delay before a restart doubles from 100 ms up to one minute, and starts over at
+100 ms after a run of at least 10 seconds.
 """
 
 from __future__ import annotations
 
-from dockyard.engine.containers.model import Container
+BACKOFF_FIRST = 0.1  # seconds
+BACKOFF_MAX = 60.0
+RESET_AFTER = 10.0  # a run at least this long resets the back-off
 
-FIRST_DELAY = 0.1  # seconds, doubled per restart already made
-MAX_DELAY = 10.0
 
-
-def should_restart(container: Container) -> bool:
-    """Whether the container's policy restarts it after the exit just recorded."""
-    policy = container.host_config.get("RestartPolicy") or {}
+def should_restart(policy: dict, exit_code: int, restart_count: int, manually_stopped: bool) -> bool:
+    """Whether a container that just exited is restarted under its RestartPolicy."""
     name, limit = policy.get("Name") or "no", policy.get("MaximumRetryCount") or 0
-    if container.state.manually_stopped or name == "no":
+    if manually_stopped or name == "no":
         return False
     if name == "on-failure":
-        return container.state.exit_code != 0 and (not limit or container.state.restart_count < limit)
+        return exit_code != 0 and (not limit or restart_count < limit)
     return name in ("always", "unless-stopped")
 
 
-def restart_delay(restart_count: int) -> float:
-    """Seconds to wait before restart number `restart_count` (counted from 1)."""
-    return min(FIRST_DELAY * 2 ** min(restart_count, 8), MAX_DELAY)
+def next_delay(previous: float, ran_for: float) -> float:
+    """The delay before this restart, given the previous one (0 for none) and the run's length."""
+    if ran_for >= RESET_AFTER or previous <= 0:
+        return BACKOFF_FIRST
+    return min(previous * 2, BACKOFF_MAX)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal as signals
 
 from dockyard.engine.containers.model import Container
+from dockyard.engine.containers.security import check_security
 from dockyard.errors import InvalidArgument
 
 
@@ -81,6 +82,8 @@ JSON_FILE_OPTS = ("max-file", "max-size", "compress", "labels", "labels-regex", 
 
 
 def check_host_config(host_config: dict) -> None:
+    """Refuse, before anything is made, what Docker refuses at create (security: security.py)."""
+    check_security(host_config)
     policy = host_config.get("RestartPolicy") or {}
     check_restart_policy(policy)
     if host_config.get("AutoRemove") and (policy.get("Name") or "no") != "no":

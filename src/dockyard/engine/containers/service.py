@@ -18,27 +18,29 @@ from __future__ import annotations
 import secrets
 import shutil
 import signal as signals
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from dockyard.engine import prune
 from dockyard.engine.containers import links
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import host_config_defaults, merge_config, random_name, validate_name
 from dockyard.engine.containers.inspection import ContainerInspection, tree_size
 from dockyard.engine.containers.lifecycle import Lifecycle
 from dockyard.engine.containers.model import Container, now_rfc3339
+from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import ContainerNetworking, LoopbackOnly
 from dockyard.engine.containers.rules import (
     check_config_types,
-    check_filters,
     check_host_config,
-    labels_match,
     parse_signal,
     update_policy,
 )
 from dockyard.engine.containers.store import ContainerStore
 from dockyard.engine.containers.table import ContainerTable
+from dockyard.engine.containers.views import parse_time
 from dockyard.engine.containers.waits import ExitWaits
 from dockyard.engine.events import EventBus
 from dockyard.errors import Conflict, InvalidArgument, NoSuchContainer, NotFound, NotModified
@@ -60,16 +62,32 @@ class ContainerService:
         snapshots: Snapshotter,
         runtime: Runtime,
         events: EventBus,
+        mounts: ContainerMounts,
         networking: ContainerNetworking | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`clock` and `sleep` time the restart back-off (tests pass their own)."""
         self.root, self.store, self.table, self.images, self.snapshots = root, store, table, images, snapshots
         self.runtime, self.events = runtime, events
         self.networking = networking or LoopbackOnly()
+        self.mounts = mounts
         self.pending = PendingAttaches()
         self.waits = ExitWaits(table)
         self.inspection = ContainerInspection(table, root, images, snapshots, runtime, self.pending)
         self.lifecycle = Lifecycle(
-            root, store, table, snapshots, runtime, events, self.networking, self.pending, self.waits
+            root,
+            store,
+            table,
+            snapshots,
+            runtime,
+            events,
+            self.networking,
+            mounts,
+            self.pending,
+            self.waits,
+            clock,
+            sleep,
         )
 
     # -- lookup ------------------------------------------------------------------------
@@ -136,12 +154,14 @@ class ContainerService:
                 networking_config=networking_config or {},
             )
             directory = self._task(container)
-            directory.mkdir(parents=True)
+            directory.mkdir(mode=0o700, parents=True)
             try:
+                self.mounts.prepare(container)
                 self.snapshots.prepare(container.id, image.top_layer)
                 self.networking.prepare(container, directory)
                 self.store.insert(container)
             except BaseException:
+                self.mounts.release(container, remove_anonymous=True)
                 self.snapshots.remove(container.id)
                 shutil.rmtree(directory, ignore_errors=True)
                 raise
@@ -165,7 +185,7 @@ class ContainerService:
                 raise Conflict("cannot start a paused container, try unpause instead")
             if container.state.running:
                 raise NotModified("container already started")
-            container.state.manually_stopped = False
+            self.lifecycle.reset_restarts(container)
             self.lifecycle.start(container)
 
     def recover(self) -> None:
@@ -204,7 +224,7 @@ class ContainerService:
             if container.state.running:
                 container.state.manually_stopped = True
                 self.lifecycle.stop(container, timeout, signal)
-            container.state.manually_stopped = False
+            self.lifecycle.reset_restarts(container)
             self.lifecycle.start(container)
         self.lifecycle.publish(container, "restart")
 
@@ -215,7 +235,7 @@ class ContainerService:
     # -- remove, rename, prune ----------------------------------------------------------
 
     def remove(self, ref: str, force: bool, volumes: bool) -> None:
-        """`docker rm`; `volumes` (-v) has nothing to remove until anonymous volumes exist."""
+        """`docker rm`; with `volumes` (-v) its anonymous volumes go too, unless another container uses them."""
         container = self.get(ref)
         with container.lock:
             if container.state.running and not force:
@@ -227,7 +247,9 @@ class ContainerService:
             if container.state.running:
                 container.state.manually_stopped = True
                 self.lifecycle.kill_and_reap(container)
-            self.lifecycle.remove(container)  # the lock is re-entrant: no start can slip in between
+            self.lifecycle.remove(
+                container, remove_volumes=volumes
+            )  # the lock is re-entrant: no start can slip in between
 
     def rename(self, ref: str, new_name: str) -> None:
         container = self.get(ref)
@@ -279,12 +301,13 @@ class ContainerService:
         return {"Warnings": None}
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
-        check_filters(filters, ("label", "until"), ("label",))
+        """Remove stopped containers matching `until`, `label` and `label!` (engine/prune.py)."""
         deleted, reclaimed = [], 0
+        now = time.time()
+        prune.cutoff(filters, now)  # a malformed `until` is a 400 before anything is removed
         for container in self.all():
-            if container.state.running or not labels_match(
-                container.config.get("Labels") or {}, filters.get("label", [])
-            ):
+            labels = container.config.get("Labels") or {}
+            if container.state.running or not prune.prune_match(labels, parse_time(container.created), filters, now):
                 continue
             reclaimed += tree_size(self.snapshots.paths(container.id).upper)
             self.lifecycle.remove(container)

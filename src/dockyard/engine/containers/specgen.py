@@ -7,11 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dockyard.engine.containers import security
 from dockyard.engine.containers.config import process_env
 from dockyard.engine.containers.model import Container
+from dockyard.engine.containers.mounts import oci_mounts, points_of
 from dockyard.engine.containers.rules import size_option
-from dockyard.errors import Conflict, InvalidArgument
+from dockyard.errors import Conflict
+from dockyard.runtime import devices, seccomp
 from dockyard.runtime import spec as oci_spec
+from dockyard.runtime.capabilities import host_bounding_set
 from dockyard.runtime.rootpath import resolve_in_root
 from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, IOConfig
 from dockyard.runtime.user import parse_passwd, resolve_user
@@ -49,9 +53,48 @@ def process_for(
 
 
 def capabilities(host_config: dict) -> list[str]:
+    """The process's capabilities; --privileged gets every one the host's bounding set has."""
     return oci_spec.capability_set(
-        host_config.get("CapAdd") or (), host_config.get("CapDrop") or (), bool(host_config.get("Privileged"))
+        security.normalize_capabilities(host_config.get("CapAdd") or [], "CapAdd"),
+        security.normalize_capabilities(host_config.get("CapDrop") or [], "CapDrop"),
+        bool(host_config.get("Privileged")),
+        available=host_bounding_set(),
     )
+
+
+def seccomp_profile(options: security.SecurityOptions, caps: list[str], privileged: bool) -> dict | None:
+    """The OCI linux.seccomp for these capabilities; None when privileged or unconfined."""
+    if privileged or options.seccomp is None:
+        return None
+    return seccomp.oci_profile(options.seccomp, caps)
+
+
+def namespaces(container: Container, lookup: Callable[[str], Container]) -> dict[str, str]:
+    """Namespace kind -> "host", a /proc/<pid>/ns path of another running container (found
+    with `lookup`) to join, or absent (a new one). Raises Conflict, NoSuchContainer."""
+    host_config = container.host_config
+    modes: dict[str, str] = {}
+    network = host_config.get("NetworkMode") or "bridge"
+    for kind, mode, word in (
+        ("network", network, "network"),
+        ("pid", host_config.get("PidMode") or "", "PID"),
+        ("ipc", host_config.get("IpcMode") or "", "IPC"),
+        ("uts", host_config.get("UTSMode") or "", "UTS"),
+        ("cgroup", host_config.get("CgroupnsMode") or "", "cgroup"),
+    ):
+        if mode == "host":
+            modes[kind] = "host"
+        elif mode.startswith("container:"):
+            other = lookup(mode.partition(":")[2])
+            if not other.state.running:
+                raise Conflict(f"cannot join {word} of a non running container: {other.id}")
+            if kind == "ipc" and (other.host_config.get("IpcMode") or "private") not in ("shareable", "host"):
+                raise Conflict("non-shareable IPC (hint: use IpcMode:shareable for the donor container)")
+            modes[kind] = f"/proc/{other.state.pid}/ns/{PROC_NS[kind]}"
+    return modes
+
+
+PROC_NS = {"network": "net", "pid": "pid", "ipc": "ipc", "uts": "uts", "cgroup": "cgroup"}
 
 
 def container_spec(
@@ -59,6 +102,12 @@ def container_spec(
 ) -> dict[str, Any]:
     """The full config.json for starting `container` on the mounted `rootfs`."""
     config, host = container.config, container.host_config
+    privileged = bool(host.get("Privileged"))
+    options = security.security_options(list(host.get("SecurityOpt") or []))
+    caps = capabilities(host)
+    nodes, rules = security.container_devices(host)
+    if privileged:
+        nodes = devices.host_devices() + nodes
     command = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
     process = process_for(
         rootfs,
@@ -68,44 +117,47 @@ def container_spec(
         config.get("User") or "",
         config.get("WorkingDir") or "/",
         bool(config.get("Tty")),
-        capabilities(host),
+        caps,
         tuple(host.get("GroupAdd") or ()),
     )
-    mounts = [_bind(str(container_dir / name), f"/etc/{name}", False) for name in GENERATED_FILES]
-    mounts += [_parse_bind(spec) for spec in host.get("Binds") or []]
-    mounts += [_tmpfs(dest, opts) for dest, opts in (host.get("Tmpfs") or {}).items()]
-    return oci_spec.default_spec(
+    process["noNewPrivileges"] = options.no_new_privileges
+    user_mounts = oci_mounts(points_of(container.mounts))
+    taken = {m["destination"] for m in user_mounts}
+    mounts = user_mounts + [
+        _bind(str(container_dir / n), f"/etc/{n}", False) for n in GENERATED_FILES if f"/etc/{n}" not in taken
+    ]
+    spec = oci_spec.default_spec(
         process,
         root=str(rootfs),
         hostname=config.get("Hostname") or "",
         readonly_rootfs=bool(host.get("ReadonlyRootfs")),
         namespaces=namespaces,
         mounts=mounts,
-        privileged=bool(host.get("Privileged")),
+        privileged=privileged,
         shm_size=host.get("ShmSize") or oci_spec.DEFAULT_SHM_SIZE,
         cgroups_path=f"dockyard/{container.id}",
+        seccomp=seccomp_profile(options, caps, privileged),
+        devices=nodes,
+        device_rules=rules,
+        sysctl=host.get("Sysctls") or None,
+        masked_paths=host.get("MaskedPaths") if options.system_paths else [],
+        readonly_paths=host.get("ReadonlyPaths") if options.system_paths else [],
     )
+    _shared_shm(spec, host.get("IpcMode") or "", namespaces.get("ipc"))
+    return spec
 
 
-def namespaces(container: Container, lookup: Callable[[str], Container]) -> dict[str, str]:
-    """The namespaces the container shares: the host's, or (`container:<name>`, found with
-    `lookup`) another running container's network. Raises Conflict, NoSuchContainer."""
-    mode = container.host_config.get("NetworkMode") or "bridge"
-    shared: dict[str, str] = {}
-    if mode == "host":
-        shared["network"] = "host"
-    elif mode.startswith("container:"):
-        other = lookup(mode.partition(":")[2])
-        if not other.state.running:
-            raise Conflict(f"cannot join network of a non running container: {other.id}")
-        shared["network"] = f"/proc/{other.state.pid}/ns/net"
-    if container.host_config.get("PidMode") == "host":
-        shared["pid"] = "host"
-    if container.host_config.get("IpcMode") == "host":
-        shared["ipc"] = "host"
-    if container.host_config.get("UTSMode") == "host":
-        shared["uts"] = "host"
-    return shared
+def _shared_shm(spec: dict[str, Any], ipc_mode: str, ipc_namespace: str | None) -> None:
+    """/dev/shm: the host's with --ipc host, the donor's with container:<id>, none with none."""
+    mounts = spec["mounts"]
+    index = next(i for i, m in enumerate(mounts) if m["destination"] == "/dev/shm")
+    if ipc_mode == "none":
+        del mounts[index]
+    elif ipc_mode == "host":
+        mounts[index] = _bind("/dev/shm", "/dev/shm", False)
+    elif ipc_namespace and ipc_namespace.startswith("/proc/"):
+        donor_root = ipc_namespace.rsplit("/ns/", 1)[0] + "/root"
+        mounts[index] = _bind(f"{donor_root}/dev/shm", "/dev/shm", False)
 
 
 def io_config(container: Container, log_path: Path) -> IOConfig:
@@ -124,17 +176,3 @@ def io_config(container: Container, log_path: Path) -> IOConfig:
 def _bind(source: str, destination: str, readonly: bool) -> dict[str, Any]:
     options = ["rbind", "rprivate"] + (["ro"] if readonly else [])
     return {"destination": destination, "type": "bind", "source": source, "options": options}
-
-
-def _parse_bind(spec: str) -> dict[str, Any]:
-    """`/host:/ctr[:ro|rw]` (named volumes come with the volumes issue)."""
-    parts = spec.split(":")
-    if len(parts) not in (2, 3) or not parts[0].startswith("/") or not parts[1].startswith("/"):
-        raise InvalidArgument(f"invalid volume specification: '{spec}'")
-    options = parts[2].split(",") if len(parts) == 3 else []
-    return _bind(parts[0], parts[1], "ro" in options)
-
-
-def _tmpfs(destination: str, options: str) -> dict[str, Any]:
-    extra = [o for o in options.split(",") if o] if options else []
-    return {"destination": destination, "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", *extra]}

@@ -8,6 +8,7 @@ from functools import cache
 
 from dockyard.engine.containers import inspectshape
 from dockyard.engine.containers.model import ZERO_TIME, Container
+from dockyard.engine.containers.mounts import points_of
 from dockyard.paths import DataRoot
 from dockyard.snapshots.snapshotter import SnapshotPaths
 from dockyard.units import human_duration
@@ -83,7 +84,7 @@ def summary(container: Container, now: float) -> dict:
         "Status": status_text(container, now),
         "HostConfig": {"NetworkMode": container.host_config.get("NetworkMode") or "bridge"},
         "NetworkSettings": {"Networks": container.network_settings.get("Networks") or {}},
-        "Mounts": [],
+        "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
     }
 
 
@@ -135,7 +136,7 @@ def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> di
                 "MergedDir": str(snapshot.rootfs),
             },
         },
-        "Mounts": [],
+        "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
         "Config": inspectshape.config(container.config, container.image, {}),
         "NetworkSettings": {
             "Bridge": "",

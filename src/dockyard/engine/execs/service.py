@@ -8,18 +8,23 @@ container (by reference) and its rootfs; the exec's own task goes straight to th
 from __future__ import annotations
 
 import secrets
+import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard import detachkeys
 from dockyard.engine.containers import specgen
-from dockyard.engine.containers.attach import SocketStream, StartOnRead
+from dockyard.engine.containers.attach import DeferredStream, SocketStream
+from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.events import EventBus
-from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchExec, NotFound, RuntimeFailure
+from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchExec, NotFound, Unavailable
+from dockyard.multiplex import STDOUT, encode_frame
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import IOConfig, Runtime
+
+LAUNCH_TIMEOUT = 10  # seconds a resize waits for an exec that is being started
 
 
 @dataclass
@@ -32,6 +37,7 @@ class ExecRecord:
     pid: int = 0
     error: str = ""
     started: bool = field(default=False)
+    launched: threading.Event = field(default_factory=threading.Event)  # its task exists, or it failed
 
 
 class ExecService:
@@ -74,26 +80,67 @@ class ExecService:
     def _dir(self, record: ExecRecord) -> Path:
         return self.root.exec_dir(record.container_id, record.id)
 
-    def exec_start(self, exec_id: str, detach: bool, tty: bool):
+    def exec_start(self, exec_id: str, detach: bool, tty: bool) -> DeferredStream | None:
+        """Start a detached exec now; for an attached one, the stream whose opening starts it.
+
+        Raises NoSuchExec, Conflict (already started), RuntimeFailure (detached, failed to start).
+        """
         record = self._get(exec_id)
         with self._lock:  # check-and-set: two concurrent starts must not spawn two shims
             if record.started:
                 state = "has already run" if not record.running else "is already running"
                 raise Conflict(f"Error: Exec command {exec_id} {state}")
             record.started = True
-        try:
-            return self._start(record, detach)
-        except DockyardError as exc:
-            if record.exit_code is None:  # dockerd: an exec that could not start exited 126
-                record.exit_code, record.error = 126, str(exc)
-            raise
-
-    def _start(self, record: ExecRecord, detach: bool):
         container = self.containers.get(record.container_id)
+        if detach:
+            self._launch(record, container, attached=False)
+            return None
+        return DeferredStream(bool(record.config.get("Tty")), lambda: self._launch(record, container, attached=True))
+
+    def _launch(self, record: ExecRecord, container: Container, attached: bool) -> SocketStream | None:
+        """Create the exec's task, attach to it if asked, start it. An attached exec that fails
+        answers with the error as its output (the client already has its 101), as dockerd's."""
         config = record.config
-        rootfs = self.containers.rootfs(container)
-        process = specgen.process_for(
-            rootfs,
+        tty = bool(config.get("Tty"))
+        stream = None
+        try:
+            process = self._process(record, container)
+            directory = self._dir(record)
+            directory.mkdir(parents=True, exist_ok=True)
+            io = IOConfig(tty=tty, open_stdin=bool(config.get("AttachStdin")), stdin_once=True)
+            record.pid = self.runtime.create_exec(directory, self.root.container(container.id), process, io)
+            record.launched.set()
+            if attached:
+                sock = self.runtime.attach(
+                    directory,
+                    bool(config.get("AttachStdin")),
+                    config.get("AttachStdout", True),
+                    config.get("AttachStderr", True),
+                )
+                stream = SocketStream(sock, tty)
+            self.runtime.start(directory)
+        except DockyardError as exc:
+            record.launched.set()
+            # dockerd's exec: a failed start is exit code 126 (run's missing command is 127)
+            record.exit_code, record.error, record.pid = 126, str(exc), 0
+            if not attached:
+                raise
+            if stream is not None:
+                stream.close()
+            message = (
+                str(exc)
+                if isinstance(exc, InvalidArgument)
+                else f"OCI runtime exec failed: exec failed: {exc}: unknown"
+            )
+            return SocketStream(_error_socket(f"{message}\r\n", tty), tty)
+        record.running = True
+        return stream
+
+    def _process(self, record: ExecRecord, container: Container) -> dict:
+        """The OCI process for an exec: the container's settings with the exec's own on top."""
+        config = record.config
+        return specgen.process_for(
+            self.containers.rootfs(container),
             {
                 **container.config,
                 "Env": [*(container.config.get("Env") or []), *(config.get("Env") or [])],
@@ -112,31 +159,6 @@ class ExecService:
             ),
             tuple(container.host_config.get("GroupAdd") or ()),
         )
-        directory = self._dir(record)
-        directory.mkdir(parents=True, exist_ok=True)
-        io = IOConfig(tty=bool(config.get("Tty")), open_stdin=bool(config.get("AttachStdin")), stdin_once=True)
-        record.pid = self.runtime.create_exec(directory, self.root.container(container.id), process, io)
-        if detach:
-            self._run(record, directory)
-            return None
-        sock = self.runtime.attach(
-            directory,
-            bool(config.get("AttachStdin")),
-            config.get("AttachStdout", True),
-            config.get("AttachStderr", True),
-        )
-        # as dockerd: the process starts once the client has the response head, so none of
-        # its first output can travel in the same read as the head (where clients lose it)
-        return StartOnRead(SocketStream(sock, bool(config.get("Tty"))), lambda: self._run(record, directory))
-
-    def _run(self, record: ExecRecord, directory) -> None:
-        try:
-            self.runtime.start(directory)
-        except RuntimeFailure as exc:
-            # dockerd's exec: any failure to start is exit code 126 (not run's 127 for a missing command)
-            record.exit_code, record.error, record.pid = 126, str(exc), 0
-            raise RuntimeFailure(f"OCI runtime exec failed: exec failed: {exc}: unknown") from None
-        record.running = True
 
     def _refresh(self, record: ExecRecord) -> None:
         if not record.running:
@@ -174,5 +196,18 @@ class ExecService:
         }
 
     def exec_resize(self, exec_id: str, height: int, width: int) -> None:
+        """Resize the exec's terminal; a resize that races the exec's start waits for its task,
+        as dockerd's does (clients resize right after the 101). Raises Unavailable after 10 s."""
         record = self._get(exec_id)
+        if record.started and not record.launched.wait(LAUNCH_TIMEOUT):
+            raise Unavailable(f"timeout waiting for exec session ready: {exec_id}")
         self.runtime.resize(self._dir(record), height, width)
+
+
+def _error_socket(message: str, tty: bool) -> socket.socket:
+    """A socket that yields `message` as the stream's stdout (framed unless tty), then EOF."""
+    left, right = socket.socketpair()
+    data = message.encode()
+    right.sendall(data if tty else encode_frame(STDOUT, data))  # dockerd writes it on stdout
+    right.close()
+    return left

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from dockyard.engine import prune
 from dockyard.engine.containers import commit as committer
 from dockyard.engine.containers import inspectshape
 from dockyard.engine.containers.rules import check_filters, labels_match
@@ -160,13 +162,15 @@ class ImageBackend:
         return keep
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
-        check_filters(filters, ("dangling", "label", "until"), ("dangling", "label"))
         everything = (filters.get("dangling") or ["true"])[0] in ("false", "0")
+        now = time.time()
+        prune.cutoff(filters, now)  # a malformed `until` is a 400 before anything is removed
         deleted = []
         for image in self.service.all():
             if self._containers.image_user(image.id) or (image.tags and not everything):
                 continue
-            if "label" in filters and not labels_match(_image_labels(self.service.config(image)), filters["label"]):
+            config = self.service.config(image)
+            if not prune.prune_match(_image_labels(config), _created(config), filters, now):
                 continue
             deleted += self.remove(image.id, force=True, noprune=True)
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": self._collect()}
@@ -196,7 +200,7 @@ class ImageBackend:
                     label = "Loaded image" if loaded.tags else "Loaded image ID"
                     self.events.publish("image", "load", loaded.image_id, {"name": name})
                     yield {"stream": f"{label}: {name}\n"}
-        except InvalidArgument as exc:
+        except loader.InvalidArchive as exc:
             yield {"errorDetail": {"message": str(exc)}, "error": str(exc)}
 
     def save(self, names: list[str]) -> Iterator[bytes]:
@@ -254,6 +258,14 @@ def _ref_matches(name: str, pattern: str) -> bool:
     import fnmatch
 
     return fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(name.rpartition(":")[0], pattern)
+
+
+def _created(config: dict) -> float:
+    """The image config's `created` time in seconds (0 when absent or unreadable, as Go's zero time)."""
+    try:
+        return prune.timestamp(str(config.get("created") or ""), 0.0)
+    except InvalidArgument:
+        return 0.0
 
 
 def _image_labels(config: dict) -> dict:

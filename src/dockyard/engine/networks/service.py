@@ -6,8 +6,9 @@ The API's NetworkBackend over the network controller; connect and disconnect go 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
 
+from dockyard.engine import prune
 from dockyard.engine.containers.rules import labels_match
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.views import parse_time
@@ -33,15 +34,6 @@ def _pool(config: dict) -> tuple[str | None, str | None]:
     if pool.get("Gateway") and not pool.get("Subnet"):
         raise InvalidArgument("gateway without subnet: every --gateway needs a matching --subnet")
     return pool.get("Subnet") or None, pool.get("Gateway") or None
-
-
-def _until(value: str) -> float:
-    if value.isdigit():
-        return float(value)
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).timestamp()
-    except ValueError:
-        raise InvalidArgument(f"invalid filter 'until={value}'") from None
 
 
 class NetworkService:
@@ -109,19 +101,14 @@ class NetworkService:
         self._publish(net, "destroy")
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
-        unknown = set(filters) - {"label", "until"}
-        if unknown:
-            raise InvalidArgument(f"Invalid filter '{sorted(unknown)[0]}'")
-        before = min((_until(v) for v in filters.get("until", [])), default=None)
+        """Remove unused networks matching `until`, `label` and `label!` (engine/prune.py)."""
+        now = time.time()
+        prune.cutoff(filters, now)  # a malformed `until` is a 400 before anything is removed
         removed = []
         for net in self.controller.list():
-            if (
-                net.name in PREDEFINED
-                or self._in_use(net)
-                or not labels_match(dict(net.labels), filters.get("label", []))
-            ):
+            if net.name in PREDEFINED or self._in_use(net):
                 continue
-            if before is not None and parse_time(net.created) >= before:
+            if not prune.prune_match(dict(net.labels), parse_time(net.created), filters, now):
                 continue
             self.controller.remove_network(net.id)
             self._publish(net, "destroy")

@@ -101,7 +101,7 @@ class SystemService:
             "LiveRestoreEnabled": True,
             "Isolation": "",
             "InitBinary": "",
-            "SecurityOptions": [],
+            "SecurityOptions": ["name=seccomp,profile=builtin"],
             "Warnings": [],
         }
 

@@ -1,8 +1,8 @@
 """Devices controller (v1 only): `resources.devices` rules, applied in order.
 
 Each rule is OCI's `{"allow": bool, "type": "a|c|b", "major": n, "minor": n, "access": "rwm"}`;
-a missing major or minor means any. cgroup v2 needs an eBPF program instead, which dockyard
-does not load yet, so on v2 the rules are skipped.
+a missing major or minor means any. cgroup v2 has no such files: there the rules become
+an eBPF program (devicebpf.py), which limits.apply attaches.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
 
-OPTIONAL = True  # absent controller (v2-only host): skip rather than fail
+OPTIONAL = True  # absent v1 controller (v2-only host): devicebpf.py does the work
 
 
 def requested(resources: dict[str, Any]) -> bool:

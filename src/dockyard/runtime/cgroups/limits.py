@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from dockyard.runtime.cgroups import cpu, devices, memory, pids
-from dockyard.runtime.cgroups.hierarchy import Hierarchy
+from dockyard.runtime.cgroups import cpu, devicebpf, devices, memory, pids
+from dockyard.runtime.cgroups.hierarchy import Hierarchy, unified
 
 TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
@@ -24,7 +24,10 @@ def controller_path(name: str, hierarchies: list[Hierarchy], paths: list[str]) -
 
 
 def apply(resources: dict[str, Any], hierarchies: list[Hierarchy], paths: list[str]) -> None:
-    """Write each requested limit; raises OSError if a controller is missing or refuses."""
+    """Write each requested limit; raises OSError if a controller is missing or refuses.
+
+    Device rules go to the v1 devices controller and, as an eBPF program, to the v2 cgroup
+    (on a hybrid host both: the kernel checks both for a process in both)."""
     for name, module in CONTROLLERS.items():
         if not module.requested(resources):
             continue
@@ -37,3 +40,6 @@ def apply(resources: dict[str, Any], hierarchies: list[Hierarchy], paths: list[s
         for filename, value in module.settings(resources, version):
             with open(os.path.join(path, filename), "w") as f:
                 f.write(value)
+    v2 = unified(hierarchies, paths)
+    if v2 is not None and devices.requested(resources):
+        devicebpf.attach(v2, resources["devices"])

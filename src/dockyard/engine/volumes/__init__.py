@@ -1,0 +1,1 @@
+"""The volume service: docker volume verbs over the local driver."""

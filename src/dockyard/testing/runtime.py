@@ -1,0 +1,385 @@
+"""FakeRuntime: the Runtime contract (dockyard.runtime.runtime) in memory, with no processes.
+
+A task is a state machine, `created -> running -> stopped`, driven by the engine's calls
+and by the test: `exit(state_dir, code)` ends a process, `output(state_dir, ...)` makes it
+write. What a process does on its own comes from its `Program`, chosen by the base name of
+`args[0]` in the table `programs` (tests add their own):
+
+    true / false     exit 0 / 1 as soon as started
+    echo ARGS        write ARGS and a newline to stdout, exit 0
+    cat              copy stdin to stdout, exit 0 when stdin closes
+    sleep            run until SIGKILL or told to exit
+    anything else    the same, but SIGTERM and SIGINT end it (a service with handlers)
+
+Every task acts as a container's init (pid 1 of its namespace): a signal ends it with
+128+signal only if it is SIGKILL or one its Program `handles`; the kernel drops the
+others, as it does for real inits (so `docker stop` of `sleep` waits for its timeout).
+A paused task keeps its signals until resumed. Output goes to attachers
+(8-byte frames, raw with a TTY) and to the json-file log, as the shim does. An executable
+missing from the rootfs fails start() with Go's words, as the real init does.
+
+Tasks live in the FakeRuntime object, not on disk: a test that "restarts the daemon"
+builds new services over the same FakeRuntime, after `abandon_waits()` so the old
+service's monitor threads never see another exit (its threads die with a real daemon).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal as signals
+import socket
+import stat
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockyard.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
+from dockyard.multiplex import STDERR, STDOUT, encode_frame
+from dockyard.runtime.cgroups.stats import Usage
+from dockyard.runtime.logfile import JsonFileWriter, format_time
+from dockyard.runtime.runtime import IOConfig, TaskState
+
+FIRST_PID = 5_000_000  # above any kernel's pid_max: a fake pid never names a real process
+_NEVER = threading.Event()  # what an abandoned wait blocks on
+
+
+@dataclass(frozen=True)
+class Program:
+    """How a fake process behaves once started."""
+
+    exit_code: int | None = None  # exit at once with this code; None: run until ended
+    stdout: bytes = b""  # written as soon as it starts
+    stderr: bytes = b""
+    echo_stdin: bool = False  # copy stdin to stdout; exit 0 at the end of stdin
+    handles: frozenset[int] = frozenset()  # signals that end it with 128+signal (SIGKILL always does)
+
+
+SERVICE_SIGNALS = frozenset({signals.SIGTERM, signals.SIGINT})
+
+
+def default_programs() -> dict[str, Callable[[list[str]], Program]]:
+    return {
+        "true": lambda args: Program(exit_code=0),
+        "false": lambda args: Program(exit_code=1),
+        "echo": lambda args: Program(exit_code=0, stdout=(" ".join(args[1:]) + "\n").encode()),
+        "cat": lambda args: Program(echo_stdin=True),
+        "sleep": lambda args: Program(),
+    }
+
+
+@dataclass(eq=False)
+class _Attacher:
+    sock: socket.socket  # our end of the socketpair
+    stdin: bool
+    streams: frozenset[int]
+
+
+@dataclass(eq=False)
+class _Task:
+    name: str
+    args: list[str]
+    env: list[str]
+    rootfs: Path | None
+    io: IOConfig
+    pid: int
+    program: Program
+    status: str = "created"
+    exit_code: int | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    paused: bool = False
+    pending: list[int] = field(default_factory=list)  # signals held while paused
+    stdin_open: bool = False
+    attachers: list[_Attacher] = field(default_factory=list)
+    log: JsonFileWriter | None = None
+    resizes: list[tuple[int, int]] = field(default_factory=list)
+
+    def state(self) -> TaskState:
+        pid = None if self.status == "stopped" else self.pid
+        return TaskState(self.status, pid, self.exit_code, self.started_at, self.finished_at)  # type: ignore[arg-type]
+
+
+class FakeRuntime:
+    """Runtime in memory; every method honours ShimRuntime's contract and error words."""
+
+    def __init__(self) -> None:
+        self.programs = default_programs()
+        self._tasks: dict[Path, _Task] = {}
+        self._changed = threading.Condition(threading.RLock())
+        self._pids = itertools.count(FIRST_PID)
+        self._epoch = 0
+
+    # ---- the Runtime Protocol ------------------------------------------------------------
+
+    def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig) -> int:
+        process = spec.get("process", {})
+        return self._create(state_dir, process, Path(spec["root"]["path"]), io)
+
+    def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
+        with self._changed:
+            target = self._tasks.get(Path(container_dir))
+            if target is None or target.status != "running":
+                raise Conflict(f"Container {Path(container_dir).name} is not running")
+            return self._create(state_dir, process, target.rootfs, io)
+
+    def _create(self, state_dir: Path, process: dict[str, Any], rootfs: Path | None, io: IOConfig) -> int:
+        if bool(process.get("terminal")) != io.tty:
+            raise InvalidArgument("process.terminal and the IO's tty setting must agree")
+        args = list(process.get("args") or [])
+        if not args:
+            raise RuntimeFailure("failed to create task: args must not be empty")
+        with self._changed:
+            key = Path(state_dir)
+            old = self._tasks.get(key)
+            if old is not None and old.status != "stopped":
+                raise Conflict(f"task {key.name} already exists")
+            make = self.programs.get(os.path.basename(args[0]))
+            program = make(args) if make else Program(handles=SERVICE_SIGNALS)
+            task = _Task(key.name, args, list(process.get("env") or []), rootfs, io, next(self._pids), program)
+            task.stdin_open = io.open_stdin
+            key.mkdir(parents=True, exist_ok=True)
+            if io.log_path is not None:
+                task.log = JsonFileWriter(str(io.log_path), io.log_max_size, io.log_max_files)
+            self._tasks[key] = task
+            return task.pid
+
+    def start(self, state_dir: Path) -> None:
+        with self._changed:
+            task = self._task(state_dir)
+            if task.status == "stopped":
+                raise Conflict(f"task {task.name} has already exited")
+            if task.status != "created":
+                raise RuntimeFailure(f"unable to start container process: cannot start a task in state {task.status}")
+            task.status, task.started_at = "running", format_time(time.time_ns())
+            failure = _exec_error(task)
+            if failure is not None:
+                message, code = failure
+                self._exit(task, code)
+                raise RuntimeFailure(f"unable to start container process: {message}")
+            self._run(task)
+
+    def _run(self, task: _Task) -> None:
+        program = task.program
+        if program.stdout:
+            self._output(task, STDOUT, program.stdout)
+        if program.stderr:
+            self._output(task, STDERR, program.stderr)
+        if program.exit_code is not None:
+            self._exit(task, program.exit_code)
+        elif program.echo_stdin and not task.stdin_open:
+            self._exit(task, 0)
+
+    def state(self, state_dir: Path) -> TaskState:
+        with self._changed:
+            return self._task(state_dir).state()
+
+    def kill(self, state_dir: Path, signal: int) -> None:
+        with self._changed:
+            task = self._task(state_dir)
+            if task.status == "stopped":
+                raise Conflict(f"Container {task.name} is not running")
+            if task.paused:
+                task.pending.append(int(signal))
+            else:
+                self._deliver(task, int(signal))
+
+    def _deliver(self, task: _Task, number: int) -> None:
+        if number == signals.SIGKILL or number in task.program.handles:
+            self._exit(task, 128 + number)
+
+    def wait(self, state_dir: Path, timeout: float | None = None) -> TaskState:
+        with self._changed:
+            task = self._task(state_dir)
+            epoch = self._epoch
+            self._changed.wait_for(lambda: task.status == "stopped" or self._epoch != epoch, timeout)
+            if self._epoch != epoch:
+                self._changed.release()  # the daemon that asked is gone: never answer it
+                _NEVER.wait()
+            return task.state()
+
+    def attach(self, state_dir: Path, stdin: bool, stdout: bool, stderr: bool) -> socket.socket:
+        ours, theirs = socket.socketpair()
+        with self._changed:
+            task = self._task(state_dir)
+            if task.status == "stopped":
+                ours.close()
+                return theirs  # already at EOF: the process has exited
+            streams = frozenset(s for s, wanted in ((STDOUT, stdout), (STDERR, stderr)) if wanted)
+            attacher = _Attacher(ours, stdin and task.stdin_open, streams)
+            task.attachers.append(attacher)
+        threading.Thread(target=self._read_stdin, args=(task, attacher), daemon=True).start()
+        return theirs
+
+    def resize(self, state_dir: Path, height: int, width: int) -> None:
+        with self._changed:
+            task = self._task(state_dir)
+            if task.io.tty and task.status != "stopped":
+                task.resizes.append((height, width))
+
+    def delete(self, state_dir: Path) -> None:
+        with self._changed:
+            task = self._tasks.get(Path(state_dir))
+            if task is None:
+                return
+            if task.status == "running":
+                raise Conflict(f"cannot delete task {task.name}: it is running")
+            if task.status == "created":
+                self._exit(task, 128 + signals.SIGKILL)  # the shim kills an init that never ran
+            del self._tasks[Path(state_dir)]
+
+    def pause(self, state_dir: Path) -> None:
+        with self._changed:
+            self._running(state_dir).paused = True
+
+    def resume(self, state_dir: Path) -> None:
+        with self._changed:
+            task = self._running(state_dir)
+            task.paused = False
+            pending, task.pending = task.pending, []
+            for number in pending:
+                if task.status != "stopped":
+                    self._deliver(task, number)
+
+    def pids(self, state_dir: Path) -> list[int]:
+        with self._changed:
+            task = self._running(state_dir)
+            prefix = Path(state_dir) / "execs"
+            execs = [t.pid for d, t in self._tasks.items() if d.parent == prefix and t.status == "running"]
+            return [task.pid, *execs]
+
+    def stats(self, state_dir: Path) -> Usage:
+        with self._changed:
+            self._running(state_dir)
+            return Usage(memory_bytes=1 << 20, memory_limit=None, cpu_ns=1_000_000, pids=len(self.pids(state_dir)))
+
+    # ---- what a test does to the processes -----------------------------------------------
+
+    def exit(self, state_dir: Path, code: int) -> None:
+        """The process exits with `code` (as if it returned from main)."""
+        with self._changed:
+            task = self._task(state_dir)
+            if task.status != "running":
+                raise Conflict(f"task {task.name} is not running")
+            self._exit(task, code)
+
+    def output(self, state_dir: Path, data: bytes, stream: int = STDOUT) -> None:
+        """The process writes `data` to stdout (1) or stderr (2)."""
+        with self._changed:
+            self._output(self._task(state_dir), stream, data)
+
+    def task_args(self, state_dir: Path) -> list[str]:
+        """The argv the task was created with."""
+        with self._changed:
+            return list(self._task(state_dir).args)
+
+    def is_paused(self, state_dir: Path) -> bool:
+        with self._changed:
+            return self._task(state_dir).paused
+
+    def running(self) -> list[Path]:
+        """State directories of every task that is created or running."""
+        with self._changed:
+            return [d for d, t in self._tasks.items() if t.status != "stopped"]
+
+    def abandon_waits(self) -> None:
+        """The daemon died: waits already pending never return (their threads died with it)."""
+        with self._changed:
+            self._epoch += 1
+            self._changed.notify_all()
+
+    # ---- plumbing ---------------------------------------------------------------------------
+
+    def _task(self, state_dir: Path) -> _Task:
+        task = self._tasks.get(Path(state_dir))
+        if task is None:
+            raise NotFound(f"no such task: {Path(state_dir).name}")
+        return task
+
+    def _running(self, state_dir: Path) -> _Task:
+        task = self._task(state_dir)
+        if task.status != "running":
+            raise Conflict(f"Container {task.name} is not running")
+        return task
+
+    def _output(self, task: _Task, stream: int, data: bytes) -> None:
+        if task.io.tty:
+            stream = STDOUT
+        if task.log is not None:
+            task.log.write("stderr" if stream == STDERR else "stdout", data)
+        for attacher in task.attachers:
+            if stream in attacher.streams:
+                try:
+                    attacher.sock.sendall(data if task.io.tty else encode_frame(stream, data))
+                except OSError:
+                    pass  # the attacher went away
+
+    def _exit(self, task: _Task, code: int) -> None:
+        task.status, task.exit_code = "stopped", code
+        task.finished_at = format_time(time.time_ns())
+        task.started_at = task.started_at or task.finished_at
+        task.paused, task.stdin_open = False, False
+        if task.log is not None:
+            task.log.close()
+            task.log = None
+        for attacher in task.attachers:
+            _hang_up(attacher.sock)
+        task.attachers.clear()
+        self._changed.notify_all()
+
+    def _read_stdin(self, task: _Task, attacher: _Attacher) -> None:
+        """Feed what the attacher writes to the process; its EOF may close stdin."""
+        while True:
+            try:
+                data = attacher.sock.recv(65536)
+            except OSError:
+                return
+            with self._changed:
+                if task.status == "stopped":
+                    return
+                if data and attacher.stdin and task.stdin_open and task.program.echo_stdin:
+                    self._output(task, STDOUT, data)
+                if not data:
+                    if attacher.stdin and task.io.stdin_once:
+                        self._close_stdin(task)
+                    return
+
+    def _close_stdin(self, task: _Task) -> None:
+        task.stdin_open = False
+        if task.status == "running" and task.program.echo_stdin:
+            self._exit(task, 0)
+
+
+def _hang_up(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # wakes our stdin reader; the attacher reads EOF
+    except OSError:
+        pass
+    sock.close()
+
+
+def _exec_error(task: _Task) -> tuple[str, int] | None:
+    """Go's exec.LookPath inside the rootfs, as the real init reports it: (message, exit code)."""
+    if task.rootfs is None:
+        return None
+    name = task.args[0]
+    path = next(
+        (e[5:] for e in task.env if e.startswith("PATH=")),
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    )
+    candidates = [name] if "/" in name else [os.path.join(d or ".", name) for d in path.split(":")]
+    for candidate in candidates:
+        try:
+            st = os.stat(task.rootfs / candidate.lstrip("/"))
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) and st.st_mode & 0o111:
+            return None
+        if "/" in name:
+            return f'exec: "{name}": permission denied', 126
+    if "/" in name:
+        return f'exec: "{name}": stat {name}: no such file or directory', 127
+    return f'exec: "{name}": executable file not found in $PATH', 127

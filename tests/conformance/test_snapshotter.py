@@ -1,0 +1,187 @@
+"""The Snapshotter contract (dockyard.snapshots.snapshotter), run against FakeSnapshotter and
+OverlaySnapshotter: layers (unpack, has_layer, layer, list_layers, remove_layer) and snapshots
+(prepare, paths, mount, unmount, remove, diff, export)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+
+import pytest
+
+from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.oci.digest import Digest, chain_id
+from tests.archive.archive_support import build_tar
+
+DIR = tarfile.DIRTYPE
+BASE = build_tar(
+    [
+        {"name": "etc/", "type": DIR, "mode": 0o755},
+        {"name": "etc/passwd", "data": b"root", "mode": 0o644},
+        {"name": "var/", "type": DIR, "mode": 0o755},
+        {"name": "var/a", "data": b"a", "mode": 0o644},
+        {"name": "bin/", "type": DIR, "mode": 0o755},
+        {"name": "bin/sh", "data": b"sh", "mode": 0o755},
+        {"name": "bin/link", "type": tarfile.SYMTYPE, "linkname": "sh"},
+    ]
+)
+TOP = build_tar(
+    [
+        {"name": "etc/.wh.passwd"},
+        {"name": "var/", "type": DIR, "mode": 0o755},
+        {"name": "var/.wh..wh..opq"},
+        {"name": "var/b", "data": b"bb", "mode": 0o644},
+    ]
+)
+
+
+def stack(snapshotter, layers: list[bytes]) -> Digest:
+    """Unpack layers bottom first (gzipped, as pulled); return the top chain ID."""
+    diff_ids: list[Digest] = []
+    parent = None
+    for data in layers:
+        diff_ids.append(Digest.of(data))
+        current = chain_id(diff_ids)
+        info = snapshotter.unpack(current, parent, io.BytesIO(gzip.compress(data)))
+        assert (info.chain_id, info.parent, info.diff_id) == (current, parent, diff_ids[-1])
+        parent = current
+    return parent
+
+
+def names(data: bytes) -> list[str]:
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return [name.rstrip("/") for name in tar.getnames()]
+
+
+def contents(data: bytes) -> dict[str, bytes]:
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+
+
+def test_unpack_records_layers_and_lists_children_first(snapshotter):
+    base = stack(snapshotter, [BASE])
+    top = stack(snapshotter, [BASE, TOP])
+    assert snapshotter.has_layer(base) and snapshotter.has_layer(top)
+    info = snapshotter.layer(top)
+    assert (info.parent, info.diff_id, info.size) == (base, Digest.of(TOP), 2)
+    assert snapshotter.list_layers() == [top, base]
+    again = snapshotter.unpack(top, base, io.BytesIO(TOP))
+    assert again == info  # unpacking a present layer is a no-op
+
+
+def test_unknown_layers_are_not_found(snapshotter):
+    ghost = Digest.of(b"ghost")
+    assert not snapshotter.has_layer(ghost)
+    with pytest.raises(NotFound, match="layer does not exist"):
+        snapshotter.layer(ghost)
+    with pytest.raises(NotFound, match="layer does not exist"):
+        snapshotter.unpack(Digest.of(b"child"), ghost, io.BytesIO(BASE))
+    with pytest.raises(NotFound, match="layer does not exist"):
+        snapshotter.prepare("c1", ghost)
+    snapshotter.remove_layer(ghost)  # nothing to do
+
+
+@pytest.mark.parametrize("damage", ["truncated", "hostile"])
+def test_a_bad_tar_is_invalid_and_leaves_no_layer(snapshotter, damage):
+    if damage == "truncated":
+        data = BASE[:700]
+    else:
+        data = build_tar([{"name": "ok", "data": b"1"}, {"name": "../escape", "data": b"2"}])
+    chain = Digest.of(data)
+    with pytest.raises(InvalidArgument):
+        snapshotter.unpack(chain, None, io.BytesIO(data))
+    assert not snapshotter.has_layer(chain) and snapshotter.list_layers() == []
+
+
+def test_remove_layer_refuses_while_a_layer_or_snapshot_is_on_it(snapshotter):
+    base = stack(snapshotter, [BASE])
+    top = stack(snapshotter, [BASE, TOP])
+    with pytest.raises(Conflict, match="in use by layer"):
+        snapshotter.remove_layer(base)
+    snapshotter.prepare("c1", top)
+    with pytest.raises(Conflict, match="in use by container c1"):
+        snapshotter.remove_layer(top)
+    snapshotter.remove("c1")
+    snapshotter.remove_layer(top)
+    snapshotter.remove_layer(base)
+    assert snapshotter.list_layers() == [] and not snapshotter.has_layer(base)
+
+
+def test_prepare_mount_unmount_remove_are_idempotent_where_the_contract_says(snapshotter):
+    top = stack(snapshotter, [BASE, TOP])
+    assert len(snapshotter.prepare("c1", top)) == 1
+    with pytest.raises(Conflict, match="already exists"):
+        snapshotter.prepare("c1", top)
+    rootfs = snapshotter.mount("c1")
+    assert snapshotter.mount("c1") == rootfs == snapshotter.paths("c1").rootfs
+    assert sorted(p.name for p in rootfs.iterdir()) == ["bin", "etc", "var"]
+    assert [p.name for p in (rootfs / "var").iterdir()] == ["b"] and list((rootfs / "etc").iterdir()) == []
+    (rootfs / "kept").write_bytes(b"across mounts")
+    snapshotter.unmount("c1")
+    snapshotter.unmount("c1")
+    assert (snapshotter.mount("c1") / "kept").read_bytes() == b"across mounts"
+    snapshotter.remove("c1")
+    snapshotter.remove("c1")
+    with pytest.raises(NotFound):
+        snapshotter.paths("c1")
+    snapshotter.prepare("c1", top)  # the key is free again
+    assert not (snapshotter.mount("c1") / "kept").exists()
+
+
+def test_a_snapshot_without_parent_is_empty(snapshotter):
+    snapshotter.prepare("scratch", None)
+    rootfs = snapshotter.mount("scratch")
+    assert list(rootfs.iterdir()) == [] and snapshotter.paths("scratch").lowers == ()
+
+
+def test_bad_keys_are_invalid(snapshotter):
+    for key in ("", "a/b", ".."):
+        with pytest.raises(InvalidArgument):
+            snapshotter.prepare(key, None)
+
+
+def test_paths_name_the_layers_topmost_first(snapshotter):
+    base = stack(snapshotter, [BASE])
+    top = stack(snapshotter, [BASE, TOP])
+    snapshotter.prepare("c1", top)
+    lowers = snapshotter.paths("c1").lowers
+    assert len(lowers) == 2 and top.hex in str(lowers[0]) and base.hex in str(lowers[1])
+    assert (lowers[1] / "bin" / "sh").read_bytes() == b"sh"
+
+
+def test_diff_carries_additions_changes_and_whiteouts(snapshotter):
+    top = stack(snapshotter, [BASE, TOP])
+    snapshotter.prepare("c1", top)
+    rootfs = snapshotter.mount("c1")
+    (rootfs / "bin" / "sh").unlink()
+    (rootfs / "var" / "b").write_bytes(b"changed")
+    (rootfs / "new").write_bytes(b"n")
+    out = io.BytesIO()
+    snapshotter.diff("c1", out)
+    assert names(out.getvalue()) == ["bin", "bin/.wh.sh", "new", "var", "var/b"]
+    assert contents(out.getvalue()) == {"bin/.wh.sh": b"", "new": b"n", "var/b": b"changed"}
+    with pytest.raises(NotFound):
+        snapshotter.diff("ghost", io.BytesIO())
+
+
+def test_an_untouched_snapshot_has_an_empty_diff(snapshotter):
+    top = stack(snapshotter, [BASE, TOP])
+    snapshotter.prepare("c1", top)
+    snapshotter.mount("c1")
+    out = io.BytesIO()
+    snapshotter.diff("c1", out)
+    assert names(out.getvalue()) == []
+
+
+@pytest.mark.parametrize("mounted", [True, False])
+def test_export_is_the_merged_filesystem(snapshotter, mounted):
+    top = stack(snapshotter, [BASE, TOP])
+    snapshotter.prepare("c1", top)
+    (snapshotter.mount("c1") / "new").write_bytes(b"n")
+    if not mounted:
+        snapshotter.unmount("c1")
+    out = io.BytesIO()
+    snapshotter.export("c1", out)
+    assert sorted(names(out.getvalue())) == ["bin", "bin/link", "bin/sh", "etc", "new", "var", "var/b"]
+    assert contents(out.getvalue()) == {"bin/sh": b"sh", "new": b"n", "var/b": b"bb"}

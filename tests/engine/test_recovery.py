@@ -1,0 +1,86 @@
+"""ContainerService.recover() after a daemon restart, over the same database and fake runtime."""
+
+from __future__ import annotations
+
+import pytest
+
+from dockyard.testing import FakeRuntime
+from tests.engine.harness import eventually
+
+
+def test_a_container_still_running_is_watched_again(engine):
+    engine.run("sleep", "1000", name="web")
+    engine.restart()
+    state = engine.containers.inspect("web")["State"]
+    assert state["Status"] == "running" and state["Pid"] == engine.runtime.state(engine.state_dir("web")).pid
+    engine.runtime.exit(engine.state_dir("web"), 9)
+    assert engine.containers.wait("web", "not-running")["StatusCode"] == 9
+    engine.containers.start("web")  # and its lifecycle goes on
+    assert engine.containers.inspect("web")["State"]["Running"]
+
+
+def test_an_exit_while_no_daemon_watched_is_recorded(engine):
+    engine.run("sleep", "1000", name="web")
+    engine.stop_daemon()
+    engine.runtime.exit(engine.root.container(_only_id(engine)), 4)
+    engine.start_daemon()
+    state = engine.containers.inspect("web")["State"]
+    assert (state["Status"], state["ExitCode"]) == ("exited", 4)
+
+
+@pytest.mark.parametrize(("policy", "restarted"), [("always", True), ("unless-stopped", True), ("no", False)])
+def test_an_exit_while_no_daemon_watched_follows_the_restart_policy(engine, policy, restarted):
+    engine.run("sleep", "1000", name="web", RestartPolicy={"Name": policy})
+    engine.stop_daemon()
+    engine.runtime.exit(engine.root.container(_only_id(engine)), 1)
+    engine.start_daemon()
+    if restarted:
+        eventually(lambda: engine.containers.inspect("web")["State"]["Status"] == "running")
+        assert engine.containers.inspect("web")["RestartCount"] == 1
+    else:
+        assert engine.containers.inspect("web")["State"]["Status"] == "exited"
+
+
+def test_an_auto_remove_container_that_exited_meanwhile_is_removed(engine):
+    engine.run("sleep", "1000", name="temp", AutoRemove=True)
+    container_id = _only_id(engine)
+    engine.stop_daemon()
+    engine.runtime.exit(engine.root.container(container_id), 0)
+    engine.start_daemon()
+    eventually(lambda: engine.containers.all() == [])
+    assert not engine.root.container(container_id).exists()
+
+
+def test_a_task_lost_with_the_host_is_an_exit_255(engine):
+    engine.run("sleep", "1000", name="web")
+    engine.stop_daemon()
+    engine.runtime = FakeRuntime()  # a reboot: no shim survived
+    engine.start_daemon()
+    state = engine.containers.inspect("web")["State"]
+    assert (state["Status"], state["ExitCode"]) == ("exited", 255)
+
+
+def test_a_paused_container_stays_paused(engine):
+    engine.run("sleep", "1000", name="web")
+    engine.containers.pause("web")
+    engine.restart()
+    assert engine.containers.inspect("web")["State"]["Status"] == "paused"
+    engine.containers.unpause("web")
+    assert not engine.runtime.is_paused(engine.state_dir("web"))
+
+
+def test_a_removal_cut_short_by_a_crash_is_finished(engine):
+    container_id = engine.containers.create("gone", {"Image": "busybox"}, {}, None)["Id"]
+    engine.stop_daemon()
+    engine.start_daemon()
+    engine.containers.store.delete(container_id)  # the record went; the crash left the files
+    engine.stop_daemon()
+    engine.start_daemon()
+    assert not engine.root.container(container_id).exists()
+    assert engine.snapshots.list_layers()  # the image's layers are untouched
+
+
+def _only_id(engine) -> str:
+    """The one container's ID, read from the data root (the stopped daemon's services are gone)."""
+    (directory,) = engine.root.containers.iterdir()
+    return directory.name
