@@ -28,7 +28,10 @@ def normalise(value: object, roots: tuple[str, ...] = (), key: str = "") -> obje
     if isinstance(value, dict):  # keys too: network inspect keys Containers by container ID
         return {_text(k, roots, ""): normalise(v, roots, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [normalise(v, roots, key) for v in value]
+        items = [normalise(v, roots, key) for v in value]
+        if key == "Mounts":  # dockerd lists mounts in map order
+            items.sort(key=lambda m: str(m.get("Destination")) if isinstance(m, dict) else str(m))
+        return items
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int | float):
