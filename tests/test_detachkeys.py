@@ -26,3 +26,13 @@ def test_scanner_holds_a_partial_sequence_until_the_next_byte_decides():
 
 def test_scanner_with_one_key():
     assert detachkeys.Scanner(b"\x18").feed(b"ab\x18cd") == (b"ab", True)
+
+
+def test_the_cli_takes_detach_keys_from_docker_config(tmp_path, monkeypatch):
+    from dockyard.cli import attachment
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    assert attachment.configured_detach_keys() is None
+    (tmp_path / "config.json").write_text('{"detachKeys": "ctrl-x,ctrl-y"}')
+    assert attachment.configured_detach_keys() == "ctrl-x,ctrl-y"
+    assert detachkeys.parse(attachment.configured_detach_keys()) == b"\x18\x19"

@@ -8,6 +8,7 @@ Go's zero time and zero counters are kept, since "never" must still differ from 
 
 from __future__ import annotations
 
+import json
 import re
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -25,8 +26,8 @@ _RANDOM_NAME = re.compile(r"^/?[a-z]+_[a-z]+$")
 
 def normalise(value: object, roots: tuple[str, ...] = (), key: str = "") -> object:
     """Return `value` with the per-run parts replaced by placeholders."""
-    if isinstance(value, dict):  # keys too: network inspect keys Containers by container ID
-        return {_text(k, roots, ""): normalise(v, roots, k) for k, v in value.items()}
+    if isinstance(value, dict):
+        return _normalise_dict(value, roots)
     if isinstance(value, list):
         items = [normalise(v, roots, key) for v in value]
         if key == "Mounts":  # dockerd lists mounts in map order
@@ -39,6 +40,22 @@ def normalise(value: object, roots: tuple[str, ...] = (), key: str = "") -> obje
     if isinstance(value, str):
         return _text(value, roots, key)
     return value
+
+
+def _normalise_dict(value: dict, roots: tuple[str, ...]) -> dict:
+    """Keys too (network inspect keys Containers by container ID); entries whose keys become
+    the same placeholder are ordered by their normalised contents, not by their IDs."""
+    entries = [(_text(k, roots, ""), normalise(v, roots, k)) for k, v in value.items()]
+    keys = [k for k, _ in entries]
+    if len(set(keys)) == len(keys):
+        return dict(entries)
+    entries.sort(key=lambda e: (e[0], json.dumps(e[1], sort_keys=True, default=str)))
+    seen: dict[str, int] = {}
+    out = {}
+    for k, v in entries:
+        seen[k] = seen.get(k, 0) + 1
+        out[f"{k}#{seen[k]}" if keys.count(k) > 1 else k] = v
+    return out
 
 
 def _number(value: float, key: str) -> object:
