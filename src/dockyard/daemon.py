@@ -28,9 +28,11 @@ from pathlib import Path
 
 from dockyard.api.backend import Backends
 from dockyard.api.server import ApiServer
+from dockyard.build.cache import BuildCache
 from dockyard.content.local import LocalContentStore
 from dockyard.distribution.client import Registries
 from dockyard.distribution.config import DEFAULT_CONFIG_FILE, RegistryConfig
+from dockyard.engine.builds.service import BuildService
 from dockyard.engine.containers.archive import ContainerArchive
 from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import LoopbackOnly
@@ -131,14 +133,16 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
         controller.recover(
             {c.id: f"/proc/{c.state.pid}/ns/net" for c in containers.all() if c.state.running and c.state.pid}
         )
+    builds = BuildService(root, BuildCache(db), images, containers, events, distribution)
     backends = Backends(
         containers=containers,
         execs=ExecService(containers, runtime, root, events),
-        images=ImageBackend(images, containers, events, root.tmp, distribution),
+        images=ImageBackend(images, containers, events, root.tmp, distribution, builds.intermediate),
         system=SystemService(root, containers, images, events, distribution),
         networks=NetworkService(controller, containers, networking, events) if controller else None,
         volumes=volumes,
         archive=ContainerArchive(containers, mounts),
+        builds=builds,
     )
     return ApiServer(backends, socket_path)
 

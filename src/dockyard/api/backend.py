@@ -114,6 +114,30 @@ class ImageBackend(Protocol):
     ) -> dict: ...
 
 
+class BuildBackend(Protocol):
+    def build(
+        self,
+        body: BinaryIO,
+        dockerfile: str,
+        tags: builtins.list[str],
+        build_args: dict,
+        labels: dict,
+        no_cache: bool,
+        pull: bool,
+        quiet: bool,
+        target: str,
+        network_mode: str,
+        platform: str,
+        remove: bool,
+        force_remove: bool,
+        shm_size: int,
+        extra_hosts: builtins.list[str],
+        auths: dict,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Iterator[dict]: ...
+    def prune(self) -> dict: ...
+
+
 class SystemBackend(Protocol):
     def version(self) -> dict: ...
     def info(self) -> dict: ...
@@ -150,7 +174,8 @@ class VolumeBackend(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Backends:
-    """Everything the routers call; without a network, volume or archive backend those routes are 404."""
+    """Everything the routers call; without a network, volume or archive backend those routes are
+    404 (501 for builds, without a build backend)."""
 
     containers: ContainerBackend
     execs: ExecBackend
@@ -159,3 +184,4 @@ class Backends:
     networks: NetworkBackend | None = None
     volumes: VolumeBackend | None = None
     archive: ArchiveBackend | None = None
+    builds: BuildBackend | None = None

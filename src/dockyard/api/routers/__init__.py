@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.backend import Backends
-from dockyard.api.routers import archive, containers, disabled, images, networks, system, volumes
+from dockyard.api.routers import archive, builds, containers, disabled, images, networks, system, volumes
 from dockyard.api.routers import exec as exec_routes
 from dockyard.api.routing import Route, Router
 
@@ -11,6 +11,7 @@ from dockyard.api.routing import Route, Router
 def build_router(backends: Backends) -> Router:
     """Register every route once, in dockerd's order (literal paths before patterns)."""
     table: list[Route] = [
+        *(builds.routes(backends.builds) if backends.builds is not None else []),
         *system.routes(backends.system),
         *containers.routes(backends.containers),
         *exec_routes.routes(backends.execs),

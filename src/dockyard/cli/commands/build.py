@@ -35,6 +35,10 @@ def build_parser(prog: str) -> Parser:
     parser.add_argument("--platform", help="Set platform if server is multi-platform capable")
     parser.add_argument("--network", help="Set the networking mode for the RUN instructions during build")
     parser.add_argument("--iidfile", help="Write the image ID to the file")
+    parser.add_argument(
+        "--source-date-epoch",
+        help="Timestamp (seconds) for reproducible layers and config (default: $SOURCE_DATE_EPOCH)",
+    )
     parser.add_argument("--shm-size", help="Size of /dev/shm")
     parser.add_argument("-m", "--memory", help="Memory limit")
     parser.add_argument("context")
@@ -47,6 +51,11 @@ def build_query(ns, dockerfile: str) -> dict:
     for item in ns.build_arg:
         key, sep, value = item.partition("=")
         build_args[key] = value if sep else os.environ.get(key)
+    epoch = ns.source_date_epoch or os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        if not epoch.isdigit():
+            raise UsageError(f'invalid value "{epoch}" for --source-date-epoch: expected seconds', exit_code=1)
+        build_args["SOURCE_DATE_EPOCH"] = epoch
     return {
         "t": ns.tag or None,
         "dockerfile": dockerfile,
@@ -128,6 +137,8 @@ def main(ctx, argv: list[str]) -> int:
     image_id = next(
         (m["aux"]["ID"] for m in reversed(messages) if isinstance(m.get("aux"), dict) and "ID" in m["aux"]), ""
     )
+    if ns.quiet and not image_id:  # `q=1` answers with the ID alone, as a stream line
+        image_id = next((m["stream"].strip() for m in messages if str(m.get("stream", "")).startswith("sha256:")), "")
     if ns.quiet and image_id:
         sys.stdout.write(image_id + "\n")
     if ns.iidfile and image_id:

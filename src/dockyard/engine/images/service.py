@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,10 +32,12 @@ class ImageBackend:
         events: EventBus,
         tmp_dir: Path,
         distribution: DistributionService | None = None,
+        intermediate: Callable[[], set[str]] | None = None,
     ) -> None:
         self.service, self.events, self.tmp_dir = service, events, tmp_dir
         self._containers = containers  # asked which images are in use, and for commit
         self._distribution = distribution  # for pull and push
+        self._intermediate = intermediate  # build steps' parent images: listed only with all
 
     # -- views ------------------------------------------------------------------------
 
@@ -61,6 +63,9 @@ class ImageBackend:
             filters, ("before", "dangling", "label", "reference", "since", "until"), ("dangling", "label", "reference")
         )
         images = self.service.all()
+        if not all and self._intermediate is not None:
+            hidden = self._intermediate()
+            images = [i for i in images if i.tags or i.id not in hidden]
         if "dangling" in filters:
             dangling = filters["dangling"][0] in ("true", "1")
             images = [i for i in images if (not i.tags) == dangling]

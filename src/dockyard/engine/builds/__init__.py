@@ -1,0 +1,1 @@
+"""Image builds: the Dockerfile builder run on the engine's images and containers."""
