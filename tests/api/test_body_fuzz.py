@@ -134,7 +134,7 @@ def test_type_wrong_bodies_are_400_and_change_nothing(server, path):
 @pytest.mark.parametrize(
     ("path", "body", "message"),
     [
-        ("/containers/create", b"", "config cannot be empty in order to create a container"),
+        ("/containers/create", b"", "Config cannot be empty in order to create a container"),
         ("/containers/web/exec", b"{}", "No exec command specified"),
         ("/containers/create", b"[" * 100_000 + b"]" * 100_000, "invalid JSON in request body"),
         ("/containers/create", b'{"Image": "' + b"x" * 2_000_000 + b"", "invalid JSON in request body"),

@@ -295,11 +295,12 @@ def test_attach_without_upgrade_header_still_hijacks_with_200(server, engine):
     sock.close()
 
 
-def test_attach_to_a_missing_container_is_a_plain_404(server):
+def test_attach_to_a_missing_container_is_a_404_in_plain_text(server):
+    """As dockerd writes a failed attach: the message as text on the raw-stream type."""
     sock = raw_exchange(server, _attach_request("/containers/ghost/attach?stream=1"))
     head, rest = read_head(sock)
-    assert head.startswith(b"HTTP/1.1 404")
-    assert json.loads(read_body(sock, head, rest)) == {"message": "No such container: ghost"}
+    assert head.startswith(b"HTTP/1.1 404") and b"Content-Type: application/vnd.docker.raw-stream" in head
+    assert read_body(sock, head, rest) == b"No such container: ghost\r\n"
     sock.close()
 
 
@@ -322,7 +323,7 @@ def test_exec_start_with_tty_is_a_raw_stream(server, engine):
     assert read_all(sock, rest) == b"echo hi\n"
     sock.close()
     response, body = call(server, "POST", f"/exec/{exec_id}/start", json.dumps({"Detach": True}).encode())
-    assert (response.status, json.loads(body)) == (409, {"message": f"exec {exec_id} has already been started"})
+    assert response.status == 409 and json.loads(body)["message"].startswith(f"Error: Exec command {exec_id} ")
     detached = json.loads(call(server, "POST", "/containers/web/exec", b'{"Cmd": ["sleep", "1"]}')[1])["Id"]
     response, body = call(server, "POST", f"/exec/{detached}/start", json.dumps({"Detach": True}).encode())
     assert (response.status, body) == (200, b"")

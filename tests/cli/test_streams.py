@@ -5,10 +5,9 @@ import os
 
 import pytest
 
-from dockyard.cli.hijack import Session, parse_detach_keys
+from dockyard.cli.hijack import Session
 from dockyard.cli.progress import Display, StreamError, progress_bar, render_line
 from dockyard.cli.streams import JSONLineDecoder
-from dockyard.errors import InvalidArgument
 from dockyard.multiplex import STDERR, STDOUT, FrameDecoder, encode_frame
 
 
@@ -82,25 +81,6 @@ def test_terminal_display_rewrites_each_layer_line():
     text = out.getvalue()
     assert text.startswith("latest: Pulling from library/busybox\n")
     assert "\x1b[2A\x1b[2K\rl1: Downloading [" in text and text.endswith("\r\x1b[2B")
-
-
-@pytest.mark.parametrize("spec,keys", [(None, b"\x10\x11"), ("ctrl-a,x", b"\x01x"), ("ctrl-@,ctrl-_", b"\x00\x1f")])
-def test_detach_keys(spec, keys):
-    assert parse_detach_keys(spec) == keys
-
-
-def test_bad_detach_keys():
-    with pytest.raises(InvalidArgument, match="Unknown character"):
-        parse_detach_keys("ctrl-")
-
-
-def test_detach_scan_holds_partial_sequence():
-    session = Session(None, None, tty=True, stdin=True)
-    assert session._scan_detach(b"ab\x10", 0) == (b"ab", 1)
-    assert session._scan_detach(b"c", 1) == (b"\x10c", 0)
-    assert not session.detached
-    assert session._scan_detach(b"z\x10\x11rest", 0) == (b"z", 0)
-    assert session.detached
 
 
 def test_session_demultiplexes_to_two_fds(tmp_path):

@@ -115,8 +115,9 @@ def test_prepare_mount_unmount_remove_are_idempotent_where_the_contract_says(sna
         snapshotter.prepare("c1", top)
     rootfs = snapshotter.mount("c1")
     assert snapshotter.mount("c1") == rootfs == snapshotter.paths("c1").rootfs
-    assert sorted(p.name for p in rootfs.iterdir()) == ["bin", "etc", "var"]
-    assert [p.name for p in (rootfs / "var").iterdir()] == ["b"] and list((rootfs / "etc").iterdir()) == []
+    assert sorted(p.name for p in rootfs.iterdir()) == [".dockerenv", "bin", "etc", "var"]
+    assert [p.name for p in (rootfs / "var").iterdir()] == ["b"]
+    assert sorted(p.name for p in (rootfs / "etc").iterdir()) == ["hostname", "hosts", "resolv.conf"]  # init layer
     (rootfs / "kept").write_bytes(b"across mounts")
     snapshotter.unmount("c1")
     snapshotter.unmount("c1")
@@ -183,5 +184,6 @@ def test_export_is_the_merged_filesystem(snapshotter, mounted):
         snapshotter.unmount("c1")
     out = io.BytesIO()
     snapshotter.export("c1", out)
-    assert sorted(names(out.getvalue())) == ["bin", "bin/link", "bin/sh", "etc", "new", "var", "var/b"]
-    assert contents(out.getvalue()) == {"bin/sh": b"sh", "new": b"n", "var/b": b"bb"}
+    init = [".dockerenv", "etc/hostname", "etc/hosts", "etc/resolv.conf"]  # as docker export shows them
+    assert sorted(names(out.getvalue())) == sorted(["bin", "bin/link", "bin/sh", "etc", "new", "var", "var/b", *init])
+    assert contents(out.getvalue()) == {"bin/sh": b"sh", "new": b"n", "var/b": b"bb"} | dict.fromkeys(init, b"")

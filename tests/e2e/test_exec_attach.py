@@ -46,7 +46,8 @@ def test_exec_exit_code_and_stderr(daemon, client, sleeper):
     result = daemon.client(client, "exec", sleeper, "sh", "-c", "echo oops >&2; exit 5", check=False)
     assert (result.returncode, result.stderr) == (5, "oops\n")
     missing = daemon.client(client, "exec", sleeper, "no-such-binary", check=False)
-    assert missing.returncode == 127
+    assert missing.returncode == 126  # dockerd's exec: 126 (run's is 127), the reason on stdout
+    assert "executable file not found" in missing.stdout
 
 
 def test_exec_interactive_stdin(daemon, client, sleeper):

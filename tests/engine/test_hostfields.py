@@ -1,5 +1,5 @@
 """HostConfig fields outside resources and security over the fakes: GroupAdd, Annotations,
-ConsoleSize reach the task; Links, StorageOpt, Isolation, DeviceRequests, Cgroup and a
+ConsoleSize reach the task; StorageOpt, Isolation, DeviceRequests, Cgroup and a
 foreign VolumeDriver are refused naming themselves; ContainerIDFile is kept as given."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import pytest
 from dockyard.errors import InvalidArgument, RuntimeFailure
 
 REFUSED = {
-    "Links": (["db:db"], "Links: legacy container links are not supported"),
     "StorageOpt": ({"size": "1G"}, "--storage-opt is supported only for overlay over xfs with 'pquota'"),
     "Isolation": ("hyperv", "Invalid isolation: \"hyperv\" - linux only supports 'default'"),
     "DeviceRequests": (

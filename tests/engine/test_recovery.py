@@ -116,7 +116,9 @@ def test_a_wedged_shim_leaves_its_container_as_recorded_and_the_rest_recovers(en
     wedged = engine.run("sleep", "1000", name="wedged")
     engine.run("sleep", "1000", name="other")
     engine.stop_daemon()
-    engine.runtime.exit(engine.root.container(next(p.name for p in engine.root.containers.iterdir() if p.name != wedged)), 3)
+    engine.runtime.exit(
+        engine.root.container(next(p.name for p in engine.root.containers.iterdir() if p.name != wedged)), 3
+    )
     real_state = engine.runtime.state
 
     def state(directory):

@@ -74,7 +74,12 @@ def test_what_the_kernel_lacks_is_discarded_with_dockerds_warning(engine):
         "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.",
     ]
     host = engine.containers.inspect(created["Id"])["HostConfig"]
-    assert (host["Memory"], host["MemorySwap"], host["BlkioWeight"], host["OomKillDisable"]) == (64 * MB, -1, 0, None)
+    assert (host["Memory"], host["MemorySwap"], host["BlkioWeight"], host["OomKillDisable"]) == (
+        64 * MB,
+        -1,
+        0,
+        False,
+    )  # dockerd adapts a discarded nil to false
 
 
 def test_oom_kill_disable_without_memory_limit_warns(engine):

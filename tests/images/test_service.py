@@ -109,7 +109,7 @@ def test_save_then_load_round_trip(service, rootfs_tar, tmp_path):
 @pytest.mark.parametrize(
     "archive, message",
     [
-        (b"not a tar at all" * 100, "invalid tar archive"),
+        (b"not a tar at all" * 100, "Error processing tar file"),
         (_tar({"manifest.json": b"{not json"}), "manifest.json"),
         (_tar({"manifest.json": json.dumps([{"Config": "../../etc/passwd", "Layers": []}]).encode()}), "missing"),
         (_tar({"oci-layout": b"{}"}), "neither manifest.json nor index.json"),

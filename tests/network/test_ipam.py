@@ -2,7 +2,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 import pytest
 
-from dockyard.errors import Conflict, InvalidArgument, NotSupported
+from dockyard.errors import Conflict, InvalidArgument
 from dockyard.network import ipam
 
 
@@ -47,7 +47,7 @@ def test_subnet_gateway_and_overlap():
     assert ipam.parse_subnet("10.1.2.3/24") == IPv4Network("10.1.2.0/24")
     with pytest.raises(InvalidArgument, match="invalid CIDR address: nope"):
         ipam.parse_subnet("nope")
-    with pytest.raises(NotSupported):
+    with pytest.raises(InvalidArgument, match="IPv6 subnets are not supported"):  # a 400, not a 501
         ipam.parse_subnet("fd00::/64")
     assert ipam.parse_gateway(None, IPv4Network("10.1.0.0/16")) == IPv4Address("10.1.0.1")
     with pytest.raises(InvalidArgument, match="no matching subnet for gateway 10.2.0.1"):

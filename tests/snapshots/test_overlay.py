@@ -125,8 +125,9 @@ def test_container_lifecycle(snapshotter: OverlaySnapshotter, root: DataRoot) ->
         snapshotter.prepare("c1", top)
     rootfs = snapshotter.mount("c1")
     assert snapshotter.mount("c1") == rootfs and is_mounted(rootfs)
-    assert sorted(os.listdir(rootfs)) == ["bin", "etc", "var"]
-    assert os.listdir(rootfs / "etc") == [] and os.listdir(rootfs / "var") == ["b"]
+    assert sorted(os.listdir(rootfs)) == [".dockerenv", "bin", "etc", "var"]  # the init layer's
+    assert sorted(os.listdir(rootfs / "etc")) == ["hostname", "hosts", "resolv.conf"]
+    assert os.listdir(rootfs / "var") == ["b"]
     (rootfs / "bin" / "sh").unlink()
     (rootfs / "new").write_text("n")
     out = io.BytesIO()
@@ -136,7 +137,17 @@ def test_container_lifecycle(snapshotter: OverlaySnapshotter, root: DataRoot) ->
     exported = io.BytesIO()
     snapshotter.export("c1", exported)
     with tarfile.open(fileobj=io.BytesIO(exported.getvalue())) as tar:
-        assert sorted(tar.getnames()) == ["bin", "etc", "new", "var", "var/b"]
+        assert sorted(tar.getnames()) == [
+            ".dockerenv",
+            "bin",
+            "etc",
+            "etc/hostname",
+            "etc/hosts",
+            "etc/resolv.conf",
+            "new",
+            "var",
+            "var/b",
+        ]
     with pytest.raises(Conflict):
         snapshotter.remove_layer(top)
     snapshotter.remove("c1")
@@ -190,7 +201,7 @@ def test_a_hundred_layers_mount_within_a_page(snapshotter: OverlaySnapshotter) -
     top = _stack(snapshotter, layers)
     snapshotter.prepare("tall", top)
     rootfs = snapshotter.mount("tall")
-    assert len(os.listdir(rootfs)) == 101
+    assert len(os.listdir(rootfs)) == 103  # and the init layer's /.dockerenv and /etc
     assert (rootfs / "top").read_text() == "99" and (rootfs / "f000").read_text() == "0"
 
 

@@ -35,6 +35,9 @@ DRAIN_LIMIT = 1024 * 1024
 CLOCK = Clock()
 
 
+HEAD_GRACE = 0.05
+
+
 class Exchange:
     """Serve `head` on `conn`; `keep_alive` afterwards says whether the connection may be reused."""
 
@@ -176,7 +179,10 @@ class Exchange:
             self._head(200, (content_type,))
         self.conn.lift_deadlines()
         self.conn.sock.settimeout(None)
-        splice(self.conn, self.conn.sock, response.open())
+        # docker-py reads the head through http.client's buffer, then the raw socket: stream bytes
+        # that arrive with the head are lost to it (an attach's log replay comes at once)
+        time.sleep(HEAD_GRACE)
+        splice(self.conn, self.conn.sock, response.open(), response.detach_keys)
 
 
 def error_answer(status: int, message: str) -> bytes:

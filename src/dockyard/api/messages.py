@@ -107,11 +107,12 @@ class HijackResponse:
 
     tty: bool
     open: Callable[[], AttachStream]
+    detach_keys: bytes = b""  # on a TTY, these in the client's input end the splice
 
     @classmethod
-    def of(cls, stream: AttachStream) -> HijackResponse:
+    def of(cls, stream: AttachStream, detach_keys: bytes = b"") -> HijackResponse:
         """For a stream that is already open (attach)."""
-        return cls(stream.tty, lambda: stream)
+        return cls(stream.tty, lambda: stream, detach_keys)
 
 
 def json_response(value: object, status: int = 200) -> Response:

@@ -7,10 +7,12 @@ import signal
 import sys
 from contextlib import nullcontext
 
+from dockyard import detachkeys
 from dockyard.cli.client import path_id
 from dockyard.cli.flags import UsageError
-from dockyard.cli.hijack import Session, parse_detach_keys
+from dockyard.cli.hijack import Session
 from dockyard.cli.terminal import is_tty, on_resize, raw_mode
+from dockyard.distribution.credentials import DockerConfigFile
 from dockyard.errors import DockyardError
 
 PROXIED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
@@ -20,6 +22,12 @@ def require_tty_input(tty: bool, interactive: bool) -> None:
     """Docker refuses -it when stdin is not a terminal."""
     if tty and interactive and not is_tty(sys.stdin):
         raise UsageError("the input device is not a TTY", exit_code=1)
+
+
+def configured_detach_keys() -> str | None:
+    """The `detachKeys` of ~/.docker/config.json (or $DOCKER_CONFIG's), which --detach-keys overrides."""
+    value = DockerConfigFile().load().get("detachKeys")
+    return value if isinstance(value, str) and value else None
 
 
 def open_attach(
@@ -38,7 +46,7 @@ def open_attach(
         "stdout": stdout,
         "stderr": stderr,
         "logs": logs or None,
-        "detachKeys": detach_keys,
+        "detachKeys": detach_keys or configured_detach_keys(),
     }
     sock, reader, _ = client.open("POST", f"/containers/{path_id(container_id)}/attach", query, upgrade=True)
     return sock, reader
@@ -100,7 +108,7 @@ def proxy_signals(client, container_id: str) -> None:
 def stream(sock, reader, tty: bool, stdin: bool, detach_keys: str | None = None) -> str:
     """Run the hijacked session, the terminal raw while a TTY is attached; 'eof' or 'detached'."""
     raw = tty and stdin and is_tty(sys.stdin)
-    keys = parse_detach_keys(detach_keys)
+    keys = detachkeys.parse(detach_keys or configured_detach_keys())
     sys.stdout.flush()
     with raw_mode(sys.stdin.fileno()) if raw else nullcontext():
         return Session(sock, reader, tty, stdin, keys).run()

@@ -9,33 +9,14 @@ from __future__ import annotations
 import os
 import socket
 
-from dockyard.errors import InvalidArgument
+from dockyard import detachkeys
 from dockyard.multiplex import STDERR, FrameDecoder
-
-DETACH_KEYS = b"\x10\x11"
-_CTRL_SPECIAL = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}
 
 
 def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def parse_detach_keys(spec: str | None) -> bytes:
-    """'ctrl-p,ctrl-q' -> b'\\x10\\x11' (docker's --detach-keys syntax)."""
-    if not spec:
-        return DETACH_KEYS
-    keys = bytearray()
-    for key in spec.split(","):
-        key = key.strip().lower()
-        if key.startswith("ctrl-") and len(key) == 6 and (key[5].isalpha() or key[5] in _CTRL_SPECIAL):
-            keys.append(ord(key[5]) - ord("a") + 1 if key[5].isalpha() else _CTRL_SPECIAL[key[5]])
-        elif len(key) == 1:
-            keys.append(ord(key))
-        else:
-            raise InvalidArgument(f"Unknown character: '{key}'")
-    return bytes(keys)
 
 
 class Session:
@@ -47,7 +28,7 @@ class Session:
         reader,
         tty: bool,
         stdin: bool,
-        detach_keys: bytes = DETACH_KEYS,
+        detach_keys: bytes = detachkeys.DEFAULT,
         stdin_fd: int = 0,
         stdout_fd: int = 1,
         stderr_fd: int = 2,
@@ -82,14 +63,14 @@ class Session:
             write_all(self.fds[2] if stream == STDERR else self.fds[1], payload)
 
     def _send_stdin(self) -> None:
-        matched = 0
+        scanner = detachkeys.Scanner(self.detach_keys) if self.tty and self.detach_keys else None
         try:
             while True:
                 data = os.read(self.fds[0], 4096)
                 if not data:
                     break
-                if self.tty and self.detach_keys:
-                    data, matched = self._scan_detach(data, matched)
+                if scanner:
+                    data, self.detached = scanner.feed(data)
                     if self.detached:
                         self.sock.shutdown(socket.SHUT_RDWR)
                         return
@@ -98,22 +79,3 @@ class Session:
             self.sock.shutdown(socket.SHUT_WR)
         except OSError:
             return
-
-    def _scan_detach(self, data: bytes, matched: int) -> tuple[bytes, int]:
-        """Hold back a partial detach sequence; flag a complete one."""
-        out = bytearray()
-        keys = self.detach_keys
-        for byte in data:
-            if byte == keys[matched]:
-                matched += 1
-                if matched == len(keys):
-                    self.detached = True
-                    return bytes(out), 0
-                continue
-            out += keys[:matched]
-            matched = 0
-            if byte == keys[0]:
-                matched = 1
-            else:
-                out.append(byte)
-        return bytes(out), matched

@@ -29,6 +29,11 @@ CHUNK = 1 << 20
 _MAGIC = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
 
 
+class InvalidArchive(InvalidArgument):
+    """What the archive holds is unreadable (not the request carrying it): dockerd reports
+    it in the load's progress stream, after its 200."""
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedImage:
     image_id: Digest
@@ -46,8 +51,9 @@ def load(service: ImageService, source: BinaryIO, tmp_dir: Path) -> Iterator[Loa
         spool.seek(0)
         try:
             archive = tarfile.open(fileobj=spool, mode="r:*")
-        except tarfile.TarError as exc:
-            raise InvalidArgument(f"invalid tar archive: {exc}") from None
+        except tarfile.TarError:
+            # dockerd's words for an archive its untar cannot read
+            raise InvalidArchive("Error processing tar file(exit status 1): unexpected EOF") from None
         with archive:
             reader = _ArchiveReader(archive)
             entries = reader.docker_entries() if reader.has("manifest.json") else reader.oci_entries()
@@ -87,20 +93,20 @@ class _ArchiveReader:
     def member(self, name: str) -> tarfile.TarInfo:
         member = self._members.get(posixpath.normpath(name))
         if member is None:
-            raise InvalidArgument(f"invalid image archive: missing {name}")
+            raise InvalidArchive(f"invalid image archive: missing {name}")
         return member
 
     def read(self, name: str, limit: int = 64 << 20) -> bytes:
         member = self.member(name)
         if member.size > limit:
-            raise InvalidArgument(f"invalid image archive: {name} is too large")
+            raise InvalidArchive(f"invalid image archive: {name} is too large")
         return self._archive.extractfile(member).read()
 
     def read_json(self, name: str) -> object:
         try:
             return json.loads(self.read(name))
         except ValueError as exc:
-            raise InvalidArgument(f"invalid image archive: {name}: {exc}") from None
+            raise InvalidArchive(f"invalid image archive: {name}: {exc}") from None
 
     def ingest_layer(self, writer: ContentWriter, name: str) -> LayerBlob:
         """Copy the member into the content store through `writer` (sized for it)."""
@@ -119,15 +125,15 @@ class _ArchiveReader:
     def docker_entries(self) -> list[tuple[str, list[str], list[str]]]:
         manifest = self.read_json("manifest.json")
         if not isinstance(manifest, list):
-            raise InvalidArgument("invalid image archive: manifest.json is not a list")
+            raise InvalidArchive("invalid image archive: manifest.json is not a list")
         try:
             return [(e["Config"], list(e["Layers"]), list(e.get("RepoTags") or [])) for e in manifest]
         except (KeyError, TypeError) as exc:
-            raise InvalidArgument(f"invalid image archive: manifest.json: {exc}") from None
+            raise InvalidArchive(f"invalid image archive: manifest.json: {exc}") from None
 
     def oci_entries(self) -> list[tuple[str, list[str], list[str]]]:
         if not self.has("index.json"):
-            raise InvalidArgument("invalid image archive: neither manifest.json nor index.json found")
+            raise InvalidArchive("invalid image archive: neither manifest.json nor index.json found")
         entries = []
         for descriptor, tags in self._walk_index(self.read_json("index.json"), []):
             manifest = self.read_json(_blob_path(descriptor["digest"]))
@@ -137,7 +143,7 @@ class _ArchiveReader:
 
     def _walk_index(self, index: object, inherited: list[str]) -> Iterator[tuple[dict, list[str]]]:
         if not isinstance(index, dict):
-            raise InvalidArgument("invalid image archive: index is not an object")
+            raise InvalidArchive("invalid image archive: index is not an object")
         for descriptor in index.get("manifests", []):
             annotations = descriptor.get("annotations") or {}
             name = annotations.get("io.containerd.image.name")

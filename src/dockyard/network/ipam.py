@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from dockyard.errors import Conflict, InvalidArgument, NotSupported, Unavailable
+from dockyard.errors import Conflict, InvalidArgument, Unavailable
 
 # Docker's default local pools: 172.17-31.0.0/16, then 192.168.0.0/16 cut into /20s.
 DEFAULT_POOLS: tuple[tuple[str, int], ...] = (
@@ -28,7 +28,7 @@ def parse_subnet(raw: str) -> IPv4Network:
     except ValueError:
         raise InvalidArgument(f"invalid CIDR address: {raw}") from None
     if not isinstance(subnet, IPv4Network):
-        raise NotSupported(f"IPv6 subnets are not supported: {raw}")
+        raise InvalidArgument(f"IPv6 subnets are not supported by dockyard's bridge driver: {raw}")
     if subnet.prefixlen > 30:
         raise InvalidArgument(f"subnet {raw} is too small: at least a /30 is needed")
     return subnet

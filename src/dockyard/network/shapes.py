@@ -37,7 +37,7 @@ def network_json(net: NetworkRecord, endpoints: Iterable[EndpointRecord] = ()) -
         "Driver": net.driver,
         "EnableIPv4": True,
         "EnableIPv6": False,
-        "IPAM": {"Driver": "default", "Options": {}, "Config": config},
+        "IPAM": {"Driver": "default", "Options": None, "Config": config},  # null, as dockerd
         "Internal": net.internal,
         "Attachable": net.attachable,
         "Ingress": False,

@@ -117,11 +117,27 @@ def read_in_root(rootfs: Path, path: str) -> str:
         return f.read()
 
 
-def resolve_user(rootfs: Path, user: str) -> tuple[int, int, tuple[int, ...]]:
-    """(uid, gid, additional_gids) for Docker's `-u` value inside `rootfs`.
+def resolve_user(rootfs: Path, user: str, group_add: tuple[str, ...] = ()) -> tuple[int, int, tuple[int, ...]]:
+    """(uid, gid, additional_gids) for Docker's `-u` value and `--group-add` groups inside
+    `rootfs`, the added groups after the user's own.
 
     Raises InvalidArgument with Docker's wording when a name has no entry.
     """
     passwd = parse_passwd(read_in_root(rootfs, "/etc/passwd"))
     groups = parse_group(read_in_root(rootfs, "/etc/group"))
-    return lookup_user(user, passwd, groups)
+    uid, gid, sgids = lookup_user(user, passwd, groups)
+    return uid, gid, sgids + tuple(g for g in lookup_groups(group_add, groups) if g not in sgids)
+
+
+def lookup_groups(names: tuple[str, ...], groups: list[GroupEntry]) -> tuple[int, ...]:
+    """GIDs of `--group-add` values: numbers as they are, names from the image's /etc/group."""
+    out = []
+    for name in names:
+        gid = _numeric(name)
+        if gid is None:
+            found = next((g for g in groups if g.name == name), None)
+            if found is None:
+                raise InvalidArgument(f"Unable to find group {name}: no matching entries in group file")
+            gid = found.gid
+        out.append(gid)
+    return tuple(out)

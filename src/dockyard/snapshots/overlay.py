@@ -6,6 +6,7 @@
     layers/<chain-hex>/size       bytes of file data unpacked
     layers/l/<short>              -> ../<chain-hex>/diff, 26 characters, keeps mount options short
     containers/<key>/upper work   overlay upperdir and workdir
+    containers/<key>/init         the init layer: empty mount points for the generated files
     containers/<key>/rootfs       mount point
     containers/<key>/parent       the snapshot's parent chain ID ("" for an empty rootfs)
 
@@ -17,6 +18,10 @@ is mounted by `mount` run in layers/ with relative `l/<short>` lowerdirs (as doc
 overlay2 does), so ~140 layers fit. A snapshot with no parent is a bind mount of its upper
 dir (overlay needs a lowerdir), as containerd's overlay snapshotter does, also by `mount`.
 paths(key) hands these paths to the engine, which never builds them itself.
+
+The init layer is the topmost lowerdir, as in Docker's overlay2 (`<id>-init`): it holds the
+empty files the runtime bind-mounts /etc/hosts, /etc/hostname and /etc/resolv.conf onto, and
+/.dockerenv, so those never land in the upper dir and never show in diff or commit.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from dockyard.libc import LIBC, errno_message
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
 from dockyard.snapshots.mountinfo import is_mounted
-from dockyard.snapshots.snapshotter import DiffIdMismatch, LayerInfo, Mount, SnapshotPaths
+from dockyard.snapshots.snapshotter import INIT_FILES, DiffIdMismatch, LayerInfo, Mount, SnapshotPaths
 
 SHORT_LEN = 26
 MAX_LAYERS = 500  # overlayfs's own limit on lowerdirs
@@ -176,6 +181,8 @@ class OverlaySnapshotter:
             raise NotFound(f"layer does not exist: {parent}")
         for name in ("upper", "work", "rootfs"):
             (directory / name).mkdir(parents=True, exist_ok=True)
+        if parent is not None:
+            _make_init(directory / "init")
         atomic.write_text(directory / "parent", parent or "")  # written last: the snapshot now exists
         return [self._mount_of(key, parent, absolute=True)]
 
@@ -184,7 +191,10 @@ class OverlaySnapshotter:
         if parent is None:
             return Mount("bind", str(directory / "upper"), ("rbind", "rw"))
         links = self._links if absolute else Path(self._links.name)
-        lower = ":".join(str(links / short_name(layer)) for layer in self._chain(parent))
+        lowers = [str(links / short_name(layer)) for layer in self._chain(parent)]
+        if (directory / "init").is_dir():  # snapshots made before the init layer have none
+            lowers.insert(0, str(directory / "init"))
+        lower = ":".join(lowers)
         options = (
             f"lowerdir={lower}",
             f"upperdir={directory / 'upper'}",
@@ -234,7 +244,7 @@ class OverlaySnapshotter:
         self.unmount(key)
         if (directory / "rootfs").exists():
             (directory / "rootfs").rmdir()  # rmdir, never rmtree: a mount point
-        for name in ("upper", "work"):
+        for name in ("upper", "work", "init"):
             shutil.rmtree(directory / name, ignore_errors=True)
         for path in (directory / "parent", *map(Path, atomic.leftovers(directory / "parent"))):
             path.unlink(missing_ok=True)
@@ -256,6 +266,14 @@ class OverlaySnapshotter:
         finally:
             if not was_mounted:
                 self.unmount(key)
+
+
+def _make_init(init: Path) -> None:
+    """The init layer's empty mount points (0755 directories, 0644 files, as Docker's)."""
+    for name in INIT_FILES:
+        path = init / name
+        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        path.touch(mode=0o644)
 
 
 MNT_DETACH = 2

@@ -21,6 +21,9 @@ from typing import BinaryIO, Protocol
 from dockyard.errors import InvalidArgument
 from dockyard.oci.digest import Digest
 
+# Docker's init layer: the mount points of the generated files, and /.dockerenv
+INIT_FILES = ("etc/hosts", "etc/hostname", "etc/resolv.conf", ".dockerenv")
+
 
 @dataclass(frozen=True, slots=True)
 class Mount:
@@ -87,6 +90,8 @@ class Snapshotter(Protocol):
     def prepare(self, key: str, parent: Digest | None) -> list[Mount]:
         """Create the writable snapshot `key` over `parent` and return how to mount it.
 
+        A snapshot over a parent shows INIT_FILES as empty files (Docker's init layer): they
+        are part of what it starts from, so they never appear in diff() unless written.
         Raises Conflict if `key` exists, NotFound if `parent` does not.
         """
 

@@ -32,7 +32,7 @@ from dockyard.archive.whiteouts import Opaque, Remove, classify, whiteout_name
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
-from dockyard.snapshots.snapshotter import DiffIdMismatch, LayerInfo, Mount, SnapshotPaths
+from dockyard.snapshots.snapshotter import INIT_FILES, DiffIdMismatch, LayerInfo, Mount, SnapshotPaths
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,16 @@ class FakeSnapshotter:
         return [Mount("bind", str(directory / "rootfs"), ("rbind", "rw"))]
 
     def _tree(self, parent: Digest | None) -> Tree:
-        return self._layers[parent].tree if parent is not None else {}
+        """What a snapshot over `parent` starts from: the parent's tree and the init layer."""
+        if parent is None:
+            return {}
+        tree = dict(self._layers[parent].tree)
+        for name in INIT_FILES:
+            if "/" in name and name.rpartition("/")[0] not in tree:
+                directory = name.rpartition("/")[0]
+                tree[directory] = _Entry(Member(directory, EntryType.DIRECTORY, mode=0o755))
+            tree[name] = _Entry(Member(name, EntryType.REGULAR, mode=0o644))
+        return tree
 
     def paths(self, key: str) -> SnapshotPaths:
         parent = self._parent_of(key)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockyard import detachkeys
 from dockyard.api import query, schema
 from dockyard.api.backend import AttachStream, ContainerBackend
+from dockyard.api.errors import status_for
 from dockyard.api.messages import (
     JSON,
+    RAW_STREAM,
     TAR,
     HijackResponse,
     Request,
@@ -20,7 +23,7 @@ from dockyard.api.messages import (
 from dockyard.api.routing import Route, bind
 from dockyard.api.streams import json_line, json_lines, mux_frames, raw_frames
 from dockyard.api.versions import adapt_create
-from dockyard.errors import InvalidArgument, NotSupported
+from dockyard.errors import DockyardError, InvalidArgument, NotFound
 
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
 
@@ -38,9 +41,12 @@ def get_list(backend: ContainerBackend, req: Request) -> Response:
 
 
 def post_create(backend: ContainerBackend, req: Request) -> Response:
+    content_type = req.headers.get("content-type", "").split(";")[0].strip()
+    if content_type and content_type != JSON:  # moby's CheckForJSON
+        raise InvalidArgument(f"Content-Type specified ({content_type}) must be 'application/json'")
     body = req.json()
     if body is None:
-        raise InvalidArgument("config cannot be empty in order to create a container")
+        raise InvalidArgument("Config cannot be empty in order to create a container")
     schema.check(body, "runconfig.ContainerConfigWrapper")
     host_config = body.pop("HostConfig", None) or {}
     request = adapt_create(body, host_config, body.pop("NetworkingConfig", None), req.api_version)
@@ -79,7 +85,7 @@ def get_logs(backend: ContainerBackend, req: Request) -> StreamResponse:
 
 
 def get_changes(backend: ContainerBackend, req: Request) -> Response:
-    return json_response(backend.changes(req.params["name"]))
+    return json_response(backend.changes(req.params["name"]) or None)  # none: null, as dockerd
 
 
 def get_export(backend: ContainerBackend, req: Request) -> StreamResponse:
@@ -126,7 +132,11 @@ def post_restart(backend: ContainerBackend, req: Request) -> Response:
 
 
 def post_kill(backend: ContainerBackend, req: Request) -> Response:
-    backend.kill(req.params["name"], req.arg("signal") or None)
+    name = req.params["name"]
+    try:
+        backend.kill(name, req.arg("signal") or None)
+    except NotFound as exc:  # dockerd's wrapping, same status
+        raise NotFound(f"Cannot kill container: {name}: {exc}") from None
     return no_content()
 
 
@@ -149,15 +159,23 @@ def post_unpause(backend: ContainerBackend, req: Request) -> Response:
 
 
 def post_attach(backend: ContainerBackend, req: Request) -> HijackResponse:
-    stream: AttachStream = backend.attach(
-        req.params["name"],
-        stdin=req.flag("stdin"),
-        stdout=req.flag("stdout"),
-        stderr=req.flag("stderr"),
-        logs=req.flag("logs"),
-        stream=req.flag("stream"),
-    )
-    return HijackResponse.of(stream)
+    spec = req.arg("detachKeys")
+    try:
+        keys = detachkeys.parse(spec)
+    except InvalidArgument:
+        raise InvalidArgument(f"Invalid detach keys ({spec}) provided") from None
+    try:
+        stream: AttachStream = backend.attach(
+            req.params["name"],
+            stdin=req.flag("stdin"),
+            stdout=req.flag("stdout"),
+            stderr=req.flag("stderr"),
+            logs=req.flag("logs"),
+            stream=req.flag("stream"),
+        )
+    except DockyardError as exc:  # dockerd answers an attach that fails as plain text on the raw stream
+        return Response(status_for(exc), f"{exc}\r\n".encode(), RAW_STREAM)
+    return HijackResponse.of(stream, keys)
 
 
 def _wait_body(backend: ContainerBackend, ref: str, condition: str, req: Request) -> Iterator[bytes]:
@@ -180,7 +198,8 @@ def post_wait(backend: ContainerBackend, req: Request) -> StreamResponse:
 
 def delete_container(backend: ContainerBackend, req: Request) -> Response:
     if req.flag("link"):
-        raise NotSupported("container links are not supported")
+        backend.remove_link(req.params["name"])
+        return no_content()
     backend.remove(req.params["name"], force=req.flag("force"), volumes=req.flag("v"))
     return no_content()
 

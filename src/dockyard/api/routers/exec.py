@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dockyard import detachkeys
 from dockyard.api import schema
 from dockyard.api.backend import ExecBackend
+from dockyard.api.hijack import TextStream
 from dockyard.api.messages import HijackResponse, Request, Response, json_response
 from dockyard.api.routing import Route, bind
-from dockyard.errors import InvalidArgument
+from dockyard.errors import DockyardError, InvalidArgument, NotFound
 
 
 def post_create(backend: ExecBackend, req: Request) -> Response:
@@ -21,10 +23,20 @@ def post_start(backend: ExecBackend, req: Request) -> Response | HijackResponse:
     options = req.json() or {}
     schema.check(options, "types.ExecStartCheck")
     detach, tty = bool(options.get("Detach")), bool(options.get("Tty"))
-    deferred = backend.exec_start(req.params["id"], detach=detach, tty=tty)
+    exec_id = req.params["id"]
+    try:
+        deferred = backend.exec_start(exec_id, detach=detach, tty=tty)
+    except NotFound:
+        raise
+    except DockyardError as exc:  # as dockerd: after the hijack, a line of the exec's stdout
+        if detach:
+            raise
+        tty = bool(backend.exec_inspect(exec_id)["ProcessConfig"]["tty"])
+        return HijackResponse.of(TextStream(f"{exc}\r\n".encode(), tty))
     if deferred is None:
         return Response(200)
-    return HijackResponse(deferred.tty, deferred.open)
+    keys = detachkeys.parse(backend.exec_inspect(exec_id)["DetachKeys"])
+    return HijackResponse(deferred.tty, deferred.open, keys)
 
 
 def post_resize(backend: ExecBackend, req: Request) -> Response:

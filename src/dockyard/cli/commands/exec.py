@@ -46,8 +46,9 @@ def exec_config(
         "Env": parse_env(ns.env, environ, env_files) or None,
         "WorkingDir": ns.workdir or "",
     }
-    if ns.detach_keys:
-        body["DetachKeys"] = ns.detach_keys
+    detach_keys = ns.detach_keys or attachment.configured_detach_keys()
+    if detach_keys:
+        body["DetachKeys"] = detach_keys
     if console:
         body["ConsoleSize"] = list(console)
     return body
@@ -70,7 +71,7 @@ def main(ctx, argv: list[str]) -> int:
     sock, reader, _ = client.open("POST", f"/exec/{exec_id}/start", None, start, upgrade=True)
     if ns.tty and console:
         attachment.resize_with_terminal(client, exec_id, path="exec")
-    outcome = attachment.stream(sock, reader, ns.tty, body["AttachStdin"], ns.detach_keys)
+    outcome = attachment.stream(sock, reader, ns.tty, body["AttachStdin"], body.get("DetachKeys"))
     sock.close()
     if outcome == "detached":
         return 0

@@ -35,6 +35,11 @@ class SocketStream:
             pass
 
     def close(self) -> None:
+        """Shut the socket first: that wakes a recv() blocked in another thread."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
 
 
@@ -128,3 +133,29 @@ class PendingAttaches:
             waiting = self._waiting.pop(container_id, [])
         for pending, _ in waiting:
             pending.connect(None)
+
+
+class ReplayStream:
+    """An AttachStream that first gives `replay` (the logged output, already framed), then
+    what `live` gives; with no `live` stream (attach with stream=0) it ends after the replay."""
+
+    def __init__(self, replay: bytes, live, tty: bool) -> None:
+        self.tty, self._replay, self._live = tty, replay, live
+
+    def recv(self, size: int) -> bytes:
+        if self._replay:
+            data, self._replay = self._replay[:size], self._replay[size:]
+            return data
+        return self._live.recv(size) if self._live else b""
+
+    def send(self, data: bytes) -> None:
+        if self._live:
+            self._live.send(data)
+
+    def close_stdin(self) -> None:
+        if self._live:
+            self._live.close_stdin()
+
+    def close(self) -> None:
+        if self._live:
+            self._live.close()

@@ -85,6 +85,8 @@ def merge_config(user: dict, image: dict) -> dict:
 
     Raises InvalidArgument when neither gives a command.
     """
+    # Docker's strslice: a JSON string is a one-word command
+    user = {**user, **{k: [user[k]] for k in ("Cmd", "Entrypoint") if isinstance(user.get(k), str)}}
     merged = dict(user)
     entrypoint = user.get("Entrypoint")
     if entrypoint == [""]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,12 +17,13 @@ from pathlib import Path
 from dockyard.chunks import produced
 from dockyard.diskusage import du
 from dockyard.engine.containers import changes, processes, specgen, stats, views
-from dockyard.engine.containers.attach import PendingAttaches, SocketStream
+from dockyard.engine.containers.attach import PendingAttaches, ReplayStream, SocketStream
 from dockyard.engine.containers.filters import compile_filters, matches, ports_match
 from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.table import ContainerTable
 from dockyard.errors import Conflict, InvalidArgument, NoSuchImage, NotFound
 from dockyard.images.service import ImageService
+from dockyard.multiplex import encode_frame
 from dockyard.paths import DataRoot
 from dockyard.runtime import logreader
 from dockyard.runtime.runtime import Runtime
@@ -69,7 +69,9 @@ class ContainerInspection:
         if size:
             for entry in summaries:
                 sizes = self.inspect(entry["Id"], size=True)
-                entry["SizeRw"], entry["SizeRootFs"] = sizes["SizeRw"], sizes["SizeRootFs"]
+                for key in ("SizeRw", "SizeRootFs"):  # omitempty in moby's summary
+                    if sizes[key]:
+                        entry[key] = sizes[key]
         return summaries
 
     def _image_id(self, ref: str) -> str | None:
@@ -118,13 +120,24 @@ class ContainerInspection:
         return bool(container.config.get("Tty")), entries()
 
     def attach(self, ref: str, stdin: bool, stdout: bool, stderr: bool, logs: bool, stream: bool):
+        """Replay the logged output first with `logs`; end there without `stream` (dockerd's
+        attach: logs=1&stream=0 is a replay, stream=0 alone gives nothing)."""
         container = self.table.get(ref)
         tty = bool(container.config.get("Tty"))
+        replay = self._replay(ref, stdout, stderr) if logs and (stdout or stderr) else b""
+        if not stream:
+            return ReplayStream(replay, None, tty)
+        live = self._attach_live(container, tty, stdin, stdout, stderr)
+        return ReplayStream(replay, live, tty) if replay else live
+
+    def _replay(self, ref: str, stdout: bool, stderr: bool) -> bytes:
+        tty, entries = self.logs(ref, False, stdout, stderr, None, None, False, "all")
+        return b"".join(data if tty else encode_frame(kind, data) for kind, data in entries)
+
+    def _attach_live(self, container: Container, tty: bool, stdin: bool, stdout: bool, stderr: bool):
         with container.lock:
             if container.state.status in ("running", "paused"):
                 return SocketStream(self.runtime.attach(self._task(container), stdin, stdout, stderr), tty)
-            if container.state.status in ("exited", "dead") and not stream:
-                return SocketStream(_closed_socket(), tty)
             return self.pending.add(container.id, tty, (stdin, stdout, stderr))
 
     def resize(self, ref: str, height: int, width: int) -> None:
@@ -189,10 +202,3 @@ class ContainerInspection:
 def tree_size(path) -> int:
     """Bytes of the files and links under `path` (a container's upper dir), each inode once."""
     return du(path, directories=False)
-
-
-def _closed_socket() -> socket.socket:
-    """A socket already at EOF (attach to a finished container without streaming)."""
-    left, right = socket.socketpair()
-    right.close()
-    return left

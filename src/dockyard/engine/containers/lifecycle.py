@@ -20,11 +20,13 @@ import signal as signals
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from dockyard import faults
-from dockyard.engine.containers import health, hostfields, procinit, resources, restarts, specgen
+from dockyard.engine.containers import health, hostfields, links, procinit, resources, restarts, specgen
 from dockyard.engine.containers.attach import PendingAttaches
+from dockyard.engine.containers.config import merge_env
 from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.mounting import ContainerMounts
 from dockyard.engine.containers.networking import ContainerNetworking
@@ -119,11 +121,12 @@ class Lifecycle:
         ).start()
 
     def _spec(self, container: Container, rootfs: Path, directory: Path) -> dict:
-        """The OCI spec: specgen's, with the resource limits, groups, annotations and, with
+        """The OCI spec: specgen's (with the legacy links' environment), with the resource limits, groups, annotations and, with
         `--init`, the reaper."""
-        spec = specgen.container_spec(container, rootfs, directory, specgen.namespaces(container, self.table.get))
+        linked = _with_link_env(container, self.table.get)
+        spec = specgen.container_spec(linked, rootfs, directory, specgen.namespaces(container, self.table.get))
         resources.apply_to_spec(spec, container.host_config, container.id)
-        hostfields.apply_to_spec(spec, container.host_config, rootfs)
+        hostfields.apply_to_spec(spec, container.host_config)
         if container.host_config.get("Init"):
             procinit.wrap(spec, self.init_path)
         return spec
@@ -333,3 +336,15 @@ class Lifecycle:
             **extra,
         }
         self.events.publish("container", action, container.id, attributes)
+
+
+def _with_link_env(container: Container, find) -> Container:
+    """`container` with its legacy links' variables before its own environment (moby's order)."""
+    if not container.host_config.get("Links") or not links.legacy(container):
+        return container
+    env = [
+        entry
+        for link, child, address in links.resolve(container, find)
+        for entry in links.environment(container.name, link, child, address)
+    ]
+    return replace(container, config={**container.config, "Env": merge_env(env, container.config.get("Env") or [])})

@@ -14,6 +14,8 @@ def parse_signal(value: str | int | None, default: int = signals.SIGTERM) -> int
         return default
     text = str(value).upper()
     if text.isdigit():
+        if int(text) == 0:
+            raise InvalidArgument(f"Invalid signal: {value}")
         return int(text)
     name = text if text.startswith("SIG") else "SIG" + text
     if name.startswith("SIGRTMIN+") and name[9:].isdigit():
@@ -90,6 +92,12 @@ def check_restart_policy(policy: dict) -> None:
         )
 
 
+# Docker's built-in logging drivers; dockyard writes json-file logs only
+LOG_DRIVERS = ("json-file", "local", "none", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk")
+LOG_DRIVERS += ("etwlogs", "gcplogs", "logentries")
+JSON_FILE_OPTS = ("max-file", "max-size", "compress", "labels", "labels-regex", "env", "env-regex", "tag")
+
+
 def check_host_config(host_config: dict) -> None:
     """Refuse, before anything is made, what Docker refuses at create (security: security.py)."""
     check_security(host_config)
@@ -97,6 +105,20 @@ def check_host_config(host_config: dict) -> None:
     policy = (host_config.get("RestartPolicy") or {}).get("Name") or "no"
     if host_config.get("AutoRemove") and policy != "no":
         raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
+    check_log_config(host_config.get("LogConfig") or {})
+
+
+def check_log_config(log_config: dict) -> None:
+    """An unknown driver or json-file option is dockerd's 400; a known driver other than
+    json-file is refused by name (dockyard writes json-file logs only)."""
+    driver = log_config.get("Type") or "json-file"
+    if driver not in LOG_DRIVERS:
+        raise InvalidArgument(f'error looking up logging plugin {driver}: plugin "{driver}" not found')
+    if driver != "json-file":
+        raise InvalidArgument(f"log driver {driver} is not supported by dockyard: only json-file is")
+    for option in log_config.get("Config") or {}:
+        if option not in JSON_FILE_OPTS:
+            raise InvalidArgument(f"unknown log opt '{option}' for json-file log driver")
 
 
 def labels_match(labels: dict, wanted: list[str]) -> bool:

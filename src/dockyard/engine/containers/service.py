@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.engine import prune
-from dockyard.engine.containers import health, hostfields, procinit, resources, updates
+from dockyard.engine.containers import health, hostfields, links, procinit, resources, updates
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import host_config_defaults, merge_config, random_name, validate_name
 from dockyard.engine.containers.inspection import ContainerInspection, tree_size
@@ -43,7 +43,7 @@ from dockyard.engine.containers.table import ContainerTable
 from dockyard.engine.containers.views import parse_time
 from dockyard.engine.containers.waits import ExitWaits
 from dockyard.engine.events import EventBus
-from dockyard.errors import Conflict, InvalidArgument, NotModified
+from dockyard.errors import Conflict, InvalidArgument, NoSuchContainer, NotFound, NotModified
 from dockyard.images.service import ImageService, ImageUser
 from dockyard.paths import DataRoot
 from dockyard.runtime.cgroups import sysinfo
@@ -143,7 +143,7 @@ class ContainerService:
         api_version: str = "1.44",
     ) -> dict:
         if not isinstance(config, dict) or not config.get("Image"):
-            raise InvalidArgument("config cannot be empty in order to create a container")
+            raise InvalidArgument("Config cannot be empty in order to create a container")
         check_config_types(config)
         health.validate(config.get("Healthcheck"))
         with self.images.locked():  # rmi and layer clean-up wait until the container is known
@@ -156,6 +156,7 @@ class ContainerService:
             warnings = resources.verify(host, self.host_limits)
             hostfields.check(host)
             procinit.check(host, self.init_path)
+            links.check(host_config, self.get)
             container = Container(
                 id=container_id,
                 name=validate_name(name) if name else self._unused_name(),
@@ -277,6 +278,26 @@ class ContainerService:
                 container.name = old
                 raise
         self.lifecycle.publish(container, "rename", oldName="/" + old)
+
+    def remove_link(self, ref: str) -> None:
+        """`DELETE /containers/<parent>/<alias>?link=1`: drop a legacy link of `parent`.
+
+        Raises NoSuchContainer for a name that is no link, as dockerd (links are names there).
+        """
+        parent_name, _, alias = ref.strip("/").rpartition("/")
+        if not parent_name:
+            self.get(ref)
+            raise Conflict("Conflict, cannot remove the default link name of the container")
+        try:
+            parent = self.get(parent_name)
+        except NotFound:
+            raise NoSuchContainer(ref) from None
+        with parent.lock:
+            kept = [spec for spec in parent.host_config.get("Links") or [] if links.parse(spec).alias != alias]
+            if not links.legacy(parent) or len(kept) == len(parent.host_config.get("Links") or []):
+                raise NoSuchContainer(ref)
+            parent.host_config = {**parent.host_config, "Links": kept or None}
+            self.store.save(parent)
 
     def prune(self, filters: dict[str, list[str]]) -> dict:
         """Remove stopped containers matching `until`, `label` and `label!` (engine/prune.py)."""

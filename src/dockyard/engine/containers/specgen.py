@@ -33,10 +33,19 @@ def home_of(rootfs: Path, uid: int) -> str:
 
 
 def process_for(
-    rootfs: Path, config: dict, args: list[str], hostname: str, user: str, cwd: str, tty: bool, caps: list[str]
+    rootfs: Path,
+    config: dict,
+    args: list[str],
+    hostname: str,
+    user: str,
+    cwd: str,
+    tty: bool,
+    caps: list[str],
+    group_add: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The OCI process for a command run as `user` in `rootfs` (container init or exec)."""
-    uid, gid, groups = resolve_user(rootfs, user or "0")
+    """The OCI process for a command run as `user`, with the `--group-add` groups as well, in
+    `rootfs` (container init or exec)."""
+    uid, gid, groups = resolve_user(rootfs, user or "0", group_add)
     env = process_env(config, hostname, home_of(rootfs, uid))
     return oci_spec.process_spec(
         args, env=env, cwd=cwd or "/", uid=uid, gid=gid, additional_gids=groups, terminal=tty, capabilities=caps
@@ -109,6 +118,7 @@ def container_spec(
         config.get("WorkingDir") or "/",
         bool(config.get("Tty")),
         caps,
+        tuple(host.get("GroupAdd") or ()),
     )
     process["noNewPrivileges"] = options.no_new_privileges
     user_mounts = oci_mounts(points_of(container.mounts))

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from functools import cache
+
+from dockyard.engine.containers import inspectshape
 from dockyard.engine.containers.model import ZERO_TIME, Container
 from dockyard.engine.containers.mounts import points_of
 from dockyard.paths import DataRoot
 from dockyard.snapshots.snapshotter import SnapshotPaths
 from dockyard.timestamps import parse_rfc3339_nano
 from dockyard.units import human_duration
-
-CONFIG_DEFAULTS = {  # fields dockerd's inspect always shows (the docker SDK reads Config.Tty)
-    "Domainname": "",
-    "User": "",
-    "AttachStdin": False,
-    "AttachStdout": False,
-    "AttachStderr": False,
-    "Tty": False,
-    "OpenStdin": False,
-    "StdinOnce": False,
-    "WorkingDir": "",
-    "OnBuild": None,
-}
 
 
 def parse_time(value: str) -> float:
@@ -47,14 +38,22 @@ def status_text(container: Container, now: float) -> str:
 
 
 def _command(container: Container) -> str:
-    return " ".join([container.path, *container.args]).strip()
+    """ps's COMMAND: the path, then the arguments, those with a space in single quotes (moby's view)."""
+    args = [f"'{arg}'" if " " in arg else arg for arg in container.args]
+    return " ".join([container.path, *args]).strip()
 
 
 def ports_summary(container: Container) -> list[dict]:
-    ports = []
-    bindings = (container.network_settings.get("Ports") or {}) if container.state.running else {}
+    """ps's Ports, as dockerd builds them from a running container's port map: none for a
+    stopped one, and a port that does not parse is left out (dockerd logs and skips it)."""
+    ports: list[dict] = []
+    if not container.state.running:
+        return ports
+    bindings = container.network_settings.get("Ports") or {}
     for port in sorted(set(container.config.get("ExposedPorts") or {}) | set(bindings)):
         number, _, proto = port.partition("/")
+        if not number.isdigit():
+            continue
         published = bindings.get(port) or []
         if not published:
             ports.append({"PrivatePort": int(number), "Type": proto or "tcp"})
@@ -86,6 +85,12 @@ def summary(container: Container, now: float) -> dict:
         "NetworkSettings": {"Networks": container.network_settings.get("Networks") or {}},
         "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
     }
+
+
+@cache
+def _cgroupns_default() -> str:
+    """dockerd's default cgroup namespace mode: private on a cgroup v2 host, host on v1."""
+    return "private" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "host"
 
 
 def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> dict:
@@ -122,7 +127,7 @@ def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> di
         "ProcessLabel": "",
         "AppArmorProfile": "",
         "ExecIDs": None,
-        "HostConfig": container.host_config,
+        "HostConfig": inspectshape.host_config(container.host_config, _cgroupns_default()),
         "GraphDriver": {
             "Name": "overlay2",
             "Data": {
@@ -132,7 +137,7 @@ def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> di
             },
         },
         "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
-        "Config": {**CONFIG_DEFAULTS, **container.config, "Image": container.image},
+        "Config": inspectshape.config(container.config, container.image, {}),
         "NetworkSettings": {
             "Bridge": "",
             "SandboxID": "",

@@ -13,13 +13,14 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockyard import detachkeys
 from dockyard.engine.containers import specgen
 from dockyard.engine.containers.attach import DeferredStream, SocketStream
 from dockyard.engine.containers.model import Container
-from dockyard.engine.containers.rules import exit_code_for
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.events import EventBus
 from dockyard.errors import Conflict, DockyardError, InvalidArgument, NoSuchExec, NotFound, Unavailable
+from dockyard.multiplex import STDOUT, encode_frame
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import IOConfig, Runtime
 
@@ -56,6 +57,10 @@ class ExecService:
             raise InvalidArgument("No exec command specified")
         if not isinstance(command, list) or not all(isinstance(word, str) for word in command):
             raise InvalidArgument("json: cannot unmarshal into Go struct field ExecConfig.Cmd of type []string")
+        try:
+            detachkeys.parse(config.get("DetachKeys"))
+        except InvalidArgument:
+            raise InvalidArgument(f"Invalid escape keys ({config.get('DetachKeys')}) provided") from None
         record = ExecRecord(secrets.token_hex(32), container.id, dict(config))
         self._execs[record.id] = record
         self._publish(record, container, f"exec_create: {' '.join(config['Cmd'])}")
@@ -88,7 +93,8 @@ class ExecService:
         record = self._get(exec_id)
         with self._lock:  # check-and-set: two concurrent starts must not spawn two shims
             if record.started:
-                raise Conflict(f"exec {exec_id} has already been started")
+                state = "has already run" if not record.running else "is already running"
+                raise Conflict(f"Error: Exec command {exec_id} {state}")
             record.started = True
         container = self.containers.get(record.container_id)
         if detach:
@@ -122,12 +128,18 @@ class ExecService:
             threading.Thread(target=self._watch, args=(record, container), daemon=True).start()
         except DockyardError as exc:
             record.launched.set()
-            record.exit_code, record.error = exit_code_for(str(exc)), str(exc)
+            # dockerd's exec: a failed start is exit code 126 (run's missing command is 127)
+            record.exit_code, record.error, record.pid = 126, str(exc), 0
             if not attached:
                 raise
             if stream is not None:
                 stream.close()
-            return SocketStream(_error_socket(f"OCI runtime exec failed: exec failed: {exc}: unknown\r\n", tty), tty)
+            message = (
+                str(exc)
+                if isinstance(exc, InvalidArgument)
+                else f"OCI runtime exec failed: exec failed: {exc}: unknown"
+            )
+            return SocketStream(_error_socket(f"{message}\r\n", tty), tty)
         record.running = True
         return stream
 
@@ -152,6 +164,7 @@ class ExecService:
                     "Privileged": config.get("Privileged") or container.host_config.get("Privileged"),
                 }
             ),
+            tuple(container.host_config.get("GroupAdd") or ()),
         )
 
     def _refresh(self, record: ExecRecord) -> None:
@@ -178,15 +191,15 @@ class ExecService:
                 "entrypoint": config["Cmd"][0],
                 "arguments": config["Cmd"][1:],
                 "privileged": bool(config.get("Privileged")),
-                "user": config.get("User") or "",
+                **({"user": config["User"]} if config.get("User") else {}),  # omitempty
             },
             "OpenStdin": bool(config.get("AttachStdin")),
             "OpenStderr": bool(config.get("AttachStderr")),
             "OpenStdout": bool(config.get("AttachStdout")),
             "CanRemove": False,
             "ContainerID": record.container_id,
-            "DetachKeys": "",
-            "Pid": record.pid if record.running else 0,
+            "DetachKeys": config.get("DetachKeys") or "",
+            "Pid": record.pid,  # kept after the exit, as dockerd does
         }
 
     def exec_resize(self, exec_id: str, height: int, width: int) -> None:
@@ -199,9 +212,9 @@ class ExecService:
 
 
 def _error_socket(message: str, tty: bool) -> socket.socket:
-    """A socket that yields `message` as the stream's output (framed unless tty), then EOF."""
+    """A socket that yields `message` as the stream's stdout (framed unless tty), then EOF."""
     left, right = socket.socketpair()
     data = message.encode()
-    right.sendall(data if tty else bytes([2, 0, 0, 0]) + len(data).to_bytes(4, "big") + data)
+    right.sendall(data if tty else encode_frame(STDOUT, data))  # dockerd writes it on stdout
     right.close()
     return left

@@ -11,6 +11,7 @@ from typing import BinaryIO
 from dockyard import faults
 from dockyard.engine import prune
 from dockyard.engine.containers import commit as committer
+from dockyard.engine.containers import inspectshape
 from dockyard.engine.containers.service import ContainerService
 from dockyard.engine.containers.views import parse_time
 from dockyard.engine.events import EventBus
@@ -91,24 +92,29 @@ class ImageBackend:
     def inspect(self, ref: str) -> dict:
         image = self.service.resolve(ref)
         config = self.service.config(image)
-        return {
+        image_config = config.get("config") or {}
+        shown = {
             "Id": image.id,
             "RepoTags": self._familiar(image.tags),
             "RepoDigests": self._familiar(image.repo_digests),
             "Parent": "",
             "Comment": (config.get("history") or [{}])[-1].get("comment", ""),
             "Created": config.get("created") or image.created,
-            "DockerVersion": "",
+            "Container": config.get("container", ""),  # deprecated in 1.44, still shown
+            "ContainerConfig": inspectshape.config(config.get("container_config") or {}, "", None),
+            "DockerVersion": config.get("docker_version", ""),
             "Author": config.get("author", ""),
-            "Config": config.get("config") or {},
+            "Config": inspectshape.config(image_config, image_config.get("Image") or "", None),
             "Architecture": config.get("architecture", ""),
-            "Variant": config.get("variant"),
             "Os": config.get("os", ""),
             "Size": image.size,
             "GraphDriver": {"Name": "overlay2", "Data": None},
             "RootFS": {"Type": "layers", "Layers": [layer.diff_id for layer in image.layers]},
             "Metadata": {"LastTagTime": image.last_tag_time or "0001-01-01T00:00:00Z"},
         }
+        if config.get("variant"):  # omitempty, as moby's
+            shown["Variant"] = config["variant"]
+        return shown
 
     def history(self, ref: str) -> list[dict]:
         image = self.service.resolve(ref)
@@ -207,13 +213,18 @@ class ImageBackend:
         yield {"status": image.id}
 
     def load(self, source: BinaryIO, quiet: bool) -> Iterator[dict]:
-        with self._collecting_on_failure():
-            for loaded in loader.load(self.service, source, self.tmp_dir):
-                names = loaded.tags or (loaded.image_id,)
-                for name in names:
-                    label = "Loaded image" if loaded.tags else "Loaded image ID"
-                    self.events.publish("image", "load", loaded.image_id, {"name": name})
-                    yield {"stream": f"{label}: {name}\n"}
+        """Progress messages; an unreadable archive is an error message in the stream, after
+        the 200, as dockerd answers it."""
+        try:
+            with self._collecting_on_failure():
+                for loaded in loader.load(self.service, source, self.tmp_dir):
+                    names = loaded.tags or (loaded.image_id,)
+                    for name in names:
+                        label = "Loaded image" if loaded.tags else "Loaded image ID"
+                        self.events.publish("image", "load", loaded.image_id, {"name": name})
+                        yield {"stream": f"{label}: {name}\n"}
+        except loader.InvalidArchive as exc:
+            yield {"errorDetail": {"message": str(exc)}, "error": str(exc)}
 
     def save(self, names: list[str]) -> Iterator[bytes]:
         if not names:

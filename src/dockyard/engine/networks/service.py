@@ -14,7 +14,7 @@ from dockyard.engine.containers.views import parse_time
 from dockyard.engine.events import EventBus
 from dockyard.engine.networks import filters as network_filters
 from dockyard.engine.networks.wiring import ContainerNetworks
-from dockyard.errors import InvalidArgument, NotSupported
+from dockyard.errors import InvalidArgument
 from dockyard.network.controller import NetworkController
 from dockyard.network.networks import PREDEFINED
 from dockyard.network.store import NetworkRecord
@@ -26,10 +26,11 @@ def _pool(config: dict) -> tuple[str | None, str | None]:
     """The one IPv4 subnet and gateway of an IPAM config (what this bridge driver supports)."""
     pools = (config.get("IPAM") or {}).get("Config") or []
     if len(pools) > 1:
-        raise NotSupported("only one IPAM pool per network is supported")
+        raise InvalidArgument("IPAM.Config: dockyard's bridge driver takes one IPv4 pool per network")
     pool = pools[0] if pools else {}
-    if pool.get("IPRange") or pool.get("AuxiliaryAddresses"):
-        raise NotSupported("ip-range and aux-address are not supported")
+    for field in ("IPRange", "AuxiliaryAddresses"):
+        if pool.get(field):
+            raise InvalidArgument(f"IPAM.Config.{field} is not supported by dockyard's bridge driver")
     if pool.get("Gateway") and not pool.get("Subnet"):
         raise InvalidArgument("gateway without subnet: every --gateway needs a matching --subnet")
     return pool.get("Subnet") or None, pool.get("Gateway") or None
@@ -68,7 +69,7 @@ class NetworkService:
     def create(self, config: dict) -> dict:
         """POST /networks/create. Raises Conflict (name, overlapping pool), InvalidArgument, NotSupported."""
         if config.get("EnableIPv6"):
-            raise NotSupported("IPv6 networks are not supported")
+            raise InvalidArgument("EnableIPv6: dockyard's bridge driver has no IPv6 support")
         subnet, gateway = _pool(config)
         rec = self.controller.create_network(
             config["Name"],

@@ -20,6 +20,7 @@ import socket
 from pathlib import Path
 
 from dockyard import atomic
+from dockyard.engine.containers import links
 from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.table import ContainerTable
 from dockyard.errors import Conflict, InvalidArgument, NoSuchNetwork, NotFound, RuntimeFailure
@@ -182,7 +183,13 @@ class ContainerNetworks:
         """NetworkSettings of a running container, in Docker's shape."""
         exposed = tuple((container.config.get("ExposedPorts") or {}).keys())
         sandbox = netns_of(pid) if _bridged(network_mode(container)) else ""
-        return self.controller.network_settings(container.id, exposed, sandbox)
+        settings = self.controller.network_settings(container.id, exposed, sandbox)
+        for name, endpoint in self._endpoints(container).items():  # what was asked, as dockerd shows it
+            shown = (settings.get("Networks") or {}).get(name)
+            if shown is not None:
+                shown["IPAMConfig"] = endpoint.get("IPAMConfig") or None
+                shown["Links"] = endpoint.get("Links") or None
+        return settings
 
     def _refresh(self, container: Container, live: bool) -> None:
         """After a live change: settings and files again; else the settings of a stopped container."""
@@ -212,6 +219,9 @@ class ContainerNetworks:
             raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
         if endpoint.get("MacAddress"):
             ipam.check_mac(endpoint["MacAddress"])
+        for field in ("LinkLocalIPs", "IPv6Address"):
+            if (endpoint.get("IPAMConfig") or {}).get(field):
+                raise InvalidArgument(f"IPAMConfig.{field} is not supported by dockyard's bridge driver")
 
     def _endpoints_at_create(self, container: Container, mode: str) -> dict[str, dict]:
         """EndpointsConfig keyed by network name, the NetworkMode network first."""
@@ -301,10 +311,21 @@ class ContainerNetworks:
         if mode == "host":
             lines = [f"{entry.ip}\t{' '.join(entry.names)}\n" for entry in extra]
             return _read(self.host_hosts) + "".join(lines)
+        extra += self._link_hosts(container)
         addresses = [ep.ip for ep in self.controller.endpoints(container.id) if ep.ip]
         return hosts.render_hosts(
             container.config.get("Hostname") or "", addresses, extra, container.config.get("Domainname") or ""
         )
+
+    def _link_hosts(self, container: Container) -> list[hosts.HostEntry]:
+        """Legacy links' lines; none before the start (its own check refuses stopped links)."""
+        if not container.host_config.get("Links") or not links.legacy(container):
+            return []
+        try:
+            resolved = links.resolve(container, self.containers.get)
+        except (InvalidArgument, NotFound):
+            return []
+        return [hosts.HostEntry(address, links.host_names(link, child)) for link, child, address in resolved if address]
 
     def _resolv_conf(self, container: Container, mode: str) -> str:
         host_text = _read(self.controller.config.host_resolv_conf)
@@ -331,7 +352,7 @@ class ContainerNetworks:
                 network_id = ""
             networks[name] = {
                 "IPAMConfig": endpoint.get("IPAMConfig"),
-                "Links": None,
+                "Links": endpoint.get("Links") or None,
                 "Aliases": endpoint.get("Aliases") or None,
                 "NetworkID": network_id,
                 "DriverOpts": None,
@@ -340,5 +361,6 @@ class ContainerNetworks:
                 "GlobalIPv6PrefixLen": 0,
                 "DNSNames": None,
                 **_CLEARED,
+                "MacAddress": endpoint.get("MacAddress") or "",  # the one asked for, as dockerd shows
             }
         return {"Ports": {}, "SandboxKey": "", "SandboxID": "", **_CLEARED, "Networks": networks}
