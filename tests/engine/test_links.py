@@ -63,7 +63,10 @@ def test_a_link_to_a_missing_or_stopped_container_is_refused():
 def test_a_started_container_gets_its_links_environment(engine):
     """Through the engine: the link's variables reach the task's environment, before its own."""
     engine.containers.create(
-        "db", {"Image": "busybox", "Cmd": ["sleep", "100"], "Env": ["SECRET=s"], "ExposedPorts": {"5432/tcp": {}}}, {}, None
+        "db",
+        {"Image": "busybox", "Cmd": ["sleep", "100"], "Env": ["SECRET=s"], "ExposedPorts": {"5432/tcp": {}}},
+        {},
+        None,
     )
     engine.containers.start("db")
     engine.containers.create(

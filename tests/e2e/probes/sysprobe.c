@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -28,6 +29,11 @@ static int report(long rc) {
     const char *name = errno == EPERM ? "EPERM" : errno == ENOSYS ? "ENOSYS" : errno == EACCES ? "EACCES" : NULL;
     if (name) puts(name); else printf("errno%d\n", errno);
     return 0;
+}
+
+static int same_file(int fd, const char *path) {
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 static int exescan(int seconds) {
@@ -45,7 +51,12 @@ static int exescan(int seconds) {
             ssize_t n = readlink(path, target, sizeof target - 1);
             int fd = open(path, O_RDONLY);
             if (n >= 0) { target[n] = 0; printf("exe %d %s\n", pid, target); }
-            if (fd >= 0) { close(fd); if (n < 0) printf("exe %d (opened)\n", pid); }
+            if (fd >= 0) {
+                /* refused to readlink, then opened: which file did it open? (it may have exec'd meanwhile) */
+                if (n < 0) printf("exe %d %s\n", pid, same_file(fd, "/bin/busybox") ? "/bin/busybox"
+                                                     : same_file(fd, "/probe/sysprobe") ? "/probe/sysprobe" : "(opened)");
+                close(fd);
+            }
             if (n < 0 && (errno == EACCES || errno == EPERM)) {
                 denied++;
                 /* the ptrace access check, without stopping anyone: EPERM, or EFAULT once allowed */
