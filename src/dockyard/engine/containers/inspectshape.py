@@ -11,21 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-DEFAULT_SHM_SIZE = 64 * 1024 * 1024
-# runc's defaults, which dockerd writes into every non-privileged container's HostConfig
-MASKED_PATHS = (
-    "/proc/asound",
-    "/proc/acpi",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-)
-READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
+from dockyard.runtime.spec import DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS  # what the runtime applies
 
 # (name, value when unset); None in the value column is JSON null
 HOST_CONFIG: tuple[tuple[str, Any], ...] = (
