@@ -164,7 +164,7 @@ def test_update_of_a_running_container_changes_its_cgroups_inspect_and_restart_p
             "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 2},
         },
     )
-    assert reply == {"Warnings": []}
+    assert reply == {"Warnings": None}  # moby's null when there is none
     applied = engine.runtime.resources(engine.state_dir(container_id))
     assert (applied["memory"]["limit"], applied["memory"]["swap"], applied["pids"]) == (
         96 * MB,
@@ -185,6 +185,9 @@ def test_update_refusals(engine):
     container_id = engine.run("sleep", "1000", Memory=64 * MB, MemorySwap=128 * MB, NanoCpus=10**9)
     with pytest.raises(Conflict, match="Memory limit should be smaller than already set memoryswap limit"):
         engine.containers.update(container_id, {"Memory": 200 * MB})
+    unlimited = engine.run("sleep", "1000")  # no swap limit: as dockerd, a memory limit needs one too
+    with pytest.raises(Conflict, match="update the memoryswap at the same time"):
+        engine.containers.update(unlimited, {"Memory": 128 * MB})
     with pytest.raises(
         Conflict, match="Conflicting options: NanoCPUs cannot be updated as CPU Quota has already been set"
     ):

@@ -320,14 +320,17 @@ class ContainerService:
         with container.lock:
             if container.state.status == "removing":
                 raise Conflict(f"Cannot update container {container.id}: Container is marked for removal")
-            host = updates.merge(container.host_config, sent)
+            try:
+                host = updates.merge(container.host_config, sent)
+            except Conflict as exc:
+                raise Conflict(f"Cannot update container {container.id}: {exc}") from None
             warnings = resources.verify(host, self.host_limits, update=True)
             if container.state.status in ("running", "paused"):
                 self.runtime.update(self._task(container), resources.update_resources(host, sent))
             container.host_config = host
             self.store.save(container)
         self.lifecycle.publish(container, "update")
-        return {"Warnings": warnings}
+        return {"Warnings": warnings or None}  # as moby: null when there is none
 
     def pause(self, ref: str) -> None:
         """Freeze every process of the container (cgroup freezer)."""

@@ -31,7 +31,7 @@ def _conflicts(current: dict, sent: dict) -> None:
         if (sent.get(new) or 0) > 0 and (current.get(old) or 0) > 0:
             raise Conflict(f"Conflicting options: {message}")
     memory, swap = sent.get("Memory") or 0, current.get("MemorySwap") or 0
-    if memory and swap > 0 and memory > swap and not sent.get("MemorySwap"):
+    if memory and memory > swap and not sent.get("MemorySwap"):  # also with no or unlimited swap, as moby
         raise Conflict(
             "Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time"
         )
