@@ -51,9 +51,9 @@ DOCKERD_LEFTOVERS = tuple(
 
 
 def dockyard_cli() -> list[str]:
-    """The console script next to this interpreter (the `dockyard` on PATH may be a pyenv shim)."""
-    script = Path(sys.executable).parent / "dockyard"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "dockyard.cli.main"]
+    """The command users type: `dockyard` on PATH (setup.sh links the virtual environment's)."""
+    script = shutil.which("dockyard")
+    return [script] if script else [sys.executable, "-m", "dockyard.cli.main"]
 
 
 class Dockerd:

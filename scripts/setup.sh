@@ -23,8 +23,25 @@ if [ ! -x "$INIT" ] || [ src/dockyard/runtime/reaper/dockyard-init.c -nt "$INIT"
     install -d "$(dirname "$INIT")"
     gcc -static -Os -o "$INIT.tmp" src/dockyard/runtime/reaper/dockyard-init.c && mv "$INIT.tmp" "$INIT"
 fi
-python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+# dockyard and its test tools live in a virtual environment of their own, as pipx installs a
+# tool, with `dockyard` linked onto PATH: the command users type starts that interpreter
+# directly, without a version manager's shim or the system site's .pth files, and nothing is
+# installed into the system interpreter (docs/decisions/0082-cli-install.md).
+VENV=/opt/dockyard/venv
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
+ln -sfn "$VENV/bin/dockyard" /usr/local/bin/dockyard
+# An install of an earlier set-up into the interpreter on PATH would shadow the link (pyenv's
+# shims come first on PATH): remove it and its shim.
+if python3 -m pip show dockyard >/dev/null 2>&1; then
+    python3 -m pip uninstall -q -y dockyard
+    if command -v pyenv >/dev/null; then pyenv rehash; fi
+fi
+hash -r
+if [ "$(command -v dockyard)" != /usr/local/bin/dockyard ]; then
+    echo "warning: 'dockyard' resolves to $(command -v dockyard), not /usr/local/bin/dockyard" >&2
+fi
 # An editable install leaves no bytecode, and PYTHONDONTWRITEBYTECODE (set in some shells)
 # stops the CLI from caching any: compile once so `dockyard` starts without recompiling
 # its modules every run (docs/decisions/0081-startup.md). Stale files are simply recompiled.
-python3 -m compileall -q src
+"$VENV/bin/python" -m compileall -q src

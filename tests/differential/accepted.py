@@ -355,15 +355,12 @@ ACCEPTED: list[Accepted] = [
         "*",
         "gap: dockyard checks the MAC address at connect of a stopped container; dockerd at its start",
     ),
-    Accepted("network connect again", "status", "gap: 409 where dockerd answers 403 for an endpoint that exists"),
-    Accepted("network connect ip taken", "*", "gap: 409 where dockerd answers 403, and dockyard names the address"),
+    Accepted("network connect ip taken", "body.message", "design: dockyard names the address in use"),
     Accepted("network connect ip outside", "*", "1.44: a 400 in current moby (20.10: 500); gap: wording"),
-    Accepted("network connect host", "status", "gap: 409 where dockerd answers 400 for connecting to the host network"),
     Accepted(
         "network connect no body", "body.message", "gap: dockyard says what is missing; dockerd quotes its JSON reader"
     ),
     Accepted("network disconnect again", "status", "1.44: a 400 for a container not on the network (20.10: 500)"),
-    Accepted("network delete in use", "status", "gap: 409 where dockerd answers 403 for a network with endpoints"),
     Accepted(
         "n[0-9] inspect *",
         "body.NetworkSettings.Networks.*.Aliases",
@@ -408,7 +405,6 @@ ACCEPTED: list[Accepted] = [
         "body*.NetworkSettings.Networks.*.NetworkID",
         "design: dockyard records the endpoint's network at create; dockerd at start",
     ),
-    Accepted("network create overlap", "status", "gap: 409 where dockerd answers 403 for an overlapping pool"),
     Accepted(
         "created archive no path",
         "body.message",

@@ -2,7 +2,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 import pytest
 
-from dockyard.errors import Conflict, InvalidArgument
+from dockyard.errors import Forbidden, InvalidArgument
 from dockyard.network import ipam
 
 
@@ -35,9 +35,9 @@ def test_next_address_never_twice():
 def test_requested_address_checks():
     subnet, gw = IPv4Network("10.0.0.0/24"), IPv4Address("10.0.0.1")
     assert ipam.check_requested("10.0.0.9", subnet, gw, []) == IPv4Address("10.0.0.9")
-    with pytest.raises(Conflict, match="Address already in use"):
+    with pytest.raises(Forbidden, match="Address already in use"):
         ipam.check_requested("10.0.0.9", subnet, gw, [IPv4Address("10.0.0.9")])
-    with pytest.raises(Conflict):
+    with pytest.raises(Forbidden):
         ipam.check_requested("10.0.0.1", subnet, gw, [])
     with pytest.raises(InvalidArgument, match="no configured subnet"):
         ipam.check_requested("10.0.1.9", subnet, gw, [])
@@ -52,7 +52,7 @@ def test_subnet_gateway_and_overlap():
     assert ipam.parse_gateway(None, IPv4Network("10.1.0.0/16")) == IPv4Address("10.1.0.1")
     with pytest.raises(InvalidArgument, match="no matching subnet for gateway 10.2.0.1"):
         ipam.parse_gateway("10.2.0.1", IPv4Network("10.1.0.0/16"))
-    with pytest.raises(Conflict, match="Pool overlaps with other one on this address space"):
+    with pytest.raises(Forbidden, match="Pool overlaps with other one on this address space"):
         ipam.check_overlap(IPv4Network("10.1.128.0/17"), [IPv4Network("10.1.0.0/16")])
 
 

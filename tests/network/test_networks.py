@@ -84,7 +84,7 @@ def test_connect_and_disconnect_live(controller, spaces, servers):
     ep = controller.connect("front", A, spaces.path(c1), "web")
     assert ep.ifname == "eth1"
     assert probe("tcp", "web", 80, ns=c2) == "live"
-    with pytest.raises(Conflict):
+    with pytest.raises(Forbidden):
         controller.connect("front", A, spaces.path(c1), "web")
     controller.disconnect("front", A)
     assert probe("tcp", ep.ip, 80, ns=c2).startswith("error")
@@ -96,9 +96,9 @@ def test_connect_and_disconnect_live(controller, spaces, servers):
 def test_bad_requests_leave_nothing_behind(controller, spaces):
     controller.create_network("one", subnet="10.84.0.0/16")
     rules, links = ruleset(), sh("ip", "-o", "link").stdout
-    with pytest.raises(Conflict, match="Pool overlaps"):
+    with pytest.raises(Forbidden, match="Pool overlaps"):
         controller.create_network("two", subnet="10.84.3.0/24")
-    with pytest.raises(Conflict, match="Pool overlaps"):
+    with pytest.raises(Forbidden, match="Pool overlaps"):
         controller.create_network("three", subnet="10.250.0.0/16")  # the uplink's route
     with pytest.raises(Conflict, match="already exists"):
         controller.create_network("one")
@@ -110,13 +110,13 @@ def test_bad_requests_leave_nothing_behind(controller, spaces):
     assert [n.name for n in controller.list()] == ["bridge", "host", "none", "one"]
     c1 = spaces.add("c1")
     controller.connect("one", A, spaces.path(c1), "x")
-    with pytest.raises(Conflict, match="has active endpoints"):
+    with pytest.raises(Forbidden, match="has active endpoints"):
         controller.remove_network("one")
     with pytest.raises(Forbidden, match="pre-defined"):
         controller.remove_network("bridge")
     with pytest.raises(NoSuchNetwork, match="network nope not found"):
         controller.connect("nope", B, spaces.path(c1), "x")
-    with pytest.raises(Conflict, match="Address already in use"):
+    with pytest.raises(Forbidden, match="Address already in use"):
         controller.connect("one", B, spaces.path(c1), "y", ip="10.84.0.2")
     assert len(controller.store.endpoints(network_id=controller.get("one").id)) == 1
     controller.release(A)

@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from dockyard.errors import Conflict
+from dockyard.errors import Conflict, Forbidden
 from dockyard.metadata.db import Database
 from dockyard.network.store import EndpointRecord, NetworkRecord, NetworkStore, PortRecord
 
@@ -51,7 +51,7 @@ def test_concurrent_allocation_never_duplicates(tmp_path, store):
     for t in threads:
         t.join()
     assert sorted(got) == sorted({f"10.0.0.{n}" for n in range(2, 10)})
-    with pytest.raises(Conflict):
+    with pytest.raises(Forbidden):
         store.add_endpoint(EndpointRecord("n1", "c1", "e", "c1"), allocate)
 
 
@@ -64,7 +64,7 @@ def test_endpoints_survive_reopen_and_block_removal(tmp_path):
     db.close()
     store = NetworkStore(Database(tmp_path / "r.db"))
     assert store.endpoints(container_id="c1")[0].aliases == ("www",)
-    with pytest.raises(Conflict, match="active endpoints"):
+    with pytest.raises(Forbidden, match="active endpoints"):
         store.remove_network("n1")
     with pytest.raises(Conflict, match="port is already allocated"):
         store.add_ports([PortRecord("c2", "n1", "10.0.0.3", 80, "tcp", "0.0.0.0", 8080)])

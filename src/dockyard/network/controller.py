@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from dockyard import faults
-from dockyard.errors import Conflict, InvalidArgument
+from dockyard.errors import InvalidArgument
 from dockyard.metadata.db import Database
 from dockyard.network import bridge, ipam, publish, shapes
 from dockyard.network.config import NetworkConfig
@@ -126,11 +126,11 @@ class NetworkController:
         options: Mapping[str, str] | None = None,
         attachable: bool = False,
     ) -> NetworkRecord:
-        """`docker network create`. Raises Conflict (name taken, overlapping subnet), InvalidArgument."""
+        """`docker network create`. Raises Conflict (name taken), Forbidden (overlapping subnet), InvalidArgument."""
         return self.networks.create(name, driver, subnet, gateway, internal, labels, options, attachable)
 
     def remove_network(self, ref: str) -> None:
-        """`docker network rm`. Raises NoSuchNetwork, Forbidden (predefined), Conflict (in use)."""
+        """`docker network rm`. Raises NoSuchNetwork, Forbidden (predefined, in use)."""
         self.networks.remove(ref)
 
     def get(self, ref: str) -> NetworkRecord:
@@ -162,7 +162,7 @@ class NetworkController:
     ) -> Endpoint:
         """Give the container (its netns at `netns_path`) an endpoint on the network.
 
-        Raises NoSuchNetwork, Conflict (already connected, address in use), InvalidArgument.
+        Raises NoSuchNetwork, Forbidden (already connected, address in use), InvalidArgument (host network).
         """
         with self._lock:
             net = self.get(ref)
@@ -170,7 +170,7 @@ class NetworkController:
             if net.driver != "bridge":
                 return self._record_only(net, container_id, name, aliases, mine)
             if any(self.get(ep.network_id).driver != "bridge" for ep in mine):
-                raise Conflict("container cannot be disconnected from host network or connected to host network")
+                raise InvalidArgument("container cannot be disconnected from host network or connected to host network")
             subnet, gateway = IPv4Network(net.subnet), IPv4Address(net.gateway)
             if aliases and net.name == "bridge":
                 raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
@@ -215,7 +215,7 @@ class NetworkController:
         self, net: NetworkRecord, cid: str, name: str, aliases: tuple[str, ...], mine: list[EndpointRecord]
     ) -> Endpoint:
         if mine:
-            raise Conflict("container cannot be disconnected from host network or connected to host network")
+            raise InvalidArgument("container cannot be disconnected from host network or connected to host network")
         ep = self.store.add_endpoint(
             EndpointRecord(net.id, cid, secrets.token_hex(32), name, tuple(aliases)), lambda _: (None, "")
         )

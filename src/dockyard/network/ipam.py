@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from dockyard.errors import Conflict, InvalidArgument, Unavailable
+from dockyard.errors import Forbidden, InvalidArgument, Unavailable
 
 # Docker's default local pools: 172.17-31.0.0/16, then 192.168.0.0/16 cut into /20s.
 DEFAULT_POOLS: tuple[tuple[str, int], ...] = (
@@ -48,10 +48,10 @@ def parse_gateway(raw: str | None, subnet: IPv4Network) -> IPv4Address:
 
 
 def check_overlap(subnet: IPv4Network, taken: Iterable[IPv4Network]) -> None:
-    """Raise docker's Conflict when `subnet` overlaps a network already in use."""
+    """Raise docker's Forbidden (403) when `subnet` overlaps a network already in use."""
     for other in taken:
         if subnet.overlaps(other):
-            raise Conflict("Pool overlaps with other one on this address space")
+            raise Forbidden("Pool overlaps with other one on this address space")
 
 
 def choose_subnet(taken: Iterable[IPv4Network], pools: Iterable[tuple[str, int]] = DEFAULT_POOLS) -> IPv4Network:
@@ -110,7 +110,7 @@ def check_requested(
     if address not in subnet or address in (subnet.network_address, subnet.broadcast_address):
         raise InvalidArgument(f"no configured subnet or ip-range contain the IP address {ip}")
     if address == gateway or address in set(allocated):
-        raise Conflict(f"Address already in use: {ip}")
+        raise Forbidden(f"Address already in use: {ip}")
     return address
 
 

@@ -56,7 +56,7 @@ class Networks:
         options: Mapping[str, str] | None = None,
         attachable: bool = False,
     ) -> NetworkRecord:
-        """`docker network create`. Raises Conflict (name taken, overlapping subnet), InvalidArgument."""
+        """`docker network create`. Raises Conflict (name taken), Forbidden (overlapping subnet), InvalidArgument."""
         if not name or "/" in name:
             raise InvalidArgument(f"invalid network name: {name!r}")
         if driver != "bridge":
@@ -97,13 +97,13 @@ class Networks:
             return rec
 
     def remove(self, ref: str) -> None:
-        """`docker network rm`. Raises NoSuchNetwork, Forbidden (predefined), Conflict (in use)."""
+        """`docker network rm`. Raises NoSuchNetwork, Forbidden (predefined, in use)."""
         with self._lock:
             net = self.get(ref)
             if net.name in PREDEFINED:
                 raise Forbidden(f"{net.name} is a pre-defined network and cannot be removed")
             if self.store.endpoints(network_id=net.id):
-                raise Conflict(f"error while removing network: network {net.name} id {net.id} has active endpoints")
+                raise Forbidden(f"error while removing network: network {net.name} id {net.id} has active endpoints")
             self.store.remove_network(net.id)
             self._apply_rules()
             self._delete_bridge(net)
@@ -169,7 +169,7 @@ class Networks:
         self, subnet: str | None, gateway: str | None, leaving: list[IPv4Interface] = ()
     ) -> tuple[IPv4Network, IPv4Address]:
         """A subnet clashing with no network of ours and no host route (but those of `leaving`,
-        addresses about to be replaced) and its gateway. Raises Conflict, InvalidArgument, Unavailable."""
+        addresses about to be replaced) and its gateway. Raises Forbidden, InvalidArgument, Unavailable."""
         ours = [IPv4Network(n.subnet) for n in self.bridges()]
         going = {address.network for address in leaving}
         routes = [IPv4Network(r, strict=False) for r in bridge.host_routes()]

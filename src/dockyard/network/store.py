@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from dockyard.errors import Conflict
+from dockyard.errors import Conflict, Forbidden
 from dockyard.metadata.db import Database
 
 SCHEMA = """
@@ -149,10 +149,10 @@ class NetworkStore:
             raise Conflict(f"network with name {rec.name} already exists") from None
 
     def remove_network(self, network_id: str) -> None:
-        """Raises Conflict if an endpoint still uses it."""
+        """Raises Forbidden if an endpoint still uses it."""
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM network_endpoints WHERE network_id=?", (network_id,)).fetchone():
-                raise Conflict(f"error while removing network: network {network_id} has active endpoints")
+                raise Forbidden(f"error while removing network: network {network_id} has active endpoints")
             conn.execute("DELETE FROM networks WHERE id=?", (network_id,))
 
     def networks(self) -> list[NetworkRecord]:
@@ -163,14 +163,14 @@ class NetworkStore:
     ) -> EndpointRecord:
         """Insert `rec` with the (ip, mac) `allocate(addresses taken)` picks, atomically.
 
-        Raises Conflict if the container is already on that network.
+        Raises Forbidden if the container is already on that network.
         """
         with self.db.transaction() as conn:
             if conn.execute(
                 "SELECT 1 FROM network_endpoints WHERE network_id=? AND container_id=?",
                 (rec.network_id, rec.container_id),
             ).fetchone():
-                raise Conflict(f"endpoint with name {rec.name} already exists in network {rec.network_id}")
+                raise Forbidden(f"endpoint with name {rec.name} already exists in network {rec.network_id}")
             taken = [
                 r[0]
                 for r in conn.execute(

@@ -67,7 +67,7 @@ class NetworkService:
         return self.controller.inspect(ref)
 
     def create(self, config: dict) -> dict:
-        """POST /networks/create. Raises Conflict (name, overlapping pool), InvalidArgument, NotSupported."""
+        """POST /networks/create. Raises Conflict (name), Forbidden (overlapping pool), InvalidArgument, NotSupported."""
         if config.get("EnableIPv6"):
             raise InvalidArgument("EnableIPv6: dockyard's bridge driver has no IPv6 support")
         subnet, gateway = _pool(config)
@@ -105,7 +105,7 @@ class NetworkService:
         return {"NetworksDeleted": removed}
 
     def connect(self, ref: str, container: str, endpoint_config: dict | None) -> None:
-        """Connect a container, live when it runs. Raises NoSuchNetwork, NoSuchContainer, Conflict."""
+        """Connect a container, live when it runs. Raises NoSuchNetwork, NoSuchContainer, Conflict, Forbidden."""
         target = self.containers.get(container)
         net = self.controller.get(ref)
         self.containers.reconfigure(target.id, lambda c: self.networking.join(c, net.name, dict(endpoint_config or {})))

@@ -23,7 +23,7 @@ from dockyard import atomic
 from dockyard.engine.containers import links
 from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.table import ContainerTable
-from dockyard.errors import Conflict, InvalidArgument, NoSuchNetwork, NotFound, RuntimeFailure
+from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotFound, RuntimeFailure
 from dockyard.network import hosts, ipam, resolvconf
 from dockyard.network.config import NetworkConfig
 from dockyard.network.controller import NetworkController
@@ -145,7 +145,7 @@ class ContainerNetworks:
     def join(self, container: Container, network: str, endpoint: dict) -> None:
         """Connect to one more network: now if the container runs, else at its next start.
 
-        The caller holds the container's lock and saves it. Raises Conflict, NoSuchNetwork.
+        The caller holds the container's lock and saves it. Raises Conflict, Forbidden, NoSuchNetwork.
         """
         mode = network_mode(container)
         if not _bridged(mode):
@@ -155,7 +155,7 @@ class ContainerNetworks:
             raise Conflict(NO_ENDPOINT)
         joined = self._endpoints(container)
         if net.name in joined:
-            raise Conflict(f"endpoint with name {container.name} already exists in network {net.name}")
+            raise Forbidden(f"endpoint with name {container.name} already exists in network {net.name}")
         self._check_endpoint(net.name, endpoint)
         live = bool(container.state.running and container.state.pid)
         if live:
