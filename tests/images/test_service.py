@@ -71,8 +71,12 @@ def test_lookup_by_tag_id_and_prefix(service, rootfs_tar):
     service.tag(image.id, "busybox")
     for ref in ("busybox", "busybox:latest", "docker.io/library/busybox:latest", image.id, image.id.hex[:12]):
         assert service.resolve(ref).id == image.id
-    with pytest.raises(NoSuchImage, match="No such image: nosuch"):
+    with pytest.raises(NoSuchImage, match="^No such image: nosuch:latest$"):  # named as moby names it
         service.resolve("nosuch")
+    with pytest.raises(NoSuchImage, match="^No such image: abcdef123456$"):  # an ID prefix as given
+        service.resolve("abcdef123456")
+    with pytest.raises(InvalidArgument, match="invalid reference format"):
+        service.resolve("UPPER")
 
 
 def test_rmi_untags_first_then_deletes_and_respects_containers(service, rootfs_tar):

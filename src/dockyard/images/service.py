@@ -80,11 +80,12 @@ class ImageService:
     def resolve(self, ref: str) -> ImageRecord:
         """Find an image as docker does: by name[:tag], name@digest, full ID or ID prefix.
 
-        Raises NoSuchImage.
+        Raises NoSuchImage naming the reference as moby does (`nope:latest`), InvalidArgument
+        for a name that is no reference (`invalid reference format`).
         """
         image_id = self._lookup(ref)
         if image_id is None:
-            raise NoSuchImage(ref)
+            raise NoSuchImage(_missing(ref))
         return self.store.get(image_id)
 
     def _lookup(self, ref: str) -> Digest | None:
@@ -261,3 +262,11 @@ def _synthesize_manifest(config_digest: Digest, config_size: int, layers: list[L
         config=Descriptor(mt.OCI_CONFIG, config_digest, config_size),
         layers=tuple(Descriptor(blob.media_type, blob.digest, blob.size) for blob in layers),
     )
+
+
+def _missing(ref: str) -> str:
+    """How moby names an image it did not find: an ID as given, a name normalised and tagged."""
+    candidate = ref.removeprefix("sha256:")
+    if candidate and set(candidate) <= _HEX and len(candidate) <= 64:
+        return ref
+    return parse_reference(ref).familiar()  # raises InvalidArgument for what is no reference

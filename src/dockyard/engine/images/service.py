@@ -231,7 +231,10 @@ class ImageBackend:
             raise InvalidArgument("no images specified")
         chosen: dict[str, tuple[ImageRecord, list[str]]] = {}
         for name in names:
-            image = self.service.resolve(name)
+            try:
+                image = self.service.resolve(name)
+            except NoSuchImage:
+                raise NoSuchImage(name) from None  # dockerd's save names it as asked
             record, tags = chosen.setdefault(image.id, (image, []))
             tags.extend(self._tags_named(name, image))
         return saver.save(self.service, list(chosen.values()), self.tmp_dir)

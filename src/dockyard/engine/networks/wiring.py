@@ -149,10 +149,10 @@ class ContainerNetworks:
         """
         mode = network_mode(container)
         if not _bridged(mode):
-            raise Conflict(NO_ENDPOINT if mode in ("host", "none") else SHARED_NETNS)
+            raise InvalidArgument(NO_ENDPOINT if mode in ("host", "none") else SHARED_NETNS)
         net = self.controller.get(network)
         if net.driver != "bridge":
-            raise Conflict(NO_ENDPOINT)
+            raise InvalidArgument(NO_ENDPOINT)
         joined = self._endpoints(container)
         if net.name in joined:
             raise Forbidden(f"endpoint with name {container.name} already exists in network {net.name}")
@@ -171,7 +171,7 @@ class ContainerNetworks:
         if net.name not in joined:
             raise InvalidArgument(f"container {container.id} is not connected to network {net.name}")
         if not _bridged(network_mode(container)) and net.name in ("host", "none"):
-            raise Conflict(NO_ENDPOINT)
+            raise InvalidArgument(NO_ENDPOINT)
         live = bool(container.state.running and container.state.pid)
         if live:
             self.controller.disconnect(net.id, container.id)
