@@ -299,7 +299,7 @@ def test_bad_security_input_is_refused_and_starts_nothing(daemon, client, tmp_pa
     cases = [
         (("--cap-add", "NOT_A_CAP"), 'unknown capability: "CAP_NOT_A_CAP"'),
         (("--security-opt", f"seccomp={malformed}"), "Decoding seccomp profile failed"),
-        (("--runtime", "nope"), "unknown or invalid runtime name: nope"),
+        (("--runtime", "nope"), "Unknown runtime specified nope"),
         (("--device", "/dev/does-not-exist"), 'adding custom device "/dev/does-not-exist": no such file'),
         (("--sysctl", "kernel.panic=1"), "kernel.panic"),  # the docker CLI refuses it itself
         (("--security-opt", "bogus"), 'Invalid --security-opt: "bogus"'),

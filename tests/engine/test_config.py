@@ -76,3 +76,13 @@ def test_valid_names(name):
 def test_invalid_names(name):
     with pytest.raises(InvalidArgument, match="Invalid container name"):
         validate_name(name)
+
+
+def test_a_relative_working_dir_is_refused_in_dockerds_words():
+    from dockyard.engine.containers.rules import check_config_types
+
+    check_config_types({"Image": "busybox", "WorkingDir": "/srv/app"})
+    with pytest.raises(
+        InvalidArgument, match="^the working directory 'rel/dir' is invalid, it needs to be an absolute"
+    ):
+        check_config_types({"Image": "busybox", "WorkingDir": "rel/dir"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockyard.errors import Conflict, InvalidArgument, NoSuchExec, RuntimeFailure
+from dockyard.errors import Conflict, InvalidArgument, NoSuchExec, NotFound, RuntimeFailure
 from dockyard.multiplex import FrameDecoder
 
 
@@ -39,8 +39,11 @@ def test_detached_exec_runs_until_it_exits(engine):
     running = engine.execs.exec_inspect(exec_id)
     assert running["Running"] and running["ExitCode"] is None and running["Pid"] > 0
     assert running["Pid"] in engine.runtime.pids(engine.state_dir("web"))
+    engine.execs.exec_resize(exec_id, 30, 100)  # while it runs
     engine.runtime.exit(exec_dir(engine, exec_id), 5)
     assert engine.execs.exec_inspect(exec_id)["ExitCode"] == 5
+    with pytest.raises(NotFound, match="^no such exec$"):  # as dockerd, once it has ended
+        engine.execs.exec_resize(exec_id, 30, 100)
 
 
 def test_an_exec_starts_once(engine):
@@ -59,8 +62,7 @@ def test_exec_needs_a_running_container_and_a_command(engine):
     with pytest.raises(InvalidArgument, match="^No exec command specified$"):
         engine.execs.exec_create("web", {"Cmd": []})
     engine.containers.pause("web")
-    paused_id = engine.containers.get("web").id
-    with pytest.raises(Conflict, match=f"^Container {paused_id} is paused, unpause the container before exec$"):
+    with pytest.raises(Conflict, match="^Container web is paused, unpause the container before exec$"):  # as asked
         engine.execs.exec_create("web", {"Cmd": ["true"]})
     with pytest.raises(NoSuchExec, match="^No such exec instance: nope$"):
         engine.execs.exec_inspect("nope")

@@ -64,3 +64,15 @@ def test_bad_values_are_dockerds_400s(volumes, call, filters, message):
     with pytest.raises(InvalidArgument, match=message):
         getattr(volumes, call)(filters)
     assert len(volumes.list({})["Volumes"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"Name": "a/b"}, '^create a/b: "a/b" includes invalid characters for a local volume name'),
+        ({"Name": "vol", "DriverOpts": {"bogus": "1"}}, '^create vol: invalid option: "bogus"'),
+    ],
+)
+def test_create_refusals_name_the_volume_as_dockerd(engine, config, message):
+    with pytest.raises(InvalidArgument, match=message):
+        engine.volumes.create(config)

@@ -44,8 +44,10 @@ def test_port_bindings_and_publish_all():
         PortSpec(443, "tcp", "", 9000, 9010),
         PortSpec(5432),
     ]
-    with pytest.raises(InvalidArgument, match="invalid hostPort: nope"):
+    with pytest.raises(InvalidArgument, match='^invalid port specification: "nope"$'):
         parse_port_bindings({"80/tcp": [{"HostPort": "nope"}]})
+    with pytest.raises(InvalidArgument, match='^invalid port specification: "abc"$'):
+        parse_port_bindings({"abc/tcp": [{}]})
 
 
 def test_ports_json_and_port_lines():

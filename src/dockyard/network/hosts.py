@@ -36,7 +36,7 @@ def parse_extra_host(raw: str, host_gateway_ip: str | None = None) -> HostEntry:
     sep = "=" if "=" in raw else ":"
     name, found, ip = raw.partition(sep)
     if not found or not name or not ip:
-        raise InvalidArgument(f"bad format for add-host: {raw!r}")
+        raise InvalidArgument(f'bad format for add-host: "{raw}"')
     if ip == HOST_GATEWAY:
         if not host_gateway_ip:
             raise InvalidArgument("unable to derive the IP value for host-gateway")

@@ -52,7 +52,7 @@ def parse_port_bindings(
     specs: list[PortSpec] = []
     for key, hosts in (bindings or {}).items():
         port, proto = split_proto(key)
-        container = _port_number(port, "containerPort")
+        container = _port_number(port)
         for host in hosts or [{}]:
             ip = check_host_ip((host or {}).get("HostIp", "") or "")
             host_port = (host or {}).get("HostPort", "") or ""
@@ -63,13 +63,13 @@ def parse_port_bindings(
         for key in exposed:
             port, proto = split_proto(key)
             if f"{int(port)}/{proto}" not in named:
-                specs.append(PortSpec(_port_number(port, "containerPort"), proto))
+                specs.append(PortSpec(_port_number(port), proto))
     return specs
 
 
-def _port_number(raw: str, what: str) -> int:
+def _port_number(raw: str) -> int:
     if not raw.isdigit() or not 0 < int(raw) <= 65535:
-        raise InvalidArgument(f"invalid {what}: {raw}")
+        raise InvalidArgument(f'invalid port specification: "{raw}"')  # moby's words, as the API answers
     return int(raw)
 
 
@@ -79,7 +79,7 @@ def _host_range(raw: str) -> tuple[int, int]:
     try:
         return parse_range(raw)
     except ValueError:
-        raise InvalidArgument(f"invalid hostPort: {raw}") from None
+        raise InvalidArgument(f'invalid port specification: "{raw}"') from None
 
 
 def ports_json(bindings: Iterable[PortBinding], exposed: Iterable[str] = ()) -> dict[str, list[dict[str, str]] | None]:

@@ -117,13 +117,13 @@ def merge_config(user: dict, image: dict) -> dict:
 
 
 def host_config_defaults(host_config: dict) -> dict:
-    """A create request's HostConfig with dockerd's defaults: bridge network, no restart policy,
-    the json-file log driver (also when LogConfig names no type)."""
+    """A create request's HostConfig with dockerd's defaults: the `default` network mode (the
+    bridge), no restart policy, the json-file log driver (also when LogConfig names no type)."""
     log_config = host_config.get("LogConfig") or {}
     if not log_config.get("Type"):
         host_config = {**host_config, "LogConfig": {"Type": "json-file", "Config": log_config.get("Config") or {}}}
     return {
-        "NetworkMode": "bridge",
+        "NetworkMode": "default",
         "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
         "LogConfig": {"Type": "json-file", "Config": {}},
         **host_config,

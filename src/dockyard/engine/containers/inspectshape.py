@@ -18,7 +18,7 @@ HOST_CONFIG: tuple[tuple[str, Any], ...] = (
     ("Binds", None),
     ("ContainerIDFile", ""),
     ("LogConfig", {"Type": "json-file", "Config": {}}),
-    ("NetworkMode", "bridge"),
+    ("NetworkMode", "default"),
     ("PortBindings", None),
     ("RestartPolicy", {"Name": "no", "MaximumRetryCount": 0}),
     ("AutoRemove", False),

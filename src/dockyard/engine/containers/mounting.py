@@ -16,7 +16,7 @@ from pathlib import Path
 from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.mounts import MountPoint, inherited, mount_points, parse_volumes_from, points_of
 from dockyard.engine.volumes.service import VolumeService
-from dockyard.errors import InvalidArgument, RuntimeFailure
+from dockyard.errors import InvalidArgument, NotFound, RuntimeFailure
 from dockyard.runtime import syscalls as sc
 from dockyard.volumes.copyup import copy_up, is_empty
 
@@ -37,12 +37,17 @@ class ContainerMounts:
     def prepare(self, container: Container) -> None:
         """Set container.mounts for a new container, creating and referencing its volumes.
 
-        Raises InvalidArgument (bad specs, a missing --mount bind source), NotFound (volumes-from).
+        Raises InvalidArgument (bad specs, a missing --mount bind source or volumes-from
+        container: moby's 400 "No such container: x").
         """
         shared: list[MountPoint] = []
         for spec in container.host_config.get("VolumesFrom") or []:
             ref, mode = parse_volumes_from(spec)
-            shared += inherited(points_of(self.lookup(ref).mounts), mode)
+            try:
+                source = self.lookup(ref)
+            except NotFound as exc:
+                raise InvalidArgument(str(exc)) from None
+            shared += inherited(points_of(source.mounts), mode)
         points = mount_points(container.config, container.host_config, shared)
         for point in points:
             if point.type == "bind" and not point.create_source and not os.path.exists(point.source):

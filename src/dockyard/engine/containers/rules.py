@@ -60,7 +60,8 @@ _JSON_NAMES = {str: "string", int: "number", float: "number", bool: "bool", list
 
 
 def check_config_types(config: dict) -> None:
-    """Reject what Go's JSON decoder would refuse, in its words (a 400, not a crash later)."""
+    """Reject what Go's JSON decoder would refuse, in its words (a 400, not a crash later), and a
+    relative WorkingDir, as dockerd does."""
     for key, allowed in _CONFIG_TYPES.items():
         value = config.get(key)
         if value is not None and not isinstance(value, allowed):
@@ -71,6 +72,9 @@ def check_config_types(config: dict) -> None:
     for key in ("Cmd", "Entrypoint", "Env"):
         if isinstance(config.get(key), list) and not all(isinstance(v, str) for v in config[key]):
             raise InvalidArgument(f"json: cannot unmarshal non-string into Go struct field Config.{key} of type string")
+    workdir = config.get("WorkingDir") or ""
+    if workdir and not workdir.startswith("/"):
+        raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
 
 
 def check_restart_policy(policy: dict) -> None:

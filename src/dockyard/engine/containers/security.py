@@ -226,7 +226,7 @@ def check_modes(host_config: dict) -> None:
     if runtime in ("runc", "crun"):
         raise InvalidArgument(f"runtime {runtime} is not supported yet: dockyard runs containers with its own runtime")
     if runtime not in ("", *RUNTIMES):
-        raise InvalidArgument(f"unknown or invalid runtime name: {runtime}")
+        raise InvalidArgument(f"Unknown runtime specified {runtime}")  # dockerd's words
     if (host_config.get("ShmSize") or 0) < 0:
         raise InvalidArgument("SHM size can not be less than 0")
 

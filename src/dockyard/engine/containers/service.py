@@ -266,17 +266,21 @@ class ContainerService:
             )  # the lock is re-entrant: no start can slip in between
 
     def rename(self, ref: str, new_name: str) -> None:
+        """`docker rename`; the new name's errors in moby's words ("Error when allocating new name: ...")."""
         container = self.get(ref)
-        name = validate_name(new_name)
+        try:
+            name = validate_name("/" + new_name.lstrip("/"))
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"Error when allocating new name: {exc}") from None
         with container.lock:
             if name == container.name:
                 raise InvalidArgument("Renaming a container with the same name as its current name")
             old, container.name = container.name, name
             try:
                 self.store.save(container)
-            except Conflict:
+            except Conflict as exc:
                 container.name = old
-                raise
+                raise Conflict(f"Error when allocating new name: {exc}") from None
         self.lifecycle.publish(container, "rename", oldName="/" + old)
 
     def remove_link(self, ref: str) -> None:

@@ -81,7 +81,7 @@ def summary(container: Container, now: float) -> dict:
         "Labels": container.config.get("Labels") or {},
         "State": container.state.status,
         "Status": status_text(container, now),
-        "HostConfig": {"NetworkMode": container.host_config.get("NetworkMode") or "bridge"},
+        "HostConfig": {"NetworkMode": container.host_config.get("NetworkMode") or "default"},
         "NetworkSettings": {"Networks": container.network_settings.get("Networks") or {}},
         "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
     }

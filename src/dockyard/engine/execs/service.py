@@ -50,7 +50,7 @@ class ExecService:
         container = self.containers.get(ref)
         if container.state.status != "running":
             if container.state.status == "paused":
-                raise Conflict(f"Container {container.id} is paused, unpause the container before exec")
+                raise Conflict(f"Container {ref} is paused, unpause the container before exec")  # as asked, as moby
             raise Conflict(f"Container {container.id} is not running")
         command = config.get("Cmd")
         if not command:
@@ -204,10 +204,14 @@ class ExecService:
 
     def exec_resize(self, exec_id: str, height: int, width: int) -> None:
         """Resize the exec's terminal; a resize that races the exec's start waits for its task,
-        as dockerd's does (clients resize right after the 101). Raises Unavailable after 10 s."""
+        as dockerd's does (clients resize right after the 101). Raises Unavailable after 10 s,
+        NotFound ("no such exec", as dockerd) once its process has ended."""
         record = self._get(exec_id)
         if record.started and not record.launched.wait(LAUNCH_TIMEOUT):
             raise Unavailable(f"timeout waiting for exec session ready: {exec_id}")
+        self._refresh(record)
+        if record.started and not record.running:
+            raise NotFound("no such exec")
         self.runtime.resize(self._dir(record), height, width)
 
 

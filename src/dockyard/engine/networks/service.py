@@ -14,7 +14,7 @@ from dockyard.engine.containers.views import parse_time
 from dockyard.engine.events import EventBus
 from dockyard.engine.networks import filters as network_filters
 from dockyard.engine.networks.wiring import ContainerNetworks
-from dockyard.errors import InvalidArgument
+from dockyard.errors import InvalidArgument, NoSuchNetwork
 from dockyard.network.controller import NetworkController
 from dockyard.network.networks import PREDEFINED
 from dockyard.network.store import NetworkRecord
@@ -64,6 +64,10 @@ class NetworkService:
         return self.controller.in_use(net.id)
 
     def inspect(self, ref: str, verbose: bool = False, scope: str | None = None) -> dict:
+        """`verbose` adds services only for swarm networks (moby), so nothing for ours, which are
+        all local: a `scope` other than "local" finds none of them (404, as dockerd)."""
+        if scope not in (None, "local"):
+            raise NoSuchNetwork(ref)
         return self.controller.inspect(ref)
 
     def create(self, config: dict) -> dict:

@@ -107,7 +107,7 @@ class ContainerNetworks:
     def prepare(self, container: Container, directory: Path) -> None:
         """At create: check every network setting, pin the networks to join, write the files."""
         mode = network_mode(container)
-        container.host_config["NetworkMode"] = mode
+        container.host_config["NetworkMode"] = container.host_config.get("NetworkMode") or "default"  # kept as asked
         self._check(container, mode)
         container.networking_config = {"EndpointsConfig": self._endpoints_at_create(container, mode)}
         if mode == "host" and container.config.get("Hostname") == container.id[:12]:

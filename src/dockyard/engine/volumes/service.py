@@ -15,7 +15,7 @@ from pathlib import Path
 from dockyard.diskusage import du
 from dockyard.engine.events import EventBus
 from dockyard.engine.volumes import rules
-from dockyard.errors import Conflict, NotFound, NotSupported
+from dockyard.errors import Conflict, InvalidArgument, NotFound, NotSupported
 from dockyard.timestamps import now_rfc3339_seconds
 from dockyard.volumes.local import DRIVER, LocalDriver, check_name, check_options
 from dockyard.volumes.store import ANONYMOUS, VolumeRecord, VolumeStore
@@ -40,12 +40,17 @@ class VolumeService:
     def create(self, config: dict) -> dict:
         if config.get("ClusterVolumeSpec"):
             raise NotSupported("cluster volumes are not supported")
-        record = self.ensure(
-            config.get("Name") or "",
-            config.get("Driver") or DRIVER,
-            dict(config.get("DriverOpts") or {}),
-            dict(config.get("Labels") or {}),
-        )
+        """`docker volume create`; a refused name or option in moby's words ("create <name>: ...")."""
+        name = config.get("Name") or ""
+        try:
+            record = self.ensure(
+                name,
+                config.get("Driver") or DRIVER,
+                dict(config.get("DriverOpts") or {}),
+                dict(config.get("Labels") or {}),
+            )
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"create {name}: {exc}" if name else str(exc)) from None
         return self._json(record)
 
     def inspect(self, name: str) -> dict:
