@@ -60,6 +60,7 @@ from dockyard.network.controller import NetworkController
 from dockyard.paths import DEFAULT_DATA_ROOT, DEFAULT_SOCKET, DataRoot
 from dockyard.runtime.cgroups import sysinfo
 from dockyard.runtime.client import ShimRuntime
+from dockyard.runtime.runtimes import OciRuntimes
 from dockyard.snapshots.overlay import OverlaySnapshotter
 from dockyard.volumes.local import LocalDriver
 from dockyard.volumes.store import VolumeStore
@@ -143,6 +144,7 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
         networking,
         host_limits=sysinfo.probe(),
         init_path=(settings or {}).get("init-path") or procinit.DEFAULT_INIT_PATH,
+        runtimes=OciRuntimes.from_daemon_json(settings or {}),
     )
     containers.recover()
     collector.collect(at_start=True)  # what a crash left half made (layers under containers stay)

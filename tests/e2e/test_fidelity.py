@@ -123,7 +123,7 @@ def test_host_config_in_inspect_carries_dockers_fields(sdk):
     container = sdk.containers.create("busybox", ["true"], network_mode="none")
     sdk.made.append(container)
     host = container.attrs["HostConfig"]
-    assert host["Runtime"] == "runc" and host["CpuRealtimeRuntime"] == 0 and host["ShmSize"] == 64 * 1024 * 1024
+    assert host["Runtime"] == "dockyard" and host["CpuRealtimeRuntime"] == 0 and host["ShmSize"] == 64 * 1024 * 1024
     assert host["IpcMode"] == "private" and host["CgroupnsMode"] in ("host", "private")
     assert "/proc/kcore" in host["MaskedPaths"] and "/proc/sys" in host["ReadonlyPaths"]
     assert container.attrs["Config"]["Env"] is None and container.attrs["Config"]["AttachStdin"] is False

@@ -63,7 +63,7 @@ ENFORCED = {
     "UTSMode": "tests/engine/test_container_parts.py::test_namespaces_shared_with_the_host_or_another_container",
     "CgroupnsMode": SECURITY + "test_modes_accepted",
     "UsernsMode": SECURITY + "test_modes_refused",
-    "Runtime": ISOLATION + "test_bad_security_input_is_refused_and_starts_nothing",
+    "Runtime": "tests/e2e/test_oci_runtimes.py::test_runc_runs_the_same_spec_and_dockyard_keeps_managing_it",
     "ReadonlyRootfs": ISOLATION + "test_namespace_modes_sysctl_shm_and_read_only",
     "Tmpfs": ISOLATION + "test_namespace_modes_sysctl_shm_and_read_only",
     "ShmSize": ISOLATION + "test_namespace_modes_sysctl_shm_and_read_only",

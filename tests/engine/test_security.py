@@ -91,8 +91,6 @@ def test_namespaced_sysctls_accepted():
         ({"UTSMode": "container:x"}, "invalid UTS mode: container:x"),
         ({"CgroupnsMode": "shared"}, "invalid cgroup namespace mode: shared"),
         ({"UsernsMode": "private"}, "userns-remap"),
-        ({"Runtime": "kata"}, "Unknown runtime specified kata"),
-        ({"Runtime": "runc"}, "runtime runc is not supported yet"),
         ({"ShmSize": -1}, "SHM size can not be less than 0"),
     ],
 )

@@ -28,6 +28,7 @@ from dockyard.runtime.forkserver import HANDSHAKE_TIMEOUT, Zygote
 from dockyard.runtime.runtime import IOConfig, TaskState
 
 STATE_FILES = ("task.json", "exit.json", "shim.pid", "shim.sock", "shim.log")
+STATE_FILES += ("config.json", "init.pid", "runtime.log")  # an external runtime's bundle, pid and log (external.py)
 
 
 class ShimGone(Exception):
@@ -48,9 +49,15 @@ class ShimRuntime:
 
     # ---- creation ----------------------------------------------------------------------
 
-    def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig) -> int:
+    def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig, oci_runtime: list[str] | None = None) -> int:
         """Start the shim; the init is set up and blocked before exec. Returns its host pid."""
         _check_terminal(spec.get("process", {}), io)
+        if oci_runtime:  # runc or crun creates it, and applies the spec's seccomp profile itself
+            if io.tty:
+                raise InvalidArgument(f"a terminal (-t) is not supported by dockyard with runtime {oci_runtime[0]}")
+            return self._spawn(
+                state_dir, {"mode": "init", "spec": spec, "io": _io_dict(io), "oci_runtime": oci_runtime}
+            )
         task = {"mode": "init", "spec": spec, "io": _io_dict(io)}
         return self._spawn(state_dir, self._with_filter(task, spec.get("linux", {}).get("seccomp")))
 

@@ -58,12 +58,14 @@ class TaskState:
 class Runtime(Protocol):
     """Every task is named by its state directory; every method may raise RuntimeFailure."""
 
-    def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig) -> int:
+    def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig, oci_runtime: list[str] | None = None) -> int:
         """Start the shim and set up the init (namespaces, rootfs, mounts) blocked before exec.
 
         `spec` is an OCI runtime-spec config.json document; `spec["root"]["path"]` is an
-        already mounted rootfs. Returns the init's host pid (for /proc/<pid>/ns/net).
-        Raises RuntimeFailure with the kernel's reason.
+        already mounted rootfs. `oci_runtime`, when given, is the command of an external OCI
+        runtime (runc, crun: path and options) that creates the container from the same spec
+        instead of dockyard's own init. Returns the init's host pid (for /proc/<pid>/ns/net).
+        Raises RuntimeFailure with the kernel's (or that runtime's) reason.
         """
 
     def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:

@@ -16,7 +16,7 @@ import signal
 import socket
 
 from dockyard import atomic
-from dockyard.runtime import init
+from dockyard.runtime import external, init
 from dockyard.runtime import syscalls as sc
 from dockyard.runtime.cgroups import hierarchy, limits, memory
 from dockyard.runtime.logfile import JsonFileWriter
@@ -83,8 +83,16 @@ def _setup(ready_fd: int) -> tuple[Supervisor, int]:
     listener.listen(64)
     io = task["io"]
     parent_fds, child_fds = _stdio(io)
-    pid, cgroup_paths = _spawn(task, child_fds)
-    _report_ready(pid, parent_fds, child_fds, cgroup_paths, task)
+    start_fd, status_fd = parent_fds.pop("start"), parent_fds.pop("status")
+    if task.get("oci_runtime"):  # runc, crun: they create the container (external.py)
+        os.close(start_fd)
+        os.close(status_fd)
+        pid, cgroup_paths = external.spawn(task, child_fds)
+        start = lambda: external.start(task)  # noqa: E731
+    else:
+        pid, cgroup_paths = _spawn(task, child_fds)
+        _report_ready(pid, status_fd, parent_fds, child_fds, cgroup_paths, task)
+        start = lambda: _start_init(start_fd, status_fd)  # noqa: E731
     log = None
     if io.get("log_path"):
         log = JsonFileWriter(io["log_path"], io["log_max_size"], io["log_max_files"])
@@ -95,6 +103,7 @@ def _setup(ready_fd: int) -> tuple[Supervisor, int]:
         io.get("tty", False),
         io.get("stdin_once", False),
         log,
+        start,
         lambda: _on_exit(supervisor, cgroup_paths, task),
     )
     return supervisor, wake_r
@@ -177,13 +186,18 @@ def _join_pid_ns(path: str) -> None:
 
 
 def _report_ready(
-    pid: int, parent: dict[str, Any], child: init.ChildFds, cgroup_paths: list[str], task: dict[str, Any]
+    pid: int,
+    status_fd: int,
+    parent: dict[str, Any],
+    child: init.ChildFds,
+    cgroup_paths: list[str],
+    task: dict[str, Any],
 ) -> None:
     """Close the child's ends, wait for its ready line; fetch the pty master if any."""
     for fd in (child.start_fd, child.status_fd, child.console_fd, *(child.stdio or ())):
         if fd is not None:
             os.close(fd)
-    line = _read_line(parent["status"])
+    line = _read_line(status_fd)
     message = json.loads(line) if line else {}
     if not message.get("ready"):
         os.kill(pid, signal.SIGKILL)
@@ -197,6 +211,21 @@ def _report_ready(
         console.close()
         parent["master"] = parent["stdin"] = fds[0]
         parent["outputs"] = {fds[0]: "stdout"}
+
+
+def _start_init(start_fd: int, status_fd: int) -> str | None:
+    """Let our init exec; its exec error (Go's words), if it reports one before exec."""
+    os.write(start_fd, b"s")
+    os.close(start_fd)
+    os.set_blocking(status_fd, True)
+    chunks = []
+    while chunk := os.read(status_fd, 4096):  # EOF: the exec closed it (close-on-exec)
+        chunks.append(chunk)
+    os.close(status_fd)
+    if not chunks:
+        return None
+    message = json.loads(b"".join(chunks).splitlines()[0])
+    return message.get("exec_error") or message.get("error")
 
 
 def _read_line(fd: int) -> bytes:
@@ -221,6 +250,8 @@ def _on_exit(supervisor: Supervisor, cgroup_paths: list[str], task: dict[str, An
         "oom_killed": oom_killed,
     }
     atomic.write_json(EXITFILE, record)
+    if task.get("oci_runtime"):
+        external.delete(task)
     if task["mode"] != "exec":
         try:
             hierarchy.remove(cgroup_paths)

@@ -56,15 +56,15 @@ class Supervisor:
         tty: bool,
         stdin_once: bool,
         log: JsonFileWriter | None,
+        start: Callable[[], str | None],
         on_exit: Callable[[], None],
     ) -> None:
         self.sel = selectors.DefaultSelector()
         self.listener, self.pid, self.tty, self.stdin_once = listener, pid, tty, stdin_once
-        self.log, self.on_exit = log, on_exit
+        self.log, self.start, self.on_exit = log, start, on_exit  # start(): the process's exec error, if any
         self.outputs: dict[int, str] = dict(child_fds["outputs"])
         self.stdin_fd: int | None = child_fds["stdin"]
         self.master: int | None = child_fds.get("master")
-        self.start_fd, self.status_fd = child_fds["start"], child_fds["status"]
         self.stdin_buf, self.stdin_closing = bytearray(), False
         self.clients: dict[int, Client] = {}
         self.waiters: list[Client] = []
@@ -329,16 +329,9 @@ class Supervisor:
         if self.status != "created" or self.reaped_at is not None:
             self._reply(client, {"error": f"cannot start a task in state {self._visible_status()}"})
             return
-        os.write(self.start_fd, b"s")
-        os.close(self.start_fd)
         self.status, self.started_at = "running", now_rfc3339()
-        report = _read_all(self.status_fd)
-        os.close(self.status_fd)
-        if report:
-            message = json.loads(report.splitlines()[0])
-            self._reply(client, {"error": message.get("exec_error") or message.get("error")})
-            return
-        self._reply(client, {"ok": True})
+        error = self.start()
+        self._reply(client, {"error": error} if error else {"ok": True})
 
     def _visible_status(self) -> str:
         return "stopped" if self.reaped_at is not None else self.status
@@ -375,12 +368,3 @@ class Supervisor:
         if self.finalized:
             client.closing = True
             self._send(client, b"")
-
-
-def _read_all(fd: int) -> bytes:
-    """Read a pipe to EOF (blocking)."""
-    os.set_blocking(fd, True)
-    chunks = []
-    while chunk := os.read(fd, 4096):
-        chunks.append(chunk)
-    return b"".join(chunks)

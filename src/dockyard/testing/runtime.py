@@ -101,6 +101,7 @@ class _Task:
     resources: dict = field(default_factory=dict)  # linux.resources, as created and updated
     binds: dict = field(default_factory=dict)  # bind-mounted destination -> host source
     spec: dict = field(default_factory=dict)  # the OCI spec it was created with
+    oci_runtime: list[str] | None = None  # the external runtime's command it was created with
     oom_killed: bool = False
 
     def state(self) -> TaskState:
@@ -120,11 +121,14 @@ class FakeRuntime:
 
     # ---- the Runtime Protocol ------------------------------------------------------------
 
-    def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig) -> int:
+    def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig, oci_runtime: list[str] | None = None) -> int:
         process = spec.get("process", {})
+        if oci_runtime and io.tty:
+            raise InvalidArgument(f"a terminal (-t) is not supported by dockyard with runtime {oci_runtime[0]}")
         pid = self._create(state_dir, process, Path(spec["root"]["path"]), io)
         with self._changed:
             task = self._tasks[Path(state_dir)]
+            task.oci_runtime = list(oci_runtime) if oci_runtime else None
             task.spec = json.loads(json.dumps(spec))
             task.resources = json.loads(json.dumps(spec.get("linux", {}).get("resources", {})))
             task.binds = {m["destination"]: m["source"] for m in spec.get("mounts", []) if m.get("type") == "bind"}
@@ -305,6 +309,11 @@ class FakeRuntime:
         """The OCI spec the task was created with."""
         with self._changed:
             return json.loads(json.dumps(self._task(state_dir).spec))
+
+    def oci_runtime(self, state_dir: Path) -> list[str] | None:
+        """The external runtime's command the task was created with (None: dockyard's own)."""
+        with self._changed:
+            return self._task(state_dir).oci_runtime
 
     def resources(self, state_dir: Path) -> dict:
         """The task's linux.resources: those it was created with, then each update merged in."""

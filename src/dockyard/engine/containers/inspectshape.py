@@ -45,7 +45,7 @@ HOST_CONFIG: tuple[tuple[str, Any], ...] = (
     ("UTSMode", ""),
     ("UsernsMode", ""),
     ("ShmSize", DEFAULT_SHM_SIZE),
-    ("Runtime", "runc"),
+    ("Runtime", "dockyard"),  # containers recorded before HostConfig.Runtime was kept
     ("Isolation", ""),
     ("CpuShares", 0),
     ("Memory", 0),

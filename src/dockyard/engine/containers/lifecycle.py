@@ -38,6 +38,7 @@ from dockyard.engine.events import EventBus
 from dockyard.errors import Conflict, DockyardError, InvalidArgument, NotFound, RuntimeFailure, Unavailable
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import Runtime, TaskState
+from dockyard.runtime.runtimes import OciRuntimes
 from dockyard.snapshots.snapshotter import Snapshotter
 from dockyard.timestamps import ZERO_TIME, now_rfc3339
 
@@ -63,11 +64,12 @@ class Lifecycle:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         init_path: str = procinit.DEFAULT_INIT_PATH,
+        runtimes: OciRuntimes | None = None,
     ) -> None:
         """`clock` and `sleep` time the restart back-off (tests pass their own); `init_path`
-        is the reaper `--init` runs as PID 1."""
+        is the reaper `--init` runs as PID 1; `runtimes` resolves HostConfig.Runtime."""
         self.root, self.store, self.table, self.snapshots = root, store, table, snapshots
-        self.init_path = init_path
+        self.init_path, self.runtimes = init_path, runtimes or OciRuntimes()
         self.runtime, self.events, self.networking, self.mounts = runtime, events, networking, mounts
         self.pending, self.waits = pending, waits
         self._clock, self._sleep = clock, sleep
@@ -89,7 +91,9 @@ class Lifecycle:
             self.mounts.activate(container, rootfs)
             spec = self._spec(container, rootfs, directory)
             io = specgen.io_config(container, self.root.container_log(container.id))
-            pid = self.runtime.create(directory, spec, io)
+            pid = self.runtime.create(
+                directory, spec, io, self.runtimes.command(container.host_config.get("Runtime") or "")
+            )
             console = container.host_config.get("ConsoleSize") or [0, 0]
             if io.tty and all(console):
                 self.runtime.resize(directory, console[0], console[1])

@@ -8,7 +8,7 @@ Devices            host node (or a directory of them) must exist; permissions of
 DeviceCgroupRules  `c 1:3 rwm`, `b *:* m`
 Sysctls            only namespaced ones: net.* (not with the host's network),
                    kernel.shm*/msg*/sem and fs.mqueue.* (not with the host's IPC)
-Ipc/Pid/UTS/Cgroupns/UsernsMode, Runtime, ShmSize   their valid values
+Ipc/Pid/UTS/Cgroupns/UsernsMode, ShmSize   their valid values (Runtime: runtime/runtimes.py)
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from dockyard.runtime import default_profile, devices
 from dockyard.runtime.capabilities import ALL_CAPABILITIES, host_bounding_set
 from dockyard.runtime.seccomp import ACTIONS, OPERATORS
 
-RUNTIMES = ("dockyard",)
 IPC_SYSCTLS = frozenset(
     "kernel.msgmax kernel.msgmnb kernel.msgmni kernel.sem kernel.shmall kernel.shmmax kernel.shmmni "
     "kernel.shm_rmid_forced".split()
@@ -207,7 +206,7 @@ def check_sysctls(host_config: dict) -> None:
 
 
 def check_modes(host_config: dict) -> None:
-    """IpcMode, PidMode, UTSMode, CgroupnsMode, UsernsMode, Runtime and ShmSize values."""
+    """IpcMode, PidMode, UTSMode, CgroupnsMode, UsernsMode and ShmSize values."""
     ipc, pid = host_config.get("IpcMode") or "", host_config.get("PidMode") or ""
     if ipc not in IPC_MODES and not _container_mode(ipc):
         raise InvalidArgument(f"invalid IPC mode: {ipc}")
@@ -222,11 +221,6 @@ def check_modes(host_config: dict) -> None:
         raise InvalidArgument("invalid USER mode: private: user namespace remapping is not enabled (userns-remap)")
     if userns not in ("", "host"):
         raise InvalidArgument(f"invalid USER mode: {userns}")
-    runtime = host_config.get("Runtime") or ""
-    if runtime in ("runc", "crun"):
-        raise InvalidArgument(f"runtime {runtime} is not supported yet: dockyard runs containers with its own runtime")
-    if runtime not in ("", *RUNTIMES):
-        raise InvalidArgument(f"Unknown runtime specified {runtime}")  # dockerd's words
     if (host_config.get("ShmSize") or 0) < 0:
         raise InvalidArgument("SHM size can not be less than 0")
 

@@ -49,6 +49,7 @@ from dockyard.paths import DataRoot
 from dockyard.runtime.cgroups import sysinfo
 from dockyard.runtime.cgroups.sysinfo import HostLimits
 from dockyard.runtime.runtime import Runtime
+from dockyard.runtime.runtimes import OciRuntimes
 from dockyard.snapshots.snapshotter import Snapshotter
 from dockyard.timestamps import now_rfc3339
 
@@ -71,11 +72,14 @@ class ContainerService:
         sleep: Callable[[float], None] = time.sleep,
         host_limits: HostLimits | None = None,
         init_path: str = procinit.DEFAULT_INIT_PATH,
+        runtimes: OciRuntimes | None = None,
     ) -> None:
         """`clock` and `sleep` time the restart back-off (tests pass their own); `host_limits`
-        is what this host's cgroups can limit (probed when None); `init_path` the `--init` reaper."""
+        is what this host's cgroups can limit (probed when None); `init_path` the `--init` reaper;
+        `runtimes` the OCI runtimes containers may name (dockyard's own only when None)."""
         self.host_limits = host_limits if host_limits is not None else sysinfo.probe()
         self.init_path = init_path
+        self.runtimes = runtimes or OciRuntimes()
         self.root, self.store, self.table, self.images, self.snapshots = root, store, table, images, snapshots
         self.runtime, self.events = runtime, events
         self.networking = networking or LoopbackOnly()
@@ -97,7 +101,15 @@ class ContainerService:
             clock,
             sleep,
             init_path,
+            self.runtimes,
         )
+
+    def _check_runtime(self, host: dict, config: dict) -> None:
+        """Name the runtime the container runs under (the default when unset). Raises
+        InvalidArgument for an unknown one, and for a terminal under an external one."""
+        host["Runtime"] = host.get("Runtime") or self.runtimes.default
+        if self.runtimes.command(host["Runtime"]) and config.get("Tty"):
+            raise InvalidArgument(f"a terminal (-t) is not supported by dockyard with runtime {host['Runtime']}")
 
     # -- lookup ------------------------------------------------------------------------
 
@@ -156,6 +168,7 @@ class ContainerService:
             warnings = resources.verify(host, self.host_limits)
             hostfields.check(host)
             procinit.check(host, self.init_path)
+            self._check_runtime(host, merged)
             links.check(host_config, self.get)
             container = Container(
                 id=container_id,

@@ -20,6 +20,7 @@ from dockyard.errors import NotSupported
 from dockyard.images.store import ImageRecord
 from dockyard.paths import DataRoot
 from dockyard.runtime.cgroups.sysinfo import HostLimits
+from dockyard.runtime.runtimes import OciRuntimes
 from dockyard.timestamps import now_rfc3339
 
 
@@ -96,8 +97,8 @@ class SystemService:
             "Labels": [],
             "ExperimentalBuild": False,
             "ServerVersion": dockyard.__version__,
-            "Runtimes": {"dockyard": {"path": "dockyard-shim"}},
-            "DefaultRuntime": "dockyard",
+            "Runtimes": _runtimes(self.containers.runtimes),
+            "DefaultRuntime": self.containers.runtimes.default,
             "Swarm": {"LocalNodeState": "inactive"},
             "LiveRestoreEnabled": True,
             "Isolation": "",
@@ -203,3 +204,15 @@ def _mem_total() -> int:
     except OSError:
         pass
     return 0
+
+
+def _runtimes(runtimes: OciRuntimes) -> dict:
+    """info's Runtimes: each name with its path (and runtimeArgs), as dockerd lists them."""
+    shown: dict[str, dict] = {}
+    for name in runtimes.names():
+        command = runtimes.command(name)
+        if command is None:
+            shown[name] = {"path": "dockyard"}  # its own: the shim's init, no separate program
+        else:
+            shown[name] = {"path": command[0], **({"runtimeArgs": command[1:]} if command[1:] else {})}
+    return shown

@@ -1,0 +1,81 @@
+"""`--runtime runc` on a real daemon: the same OCI spec runs under Debian's runc (installed with
+docker.io), with Docker's seccomp profile and capabilities, and dockyard keeps managing the
+container (logs, exec, pause, stop, a daemon restart); daemon.json `runtimes` adds one by name;
+an unknown runtime or a terminal under runc is refused and starts nothing."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+
+import pytest
+
+from tests.e2e.daemon import Daemon
+
+pytestmark = pytest.mark.root
+
+RUNC = shutil.which("runc")
+
+
+@pytest.fixture
+def own_daemon():
+    """A daemon of this test's own (it is restarted), with a second name for runc."""
+    if RUNC is None:
+        pytest.fail("runc is not installed (scripts/test.sh installs docker.io, which brings it)")
+    instance = Daemon(config={"runtimes": {"runc-debug": {"path": RUNC, "runtimeArgs": ["--debug"]}}})
+    try:
+        instance.start().import_busybox()
+        yield instance
+    finally:
+        if instance.process is not None and instance.process.poll() is not None:
+            instance.start()
+        instance.cleanup()
+
+
+def test_runc_runs_the_same_spec_and_dockyard_keeps_managing_it(own_daemon):
+    d = own_daemon
+    probe = 'grep -E "^(Seccomp|CapEff):" /proc/self/status; echo out; echo err >&2; exit 3'
+    ran = d.docker("run", "--runtime", "runc", "busybox", "sh", "-c", probe, check=False)
+    assert ran.returncode == 3 and "out" in ran.stdout and "err" in ran.stderr
+    assert "Seccomp:\t2" in ran.stdout  # Docker's profile, applied by runc from the spec
+    own = d.docker("run", "--rm", "busybox", "grep", "^CapEff:", "/proc/self/status").stdout
+    assert own.strip() in ran.stdout  # the same capabilities as under dockyard's own runtime
+
+    d.cli(
+        "run",
+        "-d",
+        "--name",
+        "svc",
+        "--runtime",
+        "runc-debug",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 7' TERM; while true; do sleep 0.1; done",
+    )
+    assert d.inspect("svc")["HostConfig"]["Runtime"] == "runc-debug"
+    assert d.cli("exec", "svc", "cat", "/proc/1/cmdline").stdout.startswith("sh")
+    d.cli("pause", "svc")
+    assert d.inspect("svc")["State"]["Status"] == "paused"
+    d.cli("unpause", "svc")
+    d.kill(signal.SIGKILL)  # the daemon dies; the shim keeps the runc container
+    d.start()
+    assert d.inspect("svc")["State"]["Running"]
+    d.cli("stop", "svc")
+    assert (d.inspect("svc")["State"]["Status"], d.inspect("svc")["State"]["ExitCode"]) == ("exited", 7)
+    info = d.sdk().info()
+    assert {"dockyard", "runc", "runc-debug"} <= set(info["Runtimes"]) and info["DefaultRuntime"] == "dockyard"
+    assert info["Runtimes"]["runc-debug"] == {"path": RUNC, "runtimeArgs": ["--debug"]}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--runtime", "nosuch"), "Unknown runtime specified nosuch"),
+        (("-t", "--runtime", "runc"), "a terminal (-t) is not supported by dockyard with runtime runc"),
+    ],
+)
+def test_what_cannot_run_is_refused_and_nothing_is_made(own_daemon, args, message):
+    refused = own_daemon.docker("create", *args, "busybox", "true", check=False)
+    assert refused.returncode != 0 and message in refused.stderr
+    assert own_daemon.cli("ps", "-aq").stdout.strip() == ""
