@@ -146,23 +146,6 @@ ACCEPTED: list[Accepted] = [
         "status",
         "dockyard's builder answers a context without a Dockerfile with 400 where dockerd 20.10 answers 500; the message is the same",
     ),
-    Accepted(
-        "*commit*",
-        "body.Config.*",
-        "gap: a committed image's Config keeps neither Hostname, Image nor an empty Labels map as dockerd's does",
-    ),
-    Accepted(
-        "*commit*",
-        "body.ContainerConfig*",
-        "gap: a committed image's ContainerConfig is empty (dockerd: the container's config)",
-    ),
-    Accepted("*commit*", "body.Parent", "gap: a committed image records no Parent"),
-    Accepted(
-        "created commit inspect",
-        "body.RootFS.Layers",
-        "gap: committing an unchanged container adds an empty layer (dockerd adds none)",
-    ),
-    Accepted("*commit history", "body*", "gap: history rows of the base image carry no Id or Tags"),
     # -- containers: create checks -----------------------------------------------------------
     # -- containers: inspect -----------------------------------------------------------------
     *(

@@ -83,7 +83,12 @@ def test_commit_of_a_created_container(sdk):
     container = sdk.containers.create("busybox", ["true"], network_mode="none")
     sdk.made.append(container)
     image = container.commit("committed", "created")
-    assert image.attrs["Config"]["Cmd"] == ["true"]
+    base = sdk.images.get("busybox")
+    assert image.attrs["Config"]["Cmd"] == ["true"] and image.attrs["Config"]["Image"] == "busybox"
+    assert image.attrs["Parent"] == base.id and image.attrs["ContainerConfig"]["Cmd"] == ["true"]
+    assert image.attrs["RootFS"]["Layers"] == base.attrs["RootFS"]["Layers"]  # nothing changed: no empty layer
+    history = image.history()
+    assert (history[0]["Id"], history[1]["Id"], history[1]["Tags"]) == (image.id, base.id, ["busybox:latest"])
     sdk.images.remove(image.id)
 
 

@@ -117,6 +117,10 @@ def test_commit_config_layers_changes_and_history():
     image = {"os": "linux", "rootfs": {"type": "layers", "diff_ids": ["sha256:1"]}, "history": [{"comment": "base"}]}
     doc = new_config(image, container, "sha256:2", "msg", "me", ['CMD ["true"]'], {"Env": ["B=2"]})
     assert doc["rootfs"]["diff_ids"] == ["sha256:1", "sha256:2"]
-    assert doc["config"] == {"Cmd": ["true"], "Env": ["B=2"]}
+    # as moby: the container's whole config (Image, Hostname too), labels as a map, then the overrides
+    assert doc["config"] == {"Image": "busybox", "Hostname": "abc", "Cmd": ["true"], "Env": ["B=2"], "Labels": {}}
+    assert doc["container_config"] == {**container.config, "Labels": {}}
     assert doc["history"][-1]["comment"] == "msg" and doc["history"][-1]["author"] == "me"
     assert doc["author"] == "me" and doc["container"] == container.id and doc["os"] == "linux"
+    unchanged = new_config(image, container, None, None, None, [], None)  # nothing changed: no layer
+    assert unchanged["rootfs"]["diff_ids"] == ["sha256:1"] and unchanged["history"][-1]["empty_layer"] is True

@@ -10,6 +10,7 @@ the fork-server) and nothing is slow before the ready report: `docker run` waits
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import signal
@@ -88,11 +89,11 @@ def _setup(ready_fd: int) -> tuple[Supervisor, int]:
         os.close(start_fd)
         os.close(status_fd)
         pid, cgroup_paths = external.spawn(task, child_fds)
-        start = lambda: external.start(task)  # noqa: E731
+        start = functools.partial(external.start, task)
     else:
         pid, cgroup_paths = _spawn(task, child_fds)
         _report_ready(pid, status_fd, parent_fds, child_fds, cgroup_paths, task)
-        start = lambda: _start_init(start_fd, status_fd)  # noqa: E731
+        start = functools.partial(_start_init, start_fd, status_fd)
     log = None
     if io.get("log_path"):
         log = JsonFileWriter(io["log_path"], io["log_max_size"], io["log_max_files"])

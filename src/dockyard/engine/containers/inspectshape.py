@@ -130,11 +130,14 @@ def host_config(stored: dict, cgroupns_default: str) -> dict:
 
 def config(stored: dict, image: str, no_labels: dict | None = None) -> dict:
     """The Config inspect shows for a container created with `stored` from `image` (and an
-    image's Config, with `no_labels` None: images show null where containers show {})."""
+    image's Config, with `no_labels` None: an image shows its labels as its config holds them,
+    null when absent, {} when empty, where a container always shows a map)."""
     out: dict[str, Any] = {}
     for name, default in CONFIG:
         value = _pick(stored, name, default) if name != "Image" else image
-        if name in ("Env", "Volumes", "Labels", "OnBuild") and value == type(value)():
+        if name == "Labels" and no_labels is None:
+            value = stored.get("Labels")
+        elif name in ("Env", "Volumes", "Labels", "OnBuild") and value == type(value)():
             value = no_labels if name == "Labels" else None
         if name in CONFIG_OMITEMPTY and not value:
             continue

@@ -54,7 +54,7 @@ class ImageBackend:
         config = self.service.config(image)
         return {
             "Id": image.id,
-            "ParentId": "",
+            "ParentId": config.get("parent", ""),
             "RepoTags": self._familiar(image.tags),
             "RepoDigests": self._familiar(image.repo_digests),
             "Created": int(parse_time(image.created)),
@@ -97,11 +97,13 @@ class ImageBackend:
             "Id": image.id,
             "RepoTags": self._familiar(image.tags),
             "RepoDigests": self._familiar(image.repo_digests),
-            "Parent": "",
+            "Parent": config.get("parent", ""),
             "Comment": (config.get("history") or [{}])[-1].get("comment", ""),
             "Created": config.get("created") or image.created,
             "Container": config.get("container", ""),  # deprecated in 1.44, still shown
-            "ContainerConfig": inspectshape.config(config.get("container_config") or {}, "", None),
+            "ContainerConfig": inspectshape.config(
+                config.get("container_config") or {}, (config.get("container_config") or {}).get("Image") or "", None
+            ),
             "DockerVersion": config.get("docker_version", ""),
             "Author": config.get("author", ""),
             "Config": inspectshape.config(image_config, image_config.get("Image") or "", None),
@@ -137,9 +139,21 @@ class ImageBackend:
                 }
             )
         rows.reverse()
-        if rows:
-            rows[0].update(Id=image.id, Tags=self._familiar(image.tags) or None)
+        shown: ImageRecord | None = image
+        for row in rows:  # as moby: the top row is the image, each next one its parent's, while known
+            if shown is None:
+                break
+            row.update(Id=shown.id, Tags=self._familiar(shown.tags) or None)
+            shown = self._parent(shown)
         return rows
+
+    def _parent(self, image: ImageRecord) -> ImageRecord | None:
+        """The image `image` was committed (or built) from, while it is still here."""
+        parent = self.service.config(image).get("parent")
+        try:
+            return self.service.resolve(parent) if parent else None
+        except NoSuchImage:
+            return None
 
     # -- changes ----------------------------------------------------------------------
 
