@@ -145,6 +145,11 @@ def test_kill_with_a_signal_the_process_ignores_leaves_it_running(engine):
     assert status(engine, "web") == "running"
     with pytest.raises(InvalidArgument, match="Invalid signal: SIGNOPE"):
         engine.containers.kill("web", "SIGNOPE")
+    with pytest.raises(
+        InvalidArgument, match="^Cannot kill container: web: The linux daemon does not support signal 999$"
+    ):
+        engine.containers.kill("web", "999")
+    assert status(engine, "web") == "running"
 
 
 def test_a_missing_executable_leaves_the_container_created_with_127(engine):

@@ -237,6 +237,10 @@ class ContainerService:
             if not container.state.running or container.state.status == "restarting":
                 raise Conflict(f"Cannot kill container: {ref}: Container {container.id} is not running")
             number = parse_signal(signal, signals.SIGKILL)
+            if number > signals.SIGRTMAX:
+                raise InvalidArgument(
+                    f"Cannot kill container: {ref}: The linux daemon does not support signal {number}"
+                )
             if number == signals.SIGKILL:
                 container.state.manually_stopped = True
             self.lifecycle.thaw(container)
