@@ -209,10 +209,17 @@ class ExecService:
         record = self._get(exec_id)
         if record.started and not record.launched.wait(LAUNCH_TIMEOUT):
             raise Unavailable(f"timeout waiting for exec session ready: {exec_id}")
-        self._refresh(record)
-        if record.started and not record.running:
+        if record.started and self._ended(record):
             raise NotFound("no such exec")
         self.runtime.resize(self._dir(record), height, width)
+
+    def _ended(self, record: ExecRecord) -> bool:
+        """Whether the exec's process is gone (asked of the runtime: a resize may come between
+        its task's creation and the record saying it runs)."""
+        try:
+            return self.runtime.state(self._dir(record)).status == "stopped"
+        except NotFound:
+            return True
 
 
 def _error_socket(message: str, tty: bool) -> socket.socket:
