@@ -9,6 +9,9 @@ then pulls it from cold, interleaved: dockyard (images.pull.Puller on a fresh da
 process: the same code the daemon runs) and, when Debian's dockerd is installed, dockerd on
 its own data root (`docker rmi` between its rounds, which leaves it nothing to reuse).
 The floor is one thread of sha256 over the compressed blobs plus gunzip over them.
+Before every timed pull: `sync`, then wait (up to --settle-cap s) until Dirty and Writeback in
+/proc/meminfo have drained, so no round pays for the writeback an earlier one left. Every
+round is printed, then median, min and max per engine and their ratios.
 Every process this starts is stopped by PID; every directory it makes is removed.
 """
 
@@ -20,6 +23,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -94,13 +98,32 @@ def floor(store: LocalContentStore, manifest: Manifest) -> tuple[float, float]:
     return hashing, time.perf_counter() - start
 
 
-def pull_dockyard(work: Path, ref: str, registries: Registries) -> float:
+DRAINED_KB = 4096
+
+
+def dirty_kb() -> int:
+    """Dirty + Writeback from /proc/meminfo, in kB."""
+    with open("/proc/meminfo") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return sum(int(fields[name].split()[0]) for name in ("Dirty", "Writeback"))
+
+
+def settle(cap: float) -> float:
+    """`sync`, then wait until Dirty + Writeback drop below DRAINED_KB or `cap` s pass; the seconds waited."""
+    start = time.monotonic()
+    subprocess.run(["sync"])
+    while dirty_kb() > DRAINED_KB and time.monotonic() - start < cap:
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
+def pull_dockyard(work: Path, ref: str, registries: Registries, cap: float) -> float:
     root = DataRoot(Path(tempfile.mkdtemp(prefix="dy-pull-", dir=work)))
     root.create()
     db = Database(root.database)
     service = ImageService(ImageStore(db), LocalContentStore(root), OverlaySnapshotter(root))
     puller = Puller(service, registries)
-    subprocess.run(["sync"])
+    settle(cap)
     start = time.perf_counter()
     puller.pull(puller.resolve(parse_reference(ref)))
     elapsed = time.perf_counter() - start
@@ -149,8 +172,8 @@ class Dockerd:
         env = {**os.environ, "DOCKER_HOST": self.host, "DOCKER_CONFIG": str(self.base / "cfg")}
         return subprocess.run([DOCKER, *args], env=env, capture_output=True, text=True, check=check)
 
-    def pull(self, ref: str) -> float:
-        subprocess.run(["sync"])
+    def pull(self, ref: str, cap: float) -> float:
+        settle(cap)
         start = time.perf_counter()
         self.docker("pull", "-q", ref)
         elapsed = time.perf_counter() - start
@@ -172,11 +195,21 @@ class Dockerd:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+def summarize(engine: str, seconds: list[float], tar_mb: float) -> None:
+    rounds = " ".join(f"{s:.2f}" for s in seconds)
+    median = statistics.median(seconds)
+    print(
+        f"{engine}: median {median:.2f} s ({tar_mb / median:.0f} MB/s of tar), "
+        f"min {min(seconds):.2f}, max {max(seconds):.2f}; rounds {rounds}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=8)
     parser.add_argument("--size-mb", type=int, default=330, help="MB of tar, all layers together")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--settle-cap", type=float, default=60, help="most seconds to wait for writeback")
     parser.add_argument("--dir", default="/var/tmp", help="where registry, data roots and dockerd live")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-pull-", dir=args.dir))
@@ -198,18 +231,24 @@ def main() -> None:
         dockerd = Dockerd(work, registry.address) if DOCKERD else None
         ours, theirs = [], []
         for round_ in range(args.rounds):
-            ours.append(pull_dockyard(work, ref, registries))
+            order = ["dockyard", "dockerd"] if round_ % 2 == 0 else ["dockerd", "dockyard"]
+            for engine in order:
+                if engine == "dockyard":
+                    ours.append(pull_dockyard(work, ref, registries, args.settle_cap))
+                elif dockerd:
+                    theirs.append(dockerd.pull(ref, args.settle_cap))
             line = f"round {round_ + 1}: dockyard {ours[-1]:.2f} s ({tar_mb / ours[-1]:.0f} MB/s of tar)"
-            if dockerd:
-                theirs.append(dockerd.pull(ref))
-                line += f", dockerd {theirs[-1]:.2f} s ({tar_mb / theirs[-1]:.0f} MB/s)"
+            if theirs:
+                line += (
+                    f", dockerd {theirs[-1]:.2f} s ({tar_mb / theirs[-1]:.0f} MB/s), ratio {ours[-1] / theirs[-1]:.2f}"
+                )
             print(line, flush=True)
-        best = min(ours)
-        print(f"best: dockyard {best:.2f} s = {mb / best:.0f} MB/s compressed, {tar_mb / best:.0f} MB/s of tar")
+        summarize("dockyard", ours, tar_mb)
         if theirs:
+            summarize("dockerd", theirs, tar_mb)
             print(
-                f"best: dockerd {min(theirs):.2f} s = {tar_mb / min(theirs):.0f} MB/s of tar; "
-                f"dockerd/dockyard time ratio {min(theirs) / best:.2f} (>1: dockyard faster)"
+                f"dockyard/dockerd: median {statistics.median(ours) / statistics.median(theirs):.2f}x, "
+                f"worst round {max(ours) / max(theirs):.2f}x (<1: dockyard faster)"
             )
     finally:
         if dockerd:

@@ -22,6 +22,7 @@ POINTS = (
     "pull.before-record",  # every layer unpacked, no image record yet
     "pull.before-tag",  # image recorded, not yet tagged
     "unpack.before-publish",  # a layer unpacked and checked in its scratch dir
+    "unpack.mid-sync",  # a layer's files fsynced, its directories not yet, not yet renamed
     "load.after-blob",  # one layer blob of the archive stored
     "load.before-record",
     "import.after-blob",

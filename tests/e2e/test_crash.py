@@ -79,6 +79,7 @@ STORE_CASES = {
     "pull.after-fetch": ([["rmi", "{reg}/" + IMAGE]], ["pull", "{reg}/" + IMAGE]),
     "pull.after-layer": ([["rmi", "{reg}/" + IMAGE]], ["pull", "{reg}/" + IMAGE]),
     "unpack.before-publish": ([["rmi", "{reg}/" + IMAGE]], ["pull", "{reg}/" + IMAGE]),
+    "unpack.mid-sync": ([["rmi", "{reg}/" + IMAGE]], ["pull", "{reg}/" + IMAGE]),
     "pull.before-record": ([["rmi", "{reg}/" + IMAGE]], ["pull", "{reg}/" + IMAGE]),
     "pull.before-tag": ([["rmi", "{reg}/" + IMAGE]], ["pull", "{reg}/" + IMAGE]),
     "load.after-blob": ([["rmi", LOADED]], ["load", "-i", "{archive}"]),

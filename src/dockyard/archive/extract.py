@@ -12,6 +12,7 @@ trusted.overlay.* xattrs in a tar are dropped: only whiteout entries say what ov
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import errno
 import hashlib
@@ -28,6 +29,7 @@ from dockyard.archive.safety import ROOT, layer_filter
 from dockyard.archive.tarformat import EntryType, Member
 from dockyard.archive.whiteouts import OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, Keep, Opaque, classify
 from dockyard.errors import InvalidArgument, NoSpace, RuntimeFailure
+from dockyard.libc import LIBC
 from dockyard.oci.digest import Digest
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -35,6 +37,9 @@ _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXE
 _HOST_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.ENOMEM}
 _MAX_OPEN_DIRS = 256
 _DEVICE_MODES = {EntryType.CHAR: stat.S_IFCHR, EntryType.BLOCK: stat.S_IFBLK}
+_SYNC_FILE_RANGE_WRITE = 2
+_sync_file_range = LIBC.sync_file_range
+_sync_file_range.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
 
 
 def apply_layer(stream: BinaryIO, dest: Path) -> tuple[Digest, int]:
@@ -269,6 +274,9 @@ def _write_file(parent: int, base: str, member: Member, data: Iterator[memoryvie
         for key, value in _xattrs(member):
             os.setxattr(fd, key, value)
         os.utime(fd, ns=(member.mtime_ns, member.mtime_ns))
+        # start the file's writeback now (async), so a later fsync of the layer finds it on disk
+        # or on its way, instead of the whole layer waiting for the flusher or that fsync
+        _sync_file_range(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
     finally:
         os.close(fd)
     return member.size

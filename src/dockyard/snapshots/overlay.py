@@ -40,6 +40,7 @@ from dockyard.errors import Conflict, InvalidArgument, NoSpace, NotFound, NotSup
 from dockyard.libc import LIBC, errno_message
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
+from dockyard.snapshots.durable import sync_directories, sync_tree
 from dockyard.snapshots.mountinfo import is_mounted
 from dockyard.snapshots.snapshotter import INIT_FILES, DiffIdMismatch, LayerInfo, Mount, SnapshotPaths
 
@@ -103,7 +104,7 @@ class OverlaySnapshotter:
                 faults.point("unpack.before-publish")
                 for name, text in (("parent", parent or ""), ("diff_id", actual), ("size", str(size))):
                     (scratch / name).write_text(text)
-            _sync_filesystem(scratch)  # the layer is whole on disk before its name appears
+            sync_tree(scratch)  # the layer is whole on disk before its name appears (0121)
             self._link(chain_id)
             try:
                 os.rename(scratch, self._layer_dir(chain_id))
@@ -111,6 +112,7 @@ class OverlaySnapshotter:
                 if not self.has_layer(chain_id):
                     raise
                 # another unpack of the same layer won the race; its copy is as good
+            sync_directories(self._links, self._layer_dir(chain_id).parent)  # the names too
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return self.layer(chain_id)
@@ -283,15 +285,6 @@ def _syscall(function, what: str, *args) -> None:
     """Call a libc function that returns -1 and sets errno on failure. Raises RuntimeFailure."""
     if function(*args) != 0:
         raise RuntimeFailure(f"{what}: {errno_message()}")
-
-
-def _sync_filesystem(path: Path) -> None:
-    """syncfs(2) on the filesystem holding `path`: its files, then a rename, survive a crash."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        _syscall(LIBC.syncfs, f"syncfs {path}", fd)
-    finally:
-        os.close(fd)
 
 
 def _run(command: list[str], cwd: Path | None = None) -> None:
