@@ -235,7 +235,7 @@ def _apply(tree: _Tree, member: Member, data: Iterator[memoryview], layer: bool 
     tree.clear(member.name, keep_directory=False)
     parent, base = tree.parent(member.name)
     if member.type is EntryType.REGULAR:
-        return _write_file(parent, base, member, data)
+        return _write_file(parent, base, member, data, writeback=layer)
     if member.type is EntryType.HARDLINK:
         target_parent, target = tree.parent(member.linkname, create=False)
         os.link(target, base, src_dir_fd=target_parent, dst_dir_fd=parent, follow_symlinks=False)
@@ -263,7 +263,7 @@ def _make_directory(tree: _Tree, member: Member) -> None:
     tree.defer_time(member.name, member.mtime_ns)
 
 
-def _write_file(parent: int, base: str, member: Member, data: Iterator[memoryview]) -> int:
+def _write_file(parent: int, base: str, member: Member, data: Iterator[memoryview], writeback: bool) -> int:
     fd = os.open(base, _FILE_FLAGS, 0o600, dir_fd=parent)
     try:
         for piece in data:
@@ -274,9 +274,9 @@ def _write_file(parent: int, base: str, member: Member, data: Iterator[memoryvie
         for key, value in _xattrs(member):
             os.setxattr(fd, key, value)
         os.utime(fd, ns=(member.mtime_ns, member.mtime_ns))
-        # start the file's writeback now (async), so a later fsync of the layer finds it on disk
-        # or on its way, instead of the whole layer waiting for the flusher or that fsync
-        _sync_file_range(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
+        if writeback:  # a layer (made durable before it is published): start the file's writeback
+            # now (async), so the layer's fsync finds it on disk or on its way (decision 0121)
+            _sync_file_range(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
     finally:
         os.close(fd)
     return member.size
