@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -151,3 +153,17 @@ def _unmount_under(base: Path) -> None:
         points = [line.split()[4] for line in f if line.split()[4].startswith(prefix)]
     for point in sorted(points, key=len, reverse=True):
         subprocess.run(["umount", "-l", point], capture_output=True)
+
+
+@contextmanager
+def restartable_daemon(config: dict | None = None) -> Iterator[Daemon]:
+    """A daemon of one test's own, with busybox, which the test may kill: it is started again
+    (so it can remove its containers) before the clean-up."""
+    instance = Daemon(config=config)
+    try:
+        instance.start().import_busybox()
+        yield instance
+    finally:
+        if instance.process is not None and instance.process.poll() is not None:
+            instance.start()
+        instance.cleanup()

@@ -11,7 +11,7 @@ import signal
 
 import pytest
 
-from tests.e2e.daemon import Daemon
+from tests.e2e.daemon import restartable_daemon
 
 pytestmark = pytest.mark.root
 
@@ -24,14 +24,8 @@ def own_daemon():
     """A daemon of this test's own (it is restarted), with a second name for runc."""
     if RUNC is None or shutil.which("crun") is None:
         pytest.fail("runc and crun must be installed (scripts/setup.sh and docker.io bring them)")
-    instance = Daemon(config={"runtimes": {"runc-debug": {"path": RUNC, "runtimeArgs": ["--debug"]}}})
-    try:
-        instance.start().import_busybox()
+    with restartable_daemon({"runtimes": {"runc-debug": {"path": RUNC, "runtimeArgs": ["--debug"]}}}) as instance:
         yield instance
-    finally:
-        if instance.process is not None and instance.process.poll() is not None:
-            instance.start()
-        instance.cleanup()
 
 
 @pytest.mark.parametrize("runtime", ["runc", "crun"])

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.e2e.daemon import Daemon
+from tests.e2e.daemon import restartable_daemon
 
 pytestmark = pytest.mark.root
 
@@ -18,14 +18,8 @@ pytestmark = pytest.mark.root
 @pytest.fixture
 def own_daemon():
     """A daemon of this test's own, since the test kills it."""
-    instance = Daemon()
-    try:
-        instance.start().import_busybox()
+    with restartable_daemon() as instance:
         yield instance
-    finally:
-        if instance.process is not None and instance.process.poll() is not None:
-            instance.start()
-        instance.cleanup()
 
 
 def _state(daemon, name: str) -> tuple[str, int, int]:
