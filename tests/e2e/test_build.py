@@ -151,8 +151,11 @@ def test_a_build_whose_client_leaves_stops_and_leaves_no_container(daemon):
         head = b"POST /v1.41/build?t=e2e/left HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\n"
         client.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
         received = b""
-        while b"started" not in received:
+        while b"started\n" not in received.replace(b"\\n", b"\n"):  # the container's output, not the step line
             received += client.recv(4096)
+        running = time.monotonic() + 10
+        while not set(daemon.cli("ps", "-q").stdout.split()) - before and time.monotonic() < running:
+            time.sleep(0.1)
         assert set(daemon.cli("ps", "-q").stdout.split()) - before  # the RUN step's container runs
     deadline = time.monotonic() + 15
     while set(daemon.cli("ps", "-aq").stdout.split()) != before and time.monotonic() < deadline:
