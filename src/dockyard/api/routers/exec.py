@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dockyard import detachkeys
 from dockyard.api import schema
 from dockyard.api.backend import ExecBackend
 from dockyard.api.hijack import TextStream
@@ -35,8 +34,7 @@ def post_start(backend: ExecBackend, req: Request) -> Response | HijackResponse:
         return HijackResponse.of(TextStream(f"{exc}\r\n".encode(), tty))
     if deferred is None:
         return Response(200)
-    keys = detachkeys.parse(backend.exec_inspect(exec_id)["DetachKeys"])
-    return HijackResponse(deferred.tty, deferred.open, keys)
+    return HijackResponse(deferred.tty, deferred.open, deferred.detach_keys)
 
 
 def post_resize(backend: ExecBackend, req: Request) -> Response:

@@ -51,6 +51,7 @@ class DeferredStream:
 
     tty: bool
     open: Callable[[], SocketStream]
+    detach_keys: bytes = b""  # the sequence that ends the attach on a TTY (detachkeys.py)
 
 
 class PendingStream:

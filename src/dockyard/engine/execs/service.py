@@ -100,7 +100,11 @@ class ExecService:
         if detach:
             self._launch(record, container, attached=False)
             return None
-        return DeferredStream(bool(record.config.get("Tty")), lambda: self._launch(record, container, attached=True))
+        return DeferredStream(
+            bool(record.config.get("Tty")),
+            lambda: self._launch(record, container, attached=True),
+            detachkeys.parse(record.config.get("DetachKeys")),  # checked at create
+        )
 
     def _launch(self, record: ExecRecord, container: Container, attached: bool) -> SocketStream | None:
         """Create the exec's task, attach to it if asked, start it. An attached exec that fails
