@@ -41,3 +41,16 @@ def test_what_cannot_run_is_refused_at_create(engine_with_runc, config, host, me
     with pytest.raises(InvalidArgument, match=message):
         engine_with_runc.containers.create(None, {"Image": "busybox", "Cmd": ["true"], **config}, host, None)
     assert engine_with_runc.containers.all() == []
+
+
+def test_inspect_reports_the_cgroup_namespace_the_task_gets(engine):
+    """A container gets a cgroup namespace of its own unless it asks for the host's, and inspect
+    says so (dockerd shares the host's on cgroup v1 hosts; dockyard never does by default)."""
+    engine.run("sleep", "100", name="own")
+    engine.run("sleep", "100", name="shared", CgroupnsMode="host")
+    assert {"type": "cgroup"} in engine.runtime.spec(engine.state_dir("own"))["linux"]["namespaces"]
+    assert engine.containers.inspect("own")["HostConfig"]["CgroupnsMode"] == "private"
+    assert not any(
+        ns["type"] == "cgroup" for ns in engine.runtime.spec(engine.state_dir("shared"))["linux"]["namespaces"]
+    )
+    assert engine.containers.inspect("shared")["HostConfig"]["CgroupnsMode"] == "host"

@@ -118,16 +118,19 @@ def merge_config(user: dict, image: dict) -> dict:
 
 def host_config_defaults(host_config: dict) -> dict:
     """A create request's HostConfig with dockerd's defaults: the `default` network mode (the
-    bridge), no restart policy, the json-file log driver (also when LogConfig names no type)."""
+    bridge), no restart policy, the json-file log driver (also when LogConfig names no type),
+    a cgroup namespace of its own (what the runtime gives it unless asked for the host's, on
+    cgroup v1 as on v2, where dockerd shares the host's on v1)."""
     log_config = host_config.get("LogConfig") or {}
     if not log_config.get("Type"):
         host_config = {**host_config, "LogConfig": {"Type": "json-file", "Config": log_config.get("Config") or {}}}
-    return {
+    defaults = {
         "NetworkMode": "default",
         "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
         "LogConfig": {"Type": "json-file", "Config": {}},
         **host_config,
     }
+    return {**defaults, "CgroupnsMode": host_config.get("CgroupnsMode") or "private"}
 
 
 def process_env(config: dict, hostname: str, home: str) -> list[str]:

@@ -27,7 +27,7 @@ HOST_CONFIG: tuple[tuple[str, Any], ...] = (
     ("ConsoleSize", [0, 0]),
     ("CapAdd", None),
     ("CapDrop", None),
-    ("CgroupnsMode", None),  # the daemon's default: private on cgroup v2, host on v1
+    ("CgroupnsMode", "private"),  # recorded at create; what the runtime gives older records too
     ("Dns", None),
     ("DnsOptions", None),
     ("DnsSearch", None),
@@ -112,10 +112,9 @@ CONFIG_OMITEMPTY = {"ExposedPorts", "Healthcheck", "ArgsEscaped", "NetworkDisabl
 CONFIG_OMITEMPTY |= {"StopSignal", "StopTimeout", "Shell"}
 
 
-def host_config(stored: dict, cgroupns_default: str) -> dict:
+def host_config(stored: dict) -> dict:
     """The HostConfig inspect shows for a container created with `stored`."""
     out = {name: _pick(stored, name, default) for name, default in HOST_CONFIG}
-    out["CgroupnsMode"] = out["CgroupnsMode"] or cgroupns_default
     if not out["RestartPolicy"].get("Name"):
         out["RestartPolicy"] = {**out["RestartPolicy"], "Name": "no"}
     if out["MaskedPaths"] is None and not out["Privileged"]:

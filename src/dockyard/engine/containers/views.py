@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from functools import cache
-
 from dockyard.engine.containers import inspectshape
 from dockyard.engine.containers.model import ZERO_TIME, Container
 from dockyard.engine.containers.mounts import points_of
@@ -87,12 +84,6 @@ def summary(container: Container, now: float) -> dict:
     }
 
 
-@cache
-def _cgroupns_default() -> str:
-    """dockerd's default cgroup namespace mode: private on a cgroup v2 host, host on v1."""
-    return "private" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "host"
-
-
 def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> dict:
     state, directory = container.state, root.container(container.id)
     return {
@@ -127,7 +118,7 @@ def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> di
         "ProcessLabel": "",
         "AppArmorProfile": "",
         "ExecIDs": None,
-        "HostConfig": inspectshape.host_config(container.host_config, _cgroupns_default()),
+        "HostConfig": inspectshape.host_config(container.host_config),
         "GraphDriver": {
             "Name": "overlay2",
             "Data": {
