@@ -66,20 +66,14 @@ class Engine:
         self.docker(*args, timeout=1800)
         return time.perf_counter() - started
 
-    def clean(self, target: str) -> None:
-        self.docker("exec", self.container, "rm", "-rf", target)
-
     def teardown(self) -> None:
         self.docker("rm", "-f", self.container, check=False)
 
 
-def run_case(engine: Engine, source: Path, work: Path) -> tuple[float, float]:
-    """Seconds to copy source in, then back out."""
-    inward = engine.timed("cp", str(source), f"{engine.container}:/dest")
-    out = work / f"out-{engine.name}"
-    outward = engine.timed("cp", f"{engine.container}:/dest", str(out))
-    engine.clean("/dest")
-    shutil.rmtree(out) if out.is_dir() else out.unlink()
+def run_case(engine: Engine, source: Path, work: Path, run: str) -> tuple[float, float]:
+    """Seconds to copy source in, then back out, to destinations named after `run`."""
+    inward = engine.timed("cp", str(source), f"{engine.container}:/{run}")
+    outward = engine.timed("cp", f"{engine.container}:/{run}", str(work / f"out-{engine.name}-{run}"))
     return inward, outward
 
 
@@ -106,7 +100,7 @@ def main() -> int:
         for round_ in range(args.rounds):
             for case, source in cases.items():
                 for engine in engines if round_ % 2 == 0 else engines[::-1]:
-                    inward, outward = run_case(engine, source, work)
+                    inward, outward = run_case(engine, source, work, f"{case}{round_}")
                     times.setdefault((case, "in", engine.name), []).append(inward)
                     times.setdefault((case, "out", engine.name), []).append(outward)
         report(times, sizes, args)

@@ -53,3 +53,39 @@ def test_chunked_reader_rejects_malformed_bodies(raw):
 def test_the_reader_names_what_it_decodes():
     with pytest.raises(InvalidArgument, match="unexpected EOF in chunked response body"):
         ChunkedReader(io.BytesIO(b"5\r\nhel"), "response body").read()
+
+
+class _Held(io.BytesIO):
+    """A source that shows what it holds, as the API's Connection does."""
+
+    def ahead(self) -> bytes:
+        return self.getvalue()[self.tell() :]
+
+
+def test_held_chunks_are_decoded_together_and_never_past_the_body():
+    parts = [bytes([n]) * (n * 37 % 600 + 1) for n in range(200)]
+    source = _Held(b"".join(chunk(p) for p in parts) + b"0\r\n\r\nNEXT")
+    reader = ChunkedReader(source)
+    first = reader.read(1 << 20)
+    assert len(first) > len(parts[0])  # more than one chunk in one read
+    rest = b"".join(iter(lambda: reader.read(1000), b""))
+    assert first + rest == b"".join(parts)
+    assert reader.done and source.read() == b"NEXT"
+
+
+def test_a_read_of_held_chunks_never_returns_more_than_asked():
+    source = _Held(b"".join(chunk(b"x" * 100) for _ in range(50)) + LAST_CHUNK)
+    reader = ChunkedReader(source)
+    sizes = [len(piece) for piece in iter(lambda: reader.read(250), b"")]
+    assert max(sizes) <= 250 and sum(sizes) == 5000 and sizes[0] == 200
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [(b"zz\r\nhello\r\n", "bad chunk size"), (b"5\r\nhelloXX\r\n", "missing CRLF"), (b"5\r\nhel", "unexpected EOF")],
+)
+def test_a_bad_chunk_among_held_ones_fails_as_it_would_alone(bad, message):
+    reader = ChunkedReader(_Held(chunk(b"a") + chunk(b"b") + bad))
+    with pytest.raises(InvalidArgument, match=message):
+        while reader.read(1 << 20):
+            pass

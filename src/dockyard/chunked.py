@@ -15,6 +15,7 @@ from typing import Protocol
 from dockyard.errors import InvalidArgument
 
 MAX_CHUNK_LINE = 4096
+SMALL_CHUNK = 8192  # after a chunk this small, the reader decodes the chunks already received
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")  # no regex: the CLI imports this at start-up
 
 
@@ -29,11 +30,23 @@ LAST_CHUNK = b"0\r\n\r\n"
 
 
 class Source(Protocol):
-    """What a chunked body is read from: a buffered binary file, or the API's Connection."""
+    """What a chunked body is read from: a buffered binary file, or the API's Connection.
+
+    A source that also has `ahead() -> bytes` (what it holds already, got without waiting
+    and left unconsumed) lets the reader decode the chunks it holds in one pass.
+    """
 
     def read(self, size: int = -1, /) -> bytes: ...
 
     def readline(self, limit: int = -1, /) -> bytes: ...
+
+
+def _chunk_size(line: bytes) -> int | None:
+    """The size on a chunk-size line (extensions ignored); None if it is not plain hex."""
+    text = line.split(b";", 1)[0].strip()
+    if not 0 < len(text) <= 15 or not _HEX_DIGITS.issuperset(text):
+        return None
+    return int(text, 16)
 
 
 class ChunkedReader:
@@ -80,7 +93,32 @@ class ChunkedReader:
         self._left -= len(data)
         if self._left == 0:
             self._expect_crlf()
+            if len(data) < min(size, SMALL_CHUNK) and (more := self._held_chunks(size - len(data))):
+                data += more
         return data
+
+    def _held_chunks(self, want: int) -> bytes:
+        """The data of whole chunks the source already holds (`want` bytes at most).
+
+        The docker CLI sends each tar header and small file of `cp` as a chunk of its own;
+        decoding what a receive brought in one pass keeps such a body cheap (large chunks
+        are not worth the look). Anything but a whole, well-formed data chunk is left to the
+        line-by-line path (and its errors).
+        """
+        ahead = getattr(self._source, "ahead", None)
+        raw = ahead() if ahead is not None else b""
+        pieces, pos, got = [], 0, 0
+        while got < want:
+            end = raw.find(b"\r\n", pos, pos + MAX_CHUNK_LINE)
+            size = _chunk_size(raw[pos:end]) if end >= 0 else None
+            if not size or got + size > want or raw[end + 2 + size : end + 4 + size] != b"\r\n":
+                break  # the last chunk, one too big for this read, a partial or a malformed one
+            pieces.append(raw[end + 2 : end + 2 + size])
+            got += size
+            pos = end + 4 + size
+        if pos:
+            self._source.read(pos)
+        return b"".join(pieces)
 
     def _line(self) -> bytes:
         line = self._source.readline(MAX_CHUNK_LINE + 1)
@@ -89,10 +127,12 @@ class ChunkedReader:
         return line.rstrip(b"\r\n")
 
     def _next_size(self) -> int:
-        text = self._line().split(b";", 1)[0].strip()
-        if not 0 < len(text) <= 15 or not _HEX_DIGITS.issuperset(text):
+        line = self._line()
+        size = _chunk_size(line)
+        if size is None:
+            text = line.split(b";", 1)[0].strip()
             raise InvalidArgument(f"malformed chunked {self._what}: bad chunk size {text[:20]!r}")
-        return int(text, 16)
+        return size
 
     def _expect_crlf(self) -> None:
         if self._line() != b"":

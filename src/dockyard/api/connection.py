@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from dockyard.errors import InvalidArgument
 
-RECV_SIZE = 64 * 1024
+RECV_SIZE = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +76,10 @@ class Connection:
         if not self.buffer:
             self._fill()
         return self._take(len(self.buffer) if size < 0 else size)
+
+    def ahead(self) -> bytes:
+        """What is buffered already, without waiting for more or consuming it."""
+        return bytes(self.buffer)
 
     def readline(self, limit: int = -1) -> bytes:
         """Read up to and including b"\\n", at most `limit` bytes."""

@@ -100,14 +100,12 @@ def extract_at(
     """
     dest = Path(f"/proc/self/fd/{dest_fd}")  # for messages only: every step goes through fds
     reader = TarReader(decompressed_chunks(stream))
-    with _Tree(dest_fd) as tree:
+    with _Tree(dest_fd, keep_kinds=no_overwrite_dir_non_dir) as tree:
         for member in reader:
             member = layer_filter(member, dest)
             if owner is not None:
                 member = dataclasses.replace(member, uid=owner[0], gid=owner[1])
             tree.trim()
-            if no_overwrite_dir_non_dir:
-                _check_overwrite(tree, member)
             try:
                 _apply(tree, member, reader.data(), layer=False)
             except OSError as exc:
@@ -116,26 +114,15 @@ def extract_at(
     reader.drain()
 
 
-def _check_overwrite(tree: _Tree, member: Member) -> None:
-    if member.name == ROOT:
-        return
-    parent, base = tree.parent(member.name)
-    try:
-        existing = os.stat(base, dir_fd=parent, follow_symlinks=False)
-    except FileNotFoundError:
-        return
-    is_dir = member.type is EntryType.DIRECTORY
-    if stat.S_ISDIR(existing.st_mode) and not is_dir:
-        raise InvalidArgument(f'cannot overwrite directory "{member.name}" with non-directory "{member.name}"')
-    if not stat.S_ISDIR(existing.st_mode) and is_dir:
-        raise InvalidArgument(f'cannot overwrite non-directory "{member.name}" with directory "{member.name}"')
-
-
 class _Tree:
-    """The destination, reached only through directory fds opened without following links."""
+    """The destination, reached only through directory fds opened without following links.
 
-    def __init__(self, dest: Path | int) -> None:
+    With keep_kinds, an entry never replaces a directory by a non-directory or back.
+    """
+
+    def __init__(self, dest: Path | int, keep_kinds: bool = False) -> None:
         self.root = os.dup(dest) if isinstance(dest, int) else os.open(dest, _DIR_FLAGS)
+        self.keep_kinds = keep_kinds
         self._dirs: dict[str, int] = {}
         self._times: dict[str, int] = {}
 
@@ -184,12 +171,19 @@ class _Tree:
         return self.directory(dirname, create), base
 
     def clear(self, name: str, keep_directory: bool) -> bool:
-        """Remove whatever is at name (a directory is kept if asked); say if one was kept."""
+        """Remove whatever is at name (a directory is kept if asked); say if one was kept.
+
+        Raises:
+            InvalidArgument: keep_kinds is set and the entry would change kind.
+        """
         parent, base = self.parent(name)
         try:
             st = os.stat(base, dir_fd=parent, follow_symlinks=False)
         except FileNotFoundError:
             return False
+        if self.keep_kinds and stat.S_ISDIR(st.st_mode) != keep_directory:
+            kinds = ("non-directory", "directory") if keep_directory else ("directory", "non-directory")
+            raise InvalidArgument(f'cannot overwrite {kinds[0]} "{name}" with {kinds[1]} "{name}"')
         if stat.S_ISDIR(st.st_mode):
             if keep_directory:
                 return True
@@ -232,10 +226,10 @@ def _apply(tree: _Tree, member: Member, data: Iterator[memoryview], layer: bool 
     if member.type is EntryType.DIRECTORY:
         _make_directory(tree, member)
         return 0
+    if member.type is EntryType.REGULAR:
+        return _write_file(tree, member, data, writeback=layer)
     tree.clear(member.name, keep_directory=False)
     parent, base = tree.parent(member.name)
-    if member.type is EntryType.REGULAR:
-        return _write_file(parent, base, member, data, writeback=layer)
     if member.type is EntryType.HARDLINK:
         target_parent, target = tree.parent(member.linkname, create=False)
         os.link(target, base, src_dir_fd=target_parent, dst_dir_fd=parent, follow_symlinks=False)
@@ -263,8 +257,14 @@ def _make_directory(tree: _Tree, member: Member) -> None:
     tree.defer_time(member.name, member.mtime_ns)
 
 
-def _write_file(parent: int, base: str, member: Member, data: Iterator[memoryview], writeback: bool) -> int:
-    fd = os.open(base, _FILE_FLAGS, 0o600, dir_fd=parent)
+def _write_file(tree: _Tree, member: Member, data: Iterator[memoryview], writeback: bool) -> int:
+    """Create a regular file; O_EXCL finds what it replaces (most often nothing) without a stat."""
+    parent, base = tree.parent(member.name)
+    try:
+        fd = os.open(base, _FILE_FLAGS, 0o600, dir_fd=parent)
+    except FileExistsError:
+        tree.clear(member.name, keep_directory=False)
+        fd = os.open(base, _FILE_FLAGS, 0o600, dir_fd=parent)
     try:
         for piece in data:
             while piece:

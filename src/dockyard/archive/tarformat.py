@@ -245,6 +245,11 @@ def _octal(value: int, width: int) -> bytes | None:
     return b"%0*o\0" % (width - 1, value)
 
 
+def _fit(value: int, width: int) -> int:
+    """value if it fits a width-byte octal field, else 0 (a PAX record carries it)."""
+    return value if 0 <= value < 8 ** (width - 1) else 0
+
+
 def _split_name(name: bytes) -> tuple[bytes, bytes] | None:
     """(prefix, name) for the ustar fields, or None when only PAX can hold the name."""
     if len(name) <= 100:
@@ -263,10 +268,28 @@ def _pax_record(key: str, value: bytes) -> bytes:
     return str(length).encode() + body
 
 
+def _plain_ustar(member: Member, name: bytes, link: bytes, seconds: int) -> bool:
+    """Whether one ustar block holds all of member (the common case, checked cheaply)."""
+    return (
+        len(name) <= 100
+        and len(link) <= 100
+        and name.isascii()
+        and link.isascii()
+        and not member.xattrs
+        and 0 <= member.uid < 0o10000000
+        and 0 <= member.gid < 0o10000000
+        and 0 <= member.size < 0o100000000000
+        and 0 <= seconds < 0o100000000000
+    )
+
+
 def encode_member(member: Member) -> bytes:
     """The header block(s) of member: a PAX header first when ustar cannot hold it all."""
     name = member.name.encode("utf-8", "surrogateescape")
     link = member.linkname.encode("utf-8", "surrogateescape")
+    seconds = member.mtime_ns // 1_000_000_000
+    if _plain_ustar(member, name, link, seconds):
+        return _block(member, (b"", name), link, seconds)
     pax: dict[str, bytes] = {}
     split = _split_name(name) if name.isascii() else None
     if split is None:
@@ -277,7 +300,6 @@ def encode_member(member: Member) -> bytes:
     for key, (value, width) in numbers.items():
         if _octal(value, width) is None:
             pax[key] = str(value).encode()
-    seconds = member.mtime_ns // 1_000_000_000
     if _octal(seconds, 12) is None:
         pax["mtime"] = str(seconds).encode()
     for key in sorted(member.xattrs):
@@ -293,23 +315,23 @@ def encode_member(member: Member) -> bytes:
 
 def _block(member: Member, split: tuple[bytes, bytes], link: bytes, seconds: int, flag: bytes = b"") -> bytes:
     prefix, name = split
-    fields = (
-        name.ljust(100, b"\0"),
-        _octal(member.mode & 0o7777, 8),
-        _octal(member.uid, 8) or _octal(0, 8),
-        _octal(member.gid, 8) or _octal(0, 8),
-        _octal(member.size, 12) or _octal(0, 12),
-        _octal(seconds, 12) or _octal(0, 12),
-        b" " * 8,
-        flag or member.type.value,
-        link.ljust(100, b"\0"),
-        b"ustar\x0000",
-        bytes(64),  # uname, gname: numeric ids only, as docker's layers
-        _octal(member.devmajor, 8) or _octal(0, 8),
-        _octal(member.devminor, 8) or _octal(0, 8),
-        prefix.ljust(155, b"\0"),
-        bytes(12),
+    block = bytearray(
+        b"%s%07o\0%07o\0%07o\0%011o\0%011o\0        %s%sustar\x0000%s%07o\0%07o\0%s%s"
+        % (
+            name.ljust(100, b"\0"),
+            member.mode & 0o7777,
+            _fit(member.uid, 8),
+            _fit(member.gid, 8),
+            _fit(member.size, 12),
+            _fit(seconds, 12),
+            flag or member.type.value,
+            link.ljust(100, b"\0"),
+            bytes(64),  # uname, gname: numeric ids only, as docker's layers
+            _fit(member.devmajor, 8),
+            _fit(member.devminor, 8),
+            prefix.ljust(155, b"\0"),
+            bytes(12),
+        )
     )
-    block = bytearray(b"".join(fields))  # type: ignore[arg-type]
     block[148:156] = b"%06o\0 " % sum(block)
     return bytes(block)

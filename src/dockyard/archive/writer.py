@@ -32,14 +32,14 @@ _READ = 1 << 20
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _GONE = (errno.ENOENT, errno.ELOOP, errno.ENOTDIR, errno.ENXIO)
-_TYPES = (
-    (stat.S_ISREG, EntryType.REGULAR),
-    (stat.S_ISDIR, EntryType.DIRECTORY),
-    (stat.S_ISLNK, EntryType.SYMLINK),
-    (stat.S_ISCHR, EntryType.CHAR),
-    (stat.S_ISBLK, EntryType.BLOCK),
-    (stat.S_ISFIFO, EntryType.FIFO),
-)
+_TYPES = {
+    stat.S_IFREG: EntryType.REGULAR,
+    stat.S_IFDIR: EntryType.DIRECTORY,
+    stat.S_IFLNK: EntryType.SYMLINK,
+    stat.S_IFCHR: EntryType.CHAR,
+    stat.S_IFBLK: EntryType.BLOCK,
+    stat.S_IFIFO: EntryType.FIFO,
+}
 
 
 def write_tar(root: Path, out: BinaryIO) -> None:
@@ -109,18 +109,18 @@ class TreeWriter:
         """The open directory or regular file `fd` under `name` (a directory with its tree)."""
         st = os.fstat(fd)
         xattrs = _xattrs(fd)
-        member = _member(name, st, xattrs)
         if stat.S_ISDIR(st.st_mode):
-            self._write(replace(member, name=name.rstrip("/") + "/"))
+            member = _member(name.rstrip("/") + "/", st, xattrs)
+            self._write(member)
             if self.diff and xattrs.get(OPAQUE_XATTR) == b"y":
                 self._write(replace(member, name=opaque_name(name), type=EntryType.REGULAR, mode=member.mode & 0o777))
             self.children(fd, name.rstrip("/") + "/")
         elif stat.S_ISREG(st.st_mode):
             first = self.links.setdefault((st.st_dev, st.st_ino), name) if st.st_nlink > 1 else name
             if first != name:
-                self._write(replace(member, type=EntryType.HARDLINK, linkname=first))
+                self._write(replace(_member(name, st, xattrs), type=EntryType.HARDLINK, linkname=first))
                 return
-            self._write(replace(member, size=st.st_size))
+            self._write(_member(name, st, xattrs, size=st.st_size))
             _copy_data(fd, st.st_size, self.out)
 
     def _special(self, parent_fd: int, base: str, name: str, st: os.stat_result) -> None:
@@ -142,10 +142,11 @@ class TreeWriter:
         self.out.write(encode_member(member))
 
 
-def _member(name: str, st: os.stat_result, xattrs: dict[str, bytes]) -> Member:
+def _member(name: str, st: os.stat_result, xattrs: dict[str, bytes], size: int = 0) -> Member:
     return Member(
         name=name,
-        type=next(kind for test, kind in _TYPES if test(st.st_mode)),
+        type=_TYPES[stat.S_IFMT(st.st_mode)],
+        size=size,
         mode=stat.S_IMODE(st.st_mode),
         uid=st.st_uid,
         gid=st.st_gid,
