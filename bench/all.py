@@ -163,7 +163,7 @@ def http_rows(plan: Plan) -> list[Row]:
                 SHARE,
                 {label: cell["published"] for label, cell in cells.items()},
                 "≥ 95%" if name == "small" else "≥ 90%",
-                note="to the container by its IP (no -p): "
+                note="ab -c 8 on the host, new connection per request; to the container by its IP (no -p): "
                 + ", ".join(f"{label} {SHARE.show(statistics.median(cell['by-ip']))}" for label, cell in cells.items()),
             )
         )

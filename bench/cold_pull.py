@@ -72,4 +72,5 @@ def cold_pull(targets: Sequence[Target], rounds: int, settle: Settle, image: Ima
         samples,
         "≤ 0.5x at the median and in the worst round",
         note="every round listed below",
+        worst=True,
     )

@@ -122,6 +122,7 @@ class Row:
     target: str = ""
     note: str = ""
     extra: dict[str, str] = field(default_factory=dict)  # column -> text shown after the cell
+    worst: bool = False  # also show the worst round's ratio (max over docker's max)
 
     def median(self, key: str) -> float | None:
         values = self.samples.get(key)
@@ -138,6 +139,8 @@ class Row:
         reference = self.median("docker")
         if key != "docker" and reference and self.unit.lower_is_better:
             text += f" **{statistics.median(values) / reference:.2f}x**"
+            if self.worst:
+                text += f", worst round {max(values) / max(self.samples['docker']):.2f}x"
         return " ".join(filter(None, [text, self.extra.get(key, "")]))
 
 

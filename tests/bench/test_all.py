@@ -22,6 +22,11 @@ def test_a_cell_is_median_range_and_ratio_to_dockerd():
     assert row.cell("docker->dy") == ""
 
 
+def test_the_worst_round_is_compared_where_the_target_asks():
+    row = Row("pull", MS, {"docker": [4.0, 16.0], "dockyard": [2.0, 8.0]}, worst=True)
+    assert row.cell("dockyard") == "5000 ms (2000–8000 ms) **0.50x**, worst round 0.50x"
+
+
 def test_a_share_has_no_ratio_and_one_sample_no_range():
     row = Row("http", SHARE, {"docker": [0.5], "dockyard": [0.7]})
     assert row.cell("dockyard") == "70%"
