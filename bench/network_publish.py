@@ -245,12 +245,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--mtu", type=int, default=1500, help="MTU of the bridges and veths")
     parser.add_argument("--path", choices=("controller", "container", "docker", "all"), default="all")
+    parser.add_argument("--lo-mtu", type=int, help="loopback MTU of each site (host-direct at that MTU)")
     args = parser.parse_args()
     tag = secrets.token_hex(3)
     chosen = [name for name in SITES if args.path in (name, "all") and (name != "docker" or shutil.which("dockerd"))]
     with www_root() as www, contextlib.ExitStack() as stack:
         sites = [stack.enter_context(SITES[name](www, args.mtu, tag)) for name in chosen]
-        print(f"MTU {args.mtu}, {args.rounds} rounds; share of host-direct: median (min-max)", flush=True)
+        for site in sites if args.lo_mtu else ():
+            subprocess.run(
+                ["ip", "netns", "exec", site.ns, "ip", "link", "set", "lo", "mtu", str(args.lo_mtu)], check=True
+            )
+        lo = f", loopback MTU {args.lo_mtu}" if args.lo_mtu else ""
+        print(f"MTU {args.mtu}{lo}, {args.rounds} rounds; share of host-direct: median (min-max)", flush=True)
         print(f"{'path':<11}{'body':<10}{'host-direct':>12}{'by its IP':>18}{'published':>18}")
         for (label, body), cell in shares(sites, args.rounds, args.requests, args.concurrency).items():
             direct = statistics.median(cell["direct"])
