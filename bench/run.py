@@ -194,11 +194,16 @@ def targets(dockyard: Daemon, dockerd: Dockerd | None) -> list[Target]:
     return found
 
 
+def daemon_from_path() -> None:
+    """Make tests.e2e's Daemon start the daemon of the installation the `dockyard` on PATH is."""
+    e2e_daemon.DOCKYARD = dockyard_cli()[0]
+
+
 @contextmanager
 def engines(with_dockerd: bool = True) -> Iterator[tuple[Daemon, Dockerd | None]]:
     """A dockyard daemon (started by the `dockyard` on PATH) and, if asked and installed, a
     reference dockerd; busybox imported into both; both stopped and deleted on the way out."""
-    e2e_daemon.DOCKYARD = dockyard_cli()[0]  # the daemon of the installation the CLI comes from
+    daemon_from_path()
     dockyard = Daemon(config={"bridge": "none"})  # no bridge, as dockerd's --bridge=none
     dockerd = Dockerd() if with_dockerd and shutil.which("dockerd") else None
     try:
