@@ -182,8 +182,13 @@ def describe_machine(plan: Plan) -> list[str]:
         f"- dockyard CLI measured: `{cli}` -> `{os.path.realpath(cli)}`",
         f"- docker CLI: `{run.DOCKER}` ({version([run.DOCKER, '--version'])})",
         f"- reference: {version(['dockerd', '--version']) if plan.dockerd else 'none (not installed or --no-dockerd)'}",
-        f"- rounds: {plan.rounds} per CLI row (after one untimed warm-up), {plan.pull_rounds} pulls, "
-        f"{plan.http_rounds} HTTP rounds of {plan.http_requests} requests (ab -c 8) per body and URL",
+        f"- workloads: {', '.join(plan.only)}; {plan.rounds} rounds per CLI row (after one untimed warm-up)"
+        + (f", {plan.pull_rounds} cold pulls per column" if "pull" in plan.only else "")
+        + (
+            f", {plan.http_rounds} HTTP rounds of {plan.http_requests} requests per body and URL"
+            if "http" in plan.only
+            else ""
+        ),
         f"- before each timed command: sync, Dirty + Writeback drained, then {plan.settle.pause} s",
     ]
     return lines

@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 COLUMNS = ("docker", "dockyard", "docker->dy")
 HEADINGS = {"docker": "docker → dockerd", "dockyard": "dockyard CLI → dockyard", "docker->dy": "docker CLI → dockyard"}
@@ -121,7 +121,6 @@ class Row:
     samples: dict[str, list[float]]
     target: str = ""
     note: str = ""
-    extra: dict[str, str] = field(default_factory=dict)  # column -> text shown after the cell
     worst: bool = False  # also show the worst round's ratio (max over docker's max)
 
     def median(self, key: str) -> float | None:
@@ -132,7 +131,7 @@ class Row:
         """`median (min–max)`, and for a dockyard column its ratio to docker's median."""
         values = self.samples.get(key)
         if not values:
-            return self.extra.get(key, "")
+            return ""
         text = self.unit.show(statistics.median(values))
         if len(values) > 1:
             text += f" ({self.unit.show(min(values), suffix=False)}–{self.unit.show(max(values))})"
@@ -141,7 +140,7 @@ class Row:
             text += f" **{statistics.median(values) / reference:.2f}x**"
             if self.worst:
                 text += f", worst round {max(values) / max(self.samples['docker']):.2f}x"
-        return " ".join(filter(None, [text, self.extra.get(key, "")]))
+        return text
 
 
 def table(rows: Sequence[Row]) -> str:
