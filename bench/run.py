@@ -7,16 +7,17 @@ end-to-end tests do, with daemon.json `"bridge": "none"`) and, when Debian's `do
 installed, a reference dockerd on its own --data-root, --exec-root, socket, pid file and
 --cgroup-parent, with --bridge=none --iptables=false: neither touches the host's network,
 and both run containers without a network of their own beyond loopback. The same busybox
-rootfs tarball is imported into both. Each round runs, in this order:
+rootfs tarball is imported into both. Each round runs (bench/harness.py: `sync` and a
+settle before each command, the order rotated every round):
 
-    dockyard     the dockyard console script     dockyard run --rm busybox true
-    docker->dy   /usr/local/bin/docker on dockyard   docker run --rm busybox true
-    docker       the same docker CLI on dockerd      docker run --rm busybox true
+    docker       the docker CLI on dockerd           docker run --rm busybox true
+    dockyard     the `dockyard` on PATH              dockyard run --rm busybox true
+    docker->dy   the same docker CLI on dockyard     docker run --rm busybox true
 
-so load on the shared machine hits all three alike, plus `python -c pass`: the interpreter's
+so load on the shared machine hits all three alike, then `python -c pass`: the interpreter's
 own start-up, a floor under any Python CLI (site .pth files count here as they do for the
 console script). One untimed warm-up round comes first. Prints the median and p90 of each,
-and each figure as a fraction of dockerd's.
+and each figure as a fraction of dockerd's. bench/all.py uses `engines` and `targets`.
 Like for like: before timing, a container on each daemon shows what it runs under (the
 seccomp mode in /proc/self/status and the device cgroup's allow-list); the benchmark stops
 unless both filter syscalls (mode 2) and both restrict devices.
@@ -34,11 +35,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
+import tests.e2e.daemon as e2e_daemon  # noqa: E402
+from harness import Settle, Target, interleave, timed  # noqa: E402
 from tests.e2e.daemon import BUSYBOX_ROOTFS, DOCKER, Daemon, _unmount_under  # noqa: E402
 
 COMMAND = ("run", "--rm", "busybox", "true")
@@ -52,8 +57,10 @@ DOCKERD_LEFTOVERS = tuple(
 
 def dockyard_cli() -> list[str]:
     """The command users type: `dockyard` on PATH (setup.sh links the virtual environment's)."""
-    script = shutil.which("dockyard")
-    return [script] if script else [sys.executable, "-m", "dockyard.cli.main"]
+    found = shutil.which("dockyard")
+    if found is None:
+        raise RuntimeError("no dockyard on PATH: run scripts/setup.sh first")
+    return [found]
 
 
 class Dockerd:
@@ -134,16 +141,6 @@ class Dockerd:
                 pass
 
 
-def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
-    """Seconds one command takes; a failure stops the benchmark."""
-    began = time.perf_counter()
-    result = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
-    elapsed = time.perf_counter() - began
-    if result.returncode:
-        raise RuntimeError(f"{argv} exited {result.returncode}: {result.stderr.decode()}")
-    return elapsed
-
-
 def p90(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
@@ -185,31 +182,30 @@ def check_like_for_like(dockyard: Daemon, dockerd: Dockerd | None) -> None:
             raise RuntimeError(f"{name} does not confine its containers: not a like-for-like comparison")
 
 
-def bench(rounds: int, dockyard: Daemon, dockerd: Dockerd | None) -> dict[str, list[float]]:
+def targets(dockyard: Daemon, dockerd: Dockerd | None) -> list[Target]:
+    """The columns: docker -> dockerd (when there is one), dockyard CLI and docker CLI -> dockyard."""
     dy_env = {**os.environ, "DOCKER_HOST": dockyard.host, "DOCKER_CONFIG": str(dockyard.base / "client")}
-    commands = {
-        "dockyard": ([*dockyard_cli(), "-H", dockyard.host, *COMMAND], None),
-        "docker->dy": ([DOCKER, *COMMAND], dy_env),
-    }
+    found = [
+        Target("dockyard", (*dockyard_cli(), "-H", dockyard.host)),
+        Target("docker->dy", (DOCKER,), dy_env),
+    ]
     if dockerd is not None:
-        commands["docker"] = ([DOCKER, *COMMAND], dockerd.env)
-    commands["python"] = ([sys.executable, "-c", "pass"], None)
-    samples: dict[str, list[float]] = {key: [] for key in commands}
-    for round_ in range(rounds + 1):
-        for key, (argv, env) in commands.items():
-            elapsed = timed(argv, env)
-            if round_:
-                samples[key].append(elapsed)
-    return samples
+        found.insert(0, Target("docker", (DOCKER,), dockerd.env, engine="dockerd"))
+    return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--no-dockerd", action="store_true", help="time dockyard only")
-    args = parser.parse_args()
+def daemon_from_path() -> None:
+    """Make tests.e2e's Daemon start the daemon of the installation the `dockyard` on PATH is."""
+    e2e_daemon.DOCKYARD = dockyard_cli()[0]
+
+
+@contextmanager
+def engines(with_dockerd: bool = True) -> Iterator[tuple[Daemon, Dockerd | None]]:
+    """A dockyard daemon (started by the `dockyard` on PATH) and, if asked and installed, a
+    reference dockerd; busybox imported into both; both stopped and deleted on the way out."""
+    daemon_from_path()
     dockyard = Daemon(config={"bridge": "none"})  # no bridge, as dockerd's --bridge=none
-    dockerd = Dockerd() if not args.no_dockerd and shutil.which("dockerd") else None
+    dockerd = Dockerd() if with_dockerd and shutil.which("dockerd") else None
     try:
         dockyard.start()
         dockyard.import_busybox()
@@ -217,14 +213,39 @@ def main() -> None:
             dockerd.start()
             rootfs = subprocess.run([str(BUSYBOX_ROOTFS)], check=True, capture_output=True).stdout
             dockerd.docker("import", "-", "busybox:latest", input=rootfs)
-        else:
-            print("dockerd not found (apt-get install docker.io): timing dockyard only")
-        check_like_for_like(dockyard, dockerd)
-        report(bench(args.rounds, dockyard, dockerd))
+        yield dockyard, dockerd
     finally:
         dockyard.cleanup()
         if dockerd is not None:
             dockerd.cleanup()
+
+
+def bench(rounds: int, dockyard: Daemon, dockerd: Dockerd | None, settle: Settle) -> dict[str, list[float]]:
+    """`run --rm busybox true` per column, interleaved, after one untimed warm-up round."""
+    columns = targets(dockyard, dockerd)
+    interleave(1, columns, lambda t: timed(settle, t, *COMMAND))
+    return interleave(rounds, columns, lambda t: timed(settle, t, *COMMAND))
+
+
+def python_floor(rounds: int, settle: Settle) -> list[float]:
+    """`python -c pass`: the interpreter's own start-up, a floor under any Python CLI."""
+    return interleave(rounds, [Target("python", (sys.executable, "-c", "pass"))], lambda t: timed(settle, t))["python"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--settle", type=float, default=0.2, help="seconds to wait after sync before each command")
+    parser.add_argument("--no-dockerd", action="store_true", help="time dockyard only")
+    args = parser.parse_args()
+    settle = Settle(args.settle)
+    with engines(not args.no_dockerd) as (dockyard, dockerd):
+        if dockerd is None:
+            print("dockerd not found (apt-get install docker.io) or not asked for: timing dockyard only")
+        check_like_for_like(dockyard, dockerd)
+        samples = bench(args.rounds, dockyard, dockerd, settle)
+        samples["python"] = python_floor(args.rounds, settle)
+        report(samples)
 
 
 if __name__ == "__main__":
