@@ -15,7 +15,10 @@ rootfs tarball is imported into both. Each round runs, in this order:
 
 so load on the shared machine hits all three alike, plus `python -c pass`: the interpreter's
 own start-up, a floor under any Python CLI (site .pth files count here as they do for the
-console script). One untimed warm-up round comes first. Prints the median and p90 of each,
+console script). With `--baseline SRC` (a `src` directory of another checkout, e.g. from
+`git archive <commit> src`) a second dockyard daemon runs those sources and the docker CLI
+on it is timed in the same rounds (`docker->base`): a before/after under the same load.
+One untimed warm-up round comes first. Prints the median and p90 of each,
 and each figure as a fraction of dockerd's.
 Like for like: before timing, a container on each daemon shows what it runs under (the
 seccomp mode in /proc/self/status and the device cgroup's allow-list); the benchmark stops
@@ -155,6 +158,7 @@ def report(samples: dict[str, list[float]]) -> None:
     labels = {
         "dockyard": "dockyard CLI -> dockyard",
         "docker->dy": "docker CLI -> dockyard",
+        "docker->base": "docker CLI -> dockyard --baseline",
         "docker": "docker CLI -> dockerd",
         "python": "python -c pass (the CLI's floor)",
     }
@@ -185,12 +189,17 @@ def check_like_for_like(dockyard: Daemon, dockerd: Dockerd | None) -> None:
             raise RuntimeError(f"{name} does not confine its containers: not a like-for-like comparison")
 
 
-def bench(rounds: int, dockyard: Daemon, dockerd: Dockerd | None) -> dict[str, list[float]]:
-    dy_env = {**os.environ, "DOCKER_HOST": dockyard.host, "DOCKER_CONFIG": str(dockyard.base / "client")}
+def docker_env(daemon: Daemon) -> dict[str, str]:
+    return {**os.environ, "DOCKER_HOST": daemon.host, "DOCKER_CONFIG": str(daemon.base / "client")}
+
+
+def bench(rounds: int, dockyard: Daemon, dockerd: Dockerd | None, baseline: Daemon | None) -> dict[str, list[float]]:
     commands = {
         "dockyard": ([*dockyard_cli(), "-H", dockyard.host, *COMMAND], None),
-        "docker->dy": ([DOCKER, *COMMAND], dy_env),
+        "docker->dy": ([DOCKER, *COMMAND], docker_env(dockyard)),
     }
+    if baseline is not None:
+        commands["docker->base"] = ([DOCKER, *COMMAND], docker_env(baseline))
     if dockerd is not None:
         commands["docker"] = ([DOCKER, *COMMAND], dockerd.env)
     commands["python"] = ([sys.executable, "-c", "pass"], None)
@@ -207,12 +216,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--no-dockerd", action="store_true", help="time dockyard only")
+    parser.add_argument("--baseline", metavar="SRC", help="also time a daemon running the sources in SRC")
     args = parser.parse_args()
     dockyard = Daemon(config={"bridge": "none"})  # no bridge, as dockerd's --bridge=none
     dockerd = Dockerd() if not args.no_dockerd and shutil.which("dockerd") else None
+    baseline = Daemon(config={"bridge": "none"}) if args.baseline else None
     try:
         dockyard.start()
         dockyard.import_busybox()
+        if baseline is not None:
+            baseline.start(env={"PYTHONPATH": str(Path(args.baseline).resolve())})
+            baseline.import_busybox()
         if dockerd is not None:
             dockerd.start()
             rootfs = subprocess.run([str(BUSYBOX_ROOTFS)], check=True, capture_output=True).stdout
@@ -220,9 +234,11 @@ def main() -> None:
         else:
             print("dockerd not found (apt-get install docker.io): timing dockyard only")
         check_like_for_like(dockyard, dockerd)
-        report(bench(args.rounds, dockyard, dockerd))
+        report(bench(args.rounds, dockyard, dockerd, baseline))
     finally:
         dockyard.cleanup()
+        if baseline is not None:
+            baseline.cleanup()
         if dockerd is not None:
             dockerd.cleanup()
 
