@@ -168,3 +168,14 @@ def test_auto_remove_removes_the_container_once_it_exits(engine):
     engine.run("sleep", "1000", name="temp", AutoRemove=True)
     engine.runtime.exit(engine.state_dir("temp"), 0)
     eventually(lambda: engine.containers.all() == [])
+
+
+def test_an_auto_removed_exit_is_not_saved_before_the_record_goes(engine, monkeypatch):
+    """`run --rm`: the exit goes straight to removal, one database commit fewer."""
+    engine.run("sleep", "1000", name="temp", AutoRemove=True)
+    saved = []
+    store = engine.containers.store
+    monkeypatch.setattr(store, "save", lambda c, save=store.save: saved.append(c.state.status) or save(c))
+    engine.runtime.exit(engine.state_dir("temp"), 3)
+    eventually(lambda: engine.containers.all() == [])
+    assert saved == [] and "die" in actions(engine)
