@@ -87,6 +87,8 @@ class Lifecycle:
         self._forget_task(directory)
         try:
             self.mounts.activate(container, rootfs)
+            if any(_blank(directory / name) for name in specgen.GENERATED_FILES):
+                self.networking.write_files(container, directory)  # written unsynced at create
             spec = self._spec(container, rootfs, directory)
             io = specgen.io_config(container, self.root.container_log(container.id))
             pid = self.runtime.create(directory, spec, io)
@@ -339,6 +341,14 @@ class Lifecycle:
             **extra,
         }
         self.events.publish("container", action, container.id, attributes)
+
+
+def _blank(path: Path) -> bool:
+    """Missing or empty: what a power loss can leave of a file replaced without fsync."""
+    try:
+        return path.stat().st_size == 0
+    except FileNotFoundError:
+        return True
 
 
 def _exit_code(state: TaskState) -> int:
