@@ -56,3 +56,16 @@ def test_leftovers_names_only_temps_of_that_file(tmp_path):
     (tmp_path / ".exit.json.ab.0123456789ab.tmp").write_text("")  # a temp of "exit.json.ab"
     assert atomic.leftovers(tmp_path / "exit.json") == [str(crashed)]
     assert atomic.leftovers(tmp_path / "missing-dir" / "x") == []
+
+
+def test_unsynced_writes_replace_as_atomically_without_any_fsync(tmp_path, monkeypatch):
+    synced = []
+    fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or fsync(fd))
+    target = tmp_path / "exit.json"
+    atomic.write_json(target, {"exit_code": 0}, durable=False)
+    atomic.write_json(target, {"exit_code": 3}, durable=False)
+    assert json.loads(target.read_text()) == {"exit_code": 3} and synced == []
+    assert os.listdir(tmp_path) == ["exit.json"]
+    atomic.write_json(target, {"exit_code": 4})
+    assert len(synced) == 2  # the file, then its directory

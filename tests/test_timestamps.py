@@ -44,10 +44,30 @@ def test_parse(text, ns):
     assert parse_rfc3339_nano(text) == ns
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2017-07-14", "2017-07-14T02:40:00", "2017-07-14T02:40:00.Z"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yesterday",
+        "2017-07-14",
+        "2017-07-14T02:40:00",
+        "2017-07-14T02:40:00.Z",
+        "2024-02-30T00:00:00Z",  # no such day
+        "2023-13-01T00:00:00Z",
+        "2017-07-14T24:00:00Z",
+        "2017-07-14T02:60:00Z",
+    ],
+)
 def test_parse_refuses_what_is_not_rfc3339(text):
     with pytest.raises(ValueError):
         parse_rfc3339_nano(text)
+
+
+def test_parse_inverts_format_across_the_calendar():
+    """Leap years, month ends, the epoch and 2100 (no leap day) all come back to the same ns."""
+    for ns in (0, 951_782_400_123_456_789, 1_709_164_799_999_999_999, 4_107_542_400_000_000_001):
+        assert parse_rfc3339_nano(rfc3339_nano(ns)) == ns
+    for step in range(0, 4_000_000_000, 7_654_321):
+        assert parse_rfc3339_nano(rfc3339_nano(step * 1_000_000_001)) == step * 1_000_000_001
 
 
 def test_api_timestamp_takes_what_dockers_since_and_until_take():

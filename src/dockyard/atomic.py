@@ -4,6 +4,11 @@ Every write goes to a temp file `.<name>.<random>.tmp` (beside the target, or in
 on the same filesystem), is fsynced, renamed over the target, and the target's directory is
 fsynced so that the rename survives a crash too. On failure the temp file is removed and the
 target is left as it was. Imports are kept to os and json: the shim writes through here.
+
+`durable=False` skips both fsyncs and keeps the rest: for files that describe only what runs
+on this boot (a task's state, read by the daemon and its shims), which a power loss makes
+moot. Other processes still see the old content or the new; after a power loss the file
+may be missing or empty, and its readers take that as "absent".
 """
 
 from __future__ import annotations
@@ -21,26 +26,31 @@ StrPath = str | os.PathLike[str]
 _SUFFIX = ".tmp"
 
 
-def write_bytes(path: StrPath, data: bytes, mode: int = 0o644, temp_dir: StrPath | None = None) -> None:
+def write_bytes(
+    path: StrPath, data: bytes, mode: int = 0o644, temp_dir: StrPath | None = None, durable: bool = True
+) -> None:
     """Replace `path` with `data`; a new file gets permission bits `mode` (less the umask)."""
-    with replacing(path, mode, temp_dir) as out:
+    with replacing(path, mode, temp_dir, durable) as out:
         out.write(data)
 
 
-def write_text(path: StrPath, text: str, mode: int = 0o644) -> None:
+def write_text(path: StrPath, text: str, mode: int = 0o644, durable: bool = True) -> None:
     """Replace `path` with `text`, encoded as UTF-8."""
-    write_bytes(path, text.encode(), mode)
+    write_bytes(path, text.encode(), mode, durable=durable)
 
 
-def write_json(path: StrPath, value: Any, mode: int = 0o644, indent: str | None = None) -> None:
+def write_json(path: StrPath, value: Any, mode: int = 0o644, indent: str | None = None, durable: bool = True) -> None:
     """Replace `path` with `value` as JSON (compact unless `indent` is given)."""
     separators = None if indent else (",", ":")
-    write_text(path, json.dumps(value, indent=indent, separators=separators), mode)
+    write_text(path, json.dumps(value, indent=indent, separators=separators), mode, durable)
 
 
 @contextmanager
-def replacing(path: StrPath, mode: int = 0o644, temp_dir: StrPath | None = None) -> Iterator[IO[bytes]]:
-    """A binary file that replaces `path` when the block ends without an exception."""
+def replacing(
+    path: StrPath, mode: int = 0o644, temp_dir: StrPath | None = None, durable: bool = True
+) -> Iterator[IO[bytes]]:
+    """A binary file that replaces `path` when the block ends without an exception (fsynced,
+    with its directory, unless not `durable`)."""
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
     where = directory if temp_dir is None else os.fspath(temp_dir)
@@ -50,7 +60,8 @@ def replacing(path: StrPath, mode: int = 0o644, temp_dir: StrPath | None = None)
         with os.fdopen(fd, "wb") as out:
             yield out
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         os.replace(temp, target)
     except BaseException:
         try:
@@ -58,7 +69,8 @@ def replacing(path: StrPath, mode: int = 0o644, temp_dir: StrPath | None = None)
         except FileNotFoundError:
             pass
         raise
-    fsync_dir(directory)
+    if durable:
+        fsync_dir(directory)
 
 
 def leftovers(path: StrPath) -> list[str]:

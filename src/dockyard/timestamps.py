@@ -17,6 +17,7 @@ from dockyard.errors import InvalidArgument
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time.Time: "never"
 _RFC3339 = r"(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))"
 _UNIX = r"-?\d+(?:\.\d+)?"  # docker's parseTimestamp: seconds[.nanoseconds]
+_EPOCH_DAY = 719163  # date(1970, 1, 1).toordinal()
 
 
 def rfc3339_nano(ns: int) -> str:
@@ -47,13 +48,17 @@ def parse_rfc3339_nano(value: str) -> int:
     """
     if not value or value.startswith(ZERO_TIME[:19]):
         return 0
-    import calendar  # here, as re compiles the pattern on first use: the shim only formats
+    from datetime import date  # here, as re compiles the pattern on first use: the shim only formats
 
     match = re.fullmatch(_RFC3339, value)
     if match is None:
         raise ValueError(f"not an RFC 3339 time: {value!r}")
     day, clock, fraction, _zulu, sign, hours, minutes = match.groups()
-    seconds = calendar.timegm(time.strptime(f"{day}T{clock}", "%Y-%m-%dT%H:%M:%S"))
+    hour, minute, second = int(clock[:2]), int(clock[3:5]), int(clock[6:])
+    if hour > 23 or minute > 59 or second > 61:  # strptime's ranges (61: leap seconds)
+        raise ValueError(f"not an RFC 3339 time: {value!r}")
+    days = date(int(day[:4]), int(day[5:7]), int(day[8:])).toordinal() - _EPOCH_DAY  # checks the date
+    seconds = days * 86400 + hour * 3600 + minute * 60 + second
     if sign:
         offset = int(hours) * 3600 + int(minutes) * 60
         seconds -= offset if sign == "+" else -offset

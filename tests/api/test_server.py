@@ -435,3 +435,22 @@ def test_peer_closed_never_waits_on_a_socket_with_a_timeout():
     finally:
         ours.close()
         theirs.close()
+
+
+def test_a_hijacked_stream_waits_only_until_the_client_has_read_the_head():
+    """docker-py loses stream bytes that arrive with the head; the docker CLI reads it at once."""
+    from dockyard.api.exchange import wait_until_read
+
+    ours, theirs = socket.socketpair()
+    try:
+        ours.sendall(b"HTTP/1.1 101 UPGRADED\r\n\r\n")
+        started = time.monotonic()
+        wait_until_read(ours, 0.2)  # nobody read it: the whole grace
+        assert time.monotonic() - started >= 0.2
+        theirs.recv(100)
+        started = time.monotonic()
+        wait_until_read(ours, 0.2)
+        assert time.monotonic() - started < 0.05
+    finally:
+        ours.close()
+        theirs.close()

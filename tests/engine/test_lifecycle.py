@@ -173,3 +173,27 @@ def test_auto_remove_removes_the_container_once_it_exits(engine):
     engine.run("sleep", "1000", name="temp", AutoRemove=True)
     engine.runtime.exit(engine.state_dir("temp"), 0)
     eventually(lambda: engine.containers.all() == [])
+
+
+def test_an_auto_removed_exit_is_not_saved_before_the_record_goes(engine, monkeypatch):
+    """`run --rm`: the exit goes straight to removal, one database commit fewer."""
+    engine.run("sleep", "1000", name="temp", AutoRemove=True)
+    saved = []
+    store = engine.containers.store
+    monkeypatch.setattr(store, "save", lambda c, save=store.save: saved.append(c.state.status) or save(c))
+    engine.runtime.exit(engine.state_dir("temp"), 3)
+    eventually(lambda: engine.containers.all() == [])
+    assert saved == [] and "die" in actions(engine)
+
+
+def test_start_restores_network_files_a_power_loss_emptied(engine):
+    """hostname, hosts and resolv.conf are written without fsync at create; start remakes them."""
+    engine.run("sleep", "1000", name="web")
+    engine.containers.stop("web", 0, None)
+    directory = engine.state_dir("web")
+    hostname = (directory / "hostname").read_text()
+    (directory / "hosts").write_text("")
+    (directory / "resolv.conf").unlink()
+    engine.containers.start("web")
+    assert (directory / "hostname").read_text() == hostname
+    assert "localhost" in (directory / "hosts").read_text() and (directory / "resolv.conf").exists()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
+import uuid
 from pathlib import Path
 
 import pytest
 
 from dockyard.runtime import default_profile
+from dockyard.runtime import syscalls as sc
 from dockyard.runtime.capabilities import ALL_CAPABILITIES, DEFAULT_CAPABILITIES, from_mask, host_bounding_set
-from dockyard.runtime.cgroups import devicebpf
+from dockyard.runtime.cgroups import devicebpf, hierarchy
 from dockyard.runtime.seccomp import oci_profile
 from dockyard.runtime.spec import DEFAULT_DEVICE_RULES, capability_set
 
@@ -149,3 +152,26 @@ def test_later_rules_win_and_wildcards_set_the_default():
     assert len(everything) == 8 * 8 and _run(everything, "b", "rw", 8, 0) == 1
     with pytest.raises(ValueError):
         devicebpf.access_mask("rx")
+
+
+def _v2_mount() -> str | None:
+    return next((h.path for h in hierarchy.discover() if h.version == 2), None)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or _v2_mount() is None, reason="needs root and a cgroup v2 hierarchy")
+def test_a_preloaded_device_program_is_attached_without_the_verifier(monkeypatch):
+    """The shim fork-server preloads the default rules' program; shims only attach it."""
+    cgroup = os.path.join(_v2_mount(), f"dockyard-test-{uuid.uuid4().hex[:8]}")
+    os.mkdir(cgroup)
+    loads = []
+    load = sc.bpf_prog_load_device
+    try:
+        devicebpf.preload(list(DEFAULT_DEVICE_RULES))
+        monkeypatch.setattr(sc, "bpf_prog_load_device", lambda code: loads.append(code) or load(code))
+        devicebpf.attach(cgroup, list(DEFAULT_DEVICE_RULES))
+        assert loads == []
+        devicebpf.attach(cgroup, [{"allow": True, "access": "rwm"}])  # not preloaded: loaded here
+        assert len(loads) == 1
+    finally:
+        os.rmdir(cgroup)  # detaches both programs
+        os.close(devicebpf._preloaded.pop(devicebpf.assemble(list(DEFAULT_DEVICE_RULES))))

@@ -147,3 +147,13 @@ def test_a_zombie_shim_counts_as_gone(tmp_path):
         child.kill()
         child.wait()
     assert not _shim_alive(tmp_path)
+
+
+def test_state_files_a_power_loss_emptied_read_as_absent(tmp_path):
+    """A task's files are written unsynced: empty ones mean a shim gone without an exit record."""
+    from dockyard.runtime.client import ShimRuntime
+
+    for name in ("task.json", "exit.json", "shim.pid"):
+        (tmp_path / name).write_bytes(b"")
+    state = ShimRuntime().state(tmp_path)
+    assert (state.status, state.exit_code) == ("stopped", 255)

@@ -8,9 +8,11 @@ Before a long-lived answer (a stream or a hijacked connection) the exchange call
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import select
 import socket
+import struct
 import time
 from collections.abc import Callable, Iterator
 from itertools import chain
@@ -35,7 +37,8 @@ DRAIN_LIMIT = 1024 * 1024
 CLOCK = Clock()
 
 
-HEAD_GRACE = 0.05
+HEAD_GRACE = 0.05  # seconds a hijacked stream waits at most for the client to read the head
+TIOCOUTQ = 0x5411  # SIOCOUTQ: bytes sent on a socket that its peer has not read yet
 
 
 class Exchange:
@@ -179,9 +182,7 @@ class Exchange:
             self._head(200, (content_type,))
         self.conn.lift_deadlines()
         self.conn.sock.settimeout(None)
-        # docker-py reads the head through http.client's buffer, then the raw socket: stream bytes
-        # that arrive with the head are lost to it (an attach's log replay comes at once)
-        time.sleep(HEAD_GRACE)
+        wait_until_read(self.conn.sock, HEAD_GRACE)
         splice(self.conn, self.conn.sock, response.open(), response.detach_keys)
 
 
@@ -209,3 +210,26 @@ def peer_closed(sock: socket.socket) -> bool:
         return False
     except OSError:
         return True
+
+
+def wait_until_read(sock: socket.socket, limit: float) -> None:
+    """Wait, at most `limit` seconds, until the client has read all that was sent on `sock`.
+
+    docker-py reads a response head through http.client's buffer, then the stream through
+    the raw socket: stream bytes that reach it with the head are lost (an attach's log replay
+    comes at once). On a unix socket SIOCOUTQ counts the bytes the peer has not read, so
+    the docker CLI, which reads the head at once, waits well under a millisecond; on other
+    sockets it only counts what the peer's kernel has not acknowledged: wait the whole limit.
+    """
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if sock.family == socket.AF_UNIX and not _unread(sock):
+            return
+        time.sleep(min(0.0005, limit))
+
+
+def _unread(sock: socket.socket) -> int:
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), TIOCOUTQ, b"\0\0\0\0"))[0]
+    except OSError:
+        return 1  # unknown: as if unread

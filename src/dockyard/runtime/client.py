@@ -93,7 +93,8 @@ class ShimRuntime:
         if (state_dir / "task.json").exists() and not (state_dir / "exit.json").exists():
             raise Conflict(f"task {state_dir.name} already exists")
         _remove_state(state_dir)
-        atomic.write_json(state_dir / "task.json", task, mode=0o600)  # it holds the environment
+        # 0600: it holds the environment; unsynced: a task's files describe only this boot
+        atomic.write_json(state_dir / "task.json", task, mode=0o600, durable=False)
         ready_r, ready_w = os.pipe()
         try:
             failure = self.zygote.spawn(state_dir, ready_w)
@@ -275,7 +276,7 @@ class ShimRuntime:
         """The state once no shim answers: exit.json, or NotFound, or a dead shim's 255."""
         try:
             record = json.loads((state_dir / "exit.json").read_bytes())
-        except FileNotFoundError:
+        except (FileNotFoundError, ValueError):  # ValueError: emptied by a power loss (unsynced)
             if not (state_dir / "task.json").exists():
                 raise NotFound(f"no such task: {state_dir.name}") from None
             if _shim_alive(state_dir):

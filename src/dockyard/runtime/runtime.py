@@ -3,7 +3,10 @@
 A *task* is one supervised process: a container's init, or one exec inside it. It is named
 by its state directory (`containers/<id>/` or `containers/<id>/execs/<exec-id>/`), which
 holds the shim's socket (`shim.sock`), pid (`shim.pid`) and, once the process has exited,
-`exit.json`. State lives on disk so a restarted daemon finds every task again.
+`exit.json`. State lives on disk so a restarted daemon finds every task again. These files
+are replaced atomically but not fsynced: they describe processes of this boot only, and one
+a power loss left empty reads as absent (a task whose shim is gone without an exit record
+has exited with 255).
 
 Lifecycle (runc's create/start split, so the engine can attach and wire the network
 between the two):

@@ -56,6 +56,7 @@ OPERATORS = {
     "SCMP_CMP_MASKED_EQ": 7,
 }
 EPERM = 1
+BINARY_TREE = 2  # libseccomp's SCMP_FLTATR_CTL_OPTIMIZE level: syscalls sorted in a binary tree
 
 
 def host_arch() -> str:
@@ -143,8 +144,13 @@ def conditions(args: list[dict[str, Any]]) -> list[tuple[int, int, int, int]]:
 def compile_profile(profile: dict[str, Any]) -> bytes:
     """An OCI seccomp profile compiled by libseccomp into a classic BPF program.
 
-    Compiling Docker's profile costs 60-70 ms here, so the runtime client does it once per
-    distinct profile and hands the program to every task that uses it (crun caches too)."""
+    Compiling Docker's profile costs 10-70 ms here, so the runtime client does it once per
+    distinct profile and hands the program to every task that uses it (crun caches too).
+    The syscalls are sorted into a binary tree (libseccomp's optimize level 2): a syscall
+    is found in about log2(n) comparisons instead of a walk down the list (up to 600
+    instructions for clone, 200 for futex or openat), and the kernel installs the program
+    faster (1.4 ms instead of 1.9 here: it emulates the filter once per syscall number to
+    build its cache of always-allowed syscalls)."""
     default = action_value(profile["defaultAction"], profile.get("defaultErrnoRet"))
     arches = [a.removeprefix("SCMP_ARCH_").lower() for a in profile.get("architectures") or []]
     rules = []
@@ -154,7 +160,7 @@ def compile_profile(profile: dict[str, Any]) -> bytes:
             continue  # libseccomp refuses rules that repeat the default action
         for name in rule["names"]:
             rules.append((name, action, conditions(rule.get("args") or [])))
-    return sc.seccomp_compile(default, arches, rules)
+    return sc.seccomp_compile(default, arches, rules, BINARY_TREE)
 
 
 def install(program: bytes) -> None:

@@ -70,7 +70,7 @@ _owned: dict[str, int] = {}  # file name -> inode this shim created
 def _setup(ready_fd: int) -> tuple[Supervisor, int]:
     with open(TASKFILE, "rb") as f:
         task = json.load(f)
-    atomic.write_text(PIDFILE, str(os.getpid()))
+    atomic.write_text(PIDFILE, str(os.getpid()), durable=False)  # a pid means nothing after a reboot
     _owned[PIDFILE] = os.lstat(PIDFILE).st_ino
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -250,7 +250,7 @@ def _on_exit(supervisor: Supervisor, cgroup_paths: list[str], task: dict[str, An
         "finished_at": supervisor.finished_at,
         "oom_killed": oom_killed,
     }
-    atomic.write_json(EXITFILE, record)
+    atomic.write_json(EXITFILE, record, durable=False)  # atomic for the daemon; a reboot ends the task anyway
     if task.get("oci_runtime"):
         external.delete(task)
     if task["mode"] != "exec":

@@ -32,6 +32,7 @@ from typing import Any
 
 from dockyard.errors import InvalidArgument
 from dockyard.runtime.capabilities import ALL_CAPABILITIES, DEFAULT_CAPABILITIES
+from dockyard.runtime.cgroups.devices import DEFAULT_RULES as DEFAULT_DEVICE_RULES
 
 NAMESPACES = ("mount", "pid", "uts", "ipc", "network", "cgroup")
 
@@ -52,29 +53,6 @@ MASKED_PATHS = (
 READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 
 DEFAULT_SHM_SIZE = 64 * 1024 * 1024
-
-
-def _allow(kind: str, major: int | None, minor: int | None, access: str = "rwm") -> dict[str, Any]:
-    return {"allow": True, "type": kind, "major": major, "minor": minor, "access": access}
-
-
-# The device cgroup rules Docker starts from: deny everything, allow mknod of any node, and
-# use of null zero full random urandom tty console ptmx, the pts and /dev/net/tun.
-DEFAULT_DEVICE_RULES = (
-    {"allow": False, "access": "rwm"},
-    _allow("c", None, None, "m"),
-    _allow("b", None, None, "m"),
-    _allow("c", 1, 3),
-    _allow("c", 1, 8),
-    _allow("c", 1, 7),
-    _allow("c", 5, 0),
-    _allow("c", 5, 1),
-    _allow("c", 1, 5),
-    _allow("c", 1, 9),
-    _allow("c", 136, None),
-    _allow("c", 5, 2),
-    _allow("c", 10, 200),
-)
 
 
 def _mount(destination: str, fstype: str, source: str, *options: str) -> dict[str, Any]:

@@ -189,6 +189,7 @@ class _ArgCmp(ctypes.Structure):
 
 
 _SCMP_FLTATR_CTL_NNP = 3
+_SCMP_FLTATR_CTL_OPTIMIZE = 8
 _libseccomp = None
 
 
@@ -222,10 +223,14 @@ def _scmp_check(result: int, what: str) -> None:
 
 
 def seccomp_compile(
-    default_action: int, arches: list[str], rules: list[tuple[str, int, list[tuple[int, int, int, int]]]]
+    default_action: int,
+    arches: list[str],
+    rules: list[tuple[str, int, list[tuple[int, int, int, int]]]],
+    optimize: int = 0,
 ) -> bytes:
-    """Build a filter with libseccomp (arches by name, rules as (syscall, action, conditions))
-    and return its classic BPF program; unknown syscall names are skipped, as runc does."""
+    """Build a filter with libseccomp (arches by name, rules as (syscall, action, conditions),
+    `optimize` its SCMP_FLTATR_CTL_OPTIMIZE level, 0 for its default) and return its classic
+    BPF program; unknown syscall names are skipped, as runc does."""
     lib = _seccomp_lib()
     ctx = lib.seccomp_init(default_action)
     if not ctx:
@@ -233,6 +238,8 @@ def seccomp_compile(
     out = os.memfd_create("seccomp-bpf", os.MFD_CLOEXEC)
     try:
         _scmp_check(lib.seccomp_attr_set(ctx, _SCMP_FLTATR_CTL_NNP, 0), "no_new_privs attribute")
+        if optimize:  # libseccomp before 2.5 refuses it and keeps its default order, as correct
+            lib.seccomp_attr_set(ctx, _SCMP_FLTATR_CTL_OPTIMIZE, optimize)
         for arch in arches:
             token = lib.seccomp_arch_resolve_name(arch.encode())
             if token and lib.seccomp_arch_add(ctx, token) not in (0, -errno.EEXIST):

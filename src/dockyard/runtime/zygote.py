@@ -12,7 +12,9 @@ Each shim is forked once, leads a session of its own with stderr on `log`, and r
 `shim.main`; it reports on the ready pipe itself. The server ignores SIGCHLD, so the
 kernel reaps the shims that end before it does; those still running when it exits (it
 does when its socket reaches EOF: the daemon closed it, or died) are reparented and live
-on. gc.freeze() keeps the collector from dirtying the pages each shim shares with it.
+on. gc.freeze() keeps the collector from dirtying the pages each shim shares with it. The
+device program for Docker's default device rules is loaded once here (devicebpf.preload),
+so no shim pays the eBPF verifier for it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import signal
 import socket
 
 from dockyard.runtime import shim
+from dockyard.runtime.cgroups import devicebpf, devices
 
 TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
@@ -36,6 +39,10 @@ def serve(fd: int) -> None:
     """Entry point of the server process: fork one shim per request until EOF."""
     control = socket.socket(fileno=fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:  # the shims inherit the loaded program (a cgroup v2 host attaches it to each task)
+        devicebpf.preload(list(devices.DEFAULT_RULES))
+    except OSError:  # no bpf(2) here: each shim loads what it needs, or has no v2 to attach to
+        pass
     gc.freeze()
     while True:
         try:

@@ -89,6 +89,8 @@ class Lifecycle:
         self._forget_task(directory)
         try:
             self.mounts.activate(container, rootfs)
+            if any(_blank(directory / name) for name in specgen.GENERATED_FILES):
+                self.networking.write_files(container, directory)  # written unsynced at create
             spec = self._spec(container, rootfs, directory)
             io = specgen.io_config(container, self.root.container_log(container.id))
             pid = self.runtime.create(
@@ -166,13 +168,15 @@ class Lifecycle:
             if generation != container.generation or container.state.status not in ("running", "paused"):
                 return
             self.networking.release(container)  # first, so the saved record shows no address
-            self._record_exit(container, state)
             restart = restarts.should_restart(
                 container.host_config.get("RestartPolicy") or {},
-                container.state.exit_code,
+                _exit_code(state),
                 container.state.restart_count,
                 container.state.manually_stopped,
             )
+            # saved once: as restarting (below), or not at all when remove() deletes it at once (a
+            # crash in between leaves it running, and recover() finds the exit and removes it)
+            self._record_exit(container, state, persist=not restart and not container.host_config.get("AutoRemove"))
             if restart:
                 container.state.status = "restarting"
                 container.state.restart_count += 1
@@ -201,15 +205,16 @@ class Lifecycle:
         if status is not None:
             self.publish(container, f"health_status: {status}")
 
-    def _record_exit(self, container: Container, state: TaskState) -> None:
+    def _record_exit(self, container: Container, state: TaskState, persist: bool = True) -> None:
         self.health.stop(container)
         container.state.status = "exited"
         container.state.pid = 0
-        container.state.exit_code = state.exit_code if state.exit_code is not None else 255
+        container.state.exit_code = _exit_code(state)
         container.state.finished_at = state.finished_at or now_rfc3339()
         container.state.oom_killed = state.oom_killed
         self.mounts.deactivate(container)
-        self.store.save(container)
+        if persist:
+            self.store.save(container)
         if state.oom_killed:
             self.publish(container, "oom")
         self.publish(container, "die", exitCode=str(container.state.exit_code))
@@ -340,6 +345,19 @@ class Lifecycle:
             **extra,
         }
         self.events.publish("container", action, container.id, attributes)
+
+
+def _blank(path: Path) -> bool:
+    """Missing or empty: what a power loss can leave of a file replaced without fsync."""
+    try:
+        return path.stat().st_size == 0
+    except FileNotFoundError:
+        return True
+
+
+def _exit_code(state: TaskState) -> int:
+    """The exit code to record; 255 when the runtime knows none (its shim died)."""
+    return state.exit_code if state.exit_code is not None else 255
 
 
 def _with_link_env(container: Container, find) -> Container:

@@ -1,6 +1,8 @@
 """The seam between containers and networks: what the container service asks at each step.
 
     prepare(container, dir)   at create: write hostname, hosts, resolv.conf into dir
+    write_files(container, dir)  write those three again (at start, if a power loss emptied
+                              them: they are replaced atomically but not fsynced)
     connect(container, pid)   between the runtime's create and start: wire the netns of
                               `pid` (veths, addresses, published ports); returns the
                               container's NetworkSettings
@@ -24,6 +26,7 @@ HOST_RESOLV_CONF = Path("/etc/resolv.conf")
 
 class ContainerNetworking(Protocol):
     def prepare(self, container: Container, directory: Path) -> None: ...
+    def write_files(self, container: Container, directory: Path) -> None: ...
     def connect(self, container: Container, pid: int) -> dict: ...
     def release(self, container: Container) -> None: ...
 
@@ -32,6 +35,9 @@ class LoopbackOnly:
     """Every container in its own network namespace with loopback only (no network package)."""
 
     def prepare(self, container: Container, directory: Path) -> None:
+        self.write_files(container, directory)
+
+    def write_files(self, container: Container, directory: Path) -> None:
         hostname = container.config["Hostname"]
         try:
             host_resolv = resolvconf.parse_resolv_conf(HOST_RESOLV_CONF.read_text())
@@ -43,7 +49,7 @@ class LoopbackOnly:
             "resolv.conf": resolvconf.render_resolv_conf(resolvconf.container_resolv_conf(host_resolv)),
         }
         for name, text in files.items():
-            atomic.write_text(directory / name, text)
+            atomic.write_text(directory / name, text, durable=False)
 
     def connect(self, container: Container, pid: int) -> dict:
         return {}

@@ -76,12 +76,14 @@ def netns_of(pid: int) -> str:
 
 
 def write_file(path: Path, text: str, in_place: bool) -> None:
-    """Atomically (temp + rename), or in place when the file is already bind-mounted somewhere."""
+    """Atomically (temp + rename), or in place when the file is already bind-mounted somewhere;
+    never fsynced: the files are made again from the record (Lifecycle.start restores any a
+    power loss emptied, and connect rewrites them at every start)."""
     if in_place and path.exists():
         with open(path, "w") as f:
             f.write(text)
         return
-    atomic.write_text(path, text)
+    atomic.write_text(path, text, durable=False)
 
 
 def _read(path: Path) -> str:
@@ -115,6 +117,10 @@ class ContainerNetworks:
         elif mode.startswith("container:") and (peer := self._peer(mode)):
             container.config["Hostname"] = peer.config.get("Hostname") or ""
         container.network_settings = self._idle_settings(container)
+        self.write_files(container, directory)
+
+    def write_files(self, container: Container, directory: Path) -> None:
+        """hostname, hosts and resolv.conf, replaced atomically (connect rewrites them in place)."""
         self._write_files(container, directory, in_place=False)
 
     def connect(self, container: Container, pid: int) -> dict:

@@ -16,7 +16,8 @@ access_type is (access << 16) | type, and returns 1 to allow, 0 to refuse (EPERM
         return allow
     return the default: that of the last `a` (all devices) rule, else deny
 
-`attach(cgroup_path, rules)` loads it with bpf(2) and attaches it (BPF_F_ALLOW_MULTI).
+`attach(cgroup_path, rules)` loads it with bpf(2) and attaches it (BPF_F_ALLOW_MULTI);
+`preload(rules)` loads it once ahead, for every process forked afterwards.
 """
 
 from __future__ import annotations
@@ -107,14 +108,30 @@ def assemble(rules: list[dict[str, Any]]) -> bytes:
     return b"".join(code)
 
 
+_preloaded: dict[bytes, int] = {}  # program code -> fd of that program, loaded by preload()
+
+
+def preload(rules: list[dict[str, Any]]) -> None:
+    """Load the program for `rules` now and keep its fd (CLOEXEC): `attach` in this process
+    and in those forked from it (the shim fork-server's shims) then skips the verifier,
+    about 1.5-2 ms per container. Raises OSError if the kernel refuses it."""
+    code = assemble(rules)
+    if code not in _preloaded:
+        _preloaded[code] = sc.bpf_prog_load_device(code)
+
+
 def attach(cgroup_path: str, rules: list[dict[str, Any]]) -> None:
-    """Load the program for `rules` and attach it to the v2 cgroup at `cgroup_path`."""
-    program = sc.bpf_prog_load_device(assemble(rules))
+    """Attach the program for `rules` (the preloaded one, else loaded now) to the v2 cgroup at
+    `cgroup_path`."""
+    code = assemble(rules)
+    program = _preloaded.get(code)
+    loaded = sc.bpf_prog_load_device(code) if program is None else -1
     try:
         cgroup = os.open(cgroup_path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            sc.bpf_prog_attach_device(program, cgroup)
+            sc.bpf_prog_attach_device(program if loaded < 0 else loaded, cgroup)
         finally:
             os.close(cgroup)
     finally:
-        os.close(program)
+        if loaded >= 0:
+            os.close(loaded)

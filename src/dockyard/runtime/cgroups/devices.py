@@ -14,6 +14,29 @@ if TYPE_CHECKING:
 OPTIONAL = True  # absent v1 controller (v2-only host): devicebpf.py does the work
 
 
+def _allow(kind: str, major: int | None, minor: int | None, access: str = "rwm") -> dict[str, Any]:
+    return {"allow": True, "type": kind, "major": major, "minor": minor, "access": access}
+
+
+# The rules Docker starts from: deny everything, allow mknod of any node, and use of
+# null zero full random urandom tty console ptmx, the pts and /dev/net/tun.
+DEFAULT_RULES = (
+    {"allow": False, "access": "rwm"},
+    _allow("c", None, None, "m"),
+    _allow("b", None, None, "m"),
+    _allow("c", 1, 3),
+    _allow("c", 1, 8),
+    _allow("c", 1, 7),
+    _allow("c", 5, 0),
+    _allow("c", 5, 1),
+    _allow("c", 1, 5),
+    _allow("c", 1, 9),
+    _allow("c", 136, None),
+    _allow("c", 5, 2),
+    _allow("c", 10, 200),
+)
+
+
 def requested(resources: dict[str, Any]) -> bool:
     return bool(resources.get("devices"))
 
