@@ -11,7 +11,7 @@ from dockyard.api.backend import Backends
 from dockyard.api.messages import Request
 from dockyard.api.routers import build_router
 from dockyard.api.routing import Route, Router, compile_pattern, negotiate, split_version
-from dockyard.errors import InvalidArgument, NotFound
+from dockyard.errors import InvalidArgument, NotFound, NotSupported
 
 
 @pytest.mark.parametrize(
@@ -159,3 +159,10 @@ def test_network_prune_without_networking_deletes_nothing_and_checks_filters(rou
     assert json.loads(prune('{"label":["a=b"]}').body) == {"NetworksDeleted": []}
     with pytest.raises(InvalidArgument, match="Invalid filter 'bogus'"):
         prune('{"bogus":["x"]}')
+
+
+def test_a_server_without_a_builder_refuses_builds_with_501(router):
+    for path in ("/build", "/build/prune"):
+        route = router.match("POST", path).route
+        with pytest.raises(NotSupported, match="building images is not supported by this server"):
+            route.handler(Request("POST", path, "1.44", {}, {}))

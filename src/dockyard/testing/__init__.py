@@ -6,7 +6,8 @@ runtime.py     FakeRuntime: tasks as state machines, driven by the engine and th
 snapshots.py   FakeSnapshotter: layers in memory, snapshots as plain copies, real tar bytes
 """
 
-from dockyard.testing.runtime import FakeRuntime, Program
+from dockyard.testing.programs import Program
+from dockyard.testing.runtime import FakeRuntime
 from dockyard.testing.snapshots import FakeSnapshotter
 
 __all__ = ["FakeRuntime", "FakeSnapshotter", "Program"]

@@ -30,9 +30,7 @@ import json
 import os
 import signal as signals
 import socket
-import stat
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,34 +40,11 @@ from dockyard.multiplex import STDERR, STDOUT, encode_frame
 from dockyard.runtime.cgroups.stats import Usage
 from dockyard.runtime.logfile import JsonFileWriter
 from dockyard.runtime.runtime import IOConfig, TaskState
+from dockyard.testing.programs import SERVICE_SIGNALS, Program, default_programs, exec_error
 from dockyard.timestamps import now_rfc3339
 
 FIRST_PID = 5_000_000  # above any kernel's pid_max: a fake pid never names a real process
 _NEVER = threading.Event()  # what an abandoned wait blocks on
-
-
-@dataclass(frozen=True)
-class Program:
-    """How a fake process behaves once started."""
-
-    exit_code: int | None = None  # exit at once with this code; None: run until ended
-    stdout: bytes = b""  # written as soon as it starts
-    stderr: bytes = b""
-    echo_stdin: bool = False  # copy stdin to stdout; exit 0 at the end of stdin
-    handles: frozenset[int] = frozenset()  # signals that end it with 128+signal (SIGKILL always does)
-
-
-SERVICE_SIGNALS = frozenset({signals.SIGTERM, signals.SIGINT})
-
-
-def default_programs() -> dict[str, Callable[[list[str]], Program]]:
-    return {
-        "true": lambda args: Program(exit_code=0),
-        "false": lambda args: Program(exit_code=1),
-        "echo": lambda args: Program(exit_code=0, stdout=(" ".join(args[1:]) + "\n").encode()),
-        "cat": lambda args: Program(echo_stdin=True),
-        "sleep": lambda args: Program(),
-    }
 
 
 @dataclass(eq=False)
@@ -170,7 +145,7 @@ class FakeRuntime:
             if task.status != "created":
                 raise RuntimeFailure(f"unable to start container process: cannot start a task in state {task.status}")
             task.status, task.started_at = "running", now_rfc3339()
-            failure = _exec_error(task)
+            failure = exec_error(task.args, task.env, task.rootfs, task.binds)
             if failure is not None:
                 message, code = failure
                 self._exit(task, code)
@@ -413,27 +388,3 @@ def _hang_up(sock: socket.socket) -> None:
     except OSError:
         pass
     sock.close()
-
-
-def _exec_error(task: _Task) -> tuple[str, int] | None:
-    """Go's exec.LookPath inside the rootfs, as the real init reports it: (message, exit code)."""
-    if task.rootfs is None:
-        return None
-    name = task.args[0]
-    path = next(
-        (e[5:] for e in task.env if e.startswith("PATH=")),
-        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    )
-    candidates = [name] if "/" in name else [os.path.join(d or ".", name) for d in path.split(":")]
-    for candidate in candidates:
-        try:
-            st = os.stat(task.binds.get(candidate) or task.rootfs / candidate.lstrip("/"))
-        except OSError:
-            continue
-        if not stat.S_ISDIR(st.st_mode) and st.st_mode & 0o111:
-            return None
-        if "/" in name:
-            return f'exec: "{name}": permission denied', 126
-    if "/" in name:
-        return f'exec: "{name}": stat {name}: no such file or directory', 127
-    return f'exec: "{name}": executable file not found in $PATH', 127

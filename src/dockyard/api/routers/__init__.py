@@ -11,7 +11,7 @@ from dockyard.api.routing import Route, Router
 def build_router(backends: Backends) -> Router:
     """Register every route once, in dockerd's order (literal paths before patterns)."""
     table: list[Route] = [
-        *(builds.routes(backends.builds) if backends.builds is not None else []),
+        *(builds.routes(backends.builds) if backends.builds is not None else builds.routes_without_builder()),
         *system.routes(backends.system),
         *containers.routes(backends.containers),
         *exec_routes.routes(backends.execs),

@@ -13,7 +13,7 @@ import json
 
 from dockyard.api.backend import BuildBackend
 from dockyard.api.messages import Request, Response, StreamResponse, json_response
-from dockyard.api.routing import Route, bind
+from dockyard.api.routing import Route, bind, not_supported
 from dockyard.api.streams import json_lines
 from dockyard.errors import InvalidArgument, NotSupported
 
@@ -106,3 +106,9 @@ TABLE = [
 def routes(backend: BuildBackend) -> list[Route]:
     """The build routes bound to `backend`."""
     return bind(backend, TABLE)
+
+
+def routes_without_builder() -> list[Route]:
+    """A server with no build backend refuses builds with 501, naming what is missing."""
+    refuse = not_supported("building images is not supported by this server")
+    return bind(None, [("POST", "/build", refuse), ("POST", "/build/prune", refuse)])

@@ -111,8 +111,6 @@ TABLE = [
     ("POST", "/images/prune", post_prune),
     ("GET", "/images/get", get_save),
     ("POST", "/commit", post_commit),
-    ("POST", "/build", not_supported("building images is not supported yet")),
-    ("POST", "/build/prune", not_supported("building images is not supported yet")),
     ("GET", "/images/search", not_supported("searching a registry is not supported yet")),
     ("GET", "/distribution/{name:.*}/json", not_supported("distribution inspect is not supported yet")),
     ("GET", "/images/{name:.*}/json", get_inspect),
