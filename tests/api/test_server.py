@@ -389,7 +389,7 @@ def test_create_returns_the_mac_deprecation_warning(server):
     ("method", "path", "message"),
     [
         ("GET", "/images/search?term=x", "searching a registry is not supported yet"),
-        ("POST", "/v1.41/build", "building images is not supported yet"),
+        ("POST", "/v1.41/build", "building images is not supported by this server"),
     ],
 )
 def test_known_but_unserved_endpoints_are_501_not_404(server, method, path, message):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import uuid
 
+import docker
 import pytest
 
 pytestmark = pytest.mark.root
@@ -145,6 +147,40 @@ def test_mount_of_each_type_and_inspect_shape(daemon, client, tmp_path):
     }
     daemon.cli("rm", name)
     daemon.cli("volume", "rm", volume)
+
+
+def test_read_only_binds_reach_mounts_below_them_unless_asked_otherwise(daemon, client, tmp_path):
+    """API 1.44: `ro` binds are read-only recursively (a mount under the source too);
+    bind-recursive=writable leaves the mounts below as they are."""
+    source, sub = tmp_path / "src", tmp_path / "src" / "sub"
+    sub.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(sub)], check=True)
+    try:
+        probe = ["busybox", "sh", "-c", "touch /b/sub/x && echo wrote || echo refused"]
+        cases = {
+            ("-v", f"{source}:/b:ro"): "refused",
+            ("--mount", f"type=bind,src={source},dst=/b,readonly"): "refused",
+            (
+                "--mount",
+                f"type=bind,src={source},dst=/b,readonly,bind-recursive=readonly,bind-propagation=rprivate",
+            ): "refused",
+            ("--mount", f"type=bind,src={source},dst=/b,readonly,bind-propagation=rslave"): "wrote",
+            ("--mount", f"type=bind,src={source},dst=/b,readonly,bind-recursive=writable"): "wrote",
+        }
+        for flags, expected in cases.items():
+            out = daemon.client(client, "run", "--rm", *flags, *probe).stdout.split()
+            assert out[-1] == expected, flags
+        if client == "docker":  # a client speaking API 1.43 gets the read-only top only, as before 1.44
+            old = docker.DockerClient(base_url=daemon.host, version="1.43", timeout=60)
+            try:
+                out = old.containers.run(
+                    "busybox", probe[1:], volumes={str(source): {"bind": "/b", "mode": "ro"}}, remove=True
+                )
+            finally:
+                old.close()
+            assert out.split()[-1] == b"wrote"
+    finally:
+        subprocess.run(["umount", str(sub)], check=True)
 
 
 def test_bind_source_missing_and_bad_mounts(daemon, client, tmp_path):

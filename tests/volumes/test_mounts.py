@@ -125,7 +125,27 @@ def test_spec_mounts_put_parents_first_and_apply_read_only():
     points = [MountPoint("bind", "/a/b/c", source="/x", rw=False), MountPoint("volume", "/a", source="/v")]
     mounts = oci_mounts(points)
     assert [m["destination"] for m in mounts] == ["/a", "/a/b/c"]
-    assert mounts[1]["options"] == ["rbind", "rprivate", "ro"]
+    assert mounts[1]["options"] == ["rbind", "rprivate", "rro"]  # API 1.44: read-only all the way down
+
+
+def test_read_only_binds_are_recursive_unless_asked_otherwise():
+    def options(mount: dict) -> list[str]:
+        return oci_mounts([parse_mount({"Type": "bind", "Source": "/s", "Target": "/t", **mount})])[0]["options"]
+
+    assert options({"ReadOnly": True})[-1] == "rro"
+    assert options({"ReadOnly": True, "BindOptions": {"Propagation": "rslave"}})[-1] == "ro"
+    with pytest.raises(InvalidArgument, match="requires Propagation to be 'rprivate'"):
+        options({"ReadOnly": True, "BindOptions": {"ReadOnlyForceRecursive": True, "Propagation": "rshared"}})
+    assert options({"ReadOnly": True, "BindOptions": {"ReadOnlyForceRecursive": True}})[-1] == "rro"
+    assert options({"ReadOnly": True, "BindOptions": {"ReadOnlyNonRecursive": True}})[-1] == "ro"
+    assert options({"ReadOnly": True, "BindOptions": {"NonRecursive": True}})[:1] == ["bind"]
+    assert options({"ReadOnly": True, "BindOptions": {"NonRecursive": True}})[-1] == "ro"
+    assert "ro" not in options({}) and "rro" not in options({})
+    assert oci_mounts([parse_bind("/s:/t:ro")])[0]["options"][-1] == "rro"
+    with pytest.raises(InvalidArgument, match="must not set ReadOnlyForceRecursive when ReadOnly is false"):
+        options({"BindOptions": {"ReadOnlyForceRecursive": True}})
+    with pytest.raises(InvalidArgument, match="must not set both"):
+        options({"ReadOnly": True, "BindOptions": {"ReadOnlyNonRecursive": True, "ReadOnlyForceRecursive": True}})
 
 
 def test_records_round_trip():
@@ -139,7 +159,12 @@ def test_cli_mount_keys_for_recursion_reach_the_daemon_rules():
     entry = cli_mount("type=bind,src=/s,dst=/t,bind-recursive=disabled")
     assert entry["BindOptions"] == {"NonRecursive": True}
     assert parse_mount(entry).non_recursive
-    with pytest.raises(InvalidArgument, match="not supported"):
-        parse_mount(cli_mount("type=bind,src=/s,dst=/t,readonly,bind-recursive=readonly"))
+    forced = cli_mount("type=bind,src=/s,dst=/t,readonly,bind-recursive=readonly,bind-propagation=rprivate")
+    assert oci_mounts([parse_mount(forced)])[0]["options"][-1] == "rro"
+    with pytest.raises(InvalidArgument, match="requires 'bind-propagation=rprivate'"):
+        cli_mount("type=bind,src=/s,dst=/t,readonly,bind-recursive=readonly")
+    with pytest.raises(InvalidArgument, match="'bind-recursive=writable' requires 'readonly'"):
+        cli_mount("type=bind,src=/s,dst=/t,bind-recursive=writable")
+    assert parse_mount(cli_mount("type=bind,src=/s,dst=/t,readonly,bind-recursive=writable")).readonly_non_recursive
     with pytest.raises(InvalidArgument, match="invalid value for bind-recursive"):
         cli_mount("type=bind,src=/s,dst=/t,bind-recursive=maybe")

@@ -29,7 +29,12 @@ class AttachStream(Protocol):
 
 class ContainerBackend(Protocol):
     def create(
-        self, name: str | None, config: dict, host_config: dict, networking_config: dict | None, api_version: str
+        self,
+        name: str | None,
+        config: dict,
+        host_config: dict,
+        networking_config: dict | None,
+        readonly_recursive: bool = True,
     ) -> dict: ...
     def inspect(self, ref: str, size: bool = False) -> dict: ...
     def list(

@@ -6,7 +6,8 @@ container router does, so the engine sees one shape whatever version the client 
     < 1.41   HostConfig.CgroupnsMode defaults to "host" (the daemon default before 1.41)
     < 1.42   HostConfig.ConsoleSize and Mounts[].BindOptions.CreateMountpoint are ignored
     < 1.44   Healthcheck.StartInterval and BindOptions.ReadOnlyNonRecursive /
-             ReadOnlyForceRecursive are ignored
+             ReadOnlyForceRecursive are ignored, and read-only binds are read-only
+             only at their top (`readonly_recursive` false), as before 1.44
     all      Config.MacAddress is copied to the endpoint of the NetworkMode network;
     >= 1.44  it is deprecated there (a warning), and must agree with that endpoint's
 """
@@ -33,6 +34,7 @@ class CreateRequest:
     host_config: dict
     networking_config: dict | None
     warnings: list[str] = field(default_factory=list)
+    readonly_recursive: bool = True  # read-only binds reach the mounts below them (API >= 1.44)
 
 
 def adapt_create(config: dict, host_config: dict, networking_config: dict | None, api_version: str) -> CreateRequest:
@@ -54,7 +56,7 @@ def adapt_create(config: dict, host_config: dict, networking_config: dict | None
         (config.get("Healthcheck") or {}).pop("StartInterval", None)
         _drop_bind_options(host_config, ("ReadOnlyNonRecursive", "ReadOnlyForceRecursive"))
     networking_config, warnings = _move_mac_address(config, host_config, networking_config, api_version)
-    return CreateRequest(config, host_config, networking_config, warnings)
+    return CreateRequest(config, host_config, networking_config, warnings, at_least(api_version, "1.44"))
 
 
 def _drop_bind_options(host_config: dict, names: tuple[str, ...]) -> None:

@@ -61,7 +61,20 @@ def parse_mount(spec: str) -> dict:
             mount[section] = options[section]
     if kind == "bind" and not mount.get("Source"):
         raise InvalidArgument("source is required when specifying bind mounts")
+    _check_recursion(mount)
     return mount
+
+
+def _check_recursion(mount: dict) -> None:
+    """The docker CLI's rules for bind-recursive=writable|readonly."""
+    bind = mount.get("BindOptions") or {}
+    for key, value in (("ReadOnlyNonRecursive", "writable"), ("ReadOnlyForceRecursive", "readonly")):
+        if bind.get(key) and not mount.get("ReadOnly"):
+            raise InvalidArgument(f"option 'bind-recursive={value}' requires 'readonly' to be specified in conjunction")
+    if bind.get("ReadOnlyForceRecursive") and bind.get("Propagation") != "rprivate":
+        raise InvalidArgument(
+            "option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction"
+        )
 
 
 def _apply_mount_field(mount: dict, options: dict, key: str, value: str, spec: str) -> None:

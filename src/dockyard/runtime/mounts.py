@@ -104,8 +104,11 @@ def _make_target(target: str, source: str | None, is_bind: bool) -> None:
 
 
 def mount_one(root: str, entry: dict[str, Any]) -> None:
-    """Perform one spec mount under `root`, the destination resolved inside it."""
-    opts = parse_options(list(entry.get("options", [])))
+    """Perform one spec mount under `root`, the destination resolved inside it; `rro` makes
+    a bind and every mount below it read-only."""
+    words = list(entry.get("options", []))
+    recursive_ro = "rro" in words
+    opts = parse_options([("ro" if w == "rro" else w) for w in words])
     fstype = entry.get("type") or ""
     source = entry.get("source")
     is_bind = opts.is_bind or fstype == "bind"
@@ -119,6 +122,8 @@ def mount_one(root: str, entry: dict[str, Any]) -> None:
         _mount_fs(source, target, fstype, opts)
     if opts.propagation:
         sc.mount(None, target, None, opts.propagation)
+    if recursive_ro:
+        sc.make_readonly_recursive(target)
 
 
 def _bind(source: str, target: str, flags: int) -> None:

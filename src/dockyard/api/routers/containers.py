@@ -51,7 +51,11 @@ def post_create(backend: ContainerBackend, req: Request) -> Response:
     host_config = body.pop("HostConfig", None) or {}
     request = adapt_create(body, host_config, body.pop("NetworkingConfig", None), req.api_version)
     created = backend.create(
-        req.arg("name") or None, request.config, request.host_config, request.networking_config, req.api_version
+        req.arg("name") or None,
+        request.config,
+        request.host_config,
+        request.networking_config,
+        readonly_recursive=request.readonly_recursive,
     )
     if request.warnings:
         created = {**created, "Warnings": [*(created.get("Warnings") or []), *request.warnings]}

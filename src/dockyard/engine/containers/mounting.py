@@ -34,8 +34,10 @@ class ContainerMounts:
     def __init__(self, volumes: VolumeService, lookup: Callable[[str], Container]) -> None:
         self.volumes, self.lookup = volumes, lookup
 
-    def prepare(self, container: Container) -> None:
-        """Set container.mounts for a new container, creating and referencing its volumes.
+    def prepare(self, container: Container, readonly_recursive: bool = True) -> None:
+        """Set container.mounts for a new container, creating and referencing its volumes;
+        without `readonly_recursive` (clients before API 1.44) read-only mounts are so only at
+        their top.
 
         Raises InvalidArgument (bad specs, a missing --mount bind source or volumes-from
         container: moby's 400 "No such container: x").
@@ -49,6 +51,8 @@ class ContainerMounts:
                 raise InvalidArgument(str(exc)) from None
             shared += inherited(points_of(source.mounts), mode)
         points = mount_points(container.config, container.host_config, shared)
+        if not readonly_recursive:
+            points = [replace(p, readonly_non_recursive=True) if not p.rw else p for p in points]
         for point in points:
             if point.type == "bind" and not point.create_source and not os.path.exists(point.source):
                 raise InvalidArgument(

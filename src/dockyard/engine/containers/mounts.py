@@ -21,7 +21,6 @@ from dockyard.errors import InvalidArgument
 from dockyard.runtime.mounts import parse_options
 
 PROPAGATIONS = ("private", "rprivate", "shared", "rshared", "slave", "rslave")
-_RECURSION = {"enabled": False, "disabled": True, "writable": False}  # bind-recursive -> non-recursive
 _TMPFS_DATA = ("size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol", "huge", "noswap", "inode64")
 
 
@@ -40,6 +39,7 @@ class MountPoint:
     anonymous: bool = False  # the volume is to be created with a random name
     create_source: bool = False  # a -v bind: the host directory is made when missing
     non_recursive: bool = False
+    readonly_non_recursive: bool = False  # read-only itself, mounts below it keep their own mode
     options: tuple[str, ...] = ()  # tmpfs data (size=, mode=)
     listed: bool = True  # shown in inspect's Mounts (not for HostConfig.Tmpfs)
 
@@ -140,15 +140,19 @@ def _bind_mount(mount: dict, point: MountPoint) -> MountPoint:
     propagation = options.get("Propagation") or "rprivate"
     if propagation not in PROPAGATIONS:
         raise _invalid("bind", f"invalid propagation mode: {propagation}")
-    if options.get("ReadOnlyForceRecursive"):
-        raise InvalidArgument("BindOptions.ReadOnlyForceRecursive (bind-recursive=readonly) is not supported")
-    if options.get("ReadOnlyNonRecursive") and point.rw:
-        raise _invalid("bind", "must not set ReadOnlyNonRecursive when ReadOnly is false")
+    for name in ("ReadOnlyNonRecursive", "ReadOnlyForceRecursive"):
+        if options.get(name) and point.rw:
+            raise _invalid("bind", f"must not set {name} when ReadOnly is false")
+    if options.get("ReadOnlyNonRecursive") and options.get("ReadOnlyForceRecursive"):
+        raise _invalid("bind", "must not set both ReadOnlyNonRecursive and ReadOnlyForceRecursive")
+    if options.get("ReadOnlyForceRecursive") and propagation != "rprivate":
+        raise _invalid("bind", "ReadOnlyForceRecursive requires Propagation to be 'rprivate'")
     return replace(
         point,
         source=posixpath.normpath(source),
         propagation=propagation,
         non_recursive=bool(options.get("NonRecursive")),
+        readonly_non_recursive=bool(options.get("ReadOnlyNonRecursive")),
         create_source=bool(options.get("CreateMountpoint")),
     )
 
@@ -254,10 +258,15 @@ def oci_mounts(points: list[MountPoint]) -> list[dict]:
             mounts.append({"destination": point.destination, "type": "tmpfs", "source": "tmpfs", "options": options})
             continue
         options = ["bind" if point.non_recursive else "rbind", point.propagation or "rprivate"]
-        if not point.rw:
-            options.append("ro")
+        if not point.rw:  # API 1.44: read-only all the way down (kernel >= 5.12), for rprivate binds
+            options.append("rro" if _recursive_ro(point) else "ro")
         mounts.append({"destination": point.destination, "type": "bind", "source": point.source, "options": options})
     return mounts
+
+
+def _recursive_ro(point: MountPoint) -> bool:
+    shared = (point.propagation or "rprivate") != "rprivate"  # a read-only copy must not spread
+    return not (point.readonly_non_recursive or point.non_recursive or shared)
 
 
 def points_of(record: list[dict]) -> list[MountPoint]:

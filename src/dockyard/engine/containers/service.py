@@ -152,7 +152,7 @@ class ContainerService:
         config: dict,
         host_config: dict,
         networking_config: dict | None,
-        api_version: str = "1.44",
+        readonly_recursive: bool = True,
     ) -> dict:
         if not isinstance(config, dict) or not config.get("Image"):
             raise InvalidArgument("Config cannot be empty in order to create a container")
@@ -183,7 +183,7 @@ class ContainerService:
             directory = self._task(container)
             directory.mkdir(mode=0o700, parents=True)
             try:
-                self.mounts.prepare(container)
+                self.mounts.prepare(container, readonly_recursive)
                 self.snapshots.prepare(container.id, image.top_layer)
                 self.networking.prepare(container, directory)
                 self.store.insert(container)
