@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -90,7 +91,8 @@ class Daemon:
             if ids:
                 self.cli("rm", "-f", *ids, check=False)
         self.kill(signal.SIGTERM)
-        _kill_leftover_shims(self.data_root)
+        if _kill_leftover_shims(self.data_root):
+            _remove_cgroups(p.name for p in self.data_root.glob("containers/*"))  # a killed shim leaves them
         _unmount_under(self.base)
         shutil.rmtree(self.base, ignore_errors=True)
 
@@ -135,16 +137,37 @@ def _run(argv, input, check, timeout, env=None) -> subprocess.CompletedProcess:
     return result
 
 
-def _kill_leftover_shims(data_root: Path) -> None:
-    """SIGKILL shims of this data root still alive; a pid is ours only if it works in the
-    pid file's directory (every shim chdirs into its state dir), so a reused pid is spared."""
+def _kill_leftover_shims(data_root: Path) -> int:
+    """SIGKILL shims of this data root still alive (how many); a pid is ours only if it works
+    in the pid file's directory (every shim chdirs into its state dir), so a reused pid is spared."""
+    killed = 0
     for pid_file in data_root.glob("containers/*/**/shim.pid"):
         try:
             pid = int(pid_file.read_text().split()[0])
             if os.readlink(f"/proc/{pid}/cwd") == str(pid_file.parent):
                 os.kill(pid, signal.SIGKILL)
+                killed += 1
         except (OSError, ValueError):
             pass
+    return killed
+
+
+def _remove_cgroups(container_ids: Iterable[str]) -> None:
+    """Remove the cgroups (v1 and v2, below `dockyard/`) of these containers once their
+    processes are gone; a shim's own clean-up never ran when it was killed."""
+    for container_id in container_ids:
+        for path in glob.glob(f"/sys/fs/cgroup/dockyard/{container_id}") + glob.glob(
+            f"/sys/fs/cgroup/*/dockyard/{container_id}"
+        ):
+            for _ in range(100):  # EBUSY while the last processes exit
+                try:
+                    for directory, _subdirs, _files in os.walk(path, topdown=False):
+                        os.rmdir(directory)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.05)
 
 
 def _unmount_under(base: Path) -> None:
