@@ -32,6 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockyard.topdir import mark_top_directory
+
 DEFAULT_DATA_ROOT = Path("/var/lib/dockyard")
 DEFAULT_RUN_ROOT = Path("/run/dockyard")
 DEFAULT_SOCKET = DEFAULT_RUN_ROOT / "dockyard.sock"
@@ -87,9 +89,12 @@ class DataRoot:
         return self.container(container_id) / "execs" / exec_id
 
     def create(self) -> None:
-        """Make the top-level directories (idempotent) and fix up their modes (`secure`)."""
+        """Make the top-level directories (idempotent), fix up their modes (`secure`), and have
+        the directories made in layers/, containers/, volumes/ and tmp/ spread over the disk."""
         for path in (self.blobs, self.ingest, self.layers, self.containers, self.volumes, self.tmp):
             path.mkdir(parents=True, exist_ok=True)
+        for path in (self.layers, self.containers, self.volumes, self.tmp):
+            mark_top_directory(path)
         self.secure()
 
     def secure(self) -> None:
