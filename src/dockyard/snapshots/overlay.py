@@ -40,7 +40,7 @@ from dockyard.errors import Conflict, InvalidArgument, NoSpace, NotFound, NotSup
 from dockyard.libc import LIBC, errno_message
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
-from dockyard.snapshots.durable import sync_directories, sync_tree
+from dockyard.snapshots.durable import make_durable, sync_directories
 from dockyard.snapshots.mountinfo import is_mounted
 from dockyard.snapshots.snapshotter import INIT_FILES, DiffIdMismatch, LayerInfo, Mount, SnapshotPaths
 
@@ -104,7 +104,7 @@ class OverlaySnapshotter:
                 faults.point("unpack.before-publish")
                 for name, text in (("parent", parent or ""), ("diff_id", actual), ("size", str(size))):
                     (scratch / name).write_text(text)
-            sync_tree(scratch)  # the layer is whole on disk before its name appears (0121)
+            make_durable(scratch, size)  # the layer is whole on disk before its name appears (0121)
             self._link(chain_id)
             try:
                 os.rename(scratch, self._layer_dir(chain_id))
