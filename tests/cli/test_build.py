@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import tarfile
 
 from tests.cli.recorder import chunked
@@ -84,3 +85,23 @@ def test_build_error_in_stream(cli, daemon, tmp_path):
 def test_build_missing_context(cli):
     done = cli("build", "/nonexistent/ctx")
     assert done.returncode == 1 and b'path "/nonexistent/ctx" not found' in done.stderr
+
+
+def test_the_context_tar_holds_what_dockerignore_keeps_with_modes_and_links(tmp_path):
+    from dockyard.cli.commands.build import write_context
+
+    (tmp_path / "app" / "skip").mkdir(parents=True)
+    (tmp_path / "app" / "run.sh").write_text("echo hi\n")
+    (tmp_path / "app" / "run.sh").chmod(0o751)
+    (tmp_path / "app" / "skip" / "x").write_text("x")
+    (tmp_path / "app" / "skip" / "keep").write_text("k")
+    os.symlink("run.sh", tmp_path / "app" / "link")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / ".dockerignore").write_text("app/skip\n!app/skip/keep\n")
+    spool = io.BytesIO()
+    assert write_context(str(tmp_path), None, spool) == "Dockerfile"
+    spool.seek(0)
+    members = {m.name: m for m in tarfile.open(fileobj=spool)}
+    assert set(members) == {".dockerignore", "Dockerfile", "app", "app/run.sh", "app/link", "app/skip/keep"}
+    assert members["app/run.sh"].mode == 0o751 and members["app/link"].linkname == "run.sh"
+    assert members["app"].isdir() and members["app/skip/keep"].size == 1

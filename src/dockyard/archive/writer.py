@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
@@ -66,6 +67,28 @@ def write_diff(upper: Path, out: BinaryIO) -> None:
     end_tar(out)
 
 
+def write_listed(root: Path, names: Iterable[str], out: BinaryIO) -> None:
+    """Write the entries `names` (paths relative to root, parents before children, those of
+    one directory together) to out as a tar, directories without what they hold (a build
+    context filtered by .dockerignore)."""
+    root_fd = os.open(root, DIR_FLAGS)
+    parent_name, parent_fd = "", root_fd
+    writer = TreeWriter(out, diff=False, recurse=False)
+    try:
+        for name in names:
+            directory, base = os.path.split(name)
+            if directory != parent_name:
+                if parent_fd != root_fd:
+                    os.close(parent_fd)
+                parent_name, parent_fd = directory, root_fd
+                parent_fd = os.open(directory, DIR_FLAGS, dir_fd=root_fd) if directory else root_fd
+            writer.entry(parent_fd, base, name)
+    finally:
+        if parent_fd != root_fd:
+            os.close(parent_fd)
+        os.close(root_fd)
+
+
 def end_tar(out: BinaryIO) -> None:
     out.write(bytes(2 * BLOCK))
 
@@ -73,8 +96,8 @@ def end_tar(out: BinaryIO) -> None:
 class TreeWriter:
     """Writes entries read through directory fds; remembers inodes for hardlinks."""
 
-    def __init__(self, out: BinaryIO, diff: bool = False) -> None:
-        self.out, self.diff = out, diff
+    def __init__(self, out: BinaryIO, diff: bool = False, recurse: bool = True) -> None:
+        self.out, self.diff, self.recurse = out, diff, recurse
         self.links: dict[tuple[int, int], str] = {}
 
     def children(self, dir_fd: int, prefix: str) -> None:
@@ -114,7 +137,8 @@ class TreeWriter:
             self._write(member)
             if self.diff and xattrs.get(OPAQUE_XATTR) == b"y":
                 self._write(replace(member, name=opaque_name(name), type=EntryType.REGULAR, mode=member.mode & 0o777))
-            self.children(fd, name.rstrip("/") + "/")
+            if self.recurse:
+                self.children(fd, name.rstrip("/") + "/")
         elif stat.S_ISREG(st.st_mode):
             first = self.links.setdefault((st.st_dev, st.st_ino), name) if st.st_nlink > 1 else name
             if first != name:

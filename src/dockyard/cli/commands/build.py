@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tarfile
 import tempfile
+from pathlib import Path
 
+from dockyard.archive.writer import TreeWriter, end_tar, write_listed
 from dockyard.build import dockerignore
 from dockyard.cli.flags import Parser, UsageError, boolean, multi
 from dockyard.cli.progress import display_stream
@@ -112,11 +113,14 @@ def write_context(root: str, dockerfile: str | None, spool) -> str:
         else:
             name = inside
     patterns = dockerignore.client_patterns(text, name)
-    with tarfile.open(fileobj=spool, mode="w") as tar:
-        for path in context_members(root, patterns):
-            tar.add(os.path.join(root, path), arcname=path, recursive=False)
-        if extra is not None:
-            tar.add(extra, arcname=name)
+    write_listed(Path(root), context_members(root, patterns), spool)
+    if extra is not None:
+        fd = os.open(extra, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            TreeWriter(spool).opened(fd, name)
+        finally:
+            os.close(fd)
+    end_tar(spool)
     return name
 
 
