@@ -85,6 +85,17 @@ def test_dockyard_cli_quiet_iidfile_and_source_date_epoch(daemon, context, tmp_p
     assert "Step 3/8 : COPY src/ ./" in shown and "Successfully tagged e2e/cli:latest" in shown
 
 
+def test_dockyard_cli_context_from_stdin_and_a_walk_that_fails(daemon, context):
+    tarball = subprocess.run(["tar", "-cf", "-", "-C", str(context), "."], check=True, capture_output=True).stdout
+    built = daemon.cli("build", "-q", "-t", "e2e/stdin", "-", input=tarball).stdout.strip()
+    assert built.startswith(b"sha256:")
+    assert daemon.cli("run", "--rm", "e2e/stdin").stdout == "alpha\nbeta\n"
+    missing = context.parent / "nowhere" / "Dockerfile"  # outside the context: read while the tar streams
+    failed = daemon.cli("build", "-t", "e2e/never", "-f", str(missing), str(context), check=False)
+    assert failed.returncode != 0 and f"open {missing}: no such file or directory" in failed.stderr
+    assert daemon.cli("image", "inspect", "e2e/never", check=False).returncode != 0
+
+
 def test_docker_cli_target_file_and_labels(daemon, context):
     (context / "other.Dockerfile").write_text("FROM busybox AS first\nRUN echo first > /f\nFROM first AS second\n")
     result = docker_build(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
+import threading
 from pathlib import Path
 
 from dockyard.archive.writer import TreeWriter, end_tar, write_listed
@@ -96,48 +96,80 @@ def context_members(root: str, patterns: list[dockerignore.Pattern]):
                 yield prefix + name
 
 
-def write_context(root: str, dockerfile: str | None, spool) -> str:
-    """Tar the context into spool; returns the Dockerfile's name inside the tar."""
+def dockerfile_in_context(root: str, dockerfile: str | None) -> tuple[str, str | None]:
+    """The Dockerfile's name inside the context tar, and its host path when it lies outside
+    the context (sent under a name of its own, as the docker CLI does)."""
+    if dockerfile is None:
+        return "Dockerfile", None
+    full = os.path.abspath(dockerfile)
+    inside = os.path.relpath(full, os.path.abspath(root))
+    if inside.startswith(".."):
+        return f".dockerfile.{os.getpid()}", full
+    return inside, None
+
+
+def write_context(root: str, name: str, extra: str | None, out) -> None:
+    """Tar the context into out: what .dockerignore keeps, and an outside Dockerfile as `name`."""
     ignore_path = os.path.join(root, ".dockerignore")
     text = ""
     if os.path.exists(ignore_path):
         with open(ignore_path, encoding="utf-8") as handle:
             text = handle.read()
-    name = "Dockerfile"
-    extra = None
-    if dockerfile is not None:
-        full = os.path.abspath(dockerfile)
-        inside = os.path.relpath(full, os.path.abspath(root))
-        if inside.startswith(".."):
-            name, extra = f".dockerfile.{os.getpid()}", full
-        else:
-            name = inside
     patterns = dockerignore.client_patterns(text, name)
-    write_listed(Path(root), context_members(root, patterns), spool)
+    write_listed(Path(root), context_members(root, patterns), out)
     if extra is not None:
         fd = os.open(extra, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            TreeWriter(spool).opened(fd, name)
+            TreeWriter(out).opened(fd, name)
         finally:
             os.close(fd)
-    end_tar(spool)
-    return name
+    end_tar(out)
+
+
+class ContextStream:
+    """The context tar as a readable stream, written by a thread into a pipe while the upload
+    reads it, so the daemon receives and hashes the context as it is walked. A failure of the
+    walk is raised by the read that meets the end, before the upload's last chunk."""
+
+    def __init__(self, root: str, name: str, extra: str | None) -> None:
+        read_fd, write_fd = os.pipe()
+        self._reader = open(read_fd, "rb")
+        self._error: BaseException | None = None
+        writer = open(write_fd, "wb", buffering=1 << 16)
+        self._thread = threading.Thread(target=self._write, args=(writer, root, name, extra), daemon=True)
+        self._thread.start()
+
+    def _write(self, out, root: str, name: str, extra: str | None) -> None:
+        try:
+            with out:
+                write_context(root, name, extra, out)
+        except BaseException as exc:  # handed to the reader
+            self._error = exc
+
+    def read(self, size: int) -> bytes:
+        data = self._reader.read(size)
+        if not data:
+            self._thread.join()
+            self._reader.close()
+            if self._error is not None:
+                raise self._error
+        return data
 
 
 def main(ctx, argv: list[str]) -> int:
     ns = build_parser(ctx.prog).parse(argv)
-    with tempfile.TemporaryFile() as spool:
-        if ns.context == "-":
-            spool.write(sys.stdin.buffer.read())
-            dockerfile = ns.file or "Dockerfile"
-        elif not os.path.isdir(ns.context):
-            raise UsageError(f'unable to prepare context: path "{ns.context}" not found', exit_code=1)
-        else:
-            dockerfile = write_context(ns.context, ns.file, spool)
-        length = spool.tell()
-        spool.seek(0)
-        response = ctx.client.upload("POST", "/build", build_query(ns, dockerfile), spool, "application/x-tar", length)
-        messages = display_stream(response, sys.stdout, is_tty(sys.stdout), quiet=ns.quiet)
+    if ns.context == "-":
+        dockerfile = ns.file or "Dockerfile"
+        response = ctx.client.upload(
+            "POST", "/build", build_query(ns, dockerfile), sys.stdin.buffer, "application/x-tar", None
+        )
+    elif not os.path.isdir(ns.context):
+        raise UsageError(f'unable to prepare context: path "{ns.context}" not found', exit_code=1)
+    else:
+        dockerfile, extra = dockerfile_in_context(ns.context, ns.file)
+        source = ContextStream(ns.context, dockerfile, extra)
+        response = ctx.client.upload("POST", "/build", build_query(ns, dockerfile), source, "application/x-tar", None)
+    messages = display_stream(response, sys.stdout, is_tty(sys.stdout), quiet=ns.quiet)
     image_id = next(
         (m["aux"]["ID"] for m in reversed(messages) if isinstance(m.get("aux"), dict) and "ID" in m["aux"]), ""
     )
