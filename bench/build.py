@@ -12,9 +12,10 @@ DOCKER_BUILDKIT=0. Each round, interleaved so load on the shared machine hits bo
     cached    docker build -t bench .                every step is a cache hit
     changed   one source file edited, then build     the COPY of the sources and what follows run
 
-Each build is timed twice over: through the docker CLI (which walks and tars the context
-itself, ~0.6 s for 3000 files here whatever the daemon) and through the API alone (the
-bench POSTs a context tar it made beforehand, so the figure is the daemon's own work).
+Each build is timed three ways: through the docker CLI (which walks and tars the context
+itself, ~0.29 s for 3000 files here whatever the daemon), through the API alone (the
+bench POSTs a context tar it made beforehand, so the figure is the daemon's own work), and,
+for dockyard, through the `dockyard` CLI on PATH (`dockyard build`).
 Prints the median of each case per daemon and dockyard's time as a fraction of dockerd's,
 beside the BuildKit figures the issue measured on this machine.
 """
@@ -40,7 +41,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from run import Dockerd  # noqa: E402
-from tests.e2e.daemon import BUSYBOX_ROOTFS, DOCKER, Daemon  # noqa: E402
+from tests.e2e.daemon import BUSYBOX_ROOTFS, DOCKER, DOCKYARD, Daemon  # noqa: E402
 
 DOCKERFILE = """\
 FROM busybox AS deps
@@ -101,10 +102,10 @@ class UnixConnection(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
-def build(env: dict[str, str], context: Path, *flags: str) -> float:
+def build(env: dict[str, str], context: Path, *flags: str, cli: tuple[str, ...] = (DOCKER,)) -> float:
     began = time.perf_counter()
     result = subprocess.run(
-        [DOCKER, "build", *flags, "-t", "bench", str(context)],
+        [*cli, "build", *flags, "-t", "bench", str(context)],
         env={**env, "DOCKER_BUILDKIT": "0"},
         capture_output=True,
         timeout=600,
@@ -121,29 +122,40 @@ def bench(rounds: int, context: Path, targets: dict[str, dict[str, str]]) -> dic
     changed = context / "src" / "pkg000" / "module00.py"
     for env in targets.values():  # warm-up: first build of each, untimed
         build(env, context)
-    for round_ in range(2 * rounds):
-        client = "cli" if round_ % 2 == 0 else "api"
+    for round_ in range(3 * rounds):
+        client = ("cli", "api", "dockyard-cli")[round_ % 3]
         for case, fresh in (("cold", True), ("cached", False), ("changed", False)):
             if case == "changed":
                 changed.write_text(f"VALUE = 'round {round_}'\n")
             body = context_tar(context) if client == "api" else b""
             for name, env in targets.items():
+                flags = ["--no-cache"] if fresh else []
                 if client == "cli":
-                    elapsed = build(env, context, *(["--no-cache"] if fresh else []))
-                else:
+                    elapsed = build(env, context, *flags)
+                elif client == "api":
                     elapsed = api_build(env, body, fresh)
+                elif name == "dockyard":
+                    elapsed = build(env, context, *flags, cli=(DOCKYARD, "-H", env["DOCKER_HOST"]))
+                else:
+                    continue
                 samples.setdefault((f"{client}/{name}", case), []).append(elapsed)
     return samples
 
 
 def report(samples: dict[tuple[str, str], list[float]], targets: list[str]) -> None:
-    for client, label in (("cli", "docker CLI (DOCKER_BUILDKIT=0)"), ("api", "API only (ready context tar)")):
+    clients = (
+        ("cli", "docker CLI (DOCKER_BUILDKIT=0)"),
+        ("api", "API only (ready context tar)"),
+        ("dockyard-cli", "dockyard CLI (dockyard build)"),
+    )
+    for client, label in clients:
+        shown = [t for t in targets if (f"{client}/{t}", CASES[0]) in samples]
         print(label)
-        print(f"  {'case':10}" + "".join(f"{t:>12}" for t in targets) + f"{'ratio':>9}{'BuildKit':>10}")
+        print(f"  {'case':10}" + "".join(f"{t:>12}" for t in shown) + f"{'ratio':>9}{'BuildKit':>10}")
         for case in CASES:
-            medians = {t: statistics.median(samples[(f"{client}/{t}", case)]) for t in targets}
+            medians = {t: statistics.median(samples[(f"{client}/{t}", case)]) for t in shown}
             ratio = f"{medians['dockyard'] / medians['dockerd']:8.2f}x" if "dockerd" in medians else f"{'n/a':>9}"
-            row = "".join(f"{medians[t]:11.2f}s" for t in targets)
+            row = "".join(f"{medians[t]:11.2f}s" for t in shown)
             print(f"  {case:10}{row}{ratio}{BUILDKIT[case]:9.2f}s")
 
 
