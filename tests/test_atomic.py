@@ -58,6 +58,19 @@ def test_leftovers_names_only_temps_of_that_file(tmp_path):
     assert atomic.leftovers(tmp_path / "missing-dir" / "x") == []
 
 
+def test_leftover_of_names_what_a_temp_was_written_for():
+    assert atomic.leftover_of(".exit.json.0123456789ab.tmp") == "exit.json"
+    assert atomic.leftover_of(".exit.json.ab.0123456789ab.tmp") == "exit.json.ab"
+    for other in (
+        "exit.json",
+        ".exit.json.other.tmp",
+        ".0123456789ab.tmp",
+        "..0123456789ab.tmp",
+        ".x.0123456789AB.tmp",
+    ):
+        assert atomic.leftover_of(other) is None, other
+
+
 def test_unsynced_writes_replace_as_atomically_without_any_fsync(tmp_path, monkeypatch):
     synced = []
     fsync = os.fsync

@@ -80,13 +80,17 @@ def leftovers(path: StrPath) -> list[str]:
         names = os.listdir(directory)
     except FileNotFoundError:
         return []
-    prefix = f".{name}."
-    return sorted(os.path.join(directory, n) for n in names if n.startswith(prefix) and _is_random(n[len(prefix) :]))
+    return sorted(os.path.join(directory, n) for n in names if leftover_of(n) == name)
 
 
-def _is_random(tail: str) -> bool:
-    middle = tail.removesuffix(_SUFFIX)
-    return tail.endswith(_SUFFIX) and len(middle) == 12 and all(c in "0123456789abcdef" for c in middle)
+def leftover_of(entry: str) -> str | None:
+    """The name a temp file `.<name>.<random>.tmp` was being written for; None for any other name."""
+    if not (entry.startswith(".") and entry.endswith(_SUFFIX)):
+        return None
+    name, dot, middle = entry[1 : -len(_SUFFIX)].rpartition(".")
+    if dot and name and len(middle) == 12 and all(c in "0123456789abcdef" for c in middle):
+        return name
+    return None
 
 
 def fsync_dir(path: StrPath) -> None:

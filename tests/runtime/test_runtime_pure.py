@@ -157,3 +157,13 @@ def test_state_files_a_power_loss_emptied_read_as_absent(tmp_path):
         (tmp_path / name).write_bytes(b"")
     state = ShimRuntime().state(tmp_path)
     assert (state.status, state.exit_code) == ("stopped", 255)
+
+
+def test_a_tasks_state_files_and_their_crash_leftovers_go_and_nothing_else(tmp_path):
+    from dockyard.runtime import client
+
+    for name in ("task.json", "exit.json", "shim.pid", ".task.json.0123456789ab.tmp", "hostname", "rootfs.keep"):
+        (tmp_path / name).write_text("x")
+    client._remove_state(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == ["hostname", "rootfs.keep"]
+    client._remove_state(tmp_path / "gone")  # no directory: nothing to do

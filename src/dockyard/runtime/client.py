@@ -386,7 +386,10 @@ def _shim_alive(state_dir: Path) -> bool:
 
 def _remove_state(state_dir: Path) -> None:
     """Delete a task's state files, and any temp file a crash left while one was written."""
-    for name in STATE_FILES:
-        (state_dir / name).unlink(missing_ok=True)
-        for temp in atomic.leftovers(state_dir / name):
-            Path(temp).unlink(missing_ok=True)
+    try:
+        present = os.listdir(state_dir)
+    except FileNotFoundError:
+        return
+    for name in present:
+        if name in STATE_FILES or atomic.leftover_of(name) in STATE_FILES:
+            (state_dir / name).unlink(missing_ok=True)
