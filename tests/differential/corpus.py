@@ -859,10 +859,12 @@ row("current v1.24 inspect", "GET", "/containers/dfc-current/json", version="/v1
 row("current v1.30 list", "GET", "/containers/json?all=1", version="/v1.30")
 
 # -- prune and events at the end ---------------------------------------------------------------
+# `until` is whole seconds: the pause puts every earlier event before it on both daemons
 row(
     "events containers",
     "GET",
     "/events?since=0&until={now}&filters=" + _q({"type": ["container"], "event": ["create"]}),
+    pause=1.1,
 )
 row("events images", "GET", "/events?since=0&until={now}&filters=" + _q({"type": ["image"], "event": ["tag", "untag"]}))
 row(

@@ -116,3 +116,17 @@ def test_image_service_list_and_prune(engine):
     gone = {entry.get("Deleted") for entry in deleted["ImagesDeleted"]}
     assert {first, loose} <= gone
     assert _tags(engine, {"reference": ["me/app"]}) == [["me/app:2"]]
+
+
+def test_tag_and_untag_events_name_the_reference_then_the_image_id(engine):
+    import time
+
+    start = time.time()
+    engine.image_backend.tag("busybox", "other", "v1")
+    image_id = engine.images.resolve("other:v1").id
+    engine.image_backend.remove("other:v1", force=False, noprune=False)
+    events = list(engine.events.subscribe(start, time.time(), {"type": ["image"]}))
+    assert [(e["Action"], e["Actor"]["Attributes"]["name"]) for e in events] == [
+        ("tag", "other:v1"),
+        ("untag", image_id),
+    ]

@@ -70,3 +70,15 @@ def test_bus_replays_since_and_streams_live_events():
     reader.join()
     assert [e["Action"] for e in seen] == ["create", "start"]
     assert seen[0]["status"] == "create" and seen[0]["id"] == "c1"
+
+
+def test_legacy_fields_on_container_and_image_events_only():
+    bus = EventBus()
+    start = time.time()
+    bus.publish("image", "tag", "sha256:abc", {"name": "busybox:latest"})
+    bus.publish("container", "start", "c1", {"image": "busybox"})
+    bus.publish("network", "create", "n1", {"name": "net", "type": "bridge"})
+    image, container, network = bus.subscribe(start, time.time(), {})
+    assert (image["status"], image["id"]) == ("tag", "sha256:abc") and "from" not in image
+    assert (container["status"], container["id"], container["from"]) == ("start", "c1", "busybox")
+    assert not {"status", "id", "from"} & set(network)

@@ -76,3 +76,14 @@ def test_bad_values_are_dockerds_400s(volumes, call, filters, message):
 def test_create_refusals_name_the_volume_as_dockerd(engine, config, message):
     with pytest.raises(InvalidArgument, match=message):
         engine.volumes.create(config)
+
+
+def test_every_create_of_a_volume_is_an_event_as_moby_logs_its_get_or_create(engine):
+    import time
+
+    start = time.time()
+    engine.volumes.create({"Name": "twice"})
+    engine.volumes.create({"Name": "twice"})  # exists: the same volume, one more event
+    engine.volumes.ensure("twice")  # a container naming it
+    events = list(engine.events.subscribe(start, time.time(), {"type": ["volume"]}))
+    assert [(e["Action"], e["Actor"]["ID"]) for e in events] == [("create", "twice")] * 3

@@ -31,8 +31,10 @@ class EventBus:
             "time": now // 1_000_000_000,
             "timeNano": now,
         }
+        if kind in ("container", "image"):  # moby's deprecated fields, kept for both
+            event.update({"status": action, "id": actor_id})
         if kind == "container":
-            event.update({"status": action, "id": actor_id, "from": attributes.get("image", "")})
+            event["from"] = attributes.get("image", "")
         with self._lock:
             self._history.append(event)
             for subscriber in self._subscribers:

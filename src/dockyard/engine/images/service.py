@@ -165,8 +165,8 @@ class ImageBackend:
     def remove(self, ref: str, force: bool, noprune: bool) -> list[dict]:
         removal = self.service.remove(ref, force, self._containers.image_user)
         result = [{"Untagged": parse_reference(name).familiar()} for name in removal.untagged]
-        for name in removal.untagged:
-            self.events.publish("image", "untag", removal.image_id, {"name": parse_reference(name).familiar()})
+        for _ in removal.untagged:  # moby names the image by its ID in an untag event
+            self.events.publish("image", "untag", removal.image_id, {"name": removal.image_id})
         for image_id in removal.deleted:
             result.append({"Deleted": image_id})
             self.events.publish("image", "delete", image_id, {"name": image_id})

@@ -91,21 +91,21 @@ class VolumeService:
         self, name: str, driver: str = DRIVER, options: dict | None = None, labels: dict | None = None
     ) -> VolumeRecord:
         """The volume `name`, created first if it does not exist (with a random name if empty,
-        as an anonymous volume when its labels say so). Raises InvalidArgument, NotFound, Conflict."""
+        as an anonymous volume when its labels say so); a `create` event either way, as moby's
+        get-or-create logs one. Raises InvalidArgument, NotFound, Conflict."""
         if driver != DRIVER:
             raise NotFound(f'error looking up volume plugin {driver}: plugin "{driver}" not found')
         options, labels = options or {}, labels or {}
         with self._lock:
-            existing = self.store.find(name) if name else None
-            if existing is not None:
-                return existing
-            name = name or secrets.token_hex(32)
-            check_name(name)
-            check_options(options)
-            record = VolumeRecord(name, driver, labels, options, now_rfc3339_seconds())
-            self.driver.create(name)
-            self.store.insert(record)
-        self.events.publish("volume", "create", name, {"driver": driver})
+            record = self.store.find(name) if name else None
+            if record is None:
+                name = name or secrets.token_hex(32)
+                check_name(name)
+                check_options(options)
+                record = VolumeRecord(name, driver, labels, options, now_rfc3339_seconds())
+                self.driver.create(name)
+                self.store.insert(record)
+        self.events.publish("volume", "create", record.name, {"driver": record.driver})
         return record
 
     def create_anonymous(self) -> VolumeRecord:
