@@ -379,6 +379,42 @@ def test_port_already_taken_fails_start_cleanly(daemon, world):
     assert leftovers(world["host"])[1] == rules
 
 
+def test_ip_range_and_auxiliary_addresses_through_both_clis(daemon):
+    daemon.docker("network", "create", "--subnet", "10.86.0.0/24", "--ip-range", "10.86.0.128/25",
+                  "--aux-address", "router=10.86.0.128", "ranged")  # fmt: skip
+    daemon.cli("network", "create", "--subnet", "10.87.0.0/24", "--ip-range", "10.87.0.64/26",
+               "--aux-address", "nas=10.87.0.65", "ranged2")  # fmt: skip
+    pools = [
+        json.loads(daemon.docker("network", "inspect", n).stdout)[0]["IPAM"]["Config"] for n in ("ranged", "ranged2")
+    ]
+    assert pools == [
+        [{"Subnet": "10.86.0.0/24", "IPRange": "10.86.0.128/25", "Gateway": "10.86.0.1",
+          "AuxiliaryAddresses": {"router": "10.86.0.128"}}],
+        [{"Subnet": "10.87.0.0/24", "IPRange": "10.87.0.64/26", "Gateway": "10.87.0.1",
+          "AuxiliaryAddresses": {"nas": "10.87.0.65"}}],
+    ]  # fmt: skip
+    daemon.docker("run", "-d", "--name", "ranged-a", "--network", "ranged", "busybox", "sleep", "60")
+    daemon.docker(
+        "run", "-d", "--name", "ranged-b", "--network", "ranged", "--ip", "10.86.0.10", "busybox", "sleep", "60"
+    )
+    daemon.docker("run", "-d", "--name", "ranged-c", "--network", "ranged2", "busybox", "sleep", "60")
+    address = {n: daemon.inspect(n)["NetworkSettings"]["Networks"] for n in ("ranged-a", "ranged-b", "ranged-c")}
+    assert address["ranged-a"]["ranged"]["IPAddress"] == "10.86.0.129"  # the range, past its auxiliary address
+    assert address["ranged-b"]["ranged"]["IPAddress"] == "10.86.0.10"  # --ip: anywhere in the subnet
+    assert address["ranged-c"]["ranged2"]["IPAddress"] == "10.87.0.64"
+    taken = daemon.docker("run", "--rm", "--network", "ranged", "--ip", "10.86.0.128", "busybox", "true", check=False)
+    assert taken.returncode != 0 and "Address already in use: 10.86.0.128" in taken.stderr
+    outside = daemon.cli(  # the docker CLI refuses it itself ("no matching subnet for range")
+        "network", "create", "--subnet", "10.85.0.0/24", "--ip-range", "10.84.0.0/25", "bad", check=False
+    )
+    assert (
+        outside.returncode != 0
+        and "invalid ip-range 10.84.0.0/25: it must be within subnet 10.85.0.0/24" in outside.stderr
+    )
+    daemon.docker("rm", "-f", "ranged-a", "ranged-b", "ranged-c")
+    daemon.docker("network", "rm", "ranged", "ranged2")
+
+
 def test_overlapping_subnets_are_refused(daemon):
     daemon.docker("network", "create", "--subnet", "10.93.0.0/16", "wide")
     clash = daemon.docker("network", "create", "--subnet", "10.93.4.0/24", "narrow", check=False)

@@ -2,7 +2,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 import pytest
 
-from dockyard.errors import Forbidden, InvalidArgument
+from dockyard.errors import Forbidden, InvalidArgument, Unavailable
 from dockyard.network import ipam
 
 
@@ -80,3 +80,43 @@ def test_adoptable_follows_bip_when_one_is_set():
 
 def test_adoptable_skips_what_cannot_be_a_gateway():
     assert ipam.adoptable([IPv4Interface("10.0.0.0/24"), IPv4Interface("10.1.0.1/32")], None, []) is None
+
+
+def test_an_ip_range_limits_the_addresses_handed_out_and_auxiliary_ones_are_skipped():
+    subnet, gateway = IPv4Network("10.95.0.0/24"), IPv4Address("10.95.0.1")
+    ip_range = ipam.parse_ip_range("10.95.0.128/25", subnet)
+    reserved = list(ipam.parse_aux_addresses({"router": "10.95.0.128", "nas": "10.95.0.130"}, subnet).values())
+    first = ipam.next_address(subnet, gateway, [], ip_range, reserved)
+    second = ipam.next_address(subnet, gateway, [first], ip_range, reserved)
+    assert (first, second) == (IPv4Address("10.95.0.129"), IPv4Address("10.95.0.131"))
+    last = IPv4Network("10.95.0.0/30")  # a range ending at the subnet's broadcast never hands that out
+    assert ipam.next_address(IPv4Network("10.95.0.0/30"), IPv4Address("10.95.0.1"), [], last) == IPv4Address(
+        "10.95.0.2"
+    )
+    with pytest.raises(Unavailable, match="10.95.0.252/30"):
+        full = ipam.parse_ip_range("10.95.0.252/30", subnet)
+        ipam.next_address(
+            subnet, gateway, [IPv4Address("10.95.0.252"), IPv4Address("10.95.0.253"), IPv4Address("10.95.0.254")], full
+        )
+    with pytest.raises(Forbidden, match="Address already in use: 10.95.0.128"):
+        ipam.check_requested("10.95.0.128", subnet, gateway, reserved)
+    assert ipam.check_requested("10.95.0.5", subnet, gateway, reserved) == IPv4Address(
+        "10.95.0.5"
+    )  # outside the range: fine
+
+
+@pytest.mark.parametrize(
+    ("ip_range", "aux", "message"),
+    [
+        ("10.94.0.0/25", {}, "invalid ip-range 10.94.0.0/25: it must be within subnet 10.95.0.0/24"),
+        ("10.95.0.0/23", {}, "it must be within subnet"),
+        ("nonsense", {}, "invalid CIDR address: nonsense"),
+        (None, {"x": "10.94.0.1"}, "auxiliary address x=10.94.0.1 is not within subnet 10.95.0.0/24"),
+        (None, {"x": "nope"}, "invalid auxiliary address x=nope"),
+    ],
+)
+def test_bad_ranges_and_auxiliary_addresses_are_400s(ip_range, aux, message):
+    subnet = IPv4Network("10.95.0.0/24")
+    with pytest.raises(InvalidArgument, match=message):
+        ipam.parse_ip_range(ip_range, subnet)
+        ipam.parse_aux_addresses(aux, subnet)

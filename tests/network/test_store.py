@@ -28,6 +28,11 @@ def test_network_roundtrip_and_unique_name(store):
     )
     store.add_network(rec)
     assert store.networks() == [rec]
+    ranged = NetworkRecord("n3", "ranged", "bridge", "y", ip_range="10.6.0.128/25", aux_addresses={"r": "10.6.0.129"})
+    store.add_network(ranged)
+    assert store.networks() == [rec, ranged]
+    store.remove_network("n3")
+    assert store.networks() == [rec] and not store.db.query("SELECT * FROM network_pools")
     with pytest.raises(Conflict, match="network with name front already exists"):
         store.add_network(NetworkRecord("n2", "front", "bridge", "x"))
 

@@ -125,9 +125,13 @@ class NetworkController:
         labels: Mapping[str, str] | None = None,
         options: Mapping[str, str] | None = None,
         attachable: bool = False,
+        ip_range: str | None = None,
+        aux_addresses: Mapping[str, str] | None = None,
     ) -> NetworkRecord:
         """`docker network create`. Raises Conflict (name taken), Forbidden (overlapping subnet), InvalidArgument."""
-        return self.networks.create(name, driver, subnet, gateway, internal, labels, options, attachable)
+        return self.networks.create(
+            name, driver, subnet, gateway, internal, labels, options, attachable, ip_range, aux_addresses
+        )
 
     def remove_network(self, ref: str) -> None:
         """`docker network rm`. Raises NoSuchNetwork, Forbidden (predefined, in use)."""
@@ -179,10 +183,15 @@ class NetworkController:
 
             mac_addr = ipam.check_mac(mac) if mac else None
 
+            ip_range = IPv4Network(net.ip_range) if net.ip_range else None
+            reserved = [IPv4Address(a) for a in net.aux_addresses.values()]
+
             def allocate(taken: list[str]) -> tuple[str, str]:
                 used = [IPv4Address(t) for t in taken]
                 got = (
-                    ipam.check_requested(ip, subnet, gateway, used) if ip else ipam.next_address(subnet, gateway, used)
+                    ipam.check_requested(ip, subnet, gateway, [*used, *reserved])
+                    if ip
+                    else ipam.next_address(subnet, gateway, used, ip_range, reserved)
                 )
                 return str(got), mac_addr or ipam.mac_for(got)
 

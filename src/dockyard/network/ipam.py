@@ -90,19 +90,54 @@ def adoptable(
     return None
 
 
-def next_address(subnet: IPv4Network, gateway: IPv4Address, allocated: Iterable[IPv4Address]) -> IPv4Address:
-    """The lowest host address that is neither the gateway nor allocated."""
-    used = set(allocated) | {gateway}
-    for address in subnet.hosts():
+def parse_ip_range(raw: str | None, subnet: IPv4Network) -> IPv4Network | None:
+    """IPAM's IPRange: the part of the subnet that addresses are handed out from."""
+    if not raw:
+        return None
+    try:
+        ip_range = ipaddress.ip_network(raw, strict=False)
+    except ValueError:
+        raise InvalidArgument(f"invalid CIDR address: {raw}") from None
+    if not isinstance(ip_range, IPv4Network) or not ip_range.subnet_of(subnet):
+        raise InvalidArgument(f"invalid ip-range {raw}: it must be within subnet {subnet}")
+    return ip_range
+
+
+def parse_aux_addresses(raw: dict[str, str] | None, subnet: IPv4Network) -> dict[str, IPv4Address]:
+    """IPAM's AuxiliaryAddresses: named addresses of the subnet that are never handed out."""
+    parsed = {}
+    for name, text in (raw or {}).items():
+        try:
+            address = IPv4Address(text)
+        except ValueError:
+            raise InvalidArgument(f"invalid auxiliary address {name}={text}") from None
+        if address not in subnet:
+            raise InvalidArgument(f"auxiliary address {name}={text} is not within subnet {subnet}")
+        parsed[name] = address
+    return parsed
+
+
+def next_address(
+    subnet: IPv4Network,
+    gateway: IPv4Address,
+    allocated: Iterable[IPv4Address],
+    ip_range: IPv4Network | None = None,
+    reserved: Iterable[IPv4Address] = (),
+) -> IPv4Address:
+    """The lowest address of the range (the subnet's hosts without one) that is neither the
+    gateway, nor reserved (auxiliary), nor allocated."""
+    used = set(allocated) | set(reserved) | {gateway, subnet.network_address, subnet.broadcast_address}
+    for address in ip_range if ip_range is not None else subnet.hosts():
         if address not in used:
             return address
-    raise Unavailable(f"no available IPv4 addresses on this network's address pools: {subnet}")
+    raise Unavailable(f"no available IPv4 addresses on this network's address pools: {ip_range or subnet}")
 
 
 def check_requested(
     ip: str, subnet: IPv4Network, gateway: IPv4Address, allocated: Iterable[IPv4Address]
 ) -> IPv4Address:
-    """Validate a user-requested address (`--ip`): in the subnet, not the gateway, free."""
+    """Validate a user-requested address (`--ip`): in the subnet (an IPRange only limits the
+    addresses handed out, as in libnetwork), not the gateway, free (auxiliary ones count as taken)."""
     try:
         address = IPv4Address(ip)
     except ValueError:

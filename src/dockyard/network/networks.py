@@ -55,6 +55,8 @@ class Networks:
         labels: Mapping[str, str] | None = None,
         options: Mapping[str, str] | None = None,
         attachable: bool = False,
+        ip_range: str | None = None,
+        aux_addresses: Mapping[str, str] | None = None,
     ) -> NetworkRecord:
         """`docker network create`. Raises Conflict (name taken), Forbidden (overlapping subnet), InvalidArgument."""
         if not name or "/" in name:
@@ -69,6 +71,8 @@ class Networks:
             if any(n.name == name for n in self.store.networks()):
                 raise Conflict(f"network with name {name} already exists")
             net_subnet, net_gateway = self._pick_subnet(subnet, gateway)
+            net_range = ipam.parse_ip_range(ip_range, net_subnet)
+            aux = {name: str(a) for name, a in ipam.parse_aux_addresses(dict(aux_addresses or {}), net_subnet).items()}
             net_id = secrets.token_hex(32)
             opts = dict(options or {})
             bridge = opts.get("com.docker.network.bridge.name") or f"{self.config.bridge_prefix}{net_id[:12]}"
@@ -84,6 +88,8 @@ class Networks:
                 attachable,
                 dict(labels or {}),
                 opts,
+                str(net_range) if net_range else "",
+                aux,
             )
             self.store.add_network(rec)
             try:

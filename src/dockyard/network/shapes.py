@@ -18,7 +18,7 @@ def prefix_len(net: NetworkRecord) -> int:
 
 def network_json(net: NetworkRecord, endpoints: Iterable[EndpointRecord] = ()) -> dict:
     """One entry of `GET /networks`, or `GET /networks/{id}` when endpoints are given."""
-    config = [{"Subnet": net.subnet, "Gateway": net.gateway}] if net.subnet else []
+    config = [_pool(net)] if net.subnet else []
     containers = {
         ep.container_id: {
             "Name": ep.name,
@@ -100,3 +100,14 @@ def network_settings(
         "MacAddress": default.get("MacAddress", ""),
         "Networks": networks,
     }
+
+
+def _pool(net: NetworkRecord) -> dict:
+    """One IPAM.Config entry, with IPRange and AuxiliaryAddresses only when set (as dockerd)."""
+    pool = {"Subnet": net.subnet}
+    if net.ip_range:
+        pool["IPRange"] = net.ip_range
+    pool["Gateway"] = net.gateway
+    if net.aux_addresses:
+        pool["AuxiliaryAddresses"] = dict(net.aux_addresses)
+    return pool

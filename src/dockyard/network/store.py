@@ -26,6 +26,11 @@ CREATE TABLE IF NOT EXISTS networks (
     options TEXT NOT NULL DEFAULT '{}',
     created TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS network_pools (
+    network_id TEXT PRIMARY KEY REFERENCES networks(id),
+    ip_range TEXT NOT NULL DEFAULT '',
+    aux_addresses TEXT NOT NULL DEFAULT '{}'
+);
 CREATE TABLE IF NOT EXISTS network_endpoints (
     network_id TEXT NOT NULL REFERENCES networks(id),
     container_id TEXT NOT NULL,
@@ -69,6 +74,8 @@ class NetworkRecord:
     attachable: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, str] = field(default_factory=dict)
+    ip_range: str = ""  # IPAM IPRange: where addresses are handed out from ("" = the subnet)
+    aux_addresses: Mapping[str, str] = field(default_factory=dict)  # IPAM AuxiliaryAddresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,7 @@ def _network(row: sqlite3.Row) -> NetworkRecord:
         attachable=bool(data["attachable"]),
         labels=json.loads(data["labels"]),
         options=json.loads(data["options"]),
+        aux_addresses=json.loads(data["aux_addresses"]),
     )
     return NetworkRecord(**data)
 
@@ -145,6 +153,11 @@ class NetworkStore:
                         rec.created,
                     ),
                 )
+                if rec.ip_range or rec.aux_addresses:
+                    conn.execute(
+                        "INSERT INTO network_pools VALUES (?,?,?)",
+                        (rec.id, rec.ip_range, json.dumps(dict(rec.aux_addresses))),
+                    )
         except sqlite3.IntegrityError:
             raise Conflict(f"network with name {rec.name} already exists") from None
 
@@ -153,10 +166,17 @@ class NetworkStore:
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM network_endpoints WHERE network_id=?", (network_id,)).fetchone():
                 raise Forbidden(f"error while removing network: network {network_id} has active endpoints")
+            conn.execute("DELETE FROM network_pools WHERE network_id=?", (network_id,))
             conn.execute("DELETE FROM networks WHERE id=?", (network_id,))
 
     def networks(self) -> list[NetworkRecord]:
-        return [_network(r) for r in self.db.query("SELECT * FROM networks ORDER BY created, name")]
+        return [
+            _network(r)
+            for r in self.db.query(
+                "SELECT n.*, COALESCE(p.ip_range, '') AS ip_range, COALESCE(p.aux_addresses, '{}') AS aux_addresses"
+                " FROM networks n LEFT JOIN network_pools p ON p.network_id = n.id ORDER BY n.created, n.name"
+            )
+        ]
 
     def add_endpoint(
         self, rec: EndpointRecord, allocate: Callable[[list[str]], tuple[str | None, str]]

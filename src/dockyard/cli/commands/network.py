@@ -26,6 +26,15 @@ HEADERS = {
 }
 
 
+def _contains(subnet: str, address: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(address) in ipaddress.ip_network(subnet, strict=False)
+    except ValueError:
+        return False
+
+
 def create_body(ns) -> dict:
     """The POST /networks/create body for `network create` flags."""
     if len(ns.gateway) > len(ns.subnet) or len(ns.ip_range) > len(ns.subnet):
@@ -38,6 +47,11 @@ def create_body(ns) -> dict:
         if index < len(ns.ip_range):
             pool["IPRange"] = ns.ip_range[index]
         pools.append(pool)
+    for name, address in parse_labels(ns.aux_address).items():  # each to the subnet holding it, as docker
+        pool = next((p for p in pools if _contains(p["Subnet"], address)), None)
+        if pool is None:
+            raise UsageError(f"no matching subnet for aux-address {address}")
+        pool.setdefault("AuxiliaryAddresses", {})[name] = address
     return {
         "Name": ns.name,
         "Driver": ns.driver,
@@ -56,6 +70,7 @@ def create(ctx, argv: list[str]) -> int:
     multi(parser, "--subnet", dest="subnet")
     multi(parser, "--gateway", dest="gateway")
     multi(parser, "--ip-range", dest="ip_range")
+    multi(parser, "--aux-address", dest="aux_address")
     parser.add_argument("--internal", action="store_true")
     parser.add_argument("--attachable", action="store_true")
     parser.add_argument("--ipv6", action="store_true")

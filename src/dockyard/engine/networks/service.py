@@ -22,18 +22,22 @@ from dockyard.network.store import NetworkRecord
 LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
 
 
-def _pool(config: dict) -> tuple[str | None, str | None]:
-    """The one IPv4 subnet and gateway of an IPAM config (what this bridge driver supports)."""
+def _pool(config: dict) -> dict:
+    """The one IPv4 pool of an IPAM config (what this bridge driver supports), as keyword
+    arguments of NetworkController.create_network: subnet, gateway, ip_range, aux_addresses."""
     pools = (config.get("IPAM") or {}).get("Config") or []
     if len(pools) > 1:
         raise InvalidArgument("IPAM.Config: dockyard's bridge driver takes one IPv4 pool per network")
     pool = pools[0] if pools else {}
-    for field in ("IPRange", "AuxiliaryAddresses"):
-        if pool.get(field):
-            raise InvalidArgument(f"IPAM.Config.{field} is not supported by dockyard's bridge driver")
-    if pool.get("Gateway") and not pool.get("Subnet"):
-        raise InvalidArgument("gateway without subnet: every --gateway needs a matching --subnet")
-    return pool.get("Subnet") or None, pool.get("Gateway") or None
+    for field, flag in (("Gateway", "--gateway"), ("IPRange", "--ip-range"), ("AuxiliaryAddresses", "--aux-address")):
+        if pool.get(field) and not pool.get("Subnet"):
+            raise InvalidArgument(f"{field} without subnet: every {flag} needs a matching --subnet")
+    return {
+        "subnet": pool.get("Subnet") or None,
+        "gateway": pool.get("Gateway") or None,
+        "ip_range": pool.get("IPRange") or None,
+        "aux_addresses": pool.get("AuxiliaryAddresses") or {},
+    }
 
 
 class NetworkService:
@@ -74,16 +78,14 @@ class NetworkService:
         """POST /networks/create. Raises Conflict (name), Forbidden (overlapping pool), InvalidArgument, NotSupported."""
         if config.get("EnableIPv6"):
             raise InvalidArgument("EnableIPv6: dockyard's bridge driver has no IPv6 support")
-        subnet, gateway = _pool(config)
         rec = self.controller.create_network(
             config["Name"],
             config.get("Driver") or "bridge",
-            subnet,
-            gateway,
-            bool(config.get("Internal")),
-            config.get("Labels") or {},
-            config.get("Options") or {},
-            bool(config.get("Attachable")),
+            internal=bool(config.get("Internal")),
+            labels=config.get("Labels") or {},
+            options=config.get("Options") or {},
+            attachable=bool(config.get("Attachable")),
+            **_pool(config),
         )
         self._publish(rec, "create")
         return {"Id": rec.id, "Warning": ""}
