@@ -22,16 +22,16 @@ from dockyard.network.store import NetworkRecord
 LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
 
 
-def _pool(config: dict) -> dict:
+def ipam_pool(config: dict) -> dict:
     """The one IPv4 pool of an IPAM config (what this bridge driver supports), as keyword
     arguments of NetworkController.create_network: subnet, gateway, ip_range, aux_addresses."""
     pools = (config.get("IPAM") or {}).get("Config") or []
     if len(pools) > 1:
         raise InvalidArgument("IPAM.Config: dockyard's bridge driver takes one IPv4 pool per network")
     pool = pools[0] if pools else {}
-    for field, flag in (("Gateway", "--gateway"), ("IPRange", "--ip-range"), ("AuxiliaryAddresses", "--aux-address")):
+    for field, flag in (("Gateway", "gateway"), ("IPRange", "ip-range"), ("AuxiliaryAddresses", "aux-address")):
         if pool.get(field) and not pool.get("Subnet"):
-            raise InvalidArgument(f"{field} without subnet: every {flag} needs a matching --subnet")
+            raise InvalidArgument(f"{flag} without subnet: every --{flag} needs a matching --subnet")
     return {
         "subnet": pool.get("Subnet") or None,
         "gateway": pool.get("Gateway") or None,
@@ -85,7 +85,7 @@ class NetworkService:
             labels=config.get("Labels") or {},
             options=config.get("Options") or {},
             attachable=bool(config.get("Attachable")),
-            **_pool(config),
+            **ipam_pool(config),
         )
         self._publish(rec, "create")
         return {"Id": rec.id, "Warning": ""}
