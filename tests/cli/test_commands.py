@@ -567,3 +567,23 @@ def test_run_forwards_signals_to_the_container(daemon):
     assert proc.returncode == 143, err
     assert out == b"terminated\n"
     assert daemon.find("POST", "/kill")[0].query == {"signal": ["SIGTERM"]}
+
+
+def test_detach_keys_from_the_config_go_only_with_an_attached_stdin(cli, daemon, tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"detachKeys": "ctrl-x,y"}))
+    for argv in (["run", "busybox", "true"], ["run", "-i", "busybox", "cat"]):
+        daemon.requests.clear()
+        daemon.replies.update(
+            {
+                ("POST", "/containers/create"): (201, {"Id": CID}),
+                ("POST", f"/containers/{CID}/attach"): lambda conn, request: conn.sendall(
+                    head(101, {"Upgrade": "tcp", "Connection": "Upgrade"})
+                ),
+                ("POST", f"/containers/{CID}/wait"): (200, {"StatusCode": 0}),
+                ("POST", f"/containers/{CID}/start"): (204, ""),
+            }
+        )
+        done = cli(*argv, env={"DOCKER_CONFIG": str(tmp_path)})
+        assert done.returncode == 0, done.stderr
+        query = daemon.find("POST", f"/containers/{CID}/attach")[0].query
+        assert query.get("detachKeys") == (["ctrl-x,y"] if "-i" in argv else None), argv

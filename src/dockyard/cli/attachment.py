@@ -12,7 +12,6 @@ from dockyard.cli.client import path_id
 from dockyard.cli.flags import UsageError
 from dockyard.cli.hijack import Session
 from dockyard.cli.terminal import is_tty, on_resize, raw_mode
-from dockyard.distribution.credentials import DockerConfigFile
 from dockyard.errors import DockyardError
 
 PROXIED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
@@ -25,7 +24,11 @@ def require_tty_input(tty: bool, interactive: bool) -> None:
 
 
 def configured_detach_keys() -> str | None:
-    """The `detachKeys` of ~/.docker/config.json (or $DOCKER_CONFIG's), which --detach-keys overrides."""
+    """The `detachKeys` of ~/.docker/config.json (or $DOCKER_CONFIG's), which --detach-keys
+    overrides. Only asked for when stdin is attached (the keys are read from it), so the
+    config reader's imports (~12 ms) are not paid by a command that sends no input."""
+    from dockyard.distribution.credentials import DockerConfigFile
+
     value = DockerConfigFile().load().get("detachKeys")
     return value if isinstance(value, str) and value else None
 
@@ -46,7 +49,7 @@ def open_attach(
         "stdout": stdout,
         "stderr": stderr,
         "logs": logs or None,
-        "detachKeys": detach_keys or configured_detach_keys(),
+        "detachKeys": detach_keys or (configured_detach_keys() if stdin else None),
     }
     sock, reader, _ = client.open("POST", f"/containers/{path_id(container_id)}/attach", query, upgrade=True)
     return sock, reader
@@ -108,7 +111,7 @@ def proxy_signals(client, container_id: str) -> None:
 def stream(sock, reader, tty: bool, stdin: bool, detach_keys: str | None = None) -> str:
     """Run the hijacked session, the terminal raw while a TTY is attached; 'eof' or 'detached'."""
     raw = tty and stdin and is_tty(sys.stdin)
-    keys = detachkeys.parse(detach_keys or configured_detach_keys())
+    keys = detachkeys.parse(detach_keys or (configured_detach_keys() if stdin else None))
     sys.stdout.flush()
     with raw_mode(sys.stdin.fileno()) if raw else nullcontext():
         return Session(sock, reader, tty, stdin, keys).run()

@@ -46,7 +46,7 @@ def exec_config(
         "Env": parse_env(ns.env, environ, env_files) or None,
         "WorkingDir": ns.workdir or "",
     }
-    detach_keys = ns.detach_keys or attachment.configured_detach_keys()
+    detach_keys = ns.detach_keys or (attachment.configured_detach_keys() if body["AttachStdin"] else None)
     if detach_keys:
         body["DetachKeys"] = detach_keys
     if console:
