@@ -381,16 +381,16 @@ def test_port_already_taken_fails_start_cleanly(daemon, world):
 
 def test_ip_range_and_auxiliary_addresses_through_both_clis(daemon):
     daemon.docker("network", "create", "--subnet", "10.86.0.0/24", "--ip-range", "10.86.0.128/25",
-                  "--aux-address", "router=10.86.0.128", "ranged")  # fmt: skip
+                  "--aux-address", "router=10.86.0.129", "ranged")  # fmt: skip
     daemon.cli("network", "create", "--subnet", "10.87.0.0/24", "--ip-range", "10.87.0.64/26",
                "--aux-address", "nas=10.87.0.65", "ranged2")  # fmt: skip
     pools = [
         json.loads(daemon.docker("network", "inspect", n).stdout)[0]["IPAM"]["Config"] for n in ("ranged", "ranged2")
     ]
     assert pools == [
-        [{"Subnet": "10.86.0.0/24", "IPRange": "10.86.0.128/25", "Gateway": "10.86.0.1",
-          "AuxiliaryAddresses": {"router": "10.86.0.128"}}],
-        [{"Subnet": "10.87.0.0/24", "IPRange": "10.87.0.64/26", "Gateway": "10.87.0.1",
+        [{"Subnet": "10.86.0.0/24", "IPRange": "10.86.0.128/25", "Gateway": "10.86.0.128",
+          "AuxiliaryAddresses": {"router": "10.86.0.129"}}],
+        [{"Subnet": "10.87.0.0/24", "IPRange": "10.87.0.64/26", "Gateway": "10.87.0.64",
           "AuxiliaryAddresses": {"nas": "10.87.0.65"}}],
     ]  # fmt: skip
     daemon.docker("run", "-d", "--name", "ranged-a", "--network", "ranged", "busybox", "sleep", "60")
@@ -399,11 +399,13 @@ def test_ip_range_and_auxiliary_addresses_through_both_clis(daemon):
     )
     daemon.docker("run", "-d", "--name", "ranged-c", "--network", "ranged2", "busybox", "sleep", "60")
     address = {n: daemon.inspect(n)["NetworkSettings"]["Networks"] for n in ("ranged-a", "ranged-b", "ranged-c")}
-    assert address["ranged-a"]["ranged"]["IPAddress"] == "10.86.0.129"  # the range, past its auxiliary address
+    assert (
+        address["ranged-a"]["ranged"]["IPAddress"] == "10.86.0.130"
+    )  # the range, past its gateway and auxiliary address (as dockerd)
     assert address["ranged-b"]["ranged"]["IPAddress"] == "10.86.0.10"  # --ip: anywhere in the subnet
-    assert address["ranged-c"]["ranged2"]["IPAddress"] == "10.87.0.64"
-    taken = daemon.docker("run", "--rm", "--network", "ranged", "--ip", "10.86.0.128", "busybox", "true", check=False)
-    assert taken.returncode != 0 and "Address already in use: 10.86.0.128" in taken.stderr
+    assert address["ranged-c"]["ranged2"]["IPAddress"] == "10.87.0.66"
+    taken = daemon.docker("run", "--rm", "--network", "ranged", "--ip", "10.86.0.129", "busybox", "true", check=False)
+    assert taken.returncode != 0 and "Address already in use: 10.86.0.129" in taken.stderr
     outside = daemon.cli(  # the docker CLI refuses it itself ("no matching subnet for range")
         "network", "create", "--subnet", "10.85.0.0/24", "--ip-range", "10.84.0.0/25", "bad", check=False
     )

@@ -120,3 +120,11 @@ def test_bad_ranges_and_auxiliary_addresses_are_400s(ip_range, aux, message):
     with pytest.raises(InvalidArgument, match=message):
         ipam.parse_ip_range(ip_range, subnet)
         ipam.parse_aux_addresses(aux, subnet)
+
+
+def test_without_a_gateway_a_range_gives_its_first_address_as_dockerd():
+    subnet = IPv4Network("10.86.0.0/24")
+    assert ipam.parse_gateway(None, subnet, IPv4Network("10.86.0.128/25")) == IPv4Address("10.86.0.128")
+    assert ipam.parse_gateway(None, subnet, IPv4Network("10.86.0.0/25")) == IPv4Address("10.86.0.1")
+    assert ipam.parse_gateway(None, subnet) == IPv4Address("10.86.0.1")
+    assert ipam.parse_gateway("10.86.0.7", subnet, IPv4Network("10.86.0.128/25")) == IPv4Address("10.86.0.7")

@@ -34,10 +34,12 @@ def parse_subnet(raw: str) -> IPv4Network:
     return subnet
 
 
-def parse_gateway(raw: str | None, subnet: IPv4Network) -> IPv4Address:
-    """The gateway given, checked to be a host address of the subnet, else its first host."""
+def parse_gateway(raw: str | None, subnet: IPv4Network, ip_range: IPv4Network | None = None) -> IPv4Address:
+    """The gateway given, checked to be a host address of the subnet; else the first address
+    handed out: the subnet's first host, or the IPRange's first address (libnetwork takes the
+    gateway from the range as it would a container's address)."""
     if not raw:
-        return next(subnet.hosts())
+        return next(subnet.hosts()) if ip_range is None else next_address(subnet, subnet.network_address, [], ip_range)
     try:
         gateway = IPv4Address(raw)
     except ValueError:

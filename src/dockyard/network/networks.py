@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Interface, IPv4Network
 
 from dockyard import faults
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotSupported
@@ -70,8 +70,9 @@ class Networks:
         with self._lock:
             if any(n.name == name for n in self.store.networks()):
                 raise Conflict(f"network with name {name} already exists")
-            net_subnet, net_gateway = self._pick_subnet(subnet, gateway)
+            net_subnet = self._pick_subnet(subnet)
             net_range = ipam.parse_ip_range(ip_range, net_subnet)
+            net_gateway = ipam.parse_gateway(gateway, net_subnet, net_range)
             aux = {name: str(a) for name, a in ipam.parse_aux_addresses(dict(aux_addresses or {}), net_subnet).items()}
             net_id = secrets.token_hex(32)
             opts = dict(options or {})
@@ -152,7 +153,8 @@ class Networks:
         if kept is not None:
             subnet, gateway = kept.network, kept.ip
         else:
-            subnet, gateway = self._pick_subnet(self.config.default_subnet, None, leaving=existing)
+            subnet = self._pick_subnet(self.config.default_subnet, leaving=existing)
+            gateway = ipam.parse_gateway(None, subnet)
         self.store.add_network(
             NetworkRecord(
                 secrets.token_hex(32),
@@ -171,11 +173,9 @@ class Networks:
             )
         )
 
-    def _pick_subnet(
-        self, subnet: str | None, gateway: str | None, leaving: list[IPv4Interface] = ()
-    ) -> tuple[IPv4Network, IPv4Address]:
+    def _pick_subnet(self, subnet: str | None, leaving: list[IPv4Interface] = ()) -> IPv4Network:
         """A subnet clashing with no network of ours and no host route (but those of `leaving`,
-        addresses about to be replaced) and its gateway. Raises Forbidden, InvalidArgument, Unavailable."""
+        addresses about to be replaced). Raises Forbidden, InvalidArgument, Unavailable."""
         ours = [IPv4Network(n.subnet) for n in self.bridges()]
         going = {address.network for address in leaving}
         routes = [IPv4Network(r, strict=False) for r in bridge.host_routes()]
@@ -187,7 +187,7 @@ class Networks:
         else:
             taken = ours + routes
             chosen = ipam.choose_subnet(taken, self.config.address_pools)
-        return chosen, ipam.parse_gateway(gateway, chosen)
+        return chosen
 
     def ensure_bridge(self, net: NetworkRecord) -> None:
         bridge.setup_bridge(net.bridge, net.gateway, IPv4Network(net.subnet).prefixlen, self.mtu(net), net.internal)
