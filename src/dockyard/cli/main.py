@@ -1,7 +1,7 @@
 """`dockyard`: global flags, the verb table, and error-to-exit-code handling.
 
 Verb modules are imported only when their verb runs, to keep start-up small
-(argparse, json and socket are the heaviest imports on the common path). `dockyard daemon`
+(json and socket are the heaviest imports on the common path). `dockyard daemon`
 and `dockyard registry` are other programs behind the same command (dockyard/__main__.py):
 the CLI only names them in its help, and never imports the daemon, engine or registry.
 """

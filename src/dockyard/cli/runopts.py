@@ -6,10 +6,9 @@ Config fields at the top level, plus HostConfig and NetworkingConfig, as the doc
 
 from __future__ import annotations
 
-import argparse
 import json
 
-from dockyard.cli.flags import Parser, UsageError, boolean, multi
+from dockyard.cli.flags import REMAINDER, Namespace, Parser, UsageError, boolean, multi
 from dockyard.cli.mountspec import parse_mount, parse_tmpfs, parse_volume
 from dockyard.errors import InvalidArgument
 from dockyard.portspec import parse_expose, parse_port_specs
@@ -123,7 +122,7 @@ def container_parser(prog: str, run: bool) -> Parser:
             *names, help=text, type=TYPES.get(kind), default=DEFAULTS.get(dest), choices=CHOICES.get(dest)
         )
     parser.add_argument("image")
-    parser.add_argument("command", nargs=argparse.REMAINDER)
+    parser.add_argument("command", nargs=REMAINDER)
     return parser
 
 
@@ -219,7 +218,7 @@ def security_opt(value: str) -> str:
     return "seccomp=" + json.dumps(profile, separators=(",", ":"))
 
 
-def attach_flags(ns: argparse.Namespace, detached: bool) -> dict[str, bool]:
+def attach_flags(ns: Namespace, detached: bool) -> dict[str, bool]:
     """Which streams the container attaches: -a or stdout+stderr, plus stdin with -i; none when detached."""
     streams = {s.lower() for s in ns.attach}
     unknown = streams - {"stdin", "stdout", "stderr"}
@@ -239,7 +238,7 @@ def attach_flags(ns: argparse.Namespace, detached: bool) -> dict[str, bool]:
 
 
 def container_request(
-    ns: argparse.Namespace,
+    ns: Namespace,
     environ: dict[str, str],
     env_files: list[str],
     detached: bool = False,
@@ -299,7 +298,7 @@ def _set(target: dict, key: str, value: object) -> None:
         target[key] = value
 
 
-def _host_config(ns: argparse.Namespace, bindings: dict, binds: list[str], console) -> dict:
+def _host_config(ns: Namespace, bindings: dict, binds: list[str], console) -> dict:
     host: dict = {
         "NetworkMode": ns.network,
         "RestartPolicy": parse_restart(ns.restart),
@@ -358,7 +357,7 @@ def _host_config(ns: argparse.Namespace, bindings: dict, binds: list[str], conso
     return host
 
 
-def _resources(ns: argparse.Namespace, host: dict) -> None:
+def _resources(ns: Namespace, host: dict) -> None:
     for key, value in (("Memory", ns.memory), ("MemoryReservation", ns.memory_reservation), ("ShmSize", ns.shm_size)):
         if value:
             host[key] = ram_in_bytes(value)
@@ -368,7 +367,7 @@ def _resources(ns: argparse.Namespace, host: dict) -> None:
         host["NanoCpus"] = round(ns.cpus * 1e9)
 
 
-def _networking(ns: argparse.Namespace) -> dict:
+def _networking(ns: Namespace) -> dict:
     network = ns.network
     aliases = ns.network_alias
     if aliases and network in DEFAULT_NETWORKS:
@@ -382,7 +381,7 @@ def _networking(ns: argparse.Namespace) -> dict:
     return {"EndpointsConfig": {network: endpoint}}
 
 
-def _healthcheck(ns: argparse.Namespace) -> dict | None:
+def _healthcheck(ns: Namespace) -> dict | None:
     if ns.no_healthcheck:
         return {"Test": ["NONE"]}
     check: dict = {}

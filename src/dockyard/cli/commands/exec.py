@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 from dockyard.cli import attachment
 from dockyard.cli.client import path_id
 from dockyard.cli.commands.create import read_env_files
-from dockyard.cli.flags import Parser, UsageError, multi
+from dockyard.cli.flags import REMAINDER, Namespace, Parser, UsageError, multi
 from dockyard.cli.runopts import parse_env
 from dockyard.cli.terminal import is_tty, size
 
@@ -26,12 +25,12 @@ def exec_parser(prog: str) -> Parser:
     parser.add_argument("--privileged", action="store_true")
     parser.add_argument("--detach-keys")
     parser.add_argument("container")
-    parser.add_argument("command", nargs=argparse.REMAINDER)
+    parser.add_argument("command", nargs=REMAINDER)
     return parser
 
 
 def exec_config(
-    ns: argparse.Namespace, environ: dict[str, str], env_files: list[str], console: tuple[int, int] | None = None
+    ns: Namespace, environ: dict[str, str], env_files: list[str], console: tuple[int, int] | None = None
 ) -> dict:
     """The POST /containers/{id}/exec body docker sends for these flags."""
     body = {

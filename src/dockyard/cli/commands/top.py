@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from dockyard.cli.client import path_id
-from dockyard.cli.flags import Parser
+from dockyard.cli.flags import REMAINDER, Parser
 from dockyard.cli.tables import tabwrite
 
 
 def main(ctx, argv: list[str]) -> int:
     parser = Parser(ctx.prog, "CONTAINER [ps OPTIONS]", "Display the running processes of a container")
     parser.add_argument("container")
-    parser.add_argument("ps_args", nargs=argparse.REMAINDER)
+    parser.add_argument("ps_args", nargs=REMAINDER)
     ns = parser.parse(argv)
     query = {"ps_args": " ".join(ns.ps_args) or None}
     result = ctx.client.get(f"/containers/{path_id(ns.container)}/top", query)
