@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from dockyard.cli.envflags import parse_env
 from dockyard.cli.flags import REMAINDER, Namespace, Parser, UsageError, boolean, multi
 from dockyard.cli.mountspec import parse_mount, parse_tmpfs, parse_volume
 from dockyard.errors import InvalidArgument
@@ -124,25 +125,6 @@ def container_parser(prog: str, run: bool) -> Parser:
     parser.add_argument("image")
     parser.add_argument("command", nargs=REMAINDER)
     return parser
-
-
-def parse_env(values: list[str], environ: dict[str, str], env_files: list[str]) -> list[str]:
-    """Env-file lines first, then -e; a bare NAME takes its value from the environment."""
-    result: list[str] = []
-    for text in env_files:
-        for line in text.splitlines():
-            line = line.lstrip()
-            if not line or line.startswith("#"):
-                continue
-            if "=" in line:
-                result.append(line)
-            elif line in environ:
-                result.append(f"{line}={environ[line]}")
-    for value in values:
-        if "=" not in value and value in environ:
-            value = f"{value}={environ[value]}"
-        result.append(value)
-    return result
 
 
 def parse_labels(values: list[str]) -> dict[str, str]:

@@ -5,17 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
+from dockyard.cli.envflags import read_env_files
 from dockyard.cli.runopts import container_parser, container_request
 from dockyard.cli.terminal import is_tty, size
 from dockyard.errors import NotFound
-
-
-def read_env_files(paths: list[str]) -> list[str]:
-    texts = []
-    for path in paths:
-        with open(path, encoding="utf-8") as handle:
-            texts.append(handle.read())
-    return texts
 
 
 def build_request(ns, detached: bool) -> tuple[dict, dict]:

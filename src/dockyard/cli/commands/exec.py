@@ -7,9 +7,8 @@ import sys
 
 from dockyard.cli import attachment
 from dockyard.cli.client import path_id
-from dockyard.cli.commands.create import read_env_files
+from dockyard.cli.envflags import parse_env, read_env_files
 from dockyard.cli.flags import REMAINDER, Namespace, Parser, UsageError, multi
-from dockyard.cli.runopts import parse_env
 from dockyard.cli.terminal import is_tty, size
 
 
