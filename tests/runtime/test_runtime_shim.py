@@ -147,3 +147,15 @@ def test_shim_is_ready_quickly(runtime, state_dir, rootfs):
     runtime.start(state_dir)
     runtime.wait(state_dir, timeout=10)
     assert elapsed < 0.5  # loose bound for a loaded 2-core box; typical is 40-60 ms
+
+
+def test_the_cgroup_mount_repeats_every_host_hierarchy_read_only(runtime, state_dir, rootfs):
+    """The hierarchies come from the fork server's one discovery (shim.preload), not a fresh
+    read of the mount table in each init: the container sees the same set, each read-only."""
+    script = (
+        "cd /sys/fs/cgroup && ls; grep ' /sys/fs/cgroup/' /proc/self/mountinfo | cut -d' ' -f6 | cut -c1-2 | sort -u"
+    )
+    code, out, _ = run_task(runtime, state_dir, make_spec(rootfs, ["sh", "-c", script]))
+    names = out.decode().split()
+    expected = sorted(os.path.basename(h.path) for h in hierarchy.discover())
+    assert code == 0 and names == [*expected, "ro"]

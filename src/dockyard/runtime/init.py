@@ -71,11 +71,16 @@ def _reset_signals() -> None:
 
 
 def run_init(
-    spec: dict[str, Any], cgroup_paths: list[str], fds: ChildFds, seccomp_program: bytes | None = None
+    spec: dict[str, Any],
+    cgroup_paths: list[str],
+    fds: ChildFds,
+    seccomp_program: bytes | None,
+    hierarchies: list[hierarchy.Hierarchy],
 ) -> NoReturn:
     """Set up a container's init from `spec`, wait for start, exec. Never returns.
 
-    `seccomp_program` is spec's linux.seccomp compiled (seccomp.compile_profile)."""
+    `seccomp_program` is spec's linux.seccomp compiled (seccomp.compile_profile);
+    `hierarchies` are the host's cgroup mounts, repeated in a `cgroup` mount of the spec."""
     try:
         _reset_signals()
         hierarchy.join(cgroup_paths)
@@ -83,7 +88,7 @@ def run_init(
         _enter_namespaces(namespaces)
         created = {ns["type"] for ns in namespaces if not ns.get("path")}
         if "mount" in created:
-            mounts.setup_rootfs(spec)
+            mounts.setup_rootfs(spec, hierarchies)
         if "uts" in created and spec.get("hostname"):
             socket.sethostname(spec["hostname"])
         if "network" in created:

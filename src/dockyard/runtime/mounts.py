@@ -12,6 +12,7 @@ import stat
 from collections import namedtuple
 
 from dockyard.runtime import syscalls as sc
+from dockyard.runtime.cgroups.hierarchy import Hierarchy
 from dockyard.runtime.rootpath import resolve_in_root
 
 TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
@@ -103,9 +104,9 @@ def _make_target(target: str, source: str | None, is_bind: bool) -> None:
     os.makedirs(target, exist_ok=True)
 
 
-def mount_one(root: str, entry: dict[str, Any]) -> None:
+def mount_one(root: str, entry: dict[str, Any], hierarchies: list[Hierarchy]) -> None:
     """Perform one spec mount under `root`, the destination resolved inside it; `rro` makes
-    a bind and every mount below it read-only."""
+    a bind and every mount below it read-only; a `cgroup` one mounts `hierarchies`."""
     words = list(entry.get("options", []))
     recursive_ro = "rro" in words
     opts = parse_options([("ro" if w == "rro" else w) for w in words])
@@ -115,7 +116,7 @@ def mount_one(root: str, entry: dict[str, Any]) -> None:
     target = resolve_in_root(root, entry["destination"])
     _make_target(target, source, is_bind)
     if fstype == "cgroup":
-        mount_cgroups(target, opts.flags)
+        mount_cgroups(target, opts.flags, hierarchies)
     elif is_bind:
         _bind(source or "", target, opts.flags | sc.MS_BIND)
     else:
@@ -174,30 +175,16 @@ def _mount_fs(source: str | None, target: str, fstype: str, opts: MountOptions) 
         _bind("/sys", target, opts.flags | sc.MS_REC)  # host network namespace: reuse /sys
 
 
-def mount_cgroups(target: str, flags: int) -> None:
+def mount_cgroups(target: str, flags: int, hierarchies: list[Hierarchy]) -> None:
     """A tmpfs with one mount per hierarchy of the host (v1 controllers and the v2 unified)."""
     sc.mount("tmpfs", target, "tmpfs", flags & ~sc.MS_RDONLY, "mode=755")
-    for name, fstype, options in _host_cgroup_hierarchies():
-        path = os.path.join(target, name)
+    for h in hierarchies:
+        path = os.path.join(target, os.path.basename(h.path))
         os.makedirs(path, exist_ok=True)
+        fstype, options = ("cgroup", ",".join(h.controllers)) if h.version == 1 else ("cgroup2", "")
         sc.mount("cgroup", path, fstype, flags, options or None)
     if flags & sc.MS_RDONLY:
         sc.mount(None, target, None, sc.MS_REMOUNT | flags, "mode=755")
-
-
-def _host_cgroup_hierarchies() -> list[tuple[str, str, str]]:
-    """(directory name, fstype, controller options) for each cgroup mount this process sees."""
-    found = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            fstype, _, super_opts = right.split()[:3]
-            if fstype not in ("cgroup", "cgroup2"):
-                continue
-            name = os.path.basename(left.split()[4])
-            controllers = [o for o in super_opts.split(",") if o not in ("rw", "ro")]
-            found.append((name, fstype, ",".join(controllers) if fstype == "cgroup" else ""))
-    return found
 
 
 def make_devices(dev: str, extra: list[dict[str, Any]]) -> None:
@@ -271,15 +258,16 @@ def write_sysctls(sysctls: dict[str, str]) -> None:
             f.write(str(value))
 
 
-def setup_rootfs(spec: dict[str, Any]) -> None:
-    """Everything between a fresh mount namespace and a pivoted, masked root."""
+def setup_rootfs(spec: dict[str, Any], hierarchies: list[Hierarchy]) -> None:
+    """Everything between a fresh mount namespace and a pivoted, masked root; `hierarchies`
+    are the host's cgroup mounts (hierarchy.discover)."""
     root = os.path.abspath(spec["root"]["path"])
     linux = spec.get("linux", {})
     propagation = _PROPAGATION.get(linux.get("rootfsPropagation", ""), sc.MS_PRIVATE | sc.MS_REC)
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
     sc.mount(root, root, None, sc.MS_BIND | sc.MS_REC)
     for entry in spec.get("mounts", []):
-        mount_one(root, entry)
+        mount_one(root, entry, hierarchies)
         if entry["destination"] == "/dev" and entry.get("type") == "tmpfs":
             make_devices(os.path.join(root, "dev"), linux.get("devices", []))
     pivot_into(root)

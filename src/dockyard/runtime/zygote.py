@@ -14,7 +14,8 @@ kernel reaps the shims that end before it does; those still running when it exit
 does when its socket reaches EOF: the daemon closed it, or died) are reparented and live
 on. gc.freeze() keeps the collector from dirtying the pages each shim shares with it. The
 device program for Docker's default device rules is loaded once here (devicebpf.preload),
-so no shim pays the eBPF verifier for it.
+so no shim pays the eBPF verifier for it, and the cgroup hierarchies are found once
+(shim.preload), so no shim reads the whole mount table for them.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def serve(fd: int) -> None:
         devicebpf.preload(list(devices.DEFAULT_RULES))
     except OSError:  # no bpf(2) here: each shim loads what it needs, or has no v2 to attach to
         pass
+    shim.preload()
     gc.freeze()
     while True:
         try:
