@@ -31,6 +31,7 @@ def test_fields_newer_than_the_client_are_dropped():
     assert "ConsoleSize" not in request.host_config
     assert request.host_config["Mounts"][0]["BindOptions"] == {}
     assert config["Healthcheck"]["StartInterval"] == 5 and host["ConsoleSize"] == [24, 80]  # inputs untouched
+    assert host["Mounts"][0]["BindOptions"] == MOUNT["BindOptions"] != {}  # nested ones too
 
 
 def test_1_43_keeps_1_42_fields_but_drops_1_44_ones():

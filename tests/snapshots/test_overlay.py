@@ -16,7 +16,7 @@ import pytest
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.oci.digest import Digest, chain_id
 from dockyard.paths import DataRoot
-from dockyard.snapshots.mountinfo import is_mounted, mount_points
+from dockyard.snapshots.mountinfo import is_mounted, lists_mount_point
 from dockyard.snapshots.overlay import OverlaySnapshotter, short_name
 from dockyard.snapshots.snapshotter import DiffIdMismatch
 from tests.archive.archive_support import build_tar
@@ -250,9 +250,17 @@ def test_stale_scratch_is_cleaned_at_start(root: DataRoot) -> None:
     assert not (root.tmp / "layer-crashed").exists()
 
 
-def test_mountinfo_escapes() -> None:
-    line = "36 35 98:0 / /mnt/with\\040space rw - ext4 /dev/x rw"
-    assert mount_points(line) == {"/mnt/with space"}
+def test_mountinfo_lists_mount_points_as_the_kernel_escapes_them() -> None:
+    text = (
+        "36 35 98:0 / /mnt/with\\040space rw - ext4 /dev/x rw\n"
+        "37 35 98:0 /mnt/bound /elsewhere rw - ext4 /dev/x rw\n"
+        "38 35 0:50 / /mnt/last rw - overlay overlay rw"
+    )
+    assert lists_mount_point(text, "/mnt/with space")
+    assert lists_mount_point(text, "/mnt/last")  # the last line, without a newline
+    assert not lists_mount_point(text, "/mnt/bound")  # a bind's root field is not a mount point
+    assert not lists_mount_point(text, "/mnt/with")
+    assert not lists_mount_point(text, "/elsewhere/x")
 
 
 def test_whiteout_layer_on_disk_is_overlay_form(snapshotter: OverlaySnapshotter, root: DataRoot) -> None:

@@ -1,5 +1,7 @@
 """Capability names: every one the kernel knows (by number) and Docker's default 14."""
 
+from functools import cache
+
 DEFAULT_CAPABILITIES = (
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
@@ -68,10 +70,12 @@ def from_mask(mask: int) -> list[str]:
     return [name for number, name in enumerate(ALL_CAPABILITIES) if mask >> number & 1]
 
 
-def host_bounding_set(status_path: str = "/proc/self/status") -> list[str]:
-    """Every capability in this process's bounding set: what --privileged can grant here."""
+@cache
+def host_bounding_set(status_path: str = "/proc/self/status") -> tuple[str, ...]:
+    """Every capability in this process's bounding set: what --privileged can grant here.
+    Read once: a process's bounding set only shrinks, and the daemon never drops from it."""
     with open(status_path) as f:
         for line in f:
             if line.startswith("CapBnd:"):
-                return from_mask(int(line.split()[1], 16))
-    return list(ALL_CAPABILITIES)
+                return tuple(from_mask(int(line.split()[1], 16)))
+    return tuple(ALL_CAPABILITIES)

@@ -15,7 +15,7 @@ import os
 import socket
 import sys
 import threading
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -308,7 +308,7 @@ def _container_security(container_dir: Path) -> tuple[dict[str, Any], dict[str, 
 
 
 def _io_dict(io: IOConfig) -> dict[str, Any]:
-    data = asdict(io)
+    data = {f.name: getattr(io, f.name) for f in fields(io)}  # flat: no deep copy
     data["log_path"] = str(io.log_path) if io.log_path else None
     return data
 

@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
-_ESCAPE = re.compile(r"\\([0-7]{3})")
+_MANGLED = {"\\": "\\134", " ": "\\040", "\t": "\\011", "\n": "\\012"}  # the kernel's show_path()
 
 
-def mount_points(mountinfo: str) -> set[str]:
-    """The mount points listed in mountinfo text (field 5, octal escapes undone)."""
-    points = set()
-    for line in mountinfo.splitlines():
-        fields = line.split(" ")
-        if len(fields) > 4:
-            points.add(_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), fields[4]))
-    return points
+def lists_mount_point(mountinfo: str, path: str) -> bool:
+    """Whether mountinfo text lists `path` as a mount point (field 5). Pure.
+
+    The text is searched for the path as the kernel writes it, and only the lines that hold
+    it are split: with a rootfs mounted per container the table has hundreds of lines, and
+    splitting every one cost 2 ms per call here."""
+    mangled = "".join(_MANGLED.get(c, c) for c in path)
+    needle = f" {mangled} "
+    at = mountinfo.find(needle)
+    while at != -1:
+        begin = mountinfo.rfind("\n", 0, at) + 1
+        end = mountinfo.find("\n", at)
+        fields = mountinfo[begin : end if end != -1 else len(mountinfo)].split(" ")
+        if len(fields) > 4 and fields[4] == mangled:
+            return True
+        at = mountinfo.find(needle, at + 1)
+    return False
 
 
 def is_mounted(path: Path) -> bool:
     """Whether path (symlinks resolved) is a mount point in this mount namespace."""
     with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as file:
-        return os.path.realpath(path) in mount_points(file.read())
+        return lists_mount_point(file.read(), os.path.realpath(path))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 from dockyard.timestamps import ZERO_TIME
 
@@ -59,7 +59,7 @@ class Container:
 
     def to_json(self) -> str:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _TRANSIENT}
-        data["state"] = asdict(self.state)
+        data["state"] = vars(self.state)  # flat: asdict's deep copy cost ~1 ms a save
         return json.dumps(data)
 
     @classmethod
