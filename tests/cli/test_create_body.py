@@ -82,6 +82,18 @@ FLAG_SETS = [
     ],
     ["--network", "host", "--rm", "busybox"],
     [
+        "--network",
+        "net1",
+        "--ip",
+        "10.9.0.9",
+        "--link-local-ip",
+        "169.254.9.9",
+        "--link-local-ip",
+        "fe80::9",
+        "busybox",
+    ],
+    ["--network", "net1", "--link-local-ip", "169.254.9.9", "busybox"],
+    [
         "--cpu-period",
         "50000",
         "--cpu-quota",
@@ -391,10 +403,19 @@ def test_exec_bodies_match_docker(flags, tmp_path):
             "/networks/create",
         ),
         (["volume", "create", "--label", "x=y", "-o", "type=tmpfs", "vol1"], "/volumes/create"),
+        (
+            ["network", "connect", "--link-local-ip", "169.254.7.7", "--ip", "10.9.0.7", "net1", "c1"],
+            "/networks/net1/connect",
+        ),
+        (["network", "connect", "--alias", "a", "net1", "c1"], "/networks/net1/connect"),
     ],
 )
 def test_network_and_volume_bodies_match_docker(argv, path, tmp_path):
-    replies = {("POST", "/networks/create"): (201, {"Id": "n1"}), ("POST", "/volumes/create"): (201, {"Name": "v1"})}
+    replies = {
+        ("POST", "/networks/create"): (201, {"Id": "n1"}),
+        ("POST", "/volumes/create"): (201, {"Name": "v1"}),
+        ("POST", "/networks/net1/connect"): (200, {}),
+    }
     bodies = []
     for name, command in (("docker", [DOCKER]), ("dockyard", None)):
         sock = str(tmp_path / f"{name}.sock")

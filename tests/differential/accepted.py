@@ -353,7 +353,6 @@ ACCEPTED: list[Accepted] = [
         "*",
         "1.44: a gateway outside the subnet is a 400 in current moby (20.10: 500); gap: wording",
     ),
-    Accepted("network connect link-local", "*", "gap: LinkLocalIPs are refused with a 400 naming the field"),
     Accepted(
         "network connect bad mac",
         "*",

@@ -237,6 +237,25 @@ def test_connect_and_disconnect_live(daemon):
     assert daemon.docker("exec", "client", "ip", "link", "show", "eth1", check=False).returncode != 0
 
 
+def test_link_local_ips_at_run_and_at_connect(daemon):
+    daemon.docker("network", "create", "--subnet", "10.87.0.0/24", "lln")
+    daemon.docker(
+        "run", "-d", "--name", "ll", "--network", "lln", "--link-local-ip", "169.254.9.9", "busybox", "sleep", "300"
+    )
+    assert "inet 169.254.9.9/16" in daemon.docker("exec", "ll", "ip", "-4", "addr", "show", "eth0").stdout
+    endpoint = daemon.inspect("ll")["NetworkSettings"]["Networks"]["lln"]
+    assert endpoint["IPAMConfig"] == {"LinkLocalIPs": ["169.254.9.9"]} and endpoint["IPAddress"] == "10.87.0.2"
+    daemon.cli("network", "create", "lln2")
+    daemon.docker("network", "connect", "--link-local-ip", "169.254.7.7", "lln2", "ll")
+    assert "inet 169.254.7.7/16" in daemon.docker("exec", "ll", "ip", "-4", "addr", "show", "eth1").stdout
+    for bad, message in (
+        ("10.0.0.1", "invalid link local IP address: 10.0.0.1"),
+        ("x", "Invalid link-local IP address: [x]"),
+    ):
+        refused = daemon.docker("create", "--network", "lln", "--link-local-ip", bad, "busybox", "true", check=False)
+        assert refused.returncode != 0 and message in refused.stderr
+
+
 def test_connect_a_stopped_container_applies_at_start(daemon):
     daemon.docker("network", "create", "later")
     daemon.docker("create", "--name", "sleeper", "busybox", "sleep", "300")

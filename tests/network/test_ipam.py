@@ -128,3 +128,17 @@ def test_without_a_gateway_a_range_gives_its_first_address_as_dockerd():
     assert ipam.parse_gateway(None, subnet, IPv4Network("10.86.0.0/25")) == IPv4Address("10.86.0.1")
     assert ipam.parse_gateway(None, subnet) == IPv4Address("10.86.0.1")
     assert ipam.parse_gateway("10.86.0.7", subnet, IPv4Network("10.86.0.128/25")) == IPv4Address("10.86.0.7")
+
+
+def test_link_local_ips_as_libnetwork_adds_them_and_dockerd_refuses_them():
+    assert ipam.parse_link_local(["169.254.9.9", "169.254.200.1"]) == [
+        IPv4Interface("169.254.9.9/16"),
+        IPv4Interface("169.254.200.1/16"),
+    ]
+    assert ipam.parse_link_local([]) == []
+    with pytest.raises(InvalidArgument, match=r"^invalid link local IP address: 10.0.0.1$"):
+        ipam.parse_link_local(["169.254.9.9", "10.0.0.1"])
+    with pytest.raises(InvalidArgument, match=r"^Invalid link-local IP address: \[169.254.9.9 bogus\]$"):
+        ipam.parse_link_local(["169.254.9.9", "bogus"])
+    with pytest.raises(InvalidArgument, match="link-local IPv6 address fe80::9: dockyard gives containers no IPv6"):
+        ipam.parse_link_local(["fe80::9"])

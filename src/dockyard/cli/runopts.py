@@ -45,6 +45,7 @@ FLAGS = (
     (("--network", "--net"), "str", "Connect a container to a network"),
     (("--network-alias", "--net-alias"), "list", "Add network-scoped alias for the container"),
     (("--ip",), "str", "IPv4 address (e.g., 172.30.100.104)"),
+    (("--link-local-ip",), "list", "Container IPv4/IPv6 link-local addresses"),
     (("--dns",), "list", "Set custom DNS servers"),
     (("--dns-search",), "list", "Set custom DNS search domains"),
     (("--dns-option",), "list", "Set DNS options"),
@@ -358,8 +359,10 @@ def _networking(ns: Namespace) -> dict:
         return {"EndpointsConfig": {}}
     endpoint: dict = {}
     _set(endpoint, "Aliases", aliases)
-    if ns.ip:
-        endpoint["IPAMConfig"] = {"IPv4Address": ns.ip}
+    addresses: dict = {}
+    _set(addresses, "IPv4Address", ns.ip)
+    _set(addresses, "LinkLocalIPs", ns.link_local_ip)
+    _set(endpoint, "IPAMConfig", addresses)
     return {"EndpointsConfig": {network: endpoint}}
 
 

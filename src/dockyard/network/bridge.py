@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from ipaddress import IPv4Interface
 
 from pyroute2 import IPRoute
 
@@ -44,9 +45,19 @@ def remove_bridge(name: str) -> None:
 
 
 def plug(
-    bridge: str, veth: str, netns_path: str, ifname: str, ip: str, prefix: int, gateway: str | None, mac: str, mtu: int
+    bridge: str,
+    veth: str,
+    netns_path: str,
+    ifname: str,
+    ip: str,
+    prefix: int,
+    gateway: str | None,
+    mac: str,
+    mtu: int,
+    link_local: tuple[IPv4Interface, ...] = (),
 ) -> None:
-    """Veth pair from the bridge into the namespace, configured there; undone on failure."""
+    """Veth pair from the bridge into the namespace, configured there (with `link_local`
+    addresses besides `ip`); undone on failure."""
     peer = "dyp" + veth[3:]
     try:
         fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
@@ -63,7 +74,7 @@ def plug(
 
     def inside() -> None:
         with IPRoute() as ipr:
-            links.configure_inside(ipr, peer, ifname, ip, prefix, gateway, mac)
+            links.configure_inside(ipr, peer, ifname, ip, prefix, gateway, mac, link_local)
 
     try:
         netns.run_in(netns_path, inside)

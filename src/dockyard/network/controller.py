@@ -22,7 +22,7 @@ import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from dockyard import faults
 from dockyard.errors import InvalidArgument
@@ -163,8 +163,10 @@ class NetworkController:
         aliases: tuple[str, ...] = (),
         mac: str | None = None,
         ip: str | None = None,
+        link_local: tuple[str, ...] = (),
     ) -> Endpoint:
-        """Give the container (its netns at `netns_path`) an endpoint on the network.
+        """Give the container (its netns at `netns_path`) an endpoint on the network, with
+        `link_local` addresses (the endpoint's LinkLocalIPs) besides its own.
 
         Raises NoSuchNetwork, Forbidden (already connected, address in use), InvalidArgument (host network).
         """
@@ -182,6 +184,7 @@ class NetworkController:
                 raise InvalidArgument("user specified IP address is supported on user defined networks only")
 
             mac_addr = ipam.check_mac(mac) if mac else None
+            extra = tuple(ipam.parse_link_local(link_local))
 
             ip_range = IPv4Network(net.ip_range) if net.ip_range else None
             reserved = [IPv4Address(a) for a in net.aux_addresses.values()]
@@ -211,7 +214,7 @@ class NetworkController:
             ep = self.store.add_endpoint(rec, allocate)
             try:
                 faults.point("network.connect.after-record")
-                self._plug(net, ep, default_route=not net.internal)
+                self._plug(net, ep, not net.internal, extra)
                 if self.names.served(ep):
                     self.resolver.attach(container_id, netns_path)
             except BaseException:
@@ -230,7 +233,9 @@ class NetworkController:
         )
         return self._endpoint(net, ep)
 
-    def _plug(self, net: NetworkRecord, ep: EndpointRecord, default_route: bool) -> None:
+    def _plug(
+        self, net: NetworkRecord, ep: EndpointRecord, default_route: bool, link_local: tuple[IPv4Interface, ...]
+    ) -> None:
         prefix = IPv4Network(net.subnet).prefixlen
         bridge.plug(
             net.bridge,
@@ -242,6 +247,7 @@ class NetworkController:
             net.gateway if default_route else None,
             ep.mac,
             self.networks.mtu(net),
+            link_local,
         )
 
     def disconnect(self, ref: str, container_id: str) -> None:

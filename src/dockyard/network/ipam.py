@@ -163,3 +163,23 @@ def check_mac(mac: str) -> str:
     if int(parts[0], 16) & 1:
         raise InvalidArgument(f"invalid MAC address: {mac} is a multicast address")
     return ":".join(parts)
+
+
+def parse_link_local(addresses: Iterable[str]) -> list[IPv4Interface]:
+    """An endpoint's LinkLocalIPs as the interface addresses libnetwork gives (a /16 each),
+    or InvalidArgument in dockerd's words: the whole list for one that does not parse, the
+    address for one that is not link-local. IPv6 ones are refused: containers here get no
+    IPv6 (dockerd's own start fails on them, its kernel refusing the address)."""
+    values = list(addresses)
+    parsed = []
+    for raw in values:
+        try:
+            parsed.append(ipaddress.ip_address(raw))
+        except ValueError:
+            raise InvalidArgument(f"Invalid link-local IP address: [{' '.join(values)}]") from None
+    for address in parsed:
+        if not address.is_link_local:
+            raise InvalidArgument(f"invalid link local IP address: {address}")
+        if address.version == 6:
+            raise InvalidArgument(f"link-local IPv6 address {address}: dockyard gives containers no IPv6")
+    return [IPv4Interface(f"{address}/16") for address in parsed]

@@ -8,6 +8,7 @@ Names are the caller's: bridges `dockyard0`/`dy-<id12>`, veths `dyv<hex11>`.
 from __future__ import annotations
 
 import os
+from ipaddress import IPv4Interface
 from pathlib import Path
 
 from pyroute2 import IPRoute
@@ -91,9 +92,17 @@ def create_veth(ipr: IPRoute, host_name: str, peer_name: str, bridge: int, netns
 
 
 def configure_inside(
-    ipr: IPRoute, peer_name: str, ifname: str, ip: str, prefix: int, gateway: str | None, mac: str
+    ipr: IPRoute,
+    peer_name: str,
+    ifname: str,
+    ip: str,
+    prefix: int,
+    gateway: str | None,
+    mac: str,
+    link_local: tuple[IPv4Interface, ...] = (),
 ) -> None:
-    """In the container's namespace: rename, set MAC and address, bring up, add the default route."""
+    """In the container's namespace: rename, set MAC and addresses (the endpoint's own, then
+    its link-local ones), bring up, add the default route."""
     index = link_index(ipr, peer_name)
     if index is None:
         raise RuntimeFailure(f"interface {peer_name} did not arrive in the container namespace")
@@ -101,6 +110,8 @@ def configure_inside(
         raise Conflict(f"interface {ifname} already exists in the container namespace")
     ipr.link("set", index=index, ifname=ifname, address=mac, state="up")  # the kernel renames before it ups
     ipr.addr("add", index=index, address=ip, prefixlen=prefix)
+    for extra in link_local:
+        ipr.addr("add", index=index, address=str(extra.ip), prefixlen=extra.network.prefixlen)
     lo = link_index(ipr, "lo")
     if lo is not None:
         ipr.link("set", index=lo, state="up")

@@ -125,12 +125,14 @@ def connect(ctx, argv: list[str]) -> int:
     parser = Parser(ctx.prog, "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network")
     multi(parser, "--alias", dest="alias")
     parser.add_argument("--ip")
+    multi(parser, "--link-local-ip", dest="link_local_ip")
     parser.add_argument("network")
     parser.add_argument("container")
     ns = parser.parse(argv)
     endpoint: dict = {"Aliases": ns.alias or None}
-    if ns.ip:
-        endpoint["IPAMConfig"] = {"IPv4Address": ns.ip}
+    addresses = {"IPv4Address": ns.ip, "LinkLocalIPs": ns.link_local_ip}
+    if any(addresses.values()):
+        endpoint["IPAMConfig"] = {key: value for key, value in addresses.items() if value}
     ctx.client.call(
         "POST",
         f"/networks/{path_id(ns.network)}/connect",

@@ -225,9 +225,10 @@ class ContainerNetworks:
             raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
         if endpoint.get("MacAddress"):
             ipam.check_mac(endpoint["MacAddress"])
-        for field in ("LinkLocalIPs", "IPv6Address"):
-            if (endpoint.get("IPAMConfig") or {}).get(field):
-                raise InvalidArgument(f"IPAMConfig.{field} is not supported by dockyard's bridge driver")
+        ipam_config = endpoint.get("IPAMConfig") or {}
+        if ipam_config.get("IPv6Address"):
+            raise InvalidArgument("IPAMConfig.IPv6Address is not supported by dockyard's bridge driver")
+        ipam.parse_link_local(ipam_config.get("LinkLocalIPs") or ())  # refused at create, as current moby
 
     def _endpoints_at_create(self, container: Container, mode: str) -> dict[str, dict]:
         """EndpointsConfig keyed by network name, the NetworkMode network first."""
@@ -270,7 +271,7 @@ class ContainerNetworks:
         return dict((container.networking_config or {}).get("EndpointsConfig") or {})
 
     def _attach(self, container: Container, network: str, endpoint: dict, netns_path: str) -> None:
-        requested = (endpoint.get("IPAMConfig") or {}).get("IPv4Address") or None
+        ipam_config = endpoint.get("IPAMConfig") or {}
         self.controller.connect(
             network,
             container.id,
@@ -278,7 +279,8 @@ class ContainerNetworks:
             container.name,
             tuple(endpoint.get("Aliases") or ()),
             endpoint.get("MacAddress") or None,
-            requested,
+            ipam_config.get("IPv4Address") or None,
+            tuple(ipam_config.get("LinkLocalIPs") or ()),
         )
 
     def _publish(self, container: Container) -> None:
