@@ -356,7 +356,8 @@ ACCEPTED: list[Accepted] = [
     Accepted(
         "network connect bad mac",
         "*",
-        "gap: dockyard checks the MAC address at connect of a stopped container; dockerd at its start",
+        "1.44: current moby checks a stopped container's endpoint settings (the MAC) at connect"
+        " (ConnectToNetwork -> validateEndpointSettings, a 400); 20.10 at its start",
     ),
     Accepted("network connect ip taken", "body.message", "design: dockyard names the address in use"),
     Accepted("network connect ip outside", "*", "1.44: a 400 in current moby (20.10: 500); gap: wording"),
