@@ -41,6 +41,21 @@ def test_summary_shape():
     assert row["Names"] == ["/web"] and row["Command"] == "sleep 9" and row["State"] == "created"
 
 
+def test_ps_shows_a_volume_source_once_a_start_mounted_it(engine):
+    engine.containers.create("web", {"Image": "busybox", "Cmd": ["sleep", "1000"], "Volumes": {"/data": {}}}, {}, None)
+
+    def sources() -> tuple[str, str]:
+        listed = engine.containers.list(all=True, limit=None, size=False, filters={})[0]["Mounts"][0]["Source"]
+        return listed, engine.containers.inspect("web")["Mounts"][0]["Source"]
+
+    listed, inspected = sources()
+    assert listed == "" and inspected.endswith("/_data")  # inspect asks the volume; ps waits for the mount
+    engine.containers.start("web")
+    assert sources() == (inspected, inspected)
+    engine.containers.stop("web", 0, None)
+    assert sources() == (inspected, inspected)
+
+
 def _event(action="start", name="web", labels=None):
     return {
         "Type": "container",

@@ -80,8 +80,18 @@ def summary(container: Container, now: float) -> dict:
         "Status": status_text(container, now),
         "HostConfig": {"NetworkMode": container.host_config.get("NetworkMode") or "default"},
         "NetworkSettings": {"Networks": container.network_settings.get("Networks") or {}},
-        "Mounts": [point.to_inspect() for point in points_of(container.mounts) if point.listed],
+        "Mounts": _listed_mounts(container),
     }
+
+
+def _listed_mounts(container: Container) -> list[dict]:
+    """The Mounts of a ps row: as inspect's, but an anonymous volume's Source stays empty
+    until the container's first start mounts it (dockerd's list reads the mount point's own
+    Source, which a named volume has from create and an anonymous one from its mount, where
+    inspect asks the volume for its path)."""
+    never_started = container.state.started_at == ZERO_TIME
+    points = [point for point in points_of(container.mounts) if point.listed]
+    return [p.to_inspect() | ({"Source": ""} if never_started and p.anonymous else {}) for p in points]
 
 
 def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> dict:
