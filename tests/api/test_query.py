@@ -54,8 +54,11 @@ def test_timestamp():
     assert query.timestamp({"since": ["1700000000.500000000"]}, "since") == 1700000000.5
     assert query.timestamp({"since": ["1700000000"]}, "since") == 1700000000.0
     assert query.timestamp({"since": [""]}, "since") is None
-    with pytest.raises(InvalidArgument, match="not a Unix timestamp"):
+    assert query.timestamp({"until": ["-5"]}, "until") == -5.0
+    with pytest.raises(InvalidArgument, match=r'^strconv.ParseInt: parsing "10m": invalid syntax$'):
         query.timestamp({"since": ["10m"]}, "since")
+    with pytest.raises(InvalidArgument, match=r'^strconv.ParseInt: parsing "5x": invalid syntax$'):
+        query.timestamp({"since": ["1700000000.5x"]}, "since")
 
 
 def test_filters_accept_the_list_shape():

@@ -97,18 +97,22 @@ ACCEPTED: list[Accepted] = [
         "1.44: a tag event names the reference with its tag (`dfi:latest`), as current moby; 20.10 as given (`dfi`)",
     ),
     Accepted("events bad filter", "body", "design: an unknown event filter is a 400 (never accepted and dropped)"),
-    Accepted("events *", "body.message", "gap: wording of unparsable filters and since (Go's parser errors in 20.10)"),
+    Accepted(
+        "events malformed filters",
+        "body.message",
+        "design: a filters value that is not JSON is called that; dockerd passes on Go's JSON decoder error ('invalid character ...')",
+    ),
     *(
         Accepted(rows, where, _UNPARSABLE)
         for rows in (
             "*not json",
             "*malformed*",
-            "*since bad",
             "create no body",
             "image create nothing",
         )
         for where in ("status", "body.message")
     ),
+    Accepted("*since bad", "status", _UNPARSABLE),
     # -- images ----------------------------------------------------------------------------------
     Accepted(
         "images *",
@@ -133,12 +137,12 @@ ACCEPTED: list[Accepted] = [
     Accepted(
         "image * bad *",
         "*",
-        "1.44: an invalid reference is a 400 in current moby (20.10: 500 on tag, 404 on inspect/delete); gap: dockyard's 'repository name (library/UPPER)' wording and 404 on inspect/delete",
+        "1.44: an invalid reference is a 400 in current moby (20.10: 500 on tag); current moby's reference parser names the repository ('repository name (library/UPPER) must be lowercase') and inspect says it without 20.10's 'no such image: X:' prefix",
     ),
     Accepted(
         "*bad repo",
         "*",
-        "1.44: an invalid reference is a 400 in current moby (20.10: 500); gap: dockyard's 'repository name (library/UPPER)' wording",
+        "1.44: an invalid reference is a 400 in current moby (20.10: 500); current moby's reference parser names the repository ('repository name (library/UPPER) must be lowercase')",
     ),
     Accepted(
         "*bad restart",
@@ -154,7 +158,7 @@ ACCEPTED: list[Accepted] = [
     Accepted(
         "image import not tar",
         "*",
-        "1.44: 400 for an unreadable tar (20.10: 500); gap: dockyard's 'invalid tar: unexpected EOF' wording on import",
+        "1.44: 400 for an unreadable tar (20.10: 500); design: 'invalid tar: unexpected EOF', where moby names its re-executed untar helper ('Error processing tar file(exit status 1): unexpected EOF')",
     ),
     Accepted(
         "image save*",
@@ -272,7 +276,7 @@ ACCEPTED: list[Accepted] = [
     Accepted(
         "events bad since",
         "*",
-        "1.44: moby answers parameters it cannot parse with 400 (since v23); dockyard names the parameter",
+        "1.44: moby answers parameters it cannot parse with 400 (since v23), in strconv's words as 20.10",
     ),
     Accepted("create no image", "*", _IMAGELESS),
     Accepted(

@@ -130,3 +130,10 @@ def test_tag_and_untag_events_name_the_reference_then_the_image_id(engine):
         ("tag", "other:v1"),
         ("untag", image_id),
     ]
+
+
+def test_tag_refusals_in_moby_words(engine):
+    with pytest.raises(InvalidArgument, match=r"^invalid tag format$"):
+        engine.image_backend.tag("busybox", "other", "bad:tag")
+    with pytest.raises(InvalidArgument, match=r"repository name \(library/UPPER\) must be lowercase$"):
+        engine.image_backend.tag("busybox", "UPPER", "bad:tag")  # the repository is parsed first

@@ -51,8 +51,9 @@ def timestamp(query: Query, key: str) -> float | None:
     if value is None or value == "":
         return None
     seconds, _, fraction = value.partition(".")
-    if not seconds.lstrip("-").isdigit() or (fraction and not fraction.isdigit()):
-        raise InvalidArgument(f"invalid value for {key}: {value!r} is not a Unix timestamp")
+    for part in (seconds, fraction) if fraction else (seconds,):  # in moby's words (timetypes)
+        if not part.removeprefix("-").isdigit():
+            raise InvalidArgument(f'strconv.ParseInt: parsing "{part}": invalid syntax')
     return float(value)
 
 

@@ -25,7 +25,7 @@ from dockyard.images import save as saver
 from dockyard.images.gc import Collector
 from dockyard.images.service import ImageService
 from dockyard.images.store import ImageRecord
-from dockyard.oci.reference import parse_reference
+from dockyard.oci.reference import is_tag, parse_reference
 
 
 class ImageBackend:
@@ -158,6 +158,9 @@ class ImageBackend:
     # -- changes ----------------------------------------------------------------------
 
     def tag(self, ref: str, repo: str, tag: str | None) -> None:
+        if tag and not is_tag(tag):  # moby's reference.WithTag, after the repository parsed
+            parse_reference(repo)
+            raise InvalidArgument("invalid tag format")
         target = f"{repo}:{tag}" if tag else repo
         reference = self.service.tag(ref, target)
         self.events.publish("image", "tag", self.service.resolve(str(reference)).id, {"name": reference.familiar()})
