@@ -26,6 +26,11 @@ def test_containers_resolve_each_other_by_name_alias_and_id(controller, spaces, 
     assert controller.network_settings(A)["Networks"]["app"]["DNSNames"] == ["web", "www", A[:12]]
 
 
+def test_the_default_bridge_shows_its_subnet_only_as_dockerd(controller):
+    (pool,) = controller.inspect("bridge")["IPAM"]["Config"]
+    assert list(pool) == ["Subnet"]  # its gateway is not shown unless daemon.json's bip names it
+
+
 def test_unknown_names_are_forwarded_to_the_host_resolver(controller, spaces, servers, host):
     controller.create_network("app")
     c1 = spaces.add("c1")

@@ -135,7 +135,9 @@ class Networks:
     def inspect(self, ref: str) -> dict:
         """`GET /networks/{id}`: Docker's shape with the attached containers."""
         net = self.get(ref)
-        return shapes.network_json(net, self.store.endpoints(network_id=net.id))
+        default_bridge = net.name == "bridge" and net.driver == "bridge"
+        gateway_shown = not default_bridge or self.config.default_subnet is not None  # bip names it
+        return shapes.network_json(net, self.store.endpoints(network_id=net.id), gateway_shown)
 
     def in_use(self, network_id: str) -> bool:
         """Whether any container has an endpoint on the network."""

@@ -16,9 +16,11 @@ def prefix_len(net: NetworkRecord) -> int:
     return IPv4Network(net.subnet).prefixlen if net.subnet else 0
 
 
-def network_json(net: NetworkRecord, endpoints: Iterable[EndpointRecord] = ()) -> dict:
-    """One entry of `GET /networks`, or `GET /networks/{id}` when endpoints are given."""
-    config = [_pool(net)] if net.subnet else []
+def network_json(net: NetworkRecord, endpoints: Iterable[EndpointRecord] = (), gateway_shown: bool = True) -> dict:
+    """One entry of `GET /networks`, or `GET /networks/{id}` when endpoints are given;
+    without `gateway_shown` the IPAM config leaves the gateway out (the default bridge's,
+    as dockerd's, unless daemon.json's `bip` named it)."""
+    config = [_pool(net, gateway_shown)] if net.subnet else []
     containers = {
         ep.container_id: {
             "Name": ep.name,
@@ -102,12 +104,13 @@ def network_settings(
     }
 
 
-def _pool(net: NetworkRecord) -> dict:
+def _pool(net: NetworkRecord, gateway_shown: bool) -> dict:
     """One IPAM.Config entry, with IPRange and AuxiliaryAddresses only when set (as dockerd)."""
     pool = {"Subnet": net.subnet}
     if net.ip_range:
         pool["IPRange"] = net.ip_range
-    pool["Gateway"] = net.gateway
+    if gateway_shown:
+        pool["Gateway"] = net.gateway
     if net.aux_addresses:
         pool["AuxiliaryAddresses"] = dict(net.aux_addresses)
     return pool
