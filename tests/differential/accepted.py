@@ -350,12 +350,14 @@ ACCEPTED: list[Accepted] = [
         "1.44: a missing name is a 400 in current moby (20.10: 500 'invalid name: '); dockyard says what is missing",
     ),
     Accepted(
-        "network create bad subnet", "*", "1.44: an invalid subnet is a 400 in current moby (20.10: 500); gap: wording"
+        "network create bad subnet",
+        "*",
+        "1.44: an invalid subnet is a 400 in current moby's ValidateIPAM words (20.10: 500, libnetwork's)",
     ),
     Accepted(
         "network create gateway outside",
         "*",
-        "1.44: a gateway outside the subnet is a 400 in current moby (20.10: 500); gap: wording",
+        "1.44: a gateway outside the subnet is a 400 in current moby's ValidateIPAM words (20.10: 500, libnetwork's)",
     ),
     Accepted(
         "network connect bad mac",
@@ -364,7 +366,11 @@ ACCEPTED: list[Accepted] = [
         " (ConnectToNetwork -> validateEndpointSettings, a 400); 20.10 at its start",
     ),
     Accepted("network connect ip taken", "body.message", "design: dockyard names the address in use"),
-    Accepted("network connect ip outside", "*", "1.44: a 400 in current moby (20.10: 500); gap: wording"),
+    Accepted(
+        "network connect ip outside",
+        "*",
+        "1.44: a 400 in current moby's validateEndpointSettings words (20.10: 500, libnetwork's)",
+    ),
     Accepted(
         "network connect no body",
         "body.message",

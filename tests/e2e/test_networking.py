@@ -433,7 +433,8 @@ def test_ip_range_and_auxiliary_addresses_through_both_clis(daemon):
     )
     assert (
         outside.returncode != 0
-        and "invalid ip-range 10.84.0.0/25: it must be within subnet 10.85.0.0/24" in outside.stderr
+        and "invalid network config:\ninvalid ip-range 10.84.0.0/25: parent subnet 10.85.0.0/24 doesn't contain ip-range"
+        in outside.stderr
     )
     daemon.docker("rm", "-f", "ranged-a", "ranged-b", "ranged-c")
     daemon.docker("network", "rm", "ranged", "ranged2")

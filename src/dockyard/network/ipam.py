@@ -145,7 +145,9 @@ def check_requested(
     except ValueError:
         raise InvalidArgument(f"invalid IPv4 address: {ip}") from None
     if address not in subnet or address in (subnet.network_address, subnet.broadcast_address):
-        raise InvalidArgument(f"no configured subnet or ip-range contain the IP address {ip}")
+        raise InvalidArgument(  # moby's validateEndpointSettings
+            f"invalid endpoint settings:\nno configured subnet or ip-range contain the IP address {ip}"
+        )
     if address == gateway or address in set(allocated):
         raise Forbidden(f"Address already in use: {ip}")
     return address

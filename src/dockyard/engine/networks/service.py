@@ -15,6 +15,7 @@ from dockyard.engine.events import EventBus
 from dockyard.engine.networks import filters as network_filters
 from dockyard.engine.networks.wiring import ContainerNetworks
 from dockyard.errors import InvalidArgument, NoSuchNetwork
+from dockyard.network import ipamconfig
 from dockyard.network.controller import NetworkController
 from dockyard.network.networks import PREDEFINED
 from dockyard.network.store import NetworkRecord
@@ -23,8 +24,9 @@ LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
 
 
 def ipam_pool(config: dict) -> dict:
-    """The one IPv4 pool of an IPAM config (what this bridge driver supports), as keyword
-    arguments of NetworkController.create_network: subnet, gateway, ip_range, aux_addresses."""
+    """The one IPv4 pool of an IPAM config (what this bridge driver supports), checked as moby
+    checks it (ipamconfig), as keyword arguments of NetworkController.create_network: subnet,
+    gateway, ip_range, aux_addresses."""
     pools = (config.get("IPAM") or {}).get("Config") or []
     if len(pools) > 1:
         raise InvalidArgument("IPAM.Config: dockyard's bridge driver takes one IPv4 pool per network")
@@ -32,6 +34,7 @@ def ipam_pool(config: dict) -> dict:
     for field, flag in (("Gateway", "gateway"), ("IPRange", "ip-range"), ("AuxiliaryAddresses", "aux-address")):
         if pool.get(field) and not pool.get("Subnet"):
             raise InvalidArgument(f"{flag} without subnet: every --{flag} needs a matching --subnet")
+    ipamconfig.validate(pools, ipv6=bool(config.get("EnableIPv6")))
     return {
         "subnet": pool.get("Subnet") or None,
         "gateway": pool.get("Gateway") or None,
