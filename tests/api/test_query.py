@@ -59,6 +59,9 @@ def test_timestamp():
         query.timestamp({"since": ["10m"]}, "since")
     with pytest.raises(InvalidArgument, match=r'^strconv.ParseInt: parsing "5x": invalid syntax$'):
         query.timestamp({"since": ["1700000000.5x"]}, "since")
+    for bad, part in (("5.-3", "-3"), ("5.", "")):  # a signed or empty fraction is no number (was a 500)
+        with pytest.raises(InvalidArgument, match=f'^strconv.ParseInt: parsing "{part}": invalid syntax$'):
+            query.timestamp({"since": [bad]}, "since")
 
 
 def test_filters_accept_the_list_shape():

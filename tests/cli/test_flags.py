@@ -98,9 +98,12 @@ def test_flags_anywhere_among_positionals_and_nargs():
     with pytest.raises(UsageError, match="unknown flag: c"):
         optional.parse(["a", "b", "c"])
 
-    none = Parser("dockyard ps", "[OPTIONS]")
-    with pytest.raises(UsageError, match='"dockyard ps" accepts no arguments.'):
+    none = Parser("dockyard ps", "[OPTIONS]", "List containers")
+    with pytest.raises(MissingArguments) as caught:  # docker's cli.NoArgs: exit 1, with the usage
         none.parse(["extra"])
+    assert str(caught.value) == (
+        "\"dockyard ps\" accepts no arguments.\nSee 'dockyard ps --help'.\n\nUsage:  dockyard ps [OPTIONS]\n\nList containers"
+    )
 
 
 def test_list_defaults_are_not_shared_between_parses():

@@ -42,12 +42,18 @@ def test_summary_shape():
 
 
 def test_ps_shows_a_volume_source_once_a_start_mounted_it(engine):
-    engine.containers.create("web", {"Image": "busybox", "Cmd": ["sleep", "1000"], "Volumes": {"/data": {}}}, {}, None)
+    mounted = {"Mounts": [{"Type": "volume", "Target": "/mounted"}]}  # anonymous, but from HostConfig.Mounts
+    config = {"Image": "busybox", "Cmd": ["sleep", "1000"], "Volumes": {"/data": {}}}
+    engine.containers.create("web", config, mounted, None)
 
-    def sources() -> tuple[str, str]:
-        listed = engine.containers.list(all=True, limit=None, size=False, filters={})[0]["Mounts"][0]["Source"]
-        return listed, engine.containers.inspect("web")["Mounts"][0]["Source"]
+    def sources(destination: str = "/data") -> tuple[str, str]:
+        (row,) = engine.containers.list(all=True, limit=None, size=False, filters={})
+        listed = next(m["Source"] for m in row["Mounts"] if m["Destination"] == destination)
+        return listed, next(
+            m["Source"] for m in engine.containers.inspect("web")["Mounts"] if m["Destination"] == destination
+        )
 
+    assert sources("/mounted")[0] == sources("/mounted")[1] != ""  # dockerd's Mounts volumes have it from create
     listed, inspected = sources()
     assert listed == "" and inspected.endswith("/_data")  # inspect asks the volume; ps waits for the mount
     engine.containers.start("web")

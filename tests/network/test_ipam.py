@@ -140,5 +140,7 @@ def test_link_local_ips_as_libnetwork_adds_them_and_dockerd_refuses_them():
         ipam.parse_link_local(["169.254.9.9", "10.0.0.1"])
     with pytest.raises(InvalidArgument, match=r"^Invalid link-local IP address: \[169.254.9.9 bogus\]$"):
         ipam.parse_link_local(["169.254.9.9", "bogus"])
+    with pytest.raises(InvalidArgument, match=r"^Invalid link-local IP address: \[169.254.9.9 \]$"):
+        ipam.parse_link_local(["169.254.9.9", None])  # a JSON null: Go's empty string, not a 500
     with pytest.raises(InvalidArgument, match="link-local IPv6 address fe80::9: dockyard gives containers no IPv6"):
         ipam.parse_link_local(["fe80::9"])

@@ -50,9 +50,11 @@ def timestamp(query: Query, key: str) -> float | None:
     value = text(query, key)
     if value is None or value == "":
         return None
-    seconds, _, fraction = value.partition(".")
-    for part in (seconds, fraction) if fraction else (seconds,):  # in moby's words (timetypes)
-        if not part.removeprefix("-").isdigit():
+    seconds, sep, fraction = value.partition(".")
+    for part, digits in (
+        ((seconds, seconds.removeprefix("-")), (fraction, fraction)) if sep else ((seconds, seconds.removeprefix("-")),)
+    ):
+        if not digits.isdigit():  # in moby's words (timetypes)
             raise InvalidArgument(f'strconv.ParseInt: parsing "{part}": invalid syntax')
     return float(value)
 

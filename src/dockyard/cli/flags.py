@@ -3,13 +3,13 @@
 `--name value`, `--name=value`, shorthands bundled (`-it`, `-dp 80:80`, `-p80:80`), boolean
 flags that also take `--flag=true|false`, flags anywhere among the arguments until `--` or a
 REMAINDER positional (`run IMAGE COMMAND...`: what follows the image is the command's), and
-docker's messages with exit 125. argparse is not used: with the `re`, `enum` and `gettext` it
-imports it cost every command ~10 ms of start-up (decisions/0007-cli.md).
+docker's messages with exit 125. argparse is not used: its own import (with `gettext` and
+`locale`) cost every command 2-4 ms here once json has loaded `re`, and its grammar is not
+docker's (decisions/0007-cli.md).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 
 from dockyard.errors import InvalidArgument
@@ -43,18 +43,6 @@ class Namespace:
 
     def __repr__(self) -> str:
         return f"Namespace({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
-
-
-def terminal_columns() -> int:
-    """The terminal's width (COLUMNS wins), without importing shutil."""
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns
-    except (AttributeError, ValueError, OSError):
-        return 80
 
 
 class Argument:
@@ -212,8 +200,11 @@ class Parser:
             else:  # +, * and REMAINDER take what the later slots can spare
                 values[argument.dest], at = words[at : at + spare], at + spare
         if at < len(words):
-            if not slots:
-                self.error(f'"{self.prog}" accepts no arguments.')
+            if not slots:  # docker's cli.NoArgs: exit 1, with the usage
+                raise MissingArguments(
+                    f"\"{self.prog}\" accepts no arguments.\nSee '{self.prog} --help'.\n\n"
+                    f"Usage:  {self.usage}\n\n{self.description}".rstrip()
+                )
             self.error(f"unknown flag: {' '.join(words[at:])}")
         return values
 

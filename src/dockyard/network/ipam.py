@@ -172,7 +172,7 @@ def parse_link_local(addresses: Iterable[str]) -> list[IPv4Interface]:
     or InvalidArgument in dockerd's words: the whole list for one that does not parse, the
     address for one that is not link-local. IPv6 ones are refused: containers here get no
     IPv6 (dockerd's own start fails on them, its kernel refusing the address)."""
-    values = list(addresses)
+    values = ["" if value is None else str(value) for value in addresses]  # a JSON null is Go's ""
     parsed = []
     for raw in values:
         try:

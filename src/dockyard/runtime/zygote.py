@@ -44,7 +44,10 @@ def serve(fd: int) -> None:
         devicebpf.preload(list(devices.DEFAULT_RULES))
     except OSError:  # no bpf(2) here: each shim loads what it needs, or has no v2 to attach to
         pass
-    shim.preload()
+    try:
+        shim.preload()
+    except OSError:  # each shim finds the hierarchies itself, and reports what fails
+        pass
     gc.freeze()
     while True:
         try:

@@ -37,6 +37,7 @@ class MountPoint:
     propagation: str = ""
     copy: bool = True  # copy-up of image content into an empty volume
     anonymous: bool = False  # the volume is to be created with a random name
+    declared: bool = False  # from Config.Volumes (an image's VOLUME, the CLI's `-v /path`)
     create_source: bool = False  # a -v bind: the host directory is made when missing
     non_recursive: bool = False
     readonly_non_recursive: bool = False  # read-only itself, mounts below it keep their own mode
@@ -245,7 +246,7 @@ def mount_points(config: dict, host_config: dict, volumes_from: list[MountPoint]
     for path in config.get("Volumes") or {}:
         destination = _destination(path, "volume")
         if destination not in chosen:
-            chosen[destination] = MountPoint("volume", destination, anonymous=True)
+            chosen[destination] = MountPoint("volume", destination, anonymous=True, declared=True)
     return list(chosen.values())
 
 

@@ -85,13 +85,13 @@ def summary(container: Container, now: float) -> dict:
 
 
 def _listed_mounts(container: Container) -> list[dict]:
-    """The Mounts of a ps row: as inspect's, but an anonymous volume's Source stays empty
-    until the container's first start mounts it (dockerd's list reads the mount point's own
-    Source, which a named volume has from create and an anonymous one from its mount, where
-    inspect asks the volume for its path)."""
+    """The Mounts of a ps row: as inspect's, but the Source of a volume declared in
+    Config.Volumes stays empty until the container's first start mounts it (dockerd's list
+    reads the mount point's own Source, which Binds and Mounts volumes get at create and
+    declared ones at their mount, where inspect asks the volume for its path)."""
     never_started = container.state.started_at == ZERO_TIME
     points = [point for point in points_of(container.mounts) if point.listed]
-    return [p.to_inspect() | ({"Source": ""} if never_started and p.anonymous else {}) for p in points]
+    return [p.to_inspect() | ({"Source": ""} if never_started and p.declared else {}) for p in points]
 
 
 def inspect(container: Container, root: DataRoot, snapshot: SnapshotPaths) -> dict:
