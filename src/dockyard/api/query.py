@@ -51,10 +51,9 @@ def timestamp(query: Query, key: str) -> float | None:
     if value is None or value == "":
         return None
     seconds, sep, fraction = value.partition(".")
-    for part, digits in (
-        ((seconds, seconds.removeprefix("-")), (fraction, fraction)) if sep else ((seconds, seconds.removeprefix("-")),)
-    ):
-        if not digits.isdigit():  # in moby's words (timetypes)
+    parts = [(seconds, seconds.removeprefix("-"))] + ([(fraction, fraction)] if sep else [])
+    for part, digits in parts:  # each must be a whole number, or moby's words (timetypes)
+        if not digits.isdigit():
             raise InvalidArgument(f'strconv.ParseInt: parsing "{part}": invalid syntax')
     return float(value)
 

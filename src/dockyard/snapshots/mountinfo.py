@@ -12,8 +12,8 @@ def lists_mount_point(mountinfo: str, path: str) -> bool:
     """Whether mountinfo text lists `path` as a mount point (field 5). Pure.
 
     The text is searched for the path as the kernel writes it, and only the lines that hold
-    it are split: with a rootfs mounted per container the table has hundreds of lines, and
-    splitting every one cost 2 ms per call here."""
+    it are split: with a rootfs mounted per container the table grows by a line each, and
+    splitting every line cost ten times the search (0.1 ms against 0.01 ms at 125 lines here)."""
     mangled = "".join(_MANGLED.get(c, c) for c in path)
     needle = f" {mangled} "
     at = mountinfo.find(needle)
