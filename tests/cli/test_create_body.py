@@ -93,6 +93,8 @@ FLAG_SETS = [
         "busybox",
     ],
     ["--network", "net1", "--link-local-ip", "169.254.9.9", "busybox"],
+    ["--network", "net1", "--ip6", "fd00:1::9", "--link", "db:alias", "busybox"],
+    ["--link", "db:alias", "--link", "web", "busybox"],
     [
         "--cpu-period",
         "50000",
@@ -206,8 +208,8 @@ FLAG_SETS = [
 
 
 def normalize(value, parent: str = ""):
-    """Drop zero values (docker sends every field), keep data-keyed maps whole, sort Env and
-    Binds (docker builds both from Go maps, so their order varies run to run)."""
+    """Drop zero values (docker sends every field), keep data-keyed maps whole, sort Env, Binds
+    and IPAM pools (docker builds them from Go maps, so their order varies run to run)."""
     if isinstance(value, dict):
         if parent in DATA_KEYS:
             return value
@@ -219,6 +221,8 @@ def normalize(value, parent: str = ""):
         }
     if isinstance(value, list):
         items = [normalize(v) for v in value]
+        if parent == "Config" and all(isinstance(v, dict) and "Subnet" in v for v in items):
+            return sorted(items, key=lambda pool: pool["Subnet"])  # docker's CLI builds IPAM pools from a Go map
         return sorted(items) if parent in ("Env", "Binds") else items
     return value
 
@@ -408,6 +412,24 @@ def test_exec_bodies_match_docker(flags, tmp_path):
             "/networks/net1/connect",
         ),
         (["network", "connect", "--alias", "a", "net1", "c1"], "/networks/net1/connect"),
+        (["network", "connect", "--ip6", "fd00:1::7", "--link", "db:x", "net1", "c1"], "/networks/net1/connect"),
+        (
+            [
+                "network",
+                "create",
+                "--ipv6",
+                "--subnet",
+                "10.9.0.0/24",
+                "--subnet",
+                "fd00:9::/64",
+                "--gateway",
+                "10.9.0.1",
+                "--aux-address",
+                "r=fd00:9::5",
+                "net1",
+            ],
+            "/networks/create",
+        ),  # fmt: skip
     ],
 )
 def test_network_and_volume_bodies_match_docker(argv, path, tmp_path):

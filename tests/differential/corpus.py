@@ -813,6 +813,44 @@ row("containers filter isolation", "GET", "/containers/json?all=1&filters=" + _q
 row("containers filter is-task", "GET", "/containers/json?all=1&filters=" + _q({"is-task": ["false"]}))
 row("containers filter bogus", "GET", "/containers/json?filters=" + _q({"bogus": ["x"]}))
 row("containers filter malformed", "GET", "/containers/json?filters=nope")
+# IPv6: a container on the dual-stack network, one with an IPv6 address asked for, and refusals
+create(
+    "dfc-v6",
+    {
+        "Image": BB,
+        "Cmd": ["sleep", "1000"],
+        "HostConfig": {"NetworkMode": "dfn-v6"},
+        "NetworkingConfig": {"EndpointsConfig": {"dfn-v6": {"IPAMConfig": {"IPv6Address": "fd00:dd::99"}}}},
+    },
+)
+create("dfc-v6b", {"Image": BB, "Cmd": ["sleep", "1000"], "HostConfig": {"NetworkMode": "dfn-v6"}})
+row("v6 start", "POST", "/containers/dfc-v6/start")
+row("v6b start", "POST", "/containers/dfc-v6b/start")
+row("v6 inspect", "GET", "/containers/dfc-v6/json")
+row("v6b inspect", "GET", "/containers/dfc-v6b/json")
+row("network inspect ipv6 with containers", "GET", "/networks/dfn-v6")
+row(
+    "v6 exec addresses",
+    "POST",
+    "/containers/dfc-v6b/exec",
+    {"Cmd": ["sh", "-c", "ip -6 addr show eth0 | grep global; ip -6 route | grep default"], "AttachStdout": True},
+    save="e-v6",
+)
+row("v6 exec addresses start", "POST", "/exec/{e-v6}/start", {})
+row(
+    "network connect ipv6 taken",
+    "POST",
+    "/networks/dfn-v6/connect",
+    {"Container": "dfc-n3", "EndpointConfig": {"IPAMConfig": {"IPv6Address": "fd00:dd::99"}}},
+)
+row(
+    "network connect ipv6 without ipv6",
+    "POST",
+    "/networks/dfn-a/connect",
+    {"Container": "dfc-n2", "EndpointConfig": {"IPAMConfig": {"IPv6Address": "fd00:dd::5"}}},
+)
+row("v6 delete", "DELETE", "/containers/dfc-v6?force=1")
+row("v6b delete", "DELETE", "/containers/dfc-v6b?force=1")
 row("n stop all", "POST", "/containers/dfc-n1/kill")
 row("n2 kill", "POST", "/containers/dfc-n2/kill")
 row("n3 kill", "POST", "/containers/dfc-n3/kill")

@@ -409,12 +409,10 @@ def test_ip_range_and_auxiliary_addresses_through_both_clis(daemon):
     pools = [
         json.loads(daemon.docker("network", "inspect", n).stdout)[0]["IPAM"]["Config"] for n in ("ranged", "ranged2")
     ]
-    assert pools == [
-        [{"Subnet": "10.86.0.0/24", "IPRange": "10.86.0.128/25", "Gateway": "10.86.0.128",
-          "AuxiliaryAddresses": {"router": "10.86.0.129"}}],
-        [{"Subnet": "10.87.0.0/24", "IPRange": "10.87.0.64/26", "Gateway": "10.87.0.64",
-          "AuxiliaryAddresses": {"nas": "10.87.0.65"}}],
-    ]  # fmt: skip
+    assert pools == [  # as given (dockerd shows a gateway only when one was given or the pool allocated)
+        [{"Subnet": "10.86.0.0/24", "IPRange": "10.86.0.128/25", "AuxiliaryAddresses": {"router": "10.86.0.129"}}],
+        [{"Subnet": "10.87.0.0/24", "IPRange": "10.87.0.64/26", "AuxiliaryAddresses": {"nas": "10.87.0.65"}}],
+    ]
     daemon.docker("run", "-d", "--name", "ranged-a", "--network", "ranged", "busybox", "sleep", "60")
     daemon.docker(
         "run", "-d", "--name", "ranged-b", "--network", "ranged", "--ip", "10.86.0.10", "busybox", "sleep", "60"
@@ -424,10 +422,11 @@ def test_ip_range_and_auxiliary_addresses_through_both_clis(daemon):
     assert (
         address["ranged-a"]["ranged"]["IPAddress"] == "10.86.0.130"
     )  # the range, past its gateway and auxiliary address (as dockerd)
+    assert address["ranged-a"]["ranged"]["Gateway"] == "10.86.0.128"  # the range's first address, as libnetwork
     assert address["ranged-b"]["ranged"]["IPAddress"] == "10.86.0.10"  # --ip: anywhere in the subnet
     assert address["ranged-c"]["ranged2"]["IPAddress"] == "10.87.0.66"
     taken = daemon.docker("run", "--rm", "--network", "ranged", "--ip", "10.86.0.129", "busybox", "true", check=False)
-    assert taken.returncode != 0 and "Address already in use: 10.86.0.129" in taken.stderr
+    assert taken.returncode != 0 and "Address already in use" in taken.stderr
     outside = daemon.cli(  # the docker CLI refuses it itself ("no matching subnet for range")
         "network", "create", "--subnet", "10.85.0.0/24", "--ip-range", "10.84.0.0/25", "bad", check=False
     )

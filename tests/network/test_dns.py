@@ -23,6 +23,28 @@ def test_aaaa_of_owned_name_is_empty_not_forwarded():
     assert reply.rr == [] and reply.header.rcode == RCODE.NOERROR
 
 
+def test_a_dual_stack_name_answers_a_with_ipv4_and_aaaa_with_ipv6():
+    names = {"v6": ["172.20.0.5", "fd00:1::5"]}.get
+    answers = {
+        qtype: [
+            (QTYPE[rr.rtype], str(rr.rdata))
+            for rr in DNSRecord.parse(respond(ask("v6", qtype), lambda n: names(n, []), lambda ip: None)).rr
+        ]
+        for qtype in ("A", "AAAA", "ANY")
+    }
+    assert answers["A"] == [("A", "172.20.0.5")]
+    assert answers["AAAA"] == [("AAAA", "fd00:1::5")]
+    assert sorted(answers["ANY"]) == [("A", "172.20.0.5"), ("AAAA", "fd00:1::5")]
+
+
+def test_ipv6_ptr_names_the_address():
+    asked = []
+    question = ".".join(reversed("fd000001000000000000000000000005")) + ".ip6.arpa"
+    reply = respond(ask(question, "PTR"), lambda n: [], lambda ip: asked.append(ip) or "v6.net")
+    assert asked == ["fd00:1::5"] and str(DNSRecord.parse(reply).rr[0].rdata) == "v6.net."
+    assert respond(ask("1.2.ip6.arpa", "PTR"), lambda n: [], lambda ip: "x") is None  # not a whole address
+
+
 def test_unknown_names_go_upstream_and_ptr_is_answered():
     assert respond(ask("example.org"), lambda n: NAMES.get(n, []), lambda ip: None) is None
     ptr = respond(

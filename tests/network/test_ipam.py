@@ -1,4 +1,4 @@
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 
 import pytest
 
@@ -47,7 +47,7 @@ def test_subnet_gateway_and_overlap():
     assert ipam.parse_subnet("10.1.2.3/24") == IPv4Network("10.1.2.0/24")
     with pytest.raises(InvalidArgument, match="invalid CIDR address: nope"):
         ipam.parse_subnet("nope")
-    with pytest.raises(InvalidArgument, match="IPv6 subnets are not supported"):  # a 400, not a 501
+    with pytest.raises(InvalidArgument, match="invalid IPv4 subnet: fd00::/64"):  # a 400, not a 501
         ipam.parse_subnet("fd00::/64")
     assert ipam.parse_gateway(None, IPv4Network("10.1.0.0/16")) == IPv4Address("10.1.0.1")
     with pytest.raises(InvalidArgument, match="no matching subnet for gateway 10.2.0.1"):
@@ -98,7 +98,7 @@ def test_an_ip_range_limits_the_addresses_handed_out_and_auxiliary_ones_are_skip
         ipam.next_address(
             subnet, gateway, [IPv4Address("10.95.0.252"), IPv4Address("10.95.0.253"), IPv4Address("10.95.0.254")], full
         )
-    with pytest.raises(Forbidden, match="Address already in use: 10.95.0.128"):
+    with pytest.raises(Forbidden, match="^Address already in use$"):
         ipam.check_requested("10.95.0.128", subnet, gateway, reserved)
     assert ipam.check_requested("10.95.0.5", subnet, gateway, reserved) == IPv4Address(
         "10.95.0.5"
@@ -142,5 +142,31 @@ def test_link_local_ips_as_libnetwork_adds_them_and_dockerd_refuses_them():
         ipam.parse_link_local(["169.254.9.9", "bogus"])
     with pytest.raises(InvalidArgument, match=r"^Invalid link-local IP address: \[169.254.9.9 \]$"):
         ipam.parse_link_local(["169.254.9.9", None])  # a JSON null: Go's empty string, not a 500
-    with pytest.raises(InvalidArgument, match="link-local IPv6 address fe80::9: dockyard gives containers no IPv6"):
-        ipam.parse_link_local(["fe80::9"])
+    assert ipam.parse_link_local(["fe80::9"]) == [IPv6Interface("fe80::9/64")]
+
+
+def test_ipv6_pools_and_addresses():
+    subnet = ipam.parse_subnet6("fd00:1::9/64")
+    assert subnet == IPv6Network("fd00:1::/64")
+    for raw, message in (("10.0.0.0/24", "invalid IPv6 subnet"), ("fd00::/127", "too small"), ("x", "invalid CIDR")):
+        with pytest.raises(InvalidArgument, match=message):
+            ipam.parse_subnet6(raw)
+    gateway = ipam.parse_gateway(None, subnet)
+    assert gateway == IPv6Address("fd00:1::1")
+    with pytest.raises(InvalidArgument, match="invalid gateway address 10.0.0.1"):
+        ipam.parse_gateway("10.0.0.1", subnet)  # the other family
+    taken = [IPv6Address("fd00:1::2")]
+    assert ipam.next_address(subnet, gateway, taken) == IPv6Address("fd00:1::3")
+    ranged = ipam.parse_ip_range("fd00:1::100/120", subnet)
+    assert ipam.next_address(subnet, gateway, taken, ranged) == IPv6Address("fd00:1::100")
+    assert ipam.check_requested("fd00:1::99", subnet, gateway, taken) == IPv6Address("fd00:1::99")
+    with pytest.raises(InvalidArgument, match="invalid IPv6 address: 10.0.0.5"):
+        ipam.check_requested("10.0.0.5", subnet, gateway, taken)
+    with pytest.raises(Forbidden, match="Address already in use"):
+        ipam.check_requested("fd00:1::1", subnet, gateway, taken)
+    with pytest.raises(InvalidArgument, match="no configured subnet or ip-range contain the IP address fd00:2::5"):
+        ipam.check_requested("fd00:2::5", subnet, gateway, taken)
+    # overlap is per family: an IPv4 network never clashes with an IPv6 one
+    ipam.check_overlap(subnet, [IPv4Network("10.0.0.0/8")])
+    with pytest.raises(Forbidden, match="Pool overlaps"):
+        ipam.check_overlap(ipam.parse_subnet6("fd00:1:0:0:1::/80"), [subnet])

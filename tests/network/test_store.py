@@ -4,7 +4,7 @@ import pytest
 
 from dockyard.errors import Conflict, Forbidden
 from dockyard.metadata.db import Database
-from dockyard.network.store import EndpointRecord, NetworkRecord, NetworkStore, PortRecord
+from dockyard.network.store import Allocation, EndpointRecord, NetworkRecord, NetworkStore, PortRecord, Taken
 
 
 @pytest.fixture
@@ -41,11 +41,11 @@ def test_concurrent_allocation_never_duplicates(tmp_path, store):
     store.add_network(NetworkRecord("n1", "front", "bridge", "x"))
     got: list[str] = []
 
-    def allocate(taken: list[str]) -> tuple[str, str]:
+    def allocate(taken: Taken) -> Allocation:
         n = 2
-        while f"10.0.0.{n}" in taken:
+        while f"10.0.0.{n}" in taken.ips:
             n += 1
-        return f"10.0.0.{n}", ""
+        return Allocation(f"10.0.0.{n}", "")
 
     def attach(i: int) -> None:
         got.append(store.add_endpoint(EndpointRecord("n1", f"c{i}", f"e{i}", f"c{i}"), allocate).ip)
@@ -64,7 +64,7 @@ def test_endpoints_survive_reopen_and_block_removal(tmp_path):
     db = Database(tmp_path / "r.db")
     store = NetworkStore(db)
     store.add_network(NetworkRecord("n1", "front", "bridge", "x"))
-    store.add_endpoint(EndpointRecord("n1", "c1", "e1", "web", ("www",)), lambda taken: ("10.0.0.2", "m"))
+    store.add_endpoint(EndpointRecord("n1", "c1", "e1", "web", ("www",)), lambda taken: Allocation("10.0.0.2", "m"))
     store.add_ports([PortRecord("c1", "n1", "10.0.0.2", 80, "tcp", "0.0.0.0", 8080)])
     db.close()
     store = NetworkStore(Database(tmp_path / "r.db"))
@@ -77,3 +77,39 @@ def test_endpoints_survive_reopen_and_block_removal(tmp_path):
     assert store.ports() == [] and store.endpoints() == []
     store.remove_network("n1")
     assert store.networks() == []
+
+
+def test_ipv6_pools_addresses_and_links_survive_reopen(tmp_path):
+    db = Database(tmp_path / "r.db")
+    store = NetworkStore(db)
+    asked = ({"Subnet": "fd00:1::/64"},)
+    store.add_network(
+        NetworkRecord("n1", "v6", "bridge", "x", subnet6="fd00:1::/64", gateway6="fd00:1::1", asked_pools=asked)
+    )
+    store.add_network(NetworkRecord("n2", "v4", "bridge", "x"))
+    seen: list[Taken] = []
+
+    def allocate(taken: Taken) -> Allocation:
+        seen.append(taken)
+        return Allocation(f"10.0.0.{2 + len(seen)}", "m", f"fd00:1::{2 + len(seen)}")
+
+    store.add_endpoint(EndpointRecord("n1", "c1", "e1", "a", links=(("db", "c2"),)), allocate)
+    store.add_endpoint(EndpointRecord("n1", "c2", "e2", "b"), allocate)
+    assert seen[1] == Taken(["10.0.0.3"], ["fd00:1::3"])
+    db.close()
+    store = NetworkStore(Database(tmp_path / "r.db"))
+    nets = {n.name: n for n in store.networks()}
+    assert (nets["v6"].ipv6, nets["v6"].gateway6, nets["v4"].ipv6) == (True, "fd00:1::1", False)
+    assert (nets["v6"].asked_pools, nets["v4"].asked_pools) == (asked, ())
+    first, second = store.endpoints(network_id="n1")
+    assert (first.ip6, first.links, second.ip6, second.links) == ("fd00:1::3", (("db", "c2"),), "fd00:1::4", ())
+    store.remove_endpoint("n1", "c1")
+    store.forget_container("c2")
+    assert store.endpoints() == []
+    assert db_rows(tmp_path / "r.db", "network_endpoint_details") == 0
+    store.remove_network("n1")
+    assert db_rows(tmp_path / "r.db", "network_ipv6") == db_rows(tmp_path / "r.db", "network_ipam_asked") == 0
+
+
+def db_rows(path, table: str) -> int:
+    return Database(path).query(f"SELECT COUNT(*) FROM {table}")[0][0]

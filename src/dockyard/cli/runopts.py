@@ -45,7 +45,9 @@ FLAGS = (
     (("--network", "--net"), "str", "Connect a container to a network"),
     (("--network-alias", "--net-alias"), "list", "Add network-scoped alias for the container"),
     (("--ip",), "str", "IPv4 address (e.g., 172.30.100.104)"),
+    (("--ip6",), "str", "IPv6 address (e.g., 2001:db8::33)"),
     (("--link-local-ip",), "list", "Container IPv4/IPv6 link-local addresses"),
+    (("--link",), "list", "Add link to another container"),
     (("--dns",), "list", "Set custom DNS servers"),
     (("--dns-search",), "list", "Set custom DNS search domains"),
     (("--dns-option",), "list", "Set DNS options"),
@@ -308,6 +310,7 @@ def _host_config(ns: Namespace, bindings: dict, binds: list[str], console) -> di
     _set(host, "DnsSearch", ns.dns_search)
     _set(host, "DnsOptions", ns.dns_option)
     _set(host, "ExtraHosts", [parse_extra_host(v) for v in ns.add_host])
+    _set(host, "Links", ns.link)
     _set(host, "CapAdd", [capability(c) for c in ns.cap_add])
     _set(host, "CapDrop", [capability(c) for c in ns.cap_drop])
     _set(host, "SecurityOpt", [security_opt(v) for v in ns.security_opt if v != "systempaths=unconfined"])
@@ -359,8 +362,11 @@ def _networking(ns: Namespace) -> dict:
         return {"EndpointsConfig": {}}
     endpoint: dict = {}
     _set(endpoint, "Aliases", aliases)
+    if network not in DEFAULT_NETWORKS:  # on a user-defined network a link is the endpoint's (docker's CLI)
+        _set(endpoint, "Links", ns.link)
     addresses: dict = {}
     _set(addresses, "IPv4Address", ns.ip)
+    _set(addresses, "IPv6Address", ns.ip6)
     _set(addresses, "LinkLocalIPs", ns.link_local_ip)
     _set(endpoint, "IPAMConfig", addresses)
     return {"EndpointsConfig": {network: endpoint}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from ipaddress import IPv4Interface
+from collections.abc import Sequence
 
 from pyroute2 import IPRoute
 
@@ -24,13 +24,21 @@ def veth_name(prefix: str, container_id: str, network_id: str) -> str:
     return (prefix + digest)[: links.IFNAMSIZ]
 
 
-def setup_bridge(name: str, gateway: str, prefix: int, mtu: int, internal: bool) -> None:
-    """Create the bridge with its gateway address (and no other); route_localnet lets 127.0.0.1 reach it."""
+def setup_bridge(name: str, gateways: Sequence[links.Interface], mtu: int, internal: bool) -> None:
+    """Create the bridge with its gateway addresses (and no other); route_localnet lets
+    127.0.0.1 reach it; a network that is not internal gets forwarding, of IPv6 too when it
+    has an IPv6 gateway (as dockerd turns it on)."""
     with IPRoute() as ipr:
-        links.ensure_bridge(ipr, name, gateway, prefix, mtu)
+        links.ensure_bridge(ipr, name, gateways, mtu)
     links.set_sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
-    if not internal and links.get_sysctl("net/ipv4/ip_forward") != "1":
-        links.set_sysctl("net/ipv4/ip_forward", "1")
+    if internal:
+        return
+    wanted = ["net/ipv4/ip_forward"]
+    if any(gateway.version == 6 for gateway in gateways):
+        wanted += ["net/ipv6/conf/all/forwarding", "net/ipv6/conf/default/forwarding"]
+    for path in wanted:
+        if links.get_sysctl(path) != "1":
+            links.set_sysctl(path, "1")
 
 
 def bridge_addresses(name: str) -> list[str]:
@@ -49,15 +57,13 @@ def plug(
     veth: str,
     netns_path: str,
     ifname: str,
-    ip: str,
-    prefix: int,
-    gateway: str | None,
     mac: str,
     mtu: int,
-    link_local: tuple[IPv4Interface, ...] = (),
+    addresses: Sequence[links.Interface],
+    gateways: Sequence[str],
 ) -> None:
-    """Veth pair from the bridge into the namespace, configured there (with `link_local`
-    addresses besides `ip`); undone on failure."""
+    """Veth pair from the bridge into the namespace, configured there with `addresses` and
+    default routes through `gateways` (see links.configure_inside); undone on failure."""
     peer = "dyp" + veth[3:]
     try:
         fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
@@ -74,7 +80,7 @@ def plug(
 
     def inside() -> None:
         with IPRoute() as ipr:
-            links.configure_inside(ipr, peer, ifname, ip, prefix, gateway, mac, link_local)
+            links.configure_inside(ipr, peer, ifname, mac, addresses, gateways)
 
     try:
         netns.run_in(netns_path, inside)
@@ -89,15 +95,14 @@ def unplug(veth: str) -> None:
         links.delete_link(ipr, veth)
 
 
-def set_default_route(netns_path: str, gateway: str, drop_via: str | None = None) -> None:
-    """Inside the namespace: drop the route through `drop_via`, ensure one through `gateway`."""
+def set_default_routes(netns_path: str, gateways: Sequence[str], drop_via: Sequence[str] = ()) -> None:
+    """Inside the namespace: drop the routes through `drop_via`, ensure one per family through `gateways`."""
 
     def inside() -> None:
         with IPRoute() as ipr:
-            if drop_via:
-                links.remove_default_route_via(ipr, drop_via)
-            if not [r for r in ipr.get_routes(family=2) if r["dst_len"] == 0]:
-                ipr.route("add", dst="0.0.0.0/0", gateway=gateway)
+            for gone in drop_via:
+                links.remove_default_route_via(ipr, gone)
+            links.ensure_default_routes(ipr, gateways)
 
     netns.run_in(netns_path, inside)
 

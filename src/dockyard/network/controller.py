@@ -20,9 +20,9 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_interface
 
 from dockyard import faults
 from dockyard.errors import InvalidArgument
@@ -35,7 +35,11 @@ from dockyard.network.names import NameTable, dns_names
 from dockyard.network.networks import Networks
 from dockyard.network.portspec import PortBinding, PortSpec
 from dockyard.network.rules import BridgeRules, Chains, Forward
-from dockyard.network.store import EndpointRecord, NetworkRecord, NetworkStore
+from dockyard.network.store import Allocation, EndpointRecord, NetworkRecord, NetworkStore, Taken
+
+USER_IP_NEEDS_SUBNET = (
+    "user specified IP address is supported only when connecting to networks with user configured subnets"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,9 @@ class Endpoint:
     prefix: int
     gateway: str | None
     mac: str
+    ip6: str | None = None
+    prefix6: int = 0
+    gateway6: str | None = None
 
 
 class NetworkController:
@@ -127,10 +134,24 @@ class NetworkController:
         attachable: bool = False,
         ip_range: str | None = None,
         aux_addresses: Mapping[str, str] | None = None,
+        ipv6: ipam.PoolRequest | None = None,
+        asked_pools: Sequence[Mapping[str, object]] = (),
     ) -> NetworkRecord:
-        """`docker network create`. Raises Conflict (name taken), Forbidden (overlapping subnet), InvalidArgument."""
+        """`docker network create`, with IPv6 when `ipv6` gives its pool (see Networks.create).
+        Raises Conflict (name taken), Forbidden (overlapping subnet), InvalidArgument, NotFound."""
         return self.networks.create(
-            name, driver, subnet, gateway, internal, labels, options, attachable, ip_range, aux_addresses
+            name,
+            driver,
+            subnet,
+            gateway,
+            internal,
+            labels,
+            options,
+            attachable,
+            ip_range,
+            aux_addresses,
+            ipv6,
+            asked_pools,
         )
 
     def remove_network(self, ref: str) -> None:
@@ -164,9 +185,13 @@ class NetworkController:
         mac: str | None = None,
         ip: str | None = None,
         link_local: tuple[str, ...] = (),
+        ip6: str | None = None,
+        links: tuple[tuple[str, str], ...] = (),
     ) -> Endpoint:
-        """Give the container (its netns at `netns_path`) an endpoint on the network, with
-        `link_local` addresses (the endpoint's LinkLocalIPs) besides its own.
+        """Give the container (its netns at `netns_path`) an endpoint on the network: the
+        addresses `ip` and `ip6` asked for or free ones (IPv6 on a network with IPv6), the
+        `link_local` ones (the endpoint's LinkLocalIPs) besides, and `links` ((alias,
+        container name) pairs) as names only this endpoint resolves.
 
         Raises NoSuchNetwork, Forbidden (already connected, address in use), InvalidArgument (host network).
         """
@@ -180,8 +205,10 @@ class NetworkController:
             subnet, gateway = IPv4Network(net.subnet), IPv4Address(net.gateway)
             if aliases and net.name == "bridge":
                 raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
-            if ip and net.name == "bridge":
+            if (ip or ip6) and net.name == "bridge":
                 raise InvalidArgument("user specified IP address is supported on user defined networks only")
+            if ip6 and not net.ipv6:
+                raise InvalidArgument(USER_IP_NEEDS_SUBNET)
 
             mac_addr = ipam.check_mac(mac) if mac else None
             extra = tuple(ipam.parse_link_local(link_local))
@@ -189,14 +216,14 @@ class NetworkController:
             ip_range = IPv4Network(net.ip_range) if net.ip_range else None
             reserved = [IPv4Address(a) for a in net.aux_addresses.values()]
 
-            def allocate(taken: list[str]) -> tuple[str, str]:
-                used = [IPv4Address(t) for t in taken]
+            def allocate(taken: Taken) -> Allocation:
+                used = [IPv4Address(t) for t in taken.ips]
                 got = (
                     ipam.check_requested(ip, subnet, gateway, [*used, *reserved])
                     if ip
                     else ipam.next_address(subnet, gateway, used, ip_range, reserved)
                 )
-                return str(got), mac_addr or ipam.mac_for(got)
+                return Allocation(str(got), mac_addr or ipam.mac_for(got), _allocate6(net, ip6, taken.ip6s))
 
             used_if = {ep.ifname for ep in mine}
             ifname = next(f"eth{n}" for n in range(len(used_if) + 1) if f"eth{n}" not in used_if)
@@ -210,6 +237,7 @@ class NetworkController:
                 ifname=ifname,
                 veth=veth,
                 netns=netns_path,
+                links=tuple(links),
             )
             ep = self.store.add_endpoint(rec, allocate)
             try:
@@ -229,25 +257,17 @@ class NetworkController:
         if mine:
             raise InvalidArgument("container cannot be disconnected from host network or connected to host network")
         ep = self.store.add_endpoint(
-            EndpointRecord(net.id, cid, secrets.token_hex(32), name, tuple(aliases)), lambda _: (None, "")
+            EndpointRecord(net.id, cid, secrets.token_hex(32), name, tuple(aliases)), lambda _: Allocation(None, "")
         )
         return self._endpoint(net, ep)
 
-    def _plug(
-        self, net: NetworkRecord, ep: EndpointRecord, default_route: bool, link_local: tuple[IPv4Interface, ...]
-    ) -> None:
-        prefix = IPv4Network(net.subnet).prefixlen
+    def _plug(self, net: NetworkRecord, ep: EndpointRecord, default_route: bool, link_local: tuple) -> None:
+        own = [ip_interface(f"{ep.ip}/{IPv4Network(net.subnet).prefixlen}")]
+        if ep.ip6:
+            own.append(ip_interface(f"{ep.ip6}/{IPv6Network(net.subnet6).prefixlen}"))
+        gateways = _gateways(net) if default_route else []
         bridge.plug(
-            net.bridge,
-            ep.veth,
-            ep.netns,
-            ep.ifname,
-            ep.ip,
-            prefix,
-            net.gateway if default_route else None,
-            ep.mac,
-            self.networks.mtu(net),
-            link_local,
+            net.bridge, ep.veth, ep.netns, ep.ifname, ep.mac, self.networks.mtu(net), own + [*link_local], gateways
         )
 
     def disconnect(self, ref: str, container_id: str) -> None:
@@ -272,7 +292,7 @@ class NetworkController:
         for ep in rest:
             other = self.get(ep.network_id)
             if other.driver == "bridge" and not other.internal and os.path.exists(gone.netns):
-                bridge.set_default_route(gone.netns, other.gateway, drop_via=net.gateway)
+                bridge.set_default_routes(gone.netns, _gateways(other), drop_via=_gateways(net))
                 return
 
     def publish(self, container_id: str, specs: list[PortSpec]) -> list[PortBinding]:
@@ -351,8 +371,27 @@ class NetworkController:
     def _endpoint(self, net: NetworkRecord, ep: EndpointRecord) -> Endpoint:
         prefix = IPv4Network(net.subnet).prefixlen if net.subnet and ep.ip else 0
         gateway = net.gateway if ep.ip and not net.internal else None
-        return Endpoint(net.id, net.name, ep.container_id, ep.endpoint_id, ep.ifname, ep.ip, prefix, gateway, ep.mac)
+        v6 = (IPv6Network(net.subnet6).prefixlen, net.gateway6 if not net.internal else None) if ep.ip6 else (0, None)
+        return Endpoint(
+            net.id, net.name, ep.container_id, ep.endpoint_id, ep.ifname, ep.ip, prefix, gateway, ep.mac, ep.ip6, *v6
+        )
 
 
-def _is_ours(route: str, ours: list[IPv4Network]) -> bool:
-    return IPv4Network(route, strict=False) in ours
+def _gateways(net: NetworkRecord) -> list[str]:
+    """Where a container on `net` routes by default: its IPv4 gateway, and IPv6 one if it has IPv6."""
+    return [net.gateway, net.gateway6] if net.ipv6 else [net.gateway]
+
+
+def _allocate6(net: NetworkRecord, asked: str | None, taken: list[str]) -> str | None:
+    """The endpoint's IPv6 address on a network with IPv6: `asked` if free, else the lowest free one."""
+    if not net.ipv6:
+        return None
+    subnet, gateway = IPv6Network(net.subnet6), IPv6Address(net.gateway6)
+    used = [IPv6Address(t) for t in taken]
+    if asked:
+        return str(
+            ipam.check_requested(asked, subnet, gateway, used + [IPv6Address(a) for a in net.aux_addresses6.values()])
+        )
+    ip_range = IPv6Network(net.ip_range6) if net.ip_range6 else None
+    reserved = [IPv6Address(a) for a in net.aux_addresses6.values()]
+    return str(ipam.next_address(subnet, gateway, used, ip_range, reserved))

@@ -11,6 +11,7 @@ the daemon's namespace, to the host's resolvers (or `--dns`).
 
 from __future__ import annotations
 
+import ipaddress
 import selectors
 import socket
 import struct
@@ -18,21 +19,28 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from dnslib import PTR, QTYPE, RCODE, RR, A, DNSRecord
+from dnslib import AAAA, PTR, QTYPE, RCODE, RR, A, DNSRecord
 
 from dockyard.network import netns
 from dockyard.network.firewall import apply_dns_redirect
 
 TTL = 600
-Lookup = Callable[[str, str], list[str]]  # (container_id, name) -> IPv4 addresses
+Lookup = Callable[[str, str], list[str]]  # (container_id, name) -> IPv4 and IPv6 addresses
 Reverse = Callable[[str, str], str | None]  # (container_id, ip) -> name
 Upstreams = Callable[[str], list[tuple[str, int]]]  # container_id -> resolvers to forward to
 
 
 def _reverse_ip(name: str) -> str | None:
-    labels = name.removesuffix(".in-addr.arpa").split(".")
-    if name.endswith(".in-addr.arpa") and len(labels) == 4 and all(p.isdigit() for p in labels):
-        return ".".join(reversed(labels))
+    """The address a PTR question names (`4.3.2.1.in-addr.arpa`, or 32 nibbles of `ip6.arpa`)."""
+    if name.endswith(".in-addr.arpa"):
+        labels = name.removesuffix(".in-addr.arpa").split(".")
+        if len(labels) == 4 and all(p.isdigit() for p in labels):
+            return ".".join(reversed(labels))
+    elif name.endswith(".ip6.arpa"):
+        nibbles = name.removesuffix(".ip6.arpa").split(".")
+        if len(nibbles) == 32 and all(len(n) == 1 and n in "0123456789abcdef" for n in nibbles):
+            digits = "".join(reversed(nibbles))
+            return str(ipaddress.IPv6Address(int(digits, 16)))
     return None
 
 
@@ -56,9 +64,11 @@ def respond(packet: bytes, names: Callable[[str], list[str]], reverse: Callable[
     addresses = names(qname)
     if not addresses:
         return None
-    if question.qtype in (QTYPE.A, QTYPE.ANY):
-        for ip in addresses:
+    for ip in addresses:
+        if ":" not in ip and question.qtype in (QTYPE.A, QTYPE.ANY):
             reply.add_answer(RR(question.qname, QTYPE.A, rdata=A(ip), ttl=TTL))
+        elif ":" in ip and question.qtype in (QTYPE.AAAA, QTYPE.ANY):
+            reply.add_answer(RR(question.qname, QTYPE.AAAA, rdata=AAAA(ip), ttl=TTL))
     return reply.pack()  # other types of an owned name: NOERROR, no data
 
 

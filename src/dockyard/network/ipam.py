@@ -7,10 +7,25 @@ the metadata tables make an allocation durable and unique (UNIQUE(network_id, ip
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 
-from dockyard.errors import Forbidden, InvalidArgument, Unavailable
+from dockyard.errors import Forbidden, InvalidArgument, NotFound, Unavailable
+
+Subnet = IPv4Network | IPv6Network
+Address = IPv4Address | IPv6Address
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRequest:
+    """One IPAM.Config entry as asked (strings, "" when not given); see ipamconfig for its checks."""
+
+    subnet: str = ""
+    gateway: str = ""
+    ip_range: str = ""
+    aux_addresses: Mapping[str, str] = field(default_factory=dict)
+
 
 # Docker's default local pools: 172.17-31.0.0/16, then 192.168.0.0/16 cut into /20s.
 DEFAULT_POOLS: tuple[tuple[str, int], ...] = (
@@ -28,20 +43,41 @@ def parse_subnet(raw: str) -> IPv4Network:
     except ValueError:
         raise InvalidArgument(f"invalid CIDR address: {raw}") from None
     if not isinstance(subnet, IPv4Network):
-        raise InvalidArgument(f"IPv6 subnets are not supported by dockyard's bridge driver: {raw}")
+        raise InvalidArgument(f"invalid IPv4 subnet: {raw}")
     if subnet.prefixlen > 30:
         raise InvalidArgument(f"subnet {raw} is too small: at least a /30 is needed")
     return subnet
 
 
-def parse_gateway(raw: str | None, subnet: IPv4Network, ip_range: IPv4Network | None = None) -> IPv4Address:
+def parse_subnet6(raw: str) -> IPv6Network:
+    """`fd00:1::/64` -> an IPv6 network of at least 4 addresses (gateway, one to hand out)."""
+    try:
+        subnet = ipaddress.ip_network(raw, strict=False)
+    except ValueError:
+        raise InvalidArgument(f"invalid CIDR address: {raw}") from None
+    if not isinstance(subnet, IPv6Network):
+        raise InvalidArgument(f"invalid IPv6 subnet: {raw}")
+    if subnet.prefixlen > 126:
+        raise InvalidArgument(f"subnet {raw} is too small: at least a /126 is needed")
+    return subnet
+
+
+def _address(raw: str, subnet: Subnet) -> Address:
+    """An address of the subnet's family; ValueError otherwise."""
+    address = ipaddress.ip_address(raw)
+    if address.version != subnet.version:
+        raise ValueError(raw)
+    return address
+
+
+def parse_gateway(raw: str | None, subnet: Subnet, ip_range: Subnet | None = None) -> Address:
     """The gateway given, checked to be a host address of the subnet; else the first address
     handed out: the subnet's first host, or the IPRange's first address (libnetwork takes the
     gateway from the range as it would a container's address)."""
     if not raw:
         return next(subnet.hosts()) if ip_range is None else next_address(subnet, subnet.network_address, [], ip_range)
     try:
-        gateway = IPv4Address(raw)
+        gateway = _address(raw, subnet)
     except ValueError:
         raise InvalidArgument(f"invalid gateway address {raw}") from None
     if gateway not in subnet or gateway in (subnet.network_address, subnet.broadcast_address):
@@ -49,10 +85,10 @@ def parse_gateway(raw: str | None, subnet: IPv4Network, ip_range: IPv4Network | 
     return gateway
 
 
-def check_overlap(subnet: IPv4Network, taken: Iterable[IPv4Network]) -> None:
+def check_overlap(subnet: Subnet, taken: Iterable[Subnet]) -> None:
     """Raise docker's Forbidden (403) when `subnet` overlaps a network already in use."""
     for other in taken:
-        if subnet.overlaps(other):
+        if subnet.version == other.version and subnet.overlaps(other):
             raise Forbidden("Pool overlaps with other one on this address space")
 
 
@@ -63,8 +99,13 @@ def choose_subnet(taken: Iterable[IPv4Network], pools: Iterable[tuple[str, int]]
         for candidate in ipaddress.ip_network(pool).subnets(new_prefix=size):
             if not any(candidate.overlaps(net) for net in taken):
                 return candidate
-    raise Unavailable(
-        "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network"
+    raise no_pool(4)
+
+
+def no_pool(version: int) -> NotFound:
+    """dockerd's 404 when its default pools have no subnet of a family left (or none at all: IPv6)."""
+    return NotFound(
+        f"could not find an available, non-overlapping IPv{version} address pool among the defaults to assign to the network"
     )
 
 
@@ -92,7 +133,7 @@ def adoptable(
     return None
 
 
-def parse_ip_range(raw: str | None, subnet: IPv4Network) -> IPv4Network | None:
+def parse_ip_range(raw: str | None, subnet: Subnet) -> Subnet | None:
     """IPAM's IPRange: the part of the subnet that addresses are handed out from."""
     if not raw:
         return None
@@ -100,17 +141,17 @@ def parse_ip_range(raw: str | None, subnet: IPv4Network) -> IPv4Network | None:
         ip_range = ipaddress.ip_network(raw, strict=False)
     except ValueError:
         raise InvalidArgument(f"invalid CIDR address: {raw}") from None
-    if not isinstance(ip_range, IPv4Network) or not ip_range.subnet_of(subnet):
+    if ip_range.version != subnet.version or not ip_range.subnet_of(subnet):
         raise InvalidArgument(f"invalid ip-range {raw}: it must be within subnet {subnet}")
     return ip_range
 
 
-def parse_aux_addresses(raw: dict[str, str] | None, subnet: IPv4Network) -> dict[str, IPv4Address]:
+def parse_aux_addresses(raw: dict[str, str] | None, subnet: Subnet) -> dict[str, Address]:
     """IPAM's AuxiliaryAddresses: named addresses of the subnet that are never handed out."""
     parsed = {}
     for name, text in (raw or {}).items():
         try:
-            address = IPv4Address(text)
+            address = _address(text, subnet)
         except ValueError:
             raise InvalidArgument(f"invalid auxiliary address {name}={text}") from None
         if address not in subnet:
@@ -120,36 +161,36 @@ def parse_aux_addresses(raw: dict[str, str] | None, subnet: IPv4Network) -> dict
 
 
 def next_address(
-    subnet: IPv4Network,
-    gateway: IPv4Address,
-    allocated: Iterable[IPv4Address],
-    ip_range: IPv4Network | None = None,
-    reserved: Iterable[IPv4Address] = (),
-) -> IPv4Address:
+    subnet: Subnet,
+    gateway: Address,
+    allocated: Iterable[Address],
+    ip_range: Subnet | None = None,
+    reserved: Iterable[Address] = (),
+) -> Address:
     """The lowest address of the range (the subnet's hosts without one) that is neither the
     gateway, nor reserved (auxiliary), nor allocated."""
     used = set(allocated) | set(reserved) | {gateway, subnet.network_address, subnet.broadcast_address}
     for address in ip_range if ip_range is not None else subnet.hosts():
         if address not in used:
             return address
-    raise Unavailable(f"no available IPv4 addresses on this network's address pools: {ip_range or subnet}")
+    raise Unavailable(
+        f"no available IPv{subnet.version} addresses on this network's address pools: {ip_range or subnet}"
+    )
 
 
-def check_requested(
-    ip: str, subnet: IPv4Network, gateway: IPv4Address, allocated: Iterable[IPv4Address]
-) -> IPv4Address:
+def check_requested(ip: str, subnet: Subnet, gateway: Address, allocated: Iterable[Address]) -> Address:
     """Validate a user-requested address (`--ip`): in the subnet (an IPRange only limits the
     addresses handed out, as in libnetwork), not the gateway, free (auxiliary ones count as taken)."""
     try:
-        address = IPv4Address(ip)
+        address = _address(ip, subnet)
     except ValueError:
-        raise InvalidArgument(f"invalid IPv4 address: {ip}") from None
+        raise InvalidArgument(f"invalid IPv{subnet.version} address: {ip}") from None
     if address not in subnet or address in (subnet.network_address, subnet.broadcast_address):
         raise InvalidArgument(  # moby's validateEndpointSettings
             f"invalid endpoint settings:\nno configured subnet or ip-range contain the IP address {ip}"
         )
     if address == gateway or address in set(allocated):
-        raise Forbidden(f"Address already in use: {ip}")
+        raise Forbidden("Address already in use")  # dockerd's words, for either family
     return address
 
 
@@ -167,11 +208,10 @@ def check_mac(mac: str) -> str:
     return ":".join(parts)
 
 
-def parse_link_local(addresses: Iterable[str]) -> list[IPv4Interface]:
-    """An endpoint's LinkLocalIPs as the interface addresses libnetwork gives (a /16 each),
-    or InvalidArgument in dockerd's words: the whole list for one that does not parse, the
-    address for one that is not link-local. IPv6 ones are refused: containers here get no
-    IPv6 (dockerd's own start fails on them, its kernel refusing the address)."""
+def parse_link_local(addresses: Iterable[str]) -> list[IPv4Interface | IPv6Interface]:
+    """An endpoint's LinkLocalIPs as the interface addresses libnetwork gives (an IPv4 one a
+    /16, an IPv6 one a /64), or InvalidArgument in dockerd's words: the whole list for one
+    that does not parse, the address for one that is not link-local."""
     values = ["" if value is None else str(value) for value in addresses]  # a JSON null is Go's ""
     parsed = []
     for raw in values:
@@ -182,6 +222,4 @@ def parse_link_local(addresses: Iterable[str]) -> list[IPv4Interface]:
     for address in parsed:
         if not address.is_link_local:
             raise InvalidArgument(f"invalid link local IP address: {address}")
-        if address.version == 6:
-            raise InvalidArgument(f"link-local IPv6 address {address}: dockyard gives containers no IPv6")
-    return [IPv4Interface(f"{address}/16") for address in parsed]
+    return [ipaddress.ip_interface(f"{address}/{16 if address.version == 4 else 64}") for address in parsed]

@@ -8,8 +8,10 @@ Names are the caller's: bridges `dockyard0`/`dy-<id12>`, veths `dyv<hex11>`.
 from __future__ import annotations
 
 import os
-from ipaddress import IPv4Interface
+from collections.abc import Sequence
+from ipaddress import IPv4Interface, IPv6Interface, ip_address, ip_interface
 from pathlib import Path
+from socket import AF_INET, AF_INET6
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -17,6 +19,9 @@ from pyroute2.netlink.exceptions import NetlinkError
 from dockyard.errors import Conflict, RuntimeFailure
 
 IFNAMSIZ = 15
+IFA_F_NODAD = 0x02
+
+Interface = IPv4Interface | IPv6Interface
 
 
 def link_index(ipr: IPRoute, name: str) -> int | None:
@@ -25,8 +30,9 @@ def link_index(ipr: IPRoute, name: str) -> int | None:
     return found[0] if found else None
 
 
-def ensure_bridge(ipr: IPRoute, name: str, gateway: str, prefix: int, mtu: int = 1500) -> int:
-    """Create bridge `name` with exactly the address `gateway/prefix` and bring it up (idempotent)."""
+def ensure_bridge(ipr: IPRoute, name: str, gateways: Sequence[Interface], mtu: int = 1500) -> int:
+    """Create bridge `name` with exactly the addresses `gateways` (an IPv4 one, and an IPv6 one
+    on a network with IPv6; the kernel's own link-local address stays) and bring it up (idempotent)."""
     index = link_index(ipr, name)
     if index is None:
         try:
@@ -34,16 +40,31 @@ def ensure_bridge(ipr: IPRoute, name: str, gateway: str, prefix: int, mtu: int =
         except NetlinkError as exc:
             raise RuntimeFailure(f"failed to create bridge {name}: {os.strerror(exc.code)}") from None
         index = link_index(ipr, name)
-    have = {(a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=index, family=2)}
-    for address, length in have - {(gateway, prefix)}:  # an earlier daemon's: replaced, never added to
-        ipr.addr("del", index=index, address=address, prefixlen=length)
-    if (gateway, prefix) not in have:
+    if any(gateway.version == 6 for gateway in gateways):
+        set_sysctl(f"net/ipv6/conf/{name}/disable_ipv6", "0")
+    have = {
+        ip_interface(f"{a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}")
+        for a in ipr.get_addr(index=index)
+        if a["family"] == AF_INET or not ip_address(a.get_attr("IFA_ADDRESS")).is_link_local
+    }
+    for address in have - set(gateways):  # an earlier daemon's: replaced, never added to
+        ipr.addr("del", index=index, address=str(address.ip), prefixlen=address.network.prefixlen)
+    for gateway in gateways:
+        if gateway in have:
+            continue
         try:
-            ipr.addr("add", index=index, address=gateway, prefixlen=prefix)
+            _add_address(ipr, index, gateway)
         except NetlinkError as exc:
-            raise Conflict(f"cannot assign {gateway}/{prefix} to {name}: {os.strerror(exc.code)}") from None
+            raise Conflict(f"cannot assign {gateway} to {name}: {os.strerror(exc.code)}") from None
     ipr.link("set", index=index, state="up")
     return index
+
+
+def _add_address(ipr: IPRoute, index: int, address: Interface) -> None:
+    """An IPv6 one without duplicate address detection: IPAM made it unique, and a tentative
+    address could not be bound for the second DAD takes."""
+    flags = IFA_F_NODAD if address.version == 6 else 0
+    ipr.addr("add", index=index, address=str(address.ip), prefixlen=address.network.prefixlen, flags=flags)
 
 
 def addresses(ipr: IPRoute, name: str) -> list[str]:
@@ -92,38 +113,42 @@ def create_veth(ipr: IPRoute, host_name: str, peer_name: str, bridge: int, netns
 
 
 def configure_inside(
-    ipr: IPRoute,
-    peer_name: str,
-    ifname: str,
-    ip: str,
-    prefix: int,
-    gateway: str | None,
-    mac: str,
-    link_local: tuple[IPv4Interface, ...] = (),
+    ipr: IPRoute, peer_name: str, ifname: str, mac: str, addresses: Sequence[Interface], gateways: Sequence[str]
 ) -> None:
-    """In the container's namespace: rename, set MAC and addresses (the endpoint's own, then
-    its link-local ones), bring up, add the default route."""
+    """In the container's namespace: rename, set MAC and `addresses` (the endpoint's own, then
+    its link-local ones), bring up, route each family without a default route through its
+    gateway in `gateways`. An interface given no IPv6 address has IPv6 turned off."""
     index = link_index(ipr, peer_name)
     if index is None:
         raise RuntimeFailure(f"interface {peer_name} did not arrive in the container namespace")
     if link_index(ipr, ifname) is not None:
         raise Conflict(f"interface {ifname} already exists in the container namespace")
+    if not any(address.version == 6 for address in addresses):  # as libnetwork: no IPv6, not even link-local
+        set_sysctl(f"net/ipv6/conf/{peer_name}/disable_ipv6", "1")
     ipr.link("set", index=index, ifname=ifname, address=mac, state="up")  # the kernel renames before it ups
-    ipr.addr("add", index=index, address=ip, prefixlen=prefix)
-    for extra in link_local:
-        ipr.addr("add", index=index, address=str(extra.ip), prefixlen=extra.network.prefixlen)
+    for address in addresses:
+        _add_address(ipr, index, address)
     lo = link_index(ipr, "lo")
     if lo is not None:
         ipr.link("set", index=lo, state="up")
-    if gateway and not [r for r in ipr.get_routes(family=2) if r["dst_len"] == 0]:
-        ipr.route("add", dst="0.0.0.0/0", gateway=gateway, oif=index)
+    ensure_default_routes(ipr, gateways, index)
+
+
+def ensure_default_routes(ipr: IPRoute, gateways: Sequence[str], oif: int | None = None) -> None:
+    """A default route through each gateway whose family has none yet."""
+    for gateway in gateways:
+        family = AF_INET6 if ip_address(gateway).version == 6 else AF_INET
+        if not [r for r in ipr.get_routes(family=family) if r["dst_len"] == 0]:
+            dst = "::/0" if family == AF_INET6 else "0.0.0.0/0"
+            ipr.route("add", dst=dst, gateway=gateway, family=family, **({"oif": oif} if oif else {}))
 
 
 def remove_default_route_via(ipr: IPRoute, gateway: str) -> None:
     """Drop the default route through `gateway` (when that network is disconnected)."""
-    for route in ipr.get_routes(family=2):
+    family = AF_INET6 if ip_address(gateway).version == 6 else AF_INET
+    for route in ipr.get_routes(family=family):
         if route["dst_len"] == 0 and route.get_attr("RTA_GATEWAY") == gateway:
-            ipr.route("del", dst="0.0.0.0/0", gateway=gateway)
+            ipr.route("del", dst="::/0" if family == AF_INET6 else "0.0.0.0/0", gateway=gateway, family=family)
 
 
 def set_sysctl(path: str, value: str) -> None:

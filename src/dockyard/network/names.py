@@ -2,6 +2,8 @@
 
 On user-defined bridge networks a container answers to its name, its network aliases and
 its short ID (also `<name>.<network>`); the default `bridge` network has no names, as in docker.
+A legacy link there (`--link db:alias`) is a name only the linking container resolves: the
+alias stands for the linked container's name on that network.
 """
 
 from __future__ import annotations
@@ -41,22 +43,32 @@ class NameTable:
         return peers
 
     def lookup(self, container_id: str, name: str) -> list[str]:
-        """Addresses of `name` on the networks this container shares."""
+        """Addresses (IPv4 and IPv6) of `name` on the networks this container shares."""
         found = []
+        linked = self._linked(container_id, name)
         for net, ep in self._peers(container_id):
             names = {n.lower() for n in dns_names(net, ep)}
-            if (
-                names
-                and ep.ip
-                and (name in names or name == ep.container_id or name.removesuffix("." + net.name.lower()) in names)
-            ):
-                found.append(ep.ip)
+            if not names or not ep.ip:
+                continue
+            short = name.removesuffix("." + net.name.lower())
+            if name in names or name == ep.container_id or short in names or (net.id, ep.name.lower()) in linked:
+                found += [ep.ip, *([ep.ip6] if ep.ip6 else [])]
         return list(dict.fromkeys(found))
+
+    def _linked(self, container_id: str, name: str) -> set[tuple[str, str]]:
+        """(network ID, linked container's name) for each link of this container whose alias `name` is."""
+        linked = set()
+        for mine in self.store.endpoints(container_id=container_id):
+            net = self._network(mine.network_id)
+            for alias, target in mine.links if net is not None else ():
+                if name in (alias.lower(), f"{alias.lower()}.{net.name.lower()}"):
+                    linked.add((net.id, target.lower()))
+        return linked
 
     def reverse(self, container_id: str, ip: str) -> str | None:
         """`<name>.<network>` for an address on a shared network."""
         for net, ep in self._peers(container_id):
-            if ep.ip == ip and dns_names(net, ep):
+            if ip in (ep.ip, ep.ip6) and dns_names(net, ep):
                 return f"{ep.name}.{net.name}"
         return None
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Mapping
-from ipaddress import IPv4Interface, IPv4Network
+from collections.abc import Callable, Mapping, Sequence
+from ipaddress import IPv4Interface, IPv4Network, IPv6Interface, IPv6Network, ip_interface
 
 from dockyard import faults
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotSupported
@@ -57,8 +57,12 @@ class Networks:
         attachable: bool = False,
         ip_range: str | None = None,
         aux_addresses: Mapping[str, str] | None = None,
+        ipv6: ipam.PoolRequest | None = None,
+        asked_pools: Sequence[Mapping[str, object]] = (),
     ) -> NetworkRecord:
-        """`docker network create`. Raises Conflict (name taken), Forbidden (overlapping subnet), InvalidArgument."""
+        """`docker network create`, with IPv6 when an `ipv6` pool is given; `asked_pools` are the
+        IPAM.Config pools as given, for inspect. Raises Conflict (name taken), Forbidden
+        (overlapping subnet), InvalidArgument, NotFound (no pool left)."""
         if not name or "/" in name:
             raise InvalidArgument(f"invalid network name: {name!r}")
         if driver != "bridge":
@@ -74,6 +78,7 @@ class Networks:
             net_range = ipam.parse_ip_range(ip_range, net_subnet)
             net_gateway = ipam.parse_gateway(gateway, net_subnet, net_range)
             aux = {name: str(a) for name, a in ipam.parse_aux_addresses(dict(aux_addresses or {}), net_subnet).items()}
+            v6 = self._ipv6_pool(ipv6) if ipv6 is not None else {}
             net_id = secrets.token_hex(32)
             opts = dict(options or {})
             bridge = opts.get("com.docker.network.bridge.name") or f"{self.config.bridge_prefix}{net_id[:12]}"
@@ -91,6 +96,8 @@ class Networks:
                 opts,
                 str(net_range) if net_range else "",
                 aux,
+                **v6,
+                asked_pools=tuple(asked_pools),
             )
             self.store.add_network(rec)
             try:
@@ -177,7 +184,7 @@ class Networks:
 
     def _pick_subnet(self, subnet: str | None, leaving: list[IPv4Interface] = ()) -> IPv4Network:
         """A subnet clashing with no network of ours and no host route (but those of `leaving`,
-        addresses about to be replaced). Raises Forbidden, InvalidArgument, Unavailable."""
+        addresses about to be replaced). Raises Forbidden, InvalidArgument, NotFound (no pool left)."""
         ours = [IPv4Network(n.subnet) for n in self.bridges()]
         going = {address.network for address in leaving}
         routes = [IPv4Network(r, strict=False) for r in bridge.host_routes()]
@@ -191,8 +198,23 @@ class Networks:
             chosen = ipam.choose_subnet(taken, self.config.address_pools)
         return chosen
 
+    def _ipv6_pool(self, pool: ipam.PoolRequest) -> dict:
+        """The IPv6 fields of a new network's record. Raises Forbidden (overlap), InvalidArgument."""
+        if not pool.subnet:  # moby's default pools have no IPv6 ones before 27.0 (API 1.46)
+            raise ipam.no_pool(6)
+        subnet = ipam.parse_subnet6(pool.subnet)
+        ipam.check_overlap(subnet, [IPv6Network(n.subnet6) for n in self.bridges() if n.ipv6])
+        ip_range = ipam.parse_ip_range(pool.ip_range or None, subnet)
+        aux = ipam.parse_aux_addresses(dict(pool.aux_addresses), subnet)
+        return {
+            "subnet6": str(subnet),
+            "gateway6": str(ipam.parse_gateway(pool.gateway or None, subnet, ip_range)),
+            "ip_range6": str(ip_range) if ip_range else "",
+            "aux_addresses6": {name: str(address) for name, address in aux.items()},
+        }
+
     def ensure_bridge(self, net: NetworkRecord) -> None:
-        bridge.setup_bridge(net.bridge, net.gateway, IPv4Network(net.subnet).prefixlen, self.mtu(net), net.internal)
+        bridge.setup_bridge(net.bridge, gateway_interfaces(net), self.mtu(net), net.internal)
 
     def mtu(self, net: NetworkRecord) -> int:
         raw = net.options.get("com.docker.network.driver.mtu", "")
@@ -201,3 +223,11 @@ class Networks:
     def _delete_bridge(self, net: NetworkRecord) -> None:
         if net.bridge:
             bridge.remove_bridge(net.bridge)
+
+
+def gateway_interfaces(net: NetworkRecord) -> list[IPv4Interface | IPv6Interface]:
+    """The addresses a bridge network's bridge carries: its gateways, with their prefixes."""
+    gateways = [ip_interface(f"{net.gateway}/{IPv4Network(net.subnet).prefixlen}")]
+    if net.ipv6:
+        gateways.append(ip_interface(f"{net.gateway6}/{IPv6Network(net.subnet6).prefixlen}"))
+    return gateways

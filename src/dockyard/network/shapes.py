@@ -6,7 +6,7 @@ Pure: records in, dicts with Docker's keys out.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, IPv6Network
 
 from dockyard.network.portspec import PortBinding, ports_json
 from dockyard.network.store import EndpointRecord, NetworkRecord
@@ -16,18 +16,22 @@ def prefix_len(net: NetworkRecord) -> int:
     return IPv4Network(net.subnet).prefixlen if net.subnet else 0
 
 
+def prefix_len6(net: NetworkRecord) -> int:
+    return IPv6Network(net.subnet6).prefixlen if net.ipv6 else 0
+
+
 def network_json(net: NetworkRecord, endpoints: Iterable[EndpointRecord] = (), gateway_shown: bool = True) -> dict:
     """One entry of `GET /networks`, or `GET /networks/{id}` when endpoints are given;
     without `gateway_shown` the IPAM config leaves the gateway out (the default bridge's,
     as dockerd's, unless daemon.json's `bip` named it)."""
-    config = [_pool(net, gateway_shown)] if net.subnet else []
+    config = ipam_config(net, gateway_shown)
     containers = {
         ep.container_id: {
             "Name": ep.name,
             "EndpointID": ep.endpoint_id,
             "MacAddress": ep.mac,
             "IPv4Address": f"{ep.ip}/{prefix_len(net)}" if ep.ip else "",
-            "IPv6Address": "",
+            "IPv6Address": f"{ep.ip6}/{prefix_len6(net)}" if ep.ip6 else "",
         }
         for ep in endpoints
     }
@@ -38,7 +42,7 @@ def network_json(net: NetworkRecord, endpoints: Iterable[EndpointRecord] = (), g
         "Scope": "local",
         "Driver": net.driver,
         "EnableIPv4": True,
-        "EnableIPv6": False,
+        "EnableIPv6": net.ipv6,
         "IPAM": {"Driver": "default", "Options": None, "Config": config},  # null, as dockerd
         "Internal": net.internal,
         "Attachable": net.attachable,
@@ -49,6 +53,19 @@ def network_json(net: NetworkRecord, endpoints: Iterable[EndpointRecord] = (), g
         "Options": dict(net.options),
         "Labels": dict(net.labels),
     }
+
+
+def ipam_config(net: NetworkRecord, gateway_shown: bool = True) -> list[dict]:
+    """IPAM.Config as dockerd shows it: per family the pools as given, else the one allocated
+    (its subnet and gateway; without `gateway_shown` the subnet alone)."""
+    asked = [dict(pool) for pool in net.asked_pools]
+    v4 = [pool for pool in asked if ":" not in str(pool["Subnet"])]
+    v6 = [pool for pool in asked if ":" in str(pool["Subnet"])]
+    if not v4 and net.subnet:
+        v4 = [_pool(net, gateway_shown)]
+    if not v6 and net.ipv6:
+        v6 = [_pool6(net)]
+    return v4 + v6
 
 
 def endpoint_json(net: NetworkRecord, ep: EndpointRecord, dns_names: Iterable[str] = ()) -> dict:
@@ -64,9 +81,9 @@ def endpoint_json(net: NetworkRecord, ep: EndpointRecord, dns_names: Iterable[st
         "Gateway": net.gateway if ep.ip else "",
         "IPAddress": ep.ip or "",
         "IPPrefixLen": prefix_len(net) if ep.ip else 0,
-        "IPv6Gateway": "",
-        "GlobalIPv6Address": "",
-        "GlobalIPv6PrefixLen": 0,
+        "IPv6Gateway": net.gateway6 if ep.ip6 else "",
+        "GlobalIPv6Address": ep.ip6 or "",
+        "GlobalIPv6PrefixLen": prefix_len6(net) if ep.ip6 else 0,
         "DNSNames": list(dns_names) or None,
     }
 
@@ -94,11 +111,11 @@ def network_settings(
         "SecondaryIPv6Addresses": None,
         "EndpointID": default.get("EndpointID", ""),
         "Gateway": default.get("Gateway", ""),
-        "GlobalIPv6Address": "",
-        "GlobalIPv6PrefixLen": 0,
+        "GlobalIPv6Address": default.get("GlobalIPv6Address", ""),
+        "GlobalIPv6PrefixLen": default.get("GlobalIPv6PrefixLen", 0),
         "IPAddress": default.get("IPAddress", ""),
         "IPPrefixLen": default.get("IPPrefixLen", 0),
-        "IPv6Gateway": "",
+        "IPv6Gateway": default.get("IPv6Gateway", ""),
         "MacAddress": default.get("MacAddress", ""),
         "Networks": networks,
     }
@@ -113,4 +130,15 @@ def _pool(net: NetworkRecord, gateway_shown: bool) -> dict:
         pool["Gateway"] = net.gateway
     if net.aux_addresses:
         pool["AuxiliaryAddresses"] = dict(net.aux_addresses)
+    return pool
+
+
+def _pool6(net: NetworkRecord) -> dict:
+    """The IPv6 IPAM.Config entry, shaped as the IPv4 one."""
+    pool = {"Subnet": net.subnet6}
+    if net.ip_range6:
+        pool["IPRange"] = net.ip_range6
+    pool["Gateway"] = net.gateway6
+    if net.aux_addresses6:
+        pool["AuxiliaryAddresses"] = dict(net.aux_addresses6)
     return pool

@@ -1,5 +1,12 @@
 """The network tables: networks, their endpoints (one per container and network, which is
 also the IP allocation: UNIQUE(network_id, ip)) and published ports. One transaction per change.
+
+Tables added after the first release sit beside the original ones (a data root made
+before them gains them empty): `network_pools` (IPRange, AuxiliaryAddresses),
+`network_ipv6` (a network's IPv6 pool: its presence is EnableIPv6), `network_ipam_asked`
+(the IPAM.Config pools as the user gave them, which inspect shows as dockerd does) and
+`network_endpoint_details` (an endpoint's IPv6 address, UNIQUE per network, and its
+legacy-link aliases).
 """
 
 from __future__ import annotations
@@ -7,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dockyard.errors import Conflict, Forbidden
 from dockyard.metadata.db import Database
@@ -30,6 +37,25 @@ CREATE TABLE IF NOT EXISTS network_pools (
     network_id TEXT PRIMARY KEY REFERENCES networks(id),
     ip_range TEXT NOT NULL DEFAULT '',
     aux_addresses TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS network_ipv6 (
+    network_id TEXT PRIMARY KEY REFERENCES networks(id),
+    subnet TEXT NOT NULL,
+    gateway TEXT NOT NULL,
+    ip_range TEXT NOT NULL DEFAULT '',
+    aux_addresses TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS network_ipam_asked (
+    network_id TEXT PRIMARY KEY REFERENCES networks(id),
+    pools TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS network_endpoint_details (
+    network_id TEXT NOT NULL,
+    container_id TEXT NOT NULL,
+    ip6 TEXT,
+    links TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (network_id, container_id),
+    UNIQUE (network_id, ip6)
 );
 CREATE TABLE IF NOT EXISTS network_endpoints (
     network_id TEXT NOT NULL REFERENCES networks(id),
@@ -76,6 +102,15 @@ class NetworkRecord:
     options: Mapping[str, str] = field(default_factory=dict)
     ip_range: str = ""  # IPAM IPRange: where addresses are handed out from ("" = the subnet)
     aux_addresses: Mapping[str, str] = field(default_factory=dict)  # IPAM AuxiliaryAddresses
+    subnet6: str = ""  # the IPv6 pool ("" = EnableIPv6 false), with its gateway, range and aux
+    gateway6: str = ""
+    ip_range6: str = ""
+    aux_addresses6: Mapping[str, str] = field(default_factory=dict)
+    asked_pools: tuple[Mapping[str, object], ...] = ()  # IPAM.Config as given ((): none given)
+
+    @property
+    def ipv6(self) -> bool:
+        return bool(self.subnet6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +128,25 @@ class EndpointRecord:
     veth: str = ""
     netns: str = ""
     seq: int = 0
+    ip6: str | None = None
+    links: tuple[tuple[str, str], ...] = ()  # (alias, linked container's name): names only this endpoint resolves
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """The addresses a network has handed out, as add_endpoint's `allocate` is given them."""
+
+    ips: list[str]
+    ip6s: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """What `allocate` picks for a new endpoint."""
+
+    ip: str | None
+    mac: str
+    ip6: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +170,8 @@ def _network(row: sqlite3.Row) -> NetworkRecord:
         labels=json.loads(data["labels"]),
         options=json.loads(data["options"]),
         aux_addresses=json.loads(data["aux_addresses"]),
+        aux_addresses6=json.loads(data["aux_addresses6"]),
+        asked_pools=tuple(json.loads(data["asked_pools"])),
     )
     return NetworkRecord(**data)
 
@@ -123,6 +179,7 @@ def _network(row: sqlite3.Row) -> NetworkRecord:
 def _endpoint(row: sqlite3.Row) -> EndpointRecord:
     data = dict(row)
     data["aliases"] = tuple(json.loads(data["aliases"]))
+    data["links"] = tuple((alias, target) for alias, target in json.loads(data["links"]))
     return EndpointRecord(**data)
 
 
@@ -158,6 +215,16 @@ class NetworkStore:
                         "INSERT INTO network_pools VALUES (?,?,?)",
                         (rec.id, rec.ip_range, json.dumps(dict(rec.aux_addresses))),
                     )
+                if rec.asked_pools:
+                    conn.execute(
+                        "INSERT INTO network_ipam_asked VALUES (?,?)",
+                        (rec.id, json.dumps([dict(pool) for pool in rec.asked_pools])),
+                    )
+                if rec.ipv6:
+                    conn.execute(
+                        "INSERT INTO network_ipv6 VALUES (?,?,?,?,?)",
+                        (rec.id, rec.subnet6, rec.gateway6, rec.ip_range6, json.dumps(dict(rec.aux_addresses6))),
+                    )
         except sqlite3.IntegrityError:
             raise Conflict(f"network with name {rec.name} already exists") from None
 
@@ -167,21 +234,26 @@ class NetworkStore:
             if conn.execute("SELECT 1 FROM network_endpoints WHERE network_id=?", (network_id,)).fetchone():
                 raise Forbidden(f"error while removing network: network {network_id} has active endpoints")
             conn.execute("DELETE FROM network_pools WHERE network_id=?", (network_id,))
+            conn.execute("DELETE FROM network_ipv6 WHERE network_id=?", (network_id,))
+            conn.execute("DELETE FROM network_ipam_asked WHERE network_id=?", (network_id,))
             conn.execute("DELETE FROM networks WHERE id=?", (network_id,))
 
     def networks(self) -> list[NetworkRecord]:
         return [
             _network(r)
             for r in self.db.query(
-                "SELECT n.*, COALESCE(p.ip_range, '') AS ip_range, COALESCE(p.aux_addresses, '{}') AS aux_addresses"
-                " FROM networks n LEFT JOIN network_pools p ON p.network_id = n.id ORDER BY n.created, n.name"
+                "SELECT n.*, COALESCE(p.ip_range, '') AS ip_range, COALESCE(p.aux_addresses, '{}') AS aux_addresses,"
+                " COALESCE(v.subnet, '') AS subnet6, COALESCE(v.gateway, '') AS gateway6,"
+                " COALESCE(v.ip_range, '') AS ip_range6, COALESCE(v.aux_addresses, '{}') AS aux_addresses6,"
+                " COALESCE(a.pools, '[]') AS asked_pools"
+                " FROM networks n LEFT JOIN network_pools p ON p.network_id = n.id"
+                " LEFT JOIN network_ipv6 v ON v.network_id = n.id"
+                " LEFT JOIN network_ipam_asked a ON a.network_id = n.id ORDER BY n.created, n.name"
             )
         ]
 
-    def add_endpoint(
-        self, rec: EndpointRecord, allocate: Callable[[list[str]], tuple[str | None, str]]
-    ) -> EndpointRecord:
-        """Insert `rec` with the (ip, mac) `allocate(addresses taken)` picks, atomically.
+    def add_endpoint(self, rec: EndpointRecord, allocate: Callable[[Taken], Allocation]) -> EndpointRecord:
+        """Insert `rec` with the (ip, ip6, mac) `allocate(addresses taken)` picks, atomically.
 
         Raises Forbidden if the container is already on that network.
         """
@@ -191,17 +263,24 @@ class NetworkStore:
                 (rec.network_id, rec.container_id),
             ).fetchone():
                 raise Forbidden(f"endpoint with name {rec.name} already exists in network {rec.network_id}")
-            taken = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT ip FROM network_endpoints WHERE network_id=? AND ip IS NOT NULL", (rec.network_id,)
-                )
-            ]
-            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM network_endpoints").fetchone()[0]
-            ip, mac = allocate(taken)
-            rec = EndpointRecord(
-                **{**{f: getattr(rec, f) for f in rec.__dataclass_fields__}, "ip": ip, "mac": mac, "seq": seq}
+            taken = Taken(
+                [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT ip FROM network_endpoints WHERE network_id=? AND ip IS NOT NULL", (rec.network_id,)
+                    )
+                ],
+                [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT ip6 FROM network_endpoint_details WHERE network_id=? AND ip6 IS NOT NULL",
+                        (rec.network_id,),
+                    )
+                ],
             )
+            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM network_endpoints").fetchone()[0]
+            got = allocate(taken)
+            rec = replace(rec, ip=got.ip, ip6=got.ip6, mac=got.mac, seq=seq)
             conn.execute(
                 "INSERT INTO network_endpoints VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
@@ -218,22 +297,31 @@ class NetworkStore:
                     rec.seq,
                 ),
             )
+            if rec.ip6 or rec.links:
+                conn.execute(
+                    "INSERT INTO network_endpoint_details VALUES (?,?,?,?)",
+                    (rec.network_id, rec.container_id, rec.ip6, json.dumps([list(link) for link in rec.links])),
+                )
         return rec
 
     def remove_endpoint(self, network_id: str, container_id: str) -> None:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM network_ports WHERE container_id=? AND network_id=?", (container_id, network_id))
-            conn.execute(
-                "DELETE FROM network_endpoints WHERE network_id=? AND container_id=?", (network_id, container_id)
-            )
+            for table in ("network_endpoint_details", "network_endpoints"):
+                conn.execute(f"DELETE FROM {table} WHERE network_id=? AND container_id=?", (network_id, container_id))
 
     def endpoints(self, network_id: str | None = None, container_id: str | None = None) -> list[EndpointRecord]:
-        sql, args = "SELECT * FROM network_endpoints WHERE 1=1", []
+        sql = (
+            "SELECT e.*, d.ip6 AS ip6, COALESCE(d.links, '[]') AS links FROM network_endpoints e"
+            " LEFT JOIN network_endpoint_details d"
+            " ON d.network_id = e.network_id AND d.container_id = e.container_id WHERE 1=1"
+        )
+        args: list[str] = []
         if network_id is not None:
-            sql, args = sql + " AND network_id=?", args + [network_id]
+            sql, args = sql + " AND e.network_id=?", args + [network_id]
         if container_id is not None:
-            sql, args = sql + " AND container_id=?", args + [container_id]
-        return [_endpoint(r) for r in self.db.query(sql + " ORDER BY seq", tuple(args))]
+            sql, args = sql + " AND e.container_id=?", args + [container_id]
+        return [_endpoint(r) for r in self.db.query(sql + " ORDER BY e.seq", tuple(args))]
 
     def add_ports(self, ports: list[PortRecord]) -> None:
         """Record published ports all at once. Raises Conflict if one is already published."""
@@ -279,4 +367,5 @@ class NetworkStore:
         """Drop every endpoint and port of a container in one transaction."""
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM network_ports WHERE container_id=?", (container_id,))
+            conn.execute("DELETE FROM network_endpoint_details WHERE container_id=?", (container_id,))
             conn.execute("DELETE FROM network_endpoints WHERE container_id=?", (container_id,))

@@ -125,12 +125,14 @@ def connect(ctx, argv: list[str]) -> int:
     parser = Parser(ctx.prog, "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network")
     multi(parser, "--alias", dest="alias")
     parser.add_argument("--ip")
+    parser.add_argument("--ip6")
+    multi(parser, "--link", dest="link")
     multi(parser, "--link-local-ip", dest="link_local_ip")
     parser.add_argument("network")
     parser.add_argument("container")
     ns = parser.parse(argv)
-    endpoint: dict = {"Aliases": ns.alias or None}
-    addresses = {"IPv4Address": ns.ip, "LinkLocalIPs": ns.link_local_ip}
+    endpoint: dict = {"Aliases": ns.alias or None, "Links": ns.link or None}
+    addresses = {"IPv4Address": ns.ip, "IPv6Address": ns.ip6, "LinkLocalIPs": ns.link_local_ip}
     if any(addresses.values()):
         endpoint["IPAMConfig"] = {key: value for key, value in addresses.items() if value}
     ctx.client.call(

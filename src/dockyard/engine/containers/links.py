@@ -37,7 +37,10 @@ def parse(spec: str) -> Link:
 
 
 def check(host_config: dict, find: Callable[[str], Container]) -> None:
-    """Raises InvalidArgument, in dockerd's words, for a link to a container that does not exist."""
+    """Raises InvalidArgument, in dockerd's words, for a legacy link to a container that does
+    not exist (on a user-defined network a link is a name that may resolve later, as dockerd)."""
+    if (host_config.get("NetworkMode") or "") not in LEGACY_MODES:
+        return
     for spec in host_config.get("Links") or []:
         link = parse(spec)
         try:

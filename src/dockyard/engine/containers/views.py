@@ -79,9 +79,21 @@ def summary(container: Container, now: float) -> dict:
         "State": container.state.status,
         "Status": status_text(container, now),
         "HostConfig": {"NetworkMode": container.host_config.get("NetworkMode") or "default"},
-        "NetworkSettings": {"Networks": container.network_settings.get("Networks") or {}},
+        "NetworkSettings": {"Networks": _listed_networks(container.network_settings.get("Networks") or {})},
         "Mounts": _listed_mounts(container),
     }
+
+
+def _listed_networks(networks: dict) -> dict:
+    """The endpoints of a ps row: as inspect's, but without Links and Aliases, and with only
+    the addresses asked for in IPAMConfig (moby's list view copies just those fields)."""
+    listed = {}
+    for name, endpoint in networks.items():
+        asked = endpoint.get("IPAMConfig")
+        if asked is not None:
+            asked = {key: asked[key] for key in ("IPv4Address", "IPv6Address") if asked.get(key)}
+        listed[name] = {**endpoint, "IPAMConfig": asked, "Links": None, "Aliases": None}
+    return listed
 
 
 def _listed_mounts(container: Container) -> list[dict]:

@@ -17,30 +17,58 @@ from dockyard.engine.networks.wiring import ContainerNetworks
 from dockyard.errors import InvalidArgument, NoSuchNetwork
 from dockyard.network import ipamconfig
 from dockyard.network.controller import NetworkController
+from dockyard.network.ipam import PoolRequest
 from dockyard.network.networks import PREDEFINED
 from dockyard.network.store import NetworkRecord
 
 LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
 
 
-def ipam_pool(config: dict) -> dict:
-    """The one IPv4 pool of an IPAM config (what this bridge driver supports), checked as moby
-    checks it (ipamconfig), as keyword arguments of NetworkController.create_network: subnet,
-    gateway, ip_range, aux_addresses."""
+def ipam_pools(config: dict) -> dict:
+    """The IPAM config's pools, checked as moby checks them (ipamconfig), as keyword arguments
+    of NetworkController.create_network: the IPv4 pool's subnet, gateway, ip_range and
+    aux_addresses, `ipv6`, the IPv6 pool of a network that enables IPv6 (one of each family,
+    what this bridge driver takes), and `asked_pools`, the pools as given (for inspect)."""
     pools = (config.get("IPAM") or {}).get("Config") or []
-    if len(pools) > 1:
-        raise InvalidArgument("IPAM.Config: dockyard's bridge driver takes one IPv4 pool per network")
-    pool = pools[0] if pools else {}
-    for field, flag in (("Gateway", "gateway"), ("IPRange", "ip-range"), ("AuxiliaryAddresses", "aux-address")):
-        if pool.get(field) and not pool.get("Subnet"):
-            raise InvalidArgument(f"{flag} without subnet: every --{flag} needs a matching --subnet")
-    ipamconfig.validate(pools, ipv6=bool(config.get("EnableIPv6")))
+    for pool in pools:
+        for field, flag in (("Gateway", "gateway"), ("IPRange", "ip-range"), ("AuxiliaryAddresses", "aux-address")):
+            if pool.get(field) and not pool.get("Subnet"):
+                raise InvalidArgument(f"{flag} without subnet: every --{flag} needs a matching --subnet")
+    enable_ipv6 = bool(config.get("EnableIPv6"))
+    ipamconfig.validate(pools, ipv6=enable_ipv6)
+    by_family: dict[int, dict] = {}
+    for pool in pools:
+        family = 6 if ":" in pool["Subnet"] else 4
+        if family in by_family:
+            raise InvalidArgument(f"IPAM.Config: dockyard's bridge driver takes one IPv{family} pool per network")
+        by_family[family] = pool
+    if 6 in by_family and not enable_ipv6:
+        raise InvalidArgument(f"IPAM.Config: the IPv6 pool {by_family[6]['Subnet']} needs EnableIPv6 (--ipv6)")
+    v4, v6 = by_family.get(4, {}), by_family.get(6)
+    asked = [_shown(by_family[family]) for family in (4, 6) if family in by_family]
     return {
-        "subnet": pool.get("Subnet") or None,
-        "gateway": pool.get("Gateway") or None,
-        "ip_range": pool.get("IPRange") or None,
-        "aux_addresses": pool.get("AuxiliaryAddresses") or {},
+        "subnet": v4.get("Subnet") or None,
+        "gateway": v4.get("Gateway") or None,
+        "ip_range": v4.get("IPRange") or None,
+        "aux_addresses": v4.get("AuxiliaryAddresses") or {},
+        "ipv6": _pool_request(v6) if v6 is not None else (PoolRequest() if enable_ipv6 else None),
+        "asked_pools": asked,
     }
+
+
+def _shown(pool: dict) -> dict:
+    """A pool as inspect shows what was given: its fields in dockerd's order, empty ones left out."""
+    fields = ("Subnet", "IPRange", "Gateway", "AuxiliaryAddresses")
+    return {field: pool[field] for field in fields if pool.get(field)}
+
+
+def _pool_request(pool: dict) -> PoolRequest:
+    return PoolRequest(
+        pool.get("Subnet") or "",
+        pool.get("Gateway") or "",
+        pool.get("IPRange") or "",
+        pool.get("AuxiliaryAddresses") or {},
+    )
 
 
 class NetworkService:
@@ -79,8 +107,6 @@ class NetworkService:
 
     def create(self, config: dict) -> dict:
         """POST /networks/create. Raises Conflict (name), Forbidden (overlapping pool), InvalidArgument, NotSupported."""
-        if config.get("EnableIPv6"):
-            raise InvalidArgument("EnableIPv6: dockyard's bridge driver has no IPv6 support")
         rec = self.controller.create_network(
             config["Name"],
             config.get("Driver") or "bridge",
@@ -88,7 +114,7 @@ class NetworkService:
             labels=config.get("Labels") or {},
             options=config.get("Options") or {},
             attachable=bool(config.get("Attachable")),
-            **ipam_pool(config),
+            **ipam_pools(config),
         )
         self._publish(rec, "create")
         return {"Id": rec.id, "Warning": ""}

@@ -26,7 +26,7 @@ from dockyard.engine.containers.table import ContainerTable
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotFound, RuntimeFailure
 from dockyard.network import hosts, ipam, resolvconf
 from dockyard.network.config import NetworkConfig
-from dockyard.network.controller import NetworkController
+from dockyard.network.controller import USER_IP_NEEDS_SUBNET, NetworkController
 from dockyard.network.portspec import PortSpec, parse_port_bindings
 from dockyard.paths import DataRoot
 
@@ -58,6 +58,15 @@ def network_config(settings: dict) -> NetworkConfig:
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidArgument(f"invalid network settings in daemon configuration: {exc}") from None
     return NetworkConfig(**options)
+
+
+def _move_links_to_endpoint(container: Container, mode: str) -> None:
+    """On a user-defined network dockerd keeps `--link`s as the endpoint's Links (names only
+    that container resolves) and HostConfig.Links empty."""
+    endpoint = container.networking_config["EndpointsConfig"][mode]
+    given = list(endpoint.get("Links") or [])
+    endpoint["Links"] = given + [spec for spec in container.host_config["Links"] if spec not in given]
+    container.host_config["Links"] = None
 
 
 def network_mode(container: Container) -> str:
@@ -112,6 +121,8 @@ class ContainerNetworks:
         container.host_config["NetworkMode"] = container.host_config.get("NetworkMode") or "default"  # kept as asked
         self._check(container, mode)
         container.networking_config = {"EndpointsConfig": self._endpoints_at_create(container, mode)}
+        if _bridged(mode) and mode not in links.LEGACY_MODES and container.host_config.get("Links"):
+            _move_links_to_endpoint(container, mode)
         if mode == "host" and container.config.get("Hostname") == container.id[:12]:
             container.config["Hostname"] = socket.gethostname()
         elif mode.startswith("container:") and (peer := self._peer(mode)):
@@ -227,8 +238,22 @@ class ContainerNetworks:
             ipam.check_mac(endpoint["MacAddress"])
         ipam_config = endpoint.get("IPAMConfig") or {}
         if ipam_config.get("IPv6Address"):
-            raise InvalidArgument("IPAMConfig.IPv6Address is not supported by dockyard's bridge driver")
+            self._check_ipv6_address(network, ipam_config["IPv6Address"])
         ipam.parse_link_local(ipam_config.get("LinkLocalIPs") or ())  # refused at create, as current moby
+
+    def _check_ipv6_address(self, network: str, raw: str) -> None:
+        """An IPv6Address asked for: an IPv6 address, on a network with IPv6 (when it exists
+        yet); whether it is in the subnet and free is the connect's to say."""
+        try:
+            ipaddress.IPv6Address(raw)
+        except ValueError:
+            raise InvalidArgument(f"invalid IPv6 address: {raw}") from None
+        try:
+            net = self.controller.get(network)
+        except NoSuchNetwork:
+            return
+        if not net.ipv6:
+            raise InvalidArgument(USER_IP_NEEDS_SUBNET)
 
     def _endpoints_at_create(self, container: Container, mode: str) -> dict[str, dict]:
         """EndpointsConfig keyed by network name, the NetworkMode network first."""
@@ -281,7 +306,18 @@ class ContainerNetworks:
             endpoint.get("MacAddress") or None,
             ipam_config.get("IPv4Address") or None,
             tuple(ipam_config.get("LinkLocalIPs") or ()),
+            ipam_config.get("IPv6Address") or None,
+            tuple(self._link_names(spec) for spec in endpoint.get("Links") or ()),
         )
+
+    def _link_names(self, spec: str) -> tuple[str, str]:
+        """(alias, the linked container's name) of a link on a user-defined network; a link to
+        a container that does not exist is kept by the name given and resolves to nothing."""
+        link = links.parse(spec)
+        try:
+            return link.alias, self.containers.get(link.name).name
+        except NotFound:
+            return link.alias, link.name
 
     def _publish(self, container: Container) -> None:
         if not _bridged(network_mode(container)):
@@ -320,7 +356,7 @@ class ContainerNetworks:
             lines = [f"{entry.ip}\t{' '.join(entry.names)}\n" for entry in extra]
             return _read(self.host_hosts) + "".join(lines)
         extra += self._link_hosts(container)
-        addresses = [ep.ip for ep in self.controller.endpoints(container.id) if ep.ip]
+        addresses = [ip for ep in self.controller.endpoints(container.id) for ip in (ep.ip, ep.ip6) if ip]
         return hosts.render_hosts(
             container.config.get("Hostname") or "", addresses, extra, container.config.get("Domainname") or ""
         )
