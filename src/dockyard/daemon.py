@@ -83,7 +83,41 @@ def load_settings(config_file: Path | None) -> dict:
         raise InvalidArgument(f"unable to configure the daemon with file {config_file}: {exc}") from None
     if not isinstance(settings, dict):
         raise InvalidArgument(f"unable to configure the daemon with file {config_file}: not a JSON object")
+    check_settings(settings, config_file)
     return settings
+
+
+# the daemon.json keys dockyard honours; dockerd's others are refused, never ignored
+HONOURED_SETTINGS = (
+    "bip",
+    "bridge",  # "none" only
+    "default-address-pools",
+    "mtu",
+    "default-runtime",
+    "runtimes",
+    "init-path",
+    "insecure-registries",
+    "registry-mirrors",
+    "registry-mirrors-map",  # dockyard's own: mirrors for registries other than Docker Hub
+    "max-concurrent-downloads",
+    "max-concurrent-uploads",
+)
+
+
+def check_settings(settings: dict, config_file: Path) -> None:
+    """Refuse what dockyard would otherwise drop: a key it does not honour (dockerd too refuses
+    a key it does not know, in these words) and a `bridge` other than "none"."""
+    unknown = [key for key in settings if key not in HONOURED_SETTINGS]
+    if unknown:
+        raise InvalidArgument(
+            f"unable to configure the daemon with file {config_file}: the following directives don't match"
+            f" any configuration option dockyard honours: {', '.join(unknown)}"
+        )
+    if settings.get("bridge") not in (None, "none"):
+        raise InvalidArgument(
+            f"unable to configure the daemon with file {config_file}: bridge {settings['bridge']!r}: the default"
+            " network has a bridge of dockyard's own (dockyard0); only \"none\" is honoured"
+        )
 
 
 def _lock_data_root(root: DataRoot) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 
+import docker
 import pytest
 
 from tests.e2e.daemon import Daemon
@@ -141,3 +142,32 @@ def test_links_on_a_user_defined_network_are_names_only_the_linking_container_re
     # a live connect carries links too
     daemon.docker("network", "connect", "--link", "db:again", "ln", "far")
     assert "10.97.0.2" in in_container(daemon, "far", "nslookup", "again")
+
+
+def test_ipv6_and_links_through_the_docker_sdk(daemon):
+    client = daemon.sdk()
+    pools = [docker.types.IPAMPool(subnet="10.98.0.0/24"), docker.types.IPAMPool(subnet="fd00:98::/64")]
+    net = client.networks.create("sdk6", enable_ipv6=True, ipam=docker.types.IPAMConfig(pool_configs=pools))
+    assert net.attrs["EnableIPv6"] is True
+    db = client.containers.run("busybox", ["sleep", "300"], detach=True, name="sdkdb", network="sdk6")
+    endpoint = client.api.create_endpoint_config(ipv6_address="fd00:98::77")
+    app = client.containers.run(
+        "busybox",
+        ["sleep", "300"],
+        detach=True,
+        name="sdkapp",
+        network="sdk6",
+        networking_config={"sdk6": endpoint},
+        links={"sdkdb": "base"},  # the SDK sends HostConfig.Links alone
+    )
+    app.reload()
+    endpoint = app.attrs["NetworkSettings"]["Networks"]["sdk6"]
+    assert endpoint["GlobalIPv6Address"] == "fd00:98::77" and endpoint["IPAMConfig"]["IPv6Address"] == "fd00:98::77"
+    db.reload()
+    db_v6 = db.attrs["NetworkSettings"]["Networks"]["sdk6"]["GlobalIPv6Address"]
+    assert db_v6 == "fd00:98::2"
+    answer = app.exec_run(["nslookup", "-type=AAAA", "base"]).output.decode()
+    assert db_v6 in answer
+    app.remove(force=True)
+    db.remove(force=True)
+    net.remove()
