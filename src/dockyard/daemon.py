@@ -116,7 +116,7 @@ def check_settings(settings: dict, config_file: Path) -> None:
     if settings.get("bridge") not in (None, "none"):
         raise InvalidArgument(
             f"unable to configure the daemon with file {config_file}: bridge {settings['bridge']!r}: the default"
-            " network has a bridge of dockyard's own (dockyard0); only \"none\" is honoured"
+            ' network has a bridge of dockyard\'s own (dockyard0); only "none" is honoured'
         )
 
 

@@ -342,6 +342,11 @@ ACCEPTED: list[Accepted] = [
         )
     ),
     Accepted(
+        "network create aux on gateway *",
+        "status",
+        "design: the user's own request refused with a 403, as any address in use (dockerd: 500, the same words)",
+    ),
+    Accepted(
         "network create range outside",
         "*",
         "1.44: current moby validates an IPAM pool (an IPRange outside its subnet is a 400); 20.10 created the network",

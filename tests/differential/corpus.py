@@ -658,6 +658,16 @@ row(
     mode="status",
 )
 row("network delete range and aux", "DELETE", "/networks/dfn-range", mode="status")
+for family, pool in (
+    ("v4", {"Subnet": "10.95.0.0/24", "IPRange": "10.95.0.128/25", "AuxiliaryAddresses": {"r": "10.95.0.128"}}),
+    ("v6", {"Subnet": "fd00:95::/64", "AuxiliaryAddresses": {"r": "fd00:95::1"}}),
+):
+    row(
+        f"network create aux on gateway {family}",
+        "POST",
+        "/networks/create",
+        {"Name": "dfn-x", "EnableIPv6": family == "v6", "IPAM": {"Config": [pool]}},
+    )
 row(
     "network create overlap",
     "POST",

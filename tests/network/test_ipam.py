@@ -170,3 +170,11 @@ def test_ipv6_pools_and_addresses():
     ipam.check_overlap(subnet, [IPv4Network("10.0.0.0/8")])
     with pytest.raises(Forbidden, match="Pool overlaps"):
         ipam.check_overlap(ipam.parse_subnet6("fd00:1:0:0:1::/80"), [subnet])
+
+
+def test_an_auxiliary_address_on_the_gateway_is_refused_in_libnetworks_words():
+    for gateway in (IPv4Address("10.86.0.128"), IPv6Address("fd00:5::1")):
+        message = rf"^failed to allocate secondary ip address \(r:{gateway}\): Address already in use$"
+        with pytest.raises(Forbidden, match=message):
+            ipam.check_aux_addresses({"ok": gateway + 1, "r": gateway}, gateway)
+        ipam.check_aux_addresses({"ok": gateway + 1}, gateway)

@@ -160,6 +160,14 @@ def parse_aux_addresses(raw: dict[str, str] | None, subnet: Subnet) -> dict[str,
     return parsed
 
 
+def check_aux_addresses(aux: Mapping[str, Address], gateway: Address) -> None:
+    """An auxiliary address is allocated after the gateway: naming the gateway is refused in
+    libnetwork's words (dockerd answers them with a 500; a 403 here, as any address in use)."""
+    for name, address in aux.items():
+        if address == gateway:
+            raise Forbidden(f"failed to allocate secondary ip address ({name}:{address}): Address already in use")
+
+
 def next_address(
     subnet: Subnet,
     gateway: Address,

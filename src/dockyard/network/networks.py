@@ -77,7 +77,9 @@ class Networks:
             net_subnet = self._pick_subnet(subnet)
             net_range = ipam.parse_ip_range(ip_range, net_subnet)
             net_gateway = ipam.parse_gateway(gateway, net_subnet, net_range)
-            aux = {name: str(a) for name, a in ipam.parse_aux_addresses(dict(aux_addresses or {}), net_subnet).items()}
+            parsed_aux = ipam.parse_aux_addresses(dict(aux_addresses or {}), net_subnet)
+            ipam.check_aux_addresses(parsed_aux, net_gateway)
+            aux = {name: str(address) for name, address in parsed_aux.items()}
             v6 = self._ipv6_pool(ipv6) if ipv6 is not None else {}
             net_id = secrets.token_hex(32)
             opts = dict(options or {})
@@ -205,10 +207,12 @@ class Networks:
         subnet = ipam.parse_subnet6(pool.subnet)
         ipam.check_overlap(subnet, [IPv6Network(n.subnet6) for n in self.bridges() if n.ipv6])
         ip_range = ipam.parse_ip_range(pool.ip_range or None, subnet)
+        gateway = ipam.parse_gateway(pool.gateway or None, subnet, ip_range)
         aux = ipam.parse_aux_addresses(dict(pool.aux_addresses), subnet)
+        ipam.check_aux_addresses(aux, gateway)
         return {
             "subnet6": str(subnet),
-            "gateway6": str(ipam.parse_gateway(pool.gateway or None, subnet, ip_range)),
+            "gateway6": str(gateway),
             "ip_range6": str(ip_range) if ip_range else "",
             "aux_addresses6": {name: str(address) for name, address in aux.items()},
         }
