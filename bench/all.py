@@ -82,7 +82,7 @@ def plan_from(args: argparse.Namespace) -> Plan:
         only,
         pick(args.rounds, 15, 3),
         pick(args.ps_count, 100, 25),
-        pick(args.pull_rounds, 11, 2),
+        pick(args.pull_rounds, 7, 2),
         8,
         pick(args.pull_mb, 330, 40),
         pick(args.http_rounds, 7, 2),
@@ -142,8 +142,9 @@ def pull_row(plan: Plan, targets: list[Target]) -> Row:
     import cold_pull  # imports the distribution code only when pulling
 
     with tempfile.TemporaryDirectory(prefix="bench-all-pull-", dir="/var/tmp") as work:
-        with cold_pull.served_image(Path(work), plan.pull_layers, plan.pull_mb) as image:
-            return cold_pull.cold_pull(targets, plan.pull_rounds, plan.settle, image)
+        count = plan.pull_rounds * len(targets)
+        with cold_pull.served_images(Path(work), plan.pull_layers, plan.pull_mb, count) as images:
+            return cold_pull.cold_pull(targets, plan.pull_rounds, plan.settle, images)
 
 
 def http_rows(plan: Plan) -> list[Row]:
@@ -224,7 +225,9 @@ def main() -> None:
     parser.add_argument("--only", help=f"comma-separated workloads of {', '.join(WORKLOADS)}")
     parser.add_argument("--rounds", type=int, help="rounds per CLI row (15; quick 3)")
     parser.add_argument("--ps-count", type=int, help="containers running for ps (100; quick 25)")
-    parser.add_argument("--pull-rounds", type=int, help="cold pulls per column (11; quick 2)")
+    parser.add_argument(
+        "--pull-rounds", type=int, help="cold pulls per column (7, each of an image of its own; quick 2)"
+    )
     parser.add_argument("--pull-mb", type=int, help="MB of tar over 8 layers (330; quick 40)")
     parser.add_argument("--http-rounds", type=int, help="(7; quick 2)")
     parser.add_argument("--http-requests", type=int, help="requests per measurement (2000; quick 300)")

@@ -1,10 +1,19 @@
 """The cold-pull workload of bench/all.py: `pull` of a multi-layer image through each CLI.
 
-The image is bench/pull.py's (`make_image`: generated gzip layers of many small files and a
-few large ones), pushed once to a docker-registry on loopback, which both engines treat as
-insecure. Each round: settle, time `pull -q <ref>`, then `rmi <ref>` untimed, after which the
-engine must hold no layer of it (checked), so every timed pull starts cold. bench/pull.py
-remains the in-process view of the same pull (dockyard's Puller without HTTP or CLI).
+Every timed pull is of an image of its own: `make_image` variants (generated gzip layers of
+many small files and a few large ones, alike in size and shape, no blob in common), pushed
+to a docker-registry on loopback, which both engines treat as insecure. Nothing is removed
+between the timed pulls; every image goes, untimed, once all rounds are done, after which
+each engine must hold the images it held before (checked).
+
+Why not one image pulled, removed and pulled again: this disk's ext4 has no journal, and
+ext4 without one skips every inode freed in the last 60 s (300 s while its inode table block
+is dirty) when it looks for a free one (`recently_deleted`). A pull right after `rmi` then
+pays a scan over the inodes the removal freed, for every file it creates, in whichever block
+groups the allocator picks: round after round both engines slowed (dockyard 4.4 -> 13.8 s,
+dockerd 6.5 -> 17 s after dockyard's removals), each by where its files happened to land.
+That measures the filesystem's inode reuse, not the engines (docs/decisions/0051).
+bench/pull.py remains the in-process view of the same pull (dockyard's Puller without HTTP or CLI).
 """
 
 from __future__ import annotations
@@ -35,42 +44,56 @@ class Image:
 
 
 @contextmanager
-def served_image(work: Path, layers: int, size_mb: int) -> Iterator[Image]:
-    """Generate the image under `work`, serve it from a loopback registry, stop it afterwards."""
-    store, manifest, tar_bytes = make_image(work, layers, size_mb)
+def served_images(work: Path, layers: int, size_mb: int, count: int) -> Iterator[list[Image]]:
+    """Generate `count` images under `work`, serve them from a loopback registry, stop it afterwards."""
     registry = start_registry(work / "registry")
     try:
-        ref = f"{registry.address}/bench/big:v1"
-        Pusher(Registries(RegistryConfig(), DockerConfigFile(work / "docker.json"))).push(
-            parse_reference(ref), manifest, store
-        )
-        shutil.rmtree(work / "source", ignore_errors=True)  # the registry has its own copy
-        yield Image(ref, layers, sum(d.size for d in manifest.layers), tar_bytes)
+        pusher = Pusher(Registries(RegistryConfig(), DockerConfigFile(work / "docker.json")))
+        images = []
+        for variant in range(count):
+            store, manifest, tar_bytes = make_image(work, layers, size_mb, variant)
+            ref = f"{registry.address}/bench/big{variant}:v1"
+            pusher.push(parse_reference(ref), manifest, store)
+            shutil.rmtree(work / "source", ignore_errors=True)  # the registry has its own copy
+            images.append(Image(ref, layers, sum(d.size for d in manifest.layers), tar_bytes))
+        yield images
     finally:
         registry.stop()
 
 
-def image_bytes(target: Target) -> str:
-    """What `system df` says the engine's images take."""
-    return run(target, "system", "df", "--format", "{{.Type}} {{.Size}}").stdout.splitlines()[0]
+def image_ids(target: Target) -> list[str]:
+    """The images the engine holds (by ID; `system df` bytes would differ by the directories
+    the pulls grew, which ext4 never shrinks)."""
+    return sorted(run(target, "images", "-aq", "--no-trunc").stdout.split())
 
 
-def cold_pull(targets: Sequence[Target], rounds: int, settle: Settle, image: Image) -> Row:
-    before = {t.key: image_bytes(t) for t in targets}
+def cold_pull(targets: Sequence[Target], rounds: int, settle: Settle, images: Sequence[Image]) -> Row:
+    """`rounds` interleaved pulls per target, each of an image no engine has seen (needs
+    rounds * len(targets) images); every image is removed afterwards, untimed."""
+    before = {t.key: image_ids(t) for t in targets}
+    fresh = iter(images)
+    pulled: dict[str, list[str]] = {t.key: [] for t in targets}
 
     def measure(target: Target) -> float:
-        elapsed = timed(settle, target, "pull", "-q", image.ref)
-        run(target, "rmi", image.ref)
-        if image_bytes(target) != before[target.key]:
-            raise RuntimeError(f"{target.key}: not cold after rmi: {image_bytes(target)}, was {before[target.key]}")
-        return elapsed
+        image = next(fresh)
+        pulled[target.key].append(image.ref)
+        return timed(settle, target, "pull", "-q", image.ref)
 
-    samples = interleave(rounds, targets, measure)
+    try:
+        samples = interleave(rounds, targets, measure)
+    finally:
+        for target in targets:
+            if pulled[target.key]:
+                run(target, "rmi", *pulled[target.key])
+    for target in targets:
+        if image_ids(target) != before[target.key]:
+            raise RuntimeError(f"{target.key}: images left after the removals (the rounds: {samples})")
+    image = images[0]
     return Row(
         f"cold pull, {image.layers} layers, {image.compressed / 1e6:.0f} MB gzip / {image.tar / 1e6:.0f} MB",
         SECONDS,
         samples,
         "≤ 0.5x at the median and in the worst round",
-        note="every round listed below",
+        note="every round listed below, each of an image of its own",
         worst=True,
     )

@@ -58,13 +58,15 @@ DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
 DOCKERD = shutil.which("dockerd")
 
 
-def make_image(work: Path, layers: int, size_mb: int) -> tuple[LocalContentStore, Manifest, int]:
-    """Generate `layers` gzip layers of size_mb/layers MB of tar each; return store, manifest, tar bytes."""
+def make_image(work: Path, layers: int, size_mb: int, variant: int = 0) -> tuple[LocalContentStore, Manifest, int]:
+    """Generate `layers` gzip layers of size_mb/layers MB of tar each; return store, manifest, tar bytes.
+
+    Each `variant` has layers of its own (no blob in common with another variant), alike in size and shape."""
     store = LocalContentStore(DataRoot(work / "source"))
     descriptors, diff_ids, total = [], [], 0
     for i in range(layers):
         path = work / f"layer{i}.tar.gz"
-        total += generate(path, (size_mb << 20) // layers, seed=i + 1)
+        total += generate(path, (size_mb << 20) // layers, seed=variant * layers + i + 1)
         blob = path.read_bytes()
         diff_ids.append(str(Digest.from_hex(hashlib.sha256(zlib.decompress(blob, 31)).hexdigest())))
         descriptors.append(Descriptor(mt.DOCKER_LAYER_GZIP, store.write_blob(blob), len(blob)))

@@ -105,8 +105,9 @@ HONOURED_SETTINGS = (
 
 
 def check_settings(settings: dict, config_file: Path) -> None:
-    """Refuse what dockyard would otherwise drop: a key it does not honour (dockerd too refuses
-    a key it does not know, in these words) and a `bridge` other than "none"."""
+    """Refuse what dockyard would otherwise drop: a key it does not honour (dockerd refuses a
+    key it does not know, in these words but for "dockyard honours") and a `bridge` other
+    than "none"."""
     unknown = [key for key in settings if key not in HONOURED_SETTINGS]
     if unknown:
         raise InvalidArgument(

@@ -393,12 +393,14 @@ ACCEPTED: list[Accepted] = [
         "body.NetworkSettings.Networks.dfn-a.Links",
         "design: a HostConfig.Links on a user-defined network becomes the endpoint's Links (a name only that container resolves, as the docker CLI's --link does there); dockerd 20.10 drops one sent in HostConfig alone without a word",
     ),
-    Accepted(
-        "containers list*",
-        "body*.NetworkSettings.Networks.*",
-        "1.44: DNSNames in the summary; NetworkID at create (design)",
+    *(
+        Accepted(
+            rows,
+            "body*.NetworkSettings.Networks.*.NetworkID",
+            "design: a created container's endpoint names its network",
+        )
+        for rows in ("containers list*", "containers filter name")
     ),
-    Accepted("containers filter name", "body*.NetworkSettings.Networks.*", "as for containers list"),
     *(
         Accepted(rows, "body", _IMAGELESS)
         for rows in ("containers list all", "containers filter status created", "current /containers/json?all=1")

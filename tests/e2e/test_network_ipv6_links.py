@@ -81,6 +81,20 @@ def test_ipv6_network_addresses_routes_names_and_traffic(daemon):
     assert short2 in in_container(daemon, "c1", "sh", "-c", get)
 
 
+def test_a_disconnect_keeps_a_default_route_of_each_family(daemon):
+    daemon.docker("network", "create", "--subnet", "10.99.1.0/24", "four")
+    daemon.docker("network", "create", "--ipv6", "--subnet", "fd00:a::/64", "six-a")
+    daemon.docker("network", "create", "--ipv6", "--subnet", "fd00:b::/64", "six-b")
+    daemon.docker("run", "-d", "--name", "multi", "--network", "four", *SLEEP)
+    for network in ("six-a", "six-b"):
+        daemon.docker("network", "connect", network, "multi")
+    assert "default via fd00:a::1" in in_container(daemon, "multi", "ip", "-6", "route")
+    daemon.docker("network", "disconnect", "six-a", "multi")
+    routes = in_container(daemon, "multi", "ip", "-6", "route")
+    assert "default via fd00:b::1" in routes and "fd00:a::" not in routes
+    assert "default via 10.99.1.1" in in_container(daemon, "multi", "ip", "-4", "route")
+
+
 def test_ipv6_through_the_dockyard_cli_and_a_live_connect(daemon):
     daemon.cli("network", "create", "--ipv6", "--subnet", "fd00:ee::/64", "--gateway", "fd00:ee::fe", "v6b")
     network = json.loads(daemon.docker("network", "inspect", "v6b").stdout)[0]
@@ -106,6 +120,12 @@ def test_ipv6_through_the_dockyard_cli_and_a_live_connect(daemon):
         (["run", "--rm", "--network", "v6", "--ip6", "fd00:ee::5", "busybox", "true"], "no configured subnet"),
         (["run", "--rm", "--network", "v6", "--ip6", "fd00:dd::1", "busybox", "true"], "Address already in use"),
         (["run", "--rm", "--network", "v6", "--ip6", "10.96.0.5", "busybox", "true"], "invalid IPv6 address"),
+        (["run", "--rm", "--network", "v6", "--ip6", "fd00:dd::1%eth0", "busybox", "true"], "invalid IPv6 address"),
+        (["run", "--rm", "--ip6", "fd00:dd::5", "busybox", "true"], "supported on user defined networks only"),
+        (
+            ["run", "--rm", "--network", "host", "--link", "nosuch:x", "busybox", "true"],
+            "could not get container for nosuch",
+        ),
     ],
 )
 def test_bad_ipv6_requests_are_refused_and_leave_nothing(daemon, argv, message):
@@ -123,12 +143,20 @@ def test_links_on_a_user_defined_network_are_names_only_the_linking_container_re
     daemon.docker("network", "create", "elsewhere")
     daemon.docker("run", "-d", "--name", "db", "--network", "ln", *SLEEP)
     daemon.docker("run", "-d", "--name", "far", "--network", "elsewhere", *SLEEP)
+    daemon.docker("run", "-d", "--name", "shadow", "--network", "ln", *SLEEP)  # 10.97.0.3
     for client in ("docker", "dockyard"):
         daemon.client(client, "run", "-d", "--name", f"app-{client}", "--network", "ln", "--link", "db:store",
-                      "--link", "far:away", "--link", "nosuch:ghost", *SLEEP)  # fmt: skip
+                      "--link", "far:away", "--link", "nosuch:ghost", "--link", "db:shadow", *SLEEP)  # fmt: skip
         app = daemon.inspect(f"app-{client}")
         assert app["HostConfig"]["Links"] is None  # dockerd keeps them as the endpoint's
-        assert app["NetworkSettings"]["Networks"]["ln"]["Links"] == ["db:store", "far:away", "nosuch:ghost"]
+        assert app["NetworkSettings"]["Networks"]["ln"]["Links"] == [
+            "db:store",
+            "far:away",
+            "nosuch:ghost",
+            "db:shadow",
+        ]
+        shadowed = in_container(daemon, f"app-{client}", "nslookup", "-type=A", "shadow")
+        assert "10.97.0.2" in shadowed and "10.97.0.3" not in shadowed  # the link's alias wins, as libnetwork
         for name in ("store", "store.ln"):
             answer = in_container(daemon, f"app-{client}", "nslookup", name)
             assert "10.97.0.2" in answer and "fd00:97::2" in answer, (client, name)
@@ -139,6 +167,14 @@ def test_links_on_a_user_defined_network_are_names_only_the_linking_container_re
     # the alias belongs to the linking container: another one on the network does not resolve it
     daemon.docker("run", "-d", "--name", "other", "--network", "ln", *SLEEP)
     assert daemon.docker("exec", "other", "nslookup", "store", check=False).returncode != 0
+    api = daemon.sdk().api
+    for bad, message in (([None], "empty string specified for links"), (["a:b:c"], "bad format for links: a:b:c")):
+        for body in (
+            {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": "ln", "Links": bad}},
+            {"Image": "busybox", "Cmd": ["true"], "NetworkingConfig": {"EndpointsConfig": {"ln": {"Links": bad}}}},
+        ):
+            refused = api._post_json(api._url("/containers/create"), data=body)
+            assert (refused.status_code, refused.json()["message"]) == (400, message)
     # a live connect carries links too
     daemon.docker("network", "connect", "--link", "db:again", "ln", "far")
     assert "10.97.0.2" in in_container(daemon, "far", "nslookup", "again")

@@ -69,3 +69,9 @@ def test_more_than_one_pool_of_a_family_is_a_400():
         ipam_pools({"IPAM": {"Config": [{"Subnet": "10.1.0.0/24"}, {"Subnet": "10.2.0.0/24"}]}})
     with pytest.raises(InvalidArgument, match="one IPv6 pool per network"):
         ipam_pools({"EnableIPv6": True, "IPAM": {"Config": [{"Subnet": "fd00:1::/64"}, {"Subnet": "fd00:2::/64"}]}})
+
+
+@pytest.mark.parametrize("pools", [[{"Subnet": "10.1.0.0/24"}, None], [1], {"Subnet": "10.1.0.0/24"}])
+def test_a_pool_that_is_not_an_object_is_a_400(pools):
+    with pytest.raises(InvalidArgument, match="IPAM.Config: a list of pools, each an object"):
+        ipam_pools({"IPAM": {"Config": pools}})

@@ -178,3 +178,13 @@ def test_an_auxiliary_address_on_the_gateway_is_refused_in_libnetworks_words():
         with pytest.raises(Forbidden, match=message):
             ipam.check_aux_addresses({"ok": gateway + 1, "r": gateway}, gateway)
         ipam.check_aux_addresses({"ok": gateway + 1}, gateway)
+
+
+def test_an_address_is_a_string_of_its_family_without_a_zone():
+    assert ipam.parse_address("fd00::1", 6) == IPv6Address("fd00::1")
+    for raw, version in (("fd00::1%eth0", 6), (167772161, 4), (None, 4), ("10.0.0.1", 6), ("fd00::1", 4)):
+        with pytest.raises(ValueError):
+            ipam.parse_address(raw, version)
+    subnet = IPv6Network("fd00::/64")
+    with pytest.raises(InvalidArgument, match="invalid IPv6 address"):
+        ipam.check_requested("fd00::1%x", subnet, IPv6Address("fd00::1"), [])  # would dodge "in use"

@@ -37,6 +37,7 @@ from dockyard.network.portspec import PortBinding, PortSpec
 from dockyard.network.rules import BridgeRules, Chains, Forward
 from dockyard.network.store import Allocation, EndpointRecord, NetworkRecord, NetworkStore, Taken
 
+USER_IP_ON_PREDEFINED = "user specified IP address is supported on user defined networks only"
 USER_IP_NEEDS_SUBNET = (
     "user specified IP address is supported only when connecting to networks with user configured subnets"
 )
@@ -56,8 +57,6 @@ class Endpoint:
     gateway: str | None
     mac: str
     ip6: str | None = None
-    prefix6: int = 0
-    gateway6: str | None = None
 
 
 class NetworkController:
@@ -206,7 +205,7 @@ class NetworkController:
             if aliases and net.name == "bridge":
                 raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
             if (ip or ip6) and net.name == "bridge":
-                raise InvalidArgument("user specified IP address is supported on user defined networks only")
+                raise InvalidArgument(USER_IP_ON_PREDEFINED)
             if ip6 and not net.ipv6:
                 raise InvalidArgument(USER_IP_NEEDS_SUBNET)
 
@@ -289,11 +288,11 @@ class NetworkController:
 
     def _reroute(self, gone: EndpointRecord, net: NetworkRecord, rest: list[EndpointRecord]) -> None:
         """After a disconnect, route through another network if the default route went away."""
-        for ep in rest:
-            other = self.get(ep.network_id)
-            if other.driver == "bridge" and not other.internal and os.path.exists(gone.netns):
-                bridge.set_default_routes(gone.netns, _gateways(other), drop_via=_gateways(net))
-                return
+        outward = [n for n in (self.get(ep.network_id) for ep in rest) if n.driver == "bridge" and not n.internal]
+        v4 = next((n.gateway for n in outward), None)
+        v6 = next((n.gateway6 for n in outward if n.ipv6), None)
+        if (v4 or v6) and os.path.exists(gone.netns):  # per family: the first network that has one
+            bridge.set_default_routes(gone.netns, [g for g in (v4, v6) if g], drop_via=_gateways(net))
 
     def publish(self, container_id: str, specs: list[PortSpec]) -> list[PortBinding]:
         """Publish ports on the container's first outward network: all of them, or none.
@@ -371,9 +370,8 @@ class NetworkController:
     def _endpoint(self, net: NetworkRecord, ep: EndpointRecord) -> Endpoint:
         prefix = IPv4Network(net.subnet).prefixlen if net.subnet and ep.ip else 0
         gateway = net.gateway if ep.ip and not net.internal else None
-        v6 = (IPv6Network(net.subnet6).prefixlen, net.gateway6 if not net.internal else None) if ep.ip6 else (0, None)
         return Endpoint(
-            net.id, net.name, ep.container_id, ep.endpoint_id, ep.ifname, ep.ip, prefix, gateway, ep.mac, ep.ip6, *v6
+            net.id, net.name, ep.container_id, ep.endpoint_id, ep.ifname, ep.ip, prefix, gateway, ep.mac, ep.ip6
         )
 
 

@@ -62,12 +62,19 @@ def parse_subnet6(raw: str) -> IPv6Network:
     return subnet
 
 
-def _address(raw: str, subnet: Subnet) -> Address:
-    """An address of the subnet's family; ValueError otherwise."""
+def parse_address(raw: object, version: int) -> Address:
+    """An address of IP `version` written as a string, without an IPv6 zone (`%eth0`: an
+    address with one compares unequal to the same address without); ValueError otherwise."""
+    if not isinstance(raw, str) or "%" in raw:
+        raise ValueError(raw)
     address = ipaddress.ip_address(raw)
-    if address.version != subnet.version:
+    if address.version != version:
         raise ValueError(raw)
     return address
+
+
+def _address(raw: object, subnet: Subnet) -> Address:
+    return parse_address(raw, subnet.version)
 
 
 def parse_gateway(raw: str | None, subnet: Subnet, ip_range: Subnet | None = None) -> Address:

@@ -40,12 +40,13 @@ def ensure_bridge(ipr: IPRoute, name: str, gateways: Sequence[Interface], mtu: i
         except NetlinkError as exc:
             raise RuntimeFailure(f"failed to create bridge {name}: {os.strerror(exc.code)}") from None
         index = link_index(ipr, name)
-    if any(gateway.version == 6 for gateway in gateways):
+    with_ipv6 = any(gateway.version == 6 for gateway in gateways)
+    if with_ipv6:
         set_sysctl(f"net/ipv6/conf/{name}/disable_ipv6", "0")
-    have = {
+    have = {  # the IPv4 ones, and the global IPv6 ones of a network with IPv6 (others are not ours)
         ip_interface(f"{a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}")
         for a in ipr.get_addr(index=index)
-        if a["family"] == AF_INET or not ip_address(a.get_attr("IFA_ADDRESS")).is_link_local
+        if a["family"] == AF_INET or (with_ipv6 and not ip_address(a.get_attr("IFA_ADDRESS")).is_link_local)
     }
     for address in have - set(gateways):  # an earlier daemon's: replaced, never added to
         ipr.addr("del", index=index, address=str(address.ip), prefixlen=address.network.prefixlen)
@@ -123,8 +124,8 @@ def configure_inside(
         raise RuntimeFailure(f"interface {peer_name} did not arrive in the container namespace")
     if link_index(ipr, ifname) is not None:
         raise Conflict(f"interface {ifname} already exists in the container namespace")
-    if not any(address.version == 6 for address in addresses):  # as libnetwork: no IPv6, not even link-local
-        set_sysctl(f"net/ipv6/conf/{peer_name}/disable_ipv6", "1")
+    if not any(address.version == 6 for address in addresses) and host_has_ipv6():  # as libnetwork
+        set_sysctl(f"net/ipv6/conf/{peer_name}/disable_ipv6", "1")  # no IPv6, not even link-local
     ipr.link("set", index=index, ifname=ifname, address=mac, state="up")  # the kernel renames before it ups
     for address in addresses:
         _add_address(ipr, index, address)
@@ -149,6 +150,11 @@ def remove_default_route_via(ipr: IPRoute, gateway: str) -> None:
     for route in ipr.get_routes(family=family):
         if route["dst_len"] == 0 and route.get_attr("RTA_GATEWAY") == gateway:
             ipr.route("del", dst="::/0" if family == AF_INET6 else "0.0.0.0/0", gateway=gateway, family=family)
+
+
+def host_has_ipv6() -> bool:
+    """Whether the kernel has IPv6 at all (not booted with ipv6.disable=1)."""
+    return Path("/proc/sys/net/ipv6").is_dir()
 
 
 def set_sysctl(path: str, value: str) -> None:

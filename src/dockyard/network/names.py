@@ -44,14 +44,17 @@ class NameTable:
 
     def lookup(self, container_id: str, name: str) -> list[str]:
         """Addresses (IPv4 and IPv6) of `name` on the networks this container shares."""
-        found = []
         linked = self._linked(container_id, name)
+        found = []
         for net, ep in self._peers(container_id):
             names = {n.lower() for n in dns_names(net, ep)}
             if not names or not ep.ip:
                 continue
-            short = name.removesuffix("." + net.name.lower())
-            if name in names or name == ep.container_id or short in names or (net.id, ep.name.lower()) in linked:
+            if linked:  # a link's alias wins over the names on the network, as libnetwork resolves it
+                match = (net.id, ep.name.lower()) in linked
+            else:
+                match = name in names or name == ep.container_id or name.removesuffix("." + net.name.lower()) in names
+            if match:
                 found += [ep.ip, *([ep.ip6] if ep.ip6 else [])]
         return list(dict.fromkeys(found))
 

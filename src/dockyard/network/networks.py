@@ -18,7 +18,7 @@ from ipaddress import IPv4Interface, IPv4Network, IPv6Interface, IPv6Network, ip
 
 from dockyard import faults
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotSupported
-from dockyard.network import bridge, ipam, shapes
+from dockyard.network import bridge, ipam, links, shapes
 from dockyard.network.config import NetworkConfig
 from dockyard.network.store import NetworkRecord, NetworkStore
 from dockyard.timestamps import now_rfc3339
@@ -201,9 +201,12 @@ class Networks:
         return chosen
 
     def _ipv6_pool(self, pool: ipam.PoolRequest) -> dict:
-        """The IPv6 fields of a new network's record. Raises Forbidden (overlap), InvalidArgument."""
+        """The IPv6 fields of a new network's record. Raises Forbidden (overlap, an auxiliary
+        address on the gateway), InvalidArgument, NotFound (no pool given: dockerd's 404)."""
         if not pool.subnet:  # moby's default pools have no IPv6 ones before 27.0 (API 1.46)
             raise ipam.no_pool(6)
+        if not links.host_has_ipv6():
+            raise InvalidArgument("EnableIPv6: this host's kernel has IPv6 turned off (ipv6.disable=1)")
         subnet = ipam.parse_subnet6(pool.subnet)
         ipam.check_overlap(subnet, [IPv6Network(n.subnet6) for n in self.bridges() if n.ipv6])
         ip_range = ipam.parse_ip_range(pool.ip_range or None, subnet)

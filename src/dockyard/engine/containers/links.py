@@ -36,10 +36,21 @@ def parse(spec: str) -> Link:
     return Link(name, (alias or name).lstrip("/"))
 
 
+def validate(specs: object) -> None:
+    """Raises InvalidArgument, in moby's ParseLink words, for a link that is not `name[:alias]`."""
+    for spec in specs or []:
+        if not spec:  # "" or a JSON null (Go's "")
+            raise InvalidArgument("empty string specified for links")
+        if not isinstance(spec, str) or spec.count(":") > 1:
+            raise InvalidArgument(f"bad format for links: {spec}")
+
+
 def check(host_config: dict, find: Callable[[str], Container]) -> None:
-    """Raises InvalidArgument, in dockerd's words, for a legacy link to a container that does
-    not exist (on a user-defined network a link is a name that may resolve later, as dockerd)."""
-    if (host_config.get("NetworkMode") or "") not in LEGACY_MODES:
+    """Raises InvalidArgument, in dockerd's words, for a malformed link and for a link to a
+    container that does not exist (on a user-defined network a link is a name that may
+    resolve later, as dockerd: no such check there)."""
+    validate(host_config.get("Links"))
+    if user_defined(host_config.get("NetworkMode") or ""):
         return
     for spec in host_config.get("Links") or []:
         link = parse(spec)
@@ -47,6 +58,12 @@ def check(host_config: dict, find: Callable[[str], Container]) -> None:
             find(link.name)
         except NotFound as exc:
             raise InvalidArgument(f"could not get container for {link.name}: {exc}") from None
+
+
+def user_defined(mode: str) -> bool:
+    """Whether a NetworkMode names a user-defined network (not the default bridge, host,
+    none or another container's namespace)."""
+    return mode not in (*LEGACY_MODES, "host", "none") and not mode.startswith("container:")
 
 
 def legacy(container: Container) -> bool:

@@ -85,14 +85,14 @@ def summary(container: Container, now: float) -> dict:
 
 
 def _listed_networks(networks: dict) -> dict:
-    """The endpoints of a ps row: as inspect's, but without Links and Aliases, and with only
-    the addresses asked for in IPAMConfig (moby's list view copies just those fields)."""
+    """The endpoints of a ps row: as inspect's, but without Links, Aliases and DNSNames, and
+    with only the addresses asked for in IPAMConfig (moby's list view copies just those)."""
     listed = {}
     for name, endpoint in networks.items():
         asked = endpoint.get("IPAMConfig")
         if asked is not None:
             asked = {key: asked[key] for key in ("IPv4Address", "IPv6Address") if asked.get(key)}
-        listed[name] = {**endpoint, "IPAMConfig": asked, "Links": None, "Aliases": None}
+        listed[name] = {**endpoint, "IPAMConfig": asked, "Links": None, "Aliases": None, "DNSNames": None}
     return listed
 
 

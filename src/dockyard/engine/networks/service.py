@@ -30,6 +30,8 @@ def ipam_pools(config: dict) -> dict:
     aux_addresses, `ipv6`, the IPv6 pool of a network that enables IPv6 (one of each family,
     what this bridge driver takes), and `asked_pools`, the pools as given (for inspect)."""
     pools = (config.get("IPAM") or {}).get("Config") or []
+    if not isinstance(pools, list) or not all(isinstance(pool, dict) for pool in pools):
+        raise InvalidArgument("IPAM.Config: a list of pools, each an object, is expected")
     for pool in pools:
         for field, flag in (("Gateway", "gateway"), ("IPRange", "ip-range"), ("AuxiliaryAddresses", "aux-address")):
             if pool.get(field) and not pool.get("Subnet"):

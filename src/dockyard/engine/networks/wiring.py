@@ -26,7 +26,7 @@ from dockyard.engine.containers.table import ContainerTable
 from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotFound, RuntimeFailure
 from dockyard.network import hosts, ipam, resolvconf
 from dockyard.network.config import NetworkConfig
-from dockyard.network.controller import USER_IP_NEEDS_SUBNET, NetworkController
+from dockyard.network.controller import USER_IP_NEEDS_SUBNET, USER_IP_ON_PREDEFINED, NetworkController
 from dockyard.network.portspec import PortSpec, parse_port_bindings
 from dockyard.paths import DataRoot
 
@@ -121,7 +121,7 @@ class ContainerNetworks:
         container.host_config["NetworkMode"] = container.host_config.get("NetworkMode") or "default"  # kept as asked
         self._check(container, mode)
         container.networking_config = {"EndpointsConfig": self._endpoints_at_create(container, mode)}
-        if _bridged(mode) and mode not in links.LEGACY_MODES and container.host_config.get("Links"):
+        if links.user_defined(mode) and container.host_config.get("Links"):
             _move_links_to_endpoint(container, mode)
         if mode == "host" and container.config.get("Hostname") == container.id[:12]:
             container.config["Hostname"] = socket.gethostname()
@@ -236,18 +236,21 @@ class ContainerNetworks:
             raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
         if endpoint.get("MacAddress"):
             ipam.check_mac(endpoint["MacAddress"])
+        links.validate(endpoint.get("Links"))
         ipam_config = endpoint.get("IPAMConfig") or {}
         if ipam_config.get("IPv6Address"):
             self._check_ipv6_address(network, ipam_config["IPv6Address"])
         ipam.parse_link_local(ipam_config.get("LinkLocalIPs") or ())  # refused at create, as current moby
 
     def _check_ipv6_address(self, network: str, raw: str) -> None:
-        """An IPv6Address asked for: an IPv6 address, on a network with IPv6 (when it exists
-        yet); whether it is in the subnet and free is the connect's to say."""
+        """An IPv6Address asked for: an IPv6 address, on a user-defined network with IPv6 (when
+        it exists yet); whether it is in the subnet and free is the connect's to say."""
         try:
-            ipaddress.IPv6Address(raw)
+            ipam.parse_address(raw, 6)
         except ValueError:
             raise InvalidArgument(f"invalid IPv6 address: {raw}") from None
+        if network in ("bridge", "host", "none"):
+            raise InvalidArgument(USER_IP_ON_PREDEFINED)
         try:
             net = self.controller.get(network)
         except NoSuchNetwork:
