@@ -82,7 +82,7 @@ def test_expired_upstream_token_is_refreshed(tmp_path):
         push_upstream(upstream, "1")
         client = cache.client()
         assert client.request("GET", "/v2/lib/app/manifests/1").status == 200
-        time.sleep(1.5)
+        time.sleep(2.1)  # past any 1 s token's expiry (which is rounded up to a whole second)
         digest = push_upstream(upstream, "2")
         assert client.request("GET", "/v2/lib/app/manifests/2").headers["docker-content-digest"] == digest
     finally:

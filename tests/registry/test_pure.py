@@ -135,6 +135,18 @@ def test_tokens_carry_granted_scopes_and_expire():
     assert auth.claims(expired.issue("alice", [])) is None
 
 
+def test_a_token_lives_at_least_its_ttl(monkeypatch):
+    """Issued late in a second, a 1 s token must not expire within the same second."""
+    auth = Authorizer(Config(token=True, anonymous="read-only", token_secret="s", token_ttl=1))
+    monkeypatch.setattr("time.time", lambda: 1_000.95)
+    token = auth.issue("alice", [])
+    assert auth.claims(token)["exp"] >= 1_000.95 + 1
+    monkeypatch.setattr("time.time", lambda: 1_001.9)  # 0.95 s later: still valid
+    assert auth.claims(token) is not None
+    monkeypatch.setattr("time.time", lambda: 1_002.0)
+    assert auth.claims(token) is None
+
+
 def test_config_sections_and_errors():
     config = config_from_dict(
         {"auth": {"anonymous": "read-only"}, "storage": {"max_upload_size": 10}, "proxy": {"remote_url": "http://x"}}

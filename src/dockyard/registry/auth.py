@@ -20,6 +20,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import threading
 import time
@@ -143,8 +144,11 @@ class Authorizer:
     # tokens
 
     def issue(self, user: str | None, scopes: list[Scope]) -> str:
-        """A signed token granting each scope's permitted actions."""
-        now = int(time.time())
+        """A signed token granting each scope's permitted actions, valid for at least the TTL
+        (`exp` rounded up: rounded down, a token issued late in a second lived up to a second
+        less than the `expires_in` its client was told)."""
+        issued = time.time()
+        now = int(issued)
         access = [{"type": s.type, "name": s.name, "actions": list(self.granted(user, s))} for s in scopes]
         claims = {
             "iss": self.config.service,
@@ -152,7 +156,7 @@ class Authorizer:
             "sub": user or "",
             "iat": now,
             "nbf": now - 5,
-            "exp": now + self.config.token_ttl,
+            "exp": math.ceil(issued + self.config.token_ttl),
             "access": access,
         }
         head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
