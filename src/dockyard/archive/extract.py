@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.archive.compression import decompressed_chunks
+from dockyard.archive.readahead import read_ahead
 from dockyard.archive.reader import TarReader
 from dockyard.archive.safety import ROOT, layer_filter
 from dockyard.archive.tarformat import EntryType, Member
@@ -53,8 +54,8 @@ def apply_layer(stream: BinaryIO, dest: Path) -> tuple[Digest, int]:
         InvalidArgument: the stream is corrupt or truncated, or an entry is hostile.
         RuntimeFailure: the host failed (disk full, I/O error).
     """
-    hasher = hashlib.sha256()
-    reader = TarReader(_hashed(decompressed_chunks(stream), hasher))
+    hasher = hashlib.sha256()  # decompressed and hashed ahead, on another core than the files' writing
+    reader = TarReader(read_ahead(_hashed(decompressed_chunks(stream), hasher)))
     size = 0
     with _Tree(dest) as tree:
         for member in reader:

@@ -163,6 +163,10 @@ class _Stream:
             self.error = exc
         finally:
             self._done.set()
+            try:  # a read-ahead thread still waiting for bytes (the unpack stopped early) wakes up
+                self._queue.put_nowait(_ABORT)
+            except queue.Full:
+                pass  # it has bytes to read, and sees the unpack gone at its next hand-off
 
     # -- the download's side (BlobSink) ---------------------------------------------------
 
