@@ -101,7 +101,8 @@ class LayerUnpacker:
 
     def _unpack(self, layer: PlannedLayer, tar: BinaryIO) -> None:
         try:
-            self.snapshots.unpack(layer.chain_id, layer.parent, tar, layer.diff_id)
+            # published at once, on disk at the image's registration: one barrier per pull (0121)
+            self.snapshots.unpack(layer.chain_id, layer.parent, tar, layer.diff_id, durable=False)
         except DiffIdMismatch as exc:
             raise InvalidArgument(
                 f"failed to register layer: layer {layer.descriptor.digest} has diff_id "

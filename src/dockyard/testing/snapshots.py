@@ -18,7 +18,7 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -66,6 +66,9 @@ class FakeSnapshotter:
     def has_layer(self, chain_id: Digest) -> bool:
         return Digest(chain_id) in self._layers
 
+    def persist(self, chain_ids: Iterable[Digest]) -> None:
+        """Nothing to put on disk: the layers live in memory."""
+
     def layer(self, chain_id: Digest) -> LayerInfo:
         try:
             return self._layers[Digest(chain_id)].info
@@ -73,7 +76,12 @@ class FakeSnapshotter:
             raise NotFound(f"layer does not exist: {chain_id}") from None
 
     def unpack(
-        self, chain_id: Digest, parent: Digest | None, tar: BinaryIO, diff_id: Digest | None = None
+        self,
+        chain_id: Digest,
+        parent: Digest | None,
+        tar: BinaryIO,
+        diff_id: Digest | None = None,
+        durable: bool = True,
     ) -> LayerInfo:
         if parent is not None and not self.has_layer(parent):
             raise NotFound(f"layer does not exist: {parent}")
