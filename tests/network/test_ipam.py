@@ -146,11 +146,11 @@ def test_link_local_ips_as_libnetwork_adds_them_and_dockerd_refuses_them():
 
 
 def test_ipv6_pools_and_addresses():
-    subnet = ipam.parse_subnet6("fd00:1::9/64")
+    subnet = ipam.parse_subnet("fd00:1::9/64", 6)
     assert subnet == IPv6Network("fd00:1::/64")
     for raw, message in (("10.0.0.0/24", "invalid IPv6 subnet"), ("fd00::/127", "too small"), ("x", "invalid CIDR")):
         with pytest.raises(InvalidArgument, match=message):
-            ipam.parse_subnet6(raw)
+            ipam.parse_subnet(raw, 6)
     gateway = ipam.parse_gateway(None, subnet)
     assert gateway == IPv6Address("fd00:1::1")
     with pytest.raises(InvalidArgument, match="invalid gateway address 10.0.0.1"):
@@ -169,7 +169,7 @@ def test_ipv6_pools_and_addresses():
     # overlap is per family: an IPv4 network never clashes with an IPv6 one
     ipam.check_overlap(subnet, [IPv4Network("10.0.0.0/8")])
     with pytest.raises(Forbidden, match="Pool overlaps"):
-        ipam.check_overlap(ipam.parse_subnet6("fd00:1:0:0:1::/80"), [subnet])
+        ipam.check_overlap(ipam.parse_subnet("fd00:1:0:0:1::/80", 6), [subnet])
 
 
 def test_an_auxiliary_address_on_the_gateway_is_refused_in_libnetworks_words():

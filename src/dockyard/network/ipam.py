@@ -36,29 +36,18 @@ DEFAULT_POOLS: tuple[tuple[str, int], ...] = (
 )
 
 
-def parse_subnet(raw: str) -> IPv4Network:
-    """`10.1.0.0/24` -> network; host bits set are an error, as in docker."""
+def parse_subnet(raw: str, version: int = 4) -> Subnet:
+    """`10.1.0.0/24` -> network (host bits dropped), of IP `version`, with room for a gateway
+    and an address to hand out (at least a /30, an IPv6 one a /126)."""
     try:
         subnet = ipaddress.ip_network(raw, strict=False)
     except ValueError:
         raise InvalidArgument(f"invalid CIDR address: {raw}") from None
-    if not isinstance(subnet, IPv4Network):
-        raise InvalidArgument(f"invalid IPv4 subnet: {raw}")
-    if subnet.prefixlen > 30:
-        raise InvalidArgument(f"subnet {raw} is too small: at least a /30 is needed")
-    return subnet
-
-
-def parse_subnet6(raw: str) -> IPv6Network:
-    """`fd00:1::/64` -> an IPv6 network of at least 4 addresses (gateway, one to hand out)."""
-    try:
-        subnet = ipaddress.ip_network(raw, strict=False)
-    except ValueError:
-        raise InvalidArgument(f"invalid CIDR address: {raw}") from None
-    if not isinstance(subnet, IPv6Network):
-        raise InvalidArgument(f"invalid IPv6 subnet: {raw}")
-    if subnet.prefixlen > 126:
-        raise InvalidArgument(f"subnet {raw} is too small: at least a /126 is needed")
+    if subnet.version != version:
+        raise InvalidArgument(f"invalid IPv{version} subnet: {raw}")
+    smallest = 30 if version == 4 else 126
+    if subnet.prefixlen > smallest:
+        raise InvalidArgument(f"subnet {raw} is too small: at least a /{smallest} is needed")
     return subnet
 
 

@@ -207,7 +207,7 @@ class Networks:
             raise ipam.no_pool(6)
         if not links.host_has_ipv6():
             raise InvalidArgument("EnableIPv6: this host's kernel has IPv6 turned off (ipv6.disable=1)")
-        subnet = ipam.parse_subnet6(pool.subnet)
+        subnet = ipam.parse_subnet(pool.subnet, 6)
         ipam.check_overlap(subnet, [IPv6Network(n.subnet6) for n in self.bridges() if n.ipv6])
         ip_range = ipam.parse_ip_range(pool.ip_range or None, subnet)
         gateway = ipam.parse_gateway(pool.gateway or None, subnet, ip_range)
