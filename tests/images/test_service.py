@@ -168,22 +168,3 @@ def test_removing_the_last_tag_of_a_pulled_image_deletes_it(service, rootfs_tar)
     )
     assert removal.deleted == ()
     assert service.remove("other:1", False, lambda _: None).deleted == (image.id,)
-
-
-def test_an_image_is_recorded_only_after_its_layers_are_persisted(service, monkeypatch):
-    """A pull publishes layers without a sync of each; register's one barrier comes before the record."""
-    order: list[str] = []
-    real_persist, real_add = service.snapshots.persist, service.store.add
-
-    def persist(chains):
-        order.append("persist")
-        real_persist(chains)
-
-    def add(*args, **kwargs):
-        order.append("record")
-        return real_add(*args, **kwargs)
-
-    monkeypatch.setattr(service.snapshots, "persist", persist)
-    monkeypatch.setattr(service.store, "add", add)
-    import_rootfs(service, io.BytesIO(_tar({"a": b"1"})), [], None, None)
-    assert order == ["persist", "record"]

@@ -16,7 +16,6 @@ import pytest
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.oci.digest import Digest, chain_id
 from dockyard.paths import DataRoot
-from dockyard.snapshots import overlay
 from dockyard.snapshots.mountinfo import is_mounted, lists_mount_point
 from dockyard.snapshots.overlay import OverlaySnapshotter, short_name
 from dockyard.snapshots.snapshotter import DiffIdMismatch
@@ -269,16 +268,3 @@ def test_whiteout_layer_on_disk_is_overlay_form(snapshotter: OverlaySnapshotter,
     diff = root.layers / top.hex / "diff"
     assert stat.S_ISCHR((diff / "etc" / "passwd").lstat().st_mode)
     assert os.getxattr(diff / "var", "trusted.overlay.opaque") == b"y"
-
-
-def test_a_layer_published_without_durability_is_synced_once_when_persisted(snapshotter, root, monkeypatch):
-    barriers: list[tuple[list[Path], int]] = []
-    monkeypatch.setattr(overlay, "make_durable_all", lambda roots, written: barriers.append((roots, written)))
-    monkeypatch.setattr(overlay, "make_durable", lambda *a: pytest.fail("a per-layer sync was asked"))
-    bottom, other = Digest.of(BASE), Digest.of(b"no such layer")
-    snapshotter.unpack(bottom, None, io.BytesIO(gzip.compress(BASE)), durable=False)
-    assert snapshotter.has_layer(bottom)  # visible at once: the pull's next layer builds on it
-    snapshotter.persist([bottom, other])  # only bottom is pending
-    assert barriers == [([root.layers / bottom.hex], snapshotter.layer(bottom).size)]
-    snapshotter.persist([bottom])  # already on disk: no second barrier
-    assert len(barriers) == 1

@@ -156,7 +156,6 @@ class ImageService:
             raise InvalidArgument(f"image config lists {len(diff_ids)} layers but {len(layers)} were given")
         with self._lock:
             size = self._unpack_all(diff_ids, layers)
-            self.snapshots.persist([chain_id(diff_ids[: i + 1]) for i in range(len(diff_ids))])  # before it is recorded
             image_id = self.put_blob(config_bytes)
             if manifest is None:
                 manifest = _synthesize_manifest(image_id, len(config_bytes), layers)

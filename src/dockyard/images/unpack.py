@@ -101,8 +101,7 @@ class LayerUnpacker:
 
     def _unpack(self, layer: PlannedLayer, tar: BinaryIO) -> None:
         try:
-            # published at once, on disk at the image's registration: one barrier per pull (0121)
-            self.snapshots.unpack(layer.chain_id, layer.parent, tar, layer.diff_id, durable=False)
+            self.snapshots.unpack(layer.chain_id, layer.parent, tar, layer.diff_id)
         except DiffIdMismatch as exc:
             raise InvalidArgument(
                 f"failed to register layer: layer {layer.descriptor.digest} has diff_id "

@@ -39,21 +39,6 @@ def make_durable(root: Path, written: int, dirty: Callable[[], int] | None = Non
         sync_tree(root)
 
 
-def make_durable_all(roots: list[Path], written: int) -> None:
-    """As make_durable, for several trees holding `written` bytes together: one syncfs for
-    all of them (they share a filesystem), or sync_tree of each."""
-    if dirty_bytes() <= written + FOREIGN_DIRTY:
-        faults.point("unpack.mid-sync")
-        fd = os.open(roots[0], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            check(LIBC.syncfs(fd))
-        finally:
-            os.close(fd)
-    else:
-        for root in roots:
-            sync_tree(root)
-
-
 def dirty_bytes() -> int:
     """Dirty and Writeback pages of the whole system (/proc/meminfo), in bytes."""
     total = 0

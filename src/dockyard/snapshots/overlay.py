@@ -31,8 +31,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
-from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,7 +40,7 @@ from dockyard.errors import Conflict, InvalidArgument, NoSpace, NotFound, NotSup
 from dockyard.libc import LIBC, errno_message
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
-from dockyard.snapshots.durable import make_durable, make_durable_all, sync_directories
+from dockyard.snapshots.durable import make_durable, sync_directories
 from dockyard.snapshots.mountinfo import is_mounted
 from dockyard.snapshots.snapshotter import INIT_FILES, DiffIdMismatch, LayerInfo, Mount, SnapshotPaths
 
@@ -63,8 +61,6 @@ class OverlaySnapshotter:
     def __init__(self, root: DataRoot) -> None:
         self._root = root
         self._links = root.layers / "l"
-        self._unsynced: dict[Digest, int] = {}  # published with durable=False: chain ID -> bytes written
-        self._unsynced_lock = threading.Lock()
         for path in (root.layers, self._links, root.containers, root.tmp):
             path.mkdir(parents=True, exist_ok=True)
         for stale in root.tmp.glob(_SCRATCH_PREFIX + "*"):
@@ -90,12 +86,7 @@ class OverlaySnapshotter:
         return LayerInfo(Digest(chain_id), Digest(parent) if parent else None, Digest(diff_id), size)
 
     def unpack(
-        self,
-        chain_id: Digest,
-        parent: Digest | None,
-        tar: BinaryIO,
-        diff_id: Digest | None = None,
-        durable: bool = True,
+        self, chain_id: Digest, parent: Digest | None, tar: BinaryIO, diff_id: Digest | None = None
     ) -> LayerInfo:
         """Apply one layer tar into layers/<chain-hex>, atomically, once its diff_id checks (see the contract)."""
         if parent is not None and not self.has_layer(parent):
@@ -113,8 +104,7 @@ class OverlaySnapshotter:
                 faults.point("unpack.before-publish")
                 for name, text in (("parent", parent or ""), ("diff_id", actual), ("size", str(size))):
                     (scratch / name).write_text(text)
-            if durable:
-                make_durable(scratch, size)  # the layer is whole on disk before its name appears (0121)
+            make_durable(scratch, size)  # the layer is whole on disk before its name appears (0121)
             self._link(chain_id)
             try:
                 os.rename(scratch, self._layer_dir(chain_id))
@@ -122,26 +112,10 @@ class OverlaySnapshotter:
                 if not self.has_layer(chain_id):
                     raise
                 # another unpack of the same layer won the race; its copy is as good
-            if durable:
-                sync_directories(self._links, self._layer_dir(chain_id).parent)  # the names too
-            else:
-                with self._unsynced_lock:
-                    self._unsynced[Digest(chain_id)] = size
+            sync_directories(self._links, self._layer_dir(chain_id).parent)  # the names too
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return self.layer(chain_id)
-
-    def persist(self, chain_ids: Iterable[Digest]) -> None:
-        """Put on disk, with one barrier, the layers of `chain_ids` published with durable=False."""
-        with self._unsynced_lock:
-            pending = {Digest(c): self._unsynced[Digest(c)] for c in chain_ids if Digest(c) in self._unsynced}
-        if not pending:
-            return
-        make_durable_all([self._layer_dir(c) for c in pending], sum(pending.values()))
-        sync_directories(self._links, self._root.layers)
-        with self._unsynced_lock:
-            for chain in pending:
-                self._unsynced.pop(chain, None)
 
     def _link(self, chain_id: Digest) -> None:
         link = self._links / short_name(chain_id)

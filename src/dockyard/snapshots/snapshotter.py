@@ -14,7 +14,6 @@ Looking at one (docker diff, inspect, exec, size): paths(key), which mounts noth
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -69,12 +68,7 @@ class Snapshotter(Protocol):
         """Raises NotFound."""
 
     def unpack(
-        self,
-        chain_id: Digest,
-        parent: Digest | None,
-        tar: BinaryIO,
-        diff_id: Digest | None = None,
-        durable: bool = True,
+        self, chain_id: Digest, parent: Digest | None, tar: BinaryIO, diff_id: Digest | None = None
     ) -> LayerInfo:
         """Apply one layer tar (plain, gzip or zstd; detected) into a new layer, atomically.
 
@@ -84,13 +78,7 @@ class Snapshotter(Protocol):
         layer directory.
         Raises DiffIdMismatch, or InvalidArgument for a malformed or hostile tar (either way
         no layer is left behind).
-        With `durable` the layer is on disk before its name appears; without, it is published
-        at once and `persist` must be asked before anything records it (a crash in between
-        leaves a layer no image references, which the collector removes at the next start).
         """
-
-    def persist(self, chain_ids: Iterable[Digest]) -> None:
-        """Put on disk, with one barrier, those of `chain_ids` published with durable=False."""
 
     def remove_layer(self, chain_id: Digest) -> None:
         """Delete a committed layer (nothing if absent). Raises Conflict while a layer or a

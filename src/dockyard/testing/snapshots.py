@@ -18,7 +18,7 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -66,9 +66,6 @@ class FakeSnapshotter:
     def has_layer(self, chain_id: Digest) -> bool:
         return Digest(chain_id) in self._layers
 
-    def persist(self, chain_ids: Iterable[Digest]) -> None:
-        """Nothing to put on disk: the layers live in memory."""
-
     def layer(self, chain_id: Digest) -> LayerInfo:
         try:
             return self._layers[Digest(chain_id)].info
@@ -76,12 +73,7 @@ class FakeSnapshotter:
             raise NotFound(f"layer does not exist: {chain_id}") from None
 
     def unpack(
-        self,
-        chain_id: Digest,
-        parent: Digest | None,
-        tar: BinaryIO,
-        diff_id: Digest | None = None,
-        durable: bool = True,
+        self, chain_id: Digest, parent: Digest | None, tar: BinaryIO, diff_id: Digest | None = None
     ) -> LayerInfo:
         if parent is not None and not self.has_layer(parent):
             raise NotFound(f"layer does not exist: {parent}")
