@@ -55,20 +55,24 @@ def apply_layer(stream: BinaryIO, dest: Path) -> tuple[Digest, int]:
         RuntimeFailure: the host failed (disk full, I/O error).
     """
     hasher = hashlib.sha256()  # decompressed and hashed ahead, on another core than the files' writing
-    reader = TarReader(read_ahead(_hashed(decompressed_chunks(stream), hasher)))
+    chunks = read_ahead(_hashed(decompressed_chunks(stream), hasher))
+    reader = TarReader(chunks)
     size = 0
-    with _Tree(dest) as tree:
-        for member in reader:
-            member = layer_filter(member, dest)
-            tree.trim()
-            try:
-                size += _apply(tree, member, reader.data())
-            except OSError as exc:
-                raise _translate(exc, member, dest) from exc
-            except ValueError as exc:  # e.g. a NUL in an xattr name
-                raise InvalidArgument(f"failed to extract {member.name!r}: {exc}") from exc
-        tree.set_directory_times()
-    reader.drain()
+    try:
+        with _Tree(dest) as tree:
+            for member in reader:
+                member = layer_filter(member, dest)
+                tree.trim()
+                try:
+                    size += _apply(tree, member, reader.data())
+                except OSError as exc:
+                    raise _translate(exc, member, dest) from exc
+                except ValueError as exc:  # e.g. a NUL in an xattr name
+                    raise InvalidArgument(f"failed to extract {member.name!r}: {exc}") from exc
+            tree.set_directory_times()
+        reader.drain()
+    finally:
+        chunks.close()  # on an error, the read-ahead stops now, not when the generator is collected
     return Digest.from_hex(hasher.hexdigest()), size
 
 

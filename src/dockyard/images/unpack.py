@@ -3,8 +3,8 @@
 The snapshotter unpacks a layer only on top of its parent, so layer i waits for layer i-1.
 `LayerUnpacker.sink` is the Fetcher's sink factory: a layer whose parent is already unpacked
 when its download starts streams into the snapshotter as its bytes arrive (a thread per
-layer, fed through a bounded queue, so the download runs at the extractor's pace and the
-blob is read once). Layers that could not stream are unpacked from the content store by
+layer, and one reading ahead for it, fed through a bounded queue, so the download runs at
+the extractor's pace and the blob is read once). Layers that could not stream are unpacked from the content store by
 `finish()`, bottom first. A layer is published under its chain ID only once its diff_id
 checks (the snapshotter's contract). `rollback()` removes every layer this unpacker created.
 """
@@ -163,10 +163,6 @@ class _Stream:
             self.error = exc
         finally:
             self._done.set()
-            try:  # a read-ahead thread still waiting for bytes (the unpack stopped early) wakes up
-                self._queue.put_nowait(_ABORT)
-            except queue.Full:
-                pass  # it has bytes to read, and sees the unpack gone at its next hand-off
 
     # -- the download's side (BlobSink) ---------------------------------------------------
 
@@ -195,9 +191,19 @@ class _Stream:
 
     # -- the unpacker's side (a file object) ----------------------------------------------
 
+    def _next(self) -> object:
+        """The next item; _ABORT once the unpack has ended (a read-ahead thread that reads on
+        after an unpack stopped early must not wait for bytes the download no longer sends)."""
+        while True:
+            try:
+                return self._queue.get(timeout=0.1)
+            except queue.Empty:
+                if self._done.is_set():
+                    return _ABORT
+
     def read(self, size: int = -1) -> bytes:
         if not self._pending:
-            item = self._queue.get()
+            item = self._next()
             if item is _EOF:
                 self._queue.put(_EOF)  # later reads see EOF again
                 return b""
