@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 _END = object()
@@ -25,7 +25,7 @@ class _Failure:
     error: BaseException
 
 
-def read_ahead(chunks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
+def read_ahead(chunks: Iterator[bytes], depth: int = 4) -> Generator[bytes, None, None]:
     """The chunks of `chunks`, in order, produced by a thread of their own."""
     handoff: queue.Queue[object] = queue.Queue(depth)
     left = threading.Event()
