@@ -87,14 +87,18 @@ class Daemon:
     def cleanup(self) -> None:
         """Remove every container (killing its processes), stop the daemon, unmount, delete."""
         if self.process and self.process.poll() is None:
-            ids = self.cli("ps", "-aq", "--no-trunc", check=False).stdout.split()
-            if ids:
-                self.cli("rm", "-f", *ids, check=False)
+            self.remove_containers()
         self.kill(signal.SIGTERM)
         if _kill_leftover_shims(self.data_root):
             _remove_cgroups(p.name for p in self.data_root.glob("containers/*"))  # a killed shim leaves them
         _unmount_under(self.base)
         shutil.rmtree(self.base, ignore_errors=True)
+
+    def remove_containers(self) -> None:
+        """`rm -f` every container (a test's clean-up between tests)."""
+        ids = self.cli("ps", "-aq", "--no-trunc", check=False).stdout.split()
+        if ids:
+            self.cli("rm", "-f", *ids, check=False)
 
     # -- clients ------------------------------------------------------------------------
 

@@ -38,10 +38,9 @@ def daemon():
 
 @pytest.fixture(autouse=True)
 def clean(daemon):
+    """Each test leaves no container or user network behind."""
     yield
-    ids = daemon.cli("ps", "-aq", "--no-trunc", check=False).stdout.split()
-    if ids:
-        daemon.cli("rm", "-f", *ids, check=False)
+    daemon.remove_containers()
     daemon.docker("network", "prune", "-f", check=False)
 
 

@@ -4,8 +4,8 @@ The snapshotter unpacks a layer only on top of its parent, so layer i waits for 
 `LayerUnpacker.sink` is the Fetcher's sink factory: a layer whose parent is already unpacked
 when its download starts streams into the snapshotter as its bytes arrive (a thread per
 layer, and one reading ahead for it, fed through a bounded queue, so the download runs at
-the extractor's pace and the blob is read once). Layers that could not stream are unpacked from the content store by
-`finish()`, bottom first. A layer is published under its chain ID only once its diff_id
+the extractor's pace and the blob is read once). Layers that could not stream are unpacked
+from the content store by `finish()`, bottom first. A layer is published under its chain ID only once its diff_id
 checks (the snapshotter's contract). `rollback()` removes every layer this unpacker created.
 """
 

@@ -217,11 +217,7 @@ class NetworkController:
 
             def allocate(taken: Taken) -> Allocation:
                 used = [IPv4Address(t) for t in taken.ips]
-                got = (
-                    ipam.check_requested(ip, subnet, gateway, [*used, *reserved])
-                    if ip
-                    else ipam.next_address(subnet, gateway, used, ip_range, reserved)
-                )
+                got = ipam.allocate(ip, subnet, gateway, used, ip_range, reserved)
                 return Allocation(str(got), mac_addr or ipam.mac_for(got), _allocate6(net, ip6, taken.ip6s))
 
             used_if = {ep.ifname for ep in mine}
@@ -384,12 +380,7 @@ def _allocate6(net: NetworkRecord, asked: str | None, taken: list[str]) -> str |
     """The endpoint's IPv6 address on a network with IPv6: `asked` if free, else the lowest free one."""
     if not net.ipv6:
         return None
-    subnet, gateway = IPv6Network(net.subnet6), IPv6Address(net.gateway6)
-    used = [IPv6Address(t) for t in taken]
-    if asked:
-        return str(
-            ipam.check_requested(asked, subnet, gateway, used + [IPv6Address(a) for a in net.aux_addresses6.values()])
-        )
     ip_range = IPv6Network(net.ip_range6) if net.ip_range6 else None
     reserved = [IPv6Address(a) for a in net.aux_addresses6.values()]
-    return str(ipam.next_address(subnet, gateway, used, ip_range, reserved))
+    used = [IPv6Address(t) for t in taken]
+    return str(ipam.allocate(asked, IPv6Network(net.subnet6), IPv6Address(net.gateway6), used, ip_range, reserved))

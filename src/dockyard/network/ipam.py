@@ -182,6 +182,21 @@ def next_address(
     )
 
 
+def allocate(
+    asked: str | None,
+    subnet: Subnet,
+    gateway: Address,
+    allocated: Iterable[Address],
+    ip_range: Subnet | None = None,
+    reserved: Iterable[Address] = (),
+) -> Address:
+    """An endpoint's address: the one `asked` for if it is free (reserved ones count as taken),
+    else the lowest free one of the range."""
+    if asked:
+        return check_requested(asked, subnet, gateway, [*allocated, *reserved])
+    return next_address(subnet, gateway, allocated, ip_range, reserved)
+
+
 def check_requested(ip: str, subnet: Subnet, gateway: Address, allocated: Iterable[Address]) -> Address:
     """Validate a user-requested address (`--ip`): in the subnet (an IPRange only limits the
     addresses handed out, as in libnetwork), not the gateway, free (auxiliary ones count as taken)."""

@@ -138,18 +138,22 @@ def configure_inside(
 def ensure_default_routes(ipr: IPRoute, gateways: Sequence[str], oif: int | None = None) -> None:
     """A default route through each gateway whose family has none yet."""
     for gateway in gateways:
-        family = AF_INET6 if ip_address(gateway).version == 6 else AF_INET
+        family, dst = _default_route(gateway)
         if not [r for r in ipr.get_routes(family=family) if r["dst_len"] == 0]:
-            dst = "::/0" if family == AF_INET6 else "0.0.0.0/0"
             ipr.route("add", dst=dst, gateway=gateway, family=family, **({"oif": oif} if oif else {}))
 
 
 def remove_default_route_via(ipr: IPRoute, gateway: str) -> None:
     """Drop the default route through `gateway` (when that network is disconnected)."""
-    family = AF_INET6 if ip_address(gateway).version == 6 else AF_INET
+    family, dst = _default_route(gateway)
     for route in ipr.get_routes(family=family):
         if route["dst_len"] == 0 and route.get_attr("RTA_GATEWAY") == gateway:
-            ipr.route("del", dst="::/0" if family == AF_INET6 else "0.0.0.0/0", gateway=gateway, family=family)
+            ipr.route("del", dst=dst, gateway=gateway, family=family)
+
+
+def _default_route(gateway: str) -> tuple[int, str]:
+    """The address family of a gateway and the destination of a default route through it."""
+    return (AF_INET6, "::/0") if ip_address(gateway).version == 6 else (AF_INET, "0.0.0.0/0")
 
 
 def host_has_ipv6() -> bool:

@@ -5,7 +5,7 @@ Pure: records in, dicts with Docker's keys out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Network, IPv6Network
 
 from dockyard.network.portspec import PortBinding, ports_json
@@ -62,9 +62,9 @@ def ipam_config(net: NetworkRecord, gateway_shown: bool = True) -> list[dict]:
     v4 = [pool for pool in asked if ":" not in str(pool["Subnet"])]
     v6 = [pool for pool in asked if ":" in str(pool["Subnet"])]
     if not v4 and net.subnet:
-        v4 = [_pool(net, gateway_shown)]
+        v4 = [_pool(net.subnet, net.ip_range, net.gateway if gateway_shown else None, net.aux_addresses)]
     if not v6 and net.ipv6:
-        v6 = [_pool6(net)]
+        v6 = [_pool(net.subnet6, net.ip_range6, net.gateway6, net.aux_addresses6)]
     return v4 + v6
 
 
@@ -121,24 +121,13 @@ def network_settings(
     }
 
 
-def _pool(net: NetworkRecord, gateway_shown: bool) -> dict:
-    """One IPAM.Config entry, with IPRange and AuxiliaryAddresses only when set (as dockerd)."""
-    pool = {"Subnet": net.subnet}
-    if net.ip_range:
-        pool["IPRange"] = net.ip_range
-    if gateway_shown:
-        pool["Gateway"] = net.gateway
-    if net.aux_addresses:
-        pool["AuxiliaryAddresses"] = dict(net.aux_addresses)
-    return pool
-
-
-def _pool6(net: NetworkRecord) -> dict:
-    """The IPv6 IPAM.Config entry, shaped as the IPv4 one."""
-    pool = {"Subnet": net.subnet6}
-    if net.ip_range6:
-        pool["IPRange"] = net.ip_range6
-    pool["Gateway"] = net.gateway6
-    if net.aux_addresses6:
-        pool["AuxiliaryAddresses"] = dict(net.aux_addresses6)
+def _pool(subnet: str, ip_range: str, gateway: str | None, aux: Mapping[str, str]) -> dict:
+    """One IPAM.Config entry, with IPRange, Gateway and AuxiliaryAddresses only when set (as dockerd)."""
+    pool = {"Subnet": subnet}
+    if ip_range:
+        pool["IPRange"] = ip_range
+    if gateway:
+        pool["Gateway"] = gateway
+    if aux:
+        pool["AuxiliaryAddresses"] = dict(aux)
     return pool
