@@ -110,6 +110,23 @@ def test_tls_registry_over_https(tls_registry, tmp_path):
     assert resolved.endpoint.url.startswith("https://") and resolved.digest == manifest.digest
 
 
+def test_an_http_registry_costs_one_failed_handshake(registry, tmp_path, monkeypatch):
+    # Loopback is insecure by default: HTTPS is tried first, and a handshake that failed is
+    # not retried (no back-off sleeps) before HTTP is tried.
+    schemes = []
+    connect = Transport._connection
+    monkeypatch.setattr(Transport, "_connection", lambda self, key: schemes.append(key[0]) or connect(self, key))
+    source = LocalContentStore(DataRoot(tmp_path / "source"))
+    manifest = make_image(source, [{"plain": b"http"}])
+    ref = parse_reference(f"{registry.address}/plain/app:v1")
+    Pusher(Registries(RegistryConfig(), DockerConfigFile(tmp_path / "cfg.json"))).push(ref, manifest, source)
+    schemes.clear()
+    fresh = Registries(RegistryConfig(), DockerConfigFile(tmp_path / "cfg.json"))  # knows no working endpoint
+    resolved = pull(fresh, ref, LocalContentStore(DataRoot(tmp_path / "target")))
+    assert resolved.endpoint.url.startswith("http://") and resolved.digest == manifest.digest
+    assert schemes.count("https") == 1
+
+
 def test_certs_d_ca_makes_verification_pass(tls_registry, tmp_path):
     registry, cert = tls_registry
     certs = tmp_path / "certs.d" / registry.address

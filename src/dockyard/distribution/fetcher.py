@@ -22,7 +22,7 @@ from dockyard.distribution.client import Registries, RegistryClient, raise_for_s
 from dockyard.distribution.config import Endpoint
 from dockyard.distribution.credentials import Credentials
 from dockyard.distribution.resolver import VerificationFailed
-from dockyard.distribution.transport import Response
+from dockyard.distribution.transport import HandshakeFailed, Response
 from dockyard.errors import DockyardError, InvalidArgument, NotFound, Unavailable
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest
@@ -207,6 +207,8 @@ class _Job:
                     _skip(response, writer.offset)  # the registry ignored Range: drop what we have
                 self._copy(response, descriptor, writer)
                 return
+            except HandshakeFailed:
+                raise
             except Unavailable as exc:
                 if attempt == ATTEMPTS or self.cancel.is_set():
                     raise Unavailable(

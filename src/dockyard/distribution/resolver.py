@@ -18,7 +18,7 @@ from dockyard.distribution.auth import repository_scope
 from dockyard.distribution.client import Registries, RegistryClient, raise_for_status, try_endpoints
 from dockyard.distribution.config import Endpoint
 from dockyard.distribution.credentials import Credentials
-from dockyard.distribution.transport import Response
+from dockyard.distribution.transport import HandshakeFailed, Response
 from dockyard.errors import DockyardError, InvalidArgument, NotFound, NotSupported, Unauthorized, Unavailable
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.config import ImageConfig
@@ -194,10 +194,12 @@ class _Resolution:
 
 
 def _retrying(call: Callable[[], T], attempts: int = 3) -> T:
-    """Call again when the connection broke; other errors are final."""
+    """Call again when the connection broke; other errors, and a failed TLS handshake, are final."""
     for attempt in range(1, attempts + 1):
         try:
             return call()
+        except HandshakeFailed:
+            raise
         except Unavailable:
             if attempt == attempts:
                 raise
