@@ -1,6 +1,6 @@
 """The Snapshotter contract (dockyard.snapshots.snapshotter), run against FakeSnapshotter and
-OverlaySnapshotter: layers (unpack, has_layer, layer, list_layers, remove_layer) and snapshots
-(prepare, paths, mount, unmount, remove, diff, export)."""
+OverlaySnapshotter: layers (unpack, stage, publish, discard, has_layer, layer, list_layers,
+remove_layer) and snapshots (prepare, paths, mount, unmount, remove, diff, export)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.oci.digest import Digest, chain_id
+from dockyard.snapshots.snapshotter import DiffIdMismatch
 from tests.archive.archive_support import build_tar
 
 DIR = tarfile.DIRTYPE
@@ -92,6 +93,35 @@ def test_a_bad_tar_is_invalid_and_leaves_no_layer(snapshotter, damage):
     with pytest.raises(InvalidArgument):
         snapshotter.unpack(chain, None, io.BytesIO(data))
     assert not snapshotter.has_layer(chain) and snapshotter.list_layers() == []
+
+
+def test_layers_staged_in_any_order_are_published_bottom_first(snapshotter):
+    base, top = Digest.of(BASE), Digest.of(TOP)
+    base_chain, top_chain = chain_id([base]), chain_id([base, top])
+    staged_top = snapshotter.stage(io.BytesIO(gzip.compress(TOP)), top)  # before its parent exists
+    assert staged_top.diff_id == top and not snapshotter.has_layer(top_chain)
+    with pytest.raises(NotFound, match="layer does not exist"):
+        snapshotter.publish(staged_top, top_chain, base_chain)
+    staged_base = snapshotter.stage(io.BytesIO(BASE), base)
+    assert snapshotter.list_layers() == []  # nothing staged is visible
+    assert snapshotter.publish(staged_base, base_chain, None).diff_id == base
+    info = snapshotter.publish(staged_top, top_chain, base_chain)  # kept by the refused publish
+    assert (info.chain_id, info.parent, info.diff_id, info.size) == (top_chain, base_chain, top, 2)
+    assert snapshotter.list_layers() == [top_chain, base_chain]
+    snapshotter.prepare("c1", top_chain)
+    assert sorted(p.name for p in (snapshotter.mount("c1") / "var").iterdir()) == ["b"]
+
+
+def test_a_discarded_or_mismatched_staged_layer_leaves_nothing(snapshotter, tmp_path):
+    scratch = tmp_path / "data" / "tmp"
+    before = sorted(scratch.iterdir()) if scratch.exists() else []
+    snapshotter.discard(snapshotter.stage(io.BytesIO(BASE)))
+    with pytest.raises(DiffIdMismatch):
+        snapshotter.stage(io.BytesIO(BASE), Digest.of(TOP))
+    with pytest.raises(InvalidArgument):
+        snapshotter.stage(io.BytesIO(BASE[:700]))
+    assert snapshotter.list_layers() == []
+    assert (sorted(scratch.iterdir()) if scratch.exists() else []) == before
 
 
 def test_remove_layer_refuses_while_a_layer_or_snapshot_is_on_it(snapshotter):

@@ -133,10 +133,11 @@ def test_imported_busybox_round_trip(registry, registries, node, rootfs_tar):
 
 
 def test_multi_layer_pull_streams_and_unpacks_every_layer(registry, registries, node, tmp_path):
-    # the first layer outgrows the unpacker's queue (8 MiB), so it must be unpacking while it downloads
+    # the first two layers outgrow the unpacker's queue (8 MiB), so each must be extracting while
+    # it downloads: the second one too, while its parent is not yet unpacked (they download together)
     files = [
         {"etc/a": b"A", "base": noise(12 << 20, "base")},
-        {f"big/{i}": noise(300_000, f"{i}") for i in range(6)},
+        {"second": noise(12 << 20, "second"), **{f"big/{i}": noise(300_000, f"{i}") for i in range(6)}},
         {"etc/a": b"replaced", "etc/.wh.gone": b""},
         {"c/d": noise(1 << 20, "d")},
     ]
@@ -150,9 +151,10 @@ def test_multi_layer_pull_streams_and_unpacks_every_layer(registry, registries, 
     assert (top / "etc" / "a").read_bytes() == b"replaced"
     completes = [e.digest for e in events if e.status == PULL_COMPLETE]
     assert completes == [d.digest for d in manifest.layers]  # each layer unpacked once, bottom first
-    first = manifest.layers[0].digest
-    order = [e.status for e in events if e.digest == first]
-    assert order.index(EXTRACTING) < order.index(p.DOWNLOAD_COMPLETE)  # unpacked while downloading
+    for layer in manifest.layers[:2]:
+        order = [e.status for e in events if e.digest == layer.digest]
+        assert order.index(EXTRACTING) < order.index(p.DOWNLOAD_COMPLETE)  # extracted while downloading
+    assert list((three.root.tmp).iterdir()) == []  # nothing staged is left behind
     assert three.blobs() == {manifest.config.digest, manifest.digest, *(d.digest for d in manifest.layers)}
 
 
@@ -182,7 +184,7 @@ def proxied(registry, registries, node, tmp_path):
 
 def assert_clean(target: Node) -> None:
     assert target.blobs() == set() and target.layers() == set()
-    assert list(target.root.ingest.iterdir()) == []
+    assert list(target.root.ingest.iterdir()) == [] and list(target.root.tmp.iterdir()) == []  # nothing staged
     assert target.service.store.all() == []
 
 

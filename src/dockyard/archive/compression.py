@@ -2,14 +2,17 @@
 
     format   magic          reader                        writer
     plain    (anything)     the stream as is              -
-    gzip     1f 8b          zlib (multi-member)           gzip.GzipFile, mtime 0, no name
+    gzip     1f 8b          zlib-ng (multi-member)        gzip.GzipFile, mtime 0, no name
     zstd     28 b5 2f fd    zstandard (multi-frame)       zstandard
     bzip2    42 5a 68       bz2 (read only, as docker)    -
     xz       fd 37 7a 58 5a lzma (read only, as docker)   -
 
 Decompressed data comes out in chunks of at most CHUNK bytes, so a small, highly
 compressed layer cannot blow up memory. zstandard's bounded reader ends quietly on a
-truncated frame, so a scanner of frame headers (zstdframes.py) watches its input.
+truncated frame, so a scanner of frame headers (zstdframes.py) watches its input. gzip is
+read with zlib-ng, the zlib API at about twice zlib's speed on this kind of data (a pull's
+main CPU cost; docs/decisions/0051); it writes with the standard library's zlib, whose output
+stays byte for byte what earlier pushes made.
 """
 
 from __future__ import annotations
@@ -18,16 +21,17 @@ import bz2
 import enum
 import gzip
 import lzma
-import zlib
 from collections.abc import Iterator
 from typing import IO, Any, BinaryIO, cast
 
 import zstandard
+from zlib_ng import zlib_ng
 
 from dockyard.archive.zstdframes import ZstdFrames
 from dockyard.errors import InvalidArgument, NotSupported
 
 CHUNK = 1 << 20
+_INFLATE_ERROR = cast(type[Exception], zlib_ng.error)  # its stub declares an instance, not the class
 _READ = 256 << 10
 _HEAD = 6
 
@@ -58,7 +62,7 @@ def detect(head: bytes) -> Compression:
 
 def _new_decompressor(kind: Compression) -> Any:
     if kind is Compression.GZIP:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return zlib_ng.decompressobj(16 + zlib_ng.MAX_WBITS)
     if kind is Compression.BZIP2:
         return bz2.BZ2Decompressor()
     return lzma.LZMADecompressor()
@@ -165,7 +169,7 @@ def _inflate(source: _Prefixed, kind: Compression) -> Iterator[bytes]:
                     decompressor = _new_decompressor(kind)
                 yield from filter(None, feed(decompressor, data))
                 data = decompressor.unused_data if decompressor.eof else b""
-    except (zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
+    except (_INFLATE_ERROR, lzma.LZMAError, OSError, EOFError) as exc:
         raise InvalidArgument(f"invalid {kind.value} layer: {exc}") from exc
     if not decompressor.eof:
         raise InvalidArgument(f"invalid {kind.value} layer: unexpected EOF")

@@ -10,9 +10,9 @@ settings (loading the system's CAs costs some 30 ms).
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
-import functools
 import ssl
 import threading
 from collections.abc import Callable, Mapping

@@ -1,12 +1,15 @@
-"""Unpack a pulled image's layers into the snapshotter, streaming them while they download.
+"""Unpack a pulled image's layers into the snapshotter, extracting them while they download.
 
-The snapshotter unpacks a layer only on top of its parent, so layer i waits for layer i-1.
-`LayerUnpacker.sink` is the Fetcher's sink factory: a layer whose parent is already unpacked
-when its download starts streams into the snapshotter as its bytes arrive (a thread per
-layer, and one reading ahead for it, fed through a bounded queue, so the download runs at
-the extractor's pace and the blob is read once). Layers that could not stream are unpacked
-from the content store by `finish()`, bottom first. A layer is published under its chain ID only once its diff_id
-checks (the snapshotter's contract). `rollback()` removes every layer this unpacker created.
+`LayerUnpacker.sink` is the Fetcher's sink factory: every layer not yet unpacked streams into
+`Snapshotter.stage` as its bytes arrive (a thread per layer, and one reading ahead for it, fed
+through a bounded queue, so the download runs at the extractor's pace and the blob is read
+once). Staging needs no parent, so the layers extract side by side, as many as download at
+once. Publication is bottom first: whichever thread stages a layer publishes it and every
+staged layer above it whose parent is now published, so a layer's durability barrier
+overlaps the extraction of the layers still arriving. Layers that did not stream are staged
+from the content store by `finish()`. A layer is published under its chain ID only once its
+diff_id checks (the snapshotter's contract). `rollback()` discards what is staged and removes
+every layer this unpacker published.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dockyard.errors import Conflict, InvalidArgument
 from dockyard.images.progress import EXTRACTING, PULL_COMPLETE
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest, chain_id
-from dockyard.snapshots.snapshotter import DiffIdMismatch, Snapshotter
+from dockyard.snapshots.snapshotter import DiffIdMismatch, Snapshotter, StagedLayer
 
 QUEUE_CHUNKS = 8
 REPORT_EVERY = 1 << 20
@@ -70,22 +73,22 @@ class LayerUnpacker:
         self.progress = progress
         self.created: list[Digest] = []
         self._streams: dict[Digest, _Stream] = {}
-        self._lock = threading.Lock()
+        self._staged: dict[Digest, StagedLayer] = {}
+        self._lock = threading.Lock()  # _streams, _staged, created
+        self._publishing = threading.Lock()  # one publisher at a time, bottom first
 
     def sink(self, descriptor: Descriptor) -> BlobSink | None:
-        """A sink that unpacks this blob as it downloads, or None when it cannot stream now."""
+        """A sink that stages this blob as it downloads, or None when its layer needs no unpacking."""
         layer = next((lay for lay in self.layers if lay.descriptor.digest == descriptor.digest), None)
         if layer is None or self.snapshots.has_layer(layer.chain_id):
             return None
-        if layer.parent is not None and not self.snapshots.has_layer(layer.parent):
-            return None
-        stream = _Stream(descriptor, self.progress, lambda reader: self._unpack(layer, reader))
+        stream = _Stream(descriptor, self.progress, lambda reader: self._stage(layer, reader))
         with self._lock:
             self._streams[layer.chain_id] = stream
         return stream
 
     def finish(self) -> None:
-        """Wait for streamed layers, unpack the rest bottom first, and check every diff_id.
+        """Wait for streamed layers, stage the rest from the content store, publish every one.
 
         Raises:
             InvalidArgument: a layer is not a valid tar, or its diff_id is not the config's.
@@ -95,34 +98,60 @@ class LayerUnpacker:
             error = stream.wait() if stream else None
             if error is not None and not isinstance(error, Cancelled):
                 raise error
-            if not self.snapshots.has_layer(layer.chain_id):
+            with self._lock:
+                staged = layer.chain_id in self._staged
+            if not staged and not self.snapshots.has_layer(layer.chain_id):
                 with self.content.open(layer.descriptor.digest) as blob:
-                    self._unpack(layer, _Counting(blob, layer.descriptor, self.progress))
+                    self._stage(layer, _Counting(blob, layer.descriptor, self.progress))
+        self._publish_ready()
 
-    def _unpack(self, layer: PlannedLayer, tar: BinaryIO) -> None:
+    def _stage(self, layer: PlannedLayer, tar: BinaryIO) -> None:
         try:
-            self.snapshots.unpack(layer.chain_id, layer.parent, tar, layer.diff_id)
+            staged = self.snapshots.stage(tar, layer.diff_id)
         except DiffIdMismatch as exc:
             raise InvalidArgument(
                 f"failed to register layer: layer {layer.descriptor.digest} has diff_id "
                 f"{exc.actual}, the image config expects {layer.diff_id}"
             ) from None
         with self._lock:
-            self.created.append(layer.chain_id)
-        faults.point("pull.after-layer")
-        self.progress(p.Progress(layer.descriptor.digest, PULL_COMPLETE))
+            previous = self._staged.pop(layer.chain_id, None)
+            self._staged[layer.chain_id] = staged
+        if previous is not None:
+            self.snapshots.discard(previous)
+        self._publish_ready()
+
+    def _publish_ready(self) -> None:
+        """Publish, bottom first, each staged layer whose parent is published."""
+        with self._publishing:
+            for layer in self.layers:
+                if self.snapshots.has_layer(layer.chain_id):
+                    continue
+                with self._lock:
+                    staged = self._staged.pop(layer.chain_id, None)
+                if staged is None:
+                    return  # the layers above wait for this one
+                self.snapshots.publish(staged, layer.chain_id, layer.parent)
+                with self._lock:
+                    self.created.append(layer.chain_id)
+                faults.point("pull.after-layer")
+                self.progress(p.Progress(layer.descriptor.digest, PULL_COMPLETE))
 
     def rollback(self) -> None:
-        """Stop streaming layers and remove every layer this unpacker created, top first."""
+        """Stop streaming layers, discard what is staged, and remove every layer this unpacker
+        published, top first."""
         for stream in list(self._streams.values()):
             stream.abort()
             stream.wait()
-        for chain in reversed(self.created):
-            try:
-                self.snapshots.remove_layer(chain)
-            except Conflict:
-                pass  # something else was built on it meanwhile: it is not ours alone
-        self.created.clear()
+        with self._publishing, self._lock:
+            for staged in self._staged.values():
+                self.snapshots.discard(staged)
+            self._staged.clear()
+            for chain in reversed(self.created):
+                try:
+                    self.snapshots.remove_layer(chain)
+                except Conflict:
+                    pass  # something else was built on it meanwhile: it is not ours alone
+            self.created.clear()
 
 
 class _Counting:

@@ -31,6 +31,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,12 +43,27 @@ from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
 from dockyard.snapshots.durable import make_durable, sync_directories
 from dockyard.snapshots.mountinfo import is_mounted
-from dockyard.snapshots.snapshotter import INIT_FILES, DiffIdMismatch, LayerInfo, Mount, SnapshotPaths
+from dockyard.snapshots.snapshotter import (
+    INIT_FILES,
+    DiffIdMismatch,
+    LayerInfo,
+    Mount,
+    SnapshotPaths,
+    StagedLayer,
+)
 
 SHORT_LEN = 26
 MAX_LAYERS = 500  # overlayfs's own limit on lowerdirs
 OVERLAY_OPTIONS = ("index=off", "redirect_dir=off", "metacopy=off")  # diffs stay plain files
 _SCRATCH_PREFIX = "layer-"
+
+
+@dataclass(frozen=True, slots=True)
+class _Scratch:
+    """A staged layer: its dir under tmp/ (diff/, diff_id, size) and the bytes of file data in it."""
+
+    path: Path
+    size: int
 
 
 def short_name(chain_id: Digest) -> str:
@@ -93,6 +109,10 @@ class OverlaySnapshotter:
             raise NotFound(f"layer does not exist: {parent}")
         if self.has_layer(chain_id):
             return self.layer(chain_id)
+        return self.publish(self.stage(tar, diff_id), chain_id, parent)
+
+    def stage(self, tar: BinaryIO, diff_id: Digest | None = None) -> StagedLayer:
+        """Apply one layer tar into a scratch dir under tmp/ (see the contract)."""
         with NoSpace.translating(self._root.tmp):
             scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=self._root.tmp))
         try:
@@ -101,10 +121,26 @@ class OverlaySnapshotter:
                 actual, size = apply_layer(tar, scratch / "diff")
                 if diff_id is not None and actual != diff_id:
                     raise DiffIdMismatch(Digest(actual), Digest(diff_id))
-                faults.point("unpack.before-publish")
-                for name, text in (("parent", parent or ""), ("diff_id", actual), ("size", str(size))):
-                    (scratch / name).write_text(text)
-            make_durable(scratch, size)  # the layer is whole on disk before its name appears (0121)
+                (scratch / "diff_id").write_text(actual)
+                (scratch / "size").write_text(str(size))
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        return StagedLayer(Digest(actual), _Scratch(scratch, size))
+
+    def publish(self, staged: StagedLayer, chain_id: Digest, parent: Digest | None) -> LayerInfo:
+        """Move a staged layer to layers/<chain-hex> once it is whole on disk (see the contract)."""
+        if parent is not None and not self.has_layer(parent):
+            raise NotFound(f"layer does not exist: {parent}")
+        assert isinstance(staged.handle, _Scratch)
+        scratch = staged.handle.path
+        try:
+            if self.has_layer(chain_id):
+                return self.layer(chain_id)
+            faults.point("unpack.before-publish")
+            with NoSpace.translating(scratch):
+                (scratch / "parent").write_text(parent or "")
+            make_durable(scratch, staged.handle.size)  # the layer is whole on disk before its name appears (0121)
             self._link(chain_id)
             try:
                 os.rename(scratch, self._layer_dir(chain_id))
@@ -116,6 +152,10 @@ class OverlaySnapshotter:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return self.layer(chain_id)
+
+    def discard(self, staged: StagedLayer) -> None:
+        assert isinstance(staged.handle, _Scratch)
+        shutil.rmtree(staged.handle.path, ignore_errors=True)
 
     def _link(self, chain_id: Digest) -> None:
         link = self._links / short_name(chain_id)

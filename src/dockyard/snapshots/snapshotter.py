@@ -7,6 +7,8 @@ layer beneath it (None for an empty rootfs).
 
 Importing an image of layers L1..Ln:
     for each layer: if not has_layer(chain_i): unpack(chain_i, chain_{i-1}, tar_stream)
+or, extracting the layers side by side and publishing them bottom first (a pull):
+    staged_i = stage(tar_i, diff_id_i) ... publish(staged_i, chain_i, chain_{i-1}) or discard(staged_i)
 Running a container:
     mounts = prepare(key=container_id, parent=chain_n); mount(key) ... unmount(key); remove(key)
 Looking at one (docker diff, inspect, exec, size): paths(key), which mounts nothing.
@@ -52,6 +54,14 @@ class LayerInfo:
     size: int  # bytes on disk, unpacked
 
 
+@dataclass(frozen=True, slots=True)
+class StagedLayer:
+    """A layer extracted and checked but not yet published: nothing can see or use it."""
+
+    diff_id: Digest  # sha256 of its uncompressed tar
+    handle: object  # what the snapshotter that staged it needs to publish it
+
+
 class DiffIdMismatch(InvalidArgument):
     """An unpacked layer's content is not the diff_id it was unpacked for."""
 
@@ -79,6 +89,23 @@ class Snapshotter(Protocol):
         Raises DiffIdMismatch, or InvalidArgument for a malformed or hostile tar (either way
         no layer is left behind).
         """
+
+    def stage(self, tar: BinaryIO, diff_id: Digest | None = None) -> StagedLayer:
+        """Extract one layer tar where nothing sees it, for publish() or discard().
+
+        Needs no parent, so the layers of an image can be staged side by side, in any order.
+        Raises as unpack() does, leaving nothing behind.
+        """
+
+    def publish(self, staged: StagedLayer, chain_id: Digest, parent: Digest | None) -> LayerInfo:
+        """Publish a staged layer under `chain_id`, over `parent`, atomically (unpack's second half).
+
+        The staged layer is used up, published or not. Raises NotFound when `parent` is not
+        committed (the staged layer is then kept, for a later publish() or discard()).
+        """
+
+    def discard(self, staged: StagedLayer) -> None:
+        """Throw a staged layer away (nothing if it was published or discarded already)."""
 
     def remove_layer(self, chain_id: Digest) -> None:
         """Delete a committed layer (nothing if absent). Raises Conflict while a layer or a

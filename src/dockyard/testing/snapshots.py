@@ -32,7 +32,14 @@ from dockyard.archive.whiteouts import Opaque, Remove, classify, whiteout_name
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
-from dockyard.snapshots.snapshotter import INIT_FILES, DiffIdMismatch, LayerInfo, Mount, SnapshotPaths
+from dockyard.snapshots.snapshotter import (
+    INIT_FILES,
+    DiffIdMismatch,
+    LayerInfo,
+    Mount,
+    SnapshotPaths,
+    StagedLayer,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,24 +86,41 @@ class FakeSnapshotter:
             raise NotFound(f"layer does not exist: {parent}")
         if self.has_layer(chain_id):
             return self.layer(chain_id)
-        base = dict(self._layers[Digest(parent)].tree) if parent is not None else {}
+        return self.publish(self.stage(tar, diff_id), chain_id, parent)
+
+    def stage(self, tar: BinaryIO, diff_id: Digest | None = None) -> StagedLayer:
+        """Read and check the tar; its entries wait in memory for publish()."""
         hasher = hashlib.sha256()
         reader = TarReader(_hashed(decompressed_chunks(tar), hasher))
-        own: Tree = {}
+        entries = []
         for member in reader:
             member = layer_filter(member, self._root.layers)
-            data = b"".join(bytes(piece) for piece in reader.data())
-            _apply(base, own, member, data)
+            entries.append((member, b"".join(bytes(piece) for piece in reader.data())))
         reader.drain()
+        actual = Digest.from_hex(hasher.hexdigest())
+        if diff_id is not None and actual != diff_id:
+            raise DiffIdMismatch(actual, Digest(diff_id))
+        return StagedLayer(actual, entries)
+
+    def publish(self, staged: StagedLayer, chain_id: Digest, parent: Digest | None) -> LayerInfo:
+        """Apply the staged entries over the parent's tree."""
+        if parent is not None and not self.has_layer(parent):
+            raise NotFound(f"layer does not exist: {parent}")
+        if self.has_layer(chain_id):
+            return self.layer(chain_id)
+        base = dict(self._layers[Digest(parent)].tree) if parent is not None else {}
+        own: Tree = {}
+        assert isinstance(staged.handle, list)
+        for member, data in staged.handle:
+            _apply(base, own, member, data)
         size = sum(len(entry.data) for entry in own.values() if entry.member.type is EntryType.REGULAR)
-        info = LayerInfo(
-            Digest(chain_id), Digest(parent) if parent else None, Digest.from_hex(hasher.hexdigest()), size
-        )
-        if diff_id is not None and info.diff_id != diff_id:
-            raise DiffIdMismatch(info.diff_id, Digest(diff_id))
+        info = LayerInfo(Digest(chain_id), Digest(parent) if parent else None, staged.diff_id, size)
         _write_tree(own, self._layer_dir(chain_id))
         self._layers[Digest(chain_id)] = _Layer(info, base)
         return info
+
+    def discard(self, staged: StagedLayer) -> None:
+        """Nothing is kept outside the staged layer itself."""
 
     def _layer_dir(self, chain_id: Digest) -> Path:
         return self._root.layers / Digest(chain_id).hex / "diff"
