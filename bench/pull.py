@@ -3,11 +3,14 @@
     python bench/pull.py                          # 8 layers, ~330 MB of tar, 3 interleaved rounds
     python bench/pull.py --size-mb 100 --rounds 1
 
-Generates the image once (bench/extract.py's layer generator: many small files and a few
-large ones, compressible about 3:1 ... 1.7:1), pushes it to a docker-registry on loopback,
-then pulls it from cold, interleaved: dockyard (images.pull.Puller on a fresh data root, in
-process: the same code the daemon runs) and, when Debian's dockerd is installed, dockerd on
-its own data root (`docker rmi` between its rounds, which leaves it nothing to reuse).
+Generates one image per round (bench/extract.py's layer generator: many small files and a few
+large ones, compressible about 3:1 ... 1.7:1; the images alike in size and shape, no blob in
+common), pushes them to a docker-registry on loopback, then pulls round k's image from cold
+into each engine, interleaved: dockyard (images.pull.Puller on a fresh data root, in process:
+the same code the daemon runs) and, when Debian's dockerd is installed, dockerd on its own
+data root. Nothing is removed until every round is done: on a journal-less ext4, a pull right
+after a removal pays a scan over the inodes just freed (docs/decisions/0051), which would
+measure the filesystem rather than the engines.
 The floor is one thread of sha256 over the compressed blobs plus gunzip over them.
 Before every timed pull: `sync`, then wait (up to --settle-cap s) until Dirty and Writeback in
 /proc/meminfo have drained, so no round pays for the writeback an earlier one left. Every
@@ -30,6 +33,8 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
+
+from zlib_ng import zlib_ng
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO), str(REPO / "bench")]
@@ -86,7 +91,7 @@ def make_image(work: Path, layers: int, size_mb: int, variant: int = 0) -> tuple
 
 
 def floor(store: LocalContentStore, manifest: Manifest) -> tuple[float, float]:
-    """Seconds for one thread to sha256 every blob, and to gunzip every blob."""
+    """Seconds for one thread to sha256 every blob, and to gunzip every blob (with zlib-ng, as a pull does)."""
     blobs = [store.path(d.digest).read_bytes() for d in manifest.layers]
     start = time.perf_counter()
     for blob in blobs:
@@ -94,7 +99,7 @@ def floor(store: LocalContentStore, manifest: Manifest) -> tuple[float, float]:
     hashing = time.perf_counter() - start
     start = time.perf_counter()
     for blob in blobs:
-        decompressor = zlib.decompressobj(31)
+        decompressor = zlib_ng.decompressobj(31)  # what the engine reads gzip with
         for offset in range(0, len(blob), 1 << 20):
             decompressor.decompress(blob[offset : offset + (1 << 20)], 1 << 30)
     return hashing, time.perf_counter() - start
@@ -120,6 +125,7 @@ def settle(cap: float) -> float:
 
 
 def pull_dockyard(work: Path, ref: str, registries: Registries, cap: float) -> float:
+    """Pull into a data root of its own, kept (under work) until the run ends; the seconds taken."""
     root = DataRoot(Path(tempfile.mkdtemp(prefix="dy-pull-", dir=work)))
     root.create()
     db = Database(root.database)
@@ -130,7 +136,6 @@ def pull_dockyard(work: Path, ref: str, registries: Registries, cap: float) -> f
     puller.pull(puller.resolve(parse_reference(ref)))
     elapsed = time.perf_counter() - start
     db.close()
-    shutil.rmtree(root.root)
     return elapsed
 
 
@@ -178,9 +183,7 @@ class Dockerd:
         settle(cap)
         start = time.perf_counter()
         self.docker("pull", "-q", ref)
-        elapsed = time.perf_counter() - start
-        self.docker("rmi", ref)
-        return elapsed
+        return time.perf_counter() - start
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -217,15 +220,19 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-pull-", dir=args.dir))
     registry = dockerd = None
     try:
-        store, manifest, tar_bytes = make_image(work, args.layers, args.size_mb)
-        compressed = sum(d.size for d in manifest.layers)
         registry = start_registry(work / "registry")
         registries = Registries(RegistryConfig(), DockerConfigFile(work / "docker.json"))
-        ref = f"{registry.address}/bench/big:v1"
-        Pusher(registries).push(parse_reference(ref), manifest, store)
+        refs = []
+        for variant in range(args.rounds):
+            store, manifest, tar_bytes = make_image(work, args.layers, args.size_mb, variant)
+            refs.append(f"{registry.address}/bench/big{variant}:v1")
+            Pusher(registries).push(parse_reference(refs[-1]), manifest, store)
+            if variant == 0:
+                compressed = sum(d.size for d in manifest.layers)
+                hashing, inflating = floor(store, manifest)
+            shutil.rmtree(work / "source", ignore_errors=True)  # the registry has its own copy
         mb, tar_mb = compressed / 1e6, tar_bytes / 1e6
-        print(f"image: {args.layers} layers, {mb:.0f} MB compressed, {tar_mb:.0f} MB of tar")
-        hashing, inflating = floor(store, manifest)
+        print(f"images: {args.rounds} of {args.layers} layers, {mb:.0f} MB compressed, {tar_mb:.0f} MB of tar")
         print(
             f"floor (1 thread): sha256 {mb / hashing:.0f} MB/s, gunzip {tar_mb / inflating:.0f} MB/s of tar, "
             f"both {hashing + inflating:.2f} s"
@@ -236,9 +243,9 @@ def main() -> None:
             order = ["dockyard", "dockerd"] if round_ % 2 == 0 else ["dockerd", "dockyard"]
             for engine in order:
                 if engine == "dockyard":
-                    ours.append(pull_dockyard(work, ref, registries, args.settle_cap))
+                    ours.append(pull_dockyard(work, refs[round_], registries, args.settle_cap))
                 elif dockerd:
-                    theirs.append(dockerd.pull(ref, args.settle_cap))
+                    theirs.append(dockerd.pull(refs[round_], args.settle_cap))
             line = f"round {round_ + 1}: dockyard {ours[-1]:.2f} s ({tar_mb / ours[-1]:.0f} MB/s of tar)"
             if theirs:
                 line += (
