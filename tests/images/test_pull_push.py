@@ -26,11 +26,14 @@ from dockyard.distribution.resolver import VerificationFailed
 from dockyard.errors import InvalidArgument, NoSuchImage, Unauthorized, Unavailable
 from dockyard.images.compressed import CompressedLayers
 from dockyard.images.importer import import_rootfs
+from dockyard.images.load import load
 from dockyard.images.progress import EXTRACTING, PULL_COMPLETE
 from dockyard.images.pull import Puller
 from dockyard.images.push import ImagePusher
+from dockyard.images.save import save
 from dockyard.images.service import ImageService
 from dockyard.images.store import ImageStore
+from dockyard.images.unpack import LayerUnpacker
 from dockyard.metadata.db import Database
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.descriptor import Descriptor
@@ -233,6 +236,32 @@ def test_layer_not_matching_the_config_is_refused_cleanly(registry, registries, 
     with pytest.raises(InvalidArgument, match="the image config expects"):
         target.pull(f"{registry.address}/test/liar:v1")
     assert_clean(target)
+
+
+def test_a_failed_pull_spares_what_a_load_recorded_meanwhile(registry, registries, node, tmp_path, monkeypatch):
+    # A pull's pins keep other pulls away, not a load: a load of the same image that records it
+    # after the pull published its layers (and the config) keeps them when the pull then fails.
+    push_generated(registry, registries, tmp_path, [{"base": noise(200_000, "shared")}, {"top": b"t"}])
+    ref = f"{registry.address}/test/gen:v1"
+    saver = node("saver")
+    image = saver.pull(ref).image
+    archive = b"".join(save(saver.service, [(image, [])], saver.root.tmp))
+    target = node("target")
+    finish = LayerUnpacker.finish
+
+    def finish_then_load_then_fail(self):
+        finish(self)
+        assert [loaded.image_id for loaded in load(target.service, io.BytesIO(archive), target.root.tmp)] == [image.id]
+        raise Unavailable("the connection broke")
+
+    monkeypatch.setattr(LayerUnpacker, "finish", finish_then_load_then_fail)
+    with pytest.raises(Unavailable, match="the connection broke"):
+        target.pull(ref)
+    loaded = target.service.store.get(image.id)
+    assert all(target.service.snapshots.has_layer(chain) for chain in loaded.chain_ids)
+    blobs = (loaded.id, loaded.manifest_digest, *(layer.digest for layer in loaded.layers))
+    assert all(target.content.exists(digest) for digest in blobs)
+    assert target.layers() == set(loaded.chain_ids) and target.blobs() == set(blobs)  # the pull's own went
 
 
 def test_concurrent_pulls_sharing_layers(registry, registries, node, tmp_path):

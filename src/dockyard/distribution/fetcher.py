@@ -3,8 +3,9 @@
 Each blob streams from the registry into a content-store writer that hashes as it writes;
 a broken connection is retried, continuing with `Range: bytes=<offset>-` (a registry that
 answers 200 instead has the bytes already written skipped). A fetch is all or nothing: when one blob fails,
-the others are stopped and every blob this fetch published is deleted again, so a failed
-pull leaves nothing visible in the store.
+the others are stopped and every blob this fetch published is deleted again (or handed to the
+caller's `undo`, which knows what else may have taken them up meanwhile), so a failed pull
+leaves nothing visible in the store.
 """
 
 from __future__ import annotations
@@ -94,13 +95,15 @@ class Fetcher:
         endpoint: Endpoint | None = None,
         credentials: Credentials | None = None,
         sinks: SinkFactory | None = None,
+        undo: Callable[[list[Digest]], None] | None = None,
     ) -> list[Digest]:
         """Fetch every missing blob; return the digests this call published.
 
         `endpoint` is where the image was resolved (a ResolvedImage's): blobs come from there,
         and when that is a mirror, from the registry itself if the mirror fails. Without it,
         the registry's endpoints are tried in order for each blob. `sinks` gives, per blob, a
-        BlobSink that sees the bytes as they arrive (None: just store it).
+        BlobSink that sees the bytes as they arrive (None: just store it). When the fetch fails,
+        `undo` gets the digests it published (default: they are deleted).
 
         Raises:
             VerificationFailed: a blob did not match its digest or size.
@@ -127,7 +130,7 @@ class Fetcher:
                 job.cancel.set()
                 wait(futures)
         if failure is not None:
-            job.rollback()
+            (undo or job.delete)(list(job.published))
             raise failure
         return job.published
 
@@ -255,14 +258,13 @@ class _Job:
         if writer.offset < descriptor.size:
             raise Unavailable(f"unexpected EOF after {writer.offset} of {descriptor.size} bytes")
 
-    def rollback(self) -> None:
-        """Delete what this fetch published (the fetch failed as a whole)."""
-        for digest in self.published:
+    def delete(self, digests: list[Digest]) -> None:
+        """Delete blobs this fetch published (the fetch failed as a whole)."""
+        for digest in digests:
             try:
                 self.store.delete(digest)
             except NotFound:
                 pass
-        self.published.clear()
 
 
 def _skip(response: Response, count: int) -> None:

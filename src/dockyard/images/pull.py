@@ -24,6 +24,7 @@ from dockyard.distribution.credentials import Credentials
 from dockyard.distribution.fetcher import Fetcher
 from dockyard.distribution.resolver import ResolvedImage, Resolver
 from dockyard.errors import NotFound
+from dockyard.images.gc import Roots, mark
 from dockyard.images.service import ImageService, LayerBlob
 from dockyard.images.store import ImageRecord
 from dockyard.images.unpack import LayerUnpacker, plan_layers
@@ -102,7 +103,14 @@ class Puller:
         published: list[Digest] = []
         try:
             published = Fetcher(self.registries).fetch(
-                resolved.reference, blobs, content, progress, resolved.endpoint, credentials, unpacker.sink
+                resolved.reference,
+                blobs,
+                content,
+                progress,
+                resolved.endpoint,
+                credentials,
+                unpacker.sink,
+                undo=published.extend,  # a failed fetch's blobs go in _undo, with the rest
             )
             faults.point("pull.after-fetch")
             unpacker.finish()
@@ -112,11 +120,22 @@ class Puller:
                 config, [LayerBlob(d.digest, d.media_type, d.size) for d in resolved.layers], resolved.manifest
             )
         except BaseException:
-            unpacker.rollback()
+            unpacker.stop()
             doomed = published + ([] if manifest_existed else [resolved.manifest_descriptor.digest])
-            for digest in doomed:
-                _delete(self.service, digest)
+            self._undo(unpacker, doomed)
             raise
+
+    def _undo(self, unpacker: LayerUnpacker, blobs: list[Digest]) -> None:
+        """Remove the layers and blobs a failed pull brought in, but those an image recorded
+        meanwhile uses (a load of the same layers) or a lease holds: the pull's pins keep
+        other pulls away, not loads, imports and commits."""
+        with self.service.locked(), self.service.leases.guard:
+            roots = Roots(tuple(self.service.all()), held=frozenset(self.service.leases.held()))
+            live = mark(roots, {})  # an image lists every chain ID of its own
+            unpacker.remove_published(spare=live.layers)
+            for digest in blobs:
+                if digest not in live.blobs:
+                    _delete(self.service, digest)
 
 
 def _read(service: ImageService, digest: Digest) -> bytes:

@@ -8,15 +8,15 @@ once. Publication is bottom first: whichever thread stages a layer publishes it 
 staged layer above it whose parent is now published, so a layer's durability barrier
 overlaps the extraction of the layers still arriving. Layers that did not stream are staged
 from the content store by `finish()`. A layer is published under its chain ID only once its
-diff_id checks (the snapshotter's contract). `rollback()` discards what is staged and removes
-every layer this unpacker published.
+diff_id checks (the snapshotter's contract). After a failure, `stop()` discards what is staged
+and `remove_published()` removes the layers this unpacker published that nothing else took up.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -136,9 +136,8 @@ class LayerUnpacker:
                 faults.point("pull.after-layer")
                 self.progress(p.Progress(layer.descriptor.digest, PULL_COMPLETE))
 
-    def rollback(self) -> None:
-        """Stop streaming layers, discard what is staged, and remove every layer this unpacker
-        published, top first."""
+    def stop(self) -> None:
+        """Stop the streaming layers and discard what is staged (the pull failed)."""
         for stream in list(self._streams.values()):
             stream.abort()
             stream.wait()
@@ -146,12 +145,18 @@ class LayerUnpacker:
             for staged in self._staged.values():
                 self.snapshots.discard(staged)
             self._staged.clear()
-            for chain in reversed(self.created):
-                try:
-                    self.snapshots.remove_layer(chain)
-                except Conflict:
-                    pass  # something else was built on it meanwhile: it is not ours alone
-            self.created.clear()
+
+    def remove_published(self, spare: Collection[Digest] = ()) -> None:
+        """Remove every layer this unpacker published, top first, but those in `spare` (an
+        image recorded meanwhile, e.g. by a load, uses them). Call after stop()."""
+        for chain in reversed(self.created):
+            if chain in spare:
+                continue
+            try:
+                self.snapshots.remove_layer(chain)
+            except Conflict:
+                pass  # something else was built on it meanwhile: it is not ours alone
+        self.created.clear()
 
 
 class _Counting:
