@@ -3,6 +3,7 @@ filesystem storage cannot show: redirects to another host (as registries backed 
 stores send). The two tiny servers in the redirect test are fakes, and only for that."""
 
 import base64
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,7 +16,7 @@ from dockyard.distribution.credentials import Credentials, DockerConfigFile
 from dockyard.distribution.fetcher import Fetcher
 from dockyard.distribution.pull import pull
 from dockyard.distribution.pusher import Pusher
-from dockyard.distribution.transport import Request, Tls, Transport
+from dockyard.distribution.transport import HandshakeFailed, Request, Tls, Transport
 from dockyard.errors import Unavailable
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.descriptor import Descriptor
@@ -23,7 +24,7 @@ from dockyard.oci.digest import Digest
 from dockyard.oci.reference import parse_reference
 from dockyard.paths import DataRoot
 
-from .conftest import free_port
+from .conftest import free_port, make_certificate
 from .imagegen import make_image
 
 BLOB = b"blob bytes behind a redirect" * 1000
@@ -137,3 +138,70 @@ def test_certs_d_ca_makes_verification_pass(tls_registry, tmp_path):
     response = Transport().send(Request("GET", f"{registry.url}/v2/", tls=Tls(True, tls.ca_files)))
     response.read()
     assert response.status == 200
+
+
+def test_a_certs_d_file_replaced_in_place_is_read_again(tls_registry, tmp_path):
+    registry, cert = tls_registry
+    wrong, _ = make_certificate(tmp_path / "other", "other")
+    certs = tmp_path / "certs.d" / registry.address
+    certs.mkdir(parents=True)
+    (certs / "ca.crt").write_bytes(wrong.read_bytes())
+    config = RegistryConfig(certs_dir=tmp_path / "certs.d")
+    verified = Tls(True, config.tls(registry.address).ca_files)  # loopback is not verified by default
+    with pytest.raises(HandshakeFailed, match="certificate verify failed"):
+        Transport().send(Request("GET", f"{registry.url}/v2/", tls=verified))
+    (certs / "ca.crt").write_bytes(cert.read_bytes())  # fixed under the same name, as docker's docs say
+    response = Transport().send(Request("GET", f"{registry.url}/v2/", tls=verified))
+    response.read()
+    assert response.status == 200
+
+
+def _dropping_proxy(target: str, drop: int) -> socket.socket:
+    """A TCP proxy to `target` that ends its first `drop` connections right after the client's
+    first bytes (a TLS front end going away mid-handshake); close() the returned listener."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    host, port = target.rsplit(":", 1)
+
+    def pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            sink.close()
+
+    def serve() -> None:
+        for accepted in range(1 << 20):
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            if accepted < drop:
+                conn.recv(65536)
+                conn.close()
+                continue
+            upstream = socket.create_connection((host, int(port)))
+            threading.Thread(target=pipe, args=(conn, upstream), daemon=True).start()
+            threading.Thread(target=pipe, args=(upstream, conn), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+def test_a_dropped_tls_handshake_is_retried(tls_registry, tmp_path):
+    # EOF in the middle of a handshake (a TLS front end going away) is worth another try; were
+    # it final, the pull would fall through to plain HTTP, which this registry refuses
+    registry, _ = tls_registry
+    source = LocalContentStore(DataRoot(tmp_path / "source"))
+    manifest = make_image(source, [{"over": b"tls"}])
+    registries = Registries(RegistryConfig(certs_dir=tmp_path / "none"), DockerConfigFile(tmp_path / "cfg.json"))
+    Pusher(registries).push(parse_reference(f"{registry.address}/secure/app:v1"), manifest, source)
+    proxy = _dropping_proxy(registry.address, drop=1)
+    try:
+        ref = parse_reference(f"127.0.0.1:{proxy.getsockname()[1]}/secure/app:v1")
+        fresh = Registries(RegistryConfig(certs_dir=tmp_path / "none"), DockerConfigFile(tmp_path / "cfg.json"))
+        resolved = pull(fresh, ref, LocalContentStore(DataRoot(tmp_path / "target")))
+    finally:
+        proxy.close()
+    assert resolved.endpoint.url.startswith("https://") and resolved.digest == manifest.digest

@@ -37,7 +37,7 @@ from dockyard.images.unpack import LayerUnpacker
 from dockyard.metadata.db import Database
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.descriptor import Descriptor
-from dockyard.oci.digest import Digest
+from dockyard.oci.digest import Digest, chain_id
 from dockyard.oci.manifest import Manifest
 from dockyard.oci.platform import parse_platform
 from dockyard.oci.reference import parse_reference
@@ -262,6 +262,29 @@ def test_a_failed_pull_spares_what_a_load_recorded_meanwhile(registry, registrie
     blobs = (loaded.id, loaded.manifest_digest, *(layer.digest for layer in loaded.layers))
     assert all(target.content.exists(digest) for digest in blobs)
     assert target.layers() == set(loaded.chain_ids) and target.blobs() == set(blobs)  # the pull's own went
+
+
+def test_a_layer_a_load_publishes_while_the_pull_has_it_staged_leaves_no_scratch(registry, registries, node, tmp_path):
+    manifest = push_generated(registry, registries, tmp_path, [{"base": noise(3 << 20, "b")}, {"top": b"t"}])
+    source = LocalContentStore(DataRoot(tmp_path / "source"))
+    with source.open(manifest.config.digest) as f:
+        base_diff = Digest(json.loads(f.read())["rootfs"]["diff_ids"][0])
+    with source.open(manifest.layers[0].digest) as f:
+        base_blob = f.read()
+    target = node("target")
+    snapshots = target.service.snapshots
+    stage, loading = snapshots.stage, []
+
+    def stage_then_a_load_publishes_it(tar, diff_id=None):
+        staged = stage(tar, diff_id)
+        if diff_id == base_diff and not loading:
+            loading.append(True)  # what a load of an image with this base does meanwhile
+            snapshots.unpack(chain_id([base_diff]), None, io.BytesIO(base_blob), base_diff)
+        return staged
+
+    snapshots.stage = stage_then_a_load_publishes_it
+    target.pull(f"{registry.address}/test/gen:v1")
+    assert len(target.layers()) == 2 and list(target.root.tmp.iterdir()) == []
 
 
 def test_concurrent_pulls_sharing_layers(registry, registries, node, tmp_path):

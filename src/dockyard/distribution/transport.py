@@ -2,10 +2,11 @@
 
 Requests and responses are plain data; `Transport.send()` is the one place that touches
 the network and the one place that turns socket and protocol errors into `Unavailable`
-(`HandshakeFailed` for a TLS handshake that failed, which trying again cannot mend: an
-HTTP-only registry tried over HTTPS first, as docker tries an insecure one). Connections are
-kept alive and reused per (scheme, host, TLS settings); an SSL context is built once per TLS
-settings (loading the system's CAs costs some 30 ms).
+(`HandshakeFailed` for a TLS failure that trying again cannot mend: a certificate that does
+not verify, or a peer that does not speak TLS, such as an HTTP registry tried over HTTPS first,
+as docker tries an insecure one). Connections are kept alive and reused per (scheme, host,
+TLS settings); an SSL context is built once per TLS settings and versions of their files
+(loading the system's CAs costs some 30 ms; certs.d files are re-read once changed).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import functools
 import http.client
 import json
+import os
 import ssl
 import threading
 from collections.abc import Callable, Mapping
@@ -51,12 +53,35 @@ class Tls:
 
 
 class HandshakeFailed(Unavailable):
-    """The TLS handshake failed: this endpoint will not do, another may."""
+    """The TLS handshake cannot succeed with this endpoint (another endpoint may do)."""
+
+
+# what OpenSSL reports when the peer answers a ClientHello in plain text
+_PLAINTEXT_PEER = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG"})
+
+
+def _is_final(exc: BaseException) -> bool:
+    """A TLS failure no retry can mend; a dropped or cut handshake (SSLEOFError) is not one."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return True
+    return isinstance(exc, ssl.SSLError) and exc.reason in _PLAINTEXT_PEER
+
+
+def _context(tls: Tls) -> ssl.SSLContext:
+    """The SSL context of these settings, shared (a context is safe between threads) until one
+    of its certificate files changes. Raises Unavailable when a file cannot be loaded."""
+    stamps = []
+    for path in (*tls.ca_files, *(tls.client_cert or ())):
+        try:
+            status = os.stat(path)
+        except OSError:
+            return tls.context()  # raises, naming the file
+        stamps.append((status.st_ino, status.st_size, status.st_mtime_ns))
+    return _cached_context(tls, tuple(stamps))
 
 
 @functools.lru_cache(maxsize=32)
-def _context(tls: Tls) -> ssl.SSLContext:
-    """The SSL context of these settings; a context is safe to share between threads."""
+def _cached_context(tls: Tls, stamps: tuple) -> ssl.SSLContext:
     return tls.context()
 
 
@@ -169,6 +194,7 @@ class Transport:
         """Send and return the response with its body unread.
 
         Raises:
+            HandshakeFailed: the TLS handshake cannot succeed (see _is_final).
             Unavailable: the connection failed before a response arrived.
         """
         parts = urlsplit(request.url)
@@ -183,7 +209,7 @@ class Transport:
                 conn.close()
                 if reused and attempt == 0:
                     continue  # a kept-alive connection the server had closed: try a fresh one
-                if isinstance(exc, ssl.SSLError):
+                if _is_final(exc):
                     raise HandshakeFailed(f"{request.describe()}: {_describe(exc)}") from None
                 raise Unavailable(f"{request.describe()}: {_describe(exc)}") from None
             return Response(request, raw, lambda keep: self._release(key, conn, keep))  # noqa: B023 (called before the loop moves on)

@@ -3,14 +3,15 @@
     resolve (manifest, through an index for the platform; config)
       -> hold the locks of every blob and chain ID the image needs
       -> fetch config + layers in parallel into the content store, each verified while it
-         streams; a layer whose parent is unpacked is unpacked while it downloads
-      -> unpack the other layers from the store, bottom first; check every diff_id
+         streams and staged (extracted, diff_id checked) as it arrives; each staged layer is
+         published as soon as its parent is (images/unpack.py)
       -> register the image (ImageService.register), tag it, record its repo digest
 
-A pull that fails deletes the blobs it published and the layers it unpacked, so nothing
-half-pulled is visible; the locks (pins) keep a concurrent pull sharing a blob or layer, and
-the collector (images/gc.py), from making it vanish. A pull killed outright leaves blobs and
-layers no image references: the collector removes them at the next start.
+A pull that fails discards what it staged and deletes the blobs it published and the layers
+it unpacked, but those an image recorded meanwhile uses (a load of the same layers), so
+nothing half-pulled is visible; the locks (pins) keep a concurrent pull sharing a blob or
+layer, and the collector (images/gc.py), from making it vanish. A pull killed outright
+leaves blobs and layers no image references: the collector removes them at the next start.
 """
 
 from __future__ import annotations

@@ -73,9 +73,11 @@ class LayerUnpacker:
         self.progress = progress
         self.created: list[Digest] = []
         self._streams: dict[Digest, _Stream] = {}
+        self._started: list[_Stream] = []  # every stream, those a retried download replaced too
         self._staged: dict[Digest, StagedLayer] = {}
-        self._lock = threading.Lock()  # _streams, _staged, created
+        self._lock = threading.Lock()  # _streams, _started, _staged, created
         self._publishing = threading.Lock()  # one publisher at a time, bottom first
+        self._stopped = threading.Event()
 
     def sink(self, descriptor: Descriptor) -> BlobSink | None:
         """A sink that stages this blob as it downloads, or None when its layer needs no unpacking."""
@@ -85,6 +87,7 @@ class LayerUnpacker:
         stream = _Stream(descriptor, self.progress, lambda reader: self._stage(layer, reader))
         with self._lock:
             self._streams[layer.chain_id] = stream
+            self._started.append(stream)
         return stream
 
     def finish(self) -> None:
@@ -114,31 +117,39 @@ class LayerUnpacker:
                 f"{exc.actual}, the image config expects {layer.diff_id}"
             ) from None
         with self._lock:
-            previous = self._staged.pop(layer.chain_id, None)
             self._staged[layer.chain_id] = staged
-        if previous is not None:
-            self.snapshots.discard(previous)
         self._publish_ready()
 
     def _publish_ready(self) -> None:
-        """Publish, bottom first, each staged layer whose parent is published."""
+        """Publish, bottom first, each staged layer whose parent is published (none once stopped)."""
         with self._publishing:
             for layer in self.layers:
-                if self.snapshots.has_layer(layer.chain_id):
-                    continue
+                if self._stopped.is_set():
+                    return
                 with self._lock:
-                    staged = self._staged.pop(layer.chain_id, None)
+                    staged = self._staged.get(layer.chain_id)
+                if self.snapshots.has_layer(layer.chain_id):
+                    if staged is not None:  # a load, import or commit published it meanwhile
+                        with self._lock:
+                            del self._staged[layer.chain_id]
+                        self.snapshots.discard(staged)
+                        self.progress(p.Progress(layer.descriptor.digest, PULL_COMPLETE))
+                    continue
                 if staged is None:
                     return  # the layers above wait for this one
                 self.snapshots.publish(staged, layer.chain_id, layer.parent)
                 with self._lock:
+                    del self._staged[layer.chain_id]
                     self.created.append(layer.chain_id)
                 faults.point("pull.after-layer")
                 self.progress(p.Progress(layer.descriptor.digest, PULL_COMPLETE))
 
     def stop(self) -> None:
         """Stop the streaming layers and discard what is staged (the pull failed)."""
-        for stream in list(self._streams.values()):
+        self._stopped.set()
+        with self._lock:
+            streams = list(self._started)
+        for stream in streams:
             stream.abort()
             stream.wait()
         with self._publishing, self._lock:
@@ -186,6 +197,7 @@ class _Stream:
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
         self._pending = memoryview(b"")
         self._done = threading.Event()
+        self._aborted = threading.Event()
         self._reader = _Counting(self, descriptor, progress)
         self._thread = threading.Thread(target=self._run, args=(unpack,), name="unpack", daemon=True)
         self._thread.start()
@@ -209,6 +221,7 @@ class _Stream:
         self._put(_EOF)
 
     def abort(self) -> None:
+        self._aborted.set()  # read() stops at once, even with the rest of the blob queued
         self._put(_ABORT)
 
     def _put(self, item: object) -> None:
@@ -236,6 +249,8 @@ class _Stream:
                     return _ABORT
 
     def read(self, size: int = -1) -> bytes:
+        if self._aborted.is_set():
+            raise Cancelled(f"unpacking {self.descriptor.digest} stopped: its download failed")
         if not self._pending:
             item = self._next()
             if item is _EOF:
