@@ -24,7 +24,7 @@ from dockyard import faults
 from dockyard.content.store import ContentStore
 from dockyard.distribution import progress as p
 from dockyard.distribution.fetcher import BlobSink, Cancelled
-from dockyard.errors import Conflict, InvalidArgument
+from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.images.progress import EXTRACTING, PULL_COMPLETE
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest, chain_id
@@ -75,9 +75,10 @@ class LayerUnpacker:
         self._streams: dict[Digest, _Stream] = {}
         self._started: list[_Stream] = []  # every stream, those a retried download replaced too
         self._staged: dict[Digest, StagedLayer] = {}
-        self._lock = threading.Lock()  # _streams, _started, _staged, created
+        self._lock = threading.Lock()  # _streams, _started, _staged, created, _failure
         self._publishing = threading.Lock()  # one publisher at a time, bottom first
         self._stopped = threading.Event()
+        self._failure: BaseException | None = None  # the first publication that failed
 
     def sink(self, descriptor: Descriptor) -> BlobSink | None:
         """A sink that stages this blob as it downloads, or None when its layer needs no unpacking."""
@@ -99,6 +100,8 @@ class LayerUnpacker:
         for layer in self.layers:
             stream = self._streams.get(layer.chain_id)
             error = stream.wait() if stream else None
+            if self._failure is not None:
+                raise self._failure  # whichever stream's thread ran into it
             if error is not None and not isinstance(error, Cancelled):
                 raise error
             with self._lock:
@@ -117,14 +120,17 @@ class LayerUnpacker:
                 f"{exc.actual}, the image config expects {layer.diff_id}"
             ) from None
         with self._lock:
+            previous = self._staged.pop(layer.chain_id, None)
             self._staged[layer.chain_id] = staged
+        if previous is not None:  # a download retried after its stage had read the whole layer
+            self.snapshots.discard(previous)
         self._publish_ready()
 
     def _publish_ready(self) -> None:
         """Publish, bottom first, each staged layer whose parent is published (none once stopped)."""
         with self._publishing:
             for layer in self.layers:
-                if self._stopped.is_set():
+                if self._stopped.is_set() or self._failure is not None:
                     return
                 with self._lock:
                     staged = self._staged.get(layer.chain_id)
@@ -137,7 +143,16 @@ class LayerUnpacker:
                     continue
                 if staged is None:
                     return  # the layers above wait for this one
-                self.snapshots.publish(staged, layer.chain_id, layer.parent)
+                try:
+                    self.snapshots.publish(staged, layer.chain_id, layer.parent)
+                except NotFound:
+                    raise  # the staged layer is kept (the contract): stop() discards it
+                except BaseException as exc:  # the staged layer is used up
+                    with self._lock:
+                        del self._staged[layer.chain_id]
+                        self._failure = exc
+                    self.snapshots.discard(staged)
+                    raise
                 with self._lock:
                     del self._staged[layer.chain_id]
                     self.created.append(layer.chain_id)
