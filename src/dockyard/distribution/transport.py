@@ -76,7 +76,7 @@ def _context(tls: Tls) -> ssl.SSLContext:
             status = os.stat(path)
         except OSError:
             return tls.context()  # raises, naming the file
-        stamps.append((status.st_ino, status.st_size, status.st_mtime_ns))
+        stamps.append((status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns))
     return _cached_context(tls, tuple(stamps))
 
 
