@@ -50,6 +50,7 @@ from dockyard.snapshots.snapshotter import (
     Mount,
     SnapshotPaths,
     StagedLayer,
+    unpack_by_stages,
 )
 
 SHORT_LEN = 26
@@ -105,11 +106,7 @@ class OverlaySnapshotter:
         self, chain_id: Digest, parent: Digest | None, tar: BinaryIO, diff_id: Digest | None = None
     ) -> LayerInfo:
         """Apply one layer tar into layers/<chain-hex>, atomically, once its diff_id checks (see the contract)."""
-        if parent is not None and not self.has_layer(parent):
-            raise NotFound(f"layer does not exist: {parent}")
-        if self.has_layer(chain_id):
-            return self.layer(chain_id)
-        return self.publish(self.stage(tar, diff_id), chain_id, parent)
+        return unpack_by_stages(self, chain_id, parent, tar, diff_id)
 
     def stage(self, tar: BinaryIO, diff_id: Digest | None = None) -> StagedLayer:
         """Apply one layer tar into a scratch dir under tmp/ (see the contract)."""

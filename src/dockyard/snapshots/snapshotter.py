@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from dockyard.errors import InvalidArgument
+from dockyard.errors import InvalidArgument, NotFound
 from dockyard.oci.digest import Digest
 
 # Docker's init layer: the mount points of the generated files, and /.dockerenv
@@ -143,3 +143,15 @@ class Snapshotter(Protocol):
     def export(self, key: str, out: BinaryIO) -> None:
         """Write the snapshot's whole merged filesystem as a plain tar (docker export),
         mounting it for the while if it is not mounted."""
+
+
+def unpack_by_stages(
+    snapshots: Snapshotter, chain_id: Digest, parent: Digest | None, tar: BinaryIO, diff_id: Digest | None = None
+) -> LayerInfo:
+    """`unpack` as stage() then publish(); a missing parent or a present layer is found before
+    anything is extracted."""
+    if parent is not None and not snapshots.has_layer(parent):
+        raise NotFound(f"layer does not exist: {parent}")
+    if snapshots.has_layer(chain_id):
+        return snapshots.layer(chain_id)
+    return snapshots.publish(snapshots.stage(tar, diff_id), chain_id, parent)

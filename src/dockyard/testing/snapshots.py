@@ -39,6 +39,7 @@ from dockyard.snapshots.snapshotter import (
     Mount,
     SnapshotPaths,
     StagedLayer,
+    unpack_by_stages,
 )
 
 
@@ -82,11 +83,7 @@ class FakeSnapshotter:
     def unpack(
         self, chain_id: Digest, parent: Digest | None, tar: BinaryIO, diff_id: Digest | None = None
     ) -> LayerInfo:
-        if parent is not None and not self.has_layer(parent):
-            raise NotFound(f"layer does not exist: {parent}")
-        if self.has_layer(chain_id):
-            return self.layer(chain_id)
-        return self.publish(self.stage(tar, diff_id), chain_id, parent)
+        return unpack_by_stages(self, chain_id, parent, tar, diff_id)
 
     def stage(self, tar: BinaryIO, diff_id: Digest | None = None) -> StagedLayer:
         """Read and check the tar; its entries wait in memory for publish()."""
