@@ -1,14 +1,19 @@
-"""LayerUnpacker's publication on the overlay snapshotter, when a publication fails."""
+"""LayerUnpacker on the overlay snapshotter: layers extract as they download, never holding the
+download up, and a failed publication."""
 
 from __future__ import annotations
 
 import errno
 import io
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from dockyard.content.local import LocalContentStore
+from dockyard.images import unpack
+from dockyard.images.progress import EXTRACTING
 from dockyard.images.unpack import LayerUnpacker, plan_layers
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.descriptor import Descriptor
@@ -16,17 +21,123 @@ from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
 from dockyard.snapshots import overlay
 from dockyard.snapshots.overlay import OverlaySnapshotter
-from tests.distribution.imagegen import layer_tar
+from tests.distribution.imagegen import layer_tar, noise
 
 pytestmark = pytest.mark.root
+
+
+def planned(*tars: bytes) -> list:
+    descriptors = tuple(Descriptor(mt.OCI_LAYER, Digest.of(tar), len(tar)) for tar in tars)
+    return plan_layers(descriptors, tuple(Digest.of(tar) for tar in tars))
+
+
+def downloaded(content: LocalContentStore, tar: bytes) -> None:
+    """What the fetcher does before it closes a sink: the blob is in the content store."""
+    with content.writer(Digest.of(tar), len(tar)) as writer:
+        writer.write(tar)
+        writer.commit()
+
+
+def feed(sink, tar: bytes, start: int = 0, end: int | None = None) -> None:
+    for offset in range(start, len(tar) if end is None else end, 1 << 20):
+        sink.write(memoryview(tar)[offset : min(offset + (1 << 20), len(tar) if end is None else end)])
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
+def test_a_layer_extracts_from_its_first_bytes(tmp_path: Path) -> None:
+    root = DataRoot(tmp_path / "data")
+    content = LocalContentStore(root)
+    tar = layer_tar({"big": noise(3 << 20, "big")})
+    layers, events = planned(tar), []
+    unpacker = LayerUnpacker(OverlaySnapshotter(root), content, layers, events.append)
+    sink = unpacker.sink(layers[0].descriptor)
+    feed(sink, tar, end=2 << 20)
+    wait_for(lambda: any(e.status == EXTRACTING for e in events), "nothing extracted before the rest arrived")
+    feed(sink, tar, start=2 << 20)
+    downloaded(content, tar)
+    sink.close()
+    unpacker.finish()
+    assert (root.layers / layers[0].chain_id.hex / "diff" / "big").read_bytes() == noise(3 << 20, "big")
+
+
+def test_an_extraction_held_up_never_holds_up_the_download(tmp_path: Path) -> None:
+    # more than a stream queues in memory: the rest is read from the content store once it landed
+    root = DataRoot(tmp_path / "data")
+    content, snapshots = LocalContentStore(root), OverlaySnapshotter(root)
+    data = noise(unpack.SPILL_AFTER * 2 + 12345, "big")
+    tar = layer_tar({"big": data})
+    layers = planned(tar)
+    stage, release = snapshots.stage, threading.Event()
+
+    def held_up_stage(tar, diff_id=None):
+        release.wait()
+        return stage(tar, diff_id)
+
+    snapshots.stage = held_up_stage  # type: ignore[method-assign]
+    unpacker = LayerUnpacker(snapshots, content, layers)
+    sink = unpacker.sink(layers[0].descriptor)
+
+    def download() -> None:
+        feed(sink, tar)
+        downloaded(content, tar)
+        sink.close()
+
+    downloading = threading.Thread(target=download)
+    downloading.start()
+    downloading.join(timeout=10)
+    alive = downloading.is_alive()
+    release.set()
+    downloading.join()
+    assert not alive, "the download waited for the extraction"
+    unpacker.finish()
+    assert (root.layers / layers[0].chain_id.hex / "diff" / "big").read_bytes() == data
+    assert list(root.tmp.iterdir()) == []
+
+
+def test_no_more_than_the_stagers_extract_at_once(tmp_path: Path) -> None:
+    root = DataRoot(tmp_path / "data")
+    content, snapshots = LocalContentStore(root), OverlaySnapshotter(root)
+    tars = [layer_tar({f"f{i}": noise(1000, str(i))}) for i in range(unpack.STAGERS + 2)]
+    layers = planned(*tars)
+    stage, release, lock = snapshots.stage, threading.Event(), threading.Lock()
+    active = [0]
+
+    def counted_stage(tar, diff_id=None):
+        with lock:
+            active[0] += 1
+        release.wait()
+        try:
+            return stage(tar, diff_id)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    snapshots.stage = counted_stage  # type: ignore[method-assign]
+    unpacker = LayerUnpacker(snapshots, content, layers)
+    for layer, tar in zip(layers, tars, strict=True):
+        sink = unpacker.sink(layer.descriptor)
+        feed(sink, tar)
+        downloaded(content, tar)
+        sink.close()
+    wait_for(lambda: active[0] == unpack.STAGERS, "the stagers did not start")
+    time.sleep(0.2)
+    assert active[0] == unpack.STAGERS
+    release.set()
+    unpacker.finish()
+    assert set(snapshots.list_layers()) == {layer.chain_id for layer in layers}
 
 
 def test_a_failed_publication_is_not_tried_again_on_a_used_up_layer(tmp_path: Path, monkeypatch) -> None:
     root = DataRoot(tmp_path / "data")
     snapshots = OverlaySnapshotter(root)
     tars = [layer_tar({f"f{i}": b"x" * 100}) for i in range(3)]
-    descriptors = tuple(Descriptor(mt.OCI_LAYER, Digest.of(tar), len(tar)) for tar in tars)
-    layers = plan_layers(descriptors, tuple(Digest.of(tar) for tar in tars))
+    layers = planned(*tars)
     durable, calls = overlay.make_durable, []
 
     def no_space_for_the_second(path: Path, size: int) -> None:

@@ -1,21 +1,23 @@
 """Unpack a pulled image's layers into the snapshotter, extracting them while they download.
 
 `LayerUnpacker.sink` is the Fetcher's sink factory: every layer not yet unpacked streams into
-`Snapshotter.stage` as its bytes arrive (a thread per layer, and one reading ahead for it, fed
-through a bounded queue, so the download runs at the extractor's pace and the blob is read
-once). Staging needs no parent, so the layers extract side by side, as many as download at
-once. Publication is bottom first: whichever thread stages a layer publishes it and every
-staged layer above it whose parent is now published, so a layer's durability barrier
-overlaps the extraction of the layers still arriving. Layers that did not stream are staged
-from the content store by `finish()`. A layer is published under its chain ID only once its
-diff_id checks (the snapshotter's contract). After a failure, `stop()` discards what is staged
-and `remove_published()` removes the layers this unpacker published that nothing else took up.
+`Snapshotter.stage` as its bytes arrive, on a thread of its own (and one reading ahead for it).
+A stream never holds its download up: what the extraction has not taken yet waits in memory,
+up to SPILL_AFTER bytes, and past that the extraction reads the rest from the content store
+once the blob has landed there. Staging needs no parent, so layers extract side by side, at
+most STAGERS at once, while the other downloads run at the network's pace. Publication is
+bottom first: whichever thread stages a layer publishes it and every staged layer above it
+whose parent is now published, so a layer's durability barrier overlaps the extraction of the
+layers still arriving. Layers that did not stream are staged from the content store by
+`finish()`. A layer is published under its chain ID only once its diff_id checks (the
+snapshotter's contract). After a failure, `stop()` discards what is staged and
+`remove_published()` removes the layers this unpacker published that nothing else took up.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -30,9 +32,9 @@ from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest, chain_id
 from dockyard.snapshots.snapshotter import DiffIdMismatch, Snapshotter, StagedLayer
 
-QUEUE_CHUNKS = 8
+SPILL_AFTER = 8 << 20  # bytes a stream queues in memory before its unpack reads the content store
+STAGERS = 3  # layers extracting at once
 REPORT_EVERY = 1 << 20
-_EOF, _ABORT = object(), object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +81,14 @@ class LayerUnpacker:
         self._publishing = threading.Lock()  # one publisher at a time, bottom first
         self._stopped = threading.Event()
         self._failure: BaseException | None = None  # the first publication that failed
+        self._stagers = threading.Semaphore(STAGERS)
 
     def sink(self, descriptor: Descriptor) -> BlobSink | None:
         """A sink that stages this blob as it downloads, or None when its layer needs no unpacking."""
         layer = next((lay for lay in self.layers if lay.descriptor.digest == descriptor.digest), None)
         if layer is None or self.snapshots.has_layer(layer.chain_id):
             return None
-        stream = _Stream(descriptor, self.progress, lambda reader: self._stage(layer, reader))
+        stream = _Stream(descriptor, self.content, self.progress, lambda reader: self._stage(layer, reader))
         with self._lock:
             self._streams[layer.chain_id] = stream
             self._started.append(stream)
@@ -113,7 +116,8 @@ class LayerUnpacker:
 
     def _stage(self, layer: PlannedLayer, tar: BinaryIO) -> None:
         try:
-            staged = self.snapshots.stage(tar, layer.diff_id)
+            with self._stagers:
+                staged = self.snapshots.stage(tar, layer.diff_id)
         except DiffIdMismatch as exc:
             raise InvalidArgument(
                 f"failed to register layer: layer {layer.descriptor.digest} has diff_id "
@@ -202,17 +206,32 @@ class _Counting:
 
 
 class _Stream:
-    """A BlobSink whose bytes a thread of its own unpacks as they arrive."""
+    """A BlobSink whose bytes a thread of its own unpacks, without ever holding the download up.
+
+    The bytes queue in memory while the unpack keeps up. Once more than SPILL_AFTER bytes wait,
+    the stream stops queueing: the unpack reads what is queued, then the rest from the content
+    store once the blob has landed there (close()), from the page cache the download just filled.
+    """
 
     def __init__(
-        self, descriptor: Descriptor, progress: p.ProgressCallback, unpack: Callable[[BinaryIO], None]
+        self,
+        descriptor: Descriptor,
+        content: ContentStore,
+        progress: p.ProgressCallback,
+        unpack: Callable[[BinaryIO], None],
     ) -> None:
         self.descriptor = descriptor
+        self.content = content
         self.error: BaseException | None = None
-        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
-        self._pending = memoryview(b"")
+        self._chunks: deque[memoryview] = deque()
+        self._queued = 0
+        self._spilled = False  # bytes after the queued ones are read from the content store
+        self._landed = False  # close(): the whole blob is in the content store
+        self._aborted = False
+        self._landed_blob: BinaryIO | None = None
+        self._offset = 0  # bytes handed to the unpack from memory
+        self._ready = threading.Condition()
         self._done = threading.Event()
-        self._aborted = threading.Event()
         self._reader = _Counting(self, descriptor, progress)
         self._thread = threading.Thread(target=self._run, args=(unpack,), name="unpack", daemon=True)
         self._thread.start()
@@ -223,29 +242,36 @@ class _Stream:
         except BaseException as exc:  # kept for write() and wait()
             self.error = exc
         finally:
-            self._done.set()
+            if self._landed_blob is not None:
+                self._landed_blob.close()
+            with self._ready:
+                self._done.set()
+                self._ready.notify_all()  # a read-ahead thread waiting for bytes stops
 
     # -- the download's side (BlobSink) ---------------------------------------------------
 
     def write(self, data: memoryview) -> None:
-        self._put(bytes(data))  # the fetcher reuses its buffer
         if self.error is not None:
             raise self.error
+        with self._ready:
+            if self._spilled or self._done.is_set():  # nobody reads these bytes from memory
+                return
+            if self._queued + len(data) > SPILL_AFTER:
+                self._spilled = True
+                return
+            self._chunks.append(memoryview(bytes(data)))  # the fetcher reuses its buffer
+            self._queued += len(data)
+            self._ready.notify_all()
 
     def close(self) -> None:
-        self._put(_EOF)
+        with self._ready:
+            self._landed = True
+            self._ready.notify_all()
 
     def abort(self) -> None:
-        self._aborted.set()  # read() stops at once, even with the rest of the blob queued
-        self._put(_ABORT)
-
-    def _put(self, item: object) -> None:
-        while not self._done.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        with self._ready:
+            self._aborted = True  # read() stops at once, even with the rest of the blob queued
+            self._ready.notify_all()
 
     def wait(self) -> BaseException | None:
         self._thread.join()
@@ -253,27 +279,32 @@ class _Stream:
 
     # -- the unpacker's side (a file object) ----------------------------------------------
 
-    def _next(self) -> object:
-        """The next item; _ABORT once the unpack has ended (a read-ahead thread that reads on
-        after an unpack stopped early must not wait for bytes the download no longer sends)."""
-        while True:
-            try:
-                return self._queue.get(timeout=0.1)
-            except queue.Empty:
-                if self._done.is_set():
-                    return _ABORT
-
     def read(self, size: int = -1) -> bytes:
-        if self._aborted.is_set():
-            raise Cancelled(f"unpacking {self.descriptor.digest} stopped: its download failed")
-        if not self._pending:
-            item = self._next()
-            if item is _EOF:
-                self._queue.put(_EOF)  # later reads see EOF again
-                return b""
-            if item is _ABORT:
-                raise Cancelled(f"unpacking {self.descriptor.digest} stopped: its download failed")
-            self._pending = memoryview(item)
-        size = len(self._pending) if size < 0 else size
-        out, self._pending = self._pending[:size], self._pending[size:]
-        return bytes(out)
+        with self._ready:
+            while True:
+                if self._aborted:
+                    raise Cancelled(f"unpacking {self.descriptor.digest} stopped: its download failed")
+                if self._chunks:
+                    return self._take(size)
+                if self._landed and not self._spilled:
+                    return b""
+                if self._landed:
+                    break
+                if self._done.is_set():  # a read-ahead thread reading on after the unpack stopped
+                    raise Cancelled(f"unpacking {self.descriptor.digest} stopped")
+                self._ready.wait()
+        if self._landed_blob is None:
+            self._landed_blob = self.content.open(self.descriptor.digest)
+            self._landed_blob.seek(self._offset)
+        return self._landed_blob.read(size)
+
+    def _take(self, size: int) -> bytes:
+        chunk = self._chunks[0]
+        size = len(chunk) if size < 0 else min(size, len(chunk))
+        if size == len(chunk):
+            self._chunks.popleft()
+        else:
+            self._chunks[0] = chunk[size:]
+        self._queued -= size
+        self._offset += size
+        return bytes(chunk[:size])
