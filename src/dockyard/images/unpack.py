@@ -5,17 +5,19 @@
 A stream never holds its download up: what the extraction has not taken yet waits in memory,
 up to SPILL_AFTER bytes, and past that the extraction reads the rest from the content store
 once the blob has landed there. Staging needs no parent, so layers extract side by side, at
-most STAGERS at once, while the other downloads run at the network's pace. Publication is
-bottom first: whichever thread stages a layer publishes it and every staged layer above it
-whose parent is now published, so a layer's durability barrier overlaps the extraction of the
-layers still arriving. Layers that did not stream are staged from the content store by
-`finish()`. A layer is published under its chain ID only once its diff_id checks (the
-snapshotter's contract). After a failure, `stop()` discards what is staged and
-`remove_published()` removes the layers this unpacker published that nothing else took up.
+most STAGERS at once (one per CPU, each with a thread decompressing ahead of it), while the
+other downloads run at the network's pace. Publication is bottom first: whichever thread
+stages a layer publishes it and every staged layer above it whose parent is now published, so
+a layer's durability barrier overlaps the extraction of the layers still arriving. Layers that
+did not stream are staged from the content store by `finish()`. A layer is published under
+its chain ID only once its diff_id checks (the snapshotter's contract). After a failure,
+`stop()` discards what is staged and `remove_published()` removes the layers this unpacker
+published that nothing else took up.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Collection
@@ -33,7 +35,7 @@ from dockyard.oci.digest import Digest, chain_id
 from dockyard.snapshots.snapshotter import DiffIdMismatch, Snapshotter, StagedLayer
 
 SPILL_AFTER = 8 << 20  # bytes a stream queues in memory before its unpack reads the content store
-STAGERS = 3  # layers extracting at once
+STAGERS = max(2, len(os.sched_getaffinity(0)))  # layers extracting at once: one per CPU (0051)
 REPORT_EVERY = 1 << 20
 
 
