@@ -200,6 +200,18 @@ def test_corrupt_blob_leaves_nothing_and_a_later_pull_succeeds(proxied):
     assert target.pull(ref).image.manifest_digest == manifest.digest
 
 
+def test_a_clean_up_that_fails_does_not_hide_the_pulls_own_error(proxied, monkeypatch):
+    target, proxy, ref, _ = proxied
+    proxy.fault, proxy.min_blob = "corrupt", 100_000
+
+    def broken_removal(self, spare=()):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(LayerUnpacker, "remove_published", broken_removal)
+    with pytest.raises(VerificationFailed, match="filesystem layer verification failed"):
+        target.pull(ref)
+
+
 def test_cut_stream_is_resumed_or_fails_cleanly(proxied, monkeypatch):
     from dockyard.distribution import fetcher
 

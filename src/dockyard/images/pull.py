@@ -16,6 +16,7 @@ leaves blobs and layers no image references: the collector removes them at the n
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from dockyard import faults
@@ -32,6 +33,8 @@ from dockyard.images.unpack import LayerUnpacker, plan_layers
 from dockyard.oci.digest import Digest
 from dockyard.oci.platform import Platform
 from dockyard.oci.reference import Reference
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +124,12 @@ class Puller:
                 config, [LayerBlob(d.digest, d.media_type, d.size) for d in resolved.layers], resolved.manifest
             )
         except BaseException:
-            unpacker.stop()
-            doomed = published + ([] if manifest_existed else [resolved.manifest_descriptor.digest])
-            self._undo(unpacker, doomed)
+            try:
+                unpacker.stop()
+                doomed = published + ([] if manifest_existed else [resolved.manifest_descriptor.digest])
+                self._undo(unpacker, doomed)
+            except Exception as cleanup:  # the pull's own error is the one to report
+                log.warning("cleaning up after the failed pull of %s: %s", resolved.reference, cleanup)
             raise
 
     def _undo(self, unpacker: LayerUnpacker, blobs: list[Digest]) -> None:
