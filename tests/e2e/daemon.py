@@ -56,11 +56,13 @@ class Daemon:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"daemon exited: {self.log()}")
+                break
             if self.ping():
                 return self
             time.sleep(0.05)
-        raise RuntimeError(f"daemon did not answer: {self.log()}")
+        reason = f"daemon {'exited' if self.process.poll() is not None else 'did not answer'}: {self.log()}"
+        self.cleanup()  # its data root and socket directory go too
+        raise RuntimeError(reason)
 
     def ping(self) -> bool:
         try:
