@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.content.local import LocalContentStore
+from dockyard.errors import InvalidArgument
 from dockyard.images import unpack
 from dockyard.images.progress import EXTRACTING
 from dockyard.images.unpack import LayerUnpacker, plan_layers
@@ -98,6 +99,32 @@ def test_an_extraction_held_up_never_holds_up_the_download(tmp_path: Path) -> No
     unpacker.finish()
     assert (root.layers / layers[0].chain_id.hex / "diff" / "big").read_bytes() == data
     assert list(root.tmp.iterdir()) == []
+
+
+def test_an_extraction_failing_after_its_stream_spilled_leaves_no_blob_open(tmp_path: Path) -> None:
+    # the hostile entry fails the extraction while its read-ahead opens the landed blob (slowly)
+    root = DataRoot(tmp_path / "data")
+    content = LocalContentStore(root)
+    tar = layer_tar({"a": noise(unpack.SPILL_AFTER - (1 << 20), "a"), "b/../../evil": b"x", "c": noise(4 << 20, "c")})
+    layers = planned(tar)
+    opened, store_open = [], content.open
+
+    def slow_open(digest):
+        time.sleep(0.3)
+        opened.append(store_open(digest))
+        return opened[-1]
+
+    content.open = slow_open  # type: ignore[method-assign]
+    unpacker = LayerUnpacker(OverlaySnapshotter(root), content, layers)
+    sink = unpacker.sink(layers[0].descriptor)
+    downloaded(content, tar)
+    feed(sink, tar)
+    sink.close()
+    with pytest.raises(InvalidArgument):
+        unpacker.finish()
+    unpacker.stop()
+    time.sleep(0.5)  # a read-ahead thread still opening the blob has done so
+    assert all(blob.closed for blob in opened)
 
 
 def test_no_more_than_the_stagers_extract_at_once(tmp_path: Path) -> None:

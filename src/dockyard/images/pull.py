@@ -124,12 +124,12 @@ class Puller:
                 config, [LayerBlob(d.digest, d.media_type, d.size) for d in resolved.layers], resolved.manifest
             )
         except BaseException:
-            try:
-                unpacker.stop()
-                doomed = published + ([] if manifest_existed else [resolved.manifest_descriptor.digest])
-                self._undo(unpacker, doomed)
-            except Exception as cleanup:  # the pull's own error is the one to report
-                log.warning("cleaning up after the failed pull of %s: %s", resolved.reference, cleanup)
+            doomed = published + ([] if manifest_existed else [resolved.manifest_descriptor.digest])
+            for step in (unpacker.stop, lambda: self._undo(unpacker, doomed)):
+                try:
+                    step()
+                except Exception as cleanup:  # the pull's own error is the one to report
+                    log.warning("cleaning up after the failed pull of %s: %s", resolved.reference, cleanup)
             raise
 
     def _undo(self, unpacker: LayerUnpacker, blobs: list[Digest]) -> None:

@@ -244,10 +244,12 @@ class _Stream:
         except BaseException as exc:  # kept for write() and wait()
             self.error = exc
         finally:
-            if self._landed_blob is not None:
-                self._landed_blob.close()
-            with self._ready:
+            with self._ready:  # read() opens the landed blob under this lock: none is left open
                 self._done.set()
+                if self._landed_blob is not None:
+                    self._landed_blob.close()
+                self._chunks.clear()
+                self._queued = 0
                 self._ready.notify_all()  # a read-ahead thread waiting for bytes stops
 
     # -- the download's side (BlobSink) ---------------------------------------------------
@@ -273,6 +275,8 @@ class _Stream:
     def abort(self) -> None:
         with self._ready:
             self._aborted = True  # read() stops at once, even with the rest of the blob queued
+            self._chunks.clear()
+            self._queued = 0
             self._ready.notify_all()
 
     def wait(self) -> BaseException | None:
@@ -288,17 +292,18 @@ class _Stream:
                     raise Cancelled(f"unpacking {self.descriptor.digest} stopped: its download failed")
                 if self._chunks:
                     return self._take(size)
+                if self._done.is_set():  # a read-ahead thread reading on after the unpack stopped
+                    raise Cancelled(f"unpacking {self.descriptor.digest} stopped")
                 if self._landed and not self._spilled:
                     return b""
                 if self._landed:
                     break
-                if self._done.is_set():  # a read-ahead thread reading on after the unpack stopped
-                    raise Cancelled(f"unpacking {self.descriptor.digest} stopped")
                 self._ready.wait()
-        if self._landed_blob is None:
-            self._landed_blob = self.content.open(self.descriptor.digest)
-            self._landed_blob.seek(self._offset)
-        return self._landed_blob.read(size)
+            if self._landed_blob is None:
+                self._landed_blob = self.content.open(self.descriptor.digest)
+                self._landed_blob.seek(self._offset)
+            blob = self._landed_blob
+        return blob.read(size)
 
     def _take(self, size: int) -> bytes:
         chunk = self._chunks[0]
