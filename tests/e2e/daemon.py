@@ -40,6 +40,7 @@ class Daemon:
 
     def start(self, env: dict[str, str] | None = None) -> Daemon:
         """Start (with `env` added to the daemon's environment) and wait until it answers."""
+        first = self.process is None
         log = open(self.base / "daemon.log", "ab")
         enter = ["nsenter", f"--net=/run/netns/{self.netns}", "--"] if self.netns else []
         config = []
@@ -61,8 +62,15 @@ class Daemon:
                 return self
             time.sleep(0.05)
         reason = f"daemon {'exited' if self.process.poll() is not None else 'did not answer'}: {self.log()}"
-        self.cleanup()  # its data root and socket directory go too
-        raise RuntimeError(reason)
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if first:  # nothing of a test's is here yet: its data root and socket directory go too
+            try:
+                self.cleanup()
+            except Exception as exc:  # the start's failure is the one to report
+                reason += f"\n(cleaning up failed too: {exc})"
+        raise RuntimeError(reason)  # after a restart the data root stays: it is what the test looks at
 
     def ping(self) -> bool:
         try:
