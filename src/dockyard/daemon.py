@@ -209,6 +209,9 @@ def run_daemon(
     debug: bool = False,
 ) -> int:
     """Serve until SIGTERM or SIGINT; return the exit status."""
+    # A signal mask inherited from whatever started us (a parent that blocked SIGTERM) would
+    # leave the daemon unstoppable, and reach every thread, shim and container made below.
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     server = build(Path(data_root), Path(socket_path), load_settings(config_file))
     pid_file = Path(socket_path).with_suffix(".pid")

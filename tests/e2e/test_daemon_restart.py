@@ -58,6 +58,22 @@ def test_a_waiter_after_restart_sees_the_exit(own_daemon):
     assert d.cli("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout.startswith("later Exited (9)")
 
 
+def test_a_daemon_started_with_sigterm_blocked_still_stops_on_it():
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # the daemon inherits it
+    d = Daemon()
+    try:
+        d.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    try:
+        d.process.send_signal(signal.SIGTERM)
+        assert d.process.wait(timeout=15) == 0
+    finally:
+        if d.process.poll() is None:
+            d.process.kill()
+        d.cleanup()
+
+
 def test_a_second_daemon_on_the_same_data_root_is_refused(daemon):
     second = Daemon(root=None)
     try:
