@@ -55,6 +55,14 @@ class Unavailable(DockyardError):
     """A peer (registry, shim) cannot be reached right now."""
 
 
+class AddressesExhausted(DockyardError):
+    """A network's pools have no address left to hand out (moby answers a plain error: 500)."""
+
+    def __init__(self, version: int, where: str) -> None:
+        super().__init__(f"no available IPv{version} addresses on this network's address pools: {where}")
+        self.version = version
+
+
 class NotSupported(DockyardError):
     """A valid request for something dockyard does not do."""
 

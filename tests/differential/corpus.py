@@ -921,6 +921,37 @@ row(
     "/events?since=0&until={now}&filters=" + _q({"type": ["network"], "event": ["create", "destroy"]}),
 )
 row("events volumes", "GET", "/events?since=0&until={now}&filters=" + _q({"type": ["volume"], "event": ["create"]}))
+# the last address of an IPv6 pool is an address like any other (IPv4 keeps its broadcast); after
+# the events rows: dockerd keeps its last 256 events only, and these would push early ones out
+row(
+    "network create ipv6 small",
+    "POST",
+    "/networks/create",
+    {
+        "Name": "dfn-v6s",
+        "EnableIPv6": True,
+        "IPAM": {"Config": [{"Subnet": "10.97.0.0/24"}, {"Subnet": "fd00:97::/126"}]},
+    },
+    save="dfn-v6s",
+)
+for name, asked in (("dfc-v6last", {"IPv6Address": "fd00:97::3"}), ("dfc-v6free", None)):
+    endpoint = {"IPAMConfig": asked} if asked else {}
+    create(
+        name,
+        {
+            "Image": BB,
+            "Cmd": ["sleep", "1000"],
+            "HostConfig": {"NetworkMode": "dfn-v6s"},
+            "NetworkingConfig": {"EndpointsConfig": {"dfn-v6s": endpoint}},
+        },
+    )
+    row(f"{name} start", "POST", f"/containers/{name}/start")
+row("network inspect ipv6 small", "GET", "/networks/dfn-v6s")
+create("dfc-v6full", {"Image": BB, "Cmd": ["sleep", "1000"], "HostConfig": {"NetworkMode": "dfn-v6s"}})
+row("dfc-v6full start", "POST", "/containers/dfc-v6full/start")
+for name in ("dfc-v6last", "dfc-v6free", "dfc-v6full"):
+    row(f"{name} delete", "DELETE", f"/containers/{name}?force=1")
+row("network delete ipv6 small", "DELETE", "/networks/dfn-v6s", mode="status")
 row("containers prune bad filter", "POST", "/containers/prune?filters=" + _q({"bogus": ["x"]}))
 row("containers prune label", "POST", "/containers/prune?filters=" + _q({"label": ["seq"]}))
 row("containers prune", "POST", "/containers/prune")

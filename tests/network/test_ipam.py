@@ -2,7 +2,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6
 
 import pytest
 
-from dockyard.errors import Forbidden, InvalidArgument, Unavailable
+from dockyard.errors import AddressesExhausted, Forbidden, InvalidArgument
 from dockyard.network import ipam
 
 
@@ -93,7 +93,7 @@ def test_an_ip_range_limits_the_addresses_handed_out_and_auxiliary_ones_are_skip
     assert ipam.next_address(IPv4Network("10.95.0.0/30"), IPv4Address("10.95.0.1"), [], last) == IPv4Address(
         "10.95.0.2"
     )
-    with pytest.raises(Unavailable, match="10.95.0.252/30"):
+    with pytest.raises(AddressesExhausted, match="10.95.0.252/30"):
         full = ipam.parse_ip_range("10.95.0.252/30", subnet)
         ipam.next_address(
             subnet, gateway, [IPv4Address("10.95.0.252"), IPv4Address("10.95.0.253"), IPv4Address("10.95.0.254")], full
@@ -170,6 +170,20 @@ def test_ipv6_pools_and_addresses():
     ipam.check_overlap(subnet, [IPv4Network("10.0.0.0/8")])
     with pytest.raises(Forbidden, match="Pool overlaps"):
         ipam.check_overlap(ipam.parse_subnet("fd00:1:0:0:1::/80", 6), [subnet])
+
+
+def test_the_last_address_of_an_ipv6_pool_is_handed_out_and_ipv4_keeps_its_broadcast():
+    small6 = ipam.parse_subnet("fd00:97::/126", 6)
+    gateway6 = ipam.parse_gateway(None, small6)
+    assert ipam.check_requested("fd00:97::3", small6, gateway6, []) == IPv6Address("fd00:97::3")
+    assert ipam.next_address(small6, gateway6, [IPv6Address("fd00:97::2")]) == IPv6Address("fd00:97::3")
+    assert ipam.parse_gateway("fd00:97::3", small6) == IPv6Address("fd00:97::3")
+    small4 = ipam.parse_subnet("10.97.0.0/30", 4)
+    gateway4 = ipam.parse_gateway(None, small4)
+    with pytest.raises(InvalidArgument, match="no configured subnet or ip-range contain the IP address 10.97.0.3"):
+        ipam.check_requested("10.97.0.3", small4, gateway4, [])
+    with pytest.raises(AddressesExhausted):
+        ipam.next_address(small4, gateway4, [IPv4Address("10.97.0.2")])
 
 
 def test_an_auxiliary_address_on_the_gateway_is_refused_in_libnetworks_words():

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_interface
 
 from dockyard import faults
-from dockyard.errors import InvalidArgument
+from dockyard.errors import AddressesExhausted, InvalidArgument
 from dockyard.metadata.db import Database
 from dockyard.network import bridge, ipam, publish, shapes
 from dockyard.network.config import NetworkConfig
@@ -217,8 +217,11 @@ class NetworkController:
 
             def allocate(taken: Taken) -> Allocation:
                 used = [IPv4Address(t) for t in taken.ips]
-                got = ipam.allocate(ip, subnet, gateway, used, ip_range, reserved)
-                return Allocation(str(got), mac_addr or ipam.mac_for(got), _allocate6(net, ip6, taken.ip6s))
+                try:
+                    got = ipam.allocate(ip, subnet, gateway, used, ip_range, reserved)
+                    return Allocation(str(got), mac_addr or ipam.mac_for(got), _allocate6(net, ip6, taken.ip6s))
+                except AddressesExhausted as exc:  # named by its network, in libnetwork's words
+                    raise AddressesExhausted(exc.version, f"{net.name} ({net.id})") from None
 
             used_if = {ep.ifname for ep in mine}
             ifname = next(f"eth{n}" for n in range(len(used_if) + 1) if f"eth{n}" not in used_if)

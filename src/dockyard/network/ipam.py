@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 
-from dockyard.errors import Forbidden, InvalidArgument, NotFound, Unavailable
+from dockyard.errors import AddressesExhausted, Forbidden, InvalidArgument, NotFound
 
 Subnet = IPv4Network | IPv6Network
 Address = IPv4Address | IPv6Address
@@ -66,6 +66,12 @@ def _address(raw: object, subnet: Subnet) -> Address:
     return parse_address(raw, subnet.version)
 
 
+def never_handed_out(subnet: Subnet) -> set[Address]:
+    """The subnet's own address, and on IPv4 its broadcast address: libnetwork reserves these
+    in every pool (an IPv6 pool has no broadcast, so its last address is a host's). Pure."""
+    return {subnet.network_address, subnet.broadcast_address} if subnet.version == 4 else {subnet.network_address}
+
+
 def parse_gateway(raw: str | None, subnet: Subnet, ip_range: Subnet | None = None) -> Address:
     """The gateway given, checked to be a host address of the subnet; else the first address
     handed out: the subnet's first host, or the IPRange's first address (libnetwork takes the
@@ -76,7 +82,7 @@ def parse_gateway(raw: str | None, subnet: Subnet, ip_range: Subnet | None = Non
         gateway = _address(raw, subnet)
     except ValueError:
         raise InvalidArgument(f"invalid gateway address {raw}") from None
-    if gateway not in subnet or gateway in (subnet.network_address, subnet.broadcast_address):
+    if gateway not in subnet or gateway in never_handed_out(subnet):
         raise InvalidArgument(f"no matching subnet for gateway {raw}")
     return gateway
 
@@ -173,13 +179,11 @@ def next_address(
 ) -> Address:
     """The lowest address of the range (the subnet's hosts without one) that is neither the
     gateway, nor reserved (auxiliary), nor allocated."""
-    used = set(allocated) | set(reserved) | {gateway, subnet.network_address, subnet.broadcast_address}
+    used = set(allocated) | set(reserved) | {gateway} | never_handed_out(subnet)
     for address in ip_range if ip_range is not None else subnet.hosts():
         if address not in used:
             return address
-    raise Unavailable(
-        f"no available IPv{subnet.version} addresses on this network's address pools: {ip_range or subnet}"
-    )
+    raise AddressesExhausted(subnet.version, str(ip_range or subnet))
 
 
 def allocate(
@@ -204,7 +208,7 @@ def check_requested(ip: str, subnet: Subnet, gateway: Address, allocated: Iterab
         address = _address(ip, subnet)
     except ValueError:
         raise InvalidArgument(f"invalid IPv{subnet.version} address: {ip}") from None
-    if address not in subnet or address in (subnet.network_address, subnet.broadcast_address):
+    if address not in subnet or address in never_handed_out(subnet):
         raise InvalidArgument(  # moby's validateEndpointSettings
             f"invalid endpoint settings:\nno configured subnet or ip-range contain the IP address {ip}"
         )

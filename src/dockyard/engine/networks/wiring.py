@@ -23,7 +23,15 @@ from dockyard import atomic
 from dockyard.engine.containers import links
 from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.table import ContainerTable
-from dockyard.errors import Conflict, Forbidden, InvalidArgument, NoSuchNetwork, NotFound, RuntimeFailure
+from dockyard.errors import (
+    AddressesExhausted,
+    Conflict,
+    Forbidden,
+    InvalidArgument,
+    NoSuchNetwork,
+    NotFound,
+    RuntimeFailure,
+)
 from dockyard.network import hosts, ipam, resolvconf
 from dockyard.network.config import NetworkConfig
 from dockyard.network.controller import USER_IP_NEEDS_SUBNET, USER_IP_ON_PREDEFINED, NetworkController
@@ -146,7 +154,7 @@ class ContainerNetworks:
             self._write_files(container, self.root.container(container.id), in_place=True)
         except Exception as exc:  # netlink and OS errors too: nothing may stay half-wired
             self.controller.release(container.id)
-            if isinstance(exc, (RuntimeFailure, InvalidArgument)):
+            if isinstance(exc, (RuntimeFailure, InvalidArgument, AddressesExhausted)):
                 raise
             raise RuntimeFailure(f"failed to set up container networking: {exc}") from None
         return self.settings(container, pid)
