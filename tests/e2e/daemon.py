@@ -104,6 +104,15 @@ class Daemon:
         _unmount_under(self.base)
         shutil.rmtree(self.base, ignore_errors=True)
 
+    def cleanup_after_kills(self) -> None:
+        """cleanup() for a test that may have killed the daemon: a dead one is started again
+        first, so that it removes its containers; cleanup() runs even when that start fails."""
+        try:
+            if self.process is not None and self.process.poll() is not None:
+                self.start()
+        finally:
+            self.cleanup()
+
     def remove_containers(self) -> None:
         """`rm -f` every container (a test's clean-up between tests)."""
         ids = self.cli("ps", "-aq", "--no-trunc", check=False).stdout.split()
@@ -201,6 +210,4 @@ def restartable_daemon(config: dict | None = None) -> Iterator[Daemon]:
         instance.start().import_busybox()
         yield instance
     finally:
-        if instance.process is not None and instance.process.poll() is not None:
-            instance.start()
-        instance.cleanup()
+        instance.cleanup_after_kills()

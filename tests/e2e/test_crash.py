@@ -56,9 +56,7 @@ def store_daemon(registry, tmp_path_factory):
         daemon.archive = archive
         yield daemon
     finally:
-        if daemon.process.poll() is not None:
-            daemon.start()
-        daemon.cleanup()
+        daemon.cleanup_after_kills()
 
 
 def crash_at(daemon: Daemon, point: str, prepare: list[list[str]], action: list[str]) -> None:
@@ -204,10 +202,10 @@ def net_daemon():
         daemon.cli("run", "-d", "--name", "survivor", "--network", "kept", "busybox", "sleep", "100000")
         yield daemon
     finally:
-        if daemon.process.poll() is not None:
-            daemon.start()
-        daemon.cleanup()
-        spaces.delete_all()
+        try:
+            daemon.cleanup_after_kills()
+        finally:
+            spaces.delete_all()
 
 
 NET_CASES = {

@@ -21,9 +21,7 @@ def own_daemon():
         instance.start().import_busybox()
         yield instance
     finally:
-        if instance.process is not None and instance.process.poll() is not None:
-            instance.start()  # cleanup removes the containers through a live daemon
-        instance.cleanup()
+        instance.cleanup_after_kills()
 
 
 def test_containers_survive_a_daemon_sigkill(own_daemon):
