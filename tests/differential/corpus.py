@@ -669,6 +669,12 @@ for family, pool in (
         {"Name": "dfn-x", "EnableIPv6": family == "v6", "IPAM": {"Config": [pool]}},
     )
 row(
+    "network create range without an address",
+    "POST",
+    "/networks/create",
+    {"Name": "dfn-x", "IPAM": {"Config": [{"Subnet": "10.94.0.0/24", "IPRange": "10.94.0.255/32"}]}},
+)
+row(
     "network create overlap",
     "POST",
     "/networks/create",

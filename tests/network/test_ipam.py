@@ -2,7 +2,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6
 
 import pytest
 
-from dockyard.errors import AddressesExhausted, Forbidden, InvalidArgument
+from dockyard.errors import AddressesExhausted, Forbidden, InvalidArgument, RuntimeFailure
 from dockyard.network import ipam
 
 
@@ -184,6 +184,12 @@ def test_the_last_address_of_an_ipv6_pool_is_handed_out_and_ipv4_keeps_its_broad
         ipam.check_requested("10.97.0.3", small4, gateway4, [])
     with pytest.raises(AddressesExhausted):
         ipam.next_address(small4, gateway4, [IPv4Address("10.97.0.2")])
+
+
+def test_an_ip_range_without_an_address_for_the_gateway_is_refused_in_libnetworks_words():
+    subnet = ipam.parse_subnet("10.94.0.0/24", 4)
+    with pytest.raises(RuntimeFailure, match=r"^failed to allocate gateway \(\): No available addresses on this pool$"):
+        ipam.parse_gateway(None, subnet, ipam.parse_ip_range("10.94.0.255/32", subnet))
 
 
 def test_an_auxiliary_address_on_the_gateway_is_refused_in_libnetworks_words():

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 
-from dockyard.errors import AddressesExhausted, Forbidden, InvalidArgument, NotFound
+from dockyard.errors import AddressesExhausted, Forbidden, InvalidArgument, NotFound, RuntimeFailure
 
 Subnet = IPv4Network | IPv6Network
 Address = IPv4Address | IPv6Address
@@ -77,7 +77,12 @@ def parse_gateway(raw: str | None, subnet: Subnet, ip_range: Subnet | None = Non
     handed out: the subnet's first host, or the IPRange's first address (libnetwork takes the
     gateway from the range as it would a container's address)."""
     if not raw:
-        return next(subnet.hosts()) if ip_range is None else next_address(subnet, subnet.network_address, [], ip_range)
+        if ip_range is None:
+            return next(subnet.hosts())
+        try:
+            return next_address(subnet, subnet.network_address, [], ip_range)
+        except AddressesExhausted:  # libnetwork's words (an internal error: 500)
+            raise RuntimeFailure("failed to allocate gateway (): No available addresses on this pool") from None
     try:
         gateway = _address(raw, subnet)
     except ValueError:
