@@ -196,7 +196,7 @@ class Lifecycle:
             if container.state.status == "restarting" and container.generation == generation:
                 try:
                     self.start(container)
-                except RuntimeFailure:
+                except DockyardError:  # recorded on the container (State.Error), as any failed start
                     pass
 
     def _health_changed(self, container: Container, status: str | None) -> None:
