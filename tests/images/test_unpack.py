@@ -126,6 +126,34 @@ def test_an_extraction_failing_after_its_stream_spilled_leaves_no_blob_open(tmp_
     assert opened and all(blob.closed for blob in opened)
 
 
+def test_layers_waiting_for_a_stager_keep_little_in_memory(tmp_path: Path) -> None:
+    # every download has landed while no extraction has started: each queued SPILL_WAITING at most
+    root = DataRoot(tmp_path / "data")
+    content, snapshots = LocalContentStore(root), OverlaySnapshotter(root)
+    files = [noise(unpack.SPILL_WAITING + (1 << 20), str(i)) for i in range(unpack.STAGERS + 2)]
+    tars = [layer_tar({"big": data}) for data in files]
+    layers = planned(*tars)
+    stage, release = snapshots.stage, threading.Event()
+
+    def held_up_stage(tar, diff_id=None):
+        release.wait()
+        return stage(tar, diff_id)
+
+    snapshots.stage = held_up_stage  # type: ignore[method-assign]
+    unpacker = LayerUnpacker(snapshots, content, layers)
+    for layer, tar in zip(layers, tars, strict=True):
+        sink = unpacker.sink(layer.descriptor)
+        feed(sink, tar)
+        downloaded(content, tar)
+        sink.close()
+    queued = sum(stream._queued for stream in unpacker._started)
+    release.set()
+    unpacker.finish()
+    assert queued <= len(tars) * unpack.SPILL_WAITING
+    for layer, data in zip(layers, files, strict=True):
+        assert (root.layers / layer.chain_id.hex / "diff" / "big").read_bytes() == data
+
+
 def test_no_more_than_the_stagers_extract_at_once(tmp_path: Path) -> None:
     root = DataRoot(tmp_path / "data")
     content, snapshots = LocalContentStore(root), OverlaySnapshotter(root)

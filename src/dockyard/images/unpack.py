@@ -3,16 +3,16 @@
 `LayerUnpacker.sink` is the Fetcher's sink factory: every layer not yet unpacked streams into
 `Snapshotter.stage` as its bytes arrive, on a thread of its own (and one reading ahead for it).
 A stream never holds its download up: what the extraction has not taken yet waits in memory,
-up to SPILL_AFTER bytes, and past that the extraction reads the rest from the content store
-once the blob has landed there. Staging needs no parent, so layers extract side by side, at
-most STAGERS at once (one per CPU, each with a thread decompressing ahead of it), while the
-other downloads run at the network's pace. Publication is bottom first: whichever thread
-stages a layer publishes it and every staged layer above it whose parent is now published, so
-a layer's durability barrier overlaps the extraction of the layers still arriving. Layers that
-did not stream are staged from the content store by `finish()`. A layer is published under
-its chain ID only once its diff_id checks (the snapshotter's contract). After a failure,
-`stop()` discards what is staged and `remove_published()` removes the layers this unpacker
-published that nothing else took up.
+up to SPILL_AFTER bytes (SPILL_WAITING before the extraction has started: it may wait for a
+stager), and past that the extraction reads the rest from the content store once the blob has
+landed there. Staging needs no parent, so layers extract side by side, at most STAGERS at once
+(one per CPU, each with a thread decompressing ahead of it), while the other downloads run at
+the network's pace. Publication is bottom first: whichever thread stages a layer publishes it
+and every staged layer above it whose parent is now published, so a layer's durability barrier
+overlaps the extraction of the layers still arriving. Layers that did not stream are staged
+from the content store by `finish()`. A layer is published under its chain ID only once its
+diff_id checks (the snapshotter's contract). After a failure, `stop()` discards what is staged
+and `remove_published()` removes the layers this unpacker published that nothing else took up.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from dockyard.oci.digest import Digest, chain_id
 from dockyard.snapshots.snapshotter import DiffIdMismatch, Snapshotter, StagedLayer
 
 SPILL_AFTER = 8 << 20  # bytes a stream queues in memory before its unpack reads the content store
+SPILL_WAITING = 2 << 20  # the same for a stream whose unpack has not read yet (it waits for a stager)
 STAGERS = max(2, len(os.sched_getaffinity(0)))  # layers extracting at once: one per CPU (0051)
 REPORT_EVERY = 1 << 20
 
@@ -210,8 +211,8 @@ class _Counting:
 class _Stream:
     """A BlobSink whose bytes a thread of its own unpacks, without ever holding the download up.
 
-    The bytes queue in memory while the unpack keeps up. Once more than SPILL_AFTER bytes wait,
-    the stream stops queueing: the unpack reads what is queued, then the rest from the content
+    The bytes queue in memory while the unpack keeps up. Once more than SPILL_AFTER bytes wait
+    (SPILL_WAITING before the unpack's first read), the stream stops queueing: the unpack reads what is queued, then the rest from the content
     store once the blob has landed there (close()), from the page cache the download just filled.
     """
 
@@ -232,6 +233,7 @@ class _Stream:
         self._aborted = False
         self._landed_blob: BinaryIO | None = None
         self._offset = 0  # bytes handed to the unpack from memory
+        self._reading = False  # the unpack has asked for bytes: its extraction runs
         self._ready = threading.Condition()
         self._done = threading.Event()
         self._reader = _Counting(self, descriptor, progress)
@@ -260,7 +262,7 @@ class _Stream:
         with self._ready:
             if self._spilled or self._done.is_set():  # nobody reads these bytes from memory
                 return
-            if self._queued + len(data) > SPILL_AFTER:
+            if self._queued + len(data) > (SPILL_AFTER if self._reading else SPILL_WAITING):
                 self._spilled = True
                 return
             self._chunks.append(memoryview(bytes(data)))  # the fetcher reuses its buffer
@@ -287,6 +289,7 @@ class _Stream:
 
     def read(self, size: int = -1) -> bytes:
         with self._ready:
+            self._reading = True
             while True:
                 if self._aborted:
                     raise Cancelled(f"unpacking {self.descriptor.digest} stopped: its download failed")
