@@ -44,6 +44,27 @@ def feed(sink, tar: bytes, start: int = 0, end: int | None = None) -> None:
         sink.write(memoryview(tar)[offset : min(offset + (1 << 20), len(tar) if end is None else end)])
 
 
+def download_all(unpacker: LayerUnpacker, content: LocalContentStore, layers: list, tars: list[bytes]) -> None:
+    """What the fetcher does for every layer: stream it into its sink, publish it, close the sink."""
+    for layer, tar in zip(layers, tars, strict=True):
+        sink = unpacker.sink(layer.descriptor)
+        feed(sink, tar)
+        downloaded(content, tar)
+        sink.close()
+
+
+def hold_up_staging(snapshots: OverlaySnapshotter) -> threading.Event:
+    """Make every stage() wait, before it reads a byte, until the event returned is set."""
+    stage, release = snapshots.stage, threading.Event()
+
+    def held_up_stage(tar, diff_id=None):
+        release.wait()
+        return stage(tar, diff_id)
+
+    snapshots.stage = held_up_stage  # type: ignore[method-assign]
+    return release
+
+
 def wait_for(condition, what: str) -> None:
     deadline = time.monotonic() + 10
     while not condition():
@@ -74,13 +95,7 @@ def test_an_extraction_held_up_never_holds_up_the_download(tmp_path: Path) -> No
     data = noise(unpack.SPILL_AFTER * 2 + 12345, "big")
     tar = layer_tar({"big": data})
     layers = planned(tar)
-    stage, release = snapshots.stage, threading.Event()
-
-    def held_up_stage(tar, diff_id=None):
-        release.wait()
-        return stage(tar, diff_id)
-
-    snapshots.stage = held_up_stage  # type: ignore[method-assign]
+    release = hold_up_staging(snapshots)
     unpacker = LayerUnpacker(snapshots, content, layers)
     sink = unpacker.sink(layers[0].descriptor)
 
@@ -133,19 +148,9 @@ def test_layers_waiting_for_a_stager_keep_little_in_memory(tmp_path: Path) -> No
     files = [noise(unpack.SPILL_WAITING + (1 << 20), str(i)) for i in range(unpack.STAGERS + 2)]
     tars = [layer_tar({"big": data}) for data in files]
     layers = planned(*tars)
-    stage, release = snapshots.stage, threading.Event()
-
-    def held_up_stage(tar, diff_id=None):
-        release.wait()
-        return stage(tar, diff_id)
-
-    snapshots.stage = held_up_stage  # type: ignore[method-assign]
+    release = hold_up_staging(snapshots)
     unpacker = LayerUnpacker(snapshots, content, layers)
-    for layer, tar in zip(layers, tars, strict=True):
-        sink = unpacker.sink(layer.descriptor)
-        feed(sink, tar)
-        downloaded(content, tar)
-        sink.close()
+    download_all(unpacker, content, layers, tars)
     queued = sum(stream._queued for stream in unpacker._started)
     release.set()
     unpacker.finish()
@@ -174,11 +179,7 @@ def test_no_more_than_the_stagers_extract_at_once(tmp_path: Path) -> None:
 
     snapshots.stage = counted_stage  # type: ignore[method-assign]
     unpacker = LayerUnpacker(snapshots, content, layers)
-    for layer, tar in zip(layers, tars, strict=True):
-        sink = unpacker.sink(layer.descriptor)
-        feed(sink, tar)
-        downloaded(content, tar)
-        sink.close()
+    download_all(unpacker, content, layers, tars)
     wait_for(lambda: active[0] == unpack.STAGERS, "the stagers did not start")
     time.sleep(0.2)
     assert active[0] == unpack.STAGERS
