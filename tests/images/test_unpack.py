@@ -88,6 +88,42 @@ def test_a_layer_extracts_from_its_first_bytes(tmp_path: Path) -> None:
     assert (root.layers / layers[0].chain_id.hex / "diff" / "big").read_bytes() == noise(3 << 20, "big")
 
 
+def test_an_extracting_layer_queues_up_to_the_larger_bound(tmp_path: Path) -> None:
+    # once the extraction has read, a stream keeps queueing past SPILL_WAITING (it streams on)
+    root = DataRoot(tmp_path / "data")
+    content, snapshots = LocalContentStore(root), OverlaySnapshotter(root)
+    data = noise(unpack.SPILL_WAITING + (4 << 20), "big")
+    tar = layer_tar({"big": data})
+    layers = planned(tar)
+    stage, first_read, resume = snapshots.stage, threading.Event(), threading.Event()
+
+    class PausedAfterTheFirstRead:
+        def __init__(self, tar) -> None:
+            self.tar = tar
+
+        def read(self, size: int = -1) -> bytes:
+            chunk = self.tar.read(size)
+            if not first_read.is_set():
+                first_read.set()
+                resume.wait()
+            return chunk
+
+    snapshots.stage = lambda tar, diff_id=None: stage(PausedAfterTheFirstRead(tar), diff_id)  # type: ignore[method-assign]
+    unpacker = LayerUnpacker(snapshots, content, layers)
+    sink = unpacker.sink(layers[0].descriptor)
+    feed(sink, tar, end=1 << 20)
+    wait_for(first_read.is_set, "the extraction did not read")
+    feed(sink, tar, start=1 << 20, end=unpack.SPILL_WAITING + (3 << 20))
+    streamed_on = not sink._spilled and sink._queued > unpack.SPILL_WAITING
+    resume.set()
+    feed(sink, tar, start=unpack.SPILL_WAITING + (3 << 20))
+    downloaded(content, tar)
+    sink.close()
+    unpacker.finish()
+    assert streamed_on
+    assert (root.layers / layers[0].chain_id.hex / "diff" / "big").read_bytes() == data
+
+
 def test_an_extraction_held_up_never_holds_up_the_download(tmp_path: Path) -> None:
     # more than a stream queues in memory: the rest is read from the content store once it landed
     root = DataRoot(tmp_path / "data")
