@@ -212,8 +212,9 @@ class _Stream:
     """A BlobSink whose bytes a thread of its own unpacks, without ever holding the download up.
 
     The bytes queue in memory while the unpack keeps up. Once more than SPILL_AFTER bytes wait
-    (SPILL_WAITING before the unpack's first read), the stream stops queueing: the unpack reads what is queued, then the rest from the content
-    store once the blob has landed there (close()), from the page cache the download just filled.
+    (SPILL_WAITING before the unpack's first read), the stream stops queueing: the unpack reads
+    what is queued, then the rest from the content store once the blob has landed there
+    (close()), from the page cache the download just filled.
     """
 
     def __init__(
