@@ -41,9 +41,9 @@ def test_lifecycle_create_start_kill_wait_delete(runtime, task, rootfs):
     pid = runtime.create(task, make_spec(rootfs, ["sleep", "1000"]), IOConfig())
     created = runtime.state(task)
     assert (created.status, created.pid, created.exit_code) == ("created", pid, None)
-    runtime.start(task)
+    started_at = runtime.start(task)
     running = runtime.state(task)
-    assert (running.status, running.pid) == ("running", pid) and running.started_at
+    assert (running.status, running.pid, running.started_at) == ("running", pid, started_at) and started_at
     runtime.kill(task, signal.SIGKILL)
     stopped = runtime.wait(task, timeout=10)
     assert (stopped.status, stopped.pid, stopped.exit_code) == ("stopped", None, 137)

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from dockyard.runtime.cgroups import limits, memory, sysinfo
+from dockyard.runtime.cgroups import hierarchy, limits, memory, sysinfo
 from dockyard.runtime.cgroups.hierarchy import Hierarchy
 from dockyard.runtime.cgroups.stats import read_usage
 
@@ -98,16 +98,15 @@ def test_a_refused_write_is_retried_after_the_others(tmp_path, monkeypatch):
     """v1 refuses a memory limit above memsw: raising both needs memsw first, whatever the order."""
     hierarchies, paths = _tree(tmp_path, {"memory": ("memory",)})
     written = []
-    real_open = open
+    real_write = hierarchy.write_file
 
-    def kernel_like_open(path, mode="r", *args, **kwargs):
-        if mode == "w" and path.endswith("memory.limit_in_bytes") and "memsw" not in written:
+    def kernel_like_write(path, value):
+        if path.endswith("memory.limit_in_bytes") and "memsw" not in written:
             raise OSError(errno.EINVAL, "Invalid argument")
-        if mode == "w":
-            written.append("memsw" if "memsw" in path else "limit")
-        return real_open(path, mode, *args, **kwargs)
+        written.append("memsw" if "memsw" in path else "limit")
+        real_write(path, value)
 
-    monkeypatch.setattr("builtins.open", kernel_like_open)
+    monkeypatch.setattr(limits, "write_file", kernel_like_write)
     limits.apply({"memory": {"limit": 300, "swap": 600}}, hierarchies, paths)
     assert written == ["memsw", "limit"]
 

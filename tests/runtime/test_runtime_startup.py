@@ -92,6 +92,61 @@ def test_closing_the_runtime_stops_the_fork_server(runtime, state_dir, rootfs):
     assert server.poll() is not None
 
 
+def _spares(server: int) -> set[int]:
+    """The fork server's children that wait for a task: a shim's cwd is its state directory."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{server}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                if os.readlink(f"/proc/{child}/cwd") == "/":
+                    found.add(int(child))
+            except FileNotFoundError:  # exited meanwhile
+                pass
+    return found
+
+
+def _wait_for(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+@pytest.mark.root
+def test_an_idle_fork_server_forks_the_next_shim_ahead_and_it_runs_the_next_task(runtime, state_dir, rootfs):
+    first = state_dir.parent / "first"
+    assert run_task(runtime, first, make_spec(rootfs, ["true"]))[0] == 0
+    runtime.delete(first)
+    server = runtime.zygote._proc.pid
+    assert _wait_for(lambda: len(_spares(server)) == 1)  # forked once the server idles
+    (spare,) = _spares(server)
+    assert Path(f"/proc/{spare}/comm").read_text().strip() == "dockyard-shim"
+    runtime.create(state_dir, make_spec(rootfs, ["echo", "from the spare"]), IOConfig())
+    assert int((state_dir / "shim.pid").read_text()) == spare
+    sock = runtime.attach(state_dir, False, True, True)
+    runtime.start(state_dir)
+    assert collect(sock) == (b"from the spare\n", b"")
+    assert runtime.wait(state_dir, timeout=10).exit_code == 0
+    assert _wait_for(lambda: len(_spares(server)) == 1)  # and the next spare follows
+    (following,) = _spares(server)
+    assert following != spare
+    runtime.close()
+    assert _wait_for(lambda: not Path(f"/proc/{following}").exists())  # a spare leaves with its server
+
+
+@pytest.mark.root
+def test_a_spare_that_died_is_replaced_by_a_shim_forked_on_demand(runtime, state_dir, rootfs):
+    assert run_task(runtime, state_dir.parent / "warm", make_spec(rootfs, ["true"]))[0] == 0
+    server = runtime.zygote._proc.pid
+    assert _wait_for(lambda: len(_spares(server)) == 1)
+    (spare,) = _spares(server)
+    os.kill(spare, signal.SIGKILL)
+    assert _wait_for(lambda: not Path(f"/proc/{spare}").exists())
+    assert run_task(runtime, state_dir, make_spec(rootfs, ["echo", "ok"]))[:2] == (0, b"ok\n")
+
+
 @pytest.mark.root
 def test_create_takes_little_time_once_the_fork_server_runs(runtime, tmp_path, rootfs):
     run_task(runtime, tmp_path / "warm", make_spec(rootfs, ["true"]))

@@ -117,8 +117,9 @@ class ShimRuntime:
 
     # ---- control -----------------------------------------------------------------------
 
-    def start(self, state_dir: Path) -> None:
-        """Let the process exec; RuntimeFailure carries Go's wording of an exec error."""
+    def start(self, state_dir: Path) -> str:
+        """Let the process exec; returns when it started. RuntimeFailure carries Go's wording
+        of an exec error."""
         try:
             reply = self._request(state_dir, {"op": "start"})
         except ShimGone:
@@ -126,6 +127,7 @@ class ShimRuntime:
             raise Conflict(f"task {state_dir.name} has already exited") from None
         if "error" in reply:
             raise RuntimeFailure(f"unable to start container process: {reply['error']}")
+        return reply["started_at"]
 
     def state(self, state_dir: Path) -> TaskState:
         """Current state from the shim, else from exit.json. Raises NotFound if never created."""

@@ -77,8 +77,8 @@ class Runtime(Protocol):
         Returns the exec's host pid. Raises Conflict if that task is not running.
         """
 
-    def start(self, state_dir: Path) -> None:
-        """Let the process exec. Raises RuntimeFailure whose message carries the exec error
+    def start(self, state_dir: Path) -> str:
+        """Let the process exec; returns when it started (RFC 3339, as state() then reports). Raises RuntimeFailure whose message carries the exec error
         in Go's words, which the docker CLI maps to exit codes:
         `exec: "x": executable file not found in $PATH` (127),
         `exec: "/x": stat /x: no such file or directory` (127), `permission denied` (126).

@@ -331,7 +331,7 @@ class Supervisor:
             return
         self.status, self.started_at = "running", now_rfc3339()
         error = self.start()
-        self._reply(client, {"error": error} if error else {"ok": True})
+        self._reply(client, {"error": error} if error else {"ok": True, "started_at": self.started_at})
 
     def _visible_status(self) -> str:
         return "stopped" if self.reaped_at is not None else self.status

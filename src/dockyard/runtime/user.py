@@ -123,10 +123,18 @@ def resolve_user(rootfs: Path, user: str, group_add: tuple[str, ...] = ()) -> tu
 
     Raises InvalidArgument with Docker's wording when a name has no entry.
     """
+    return resolve_user_home(rootfs, user, group_add)[:3]
+
+
+def resolve_user_home(
+    rootfs: Path, user: str, group_add: tuple[str, ...] = ()
+) -> tuple[int, int, tuple[int, ...], str]:
+    """resolve_user's ids and the user's home from the same /etc/passwd ("/" when it has none)."""
     passwd = parse_passwd(read_in_root(rootfs, "/etc/passwd"))
     groups = parse_group(read_in_root(rootfs, "/etc/group"))
     uid, gid, sgids = lookup_user(user, passwd, groups)
-    return uid, gid, sgids + tuple(g for g in lookup_groups(group_add, groups) if g not in sgids)
+    home = next((entry.home for entry in passwd if entry.uid == uid), "/")
+    return uid, gid, sgids + tuple(g for g in lookup_groups(group_add, groups) if g not in sgids), home
 
 
 def lookup_groups(names: tuple[str, ...], groups: list[GroupEntry]) -> tuple[int, ...]:

@@ -9,7 +9,12 @@ to it over a SOCK_SEQPACKET socketpair, one message each way per shim:
     reply:    {"ok": true}  once the shim is forked, or {"error": str}
 
 Each shim is forked once, leads a session of its own with stderr on `log`, and runs
-`shim.main`; it reports on the ready pipe itself. The server ignores SIGCHLD, so the
+`shim.main`; it reports on the ready pipe itself. Once no request has come for SPARE_AFTER
+seconds, the server forks the next shim ahead: that spare does the fork's own work (the
+child's first 1-1.5 ms here: the interpreter's after-fork handlers, the first writes to
+pages it shares with the server, a session of its own) and waits on a socketpair, and the
+next request is handed to it, so `docker run` waits for none of that. A spare whose
+server has gone sees EOF and exits. The server ignores SIGCHLD, so the
 kernel reaps the shims that end before it does; those still running when it exits (it
 does when its socket reaches EOF: the daemon closed it, or died) are reparented and live
 on. gc.freeze() keeps the collector from dirtying the pages each shim shares with it. The
@@ -23,6 +28,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import select
 import signal
 import socket
 
@@ -34,6 +40,7 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
 MAX_MESSAGE = 65536
+SPARE_AFTER = 0.05  # seconds without a request before the next shim is forked ahead
 
 
 def serve(fd: int) -> None:
@@ -49,7 +56,10 @@ def serve(fd: int) -> None:
     except OSError:  # each shim finds the hierarchies itself, and reports what fails
         pass
     gc.freeze()
+    spare: socket.socket | None = None  # our end of the spare shim's socketpair
     while True:
+        if spare is None and not select.select([control], [], [], SPARE_AFTER)[0]:
+            spare = _fork_spare(control)
         try:
             message, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE, 1)
         except ConnectionResetError:
@@ -60,30 +70,79 @@ def serve(fd: int) -> None:
             _close_all(fds)
             control.send(json.dumps({"error": "expected one ready fd"}).encode())
             continue
-        control.send(json.dumps(_fork_shim(control, json.loads(message), fds[0])).encode())
+        if spare is not None and _hand_over(spare, message, fds[0]):
+            reply = {"ok": True}
+        else:
+            reply = _fork_shim(control, json.loads(message), fds[0])
+        if spare is not None:
+            spare.close()
+            spare = None
+        os.close(fds[0])
+        control.send(json.dumps(reply).encode())
 
 
 def _fork_shim(control: socket.socket, request: dict, ready_fd: int) -> dict:
-    """Fork one shim; it reports on ready_fd, which the server closes on its side."""
+    """Fork one shim now; it reports on ready_fd (the server closes its own copy)."""
     try:
         pid = os.fork()
     except OSError as exc:
-        os.close(ready_fd)
         return {"error": f"fork: {exc.strerror}"}
     if pid == 0:
-        _child(control, request, ready_fd)
-    os.close(ready_fd)
+        _become_shim(control)
+        _run(request, ready_fd)
     return {"ok": True}
 
 
-def _child(control: socket.socket, request: dict, ready_fd: int) -> NoReturn:
-    """Become a session leader with the shim's stdio and signals, then run the shim (never returns)."""
+def _fork_spare(control: socket.socket) -> socket.socket | None:
+    """Fork a shim ahead of its request; our end of its socketpair, or None if fork failed."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        pid = os.fork()
+    except OSError:
+        ours.close()
+        theirs.close()
+        return None
+    if pid == 0:
+        ours.close()
+        _become_shim(control)
+        try:
+            message, fds, _, _ = socket.recv_fds(theirs, MAX_MESSAGE, 1)
+        except BaseException:
+            os._exit(1)
+        theirs.close()
+        if not message or len(fds) != 1:  # the server has gone: nothing to run
+            os._exit(0)
+        _run(json.loads(message), fds[0])
+    theirs.close()
+    return ours
+
+
+def _hand_over(spare: socket.socket, message: bytes, ready_fd: int) -> bool:
+    """Give a request to the spare shim; False if it is gone (then a shim is forked instead)."""
+    try:
+        socket.send_fds(spare, [message], [ready_fd])
+    except OSError:
+        return False
+    return True
+
+
+def _become_shim(control: socket.socket) -> None:
+    """In a just-forked child: drop the server's socket, take the shim's signals and a
+    session of its own. A failure ends the child: the request then finds no shim."""
     try:
         control.close()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # ignored, it would lose the exit status
         os.setsid()
         with open("/proc/self/comm", "w") as comm:  # ps shows the shim by name, not as the server
             comm.write("dockyard-shim")
+    except BaseException as exc:
+        os.write(2, f"shim: {exc!r}\n".encode())
+        os._exit(1)
+
+
+def _run(request: dict, ready_fd: int) -> NoReturn:
+    """Put stderr on the shim's log and run the shim (never returns)."""
+    try:
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
         os.dup2(log, 2)
         os.close(log)

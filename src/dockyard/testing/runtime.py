@@ -137,7 +137,7 @@ class FakeRuntime:
             self._tasks[key] = task
             return task.pid
 
-    def start(self, state_dir: Path) -> None:
+    def start(self, state_dir: Path) -> str:
         with self._changed:
             task = self._task(state_dir)
             if task.status == "stopped":
@@ -151,6 +151,7 @@ class FakeRuntime:
                 self._exit(task, code)
                 raise RuntimeFailure(f"unable to start container process: {message}")
             self._run(task)
+            return task.started_at
 
     def _run(self, task: _Task) -> None:
         program = task.program

@@ -101,7 +101,7 @@ class Lifecycle:
                 self.runtime.resize(directory, console[0], console[1])
             container.network_settings = self.networking.connect(container, pid)
             self.pending.connect_all(container.id, lambda i, o, e: self.runtime.attach(directory, i, o, e))
-            self.runtime.start(directory)
+            started_at = self.runtime.start(directory)
             faults.point("start.after-task")
         except DockyardError as exc:
             self._record_failure(container, str(exc))
@@ -110,9 +110,8 @@ class Lifecycle:
             if isinstance(exc, (RuntimeFailure, InvalidArgument)):
                 raise RuntimeFailure(f"failed to create task for container: {exc}: unknown") from None
             raise  # a network error (a port already taken) keeps its own status and words
-        state = self.runtime.state(directory)
         container.state.status, container.state.pid = "running", pid
-        container.state.started_at, container.state.error = state.started_at or now_rfc3339(), ""
+        container.state.started_at, container.state.error = started_at, ""
         container.state.exit_code, container.state.oom_killed = 0, False
         container.generation += 1
         self._run_began[container.id] = self._clock()

@@ -16,20 +16,10 @@ from dockyard.errors import Conflict
 from dockyard.runtime import devices, seccomp
 from dockyard.runtime import spec as oci_spec
 from dockyard.runtime.capabilities import host_bounding_set
-from dockyard.runtime.rootpath import resolve_in_root
 from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, IOConfig
-from dockyard.runtime.user import parse_passwd, resolve_user
+from dockyard.runtime.user import resolve_user_home
 
 GENERATED_FILES = ("hostname", "hosts", "resolv.conf")
-
-
-def home_of(rootfs: Path, uid: int) -> str:
-    """The user's home from the image's /etc/passwd, "/" when it has none."""
-    try:
-        text = Path(resolve_in_root(str(rootfs), "/etc/passwd")).read_text(errors="replace")
-    except OSError:
-        return "/"
-    return next((entry.home for entry in parse_passwd(text) if entry.uid == uid), "/")
 
 
 def process_for(
@@ -45,8 +35,8 @@ def process_for(
 ) -> dict[str, Any]:
     """The OCI process for a command run as `user`, with the `--group-add` groups as well, in
     `rootfs` (container init or exec)."""
-    uid, gid, groups = resolve_user(rootfs, user or "0", group_add)
-    env = process_env(config, hostname, home_of(rootfs, uid))
+    uid, gid, groups, home = resolve_user_home(rootfs, user or "0", group_add)
+    env = process_env(config, hostname, home)
     return oci_spec.process_spec(
         args, env=env, cwd=cwd or "/", uid=uid, gid=gid, additional_gids=groups, terminal=tty, capabilities=caps
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from dockyard.runtime.cgroups import blkio, cpu, cpuset, devicebpf, devices, memory, pids
-from dockyard.runtime.cgroups.hierarchy import Hierarchy, unified
+from dockyard.runtime.cgroups.hierarchy import Hierarchy, unified, write_file
 
 TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
@@ -64,8 +64,7 @@ def _write_all(pending: list[tuple[str, str]]) -> None:
         refused: list[tuple[str, str, OSError]] = []
         for path, value in pending:
             try:
-                with open(path, "w") as f:
-                    f.write(value)
+                write_file(path, value)
             except OSError as exc:
                 refused.append((path, value, exc))
         if not refused:
