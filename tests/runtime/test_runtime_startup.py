@@ -2,6 +2,7 @@
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -53,6 +54,40 @@ def test_init_is_in_every_cgroup_of_the_task_and_the_shim_in_none(runtime, state
     assert not _members(shim) & expected
     runtime.kill(state_dir, signal.SIGKILL)
     assert runtime.wait(state_dir, timeout=10).exit_code == 137
+
+
+@pytest.mark.root
+def test_a_waiter_is_answered_before_the_task_cgroups_are_removed(runtime, state_dir, rootfs):
+    """A host process kept in the task's cgroup makes its removal wait (EBUSY, up to 2 s):
+    `wait` must not."""
+    spec = make_spec(rootfs, ["true"])
+    relative = f"dockyard/release-{os.getpid()}-{state_dir.parent.name}"
+    spec["linux"]["cgroupsPath"] = relative
+    paths = [os.path.join(h.path, relative) for h in hierarchy.discover()]
+    runtime.create(state_dir, spec, IOConfig())
+    holder = subprocess.Popen(["sleep", "30"])
+    try:
+        hierarchy.write_file(os.path.join(paths[0], "cgroup.procs"), str(holder.pid))
+        started = time.monotonic()
+        runtime.start(state_dir)
+        assert runtime.wait(state_dir, timeout=10).exit_code == 0
+        assert time.monotonic() - started < 1.0
+    finally:
+        holder.kill()
+        holder.wait()
+        runtime.delete(state_dir)  # answered once the shim's removal gave up on the busy one
+        for path in paths:
+            _wait_for(lambda path=path: _rmdir(path))
+
+
+def _rmdir(path: str) -> bool:
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    return True
 
 
 @pytest.mark.root

@@ -116,6 +116,7 @@ def _setup(ready_fd: int) -> tuple[Supervisor, int]:
         log,
         start,
         lambda: _on_exit(supervisor, cgroup_paths, task),
+        lambda: _release(cgroup_paths, task),
     )
     return supervisor, wake_r
 
@@ -250,7 +251,7 @@ def _read_line(fd: int) -> bytes:
 
 
 def _on_exit(supervisor: Supervisor, cgroup_paths: list[str], task: dict[str, Any]) -> None:
-    """Record the exit (atomically) and drop the task's cgroups."""
+    """Record the exit (atomically)."""
     oom_killed = task["mode"] != "exec" and memory.oom_kills(cgroup_paths) > 0
     supervisor.oom_killed = oom_killed
     record = {
@@ -261,6 +262,11 @@ def _on_exit(supervisor: Supervisor, cgroup_paths: list[str], task: dict[str, An
         "oom_killed": oom_killed,
     }
     atomic.write_json(EXITFILE, record, durable=False)  # atomic for the daemon; a reboot ends the task anyway
+
+
+def _release(cgroup_paths: list[str], task: dict[str, Any]) -> None:
+    """Drop what the task held, once its waiters have their answer. No new task can take its
+    place meanwhile: the daemon deletes this one first, and we answer that only after this."""
     if task.get("oci_runtime"):
         external.delete(task)
     if task["mode"] != "exec":

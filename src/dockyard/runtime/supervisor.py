@@ -58,10 +58,12 @@ class Supervisor:
         log: JsonFileWriter | None,
         start: Callable[[], str | None],
         on_exit: Callable[[], None],
+        release: Callable[[], None],
     ) -> None:
         self.sel = selectors.DefaultSelector()
         self.listener, self.pid, self.tty, self.stdin_once = listener, pid, tty, stdin_once
-        self.log, self.start, self.on_exit = log, start, on_exit  # start(): the process's exec error, if any
+        self.log, self.start = log, start  # start(): the process's exec error, if any
+        self.on_exit, self.release = on_exit, release  # record the exit; then, once answered, free what it held
         self.outputs: dict[int, str] = dict(child_fds["outputs"])
         self.stdin_fd: int | None = child_fds["stdin"]
         self.master: int | None = child_fds.get("master")
@@ -203,6 +205,7 @@ class Supervisor:
         waiters, self.waiters = self.waiters, []
         for client in waiters:  # replying drops the client, so not while iterating self.waiters
             self._reply(client, self._state())
+        self.release()  # after the answers: `docker run --rm` waits for none of it
         for client in list(self.clients.values()):
             if client.attached:
                 client.closing = True

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 
+from dockyard.runtime.cgroups.hierarchy import read_file
+
 TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
@@ -67,10 +69,10 @@ def oom_kills(paths: list[str]) -> int:
     for path in paths:
         for name in ("memory.oom_control", "memory.events"):
             try:
-                with open(os.path.join(path, name)) as f:
-                    for line in f:
-                        key, _, value = line.partition(" ")
-                        total += int(value) if key == "oom_kill" else 0
+                text = read_file(os.path.join(path, name))
             except FileNotFoundError:
                 continue
+            for line in text.splitlines():
+                key, _, value = line.partition(" ")
+                total += int(value) if key == "oom_kill" else 0
     return total
