@@ -17,13 +17,12 @@ from __future__ import annotations
 import logging
 import shutil
 import signal as signals
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from dockyard import faults
+from dockyard import faults, threads
 from dockyard.engine.containers import health, hostfields, links, procinit, resources, restarts, specgen
 from dockyard.engine.containers.attach import PendingAttaches
 from dockyard.engine.containers.config import merge_env
@@ -118,12 +117,7 @@ class Lifecycle:
         self.health.start(container)
         self.store.save(container)
         self.publish(container, "start")
-        threading.Thread(
-            target=self._monitor,
-            args=(container, container.generation),
-            name=f"monitor-{container.id[:12]}",
-            daemon=True,
-        ).start()
+        threads.spawn(self._monitor, container, container.generation, name=f"monitor-{container.id[:12]}")
 
     def _spec(self, container: Container, rootfs: Path, directory: Path) -> dict:
         """The OCI spec: specgen's (with the legacy links' environment), with the resource limits, groups, annotations and, with
@@ -185,7 +179,7 @@ class Lifecycle:
             elif not container.host_config.get("AutoRemove"):
                 self.snapshots.unmount(container.id)  # as dockerd: a stopped container keeps no mount
         if restart:
-            threading.Thread(target=self._restart_later, args=(container, generation), daemon=True).start()
+            threads.spawn(self._restart_later, container, generation, name=f"restart-{container.id[:12]}")
         elif container.host_config.get("AutoRemove"):
             self.remove(container, remove_volumes=True)
 
@@ -240,7 +234,7 @@ class Lifecycle:
                 container.state.status = "running"  # its task is this run's, alive or not
             if state.status == "running":  # a paused container stays paused
                 self.health.start(container)
-                threading.Thread(target=self._monitor, args=(container, container.generation), daemon=True).start()
+                threads.spawn(self._monitor, container, container.generation, name=f"monitor-{container.id[:12]}")
             else:  # exited while no daemon watched: record it, then restart policy or auto-remove
                 self.exited(container, container.generation, state)
 

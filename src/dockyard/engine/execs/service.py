@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockyard import detachkeys
+from dockyard import detachkeys, threads
 from dockyard.engine.containers import specgen
 from dockyard.engine.containers.attach import DeferredStream, SocketStream
 from dockyard.engine.containers.model import Container
@@ -129,7 +129,7 @@ class ExecService:
                 stream = SocketStream(sock, tty)
             self.runtime.start(directory)
             self._publish(record, container, f"exec_start: {' '.join(config['Cmd'])}")
-            threading.Thread(target=self._watch, args=(record, container), daemon=True).start()
+            threads.spawn(self._watch, record, container, name=f"exec-{record.id[:12]}")
         except DockyardError as exc:
             record.launched.set()
             # dockerd's exec: a failed start is exit code 126 (run's missing command is 127)

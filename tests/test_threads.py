@@ -1,0 +1,66 @@
+"""Threads: jobs on daemon threads, a finished thread reused, idle ones bounded and ending."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from dockyard.threads import Threads
+
+
+def _wait_until(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def _spawned(pool: Threads, name: str = "job") -> tuple[int, str]:
+    """Run one job and return (its thread's ident, the name that thread had)."""
+    seen: list[tuple[int, str, bool]] = []
+    done = threading.Event()
+
+    def job() -> None:
+        current = threading.current_thread()
+        seen.append((threading.get_ident(), current.name, current.daemon))
+        done.set()
+
+    pool.spawn(job, name=name)
+    assert done.wait(5)
+    ident, named, daemon = seen[0]
+    assert daemon
+    return ident, named
+
+
+def test_a_job_after_one_that_ended_runs_on_the_same_thread_under_its_own_name():
+    pool = Threads(linger=0.5)
+    first, name = _spawned(pool, "first")
+    assert name == "first"
+    assert _wait_until(lambda: pool.idle == 1)
+    assert _spawned(pool, "second") == (first, "second")
+    assert _wait_until(lambda: pool.idle == 0, timeout=2)
+
+
+def test_arguments_reach_the_job_and_a_failing_job_does_not_end_the_thread():
+    pool = Threads(linger=0.5)
+    got = []
+    pool.spawn(lambda a, b: got.append((a, b, threading.get_ident())), 1, "two")
+    assert _wait_until(lambda: len(got) == 1 and pool.idle == 1)
+    assert got[0][:2] == (1, "two")
+    pool.spawn(lambda: 1 / 0, name="fails")
+    assert _wait_until(lambda: pool.idle == 1)
+    assert _spawned(pool)[0] == got[0][2]
+
+
+def test_idle_threads_are_bounded_and_end_after_lingering():
+    pool = Threads(linger=0.3, max_idle=2)
+    release = threading.Event()
+    for _ in range(4):
+        pool.spawn(release.wait, 5)
+    release.set()
+    assert _wait_until(lambda: pool.idle == 2)
+    time.sleep(0.1)
+    assert pool.idle == 2  # the other two ended at once
+    assert _wait_until(lambda: pool.idle == 0, timeout=2)  # these after lingering
