@@ -120,9 +120,13 @@ def dockerd_shims(base: Path) -> list[int]:
 
 
 def daemon_rss(engine: str, pid: int) -> tuple[int, str]:
-    """Bytes the daemon holds: dockyard's one process; dockerd with the containerd it runs."""
+    """Bytes the daemon holds: dockyard's with its shim fork-server and the spare shim that
+    one keeps (RSS summed, though they share most pages); dockerd with the containerd it runs."""
     if engine == "dockyard":
-        return rss(pid), "the daemon process"
+        servers = [c for c in children(pid) if b"dockyard.runtime.zygote" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        spares = [s for server in servers for s in children(server) if os.readlink(f"/proc/{s}/cwd") == "/"]
+        helpers = servers + spares
+        return rss(pid) + sum(rss(c) for c in helpers), "the daemon + its shim fork-server + its spare shim"
     helpers = [c for c in children(pid) if b"containerd" in Path(f"/proc/{c}/cmdline").read_bytes().split(b"\0")[0]]
     return rss(pid) + sum(rss(c) for c in helpers), "dockerd + its containerd"
 
