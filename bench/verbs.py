@@ -94,6 +94,20 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):  # exited meanwhile
+        return b""
+
+
+def _cwd(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/cwd")
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
 def dockyard_shims(data_root: Path) -> list[int]:
     """The shim of each running dockyard container (its pid file's directory is its cwd)."""
     pids = []
@@ -123,8 +137,8 @@ def daemon_rss(engine: str, pid: int) -> tuple[int, str]:
     """Bytes the daemon holds: dockyard's with its shim fork-server and the spare shim that
     one keeps (RSS summed, though they share most pages); dockerd with the containerd it runs."""
     if engine == "dockyard":
-        servers = [c for c in children(pid) if b"dockyard.runtime.zygote" in Path(f"/proc/{c}/cmdline").read_bytes()]
-        spares = [s for server in servers for s in children(server) if os.readlink(f"/proc/{s}/cwd") == "/"]
+        servers = [c for c in children(pid) if b"dockyard.runtime.zygote" in _cmdline(c)]
+        spares = [s for server in servers for s in children(server) if _cwd(s) == "/"]
         helpers = servers + spares
         return rss(pid) + sum(rss(c) for c in helpers), "the daemon + its shim fork-server + its spare shim"
     helpers = [c for c in children(pid) if b"containerd" in Path(f"/proc/{c}/cmdline").read_bytes().split(b"\0")[0]]

@@ -35,16 +35,16 @@ def _spawned(pool: Threads, name: str = "job") -> tuple[int, str]:
 
 
 def test_a_job_after_one_that_ended_runs_on_the_same_thread_under_its_own_name():
-    pool = Threads(linger=0.5)
+    pool = Threads(linger=5)
     first, name = _spawned(pool, "first")
     assert name == "first"
     assert _wait_until(lambda: pool.idle == 1)
+    assert next(t.name for t in threading.enumerate() if t.ident == first) == "idle"
     assert _spawned(pool, "second") == (first, "second")
-    assert _wait_until(lambda: pool.idle == 0, timeout=2)
 
 
 def test_arguments_reach_the_job_and_a_failing_job_does_not_end_the_thread():
-    pool = Threads(linger=0.5)
+    pool = Threads(linger=5)
     got = []
     pool.spawn(lambda a, b: got.append((a, b, threading.get_ident())), 1, "two")
     assert _wait_until(lambda: len(got) == 1 and pool.idle == 1)
@@ -55,12 +55,20 @@ def test_arguments_reach_the_job_and_a_failing_job_does_not_end_the_thread():
 
 
 def test_idle_threads_are_bounded_and_end_after_lingering():
-    pool = Threads(linger=0.3, max_idle=2)
+    pool = Threads(linger=1.5, max_idle=2)
     release = threading.Event()
+    mine = {threading.get_ident()}
+
+    def job() -> None:
+        mine.add(threading.get_ident())
+        release.wait(5)
+
     for _ in range(4):
-        pool.spawn(release.wait, 5)
+        pool.spawn(job)
+    assert _wait_until(lambda: len(mine) == 5)
     release.set()
-    assert _wait_until(lambda: pool.idle == 2)
-    time.sleep(0.1)
-    assert pool.idle == 2  # the other two ended at once
-    assert _wait_until(lambda: pool.idle == 0, timeout=2)  # these after lingering
+    alive = lambda: {t.ident for t in threading.enumerate()} & mine  # noqa: E731
+    assert _wait_until(lambda: len(alive()) == 3)  # the other two ended at once: two idle, and us
+    assert pool.idle == 2
+    assert _wait_until(lambda: len(alive()) == 1, timeout=5)  # these after lingering
+    assert pool.idle == 0

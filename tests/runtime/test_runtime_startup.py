@@ -59,8 +59,9 @@ def test_init_is_in_every_cgroup_of_the_task_and_the_shim_in_none(runtime, state
 @pytest.mark.root
 def test_a_waiter_is_answered_before_the_task_cgroups_are_removed(runtime, state_dir, rootfs):
     """A host process kept in the task's cgroup makes its removal wait (EBUSY, up to 2 s):
-    `wait` must not."""
-    spec = make_spec(rootfs, ["true"])
+    `wait` must not. The task sleeps, so the wait is there before it exits; a later wait
+    queues behind the removal in the single-threaded shim."""
+    spec = make_spec(rootfs, ["sleep", "0.5"])
     relative = f"dockyard/release-{os.getpid()}-{state_dir.parent.name}"
     spec["linux"]["cgroupsPath"] = relative
     paths = [os.path.join(h.path, relative) for h in hierarchy.discover()]
@@ -71,11 +72,34 @@ def test_a_waiter_is_answered_before_the_task_cgroups_are_removed(runtime, state
         started = time.monotonic()
         runtime.start(state_dir)
         assert runtime.wait(state_dir, timeout=10).exit_code == 0
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 1.5  # 0.5 s of sleep, not 2 s more of removal
     finally:
         holder.kill()
         holder.wait()
         runtime.delete(state_dir)  # answered once the shim's removal gave up on the busy one
+        for path in paths:
+            _wait_for(lambda path=path: _rmdir(path))
+
+
+@pytest.mark.root
+def test_delete_returns_once_the_task_cgroups_are_released(runtime, state_dir, rootfs):
+    """The daemon deletes a task before it makes the next one in its place: the shim answers
+    only after its release, here slowed by a host process in the last cgroup (EBUSY, 2 s)."""
+    spec = make_spec(rootfs, ["true"])
+    relative = f"dockyard/delete-{os.getpid()}-{state_dir.parent.name}"
+    spec["linux"]["cgroupsPath"] = relative
+    paths = [os.path.join(h.path, relative) for h in hierarchy.discover()]
+    runtime.create(state_dir, spec, IOConfig())  # never started
+    holder = subprocess.Popen(["sleep", "30"])
+    try:
+        hierarchy.write_file(os.path.join(paths[-1], "cgroup.procs"), str(holder.pid))
+        started = time.monotonic()
+        runtime.delete(state_dir)
+        assert time.monotonic() - started > 1.5
+        assert not any(os.path.exists(path) for path in paths[:-1])
+    finally:
+        holder.kill()
+        holder.wait()
         for path in paths:
             _wait_for(lambda path=path: _rmdir(path))
 
@@ -140,6 +164,14 @@ def _spares(server: int) -> set[int]:
     return found
 
 
+def _gone(pid: int) -> bool:
+    """Exited: no /proc entry, or a zombie (where PID 1 does not reap the orphans it inherits)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
 def _wait_for(condition, timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -157,7 +189,7 @@ def test_an_idle_fork_server_forks_the_next_shim_ahead_and_it_runs_the_next_task
     server = runtime.zygote._proc.pid
     assert _wait_for(lambda: len(_spares(server)) == 1)  # forked once the server idles
     (spare,) = _spares(server)
-    assert Path(f"/proc/{spare}/comm").read_text().strip() == "dockyard-shim"
+    assert _wait_for(lambda: Path(f"/proc/{spare}/comm").read_text().strip() == "dockyard-shim")
     runtime.create(state_dir, make_spec(rootfs, ["echo", "from the spare"]), IOConfig())
     assert int((state_dir / "shim.pid").read_text()) == spare
     sock = runtime.attach(state_dir, False, True, True)
@@ -168,7 +200,7 @@ def test_an_idle_fork_server_forks_the_next_shim_ahead_and_it_runs_the_next_task
     (following,) = _spares(server)
     assert following != spare
     runtime.close()
-    assert _wait_for(lambda: not Path(f"/proc/{following}").exists())  # a spare leaves with its server
+    assert _wait_for(lambda: _gone(following))  # a spare leaves with its server
 
 
 @pytest.mark.root
@@ -178,7 +210,7 @@ def test_a_spare_that_died_is_replaced_by_a_shim_forked_on_demand(runtime, state
     assert _wait_for(lambda: len(_spares(server)) == 1)
     (spare,) = _spares(server)
     os.kill(spare, signal.SIGKILL)
-    assert _wait_for(lambda: not Path(f"/proc/{spare}").exists())
+    assert _wait_for(lambda: _gone(spare))
     assert run_task(runtime, state_dir, make_spec(rootfs, ["echo", "ok"]))[:2] == (0, b"ok\n")
 
 

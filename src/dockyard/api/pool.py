@@ -38,7 +38,8 @@ class WorkerPool:
         self._tasks.put(task)
 
     def detach(self) -> None:
-        """Called from inside a task: this thread leaves the pool once the task ends."""
+        """Called from inside a task: this thread stops counting against `size` (it rejoins
+        the pool when the task ends, if there is room)."""
         if getattr(self._local, "detached", True):
             return
         self._local.detached = True

@@ -26,6 +26,7 @@ from dockyard.runtime.cgroups import freezer, hierarchy, limits
 from dockyard.runtime.cgroups.stats import Usage, read_usage
 from dockyard.runtime.forkserver import HANDSHAKE_TIMEOUT, Zygote
 from dockyard.runtime.runtime import IOConfig, TaskState
+from dockyard.timestamps import now_rfc3339
 
 STATE_FILES = ("task.json", "exit.json", "shim.pid", "shim.sock", "shim.log")
 STATE_FILES += ("config.json", "init.pid", "runtime.log")  # an external runtime's bundle, pid and log (external.py)
@@ -127,7 +128,7 @@ class ShimRuntime:
             raise Conflict(f"task {state_dir.name} has already exited") from None
         if "error" in reply:
             raise RuntimeFailure(f"unable to start container process: {reply['error']}")
-        return reply["started_at"]
+        return reply.get("started_at") or now_rfc3339()
 
     def state(self, state_dir: Path) -> TaskState:
         """Current state from the shim, else from exit.json. Raises NotFound if never created."""

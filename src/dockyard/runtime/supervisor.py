@@ -2,7 +2,8 @@
 
 Control protocol on shim.sock: the client sends one JSON line `{"op": ...}` and gets one
 JSON line back. Ops: state, start, kill{signal}, resize{height,width}, wait (answered at
-exit), shutdown, attach{stdin,stdout,stderr}. After the reply to attach the connection
+exit), shutdown (kills; answered once the exit is recorded and the task's cgroups released),
+attach{stdin,stdout,stderr}. After the reply to attach the connection
 carries the stream: output to the client (8-byte frames, or raw with a TTY), stdin from
 it; EOF from a stdin attacher closes the process's stdin when stdin_once is set.
 """
@@ -70,6 +71,7 @@ class Supervisor:
         self.stdin_buf, self.stdin_closing = bytearray(), False
         self.clients: dict[int, Client] = {}
         self.waiters: list[Client] = []
+        self.shutdowns: list[Client] = []  # answered only once release() has run
         self.status, self.started_at, self.finished_at = "created", None, None
         self.exit_code: int | None = None
         self.oom_killed = False
@@ -205,11 +207,16 @@ class Supervisor:
         waiters, self.waiters = self.waiters, []
         for client in waiters:  # replying drops the client, so not while iterating self.waiters
             self._reply(client, self._state())
-        self.release()  # after the answers: `docker run --rm` waits for none of it
         for client in list(self.clients.values()):
             if client.attached:
                 client.closing = True
                 self._send(client, b"")
+        # after the waiters' answers and the attachers' EOF, which `docker run` waits for; a
+        # shutdown (the daemon's delete, before it makes a new task here) only after it
+        self.release()
+        shutdowns, self.shutdowns = self.shutdowns, []
+        for client in shutdowns:
+            self._reply(client, self._state())
 
     # ---- clients -----------------------------------------------------------------------
 
@@ -292,8 +299,9 @@ class Supervisor:
             self.sel.unregister(client.sock)
         except (KeyError, ValueError):
             pass
-        if client in self.waiters:
-            self.waiters.remove(client)
+        for queue in (self.waiters, self.shutdowns):
+            if client in queue:
+                queue.remove(client)
         client.sock.close()
         if self.paused:
             self._flow_control()
@@ -361,7 +369,10 @@ class Supervisor:
     def _op_shutdown(self, client: Client, request: dict[str, Any]) -> None:
         if self.reaped_at is None:
             os.kill(self.pid, signal.SIGKILL)
-        self._op_wait(client, request)
+        if self.finalized:  # released too: _finalize runs release() before it returns
+            self._reply(client, self._state())
+        else:
+            self.shutdowns.append(client)
 
     def _op_attach(self, client: Client, request: dict[str, Any]) -> None:
         client.streams = {s for s in ("stdout", "stderr") if request.get(s)}

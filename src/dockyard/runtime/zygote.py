@@ -57,9 +57,11 @@ def serve(fd: int) -> None:
         pass
     gc.freeze()
     spare: socket.socket | None = None  # our end of the spare shim's socketpair
+    want_spare = True  # not again after a failed fork (no memory, pids.max) until a request
     while True:
-        if spare is None and not select.select([control], [], [], SPARE_AFTER)[0]:
+        if spare is None and want_spare and not select.select([control], [], [], SPARE_AFTER)[0]:
             spare = _fork_spare(control)
+            want_spare = spare is not None
         try:
             message, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE, 1)
         except ConnectionResetError:
@@ -70,14 +72,13 @@ def serve(fd: int) -> None:
             _close_all(fds)
             control.send(json.dumps({"error": "expected one ready fd"}).encode())
             continue
-        if spare is not None and _hand_over(spare, message, fds[0]):
-            reply = {"ok": True}
-        else:
-            reply = _fork_shim(control, json.loads(message), fds[0])
+        handed = spare is not None and _hand_over(spare, message, fds[0])
         if spare is not None:
-            spare.close()
+            spare.close()  # before any fork: no shim holds it
             spare = None
+        reply = {"ok": True} if handed else _fork_shim(control, json.loads(message), fds[0])
         os.close(fds[0])
+        want_spare = True
         control.send(json.dumps(reply).encode())
 
 
@@ -103,18 +104,25 @@ def _fork_spare(control: socket.socket) -> socket.socket | None:
         theirs.close()
         return None
     if pid == 0:
+        _spare(control, ours, theirs)
+    theirs.close()
+    return ours
+
+
+def _spare(control: socket.socket, ours: socket.socket, theirs: socket.socket) -> NoReturn:
+    """The spare shim: wait for a request on `theirs`, then run it; exit at EOF (never returns)."""
+    try:
         ours.close()
         _become_shim(control)
-        try:
-            message, fds, _, _ = socket.recv_fds(theirs, MAX_MESSAGE, 1)
-        except BaseException:
-            os._exit(1)
+        message, fds, _, _ = socket.recv_fds(theirs, MAX_MESSAGE, 1)
         theirs.close()
         if not message or len(fds) != 1:  # the server has gone: nothing to run
             os._exit(0)
-        _run(json.loads(message), fds[0])
-    theirs.close()
-    return ours
+        request = json.loads(message)
+    except BaseException as exc:  # never back into the server's loop
+        os.write(2, f"shim: {exc!r}\n".encode())
+        os._exit(1)
+    _run(request, fds[0])
 
 
 def _hand_over(spare: socket.socket, message: bytes, ready_fd: int) -> bool:

@@ -114,10 +114,12 @@ class Lifecycle:
         container.state.exit_code, container.state.oom_killed = 0, False
         container.generation += 1
         self._run_began[container.id] = self._clock()
+        # watched before the record is saved (an fdatasync): the shim then answers a quick exit
+        # before it releases the task; the exit is handled once the caller lets go of the lock
+        threads.spawn(self._monitor, container, container.generation, name=f"monitor-{container.id[:12]}")
         self.health.start(container)
         self.store.save(container)
         self.publish(container, "start")
-        threads.spawn(self._monitor, container, container.generation, name=f"monitor-{container.id[:12]}")
 
     def _spec(self, container: Container, rootfs: Path, directory: Path) -> dict:
         """The OCI spec: specgen's (with the legacy links' environment), with the resource limits, groups, annotations and, with
