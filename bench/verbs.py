@@ -80,8 +80,12 @@ def ps_many(targets: Sequence[Target], rounds: int, settle: Settle) -> Row:
 
 
 def rss(pid: int) -> int:
-    """Resident set size of one process, in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    """Resident set size of one process, in bytes; 0 once it has exited."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0

@@ -47,8 +47,8 @@ class Threads:
             with self._lock:
                 if self.idle >= self.max_idle:
                     return
+                threading.current_thread().name = "idle"
                 self.idle += 1
-            threading.current_thread().name = "idle"
             while True:
                 try:
                     job = self._jobs.get(timeout=self.linger)

@@ -3,6 +3,7 @@
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -59,8 +60,8 @@ def test_init_is_in_every_cgroup_of_the_task_and_the_shim_in_none(runtime, state
 @pytest.mark.root
 def test_a_waiter_is_answered_before_the_task_cgroups_are_removed(runtime, state_dir, rootfs):
     """A host process kept in the task's cgroup makes its removal wait (EBUSY, up to 2 s):
-    `wait` must not. The task sleeps, so the wait is there before it exits; a later wait
-    queues behind the removal in the single-threaded shim."""
+    `wait` must not. The wait is sent before start (a later one would queue behind the
+    removal in the single-threaded shim), and the task sleeps a little to be sure of it."""
     spec = make_spec(rootfs, ["sleep", "0.5"])
     relative = f"dockyard/release-{os.getpid()}-{state_dir.parent.name}"
     spec["linux"]["cgroupsPath"] = relative
@@ -69,10 +70,17 @@ def test_a_waiter_is_answered_before_the_task_cgroups_are_removed(runtime, state
     holder = subprocess.Popen(["sleep", "30"])
     try:
         hierarchy.write_file(os.path.join(paths[0], "cgroup.procs"), str(holder.pid))
+        waited: list[tuple[int | None, float]] = []
+        waiter = threading.Thread(
+            target=lambda: waited.append((runtime.wait(state_dir, timeout=10).exit_code, time.monotonic()))
+        )
+        waiter.start()
+        time.sleep(0.2)
         started = time.monotonic()
         runtime.start(state_dir)
-        assert runtime.wait(state_dir, timeout=10).exit_code == 0
-        assert time.monotonic() - started < 1.5  # 0.5 s of sleep, not 2 s more of removal
+        waiter.join(10)
+        ((code, answered),) = waited
+        assert code == 0 and answered - started < 1.5  # 0.5 s of sleep, not 2 s more of removal
     finally:
         holder.kill()
         holder.wait()

@@ -268,7 +268,10 @@ def _release(cgroup_paths: list[str], task: dict[str, Any]) -> None:
     """Drop what the task held, once its waiters have their answer. No new task can take its
     place meanwhile: the daemon deletes this one first, and we answer that only after this."""
     if task.get("oci_runtime"):
-        external.delete(task)
+        try:
+            external.delete(task)
+        except OSError as exc:  # its binary gone: the shutdown is answered all the same
+            os.write(2, f"shim: {task['oci_runtime'][0]} delete: {exc}\n".encode())
     if task["mode"] != "exec":
         try:
             hierarchy.remove(cgroup_paths)
