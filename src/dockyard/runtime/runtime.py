@@ -78,8 +78,9 @@ class Runtime(Protocol):
         """
 
     def start(self, state_dir: Path) -> str:
-        """Let the process exec; returns when it started (RFC 3339, as state() then reports). Raises RuntimeFailure whose message carries the exec error
-        in Go's words, which the docker CLI maps to exit codes:
+        """Let the process exec; returns when it started (RFC 3339, as state() then reports).
+        Raises RuntimeFailure whose message carries the exec error in Go's words, which the
+        docker CLI maps to exit codes:
         `exec: "x": executable file not found in $PATH` (127),
         `exec: "/x": stat /x: no such file or directory` (127), `permission denied` (126).
         Raises Conflict if the process has already exited."""
