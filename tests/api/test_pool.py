@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from dockyard.api.pool import WorkerPool
+from tests.polling import eventually
 
 TIMEOUT = 5.0
 
@@ -27,21 +28,13 @@ def _run(pool: WorkerPool, detach: bool = False, hold: threading.Event | None = 
     return ran[0]
 
 
-def _wait_until(condition) -> bool:
-    for _ in range(500):
-        if condition():
-            return True
-        threading.Event().wait(0.01)
-    return False
-
-
 def test_a_thread_whose_detached_task_ended_serves_the_next_task():
     pool = WorkerPool(2, "test-pool")
     try:
         release = threading.Event()
         long_lived = _run(pool, detach=True, hold=release)
         release.set()
-        assert _wait_until(lambda: pool._idle == 1 and pool._workers == 1)  # rejoined, no new thread
+        assert eventually(lambda: pool._idle == 1 and pool._workers == 1)  # rejoined, no new thread
         assert _run(pool) == long_lived
     finally:
         pool.shutdown()
@@ -56,7 +49,7 @@ def test_a_detached_thread_does_not_rejoin_a_full_pool():
         assert worker != detached
         before = {t.ident for t in threading.enumerate()}
         release.set()
-        assert _wait_until(lambda: detached not in {t.ident for t in threading.enumerate()})
+        assert eventually(lambda: detached not in {t.ident for t in threading.enumerate()})
         assert pool._workers == 1 and detached in before
         assert _run(pool) == worker
     finally:
@@ -71,4 +64,4 @@ def test_shutdown_ends_idle_and_rejoining_threads():
     pool.shutdown()
     release.set()
     alive = lambda: {t.ident for t in threading.enumerate()} & {detached, idle}  # noqa: E731
-    assert _wait_until(lambda: not alive())
+    assert eventually(lambda: not alive())
