@@ -15,6 +15,7 @@ from dockyard.errors import Conflict, RuntimeFailure
 from dockyard.runtime.cgroups import hierarchy
 from dockyard.runtime.runtime import IOConfig
 from dockyard.runtime.spec import default_spec, process_spec
+from tests.polling import eventually
 from tests.runtime.busybox import collect, make_spec, run_task
 
 pytestmark = pytest.mark.root
@@ -125,8 +126,8 @@ def test_task_gets_its_own_cgroup_with_limits(runtime, state_dir, rootfs):
     runtime.kill(state_dir, signal.SIGKILL)
     collect(sock)
     runtime.wait(state_dir, timeout=10)
-    time.sleep(0.2)
-    assert not Path(f"{base}/pids/{rel}").exists()  # removed once the task exited
+    # removed once the task exited (just after its waiters were answered)
+    assert eventually(lambda: not Path(f"{base}/pids/{rel}").exists())
 
 
 def test_create_failure_is_reported_and_leaves_nothing(runtime, state_dir, rootfs):

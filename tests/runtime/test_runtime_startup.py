@@ -1,4 +1,5 @@
-"""The fast start-up path: shims forked by the fork-server, the child started inside its v2 cgroup."""
+"""The fast start-up path: shims forked by the fork-server (and a spare forked ahead), the child
+started inside its v2 cgroup, and the order of an exit: waiters answered, then the release."""
 
 import os
 import signal
@@ -81,13 +82,13 @@ def test_a_waiter_is_answered_before_the_task_cgroups_are_removed(runtime, state
         runtime.start(state_dir)
         waiter.join(10)
         ((code, answered),) = waited
-        assert code == 0 and answered - started < 1.5  # 0.5 s of sleep, not 2 s more of removal
+        assert code == 0 and answered - started < 2.2  # 0.5 s of sleep, not 2 s more of removal
     finally:
         holder.kill()
         holder.wait()
         runtime.delete(state_dir)  # answered once the shim's removal gave up on the busy one
         for path in paths:
-            eventually(lambda path=path: _rmdir(path))
+            assert eventually(lambda path=path: _rmdir(path))
 
 
 @pytest.mark.root
@@ -110,7 +111,7 @@ def test_delete_returns_once_the_task_cgroups_are_released(runtime, state_dir, r
         holder.kill()
         holder.wait()
         for path in paths:
-            eventually(lambda path=path: _rmdir(path))
+            assert eventually(lambda path=path: _rmdir(path))
 
 
 def _rmdir(path: str) -> bool:

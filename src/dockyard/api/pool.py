@@ -48,7 +48,8 @@ class WorkerPool:
             self._grow()
 
     def shutdown(self) -> None:
-        """Let idle workers end; running tasks finish on their own."""
+        """Let idle workers end; running tasks finish on their own, and their threads end after
+        them (detached ones too, instead of rejoining)."""
         with self._lock:
             workers, self._closed = self._workers, True
         for _ in range(workers):

@@ -265,8 +265,9 @@ def _on_exit(supervisor: Supervisor, cgroup_paths: list[str], task: dict[str, An
 
 
 def _release(cgroup_paths: list[str], task: dict[str, Any]) -> None:
-    """Drop what the task held, once its waiters have their answer. No new task can take its
-    place meanwhile: the daemon deletes this one first, and we answer that only after this."""
+    """Drop what the task held, once its waiters have their answer and its attachers their
+    EOF. The daemon deletes a task before it makes another in its place, and the shim answers
+    that delete only after this (a delete that times out, 10 s, goes ahead regardless)."""
     if task.get("oci_runtime"):
         try:
             external.delete(task)

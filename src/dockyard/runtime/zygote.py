@@ -6,7 +6,7 @@ forking a process that has already imported `dockyard.runtime.shim` costs about 
 to it over a SOCK_SEQPACKET socketpair, one message each way per shim:
 
     request:  {"state_dir": str, "log": str}   plus the ready pipe's write end (SCM_RIGHTS)
-    reply:    {"ok": true}  once the shim is forked, or {"error": str}
+    reply:    {"ok": true}  once the shim is forked or the spare has the request, or {"error": str}
 
 Each shim is forked once, leads a session of its own with stderr on `log`, and runs
 `shim.main`; it reports on the ready pipe itself. Once no request has come for SPARE_AFTER
@@ -95,8 +95,11 @@ def _fork_shim(control: socket.socket, request: dict, ready_fd: int) -> dict:
 
 
 def _fork_spare(control: socket.socket) -> socket.socket | None:
-    """Fork a shim ahead of its request; our end of its socketpair, or None if fork failed."""
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    """Fork a shim ahead of its request; our end of its socketpair, or None if that failed."""
+    try:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    except OSError:  # out of fds: the next request forks its shim
+        return None
     try:
         pid = os.fork()
     except OSError:

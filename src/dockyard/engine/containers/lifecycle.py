@@ -114,8 +114,9 @@ class Lifecycle:
         container.state.exit_code, container.state.oom_killed = 0, False
         container.generation += 1
         self._run_began[container.id] = self._clock()
-        # watched before the record is saved (an fdatasync): the shim then answers a quick exit
-        # before it releases the task; the exit is handled once the caller lets go of the lock
+        # watched before the record is saved (an fdatasync), so the wait usually reaches the shim
+        # before a quick exit and is answered ahead of the task's release; the exit is handled
+        # once the caller lets go of the lock
         threads.spawn(self._monitor, container, container.generation, name=f"monitor-{container.id[:12]}")
         self.health.start(container)
         self.store.save(container)
