@@ -6,11 +6,14 @@ import time
 from collections.abc import Callable
 
 
-def eventually(condition: Callable[[], object], timeout: float = 5.0, interval: float = 0.01) -> bool:
-    """Whether `condition()` became true within `timeout` seconds (polled every `interval`)."""
+def eventually(
+    predicate: Callable[[], object],
+    timeout: float = 5.0,
+    what: str = "condition not reached in time",
+    interval: float = 0.005,
+) -> None:
+    """Wait until predicate() holds; fail the test with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
+    while not predicate():
+        assert time.monotonic() < deadline, what
         time.sleep(interval)
-    return True

@@ -29,7 +29,7 @@ def test_a_job_after_one_that_ended_runs_on_the_same_thread_under_its_own_name()
     pool = Threads(linger=5)
     first, name = _spawned(pool, "first")
     assert name == "first"
-    assert eventually(lambda: pool.idle == 1)
+    eventually(lambda: pool.idle == 1)
     assert next(t.name for t in threading.enumerate() if t.ident == first) == "idle"
     assert _spawned(pool, "second") == (first, "second")
 
@@ -38,10 +38,10 @@ def test_arguments_reach_the_job_and_a_failing_job_does_not_end_the_thread():
     pool = Threads(linger=5)
     got = []
     pool.spawn(lambda a, b: got.append((a, b, threading.get_ident())), 1, "two")
-    assert eventually(lambda: len(got) == 1 and pool.idle == 1)
+    eventually(lambda: len(got) == 1 and pool.idle == 1)
     assert got[0][:2] == (1, "two")
     pool.spawn(lambda: 1 / 0, name="fails")
-    assert eventually(lambda: pool.idle == 1)
+    eventually(lambda: pool.idle == 1)
     assert _spawned(pool)[0] == got[0][2]
 
 
@@ -56,10 +56,10 @@ def test_idle_threads_are_bounded_and_end_after_lingering():
 
     for _ in range(4):
         pool.spawn(job)
-    assert eventually(lambda: len(mine) == 5)
+    eventually(lambda: len(mine) == 5)
     release.set()
     alive = lambda: {t.ident for t in threading.enumerate()} & mine  # noqa: E731
-    assert eventually(lambda: len(alive()) == 3)  # the other two ended at once: two idle, and us
+    eventually(lambda: len(alive()) == 3)  # the other two ended at once: two idle, and us
     assert pool.idle == 2
-    assert eventually(lambda: len(alive()) == 1, timeout=8)  # these after lingering
+    eventually(lambda: len(alive()) == 1, timeout=8)  # these after lingering
     assert pool.idle == 0

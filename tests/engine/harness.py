@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import tarfile
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,11 +166,3 @@ def build_engine(tmp_path: Path) -> Engine:
     image = import_rootfs(engine.images, io.BytesIO(rootfs_tar()), ['CMD ["sh"]'], None, None)
     engine.images.tag(image.id, "busybox:latest")
     return engine
-
-
-def eventually(predicate, timeout: float = 5.0) -> None:
-    """Wait until predicate() holds (a monitor thread records exits a moment later)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.005)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.engine.harness import eventually
+from tests.polling import eventually
 
 
 def _container_events(engine, since: float = 0) -> list[dict]:

@@ -8,7 +8,7 @@ import pytest
 from dockyard.engine.containers.filters import compile_filters, matches, port_set, ports_match
 from dockyard.engine.containers.model import Container, State
 from dockyard.errors import InvalidArgument, NotFound
-from tests.engine.harness import eventually
+from tests.polling import eventually
 
 WEB = Container(
     id="3f2a" + "0" * 60,

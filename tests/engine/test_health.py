@@ -11,7 +11,7 @@ from dockyard.engine.containers import health
 from dockyard.engine.containers.config import merge_config
 from dockyard.errors import InvalidArgument
 from dockyard.testing import Program
-from tests.engine.harness import eventually
+from tests.polling import eventually
 
 MS = 1_000_000
 

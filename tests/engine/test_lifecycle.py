@@ -11,7 +11,7 @@ import pytest
 
 from dockyard.errors import Conflict, InvalidArgument, NoSuchContainer, NotModified
 from dockyard.testing import Program
-from tests.engine.harness import eventually
+from tests.polling import eventually
 
 
 def status(engine, ref: str) -> str:

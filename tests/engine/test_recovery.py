@@ -6,7 +6,7 @@ import pytest
 
 from dockyard.errors import NotFound
 from dockyard.testing import FakeRuntime
-from tests.engine.harness import eventually
+from tests.polling import eventually
 
 
 def test_a_container_still_running_is_watched_again(engine):

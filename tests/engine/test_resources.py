@@ -10,7 +10,8 @@ import pytest
 
 from dockyard.engine.containers import resources
 from dockyard.errors import Conflict, InvalidArgument
-from tests.engine.harness import HOST_LIMITS, eventually
+from tests.engine.harness import HOST_LIMITS
+from tests.polling import eventually
 
 MB = 1 << 20
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockyard.engine.containers.restarts import BACKOFF_MAX, next_delay, should_restart
-from tests.engine.harness import eventually
+from tests.polling import eventually
 
 
 def test_the_backoff_doubles_from_100ms_to_a_minute_and_resets_after_a_10s_run():

@@ -23,6 +23,7 @@ from dockyard.paths import DataRoot
 from dockyard.snapshots import overlay
 from dockyard.snapshots.overlay import OverlaySnapshotter
 from tests.distribution.imagegen import layer_tar, noise
+from tests.polling import eventually
 
 pytestmark = pytest.mark.root
 
@@ -65,13 +66,6 @@ def hold_up_staging(snapshots: OverlaySnapshotter) -> threading.Event:
     return release
 
 
-def wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.01)
-
-
 def test_a_layer_extracts_from_its_first_bytes(tmp_path: Path) -> None:
     root = DataRoot(tmp_path / "data")
     content = LocalContentStore(root)
@@ -80,7 +74,11 @@ def test_a_layer_extracts_from_its_first_bytes(tmp_path: Path) -> None:
     unpacker = LayerUnpacker(OverlaySnapshotter(root), content, layers, events.append)
     sink = unpacker.sink(layers[0].descriptor)
     feed(sink, tar, end=2 << 20)
-    wait_for(lambda: any(e.status == EXTRACTING for e in events), "nothing extracted before the rest arrived")
+    eventually(
+        lambda: any(e.status == EXTRACTING for e in events),
+        timeout=10,
+        what="nothing extracted before the rest arrived",
+    )
     feed(sink, tar, start=2 << 20)
     downloaded(content, tar)
     sink.close()
@@ -112,7 +110,7 @@ def test_an_extracting_layer_queues_up_to_the_larger_bound(tmp_path: Path) -> No
     unpacker = LayerUnpacker(snapshots, content, layers)
     sink = unpacker.sink(layers[0].descriptor)
     feed(sink, tar, end=1 << 20)
-    wait_for(first_read.is_set, "the extraction did not read")
+    eventually(first_read.is_set, timeout=10, what="the extraction did not read")
     feed(sink, tar, start=1 << 20, end=unpack.SPILL_WAITING + (3 << 20))
     streamed_on = not sink._spilled and sink._queued > unpack.SPILL_WAITING
     resume.set()
@@ -216,7 +214,7 @@ def test_no_more_than_the_stagers_extract_at_once(tmp_path: Path) -> None:
     snapshots.stage = counted_stage  # type: ignore[method-assign]
     unpacker = LayerUnpacker(snapshots, content, layers)
     download_all(unpacker, content, layers, tars)
-    wait_for(lambda: active[0] == unpack.STAGERS, "the stagers did not start")
+    eventually(lambda: active[0] == unpack.STAGERS, timeout=10, what="the stagers did not start")
     time.sleep(0.2)
     assert active[0] == unpack.STAGERS
     release.set()

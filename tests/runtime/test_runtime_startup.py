@@ -88,7 +88,7 @@ def test_a_waiter_is_answered_before_the_task_cgroups_are_removed(runtime, state
         holder.wait()
         runtime.delete(state_dir)  # answered once the shim's removal gave up on the busy one
         for path in paths:
-            assert eventually(lambda path=path: _rmdir(path))
+            eventually(lambda path=path: _rmdir(path))
 
 
 @pytest.mark.root
@@ -111,7 +111,7 @@ def test_delete_returns_once_the_task_cgroups_are_released(runtime, state_dir, r
         holder.kill()
         holder.wait()
         for path in paths:
-            assert eventually(lambda path=path: _rmdir(path))
+            eventually(lambda path=path: _rmdir(path))
 
 
 def _rmdir(path: str) -> bool:
@@ -188,30 +188,30 @@ def test_an_idle_fork_server_forks_the_next_shim_ahead_and_it_runs_the_next_task
     assert run_task(runtime, first, make_spec(rootfs, ["true"]))[0] == 0
     runtime.delete(first)
     server = runtime.zygote._proc.pid
-    assert eventually(lambda: len(_spares(server)) == 1)  # forked once the server idles
+    eventually(lambda: len(_spares(server)) == 1)  # forked once the server idles
     (spare,) = _spares(server)
-    assert eventually(lambda: Path(f"/proc/{spare}/comm").read_text().strip() == "dockyard-shim")
+    eventually(lambda: Path(f"/proc/{spare}/comm").read_text().strip() == "dockyard-shim")
     runtime.create(state_dir, make_spec(rootfs, ["echo", "from the spare"]), IOConfig())
     assert int((state_dir / "shim.pid").read_text()) == spare
     sock = runtime.attach(state_dir, False, True, True)
     runtime.start(state_dir)
     assert collect(sock) == (b"from the spare\n", b"")
     assert runtime.wait(state_dir, timeout=10).exit_code == 0
-    assert eventually(lambda: len(_spares(server)) == 1)  # and the next spare follows
+    eventually(lambda: len(_spares(server)) == 1)  # and the next spare follows
     (following,) = _spares(server)
     assert following != spare
     runtime.close()
-    assert eventually(lambda: _gone(following))  # a spare leaves with its server
+    eventually(lambda: _gone(following))  # a spare leaves with its server
 
 
 @pytest.mark.root
 def test_a_spare_that_died_is_replaced_by_a_shim_forked_on_demand(runtime, state_dir, rootfs):
     assert run_task(runtime, state_dir.parent / "warm", make_spec(rootfs, ["true"]))[0] == 0
     server = runtime.zygote._proc.pid
-    assert eventually(lambda: len(_spares(server)) == 1)
+    eventually(lambda: len(_spares(server)) == 1)
     (spare,) = _spares(server)
     os.kill(spare, signal.SIGKILL)
-    assert eventually(lambda: _gone(spare))
+    eventually(lambda: _gone(spare))
     assert run_task(runtime, state_dir, make_spec(rootfs, ["echo", "ok"]))[:2] == (0, b"ok\n")
 
 
