@@ -62,6 +62,15 @@ class ShimRuntime:
         task = {"mode": "init", "spec": spec, "io": _io_dict(io)}
         return self._spawn(state_dir, self._with_filter(task, spec.get("linux", {}).get("seccomp")))
 
+    def prepare(self, state_dir: Path) -> None:
+        """Have the fork server's spare shim make the task's sandbox (sandbox.py) now, if the
+        server runs (the first start after the daemon's starts it)."""
+        self.zygote.prepare(state_dir)
+
+    def unprepare(self, state_dir: Path) -> None:
+        """Discard the sandbox made for state_dir, if still unused (see sandbox.py)."""
+        self.zygote.drop(state_dir)
+
     def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
         """A shim whose child joins the running task at container_dir; returns its host pid."""
         _check_terminal(process, io)

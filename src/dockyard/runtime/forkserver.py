@@ -27,15 +27,30 @@ class Zygote:
 
     def spawn(self, state_dir: Path, ready_fd: int) -> str | None:
         """Have a shim forked for state_dir, reporting on ready_fd; None, or why it was not."""
-        request = json.dumps({"state_dir": str(state_dir), "log": str(state_dir / "shim.log")}).encode()
+        request = {"state_dir": str(state_dir), "log": str(state_dir / "shim.log")}
+        return self._ask(request, [ready_fd], start=True)
+
+    def prepare(self, state_dir: Path) -> None:
+        """Have the task for state_dir made ahead (sandbox.py), if the server runs: a hint."""
+        self._ask({"prepare": str(state_dir)}, [], start=False)
+
+    def drop(self, state_dir: Path) -> None:
+        """Discard what prepare() made for state_dir, if still unused; returns once it is gone."""
+        self._ask({"drop": str(state_dir)}, [], start=False)
+
+    def _ask(self, request: dict, fds: list[int], start: bool) -> str | None:
+        """One request and its reply; with `start`, the server is started (again) if need be."""
+        message = json.dumps(request).encode()
         with self._lock:
             for attempt in (0, 1):
+                if self._sock is None and not start:
+                    return None
                 try:
                     sock = self._sock or self._start()
-                    socket.send_fds(sock, [request], [ready_fd])
+                    socket.send_fds(sock, [message], fds)
                 except OSError as exc:  # no server (any more): nothing was forked, start a new one
                     self._stop()
-                    if attempt:
+                    if attempt or not start:
                         return f"cannot start the shim fork-server: {exc}"
                     continue
                 try:

@@ -76,16 +76,18 @@ def run_init(
     fds: ChildFds,
     seccomp_program: bytes | None,
     hierarchies: list[hierarchy.Hierarchy],
+    made: frozenset[str] = frozenset(),
 ) -> NoReturn:
     """Set up a container's init from `spec`, wait for start, exec. Never returns.
 
     `seccomp_program` is spec's linux.seccomp compiled (seccomp.compile_profile);
-    `hierarchies` are the host's cgroup mounts, repeated in a `cgroup` mount of the spec."""
+    `hierarchies` are the host's cgroup mounts, repeated in a `cgroup` mount of the spec;
+    `made` are the new namespaces the child was cloned into (sandbox.py)."""
     try:
         _reset_signals()
         hierarchy.join(cgroup_paths)
         namespaces = spec.get("linux", {}).get("namespaces", [])
-        _enter_namespaces(namespaces)
+        _enter_namespaces([ns for ns in namespaces if ns["type"] not in made])
         created = {ns["type"] for ns in namespaces if not ns.get("path")}
         if "mount" in created:
             mounts.setup_rootfs(spec, hierarchies)
@@ -95,7 +97,7 @@ def run_init(
             _loopback_up()
         _finish(spec["process"], fds, seccomp_program)
     except BaseException as exc:  # the child must never return into the shim's code
-        _fail(fds.status_fd, exc)
+        fail(fds.status_fd, exc)
 
 
 def run_exec(
@@ -121,10 +123,11 @@ def run_exec(
         os.chdir("/")
         _finish(process, fds, seccomp_program)
     except BaseException as exc:
-        _fail(fds.status_fd, exc)
+        fail(fds.status_fd, exc)
 
 
-def _fail(status_fd: int, exc: BaseException) -> NoReturn:
+def fail(status_fd: int, exc: BaseException) -> NoReturn:
+    """Report why the child cannot go on (Go's words for an exec error), then exit."""
     try:
         if isinstance(exc, ExecError):
             _report(status_fd, {"exec_error": str(exc), "code": exc.code})

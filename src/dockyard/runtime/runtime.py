@@ -11,6 +11,7 @@ has exited with 255).
 Lifecycle (runc's create/start split, so the engine can attach and wire the network
 between the two):
 
+    prepare(state_dir)              optional, at the container's creation: its init made ahead
     create(state_dir, spec, io)     shim up; init has its namespaces and rootfs, blocked before exec
     attach(state_dir, ...)          any number of times, before or after start
     start(state_dir)                init execs the process; raises RuntimeFailure if exec fails
@@ -70,6 +71,15 @@ class Runtime(Protocol):
         instead of dockyard's own init. Returns the init's host pid (for /proc/<pid>/ns/net).
         Raises RuntimeFailure with the kernel's (or that runtime's) reason.
         """
+
+    def prepare(self, state_dir: Path) -> None:
+        """A hint, at a container's creation: make ahead what create() of its init will need
+        (cgroups, a process in new namespaces), so its start takes less. create() works
+        without it; what was made and is not used goes at unprepare() or after a while."""
+
+    def unprepare(self, state_dir: Path) -> None:
+        """Discard what prepare() made for state_dir, if it is still unused (a container
+        removed without a start); returns once it has gone."""
 
     def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
         """Like create(), for an OCI `process` run inside the running task at container_dir.

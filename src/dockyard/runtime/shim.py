@@ -17,7 +17,7 @@ import signal
 import socket
 
 from dockyard import atomic
-from dockyard.runtime import external, init
+from dockyard.runtime import external, init, sandbox
 from dockyard.runtime import syscalls as sc
 from dockyard.runtime.cgroups import hierarchy, limits, memory
 from dockyard.runtime.logfile import JsonFileWriter
@@ -34,6 +34,8 @@ def main(argv: list[str]) -> None:
     """Entry point of the shim process; `argv` is [state_dir, ready_fd]."""
     state_dir, ready_fd = argv[0], int(argv[1])
     os.set_inheritable(ready_fd, False)  # the container must not hold the client's pipe
+    if _prepared is not None and _prepared.state_dir != state_dir:
+        discard_prepared()
     os.chdir(state_dir)
     try:
         supervisor, wakeup = _setup(ready_fd)
@@ -66,6 +68,7 @@ def _cleanup() -> None:
 
 _owned: dict[str, int] = {}  # file name -> inode this shim created
 _hierarchies: list[hierarchy.Hierarchy] | None = None  # found by the fork server (preload)
+_prepared: sandbox.Sandbox | None = None  # what prepare() made ahead for this shim's task
 
 
 def preload() -> None:
@@ -77,9 +80,28 @@ def preload() -> None:
     _hierarchies = hierarchy.discover()
 
 
+def prepare(state_dir: str) -> None:
+    """In a spare shim: make the sandbox for the container at `state_dir` ahead of its task
+    (sandbox.py). A failure is logged; the task is then made as any other."""
+    global _prepared
+    try:
+        _prepared = sandbox.prepare(state_dir, _hierarchies if _hierarchies is not None else hierarchy.discover())
+    except OSError as exc:
+        os.write(2, f"shim: sandbox for {state_dir}: {_os_error(exc)}\n".encode())
+
+
+def discard_prepared() -> None:
+    """Drop what prepare() made, if anything (its task did not come, or does not fit)."""
+    global _prepared
+    if _prepared is not None:
+        prepared, _prepared = _prepared, None
+        sandbox.discard(prepared)
+
+
 def _setup(ready_fd: int) -> tuple[Supervisor, int]:
     with open(TASKFILE, "rb") as f:
-        task = json.load(f)
+        raw_task = f.read()
+    task = json.loads(raw_task)
     atomic.write_text(PIDFILE, str(os.getpid()), durable=False)  # a pid means nothing after a reboot
     _owned[PIDFILE] = os.lstat(PIDFILE).st_ino
     wake_r, wake_w = os.pipe()
@@ -96,12 +118,13 @@ def _setup(ready_fd: int) -> tuple[Supervisor, int]:
     parent_fds, child_fds = _stdio(io)
     start_fd, status_fd = parent_fds.pop("start"), parent_fds.pop("status")
     if task.get("oci_runtime"):  # runc, crun: they create the container (external.py)
+        discard_prepared()
         os.close(start_fd)
         os.close(status_fd)
         pid, cgroup_paths = external.spawn(task, child_fds)
         start = functools.partial(external.start, task)
     else:
-        pid, cgroup_paths = _spawn(task, child_fds)
+        pid, cgroup_paths = _spawn_prepared(task, raw_task, child_fds) or _spawn(task, child_fds)
         _report_ready(pid, status_fd, parent_fds, child_fds, cgroup_paths, task)
         start = functools.partial(_start_init, start_fd, status_fd)
     log = None
@@ -139,6 +162,25 @@ def _stdio(io: dict[str, Any]) -> tuple[dict[str, Any], init.ChildFds]:
         in_r = os.open("/dev/null", os.O_RDONLY)
     parent["outputs"] = {out_r: "stdout", err_r: "stderr"}
     return parent, init.ChildFds((in_r, out_w, err_w), start_r, status_w, None)
+
+
+def _spawn_prepared(task: dict[str, Any], raw_task: bytes, fds: init.ChildFds) -> tuple[int, list[str]] | None:
+    """Run the task in the sandbox made ahead, if there is one and the task fits it; None if not."""
+    global _prepared
+    prepared, _prepared = _prepared, None
+    if prepared is None:
+        return None
+    if not sandbox.fits(prepared, task) or len(raw_task) > sandbox.MAX_TASK:
+        sandbox.discard(prepared)
+        return None
+    hierarchies = _hierarchies if _hierarchies is not None else hierarchy.discover()
+    try:
+        limits.apply(task["spec"].get("linux", {}).get("resources") or {}, hierarchies, prepared.cgroup_paths)
+        sandbox.hand_over(prepared, raw_task, fds)
+    except BaseException:
+        sandbox.discard(prepared)
+        raise
+    return prepared.pid, prepared.cgroup_paths
 
 
 def _spawn(task: dict[str, Any], fds: init.ChildFds) -> tuple[int, list[str]]:

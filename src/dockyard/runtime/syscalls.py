@@ -154,14 +154,16 @@ class _CloneArgs(ctypes.Structure):
     ]
 
 
-def fork_into_cgroup(cgroup_fd: int) -> int:
-    """fork(), the child starting in the cgroup v2 directory `cgroup_fd` (clone3 CLONE_INTO_CGROUP).
+def fork_into_cgroup(cgroup_fd: int | None, namespaces: int = 0) -> int:
+    """fork(), the child starting in the cgroup v2 directory `cgroup_fd` (clone3 CLONE_INTO_CGROUP),
+    if one is given, and in new namespaces for the CLONE_NEW* flags in `namespaces`.
 
     The child is never migrated, so it skips the kernel's threadgroup lock (see
     cgroups/hierarchy.join). It also skips Python's and glibc's after-fork handlers: only a
     single-threaded caller whose child ends in exec or os._exit may use it.
     """
-    args = _CloneArgs(flags=CLONE_INTO_CGROUP, exit_signal=_SIGCHLD, cgroup=cgroup_fd)
+    flags = namespaces | (CLONE_INTO_CGROUP if cgroup_fd is not None else 0)
+    args = _CloneArgs(flags=flags, exit_signal=_SIGCHLD, cgroup=cgroup_fd or 0)
     return check(LIBC.syscall(ctypes.c_long(_SYS_CLONE3), ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args))))
 
 

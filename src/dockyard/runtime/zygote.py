@@ -7,14 +7,20 @@ to it over a SOCK_SEQPACKET socketpair, one message each way per shim:
 
     request:  {"state_dir": str, "log": str}   plus the ready pipe's write end (SCM_RIGHTS)
     reply:    {"ok": true}  once the shim is forked or the spare has the request, or {"error": str}
+    request:  {"prepare": state_dir}   make that task's sandbox once idle (sandbox.py)
+    request:  {"drop": state_dir}      discard it; answered once it has gone
+    reply:    {"ok": true}
 
 Each shim is forked once, leads a session of its own with stderr on `log`, and runs
 `shim.main`; it reports on the ready pipe itself. Once no request has come for SPARE_AFTER
 seconds, the server forks the next shim ahead: that spare does the fork's own work (the
 child's first 1-1.5 ms here: the interpreter's after-fork handlers, the first writes to
 pages it shares with the server, a session of its own) and waits on a socketpair, and the
-next request is handed to it, so `docker run` waits for none of that. A spare whose
-server has gone sees EOF and exits. The server ignores SIGCHLD, so the
+next request is handed to it, so `docker run` waits for none of that. A sandbox asked for
+is made by the spare at the next idle moment (so never while the client of the container
+just created waits), and the spare holding it is handed that state dir's request; at most
+MAX_PREPARED are held, each for SANDBOX_TTL. A spare whose server has gone (or that is told
+to drop its sandbox) sees EOF, discards its sandbox and exits. The server ignores SIGCHLD, so the
 kernel reaps the shims that end before it does; those still running when it exits (it
 does when its socket reaches EOF: the daemon closed it, or died) are reparented and live
 on. gc.freeze() keeps the collector from dirtying the pages each shim shares with it. The
@@ -31,6 +37,7 @@ import os
 import select
 import signal
 import socket
+import time
 
 from dockyard.runtime import shim
 from dockyard.runtime.cgroups import devicebpf, devices
@@ -41,6 +48,9 @@ if TYPE_CHECKING:
 
 MAX_MESSAGE = 65536
 SPARE_AFTER = 0.05  # seconds without a request before the next shim is forked ahead
+SANDBOX_TTL = 60.0  # seconds a sandbox waits for its task before it is dropped
+MAX_PREPARED = 2  # sandboxes held at once: a created container's and the next one's
+DROP_TIMEOUT = 2.0  # seconds a drop waits for the spare to have removed its sandbox
 
 
 def serve(fd: int) -> None:
@@ -56,45 +66,144 @@ def serve(fd: int) -> None:
     except OSError:  # each shim finds the hierarchies itself, and reports what fails
         pass
     gc.freeze()
-    spare: socket.socket | None = None  # our end of the spare shim's socketpair
-    want_spare = True  # not again after a failed fork (no memory, pids.max) until a request
-    while True:
-        if spare is None and want_spare and not select.select([control], [], [], SPARE_AFTER)[0]:
-            spare = _fork_spare(control)
-            want_spare = spare is not None
-        try:
-            message, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE, 1)
-        except ConnectionResetError:
-            return
-        if not message:
-            return
-        if len(fds) != 1:
-            _close_all(fds)
-            control.send(json.dumps({"error": "expected one ready fd"}).encode())
-            continue
-        handed = spare is not None and _hand_over(spare, message, fds[0])
-        if spare is not None:
-            spare.close()  # before any fork: no shim holds it
-            spare = None
-        reply = {"ok": True} if handed else _fork_shim(control, json.loads(message), fds[0])
-        os.close(fds[0])
-        want_spare = True
-        control.send(json.dumps(reply).encode())
+    _Server(control).run()
 
 
-def _fork_shim(control: socket.socket, request: dict, ready_fd: int) -> dict:
-    """Fork one shim now; it reports on ready_fd (the server closes its own copy)."""
+class _Prepared:
+    """A spare shim holding a sandbox (sandbox.py) for one state dir, until a deadline."""
+
+    __slots__ = ("sock", "state_dir", "until")
+
+    def __init__(self, sock: socket.socket, state_dir: str, until: float) -> None:
+        self.sock, self.state_dir, self.until = sock, state_dir, until
+
+
+class _Server:
+    """The server's loop and what it holds: a plain spare shim, the state dirs whose sandbox
+    is asked for and not yet made, and the spares holding one (at most MAX_PREPARED)."""
+
+    def __init__(self, control: socket.socket) -> None:
+        self.control = control
+        self.spare: socket.socket | None = None  # our end of the spare shim's socketpair
+        self.want_spare = True  # not again after a failed fork (no memory, pids.max) until a request
+        self.pending: list[str] = []  # sandboxes asked for, made once the server idles
+        self.prepared: dict[str, _Prepared] = {}
+
+    def run(self) -> None:
+        """Serve requests until EOF; idle, fork the spare, then make the sandboxes asked for."""
+        while True:
+            self._expire()
+            if not select.select([self.control], [], [], self._idle_wait())[0]:
+                self._idle()
+                continue
+            try:
+                message, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, 1)
+            except ConnectionResetError:
+                return
+            if not message:
+                return
+            request = json.loads(message)
+            if "prepare" in request or "drop" in request:
+                _close_all(fds)
+                self._note(request)
+                self.control.send(b'{"ok": true}')
+            elif len(fds) != 1:
+                _close_all(fds)
+                self.control.send(json.dumps({"error": "expected one ready fd"}).encode())
+            else:
+                reply = self._spawn(request, message, fds[0])
+                os.close(fds[0])
+                self.control.send(json.dumps(reply).encode())
+
+    def _idle_wait(self) -> float | None:
+        """Seconds until there is idle work (a spare, a sandbox, an expiry); None: none."""
+        waits = [p.until - time.monotonic() for p in self.prepared.values()]
+        if (self.spare is None and self.want_spare) or (self.pending and self.spare is not None):
+            waits.append(SPARE_AFTER)
+        return max(0.0, min(waits)) if waits else None
+
+    def _idle(self) -> None:
+        """No request for a while: fork the spare, or have it make the next sandbox."""
+        if self.spare is None and self.want_spare:
+            self.spare = _fork_spare(self.control, self._held())
+            self.want_spare = self.spare is not None
+        elif self.pending and self.spare is not None:
+            state_dir = self.pending.pop(0)
+            if _send(self.spare, json.dumps({"prepare": state_dir}).encode()):
+                self.prepared[state_dir] = _Prepared(self.spare, state_dir, time.monotonic() + SANDBOX_TTL)
+            else:
+                self.spare.close()
+            self.spare = None
+            while len(self.prepared) > MAX_PREPARED:
+                _drop(self.prepared.pop(next(iter(self.prepared))), wait=False)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for state_dir in [d for d, p in self.prepared.items() if p.until < now]:
+            _drop(self.prepared.pop(state_dir), wait=False)
+
+    def _note(self, request: dict) -> None:
+        """A sandbox asked for (made at the next idle), or one to drop (gone when we answer)."""
+        if "prepare" in request:
+            if request["prepare"] not in self.pending and request["prepare"] not in self.prepared:
+                self.pending = [*self.pending, request["prepare"]][-MAX_PREPARED:]
+            return
+        if request["drop"] in self.pending:
+            self.pending.remove(request["drop"])
+        if request["drop"] in self.prepared:
+            _drop(self.prepared.pop(request["drop"]), wait=True)
+
+    def _spawn(self, request: dict, message: bytes, ready_fd: int) -> dict:
+        """Hand the request to the spare holding its sandbox, else to the plain spare, else fork."""
+        state_dir = request.get("state_dir")
+        if state_dir in self.pending:
+            self.pending.remove(state_dir)
+        handed = False
+        prepared = self.prepared.pop(state_dir, None)
+        if prepared is not None:
+            handed = _hand_over(prepared.sock, message, ready_fd)
+            prepared.sock.close()
+        if not handed and self.spare is not None:
+            handed = _hand_over(self.spare, message, ready_fd)
+        if self.spare is not None:
+            self.spare.close()  # before any fork: no shim holds it
+            self.spare = None
+        self.want_spare = True
+        return {"ok": True} if handed else _fork_shim(self.control, self._held(), request, ready_fd)
+
+    def _held(self) -> list[socket.socket]:
+        """The sockets of the spares holding sandboxes, which a forked child must close."""
+        return [p.sock for p in self.prepared.values()]
+
+
+def _drop(prepared: _Prepared, wait: bool) -> None:
+    """Tell the spare to discard its sandbox and exit; with `wait`, until it has (its end closes)."""
+    try:
+        prepared.sock.shutdown(socket.SHUT_WR)
+        if wait:
+            prepared.sock.settimeout(DROP_TIMEOUT)
+            while prepared.sock.recv(64):
+                pass
+    except OSError:  # gone already, or slow: it exits on its own
+        pass
+    prepared.sock.close()
+    return None
+
+
+def _fork_shim(control: socket.socket, held: list[socket.socket], request: dict, ready_fd: int) -> dict:
+    """Fork one shim now; it reports on ready_fd (the server closes its own copy). `held`: the
+    server's other sockets, which the shim closes (a spare sees EOF only once all are closed)."""
     try:
         pid = os.fork()
     except OSError as exc:
         return {"error": f"fork: {exc.strerror}"}
     if pid == 0:
-        _become_shim(control)
+        _become_shim(control, held)
         _run(request, ready_fd)
     return {"ok": True}
 
 
-def _fork_spare(control: socket.socket) -> socket.socket | None:
+def _fork_spare(control: socket.socket, held: list[socket.socket]) -> socket.socket | None:
     """Fork a shim ahead of its request; our end of its socketpair, or None if that failed."""
     try:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -107,25 +216,40 @@ def _fork_spare(control: socket.socket) -> socket.socket | None:
         theirs.close()
         return None
     if pid == 0:
-        _spare(control, ours, theirs)
+        _spare(control, [ours, *held], theirs)
     theirs.close()
     return ours
 
 
-def _spare(control: socket.socket, ours: socket.socket, theirs: socket.socket) -> NoReturn:
-    """The spare shim: wait for a request on `theirs`, then run it; exit at EOF (never returns)."""
+def _spare(control: socket.socket, held: list[socket.socket], theirs: socket.socket) -> NoReturn:
+    """The spare shim: wait for a request on `theirs` (a sandbox to make first, maybe), then run
+    it; at EOF discard the sandbox and exit (never returns)."""
     try:
-        ours.close()
-        _become_shim(control)
-        message, fds, _, _ = socket.recv_fds(theirs, MAX_MESSAGE, 1)
+        _become_shim(control, held)
+        while True:
+            message, fds, _, _ = socket.recv_fds(theirs, MAX_MESSAGE, 1)
+            request = json.loads(message) if message else {}
+            if "prepare" in request and not fds:
+                shim.prepare(request["prepare"])
+                continue
+            break
+        if not message or len(fds) != 1:  # the server has gone, or dropped the sandbox
+            shim.discard_prepared()
+            os._exit(0)  # our end closes only now: a drop waits for it
         theirs.close()
-        if not message or len(fds) != 1:  # the server has gone: nothing to run
-            os._exit(0)
-        request = json.loads(message)
     except BaseException as exc:  # never back into the server's loop
         os.write(2, f"shim: {exc!r}\n".encode())
+        shim.discard_prepared()
         os._exit(1)
     _run(request, fds[0])
+
+
+def _send(spare: socket.socket, message: bytes) -> bool:
+    try:
+        spare.send(message)
+    except OSError:
+        return False
+    return True
 
 
 def _hand_over(spare: socket.socket, message: bytes, ready_fd: int) -> bool:
@@ -137,11 +261,13 @@ def _hand_over(spare: socket.socket, message: bytes, ready_fd: int) -> bool:
     return True
 
 
-def _become_shim(control: socket.socket) -> None:
-    """In a just-forked child: drop the server's socket, take the shim's signals and a
+def _become_shim(control: socket.socket, held: list[socket.socket]) -> None:
+    """In a just-forked child: drop the server's sockets, take the shim's signals and a
     session of its own. A failure ends the child: the request then finds no shim."""
     try:
         control.close()
+        for sock in held:
+            sock.close()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # ignored, it would lose the exit status
         os.setsid()
         with open("/proc/self/comm", "w") as comm:  # ps shows the shim by name, not as the server

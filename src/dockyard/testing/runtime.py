@@ -93,6 +93,7 @@ class FakeRuntime:
         self._changed = threading.Condition(threading.RLock())
         self._pids = itertools.count(FIRST_PID)
         self._epoch = 0
+        self.prepared: set[Path] = set()  # state dirs prepare() was asked for and unprepare() not
 
     # ---- the Runtime Protocol ------------------------------------------------------------
 
@@ -102,12 +103,21 @@ class FakeRuntime:
             raise InvalidArgument(f"a terminal (-t) is not supported by dockyard with runtime {oci_runtime[0]}")
         pid = self._create(state_dir, process, Path(spec["root"]["path"]), io)
         with self._changed:
+            self.prepared.discard(Path(state_dir))
             task = self._tasks[Path(state_dir)]
             task.oci_runtime = list(oci_runtime) if oci_runtime else None
             task.spec = json.loads(json.dumps(spec))
             task.resources = json.loads(json.dumps(spec.get("linux", {}).get("resources", {})))
             task.binds = {m["destination"]: m["source"] for m in spec.get("mounts", []) if m.get("type") == "bind"}
         return pid
+
+    def prepare(self, state_dir: Path) -> None:
+        with self._changed:
+            self.prepared.add(Path(state_dir))
+
+    def unprepare(self, state_dir: Path) -> None:
+        with self._changed:
+            self.prepared.discard(Path(state_dir))
 
     def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
         with self._changed:

@@ -309,7 +309,19 @@ class Lifecycle:
         self.publish(container, "destroy")
         self.waits.changed(container.id, exited=False)  # `wait --condition removed` needs no more
         faults.point("rm.after-record")
+        if container.state.started_at == ZERO_TIME:  # what prepare() made, never used
+            self.runtime.unprepare(self._task(container))
         self._discard_files(container.id)
+
+    def prepare(self, container_id: str) -> None:
+        """Have the runtime make the init of the container that will take this ID ahead of its
+        creation (a hint: see Runtime.prepare)."""
+        self.runtime.prepare(self.root.container(container_id))
+
+    def can_prepare(self, host: dict) -> bool:
+        """Whether a container with this HostConfig can start on an init made ahead: our own
+        runtime, new namespaces, Docker's cgroup path (specgen.may_prepare)."""
+        return specgen.may_prepare(host) and self.runtimes.command(host.get("Runtime") or "") is None
 
     def _discard_files(self, container_id: str) -> None:
         """The task, snapshot and directory of a container whose record is gone (recover() finishes

@@ -85,6 +85,7 @@ class ContainerService:
         self.networking = networking or LoopbackOnly()
         self.mounts = mounts
         self.pending = PendingAttaches()
+        self._next_id: str | None = None  # reserved for the next create (_take_id)
         self.waits = ExitWaits(table)
         self.inspection = ContainerInspection(table, root, images, snapshots, runtime, self.pending)
         self.lifecycle = Lifecycle(
@@ -161,10 +162,10 @@ class ContainerService:
         with self.images.locked():  # rmi and layer clean-up wait until the container is known
             image = self.images.resolve(config["Image"])
             merged = merge_config(config, self.images.config(image).get("config") or {})
-            container_id = secrets.token_hex(32)
-            merged["Hostname"] = merged.get("Hostname") or container_id[:12]
             check_host_config(host_config)
             host = resources.adapt(host_config_defaults(host_config))
+            container_id = self._take_id(host)
+            merged["Hostname"] = merged.get("Hostname") or container_id[:12]
             warnings = resources.verify(host, self.host_limits)
             hostfields.check(host)
             procinit.check(host, self.init_path)
@@ -193,8 +194,25 @@ class ContainerService:
                 shutil.rmtree(directory, ignore_errors=True)
                 raise
             self.table.add(container)
+        self._reserve_id()
         self.lifecycle.publish(container, "create")
         return {"Id": container.id, "Warnings": warnings}
+
+    def _take_id(self, host: dict) -> str:
+        """A new container's ID: the reserved one, whose init the runtime made ahead, when the
+        container can use it; else a fresh one. Called under the image lock, as every create."""
+        if self._next_id is not None and self.lifecycle.can_prepare(host):
+            container_id, self._next_id = self._next_id, None
+            return container_id
+        return secrets.token_hex(32)
+
+    def _reserve_id(self) -> None:
+        """Reserve the next container's ID and have its init made ahead, while the daemon idles."""
+        with self.images.locked():
+            if self._next_id is not None:
+                return
+            self._next_id = reserved = secrets.token_hex(32)
+        self.lifecycle.prepare(reserved)
 
     def _unused_name(self) -> str:
         taken = {c.name for c in self.all()}

@@ -87,6 +87,21 @@ def namespaces(container: Container, lookup: Callable[[str], Container]) -> dict
 PROC_NS = {"network": "net", "pid": "pid", "ipc": "ipc", "uts": "uts", "cgroup": "cgroup"}
 
 
+def may_prepare(host: dict) -> bool:
+    """Whether a start of a container with this HostConfig can use an init made ahead at its
+    creation (runtime/sandbox.py): new network, pid, ipc and uts namespaces, Docker's cgroup
+    path and no memory limit. Pure."""
+    modes = (
+        host.get("NetworkMode") or "",
+        host.get("PidMode") or "",
+        host.get("IpcMode") or "",
+        host.get("UTSMode") or "",
+    )
+    if any(mode == "host" or mode.startswith("container:") for mode in modes):
+        return False
+    return not host.get("CgroupParent") and not host.get("Memory")
+
+
 def container_spec(
     container: Container, rootfs: Path, container_dir: Path, namespaces: dict[str, str]
 ) -> dict[str, Any]:

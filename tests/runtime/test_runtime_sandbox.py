@@ -1,0 +1,143 @@
+"""A container's init made ahead (runtime/sandbox.py): made by the fork server's spare once it
+idles, used by the create of its state dir when the task fits, discarded otherwise."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dockyard.runtime import sandbox
+from dockyard.runtime.cgroups import hierarchy
+from dockyard.runtime.runtime import IOConfig
+from tests.polling import eventually
+from tests.runtime.busybox import collect, make_spec, run_task
+
+DEFAULT_NAMESPACES = [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "cgroup")]
+
+
+def _task(**changes) -> dict:
+    linux = {"namespaces": DEFAULT_NAMESPACES, "cgroupsPath": "dockyard/abc", "resources": {}}
+    task = {"mode": "init", "spec": {"linux": {**linux, **changes.pop("linux", {})}}}
+    return {**task, **changes}
+
+
+def _made_for(cgroups_path: str) -> sandbox.Sandbox:
+    return sandbox.Sandbox("/x/abc", cgroups_path, 1, [], None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("task", "fits"),
+    [
+        (_task(), True),
+        (_task(linux={"cgroupsPath": "/dockyard/abc/"}), True),
+        (_task(linux={"cgroupsPath": None}), True),  # the default path is the sandbox's
+        (_task(linux={"namespaces": DEFAULT_NAMESPACES[:5]}), True),  # the host's cgroup namespace
+        (_task(mode="exec"), False),
+        (_task(oci_runtime=["runc"]), False),
+        (_task(linux={"cgroupsPath": "custom/abc"}), False),
+        (_task(linux={"resources": {"memory": {"limit": 6 << 20}}}), False),
+        (_task(linux={"namespaces": [ns for ns in DEFAULT_NAMESPACES if ns["type"] != "network"]}), False),
+        (_task(linux={"namespaces": [*DEFAULT_NAMESPACES[:1], {"type": "network", "path": "/proc/1/ns/net"}]}), False),
+        (_task(linux={"namespaces": [*DEFAULT_NAMESPACES, {"type": "user"}]}), False),
+        (_task(linux={"namespaces": [*DEFAULT_NAMESPACES, {"type": "pid"}]}), False),
+    ],
+)
+def test_a_task_fits_the_sandbox_only_with_its_cgroup_and_namespaces(task, fits):
+    assert sandbox.fits(_made_for("dockyard/abc"), task) is fits
+
+
+def _sandbox_pids(name: str) -> list[int]:
+    """The processes in the pids cgroup `dockyard/<name>` (empty when it does not exist)."""
+    pids = next(h for h in hierarchy.discover() if "pids" in h.controllers or h.version == 2)
+    try:
+        return [int(p) for p in Path(pids.path, "dockyard", name, "cgroup.procs").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _cgroup_exists(name: str) -> bool:
+    return any(Path(h.path, "dockyard", name).exists() for h in hierarchy.discover())
+
+
+@pytest.fixture
+def named(tmp_path: Path) -> Path:
+    """A state dir whose name (the sandbox's cgroup) no other test or container uses."""
+    path = tmp_path / f"sandbox-{os.getpid()}-{tmp_path.name}"
+    path.mkdir()
+    yield path
+    assert not _cgroup_exists(path.name)  # every test leaves the cgroup removed
+
+
+def _warm(runtime, tmp_path: Path, rootfs: Path) -> None:
+    """Start the fork server (prepare() is a hint it ignores until then)."""
+    assert run_task(runtime, tmp_path / "warm", make_spec(rootfs, ["true"]))[0] == 0
+    runtime.delete(tmp_path / "warm")
+
+
+def _prepared(runtime, state_dir: Path) -> int:
+    runtime.prepare(state_dir)
+    eventually(lambda: len(_sandbox_pids(state_dir.name)) == 1, what="the sandbox made at idle")
+    return _sandbox_pids(state_dir.name)[0]
+
+
+@pytest.mark.root
+def test_create_runs_the_task_in_the_sandbox_made_ahead(runtime, tmp_path, rootfs, named):
+    _warm(runtime, tmp_path, rootfs)
+    waiting = _prepared(runtime, named)
+    host_net = os.stat("/proc/self/ns/net").st_ino
+    assert os.stat(f"/proc/{waiting}/ns/net").st_ino != host_net  # cloned into its namespaces
+    spec = make_spec(rootfs, ["sh", "-c", "echo $$ $(hostname); cat /proc/self/cgroup | grep -c /"])
+    pid = runtime.create(named, spec, IOConfig())
+    assert pid == waiting
+    sock = runtime.attach(named, False, True, True)
+    runtime.start(named)
+    out, err = collect(sock)
+    assert err == b""
+    first, count = out.decode().splitlines()
+    assert first == "1 box"  # PID 1 of its own pid namespace, with the spec's hostname
+    assert int(count) > 0
+    assert runtime.wait(named, timeout=10).exit_code == 0
+    runtime.delete(named)
+
+
+@pytest.mark.root
+def test_a_task_that_does_not_fit_discards_the_sandbox(runtime, tmp_path, rootfs, named):
+    _warm(runtime, tmp_path, rootfs)
+    waiting = _prepared(runtime, named)
+    spec = make_spec(rootfs, ["echo", "ok"])
+    relative = f"dockyard/elsewhere-{os.getpid()}-{tmp_path.name}"
+    spec["linux"]["cgroupsPath"] = relative
+    runtime.create(named, spec, IOConfig())
+    assert int((named / "shim.pid").read_text()) != waiting
+    assert not _cgroup_exists(named.name)  # the sandbox's cgroup went with it
+    assert not Path(f"/proc/{waiting}").exists() or waiting not in _sandbox_pids(named.name)
+    sock = runtime.attach(named, False, True, True)
+    runtime.start(named)
+    assert collect(sock) == (b"ok\n", b"")
+    assert runtime.wait(named, timeout=10).exit_code == 0
+    runtime.delete(named)
+    eventually(lambda: not _cgroup_exists(relative.rpartition("/")[2]))
+
+
+@pytest.mark.root
+def test_unprepare_returns_once_the_sandbox_is_gone(runtime, tmp_path, rootfs, named):
+    _warm(runtime, tmp_path, rootfs)
+    waiting = _prepared(runtime, named)
+    runtime.unprepare(named)
+    assert not _cgroup_exists(named.name)
+    eventually(lambda: not Path(f"/proc/{waiting}").exists(), what="the waiting child reaped")
+
+
+@pytest.mark.root
+def test_an_unused_sandbox_goes_with_the_fork_server(runtime, tmp_path, rootfs, named):
+    _warm(runtime, tmp_path, rootfs)
+    _prepared(runtime, named)
+    runtime.close()
+    eventually(lambda: not _cgroup_exists(named.name), what="the sandbox's cgroup removed")
+
+
+@pytest.mark.root
+def test_prepare_before_the_fork_server_runs_is_ignored(runtime, named):
+    runtime.prepare(named)
+    assert runtime.zygote._proc is None
+    assert not _cgroup_exists(named.name)
