@@ -1,11 +1,13 @@
 """A container's init made ahead (runtime/sandbox.py): made by the fork server's spare once it
 idles, used by the create of its state dir when the task fits, discarded otherwise."""
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
+from dockyard.engine.containers import specgen
 from dockyard.runtime import sandbox
 from dockyard.runtime.cgroups import hierarchy
 from dockyard.runtime.runtime import IOConfig
@@ -13,10 +15,11 @@ from tests.polling import eventually
 from tests.runtime.busybox import collect, make_spec, run_task
 
 DEFAULT_NAMESPACES = [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "cgroup")]
+DEFAULT_RESOURCES = {"devices": json.loads(json.dumps(sandbox.DEVICE_RULES)), "pids": {"limit": 0}}
 
 
 def _task(**changes) -> dict:
-    linux = {"namespaces": DEFAULT_NAMESPACES, "cgroupsPath": "dockyard/abc", "resources": {}}
+    linux = {"namespaces": DEFAULT_NAMESPACES, "cgroupsPath": "dockyard/abc", "resources": DEFAULT_RESOURCES}
     task = {"mode": "init", "spec": {"linux": {**linux, **changes.pop("linux", {})}}}
     return {**task, **changes}
 
@@ -35,7 +38,10 @@ def _made_for(cgroups_path: str) -> sandbox.Sandbox:
         (_task(mode="exec"), False),
         (_task(oci_runtime=["runc"]), False),
         (_task(linux={"cgroupsPath": "custom/abc"}), False),
-        (_task(linux={"resources": {"memory": {"limit": 6 << 20}}}), False),
+        (_task(linux={"resources": {**DEFAULT_RESOURCES, "memory": {"limit": 6 << 20}}}), False),
+        (_task(linux={"resources": {**DEFAULT_RESOURCES, "memory": {"disableOOMKiller": False}}}), True),
+        (_task(linux={"resources": {"devices": [{"allow": True, "access": "rwm"}]}}), False),  # privileged
+        (_task(linux={"resources": {"devices": [*sandbox.DEVICE_RULES, {"allow": True, "type": "c"}]}}), False),
         (_task(linux={"namespaces": [ns for ns in DEFAULT_NAMESPACES if ns["type"] != "network"]}), False),
         (_task(linux={"namespaces": [*DEFAULT_NAMESPACES[:1], {"type": "network", "path": "/proc/1/ns/net"}]}), False),
         (_task(linux={"namespaces": [*DEFAULT_NAMESPACES, {"type": "user"}]}), False),
@@ -44,6 +50,27 @@ def _made_for(cgroups_path: str) -> sandbox.Sandbox:
 )
 def test_a_task_fits_the_sandbox_only_with_its_cgroup_and_namespaces(task, fits):
     assert sandbox.fits(_made_for("dockyard/abc"), task) is fits
+
+
+@pytest.mark.parametrize(
+    ("host", "may"),
+    [
+        ({}, True),
+        ({"NetworkMode": "bridge", "IpcMode": "private", "PidMode": "", "CpuShares": 512}, True),
+        ({"NetworkMode": "host"}, False),
+        ({"NetworkMode": "container:abc"}, False),
+        ({"PidMode": "host"}, False),
+        ({"IpcMode": "container:abc"}, False),
+        ({"UTSMode": "host"}, False),
+        ({"CgroupParent": "/custom"}, False),
+        ({"Memory": 6 << 20}, False),
+        ({"Privileged": True}, False),
+        ({"Devices": [{"PathOnHost": "/dev/null"}]}, False),
+        ({"DeviceCgroupRules": ["c 1:3 r"]}, False),
+    ],
+)
+def test_the_engine_reserves_the_made_ahead_init_only_for_containers_that_fit(host, may):
+    assert specgen.may_prepare(host) is may
 
 
 def _sandbox_pids(name: str) -> list[int]:

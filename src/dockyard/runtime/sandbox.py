@@ -1,18 +1,19 @@
 """A container's init made ahead of its task, while the daemon waits for the client's start.
 
-At create the engine asks for one (Runtime.prepare): the fork server hands the state dir to
-its spare shim, which makes the task's cgroups (`dockyard/<container-id>` in every
-hierarchy), clones a child into the v2 one and into fresh pid, uts, ipc and network
-namespaces (the clone, the network namespace and the cgroups are 4-5 ms of a start here),
-and the child joins the v1 cgroups and waits. When the start comes, the shim checks the task
+The engine reserves the next container's ID and asks for its sandbox (Runtime.prepare); once
+idle, the fork server hands that state dir to its spare shim, which makes the task's cgroups
+(`dockyard/<container-id>` in every hierarchy) with Docker's default device rules, clones a
+child into the v2 one and into fresh pid, uts, ipc and network namespaces, and the child
+joins the v1 cgroups and waits. When the start comes, the shim checks the task
 fits what was made ahead (`fits`), writes the limits and sends the child the task and its
 fds; the child goes on as any init does (init.run_init, without unsharing again). A task
 that does not fit, or no start at all, discards it: the child is killed and the cgroups go.
 
 Not made ahead: the mount namespace (the rootfs is mounted at start, after it would have
 been copied) and the cgroup namespace (it must follow the cgroup joins). Only a task with
-Docker's default namespaces and cgroup path, and no memory limit (the child's pages are
-charged before the limit would be written), fits.
+Docker's default namespaces, cgroup path and device rules (a v2 device program attached
+ahead could not be replaced by another), and no memory limit (the child's pages are charged
+before the limit would be written), fits.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import socket
 
 from dockyard.runtime import init
 from dockyard.runtime import syscalls as sc
-from dockyard.runtime.cgroups import hierarchy
+from dockyard.runtime.cgroups import devices, hierarchy, limits
 
 TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 AHEAD = frozenset({"pid", "uts", "ipc", "network"})  # the namespaces the child is cloned into
 _CLONE_FLAGS = sc.CLONE_NEWPID | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWNET
+DEVICE_RULES = list(devices.DEFAULT_RULES)  # Docker's, written ahead (a v2 program cannot be replaced)
 MAX_TASK = 128 * 1024  # bytes of task.json sent in one message (within a socket's default buffer)
 
 
@@ -54,6 +56,7 @@ def prepare(state_dir: str, hierarchies: list[hierarchy.Hierarchy]) -> Sandbox:
     relative = f"dockyard/{os.path.basename(state_dir.rstrip('/'))}"
     cgroup_paths = hierarchy.create(hierarchies, relative)
     try:
+        limits.apply({"devices": DEVICE_RULES}, hierarchies, cgroup_paths)
         inside = hierarchy.unified(hierarchies, cgroup_paths)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # the child runs this interpreter until it execs: nothing in the container may open
@@ -81,14 +84,15 @@ def _clone(inside: str | None) -> int:
 
 def fits(sandbox: Sandbox, task: dict[str, Any]) -> bool:
     """Whether the task can use what prepare() made: a container's init (our runtime) in the
-    sandbox's cgroup, exactly the namespaces made ahead (plus new mount and cgroup ones) and no
-    memory limit. Pure."""
+    sandbox's cgroup, exactly the namespaces made ahead (plus new mount and cgroup ones),
+    Docker's default device rules and no memory limit. Pure."""
     if task.get("mode") != "init" or task.get("oci_runtime"):
         return False
     linux = task["spec"].get("linux", {})
     if (linux.get("cgroupsPath") or sandbox.cgroups_path).strip("/") != sandbox.cgroups_path:
         return False
-    if (linux.get("resources") or {}).get("memory", {}).get("limit"):
+    resources = linux.get("resources") or {}
+    if resources.get("memory", {}).get("limit") or resources.get("devices") != DEVICE_RULES:
         return False
     namespaces = linux.get("namespaces", [])
     if any(ns.get("path") for ns in namespaces):

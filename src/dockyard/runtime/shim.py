@@ -174,8 +174,9 @@ def _spawn_prepared(task: dict[str, Any], raw_task: bytes, fds: init.ChildFds) -
         sandbox.discard(prepared)
         return None
     hierarchies = _hierarchies if _hierarchies is not None else hierarchy.discover()
-    try:
-        limits.apply(task["spec"].get("linux", {}).get("resources") or {}, hierarchies, prepared.cgroup_paths)
+    resources = task["spec"].get("linux", {}).get("resources") or {}
+    try:  # the device rules are the sandbox's already
+        limits.apply({k: v for k, v in resources.items() if k != "devices"}, hierarchies, prepared.cgroup_paths)
         sandbox.hand_over(prepared, raw_task, fds)
     except BaseException:
         sandbox.discard(prepared)

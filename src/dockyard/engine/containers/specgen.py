@@ -88,18 +88,14 @@ PROC_NS = {"network": "net", "pid": "pid", "ipc": "ipc", "uts": "uts", "cgroup":
 
 
 def may_prepare(host: dict) -> bool:
-    """Whether a start of a container with this HostConfig can use an init made ahead at its
-    creation (runtime/sandbox.py): new network, pid, ipc and uts namespaces, Docker's cgroup
-    path and no memory limit. Pure."""
-    modes = (
-        host.get("NetworkMode") or "",
-        host.get("PidMode") or "",
-        host.get("IpcMode") or "",
-        host.get("UTSMode") or "",
-    )
-    if any(mode == "host" or mode.startswith("container:") for mode in modes):
+    """Whether a start of a container with this HostConfig can use an init made ahead
+    (runtime/sandbox.py): new network, pid, ipc and uts namespaces, Docker's cgroup path and
+    device rules, no memory limit. Pure."""
+    modes = (host.get("NetworkMode"), host.get("PidMode"), host.get("IpcMode"), host.get("UTSMode"))
+    if any(mode == "host" or (mode or "").startswith("container:") for mode in modes):
         return False
-    return not host.get("CgroupParent") and not host.get("Memory")
+    changed = ("CgroupParent", "Memory", "Privileged", "Devices", "DeviceCgroupRules")
+    return not any(host.get(name) for name in changed)
 
 
 def container_spec(
