@@ -1,6 +1,6 @@
 """The Snapshotter contract (dockyard.snapshots.snapshotter), run against FakeSnapshotter and
 OverlaySnapshotter: layers (unpack, stage, publish, discard, has_layer, layer, list_layers,
-remove_layer) and snapshots (prepare, paths, mount, unmount, remove, diff, export)."""
+remove_layer) and snapshots (prepare, repair, paths, mount, unmount, remove, diff, export)."""
 
 from __future__ import annotations
 
@@ -158,6 +158,19 @@ def test_prepare_mount_unmount_remove_are_idempotent_where_the_contract_says(sna
         snapshotter.paths("c1")
     snapshotter.prepare("c1", top)  # the key is free again
     assert not (snapshotter.mount("c1") / "kept").exists()
+
+
+def test_an_unsynced_snapshot_is_the_same_and_repair_keeps_a_sound_one(snapshotter):
+    top = stack(snapshotter, [BASE, TOP])
+    snapshotter.prepare("c1", top, durable=False)
+    snapshotter.prepare("scratch", None, durable=False)
+    (snapshotter.mount("c1") / "kept").write_bytes(b"changed")
+    assert not snapshotter.repair("c1", top) and not snapshotter.repair("scratch", None)
+    rootfs = snapshotter.mount("c1")
+    assert [p.name for p in (rootfs / "var").iterdir()] == ["b"] and (rootfs / "kept").read_bytes() == b"changed"
+    assert list(snapshotter.mount("scratch").iterdir()) == []
+    with pytest.raises(NotFound, match="layer does not exist"):
+        snapshotter.repair("c1", Digest.of(b"ghost"))
 
 
 def test_a_snapshot_without_parent_is_empty(snapshotter):

@@ -66,14 +66,18 @@ def _store(root: Path, db: sqlite3.Connection) -> list[str]:
         for row in db.execute("SELECT source, digest FROM compressed_layers"):
             if Digest(row["source"]).hex in wanted_blobs:
                 wanted_blobs.add(Digest(row["digest"]).hex)
-    containers = {row["id"] for row in db.execute("SELECT id FROM containers")}
+    records = {row["id"]: json.loads(row["record"]) for row in db.execute("SELECT id, record FROM containers")}
+    containers = set(records)
     directories = {p.name for p in (root / "containers").iterdir()}
     found += [f"container {c[:12]}: no directory" for c in sorted(containers - directories)]
     found += [f"container directory {c[:12]}: no record" for c in sorted(directories - containers)]
     for c in containers & directories:
         parent = root / "containers" / c / "parent"
+        recorded = records[c].get("snapshot_parent")  # None in records older than it
         if not parent.exists():
             found.append(f"container {c[:12]}: no snapshot")
+        elif recorded is not None and parent.read_text() != recorded:
+            found.append(f"container {c[:12]}: snapshot parent {parent.read_text()!r}, recorded {recorded!r}")
         elif parent.read_text():
             wanted_layers.add(Digest(parent.read_text()).hex)
     for chain in list(wanted_layers):

@@ -105,3 +105,29 @@ def test_a_restarted_daemon_finishes_removals_a_crash_interrupted(own_daemon):
     (orphan / "work").mkdir()
     d.start()
     assert not orphan.exists()
+
+
+def test_snapshot_parents_a_power_loss_damaged_are_repaired_at_start(own_daemon):
+    """create writes a container's snapshot `parent` without fsync (decision 0121); a power loss
+    may leave it missing, empty (which reads as "no parent": an empty rootfs) or cut short.
+    The next daemon rewrites it from the container's record, and the image's files are there."""
+    d = own_daemon
+    damage = {
+        "missing": lambda parent: parent.unlink(),
+        "empty": lambda parent: parent.write_text(""),
+        "cut-short": lambda parent: parent.write_text(parent.read_text()[:30]),
+    }
+    parents = {}
+    for name in damage:
+        d.cli("create", "--name", name, "busybox", "cat", "/etc/passwd")
+        parents[name] = d.data_root / "containers" / d.inspect(name)["Id"] / "parent"
+    written = {name: path.read_text() for name, path in parents.items()}
+    assert all(text.startswith("sha256:") for text in written.values())
+    d.kill(signal.SIGTERM)
+    for name, spoil in damage.items():
+        spoil(parents[name])
+    d.start()
+    outputs = {name: d.cli("start", "-a", name, check=False) for name in damage}
+    started_with_the_image = {name: done.stdout.startswith("root:x:0:0:") for name, done in outputs.items()}
+    assert started_with_the_image == dict.fromkeys(damage, True)
+    assert {name: path.read_text() for name, path in parents.items()} == written

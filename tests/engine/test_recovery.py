@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dockyard.errors import NotFound
+from dockyard.metadata.db import Database
 from dockyard.testing import FakeRuntime
 from tests.polling import eventually
 
@@ -130,3 +133,104 @@ def test_a_wedged_shim_leaves_its_container_as_recorded_and_the_rest_recovers(en
     engine.start_daemon()
     assert engine.containers.inspect("wedged")["State"]["Status"] == "running"
     assert engine.containers.inspect("other")["State"]["ExitCode"] == 3
+
+
+def _stored_record(engine, container_id: str) -> dict:
+    """The stopped daemon's record of a container, as stored."""
+    db = Database(engine.root.database)
+    (row,) = db.query("SELECT record FROM containers WHERE id = ?", (container_id,))
+    db.close()
+    return json.loads(row["record"])
+
+
+def _store_record(engine, container_id: str, record: dict) -> None:
+    """Replace the stopped daemon's record (with what a power loss or an older daemon left)."""
+    db = Database(engine.root.database)
+    with db.transaction() as tx:
+        tx.execute("UPDATE containers SET record = ? WHERE id = ?", (json.dumps(record), container_id))
+    db.close()
+
+
+def test_a_snapshot_whose_parent_a_power_loss_took_is_repaired_from_the_record(engine):
+    """create prepares the snapshot without fsync (decision 0121): the record holds its parent."""
+    container_id = engine.containers.create("fresh", {"Image": "busybox"}, {}, None)["Id"]
+    lowers = engine.snapshots.paths(container_id).lowers
+    assert lowers  # the image's layer
+    engine.stop_daemon()
+    engine.runtime = FakeRuntime()
+    engine.snapshots.power_loss()
+    assert engine.snapshots.paths(container_id).lowers == ()  # what the next daemon finds: no parent
+    engine.start_daemon()
+    assert engine.snapshots.paths(container_id).lowers == lowers
+    engine.containers.start("fresh")
+    assert engine.containers.inspect("fresh")["State"]["Running"]
+
+
+def test_a_start_whose_save_a_power_loss_took_shows_created_and_starts_again(engine):
+    """Without a restart policy the `running` save is not synced: a power loss may leave the
+    record as create made it, so the container shows Created, as if it never started."""
+    container_id = engine.containers.create("brief", {"Image": "busybox", "Cmd": ["sleep", "1000"]}, {}, None)["Id"]
+    created = engine.containers.get(container_id).to_json()
+    engine.containers.start("brief")
+    engine.stop_daemon()
+    _store_record(engine, container_id, json.loads(created))  # the WAL's unsynced suffix lost
+    engine.runtime = FakeRuntime()  # the host went down with the container's process
+    engine.snapshots.power_loss()
+    engine.start_daemon()
+    state = engine.containers.inspect("brief")["State"]
+    assert (state["Status"], state["StartedAt"]) == ("created", "0001-01-01T00:00:00Z")
+    engine.containers.start("brief")
+    assert engine.containers.inspect("brief")["State"]["Running"]
+    assert engine.snapshots.paths(container_id).lowers
+
+
+def test_a_record_older_than_the_snapshot_parent_leaves_its_snapshot_alone(engine, monkeypatch):
+    container_id = engine.containers.create("old", {"Image": "busybox"}, {}, None)["Id"]
+    engine.stop_daemon()
+    record = _stored_record(engine, container_id)
+    del record["snapshot_parent"]
+    _store_record(engine, container_id, record)
+    repairs = []
+    monkeypatch.setattr(engine.snapshots, "repair", lambda key, parent: repairs.append(key) or False)
+    engine.start_daemon()
+    assert repairs == [] and engine.containers.get("old").snapshot_parent is None
+    engine.containers.start("old")
+    assert engine.containers.inspect("old")["State"]["Running"]
+
+
+@pytest.mark.parametrize(("policy", "synced"), [({}, False), ({"Name": "no"}, False), ({"Name": "on-failure"}, True)])
+def test_a_run_state_is_synced_only_where_a_restart_policy_reads_it(engine, monkeypatch, policy, synced):
+    """The `running` and exit saves describe a process of this boot; with a restart policy
+    the next boot acts on them, so they are synced then (decision 0121)."""
+    saves = []
+    store = engine.containers.store
+    real_save = store.save
+
+    def save(container, durable=True):
+        saves.append((container.state.status, durable))
+        real_save(container, durable)
+
+    monkeypatch.setattr(store, "save", save)
+    engine.run("sleep", "1000", name="job", RestartPolicy=policy)
+    engine.runtime.exit(engine.state_dir("job"), 0)
+    assert engine.containers.wait("job", "not-running")["StatusCode"] == 0
+    eventually(lambda: ("exited", synced) in saves)
+    assert saves == [("running", synced), ("exited", synced)]
+
+
+def test_a_wedged_shim_of_a_container_recorded_as_not_running_does_not_stop_the_daemon(engine, monkeypatch):
+    """A record that still says created (its `running` save lost with the power) whose shim pid
+    looks alive but does not answer (say, reused after the reboot): logged, left as recorded."""
+    from dockyard.errors import Unavailable
+
+    container_id = engine.containers.create("stale", {"Image": "busybox"}, {}, None)["Id"]
+    engine.run("sleep", "1000", name="other")
+    engine.stop_daemon()
+
+    def state(directory):
+        raise Unavailable(f"shim for {directory.name} is not responding")
+
+    monkeypatch.setattr(engine.runtime, "state", state)
+    engine.start_daemon()
+    assert engine.containers.inspect(container_id)["State"]["Status"] == "created"
+    assert engine.containers.inspect("other")["State"]["Status"] == "running"

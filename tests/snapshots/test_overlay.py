@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import shutil
 import stat
 import subprocess
 import tarfile
@@ -268,3 +269,59 @@ def test_whiteout_layer_on_disk_is_overlay_form(snapshotter: OverlaySnapshotter,
     diff = root.layers / top.hex / "diff"
     assert stat.S_ISCHR((diff / "etc" / "passwd").lstat().st_mode)
     assert os.getxattr(diff / "var", "trusted.overlay.opaque") == b"y"
+
+
+def _damage(parent: Path, how: str) -> None:
+    """What a power loss can leave of a parent file written without fsync."""
+    if how == "missing":
+        parent.unlink()
+    elif how == "empty":
+        parent.write_text("")
+    else:
+        parent.write_text(parent.read_text()[:20])  # cut short
+
+
+@pytest.mark.parametrize("how", ["missing", "empty", "cut short"])
+def test_repair_rewrites_a_parent_a_power_loss_damaged(
+    snapshotter: OverlaySnapshotter, root: DataRoot, how: str
+) -> None:
+    top = _stack(snapshotter, [BASE, TOP])
+    snapshotter.prepare("c1", top, durable=False)
+    rootfs = snapshotter.mount("c1")
+    (rootfs / "kept").write_text("the container's own change")
+    snapshotter.unmount("c1")
+    _damage(root.container("c1") / "parent", how)
+    assert snapshotter.repair("c1", top)
+    assert (root.container("c1") / "parent").read_text() == top
+    rootfs = snapshotter.mount("c1")
+    assert sorted(os.listdir(rootfs)) == [".dockerenv", "bin", "etc", "kept", "var"]  # the image's files are back
+    assert (rootfs / "var" / "b").read_text() == "b" and (rootfs / "kept").read_text() == "the container's own change"
+    assert not snapshotter.repair("c1", top)  # nothing left to repair
+
+
+def test_an_empty_parent_file_is_repaired_only_when_the_record_names_a_parent(
+    snapshotter: OverlaySnapshotter, root: DataRoot
+) -> None:
+    """An empty file is both a snapshot with no parent and what a power loss leaves: the
+    caller's record decides."""
+    top = _stack(snapshotter, [BASE])
+    snapshotter.prepare("scratch", None, durable=False)
+    snapshotter.prepare("over", top, durable=False)
+    (root.container("over") / "parent").write_text("")
+    assert not snapshotter.repair("scratch", None)
+    assert snapshotter.repair("over", top) and snapshotter.paths("over").lowers
+    (root.container("scratch") / "parent").unlink()
+    assert snapshotter.repair("scratch", None)
+    assert (root.container("scratch") / "parent").read_text() == "" and snapshotter.mount("scratch")
+
+
+def test_repair_remakes_what_a_power_loss_took_of_the_snapshot_dir(
+    snapshotter: OverlaySnapshotter, root: DataRoot
+) -> None:
+    top = _stack(snapshotter, [BASE])
+    snapshotter.prepare("c1", top, durable=False)
+    shutil.rmtree(root.container("c1"))
+    assert snapshotter.repair("c1", top)
+    assert sorted(os.listdir(snapshotter.mount("c1"))) == [".dockerenv", "bin", "etc", "var"]
+    with pytest.raises(NotFound, match="layer does not exist"):
+        snapshotter.repair("c1", Digest.of(b"ghost"))

@@ -35,17 +35,29 @@ class Database:
             self._conn.executescript(ddl)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run the block as one atomic write transaction."""
+    def transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """Run the block as one atomic write transaction.
+
+        Not `durable`: committed with synchronous=NORMAL, so the WAL is not synced. A crash of
+        the process loses nothing; a power loss may lose it, but only with every commit after
+        it: the next durable commit syncs the whole WAL, this one's frames too, and SQLite
+        recovers a prefix of the WAL's commits. For what only this boot's processes make true.
+        """
         with self._lock, _full_is_no_space(self.path):
-            self._conn.execute("BEGIN IMMEDIATE")
+            if not durable:
+                self._conn.execute("PRAGMA synchronous=NORMAL")  # SQLite takes it only outside a transaction
             try:
-                yield self._conn
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                    self._conn.execute("COMMIT")
+                except BaseException:  # a COMMIT that failed (a full disk) leaves nothing open either
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            finally:
+                if not durable:
+                    self._conn.execute("PRAGMA synchronous=FULL")
 
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:

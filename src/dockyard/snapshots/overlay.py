@@ -8,7 +8,8 @@
     containers/<key>/upper work   overlay upperdir and workdir
     containers/<key>/init         the init layer: empty mount points for the generated files
     containers/<key>/rootfs       mount point
-    containers/<key>/parent       the snapshot's parent chain ID ("" for an empty rootfs)
+    containers/<key>/parent       the snapshot's parent chain ID ("" for an empty rootfs); unsynced
+                                  when prepared so, repair() rewrites it from its owner's record
 
 A layer appears under layers/ by one rename of a finished scratch dir from tmp/, and only
 once its diff_id is the one asked for, so a crash or a lying registry never leaves half a
@@ -211,19 +212,38 @@ class OverlaySnapshotter:
             raise NotFound(f"snapshot {key} does not exist") from None
         return Digest(text) if text else None
 
-    def prepare(self, key: str, parent: Digest | None) -> list[Mount]:
+    def prepare(self, key: str, parent: Digest | None, durable: bool = True) -> list[Mount]:
         """Create containers/<key>/{upper,work,rootfs} over parent; return its mount."""
         directory = self._snapshot_dir(key)
         if (directory / "parent").exists():
             raise Conflict(f"snapshot {key} already exists")
         if parent is not None and not self.has_layer(parent):
             raise NotFound(f"layer does not exist: {parent}")
+        self._make_snapshot(directory, parent)
+        # written last: the snapshot now exists (unsynced, it may be missing, empty or cut short after a power loss)
+        atomic.write_text(directory / "parent", parent or "", durable=durable)
+        return [self._mount_of(key, parent, absolute=True)]
+
+    def repair(self, key: str, parent: Digest | None) -> bool:
+        """Rewrite containers/<key>/parent durably (and any directory missing) unless it already names `parent`."""
+        directory = self._snapshot_dir(key)
+        try:
+            if (directory / "parent").read_text() == (parent or ""):
+                return False
+        except (FileNotFoundError, UnicodeDecodeError):
+            pass  # missing, or garbage where the data never reached the disk
+        if parent is not None and not self.has_layer(parent):
+            raise NotFound(f"layer does not exist: {parent}")
+        self._make_snapshot(directory, parent)
+        atomic.write_text(directory / "parent", parent or "")
+        return True
+
+    def _make_snapshot(self, directory: Path, parent: Digest | None) -> None:
+        """A snapshot's directories (what exists is kept): the upper, work and mount point, and the init layer."""
         for name in ("upper", "work", "rootfs"):
             (directory / name).mkdir(parents=True, exist_ok=True)
         if parent is not None:
             _make_init(directory / "init")
-        atomic.write_text(directory / "parent", parent or "")  # written last: the snapshot now exists
-        return [self._mount_of(key, parent, absolute=True)]
 
     def _mount_of(self, key: str, parent: Digest | None, absolute: bool) -> Mount:
         directory = self._snapshot_dir(key)

@@ -11,6 +11,8 @@ or, extracting the layers side by side and publishing them bottom first (a pull)
     staged_i = stage(tar_i, diff_id_i) ... publish(staged_i, chain_i, chain_{i-1}) or discard(staged_i)
 Running a container:
     mounts = prepare(key=container_id, parent=chain_n); mount(key) ... unmount(key); remove(key)
+    (a container's record keeps chain_n, so its prepare need not be durable: at daemon start,
+    repair(key, chain_n) puts back what a power loss took)
 Looking at one (docker diff, inspect, exec, size): paths(key), which mounts nothing.
 """
 
@@ -114,12 +116,22 @@ class Snapshotter(Protocol):
     def list_layers(self) -> list[Digest]:
         """The chain IDs of every committed layer."""
 
-    def prepare(self, key: str, parent: Digest | None) -> list[Mount]:
+    def prepare(self, key: str, parent: Digest | None, durable: bool = True) -> list[Mount]:
         """Create the writable snapshot `key` over `parent` and return how to mount it.
 
         A snapshot over a parent shows INIT_FILES as empty files (Docker's init layer): they
         are part of what it starts from, so they never appear in diff() unless written.
+        With `durable` false the snapshot's own record of its parent is not synced: a power
+        loss may lose it, and only a caller that keeps `parent` durably itself (a container's
+        record) may ask for that, since it must repair() the snapshot at start-up.
         Raises Conflict if `key` exists, NotFound if `parent` does not.
+        """
+
+    def repair(self, key: str, parent: Digest | None) -> bool:
+        """After a power loss: make snapshot `key` (prepared without `durable`) sit on `parent`
+        again, as its owner's durable record says, and sync that. What is already right is
+        kept (the snapshot's changes too); returns whether anything had to be rewritten.
+        Raises NotFound if `parent` is not a committed layer.
         """
 
     def paths(self, key: str) -> SnapshotPaths:

@@ -65,6 +65,7 @@ class FakeSnapshotter:
         self._root = root
         self._layers: dict[Digest, _Layer] = {}
         self._snapshots: dict[str, Digest | None] = {}  # key -> parent
+        self._unsynced: set[str] = set()  # keys prepared without `durable` (power_loss() takes their parent)
         self._mounted: set[str] = set()
         for path in (root.layers, root.containers):
             path.mkdir(parents=True, exist_ok=True)
@@ -157,7 +158,7 @@ class FakeSnapshotter:
             raise NotFound(f"snapshot {key} does not exist")
         return self._snapshots[key]
 
-    def prepare(self, key: str, parent: Digest | None) -> list[Mount]:
+    def prepare(self, key: str, parent: Digest | None, durable: bool = True) -> list[Mount]:
         directory = self._snapshot_dir(key)
         if key in self._snapshots:
             raise Conflict(f"snapshot {key} already exists")
@@ -165,7 +166,29 @@ class FakeSnapshotter:
             raise NotFound(f"layer does not exist: {parent}")
         _write_tree(self._tree(parent), directory / "rootfs")
         self._snapshots[key] = Digest(parent) if parent else None
+        if not durable:
+            self._unsynced.add(key)
         return [Mount("bind", str(directory / "rootfs"), ("rbind", "rw"))]
+
+    def repair(self, key: str, parent: Digest | None) -> bool:
+        """Put back the parent power_loss() took (and the rootfs, if it is gone)."""
+        directory = self._snapshot_dir(key)
+        if key in self._snapshots and self._snapshots[key] == parent:
+            return False
+        if parent is not None and not self.has_layer(parent):
+            raise NotFound(f"layer does not exist: {parent}")
+        if not (directory / "rootfs").is_dir():
+            _write_tree(self._tree(parent), directory / "rootfs")
+        self._snapshots[key] = Digest(parent) if parent else None
+        self._unsynced.discard(key)
+        return True
+
+    def power_loss(self) -> None:
+        """What a power loss may do to snapshots prepared without `durable`: their parent is
+        lost, and they read as a snapshot with none (as an empty parent file reads)."""
+        for key in self._unsynced & self._snapshots.keys():
+            self._snapshots[key] = None
+        self._unsynced.clear()
 
     def _tree(self, parent: Digest | None) -> Tree:
         """What a snapshot over `parent` starts from: the parent's tree and the init layer."""
@@ -207,6 +230,7 @@ class FakeSnapshotter:
         directory = self._snapshot_dir(key)
         self.unmount(key)
         self._snapshots.pop(key, None)
+        self._unsynced.discard(key)
         for name in ("rootfs", "upper", "work"):
             _remove_tree(directory / name)
         if directory.is_dir() and not any(directory.iterdir()):

@@ -6,7 +6,11 @@
     stop(c, ...)       stop signal, SIGKILL after the timeout; the exit recorded on return
     remove(c, vols)    forget the record, release its mounts (anonymous volumes too, if asked),
                        then the task, snapshot and directory
-    recover()          at daemon start: watch live tasks again, record the exits missed
+    recover()          at daemon start: repair snapshots from their records, watch live tasks
+                       again, record the exits missed
+
+The `running` and exit saves of a container with no restart policy are not synced (only this
+boot's processes make them true; decision 0121); every other save is.
 
 Every method but recover() runs under the container's lock (re-entrant), taken by the
 caller; `generation` counts runs, so a late monitor of an older run changes nothing.
@@ -35,6 +39,7 @@ from dockyard.engine.containers.table import ContainerTable
 from dockyard.engine.containers.waits import ExitWaits
 from dockyard.engine.events import EventBus
 from dockyard.errors import Conflict, DockyardError, InvalidArgument, NotFound, RuntimeFailure, Unavailable
+from dockyard.oci.digest import Digest
 from dockyard.paths import DataRoot
 from dockyard.runtime.runtime import Runtime, TaskState
 from dockyard.runtime.runtimes import OciRuntimes
@@ -119,7 +124,7 @@ class Lifecycle:
         # once the caller lets go of the lock
         threads.spawn(self._monitor, container, container.generation, name=f"monitor-{container.id[:12]}")
         self.health.start(container)
-        self.store.save(container)
+        self.store.save(container, durable=_state_outlives_the_boot(container))
         self.publish(container, "start")
 
     def _spec(self, container: Container, rootfs: Path, directory: Path) -> dict:
@@ -210,19 +215,21 @@ class Lifecycle:
         container.state.oom_killed = state.oom_killed
         self.mounts.deactivate(container)
         if persist:
-            self.store.save(container)
+            self.store.save(container, durable=_state_outlives_the_boot(container))
         if state.oom_killed:
             self.publish(container, "oom")
         self.publish(container, "die", exitCode=str(container.state.exit_code))
         self.waits.changed(container.id, exited=True)
 
     def recover(self) -> None:
-        """At daemon start: find running tasks again, handle the exits that happened meanwhile,
-        and finish removals a crash interrupted (directories without a record)."""
+        """At daemon start: repair what a power loss took of the snapshots, find running tasks
+        again, handle the exits that happened meanwhile, and finish removals a crash
+        interrupted (directories without a record)."""
         self.mounts.restore(self.table.all())
         for orphan in sorted(p.name for p in self.root.containers.iterdir() if p.name not in self.table):
             self._discard_files(orphan)
         for container in self.table.all():
+            self._repair_snapshot(container)
             if not container.state.running:
                 self._settle_unstarted(container)
                 continue
@@ -241,9 +248,22 @@ class Lifecycle:
             else:  # exited while no daemon watched: record it, then restart policy or auto-remove
                 self.exited(container, container.generation, state)
 
+    def _repair_snapshot(self, container: Container) -> None:
+        """The snapshot's parent, written unsynced at create, as its record says: a power loss
+        may have left the file missing, empty (which would read as "no parent") or cut short."""
+        if container.snapshot_parent is None:
+            return  # a record older than the field: its snapshot was prepared durably
+        parent = Digest(container.snapshot_parent) if container.snapshot_parent else None
+        try:
+            if self.snapshots.repair(container.id, parent):
+                log.warning("container %s: its snapshot's parent, lost with the power, restored", container.id)
+        except DockyardError as exc:  # one broken snapshot must not keep the daemon from starting
+            log.warning("container %s: snapshot not repaired: %s", container.id, exc)
+
     def _settle_unstarted(self, container: Container) -> None:
-        """A container recorded as not running whose start a crash cut short: its task (which
-        no client was told of) is killed and forgotten, its rootfs unmounted."""
+        """A container recorded as not running whose start a crash cut short (or whose `running`
+        save a power loss took): its task (which no client was told of, or which died with the
+        host) is killed and forgotten, its rootfs unmounted."""
         directory = self._task(container)
         try:
             if self.runtime.state(directory).status != "stopped":
@@ -252,6 +272,9 @@ class Lifecycle:
                 self._forget_task(directory)
         except (NotFound, Conflict):
             pass  # no task, or it exited meanwhile
+        except Unavailable as exc:  # as in recover(): one wedged shim must not keep the daemon down
+            log.warning("container %s left as recorded: %s", container.id, exc)
+            return
         self.snapshots.unmount(container.id)
 
     def stop(self, container: Container, timeout: int | None, signal: str | None) -> None:
@@ -353,6 +376,16 @@ class Lifecycle:
             **extra,
         }
         self.events.publish("container", action, container.id, attributes)
+
+
+def _state_outlives_the_boot(container: Container) -> bool:
+    """Whether a save of a run's state (started, exited) must survive a power loss.
+
+    Only with a restart policy: the record then decides what the next boot restarts (a lost
+    `running` save would leave a container started just before the loss down; a lost exit,
+    recovered as 255, would restart one that `on-failure` had let be). Without one, a lost
+    save only misstates a process the power loss ended anyway (decision 0121)."""
+    return (container.host_config.get("RestartPolicy") or {}).get("Name") not in (None, "", "no")
 
 
 def _blank(path: Path) -> bool:

@@ -44,6 +44,9 @@ class Container:
     state: State = field(default_factory=State)
     network_settings: dict = field(default_factory=dict)
     mounts: list = field(default_factory=list)  # MountPoint records (engine/containers/mounts.py)
+    # the chain ID its snapshot sits on ("" for none): the truth the snapshot is repaired from
+    # after a power loss (decision 0121); None in records made before it was kept
+    snapshot_parent: str | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     generation: int = field(default=0, repr=False, compare=False)  # counts runs; not persisted
 

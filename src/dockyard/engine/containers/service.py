@@ -180,12 +180,14 @@ class ContainerService:
                 config=merged,
                 host_config=host,
                 networking_config=networking_config or {},
+                snapshot_parent=image.top_layer or "",
             )
             directory = self._task(container)
             directory.mkdir(mode=0o700, parents=True)
             try:
                 self.mounts.prepare(container, readonly_recursive)
-                self.snapshots.prepare(container.id, image.top_layer)
+                # unsynced: the record, committed durably below, holds the parent; recover() repairs (0121)
+                self.snapshots.prepare(container.id, image.top_layer, durable=False)
                 self.networking.prepare(container, directory)
                 self.store.insert(container)
             except BaseException:

@@ -34,10 +34,11 @@ class ContainerStore:
         except sqlite3.IntegrityError:
             raise name_conflict(container.name, self.id_by_name(container.name) or "") from None
 
-    def save(self, container: Container) -> None:
-        """Raises Conflict when a rename collides."""
+    def save(self, container: Container, durable: bool = True) -> None:
+        """Raises Conflict when a rename collides. Not `durable`: a power loss may lose this save
+        (and any after it), never one before (Database.transaction)."""
         try:
-            with self._db.transaction() as tx:
+            with self._db.transaction(durable) as tx:
                 tx.execute(
                     "UPDATE containers SET name = ?, record = ? WHERE id = ?",
                     (container.name, container.to_json(), container.id),
