@@ -64,3 +64,23 @@ def test_a_cancelled_wait_gives_up(engine):
     engine.run("sleep", "1000", name="web")
     result = engine.containers.wait("web", "not-running", cancelled=lambda: True)
     assert engine.containers.inspect("web")["State"]["Running"] and result["StatusCode"] == 0
+
+
+def test_a_next_exit_wait_counts_from_when_it_began_not_when_it_blocks(engine):
+    """The API begins the wait before its headers go out (docker run starts the container on
+    them) and blocks after: an exit in between is the next one."""
+    engine.run("sleep", "1000", name="web")
+    finish = engine.containers.begin_wait("web", "next-exit")
+    engine.runtime.exit(engine.state_dir("web"), 5)
+    result: dict = {}
+    thread = threading.Thread(target=lambda: result.update(finish(None)), daemon=True)
+    thread.start()
+    thread.join(5)
+    assert result == {"StatusCode": 5, "Error": None}
+
+
+def test_begin_wait_refuses_a_missing_container_at_once(engine):
+    from dockyard.errors import NoSuchContainer
+
+    with pytest.raises(NoSuchContainer):
+        engine.containers.begin_wait("nope", "not-running")

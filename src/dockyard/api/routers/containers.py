@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from dockyard import detachkeys
 from dockyard.api import query, schema
@@ -182,22 +182,22 @@ def post_attach(backend: ContainerBackend, req: Request) -> HijackResponse:
     return HijackResponse.of(stream, keys)
 
 
-def _wait_body(backend: ContainerBackend, ref: str, condition: str, req: Request) -> Iterator[bytes]:
+def _wait_body(finish: Callable[[Callable[[], bool] | None], dict], req: Request) -> Iterator[bytes]:
     try:
-        result = backend.wait(ref, condition, cancelled=req.client_gone)
+        result = finish(req.client_gone)
     except Exception as exc:  # noqa: BLE001 - the 200 is sent; the body is the only channel left
         result = {"StatusCode": -1, "Error": {"Message": str(exc)}}
     yield json_line(result)
 
 
 def post_wait(backend: ContainerBackend, req: Request) -> StreamResponse:
-    """Send the headers at once (docker run waits for them before it starts the container)."""
+    """Send the headers at once (docker run waits for them before it starts the container); the
+    wait is begun before them, so an exit right after the start is the next one."""
     condition = req.arg("condition") or "not-running"
     if condition not in WAIT_CONDITIONS:
         raise InvalidArgument(f"invalid condition: {condition!r}")
-    ref = req.params["name"]
-    backend.inspect(ref)  # a missing container is a 404, not a 200 with an error inside
-    return StreamResponse(_wait_body(backend, ref, condition, req), JSON, prime=False)
+    finish = backend.begin_wait(req.params["name"], condition)  # a missing container is a 404
+    return StreamResponse(_wait_body(finish, req), JSON, prime=False)
 
 
 def delete_container(backend: ContainerBackend, req: Request) -> Response:

@@ -283,6 +283,10 @@ class ContainerService:
         """Block until the condition holds; give up early once `cancelled()` (the client left)."""
         return self.waits.wait(self.get(ref), condition, cancelled)
 
+    def begin_wait(self, ref: str, condition: str) -> Callable[[Callable[[], bool] | None], dict]:
+        """A wait begun now (a missing container raises at once); the returned call blocks."""
+        return self.waits.begin(self.get(ref), condition)
+
     # -- remove, rename, prune ----------------------------------------------------------
 
     def remove(self, ref: str, force: bool, volumes: bool) -> None:

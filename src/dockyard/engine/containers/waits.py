@@ -37,20 +37,29 @@ class ExitWaits:
 
     def wait(self, container: Container, condition: str, cancelled: Callable[[], bool] | None = None) -> dict:
         """Docker's wait response once the condition holds. Raises InvalidArgument."""
+        return self.begin(container, condition)(cancelled)
+
+    def begin(self, container: Container, condition: str) -> Callable[[Callable[[], bool] | None], dict]:
+        """Start a wait now: the exit a next-exit wait takes is one after this call. Returns the
+        call that blocks until the condition holds (give it `cancelled`). Raises InvalidArgument."""
         if condition not in CONDITIONS:
             raise InvalidArgument(f"invalid condition: {condition}")
         exits = self._exits.get(container.id, 0)
         gone = lambda: container.id not in self._table  # noqa: E731
-        if condition == "removed":
-            self._wait_until(gone, cancelled)
-            code = self._final.get(container.id, container.state.exit_code)
-        elif condition == "next-exit":
-            self._wait_until(lambda: self._exits.get(container.id, 0) > exits or gone(), cancelled)
-            code = container.state.exit_code
-        else:
-            self._wait_until(lambda: not container.state.running or gone(), cancelled)
-            code = container.state.exit_code
-        return {"StatusCode": code, "Error": None}
+
+        def finish(cancelled: Callable[[], bool] | None = None) -> dict:
+            if condition == "removed":
+                self._wait_until(gone, cancelled)
+                code = self._final.get(container.id, container.state.exit_code)
+            elif condition == "next-exit":
+                self._wait_until(lambda: self._exits.get(container.id, 0) > exits or gone(), cancelled)
+                code = container.state.exit_code
+            else:
+                self._wait_until(lambda: not container.state.running or gone(), cancelled)
+                code = container.state.exit_code
+            return {"StatusCode": code, "Error": None}
+
+        return finish
 
     def _wait_until(self, predicate: Callable[[], bool], cancelled: Callable[[], bool] | None) -> None:
         """Wait for `predicate`, checking `cancelled` every second so an abandoned wait ends."""
