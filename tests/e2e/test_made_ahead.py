@@ -68,3 +68,19 @@ def test_a_container_removed_before_its_start_leaves_no_cgroup(daemon):
         assert second not in _cgroups()  # gone when rm returns
     finally:
         daemon.cli("rm", "-f", first)
+
+
+def test_a_create_that_fails_leaves_the_reserved_id_to_the_next(daemon):
+    daemon.cli("run", "--rm", "busybox", "true")
+    name = f"taken-{id(daemon)}"
+    before = _cgroups()
+    first = daemon.cli("create", "--name", name, "busybox", "true").stdout.strip()
+    try:
+        reserved = _reserved(before, {first})
+        refused = daemon.cli("create", "--name", name, "busybox", "true", check=False)
+        assert refused.returncode != 0 and "already in use" in refused.stderr
+        second = daemon.cli("create", "busybox", "true").stdout.strip()
+        assert second == reserved
+        daemon.cli("rm", second)
+    finally:
+        daemon.cli("rm", "-f", first)

@@ -3,6 +3,7 @@ idles, used by the create of its state dir when the task fits, discarded otherwi
 
 import json
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,7 @@ def test_a_task_fits_the_sandbox_only_with_its_cgroup_and_namespaces(task, fits)
         ({"Privileged": True}, False),
         ({"Devices": [{"PathOnHost": "/dev/null"}]}, False),
         ({"DeviceCgroupRules": ["c 1:3 r"]}, False),
+        ({"DeviceRequests": [{"Count": -1}]}, False),
     ],
 )
 def test_the_engine_reserves_the_made_ahead_init_only_for_containers_that_fit(host, may):
@@ -80,6 +82,14 @@ def _sandbox_pids(name: str) -> list[int]:
         return [int(p) for p in Path(pids.path, "dockyard", name, "cgroup.procs").read_text().split()]
     except FileNotFoundError:
         return []
+
+
+def _gone(pid: int) -> bool:
+    """Exited: no /proc entry, or a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
 
 
 def _cgroup_exists(name: str) -> bool:
@@ -113,16 +123,19 @@ def test_create_runs_the_task_in_the_sandbox_made_ahead(runtime, tmp_path, rootf
     waiting = _prepared(runtime, named)
     host_net = os.stat("/proc/self/ns/net").st_ino
     assert os.stat(f"/proc/{waiting}/ns/net").st_ino != host_net  # cloned into its namespaces
-    spec = make_spec(rootfs, ["sh", "-c", "echo $$ $(hostname); cat /proc/self/cgroup | grep -c /"])
+    spec = make_spec(rootfs, ["sh", "-c", "echo $$ $(hostname); cat /proc/self/cgroup"])
+    spec["linux"]["resources"]["pids"] = {"limit": 42}  # the limits not made ahead are written at start
     pid = runtime.create(named, spec, IOConfig())
     assert pid == waiting
+    pids = next(h for h in hierarchy.discover() if "pids" in h.controllers)
+    assert Path(pids.path, "dockyard", named.name, "pids.max").read_text().strip() == "42"
     sock = runtime.attach(named, False, True, True)
     runtime.start(named)
     out, err = collect(sock)
     assert err == b""
-    first, count = out.decode().splitlines()
+    first, *cgroups = out.decode().splitlines()
     assert first == "1 box"  # PID 1 of its own pid namespace, with the spec's hostname
-    assert int(count) > 0
+    assert cgroups and all(line.endswith(":/") for line in cgroups)  # its own cgroup namespace
     assert runtime.wait(named, timeout=10).exit_code == 0
     runtime.delete(named)
 
@@ -134,10 +147,10 @@ def test_a_task_that_does_not_fit_discards_the_sandbox(runtime, tmp_path, rootfs
     spec = make_spec(rootfs, ["echo", "ok"])
     relative = f"dockyard/elsewhere-{os.getpid()}-{tmp_path.name}"
     spec["linux"]["cgroupsPath"] = relative
-    runtime.create(named, spec, IOConfig())
-    assert int((named / "shim.pid").read_text()) != waiting
+    pid = runtime.create(named, spec, IOConfig())
+    assert pid != waiting
     assert not _cgroup_exists(named.name)  # the sandbox's cgroup went with it
-    assert not Path(f"/proc/{waiting}").exists() or waiting not in _sandbox_pids(named.name)
+    eventually(lambda: _gone(waiting), what="the sandbox's child reaped")
     sock = runtime.attach(named, False, True, True)
     runtime.start(named)
     assert collect(sock) == (b"ok\n", b"")
@@ -147,12 +160,49 @@ def test_a_task_that_does_not_fit_discards_the_sandbox(runtime, tmp_path, rootfs
 
 
 @pytest.mark.root
+def test_a_sandbox_whose_child_died_falls_back_to_a_new_child(runtime, tmp_path, rootfs, named):
+    _warm(runtime, tmp_path, rootfs)
+    waiting = _prepared(runtime, named)
+    os.kill(waiting, signal.SIGKILL)  # the OOM killer, say
+    eventually(lambda: _gone(waiting))
+    pid = runtime.create(named, make_spec(rootfs, ["echo", "ok"]), IOConfig())
+    assert pid != waiting
+    sock = runtime.attach(named, False, True, True)
+    runtime.start(named)
+    assert collect(sock) == (b"ok\n", b"")
+    assert runtime.wait(named, timeout=10).exit_code == 0
+    runtime.delete(named)
+
+
+@pytest.mark.root
+def test_the_cgroups_of_a_sandbox_whose_shim_died_are_removed(runtime, tmp_path, rootfs, named):
+    _warm(runtime, tmp_path, rootfs)
+    waiting = _prepared(runtime, named)
+    holder = int(Path(f"/proc/{waiting}/stat").read_text().rpartition(")")[2].split()[1])  # its parent
+    os.kill(holder, signal.SIGKILL)
+    eventually(lambda: not _cgroup_exists(named.name), what="the fork server's clean-up")
+    assert _gone(waiting)
+
+
+@pytest.mark.root
+def test_prepare_refuses_a_cgroup_that_exists(runtime, tmp_path, rootfs, named):
+    """A task running under that name (or another sandbox) keeps its cgroup and processes."""
+    pids = next(h for h in hierarchy.discover() if "pids" in h.controllers or h.version == 2)
+    Path(pids.path, "dockyard", named.name).mkdir()
+    try:
+        with pytest.raises(FileExistsError):
+            sandbox.prepare(str(named), hierarchy.discover())
+    finally:
+        Path(pids.path, "dockyard", named.name).rmdir()
+
+
+@pytest.mark.root
 def test_unprepare_returns_once_the_sandbox_is_gone(runtime, tmp_path, rootfs, named):
     _warm(runtime, tmp_path, rootfs)
     waiting = _prepared(runtime, named)
     runtime.unprepare(named)
     assert not _cgroup_exists(named.name)
-    eventually(lambda: not Path(f"/proc/{waiting}").exists(), what="the waiting child reaped")
+    assert _gone(waiting)
 
 
 @pytest.mark.root

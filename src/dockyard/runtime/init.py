@@ -1,7 +1,8 @@
 """What runs in the task's child between fork and exec: namespaces, rootfs, identity.
 
 The shim forks this child after unshare(CLONE_NEWPID) (init) or setns into the target's
-pid namespace (exec). The child reports to the shim over `status_fd`, a CLOEXEC pipe, as
+pid namespace (exec); an init made ahead (sandbox.py) was cloned into its new namespaces and
+runs this once it has its task. The child reports to the shim over `status_fd`, a CLOEXEC pipe, as
 JSON lines: `{"ready": true}` once set up, `{"error": ...}` if setup failed, and
 `{"exec_error": ..., "code": 126|127}` if exec fails; a clean exec just closes the pipe.
 Between ready and exec it blocks on `start_fd` until the shim writes one byte.

@@ -79,7 +79,7 @@ class Runtime(Protocol):
 
     def unprepare(self, state_dir: Path) -> None:
         """Discard what prepare() made for state_dir, if it is still unused (a container
-        removed without a start); returns once it has gone."""
+        removed without a start); returns once it has gone (or after a bounded wait)."""
 
     def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
         """Like create(), for an OCI `process` run inside the running task at container_dir.

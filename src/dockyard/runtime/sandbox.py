@@ -52,9 +52,14 @@ class Sandbox:
 
 def prepare(state_dir: str, hierarchies: list[hierarchy.Hierarchy]) -> Sandbox:
     """Make the cgroups and the waiting child for the container whose state dir is `state_dir`;
-    the child keeps no inherited fd but stdio and its socket. Raises OSError."""
+    the child keeps no inherited fd but stdio and its socket. Raises OSError, FileExistsError
+    when the task's cgroup exists already (its task runs, or another sandbox has it)."""
     relative = f"dockyard/{os.path.basename(state_dir.rstrip('/'))}"
+    for h in hierarchies:
+        if os.path.exists(os.path.join(h.path, relative)):
+            raise FileExistsError(f"cgroup {relative} exists")
     cgroup_paths = hierarchy.create(hierarchies, relative)
+    ours = theirs = None
     try:
         limits.apply({"devices": DEVICE_RULES}, hierarchies, cgroup_paths)
         inside = hierarchy.unified(hierarchies, cgroup_paths)
@@ -66,10 +71,13 @@ def prepare(state_dir: str, hierarchies: list[hierarchy.Hierarchy]) -> Sandbox:
         if pid == 0:
             ours.close()
             _wait_for_task(theirs, [p for p in cgroup_paths if p != inside], hierarchies)
-        theirs.close()
     except BaseException:
+        for end in (ours, theirs):
+            if end is not None:
+                end.close()
         hierarchy.remove(cgroup_paths)
         raise
+    theirs.close()
     return Sandbox(state_dir, relative, pid, cgroup_paths, ours)
 
 
@@ -103,7 +111,7 @@ def fits(sandbox: Sandbox, task: dict[str, Any]) -> bool:
 
 def hand_over(sandbox: Sandbox, raw_task: bytes, fds: init.ChildFds) -> None:
     """Send the child its task (task.json's bytes, at most MAX_TASK) and fds; it takes them from
-    here. Raises OSError."""
+    here. Raises OSError when it cannot (the child has died: nothing was handed)."""
     given = [fd for fd in (*(fds.stdio or ()), fds.start_fd, fds.status_fd, fds.console_fd) if fd is not None]
     header = json.dumps({"stdio": fds.stdio is not None, "console": fds.console_fd is not None}).encode()
     socket.send_fds(sandbox.sock, [header + b"\n" + raw_task], given)
@@ -124,6 +132,16 @@ def discard(sandbox: Sandbox) -> None:
         os.write(2, f"shim: sandbox cgroups: {exc}\n".encode())
 
 
+def forget(state_dir: str, hierarchies: list[hierarchy.Hierarchy]) -> None:
+    """Remove the cgroups of a sandbox whose shim died without discarding it (its child dies
+    with it), waiting briefly for the child to leave them; failures are logged."""
+    relative = f"dockyard/{os.path.basename(state_dir.rstrip('/'))}"
+    try:
+        hierarchy.remove([os.path.join(h.path, relative) for h in hierarchies])
+    except OSError as exc:
+        os.write(2, f"shim: sandbox cgroups of {state_dir}: {exc}\n".encode())
+
+
 def _wait_for_task(sock: socket.socket, v1_paths: list[str], hierarchies: list[hierarchy.Hierarchy]) -> NoReturn:
     """The child: join the v1 cgroups, wait for the task, then run it as init does. Never returns."""
     status_fd = -1
@@ -132,7 +150,7 @@ def _wait_for_task(sock: socket.socket, v1_paths: list[str], hierarchies: list[h
         os.closerange(3, sock.fileno())  # the server's socket above all: its end must see our exit
         os.closerange(sock.fileno() + 1, os.sysconf("SC_OPEN_MAX"))
         hierarchy.join(v1_paths)
-        message, fds, _, _ = socket.recv_fds(sock, MAX_TASK + 4096, 5)
+        message, fds, _, _ = socket.recv_fds(sock, MAX_TASK + 4096, 5, socket.MSG_CMSG_CLOEXEC)
         if not message:
             os._exit(0)
         header, _, raw_task = message.partition(b"\n")

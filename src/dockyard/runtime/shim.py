@@ -42,6 +42,7 @@ def main(argv: list[str]) -> None:
     except BaseException as exc:
         message = str(exc) if not isinstance(exc, OSError) else _os_error(exc)
         os.write(ready_fd, json.dumps({"error": message}).encode() + b"\n")
+        discard_prepared()
         _cleanup()
         os._exit(1)
     os.write(ready_fd, json.dumps({"pid": supervisor.pid}).encode() + b"\n")
@@ -80,12 +81,17 @@ def preload() -> None:
     _hierarchies = hierarchy.discover()
 
 
+def hierarchies() -> list[hierarchy.Hierarchy]:
+    """The host's cgroup hierarchies: those preload() found, else found now."""
+    return _hierarchies if _hierarchies is not None else hierarchy.discover()
+
+
 def prepare(state_dir: str) -> None:
     """In a spare shim: make the sandbox for the container at `state_dir` ahead of its task
     (sandbox.py). A failure is logged; the task is then made as any other."""
     global _prepared
     try:
-        _prepared = sandbox.prepare(state_dir, _hierarchies if _hierarchies is not None else hierarchy.discover())
+        _prepared = sandbox.prepare(state_dir, hierarchies())
     except OSError as exc:
         os.write(2, f"shim: sandbox for {state_dir}: {_os_error(exc)}\n".encode())
 
@@ -173,30 +179,33 @@ def _spawn_prepared(task: dict[str, Any], raw_task: bytes, fds: init.ChildFds) -
     if not sandbox.fits(prepared, task) or len(raw_task) > sandbox.MAX_TASK:
         sandbox.discard(prepared)
         return None
-    hierarchies = _hierarchies if _hierarchies is not None else hierarchy.discover()
     resources = task["spec"].get("linux", {}).get("resources") or {}
     try:  # the device rules are the sandbox's already
-        limits.apply({k: v for k, v in resources.items() if k != "devices"}, hierarchies, prepared.cgroup_paths)
-        sandbox.hand_over(prepared, raw_task, fds)
+        limits.apply({k: v for k, v in resources.items() if k != "devices"}, hierarchies(), prepared.cgroup_paths)
     except BaseException:
         sandbox.discard(prepared)
         raise
+    try:
+        sandbox.hand_over(prepared, raw_task, fds)
+    except OSError:  # its child has died (killed, out of memory): the task is made as any other
+        sandbox.discard(prepared)
+        return None
     return prepared.pid, prepared.cgroup_paths
 
 
 def _spawn(task: dict[str, Any], fds: init.ChildFds) -> tuple[int, list[str]]:
     """Make cgroups, enter the pid namespace for children, fork the child."""
-    hierarchies = _hierarchies if _hierarchies is not None else hierarchy.discover()
+    found = hierarchies()
     if task["mode"] == "exec":
         target = task["target_pid"]
-        cgroup_paths = hierarchy.paths_of(target, hierarchies)
+        cgroup_paths = hierarchy.paths_of(target, found)
         _join_pid_ns(f"/proc/{target}/ns/pid")
     else:
         spec = task["spec"]
         linux = spec.get("linux", {})
         relative = linux.get("cgroupsPath") or f"dockyard/{os.path.basename(os.getcwd())}"
-        cgroup_paths = hierarchy.create(hierarchies, relative)
-        limits.apply(linux.get("resources") or {}, hierarchies, cgroup_paths)
+        cgroup_paths = hierarchy.create(found, relative)
+        limits.apply(linux.get("resources") or {}, found, cgroup_paths)
         for ns in linux.get("namespaces", []):
             if ns["type"] == "pid":
                 if ns.get("path"):
@@ -209,13 +218,13 @@ def _spawn(task: dict[str, Any], fds: init.ChildFds) -> tuple[int, list[str]]:
     # /proc/<pid>/exe, root, cwd or fds (runc's answer to CVE-2019-5736); the flag is
     # inherited by fork and cleared by the child's exec of the container's program.
     sc.prctl(sc.PR_SET_DUMPABLE, 0)
-    inside = hierarchy.unified(hierarchies, cgroup_paths)
+    inside = hierarchy.unified(found, cgroup_paths)
     pid, inside = _fork_into(inside)
     if pid == 0:
         to_join = [p for p in cgroup_paths if p != inside]
         if task["mode"] == "exec":
             init.run_exec(task["process"], task["target_pid"], to_join, fds, program)
-        init.run_init(task["spec"], to_join, fds, program, hierarchies)
+        init.run_init(task["spec"], to_join, fds, program, found)
     return pid, cgroup_paths
 
 

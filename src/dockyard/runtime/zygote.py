@@ -39,7 +39,7 @@ import signal
 import socket
 import time
 
-from dockyard.runtime import shim
+from dockyard.runtime import sandbox, shim
 from dockyard.runtime.cgroups import devicebpf, devices
 
 TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
@@ -88,13 +88,20 @@ class _Server:
         self.want_spare = True  # not again after a failed fork (no memory, pids.max) until a request
         self.pending: list[str] = []  # sandboxes asked for, made once the server idles
         self.prepared: dict[str, _Prepared] = {}
+        self.last_request = time.monotonic()
 
     def run(self) -> None:
         """Serve requests until EOF; idle, fork the spare, then make the sandboxes asked for."""
         while True:
             self._expire()
-            if not select.select([self.control], [], [], self._idle_wait())[0]:
-                self._idle()
+            watched = [self.control, *(p.sock for p in self.prepared.values())]
+            ready = select.select(watched, [], [], self._idle_wait())[0]
+            for sock in ready:
+                if sock is not self.control:
+                    self._lost(sock)
+            if self.control not in ready:
+                if time.monotonic() - self.last_request >= SPARE_AFTER:
+                    self._idle()
                 continue
             try:
                 message, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, 1)
@@ -102,6 +109,7 @@ class _Server:
                 return
             if not message:
                 return
+            self.last_request = time.monotonic()
             request = json.loads(message)
             if "prepare" in request or "drop" in request:
                 _close_all(fds)
@@ -117,13 +125,14 @@ class _Server:
 
     def _idle_wait(self) -> float | None:
         """Seconds until there is idle work (a spare, a sandbox, an expiry); None: none."""
-        waits = [p.until - time.monotonic() for p in self.prepared.values()]
+        now = time.monotonic()
+        waits = [p.until - now for p in self.prepared.values()]
         if (self.spare is None and self.want_spare) or (self.pending and self.spare is not None):
-            waits.append(SPARE_AFTER)
+            waits.append(self.last_request + SPARE_AFTER - now)
         return max(0.0, min(waits)) if waits else None
 
     def _idle(self) -> None:
-        """No request for a while: fork the spare, or have it make the next sandbox."""
+        """No request for SPARE_AFTER: fork the spare, or have it make the next sandbox."""
         if self.spare is None and self.want_spare:
             self.spare = _fork_spare(self.control, self._held())
             self.want_spare = self.spare is not None
@@ -134,13 +143,23 @@ class _Server:
             else:
                 self.spare.close()
             self.spare = None
-            while len(self.prepared) > MAX_PREPARED:
-                _drop(self.prepared.pop(next(iter(self.prepared))), wait=False)
+            while len(self.prepared) > MAX_PREPARED:  # at idle: waiting for it delays no request
+                _drop(self.prepared.pop(next(iter(self.prepared))), wait=True)
 
     def _expire(self) -> None:
+        """Drop the sandboxes unused for SANDBOX_TTL (waiting, so none is gone half while its
+        state dir's next shim makes the same cgroups)."""
         now = time.monotonic()
         for state_dir in [d for d, p in self.prepared.items() if p.until < now]:
-            _drop(self.prepared.pop(state_dir), wait=False)
+            _drop(self.prepared.pop(state_dir), wait=True)
+
+    def _lost(self, sock: socket.socket) -> None:
+        """A spare holding a sandbox has died (it never writes): remove what it left, the
+        cgroups (its child dies with it: PR_SET_PDEATHSIG)."""
+        state_dir = next(d for d, p in self.prepared.items() if p.sock is sock)
+        del self.prepared[state_dir]
+        sock.close()
+        sandbox.forget(state_dir, shim.hierarchies())
 
     def _note(self, request: dict) -> None:
         """A sandbox asked for (made at the next idle), or one to drop (gone when we answer)."""
@@ -158,18 +177,21 @@ class _Server:
         state_dir = request.get("state_dir")
         if state_dir in self.pending:
             self.pending.remove(state_dir)
-        handed = False
+        self.want_spare = True
         prepared = self.prepared.pop(state_dir, None)
         if prepared is not None:
             handed = _hand_over(prepared.sock, message, ready_fd)
             prepared.sock.close()
-        if not handed and self.spare is not None:
-            handed = _hand_over(self.spare, message, ready_fd)
+            if handed:
+                return {"ok": True}
+            sandbox.forget(state_dir, shim.hierarchies())  # that spare has died
         if self.spare is not None:
-            self.spare.close()  # before any fork: no shim holds it
-            self.spare = None
-        self.want_spare = True
-        return {"ok": True} if handed else _fork_shim(self.control, self._held(), request, ready_fd)
+            spare, self.spare = self.spare, None
+            handed = _hand_over(spare, message, ready_fd)
+            spare.close()  # before any fork: no shim holds it
+            if handed:
+                return {"ok": True}
+        return _fork_shim(self.control, self._held(), request, ready_fd)
 
     def _held(self) -> list[socket.socket]:
         """The sockets of the spares holding sandboxes, which a forked child must close."""

@@ -164,16 +164,17 @@ class ContainerService:
             merged = merge_config(config, self.images.config(image).get("config") or {})
             check_host_config(host_config)
             host = resources.adapt(host_config_defaults(host_config))
-            container_id = self._take_id(host)
-            merged["Hostname"] = merged.get("Hostname") or container_id[:12]
             warnings = resources.verify(host, self.host_limits)
             hostfields.check(host)
             procinit.check(host, self.init_path)
             self._check_runtime(host, merged)
             links.check(host_config, self.get)
+            container_name = validate_name(name) if name else self._unused_name()
+            container_id, reserved = self._take_id(host)
+            merged["Hostname"] = merged.get("Hostname") or container_id[:12]
             container = Container(
                 id=container_id,
-                name=validate_name(name) if name else self._unused_name(),
+                name=container_name,
                 image=config["Image"],
                 image_id=image.id,
                 created=now_rfc3339(),
@@ -183,8 +184,8 @@ class ContainerService:
                 snapshot_parent=image.top_layer or "",
             )
             directory = self._task(container)
-            directory.mkdir(mode=0o700, parents=True)
             try:
+                directory.mkdir(mode=0o700, parents=True)
                 self.mounts.prepare(container, readonly_recursive)
                 # unsynced: the record, committed durably below, holds the parent; recover() repairs (0121)
                 self.snapshots.prepare(container.id, image.top_layer, durable=False)
@@ -194,27 +195,31 @@ class ContainerService:
                 self.mounts.release(container, remove_anonymous=True)
                 self.snapshots.remove(container.id)
                 shutil.rmtree(directory, ignore_errors=True)
+                if reserved and self._next_id is None:  # a name taken, say: the next create may have it
+                    self._next_id = container_id
                 raise
             self.table.add(container)
-        self._reserve_id()
+            self._reserve_id()
         self.lifecycle.publish(container, "create")
         return {"Id": container.id, "Warnings": warnings}
 
-    def _take_id(self, host: dict) -> str:
-        """A new container's ID: the reserved one, whose init the runtime made ahead, when the
-        container can use it; else a fresh one. Called under the image lock, as every create."""
+    def _take_id(self, host: dict) -> tuple[str, bool]:
+        """A new container's ID and whether it is the reserved one, whose init the runtime was
+        asked to make ahead (used when the container can start on it); else a fresh one.
+        Under the image lock, as every create."""
         if self._next_id is not None and self.lifecycle.can_prepare(host):
             container_id, self._next_id = self._next_id, None
-            return container_id
-        return secrets.token_hex(32)
+            return container_id, True
+        return secrets.token_hex(32), False
 
     def _reserve_id(self) -> None:
-        """Reserve the next container's ID and have its init made ahead, while the daemon idles."""
-        with self.images.locked():
-            if self._next_id is not None:
-                return
-            self._next_id = reserved = secrets.token_hex(32)
-        self.lifecycle.prepare(reserved)
+        """Reserve the next container's ID and ask for its init to be made ahead (the runtime
+        makes it once idle). Under the image lock: the request goes before any create can
+        take the ID, so its start comes after it."""
+        if self._next_id is None:
+            reserved = secrets.token_hex(32)
+            self.lifecycle.prepare(reserved)
+            self._next_id = reserved
 
     def _unused_name(self) -> str:
         taken = {c.name for c in self.all()}

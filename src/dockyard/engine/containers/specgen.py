@@ -94,7 +94,7 @@ def may_prepare(host: dict) -> bool:
     modes = (host.get("NetworkMode"), host.get("PidMode"), host.get("IpcMode"), host.get("UTSMode"))
     if any(mode == "host" or (mode or "").startswith("container:") for mode in modes):
         return False
-    changed = ("CgroupParent", "Memory", "Privileged", "Devices", "DeviceCgroupRules")
+    changed = ("CgroupParent", "Memory", "Privileged", "Devices", "DeviceCgroupRules", "DeviceRequests")
     return not any(host.get(name) for name in changed)
 
 
