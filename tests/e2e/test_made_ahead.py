@@ -23,12 +23,24 @@ def _members(name: str) -> list[int]:
         return []
 
 
-def _reserved(before: set[str], known: set[str]) -> str:
-    """The cgroup of the sandbox made for the reserved ID: new, no container's, one process in it."""
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except (FileNotFoundError, IndexError):
+        return 0
+
+
+def _reserved(daemon, before: set[str], known: set[str]) -> str:
+    """The cgroup of the sandbox made for the reserved ID: new, no container's, one process in
+    it, the child of a spare shim of this daemon's fork server (other daemons may run)."""
     found: list[str] = []
 
+    def ours(name: str) -> bool:
+        members = _members(name)
+        return len(members) == 1 and _parent(_parent(_parent(members[0]))) == daemon.process.pid
+
     def made() -> bool:
-        found[:] = [n for n in _cgroups() - before - known if len(_members(n)) == 1]
+        found[:] = [n for n in _cgroups() - before - known if ours(n)]
         return len(found) == 1
 
     eventually(made, timeout=10, what="the sandbox for the next container's ID")
@@ -41,7 +53,7 @@ def test_the_next_container_takes_the_reserved_id_and_starts_on_its_init(daemon)
     first = daemon.cli("create", "busybox", "true").stdout.strip()
     created = [first]
     try:
-        reserved = _reserved(before, {first})
+        reserved = _reserved(daemon, before, {first})
         (waiting,) = _members(reserved)
         host_only = daemon.cli("create", "--network", "host", "busybox", "true").stdout.strip()
         created.append(host_only)
@@ -61,7 +73,7 @@ def test_a_container_removed_before_its_start_leaves_no_cgroup(daemon):
     before = _cgroups()
     first = daemon.cli("create", "busybox", "true").stdout.strip()
     try:
-        reserved = _reserved(before, {first})
+        reserved = _reserved(daemon, before, {first})
         second = daemon.cli("create", "busybox", "true").stdout.strip()
         assert second == reserved and _members(second)
         daemon.cli("rm", second)
@@ -76,7 +88,7 @@ def test_a_create_that_fails_leaves_the_reserved_id_to_the_next(daemon):
     before = _cgroups()
     first = daemon.cli("create", "--name", name, "busybox", "true").stdout.strip()
     try:
-        reserved = _reserved(before, {first})
+        reserved = _reserved(daemon, before, {first})
         refused = daemon.cli("create", "--name", name, "busybox", "true", check=False)
         assert refused.returncode != 0 and "already in use" in refused.stderr
         second = daemon.cli("create", "busybox", "true").stdout.strip()
