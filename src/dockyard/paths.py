@@ -10,6 +10,8 @@
                                      (blobs and layers nothing references: images/gc.py)
       layers/<chain-hex>/            one unpacked layer: diff/ (the lowerdir), parent, diff_id, size
       layers/l/<short>               short symlinks to layers/<chain-hex>/diff (overlay option length)
+      init-layer/                    the empty mount points every container's rootfs shows
+                                     (/etc/hosts, ..., /.dockerenv): one lowerdir for all
       containers/<id>/               one container (containers/ and each <id>/ 0700)
         rootfs/ upper/ work/ parent  the snapshotter's: mount point, overlay dirs, parent chain ID
                                      (the engine asks Snapshotter.paths(), never builds these)
@@ -63,6 +65,10 @@ class DataRoot:
     @property
     def layers(self) -> Path:
         return self.root / "layers"
+
+    @property
+    def init_layer(self) -> Path:
+        return self.root / "init-layer"
 
     @property
     def containers(self) -> Path:

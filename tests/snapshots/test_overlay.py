@@ -325,3 +325,22 @@ def test_repair_remakes_what_a_power_loss_took_of_the_snapshot_dir(
     assert sorted(os.listdir(snapshotter.mount("c1"))) == [".dockerenv", "bin", "etc", "var"]
     with pytest.raises(NotFound, match="layer does not exist"):
         snapshotter.repair("c1", Digest.of(b"ghost"))
+
+
+def test_every_container_shows_the_one_init_layer_which_a_restart_leaves_as_it_was(
+    snapshotter: OverlaySnapshotter, root: DataRoot
+) -> None:
+    top = _stack(snapshotter, [BASE])
+    (first,) = snapshotter.prepare("c1", top)
+    (second,) = snapshotter.prepare("c2", top)
+    lowers = [
+        next(o for o in m.options if o.startswith("lowerdir=")).split("=", 1)[1].split(":") for m in (first, second)
+    ]
+    assert lowers[0][0] == lowers[1][0] == str(root.init_layer)
+    assert not (root.container("c1") / "init").exists()  # nothing per container
+    hosts = root.init_layer / "etc" / "hosts"
+    os.utime(hosts, (1, 1))
+    (root.init_layer / ".dockerenv").unlink()  # what a power loss could take
+    OverlaySnapshotter(root)  # the next daemon's
+    assert hosts.stat().st_mtime == 1  # a lowerdir of running containers: left alone
+    assert (root.init_layer / ".dockerenv").is_file()

@@ -6,7 +6,7 @@
     layers/<chain-hex>/size       bytes of file data unpacked
     layers/l/<short>              -> ../<chain-hex>/diff, 26 characters, keeps mount options short
     containers/<key>/upper work   overlay upperdir and workdir
-    containers/<key>/init         the init layer: empty mount points for the generated files
+    init-layer/                   the init layer: empty mount points for the generated files
     containers/<key>/rootfs       mount point
     containers/<key>/parent       the snapshot's parent chain ID ("" for an empty rootfs); unsynced
                                   when prepared so, repair() rewrites it from its owner's record
@@ -20,9 +20,12 @@ overlay2 does), so ~140 layers fit. A snapshot with no parent is a bind mount of
 dir (overlay needs a lowerdir), as containerd's overlay snapshotter does, also by `mount`.
 paths(key) hands these paths to the engine, which never builds them itself.
 
-The init layer is the topmost lowerdir, as in Docker's overlay2 (`<id>-init`): it holds the
-empty files the runtime bind-mounts /etc/hosts, /etc/hostname and /etc/resolv.conf onto, and
-/.dockerenv, so those never land in the upper dir and never show in diff or commit.
+The init layer is the topmost lowerdir, as Docker's overlay2 `<id>-init`: it holds the empty
+files the runtime bind-mounts /etc/hosts, /etc/hostname and /etc/resolv.conf onto, and
+/.dockerenv, so those never land in the upper dir and never show in diff or commit. Its
+content is the same for every container, so one read-only `init-layer/` serves them all
+(made at start-up; a container's own `init/`, from before, is no longer read): a create
+makes three directories and a file, not four more files and two directories.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class OverlaySnapshotter:
             path.mkdir(parents=True, exist_ok=True)
         for stale in root.tmp.glob(_SCRATCH_PREFIX + "*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by a crash mid-unpack
+        _make_init(root.init_layer)  # made again at each start: what a power loss took comes back
 
     # -- layers -------------------------------------------------------------------------
 
@@ -239,20 +243,16 @@ class OverlaySnapshotter:
         return True
 
     def _make_snapshot(self, directory: Path, parent: Digest | None) -> None:
-        """A snapshot's directories (what exists is kept): the upper, work and mount point, and the init layer."""
+        """A snapshot's directories (what exists is kept): the upper, work and mount point."""
         for name in ("upper", "work", "rootfs"):
             (directory / name).mkdir(parents=True, exist_ok=True)
-        if parent is not None:
-            _make_init(directory / "init")
 
     def _mount_of(self, key: str, parent: Digest | None, absolute: bool) -> Mount:
         directory = self._snapshot_dir(key)
         if parent is None:
             return Mount("bind", str(directory / "upper"), ("rbind", "rw"))
         links = self._links if absolute else Path(self._links.name)
-        lowers = [str(links / short_name(layer)) for layer in self._chain(parent)]
-        if (directory / "init").is_dir():  # snapshots made before the init layer have none
-            lowers.insert(0, str(directory / "init"))
+        lowers = [str(self._root.init_layer), *(str(links / short_name(layer)) for layer in self._chain(parent))]
         lower = ":".join(lowers)
         options = (
             f"lowerdir={lower}",
@@ -303,7 +303,7 @@ class OverlaySnapshotter:
         self.unmount(key)
         if (directory / "rootfs").exists():
             (directory / "rootfs").rmdir()  # rmdir, never rmtree: a mount point
-        for name in ("upper", "work", "init"):
+        for name in ("upper", "work", "init"):  # init/: a container's own, made before init-layer/
             shutil.rmtree(directory / name, ignore_errors=True)
         for path in (directory / "parent", *map(Path, atomic.leftovers(directory / "parent"))):
             path.unlink(missing_ok=True)
@@ -328,11 +328,13 @@ class OverlaySnapshotter:
 
 
 def _make_init(init: Path) -> None:
-    """The init layer's empty mount points (0755 directories, 0644 files, as Docker's)."""
+    """The init layer's empty mount points (0755 directories, 0644 files, as Docker's), those
+    missing only: running containers' overlays have it as a lowerdir, which must not change."""
     for name in INIT_FILES:
         path = init / name
-        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-        path.touch(mode=0o644)
+        if not path.exists():
+            path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+            path.touch(mode=0o644)
 
 
 MNT_DETACH = 2
