@@ -46,6 +46,7 @@ import network_publish  # noqa: E402
 import run  # noqa: E402
 import verbs  # noqa: E402
 from harness import SHARE, Row, Settle, Target, rounds_text, table  # noqa: E402
+from harness import run as run_command  # noqa: E402
 
 WORKLOADS = ("memory", "run-rm", "run-d", "exec", "ps", "pull", "http")
 RESULTS = BENCH / "results" / "latest.md"
@@ -100,6 +101,9 @@ def cli_rows(plan: Plan) -> list[Row]:
         targets = run.targets(dockyard, dockerd)
         run.check_like_for_like(dockyard, dockerd)
         daemons = {"dockyard": dockyard.process.pid} | ({"dockerd": dockerd.process.pid} if dockerd else {})
+        for target in targets:  # idle as between runs: dockyard's spares and the init made ahead there
+            run_command(target, "run", "--rm", "busybox", "true")
+        time.sleep(1)
         idle = {engine: verbs.daemon_rss(engine, pid) for engine, pid in daemons.items()}
         if "run-rm" in plan.only:
             rows.append(verbs.run_rm(targets, plan.rounds, plan.settle))

@@ -138,13 +138,18 @@ def dockerd_shims(base: Path) -> list[int]:
 
 
 def daemon_rss(engine: str, pid: int) -> tuple[int, str]:
-    """Bytes the daemon holds: dockyard's with its shim fork-server and the spare shim that
-    one keeps (RSS summed, though they share most pages); dockerd with the containerd it runs."""
+    """Bytes the daemon holds: dockyard's with its shim fork-server, the spare shims that one
+    keeps and the init a spare holds ahead for the next container (RSS summed, though they
+    share most pages); dockerd with the containerd it runs."""
     if engine == "dockyard":
         servers = [c for c in children(pid) if b"dockyard.runtime.zygote" in _cmdline(c)]
         spares = [s for server in servers for s in children(server) if _cwd(s) == "/"]
-        helpers = servers + spares
-        return rss(pid) + sum(rss(c) for c in helpers), "the daemon + its shim fork-server + its spare shim"
+        held = [c for spare in spares for c in children(spare)]
+        helpers = servers + spares + held
+        return (
+            rss(pid) + sum(rss(c) for c in helpers),
+            "the daemon + its shim fork-server + its spare shims + the init one holds ahead",
+        )
     helpers = [c for c in children(pid) if b"containerd" in Path(f"/proc/{c}/cmdline").read_bytes().split(b"\0")[0]]
     return rss(pid) + sum(rss(c) for c in helpers), "dockerd + its containerd"
 
