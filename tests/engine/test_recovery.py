@@ -218,6 +218,33 @@ def test_a_run_state_is_synced_only_where_a_restart_policy_reads_it(engine, monk
     assert saves == [("running", synced), ("exited", synced)]
 
 
+def test_an_auto_removed_container_syncs_its_running_save(engine, monkeypatch):
+    """`run --rm`: the next boot removes a container recorded as running; one whose save was
+    lost would stay, Created, holding its name. So that save is synced (its exit is never saved)."""
+    saves = []
+    store = engine.containers.store
+    real_save = store.save
+
+    def save(container, durable=True):
+        saves.append((container.state.status, durable))
+        real_save(container, durable)
+
+    monkeypatch.setattr(store, "save", save)
+    engine.run("sleep", "1000", name="job", AutoRemove=True)
+    assert saves == [("running", True)]
+
+
+def test_a_malformed_snapshot_parent_in_a_record_does_not_stop_the_daemon(engine):
+    container_id = engine.containers.create("odd", {"Image": "busybox"}, {}, None)["Id"]
+    engine.run("sleep", "1000", name="other")
+    engine.stop_daemon()
+    record = _stored_record(engine, container_id)
+    record["snapshot_parent"] = "not a digest"
+    _store_record(engine, container_id, record)
+    engine.start_daemon()
+    assert engine.containers.inspect("other")["State"]["Status"] == "running"
+
+
 def test_a_wedged_shim_of_a_container_recorded_as_not_running_does_not_stop_the_daemon(engine, monkeypatch):
     """A record that still says created (its `running` save lost with the power) whose shim pid
     looks alive but does not answer (say, reused after the reboot): logged, left as recorded."""

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -108,6 +109,17 @@ def test_a_failed_non_durable_transaction_leaves_nothing_open_and_full_restored(
     with db.transaction() as tx:  # nothing was left open
         tx.execute("INSERT INTO p (k) VALUES (2)")
     assert [row["k"] for row in db.query("SELECT k FROM p")] == [2] and db.query("SELECT k FROM c") == []
+    db.close()
+
+
+def test_without_wal_every_commit_is_durable():
+    """Unsynced commits are ordered before the next synced one only in WAL mode; a database
+    where SQLite keeps another journal (here in memory) syncs them all."""
+    db = Database(Path(":memory:"))
+    db.ensure_schema(SCHEMA)
+    with db.transaction(durable=False) as tx:
+        assert tx.execute("PRAGMA synchronous").fetchone()[0] == FULL
+        tx.execute("INSERT INTO a (k) VALUES (1)")
     db.close()
 
 

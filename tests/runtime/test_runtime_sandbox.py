@@ -4,6 +4,7 @@ idles, used by the create of its state dir when the task fits, discarded otherwi
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -214,7 +215,20 @@ def test_an_unused_sandbox_goes_with_the_fork_server(runtime, tmp_path, rootfs, 
 
 
 @pytest.mark.root
-def test_prepare_before_the_fork_server_runs_is_ignored(runtime, named):
+def test_prepare_before_the_fork_server_runs_is_made_once_it_does(runtime, tmp_path, rootfs, named):
     runtime.prepare(named)
-    assert runtime.zygote._proc is None
+    assert runtime.zygote._proc is None  # a hint starts no server
+    assert not _cgroup_exists(named.name)
+    _warm(runtime, tmp_path, rootfs)  # the first start does, and hands it the hint
+    eventually(lambda: len(_sandbox_pids(named.name)) == 1, what="the sandbox made at idle")
+    runtime.unprepare(named)
+    assert not _cgroup_exists(named.name)
+
+
+@pytest.mark.root
+def test_unprepare_before_the_fork_server_runs_forgets_the_hint(runtime, tmp_path, rootfs, named):
+    runtime.prepare(named)
+    runtime.unprepare(named)
+    _warm(runtime, tmp_path, rootfs)
+    time.sleep(0.3)  # idle long enough for a sandbox to be made, were one asked for
     assert not _cgroup_exists(named.name)

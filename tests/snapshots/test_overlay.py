@@ -322,6 +322,7 @@ def test_repair_remakes_what_a_power_loss_took_of_the_snapshot_dir(
     snapshotter.prepare("c1", top, durable=False)
     shutil.rmtree(root.container("c1"))
     assert snapshotter.repair("c1", top)
+    assert stat.S_IMODE(root.container("c1").stat().st_mode) == 0o700  # private, as the engine makes it
     assert sorted(os.listdir(snapshotter.mount("c1"))) == [".dockerenv", "bin", "etc", "var"]
     with pytest.raises(NotFound, match="layer does not exist"):
         snapshotter.repair("c1", Digest.of(b"ghost"))

@@ -24,7 +24,8 @@ class Database:
         self.path = path
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        self._wal = str(mode).lower() == "wal"  # unsynced commits are ordered only in WAL mode
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.RLock()
@@ -42,7 +43,9 @@ class Database:
         the process loses nothing; a power loss may lose it, but only with every commit after
         it: the next durable commit syncs the whole WAL, this one's frames too, and SQLite
         recovers a prefix of the WAL's commits. For what only this boot's processes make true.
+        Where the filesystem refused WAL mode, every commit is durable.
         """
+        durable = durable or not self._wal
         with self._lock, _full_is_no_space(self.path):
             if not durable:
                 self._conn.execute("PRAGMA synchronous=NORMAL")  # SQLite takes it only outside a transaction
@@ -56,7 +59,7 @@ class Database:
                         self._conn.execute("ROLLBACK")
                     raise
             finally:
-                if not durable:
+                if not durable and not self._conn.in_transaction:  # a failed ROLLBACK: keep its error
                     self._conn.execute("PRAGMA synchronous=FULL")
 
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:

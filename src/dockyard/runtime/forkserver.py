@@ -24,6 +24,7 @@ class Zygote:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._proc: subprocess.Popen | None = None
+        self._hint: bytes | None = None  # the last prepare asked before the server ran
 
     def spawn(self, state_dir: Path, ready_fd: int) -> str | None:
         """Have a shim forked for state_dir, reporting on ready_fd; None, or why it was not."""
@@ -31,11 +32,24 @@ class Zygote:
         return self._ask(request, [ready_fd], start=True)
 
     def prepare(self, state_dir: Path) -> None:
-        """Have the task for state_dir made ahead (sandbox.py), if the server runs: a hint."""
-        self._ask({"prepare": str(state_dir)}, [], start=False)
+        """Have the task for state_dir made ahead (sandbox.py): a hint, sent without waiting
+        for the server (it answers none), or kept for the server's start if none runs yet."""
+        message = json.dumps({"prepare": str(state_dir)}).encode()
+        with self._lock:
+            if self._sock is None:
+                self._hint = message
+                return
+            try:
+                self._sock.send(message)
+            except OSError:  # the server has gone: the next spawn starts another
+                pass
 
     def drop(self, state_dir: Path) -> None:
-        """Discard what prepare() made for state_dir, if still unused; returns once it is gone."""
+        """Discard what prepare() made for state_dir, if still unused; returns once it is gone
+        (or the server's DROP_TIMEOUT has passed)."""
+        with self._lock:
+            if self._hint == json.dumps({"prepare": str(state_dir)}).encode():
+                self._hint = None
         self._ask({"drop": str(state_dir)}, [], start=False)
 
     def _ask(self, request: dict, fds: list[int], start: bool) -> str | None:
@@ -47,6 +61,9 @@ class Zygote:
                     return None
                 try:
                     sock = self._sock or self._start()
+                    if self._hint is not None:  # first, so its sandbox is made at the next idle
+                        sock.send(self._hint)
+                        self._hint = None
                     socket.send_fds(sock, [message], fds)
                 except OSError as exc:  # no server (any more): nothing was forked, start a new one
                     self._stop()

@@ -7,9 +7,9 @@ to it over a SOCK_SEQPACKET socketpair, one message each way per shim:
 
     request:  {"state_dir": str, "log": str}   plus the ready pipe's write end (SCM_RIGHTS)
     reply:    {"ok": true}  once the shim is forked or the spare has the request, or {"error": str}
-    request:  {"prepare": state_dir}   make that task's sandbox once idle (sandbox.py)
-    request:  {"drop": state_dir}      discard it; answered once it has gone
-    reply:    {"ok": true}
+    request:  {"prepare": state_dir}   make that task's sandbox once idle (sandbox.py); no reply
+    request:  {"drop": state_dir}      discard it
+    reply:    {"ok": true}  once it has gone (or DROP_TIMEOUT has passed)
 
 Each shim is forked once, leads a session of its own with stderr on `log`, and runs
 `shim.main`; it reports on the ready pipe itself. Once no request has come for SPARE_AFTER
@@ -114,7 +114,8 @@ class _Server:
             if "prepare" in request or "drop" in request:
                 _close_all(fds)
                 self._note(request)
-                self.control.send(b'{"ok": true}')
+                if "drop" in request:  # a prepare is a hint: the daemon does not wait for it
+                    self.control.send(b'{"ok": true}')
             elif len(fds) != 1:
                 _close_all(fds)
                 self.control.send(json.dumps({"error": "expected one ready fd"}).encode())

@@ -238,6 +238,7 @@ class OverlaySnapshotter:
             pass  # missing, or garbage where the data never reached the disk
         if parent is not None and not self.has_layer(parent):
             raise NotFound(f"layer does not exist: {parent}")
+        directory.mkdir(mode=0o700, exist_ok=True)  # private, as the engine makes it (paths.py)
         self._make_snapshot(directory, parent)
         atomic.write_text(directory / "parent", parent or "")
         return True

@@ -119,7 +119,8 @@ class Lifecycle:
         container.state.exit_code, container.state.oom_killed = 0, False
         container.generation += 1
         self._run_began[container.id] = self._clock()
-        # watched before the record is saved (an fdatasync), so the wait usually reaches the shim
+        # watched before the record is saved (an fdatasync with a restart policy or AutoRemove,
+        # a write without), so the wait usually reaches the shim
         # before a quick exit and is answered ahead of the task's release; the exit is handled
         # once the caller lets go of the lock
         threads.spawn(self._monitor, container, container.generation, name=f"monitor-{container.id[:12]}")
@@ -253,8 +254,8 @@ class Lifecycle:
         may have left the file missing, empty (which would read as "no parent") or cut short."""
         if container.snapshot_parent is None:
             return  # a record older than the field: its snapshot was prepared durably
-        parent = Digest(container.snapshot_parent) if container.snapshot_parent else None
         try:
+            parent = Digest(container.snapshot_parent) if container.snapshot_parent else None
             if self.snapshots.repair(container.id, parent):
                 log.warning("container %s: its snapshot's parent, lost with the power, restored", container.id)
         except DockyardError as exc:  # one broken snapshot must not keep the daemon from starting
@@ -381,10 +382,13 @@ class Lifecycle:
 def _state_outlives_the_boot(container: Container) -> bool:
     """Whether a save of a run's state (started, exited) must survive a power loss.
 
-    Only with a restart policy: the record then decides what the next boot restarts (a lost
-    `running` save would leave a container started just before the loss down; a lost exit,
-    recovered as 255, would restart one that `on-failure` had let be). Without one, a lost
-    save only misstates a process the power loss ended anyway (decision 0121)."""
+    With a restart policy the record decides what the next boot restarts (a lost `running`
+    save would leave a container started just before the loss down; a lost exit, recovered
+    as 255, would restart one that `on-failure` had let be); with AutoRemove, whether the next
+    boot removes it (one whose `running` save was lost would stay, Created, holding its name).
+    Otherwise a lost save only misstates a process the power loss ended anyway (0121)."""
+    if container.host_config.get("AutoRemove"):
+        return True
     return (container.host_config.get("RestartPolicy") or {}).get("Name") not in (None, "", "no")
 
 
