@@ -198,11 +198,9 @@ def test_a_record_older_than_the_snapshot_parent_leaves_its_snapshot_alone(engin
     assert engine.containers.inspect("old")["State"]["Running"]
 
 
-@pytest.mark.parametrize(("policy", "synced"), [({}, False), ({"Name": "no"}, False), ({"Name": "on-failure"}, True)])
-def test_a_run_state_is_synced_only_where_a_restart_policy_reads_it(engine, monkeypatch, policy, synced):
-    """The `running` and exit saves describe a process of this boot; with a restart policy
-    the next boot acts on them, so they are synced then (decision 0121)."""
-    saves = []
+def _recorded_saves(engine, monkeypatch) -> list[tuple[str, bool]]:
+    """(status, durable) of every save of a container record from now on."""
+    saves: list[tuple[str, bool]] = []
     store = engine.containers.store
     real_save = store.save
 
@@ -211,6 +209,14 @@ def test_a_run_state_is_synced_only_where_a_restart_policy_reads_it(engine, monk
         real_save(container, durable)
 
     monkeypatch.setattr(store, "save", save)
+    return saves
+
+
+@pytest.mark.parametrize(("policy", "synced"), [({}, False), ({"Name": "no"}, False), ({"Name": "on-failure"}, True)])
+def test_a_run_state_is_synced_only_where_a_restart_policy_reads_it(engine, monkeypatch, policy, synced):
+    """The `running` and exit saves describe a process of this boot; with a restart policy
+    the next boot acts on them, so they are synced then (decision 0121)."""
+    saves = _recorded_saves(engine, monkeypatch)
     engine.run("sleep", "1000", name="job", RestartPolicy=policy)
     engine.runtime.exit(engine.state_dir("job"), 0)
     assert engine.containers.wait("job", "not-running")["StatusCode"] == 0
@@ -221,15 +227,7 @@ def test_a_run_state_is_synced_only_where_a_restart_policy_reads_it(engine, monk
 def test_an_auto_removed_container_syncs_its_running_save(engine, monkeypatch):
     """`run --rm`: the next boot removes a container recorded as running; one whose save was
     lost would stay, Created, holding its name. So that save is synced (its exit is never saved)."""
-    saves = []
-    store = engine.containers.store
-    real_save = store.save
-
-    def save(container, durable=True):
-        saves.append((container.state.status, durable))
-        real_save(container, durable)
-
-    monkeypatch.setattr(store, "save", save)
+    saves = _recorded_saves(engine, monkeypatch)
     engine.run("sleep", "1000", name="job", AutoRemove=True)
     assert saves == [("running", True)]
 

@@ -141,6 +141,18 @@ def test_create_runs_the_task_in_the_sandbox_made_ahead(runtime, tmp_path, rootf
     runtime.delete(named)
 
 
+def _echo_ok(runtime, state_dir: Path, spec: dict, on_create=lambda: True) -> int:
+    """Run a task printing "ok" (`on_create` checked right after its create); its init's pid."""
+    pid = runtime.create(state_dir, spec, IOConfig())
+    assert on_create()
+    sock = runtime.attach(state_dir, False, True, True)
+    runtime.start(state_dir)
+    assert collect(sock) == (b"ok\n", b"")
+    assert runtime.wait(state_dir, timeout=10).exit_code == 0
+    runtime.delete(state_dir)
+    return pid
+
+
 @pytest.mark.root
 def test_a_task_that_does_not_fit_discards_the_sandbox(runtime, tmp_path, rootfs, named):
     _warm(runtime, tmp_path, rootfs)
@@ -148,15 +160,8 @@ def test_a_task_that_does_not_fit_discards_the_sandbox(runtime, tmp_path, rootfs
     spec = make_spec(rootfs, ["echo", "ok"])
     relative = f"dockyard/elsewhere-{os.getpid()}-{tmp_path.name}"
     spec["linux"]["cgroupsPath"] = relative
-    pid = runtime.create(named, spec, IOConfig())
-    assert pid != waiting
-    assert not _cgroup_exists(named.name)  # the sandbox's cgroup went with it
+    assert _echo_ok(runtime, named, spec, on_create=lambda: not _cgroup_exists(named.name)) != waiting
     eventually(lambda: _gone(waiting), what="the sandbox's child reaped")
-    sock = runtime.attach(named, False, True, True)
-    runtime.start(named)
-    assert collect(sock) == (b"ok\n", b"")
-    assert runtime.wait(named, timeout=10).exit_code == 0
-    runtime.delete(named)
     eventually(lambda: not _cgroup_exists(relative.rpartition("/")[2]))
 
 
@@ -166,13 +171,7 @@ def test_a_sandbox_whose_child_died_falls_back_to_a_new_child(runtime, tmp_path,
     waiting = _prepared(runtime, named)
     os.kill(waiting, signal.SIGKILL)  # the OOM killer, say
     eventually(lambda: _gone(waiting))
-    pid = runtime.create(named, make_spec(rootfs, ["echo", "ok"]), IOConfig())
-    assert pid != waiting
-    sock = runtime.attach(named, False, True, True)
-    runtime.start(named)
-    assert collect(sock) == (b"ok\n", b"")
-    assert runtime.wait(named, timeout=10).exit_code == 0
-    runtime.delete(named)
+    assert _echo_ok(runtime, named, make_spec(rootfs, ["echo", "ok"])) != waiting
 
 
 @pytest.mark.root
