@@ -24,7 +24,7 @@ class Zygote:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._proc: subprocess.Popen | None = None
-        self._hint: bytes | None = None  # the last prepare asked before the server ran
+        self._hint: str | None = None  # the state dir of the last prepare asked before the server ran
 
     def spawn(self, state_dir: Path, ready_fd: int) -> str | None:
         """Have a shim forked for state_dir, reporting on ready_fd; None, or why it was not."""
@@ -34,13 +34,12 @@ class Zygote:
     def prepare(self, state_dir: Path) -> None:
         """Have the task for state_dir made ahead (sandbox.py): a hint, sent without waiting
         for the server (it answers none), or kept for the server's start if none runs yet."""
-        message = json.dumps({"prepare": str(state_dir)}).encode()
         with self._lock:
             if self._sock is None:
-                self._hint = message
+                self._hint = str(state_dir)
                 return
             try:
-                self._sock.send(message)
+                self._sock.send(_prepare_message(str(state_dir)))
             except OSError:  # the server has gone: the next spawn starts another
                 pass
 
@@ -48,7 +47,7 @@ class Zygote:
         """Discard what prepare() made for state_dir, if still unused; returns once it is gone
         (or the server's DROP_TIMEOUT has passed)."""
         with self._lock:
-            if self._hint == json.dumps({"prepare": str(state_dir)}).encode():
+            if self._hint == str(state_dir):
                 self._hint = None
         self._ask({"drop": str(state_dir)}, [], start=False)
 
@@ -62,7 +61,7 @@ class Zygote:
                 try:
                     sock = self._sock or self._start()
                     if self._hint is not None:  # first, so its sandbox is made at the next idle
-                        sock.send(self._hint)
+                        sock.send(_prepare_message(self._hint))
                         self._hint = None
                     socket.send_fds(sock, [message], fds)
                 except OSError as exc:  # no server (any more): nothing was forked, start a new one
@@ -110,3 +109,7 @@ class Zygote:
     def close(self) -> None:
         with self._lock:
             self._stop()
+
+
+def _prepare_message(state_dir: str) -> bytes:
+    return json.dumps({"prepare": state_dir}).encode()

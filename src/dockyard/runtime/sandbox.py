@@ -54,7 +54,7 @@ def prepare(state_dir: str, hierarchies: list[hierarchy.Hierarchy]) -> Sandbox:
     """Make the cgroups and the waiting child for the container whose state dir is `state_dir`;
     the child keeps no inherited fd but stdio and its socket. Raises OSError, FileExistsError
     when the task's cgroup exists already (its task runs, or another sandbox has it)."""
-    relative = f"dockyard/{os.path.basename(state_dir.rstrip('/'))}"
+    relative = _cgroups_path(state_dir)
     for h in hierarchies:
         if os.path.exists(os.path.join(h.path, relative)):
             raise FileExistsError(f"cgroup {relative} exists")
@@ -79,6 +79,11 @@ def prepare(state_dir: str, hierarchies: list[hierarchy.Hierarchy]) -> Sandbox:
         raise
     theirs.close()
     return Sandbox(state_dir, relative, pid, cgroup_paths, ours)
+
+
+def _cgroups_path(state_dir: str) -> str:
+    """The task's cgroup, relative to each hierarchy: the shim's default for a container."""
+    return f"dockyard/{os.path.basename(state_dir.rstrip('/'))}"
 
 
 def _clone(inside: str | None) -> int:
@@ -135,7 +140,7 @@ def discard(sandbox: Sandbox) -> None:
 def forget(state_dir: str, hierarchies: list[hierarchy.Hierarchy]) -> None:
     """Remove the cgroups of a sandbox whose shim died without discarding it (its child dies
     with it), waiting briefly for the child to leave them; failures are logged."""
-    relative = f"dockyard/{os.path.basename(state_dir.rstrip('/'))}"
+    relative = _cgroups_path(state_dir)
     try:
         hierarchy.remove([os.path.join(h.path, relative) for h in hierarchies])
     except OSError as exc:

@@ -181,14 +181,14 @@ class _Server:
         self.want_spare = True
         prepared = self.prepared.pop(state_dir, None)
         if prepared is not None:
-            handed = _hand_over(prepared.sock, message, ready_fd)
+            handed = _send(prepared.sock, message, ready_fd)
             prepared.sock.close()
             if handed:
                 return {"ok": True}
             sandbox.forget(state_dir, shim.hierarchies())  # that spare has died
         if self.spare is not None:
             spare, self.spare = self.spare, None
-            handed = _hand_over(spare, message, ready_fd)
+            handed = _send(spare, message, ready_fd)
             spare.close()  # before any fork: no shim holds it
             if handed:
                 return {"ok": True}
@@ -210,7 +210,6 @@ def _drop(prepared: _Prepared, wait: bool) -> None:
     except OSError:  # gone already, or slow: it exits on its own
         pass
     prepared.sock.close()
-    return None
 
 
 def _fork_shim(control: socket.socket, held: list[socket.socket], request: dict, ready_fd: int) -> dict:
@@ -267,18 +266,11 @@ def _spare(control: socket.socket, held: list[socket.socket], theirs: socket.soc
     _run(request, fds[0])
 
 
-def _send(spare: socket.socket, message: bytes) -> bool:
+def _send(spare: socket.socket, message: bytes, *fds: int) -> bool:
+    """Give a message (a request with its ready fd, or a sandbox to make) to a spare shim;
+    False if it is gone (a request's shim is then forked instead)."""
     try:
-        spare.send(message)
-    except OSError:
-        return False
-    return True
-
-
-def _hand_over(spare: socket.socket, message: bytes, ready_fd: int) -> bool:
-    """Give a request to the spare shim; False if it is gone (then a shim is forked instead)."""
-    try:
-        socket.send_fds(spare, [message], [ready_fd])
+        socket.send_fds(spare, [message], list(fds))
     except OSError:
         return False
     return True

@@ -9,8 +9,8 @@
     recover()          at daemon start: repair snapshots from their records, watch live tasks
                        again, record the exits missed
 
-The `running` and exit saves of a container with no restart policy are not synced (only this
-boot's processes make them true; decision 0121); every other save is.
+The `running` and exit saves of a container with neither a restart policy nor AutoRemove are
+not synced (only this boot's processes make them true; decision 0121); every other save is.
 
 Every method but recover() runs under the container's lock (re-entrant), taken by the
 caller; `generation` counts runs, so a late monitor of an older run changes nothing.

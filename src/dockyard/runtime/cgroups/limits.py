@@ -1,9 +1,10 @@
 """Apply `linux.resources` to a task's cgroups: each controller finds its hierarchy.
 
 Used at create (the shim, before the process joins, or while a child made ahead waits in
-the cgroup: runtime/sandbox.py) and by `docker update` on a running task. A write the kernel refuses is tried again once the others are done, since some
-depend on one another (v1 memsw may never be below the memory limit, cpuset mems before
-cpus on an empty set), then the first refusal is raised.
+the cgroup: runtime/sandbox.py) and by `docker update` on a running task. A write the kernel
+refuses is tried again once the others are done, since some depend on one another (v1 memsw
+may never be below the memory limit, cpuset mems before cpus on an empty set), then the
+first refusal is raised.
 """
 
 from __future__ import annotations
