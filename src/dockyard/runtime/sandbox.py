@@ -4,7 +4,8 @@ The engine reserves the next container's ID and asks for its sandbox (Runtime.pr
 idle, the fork server hands that state dir to its spare shim, which makes the task's cgroups
 (`dockyard/<container-id>` in every hierarchy) with Docker's default device rules, clones a
 child into the v2 one and into fresh pid, uts, ipc and network namespaces, and the child
-joins the v1 cgroups and waits. When the start comes, the shim checks the task
+joins the v1 cgroups, copies the pages it shares with the shim (a forked Python's set-up
+writes to nearly all of them) and waits. When the start comes, the shim checks the task
 fits what was made ahead (`fits`), writes the limits and sends the child the task and its
 fds; the child goes on as any init does (init.run_init, without unsharing again). A task
 that does not fit, or no start at all, discards it: the child is killed and the cgroups go.
@@ -155,6 +156,7 @@ def _wait_for_task(sock: socket.socket, v1_paths: list[str], hierarchies: list[h
         os.closerange(3, sock.fileno())  # the server's socket above all: its end must see our exit
         os.closerange(sock.fileno() + 1, os.sysconf("SC_OPEN_MAX"))
         hierarchy.join(v1_paths)
+        sc.populate_private_memory(sock.fileno())  # while idle: the init's set-up then faults little
         message, fds, _, _ = socket.recv_fds(sock, MAX_TASK + 4096, 5, socket.MSG_CMSG_CLOEXEC)
         if not message:
             os._exit(0)

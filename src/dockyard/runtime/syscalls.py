@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import select
 import struct
 
 from dockyard.libc import LIBC, check
@@ -47,6 +48,8 @@ PR_SET_DUMPABLE = 4
 PR_SET_KEEPCAPS = 8
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
+
+MADV_POPULATE_WRITE = 23  # Linux 5.14
 
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 _SYS_CLONE3 = 435  # the same number on every architecture
@@ -165,6 +168,25 @@ def fork_into_cgroup(cgroup_fd: int | None, namespaces: int = 0) -> int:
     flags = namespaces | (CLONE_INTO_CGROUP if cgroup_fd is not None else 0)
     args = _CloneArgs(flags=flags, exit_signal=_SIGCHLD, cgroup=cgroup_fd or 0)
     return check(LIBC.syscall(ctypes.c_long(_SYS_CLONE3), ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args))))
+
+
+def populate_private_memory(stop_fd: int) -> None:
+    """Take now the copy-on-write faults a forked child would take on first writing each page
+    it shares with its parent: MADV_POPULATE_WRITE over every private writable mapping, one
+    at a time, until `stop_fd` is readable (asked between mappings). A mapping the kernel
+    refuses is skipped (every one, before 5.14): this only saves time later."""
+    with open("/proc/self/maps", "rb") as f:
+        maps = f.read().splitlines()
+    waiting = select.poll()
+    waiting.register(stop_fd, select.POLLIN)
+    for line in maps:
+        fields = line.split(maxsplit=2)
+        if fields[1] != b"rw-p":
+            continue
+        if waiting.poll(0):
+            return
+        low, high = (int(end, 16) for end in fields[0].split(b"-"))
+        LIBC.madvise(ctypes.c_void_p(low), ctypes.c_size_t(high - low), MADV_POPULATE_WRITE)
 
 
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
