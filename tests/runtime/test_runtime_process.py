@@ -38,6 +38,22 @@ def test_exec_errors_have_go_wording_and_docker_codes(runtime, state_dir, rootfs
     assert runtime.wait(state_dir, timeout=10).exit_code == code
 
 
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"hello", "exec /bad: exec format error\n"),  # neither ELF nor a #! line
+        (b"#!/nope\n", "exec /bad: no such file or directory\n"),  # its interpreter is missing
+    ],
+)
+def test_a_program_that_execve_refuses_starts_and_exits_1_with_the_reason_on_stderr(
+    runtime, state_dir, rootfs, content, message
+):
+    """As runc under dockerd: found, so started; execve's error is the program's own."""
+    (rootfs / "bad").write_bytes(content)
+    (rootfs / "bad").chmod(0o755)
+    assert run_task(runtime, state_dir, make_spec(rootfs, ["/bad"])) == (1, b"", message.encode())
+
+
 def test_stdout_and_stderr_are_framed_apart_and_logged(runtime, state_dir, rootfs, tmp_path):
     log = tmp_path / "c-json.log"
     spec = make_spec(rootfs, ["sh", "-c", "echo out; echo err >&2; printf partial"])

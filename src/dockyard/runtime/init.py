@@ -3,9 +3,11 @@
 The shim forks this child after unshare(CLONE_NEWPID) (init) or setns into the target's
 pid namespace (exec); an init made ahead (sandbox.py) was cloned into its new namespaces and
 runs this once it has its task. The child reports to the shim over `status_fd`, a CLOEXEC pipe, as
-JSON lines: `{"ready": true}` once set up, `{"error": ...}` if setup failed, and
-`{"exec_error": ..., "code": 126|127}` if exec fails; a clean exec just closes the pipe.
-Between ready and exec it blocks on `start_fd` until the shim writes one byte.
+JSON lines: `{"ready": true}` once set up, `{"error": ...}` if setup failed; then, once the
+shim has written one byte on `start_fd`, `{"exec_error": ..., "code": 126|127}` if the program
+is not found (Go's exec.LookPath), else `{"exec": true}` just before execve. As with runc,
+whose start returns before its init's execve, an execve that fails after that is the
+program's own failure: the reason goes to its stderr and it exits 1.
 """
 
 from __future__ import annotations
@@ -193,7 +195,7 @@ def _finish(process: dict[str, Any], fds: ChildFds, seccomp_program: bytes | Non
     if os.read(fds.start_fd, 1) != b"s":
         os._exit(1)
     close_on_exec_from(3)
-    _exec(process)
+    _exec(process, fds.status_fd)
 
 
 def _enter_cwd(cwd: str) -> None:
@@ -284,12 +286,14 @@ def find_executable(name: str, path: str) -> str:
     raise ExecError(f'exec: "{name}": executable file not found in $PATH', 127)
 
 
-def _exec(process: dict[str, Any]) -> NoReturn:
+def _exec(process: dict[str, Any], status_fd: int) -> NoReturn:
+    """Find the program (an ExecError fails the start), tell the shim, execve."""
     args = process["args"]
     env = dict(item.split("=", 1) for item in process.get("env", []) if "=" in item)
     executable = find_executable(args[0], env.get("PATH", DEFAULT_PATH))
+    _report(status_fd, {"exec": True})
     try:
         os.execve(executable, args, env)
-    except OSError as exc:
-        code = 127 if exc.errno == 2 else 126
-        raise ExecError(f"exec {executable}: {exc.strerror.lower()}", code) from None
+    except OSError as exc:  # runc's words, on the program's stderr (the start has been answered)
+        os.write(2, f"exec {executable}: {exc.strerror.lower()}\n".encode())
+        os._exit(1)

@@ -278,17 +278,14 @@ def _report_ready(
 
 
 def _start_init(start_fd: int, status_fd: int) -> str | None:
-    """Let our init exec; its exec error (Go's words), if it reports one before exec."""
+    """Let our child exec; its exec error (Go's words) if it cannot find the program. Returns
+    once it is about to execve (init.py), without waiting for the execve itself."""
     os.write(start_fd, b"s")
     os.close(start_fd)
     os.set_blocking(status_fd, True)
-    chunks = []
-    while chunk := os.read(status_fd, 4096):  # EOF: the exec closed it (close-on-exec)
-        chunks.append(chunk)
+    line = _read_line(status_fd)  # empty: it died before a word
     os.close(status_fd)
-    if not chunks:
-        return None
-    message = json.loads(b"".join(chunks).splitlines()[0])
+    message = json.loads(line) if line else {}
     return message.get("exec_error") or message.get("error")
 
 
