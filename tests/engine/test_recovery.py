@@ -232,6 +232,54 @@ def test_an_auto_removed_container_syncs_its_running_save(engine, monkeypatch):
     assert saves == [("running", True)]
 
 
+def _recorded_deletes(engine, monkeypatch) -> list[bool]:
+    """Whether each delete of a container record from now on is durable."""
+    deletes: list[bool] = []
+    store = engine.containers.store
+    real_delete = store.delete
+
+    def delete(container_id, durable=True):
+        deletes.append(durable)
+        real_delete(container_id, durable)
+
+    monkeypatch.setattr(store, "delete", delete)
+    return deletes
+
+
+def test_only_the_removal_after_an_auto_removed_exit_is_unsynced(engine, monkeypatch):
+    """Its record still says running, which the next boot removes; `rm` of a container
+    recorded otherwise (here: created, never started) is synced."""
+    deletes = _recorded_deletes(engine, monkeypatch)
+    engine.run("sleep", "1000", name="job", AutoRemove=True)
+    engine.runtime.exit(engine.state_dir("job"), 0)
+    assert engine.containers.wait("job", "removed")["StatusCode"] == 0
+    engine.containers.create("kept", {"Image": "busybox"}, {"AutoRemove": True}, None)
+    engine.containers.remove("kept", force=False, volumes=False)
+    assert deletes == [False, True]
+
+
+def test_an_auto_removed_container_whose_removal_a_power_loss_took_is_removed_at_start(engine):
+    engine.run("sleep", "1000", name="job", AutoRemove=True)
+    container_id = engine.containers.get("job").id
+    running = engine.containers.get("job").to_json()
+    engine.runtime.exit(engine.state_dir("job"), 0)
+    assert engine.containers.wait("job", "removed")["StatusCode"] == 0
+    engine.stop_daemon()
+    db = Database(engine.root.database)  # the unsynced delete lost: the synced `running` save is back
+    with db.transaction() as tx:
+        tx.execute(
+            "INSERT INTO containers (id, name, image_id, record) VALUES (?, ?, ?, ?)",
+            (container_id, "job", json.loads(running)["image_id"], running),
+        )
+    db.close()
+    engine.runtime = FakeRuntime()
+    engine.start_daemon()
+    with pytest.raises(NotFound):
+        engine.containers.get("job")
+    assert not engine.root.container(container_id).exists()
+    engine.run("sleep", "1000", name="job")  # its name is free again
+
+
 def test_a_malformed_snapshot_parent_in_a_record_does_not_stop_the_daemon(engine):
     container_id = engine.containers.create("odd", {"Image": "busybox"}, {}, None)["Id"]
     engine.run("sleep", "1000", name="other")

@@ -190,7 +190,9 @@ class Lifecycle:
         if restart:
             threads.spawn(self._restart_later, container, generation, name=f"restart-{container.id[:12]}")
         elif container.host_config.get("AutoRemove"):
-            self.remove(container, remove_volumes=True)
+            # unsynced: the record still says running (its exit was not saved), so a power loss
+            # that takes the delete leaves a container recover() finds exited and removes again
+            self.remove(container, remove_volumes=True, durable=False)
 
     def _restart_later(self, container: Container, generation: int) -> None:
         self._sleep(self._backoff.get(container.id, restarts.BACKOFF_FIRST))
@@ -313,9 +315,11 @@ class Lifecycle:
             return
         self.publish(container, "kill", signal=str(number))
 
-    def remove(self, container: Container, remove_volumes: bool = False) -> None:
+    def remove(self, container: Container, remove_volumes: bool = False, durable: bool = True) -> None:
         """Forget a container that is not running (nothing if it runs again or is gone already),
-        release its mounts (removing its anonymous volumes with `remove_volumes`), then discard its files."""
+        release its mounts (removing its anonymous volumes with `remove_volumes`), then discard its
+        files. Not `durable`: a power loss may bring its record back (only where recover() then
+        removes it)."""
         with container.lock:
             if container.id not in self.table:
                 return
@@ -324,7 +328,7 @@ class Lifecycle:
             container.state.status = "removing"
             self.pending.cancel(container.id)
             self.networking.release(container)
-            self.store.delete(container.id)
+            self.store.delete(container.id, durable)
             self.mounts.release(container, remove_volumes)
             self.waits.removed(container.id, container.state.exit_code)
             self.table.discard(container.id)

@@ -46,8 +46,9 @@ class ContainerStore:
         except sqlite3.IntegrityError:
             raise name_conflict(container.name, self.id_by_name(container.name) or "") from None
 
-    def delete(self, container_id: str) -> None:
-        with self._db.transaction() as tx:
+    def delete(self, container_id: str, durable: bool = True) -> None:
+        """Not `durable`: a power loss may bring the record back (Database.transaction)."""
+        with self._db.transaction(durable) as tx:
             tx.execute("DELETE FROM containers WHERE id = ?", (container_id,))
 
     def id_by_name(self, name: str) -> str | None:
