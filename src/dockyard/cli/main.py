@@ -205,11 +205,11 @@ def lookup(args: list[str]) -> tuple[str, str, list[str]] | None:
 
 
 def dispatch(ctx: Context, target: str, argv: list[str]) -> int:
-    """Import the verb's module and run it."""
-    from importlib import import_module
-
+    """Import the verb's module and run it (with __import__: importlib costs ~0.5 ms to import)."""
     module_name, _, function = target.partition(":")
-    module = import_module(f"dockyard.cli.commands.{module_name}")
+    name = f"dockyard.cli.commands.{module_name}"
+    __import__(name)
+    module = sys.modules[name]
     return getattr(module, function or "main")(ctx, argv)
 
 
