@@ -54,6 +54,24 @@ def test_a_program_that_execve_refuses_starts_and_exits_1_with_the_reason_on_std
     assert run_task(runtime, state_dir, make_spec(rootfs, ["/bad"])) == (1, b"", message.encode())
 
 
+def test_a_program_on_a_noexec_mount_fails_the_start_as_runc_does(runtime, state_dir, rootfs, tmp_path):
+    """Mode bits say executable, the mount says no: refused before the start is answered
+    (runc's access check), not an exec that fails after it."""
+    import shutil
+
+    host = tmp_path / "noexec"
+    host.mkdir()
+    shutil.copy(rootfs / "bin" / "busybox", host / "prog")
+    (host / "prog").chmod(0o755)
+    spec = make_spec(rootfs, ["/ne/prog", "true"])
+    options = ["rbind", "ro", "noexec"]
+    spec["mounts"].append({"destination": "/ne", "type": "bind", "source": str(host), "options": options})
+    runtime.create(state_dir, spec, IOConfig())
+    with pytest.raises(RuntimeFailure, match="exec /ne/prog: permission denied"):
+        runtime.start(state_dir)
+    assert runtime.wait(state_dir, timeout=10).exit_code == 126
+
+
 def test_stdout_and_stderr_are_framed_apart_and_logged(runtime, state_dir, rootfs, tmp_path):
     log = tmp_path / "c-json.log"
     spec = make_spec(rootfs, ["sh", "-c", "echo out; echo err >&2; printf partial"])

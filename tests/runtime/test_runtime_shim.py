@@ -94,6 +94,21 @@ def test_exec_errors_and_stdin(runtime, state_dir, rootfs):
     assert runtime.wait(cat, timeout=10).exit_code == 0
 
 
+def test_an_exec_that_execve_refuses_starts_and_exits_1_with_the_reason_on_stderr(runtime, state_dir, rootfs):
+    """As `docker exec` under dockerd (checked side by side): the program is found, so the
+    exec starts; execve's error is the program's own."""
+    (rootfs / "bad").write_bytes(b"hello")
+    (rootfs / "bad").chmod(0o755)
+    runtime.create(state_dir, make_spec(rootfs, ["sleep", "100"]), IOConfig())
+    runtime.start(state_dir)
+    bad = state_dir / "execs" / "bad"
+    runtime.create_exec(bad, state_dir, process_spec(["/bad"], env=["PATH=/bin"]), IOConfig())
+    sock = runtime.attach(bad, False, True, True)
+    runtime.start(bad)
+    assert collect(sock) == (b"", b"exec /bad: exec format error\n")
+    assert runtime.wait(bad, timeout=10).exit_code == 1
+
+
 def test_exec_into_stopped_container_conflicts(runtime, state_dir, rootfs):
     run_task(runtime, state_dir, make_spec(rootfs, ["true"]))
     with pytest.raises(Conflict, match="is not running"):

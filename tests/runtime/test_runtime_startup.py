@@ -251,6 +251,7 @@ def _faults_of_a_forked_child(populate: bool, stop_readable: bool) -> int:
         os.write(stop_w, b"x")
     pid = os.fork()
     if pid == 0:
+        os.close(result_r)
         try:
             if populate:
                 sc.populate_private_memory(stop_r)
@@ -261,10 +262,12 @@ def _faults_of_a_forked_child(populate: bool, stop_readable: bool) -> int:
             os.write(result_w, struct.pack("q", after - before))
         finally:
             os._exit(0)
+    os.close(result_w)  # a child that fails before it writes: EOF, not a hang
+    reply = os.read(result_r, 8)
     os.waitpid(pid, 0)
-    (faults,) = struct.unpack("q", os.read(result_r, 8))
-    for fd in (stop_r, stop_w, result_r, result_w):
+    for fd in (stop_r, stop_w, result_r):
         os.close(fd)
+    (faults,) = struct.unpack("q", reply)
     return faults
 
 

@@ -4,8 +4,9 @@ The shim forks this child after unshare(CLONE_NEWPID) (init) or setns into the t
 pid namespace (exec); an init made ahead (sandbox.py) was cloned into its new namespaces and
 runs this once it has its task. The child reports to the shim over `status_fd`, a CLOEXEC pipe, as
 JSON lines: `{"ready": true}` once set up, `{"error": ...}` if setup failed; then, once the
-shim has written one byte on `start_fd`, `{"exec_error": ..., "code": 126|127}` if the program
-is not found (Go's exec.LookPath), else `{"exec": true}` just before execve. As with runc,
+shim has written one byte on `start_fd`, `{"exec_error": ..., "code": 127|126}` if the program
+is missing or may not be run (Go's exec.LookPath, runc's access check), else `{"exec": true}`
+just before execve. As with runc,
 whose start returns before its init's execve, an execve that fails after that is the
 program's own failure: the reason goes to its stderr and it exits 1.
 """
@@ -274,6 +275,8 @@ def find_executable(name: str, path: str) -> str:
             raise ExecError(f'exec: "{name}": stat {name}: {exc.strerror.lower()}', 127) from None
         if stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o111:
             raise ExecError(f'exec: "{name}": permission denied', 126)
+        if not _may_exec(name):  # runc's own check, in its words
+            raise ExecError(f"exec {name}: permission denied", 126)
         return name
     for directory in path.split(":"):
         candidate = os.path.join(directory or ".", name)
@@ -281,9 +284,15 @@ def find_executable(name: str, path: str) -> str:
             st = os.stat(candidate)
         except OSError:
             continue
-        if not stat.S_ISDIR(st.st_mode) and st.st_mode & 0o111:
+        if not stat.S_ISDIR(st.st_mode) and st.st_mode & 0o111 and _may_exec(candidate):
             return candidate
     raise ExecError(f'exec: "{name}": executable file not found in $PATH', 127)
+
+
+def _may_exec(path: str) -> bool:
+    """faccessat(X_OK, AT_EACCESS) as the process's user, as Go and runc ask before exec:
+    false on a noexec mount, whatever the mode bits say."""
+    return os.access(path, os.X_OK, effective_ids=True)
 
 
 def _exec(process: dict[str, Any], status_fd: int) -> NoReturn:
@@ -295,5 +304,7 @@ def _exec(process: dict[str, Any], status_fd: int) -> NoReturn:
     try:
         os.execve(executable, args, env)
     except OSError as exc:  # runc's words, on the program's stderr (the start has been answered)
-        os.write(2, f"exec {executable}: {exc.strerror.lower()}\n".encode())
-        os._exit(1)
+        try:
+            os.write(2, f"exec {executable}: {exc.strerror.lower()}\n".encode())
+        finally:
+            os._exit(1)

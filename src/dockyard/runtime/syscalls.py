@@ -50,6 +50,7 @@ PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 
 MADV_POPULATE_WRITE = 23  # Linux 5.14
+POPULATE_CHUNK = 1 << 21  # bytes populated between two looks at the stop fd (~0.3 ms here)
 
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 _SYS_CLONE3 = 435  # the same number on every architecture
@@ -172,9 +173,9 @@ def fork_into_cgroup(cgroup_fd: int | None, namespaces: int = 0) -> int:
 
 def populate_private_memory(stop_fd: int) -> None:
     """Take now the copy-on-write faults a forked child would take on first writing each page
-    it shares with its parent: MADV_POPULATE_WRITE over every private writable mapping, one
-    at a time, until `stop_fd` is readable (asked between mappings). A mapping the kernel
-    refuses is skipped (every one, before 5.14): this only saves time later."""
+    it shares with its parent: MADV_POPULATE_WRITE over every private writable mapping, in
+    POPULATE_CHUNK steps, until `stop_fd` is readable (asked between steps). A range the
+    kernel refuses is skipped (every one, before 5.14): this only saves time later."""
     with open("/proc/self/maps", "rb") as f:
         maps = f.read().splitlines()
     waiting = select.poll()
@@ -183,10 +184,12 @@ def populate_private_memory(stop_fd: int) -> None:
         fields = line.split(maxsplit=2)
         if fields[1] != b"rw-p":
             continue
-        if waiting.poll(0):
-            return
         low, high = (int(end, 16) for end in fields[0].split(b"-"))
-        LIBC.madvise(ctypes.c_void_p(low), ctypes.c_size_t(high - low), MADV_POPULATE_WRITE)
+        for start in range(low, high, POPULATE_CHUNK):
+            if waiting.poll(0):
+                return
+            length = min(POPULATE_CHUNK, high - start)
+            LIBC.madvise(ctypes.c_void_p(start), ctypes.c_size_t(length), MADV_POPULATE_WRITE)
 
 
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:

@@ -14,10 +14,9 @@ to it over a SOCK_SEQPACKET socketpair, one message each way per shim:
 Each shim is forked once, leads a session of its own with stderr on `log`, and runs
 `shim.main`; it reports on the ready pipe itself. Once no request has come for SPARE_AFTER
 seconds, the server forks the next shim ahead: that spare does the fork's own work (the
-child's first 1-1.5 ms here: the interpreter's after-fork handlers, a session of its own),
-copies every page it shares with the server (a forked Python writes to nearly all of them:
-reference counts), and waits on a socketpair; the next request is handed to it, so
-`docker run` waits for none of that. A sandbox asked for
+child's first 1-1.5 ms here: the interpreter's after-fork handlers, the first writes to
+pages it shares with the server, a session of its own) and waits on a socketpair, and the
+next request is handed to it, so `docker run` waits for none of that. A sandbox asked for
 is made by the spare at the next idle moment (so never while the client of the container
 just created waits), and the spare holding it is handed that state dir's request; at most
 MAX_PREPARED are held, each for SANDBOX_TTL. A spare whose server has gone (or that is told
@@ -41,7 +40,6 @@ import socket
 import time
 
 from dockyard.runtime import sandbox, shim
-from dockyard.runtime import syscalls as sc
 from dockyard.runtime.cgroups import devicebpf, devices
 
 TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
@@ -251,7 +249,6 @@ def _spare(control: socket.socket, held: list[socket.socket], theirs: socket.soc
     try:
         _become_shim(control, held)
         while True:
-            sc.populate_private_memory(theirs.fileno())  # while idle: the shim's start then faults little
             message, fds, _, _ = socket.recv_fds(theirs, MAX_MESSAGE, 1)
             request = json.loads(message) if message else {}
             if "prepare" in request and not fds:
