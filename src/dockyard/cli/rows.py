@@ -6,24 +6,22 @@ Each row class has HEADERS (field -> column title) and `to_json()` for `{{json .
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from dockyard.units import ellipsis, go_quote, human_duration, human_size, truncate_id
 
 
 def go_time(epoch: float) -> str:
-    """time.Unix(epoch).String() in local time: '2024-01-02 15:04:05 +0000 UTC'."""
-    moment = datetime.fromtimestamp(epoch, UTC).astimezone()
-    offset = moment.strftime("%z")
-    return f"{moment:%Y-%m-%d %H:%M:%S} {offset} {moment.tzname()}"
+    """time.Unix(epoch).String() in local time: '2024-01-02 15:04:05 +0000 UTC'. (The time
+    module, not datetime: `ps` would pay ~2 ms to import it.)"""
+    return time.strftime("%Y-%m-%d %H:%M:%S %z %Z", time.localtime(epoch))
 
 
 def rfc3339(epoch: float) -> str:
     """time.Unix(epoch).Format(time.RFC3339) in local time: '2024-01-02T15:04:05Z' or '...+02:00'."""
-    moment = datetime.fromtimestamp(epoch, UTC).astimezone()
-    offset = moment.strftime("%z")
+    moment = time.localtime(epoch)
+    offset = time.strftime("%z", moment)
     zone = "Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
-    return f"{moment:%Y-%m-%dT%H:%M:%S}{zone}"
+    return time.strftime("%Y-%m-%dT%H:%M:%S", moment) + zone
 
 
 def since(epoch: float, now: float | None = None) -> str:
