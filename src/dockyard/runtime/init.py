@@ -6,9 +6,9 @@ runs this once it has its task. The child reports to the shim over `status_fd`, 
 JSON lines: `{"ready": true}` once set up, `{"error": ...}` if setup failed; then, once the
 shim has written one byte on `start_fd`, `{"exec_error": ..., "code": 127|126}` if the program
 is missing or may not be run (Go's exec.LookPath, runc's access check), else `{"exec": true}`
-just before execve. As with runc,
-whose start returns before its init's execve, an execve that fails after that is the
-program's own failure: the reason goes to its stderr and it exits 1.
+just before execve. As with runc, whose start returns before its init's execve, an execve
+that fails after that is the program's own failure: the reason goes to its stderr and it
+exits 1.
 """
 
 from __future__ import annotations

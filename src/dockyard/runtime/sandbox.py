@@ -5,10 +5,11 @@ idle, the fork server hands that state dir to its spare shim, which makes the ta
 (`dockyard/<container-id>` in every hierarchy) with Docker's default device rules, clones a
 child into the v2 one and into fresh pid, uts, ipc and network namespaces, and the child
 joins the v1 cgroups, copies the pages it shares with the shim (the set-up after its task
-comes writes to many of them, and its exec frees them all) and waits. When the start comes, the shim checks the task
-fits what was made ahead (`fits`), writes the limits and sends the child the task and its
-fds; the child goes on as any init does (init.run_init, without unsharing again). A task
-that does not fit, or no start at all, discards it: the child is killed and the cgroups go.
+comes writes to many of them, and its exec frees them all) and waits. When the start comes,
+the shim checks the task fits what was made ahead (`fits`), writes the limits and sends the
+child the task and its fds; the child goes on as any init does (init.run_init, without
+unsharing again). A task that does not fit, or no start at all, discards it: the child is
+killed and the cgroups go.
 
 Not made ahead: the mount namespace (the rootfs is mounted at start, after it would have
 been copied) and the cgroup namespace (it must follow the cgroup joins). Only a task with

@@ -278,8 +278,8 @@ def _report_ready(
 
 
 def _start_init(start_fd: int, status_fd: int) -> str | None:
-    """Let our child exec; its exec error (Go's words) if it cannot find the program. Returns
-    once it is about to execve (init.py), without waiting for the execve itself."""
+    """Let our child exec; its exec error (Go's words) if the program is missing or may not
+    be run. Returns once it is about to execve (init.py), not after the execve itself."""
     os.write(start_fd, b"s")
     os.close(start_fd)
     os.set_blocking(status_fd, True)
