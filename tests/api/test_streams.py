@@ -59,3 +59,27 @@ def test_length_reader_never_reads_past_the_body():
 def test_length_reader_reports_a_short_body():
     with pytest.raises(InvalidArgument, match="unexpected EOF"):
         LengthReader(io.BytesIO(b"ab"), 4).read()
+
+
+def _exchange_writing_to(sent: list[bytes]):
+    from types import SimpleNamespace
+
+    from dockyard.api.exchange import Exchange
+    from dockyard.api.http1 import parse_head
+
+    conn = SimpleNamespace(send=lambda data, timeout: sent.append(bytes(data)))
+    head = parse_head(b"POST /containers/web/wait HTTP/1.1\r\nHost: docker\r\n\r\n")
+    return Exchange(conn, head, router=None, detach=lambda: None)
+
+
+def test_a_single_chunk_body_goes_out_with_its_end_in_one_write():
+    """As Go's server sends `wait`'s answer: `docker run --rm` closes once it has read it."""
+    sent: list[bytes] = []
+    _exchange_writing_to(sent)._write_chunks(b"", iter([b'{"StatusCode":0}\n']), chunked=True, single=True)
+    assert sent == [b'11\r\n{"StatusCode":0}\n\r\n0\r\n\r\n']
+
+
+def test_a_streamed_body_sends_each_chunk_as_it_comes():
+    sent: list[bytes] = []
+    _exchange_writing_to(sent)._write_chunks(b"a", iter([b"bc", b""]), chunked=True, single=False)
+    assert sent == [b"1\r\na\r\n", b"2\r\nbc\r\n", b"0\r\n\r\n"]

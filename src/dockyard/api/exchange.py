@@ -154,7 +154,7 @@ class Exchange:
             else:
                 self.keep_alive = False  # the end of the body is the end of the connection
             self._head(response.status, headers)
-            self._write_chunks(first, chunks, chunked)
+            self._write_chunks(first, chunks, chunked, response.single)
         except Exception as exc:
             if not self.headers_sent:
                 raise
@@ -165,7 +165,11 @@ class Exchange:
             if close is not None:
                 close()
 
-    def _write_chunks(self, first: bytes, chunks: Iterator[bytes], chunked: bool) -> None:
+    def _write_chunks(self, first: bytes, chunks: Iterator[bytes], chunked: bool, single: bool) -> None:
+        if single and chunked:
+            data = b"".join(chain((first,), chunks))
+            self._send((chunk(data) if data else b"") + LAST_CHUNK, None)
+            return
         for data in chain((first,), chunks):
             if data:
                 self._send(chunk(data) if chunked else data, None)

@@ -90,13 +90,16 @@ class Response:
 @dataclass(frozen=True, slots=True)
 class StreamResponse:
     """A chunked response. With `prime`, the first chunk is produced before the headers are
-    sent, so an error raised up front still gets its own status (dockerd's "not flushed yet")."""
+    sent, so an error raised up front still gets its own status (dockerd's "not flushed yet").
+    With `single`, the body is one chunk, sent with the body's end in one write (as Go's
+    server does): a client that closes once it has read it finds the body complete."""
 
     chunks: Iterator[bytes]
     content_type: str = JSON
     status: int = 200
     prime: bool = True
     headers: tuple[tuple[str, str], ...] = ()
+    single: bool = False
 
 
 @dataclass(frozen=True, slots=True)

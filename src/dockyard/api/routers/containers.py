@@ -197,7 +197,7 @@ def post_wait(backend: ContainerBackend, req: Request) -> StreamResponse:
     if condition not in WAIT_CONDITIONS:
         raise InvalidArgument(f"invalid condition: {condition!r}")
     finish = backend.begin_wait(req.params["name"], condition)  # a missing container is a 404
-    return StreamResponse(_wait_body(finish, req), JSON, prime=False)
+    return StreamResponse(_wait_body(finish, req), JSON, prime=False, single=True)
 
 
 def delete_container(backend: ContainerBackend, req: Request) -> Response:
