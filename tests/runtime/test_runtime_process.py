@@ -72,6 +72,21 @@ def test_a_program_on_a_noexec_mount_fails_the_start_as_runc_does(runtime, state
     assert runtime.wait(state_dir, timeout=10).exit_code == 126
 
 
+def test_an_argument_execve_cannot_take_is_the_programs_own_failure(runtime, state_dir, rootfs):
+    """A NUL byte in an argument (Python's ValueError, not OSError): said on stderr, exit 1."""
+    spec = make_spec(rootfs, ["sh", "-c", "true\x00"])
+    assert run_task(runtime, state_dir, spec) == (1, b"", b"exec /bin/sh: invalid argument\n")
+
+
+def test_a_seccomp_profile_that_refuses_faccessat2_still_lets_the_program_run(runtime, state_dir, rootfs):
+    """glibc's faccessat with AT_EACCESS tries faccessat2 only; the access check before exec
+    must not depend on it (older copies of Docker's own profile lack it)."""
+    spec = make_spec(rootfs, ["sh", "-c", "exit 7"])
+    rule = {"names": ["faccessat2"], "action": "SCMP_ACT_ERRNO"}
+    spec["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [rule]}
+    assert run_task(runtime, state_dir, spec)[0] == 7
+
+
 def test_stdout_and_stderr_are_framed_apart_and_logged(runtime, state_dir, rootfs, tmp_path):
     log = tmp_path / "c-json.log"
     spec = make_spec(rootfs, ["sh", "-c", "echo out; echo err >&2; printf partial"])

@@ -271,6 +271,9 @@ def _faults_of_a_forked_child(populate: bool, stop_readable: bool) -> int:
     return faults
 
 
+@pytest.mark.skipif(
+    tuple(int(part) for part in os.uname().release.split(".")[:2]) < (5, 14), reason="MADV_POPULATE_WRITE: Linux 5.14"
+)
 def test_populated_memory_spares_a_forked_child_its_copy_on_write_faults():
     plain = _faults_of_a_forked_child(populate=False, stop_readable=False)
     populated = _faults_of_a_forked_child(populate=True, stop_readable=False)

@@ -290,9 +290,10 @@ def find_executable(name: str, path: str) -> str:
 
 
 def _may_exec(path: str) -> bool:
-    """faccessat(X_OK, AT_EACCESS) as the process's user, as Go and runc ask before exec:
-    false on a noexec mount, whatever the mode bits say."""
-    return os.access(path, os.X_OK, effective_ids=True)
+    """access(X_OK) as the container's user (real and effective ids are one after
+    identity.become): false on a noexec mount, whatever the mode bits say, as runc's check
+    before exec. Not faccessat2, which a seccomp profile may refuse (runc falls back then)."""
+    return os.access(path, os.X_OK)
 
 
 def _exec(process: dict[str, Any], status_fd: int) -> NoReturn:
@@ -303,8 +304,9 @@ def _exec(process: dict[str, Any], status_fd: int) -> NoReturn:
     _report(status_fd, {"exec": True})
     try:
         os.execve(executable, args, env)
-    except OSError as exc:  # runc's words, on the program's stderr (the start has been answered)
+    except (OSError, ValueError) as exc:  # runc's words, on the program's stderr (start was answered)
+        reason = exc.strerror.lower() if isinstance(exc, OSError) else "invalid argument"  # a NUL byte
         try:
-            os.write(2, f"exec {executable}: {exc.strerror.lower()}\n".encode())
+            os.write(2, f"exec {executable}: {reason}\n".encode())
         finally:
             os._exit(1)
