@@ -179,6 +179,28 @@ def test_exit_codes(daemon, client, command, code):
     assert result.returncode == code, result.stderr
 
 
+@pytest.mark.parametrize(
+    "content, reason",
+    [(b"hello", "exec format error"), (b"#!/no/such/interpreter\n", "no such file or directory")],
+)
+def test_a_program_execve_refuses_starts_then_exits_1_with_the_reason_on_stderr(
+    daemon, client, tmp_path, content, reason
+):
+    """As under dockerd with runc (checked side by side): `run` and `exec` both start it."""
+    (tmp_path / "bad").write_bytes(content)
+    (tmp_path / "bad").chmod(0o755)
+    name = unique("bad")
+    result = daemon.client(client, "run", "--name", name, "-v", f"{tmp_path}:/x", "busybox", "/x/bad", check=False)
+    assert (result.returncode, result.stderr) == (1, f"exec /x/bad: {reason}\n")
+    state = daemon.inspect(name)["State"]
+    assert (state["Status"], state["ExitCode"], state["Error"]) == ("exited", 1, "")
+    daemon.cli("rm", name)
+    daemon.client(client, "run", "-d", "--name", name, "-v", f"{tmp_path}:/x", "busybox", "sleep", "300")
+    result = daemon.client(client, "exec", name, "/x/bad", check=False)
+    assert (result.returncode, result.stderr) == (1, f"exec /x/bad: {reason}\n")
+    daemon.cli("rm", "-f", name)
+
+
 def test_engine_errors_exit_125(daemon, client):
     assert daemon.client(client, "run", "--rm", "--no-such-flag", "busybox", "true", check=False).returncode == 125
     unknown = daemon.client(client, "run", "--rm", "--pull", "never", "no-such-image-xyz", "true", check=False)
