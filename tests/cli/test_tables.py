@@ -214,3 +214,25 @@ def test_history_not_human_prints_rfc3339_and_bytes(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"])
+@pytest.mark.parametrize("epoch", [0, 1_700_000_000, 1_720_000_000])
+def test_times_are_printed_in_the_local_zone_as_go_prints_them(monkeypatch, zone, epoch):
+    """Go's Time.String() and RFC3339, in the zone TZ names (summer and winter, half hours)."""
+    import time
+    from datetime import UTC, datetime
+
+    from dockyard.cli.rows import go_time, rfc3339
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        moment = datetime.fromtimestamp(epoch, UTC).astimezone()
+        offset = moment.strftime("%z")
+        assert go_time(epoch) == f"{moment:%Y-%m-%d %H:%M:%S} {offset} {moment.tzname()}"
+        zone_part = "Z" if offset == "+0000" else f"{offset[:3]}:{offset[3:]}"
+        assert rfc3339(epoch) == f"{moment:%Y-%m-%dT%H:%M:%S}{zone_part}"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
