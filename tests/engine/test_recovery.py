@@ -198,18 +198,22 @@ def test_a_record_older_than_the_snapshot_parent_leaves_its_snapshot_alone(engin
     assert engine.containers.inspect("old")["State"]["Running"]
 
 
+def _recorded(monkeypatch, store, method: str, note) -> list:
+    """note(argument, durable) of every call of store.<method> (save, delete) from now on."""
+    calls: list = []
+    real = getattr(store, method)
+
+    def wrapper(argument, durable=True):
+        calls.append(note(argument, durable))
+        real(argument, durable)
+
+    monkeypatch.setattr(store, method, wrapper)
+    return calls
+
+
 def _recorded_saves(engine, monkeypatch) -> list[tuple[str, bool]]:
     """(status, durable) of every save of a container record from now on."""
-    saves: list[tuple[str, bool]] = []
-    store = engine.containers.store
-    real_save = store.save
-
-    def save(container, durable=True):
-        saves.append((container.state.status, durable))
-        real_save(container, durable)
-
-    monkeypatch.setattr(store, "save", save)
-    return saves
+    return _recorded(monkeypatch, engine.containers.store, "save", lambda c, durable: (c.state.status, durable))
 
 
 @pytest.mark.parametrize(("policy", "synced"), [({}, False), ({"Name": "no"}, False), ({"Name": "on-failure"}, True)])
@@ -232,24 +236,10 @@ def test_an_auto_removed_container_syncs_its_running_save(engine, monkeypatch):
     assert saves == [("running", True)]
 
 
-def _recorded_deletes(engine, monkeypatch) -> list[bool]:
-    """Whether each delete of a container record from now on is durable."""
-    deletes: list[bool] = []
-    store = engine.containers.store
-    real_delete = store.delete
-
-    def delete(container_id, durable=True):
-        deletes.append(durable)
-        real_delete(container_id, durable)
-
-    monkeypatch.setattr(store, "delete", delete)
-    return deletes
-
-
 def test_only_the_removal_after_an_auto_removed_exit_is_unsynced(engine, monkeypatch):
     """Its record still says running, which the next boot removes; `rm` of a container
     recorded otherwise (here: created, never started) is synced."""
-    deletes = _recorded_deletes(engine, monkeypatch)
+    deletes = _recorded(monkeypatch, engine.containers.store, "delete", lambda _, durable: durable)
     engine.run("sleep", "1000", name="job", AutoRemove=True)
     engine.runtime.exit(engine.state_dir("job"), 0)
     assert engine.containers.wait("job", "removed")["StatusCode"] == 0

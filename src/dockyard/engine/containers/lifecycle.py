@@ -10,7 +10,9 @@
                        again, record the exits missed
 
 The `running` and exit saves of a container with neither a restart policy nor AutoRemove are
-not synced (only this boot's processes make them true; decision 0121); every other save is.
+not synced (only this boot's processes make them true; decision 0121), nor is the delete
+after an AutoRemove container's exit (its synced record says running, which recover()
+removes); every other save and delete is.
 
 Every method but recover() runs under the container's lock (re-entrant), taken by the
 caller; `generation` counts runs, so a late monitor of an older run changes nothing.
