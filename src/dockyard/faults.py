@@ -20,7 +20,6 @@ POINTS = (
     "pull.after-fetch",  # blobs in the store, layers not all unpacked
     "pull.after-layer",  # one layer unpacked and published
     "pull.before-record",  # every layer unpacked, no image record yet
-    "pull.before-tag",  # image recorded, not yet tagged
     "unpack.before-publish",  # a layer unpacked and checked in its scratch dir
     "unpack.mid-sync",  # a layer's files fsynced, its directories not yet, not yet renamed
     "load.after-blob",  # one layer blob of the archive stored

@@ -79,7 +79,6 @@ STORE_CASES = {
     "unpack.before-publish": ([["rmi", "{reg}/" + IMAGE]], ["pull", "{reg}/" + IMAGE]),
     "unpack.mid-sync": ([["rmi", "{reg}/" + IMAGE]], ["pull", "{reg}/" + IMAGE]),
     "pull.before-record": ([["rmi", "{reg}/" + IMAGE]], ["pull", "{reg}/" + IMAGE]),
-    "pull.before-tag": ([["rmi", "{reg}/" + IMAGE]], ["pull", "{reg}/" + IMAGE]),
     "load.after-blob": ([["rmi", LOADED]], ["load", "-i", "{archive}"]),
     "load.before-record": ([["rmi", LOADED]], ["load", "-i", "{archive}"]),
     "register.before-record": ([["rmi", LOADED]], ["load", "-i", "{archive}"]),

@@ -6,10 +6,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tarfile
 import time
 import uuid
 
+import docker
 import pytest
 
 pytestmark = pytest.mark.root
@@ -60,6 +62,39 @@ def test_commit_of_a_running_container_without_pausing(daemon, client):
     finally:
         daemon.cli("rm", "-f", name, check=False)
         daemon.cli("rmi", repo, check=False)
+
+
+BAD_NAMES = [("Upper", None), ("ok", "bad:tag"), ("ok@sha256:" + "a" * 64, None)]
+
+
+def _refusals(api, container: str, busybox_tar) -> tuple[list, set]:
+    """Each bad name's (status, message) from commit, then import; the images added meanwhile."""
+    before = {image["Id"] for image in api.images(all=True)}
+    answers = []
+    for repo, tag in BAD_NAMES:
+        for call, first in ((api.commit, container), (api.import_image_from_file, str(busybox_tar))):
+            with pytest.raises(docker.errors.APIError) as refused:
+                call(first, repository=repo, tag=tag)
+            answers.append((refused.value.status_code, refused.value.explanation))
+    return answers, {image["Id"] for image in api.images(all=True)} - before
+
+
+def test_a_bad_name_is_refused_before_commit_or_import_stores_anything(daemon, reference, busybox_tar):
+    name = unique("named")
+    reference.docker("import", str(busybox_tar), "busybox")
+    for run in (daemon.cli, reference.docker):
+        run("run", "-d", "--network", "none", "--name", name, "busybox", "sleep", "600")
+    try:
+        ours, left = _refusals(daemon.sdk().api, name, busybox_tar)
+        theirs, _ = _refusals(docker.APIClient(base_url=reference.host), name, busybox_tar)
+        # dockerd's words; its 20.10 commits first and then fails the name, leaving a nameless
+        # image and (for a malformed name) a 500, which moby's later router fixed: a 400, nothing left
+        # (our parser names the repository in its words, as distribution's later releases do)
+        assert [re.sub(r" \(.*\)", "", message) for _, message in ours] == [message for _, message in theirs]
+        assert {status for status, _ in ours} == {400} and left == set()
+    finally:
+        daemon.cli("rm", "-f", name, check=False)
+        reference.docker("rm", "-f", name, check=False)
 
 
 def _layer_names(saved: bytes) -> list[str]:

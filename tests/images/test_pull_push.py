@@ -273,6 +273,40 @@ def test_a_failed_pull_spares_what_a_load_recorded_meanwhile(registry, registrie
     assert target.layers() == set(loaded.chain_ids) and target.blobs() == set(blobs)  # the pull's own went
 
 
+def prune_dangling_after_each_register(service: ImageService, monkeypatch) -> list:
+    """Make an `image prune` (every image without a tag goes) land right after each register
+    returns, the moment a racing prune could take the service's lock; the IDs it took."""
+    register, taken = service.register, []
+
+    def register_then_prune(*args, **kwargs):
+        image = register(*args, **kwargs)
+        for other in service.all():
+            if not other.tags:
+                taken.extend(service.remove(other.id, force=True, in_use=lambda _: None).deleted)
+        return image
+
+    monkeypatch.setattr(service, "register", register_then_prune)
+    return taken
+
+
+def test_a_prune_racing_a_pull_or_a_load_never_finds_the_image_nameless(
+    registry, registries, node, tmp_path, monkeypatch
+):
+    push_generated(registry, registries, tmp_path, [{"base": noise(1000, "named")}])
+    ref = f"{registry.address}/test/gen:v1"
+    saver = node("saver")
+    image = saver.pull(ref).image
+    archive = b"".join(save(saver.service, [(image, [ref])], saver.root.tmp))
+    target = node("target")
+    taken = prune_dangling_after_each_register(target.service, monkeypatch)
+    pulled = target.pull(ref)
+    assert pulled.image.tags == (ref,) and len(pulled.image.repo_digests) == 1
+    target.service.remove(ref, force=False, in_use=lambda _: None)
+    loaded = list(load(target.service, io.BytesIO(archive), target.root.tmp))
+    assert [(one.image_id, one.tags) for one in loaded] == [(image.id, (ref,))]
+    assert target.service.resolve(ref).id == image.id and taken == []
+
+
 def test_a_layer_a_load_publishes_while_the_pull_has_it_staged_leaves_no_scratch(registry, registries, node, tmp_path):
     manifest = push_generated(registry, registries, tmp_path, [{"base": noise(3 << 20, "b")}, {"top": b"t"}])
     source = LocalContentStore(DataRoot(tmp_path / "source"))

@@ -7,6 +7,7 @@ the layer tar itself and its digest is the layer's diff_id.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from dockyard import faults
@@ -20,9 +21,15 @@ from dockyard.timestamps import now_rfc3339
 
 
 def import_rootfs(
-    service: ImageService, source: BinaryIO, changes: list[str], message: str | None, platform: str | None
+    service: ImageService,
+    source: BinaryIO,
+    changes: list[str],
+    message: str | None,
+    platform: str | None,
+    names: Sequence[str] = (),
 ) -> ImageRecord:
-    """Store the tarball as a layer and register an image around it. Raises InvalidArgument."""
+    """Store the tarball as a layer and register an image around it, named `names`.
+    Raises InvalidArgument."""
     with service.leases.lease() as lease:  # the blob stays until the image records it
         with lease.writer(service.content) as writer:
             for chunk in decompressed_chunks(source):
@@ -30,7 +37,8 @@ def import_rootfs(
             size = writer.offset
             diff_id = writer.commit()
         faults.point("import.after-blob")
-        return service.register(_config(diff_id, changes, message, platform), [LayerBlob(diff_id, mt.OCI_LAYER, size)])
+        config = _config(diff_id, changes, message, platform)
+        return service.register(config, [LayerBlob(diff_id, mt.OCI_LAYER, size)], names=names)
 
 
 def _config(diff_id: str, changes: list[str], message: str | None, platform: str | None) -> bytes:

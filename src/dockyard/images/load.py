@@ -65,19 +65,15 @@ def _load_one(
     service: ImageService, reader: _ArchiveReader, config_name: str, layer_names: list[str], tags: list[str]
 ) -> LoadedImage:
     config_bytes = reader.read(config_name)
+    references = [parse_reference(tag) for tag in tags]
     with service.leases.lease() as lease:  # the blobs stay until the image records them
         layers = []
         for name in layer_names:
             layers.append(reader.ingest_layer(lease.writer(service.content, size=reader.member(name).size), name))
             faults.point("load.after-blob")
         faults.point("load.before-record")
-        image = service.register(config_bytes, layers)
-    full = []
-    for tag in tags:
-        reference = parse_reference(tag)
-        service.store.tag(str(reference), image.id)
-        full.append(reference.familiar())
-    return LoadedImage(image.id, tuple(full))
+        image = service.register(config_bytes, layers, names=[str(r) for r in references])
+    return LoadedImage(image.id, tuple(r.familiar() for r in references))
 
 
 class _ArchiveReader:

@@ -5,7 +5,7 @@
       -> fetch config + layers in parallel into the content store, each verified while it
          streams and staged (extracted, diff_id checked) as it arrives; each staged layer is
          published as soon as its parent is (images/unpack.py)
-      -> register the image (ImageService.register), tag it, record its repo digest
+      -> register the image with its tag and repo digest, in one step (ImageService.register)
 
 A pull that fails discards what it staged and deletes the blobs it published and the layers
 it unpacked, but those an image recorded meanwhile uses (a load of the same layers), so
@@ -84,12 +84,9 @@ class Puller:
         with self.service.pins.hold(keys):
             ref = resolved.reference
             before = self._named(ref)
-            image = self._bring(resolved, layers, credentials, progress)
-            faults.point("pull.before-tag")
-            if ref.digest is None:
-                self.service.store.tag(str(ref), image.id)
-            self.service.store.add_repo_digest(f"{ref.name}@{resolved.digest}", image.id)
-            return Pulled(ref, self.service.store.get(image.id), resolved.digest, before != image.id)
+            names = [f"{ref.name}@{resolved.digest}", *([str(ref)] if ref.digest is None else [])]
+            image = self._bring(resolved, layers, names, credentials, progress)
+            return Pulled(ref, image, resolved.digest, before != image.id)
 
     def _named(self, ref: Reference) -> Digest | None:
         """The image the reference names before the pull, if any."""
@@ -98,7 +95,12 @@ class Puller:
         return self.service.store.tagged(str(ref))
 
     def _bring(
-        self, resolved: ResolvedImage, layers: list, credentials: Credentials | None, progress: p.ProgressCallback
+        self,
+        resolved: ResolvedImage,
+        layers: list,
+        names: list[str],
+        credentials: Credentials | None,
+        progress: p.ProgressCallback,
     ) -> ImageRecord:
         content = self.service.content
         manifest_existed = content.exists(resolved.manifest_descriptor.digest)
@@ -121,7 +123,7 @@ class Puller:
             faults.point("pull.before-record")
             config = resolved.config.raw or _read(self.service, resolved.config_descriptor.digest)
             return self.service.register(
-                config, [LayerBlob(d.digest, d.media_type, d.size) for d in resolved.layers], resolved.manifest
+                config, [LayerBlob(d.digest, d.media_type, d.size) for d in resolved.layers], resolved.manifest, names
             )
         except BaseException:
             doomed = published + ([] if manifest_existed else [resolved.manifest_descriptor.digest])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -145,8 +145,16 @@ class ImageService:
                 writer.commit()
         return digest
 
-    def register(self, config_bytes: bytes, layers: list[LayerBlob], manifest: Manifest | None = None) -> ImageRecord:
-        """Unpack the layers, verify their diff_ids, store manifest and config, record the image.
+    def register(
+        self,
+        config_bytes: bytes,
+        layers: list[LayerBlob],
+        manifest: Manifest | None = None,
+        names: Sequence[str] = (),
+    ) -> ImageRecord:
+        """Unpack the layers, verify their diff_ids, store manifest and config, record the image
+        with `names` (full tags and repo digests) in the same step, so `image prune` never
+        takes it between the two.
 
         Raises InvalidArgument when the layers do not match the config.
         """
@@ -164,7 +172,7 @@ class ImageService:
             refs = [
                 LayerRef(d, blob.digest, blob.media_type, blob.size) for d, blob in zip(diff_ids, layers, strict=False)
             ]
-            self.store.add(image_id, manifest_digest, refs, size, config.created or "1970-01-01T00:00:00Z")
+            self.store.add(image_id, manifest_digest, refs, size, config.created or "1970-01-01T00:00:00Z", names)
         return self.store.get(image_id)
 
     def _unpack_all(self, diff_ids: list[Digest], layers: list[LayerBlob]) -> int:
@@ -187,9 +195,7 @@ class ImageService:
 
     def tag(self, ref: str, target: str) -> Reference:
         image = self.resolve(ref)
-        reference = parse_reference(target)
-        if reference.digest:
-            raise InvalidArgument("refusing to create a tag with a digest reference")
+        reference = tag_reference(target)
         self.store.tag(str(reference), image.id)
         return reference
 
@@ -244,6 +250,14 @@ class ImageService:
             self.store.delete_repo_digest(name)
         else:
             self.store.untag(name)
+
+
+def tag_reference(target: str) -> Reference:
+    """`target` as a tag to record. Raises InvalidArgument for no reference or a digest one."""
+    reference = parse_reference(target)
+    if reference.digest:
+        raise InvalidArgument("refusing to create a tag with a digest reference")
+    return reference
 
 
 def _orphaned_digests(tag: str, image: ImageRecord) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ repo digests it was pulled or pushed by. Tags and repo digests are full referenc
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dockyard.errors import Conflict, NoSuchImage
@@ -81,14 +82,29 @@ class ImageStore:
         self._db = db
         db.ensure_schema(SCHEMA)
 
-    def add(self, image_id: Digest, manifest_digest: Digest, layers: list[LayerRef], size: int, created: str) -> None:
-        """Record an image (idempotent: an existing record keeps its tags)."""
+    def add(
+        self,
+        image_id: Digest,
+        manifest_digest: Digest,
+        layers: list[LayerRef],
+        size: int,
+        created: str,
+        names: Sequence[str] = (),
+    ) -> None:
+        """Record an image with `names` (tags, and repo digests `repo@sha256:...`) in one
+        transaction, so no collector ever sees it nameless (idempotent: an existing record
+        keeps its names and gains these)."""
         payload = json.dumps([layer.to_json() for layer in layers])
         with self._db.transaction() as tx:
             tx.execute(
                 "INSERT OR IGNORE INTO images (id, manifest_digest, layers, size, created) VALUES (?, ?, ?, ?, ?)",
                 (image_id, manifest_digest, payload, size, created),
             )
+            for name in names:
+                if "@" in name:
+                    tx.execute("INSERT OR REPLACE INTO repo_digests (name, image_id) VALUES (?, ?)", (name, image_id))
+                else:
+                    _point_tag(tx, name, image_id)
 
     def get(self, image_id: str) -> ImageRecord:
         rows = self._db.query("SELECT * FROM images WHERE id = ?", (image_id,))
@@ -117,8 +133,7 @@ class ImageStore:
             if not tx.execute("SELECT 1 FROM images WHERE id = ?", (image_id,)).fetchone():
                 raise NoSuchImage(image_id)
             row = tx.execute("SELECT image_id FROM tags WHERE name = ?", (name,)).fetchone()
-            tx.execute("INSERT OR REPLACE INTO tags (name, image_id) VALUES (?, ?)", (name, image_id))
-            tx.execute("UPDATE images SET last_tag_time = ? WHERE id = ?", (now_rfc3339(), image_id))
+            _point_tag(tx, name, image_id)
         previous = row["image_id"] if row else None
         return Digest(previous) if previous and previous != image_id else None
 
@@ -161,3 +176,8 @@ class ImageStore:
             tags=tuple(tags),
             repo_digests=tuple(digests),
         )
+
+
+def _point_tag(tx, name: str, image_id: Digest) -> None:
+    tx.execute("INSERT OR REPLACE INTO tags (name, image_id) VALUES (?, ?)", (name, image_id))
+    tx.execute("UPDATE images SET last_tag_time = ? WHERE id = ?", (now_rfc3339(), image_id))

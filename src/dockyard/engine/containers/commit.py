@@ -12,7 +12,7 @@ records it like any other image. A running container is paused meanwhile unless 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from dockyard import faults
@@ -36,8 +36,10 @@ def commit(
     pause: bool,
     changes: list[str],
     config: dict | None,
+    names: Sequence[str] = (),
 ) -> ImageRecord:
-    """Register the container's filesystem and config as a new image. Raises NoSuchContainer."""
+    """Register the container's filesystem and config as a new image named `names`.
+    Raises NoSuchContainer."""
     container = containers.get(ref)
     with images.leases.lease() as lease:  # the new layer's blob stays until the image records it
         with _paused(containers, container, pause):
@@ -55,7 +57,7 @@ def commit(
         layers = [LayerBlob(layer.digest, layer.media_type, layer.size) for layer in base.layers]
         if not empty:
             layers.append(LayerBlob(diff_id, mt.OCI_LAYER, size))
-        return images.register(json.dumps(document, separators=(",", ":")).encode(), layers)
+        return images.register(json.dumps(document, separators=(",", ":")).encode(), layers, names=names)
 
 
 def new_config(

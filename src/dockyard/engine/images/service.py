@@ -23,9 +23,9 @@ from dockyard.images import importer
 from dockyard.images import load as loader
 from dockyard.images import save as saver
 from dockyard.images.gc import Collector
-from dockyard.images.service import ImageService
+from dockyard.images.service import ImageService, tag_reference
 from dockyard.images.store import ImageRecord
-from dockyard.oci.reference import is_tag, parse_reference
+from dockyard.oci.reference import Reference, is_tag, parse_reference
 
 
 class ImageBackend:
@@ -158,12 +158,11 @@ class ImageBackend:
     # -- changes ----------------------------------------------------------------------
 
     def tag(self, ref: str, repo: str, tag: str | None) -> None:
-        if tag and not is_tag(tag):  # moby's reference.WithTag, after the repository parsed
-            parse_reference(repo)
-            raise InvalidArgument("invalid tag format")
-        target = f"{repo}:{tag}" if tag else repo
-        reference = self.service.tag(ref, target)
-        self.events.publish("image", "tag", self.service.resolve(str(reference)).id, {"name": reference.familiar()})
+        reference = self.service.tag(ref, str(_target(repo, tag)))
+        self._tagged(self.service.resolve(str(reference)).id, reference)
+
+    def _tagged(self, image_id: str, reference: Reference) -> None:
+        self.events.publish("image", "tag", image_id, {"name": reference.familiar()})
 
     def remove(self, ref: str, force: bool, noprune: bool) -> list[dict]:
         removal = self.service.remove(ref, force, self._containers.image_user)
@@ -222,10 +221,15 @@ class ImageBackend:
         message: str | None,
         platform: str | None,
     ) -> Iterator[dict]:
+        if repo and "@" in repo:
+            parse_reference(repo)
+            raise InvalidArgument("cannot import digest reference")
+        target = _target(repo, tag) if repo else None  # refused before anything is stored
+        names = [str(target)] if target else []
         with self._collecting_on_failure():
-            image = importer.import_rootfs(self.service, source, changes, message, platform)
-        if repo:
-            self.tag(image.id, repo, tag)
+            image = importer.import_rootfs(self.service, source, changes, message, platform, names)
+        if target:
+            self._tagged(image.id, target)
         self.events.publish("image", "import", image.id, {"name": image.id})
         yield {"status": image.id}
 
@@ -285,10 +289,14 @@ class ImageBackend:
         changes: list[str],
         config: dict | None,
     ) -> dict:
+        target = _target(repo, tag) if repo else None  # refused before anything is committed
+        names = [str(target)] if target else []
         with self._collecting_on_failure():
-            image = committer.commit(self._containers, self.service, container, comment, author, pause, changes, config)
-        if repo:
-            self.tag(image.id, repo, tag)
+            image = committer.commit(
+                self._containers, self.service, container, comment, author, pause, changes, config, names
+            )
+        if target:
+            self._tagged(image.id, target)
         self.events.publish(
             "container",
             "commit",
@@ -315,3 +323,11 @@ def _created(config: dict) -> float:
 
 def _image_labels(config: dict) -> dict:
     return (config.get("config") or {}).get("Labels") or {}
+
+
+def _target(repo: str, tag: str | None) -> Reference:
+    """The tag `repo` and `tag` name. Raises InvalidArgument as moby's reference parsing does."""
+    if tag and not is_tag(tag):  # moby's reference.WithTag, after the repository parsed
+        parse_reference(repo)
+        raise InvalidArgument("invalid tag format")
+    return tag_reference(f"{repo}:{tag}" if tag else repo)
