@@ -17,6 +17,7 @@ import pytest
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.oci.digest import Digest, chain_id
 from dockyard.paths import DataRoot
+from dockyard.snapshots import mountinfo
 from dockyard.snapshots.mountinfo import is_mounted, lists_mount_point
 from dockyard.snapshots.overlay import OverlaySnapshotter, short_name
 from dockyard.snapshots.snapshotter import DiffIdMismatch
@@ -262,6 +263,24 @@ def test_mountinfo_lists_mount_points_as_the_kernel_escapes_them() -> None:
     assert not lists_mount_point(text, "/mnt/bound")  # a bind's root field is not a mount point
     assert not lists_mount_point(text, "/mnt/with")
     assert not lists_mount_point(text, "/elsewhere/x")
+
+
+@pytest.mark.parametrize("statx", [True, False], ids=["statx", "mountinfo"])
+def test_is_mounted_sees_a_bind_mount_on_the_same_filesystem(tmp_path: Path, monkeypatch, statx: bool) -> None:
+    if not statx:  # a kernel or C library without STATX_ATTR_MOUNT_ROOT: the table decides
+        monkeypatch.setattr(mountinfo, "_mount_root", lambda path: None)
+    source, target = tmp_path / "source", tmp_path / "target with space"
+    source.mkdir()
+    target.mkdir()
+    (tmp_path / "link").symlink_to(target)
+    assert not is_mounted(target) and not is_mounted(tmp_path / "missing" / "x")
+    subprocess.run(["mount", "--bind", str(source), str(target)], check=True)
+    try:
+        assert os.stat(target).st_dev == os.stat(tmp_path).st_dev  # st_dev could not tell
+        assert is_mounted(target) and is_mounted(tmp_path / "link") and not is_mounted(source)
+    finally:
+        subprocess.run(["umount", str(target)], check=True)
+    assert not is_mounted(target)
 
 
 def test_whiteout_layer_on_disk_is_overlay_form(snapshotter: OverlaySnapshotter, root: DataRoot) -> None:

@@ -108,18 +108,10 @@ def _setup(ready_fd: int) -> tuple[Supervisor, int]:
     with open(TASKFILE, "rb") as f:
         raw_task = f.read()
     task = json.loads(raw_task)
-    atomic.write_text(PIDFILE, str(os.getpid()), durable=False)  # a pid means nothing after a reboot
-    _owned[PIDFILE] = os.lstat(PIDFILE).st_ino
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    if os.path.lexists(SOCKET):
-        os.unlink(SOCKET)
-    listener.bind(SOCKET)
-    _owned[SOCKET] = os.lstat(SOCKET).st_ino
-    listener.listen(64)
     io = task["io"]
     parent_fds, child_fds = _stdio(io)
     start_fd, status_fd = parent_fds.pop("start"), parent_fds.pop("status")
@@ -127,10 +119,16 @@ def _setup(ready_fd: int) -> tuple[Supervisor, int]:
         discard_prepared()
         os.close(start_fd)
         os.close(status_fd)
+        listener = _listen()
         pid, cgroup_paths = external.spawn(task, child_fds)
         start = functools.partial(external.start, task)
     else:
         pid, cgroup_paths = _spawn_prepared(task, raw_task, child_fds) or _spawn(task, child_fds)
+        try:
+            listener = _listen()  # while the child sets itself up
+        except BaseException:
+            _abandon(pid, cgroup_paths, task)
+            raise
         _report_ready(pid, status_fd, parent_fds, child_fds, cgroup_paths, task)
         start = functools.partial(_start_init, start_fd, status_fd)
     log = None
@@ -148,6 +146,19 @@ def _setup(ready_fd: int) -> tuple[Supervisor, int]:
         lambda: _release(cgroup_paths, task),
     )
     return supervisor, wake_r
+
+
+def _listen() -> socket.socket:
+    """The pid file and the control socket, both this shim's (so _cleanup removes them)."""
+    atomic.write_text(PIDFILE, str(os.getpid()), durable=False)  # a pid means nothing after a reboot
+    _owned[PIDFILE] = os.lstat(PIDFILE).st_ino
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if os.path.lexists(SOCKET):
+        os.unlink(SOCKET)
+    listener.bind(SOCKET)
+    _owned[SOCKET] = os.lstat(SOCKET).st_ino
+    listener.listen(64)
+    return listener
 
 
 def _stdio(io: dict[str, Any]) -> tuple[dict[str, Any], init.ChildFds]:
@@ -264,10 +275,7 @@ def _report_ready(
     line = _read_line(status_fd)
     message = json.loads(line) if line else {}
     if not message.get("ready"):
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        if task["mode"] != "exec":
-            hierarchy.remove(cgroup_paths)
+        _abandon(pid, cgroup_paths, task)
         raise RuntimeError(message.get("error") or "container init exited before it was ready")
     console = parent.pop("console", None)
     if console is not None:
@@ -275,6 +283,14 @@ def _report_ready(
         console.close()
         parent["master"] = parent["stdin"] = fds[0]
         parent["outputs"] = {fds[0]: "stdout"}
+
+
+def _abandon(pid: int, cgroup_paths: list[str], task: dict[str, Any]) -> None:
+    """Kill and reap the child that will not run, and remove the cgroups made for it."""
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    if task["mode"] != "exec":
+        hierarchy.remove(cgroup_paths)
 
 
 def _start_init(start_fd: int, status_fd: int) -> str | None:

@@ -1,9 +1,17 @@
-"""Is a path a mount point? Read from /proc/self/mountinfo (a bind mount keeps st_dev)."""
+"""Is a path a mount point? statx's STATX_ATTR_MOUNT_ROOT (Linux 5.8), else the line in
+/proc/self/mountinfo: never st_dev, which a bind mount keeps."""
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 from pathlib import Path
+
+from dockyard.libc import LIBC
+
+STATX_ATTR_MOUNT_ROOT = 0x2000
+_ATTRIBUTES, _ATTRIBUTES_MASK = 8, 56  # byte offsets of stx_attributes and stx_attributes_mask
 
 _MANGLED = {"\\": "\\134", " ": "\\040", "\t": "\\011", "\n": "\\012"}  # the kernel's show_path()
 
@@ -29,5 +37,21 @@ def lists_mount_point(mountinfo: str, path: str) -> bool:
 
 def is_mounted(path: Path) -> bool:
     """Whether path (symlinks resolved) is a mount point in this mount namespace."""
+    root = _mount_root(path)
+    if root is not None:
+        return root
     with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as file:
         return lists_mount_point(file.read(), os.path.realpath(path))
+
+
+def _mount_root(path: Path) -> bool | None:
+    """statx's answer (a few µs, where reading the table costs 0.1 ms and grows with it); None
+    where the kernel or C library cannot tell."""
+    buffer = ctypes.create_string_buffer(256)  # struct statx
+    if LIBC.statx(-100, os.fsencode(path), 0, 0, buffer) != 0:  # AT_FDCWD, following symlinks; no fields asked
+        return False if ctypes.get_errno() in (errno.ENOENT, errno.ENOTDIR) else None
+    mask = int.from_bytes(buffer.raw[_ATTRIBUTES_MASK : _ATTRIBUTES_MASK + 8], "little")
+    if not mask & STATX_ATTR_MOUNT_ROOT:
+        return None
+    attributes = int.from_bytes(buffer.raw[_ATTRIBUTES : _ATTRIBUTES + 8], "little")
+    return bool(attributes & STATX_ATTR_MOUNT_ROOT)

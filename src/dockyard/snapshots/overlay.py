@@ -82,6 +82,7 @@ class OverlaySnapshotter:
     def __init__(self, root: DataRoot) -> None:
         self._root = root
         self._links = root.layers / "l"
+        self._lowers: dict[tuple[Digest, bool], str] = {}  # (top layer, absolute) -> lowerdir value
         for path in (root.layers, self._links, root.containers, root.tmp):
             path.mkdir(parents=True, exist_ok=True)
         for stale in root.tmp.glob(_SCRATCH_PREFIX + "*"):
@@ -180,6 +181,8 @@ class OverlaySnapshotter:
                 raise Conflict(f"layer {chain_id} is in use by container {child.parent.name}")
         doomed = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=self._root.tmp))
         os.rename(self._layer_dir(chain_id), doomed / "layer")
+        for absolute in (True, False):
+            self._lowers.pop((chain_id, absolute), None)
         (self._links / short_name(chain_id)).unlink(missing_ok=True)
         shutil.rmtree(doomed)
 
@@ -252,16 +255,24 @@ class OverlaySnapshotter:
         directory = self._snapshot_dir(key)
         if parent is None:
             return Mount("bind", str(directory / "upper"), ("rbind", "rw"))
-        links = self._links if absolute else Path(self._links.name)
-        lowers = [str(self._root.init_layer), *(str(links / short_name(layer)) for layer in self._chain(parent))]
-        lower = ":".join(lowers)
         options = (
-            f"lowerdir={lower}",
+            f"lowerdir={self._lowerdir(parent, absolute)}",
             f"upperdir={directory / 'upper'}",
             f"workdir={directory / 'work'}",
             *OVERLAY_OPTIONS,
         )
         return Mount("overlay", "overlay", options)
+
+    def _lowerdir(self, parent: Digest, absolute: bool) -> str:
+        """The shared init layer, then the link of parent and of each layer beneath it: kept
+        per layer while it exists (a chain ID fixes its ancestry), read once."""
+        lower = self._lowers.get((parent, absolute))
+        if lower is None or not self.has_layer(parent):
+            links = self._links if absolute else Path(self._links.name)
+            chain = self._chain(parent)  # NotFound for a layer gone
+            lower = ":".join([str(self._root.init_layer), *(str(links / short_name(layer)) for layer in chain)])
+            self._lowers[(parent, absolute)] = lower
+        return lower
 
     def paths(self, key: str) -> SnapshotPaths:
         """containers/<key>/{rootfs,upper,work} and the layers' diff dirs. Raises NotFound."""
