@@ -188,7 +188,7 @@ def build(data_root: Path, socket_path: Path, settings: dict | None = None) -> A
             {c.id: f"/proc/{c.state.pid}/ns/net" for c in containers.all() if c.state.running and c.state.pid}
         )
     builds = BuildService(root, BuildCache(db), images, containers, events, distribution)
-    image_backend = ImageBackend(images, containers, events, root.tmp, distribution, builds.intermediate, collector)
+    image_backend = ImageBackend(images, containers, events, root.tmp, distribution, collector)
     backends = Backends(
         containers=containers,
         execs=ExecService(containers, runtime, root, events),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import uuid
 
 import pytest
 
@@ -184,3 +185,50 @@ def test_intermediate_images_are_listed_only_with_all(daemon, tmp_path):
     intermediate = ids[1]  # ENV STEP=1's image, the parent of the final one
     assert intermediate not in "".join(i[7:19] for i in shown.split())
     assert intermediate in "".join(i[7:19] for i in everything.split())
+
+
+def _rmi_story(engine, busybox_tar, context) -> list:
+    """rmi and image prune over a classic build's chain of images, as dockerd answers them:
+    each step's (exit code, the lines naming the chain's images by role, errors), and which
+    of the chain are left. Layer lines (dockerd's `Deleted: <chain ID>`) are left out."""
+    label = uuid.uuid4().hex[:8]
+    base, tag = f"story-base-{label}", f"story-{label}"
+    (context / "Dockerfile").write_text(f'FROM {base}\nLABEL story={label}\nRUN echo a > /a\nCMD ["true"]\n')
+    engine.docker("import", str(busybox_tar), base)
+    docker_build(engine, "--network", "none", "-t", tag, str(context))
+    chain = [line for line in engine.docker("history", "-q", "--no-trunc", tag).stdout.split() if line != "<missing>"]
+    roles = dict(zip(chain, ["top", "run", "label", "base"], strict=True))
+
+    def named(text: str) -> list[str]:
+        for image_id, role in roles.items():
+            text = text.replace(image_id, role).replace(image_id[7:19], role)
+        text = text.replace(label, "*")
+        return [line for line in text.splitlines() if any(r in line for r in [*roles.values(), "*", "rror"])]
+
+    def step(*args: str) -> tuple:
+        result = engine.docker(*args, check=False)
+        return (args[0], result.returncode, named(result.stdout + result.stderr))
+
+    def left() -> list[str]:
+        present = set(engine.docker("images", "-aq", "--no-trunc").stdout.split())
+        return [role for image_id, role in roles.items() if image_id in present]
+
+    story = [
+        step("rmi", chain[2][7:19]),  # others were built on it: refused, even forced
+        step("rmi", "-f", chain[1][7:19]),
+        step("rmi", base),  # its last name: untagged only
+        left(),
+        step("image", "prune", "-f", "--filter", f"label=story={label}"),  # nameless parents stay
+        step("rmi", "--no-prune", tag),
+        left(),
+        step("image", "prune", "-f", "--filter", f"label=story={label}"),  # now the top: the chain goes
+        left(),
+    ]
+    engine.docker("rmi", "-f", tag, base, check=False)
+    return story
+
+
+def test_rmi_and_prune_over_a_build_chain_answer_as_dockerd(daemon, reference, busybox_tar, context):
+    ours = _rmi_story(daemon, busybox_tar, context)
+    assert ours == _rmi_story(reference, busybox_tar, context)
+    assert ours[3] == ["top", "run", "label", "base"] and ours[-1] == []  # the story did what it says

@@ -16,7 +16,7 @@ from dockyard.images import load as loader
 from dockyard.images import save as saver
 from dockyard.images.gc import Collector
 from dockyard.images.importer import import_rootfs
-from dockyard.images.service import ImageService, ImageUser
+from dockyard.images.service import ImageService, ImageUser, LayerBlob
 from dockyard.images.store import ImageStore
 from dockyard.metadata.db import Database
 from dockyard.paths import DataRoot
@@ -168,3 +168,48 @@ def test_removing_the_last_tag_of_a_pulled_image_deletes_it(service, rootfs_tar)
     )
     assert removal.deleted == ()
     assert service.remove("other:1", False, lambda _: None).deleted == (image.id,)
+
+
+def _child(service: ImageService, parent, step: str, name: str | None = None):
+    """An image on `parent`, as a build step or a commit records it: the same layers, a
+    config naming the parent."""
+    config = {**service.config(parent), "parent": parent.id, "comment": step}
+    layers = [LayerBlob(layer.digest, layer.media_type, layer.size) for layer in parent.layers]
+    return service.register(json.dumps(config).encode(), layers, names=[f"docker.io/library/{name}"] if name else [])
+
+
+def _chain(service: ImageService, rootfs_tar: bytes):
+    """base:1 <- step one <- step two <- built:1, as a classic build leaves them."""
+    base = import_rootfs(service, io.BytesIO(rootfs_tar), [], None, None, names=["docker.io/library/base:1"])
+    one = _child(service, base, "one")
+    two = _child(service, one, "two")
+    return base, one, two, _child(service, two, "top", "built:1")
+
+
+def test_an_image_others_were_built_on_is_never_deleted_only_untagged(service, rootfs_tar):
+    base, one, two, top = _chain(service, rootfs_tar)
+    no_user = lambda image_id: None
+    assert service.children(one.id) == [two.id] and service.parents() == {base.id, one.id, two.id}
+    for forced in (False, True):  # moby: a hard conflict, by ID even forced
+        with pytest.raises(
+            Conflict, match=rf"unable to delete {one.id.short} \(cannot be forced\) - image has dependent child"
+        ):
+            service.remove(one.id, forced, no_user)
+    removal = service.remove("base:1", False, no_user)  # the last name goes, the image stays
+    assert removal.untagged == ("docker.io/library/base:1",) and removal.deleted == ()
+    assert service.store.get(base.id).tags == ()
+
+
+def test_rmi_deletes_the_parents_it_leaves_unused_unless_no_prune(service, rootfs_tar):
+    base, one, two, top = _chain(service, rootfs_tar)
+    service.tag(two.id, "kept:1")
+    used = lambda image_id: ImageUser("c0ffee" * 10, running=False) if image_id == one.id else None
+    assert service.remove("built:1", False, used).deleted == (top.id,)  # two is named: the pruning stops there
+    service.remove("kept:1", False, used, prune=False)  # --no-prune: two goes, alone
+    assert {image.id for image in service.all()} == {base.id, one.id}
+    top = _child(service, _child(service, one, "again"), "top", "built:2")
+    again = service.parent_of(top)
+    assert service.remove("built:2", False, used).deleted == (top.id, again)  # one: a container uses it
+    service.remove("base:1", False, lambda _: None)
+    assert service.remove(one.id, False, lambda _: None).deleted == (one.id, base.id)  # nameless now: pruned
+    assert service.all() == []

@@ -52,10 +52,6 @@ class BuildCache:
         with self._db.transaction() as tx:
             tx.execute("DELETE FROM build_cache WHERE key = ?", (key,))
 
-    def parents(self) -> set[str]:
-        """Every image some cached step was built on (docker lists these only with `-a`)."""
-        return {row["parent_id"] for row in self._db.query("SELECT DISTINCT parent_id FROM build_cache")}
-
     def prune(self) -> int:
         """Forget every row; return how many there were."""
         with self._db.transaction() as tx:

@@ -64,6 +64,7 @@ class ImageService:
         self.pins = KeyedLocks()  # blobs and layers a pull is bringing in
         self.leases = Leases()  # blobs a load, import or commit wrote, until it records its image
         self._lock = threading.RLock()
+        self._parents: dict[Digest, Digest | None] = {}  # image ID -> its config's `parent` (immutable)
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -121,6 +122,21 @@ class ImageService:
         """The image's config JSON document."""
         with self.content.open(image.id) as f:
             return json.loads(f.read())
+
+    def parent_of(self, image: ImageRecord) -> Digest | None:
+        """The image this one was built or committed on (its config's `parent`), here or not."""
+        if image.id not in self._parents:
+            parent = self.config(image).get("parent")
+            self._parents[image.id] = Digest(parent) if parent else None
+        return self._parents[image.id]
+
+    def children(self, image_id: Digest) -> list[Digest]:
+        """The images built or committed on this one."""
+        return [other.id for other in self.all() if self.parent_of(other) == image_id]
+
+    def parents(self) -> set[Digest]:
+        """Every image some other image was built or committed on."""
+        return {parent for image in self.all() if (parent := self.parent_of(image)) is not None}
 
     def manifest(self, image: ImageRecord) -> Manifest:
         from dockyard.oci.manifest import parse_manifest
@@ -199,10 +215,14 @@ class ImageService:
         self.store.tag(str(reference), image.id)
         return reference
 
-    def remove(self, ref: str, force: bool, in_use: Callable[[Digest], ImageUser | None]) -> Removal:
+    def remove(
+        self, ref: str, force: bool, in_use: Callable[[Digest], ImageUser | None], prune: bool = True
+    ) -> Removal:
         """Untag or delete as `docker rmi` does; `in_use(image_id)` names a container using it.
 
-        Even forced, an image a running container uses is only untagged, never deleted.
+        Even forced, an image a running container uses, or one other images were built on, is
+        only untagged, never deleted (and refused by ID). With `prune`, each parent left without
+        a name, a child or a container goes too, as moby's rmi does unless --no-prune.
         Raises NoSuchImage, Conflict.
         """
         with self._lock:
@@ -214,6 +234,10 @@ class ImageService:
                     for name in going:
                         self._forget_name(name)
                     return Removal(image.id, going, ())
+            if not named and self.children(image.id):
+                raise Conflict(
+                    f"conflict: unable to delete {image.id.short} (cannot be forced) - image has dependent child images"
+                )
             user = in_use(image.id)
             if user and not force:
                 what = f'repository reference "{ref}"' if named else image.id.short
@@ -229,13 +253,35 @@ class ImageService:
                     )
                 self._forget_name(named)
                 return Removal(image.id, (named,), ())
+            if named and self.children(image.id):  # the last name goes; the image stays for its children
+                for name in going:
+                    self._forget_name(name)
+                return Removal(image.id, going, ())
             if not named and len(image.tags) > 1 and not force:
                 raise Conflict(
                     f"conflict: unable to delete {image.id.short} (must be forced) - image is referenced in multiple repositories"
                 )
             untagged = tuple(image.tags) + tuple(image.repo_digests)
             self.store.delete(image.id)
-            return Removal(image.id, untagged, (image.id,))
+            deleted = (image.id, *(self._prune_parents(image, in_use) if prune else ()))
+            return Removal(image.id, untagged, deleted)
+
+    def _prune_parents(self, image: ImageRecord, in_use: Callable[[Digest], ImageUser | None]) -> list[Digest]:
+        """Delete the parent, and its parent in turn, while each is left nameless, childless and
+        unused (moby's quiet prune after an rmi: it stops at the first that is not)."""
+        deleted = []
+        parent_id = self.parent_of(image)
+        while parent_id is not None:
+            try:
+                parent = self.store.get(parent_id)
+            except NoSuchImage:
+                break
+            if parent.tags or parent.repo_digests or self.children(parent.id) or in_use(parent.id):
+                break
+            self.store.delete(parent.id)
+            deleted.append(parent.id)
+            parent_id = self.parent_of(parent)
+        return deleted
 
     def _by_name(self, ref: str, image: ImageRecord) -> str | None:
         try:

@@ -112,10 +112,6 @@ class BuildService:
         builder = Builder(worker, self.cache, context, dockerfile, options, self.root.tmp)
         return _closing(builder.build(), spool)
 
-    def intermediate(self) -> set[str]:
-        """The images later build steps were made on (`docker images` lists them only with -a)."""
-        return self.cache.parents()
-
     def prune(self) -> dict:
         """POST /build/prune: forget every cached step (the images stay until pruned)."""
         self.cache.prune()

@@ -78,6 +78,9 @@ class EngineWorker:
         if layer is not None:
             document["rootfs"]["diff_ids"] = [*document["rootfs"].get("diff_ids", []), layer.digest]
             blobs.append(layer)
+        document.pop("parent", None)  # a step's document starts as a copy of its parent's
+        if parent is not None:
+            document["parent"] = parent  # as moby's classic builder: each step's image names the last
         raw = json.dumps(document, separators=(",", ":")).encode()
         return self.images.register(raw, blobs).id
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -18,7 +18,7 @@ from dockyard.engine.events import EventBus
 from dockyard.engine.filtering import boolean
 from dockyard.engine.images import filters as image_filters
 from dockyard.engine.images.distribution import DistributionService
-from dockyard.errors import InvalidArgument, NoSuchImage, NotSupported
+from dockyard.errors import Conflict, InvalidArgument, NoSuchImage, NotSupported
 from dockyard.images import importer
 from dockyard.images import load as loader
 from dockyard.images import save as saver
@@ -36,13 +36,11 @@ class ImageBackend:
         events: EventBus,
         tmp_dir: Path,
         distribution: DistributionService | None = None,
-        intermediate: Callable[[], set[str]] | None = None,
         collector: Collector | None = None,
     ) -> None:
         self.service, self.events, self.tmp_dir = service, events, tmp_dir
         self._containers = containers  # asked which images are in use, and for commit
         self._distribution = distribution  # for pull and push
-        self._intermediate = intermediate  # build steps' parent images: listed only with all
         self._collector = collector or Collector(service)  # after rmi and prune
 
     # -- views ------------------------------------------------------------------------
@@ -66,12 +64,13 @@ class ImageBackend:
 
     def list(self, all: bool, filters: dict[str, list[str]], digests: bool) -> list[dict]:
         """`docker images`: filters as dockerd's (engine/images/filters.py); a reference
-        filter lists only the tags and digests it matched; intermediate build images only with `all`."""
+        filter lists only the tags and digests it matched; a nameless image others were built on
+        (a build's intermediate step) only with `all`."""
         chosen = image_filters.compile_filters(filters, self._created_of)
-        hidden = self._intermediate() if not all and self._intermediate is not None else set()
+        hidden = self.service.parents() if not all else set()
         summaries = []
         for image in self.service.all():
-            if not image.tags and image.id in hidden:
+            if not image.tags and not image.repo_digests and image.id in hidden:
                 continue
             config = self.service.config(image)
             if not chosen.keeps(_created(config), _image_labels(config)):
@@ -149,7 +148,7 @@ class ImageBackend:
 
     def _parent(self, image: ImageRecord) -> ImageRecord | None:
         """The image `image` was committed (or built) from, while it is still here."""
-        parent = self.service.config(image).get("parent")
+        parent = self.service.parent_of(image)
         try:
             return self.service.resolve(parent) if parent else None
         except NoSuchImage:
@@ -165,16 +164,22 @@ class ImageBackend:
         self.events.publish("image", "tag", image_id, {"name": reference.familiar()})
 
     def remove(self, ref: str, force: bool, noprune: bool) -> list[dict]:
-        removal = self.service.remove(ref, force, self._containers.image_user)
+        """`docker rmi`; --no-prune keeps the parents it leaves untagged (their content too)."""
+        result = self._remove(ref, force, parents=not noprune)
+        if any("Deleted" in item for item in result):
+            faults.point("rmi.after-record")
+            self._collect()
+        return result
+
+    def _remove(self, ref: str, force: bool, parents: bool) -> list[dict]:
+        """Untag or delete, with the parents left unused when `parents`; no collection."""
+        removal = self.service.remove(ref, force, self._containers.image_user, prune=parents)
         result = [{"Untagged": parse_reference(name).familiar()} for name in removal.untagged]
         for _ in removal.untagged:  # moby names the image by its ID in an untag event
             self.events.publish("image", "untag", removal.image_id, {"name": removal.image_id})
         for image_id in removal.deleted:
             result.append({"Deleted": image_id})
             self.events.publish("image", "delete", image_id, {"name": image_id})
-        if removal.deleted and not noprune:
-            faults.point("rmi.after-record")
-            self._collect()
         return result
 
     def _collect(self) -> int:
@@ -202,14 +207,25 @@ class ImageBackend:
         everything = "dangling" in filters and not boolean("dangling", filters["dangling"])
         now = time.time()
         prune.cutoff(filters, now)  # a malformed `until` is a 400 before anything is removed
-        deleted = []
-        for image in self.service.all():
-            if self._containers.image_user(image.id) or (image.tags and not everything):
+        deleted: list[dict] = []
+        gone: set[str] = set()
+        parents = self.service.parents()
+        for image in self.service.all():  # as moby: the top images, each removed as rmi does
+            if image.id in gone or self._containers.image_user(image.id) or (image.tags and not everything):
                 continue
+            names = [*image.tags, *image.repo_digests]
+            if not names and image.id in parents:
+                continue  # what later images were built on stays while they do
             config = self.service.config(image)
             if not prune.prune_match(_image_labels(config), _created(config), filters, now):
                 continue
-            deleted += self.remove(image.id, force=True, noprune=True)
+            for ref in names or [image.id]:
+                try:
+                    answer = self._remove(ref, force=False, parents=True)
+                except (Conflict, NoSuchImage):
+                    break  # as moby: an image it cannot remove is left, quietly
+                deleted += answer
+                gone.update(item["Deleted"] for item in answer if "Deleted" in item)
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": self._collect()}
 
     def import_(
