@@ -262,15 +262,21 @@ class ImageService:
                     f"conflict: unable to delete {image.id.short} (must be forced) - image is referenced in multiple repositories"
                 )
             untagged = tuple(image.tags) + tuple(image.repo_digests)
-            self.store.delete(image.id)
-            deleted = (image.id, *(self._prune_parents(image, in_use) if prune else ()))
+            parent = self._delete(image)
+            deleted = (image.id, *(self._prune_parents(parent, in_use) if prune else ()))
             return Removal(image.id, untagged, deleted)
 
-    def _prune_parents(self, image: ImageRecord, in_use: Callable[[Digest], ImageUser | None]) -> list[Digest]:
+    def _delete(self, image: ImageRecord) -> Digest | None:
+        """Delete the record (with its names); return its parent's ID."""
+        parent = self.parent_of(image)
+        self.store.delete(image.id)
+        self._parents.pop(image.id, None)
+        return parent
+
+    def _prune_parents(self, parent_id: Digest | None, in_use: Callable[[Digest], ImageUser | None]) -> list[Digest]:
         """Delete the parent, and its parent in turn, while each is left nameless, childless and
         unused (moby's quiet prune after an rmi: it stops at the first that is not)."""
         deleted = []
-        parent_id = self.parent_of(image)
         while parent_id is not None:
             try:
                 parent = self.store.get(parent_id)
@@ -278,9 +284,8 @@ class ImageService:
                 break
             if parent.tags or parent.repo_digests or self.children(parent.id) or in_use(parent.id):
                 break
-            self.store.delete(parent.id)
+            parent_id = self._delete(parent)
             deleted.append(parent.id)
-            parent_id = self.parent_of(parent)
         return deleted
 
     def _by_name(self, ref: str, image: ImageRecord) -> str | None:
