@@ -76,3 +76,19 @@ def test_help_still_names_the_daemon_and_the_registry() -> None:
     done = run_cli(["--help"])
     assert done.returncode == 0
     assert b"daemon" in done.stdout and b"registry" in done.stdout
+
+
+def test_the_hot_verbs_import_only_what_they_use() -> None:
+    """`run -d` sends no stream and `ps` none at all: neither pays for the attachment's
+    modules, and no verb pays for contextlib (~1-3 ms of every command, decision 0083)."""
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write('LOADED ' + ' '.join(sorted(m for m in sys.modules"
+        " if m in ('contextlib', 'dockyard.cli.attachment'))) + '\\n'))\n"
+        "from dockyard.__main__ import main\nmain()\n"
+    )
+    for verb in (["run", "-d", "busybox", "true"], ["ps"], ["run", "busybox", "true"]):
+        done = _python(code, "-H", "unix:///nonexistent/d.sock", *verb)
+        assert "Cannot connect to the dockyard daemon" in done.stderr, done.stderr
+        loaded = done.stderr.split("LOADED ")[1].split()
+        assert loaded == ([] if "-d" in verb or verb == ["ps"] else ["dockyard.cli.attachment"]), verb

@@ -5,7 +5,7 @@ import threading
 import time
 
 from dockyard.runtime.logfile import MAX_PARTIAL, JsonFileWriter, LineSplitter, encode_entry
-from dockyard.runtime.logreader import decode_entry, follow, read_entries, select
+from dockyard.runtime.logreader import LogReading, decode_entry, select
 from dockyard.timestamps import rfc3339_nano as format_time
 
 
@@ -38,7 +38,7 @@ def test_writer_rotates_and_reader_orders(tmp_path):
     assert files == ["c-json.log", "c-json.log.1", "c-json.log.2"]
     for name in files:
         assert (tmp_path / name).stat().st_size <= 200
-    entries = list(read_entries(path, 3))
+    entries = list(LogReading(path, 3).past())
     assert entries[-1].data == b"no newline"
     numbers = [int(e.data.split()[1]) for e in entries[:-1]]
     assert numbers == sorted(numbers) and numbers[-1] == 29 and len(numbers) < 30
@@ -48,7 +48,7 @@ def test_writer_rotates_and_reader_orders(tmp_path):
 def test_select_tail_since_until(tmp_path):
     lines = [encode_entry("stdout", f"{i}\n".encode(), format_time(i * 1_000_000_000)) for i in range(1, 6)]
     (tmp_path / "l").write_bytes(b"".join(lines))
-    entries = lambda: read_entries(str(tmp_path / "l"), 1)
+    entries = lambda: LogReading(str(tmp_path / "l"), 1).past()
     assert [e.data for e in select(entries(), tail=2)] == [b"4\n", b"5\n"]
     assert select(entries(), tail=0) == []
     got = select(entries(), since_ns=2_000_000_000, until_ns=4_000_000_000)
@@ -61,7 +61,9 @@ def test_follow_crosses_rotation(tmp_path):
     w.write("stdout", b"before\n")
     done = threading.Event()
     seen = []
-    entries = follow(path, keep_going=lambda: not done.is_set(), poll=0.005)
+    reading = LogReading(path, 2)
+    assert [entry.data for entry in reading.past()] == [b"before\n"]
+    entries = reading.follow(keep_going=lambda: not done.is_set(), poll=0.005)
 
     def reader():
         seen.extend(entry.data for entry in entries)
@@ -76,3 +78,23 @@ def test_follow_crosses_rotation(tmp_path):
     done.set()
     t.join(5)
     assert seen == [f"msg {i}\n".encode() for i in range(10)]
+
+
+def test_what_is_written_between_the_past_and_the_follow_is_read_once(tmp_path):
+    """The race `docker run` through the SDK met (logs --follow right after start, the
+    container done at once): an entry written after the past was read, and the writer done
+    before the follower first asks whether to go on, still comes out, once; so does a line
+    the writer was halfway through when the past was read."""
+    path = tmp_path / "f.log"
+    line = lambda text: b'{"log":"%s\\n","stream":"stdout","time":"2026-12-06T00:00:00Z"}\n' % text
+    path.write_bytes(line(b"early") + line(b"torn")[:20])
+    reading = LogReading(str(path), 1)
+    assert [entry.data for entry in reading.past()] == [b"early\n"]
+    with open(path, "ab") as f:
+        f.write(line(b"torn")[20:] + line(b"late"))
+    assert [entry.data for entry in reading.follow(keep_going=lambda: False)] == [b"torn\n", b"late\n"]
+
+
+def test_a_log_that_is_not_there_reads_empty(tmp_path):
+    reading = LogReading(str(tmp_path / "missing.log"), 3)
+    assert list(reading.past()) == [] and list(reading.follow(keep_going=lambda: True)) == []

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from contextlib import nullcontext
 
 from dockyard import detachkeys
 from dockyard.cli.client import path_id
 from dockyard.cli.flags import UsageError
 from dockyard.cli.hijack import Session
-from dockyard.cli.terminal import is_tty, on_resize, raw_mode
+from dockyard.cli.terminal import RawMode, is_tty, on_resize
 from dockyard.errors import DockyardError
 
 PROXIED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
@@ -113,5 +112,5 @@ def stream(sock, reader, tty: bool, stdin: bool, detach_keys: str | None = None)
     raw = tty and stdin and is_tty(sys.stdin)
     keys = detachkeys.parse(detach_keys or (configured_detach_keys() if stdin else None))
     sys.stdout.flush()
-    with raw_mode(sys.stdin.fileno()) if raw else nullcontext():
+    with RawMode(sys.stdin.fileno(), enabled=raw):
         return Session(sock, reader, tty, stdin, keys).run()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
-from contextlib import contextmanager
 
 
 def is_tty(stream) -> bool:
@@ -24,25 +22,32 @@ def size(fd: int = 1) -> tuple[int, int] | None:
     return rows, columns
 
 
-@contextmanager
-def raw_mode(fd: int):
-    """Put fd's terminal in raw mode for the block; a no-op when fd is not a terminal."""
-    if not os.isatty(fd):
-        yield
-        return
-    import termios
-    import tty
+class RawMode:
+    """fd's terminal in raw mode for the block, when `enabled` and fd is a terminal (a class:
+    contextlib would cost every command that asks is_tty ~1 ms of imports)."""
 
-    saved = termios.tcgetattr(fd)
-    try:
-        tty.setraw(fd, termios.TCSANOW)
-        yield
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+    def __init__(self, fd: int, enabled: bool = True) -> None:
+        self._fd, self._enabled = fd, enabled
+        self._saved: list | None = None
+
+    def __enter__(self) -> None:
+        if self._enabled and os.isatty(self._fd):
+            import termios
+            import tty
+
+            self._saved = termios.tcgetattr(self._fd)
+            tty.setraw(self._fd, termios.TCSANOW)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._saved is not None:
+            import termios
+
+            termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
 
 
 def on_resize(callback) -> None:
     """Call callback(rows, columns) now and on every SIGWINCH."""
+    import signal
 
     def handler(signum=None, frame=None) -> None:
         dims = size(sys.stdout.fileno())

@@ -12,6 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from dockyard.runtime.logfile import rotated_paths
 from dockyard.timestamps import parse_rfc3339_nano
@@ -36,9 +37,9 @@ def decode_entry(line: bytes) -> LogEntry:
     return LogEntry(obj.get("stream", "stdout"), obj.get("log", "").encode(), obj["time"])
 
 
-def read_entries(path: str, max_files: int) -> Iterator[LogEntry]:
-    """Every entry of a log and its rotations, oldest first; a torn last line is skipped."""
-    for name in rotated_paths(path, max_files):
+def read_entries_of(names: list[str]) -> Iterator[LogEntry]:
+    """Every entry of these files, in order; a torn last line is skipped, a missing file too."""
+    for name in names:
         try:
             with open(name, "rb") as f:
                 for line in f:
@@ -58,19 +59,42 @@ def select(
     return list(deque(kept, maxlen=tail)) if tail else []
 
 
-def follow(path: str, keep_going: Callable[[], bool], poll: float = 0.05) -> Iterator[LogEntry]:
-    """Entries appended to `path` from this call on, across rotations, while keep_going() holds.
+class LogReading:
+    """One `docker logs` over a log: the entries so far, then (with follow) those appended
+    after them. The current file is opened once, at the start, and `past()` reads it through
+    the same handle the follower goes on with: an entry written between the two is read by
+    one of them, never neither (nor both)."""
 
-    The file is opened here, not at the first next(), so nothing written after the call is
-    missed.
-    """
-    f = open(path, "rb")
-    f.seek(0, os.SEEK_END)
-    return _follow(f, path, keep_going, poll)
+    def __init__(self, path: str, max_files: int) -> None:
+        self.path, self._older = path, rotated_paths(path, max_files)[:-1]
+        try:
+            self._file: BinaryIO | None = open(path, "rb")
+        except FileNotFoundError:
+            self._file = None
+        self._pending = b""  # a torn last line past() left for the follower
+
+    def past(self) -> Iterator[LogEntry]:
+        """Every entry so far, oldest first; a torn last line is left to follow()."""
+        yield from read_entries_of(self._older)
+        if self._file is not None:
+            lines = self._file.read().split(b"\n")
+            self._pending = lines.pop()
+            yield from (decode_entry(line + b"\n") for line in lines)
+
+    def follow(self, keep_going: Callable[[], bool], poll: float = 0.05) -> Iterator[LogEntry]:
+        """Entries appended after past()'s, across rotations, until keep_going() fails; then
+        whatever the writer finished meanwhile, read once more. Closes the file."""
+        if self._file is None:
+            return
+        yield from _follow(self._file, self.path, keep_going, poll, self._pending)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
 
-def _follow(f, path: str, keep_going: Callable[[], bool], poll: float) -> Iterator[LogEntry]:
-    pending = b""
+def _follow(f, path: str, keep_going: Callable[[], bool], poll: float, pending: bytes = b"") -> Iterator[LogEntry]:
+    last = False  # keep_going() failed: one more read takes what was written before it did
     try:
         while True:
             rotated = _rotated(f, path)  # checked first: the old file is drained below
@@ -83,10 +107,13 @@ def _follow(f, path: str, keep_going: Callable[[], bool], poll: float) -> Iterat
                 f.close()
                 f, pending = open(path, "rb"), b""
                 continue
-            if chunk:
+            if chunk and not last:
                 continue
-            if not keep_going():
+            if last:
                 return
+            if not keep_going():
+                last = True
+                continue
             time.sleep(poll)
     finally:
         f.close()

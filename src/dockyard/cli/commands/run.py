@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from dockyard.cli import attachment
 from dockyard.cli.client import path_id
 from dockyard.cli.commands.create import build_request, create_container, write_cidfile
 from dockyard.cli.runopts import container_parser
@@ -22,16 +21,21 @@ def start_exit_code(message: str) -> int:
 
 def main(ctx, argv: list[str]) -> int:
     ns = container_parser(ctx.prog, run=True).parse(argv)
-    if not ns.detach:
-        attachment.require_tty_input(ns.tty, ns.interactive)
-    query, body = build_request(ns, detached=ns.detach)
-    container_id = create_container(ctx, query, body, ns.pull, ns.platform, ns.quiet)
-    write_cidfile(ns.cidfile, container_id)
-    client = ctx.client
     if ns.detach:
-        _start(client, container_id)
+        container_id, _ = _create(ctx, ns)
+        _start(ctx.client, container_id)
         sys.stdout.write(container_id + "\n")
         return 0
+    return _run_attached(ctx, ns)
+
+
+def _run_attached(ctx, ns) -> int:
+    """Create, attach, wait, start, stream; the container's exit code."""
+    from dockyard.cli import attachment  # only a run that streams pays its imports (~3 ms)
+
+    attachment.require_tty_input(ns.tty, ns.interactive)
+    container_id, body = _create(ctx, ns)
+    client = ctx.client
     if ns.sig_proxy and not ns.tty:
         attachment.proxy_signals(client, container_id)
     attached = body["AttachStdin"] or body["AttachStdout"] or body["AttachStderr"]
@@ -52,12 +56,22 @@ def main(ctx, argv: list[str]) -> int:
     return _follow(ctx, ns, container_id, hijacked, wait, body)
 
 
+def _create(ctx, ns) -> tuple[str, dict]:
+    """The new container's ID and the create request's body."""
+    query, body = build_request(ns, detached=ns.detach)
+    container_id = create_container(ctx, query, body, ns.pull, ns.platform, ns.quiet)
+    write_cidfile(ns.cidfile, container_id)
+    return container_id, body
+
+
 def _start(client, container_id: str) -> None:
     client.call("POST", f"/containers/{path_id(container_id)}/start")
 
 
 def _follow(ctx, ns, container_id: str, hijacked, wait, body: dict) -> int:
     """Stream until the container's output ends, then return its exit code."""
+    from dockyard.cli import attachment  # loaded by _run_attached
+
     client = ctx.client
     if ns.tty and sys.stdout.isatty():
         attachment.resize_with_terminal(client, container_id)

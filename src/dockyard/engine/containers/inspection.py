@@ -9,7 +9,6 @@ attaching to a container that has not started yet waits among the service's pend
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,20 +101,22 @@ class ContainerInspection:
         wanted = {"stdout": stdout, "stderr": stderr}
 
         def entries() -> Iterator[tuple[int, bytes]]:
-            past = logreader.select(
-                logreader.read_entries(path, max_files), tail_count, int((since or 0) * 1e9), int((until or 0) * 1e9)
-            )
-            live = (
-                logreader.follow(path, lambda: container.state.running and container.id in self.table)
-                if follow and container.state.running and os.path.exists(path)
-                else iter(())
-            )
-            for entry in itertools.chain(past, live):
-                if until and entry.time_ns > until * 1e9:
-                    return
-                if wanted.get(entry.stream):
-                    data = (entry.time.encode() + b" " + entry.data) if timestamps else entry.data
-                    yield (2 if entry.stream == "stderr" else 1, data)
+            reading = logreader.LogReading(path, max_files)  # opened before `running` is asked
+            try:
+                live = (
+                    reading.follow(lambda: container.state.running and container.id in self.table)
+                    if follow and container.state.running
+                    else iter(())
+                )
+                past = logreader.select(reading.past(), tail_count, int((since or 0) * 1e9), int((until or 0) * 1e9))
+                for entry in itertools.chain(past, live):
+                    if until and entry.time_ns > until * 1e9:
+                        return
+                    if wanted.get(entry.stream):
+                        data = (entry.time.encode() + b" " + entry.data) if timestamps else entry.data
+                        yield (2 if entry.stream == "stderr" else 1, data)
+            finally:
+                reading.close()
 
         return bool(container.config.get("Tty")), entries()
 
