@@ -218,6 +218,8 @@ def _rmi_story(engine, busybox_tar, context) -> list:
         step("rmi", "-f", chain[1][7:19]),
         step("rmi", base),  # its last name: untagged only
         left(),
+        step("images", "-aq", "--no-trunc", "--filter", "dangling=true"),  # heads only: none of the chain
+        step("image", "inspect", "--format", "{{.Parent}}", tag),
         step("image", "prune", "-f", "--filter", f"label=story={label}"),  # nameless parents stay
         step("rmi", "--no-prune", tag),
         left(),
@@ -232,3 +234,4 @@ def test_rmi_and_prune_over_a_build_chain_answer_as_dockerd(daemon, reference, b
     ours = _rmi_story(daemon, busybox_tar, context)
     assert ours == _rmi_story(reference, busybox_tar, context)
     assert ours[3] == ["top", "run", "label", "base"] and ours[-1] == []  # the story did what it says
+    assert ours[5] == ("image", 0, ["run"])

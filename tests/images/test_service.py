@@ -171,11 +171,12 @@ def test_removing_the_last_tag_of_a_pulled_image_deletes_it(service, rootfs_tar)
 
 
 def _child(service: ImageService, parent, step: str, name: str | None = None):
-    """An image on `parent`, as a build step or a commit records it: the same layers, a
-    config naming the parent."""
-    config = {**service.config(parent), "parent": parent.id, "comment": step}
+    """An image on `parent`, as a build step or a commit records it: the same layers, another
+    config, the parent recorded beside it."""
+    config = {**service.config(parent), "comment": step}
     layers = [LayerBlob(layer.digest, layer.media_type, layer.size) for layer in parent.layers]
-    return service.register(json.dumps(config).encode(), layers, names=[f"docker.io/library/{name}"] if name else [])
+    names = [f"docker.io/library/{name}"] if name else []
+    return service.register(json.dumps(config).encode(), layers, names=names, parent=parent.id)
 
 
 def _chain(service: ImageService, rootfs_tar: bytes):
@@ -189,7 +190,8 @@ def _chain(service: ImageService, rootfs_tar: bytes):
 def test_an_image_others_were_built_on_is_never_deleted_only_untagged(service, rootfs_tar):
     base, one, two, top = _chain(service, rootfs_tar)
     no_user = lambda image_id: None
-    assert service.children(one.id) == [two.id] and service.parents() == {base.id, one.id, two.id}
+    assert service.store.children(one.id) == [two.id] and service.parents() == {base.id, one.id, two.id}
+    assert service.parent_of(two.id) == one.id and "parent" not in service.config(two)  # the ID stays the config's
     for forced in (False, True):  # moby: a hard conflict, by ID even forced
         with pytest.raises(
             Conflict, match=rf"unable to delete {one.id.short} \(cannot be forced\) - image has dependent child"
@@ -208,7 +210,7 @@ def test_rmi_deletes_the_parents_it_leaves_unused_unless_no_prune(service, rootf
     service.remove("kept:1", False, used, prune=False)  # --no-prune: two goes, alone
     assert {image.id for image in service.all()} == {base.id, one.id}
     top = _child(service, _child(service, one, "again"), "top", "built:2")
-    again = service.parent_of(top)
+    again = service.parent_of(top.id)
     assert service.remove("built:2", False, used).deleted == (top.id, again)  # one: a container uses it
     service.remove("base:1", False, lambda _: None)
     assert service.remove(one.id, False, lambda _: None).deleted == (one.id, base.id)  # nameless now: pruned

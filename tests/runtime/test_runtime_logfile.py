@@ -95,6 +95,38 @@ def test_what_is_written_between_the_past_and_the_follow_is_read_once(tmp_path):
     assert [entry.data for entry in reading.follow(keep_going=lambda: False)] == [b"torn\n", b"late\n"]
 
 
+def test_the_follower_reads_once_more_after_the_writer_is_done(tmp_path):
+    """What the container wrote after the follower's last empty read, just before it exited
+    (the follower then sees keep_going() fail), still comes out."""
+    path = tmp_path / "f.log"
+    path.write_bytes(b"")
+    reading = LogReading(str(path), 1)
+    assert list(reading.past()) == []
+
+    def writes_then_stops() -> bool:
+        with open(path, "ab") as f:
+            f.write(b'{"log":"last\\n","stream":"stdout","time":"2026-12-06T00:00:00Z"}\n')
+        return False
+
+    assert [entry.data for entry in reading.follow(keep_going=writes_then_stops, poll=0)] == [b"last\n"]
+
+
+def test_a_rotation_while_the_past_is_read_reads_nothing_twice(tmp_path):
+    path = str(tmp_path / "f.log")
+    w = JsonFileWriter(path, max_size=200, max_files=2)
+    w.write("stdout", b"one\n")
+    reading = LogReading(path, 2)
+    for i in range(6):  # rotates: f.log becomes f.log.1, twice over
+        w.write("stdout", f"later {i}\n".encode())
+    w.close()
+    seen = [entry.data for entry in reading.past()]
+    seen += [entry.data for entry in reading.follow(keep_going=lambda: False)]
+    # the file opened at the start is read to its end (the entries it got before it was
+    # renamed), then the current one: in order, none twice (what rotated out between is gone)
+    assert seen[:2] == [b"one\n", b"later 0\n"] and seen[-1] == b"later 5\n" and len(set(seen)) == len(seen)
+    reading.close()
+
+
 def test_a_log_that_is_not_there_reads_empty(tmp_path):
     reading = LogReading(str(tmp_path / "missing.log"), 3)
     assert list(reading.past()) == [] and list(reading.follow(keep_going=lambda: True)) == []

@@ -277,6 +277,7 @@ def test_is_mounted_sees_a_bind_mount_on_the_same_filesystem(tmp_path: Path, mon
     subprocess.run(["mount", "--bind", str(source), str(target)], check=True)
     try:
         assert os.stat(target).st_dev == os.stat(tmp_path).st_dev  # st_dev could not tell
+        assert mountinfo._mount_root(target) is (True if statx else None)  # statx answered itself
         assert is_mounted(target) and is_mounted(tmp_path / "link") and not is_mounted(source)
     finally:
         subprocess.run(["umount", str(target)], check=True)

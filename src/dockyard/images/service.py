@@ -64,7 +64,6 @@ class ImageService:
         self.pins = KeyedLocks()  # blobs and layers a pull is bringing in
         self.leases = Leases()  # blobs a load, import or commit wrote, until it records its image
         self._lock = threading.RLock()
-        self._parents: dict[Digest, Digest | None] = {}  # image ID -> its config's `parent` (immutable)
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -123,20 +122,13 @@ class ImageService:
         with self.content.open(image.id) as f:
             return json.loads(f.read())
 
-    def parent_of(self, image: ImageRecord) -> Digest | None:
-        """The image this one was built or committed on (its config's `parent`), here or not."""
-        if image.id not in self._parents:
-            parent = self.config(image).get("parent")
-            self._parents[image.id] = Digest(parent) if parent else None
-        return self._parents[image.id]
-
-    def children(self, image_id: Digest) -> list[Digest]:
-        """The images built or committed on this one."""
-        return [other.id for other in self.all() if self.parent_of(other) == image_id]
+    def parent_of(self, image_id: Digest) -> Digest | None:
+        """The image this one was built or committed on, as recorded (here or not)."""
+        return self.store.parent(image_id)
 
     def parents(self) -> set[Digest]:
         """Every image some other image was built or committed on."""
-        return {parent for image in self.all() if (parent := self.parent_of(image)) is not None}
+        return self.store.parents()
 
     def manifest(self, image: ImageRecord) -> Manifest:
         from dockyard.oci.manifest import parse_manifest
@@ -167,10 +159,11 @@ class ImageService:
         layers: list[LayerBlob],
         manifest: Manifest | None = None,
         names: Sequence[str] = (),
+        parent: Digest | None = None,
     ) -> ImageRecord:
         """Unpack the layers, verify their diff_ids, store manifest and config, record the image
         with `names` (full tags and repo digests) in the same step, so `image prune` never
-        takes it between the two.
+        takes it between the two, and with the `parent` it was built or committed on.
 
         Raises InvalidArgument when the layers do not match the config.
         """
@@ -188,7 +181,9 @@ class ImageService:
             refs = [
                 LayerRef(d, blob.digest, blob.media_type, blob.size) for d, blob in zip(diff_ids, layers, strict=False)
             ]
-            self.store.add(image_id, manifest_digest, refs, size, config.created or "1970-01-01T00:00:00Z", names)
+            self.store.add(
+                image_id, manifest_digest, refs, size, config.created or "1970-01-01T00:00:00Z", names, parent
+            )
         return self.store.get(image_id)
 
     def _unpack_all(self, diff_ids: list[Digest], layers: list[LayerBlob]) -> int:
@@ -234,7 +229,7 @@ class ImageService:
                     for name in going:
                         self._forget_name(name)
                     return Removal(image.id, going, ())
-            if not named and self.children(image.id):
+            if not named and self.store.children(image.id):
                 raise Conflict(
                     f"conflict: unable to delete {image.id.short} (cannot be forced) - image has dependent child images"
                 )
@@ -253,7 +248,7 @@ class ImageService:
                     )
                 self._forget_name(named)
                 return Removal(image.id, (named,), ())
-            if named and self.children(image.id):  # the last name goes; the image stays for its children
+            if named and self.store.children(image.id):  # the last name goes; the image stays for its children
                 for name in going:
                     self._forget_name(name)
                 return Removal(image.id, going, ())
@@ -268,9 +263,8 @@ class ImageService:
 
     def _delete(self, image: ImageRecord) -> Digest | None:
         """Delete the record (with its names); return its parent's ID."""
-        parent = self.parent_of(image)
+        parent = self.store.parent(image.id)
         self.store.delete(image.id)
-        self._parents.pop(image.id, None)
         return parent
 
     def _prune_parents(self, parent_id: Digest | None, in_use: Callable[[Digest], ImageUser | None]) -> list[Digest]:
@@ -282,7 +276,7 @@ class ImageService:
                 parent = self.store.get(parent_id)
             except NoSuchImage:
                 break
-            if parent.tags or parent.repo_digests or self.children(parent.id) or in_use(parent.id):
+            if parent.tags or parent.repo_digests or self.store.children(parent.id) or in_use(parent.id):
                 break
             parent_id = self._delete(parent)
             deleted.append(parent.id)

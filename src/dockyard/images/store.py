@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS repo_digests (
     name TEXT PRIMARY KEY,
     image_id TEXT NOT NULL REFERENCES images(id)
 );
+CREATE TABLE IF NOT EXISTS parents (
+    image_id TEXT PRIMARY KEY REFERENCES images(id),
+    parent TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS parents_by_parent ON parents(parent);
 """
 
 
@@ -90,16 +95,21 @@ class ImageStore:
         size: int,
         created: str,
         names: Sequence[str] = (),
+        parent: Digest | None = None,
     ) -> None:
         """Record an image with `names` (tags, and repo digests `repo@sha256:...`) in one
         transaction, so no collector ever sees it nameless (idempotent: an existing record
-        keeps its names and gains these)."""
+        keeps its names and gains these). `parent`: the image it was built or committed on,
+        kept beside the config as moby keeps it (its metadata, not the content-addressed
+        config); an existing record keeps its own."""
         payload = json.dumps([layer.to_json() for layer in layers])
         with self._db.transaction() as tx:
             tx.execute(
                 "INSERT OR IGNORE INTO images (id, manifest_digest, layers, size, created) VALUES (?, ?, ?, ?, ?)",
                 (image_id, manifest_digest, payload, size, created),
             )
+            if parent is not None:
+                tx.execute("INSERT OR IGNORE INTO parents (image_id, parent) VALUES (?, ?)", (image_id, parent))
             for name in names:
                 if "@" in name:
                     tx.execute("INSERT OR REPLACE INTO repo_digests (name, image_id) VALUES (?, ?)", (name, image_id))
@@ -114,6 +124,20 @@ class ImageStore:
 
     def all(self) -> list[ImageRecord]:
         return [self._record(row) for row in self._db.query("SELECT * FROM images ORDER BY created DESC")]
+
+    def parent(self, image_id: Digest) -> Digest | None:
+        """The image this one was built or committed on, as recorded (here or not)."""
+        rows = self._db.query("SELECT parent FROM parents WHERE image_id = ?", (image_id,))
+        return Digest(rows[0]["parent"]) if rows else None
+
+    def children(self, image_id: Digest) -> list[Digest]:
+        """The images recorded as built or committed on this one."""
+        rows = self._db.query("SELECT image_id FROM parents WHERE parent = ? ORDER BY image_id", (image_id,))
+        return [Digest(row["image_id"]) for row in rows]
+
+    def parents(self) -> set[Digest]:
+        """Every image some other image was built or committed on."""
+        return {Digest(row["parent"]) for row in self._db.query("SELECT DISTINCT parent FROM parents")}
 
     def find_by_prefix(self, prefix: str) -> list[Digest]:
         rows = self._db.query("SELECT id FROM images WHERE id LIKE ?", (f"sha256:{prefix}%",))
@@ -150,10 +174,11 @@ class ImageStore:
             tx.execute("DELETE FROM repo_digests WHERE name = ?", (name,))
 
     def delete(self, image_id: Digest) -> None:
-        """Remove the record with its tags and repo digests, in one transaction."""
+        """Remove the record with its tags, repo digests and parent, in one transaction."""
         with self._db.transaction() as tx:
             tx.execute("DELETE FROM tags WHERE image_id = ?", (image_id,))
             tx.execute("DELETE FROM repo_digests WHERE image_id = ?", (image_id,))
+            tx.execute("DELETE FROM parents WHERE image_id = ?", (image_id,))
             if tx.execute("DELETE FROM images WHERE id = ?", (image_id,)).rowcount == 0:
                 raise Conflict(f"image {image_id} was removed concurrently")
 

@@ -37,18 +37,6 @@ def decode_entry(line: bytes) -> LogEntry:
     return LogEntry(obj.get("stream", "stdout"), obj.get("log", "").encode(), obj["time"])
 
 
-def read_entries_of(names: list[str]) -> Iterator[LogEntry]:
-    """Every entry of these files, in order; a torn last line is skipped, a missing file too."""
-    for name in names:
-        try:
-            with open(name, "rb") as f:
-                for line in f:
-                    if line.endswith(b"\n"):
-                        yield decode_entry(line)
-        except FileNotFoundError:
-            continue
-
-
 def select(
     entries: Iterator[LogEntry], tail: int | None = None, since_ns: int = 0, until_ns: int = 0
 ) -> list[LogEntry]:
@@ -61,36 +49,41 @@ def select(
 
 class LogReading:
     """One `docker logs` over a log: the entries so far, then (with follow) those appended
-    after them. The current file is opened once, at the start, and `past()` reads it through
-    the same handle the follower goes on with: an entry written between the two is read by
-    one of them, never neither (nor both)."""
+    after them. Every file of the log is opened at the start (a rotation renames files, and
+    an open file stays the one it was), and `past()` reads the current one through the
+    handle the follower goes on with: an entry written meanwhile is read once, by one of them."""
 
     def __init__(self, path: str, max_files: int) -> None:
-        self.path, self._older = path, rotated_paths(path, max_files)[:-1]
-        try:
-            self._file: BinaryIO | None = open(path, "rb")
-        except FileNotFoundError:
-            self._file = None
+        self.path = path
+        self._files: list[BinaryIO] = []
+        for name in rotated_paths(path, max_files):  # oldest first, the current one last
+            try:
+                self._files.append(open(name, "rb"))
+            except FileNotFoundError:
+                continue
+        self._current = self._files[-1] if self._files and self._files[-1].name == path else None
         self._pending = b""  # a torn last line past() left for the follower
 
     def past(self) -> Iterator[LogEntry]:
-        """Every entry so far, oldest first; a torn last line is left to follow()."""
-        yield from read_entries_of(self._older)
-        if self._file is not None:
-            lines = self._file.read().split(b"\n")
-            self._pending = lines.pop()
-            yield from (decode_entry(line + b"\n") for line in lines)
+        """Every entry so far, oldest first, read line by line; the current file's torn last
+        line is left to follow()."""
+        for f in self._files:
+            for line in f:
+                if line.endswith(b"\n"):
+                    yield decode_entry(line)
+                elif f is self._current:
+                    self._pending = line
 
     def follow(self, keep_going: Callable[[], bool], poll: float = 0.05) -> Iterator[LogEntry]:
         """Entries appended after past()'s, across rotations, until keep_going() fails; then
         whatever the writer finished meanwhile, read once more. Closes the file."""
-        if self._file is None:
+        if self._current is None:
             return
-        yield from _follow(self._file, self.path, keep_going, poll, self._pending)
+        yield from _follow(self._current, self.path, keep_going, poll, self._pending)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
+        for f in self._files:
+            f.close()
 
 
 def _follow(f, path: str, keep_going: Callable[[], bool], poll: float, pending: bytes = b"") -> Iterator[LogEntry]:

@@ -11,6 +11,8 @@ from pathlib import Path
 from dockyard.libc import LIBC
 
 STATX_ATTR_MOUNT_ROOT = 0x2000
+AT_FDCWD, AT_NO_AUTOMOUNT = -100, 0x800
+_STATX = getattr(LIBC, "statx", None)  # glibc 2.28 on
 _ATTRIBUTES, _ATTRIBUTES_MASK = 8, 56  # byte offsets of stx_attributes and stx_attributes_mask
 
 _MANGLED = {"\\": "\\134", " ": "\\040", "\t": "\\011", "\n": "\\012"}  # the kernel's show_path()
@@ -47,8 +49,10 @@ def is_mounted(path: Path) -> bool:
 def _mount_root(path: Path) -> bool | None:
     """statx's answer (a few µs, where reading the table costs 0.1 ms and grows with it); None
     where the kernel or C library cannot tell."""
+    if _STATX is None:
+        return None
     buffer = ctypes.create_string_buffer(256)  # struct statx
-    if LIBC.statx(-100, os.fsencode(path), 0, 0, buffer) != 0:  # AT_FDCWD, following symlinks; no fields asked
+    if _STATX(AT_FDCWD, os.fsencode(path), AT_NO_AUTOMOUNT, 0, buffer) != 0:  # symlinks followed; no fields asked
         return False if ctypes.get_errno() in (errno.ENOENT, errno.ENOTDIR) else None
     mask = int.from_bytes(buffer.raw[_ATTRIBUTES_MASK : _ATTRIBUTES_MASK + 8], "little")
     if not mask & STATX_ATTR_MOUNT_ROOT:

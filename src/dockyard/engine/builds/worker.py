@@ -25,6 +25,7 @@ from dockyard.errors import NoSuchContainer, NoSuchImage, NotSupported
 from dockyard.images.service import ImageService, LayerBlob
 from dockyard.multiplex import FrameDecoder
 from dockyard.oci import mediatypes as mt
+from dockyard.oci.digest import Digest
 from dockyard.oci.reference import DEFAULT_DOMAIN, parse_reference
 from dockyard.paths import DataRoot
 
@@ -78,11 +79,9 @@ class EngineWorker:
         if layer is not None:
             document["rootfs"]["diff_ids"] = [*document["rootfs"].get("diff_ids", []), layer.digest]
             blobs.append(layer)
-        document.pop("parent", None)  # a step's document starts as a copy of its parent's
-        if parent is not None:
-            document["parent"] = parent  # as moby's classic builder: each step's image names the last
         raw = json.dumps(document, separators=(",", ":")).encode()
-        return self.images.register(raw, blobs).id
+        # as moby's classic builder: each step's image is recorded as the child of the last
+        return self.images.register(raw, blobs, parent=Digest(parent) if parent else None).id
 
     def tag(self, image_id: str, name: str) -> str:
         reference = self.images.tag(image_id, name)

@@ -53,11 +53,12 @@ def commit(
         document = new_config(
             images.config(base), container, None if empty else diff_id, comment, author, changes, config
         )
-        document["parent"] = base.id
         layers = [LayerBlob(layer.digest, layer.media_type, layer.size) for layer in base.layers]
         if not empty:
             layers.append(LayerBlob(diff_id, mt.OCI_LAYER, size))
-        return images.register(json.dumps(document, separators=(",", ":")).encode(), layers, names=names)
+        return images.register(
+            json.dumps(document, separators=(",", ":")).encode(), layers, names=names, parent=base.id
+        )
 
 
 def new_config(

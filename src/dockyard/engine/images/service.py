@@ -52,7 +52,7 @@ class ImageBackend:
         config = self.service.config(image)
         return {
             "Id": image.id,
-            "ParentId": config.get("parent", ""),
+            "ParentId": self.service.parent_of(image.id) or "",
             "RepoTags": self._familiar(image.tags),
             "RepoDigests": self._familiar(image.repo_digests),
             "Created": int(parse_time(image.created)),
@@ -67,11 +67,11 @@ class ImageBackend:
         filter lists only the tags and digests it matched; a nameless image others were built on
         (a build's intermediate step) only with `all`."""
         chosen = image_filters.compile_filters(filters, self._created_of)
-        hidden = self.service.parents() if not all else set()
+        parents = self.service.parents()
         summaries = []
         for image in self.service.all():
-            if not image.tags and not image.repo_digests and image.id in hidden:
-                continue
+            if image.id in parents and (chosen.dangling or (not all and not image.tags and not image.repo_digests)):
+                continue  # moby: dangling=true lists heads only; without -a no nameless parent
             config = self.service.config(image)
             if not chosen.keeps(_created(config), _image_labels(config)):
                 continue
@@ -96,7 +96,7 @@ class ImageBackend:
             "Id": image.id,
             "RepoTags": self._familiar(image.tags),
             "RepoDigests": self._familiar(image.repo_digests),
-            "Parent": config.get("parent", ""),
+            "Parent": self.service.parent_of(image.id) or "",
             "Comment": (config.get("history") or [{}])[-1].get("comment", ""),
             "Created": config.get("created") or image.created,
             "Container": config.get("container", ""),  # deprecated in 1.44, still shown
@@ -148,7 +148,7 @@ class ImageBackend:
 
     def _parent(self, image: ImageRecord) -> ImageRecord | None:
         """The image `image` was committed (or built) from, while it is still here."""
-        parent = self.service.parent_of(image)
+        parent = self.service.parent_of(image.id)
         try:
             return self.service.resolve(parent) if parent else None
         except NoSuchImage:
@@ -214,8 +214,8 @@ class ImageBackend:
             if image.id in gone or self._containers.image_user(image.id) or (image.tags and not everything):
                 continue
             names = [*image.tags, *image.repo_digests]
-            if not names and image.id in parents:
-                continue  # what later images were built on stays while they do
+            if image.id in parents and (not everything or not names):
+                continue  # what later images were built on stays while they do (moby's Heads())
             config = self.service.config(image)
             if not prune.prune_match(_image_labels(config), _created(config), filters, now):
                 continue
@@ -223,7 +223,7 @@ class ImageBackend:
                 try:
                     answer = self._remove(ref, force=False, parents=True)
                 except (Conflict, NoSuchImage):
-                    break  # as moby: an image it cannot remove is left, quietly
+                    continue  # as moby: a name it cannot remove (or one gone with another) is left
                 deleted += answer
                 gone.update(item["Deleted"] for item in answer if "Deleted" in item)
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": self._collect()}
