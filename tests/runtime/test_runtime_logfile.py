@@ -1,6 +1,7 @@
 """Pure-ish tests of the json-file log: encoding, splitting, rotation, reading, follow."""
 
 import json
+import os
 import threading
 import time
 
@@ -130,3 +131,37 @@ def test_a_rotation_while_the_past_is_read_reads_nothing_twice(tmp_path):
 def test_a_log_that_is_not_there_reads_empty(tmp_path):
     reading = LogReading(str(tmp_path / "missing.log"), 3)
     assert list(reading.past()) == [] and list(reading.follow(keep_going=lambda: True)) == []
+
+
+def test_tail_0_then_follow_gives_only_what_comes_after(tmp_path):
+    """`docker logs -f --tail 0`: nothing of the past, then the new entries."""
+    path = str(tmp_path / "f.log")
+    w = JsonFileWriter(path, max_size=1 << 20, max_files=1)
+    w.write("stdout", b"old 1\nold 2\n")
+    reading = LogReading(path, 1)
+    assert select(reading.past(), tail=0) == []
+    w.write("stdout", b"new\n")
+    w.close()
+    assert [entry.data for entry in reading.follow(keep_going=lambda: False)] == [b"new\n"]
+    reading.close()
+
+
+def test_close_leaves_no_file_open_even_mid_follow_after_a_rotation(tmp_path):
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    path = str(tmp_path / "f.log")
+    before = open_fds()
+    w = JsonFileWriter(path, max_size=300, max_files=3)  # three entries a file
+    for i in range(5):
+        w.write("stdout", f"entry {i}\n".encode())
+    reading = LogReading(path, 3)
+    assert len(list(reading.past())) == 5
+    deadline = time.monotonic() + 10
+    follower = reading.follow(keep_going=lambda: time.monotonic() < deadline, poll=0.001)
+    for i in range(5, 8):  # rotates under the follower: it reopens the log's path
+        w.write("stdout", f"entry {i}\n".encode())
+    assert [next(follower).data for _ in range(3)] == [b"entry 5\n", b"entry 6\n", b"entry 7\n"]
+    reading.close()  # the client left mid-stream
+    w.close()
+    assert open_fds() == before

@@ -43,6 +43,7 @@ def child_document(parent: dict, created: str, created_by: str, empty_layer: boo
     document = copy.deepcopy(parent)
     document.pop("container", None)
     document.pop("container_config", None)
+    document.pop("parent", None)  # metadata, not config (an image committed by dockyard before 2026-12-06)
     document["created"] = created
     entry = {"created": created, "created_by": created_by}
     if empty_layer:

@@ -101,7 +101,7 @@ class ImageStore:
         transaction, so no collector ever sees it nameless (idempotent: an existing record
         keeps its names and gains these). `parent`: the image it was built or committed on,
         kept beside the config as moby keeps it (its metadata, not the content-addressed
-        config); an existing record keeps its own."""
+        config); a later record of the same image replaces it, as moby's SetParent does."""
         payload = json.dumps([layer.to_json() for layer in layers])
         with self._db.transaction() as tx:
             tx.execute(
@@ -109,7 +109,7 @@ class ImageStore:
                 (image_id, manifest_digest, payload, size, created),
             )
             if parent is not None:
-                tx.execute("INSERT OR IGNORE INTO parents (image_id, parent) VALUES (?, ?)", (image_id, parent))
+                tx.execute("INSERT OR REPLACE INTO parents (image_id, parent) VALUES (?, ?)", (image_id, parent))
             for name in names:
                 if "@" in name:
                     tx.execute("INSERT OR REPLACE INTO repo_digests (name, image_id) VALUES (?, ?)", (name, image_id))

@@ -94,6 +94,7 @@ def new_config(
     }
     if author:
         document["author"] = author
+    document.pop("parent", None)  # metadata, not config (an image committed by dockyard before 2026-12-06)
     return document
 
 

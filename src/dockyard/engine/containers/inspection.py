@@ -101,14 +101,13 @@ class ContainerInspection:
         wanted = {"stdout": stdout, "stderr": stderr}
 
         def entries() -> Iterator[tuple[int, bytes]]:
-            reading = logreader.LogReading(path, max_files)  # opened before `running` is asked
+            reading = logreader.LogReading(path, max_files)
+            following = follow and container.state.running  # asked once the files are open
             try:
-                live = (
-                    reading.follow(lambda: container.state.running and container.id in self.table)
-                    if follow and container.state.running
-                    else iter(())
-                )
                 past = logreader.select(reading.past(), tail_count, int((since or 0) * 1e9), int((until or 0) * 1e9))
+                live = (
+                    reading.follow(lambda: container.state.running and container.id in self.table) if following else ()
+                )
                 for entry in itertools.chain(past, live):
                     if until and entry.time_ns > until * 1e9:
                         return
