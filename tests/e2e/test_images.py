@@ -176,3 +176,26 @@ def test_sdk_image_flows(daemon, busybox_tar):
     with tarfile.open(fileobj=io.BytesIO(saved)) as tar:
         assert "manifest.json" in tar.getnames()
     sdk.close()
+
+
+def test_prune_all_untags_an_image_a_container_uses_but_its_last_name(daemon, reference, busybox_tar):
+    """dockerd's prune tries every top image's names, the used one's too: each but the last
+    is untagged, the last (and the image) stay for the container."""
+
+    def story(engine) -> tuple:
+        label = uuid.uuid4().hex[:8]
+        one, two = f"used-{label}-a:1", f"used-{label}-b:1"
+        engine.docker("import", "--change", f"LABEL story={label}", str(busybox_tar), one)
+        engine.docker("tag", one, two)
+        engine.docker("create", "--name", f"user-{label}", one, "true")
+        try:
+            pruned = engine.docker("image", "prune", "-af", "--filter", f"label=story={label}").stdout
+            left = engine.docker("images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", f"label=story={label}")
+            return pruned.replace(label, "*").splitlines()[:2], left.stdout.replace(label, "*").split()
+        finally:
+            engine.docker("rm", "-f", f"user-{label}", check=False)
+            engine.docker("rmi", "-f", one, two, check=False)
+
+    ours = story(daemon)
+    assert ours == story(reference)
+    assert ours == (["Deleted Images:", "untagged: used-*-a:1"], ["used-*-b:1"])

@@ -211,8 +211,8 @@ class ImageBackend:
         gone: set[str] = set()
         parents = self.service.parents()
         for image in self.service.all():  # as moby: the top images, each removed as rmi does
-            if image.id in gone or self._containers.image_user(image.id) or (image.tags and not everything):
-                continue
+            if image.id in gone or (image.tags and not everything):
+                continue  # one a container uses is tried too: its names but the last go (moby)
             names = [*image.tags, *image.repo_digests]
             if image.id in parents and (not everything or not names):
                 continue  # what later images were built on stays while they do (moby's Heads())
