@@ -154,7 +154,12 @@ class TreeWriter:
         xattrs = _xattrs(f"/proc/self/fd/{parent_fd}/{base}")
         member = _member(name, st, xattrs)
         if member.type is EntryType.SYMLINK:
-            member = replace(member, linkname=os.readlink(base, dir_fd=parent_fd))
+            try:
+                member = replace(member, linkname=os.readlink(base, dir_fd=parent_fd))
+            except OSError as exc:
+                if exc.errno == errno.EINVAL:  # no longer a link: swapped since the lstat, so skipped
+                    return
+                raise
         elif member.type in (EntryType.CHAR, EntryType.BLOCK):
             if self.diff and member.type is EntryType.CHAR and st.st_rdev == 0:
                 member = replace(member, name=whiteout_name(name), type=EntryType.REGULAR, mode=0o600)
