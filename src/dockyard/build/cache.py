@@ -21,8 +21,10 @@ CREATE TABLE IF NOT EXISTS build_cache (
     image_id TEXT NOT NULL,
     parent_id TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS build_cache_parent ON build_cache(parent_id);
+DROP INDEX IF EXISTS build_cache_parent;
 """
+# parent_id: the step's parent, kept for the rows' shape; nothing reads it since the image
+# store records every image's parent (decision 0071's 2026-12-06 amendment), so no index
 
 
 def cache_key(parent: str, *parts: object) -> str:
