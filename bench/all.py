@@ -105,6 +105,7 @@ def cli_rows(plan: Plan) -> list[Row]:
             run_command(target, "run", "--rm", "busybox", "true")
         time.sleep(1)
         idle = {engine: verbs.daemon_rss(engine, pid) for engine, pid in daemons.items()}
+        cli_server = verbs.cli_server_rss(os.environ["DOCKYARD_CLI_DIR"])
         if "run-rm" in plan.only:
             rows.append(verbs.run_rm(targets, plan.rounds, plan.settle))
         if "run-d" in plan.only:
@@ -112,7 +113,7 @@ def cli_rows(plan: Plan) -> list[Row]:
         if "exec" in plan.only:
             rows.append(verbs.exec_true(targets, plan.rounds, plan.settle))
         if "ps" in plan.only or "memory" in plan.only:
-            rows += with_many_running(plan, targets, idle, dockyard.data_root, dockerd)
+            rows += with_many_running(plan, targets, idle, cli_server, dockyard.data_root, dockerd)
         if "pull" in plan.only:
             rows.append(pull_row(plan, targets))
     return rows
@@ -122,6 +123,7 @@ def with_many_running(
     plan: Plan,
     targets: list[Target],
     idle: dict[str, tuple[int, str]],
+    cli_server: int,
     data_root: Path,
     dockerd: run.Dockerd | None,
 ) -> list[Row]:
@@ -135,7 +137,7 @@ def with_many_running(
             if dockerd is not None:
                 shims["dockerd"] = verbs.dockerd_shims(dockerd.base)
             sizes = {engine: [verbs.rss(pid) for pid in pids] for engine, pids in shims.items()}
-            rows += verbs.memory_rows(idle, sizes)
+            rows += verbs.memory_rows(idle, sizes, cli_server)
         return rows
     finally:
         for engine, target in engines.items():

@@ -46,6 +46,8 @@ import tests.e2e.daemon as e2e_daemon  # noqa: E402
 from harness import Settle, Target, interleave, timed  # noqa: E402
 from tests.e2e.daemon import BUSYBOX_ROOTFS, DOCKER, Daemon, _unmount_under  # noqa: E402
 
+from dockyard.cli.commandserver import stop_servers  # noqa: E402
+
 COMMAND = ("run", "--rm", "busybox", "true")
 # what dockerd 20.10 makes outside its --data-root/--exec-root (no flag moves these),
 # removed again unless it was there before; directories only when empty
@@ -206,6 +208,8 @@ def engines(with_dockerd: bool = True) -> Iterator[tuple[Daemon, Dockerd | None]
     daemon_from_path()
     dockyard = Daemon(config={"bridge": "none"})  # no bridge, as dockerd's --bridge=none
     dockerd = Dockerd() if with_dockerd and shutil.which("dockerd") else None
+    # the dockyard launcher's CLI server for this run only, stopped with the engines (decision 0085)
+    os.environ["DOCKYARD_CLI_DIR"] = cli_servers = tempfile.mkdtemp(prefix="dockyard-bench-cli-")
     try:
         dockyard.start()
         dockyard.import_busybox()
@@ -215,6 +219,9 @@ def engines(with_dockerd: bool = True) -> Iterator[tuple[Daemon, Dockerd | None]
             dockerd.docker("import", "-", "busybox:latest", input=rootfs)
         yield dockyard, dockerd
     finally:
+        stop_servers(cli_servers)
+        shutil.rmtree(cli_servers, ignore_errors=True)
+        del os.environ["DOCKYARD_CLI_DIR"]
         dockyard.cleanup()
         if dockerd is not None:
             dockerd.cleanup()

@@ -154,8 +154,14 @@ def daemon_rss(engine: str, pid: int) -> tuple[int, str]:
     return rss(pid) + sum(rss(c) for c in helpers), "dockerd + its containerd"
 
 
-def memory_rows(idle: dict[str, tuple[int, str]], shims: dict[str, list[int]]) -> list[Row]:
-    """Rows from the caller's measurements: engine -> (idle daemon RSS, what it sums), engine -> shim RSSes."""
+def cli_server_rss(directory: str) -> int:
+    """Bytes the dockyard launcher's warm CLI servers hold (their pid files are in `directory`)."""
+    return sum(rss(int(p.read_text())) for p in Path(directory).glob("*.sock.pid"))
+
+
+def memory_rows(idle: dict[str, tuple[int, str]], shims: dict[str, list[int]], cli_server: int) -> list[Row]:
+    """Rows from the caller's measurements: engine -> (idle daemon RSS, what it sums), engine ->
+    shim RSSes, and the RSS of dockyard's resident CLI server."""
     columns = {"dockerd": "docker", "dockyard": "dockyard"}
     daemon = Row(
         "daemon RSS, idle",
@@ -171,4 +177,11 @@ def memory_rows(idle: dict[str, tuple[int, str]], shims: dict[str, list[int]]) -
         "keep ahead",
         note="median (min–max) over the running containers' shims",
     )
-    return [daemon, shim]
+    server = Row(
+        "dockyard CLI server RSS, idle",
+        MIB,
+        {"dockyard": [float(cli_server)]},
+        "reported",
+        note="the warm interpreter the `dockyard` launcher hands commands to (decision 0085); the Go CLI keeps none",
+    )
+    return [daemon, shim, server]

@@ -1,0 +1,316 @@
+/*
+ * dockyard: the command users type. It hands the command line to a warm CLI server
+ * (dockyard.cli.commandserver), which forks a child with the CLI already imported to run it,
+ * and falls back to the Python entry point whenever that cannot be done
+ * (docs/decisions/0085-cli-command-server.md). Mercurial's chg works the same way.
+ *
+ *   DOCKYARD_CLI_SERVER=0 dockyard ...   always the Python entry point
+ *   DOCKYARD_CLI_DIR=DIR dockyard ...    the servers' sockets in DIR (default: see socket_dir)
+ *
+ * The request is one SOCK_SEQPACKET packet: "dockyard-cli 1", the cwd, the umask, argv and the
+ * environment, NUL-separated, with descriptors 0, 1 and 2 attached (SCM_RIGHTS). The server
+ * answers "pid N" and later "exit N" or "signal N"; or "fallback" (run the Python entry
+ * point: a verb that needs its own process) or "restart" (its code changed on disk: it exits,
+ * this starts a new one and runs the Python entry point). Signals this process receives are
+ * forwarded to the child. Built static by scripts/setup.sh with -DPYTHON and -DENTRY_POINT.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef PYTHON
+#define PYTHON "/opt/dockyard/venv/bin/python"
+#endif
+#ifndef ENTRY_POINT
+#define ENTRY_POINT "/opt/dockyard/venv/bin/dockyard"
+#endif
+
+extern char **environ;
+
+static const int FORWARDED[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCONT, SIGTSTP};
+static volatile pid_t child;
+
+static void fall_back(char **argv) {
+    argv[0] = ENTRY_POINT;
+    execv(ENTRY_POINT, argv);
+    fprintf(stderr, "dockyard: exec %s: %s\n", ENTRY_POINT, strerror(errno));
+    _exit(127);
+}
+
+/* The environment variables that change what the Python CLI does at start-up: a server is
+ * only shared by commands that agree on them (its socket is named by their hash). */
+static int shapes_interpreter(const char *entry) {
+    return strncmp(entry, "PYTHON", 6) == 0 || strncmp(entry, "LC_", 3) == 0 || strncmp(entry, "LANG=", 5) == 0;
+}
+
+static int compare_strings(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static uint64_t fnv1a(uint64_t hash, const char *text) {
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        hash = (hash ^ *p) * 0x100000001b3ULL;
+    return (hash ^ '\n') * 0x100000001b3ULL;
+}
+
+static uint64_t identity(void) {
+    size_t count = 0, n = 0;
+    for (char **e = environ; *e; e++)
+        count++;
+    char **picked = calloc(count + 1, sizeof *picked);
+    if (picked == NULL)
+        return 0;
+    for (char **e = environ; *e; e++)
+        if (shapes_interpreter(*e))
+            picked[n++] = *e;
+    qsort(picked, n, sizeof *picked, compare_strings);
+    uint64_t hash = fnv1a(0xcbf29ce484222325ULL, PYTHON);
+    for (size_t i = 0; i < n; i++)
+        hash = fnv1a(hash, picked[i]);
+    free(picked);
+    return hash;
+}
+
+/* DOCKYARD_CLI_DIR, else $XDG_RUNTIME_DIR/dockyard-cli, else /tmp/dockyard-cli-UID: made 0700,
+ * and used only if it is a directory this user owns that nobody else can enter. */
+static int socket_dir(char *out, size_t size) {
+    const char *dir = getenv("DOCKYARD_CLI_DIR");
+    const char *runtime = getenv("XDG_RUNTIME_DIR");
+    int written;
+    if (dir != NULL && *dir)
+        written = snprintf(out, size, "%s", dir);
+    else if (runtime != NULL && *runtime == '/')
+        written = snprintf(out, size, "%s/dockyard-cli", runtime);
+    else
+        written = snprintf(out, size, "/tmp/dockyard-cli-%u", (unsigned)getuid());
+    if (written < 0 || (size_t)written >= size)
+        return -1;
+    mkdir(out, 0700);
+    struct stat st;
+    if (lstat(out, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077) != 0)
+        return -1;
+    return 0;
+}
+
+/* Start a server for this socket, detached (its own session, stdio on /dev/null, cwd /). */
+static void spawn_server(const char *path) {
+    pid_t first = fork();
+    if (first < 0)
+        return;
+    if (first == 0) {
+        setsid();
+        if (fork() != 0)
+            _exit(0);
+        int null = open("/dev/null", O_RDWR);
+        if (null < 0 || chdir("/") != 0)
+            _exit(1);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        closefrom(3);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execl(PYTHON, PYTHON, "-P", "-c", "from dockyard.cli.commandserver import main; raise SystemExit(main())", path,
+              (char *)NULL);
+        _exit(127);
+    }
+    waitpid(first, NULL, 0);
+}
+
+/* A growing buffer of NUL-terminated strings. */
+struct packet {
+    char *data;
+    size_t length, capacity;
+};
+
+static int append(struct packet *p, const char *text) {
+    size_t n = strlen(text) + 1;
+    if (p->length + n > p->capacity) {
+        size_t capacity = (p->capacity + n) * 2;
+        char *data = realloc(p->data, capacity);
+        if (data == NULL)
+            return -1;
+        p->data = data;
+        p->capacity = capacity;
+    }
+    memcpy(p->data + p->length, text, n);
+    p->length += n;
+    return 0;
+}
+
+static int build_request(struct packet *p, int argc, char **argv) {
+    char cwd[4096], number[32];
+    if (getcwd(cwd, sizeof cwd) == NULL)
+        return -1;
+    mode_t mask = umask(0);
+    umask(mask);
+    snprintf(number, sizeof number, "%o", (unsigned)mask);
+    int failed = append(p, "dockyard-cli 1") | append(p, cwd) | append(p, number);
+    snprintf(number, sizeof number, "%d", argc);
+    failed |= append(p, number);
+    for (int i = 0; i < argc; i++)
+        failed |= append(p, argv[i]);
+    size_t count = 0;
+    for (char **e = environ; *e; e++)
+        count++;
+    snprintf(number, sizeof number, "%zu", count);
+    failed |= append(p, number);
+    for (char **e = environ; *e; e++)
+        failed |= append(p, *e);
+    return failed ? -1 : 0;
+}
+
+static int send_request(int sock, const struct packet *p) {
+    int fds[3] = {0, 1, 2};
+    char control[CMSG_SPACE(sizeof fds)];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {.iov_base = p->data, .iov_len = p->length};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(cmsg), fds, sizeof fds);
+    /* a request larger than the socket's buffer (a huge environment) cannot be one packet */
+    int size = (int)p->length + 4096;
+    setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)p->length ? 0 : -1;
+}
+
+/* One reply packet, NUL-terminated; 0 at the server's end of the connection, -1 on error. */
+static ssize_t receive(int sock, char *reply, size_t size) {
+    for (;;) {
+        ssize_t n = recv(sock, reply, size - 1, 0);
+        if (n >= 0) {
+            reply[n] = '\0';
+            return n;
+        }
+        if (errno != EINTR)
+            return -1;
+    }
+}
+
+static void forward(int sig) {
+    int saved = errno;
+    pid_t pid = child;
+    if (pid > 0)
+        kill(pid, sig);
+    if (sig == SIGTSTP) {
+        /* stop as a shell expects, once the child is told; SIGCONT is forwarded on resume */
+        signal(SIGTSTP, SIG_DFL);
+        raise(SIGTSTP);
+    } else if (sig == SIGCONT) {
+        struct sigaction again = {.sa_handler = forward};
+        sigaction(SIGTSTP, &again, NULL);
+    }
+    errno = saved;
+}
+
+static void install_forwarding(void) {
+    struct sigaction action = {.sa_handler = forward};
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++)
+        sigaction(FORWARDED[i], &action, NULL);
+}
+
+/* `dockyard daemon` and `dockyard registry` are long-lived programs of their own: they go
+ * straight to the entry point, and start no CLI server (the global flags with a value are
+ * the ones dockyard.cli.main.split_globals knows). */
+static int is_a_server_verb(int argc, char **argv) {
+    static const char *const valued[] = {"-H", "--host", "--config", "-c", "--context", "-l", "--log-level"};
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-')
+            return strcmp(argv[i], "daemon") == 0 || strcmp(argv[i], "registry") == 0;
+        for (size_t k = 0; k < sizeof valued / sizeof *valued; k++)
+            if (strcmp(argv[i], valued[k]) == 0) {
+                i++;
+                break;
+            }
+    }
+    return 0;
+}
+
+static int descriptors_open(void) {
+    for (int fd = 0; fd < 3; fd++)
+        if (fcntl(fd, F_GETFD) < 0)
+            return 0;
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    const char *switch_ = getenv("DOCKYARD_CLI_SERVER");
+    char dir[3800], path[4096];
+    if ((switch_ != NULL && strcmp(switch_, "0") == 0) || is_a_server_verb(argc, argv) || !descriptors_open() ||
+        socket_dir(dir, sizeof dir) != 0)
+        fall_back(argv);
+    snprintf(path, sizeof path, "%s/server-%016llx.sock", dir, (unsigned long long)identity());
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof address.sun_path)
+        fall_back(argv);
+    strcpy(address.sun_path, path);
+
+    int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        fall_back(argv);
+    if (connect(sock, (struct sockaddr *)&address, sizeof address) != 0) {
+        spawn_server(path);
+        fall_back(argv);
+    }
+    struct packet request = {0};
+    sigset_t forwarded, original;
+    sigemptyset(&forwarded);
+    for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++)
+        sigaddset(&forwarded, FORWARDED[i]);
+    /* signals wait until the child's pid is known, then reach it */
+    sigprocmask(SIG_BLOCK, &forwarded, &original);
+    if (build_request(&request, argc, argv) != 0 || send_request(sock, &request) != 0) {
+        sigprocmask(SIG_SETMASK, &original, NULL);
+        fall_back(argv);
+    }
+    free(request.data);
+
+    char reply[64];
+    ssize_t n = receive(sock, reply, sizeof reply);
+    if (n <= 0 || strcmp(reply, "fallback") == 0 || strcmp(reply, "restart") == 0) {
+        /* nothing ran: the Python entry point runs the command (a new server for the next) */
+        close(sock);
+        if (n > 0 && strcmp(reply, "restart") == 0)
+            spawn_server(path);
+        sigprocmask(SIG_SETMASK, &original, NULL);
+        fall_back(argv);
+    }
+    if (strncmp(reply, "pid ", 4) != 0) {
+        fprintf(stderr, "dockyard: unexpected answer from the CLI server: %s\n", reply);
+        return 1;
+    }
+    child = (pid_t)atoi(reply + 4);
+    install_forwarding();
+    sigprocmask(SIG_SETMASK, &original, NULL);
+
+    n = receive(sock, reply, sizeof reply);
+    if (n > 0 && strncmp(reply, "exit ", 5) == 0)
+        return atoi(reply + 5);
+    if (n > 0 && strncmp(reply, "signal ", 7) == 0) {
+        int sig = atoi(reply + 7);
+        signal(sig, SIG_DFL);
+        sigset_t only;
+        sigemptyset(&only);
+        sigaddset(&only, sig);
+        sigprocmask(SIG_UNBLOCK, &only, NULL);
+        raise(sig);
+        return 128 + sig;
+    }
+    fprintf(stderr, "dockyard: the CLI server went away while the command ran\n");
+    return 1;
+}

@@ -1,0 +1,240 @@
+"""The `dockyard` launcher and its warm CLI server, against a real daemon: every command answers
+as the Python entry point does (output, errors, exit codes, stdin, cwd, umask, signals), and
+what cannot go through the server falls back to it (docs/decisions/0085-cli-command-server.md)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from dockyard.cli.commandserver import stop_servers
+from tests.e2e.daemon import DOCKYARD, REPO
+from tests.e2e.test_tty import Terminal
+
+pytestmark = pytest.mark.root
+
+SOURCE = REPO / "src" / "dockyard" / "cli" / "launcher" / "dockyard.c"
+
+
+@pytest.fixture(scope="module")
+def launcher(tmp_path_factory):
+    """The launcher built from this checkout, its servers' sockets in a private directory; every
+    server it started is stopped afterwards, by the PID it wrote."""
+    base = tmp_path_factory.mktemp("launcher")
+    binary = base / "dockyard"
+    subprocess.run(
+        ["gcc", "-O2", "-Wall", "-Werror", f'-DPYTHON="{sys.executable}"', f'-DENTRY_POINT="{DOCKYARD}"']
+        + ["-o", str(binary), str(SOURCE)],
+        check=True,
+    )
+    sockets = base / "servers"
+    sockets.mkdir(mode=0o700)
+    yield Launcher(binary, sockets)
+    stop_servers(str(sockets))
+
+
+class Launcher:
+    def __init__(self, binary: Path, sockets: Path) -> None:
+        self.binary = binary
+        self.sockets = sockets
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {**os.environ, "DOCKYARD_CLI_DIR": str(self.sockets), **extra}
+
+    def run(self, daemon, *args: str, binary: str | None = None, **options) -> subprocess.CompletedProcess:
+        argv = [binary or str(self.binary), "-H", daemon.host, *args]
+        options.setdefault("env", self.env())
+        return subprocess.run(argv, capture_output=True, timeout=60, **options)
+
+    def servers(self) -> list[int]:
+        return [int(p.read_text()) for p in self.sockets.glob("*.pid")]
+
+    def warm(self, daemon) -> int:
+        """Start the server (the first command falls back and starts it) and wait for its socket."""
+        self.run(daemon, "version")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if list(self.sockets.glob("*.sock")) and self.servers():
+                return self.servers()[0]
+            time.sleep(0.05)
+        raise AssertionError("no CLI server came up")
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def wait_for(predicate, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+COMMANDS = [
+    ("version", "--format", "{{.Client.Version}}"),
+    ("--help",),
+    ("ps", "-a", "--format", "{{.Names}} {{.Status}}"),
+    ("images", "--format", "{{.Repository}}:{{.Tag}}"),
+    ("inspect", "no-such-thing"),
+    ("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"),
+    ("run", "--rm", "busybox", "no-such-binary"),
+    ("nonsense",),
+    ("ps", "--no-such-flag"),
+    ("--bogus-global",),
+    ("daemon", "--help"),
+]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_a_command_answers_as_the_entry_point_does(daemon, launcher, args):
+    server = launcher.warm(daemon)
+    through_server = launcher.run(daemon, *args)
+    direct = launcher.run(daemon, *args, binary=DOCKYARD)
+    assert (through_server.returncode, through_server.stdout, through_server.stderr) == (
+        direct.returncode,
+        direct.stdout,
+        direct.stderr,
+    )
+    assert launcher.servers() == [server]
+
+
+def test_a_command_runs_in_a_child_of_the_server_and_signals_reach_it(daemon, launcher):
+    server = launcher.warm(daemon)
+    trap = "trap 'exit 7' TERM; echo ready; sleep 60 & wait"
+    client = subprocess.Popen(
+        [str(launcher.binary), "-H", daemon.host, "run", "--rm", "busybox", "sh", "-c", trap],
+        env=launcher.env(),
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert client.stdout.readline() == b"ready\n"
+        assert os.readlink(f"/proc/{client.pid}/exe") == str(launcher.binary)  # not exec'd into Python
+        assert wait_for(lambda: children(server))
+        client.send_signal(signal.SIGTERM)  # forwarded to the child, which proxies it to the container
+        assert client.wait(timeout=30) == 7
+    finally:
+        client.kill()
+        client.wait()
+
+
+def test_stdin_cwd_and_umask_are_the_callers(daemon, launcher, tmp_path):
+    launcher.warm(daemon)
+    echoed = launcher.run(daemon, "run", "-i", "--rm", "busybox", "cat", input=b"from stdin\n")
+    assert echoed.stdout == b"from stdin\n"
+
+    def save(name: str, binary: str) -> int:
+        umasked = ["sh", "-c", 'umask 027 && exec "$@"', "sh", binary, "-H", daemon.host, "save", "-o", name, "busybox"]
+        subprocess.run(umasked, cwd=tmp_path, env=launcher.env(), check=True, timeout=60)
+        return (tmp_path / name).stat().st_mode & 0o777
+
+    assert save("through-server.tar", str(launcher.binary)) == save("direct.tar", DOCKYARD) == 0o640
+    assert (tmp_path / "through-server.tar").read_bytes()[:100] == (tmp_path / "direct.tar").read_bytes()[:100]
+
+
+def test_a_killed_launcher_ends_its_command_and_a_killed_command_its_launcher(daemon, launcher):
+    server = launcher.warm(daemon)
+    for victim in ("launcher", "command"):
+        client = subprocess.Popen(
+            [str(launcher.binary), "-H", daemon.host, "events"], env=launcher.env(), stdout=subprocess.DEVNULL
+        )
+        try:
+            (command,) = wait_for(lambda: children(server))
+            if victim == "launcher":
+                client.kill()
+                client.wait()
+                wait_for(lambda gone=command: gone not in children(server))
+            else:
+                os.kill(command, signal.SIGKILL)
+                assert client.wait(timeout=10) == -signal.SIGKILL
+        finally:
+            client.kill()
+            client.wait()
+
+
+def test_concurrent_commands_each_get_their_own_answer(daemon, launcher):
+    launcher.warm(daemon)
+    names = [f"launcher-{i}" for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda n: launcher.run(daemon, "run", "--name", n, "busybox", "echo", n), names))
+    try:
+        assert [r.stdout.decode().strip() for r in results] == names
+        assert all(r.returncode == 0 for r in results)
+    finally:
+        launcher.run(daemon, "rm", "-f", *names)
+
+
+def test_changed_code_restarts_the_server(daemon, launcher):
+    server = launcher.warm(daemon)
+    module = REPO / "src" / "dockyard" / "cli" / "commandserver.py"
+    before = module.stat()
+    os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    try:
+        answer = launcher.run(daemon, "version", "--format", "{{.Client.Version}}")  # the entry point answers
+        assert answer.returncode == 0 and answer.stdout.strip()
+        wait_for(lambda: _state(server) in ("gone", "Z"))
+        assert wait_for(lambda: [pid for pid in launcher.servers() if pid != server])
+    finally:
+        os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
+    stop_servers(str(launcher.sockets))
+
+
+def test_no_server_when_switched_off_or_the_directory_is_not_private(daemon, launcher, tmp_path):
+    stop_servers(str(launcher.sockets))
+    off = launcher.run(daemon, "version", "--format", "x", env=launcher.env(DOCKYARD_CLI_SERVER="0"))
+    assert off.stdout == b"x\n"
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    loose = launcher.run(daemon, "version", "--format", "x", env=launcher.env(DOCKYARD_CLI_DIR=str(shared)))
+    assert loose.stdout == b"x\n"
+    daemon_help = launcher.run(daemon, "daemon", "--help")  # the daemon's own program, straight away
+    assert daemon_help.returncode == 0 and b"daemon" in daemon_help.stdout
+    time.sleep(0.5)
+    assert list(shared.iterdir()) == []
+    assert not list(launcher.sockets.glob("*.sock"))
+
+
+def test_a_terminal_session_goes_through_the_server(daemon, launcher):
+    """`run -it` in a real pty: raw mode, typing, a resize (SIGWINCH forwarded), the exit code;
+    then Ctrl-C typed at an attached run without -t: the terminal's SIGINT reaches the container."""
+    server = launcher.warm(daemon)
+    env = {**launcher.env(), "TERM": "xterm"}
+    term = Terminal([str(launcher.binary), "-H", daemon.host, "run", "-it", "--rm", "busybox", "sh"], env)
+    term.expect(r"# ")
+    assert os.readlink(f"/proc/{term.pid}/exe") == str(launcher.binary) and children(server)
+    term.type("stty size\r")
+    term.expect(r"24 80\r\n")
+    term.resize(30, 100)
+    time.sleep(0.5)
+    term.type("stty size\r")
+    term.expect(r"30 100\r\n")
+    term.type("exit 3\r")
+    assert term.exit_code() == 3
+
+    trap = "trap 'echo caught; exit 9' INT; echo ready; sleep 60 & wait"
+    term = Terminal([str(launcher.binary), "-H", daemon.host, "run", "--rm", "busybox", "sh", "-c", trap], env)
+    term.expect(r"ready")
+    term.type("\x03")
+    term.expect(r"caught")
+    assert term.exit_code() == 9
