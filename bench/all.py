@@ -187,7 +187,8 @@ def describe_machine(plan: Plan) -> list[str]:
     lines = [
         f"- {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, kernel {platform.release()}, "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start",
-        f"- dockyard CLI measured: `{cli}` -> `{os.path.realpath(cli)}`",
+        f"- dockyard CLI measured: `{cli}` -> `{os.path.realpath(cli)}` (the launcher and its warm CLI server, "
+        "started by the warm-up: decision 0085)",
         f"- docker CLI: `{run.DOCKER}` ({version([run.DOCKER, '--version'])})",
         f"- reference: {version(['dockerd', '--version']) if plan.dockerd else 'none (not installed or --no-dockerd)'}",
         f"- workloads: {', '.join(plan.only)}; {plan.rounds} rounds per CLI row (after one untimed warm-up)"

@@ -38,12 +38,12 @@ if "$VENV/bin/python" -m pip show setuptools >/dev/null 2>&1; then
 fi
 # `dockyard` on PATH is a small C launcher that hands each command to a warm CLI server and
 # falls back to the environment's entry point (docs/decisions/0085-cli-command-server.md)
+# (built each time, replaced only when it differs: the tests run this checkout's launcher)
 LAUNCHER=/usr/local/libexec/dockyard/dockyard
-if [ ! -x "$LAUNCHER" ] || [ src/dockyard/cli/launcher/dockyard.c -nt "$LAUNCHER" ]; then
-    install -d "$(dirname "$LAUNCHER")"
-    gcc -static -O2 -DPYTHON="\"$VENV/bin/python\"" -DENTRY_POINT="\"$VENV/bin/dockyard\"" \
-        -o "$LAUNCHER.tmp" src/dockyard/cli/launcher/dockyard.c && mv "$LAUNCHER.tmp" "$LAUNCHER"
-fi
+install -d "$(dirname "$LAUNCHER")"
+gcc -static -O2 -DPYTHON="\"$VENV/bin/python\"" -DENTRY_POINT="\"$VENV/bin/dockyard\"" \
+    -o "$LAUNCHER.tmp" src/dockyard/cli/launcher/dockyard.c
+if cmp -s "$LAUNCHER.tmp" "$LAUNCHER"; then rm "$LAUNCHER.tmp"; else mv "$LAUNCHER.tmp" "$LAUNCHER"; fi
 ln -sfn "$LAUNCHER" /usr/local/bin/dockyard
 # An install of an earlier set-up into the interpreter on PATH would shadow the link (pyenv's
 # shims come first on PATH): remove it and its shim.

@@ -19,7 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 BUSYBOX_ROOTFS = REPO / "scripts" / "busybox-rootfs.sh"
 DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
-DOCKYARD = str(Path(sys.executable).with_name("dockyard"))  # the installed console script
+ENTRY_POINT = str(Path(sys.executable).with_name("dockyard"))  # the environment's console script
+DOCKYARD = "/usr/local/bin/dockyard"  # what users type: setup.sh's launcher, the entry point its fallback (0085)
 
 
 class Daemon:

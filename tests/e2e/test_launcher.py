@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.cli.commandserver import stop_servers
-from tests.e2e.daemon import DOCKYARD, REPO
+from tests.e2e.daemon import ENTRY_POINT, REPO
 from tests.e2e.test_tty import Terminal
 
 pytestmark = pytest.mark.root
@@ -30,7 +30,7 @@ def launcher(tmp_path_factory):
     base = tmp_path_factory.mktemp("launcher")
     binary = base / "dockyard"
     subprocess.run(
-        ["gcc", "-O2", "-Wall", "-Werror", f'-DPYTHON="{sys.executable}"', f'-DENTRY_POINT="{DOCKYARD}"']
+        ["gcc", "-O2", "-Wall", "-Werror", f'-DPYTHON="{sys.executable}"', f'-DENTRY_POINT="{ENTRY_POINT}"']
         + ["-o", str(binary), str(SOURCE)],
         check=True,
     )
@@ -110,7 +110,7 @@ COMMANDS = [
 def test_a_command_answers_as_the_entry_point_does(daemon, launcher, args):
     server = launcher.warm(daemon)
     through_server = launcher.run(daemon, *args)
-    direct = launcher.run(daemon, *args, binary=DOCKYARD)
+    direct = launcher.run(daemon, *args, binary=ENTRY_POINT)
     assert (through_server.returncode, through_server.stdout, through_server.stderr) == (
         direct.returncode,
         direct.stdout,
@@ -148,7 +148,7 @@ def test_stdin_cwd_and_umask_are_the_callers(daemon, launcher, tmp_path):
         subprocess.run(umasked, cwd=tmp_path, env=launcher.env(), check=True, timeout=60)
         return (tmp_path / name).stat().st_mode & 0o777
 
-    assert save("through-server.tar", str(launcher.binary)) == save("direct.tar", DOCKYARD) == 0o640
+    assert save("through-server.tar", str(launcher.binary)) == save("direct.tar", ENTRY_POINT) == 0o640
     assert (tmp_path / "through-server.tar").read_bytes()[:100] == (tmp_path / "direct.tar").read_bytes()[:100]
 
 
@@ -238,3 +238,53 @@ def test_a_terminal_session_goes_through_the_server(daemon, launcher):
     term.type("\x03")
     term.expect(r"caught")
     assert term.exit_code() == 9
+
+
+def test_the_callers_time_zone_is_the_commands(daemon, launcher):
+    launcher.warm(daemon)
+    created = {}
+    for zone in ("UTC", "Asia/Tokyo"):
+        env = launcher.env(TZ=zone)
+        through_server = launcher.run(daemon, "images", "--format", "{{.CreatedAt}}", "busybox", env=env)
+        direct = launcher.run(daemon, "images", "--format", "{{.CreatedAt}}", "busybox", env=env, binary=ENTRY_POINT)
+        assert through_server.stdout == direct.stdout
+        created[zone] = through_server.stdout
+    assert b"+0900 JST" in created["Asia/Tokyo"] and b"+0000 UTC" in created["UTC"]
+
+
+def test_a_command_holds_none_of_the_servers_descriptors(daemon, launcher):
+    server = launcher.warm(daemon)
+    argv = [str(launcher.binary), "-H", daemon.host, "events"]
+    first = subprocess.Popen(argv, env=launcher.env(), stdout=subprocess.DEVNULL)
+    second = None
+    try:
+        wait_for(lambda: len(children(server)) == 1)
+        second = subprocess.Popen(argv, env=launcher.env(), stdout=subprocess.DEVNULL)
+        newest = wait_for(lambda: len(children(server)) == 2 and max(children(server)))
+        time.sleep(0.3)  # connected to the daemon
+        fds = {int(fd): os.readlink(f"/proc/{newest}/fd/{fd}") for fd in os.listdir(f"/proc/{newest}/fd")}
+        assert fds[1] == "/dev/null"
+        others = [target for fd, target in fds.items() if fd > 2]
+        assert others and all(target.startswith("socket:") for target in others), fds  # the daemon's connection
+    finally:
+        for client in (first, second):
+            if client is not None:
+                client.kill()
+                client.wait()
+
+
+def test_a_caller_with_other_groups_runs_the_entry_point(daemon, launcher):
+    """The server's children have its groups: a caller with others (after `newgrp`, say) must not
+    borrow them, so it runs the command in its own process."""
+    server = launcher.warm(daemon)
+    argv = ["setpriv", "--groups", "0,4242", str(launcher.binary), "-H", daemon.host, "events"]
+    client = subprocess.Popen(argv, env=launcher.env(), stdout=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: os.readlink(f"/proc/{client.pid}/exe") == os.path.realpath(sys.executable))
+        groups = next(
+            line for line in Path(f"/proc/{client.pid}/status").read_text().splitlines() if line.startswith("Groups:")
+        )
+        assert "4242" in groups.split() and children(server) == []
+    finally:
+        client.kill()
+        client.wait()

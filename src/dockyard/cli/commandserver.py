@@ -110,7 +110,11 @@ def preload() -> None:
 
 
 def run_child(request: Request, fds: list[int]) -> int:
-    """In the forked child: become the user's command, run it, return its exit code."""
+    """In the forked child: become the user's command, run it, return its exit code.
+
+    The caller ends the child with os._exit (the server's own exit handlers are not the
+    command's): the CLI registers no atexit handlers and starts only daemon threads, so
+    flushing the streams is all the interpreter's exit would have done for it."""
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
     for fd in fds:
@@ -119,6 +123,7 @@ def run_child(request: Request, fds: list[int]) -> int:
     os.umask(request.umask)
     os.environ.clear()
     os.environ.update(request.env)
+    time.tzset()  # local times as the caller's TZ has them
     sys.argv = list(request.argv)
     _fresh_stdio()
     try:
@@ -222,8 +227,13 @@ class Server:
                 if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                     fds.extend(int.from_bytes(payload[i : i + 4], sys.byteorder) for i in range(0, len(payload), 4))
             request = parse_request(data)
-            if _peer_uid(conn) != os.getuid() or len(fds) != 3:
+            uid, groups = _peer_credentials(conn)
+            if uid != os.getuid() or len(fds) != 3:
                 raise ValueError("a request from another user, or without its three descriptors")
+            if groups != _own_groups():  # e.g. after `newgrp`: the command must have the caller's groups
+                conn.send(b"fallback")
+                conn.close()
+                return
             self._answer(conn, request, fds)
         except (OSError, ValueError):
             conn.close()
@@ -263,15 +273,17 @@ class Server:
         """The forked child keeps none of the server's descriptors or signal handling."""
         signal.set_wakeup_fd(-1)
         _default_signals()
+        for key in list(self.selector.get_map().values()):  # the socket, pipe, pidfds, connections
+            if isinstance(key.fileobj, int):
+                os.close(key.fileobj)
+            else:
+                key.fileobj.close()
         self.selector.close()
-        os.close(self.wakeup_r)
         os.close(self.wakeup_w)
-        if not self.stopping:  # the listening socket and the lock, still the server's
-            self.bound.sock.close()
+        if not self.stopping:
             os.close(self.bound.lock)
         conn.close()
-        for pidfd, (_, other) in self.children.items():
-            os.close(pidfd)
+        for _, other in self.children.values():  # connections no longer watched
             other.close()
 
     def _reap(self, pidfd: int) -> None:
@@ -300,9 +312,20 @@ class Server:
                 os.kill(pid, signal.SIGHUP)
 
 
-def _peer_uid(conn: socket.socket) -> int:
+SO_PEERGROUPS = 59  # Linux 4.13; not named by the socket module
+
+
+def _peer_credentials(conn: socket.socket) -> tuple[int, frozenset[int]]:
+    """The launcher's uid, and its gid with its supplementary groups."""
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
-    return int.from_bytes(creds[4:8], sys.byteorder)
+    # more than 256 groups: ERANGE, and the launcher, hung up on, runs the entry point
+    raw = conn.getsockopt(socket.SOL_SOCKET, SO_PEERGROUPS, 1024)
+    groups = {int.from_bytes(raw[i : i + 4], sys.byteorder) for i in range(0, len(raw), 4)}
+    return int.from_bytes(creds[4:8], sys.byteorder), frozenset({int.from_bytes(creds[8:12], sys.byteorder), *groups})
+
+
+def _own_groups() -> frozenset[int]:
+    return frozenset({os.getgid(), *os.getgroups()})
 
 
 def _default_signals() -> None:
