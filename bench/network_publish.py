@@ -42,7 +42,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
-from run import daemon_from_path  # noqa: E402
 from tests.e2e.daemon import BUSYBOX_ROOTFS, DOCKER, Daemon, _unmount_under  # noqa: E402
 
 from dockyard.metadata.db import Database  # noqa: E402
@@ -141,7 +140,6 @@ HTTPD = ("busybox", "httpd", "-f", "-p", "80", "-h", "/www")
 
 @contextlib.contextmanager
 def dockyard_site(www: Path, mtu: int, tag: str) -> Iterator[Site]:
-    daemon_from_path()
     with namespace(f"dybench{tag}d") as ns:
         daemon = Daemon(netns=ns, config={"mtu": mtu})
         try:
