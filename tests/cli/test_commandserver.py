@@ -4,6 +4,7 @@ point, and the stamp that notices its code changing (the whole path: tests/e2e/t
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
@@ -14,16 +15,19 @@ def packet(*fields: bytes) -> bytes:
     return b"".join(field + b"\0" for field in fields)
 
 
-def test_a_request_carries_cwd_umask_argv_and_environment():
-    data = packet(b"dockyard-cli 1", b"/srv", b"27", b"3", b"dockyard", b"ps", b"-a", b"2", b"A=1", b"B=x=y")
+def test_a_request_carries_umask_signals_argv_and_environment():
+    data = packet(
+        b"dockyard-cli 2", b"27", b"3", b"4000", b"3", b"dockyard", b"ps", b"-a", b"3", b"A=1", b"B=x=y", b"A=2"
+    )
     request = parse_request(data)
-    assert request.cwd == "/srv" and request.umask == 0o27
+    assert request.umask == 0o27
+    assert request.ignored == {signal.SIGHUP, signal.SIGINT} and request.blocked == {signal.SIGTERM}
     assert request.argv == ["dockyard", "ps", "-a"]
-    assert request.env == {"A": "1", "B": "x=y"}
+    assert request.env == {"A": "1", "B": "x=y"}  # a repeated name: its first value, as getenv reads it
 
 
 def test_undecodable_bytes_survive_as_surrogates():
-    request = parse_request(packet(b"dockyard-cli 1", b"/", b"22", b"2", b"dockyard", b"\xff", b"0"))
+    request = parse_request(packet(b"dockyard-cli 2", b"22", b"0", b"0", b"2", b"dockyard", b"\xff", b"0"))
     assert os.fsencode(request.argv[1]) == b"\xff"
 
 
@@ -31,13 +35,14 @@ def test_undecodable_bytes_survive_as_surrogates():
     "data",
     [
         b"",
-        packet(b"dockyard-cli 2", b"/", b"22", b"1", b"dockyard", b"0"),  # another protocol
-        packet(b"dockyard-cli 1", b"/", b"22", b"3", b"dockyard", b"0"),  # argv cut short
-        packet(b"dockyard-cli 1", b"/", b"22", b"1", b"dockyard", b"2", b"A=1"),  # env cut short
-        packet(b"dockyard-cli 1", b"/", b"22", b"1", b"dockyard", b"0", b"extra"),  # trailing field
-        packet(b"dockyard-cli 1", b"/", b"9x", b"1", b"dockyard", b"0"),  # umask not octal
-        packet(b"dockyard-cli 1", b"/", b"22", b"0", b"0"),  # no argv[0]
-        packet(b"dockyard-cli 1", b"/", b"22", b"1", b"dockyard", b"0")[:-1],  # not NUL-terminated
+        packet(b"dockyard-cli 1", b"22", b"0", b"0", b"1", b"dockyard", b"0"),  # another protocol
+        packet(b"dockyard-cli 2", b"22", b"0", b"0", b"3", b"dockyard", b"0"),  # argv cut short
+        packet(b"dockyard-cli 2", b"22", b"0", b"0", b"1", b"dockyard", b"2", b"A=1"),  # env cut short
+        packet(b"dockyard-cli 2", b"22", b"0", b"0", b"1", b"dockyard", b"0", b"extra"),  # trailing field
+        packet(b"dockyard-cli 2", b"9x", b"0", b"0", b"1", b"dockyard", b"0"),  # umask not octal
+        packet(b"dockyard-cli 2", b"22", b"zz", b"0", b"1", b"dockyard", b"0"),  # signals not hex
+        packet(b"dockyard-cli 2", b"22", b"0", b"0", b"0", b"0"),  # no argv[0]
+        packet(b"dockyard-cli 2", b"22", b"0", b"0", b"1", b"dockyard", b"0")[:-1],  # not NUL-terminated
     ],
 )
 def test_a_malformed_request_is_refused(data):

@@ -5,9 +5,11 @@ what cannot go through the server falls back to it (docs/decisions/0085-cli-comm
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -103,6 +105,7 @@ COMMANDS = [
     ("ps", "--no-such-flag"),
     ("--bogus-global",),
     ("daemon", "--help"),
+    ("images", "--format", "{{.ID}}", "--filter", "dangling=nope"),
 ]
 
 
@@ -186,8 +189,11 @@ def test_concurrent_commands_each_get_their_own_answer(daemon, launcher):
 
 def test_changed_code_restarts_the_server(daemon, launcher):
     server = launcher.warm(daemon)
-    module = REPO / "src" / "dockyard" / "cli" / "commandserver.py"
-    before = module.stat()
+    imported = [sys.executable, "-P", "-c", "import dockyard.cli.commandserver as m; print(m.__file__)"]
+    module = Path(
+        subprocess.run(imported, env=launcher.env(), capture_output=True, text=True, check=True).stdout.strip()
+    )
+    before = module.stat()  # the file the server loaded (the environment's install may be another checkout)
     os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
     try:
         answer = launcher.run(daemon, "version", "--format", "{{.Client.Version}}")  # the entry point answers
@@ -288,3 +294,107 @@ def test_a_caller_with_other_groups_runs_the_entry_point(daemon, launcher):
     finally:
         client.kill()
         client.wait()
+
+
+def test_a_closed_reader_exits_as_the_entry_point_does(daemon, launcher):
+    """`dockyard ... | (reader gone)`: 141, as a Go CLI killed by SIGPIPE, through both, buffered or not."""
+    launcher.warm(daemon)
+    for binary in (str(launcher.binary), ENTRY_POINT):
+        for unbuffered in ("", "1"):
+            script = f'"{binary}" -H {daemon.host} ps -a --no-trunc; echo $? >&2'
+            env = launcher.env(PYTHONUNBUFFERED=unbuffered) if unbuffered else launcher.env()
+            shell = ["sh", "-c", f"({script}) | (exec 0<&-; sleep 0.3)"]
+            done = subprocess.run(shell, env=env, capture_output=True, timeout=60)
+            assert done.stderr.decode().split()[-1] == "141", (binary, unbuffered, done.stderr)
+
+
+def test_signals_the_caller_ignores_stay_ignored_and_ctrl_z_stops_the_command(daemon, launcher):
+    server = launcher.warm(daemon)
+    # a caller that ignores SIGHUP (nohup): its command survives the hang-up signal
+    client = subprocess.Popen(
+        ["nohup", str(launcher.binary), "-H", daemon.host, "events"],
+        env=launcher.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        (command,) = wait_for(lambda: children(server))
+        client.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        assert client.poll() is None and _state(command) in ("S", "R")
+        client.send_signal(signal.SIGTSTP)  # the command stops with its launcher
+        wait_for(lambda: _state(command) == "T" and _state(client.pid) == "T")
+        client.send_signal(signal.SIGCONT)
+        wait_for(lambda: _state(command) in ("S", "R"))
+    finally:
+        client.kill()
+        client.wait()
+    wait_for(lambda: not children(server))  # the launcher killed outright: its command too
+
+
+def test_a_background_job_on_a_terminal_runs_the_entry_point(daemon, launcher):
+    """Job control cannot stop a server's child reading the terminal: a launcher that is not in
+    the terminal's foreground runs the command itself, where SIGTTIN/SIGTTOU work."""
+    server = launcher.warm(daemon)
+    script = f"set -m; {launcher.binary} -H {daemon.host} events & echo job=$!; wait"
+    term = Terminal(["/bin/sh", "-c", script], launcher.env())
+    job = int(term.expect(r"job=(\d+)").group(1))
+    try:
+        wait_for(lambda: os.readlink(f"/proc/{job}/exe") == os.path.realpath(sys.executable))
+        assert children(server) == []
+    finally:
+        os.kill(job, signal.SIGKILL)
+        os.kill(term.pid, signal.SIGKILL)
+        os.waitpid(term.pid, 0)
+        os.close(term.fd)
+
+
+def test_a_caller_in_other_namespaces_runs_the_entry_point(daemon, launcher, tmp_path):
+    """A caller in its own mount namespace sees other files than the server's child would."""
+    server = launcher.warm(daemon)
+    script = f"mount -t tmpfs none {tmp_path} && cd {tmp_path} && exec {launcher.binary} -H {daemon.host} save -o b.tar busybox"
+    subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script], env=launcher.env(), check=True, timeout=60
+    )
+    assert not (tmp_path / "b.tar").exists()  # written into the caller's tmpfs, gone with its namespace
+    assert children(server) == []
+
+
+def test_a_socket_owned_by_another_user_is_never_used(daemon, launcher, tmp_path):
+    """A server socket in the directory that belongs to somebody else (a swapped path) is refused:
+    the command runs through the entry point, and nothing is sent to that socket."""
+    sockets = tmp_path / "servers"
+    sockets.mkdir(mode=0o700)
+    env = launcher.env(DOCKYARD_CLI_DIR=str(sockets))
+    launcher.run(daemon, "version", env=env)  # names the socket the server makes
+    (name,) = wait_for(lambda: [p.name for p in sockets.glob("*.sock")])
+    stop_servers(str(sockets))
+    public = Path(tempfile.mkdtemp(dir=tmp_path.parent.parent.parent))  # /tmp: the impostor can reach it
+    public.chmod(0o777)
+    listen = (
+        "import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1]); "
+        "s.listen(); print('up', flush=True); c, _ = s.accept(); print('got', c.recv(100), flush=True)"
+    )
+    nobody = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+    impostor = subprocess.Popen(
+        [*nobody, "/usr/bin/python3", "-c", listen, str(public / "impostor.sock")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert impostor.stdout.readline() == "up\n"
+        os.rename(public / "impostor.sock", sockets / name)
+        answer = launcher.run(daemon, "version", "--format", "x", env=env)
+        assert answer.stdout == b"x\n"
+        assert impostor.stdout.readline() == "got b''\n"  # hung up on at once: no request, no descriptors
+    finally:
+        impostor.kill()
+        impostor.wait()
+        shutil.rmtree(public)
+        stop_servers(str(sockets))
+
+
+def test_a_relative_socket_directory_is_not_used(daemon, launcher, tmp_path):
+    answer = launcher.run(
+        daemon, "version", "--format", "x", env=launcher.env(DOCKYARD_CLI_DIR="relative"), cwd=tmp_path
+    )
+    assert answer.stdout == b"x\n"
+    assert not (tmp_path / "relative").exists()

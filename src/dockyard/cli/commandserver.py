@@ -3,64 +3,79 @@
     python -P -c 'from dockyard.cli.commandserver import main; raise SystemExit(main())' SOCKET
 
 The `dockyard` launcher (cli/launcher/dockyard.c) starts one per user and set of interpreter
-settings, and sends it each command line with its cwd, umask, environment and standard
-descriptors; the child runs the command with the CLI already imported, so a command costs a
-fork instead of an interpreter's start-up and imports (docs/decisions/0085-cli-command-server.md).
-What the child cannot do as the user's own process (the daemon, the registry server, a
-password prompt on /dev/tty) is answered "fallback" and runs in the Python entry point. The
-server exits once it has been idle for IDLE_SECONDS, or when its code changes on disk.
+settings, and sends it each command line with its umask, signal dispositions, environment,
+standard descriptors and cwd; the child runs the command with the CLI already imported, so a
+command costs a fork instead of an interpreter's start-up and imports
+(docs/decisions/0085-cli-command-server.md). What the child cannot do as the caller's own
+process (the daemon, the registry server, a password prompt on /dev/tty, a caller in other
+namespaces or with other groups) is answered "fallback" and runs in the Python entry point.
+The server exits once it has been idle for IDLE_SECONDS, on SIGTERM once its commands have
+ended, or when its code changes on disk.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import gc
 import io
 import os
+import resource
 import selectors
 import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dockyard.cli import main as cli
 
 IDLE_SECONDS = 1800.0
-PROTOCOL = b"dockyard-cli 1"
+REQUEST_SECONDS = 2.0  # a connection that sends no request in this long is dropped
+PROTOCOL = b"dockyard-cli 2"
 MAX_REQUEST = 4 << 20
+DESCRIPTORS = 4  # stdin, stdout, stderr, the cwd (O_PATH)
 OWN_PROCESS = frozenset({"daemon", "registry", "login"})  # verbs the Python entry point runs
+NAMESPACES = ("mnt", "net", "pid", "user", "uts", "ipc")
+SO_PEERGROUPS = 59  # Linux 4.13; not named by the socket module
+ALL_SIGNALS = frozenset(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
     """One command line, as the launcher sent it."""
 
-    cwd: str
     umask: int
+    ignored: frozenset[int]  # signals the caller ignores: its command ignores them too
+    blocked: frozenset[int]  # the caller's signal mask
     argv: list[str]
     env: dict[str, str]
 
 
 def parse_request(data: bytes) -> Request:
-    """Decode the launcher's packet: protocol, cwd, umask, argc, argv..., envc, env...; ValueError if malformed."""
+    """Decode the launcher's packet (fields: protocol, umask, ignored, blocked, argc, argv...,
+    envc, env..., each NUL-terminated); ValueError if malformed."""
     fields = data.split(b"\0")
-    if fields[-1:] != [b""] or fields[0] != PROTOCOL or len(fields) < 6:
+    if fields[-1:] != [b""] or fields[0] != PROTOCOL or len(fields) < 8:
         raise ValueError("not a dockyard-cli request")
     last = len(fields) - 1  # the empty field after the final NUL
-    cwd, umask, argc = fields[1], int(fields[2], 8), int(fields[3])
-    if argc < 1 or 4 + argc >= last:
+    umask, ignored, blocked, argc = int(fields[1], 8), int(fields[2], 16), int(fields[3], 16), int(fields[4])
+    if argc < 1 or 5 + argc >= last:
         raise ValueError("truncated dockyard-cli request")
-    argv, envc = fields[4 : 4 + argc], int(fields[4 + argc])
-    if envc < 0 or 5 + argc + envc != last:
+    argv, envc = fields[5 : 5 + argc], int(fields[5 + argc])
+    if envc < 0 or 6 + argc + envc != last:
         raise ValueError("truncated dockyard-cli request")
-    entries = fields[5 + argc : last]
-    env = {}
-    for entry in entries:
+    env: dict[str, str] = {}
+    for entry in fields[6 + argc : last]:
         name, sep, value = entry.partition(b"=")
         if sep:
-            env[os.fsdecode(name)] = os.fsdecode(value)
-    return Request(os.fsdecode(cwd), umask, [os.fsdecode(a) for a in argv], env)
+            env.setdefault(os.fsdecode(name), os.fsdecode(value))  # the first of a repeated name, as getenv
+    return Request(umask, _signal_set(ignored), _signal_set(blocked), [os.fsdecode(a) for a in argv], env)
+
+
+def _signal_set(mask: int) -> frozenset[int]:
+    return frozenset(sig for sig in range(1, 65) if mask >> (sig - 1) & 1)
 
 
 def needs_own_process(argv: list[str]) -> bool:
@@ -110,13 +125,16 @@ def preload() -> None:
 
 
 def run_child(request: Request, fds: list[int]) -> int:
-    """In the forked child: become the user's command, run it, return its exit code.
+    """In the forked child, signals still blocked: become the caller's command, run it, return
+    its exit code.
 
     The caller ends the child with os._exit (the server's own exit handlers are not the
     command's): the CLI registers no atexit handlers and starts only daemon threads, so
     flushing the streams is all the interpreter's exit would have done for it."""
-    for target, fd in enumerate(fds):
+    stdio, cwd = fds[:3], fds[3]
+    for target, fd in enumerate(stdio):
         os.dup2(fd, target)
+    os.fchdir(cwd)
     for fd in fds:
         if fd > 2:
             os.close(fd)
@@ -125,10 +143,11 @@ def run_child(request: Request, fds: list[int]) -> int:
     os.environ.update(request.env)
     time.tzset()  # local times as the caller's TZ has them
     sys.argv = list(request.argv)
-    _fresh_stdio()
+    _caller_signals(request)
     try:
-        os.chdir(request.cwd)
+        _fresh_stdio()
         code = cli.run(request.argv[1:])
+        code = _flushed(code)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else _say(exc.code))
     except KeyboardInterrupt:
@@ -138,11 +157,19 @@ def run_child(request: Request, fds: list[int]) -> int:
 
         traceback.print_exc()
         code = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (BrokenPipeError, ValueError):
-            pass
+    return code
+
+
+def _flushed(code: int) -> int:
+    """Flush what the command wrote; a reader gone meanwhile ends it as cli.main does."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = cli.quiet_broken_pipe()
+    try:
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass
     return code
 
 
@@ -151,27 +178,54 @@ def _say(message: object) -> int:
     return 1
 
 
+def _caller_signals(request: Request) -> None:
+    """Dispositions as the caller's interpreter would start with: what the caller ignores stays
+    ignored, SIGINT raises KeyboardInterrupt, SIGPIPE and SIGXFSZ ignored (Python's start-up),
+    the rest at their defaults; then the caller's mask."""
+    for sig in ALL_SIGNALS:
+        if sig in request.ignored or sig in (signal.SIGPIPE, signal.SIGXFSZ):
+            handler: signal.Handlers | Callable = signal.SIG_IGN
+        elif sig == signal.SIGINT:
+            handler = signal.default_int_handler
+        else:
+            handler = signal.SIG_DFL
+        try:
+            signal.signal(sig, handler)
+        except (OSError, ValueError):  # one the interpreter may not set
+            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, request.blocked & ALL_SIGNALS)
+
+
 def _fresh_stdio() -> None:
-    """Standard streams over the user's descriptors, buffered as the interpreter would at start-up."""
+    """Standard streams over the caller's descriptors, as the interpreter makes them at start-up
+    (line-buffered on a terminal, unbuffered under PYTHONUNBUFFERED, no newline translation)."""
     encoding, errors = sys.stdout.encoding, sys.stdout.errors
-    sys.stdin = sys.__stdin__ = open(0, encoding=encoding, errors=sys.stdin.errors, closefd=False)  # noqa: SIM115
-    sys.stdout = sys.__stdout__ = open(1, "w", encoding=encoding, errors=errors, closefd=False)  # noqa: SIM115
-    sys.stderr = sys.__stderr__ = io.TextIOWrapper(
-        open(2, "wb", closefd=False),  # noqa: SIM115
-        encoding=encoding,
-        errors="backslashreplace",
-        line_buffering=True,
-    )
-    if os.isatty(1):
-        sys.stdout.reconfigure(line_buffering=True)
+    unbuffered = bool(os.environ.get("PYTHONUNBUFFERED"))  # the caller's (-u is not the launcher's to pass)
+
+    def stream(fd: int, mode: str, errors: str, line_buffering: bool) -> io.TextIOWrapper:
+        raw = io.FileIO(fd, mode, closefd=False)
+        buffered = raw if unbuffered and mode == "w" else (io.BufferedWriter if mode == "w" else io.BufferedReader)(raw)
+        return io.TextIOWrapper(
+            buffered,  # type: ignore[arg-type]
+            encoding=encoding,
+            errors=errors,
+            newline="\n",
+            line_buffering=line_buffering,
+            write_through=unbuffered and mode == "w",
+        )
+
+    sys.stdin = sys.__stdin__ = stream(0, "r", sys.stdin.errors, False)
+    sys.stdout = sys.__stdout__ = stream(1, "w", errors, os.isatty(1))
+    sys.stderr = sys.__stderr__ = stream(2, "w", "backslashreplace", True)
 
 
 class Server:
     """Accepts launchers' requests, forks their children, and reports each child's end.
 
-    One thread, one selector: the listening socket, each connection until its request is in,
-    each child's pidfd with its launcher's connection (a hang-up there ends the child), and the
-    signal wake-up pipe (SIGTERM: stop taking commands, exit once the children have ended)."""
+    One thread, one selector: the listening socket, each connection until its request is in
+    (dropped after REQUEST_SECONDS), each child's pidfd with its launcher's connection (a
+    hang-up there kills the child), and the signal wake-up pipe (SIGTERM: stop taking
+    commands, exit once the children have ended)."""
 
     def __init__(self, bound: Bound) -> None:
         self.bound = bound
@@ -180,8 +234,11 @@ class Server:
         self.wakeup_r, self.wakeup_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.selector.register(self.wakeup_r, selectors.EVENT_READ, self._signalled)
         self.stamp = CodeStamp()
+        self.namespaces = _namespaces("self")
         self.children: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, connection)
         self.watched: set[socket.socket] = set()  # children's connections whose launcher may hang up
+        self.pending: dict[socket.socket, float] = {}  # connections awaiting their request -> deadline
+        self.paused_until = 0.0  # accepting paused after running out of descriptors
         self.last_active = time.monotonic()
         self.stopping = False
 
@@ -190,18 +247,29 @@ class Server:
         signal.set_wakeup_fd(self.wakeup_w)
         self.bound.write_pid()
         while not (self.stopping and not self.children):
-            for key, _ in self.selector.select(timeout=60):
+            for key, _ in self.selector.select(timeout=self._timeout()):
                 key.data(key.fileobj)
-            if self.children:
-                self.last_active = time.monotonic()
-            elif time.monotonic() - self.last_active > IDLE_SECONDS:
+            now = time.monotonic()
+            for conn in [c for c, deadline in self.pending.items() if deadline <= now]:
+                self._drop(conn)
+            if self.paused_until and now >= self.paused_until and not self.stopping:
+                self.paused_until = 0.0
+                self.selector.register(self.bound.sock, selectors.EVENT_READ, self._accept)
+            if self.children or self.pending:
+                self.last_active = now
+            elif now - self.last_active > IDLE_SECONDS:
                 return
+
+    def _timeout(self) -> float:
+        deadlines = [*self.pending.values(), *([self.paused_until] if self.paused_until else [])]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else 60.0
 
     def stop_accepting(self) -> None:
         """Take no more commands: the socket goes, the running children finish."""
         if not self.stopping:
             self.stopping = True
-            self.selector.unregister(self.bound.sock)
+            if not self.paused_until:
+                self.selector.unregister(self.bound.sock)
             self.bound.close()
 
     def _signalled(self, fd: int) -> None:
@@ -211,27 +279,39 @@ class Server:
     def _accept(self, sock: socket.socket) -> None:
         try:
             conn, _ = sock.accept()
-        except OSError:
+        except OSError as exc:
+            if exc.errno in (errno.EMFILE, errno.ENFILE):  # out of descriptors: let some go first
+                self.selector.unregister(sock)
+                self.paused_until = time.monotonic() + 0.1
             return
         self.last_active = time.monotonic()
         conn.setblocking(False)
+        self.pending[conn] = self.last_active + REQUEST_SECONDS
         self.selector.register(conn, selectors.EVENT_READ, self._request)
+
+    def _drop(self, conn: socket.socket) -> None:
+        del self.pending[conn]
+        self.selector.unregister(conn)
+        conn.close()
 
     def _request(self, conn: socket.socket) -> None:
         """The launcher's packet is in (or it hung up): answer it."""
+        del self.pending[conn]
         self.selector.unregister(conn)
         fds: list[int] = []
         try:
-            data, ancillary, _, _ = conn.recvmsg(MAX_REQUEST, socket.CMSG_SPACE(3 * 4), socket.MSG_CMSG_CLOEXEC)
+            data, ancillary, _, _ = conn.recvmsg(
+                MAX_REQUEST, socket.CMSG_SPACE(DESCRIPTORS * 4), socket.MSG_CMSG_CLOEXEC
+            )
             for level, kind, payload in ancillary:
                 if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                     fds.extend(int.from_bytes(payload[i : i + 4], sys.byteorder) for i in range(0, len(payload), 4))
             request = parse_request(data)
-            uid, groups = _peer_credentials(conn)
-            if uid != os.getuid() or len(fds) != 3:
-                raise ValueError("a request from another user, or without its three descriptors")
-            if groups != _own_groups():  # e.g. after `newgrp`: the command must have the caller's groups
-                conn.send(b"fallback")
+            pid, uid, groups = _peer_credentials(conn)
+            if uid != os.getuid() or len(fds) != DESCRIPTORS:
+                raise ValueError("a request from another user, or without its descriptors")
+            if groups != _own_groups() or _namespaces(str(pid)) != self.namespaces or needs_own_process(request.argv):
+                conn.send(b"fallback")  # the caller's own process runs it, with what it has
                 conn.close()
                 return
             self._answer(conn, request, fds)
@@ -247,18 +327,17 @@ class Server:
             conn.close()
             self.stop_accepting()
             return
-        if needs_own_process(request.argv):
-            conn.send(b"fallback")
-            conn.close()
-            return
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, ALL_SIGNALS)  # none reaches the child before it is set up
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
                 self._forget_in_child(conn)
                 code = run_child(request, fds)
-            finally:
-                os._exit(code & 0xFF)
+            except BaseException:
+                pass
+            os._exit(code & 0xFF if isinstance(code, int) else 1)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         pidfd = os.pidfd_open(pid)
         self.children[pidfd] = (pid, conn)
         self.selector.register(pidfd, selectors.EVENT_READ, self._reap)
@@ -272,7 +351,6 @@ class Server:
     def _forget_in_child(self, conn: socket.socket) -> None:
         """The forked child keeps none of the server's descriptors or signal handling."""
         signal.set_wakeup_fd(-1)
-        _default_signals()
         for key in list(self.selector.get_map().values()):  # the socket, pipe, pidfds, connections
             if isinstance(key.fileobj, int):
                 os.close(key.fileobj)
@@ -282,6 +360,8 @@ class Server:
         os.close(self.wakeup_w)
         if not self.stopping:
             os.close(self.bound.lock)
+            if self.paused_until:
+                self.bound.sock.close()
         conn.close()
         for _, other in self.children.values():  # connections no longer watched
             other.close()
@@ -304,65 +384,35 @@ class Server:
         conn.close()
 
     def _client_gone(self, conn: socket.socket) -> None:
-        """The launcher died (killed, or its terminal hung up): so does its command."""
+        """The launcher is gone without its command's end: it forwards every catchable signal, so
+        it was killed outright (SIGKILL) or crashed, and so is its command, as the entry point's
+        process would have been."""
         self.watched.discard(conn)
         self.selector.unregister(conn)
-        for pid, other in self.children.values():
+        for pidfd, (_, other) in self.children.items():
             if other is conn:
-                os.kill(pid, signal.SIGHUP)
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
 
 
-SO_PEERGROUPS = 59  # Linux 4.13; not named by the socket module
-
-
-def _peer_credentials(conn: socket.socket) -> tuple[int, frozenset[int]]:
-    """The launcher's uid, and its gid with its supplementary groups."""
+def _peer_credentials(conn: socket.socket) -> tuple[int, int, frozenset[int]]:
+    """The launcher's pid and uid, and its gid with its supplementary groups."""
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
     # more than 256 groups: ERANGE, and the launcher, hung up on, runs the entry point
     raw = conn.getsockopt(socket.SOL_SOCKET, SO_PEERGROUPS, 1024)
+    pid, uid, gid = (int.from_bytes(creds[i : i + 4], sys.byteorder) for i in (0, 4, 8))
     groups = {int.from_bytes(raw[i : i + 4], sys.byteorder) for i in range(0, len(raw), 4)}
-    return int.from_bytes(creds[4:8], sys.byteorder), frozenset({int.from_bytes(creds[8:12], sys.byteorder), *groups})
+    return pid, uid, frozenset({gid, *groups})
 
 
 def _own_groups() -> frozenset[int]:
     return frozenset({os.getgid(), *os.getgroups()})
 
 
-def _default_signals() -> None:
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGCHLD):
-        signal.signal(sig, signal.SIG_DFL)
-
-
-def stop_servers(directory: str, timeout: float = 5.0) -> list[int]:
-    """Stop the servers whose pid files are in `directory` (SIGTERM, then SIGKILL after
-    `timeout`); their PIDs. For whoever set DOCKYARD_CLI_DIR: a test or a benchmark."""
-    pids = []
-    for name in os.listdir(directory):
-        if name.endswith(".sock.pid"):
-            try:
-                with open(os.path.join(directory, name)) as pidfile:
-                    pids.append(int(pidfile.read()))
-            except (OSError, ValueError):
-                continue
-    for pid in pids:
-        try:
-            pidfd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            continue
-        try:
-            os.kill(pid, signal.SIGTERM)
-            if not _exited(pidfd, timeout):
-                os.kill(pid, signal.SIGKILL)
-        finally:
-            os.close(pidfd)
-    return pids
-
-
-def _exited(pidfd: int, timeout: float) -> bool:
-    with selectors.DefaultSelector() as selector:
-        selector.register(pidfd, selectors.EVENT_READ)
-        return bool(selector.select(timeout))
+def _namespaces(pid: str) -> tuple[tuple[int, int], ...]:
+    """The process's namespaces and root directory, as (device, inode) pairs: a caller in other
+    namespaces or a chroot sees other files, networks and processes than this server's child would."""
+    paths = [*(f"/proc/{pid}/ns/{kind}" for kind in NAMESPACES), f"/proc/{pid}/root"]
+    return tuple((st.st_dev, st.st_ino) for st in map(os.stat, paths))
 
 
 @dataclass(slots=True)
@@ -412,9 +462,42 @@ def listen(path: str) -> Bound | None:
     return Bound(path, sock, os.stat(path).st_ino, lock)
 
 
+def stop_servers(directory: str, timeout: float = 5.0) -> list[int]:
+    """Stop the servers whose pid files are in `directory` (SIGTERM, then SIGKILL after
+    `timeout`); their PIDs. For whoever set DOCKYARD_CLI_DIR: a test or a benchmark."""
+    pids = []
+    for name in os.listdir(directory):
+        if name.endswith(".sock.pid"):
+            try:
+                with open(os.path.join(directory, name)) as pidfile:
+                    pids.append(int(pidfile.read()))
+            except (OSError, ValueError):
+                continue
+    for pid in pids:
+        try:
+            pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            os.kill(pid, signal.SIGTERM)
+            if not _exited(pidfd, timeout):
+                os.kill(pid, signal.SIGKILL)
+        finally:
+            os.close(pidfd)
+    return pids
+
+
+def _exited(pidfd: int, timeout: float) -> bool:
+    with selectors.DefaultSelector() as selector:
+        selector.register(pidfd, selectors.EVENT_READ)
+        return bool(selector.select(timeout))
+
+
 def main(argv: list[str] | None = None) -> int:
     path = (argv if argv is not None else sys.argv[1:])[0]
     os.umask(0o077)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # two per running command
     bound = listen(path)
     if bound is None:
         return 0

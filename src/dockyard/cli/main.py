@@ -249,7 +249,7 @@ def guarded(ctx: Context, target: str, rest: list[str]) -> int:
         return report(exc, ctx.prog)
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
-            return _quiet_broken_pipe()
+            return quiet_broken_pipe()
         reason = (exc.strerror or str(exc)).lower()
         sys.stderr.write(f"open {exc.filename}: {reason}\n" if exc.filename else f"{reason}\n")
         return 125 if ctx.prog.endswith((" run", " create")) else 1
@@ -257,7 +257,7 @@ def guarded(ctx: Context, target: str, rest: list[str]) -> int:
         return 130
 
 
-def _quiet_broken_pipe() -> int:
+def quiet_broken_pipe() -> int:
     """The reader went away (`dockyard ps | head`): exit quietly like a Go program killed by SIGPIPE."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
@@ -291,7 +291,7 @@ def main() -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        pass
+        code = quiet_broken_pipe()
     raise SystemExit(code)
 
 

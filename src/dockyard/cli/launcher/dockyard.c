@@ -5,14 +5,16 @@
  * (docs/decisions/0085-cli-command-server.md). Mercurial's chg works the same way.
  *
  *   DOCKYARD_CLI_SERVER=0 dockyard ...   always the Python entry point
- *   DOCKYARD_CLI_DIR=DIR dockyard ...    the servers' sockets in DIR (default: see socket_dir)
+ *   DOCKYARD_CLI_DIR=/DIR dockyard ...   the servers' sockets in DIR (default: see open_socket_dir)
  *
- * The request is one SOCK_SEQPACKET packet: "dockyard-cli 1", the cwd, the umask, argv and the
- * environment, NUL-separated, with descriptors 0, 1 and 2 attached (SCM_RIGHTS). The server
- * answers "pid N" and later "exit N" or "signal N"; or "fallback" (run the Python entry
- * point: a verb that needs its own process) or "restart" (its code changed on disk: it exits,
- * this starts a new one and runs the Python entry point). Signals this process receives are
- * forwarded to the child. Built static by scripts/setup.sh with -DPYTHON and -DENTRY_POINT.
+ * The request is one SOCK_SEQPACKET packet of NUL-terminated fields: "dockyard-cli 2", the
+ * umask (octal), the signals this process ignores and the ones it blocks (hex masks, bit
+ * N-1 for signal N), argc, argv, the number of environment entries and the entries; with
+ * descriptors 0, 1, 2 and an O_PATH descriptor of the cwd attached (SCM_RIGHTS). The server
+ * answers "pid N" and later "exit N" or "signal N"; or "fallback" (nothing ran: run the
+ * Python entry point) or "restart" (its code changed on disk: it exits, this starts a new one
+ * and runs the Python entry point). Signals this process receives are forwarded to the child
+ * through a pidfd. Built static by scripts/setup.sh with -DPYTHON and -DENTRY_POINT.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,8 +26,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #ifndef PYTHON
@@ -38,7 +42,7 @@
 extern char **environ;
 
 static const int FORWARDED[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCONT, SIGTSTP};
-static volatile pid_t child;
+static volatile int child_pidfd = -1;
 
 static void fall_back(char **argv) {
     argv[0] = ENTRY_POINT;
@@ -81,28 +85,40 @@ static uint64_t identity(void) {
     return hash;
 }
 
-/* DOCKYARD_CLI_DIR, else $XDG_RUNTIME_DIR/dockyard-cli, else /tmp/dockyard-cli-UID: made 0700,
- * and used only if it is a directory this user owns that nobody else can enter. */
-static int socket_dir(char *out, size_t size) {
+static int owned_by_me(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid();
+}
+
+/* The servers' directory, opened: $DOCKYARD_CLI_DIR (absolute), else
+ * $XDG_RUNTIME_DIR/dockyard-cli when this user owns $XDG_RUNTIME_DIR, else
+ * /tmp/dockyard-cli-UID; made 0700 and used only as a directory this user owns that nobody
+ * else can enter. The socket is reached through the open descriptor (/proc/self/fd/N/...),
+ * so the path cannot be swapped between this check and the connect. -1 if unusable. */
+static int open_socket_dir(char *path, size_t size) {
     const char *dir = getenv("DOCKYARD_CLI_DIR");
     const char *runtime = getenv("XDG_RUNTIME_DIR");
     int written;
     if (dir != NULL && *dir)
-        written = snprintf(out, size, "%s", dir);
-    else if (runtime != NULL && *runtime == '/')
-        written = snprintf(out, size, "%s/dockyard-cli", runtime);
+        written = *dir == '/' ? snprintf(path, size, "%s", dir) : -1;
+    else if (runtime != NULL && *runtime == '/' && owned_by_me(runtime))
+        written = snprintf(path, size, "%s/dockyard-cli", runtime);
     else
-        written = snprintf(out, size, "/tmp/dockyard-cli-%u", (unsigned)getuid());
+        written = snprintf(path, size, "/tmp/dockyard-cli-%u", (unsigned)getuid());
     if (written < 0 || (size_t)written >= size)
         return -1;
-    mkdir(out, 0700);
+    mkdir(path, 0700);
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
-    if (lstat(out, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077) != 0)
-        return -1;
-    return 0;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_uid != getuid() || (st.st_mode & 077) != 0)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
 }
 
-/* Start a server for this socket, detached (its own session, stdio on /dev/null, cwd /). */
+/* Start a server for this socket, detached: its own session, every signal at its default,
+ * stdio on /dev/null, cwd /. */
 static void spawn_server(const char *path) {
     pid_t first = fork();
     if (first < 0)
@@ -118,6 +134,8 @@ static void spawn_server(const char *path) {
         dup2(null, 1);
         dup2(null, 2);
         closefrom(3);
+        for (int sig = 1; sig < NSIG; sig++)
+            signal(sig, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -149,14 +167,35 @@ static int append(struct packet *p, const char *text) {
     return 0;
 }
 
-static int build_request(struct packet *p, int argc, char **argv) {
-    char cwd[4096], number[32];
-    if (getcwd(cwd, sizeof cwd) == NULL)
-        return -1;
+static unsigned long long ignored_signals(void) {
+    unsigned long long mask = 0;
+    for (int sig = 1; sig < NSIG && sig <= 64; sig++) {
+        struct sigaction current;
+        if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &current) == 0 && current.sa_handler == SIG_IGN)
+            mask |= 1ULL << (sig - 1);
+    }
+    return mask;
+}
+
+static unsigned long long blocked_signals(const sigset_t *set) {
+    unsigned long long mask = 0;
+    for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+        if (sigismember(set, sig) == 1)
+            mask |= 1ULL << (sig - 1);
+    return mask;
+}
+
+static int build_request(struct packet *p, int argc, char **argv, unsigned long long ignored, const sigset_t *blocked) {
+    char number[32];
     mode_t mask = umask(0);
     umask(mask);
+    int failed = append(p, "dockyard-cli 2");
     snprintf(number, sizeof number, "%o", (unsigned)mask);
-    int failed = append(p, "dockyard-cli 1") | append(p, cwd) | append(p, number);
+    failed |= append(p, number);
+    snprintf(number, sizeof number, "%llx", ignored);
+    failed |= append(p, number);
+    snprintf(number, sizeof number, "%llx", blocked_signals(blocked));
+    failed |= append(p, number);
     snprintf(number, sizeof number, "%d", argc);
     failed |= append(p, number);
     for (int i = 0; i < argc; i++)
@@ -171,8 +210,8 @@ static int build_request(struct packet *p, int argc, char **argv) {
     return failed ? -1 : 0;
 }
 
-static int send_request(int sock, const struct packet *p) {
-    int fds[3] = {0, 1, 2};
+static int send_request(int sock, const struct packet *p, int cwd) {
+    int fds[4] = {0, 1, 2, cwd};
     char control[CMSG_SPACE(sizeof fds)];
     memset(control, 0, sizeof control);
     struct iovec iov = {.iov_base = p->data, .iov_len = p->length};
@@ -201,27 +240,52 @@ static ssize_t receive(int sock, char *reply, size_t size) {
     }
 }
 
+static void signal_child(int sig) {
+    if (child_pidfd >= 0)
+        syscall(SYS_pidfd_send_signal, child_pidfd, sig, NULL, 0);
+}
+
 static void forward(int sig) {
     int saved = errno;
-    pid_t pid = child;
-    if (pid > 0)
-        kill(pid, sig);
     if (sig == SIGTSTP) {
-        /* stop as a shell expects, once the child is told; SIGCONT is forwarded on resume */
+        /* the child is in no session with a terminal, where the kernel would drop a SIGTSTP:
+         * stop it outright, then stop as a shell expects; SIGCONT is forwarded on resume */
+        signal_child(SIGSTOP);
         signal(SIGTSTP, SIG_DFL);
         raise(SIGTSTP);
-    } else if (sig == SIGCONT) {
-        struct sigaction again = {.sa_handler = forward};
-        sigaction(SIGTSTP, &again, NULL);
+    } else {
+        signal_child(sig);
+        if (sig == SIGCONT) {
+            struct sigaction again = {.sa_handler = forward};
+            sigaction(SIGTSTP, &again, NULL);
+        }
     }
     errno = saved;
 }
 
-static void install_forwarding(void) {
+static void install_forwarding(unsigned long long ignored) {
     struct sigaction action = {.sa_handler = forward};
     sigemptyset(&action.sa_mask);
     for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++)
-        sigaction(FORWARDED[i], &action, NULL);
+        if (!(ignored & (1ULL << (FORWARDED[i] - 1))))  /* what the caller ignores stays ignored */
+            sigaction(FORWARDED[i], &action, NULL);
+}
+
+/* Descriptors 0-2 open and not directories, and this process not a background job on a
+ * terminal among them (the child has no controlling terminal: job control could not stop it
+ * reading or setting that terminal). */
+static int stdio_usable(void) {
+    for (int fd = 0; fd < 3; fd++) {
+        struct stat st;
+        if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode))
+            return 0;
+        if (isatty(fd)) {
+            pid_t foreground = tcgetpgrp(fd);
+            if (foreground != -1 && foreground != getpgrp())
+                return 0;
+        }
+    }
+    return 1;
 }
 
 /* `dockyard daemon` and `dockyard registry` are long-lived programs of their own: they go
@@ -241,44 +305,58 @@ static int is_a_server_verb(int argc, char **argv) {
     return 0;
 }
 
-static int descriptors_open(void) {
-    for (int fd = 0; fd < 3; fd++)
-        if (fcntl(fd, F_GETFD) < 0)
-            return 0;
-    return 1;
+/* Connected to the server through the directory's descriptor, and the server is this user. */
+static int connect_server(int dir, const char *name) {
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    int written = snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%d/%s", dir, name);
+    int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (sock < 0 || written < 0 || (size_t)written >= sizeof address.sun_path ||
+        connect(sock, (struct sockaddr *)&address, sizeof address) != 0) {
+        if (sock >= 0)
+            close(sock);
+        return -1;
+    }
+    struct ucred peer;
+    socklen_t length = sizeof peer;
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 || peer.uid != getuid()) {
+        close(sock);
+        return -2; /* a socket of somebody else's: never theirs to run our commands */
+    }
+    return sock;
 }
 
 int main(int argc, char **argv) {
     const char *switch_ = getenv("DOCKYARD_CLI_SERVER");
-    char dir[3800], path[4096];
-    if ((switch_ != NULL && strcmp(switch_, "0") == 0) || is_a_server_verb(argc, argv) || !descriptors_open() ||
-        socket_dir(dir, sizeof dir) != 0)
+    char dir_path[3800], path[4096], name[64];
+    int dir = -1;
+    if ((switch_ != NULL && strcmp(switch_, "0") == 0) || is_a_server_verb(argc, argv) || !stdio_usable() ||
+        (dir = open_socket_dir(dir_path, sizeof dir_path)) < 0)
         fall_back(argv);
-    snprintf(path, sizeof path, "%s/server-%016llx.sock", dir, (unsigned long long)identity());
-    struct sockaddr_un address = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof address.sun_path)
-        fall_back(argv);
-    strcpy(address.sun_path, path);
-
-    int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (sock < 0)
-        fall_back(argv);
-    if (connect(sock, (struct sockaddr *)&address, sizeof address) != 0) {
-        spawn_server(path);
+    snprintf(name, sizeof name, "server-%016llx.sock", (unsigned long long)identity());
+    snprintf(path, sizeof path, "%s/%s", dir_path, name);
+    int sock = connect_server(dir, name);
+    if (sock < 0) {
+        if (sock == -1)
+            spawn_server(path);
         fall_back(argv);
     }
+    int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cwd < 0)
+        fall_back(argv);
+
     struct packet request = {0};
-    sigset_t forwarded, original;
-    sigemptyset(&forwarded);
-    for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++)
-        sigaddset(&forwarded, FORWARDED[i]);
-    /* signals wait until the child's pid is known, then reach it */
-    sigprocmask(SIG_BLOCK, &forwarded, &original);
-    if (build_request(&request, argc, argv) != 0 || send_request(sock, &request) != 0) {
+    sigset_t all, original;
+    sigfillset(&all);
+    /* signals wait until the child's pidfd is known, then reach it */
+    sigprocmask(SIG_BLOCK, &all, &original);
+    unsigned long long ignored = ignored_signals();
+    if (build_request(&request, argc, argv, ignored, &original) != 0 || send_request(sock, &request, cwd) != 0) {
         sigprocmask(SIG_SETMASK, &original, NULL);
         fall_back(argv);
     }
     free(request.data);
+    close(cwd);
+    close(dir);
 
     char reply[64];
     ssize_t n = receive(sock, reply, sizeof reply);
@@ -290,12 +368,13 @@ int main(int argc, char **argv) {
         sigprocmask(SIG_SETMASK, &original, NULL);
         fall_back(argv);
     }
-    if (strncmp(reply, "pid ", 4) != 0) {
+    pid_t child = strncmp(reply, "pid ", 4) == 0 ? (pid_t)atoi(reply + 4) : 0;
+    if (child <= 1) {
         fprintf(stderr, "dockyard: unexpected answer from the CLI server: %s\n", reply);
         return 1;
     }
-    child = (pid_t)atoi(reply + 4);
-    install_forwarding();
+    child_pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+    install_forwarding(ignored);
     sigprocmask(SIG_SETMASK, &original, NULL);
 
     n = receive(sock, reply, sizeof reply);
