@@ -223,27 +223,56 @@ def test_no_server_when_switched_off_or_the_directory_is_not_private(daemon, lau
 
 def test_a_terminal_session_goes_through_the_server(daemon, launcher):
     """`run -it` in a real pty: raw mode, typing, a resize (SIGWINCH forwarded), the exit code;
-    then Ctrl-C typed at an attached run without -t: the terminal's SIGINT reaches the container."""
+    then Ctrl-C typed at an attached run without -t: the terminal's SIGINT reaches the container
+    (whether or not the caller ignored SIGINT, as a background job's caller does: `run`
+    proxies it all the same)."""
     server = launcher.warm(daemon)
     env = {**launcher.env(), "TERM": "xterm"}
     term = Terminal([str(launcher.binary), "-H", daemon.host, "run", "-it", "--rm", "busybox", "sh"], env)
-    term.expect(r"# ")
-    assert os.readlink(f"/proc/{term.pid}/exe") == str(launcher.binary) and children(server)
-    term.type("stty size\r")
-    term.expect(r"24 80\r\n")
-    term.resize(30, 100)
-    time.sleep(0.5)
-    term.type("stty size\r")
-    term.expect(r"30 100\r\n")
-    term.type("exit 3\r")
-    assert term.exit_code() == 3
+    try:
+        term.expect(r"# ")
+        assert os.readlink(f"/proc/{term.pid}/exe") == str(launcher.binary) and children(server)
+        term.type("stty size\r")
+        term.expect(r"24 80\r\n")
+        term.resize(30, 100)
+        time.sleep(0.5)
+        term.type("stty size\r")
+        term.expect(r"30 100\r\n")
+        term.type("exit 3\r")
+        assert term.exit_code() == 3
+    finally:
+        end(term)
 
     trap = "trap 'echo caught; exit 9' INT; echo ready; sleep 60 & wait"
-    term = Terminal([str(launcher.binary), "-H", daemon.host, "run", "--rm", "busybox", "sh", "-c", trap], env)
-    term.expect(r"ready")
-    term.type("\x03")
-    term.expect(r"caught")
-    assert term.exit_code() == 9
+    for ignoring in (False, True):
+        argv = [str(launcher.binary), "-H", daemon.host, "run", "--rm", "busybox", "sh", "-c", trap]
+        term = Terminal([sys.executable, "-c", IGNORE_SIGINT, *argv] if ignoring else argv, env)
+        try:
+            term.expect(r"ready")
+            term.type("\x03")
+            term.expect(r"caught")
+            assert term.exit_code() == 9
+        finally:
+            end(term)
+
+
+IGNORE_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+def end(term: Terminal) -> None:
+    """Kill what a terminal test started if it is still there (a failed expect leaves it)."""
+    try:
+        if os.waitpid(term.pid, os.WNOHANG) == (0, 0):  # not reaped yet: still ours to kill
+            os.kill(term.pid, signal.SIGKILL)
+            os.waitpid(term.pid, 0)
+    except ChildProcessError:
+        pass
+    try:
+        os.close(term.fd)
+    except OSError:
+        pass
 
 
 def test_the_callers_time_zone_is_the_commands(daemon, launcher):

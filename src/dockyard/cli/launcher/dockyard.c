@@ -14,7 +14,7 @@
  * answers "pid N" and later "exit N" or "signal N"; or "fallback" (nothing ran: run the
  * Python entry point) or "restart" (its code changed on disk: it exits, this starts a new one
  * and runs the Python entry point). Signals this process receives are forwarded to the child
- * through a pidfd. Built static by scripts/setup.sh with -DPYTHON and -DENTRY_POINT.
+ * through a pidfd (see install_forwarding). Built static by scripts/setup.sh with -DPYTHON and -DENTRY_POINT.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -263,11 +263,15 @@ static void forward(int sig) {
     errno = saved;
 }
 
+/* Every forwarded signal is caught and passed on, ignored by the caller or not: the child
+ * starts with the caller's dispositions and may set a handler of its own (`run` proxies
+ * SIGINT to the container even where its caller ignored it). A SIGTSTP the caller ignores
+ * stays ignored: this process acts on it itself. */
 static void install_forwarding(unsigned long long ignored) {
     struct sigaction action = {.sa_handler = forward};
     sigemptyset(&action.sa_mask);
     for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++)
-        if (!(ignored & (1ULL << (FORWARDED[i] - 1))))  /* what the caller ignores stays ignored */
+        if (FORWARDED[i] != SIGTSTP || !(ignored & (1ULL << (SIGTSTP - 1))))
             sigaction(FORWARDED[i], &action, NULL);
 }
 
