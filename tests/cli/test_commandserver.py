@@ -17,7 +17,7 @@ def packet(*fields: bytes) -> bytes:
 
 def test_a_request_carries_umask_signals_argv_and_environment():
     data = packet(
-        b"dockyard-cli 2", b"27", b"3", b"4000", b"3", b"dockyard", b"ps", b"-a", b"3", b"A=1", b"B=x=y", b"A=2"
+        b"dockyard-cli 3", b"27", b"3", b"4000", b"3", b"dockyard", b"ps", b"-a", b"3", b"A=1", b"B=x=y", b"A=2"
     )
     request = parse_request(data)
     assert request.umask == 0o27
@@ -27,7 +27,7 @@ def test_a_request_carries_umask_signals_argv_and_environment():
 
 
 def test_undecodable_bytes_survive_as_surrogates():
-    request = parse_request(packet(b"dockyard-cli 2", b"22", b"0", b"0", b"2", b"dockyard", b"\xff", b"0"))
+    request = parse_request(packet(b"dockyard-cli 3", b"22", b"0", b"0", b"2", b"dockyard", b"\xff", b"0"))
     assert os.fsencode(request.argv[1]) == b"\xff"
 
 
@@ -35,14 +35,14 @@ def test_undecodable_bytes_survive_as_surrogates():
     "data",
     [
         b"",
-        packet(b"dockyard-cli 1", b"22", b"0", b"0", b"1", b"dockyard", b"0"),  # another protocol
-        packet(b"dockyard-cli 2", b"22", b"0", b"0", b"3", b"dockyard", b"0"),  # argv cut short
-        packet(b"dockyard-cli 2", b"22", b"0", b"0", b"1", b"dockyard", b"2", b"A=1"),  # env cut short
-        packet(b"dockyard-cli 2", b"22", b"0", b"0", b"1", b"dockyard", b"0", b"extra"),  # trailing field
-        packet(b"dockyard-cli 2", b"9x", b"0", b"0", b"1", b"dockyard", b"0"),  # umask not octal
-        packet(b"dockyard-cli 2", b"22", b"zz", b"0", b"1", b"dockyard", b"0"),  # signals not hex
-        packet(b"dockyard-cli 2", b"22", b"0", b"0", b"0", b"0"),  # no argv[0]
-        packet(b"dockyard-cli 2", b"22", b"0", b"0", b"1", b"dockyard", b"0")[:-1],  # not NUL-terminated
+        packet(b"dockyard-cli 2", b"22", b"0", b"0", b"1", b"dockyard", b"0"),  # another protocol
+        packet(b"dockyard-cli 3", b"22", b"0", b"0", b"3", b"dockyard", b"0"),  # argv cut short
+        packet(b"dockyard-cli 3", b"22", b"0", b"0", b"1", b"dockyard", b"2", b"A=1"),  # env cut short
+        packet(b"dockyard-cli 3", b"22", b"0", b"0", b"1", b"dockyard", b"0", b"extra"),  # trailing field
+        packet(b"dockyard-cli 3", b"9x", b"0", b"0", b"1", b"dockyard", b"0"),  # umask not octal
+        packet(b"dockyard-cli 3", b"22", b"zz", b"0", b"1", b"dockyard", b"0"),  # signals not hex
+        packet(b"dockyard-cli 3", b"22", b"0", b"0", b"0", b"0"),  # no argv[0]
+        packet(b"dockyard-cli 3", b"22", b"0", b"0", b"1", b"dockyard", b"0")[:-1],  # not NUL-terminated
     ],
 )
 def test_a_malformed_request_is_refused(data):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,9 @@ class Launcher:
         self.sockets = sockets
 
     def env(self, **extra: str) -> dict[str, str]:
-        return {**os.environ, "DOCKYARD_CLI_DIR": str(self.sockets), **extra}
+        """The test's environment (buffered output, as a user's shell has it) with these servers."""
+        base = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        return {**base, "DOCKYARD_CLI_DIR": str(self.sockets), **extra}
 
     def run(self, daemon, *args: str, binary: str | None = None, **options) -> subprocess.CompletedProcess:
         argv = [binary or str(self.binary), "-H", daemon.host, *args]
@@ -105,6 +108,7 @@ COMMANDS = [
     ("ps", "--no-such-flag"),
     ("--bogus-global",),
     ("daemon", "--help"),
+    ("ps", "--help"),
     ("images", "--format", "{{.ID}}", "--filter", "dangling=nope"),
 ]
 
@@ -300,7 +304,8 @@ def test_a_command_holds_none_of_the_servers_descriptors(daemon, launcher):
         fds = {int(fd): os.readlink(f"/proc/{newest}/fd/{fd}") for fd in os.listdir(f"/proc/{newest}/fd")}
         assert fds[1] == "/dev/null"
         others = [target for fd, target in fds.items() if fd > 2]
-        assert others and all(target.startswith("socket:") for target in others), fds  # the daemon's connection
+        servers = {os.readlink(f"/proc/{server}/fd/{fd}") for fd in os.listdir(f"/proc/{server}/fd")}
+        assert others and all(t.startswith("socket:") and t not in servers for t in others), fds  # its own
     finally:
         for client in (first, second):
             if client is not None:
@@ -339,12 +344,14 @@ def test_a_closed_reader_exits_as_the_entry_point_does(daemon, launcher):
 
 def test_signals_the_caller_ignores_stay_ignored_and_ctrl_z_stops_the_command(daemon, launcher):
     server = launcher.warm(daemon)
-    # a caller that ignores SIGHUP (nohup): its command survives the hang-up signal
+    # a caller that ignores SIGHUP (nohup): its command survives the hang-up signal; the launcher
+    # in a process group of its own under this one's session, so a SIGTSTP stops it
     client = subprocess.Popen(
         ["nohup", str(launcher.binary), "-H", daemon.host, "events"],
         env=launcher.env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        process_group=0,
     )
     try:
         (command,) = wait_for(lambda: children(server))
@@ -359,6 +366,46 @@ def test_signals_the_caller_ignores_stay_ignored_and_ctrl_z_stops_the_command(da
         client.kill()
         client.wait()
     wait_for(lambda: not children(server))  # the launcher killed outright: its command too
+
+
+def test_ctrl_z_in_an_orphaned_process_group_stops_nothing(daemon, launcher):
+    """The kernel drops a SIGTSTP's stop in an orphaned process group (a new session here):
+    the launcher goes on, and so does its command, as the entry point's process would."""
+    server = launcher.warm(daemon)
+    client = subprocess.Popen(
+        [str(launcher.binary), "-H", daemon.host, "events"],
+        env=launcher.env(),
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        (command,) = wait_for(lambda: children(server))
+        client.send_signal(signal.SIGTSTP)
+        time.sleep(0.5)
+        assert _state(client.pid) in ("S", "R") and _state(command) in ("S", "R")
+    finally:
+        client.kill()
+        client.wait()
+    wait_for(lambda: not children(server))
+
+
+def test_silent_connections_are_dropped_and_hold_nobody_up(daemon, launcher):
+    server = launcher.warm(daemon)
+    (path,) = [p.with_suffix("") for p in launcher.sockets.glob("*.sock.pid") if int(p.read_text()) == server]
+    idle = []
+    try:
+        for _ in range(20):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            sock.connect(str(path))
+            idle.append(sock)
+        answer = launcher.run(daemon, "version", "--format", "x")
+        assert answer.stdout == b"x\n" and server in launcher.servers()
+        for sock in idle:
+            sock.settimeout(10)
+            assert sock.recv(16) == b""  # hung up on after REQUEST_SECONDS
+    finally:
+        for sock in idle:
+            sock.close()
 
 
 def test_a_background_job_on_a_terminal_runs_the_entry_point(daemon, launcher):
@@ -379,13 +426,14 @@ def test_a_background_job_on_a_terminal_runs_the_entry_point(daemon, launcher):
 
 
 def test_a_caller_in_other_namespaces_runs_the_entry_point(daemon, launcher, tmp_path):
-    """A caller in its own mount namespace sees other files than the server's child would."""
+    """A caller in its own mount namespace sees other files than the server's child would: the
+    image saved into its tmpfs is gone with that namespace, not left where the server sees."""
     server = launcher.warm(daemon)
-    script = f"mount -t tmpfs none {tmp_path} && cd {tmp_path} && exec {launcher.binary} -H {daemon.host} save -o b.tar busybox"
-    subprocess.run(
-        ["unshare", "-m", "--propagation", "private", "sh", "-c", script], env=launcher.env(), check=True, timeout=60
-    )
-    assert not (tmp_path / "b.tar").exists()  # written into the caller's tmpfs, gone with its namespace
+    save = f"{launcher.binary} -H {daemon.host} save -o {tmp_path}/b.tar busybox"
+    script = f"mount -t tmpfs none {tmp_path} && {save} && test -s {tmp_path}/b.tar"
+    unshare = ["unshare", "-m", "--propagation", "private", "sh", "-c", script]
+    subprocess.run(unshare, env=launcher.env(), check=True, timeout=60)
+    assert not (tmp_path / "b.tar").exists()
     assert children(server) == []
 
 
@@ -402,7 +450,8 @@ def test_a_socket_owned_by_another_user_is_never_used(daemon, launcher, tmp_path
     public.chmod(0o777)
     listen = (
         "import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1]); "
-        "s.listen(); print('up', flush=True); c, _ = s.accept(); print('got', c.recv(100), flush=True)"
+        "s.listen(); s.settimeout(20); print('up', flush=True); c, _ = s.accept(); c.settimeout(20); "
+        "print('got', c.recv(100), flush=True)"
     )
     nobody = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
     impostor = subprocess.Popen(

@@ -26,6 +26,7 @@ import signal
 import socket
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ from dockyard.cli import main as cli
 
 IDLE_SECONDS = 1800.0
 REQUEST_SECONDS = 2.0  # a connection that sends no request in this long is dropped
-PROTOCOL = b"dockyard-cli 2"
+PROTOCOL = b"dockyard-cli 3"
 MAX_REQUEST = 4 << 20
 DESCRIPTORS = 4  # stdin, stdout, stderr, the cwd (O_PATH)
 OWN_PROCESS = frozenset({"daemon", "registry", "login"})  # verbs the Python entry point runs
@@ -143,21 +144,18 @@ def run_child(request: Request, fds: list[int]) -> int:
     os.environ.update(request.env)
     time.tzset()  # local times as the caller's TZ has them
     sys.argv = list(request.argv)
-    _caller_signals(request)
+    code = 1
     try:
+        _caller_signals(request)  # a signal held since the fork arrives here, inside the try
         _fresh_stdio()
         code = cli.run(request.argv[1:])
-        code = _flushed(code)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else _say(exc.code))
     except KeyboardInterrupt:
         code = 130
     except BaseException:  # the interpreter's own report of an uncaught error, and its exit 1
-        import traceback
-
         traceback.print_exc()
-        code = 1
-    return code
+    return _flushed(code)
 
 
 def _flushed(code: int) -> int:
@@ -227,12 +225,13 @@ class Server:
     hang-up there kills the child), and the signal wake-up pipe (SIGTERM: stop taking
     commands, exit once the children have ended)."""
 
-    def __init__(self, bound: Bound) -> None:
+    def __init__(self, bound: Bound, wakeup: tuple[int, int]) -> None:
         self.bound = bound
         self.selector = selectors.DefaultSelector()
         self.selector.register(bound.sock, selectors.EVENT_READ, self._accept)
-        self.wakeup_r, self.wakeup_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.wakeup_r, self.wakeup_w = wakeup
         self.selector.register(self.wakeup_r, selectors.EVENT_READ, self._signalled)
+        self.spare = _spare_descriptor()
         self.stamp = CodeStamp()
         self.namespaces = _namespaces("self")
         self.children: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, connection)
@@ -243,12 +242,14 @@ class Server:
         self.stopping = False
 
     def serve(self) -> None:
-        signal.signal(signal.SIGTERM, lambda *_: None)  # handled through the wake-up pipe
-        signal.set_wakeup_fd(self.wakeup_w)
-        self.bound.write_pid()
         while not (self.stopping and not self.children):
             for key, _ in self.selector.select(timeout=self._timeout()):
-                key.data(key.fileobj)
+                if self.selector.get_map().get(key.fd) is not key:
+                    continue  # unregistered by an earlier callback of this batch (a reap, then its hang-up)
+                try:
+                    key.data(key.fileobj)
+                except Exception:  # one request's failure is not the server's: the others go on
+                    traceback.print_exc()
             now = time.monotonic()
             for conn in [c for c, deadline in self.pending.items() if deadline <= now]:
                 self._drop(conn)
@@ -270,6 +271,7 @@ class Server:
             self.stopping = True
             if not self.paused_until:
                 self.selector.unregister(self.bound.sock)
+            self.paused_until = 0.0
             self.bound.close()
 
     def _signalled(self, fd: int) -> None:
@@ -306,6 +308,11 @@ class Server:
             for level, kind, payload in ancillary:
                 if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                     fds.extend(int.from_bytes(payload[i : i + 4], sys.byteorder) for i in range(0, len(payload), 4))
+            if self.stamp.changed() or (data.startswith(b"dockyard-cli ") and not data.startswith(PROTOCOL + b"\0")):
+                self.stop_accepting()  # the path and its lock go first, for the server the launcher starts
+                conn.send(b"restart")
+                conn.close()
+                return
             request = parse_request(data)
             pid, uid, groups = _peer_credentials(conn)
             if uid != os.getuid() or len(fds) != DESCRIPTORS:
@@ -314,39 +321,61 @@ class Server:
                 conn.send(b"fallback")  # the caller's own process runs it, with what it has
                 conn.close()
                 return
-            self._answer(conn, request, fds)
+            self._start(conn, request, fds)
         except (OSError, ValueError):
             conn.close()
         finally:
             for fd in fds:
                 os.close(fd)
 
-    def _answer(self, conn: socket.socket, request: Request, fds: list[int]) -> None:
-        if self.stamp.changed():
-            conn.send(b"restart")
-            conn.close()
-            self.stop_accepting()
-            return
+    def _start(self, conn: socket.socket, request: Request, fds: list[int]) -> None:
+        """Fork the command's child and tell the launcher its pid and pidfd. Nothing after the
+        fork may fail quietly (the launcher would run the command again): the pidfd is opened on
+        a descriptor kept spare for it, and a child that cannot be watched is waited for here."""
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, ALL_SIGNALS)  # none reaches the child before it is set up
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                self._forget_in_child(conn)
-                code = run_child(request, fds)
-            except BaseException:
-                pass
-            os._exit(code & 0xFF if isinstance(code, int) else 1)
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        pidfd = os.pidfd_open(pid)
-        self.children[pidfd] = (pid, conn)
-        self.selector.register(pidfd, selectors.EVENT_READ, self._reap)
-        self.selector.register(conn, selectors.EVENT_READ, self._client_gone)
-        self.watched.add(conn)
         try:
-            conn.send(f"pid {pid}".encode())
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    self._forget_in_child(conn)
+                    code = run_child(request, fds)
+                except BaseException:
+                    pass
+                os._exit(code & 0xFF if isinstance(code, int) else 1)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if self.spare >= 0:
+            os.close(self.spare)
+        pidfd = -1
+        try:
+            pidfd = os.pidfd_open(pid)
+            self.selector.register(pidfd, selectors.EVENT_READ, self._reap)
         except OSError:
-            self._client_gone(conn)
+            if pidfd >= 0:
+                os.close(pidfd)
+            self._wait_here(conn, pid)
+            return
+        finally:
+            self.spare = _spare_descriptor()
+        self.children[pidfd] = (pid, conn)
+        try:
+            conn.sendmsg(
+                [f"pid {pid}".encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, pidfd.to_bytes(4, sys.byteorder))]
+            )
+            self.selector.register(conn, selectors.EVENT_READ, self._client_gone)
+            self.watched.add(conn)
+        except OSError:  # the launcher is gone already (or cannot be watched): as a hang-up
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+
+    def _wait_here(self, conn: socket.socket, pid: int) -> None:
+        """The last resort for a child the selector cannot watch: its end, waited for in the server."""
+        try:
+            conn.send(f"pid {pid}".encode())  # no pidfd: the launcher does not forward signals
+        except OSError:
+            pass
+        _, status = os.waitpid(pid, 0)
+        self._report(conn, status)
 
     def _forget_in_child(self, conn: socket.socket) -> None:
         """The forked child keeps none of the server's descriptors or signal handling."""
@@ -358,6 +387,8 @@ class Server:
                 key.fileobj.close()
         self.selector.close()
         os.close(self.wakeup_w)
+        if self.spare >= 0:
+            os.close(self.spare)
         if not self.stopping:
             os.close(self.bound.lock)
             if self.paused_until:
@@ -374,6 +405,10 @@ class Server:
             self.selector.unregister(conn)
         os.close(pidfd)
         _, status = os.waitpid(pid, 0)
+        self._report(conn, status)
+
+    @staticmethod
+    def _report(conn: socket.socket, status: int) -> None:
         reply = (
             f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.waitstatus_to_exitcode(status)}"
         )
@@ -384,14 +419,24 @@ class Server:
         conn.close()
 
     def _client_gone(self, conn: socket.socket) -> None:
-        """The launcher is gone without its command's end: it forwards every catchable signal, so
-        it was killed outright (SIGKILL) or crashed, and so is its command, as the entry point's
-        process would have been."""
+        """The launcher is gone before its command's end: it was killed (SIGKILL, or a signal it
+        does not forward) or crashed, and so is its command, as the entry point's process would
+        have been."""
+        if conn not in self.watched:
+            return
         self.watched.discard(conn)
         self.selector.unregister(conn)
         for pidfd, (_, other) in self.children.items():
             if other is conn:
                 signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+
+
+def _spare_descriptor() -> int:
+    """A descriptor held for the next child's pidfd (-1 if none could be had)."""
+    try:
+        return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return -1
 
 
 def _peer_credentials(conn: socket.socket) -> tuple[int, int, frozenset[int]]:
@@ -501,8 +546,12 @@ def main(argv: list[str] | None = None) -> int:
     bound = listen(path)
     if bound is None:
         return 0
+    wakeup = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.signal(signal.SIGTERM, lambda *_: None)  # SIGTERM arrives through the wake-up pipe,
+    signal.set_wakeup_fd(wakeup[1])  # during the imports too: the pid file is written before them
+    bound.write_pid()
     preload()
-    server = Server(bound)
+    server = Server(bound, wakeup)
     gc.freeze()  # the children share these pages instead of copying them when the collector runs
     try:
         server.serve()

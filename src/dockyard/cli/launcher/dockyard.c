@@ -7,14 +7,15 @@
  *   DOCKYARD_CLI_SERVER=0 dockyard ...   always the Python entry point
  *   DOCKYARD_CLI_DIR=/DIR dockyard ...   the servers' sockets in DIR (default: see open_socket_dir)
  *
- * The request is one SOCK_SEQPACKET packet of NUL-terminated fields: "dockyard-cli 2", the
+ * The request is one SOCK_SEQPACKET packet of NUL-terminated fields: "dockyard-cli 3", the
  * umask (octal), the signals this process ignores and the ones it blocks (hex masks, bit
  * N-1 for signal N), argc, argv, the number of environment entries and the entries; with
  * descriptors 0, 1, 2 and an O_PATH descriptor of the cwd attached (SCM_RIGHTS). The server
- * answers "pid N" and later "exit N" or "signal N"; or "fallback" (nothing ran: run the
- * Python entry point) or "restart" (its code changed on disk: it exits, this starts a new one
- * and runs the Python entry point). Signals this process receives are forwarded to the child
- * through a pidfd (see install_forwarding). Built static by scripts/setup.sh with -DPYTHON and -DENTRY_POINT.
+ * answers "pid N" with the child's pidfd attached, and later "exit N" or "signal N"; or
+ * "fallback" (nothing ran: run the Python entry point) or "restart" (its code changed on
+ * disk: it exits, this starts a new one and runs the Python entry point). Signals this
+ * process receives are forwarded to the child through the pidfd (see install_forwarding).
+ * Built static by scripts/setup.sh with -DPYTHON and -DENTRY_POINT.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -189,7 +190,7 @@ static int build_request(struct packet *p, int argc, char **argv, unsigned long 
     char number[32];
     mode_t mask = umask(0);
     umask(mask);
-    int failed = append(p, "dockyard-cli 2");
+    int failed = append(p, "dockyard-cli 3");
     snprintf(number, sizeof number, "%o", (unsigned)mask);
     failed |= append(p, number);
     snprintf(number, sizeof number, "%llx", ignored);
@@ -227,12 +228,21 @@ static int send_request(int sock, const struct packet *p, int cwd) {
     return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)p->length ? 0 : -1;
 }
 
-/* One reply packet, NUL-terminated; 0 at the server's end of the connection, -1 on error. */
-static ssize_t receive(int sock, char *reply, size_t size) {
+/* One reply packet, NUL-terminated, and the descriptor that came with it (*fd, else -1);
+ * 0 at the server's end of the connection, -1 on error. */
+static ssize_t receive(int sock, char *reply, size_t size, int *fd) {
+    char control[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = reply, .iov_len = size - 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    *fd = -1;
     for (;;) {
-        ssize_t n = recv(sock, reply, size - 1, 0);
+        ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
         if (n >= 0) {
             reply[n] = '\0';
+            struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+            if (cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
+                cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
+                memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
             return n;
         }
         if (errno != EINTR)
@@ -249,16 +259,22 @@ static void forward(int sig) {
     int saved = errno;
     if (sig == SIGTSTP) {
         /* the child is in no session with a terminal, where the kernel would drop a SIGTSTP:
-         * stop it outright, then stop as a shell expects; SIGCONT is forwarded on resume */
+         * stop it outright, then stop here as a shell expects (unblocked, the default SIGTSTP
+         * stops this process at once, or is dropped in an orphaned process group); once this
+         * goes on, so does the child */
         signal_child(SIGSTOP);
         signal(SIGTSTP, SIG_DFL);
         raise(SIGTSTP);
+        sigset_t tstp;
+        sigemptyset(&tstp);
+        sigaddset(&tstp, SIGTSTP);
+        sigprocmask(SIG_UNBLOCK, &tstp, NULL);
+        signal_child(SIGCONT);
+        struct sigaction again = {.sa_handler = forward};
+        sigemptyset(&again.sa_mask);
+        sigaction(SIGTSTP, &again, NULL);
     } else {
         signal_child(sig);
-        if (sig == SIGCONT) {
-            struct sigaction again = {.sa_handler = forward};
-            sigaction(SIGTSTP, &again, NULL);
-        }
     }
     errno = saved;
 }
@@ -338,6 +354,8 @@ int main(int argc, char **argv) {
         fall_back(argv);
     snprintf(name, sizeof name, "server-%016llx.sock", (unsigned long long)identity());
     snprintf(path, sizeof path, "%s/%s", dir_path, name);
+    if (strlen(path) >= sizeof((struct sockaddr_un *)0)->sun_path)
+        fall_back(argv); /* the server binds the whole path: it could never listen there */
     int sock = connect_server(dir, name);
     if (sock < 0) {
         if (sock == -1)
@@ -363,7 +381,8 @@ int main(int argc, char **argv) {
     close(dir);
 
     char reply[64];
-    ssize_t n = receive(sock, reply, sizeof reply);
+    int pidfd;
+    ssize_t n = receive(sock, reply, sizeof reply, &pidfd);
     if (n <= 0 || strcmp(reply, "fallback") == 0 || strcmp(reply, "restart") == 0) {
         /* nothing ran: the Python entry point runs the command (a new server for the next) */
         close(sock);
@@ -372,16 +391,16 @@ int main(int argc, char **argv) {
         sigprocmask(SIG_SETMASK, &original, NULL);
         fall_back(argv);
     }
-    pid_t child = strncmp(reply, "pid ", 4) == 0 ? (pid_t)atoi(reply + 4) : 0;
-    if (child <= 1) {
+    if (strncmp(reply, "pid ", 4) != 0) {
         fprintf(stderr, "dockyard: unexpected answer from the CLI server: %s\n", reply);
         return 1;
     }
-    child_pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+    child_pidfd = pidfd; /* the child itself, whatever becomes of its PID (none: no forwarding) */
     install_forwarding(ignored);
     sigprocmask(SIG_SETMASK, &original, NULL);
 
-    n = receive(sock, reply, sizeof reply);
+    int none;
+    n = receive(sock, reply, sizeof reply, &none);
     if (n > 0 && strncmp(reply, "exit ", 5) == 0)
         return atoi(reply + 5);
     if (n > 0 && strncmp(reply, "signal ", 7) == 0) {
@@ -394,6 +413,7 @@ int main(int argc, char **argv) {
         raise(sig);
         return 128 + sig;
     }
+    signal_child(SIGKILL); /* no server to report its end: it ends here */
     fprintf(stderr, "dockyard: the CLI server went away while the command ran\n");
     return 1;
 }
