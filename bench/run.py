@@ -203,7 +203,8 @@ def engines(with_dockerd: bool = True) -> Iterator[tuple[Daemon, Dockerd | None]
     reference dockerd; busybox imported into both; both stopped and deleted on the way out."""
     dockyard = Daemon(config={"bridge": "none"})  # no bridge, as dockerd's --bridge=none
     dockerd = Dockerd() if with_dockerd and shutil.which("dockerd") else None
-    # the dockyard launcher's CLI server for this run only, stopped with the engines (decision 0085)
+    # the dockyard launcher's CLI server for this run only, stopped after the engines (decision 0085)
+    previous = os.environ.get("DOCKYARD_CLI_DIR")
     os.environ["DOCKYARD_CLI_DIR"] = cli_servers = tempfile.mkdtemp(prefix="dockyard-bench-cli-")
     try:
         dockyard.start()
@@ -214,12 +215,15 @@ def engines(with_dockerd: bool = True) -> Iterator[tuple[Daemon, Dockerd | None]
             dockerd.docker("import", "-", "busybox:latest", input=rootfs)
         yield dockyard, dockerd
     finally:
-        stop_servers(cli_servers)
-        shutil.rmtree(cli_servers, ignore_errors=True)
-        del os.environ["DOCKYARD_CLI_DIR"]
-        dockyard.cleanup()
+        dockyard.cleanup()  # its container removals go through the launcher too
         if dockerd is not None:
             dockerd.cleanup()
+        stop_servers(cli_servers)
+        shutil.rmtree(cli_servers, ignore_errors=True)
+        if previous is None:
+            del os.environ["DOCKYARD_CLI_DIR"]
+        else:
+            os.environ["DOCKYARD_CLI_DIR"] = previous
 
 
 def bench(rounds: int, dockyard: Daemon, dockerd: Dockerd | None, settle: Settle) -> dict[str, list[float]]:
