@@ -46,8 +46,9 @@ gcc -static -O2 -DPYTHON="\"$VENV/bin/python\"" -DENTRY_POINT="\"$VENV/bin/docky
 if cmp -s "$LAUNCHER.tmp" "$LAUNCHER"; then rm "$LAUNCHER.tmp"; else mv "$LAUNCHER.tmp" "$LAUNCHER"; fi
 ln -sfn "$LAUNCHER" /usr/local/bin/dockyard
 # An install of an earlier set-up into the interpreter on PATH would shadow the link (pyenv's
-# shims come first on PATH): remove it and its shim.
-if python3 -m pip show dockyard >/dev/null 2>&1; then
+# shims come first on PATH): remove it and its shim; unless that interpreter is the
+# environment's own (set-up run with the environment on PATH, as scripts/test.sh puts it).
+if [ "$(python3 -c 'import sys; print(sys.prefix)')" != "$VENV" ] && python3 -m pip show dockyard >/dev/null 2>&1; then
     python3 -m pip uninstall -q -y dockyard
     if command -v pyenv >/dev/null; then pyenv rehash; fi
 fi
