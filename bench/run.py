@@ -46,7 +46,7 @@ import tests.e2e.daemon as e2e_daemon  # noqa: E402
 from harness import Settle, Target, interleave, timed  # noqa: E402
 from tests.e2e.daemon import BUSYBOX_ROOTFS, DOCKER, Daemon, _unmount_under  # noqa: E402
 
-from dockyard.cli.commandserver import stop_servers  # noqa: E402
+from dockyard.cli.commandserver import own_servers  # noqa: E402
 
 COMMAND = ("run", "--rm", "busybox", "true")
 # what dockerd 20.10 makes outside its --data-root/--exec-root (no flag moves these),
@@ -204,26 +204,19 @@ def engines(with_dockerd: bool = True) -> Iterator[tuple[Daemon, Dockerd | None]
     dockyard = Daemon(config={"bridge": "none"})  # no bridge, as dockerd's --bridge=none
     dockerd = Dockerd() if with_dockerd and shutil.which("dockerd") else None
     # the dockyard launcher's CLI server for this run only, stopped after the engines (decision 0085)
-    previous = os.environ.get("DOCKYARD_CLI_DIR")
-    os.environ["DOCKYARD_CLI_DIR"] = cli_servers = tempfile.mkdtemp(prefix="dockyard-bench-cli-")
-    try:
-        dockyard.start()
-        dockyard.import_busybox()
-        if dockerd is not None:
-            dockerd.start()
-            rootfs = subprocess.run([str(BUSYBOX_ROOTFS)], check=True, capture_output=True).stdout
-            dockerd.docker("import", "-", "busybox:latest", input=rootfs)
-        yield dockyard, dockerd
-    finally:
-        dockyard.cleanup()  # its container removals go through the launcher too
-        if dockerd is not None:
-            dockerd.cleanup()
-        stop_servers(cli_servers)
-        shutil.rmtree(cli_servers, ignore_errors=True)
-        if previous is None:
-            del os.environ["DOCKYARD_CLI_DIR"]
-        else:
-            os.environ["DOCKYARD_CLI_DIR"] = previous
+    with own_servers("dockyard-bench-cli-"):
+        try:
+            dockyard.start()
+            dockyard.import_busybox()
+            if dockerd is not None:
+                dockerd.start()
+                rootfs = subprocess.run([str(BUSYBOX_ROOTFS)], check=True, capture_output=True).stdout
+                dockerd.docker("import", "-", "busybox:latest", input=rootfs)
+            yield dockyard, dockerd
+        finally:
+            dockyard.cleanup()  # its container removals go through the launcher too
+            if dockerd is not None:
+                dockerd.cleanup()
 
 
 def bench(rounds: int, dockyard: Daemon, dockerd: Dockerd | None, settle: Settle) -> dict[str, list[float]]:

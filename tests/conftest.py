@@ -2,30 +2,18 @@
 and the `dockyard` launcher's CLI servers are the suite's own, stopped at its end."""
 
 import os
-import shutil
-import tempfile
 
 import pytest
 
-from dockyard.cli.commandserver import stop_servers
+from dockyard.cli.commandserver import own_servers
 
 
 @pytest.fixture(scope="session", autouse=True)
 def cli_servers():
     """The warm CLI servers the commands of this run start (decision 0085), in a directory of
     the run's own; stopped, by the PIDs they wrote, when the run ends."""
-    directory = tempfile.mkdtemp(prefix="dockyard-test-cli-")
-    previous = os.environ.get("DOCKYARD_CLI_DIR")
-    os.environ["DOCKYARD_CLI_DIR"] = directory
-    try:
+    with own_servers("dockyard-test-cli-") as directory:
         yield directory
-    finally:
-        stop_servers(directory)
-        shutil.rmtree(directory, ignore_errors=True)
-        if previous is None:
-            del os.environ["DOCKYARD_CLI_DIR"]
-        else:
-            os.environ["DOCKYARD_CLI_DIR"] = previous
 
 
 def pytest_collection_modifyitems(config, items):

@@ -22,12 +22,15 @@ import io
 import os
 import resource
 import selectors
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from dockyard.cli import main as cli
@@ -509,7 +512,7 @@ def listen(path: str) -> Bound | None:
 
 def stop_servers(directory: str, timeout: float = 5.0) -> list[int]:
     """Stop the servers whose pid files are in `directory` (SIGTERM, then SIGKILL after
-    `timeout`); their PIDs. For whoever set DOCKYARD_CLI_DIR: a test or a benchmark."""
+    `timeout`); their PIDs."""
     pids = []
     for name in os.listdir(directory):
         if name.endswith(".sock.pid"):
@@ -530,6 +533,25 @@ def stop_servers(directory: str, timeout: float = 5.0) -> list[int]:
         finally:
             os.close(pidfd)
     return pids
+
+
+@contextmanager
+def own_servers(prefix: str) -> Iterator[str]:
+    """A directory of servers for one test run or benchmark: DOCKYARD_CLI_DIR points there
+    while it lasts, then its servers are stopped, the directory removed and the variable
+    restored."""
+    directory = tempfile.mkdtemp(prefix=prefix)
+    previous = os.environ.get("DOCKYARD_CLI_DIR")
+    os.environ["DOCKYARD_CLI_DIR"] = directory
+    try:
+        yield directory
+    finally:
+        stop_servers(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+        if previous is None:
+            del os.environ["DOCKYARD_CLI_DIR"]
+        else:
+            os.environ["DOCKYARD_CLI_DIR"] = previous
 
 
 def _exited(pidfd: int, timeout: float) -> bool:
