@@ -118,6 +118,32 @@ def test_a_missing_executable_fails_start_in_gos_words(runtime, task, rootfs):
     assert runtime.wait(task, timeout=10).exit_code == 127
 
 
+def test_run_creates_and_starts_in_one_step(runtime, task, rootfs):
+    pid, started_at = runtime.run(task, make_spec(rootfs, ["sleep", "1000"]), IOConfig())
+    running = runtime.state(task)
+    assert (running.status, running.pid, running.started_at) == ("running", pid, started_at) and started_at
+    with pytest.raises((Conflict, RuntimeFailure)):
+        runtime.start(task)  # started already
+    runtime.kill(task, signal.SIGKILL)
+    assert runtime.wait(task, timeout=10).exit_code == 137
+
+
+def test_run_logs_the_output_from_the_first_byte(runtime, task, rootfs, tmp_path):
+    log = tmp_path / "task.log"
+    runtime.run(task, make_spec(rootfs, ["echo", "ran"]), IOConfig(log_path=log))
+    assert runtime.wait(task, timeout=10).exit_code == 0
+    assert json.loads(log.read_text().splitlines()[0])["log"] == "ran\n"
+
+
+def test_run_of_a_missing_executable_fails_in_gos_words_and_leaves_the_task_exited(runtime, task, rootfs):
+    with pytest.raises(RuntimeFailure, match=r'exec: "nosuchcommand": executable file not found in \$PATH'):
+        runtime.run(task, make_spec(rootfs, ["nosuchcommand"]), IOConfig())
+    assert runtime.wait(task, timeout=10).exit_code == 127
+    runtime.delete(task)
+    with pytest.raises(NotFound):
+        runtime.state(task)
+
+
 def test_delete_of_a_running_task_is_a_conflict(runtime, task, rootfs):
     started(runtime, task, rootfs, ["sleep", "1000"])
     with pytest.raises(Conflict):

@@ -197,3 +197,50 @@ def test_start_restores_network_files_a_power_loss_emptied(engine):
     engine.containers.start("web")
     assert (directory / "hostname").read_text() == hostname
     assert "localhost" in (directory / "hosts").read_text() and (directory / "resolv.conf").exists()
+
+
+def test_a_start_with_nothing_between_create_and_start_is_one_step(engine):
+    """No network to wire, no attacher, no terminal size: the runtime creates and starts at once."""
+    engine.run("sleep", "1000", name="web")
+    assert engine.runtime.runs == 1 and status(engine, "web") == "running"
+    assert actions(engine)[-1] == "start"
+
+
+def test_a_waiting_attacher_gets_the_output_from_a_two_step_start(engine):
+    engine.runtime.programs["echo"] = lambda args: Program(stdout=b"hello\n", exit_code=0)
+    engine.containers.create("web", {"Image": "busybox", "Cmd": ["echo"]}, {}, None)
+    stream = engine.containers.attach("web", False, True, True, logs=False, stream=True)
+    engine.containers.start("web")
+    assert engine.runtime.runs == 0
+    assert b"hello" in stream.recv(100)
+    stream.close()
+
+
+def test_a_terminal_size_is_set_between_create_and_start(engine):
+    config = {"Image": "busybox", "Cmd": ["sleep", "1000"], "Tty": True}
+    engine.containers.create("web", config, {"ConsoleSize": [40, 120]}, None)
+    engine.containers.start("web")
+    assert engine.runtime.runs == 0 and engine.runtime.resizes(engine.state_dir("web")) == [(40, 120)]
+
+
+def test_a_network_to_wire_is_wired_before_the_process_starts(tmp_path):
+    from dockyard.engine.containers.networking import LoopbackOnly
+    from tests.engine.harness import build_engine
+
+    seen = []
+
+    class Wiring(LoopbackOnly):
+        def wires(self, container):
+            return True
+
+        def connect(self, container, pid):
+            seen.append(built.runtime.state(built.root.container(container.id)).status)
+            return {}
+
+    built = build_engine(tmp_path)
+    try:
+        built.containers.networking = built.containers.lifecycle.networking = Wiring()
+        built.run("sleep", "1000", name="web")
+        assert seen == ["created"] and built.runtime.runs == 0
+    finally:
+        built.close()

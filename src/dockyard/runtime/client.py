@@ -52,15 +52,27 @@ class ShimRuntime:
 
     def create(self, state_dir: Path, spec: dict[str, Any], io: IOConfig, oci_runtime: list[str] | None = None) -> int:
         """Start the shim; the init is set up and blocked before exec. Returns its host pid."""
+        return self._spawn(state_dir, self._init_task(spec, io, oci_runtime))["pid"]
+
+    def run(
+        self, state_dir: Path, spec: dict[str, Any], io: IOConfig, oci_runtime: list[str] | None = None
+    ) -> tuple[int, str]:
+        """create() and start() at once: the shim starts the process once its init is ready
+        and reports both (one exchange fewer: no connection to its socket, no start request)."""
+        report = self._spawn(state_dir, {**self._init_task(spec, io, oci_runtime), "start": True})
+        started = report.get("start") or {}
+        if "error" in started:
+            raise RuntimeFailure(f"unable to start container process: {started['error']}")
+        return report["pid"], started.get("started_at") or now_rfc3339()
+
+    def _init_task(self, spec: dict[str, Any], io: IOConfig, oci_runtime: list[str] | None) -> dict[str, Any]:
         _check_terminal(spec.get("process", {}), io)
         if oci_runtime:  # runc or crun creates it, and applies the spec's seccomp profile itself
             if io.tty:
                 raise InvalidArgument(f"a terminal (-t) is not supported by dockyard with runtime {oci_runtime[0]}")
-            return self._spawn(
-                state_dir, {"mode": "init", "spec": spec, "io": _io_dict(io), "oci_runtime": oci_runtime}
-            )
+            return {"mode": "init", "spec": spec, "io": _io_dict(io), "oci_runtime": oci_runtime}
         task = {"mode": "init", "spec": spec, "io": _io_dict(io)}
-        return self._spawn(state_dir, self._with_filter(task, spec.get("linux", {}).get("seccomp")))
+        return self._with_filter(task, spec.get("linux", {}).get("seccomp"))
 
     def prepare(self, state_dir: Path) -> None:
         """Have the fork server's spare shim make the task's sandbox (sandbox.py) now, if the
@@ -81,7 +93,7 @@ class ShimRuntime:
         if container_process.get("noNewPrivileges"):
             process = {**process, "noNewPrivileges": True}
         task = {"mode": "exec", "process": process, "target_pid": target.pid, "io": _io_dict(io)}
-        return self._spawn(state_dir, self._with_filter(task, linux.get("seccomp")))
+        return self._spawn(state_dir, self._with_filter(task, linux.get("seccomp")))["pid"]
 
     def _with_filter(self, task: dict[str, Any], profile: dict[str, Any] | None) -> dict[str, Any]:
         """Add the compiled seccomp program (base64) for `profile`, compiled once per profile."""
@@ -98,7 +110,8 @@ class ShimRuntime:
                 self._filters[key] = program
         return {**task, "seccomp_bpf": program}
 
-    def _spawn(self, state_dir: Path, task: dict[str, Any]) -> int:
+    def _spawn(self, state_dir: Path, task: dict[str, Any]) -> dict[str, Any]:
+        """Write the task, have the fork server's shim run it; the shim's ready report."""
         state_dir.mkdir(parents=True, exist_ok=True)
         if (state_dir / "task.json").exists() and not (state_dir / "exit.json").exists():
             raise Conflict(f"task {state_dir.name} already exists")
@@ -117,10 +130,10 @@ class ShimRuntime:
                 os.close(ready_w)
         return self._created(state_dir, report)
 
-    def _created(self, state_dir: Path, report: bytes) -> int:
+    def _created(self, state_dir: Path, report: bytes) -> dict[str, Any]:
         message = json.loads(report) if report.strip() else {}
         if "pid" in message:
-            return int(message["pid"])
+            return message
         reason = message.get("error") or _tail(state_dir / "shim.log") or "shim exited"
         _remove_state(state_dir)
         raise RuntimeFailure(f"failed to create task: {reason}")

@@ -13,6 +13,7 @@ between the two):
 
     prepare(state_dir)              optional, at the container's creation: its init made ahead
     create(state_dir, spec, io)     shim up; init has its namespaces and rootfs, blocked before exec
+    run(state_dir, spec, io)        create and start in one step, when nothing comes between them
     attach(state_dir, ...)          any number of times, before or after start
     start(state_dir)                init execs the process; raises RuntimeFailure if exec fails
     kill / resize / state           while it runs
@@ -71,6 +72,14 @@ class Runtime(Protocol):
         instead of dockyard's own init. Returns the init's host pid (for /proc/<pid>/ns/net).
         Raises RuntimeFailure with the kernel's (or that runtime's) reason.
         """
+
+    def run(
+        self, state_dir: Path, spec: dict[str, Any], io: IOConfig, oci_runtime: list[str] | None = None
+    ) -> tuple[int, str]:
+        """create() then start() in one step, for a task that needs nothing between the two
+        (no network to wire, no attacher, no terminal size): the process execs as soon as
+        its init is ready. Returns (host pid, started_at). Raises what create() raises, and
+        RuntimeFailure as start() does when the exec fails (the task then exists, exited)."""
 
     def prepare(self, state_dir: Path) -> None:
         """A hint, at a container's creation: make ahead what create() of its init will need

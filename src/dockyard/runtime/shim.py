@@ -2,7 +2,7 @@
 
 It reads `task.json` from the state dir, makes the task's cgroups, forks the child (init
 or exec) into the right pid namespace, reports `{"pid": N}` or `{"error": ...}` on
-ready_fd, then serves shim.sock until the process has exited and exit.json is written.
+ready_fd (a task marked `start` is started first, its answer under "start"), then serves shim.sock until the process has exited and exit.json is written.
 It outlives the fork-server and the daemon. Imports are kept few (they are paid once, by
 the fork-server) and nothing is slow before the ready report: `docker run` waits on it.
 """
@@ -38,14 +38,17 @@ def main(argv: list[str]) -> None:
         discard_prepared()
     os.chdir(state_dir)
     try:
-        supervisor, wakeup = _setup(ready_fd)
+        supervisor, wakeup, start_now = _setup(ready_fd)
     except BaseException as exc:
         message = str(exc) if not isinstance(exc, OSError) else _os_error(exc)
         os.write(ready_fd, json.dumps({"error": message}).encode() + b"\n")
         discard_prepared()
         _cleanup()
         os._exit(1)
-    os.write(ready_fd, json.dumps({"pid": supervisor.pid}).encode() + b"\n")
+    report: dict[str, Any] = {"pid": supervisor.pid}
+    if start_now:
+        report["start"] = supervisor.begin()
+    os.write(ready_fd, json.dumps(report).encode() + b"\n")
     os.close(ready_fd)
     supervisor.run(wakeup)
     _cleanup()
@@ -104,7 +107,9 @@ def discard_prepared() -> None:
         sandbox.discard(prepared)
 
 
-def _setup(ready_fd: int) -> tuple[Supervisor, int]:
+def _setup(ready_fd: int) -> tuple[Supervisor, int, bool]:
+    """The task read and its process made, ready; the supervisor, the signal wake-up fd and
+    whether the task asks to be started at once."""
     with open(TASKFILE, "rb") as f:
         raw_task = f.read()
     task = json.loads(raw_task)
@@ -145,7 +150,7 @@ def _setup(ready_fd: int) -> tuple[Supervisor, int]:
         lambda: _on_exit(supervisor, cgroup_paths, task),
         lambda: _release(cgroup_paths, task),
     )
-    return supervisor, wake_r
+    return supervisor, wake_r, bool(task.get("start"))
 
 
 def _listen() -> socket.socket:

@@ -336,13 +336,16 @@ class Supervisor:
     def _op_state(self, client: Client, request: dict[str, Any]) -> None:
         self._reply(client, self._state())
 
-    def _op_start(self, client: Client, request: dict[str, Any]) -> None:
+    def begin(self) -> dict[str, Any]:
+        """Let the process exec (the start op, or at once after ready): the answer to give."""
         if self.status != "created" or self.reaped_at is not None:
-            self._reply(client, {"error": f"cannot start a task in state {self._visible_status()}"})
-            return
+            return {"error": f"cannot start a task in state {self._visible_status()}"}
         self.status, self.started_at = "running", now_rfc3339()
         error = self.start()
-        self._reply(client, {"error": error} if error else {"ok": True, "started_at": self.started_at})
+        return {"error": error} if error else {"ok": True, "started_at": self.started_at}
+
+    def _op_start(self, client: Client, request: dict[str, Any]) -> None:
+        self._reply(client, self.begin())
 
     def _visible_status(self) -> str:
         return "stopped" if self.reaped_at is not None else self.status

@@ -94,6 +94,7 @@ class FakeRuntime:
         self._pids = itertools.count(FIRST_PID)
         self._epoch = 0
         self.prepared: set[Path] = set()  # state dirs prepare() was asked for and unprepare() not
+        self.runs = 0  # tasks made by run(), created and started in one step
 
     # ---- the Runtime Protocol ------------------------------------------------------------
 
@@ -110,6 +111,13 @@ class FakeRuntime:
             task.resources = json.loads(json.dumps(spec.get("linux", {}).get("resources", {})))
             task.binds = {m["destination"]: m["source"] for m in spec.get("mounts", []) if m.get("type") == "bind"}
         return pid
+
+    def run(
+        self, state_dir: Path, spec: dict[str, Any], io: IOConfig, oci_runtime: list[str] | None = None
+    ) -> tuple[int, str]:
+        self.runs += 1
+        pid = self.create(state_dir, spec, io, oci_runtime)
+        return pid, self.start(state_dir)
 
     def prepare(self, state_dir: Path) -> None:
         with self._changed:

@@ -117,6 +117,11 @@ class PendingAttaches:
             self._waiting.setdefault(container_id, []).append((pending, streams))
         return pending
 
+    def waiting(self, container_id: str) -> bool:
+        """Whether an attacher waits for this container's start."""
+        with self._lock:
+            return bool(self._waiting.get(container_id))
+
     def connect_all(self, container_id: str, attach: Callable[[bool, bool, bool], socket.socket]) -> None:
         """Hand each waiting attacher its socket to the started shim."""
         with self._lock:

@@ -89,7 +89,9 @@ class Lifecycle:
         return self.root.container(container.id)
 
     def start(self, container: Container) -> None:
-        """Mount, create the task, connect attachers, start; record the outcome. Holds the lock."""
+        """Mount, create the task, wire its network, connect attachers, start (or create and
+        start in one step when none of those has anything to do); record the outcome. Holds
+        the lock."""
         directory = self._task(container)
         rootfs = self.snapshots.mount(container.id)
         self._forget_task(directory)
@@ -99,15 +101,19 @@ class Lifecycle:
                 self.networking.write_files(container, directory)  # written unsynced at create
             spec = self._spec(container, rootfs, directory)
             io = specgen.io_config(container, self.root.container_log(container.id))
-            pid = self.runtime.create(
-                directory, spec, io, self.runtimes.command(container.host_config.get("Runtime") or "")
-            )
+            oci_runtime = self.runtimes.command(container.host_config.get("Runtime") or "")
             console = container.host_config.get("ConsoleSize") or [0, 0]
-            if io.tty and all(console):
-                self.runtime.resize(directory, console[0], console[1])
-            container.network_settings = self.networking.connect(container, pid)
-            self.pending.connect_all(container.id, lambda i, o, e: self.runtime.attach(directory, i, o, e))
-            started_at = self.runtime.start(directory)
+            sized = io.tty and all(console)
+            if sized or self.pending.waiting(container.id) or self.networking.wires(container):
+                pid = self.runtime.create(directory, spec, io, oci_runtime)
+                if sized:
+                    self.runtime.resize(directory, console[0], console[1])
+                container.network_settings = self.networking.connect(container, pid)
+                self.pending.connect_all(container.id, lambda i, o, e: self.runtime.attach(directory, i, o, e))
+                started_at = self.runtime.start(directory)
+            else:  # nothing to do between the two: one exchange with the runtime
+                pid, started_at = self.runtime.run(directory, spec, io, oci_runtime)
+                container.network_settings = self.networking.connect(container, pid)
             faults.point("start.after-task")
         except DockyardError as exc:
             self._record_failure(container, str(exc))

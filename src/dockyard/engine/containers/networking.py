@@ -3,6 +3,8 @@
     prepare(container, dir)   at create: write hostname, hosts, resolv.conf into dir
     write_files(container, dir)  write those three again (at start, if a power loss emptied
                               them: they are replaced atomically but not fsynced)
+    wires(container)          whether connect() has work to do before the process runs (a
+                              netns to wire); if not, connect() may come after the start
     connect(container, pid)   between the runtime's create and start: wire the netns of
                               `pid` (veths, addresses, published ports); returns the
                               container's NetworkSettings
@@ -27,6 +29,7 @@ HOST_RESOLV_CONF = Path("/etc/resolv.conf")
 class ContainerNetworking(Protocol):
     def prepare(self, container: Container, directory: Path) -> None: ...
     def write_files(self, container: Container, directory: Path) -> None: ...
+    def wires(self, container: Container) -> bool: ...
     def connect(self, container: Container, pid: int) -> dict: ...
     def release(self, container: Container) -> None: ...
 
@@ -50,6 +53,9 @@ class LoopbackOnly:
         }
         for name, text in files.items():
             atomic.write_text(directory / name, text, durable=False)
+
+    def wires(self, container: Container) -> bool:
+        return False
 
     def connect(self, container: Container, pid: int) -> dict:
         return {}

@@ -142,6 +142,11 @@ class ContainerNetworks:
         """hostname, hosts and resolv.conf, replaced atomically (connect rewrites them in place)."""
         self._write_files(container, directory, in_place=False)
 
+    def wires(self, container: Container) -> bool:
+        """Whether connect() must come before the process runs: all but `none` without links
+        (which rewrites the same files: no endpoint, no port, no peer)."""
+        return network_mode(container) != "none" or bool(container.host_config.get("Links"))
+
     def connect(self, container: Container, pid: int) -> dict:
         """Between runtime create and start: endpoints, ports, files; all or nothing.
 
