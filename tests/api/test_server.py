@@ -454,3 +454,15 @@ def test_a_hijacked_stream_waits_only_until_the_client_has_read_the_head():
     finally:
         ours.close()
         theirs.close()
+
+
+def test_a_small_answer_goes_out_in_one_write_with_its_head(server, monkeypatch):
+    """One write, one wake-up of the client: the docker CLI reads head and body in one go."""
+    from dockyard.api.connection import Connection
+
+    writes: list[bytes] = []
+    send = Connection.send
+    monkeypatch.setattr(Connection, "send", lambda self, data, timeout: writes.append(data) or send(self, data, timeout))
+    response, body = call(server, "GET", "/version")
+    assert response.status == 200 and body.startswith(b"{")
+    assert len(writes) == 1 and writes[0].startswith(b"HTTP/1.1 200") and writes[0].endswith(body)

@@ -38,6 +38,7 @@ CLOCK = Clock()
 
 
 HEAD_GRACE = 0.05  # seconds a hijacked stream waits at most for the client to read the head
+ONE_WRITE = 65536  # a response body up to this size goes out in the same write as its head
 TIOCOUTQ = 0x5411  # SIOCOUTQ: bytes sent on a socket that its peer has not read yet
 
 
@@ -97,12 +98,15 @@ class Exchange:
         if not self.body.done:
             self.keep_alive = False
 
-    def _head(self, status: int, headers: tuple[tuple[str, str], ...], reason: str | None = None) -> None:
+    def _head(
+        self, status: int, headers: tuple[tuple[str, str], ...], reason: str | None = None, body: bytes = b""
+    ) -> None:
+        """Send the head, and `body` with it in one write (one wake-up of the client, not two)."""
         self.headers_sent = True
         fixed = (("Server", SERVER), ("Date", CLOCK.date(time.time())))
         if not self.keep_alive and status != 101:
             headers += (("Connection", "close"),)
-        self._send(response_head(status, fixed + COMMON_HEADERS + headers, reason))
+        self._send(response_head(status, fixed + COMMON_HEADERS + headers, reason) + body)
 
     def _send(self, data: bytes, timeout: float | None = -1.0) -> None:
         self.conn.send(data, self.conn.limits.write_timeout if timeout == -1.0 else timeout)
@@ -126,9 +130,12 @@ class Exchange:
         bodyless = response.status in api_errors.BODYLESS
         if not bodyless:
             headers += (("Content-Length", str(len(response.body))),)
-        self._head(response.status, headers)
-        if response.body and self.head.method != "HEAD" and not bodyless:
-            self._send(response.body)
+        sent = response.body if self.head.method != "HEAD" and not bodyless else b""
+        if len(sent) <= ONE_WRITE:
+            self._head(response.status, headers, body=sent)
+        else:  # not copied into one buffer
+            self._head(response.status, headers)
+            self._send(sent)
 
     def _send_error(self, exc: Exception) -> None:
         if not isinstance(exc, DockyardError | OSError):
