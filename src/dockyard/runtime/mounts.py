@@ -180,7 +180,10 @@ def mount_cgroups(target: str, flags: int, hierarchies: list[Hierarchy]) -> None
     sc.mount("tmpfs", target, "tmpfs", flags & ~sc.MS_RDONLY, "mode=755")
     for h in hierarchies:
         path = os.path.join(target, os.path.basename(h.path))
-        os.makedirs(path, exist_ok=True)
+        try:
+            os.mkdir(path)  # in the fresh tmpfs: no parent to make
+        except FileExistsError:  # two hierarchies of one name: the host's own mount table says so
+            pass
         fstype, options = ("cgroup", ",".join(h.controllers)) if h.version == 1 else ("cgroup2", "")
         sc.mount("cgroup", path, fstype, flags, options or None)
     if flags & sc.MS_RDONLY:
@@ -228,10 +231,11 @@ def pivot_into(root: str) -> None:
 
 
 def mask_paths(paths: list[str]) -> None:
-    """Hide each path: a read-only tmpfs over directories, /dev/null over files."""
+    """Hide each path: a read-only tmpfs over directories, /dev/null over files; one this
+    kernel has not is skipped without a mount(2) that would fail."""
     for path in paths:
         try:
-            if os.path.isdir(path):
+            if stat.S_ISDIR(os.stat(path).st_mode):
                 sc.mount("tmpfs", path, "tmpfs", sc.MS_RDONLY)
             else:
                 sc.mount("/dev/null", path, None, sc.MS_BIND)
