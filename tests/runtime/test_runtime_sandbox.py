@@ -4,6 +4,7 @@ idles, used by the create of its state dir when the task fits, discarded otherwi
 import json
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from dockyard.engine.containers import specgen
 from dockyard.runtime import sandbox
+from dockyard.runtime import spec as oci
 from dockyard.runtime.cgroups import hierarchy
 from dockyard.runtime.runtime import IOConfig
 from tests.polling import eventually
@@ -231,3 +233,94 @@ def test_unprepare_before_the_fork_server_runs_forgets_the_hint(runtime, tmp_pat
     _warm(runtime, tmp_path, rootfs)
     time.sleep(0.3)  # idle long enough for a sandbox to be made, were one asked for
     assert not _cgroup_exists(named.name)
+
+
+def _staged_task(**linux_changes) -> dict:
+    """A task that fits the sandbox made for /x/abc, with Docker's mounts and its own files."""
+    own = [{"destination": f"/etc/{name}", "type": "bind", "source": f"/x/abc/{name}", "options": ["rbind"]}
+           for name in ("hostname", "hosts", "resolv.conf")]  # fmt: skip
+    spec = {
+        "mounts": [*oci.default_mounts(), *own],
+        "linux": {
+            "namespaces": DEFAULT_NAMESPACES,
+            "resources": DEFAULT_RESOURCES,
+            "maskedPaths": list(oci.MASKED_PATHS),
+            "readonlyPaths": list(oci.READONLY_PATHS),
+        },
+    }
+    mounts = linux_changes.pop("mounts", None)
+    if mounts is not None:
+        spec["mounts"] = mounts
+    spec["linux"].update(linux_changes)
+    return {"mode": "init", "spec": spec}
+
+
+_ELSEWHERE = {"destination": "/data", "type": "bind", "source": "/srv/data", "options": ["rbind"]}
+
+
+@pytest.mark.parametrize(
+    ("task", "staged"),
+    [
+        (_staged_task(), True),
+        (_staged_task(mounts=[*oci.default_mounts(), {"destination": "/run", "type": "tmpfs", "source": "tmpfs"}]), True),
+        (_staged_task(mounts=[*oci.default_mounts(), _ELSEWHERE]), False),  # a host mount made since would be missed
+        (_staged_task(mounts=[*oci.default_mounts(), {**_ELSEWHERE, "source": "/x/abc/../../etc"}]), False),
+        (_staged_task(mounts=[*oci.default_mounts(), {**_ELSEWHERE, "destination": "/dev/fuse"}]), False),
+        (_staged_task(mounts=oci.default_mounts(shm_size=1 << 30)), False),
+        (_staged_task(mounts=oci.default_mounts(privileged=True)), False),
+        (_staged_task(maskedPaths=[]), False),  # systempaths=unconfined
+        (_staged_task(readonlyPaths=["/proc/sys"]), False),
+        (_staged_task(namespaces=DEFAULT_NAMESPACES[:5]), False),  # the host's cgroup namespace
+        (_staged_task(devices=[{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]), False),
+        (_staged_task(sysctl={"net.ipv4.ip_forward": "1"}), False),
+    ],
+)
+def test_only_a_task_with_dockers_system_mounts_and_its_own_files_takes_those_made_ahead(task, staged):
+    assert sandbox.fits(_made_for("dockyard/abc"), {**task, "spec": {**task["spec"], "linux": {
+        **task["spec"]["linux"], "cgroupsPath": "dockyard/abc"}}})  # fmt: skip
+    assert sandbox.fits_staged(_made_for("dockyard/abc"), task) is staged
+
+
+def _mount_table(runtime, state_dir: Path, spec: dict) -> list[str]:
+    """Each mount the task sees: where, its per-mount options, type, source and superblock
+    options (the overlay's layer paths and the host's device aside), sorted."""
+    spec = {**spec, "process": {**spec["process"], "args": ["cat", "/proc/self/mountinfo"]}}
+    code, out, err = run_task(runtime, state_dir, spec)
+    assert (code, err) == (0, b"")
+    runtime.delete(state_dir)
+    return sorted(" ".join(line.split(" - ")[0].split()[4:6] + line.split(" - ")[1].split()[:2])
+                  for line in out.decode().splitlines())  # fmt: skip
+
+
+@pytest.mark.root
+def test_system_mounts_made_ahead_are_the_ones_made_at_start(runtime, tmp_path, rootfs, named):
+    _warm(runtime, tmp_path, rootfs)
+    spec = make_spec(rootfs, ["true"])
+    (tmp_path / "plain").mkdir()
+    made_at_start = _mount_table(runtime, tmp_path / "plain", spec)
+    waiting = _prepared(runtime, named)
+    eventually(lambda: os.stat(f"/proc/{waiting}/ns/mnt").st_ino != os.stat("/proc/self/ns/mnt").st_ino,
+               what="the sandbox's own mount namespace")  # fmt: skip
+    assert sandbox.fits_staged(sandbox.Sandbox(str(named), "", 0, [], None), {"mode": "init", "spec": spec})
+    assert _mount_table(runtime, named, spec) == made_at_start
+    assert any(line.startswith("/proc/keys ") for line in made_at_start)  # masked
+    assert any(line.startswith("/proc/sys ro,") for line in made_at_start)  # read-only
+
+
+@pytest.mark.root
+def test_a_task_binding_a_host_path_sees_what_was_mounted_there_after_its_sandbox(runtime, tmp_path, rootfs, named):
+    """Its sandbox's mount namespace was copied earlier: the task goes back to the host's."""
+    _warm(runtime, tmp_path, rootfs)
+    _prepared(runtime, named)
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(volume)], check=True)
+    try:
+        (volume / "note").write_text("mounted after the sandbox\n")
+        spec = make_spec(rootfs, ["cat", "/data/note"])
+        spec["mounts"].append({"destination": "/data", "type": "bind", "source": str(volume), "options": ["rbind"]})
+        code, out, err = run_task(runtime, named, spec)
+        assert (code, out, err) == (0, b"mounted after the sandbox\n", b"")
+        runtime.delete(named)
+    finally:
+        subprocess.run(["umount", str(volume)], check=True)

@@ -48,7 +48,8 @@ class ChildFds(namedtuple("ChildFds", "stdio start_fd status_fd console_fd")):
     """The fds the shim hands its child.
 
     stdio: (in, out, err) dup'ed onto 0, 1, 2, or None with a terminal; start_fd: one byte
-    from the shim means "exec now"; status_fd: JSON lines to the shim (CLOEXEC);
+    from the shim means "exec now" (None: exec once ready, a task started at once);
+    status_fd: JSON lines to the shim (CLOEXEC);
     console_fd: a unix socket the pty master goes back over, or None.
     """
 
@@ -81,12 +82,15 @@ def run_init(
     seccomp_program: bytes | None,
     hierarchies: list[hierarchy.Hierarchy],
     made: frozenset[str] = frozenset(),
+    staged: str | None = None,
+    rootfs_fd: int | None = None,
 ) -> NoReturn:
     """Set up a container's init from `spec`, wait for start, exec. Never returns.
 
     `seccomp_program` is spec's linux.seccomp compiled (seccomp.compile_profile);
     `hierarchies` are the host's cgroup mounts, repeated in a `cgroup` mount of the spec;
-    `made` are the new namespaces the child was cloned into (sandbox.py)."""
+    `made` are the new namespaces the child was cloned into or unshared ahead, `staged` where
+    it made the system mounts ahead and `rootfs_fd` the rootfs as a detached mount (sandbox.py)."""
     try:
         _reset_signals()
         hierarchy.join(cgroup_paths)
@@ -94,7 +98,7 @@ def run_init(
         _enter_namespaces([ns for ns in namespaces if ns["type"] not in made])
         created = {ns["type"] for ns in namespaces if not ns.get("path")}
         if "mount" in created:
-            mounts.setup_rootfs(spec, hierarchies)
+            mounts.setup_rootfs(spec, hierarchies, staged, rootfs_fd)
         if "uts" in created and spec.get("hostname"):
             socket.sethostname(spec["hostname"])
         if "network" in created:
@@ -193,7 +197,7 @@ def _finish(process: dict[str, Any], fds: ChildFds, seccomp_program: bytes | Non
     sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
     _enter_cwd(cwd)
     _report(fds.status_fd, {"ready": True})
-    if os.read(fds.start_fd, 1) != b"s":
+    if fds.start_fd is not None and os.read(fds.start_fd, 1) != b"s":
         os._exit(1)
     close_on_exec_from(3)
     _exec(process, fds.status_fd)

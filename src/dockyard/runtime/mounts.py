@@ -11,6 +11,7 @@ import re
 import stat
 from collections import namedtuple
 
+from dockyard.runtime import spec as oci
 from dockyard.runtime import syscalls as sc
 from dockyard.runtime.cgroups.hierarchy import Hierarchy
 from dockyard.runtime.rootpath import resolve_in_root
@@ -57,6 +58,8 @@ _PROPAGATION = {
     "unbindable": sc.MS_UNBINDABLE,
     "runbindable": sc.MS_UNBINDABLE | sc.MS_REC,
 }
+
+STAGED = ("/proc", "/dev", "/sys")  # what stage_system_mounts() makes ahead, each with its mounts below
 
 # (name, major, minor): the devices every container gets (runc's AllowedDevices).
 STANDARD_DEVICES = (("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0))
@@ -230,15 +233,15 @@ def pivot_into(root: str) -> None:
     os.chdir("/")
 
 
-def mask_paths(paths: list[str]) -> None:
-    """Hide each path: a read-only tmpfs over directories, /dev/null over files; one this
-    kernel has not is skipped without a mount(2) that would fail."""
+def mask_paths(paths: list[str], null: str = "/dev/null") -> None:
+    """Hide each path: a read-only tmpfs over directories, `null` (the container's /dev/null)
+    over files; one this kernel has not is skipped without a mount(2) that would fail."""
     for path in paths:
         try:
             if stat.S_ISDIR(os.stat(path).st_mode):
                 sc.mount("tmpfs", path, "tmpfs", sc.MS_RDONLY)
             else:
-                sc.mount("/dev/null", path, None, sc.MS_BIND)
+                sc.mount(null, path, None, sc.MS_BIND)
         except FileNotFoundError:
             continue
 
@@ -262,22 +265,53 @@ def write_sysctls(sysctls: dict[str, str]) -> None:
             f.write(str(value))
 
 
-def setup_rootfs(spec: dict[str, Any], hierarchies: list[Hierarchy]) -> None:
+def stage_system_mounts(stage: str, hierarchies: list[Hierarchy]) -> None:
+    """Docker's default /proc, /dev and /sys (runtime/spec.py), their masked and read-only
+    paths applied, under `stage`: made ahead by a sandbox in a mount namespace of its own, for
+    setup_rootfs() to move into a rootfs whose spec has exactly those (sandbox.fits_staged)."""
+    for entry in oci.default_mounts():
+        mount_one(stage, entry, hierarchies)
+        if entry["destination"] == "/dev":
+            make_devices(os.path.join(stage, "dev"), [])
+    mask_paths([stage + path for path in oci.MASKED_PATHS], null=stage + "/dev/null")
+    readonly_paths([stage + path for path in oci.READONLY_PATHS])
+
+
+def _below(destination: str, tops: tuple[str, ...]) -> bool:
+    return any(destination == top or destination.startswith(top + "/") for top in tops)
+
+
+def setup_rootfs(
+    spec: dict[str, Any], hierarchies: list[Hierarchy], staged: str | None = None, rootfs_fd: int | None = None
+) -> None:
     """Everything between a fresh mount namespace and a pivoted, masked root; `hierarchies`
-    are the host's cgroup mounts (hierarchy.discover)."""
+    are the host's cgroup mounts (hierarchy.discover). With `staged`, the directory where
+    stage_system_mounts() made /proc, /dev and /sys ahead: those are moved in instead of made
+    (and masked) again. `rootfs_fd`: the rootfs as a detached mount (open_tree), for a mount
+    namespace copied before the rootfs was mounted."""
     root = os.path.abspath(spec["root"]["path"])
     linux = spec.get("linux", {})
     propagation = _PROPAGATION.get(linux.get("rootfsPropagation", ""), sc.MS_PRIVATE | sc.MS_REC)
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
-    sc.mount(root, root, None, sc.MS_BIND | sc.MS_REC)
+    if rootfs_fd is not None:
+        sc.move_mount_fd(rootfs_fd, root)
+    else:
+        sc.mount(root, root, None, sc.MS_BIND | sc.MS_REC)
     for entry in spec.get("mounts", []):
+        if staged is not None and _below(entry["destination"], STAGED):
+            if entry["destination"] in STAGED:  # with what is mounted below it
+                target = resolve_in_root(root, entry["destination"])
+                os.makedirs(target, exist_ok=True)
+                sc.mount(staged + entry["destination"], target, None, sc.MS_MOVE)
+            continue
         mount_one(root, entry, hierarchies)
         if entry["destination"] == "/dev" and entry.get("type") == "tmpfs":
             make_devices(os.path.join(root, "dev"), linux.get("devices", []))
     pivot_into(root)
     write_sysctls(linux.get("sysctl") or {})
-    mask_paths(linux.get("maskedPaths", []))
-    readonly_paths(linux.get("readonlyPaths", []))
+    if staged is None:  # else masked and made read-only in the stage
+        mask_paths(linux.get("maskedPaths", []))
+        readonly_paths(linux.get("readonlyPaths", []))
     if spec["root"].get("readonly"):
         sc.mount(None, "/", None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
     if propagation != (sc.MS_PRIVATE | sc.MS_REC):

@@ -118,7 +118,7 @@ def _setup(ready_fd: int) -> tuple[Supervisor, int, bool]:
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w)
     io = task["io"]
-    parent_fds, child_fds = _stdio(io)
+    parent_fds, child_fds = _stdio(io, at_once=bool(task.get("start")) and not task.get("oci_runtime"))
     start_fd, status_fd = parent_fds.pop("start"), parent_fds.pop("status")
     if task.get("oci_runtime"):  # runc, crun: they create the container (external.py)
         discard_prepared()
@@ -166,9 +166,10 @@ def _listen() -> socket.socket:
     return listener
 
 
-def _stdio(io: dict[str, Any]) -> tuple[dict[str, Any], init.ChildFds]:
-    """The fd pairs between shim and child: stdio pipes or a console socket, start, status."""
-    start_r, start_w = os.pipe()
+def _stdio(io: dict[str, Any], at_once: bool = False) -> tuple[dict[str, Any], init.ChildFds]:
+    """The fd pairs between shim and child: stdio pipes or a console socket, start (none for
+    a child that execs as soon as it is ready: `at_once`), status."""
+    start_r, start_w = os.pipe() if not at_once else (None, None)
     status_r, status_w = os.pipe()
     parent: dict[str, Any] = {"start": start_w, "status": status_r, "stdin": None, "outputs": {}}
     if io.get("tty"):
@@ -202,7 +203,8 @@ def _spawn_prepared(task: dict[str, Any], raw_task: bytes, fds: init.ChildFds) -
         sandbox.discard(prepared)
         raise
     try:
-        sandbox.hand_over(prepared, raw_task, fds)
+        staged = sandbox.fits_staged(prepared, task)
+        sandbox.hand_over(prepared, raw_task, fds, task["spec"]["root"]["path"] if staged else None)
     except OSError:  # its child has died (killed, out of memory): the task is made as any other
         sandbox.discard(prepared)
         return None
@@ -298,11 +300,13 @@ def _abandon(pid: int, cgroup_paths: list[str], task: dict[str, Any]) -> None:
         hierarchy.remove(cgroup_paths)
 
 
-def _start_init(start_fd: int, status_fd: int) -> str | None:
-    """Let our child exec; its exec error (Go's words) if the program is missing or may not
-    be run. Returns once it is about to execve (init.py), not after the execve itself."""
-    os.write(start_fd, b"s")
-    os.close(start_fd)
+def _start_init(start_fd: int | None, status_fd: int) -> str | None:
+    """Let our child exec (one started at once, with no start fd, goes by itself); its exec
+    error (Go's words) if the program is missing or may not be run. Returns once it is about
+    to execve (init.py), not after the execve itself."""
+    if start_fd is not None:
+        os.write(start_fd, b"s")
+        os.close(start_fd)
     os.set_blocking(status_fd, True)
     line = _read_line(status_fd)  # empty: it died before a word
     os.close(status_fd)
