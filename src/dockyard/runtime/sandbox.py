@@ -49,6 +49,7 @@ MAX_TASK = 128 * 1024  # bytes of task.json sent in one message (within a socket
 STAGE = "/run/dockyard-sandbox"  # an empty directory each child mounts its own tmpfs on, in its own namespace
 STAGED, PLAIN = b"s", b"p"  # what the child says once made: its system mounts made ahead, or not
 STAGED_NS = frozenset({"mount", "cgroup"})  # the namespaces unshared for them
+READY_TIMEOUT = 5.0  # seconds a start waits for a child still making its mounts (then made anew)
 
 
 class Sandbox:
@@ -194,9 +195,11 @@ def _own_or_fresh(entry: dict[str, Any], own: str) -> bool:
 def hand_over(sandbox: Sandbox, raw_task: bytes, fds: init.ChildFds, rootfs: str | None = None) -> None:
     """Send the child its task (task.json's bytes, at most MAX_TASK) and fds; it takes them from
     here. With `rootfs` (the task fits_staged), a child that made its system mounts ahead gets
-    the rootfs as a detached mount. Raises OSError when it cannot (the child has died: nothing
+    the rootfs as a detached mount. Raises OSError when it cannot (the child has died, or is not ready in time: nothing
     was handed)."""
-    made = sandbox.sock.recv(1)  # once it is ready: a child still making its mounts is waited for
+    sandbox.sock.settimeout(READY_TIMEOUT)  # a child still making its mounts is waited for, not forever
+    made = sandbox.sock.recv(1)
+    sandbox.sock.settimeout(None)
     if made not in (STAGED, PLAIN):
         raise ConnectionResetError("the sandbox's child has gone")
     given = [fd for fd in (*(fds.stdio or ()), fds.start_fd, fds.status_fd, fds.console_fd) if fd is not None]
