@@ -195,8 +195,8 @@ def _own_or_fresh(entry: dict[str, Any], own: str) -> bool:
 def hand_over(sandbox: Sandbox, raw_task: bytes, fds: init.ChildFds, rootfs: str | None = None) -> None:
     """Send the child its task (task.json's bytes, at most MAX_TASK) and fds; it takes them from
     here. With `rootfs` (the task fits_staged), a child that made its system mounts ahead gets
-    the rootfs as a detached mount. Raises OSError when it cannot (the child has died, or is not ready in time: nothing
-    was handed)."""
+    the rootfs as a detached mount. Raises OSError when it cannot (the child has died, or is
+    not ready within READY_TIMEOUT: nothing was handed)."""
     sandbox.sock.settimeout(READY_TIMEOUT)  # a child still making its mounts is waited for, not forever
     made = sandbox.sock.recv(1)
     sandbox.sock.settimeout(None)
