@@ -462,7 +462,9 @@ def test_a_small_answer_goes_out_in_one_write_with_its_head(server, monkeypatch)
 
     writes: list[bytes] = []
     send = Connection.send
-    monkeypatch.setattr(Connection, "send", lambda self, data, timeout: writes.append(data) or send(self, data, timeout))
+    monkeypatch.setattr(
+        Connection, "send", lambda self, data, timeout: writes.append(data) or send(self, data, timeout)
+    )
     response, body = call(server, "GET", "/version")
     assert response.status == 200 and body.startswith(b"{")
     assert len(writes) == 1 and writes[0].startswith(b"HTTP/1.1 200") and writes[0].endswith(body)

@@ -262,7 +262,10 @@ _ELSEWHERE = {"destination": "/data", "type": "bind", "source": "/srv/data", "op
     ("task", "staged"),
     [
         (_staged_task(), True),
-        (_staged_task(mounts=[*oci.default_mounts(), {"destination": "/run", "type": "tmpfs", "source": "tmpfs"}]), True),
+        (
+            _staged_task(mounts=[*oci.default_mounts(), {"destination": "/run", "type": "tmpfs", "source": "tmpfs"}]),
+            True,
+        ),
         (_staged_task(mounts=[*oci.default_mounts(), _ELSEWHERE]), False),  # a host mount made since would be missed
         (_staged_task(mounts=[*oci.default_mounts(), {**_ELSEWHERE, "source": "/x/abc/../../etc"}]), False),
         (_staged_task(mounts=[*oci.default_mounts(), {**_ELSEWHERE, "destination": "/dev/fuse"}]), False),
