@@ -468,3 +468,28 @@ def test_a_small_answer_goes_out_in_one_write_with_its_head(server, monkeypatch)
     response, body = call(server, "GET", "/version")
     assert response.status == 200 and body.startswith(b"{")
     assert len(writes) == 1 and writes[0].startswith(b"HTTP/1.1 200") and writes[0].endswith(body)
+
+
+def test_a_ping_is_answered_by_the_loop_without_a_worker(server, monkeypatch):
+    submitted: list[object] = []
+    submit = server._pool.submit
+    monkeypatch.setattr(server._pool, "submit", lambda task: submitted.append(task) or submit(task))
+    for method, path in (("HEAD", "/_ping"), ("GET", "/v1.44/_ping")):
+        response, body = call(server, method, path)
+        assert (response.status, response.getheader("Api-Version")) == (200, "1.44")
+        assert body == (b"" if method == "HEAD" else b"OK")
+    assert submitted == []
+    response, _ = call(server, "GET", "/version")
+    assert response.status == 200 and len(submitted) == 1
+
+
+def test_pings_from_a_client_that_never_reads_stall_no_one_else(server):
+    """The loop answers a ping only into an empty send buffer; the rest go to a worker."""
+    hog = raw_exchange(server, b"GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n" * 3000)  # answers overflow its buffer
+    try:
+        time.sleep(0.5)  # the loop has answered what it would
+        began = time.monotonic()
+        response, body = call(server, "GET", "/_ping")
+        assert (response.status, body) == (200, b"OK") and time.monotonic() - began < 2
+    finally:
+        hog.close()

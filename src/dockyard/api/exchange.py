@@ -234,12 +234,13 @@ def wait_until_read(sock: socket.socket, limit: float) -> None:
     """
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        if sock.family == socket.AF_UNIX and not _unread(sock):
+        if sock.family == socket.AF_UNIX and not unread_bytes(sock):
             return
         time.sleep(min(0.0005, limit))
 
 
-def _unread(sock: socket.socket) -> int:
+def unread_bytes(sock: socket.socket) -> int:
+    """Bytes sent on `sock` that its peer has not read yet (SIOCOUTQ; 1 when unknown)."""
     try:
         return struct.unpack("i", fcntl.ioctl(sock.fileno(), TIOCOUTQ, b"\0\0\0\0"))[0]
     except OSError:

@@ -7,7 +7,8 @@ Why this model: docs/decisions/0042-api-serving-model.md.
                   │   each with a deadline; they cost no thread         │ connection comes back
                   └─────────────────────────────────────────────────────┘
                       a stream or hijack detaches its worker from the pool, so long
-                      streams never use up the workers that answer short requests
+                      streams never use up the workers that answer short requests;
+                      a ping is answered by the loop itself when its answer cannot block
 
 The listen backlog is the kernel's maximum (net.core.somaxconn). A head must arrive
 within `Limits.head_timeout` and fit `Limits.max_head` bytes; bodies are read by the
@@ -19,6 +20,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import resource
 import selectors
 import socket
@@ -31,7 +33,7 @@ from pathlib import Path
 
 from dockyard.api.backend import Backends
 from dockyard.api.connection import DEFAULT_LIMITS, Connection, Limits
-from dockyard.api.exchange import Exchange, error_answer
+from dockyard.api.exchange import Exchange, error_answer, unread_bytes
 from dockyard.api.http1 import Head, HeadError, head_end, parse_head
 from dockyard.api.pool import WorkerPool
 from dockyard.api.routers import build_router
@@ -46,6 +48,7 @@ WORKERS = 64
 MAX_CONNECTIONS = 16384
 SOMAXCONN = Path("/proc/sys/net/core/somaxconn")
 _LISTENER, _WAKE = object(), object()
+_PING = re.compile(r"(/v[0-9.]+)?/_ping(\?.*)?")  # a target the loop answers itself (_serve_here)
 
 
 class ApiServer:
@@ -195,7 +198,23 @@ class ApiServer:
             self._answer_and_close(conn, exc)
             return
         del conn.buffer[:end]
-        self._pool.submit(lambda: self._work(conn, head))
+        if _answered_here(head) and not unread_bytes(conn.sock):  # the answer cannot block
+            self._serve_here(conn, head)
+        else:
+            self._pool.submit(lambda: self._work(conn, head))
+
+    def _serve_here(self, conn: Connection, head: Head) -> None:
+        """Answer a ping in the loop itself: every docker CLI command starts with one, and a
+        worker's wake-up is most of its time. Nothing in it blocks: no body to read, one small
+        answer written into the connection's empty send buffer."""
+        exchange = Exchange(conn, head, self._router, lambda: None)
+        exchange.run()
+        with suppress(OSError):
+            conn.sock.setblocking(False)  # the answer was sent with a timeout
+        if not exchange.keep_alive or self._closed:
+            self._close(conn)
+        else:
+            self._watch(conn)  # a request the client sent behind it is dispatched from here
 
     def _refuse(self, conn: Connection, exc: HeadError) -> None:
         self._forget(conn)
@@ -335,3 +354,13 @@ def _clear_stale_socket(path: Path) -> None:
     finally:
         probe.close()
     raise Conflict(f"another daemon is already listening on {path}")
+
+
+def _answered_here(head: Head) -> bool:
+    """A ping without a body (what the loop answers itself)."""
+    if head.method not in ("GET", "HEAD") or head.chunked or not _PING.fullmatch(head.target):
+        return False
+    try:
+        return head.content_length == 0
+    except ValueError:
+        return False
