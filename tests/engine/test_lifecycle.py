@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from dockyard.errors import Conflict, InvalidArgument, NoSuchContainer, NotModified
+from dockyard.errors import Conflict, InvalidArgument, NoSuchContainer, NotFound, NotModified
 from dockyard.testing import Program
 from tests.polling import eventually
 
@@ -242,5 +242,28 @@ def test_a_network_to_wire_is_wired_before_the_process_starts(tmp_path):
         built.containers.networking = built.containers.lifecycle.networking = Wiring()
         built.run("sleep", "1000", name="web")
         assert seen == ["created"] and built.runtime.runs == 0
+    finally:
+        built.close()
+
+
+def test_a_network_failing_after_a_one_step_start_leaves_no_process_running(tmp_path):
+    from dockyard.engine.containers.networking import LoopbackOnly
+    from dockyard.errors import RuntimeFailure
+    from tests.engine.harness import build_engine
+
+    class Failing(LoopbackOnly):
+        def connect(self, container, pid):
+            raise RuntimeFailure("no settings")
+
+    built = build_engine(tmp_path)
+    try:
+        built.containers.networking = built.containers.lifecycle.networking = Failing()
+        built.containers.create("web", {"Image": "busybox", "Cmd": ["sleep", "1000"]}, {}, None)
+        with pytest.raises(RuntimeFailure):
+            built.containers.start("web")
+        assert built.runtime.runs == 1
+        with pytest.raises(NotFound):  # killed, then deleted with the failed start
+            built.runtime.state(built.state_dir("web"))
+        assert status(built, "web") == "created"
     finally:
         built.close()

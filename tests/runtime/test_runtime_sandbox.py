@@ -256,6 +256,7 @@ def _staged_task(**linux_changes) -> dict:
 
 
 _ELSEWHERE = {"destination": "/data", "type": "bind", "source": "/srv/data", "options": ["rbind"]}
+_OWN = {"destination": "/data", "type": "bind", "source": "/x/abc/data", "options": ["rbind"]}
 
 
 @pytest.mark.parametrize(
@@ -268,7 +269,9 @@ _ELSEWHERE = {"destination": "/data", "type": "bind", "source": "/srv/data", "op
         ),
         (_staged_task(mounts=[*oci.default_mounts(), _ELSEWHERE]), False),  # a host mount made since would be missed
         (_staged_task(mounts=[*oci.default_mounts(), {**_ELSEWHERE, "source": "/x/abc/../../etc"}]), False),
-        (_staged_task(mounts=[*oci.default_mounts(), {**_ELSEWHERE, "destination": "/dev/fuse"}]), False),
+        (_staged_task(mounts=[*oci.default_mounts(), {**_OWN, "destination": "/dev/fuse"}]), False),  # below /dev
+        (_staged_task(mounts=[*oci.default_mounts(), {**_OWN, "type": "tmpfs", "options": ["rbind"]}]), False),
+        (_staged_task(namespaces=[ns for ns in DEFAULT_NAMESPACES if ns["type"] != "mount"]), False),
         (_staged_task(mounts=oci.default_mounts(shm_size=1 << 30)), False),
         (_staged_task(mounts=oci.default_mounts(privileged=True)), False),
         (_staged_task(maskedPaths=[]), False),  # systempaths=unconfined
@@ -284,15 +287,14 @@ def test_only_a_task_with_dockers_system_mounts_and_its_own_files_takes_those_ma
     assert sandbox.fits_staged(_made_for("dockyard/abc"), task) is staged
 
 
-def _mount_table(runtime, state_dir: Path, spec: dict) -> list[str]:
-    """Each mount the task sees: where, its per-mount options, type, source and superblock
-    options (the overlay's layer paths and the host's device aside), sorted."""
+def _mountinfo(runtime, state_dir: Path, spec: dict) -> list[str]:
+    """The task's /proc/self/mountinfo, each line from its mount point on (IDs dropped), in
+    the kernel's order, the overlay's layer paths cut."""
     spec = {**spec, "process": {**spec["process"], "args": ["cat", "/proc/self/mountinfo"]}}
     code, out, err = run_task(runtime, state_dir, spec)
     assert (code, err) == (0, b"")
     runtime.delete(state_dir)
-    return sorted(" ".join(line.split(" - ")[0].split()[4:6] + line.split(" - ")[1].split()[:2])
-                  for line in out.decode().splitlines())  # fmt: skip
+    return [" ".join(line.split()[4:]).partition("lowerdir=")[0] for line in out.decode().splitlines()]
 
 
 @pytest.mark.root
@@ -300,21 +302,56 @@ def test_system_mounts_made_ahead_are_the_ones_made_at_start(runtime, tmp_path, 
     _warm(runtime, tmp_path, rootfs)
     spec = make_spec(rootfs, ["true"])
     (tmp_path / "plain").mkdir()
-    made_at_start = _mount_table(runtime, tmp_path / "plain", spec)
+    made_at_start = _mountinfo(runtime, tmp_path / "plain", spec)
     waiting = _prepared(runtime, named)
     eventually(lambda: os.stat(f"/proc/{waiting}/ns/mnt").st_ino != os.stat("/proc/self/ns/mnt").st_ino,
                what="the sandbox's own mount namespace")  # fmt: skip
     assert sandbox.fits_staged(sandbox.Sandbox(str(named), "", 0, [], None), {"mode": "init", "spec": spec})
-    assert _mount_table(runtime, named, spec) == made_at_start
-    assert any(line.startswith("/proc/keys ") for line in made_at_start)  # masked
-    assert any(line.startswith("/proc/sys ro,") for line in made_at_start)  # read-only
+    made_ahead = _mountinfo(runtime, named, spec)
+    assert sorted(made_ahead) == sorted(made_at_start)  # each mount, its options and propagation
+    # the one difference: the system mounts, made first, come before the rootfs in the kernel's list
+    assert made_at_start[0].startswith("/ ") and not made_ahead[0].startswith("/ ")
+    assert any(line.startswith("/proc/keys ") for line in made_ahead)  # masked
+    assert any(line.startswith("/proc/sys ro,") for line in made_ahead)  # read-only
+    assert not any(" shared:" in line or " master:" in line for line in made_ahead)  # private
+
+
+@pytest.mark.root
+def test_a_rootfs_under_a_shared_mount_takes_the_system_mounts_privately(runtime, tmp_path, rootfs, named):
+    """As on systemd's hosts, where / is shared: the rootfs handed over is a clone of a shared
+    mount, and what is moved into it must not reach the host (nor pivot_root refuse it)."""
+    _warm(runtime, tmp_path, rootfs)
+    _prepared(runtime, named)
+    subprocess.run(["mount", "--bind", str(rootfs), str(rootfs)], check=True)
+    try:
+        subprocess.run(["mount", "--make-shared", str(rootfs)], check=True)
+        spec = make_spec(rootfs, ["sh", "-c", "grep -c . /proc/self/mountinfo >/dev/null && echo ok"])
+        assert run_task(runtime, named, spec) == (0, b"ok\n", b"")
+        runtime.delete(named)
+        host = Path("/proc/self/mountinfo").read_text()
+        assert f" {rootfs}/proc " not in host and f" {rootfs}/dev " not in host
+    finally:
+        subprocess.run(["umount", "-R", str(rootfs)], check=True)
+
+
+@pytest.mark.root
+def test_run_takes_the_sandbox_and_its_system_mounts(runtime, tmp_path, rootfs, named, tmp_path_factory):
+    _warm(runtime, tmp_path, rootfs)
+    waiting = _prepared(runtime, named)
+    log = tmp_path / "task.log"
+    spec = make_spec(rootfs, ["sh", "-c", "echo $$; grep -c ' /proc ' /proc/self/mountinfo"])
+    pid, started_at = runtime.run(named, spec, IOConfig(log_path=log))
+    assert pid == waiting and started_at
+    assert runtime.wait(named, timeout=10).exit_code == 0
+    assert [json.loads(line)["log"] for line in log.read_text().splitlines()] == ["1\n", "1\n"]
+    runtime.delete(named)
 
 
 @pytest.mark.root
 def test_a_task_binding_a_host_path_sees_what_was_mounted_there_after_its_sandbox(runtime, tmp_path, rootfs, named):
     """Its sandbox's mount namespace was copied earlier: the task goes back to the host's."""
     _warm(runtime, tmp_path, rootfs)
-    _prepared(runtime, named)
+    waiting = _prepared(runtime, named)
     volume = tmp_path / "volume"
     volume.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(volume)], check=True)
@@ -322,8 +359,11 @@ def test_a_task_binding_a_host_path_sees_what_was_mounted_there_after_its_sandbo
         (volume / "note").write_text("mounted after the sandbox\n")
         spec = make_spec(rootfs, ["cat", "/data/note"])
         spec["mounts"].append({"destination": "/data", "type": "bind", "source": str(volume), "options": ["rbind"]})
-        code, out, err = run_task(runtime, named, spec)
-        assert (code, out, err) == (0, b"mounted after the sandbox\n", b"")
+        assert runtime.create(named, spec, IOConfig()) == waiting  # the sandbox, not a new child
+        sock = runtime.attach(named, False, True, True)
+        runtime.start(named)
+        assert collect(sock) == (b"mounted after the sandbox\n", b"")
+        assert runtime.wait(named, timeout=10).exit_code == 0
         runtime.delete(named)
     finally:
         subprocess.run(["umount", str(volume)], check=True)

@@ -295,6 +295,7 @@ def setup_rootfs(
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
     if rootfs_fd is not None:
         sc.move_mount_fd(rootfs_fd, root)
+        sc.mount(None, root, None, sc.MS_REC | sc.MS_PRIVATE)  # a clone of a shared mount is shared
     else:
         sc.mount(root, root, None, sc.MS_BIND | sc.MS_REC)
     for entry in spec.get("mounts", []):

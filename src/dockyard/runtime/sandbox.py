@@ -155,7 +155,7 @@ def fits_staged(sandbox: Sandbox, task: dict[str, Any]) -> bool:
     """Whether a task that fits() can also take the system mounts made ahead: Docker's
     default mounts first, no other mount below /proc, /dev or /sys, every other one a bind of
     a file in the sandbox's state dir (hostname, hosts, resolv.conf) or a tmpfs, the default
-    masked and read-only paths, a private cgroup namespace, no device or sysctl. Pure."""
+    masked and read-only paths, private cgroup and mount namespaces, no device or sysctl. Pure."""
     spec = task["spec"]
     linux = spec.get("linux", {})
     defaults = oci.default_mounts()
@@ -167,7 +167,7 @@ def fits_staged(sandbox: Sandbox, task: dict[str, Any]) -> bool:
         and all(_own_or_fresh(entry, own) for entry in rest)
         and linux.get("maskedPaths") == list(oci.MASKED_PATHS)
         and linux.get("readonlyPaths") == list(oci.READONLY_PATHS)
-        and any(ns["type"] == "cgroup" for ns in linux.get("namespaces", []))
+        and {"cgroup", "mount"} <= {ns["type"] for ns in linux.get("namespaces", [])}
         and not linux.get("devices")
         and not linux.get("sysctl")
     )
@@ -187,7 +187,7 @@ def _own_or_fresh(entry: dict[str, Any], own: str) -> bool:
     if mounts._below(entry.get("destination", ""), mounts.STAGED):
         return False
     if entry.get("type") == "tmpfs":
-        return True
+        return not {"bind", "rbind"} & set(entry.get("options") or ())
     source = entry.get("source") or ""
     return entry.get("type") == "bind" and source.startswith(own) and "/.." not in source
 

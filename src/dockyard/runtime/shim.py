@@ -47,7 +47,10 @@ def main(argv: list[str]) -> None:
         os._exit(1)
     report: dict[str, Any] = {"pid": supervisor.pid}
     if start_now:
-        report["start"] = supervisor.begin()
+        try:
+            report["start"] = supervisor.begin()
+        except OSError as exc:  # an external runtime's binary gone, say: the start failed
+            report["start"] = {"error": _os_error(exc)}
     os.write(ready_fd, json.dumps(report).encode() + b"\n")
     os.close(ready_fd)
     supervisor.run(wakeup)
@@ -208,6 +211,9 @@ def _spawn_prepared(task: dict[str, Any], raw_task: bytes, fds: init.ChildFds) -
     except OSError:  # its child has died (killed, out of memory): the task is made as any other
         sandbox.discard(prepared)
         return None
+    except BaseException:
+        sandbox.discard(prepared)
+        raise
     return prepared.pid, prepared.cgroup_paths
 
 

@@ -113,7 +113,11 @@ class Lifecycle:
                 started_at = self.runtime.start(directory)
             else:  # nothing to do between the two: one exchange with the runtime
                 pid, started_at = self.runtime.run(directory, spec, io, oci_runtime)
-                container.network_settings = self.networking.connect(container, pid)
+                try:
+                    container.network_settings = self.networking.connect(container, pid)
+                except BaseException:
+                    self._stop_task(directory)  # started already: it must not run on unwatched
+                    raise
             faults.point("start.after-task")
         except DockyardError as exc:
             self._record_failure(container, str(exc))
@@ -157,6 +161,14 @@ class Lifecycle:
         container.state.exit_code, container.state.error = exit_code_for(message), message
         self.store.save(container)
         self.waits.changed(container.id, exited=False)
+
+    def _stop_task(self, directory: Path) -> None:
+        """Kill a task and wait for its exit (a start that fails after the process began)."""
+        try:
+            self.runtime.kill(directory, signals.SIGKILL)
+        except Conflict:  # it has exited already
+            pass
+        self.runtime.wait(directory, timeout=DEFAULT_STOP_TIMEOUT)
 
     def _forget_task(self, directory: Path) -> None:
         """Delete the previous task, once its process is gone (it may still be exiting)."""

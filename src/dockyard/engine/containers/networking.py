@@ -4,7 +4,8 @@
     write_files(container, dir)  write those three again (at start, if a power loss emptied
                               them: they are replaced atomically but not fsynced)
     wires(container)          whether connect() has work to do before the process runs (a
-                              netns to wire); if not, connect() may come after the start
+                              netns to wire, files to rewrite); if not, connect() may come
+                              after the start, and must not fail
     connect(container, pid)   between the runtime's create and start: wire the netns of
                               `pid` (veths, addresses, published ports); returns the
                               container's NetworkSettings

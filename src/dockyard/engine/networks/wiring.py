@@ -143,9 +143,9 @@ class ContainerNetworks:
         self._write_files(container, directory, in_place=False)
 
     def wires(self, container: Container) -> bool:
-        """Whether connect() must come before the process runs: all but `none` without links
-        (which rewrites the same files: no endpoint, no port, no peer)."""
-        return network_mode(container) != "none" or bool(container.host_config.get("Links"))
+        """Always: even with `none`, connect() rewrites the network files in place (a process
+        already running could read one half written) and may find an endpoint to refuse."""
+        return True
 
     def connect(self, container: Container, pid: int) -> dict:
         """Between runtime create and start: endpoints, ports, files; all or nothing.
