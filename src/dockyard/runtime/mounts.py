@@ -277,7 +277,8 @@ def stage_system_mounts(stage: str, hierarchies: list[Hierarchy]) -> None:
     readonly_paths([stage + path for path in oci.READONLY_PATHS])
 
 
-def _below(destination: str, tops: tuple[str, ...]) -> bool:
+def below(destination: str, tops: tuple[str, ...]) -> bool:
+    """Whether a container path is one of `tops` or under one."""
     return any(destination == top or destination.startswith(top + "/") for top in tops)
 
 
@@ -299,7 +300,7 @@ def setup_rootfs(
     else:
         sc.mount(root, root, None, sc.MS_BIND | sc.MS_REC)
     for entry in spec.get("mounts", []):
-        if staged is not None and _below(entry["destination"], STAGED):
+        if staged is not None and below(entry["destination"], STAGED):
             if entry["destination"] in STAGED:  # with what is mounted below it
                 target = resolve_in_root(root, entry["destination"])
                 os.makedirs(target, exist_ok=True)

@@ -184,7 +184,7 @@ def _detached(rootfs: str) -> int | None:
 
 
 def _own_or_fresh(entry: dict[str, Any], own: str) -> bool:
-    if mounts._below(entry.get("destination", ""), mounts.STAGED):
+    if mounts.below(entry.get("destination", ""), mounts.STAGED):
         return False
     if entry.get("type") == "tmpfs":
         return not {"bind", "rbind"} & set(entry.get("options") or ())
