@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(openssl busybox-static debootstrap iptables iproute2 uidmap zstd skopeo docker-registry apache2-utils postgresql-client tmux procps gcc libc6-dev crun python3-venv strace)
+PACKAGES=(mount openssl busybox-static debootstrap iptables iproute2 uidmap zstd skopeo docker-registry apache2-utils postgresql-client tmux procps gcc libc6-dev crun python3-venv strace)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

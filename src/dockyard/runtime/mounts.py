@@ -59,7 +59,7 @@ _PROPAGATION = {
     "runbindable": sc.MS_UNBINDABLE | sc.MS_REC,
 }
 
-STAGED = ("/proc", "/dev", "/sys")  # what stage_system_mounts() makes ahead, each with its mounts below
+SYSTEM_MOUNTS = ("/proc", "/dev", "/sys")  # what stage_system_mounts() makes ahead, each with its mounts below
 
 # (name, major, minor): the devices every container gets (runc's AllowedDevices).
 STANDARD_DEVICES = (("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0))
@@ -300,8 +300,8 @@ def setup_rootfs(
     else:
         sc.mount(root, root, None, sc.MS_BIND | sc.MS_REC)
     for entry in spec.get("mounts", []):
-        if staged is not None and below(entry["destination"], STAGED):
-            if entry["destination"] in STAGED:  # with what is mounted below it
+        if staged is not None and below(entry["destination"], SYSTEM_MOUNTS):
+            if entry["destination"] in SYSTEM_MOUNTS:  # with what is mounted below it
                 target = resolve_in_root(root, entry["destination"])
                 os.makedirs(target, exist_ok=True)
                 sc.mount(staged + entry["destination"], target, None, sc.MS_MOVE)

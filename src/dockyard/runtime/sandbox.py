@@ -47,7 +47,7 @@ _CLONE_FLAGS = sc.CLONE_NEWPID | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NE
 DEVICE_RULES = list(devices.DEFAULT_RULES)  # Docker's, written ahead (a v2 program cannot be replaced)
 MAX_TASK = 128 * 1024  # bytes of task.json sent in one message (within a socket's default buffer)
 STAGE = "/run/dockyard-sandbox"  # an empty directory each child mounts its own tmpfs on, in its own namespace
-STAGED, PLAIN = b"s", b"p"  # what the child says once made: its system mounts made ahead, or not
+SAYS_STAGED, SAYS_PLAIN = b"s", b"p"  # what the child says once made: its system mounts made ahead, or not
 STAGED_NS = frozenset({"mount", "cgroup"})  # the namespaces unshared for them
 READY_TIMEOUT = 5.0  # seconds a start waits for a child still making its mounts (then made anew)
 
@@ -184,7 +184,7 @@ def _detached(rootfs: str) -> int | None:
 
 
 def _own_or_fresh(entry: dict[str, Any], own: str) -> bool:
-    if mounts.below(entry.get("destination", ""), mounts.STAGED):
+    if mounts.below(entry.get("destination", ""), mounts.SYSTEM_MOUNTS):
         return False
     if entry.get("type") == "tmpfs":
         return not {"bind", "rbind"} & set(entry.get("options") or ())
@@ -200,10 +200,10 @@ def hand_over(sandbox: Sandbox, raw_task: bytes, fds: init.ChildFds, rootfs: str
     sandbox.sock.settimeout(READY_TIMEOUT)  # a child still making its mounts is waited for, not forever
     made = sandbox.sock.recv(1)
     sandbox.sock.settimeout(None)
-    if made not in (STAGED, PLAIN):
+    if made not in (SAYS_STAGED, SAYS_PLAIN):
         raise ConnectionResetError("the sandbox's child has gone")
     given = [fd for fd in (*(fds.stdio or ()), fds.start_fd, fds.status_fd, fds.console_fd) if fd is not None]
-    tree = _detached(rootfs) if rootfs is not None and made == STAGED else None
+    tree = _detached(rootfs) if rootfs is not None and made == SAYS_STAGED else None
     try:
         layout = {
             "stdio": fds.stdio is not None,
@@ -255,7 +255,7 @@ def _wait_for_task(sock: socket.socket, v1_paths: list[str], hierarchies: list[h
         sc.populate_private_memory(sock.fileno())  # while idle: the init's set-up then faults little
         host = [os.open(f"/proc/self/ns/{kind}", os.O_RDONLY | os.O_CLOEXEC) for kind in ("mnt", "cgroup")]
         staged = _stage(hierarchies, host)
-        sock.send(STAGED if staged else PLAIN)
+        sock.send(SAYS_STAGED if staged else SAYS_PLAIN)
         message, fds, _, _ = socket.recv_fds(sock, MAX_TASK + 4096, 6, socket.MSG_CMSG_CLOEXEC)
         if not message:
             os._exit(0)
