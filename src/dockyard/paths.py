@@ -16,8 +16,9 @@
         rootfs/ upper/ work/ parent  the snapshotter's: mount point, overlay dirs, parent chain ID
                                      (the engine asks Snapshotter.paths(), never builds these)
         hostname hosts resolv.conf   generated files, bind-mounted into the container
-        task.json                    what the runtime was handed (OCI spec with the env, stdio),
-                                     read by the shim (0600)
+        task.json                    what the runtime was handed (OCI spec with the env, stdio;
+                                     for dockyard's init, the seccomp profile as its compiled
+                                     program), read by the shim (0600)
         shim.sock shim.pid shim.log  the shim's control socket, pid and log
         exit.json                    the process's recorded exit, written by the shim
         <id>-json.log                json-file log (rotated: .1, .2, ...)

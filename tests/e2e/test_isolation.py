@@ -175,6 +175,24 @@ def test_privileged_gets_every_host_capability_and_no_filter(daemon):
     assert nnp.stdout.split() == ["NoNewPrivs:", "1"]
 
 
+@pytest.mark.parametrize(
+    "options, status",
+    [
+        ((), ["NoNewPrivs:", "0", "Seccomp:", "2"]),
+        (("--security-opt", "seccomp=unconfined"), ["NoNewPrivs:", "0", "Seccomp:", "0"]),
+        (("--security-opt", "no-new-privileges"), ["NoNewPrivs:", "1", "Seccomp:", "2"]),
+    ],
+)
+def test_an_exec_runs_under_its_containers_filter(daemon, options, status):
+    """As runc: an exec gets the container's seccomp filter (none for an unconfined one) and no_new_privs."""
+    container = daemon.cli("run", "-d", *options, "busybox", "sleep", "60").stdout.strip()
+    try:
+        out = daemon.cli("exec", container, "grep", "-E", "^(Seccomp|NoNewPrivs):", "/proc/self/status")
+        assert out.stdout.split() == status
+    finally:
+        daemon.cli("rm", "-f", container)
+
+
 def test_no_host_processes_proc_and_sys_guarded(daemon, client):
     script = (
         "ls -d /proc/[0-9]* | wc -l; echo c > /proc/sysrq-trigger; echo sysrq=$?; touch /sys/kernel/x; "

@@ -9,7 +9,6 @@ restarted daemon recovers its tasks. Socket paths go through /proc/self/fd/<dirf
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import socket
@@ -30,6 +29,7 @@ from dockyard.timestamps import now_rfc3339
 
 STATE_FILES = ("task.json", "exit.json", "shim.pid", "shim.sock", "shim.log")
 STATE_FILES += ("config.json", "init.pid", "runtime.log")  # an external runtime's bundle, pid and log (external.py)
+MAX_FILTERS = 8  # compiled seccomp programs kept (a profile of its own per container is rare)
 
 
 class ShimGone(Exception):
@@ -41,7 +41,7 @@ class ShimRuntime:
 
     def __init__(self, python: str = sys.executable) -> None:
         self.zygote = Zygote(python)
-        self._filters: dict[str, str] = {}  # sha256 of a seccomp profile -> its program, base64
+        self._filters: list[tuple[dict, str]] = []  # seccomp profiles, newest first, and their programs (base64)
         self._filters_lock = threading.Lock()
 
     def close(self) -> None:
@@ -71,8 +71,10 @@ class ShimRuntime:
             if io.tty:
                 raise InvalidArgument(f"a terminal (-t) is not supported by dockyard with runtime {oci_runtime[0]}")
             return {"mode": "init", "spec": spec, "io": _io_dict(io), "oci_runtime": oci_runtime}
-        task = {"mode": "init", "spec": spec, "io": _io_dict(io)}
-        return self._with_filter(task, spec.get("linux", {}).get("seccomp"))
+        linux = spec.get("linux", {})
+        if "seccomp" in linux:  # the program stands for the profile: its ~450 names are not parsed twice more
+            spec = {**spec, "linux": {key: value for key, value in linux.items() if key != "seccomp"}}
+        return self._with_filter({"mode": "init", "spec": spec, "io": _io_dict(io)}, linux.get("seccomp"))
 
     def prepare(self, state_dir: Path) -> None:
         """Have the fork server's spare shim make the task's sandbox (sandbox.py) now, if the
@@ -89,25 +91,29 @@ class ShimRuntime:
         target = self.state(container_dir)
         if target.status != "running" or target.pid is None:
             raise Conflict(f"Container {container_dir.name} is not running")
-        linux, container_process = _container_security(container_dir)
-        if container_process.get("noNewPrivileges"):
+        container_task = _task_of(container_dir)
+        container_spec = container_task.get("spec", {})
+        if container_spec.get("process", {}).get("noNewPrivileges"):
             process = {**process, "noNewPrivileges": True}
         task = {"mode": "exec", "process": process, "target_pid": target.pid, "io": _io_dict(io)}
-        return self._spawn(state_dir, self._with_filter(task, linux.get("seccomp")))["pid"]
+        if "seccomp_bpf" in container_task:  # the container's own program (our init's)
+            task["seccomp_bpf"] = container_task["seccomp_bpf"]
+        else:  # an external runtime's container: its spec's profile, compiled here
+            task = self._with_filter(task, container_spec.get("linux", {}).get("seccomp"))
+        return self._spawn(state_dir, task)["pid"]
 
     def _with_filter(self, task: dict[str, Any], profile: dict[str, Any] | None) -> dict[str, Any]:
         """Add the compiled seccomp program (base64) for `profile`, compiled once per profile."""
         if not profile:
             return task
-        key = hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()
-        with self._filters_lock:
-            program = self._filters.get(key)
+        with self._filters_lock:  # equal profiles share their lists (specgen): compared at once
+            program = next((known for compiled, known in self._filters if compiled == profile), None)
             if program is None:
                 try:
                     program = base64.b64encode(seccomp.compile_profile(profile)).decode()
                 except (OSError, ValueError) as exc:
                     raise RuntimeFailure(f"failed to create task: seccomp: {exc}") from None
-                self._filters[key] = program
+                self._filters = [(profile, program), *self._filters][:MAX_FILTERS]
         return {**task, "seccomp_bpf": program}
 
     def _spawn(self, state_dir: Path, task: dict[str, Any]) -> dict[str, Any]:
@@ -322,14 +328,13 @@ def _check_terminal(process: dict[str, Any], io: IOConfig) -> None:
         raise InvalidArgument("process.terminal and the IO's tty setting must agree")
 
 
-def _container_security(container_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The running container's `linux` and `process`: its execs get its seccomp profile and
-    no_new_privs too (as runc does)."""
+def _task_of(container_dir: Path) -> dict[str, Any]:
+    """The running container's task: its execs get its seccomp program and no_new_privs too
+    (as runc does)."""
     try:
-        spec = json.loads((container_dir / "task.json").read_bytes()).get("spec", {})
+        return json.loads((container_dir / "task.json").read_bytes())
     except FileNotFoundError:
-        return {}, {}
-    return spec.get("linux", {}), spec.get("process", {})
+        return {}
 
 
 def _io_dict(io: IOConfig) -> dict[str, Any]:

@@ -23,6 +23,8 @@ resolves for one process's capabilities, like a --security-opt seccomp=<file> wo
 
 from __future__ import annotations
 
+import functools
+
 ALLOWED = """
 _llseek _newselect accept accept4 access adjtimex alarm bind brk cachestat capget capset chdir chmod chown
 chown32 clock_adjtime clock_adjtime64 clock_getres clock_getres_time64 clock_gettime clock_gettime64
@@ -144,8 +146,10 @@ def _argument_rules() -> list[dict]:
     return rules
 
 
+@functools.cache
 def profile() -> dict:
-    """The default profile as a Docker-format document (conditions unresolved)."""
+    """The default profile as a Docker-format document (conditions unresolved): one document,
+    shared by every caller, which reads it and never changes it."""
     rules = [_allow(ALLOWED), _allow("process_vm_readv process_vm_writev ptrace", includes={"minKernel": "4.8"})]
     rules += _argument_rules()
     rules += [_allow(names, includes={"arches": list(arches)}) for arches, names in ARCH_ONLY]

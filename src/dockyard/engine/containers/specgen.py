@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from dockyard.engine.containers.model import Container
 from dockyard.engine.containers.mounts import oci_mounts, points_of
 from dockyard.engine.containers.rules import size_option
 from dockyard.errors import Conflict
-from dockyard.runtime import devices, seccomp
+from dockyard.runtime import default_profile, devices, seccomp
 from dockyard.runtime import spec as oci_spec
 from dockyard.runtime.capabilities import host_bounding_set
 from dockyard.runtime.runtime import DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, IOConfig
@@ -56,7 +57,16 @@ def seccomp_profile(options: security.SecurityOptions, caps: list[str], privileg
     """The OCI linux.seccomp for these capabilities; None when privileged or unconfined."""
     if privileged or options.seccomp is None:
         return None
+    if options.seccomp is default_profile.profile():
+        return _default_seccomp(tuple(caps))
     return seccomp.oci_profile(options.seccomp, caps)
+
+
+@functools.lru_cache(maxsize=32)
+def _default_seccomp(caps: tuple[str, ...]) -> dict:
+    """The default profile resolved for these capabilities, once per set: one document, shared
+    by the specs that use it (never changed), so the runtime finds its compiled program at once."""
+    return seccomp.oci_profile(default_profile.profile(), list(caps))
 
 
 def namespaces(container: Container, lookup: Callable[[str], Container]) -> dict[str, str]:
