@@ -63,3 +63,24 @@ def test_idle_threads_are_bounded_and_end_after_lingering():
     assert pool.idle == 2
     eventually(lambda: len(alive()) == 1, timeout=8)  # these after lingering
     assert pool.idle == 0
+
+
+def test_with_a_spare_a_spawn_hands_its_job_to_a_thread_started_before():
+    pool = Threads(linger=5, spare=True)
+    release = threading.Event()
+    ran: list[int] = []
+
+    def job() -> None:
+        ran.append(threading.get_ident())
+        release.wait(5)
+
+    others = {t.ident for t in threading.enumerate()}  # other tests' pools linger too
+    pool.spawn(job)  # no thread waits yet: this one is started here, and starts the spare
+    eventually(lambda: len(ran) == 1 and pool.idle == 1)
+    spare = next(t.ident for t in threading.enumerate() if t.name == "idle" and t.ident not in others | {ran[0]})
+    pool.spawn(job)
+    eventually(lambda: len(ran) == 2)
+    assert ran[1] == spare  # the spare took it; it started the next spare before running it
+    eventually(lambda: pool.idle == 1)  # and the next spare waits
+    assert any(t.name == "idle" and t.ident not in others | {ran[0], spare} for t in threading.enumerate())
+    release.set()

@@ -1,8 +1,10 @@
 """Daemon threads for long waits, kept a while after their job to run the next one.
 
-Starting a thread costs its caller ~0.2 ms here (Thread.start waits until the new thread
-runs), and `docker run` starts one to watch each container's exit before it answers. A
-thread whose job has ended waits `linger` seconds for another; at most `max_idle` wait.
+Starting a thread costs its caller ~0.2 ms here, and more when the new thread keeps the GIL
+(Thread.start waits until it runs), and `docker run` starts one to watch each container's
+exit before it answers. A thread whose job has ended waits `linger` seconds for another; at
+most `max_idle` wait. With `spare`, a thread about to run its job first starts another to
+wait, if none does, so a spawn() rarely waits for a thread to start.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ Job = tuple[Callable[..., object], tuple, str]
 class Threads:
     """Daemon threads, reused: spawn() hands a job to an idle one or starts one."""
 
-    def __init__(self, linger: float = 30.0, max_idle: int = 8) -> None:
-        self.linger, self.max_idle = linger, max_idle
+    def __init__(self, linger: float = 30.0, max_idle: int = 8, spare: bool = False) -> None:
+        self.linger, self.max_idle, self.spare = linger, max_idle, spare
         self._lock = threading.Lock()
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self.idle = 0  # threads waiting on _jobs; each job put there was promised to one of them
@@ -36,8 +38,14 @@ class Threads:
                 return
         threading.Thread(target=self._loop, args=(job,), name=name, daemon=True).start()
 
-    def _loop(self, job: Job) -> None:
+    def _loop(self, job: Job | None) -> None:
+        """Run `job` (None: wait for one first), then wait for the next until `linger` passes."""
         while True:
+            if job is None:
+                job = self._next_job()
+                if job is None:
+                    return
+            self._keep_spare()
             target, args, name = job
             threading.current_thread().name = name
             try:
@@ -49,16 +57,33 @@ class Threads:
                     return
                 threading.current_thread().name = "idle"
                 self.idle += 1
-            while True:
-                try:
-                    job = self._jobs.get(timeout=self.linger)
-                    break
-                except queue.Empty:
-                    with self._lock:
-                        if self._jobs.empty():  # no job was promised to the idle threads meanwhile
-                            self.idle -= 1
-                            return
+            job = None
+
+    def _next_job(self) -> Job | None:
+        """Wait (counted in `idle`) for a job; None once `linger` has passed without one."""
+        while True:
+            try:
+                return self._jobs.get(timeout=self.linger)
+            except queue.Empty:
+                with self._lock:
+                    if self._jobs.empty():  # no job was promised to the idle threads meanwhile
+                        self.idle -= 1
+                        return None
+
+    def _keep_spare(self) -> None:
+        """With `spare`, start a waiting thread if none waits (this thread pays its start)."""
+        if not self.spare:
+            return
+        with self._lock:
+            if self.idle:
+                return
+            self.idle += 1
+        try:
+            threading.Thread(target=self._loop, args=(None,), name="idle", daemon=True).start()
+        except RuntimeError:  # no thread to be had now: the next spawn() starts its own
+            with self._lock:
+                self.idle -= 1
 
 
-_shared = Threads()
+_shared = Threads(spare=True)
 spawn = _shared.spawn

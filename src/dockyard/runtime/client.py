@@ -117,23 +117,30 @@ class ShimRuntime:
         return {**task, "seccomp_bpf": program}
 
     def _spawn(self, state_dir: Path, task: dict[str, Any]) -> dict[str, Any]:
-        """Write the task, have the fork server's shim run it; the shim's ready report."""
+        """Have the fork server's shim run the task; the shim's ready report. The request goes
+        first and the task after it, on a pipe, so the shim wakes while the task is serialised;
+        task.json is kept while the shim sets the task up."""
         state_dir.mkdir(parents=True, exist_ok=True)
         if (state_dir / "task.json").exists() and not (state_dir / "exit.json").exists():
             raise Conflict(f"task {state_dir.name} already exists")
         _remove_state(state_dir)
-        # 0600: it holds the environment; unsynced: a task's files describe only this boot
-        atomic.write_json(state_dir / "task.json", task, mode=0o600, durable=False)
         ready_r, ready_w = os.pipe()
+        task_r, task_w = os.pipe()
+        theirs = [ready_w, task_r]  # ours closed once the request carrying them has gone
+
+        def meanwhile() -> None:
+            _close_all(theirs)  # so a shim's death reads as EOF, and breaks the task's pipe
+            _send_task(task_w, task, state_dir)
+
         try:
-            failure = self.zygote.spawn(state_dir, ready_w)
-            os.close(ready_w)
-            ready_w = -1
+            failure = self.zygote.spawn(state_dir, ready_w, task_r, meanwhile)
+        finally:
+            _close_all(theirs)
+            os.close(task_w)
+        try:
             report = _read_report(ready_r) if failure is None else json.dumps({"error": failure}).encode()
         finally:
             os.close(ready_r)
-            if ready_w >= 0:
-                os.close(ready_w)
         return self._created(state_dir, report)
 
     def _created(self, state_dir: Path, report: bytes) -> dict[str, Any]:
@@ -383,6 +390,25 @@ def _read_line(sock: socket.socket) -> bytes:
         if cut >= 0:
             return data + sock.recv(cut + 1)[:-1]
         data += sock.recv(len(peek))
+
+
+def _send_task(pipe: int, task: dict[str, Any], state_dir: Path) -> None:
+    """The task on the shim's pipe, its length first (the shim may have died: its report says
+    so); then kept as task.json (0600: it holds the environment; unsynced: a task's files
+    describe only this boot)."""
+    raw = json.dumps(task).encode()
+    try:
+        view = memoryview(b"%d\n%s" % (len(raw), raw))
+        while view:
+            view = view[os.write(pipe, view) :]
+    except BrokenPipeError:
+        pass
+    atomic.write_bytes(state_dir / "task.json", raw, mode=0o600, durable=False)
+
+
+def _close_all(fds: list[int]) -> None:
+    while fds:
+        os.close(fds.pop())
 
 
 def _read_report(fd: int) -> bytes:

@@ -7,6 +7,7 @@ import json
 import socket
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 HANDSHAKE_TIMEOUT = 30.0  # seconds a shim or the fork-server may take to answer a request
@@ -26,10 +27,12 @@ class Zygote:
         self._proc: subprocess.Popen | None = None
         self._hint: str | None = None  # the state dir of the last prepare asked before the server ran
 
-    def spawn(self, state_dir: Path, ready_fd: int) -> str | None:
-        """Have a shim forked for state_dir, reporting on ready_fd; None, or why it was not."""
+    def spawn(self, state_dir: Path, ready_fd: int, task_fd: int, meanwhile: Callable[[], None]) -> str | None:
+        """Have a shim forked for state_dir, reporting on ready_fd and reading its task from
+        task_fd; `meanwhile` runs once the request is sent, while the server hands it over (it
+        sends the task). None, or why it was not."""
         request = {"state_dir": str(state_dir), "log": str(state_dir / "shim.log")}
-        return self._ask(request, [ready_fd], start=True)
+        return self._ask(request, [ready_fd, task_fd], start=True, meanwhile=meanwhile)
 
     def prepare(self, state_dir: Path) -> None:
         """Have the task for state_dir made ahead (sandbox.py): a hint, sent without waiting
@@ -51,8 +54,11 @@ class Zygote:
                 self._hint = None
         self._ask({"drop": str(state_dir)}, [], start=False)
 
-    def _ask(self, request: dict, fds: list[int], start: bool) -> str | None:
-        """One request and its reply; with `start`, the server is started (again) if need be."""
+    def _ask(
+        self, request: dict, fds: list[int], start: bool, meanwhile: Callable[[], None] | None = None
+    ) -> str | None:
+        """One request and its reply; with `start`, the server is started (again) if need be;
+        `meanwhile` runs between the two."""
         message = json.dumps(request).encode()
         with self._lock:
             for attempt in (0, 1):
@@ -69,6 +75,8 @@ class Zygote:
                     if attempt or not start:
                         return f"cannot start the shim fork-server: {exc}"
                     continue
+                if meanwhile is not None:
+                    meanwhile()
                 try:
                     sock.settimeout(HANDSHAKE_TIMEOUT)
                     reply = json.loads(sock.recv(4096) or b"{}")

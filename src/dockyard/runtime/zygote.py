@@ -5,7 +5,8 @@ forking a process that has already imported `dockyard.runtime.shim` costs about 
 (docs/decisions/0081-startup.md). ShimRuntime starts the server on first use and talks
 to it over a SOCK_SEQPACKET socketpair, one message each way per shim:
 
-    request:  {"state_dir": str, "log": str}   plus the ready pipe's write end (SCM_RIGHTS)
+    request:  {"state_dir": str, "log": str}   plus the ready pipe's write end and the task
+              pipe's read end (SCM_RIGHTS), on which the daemon sends the task meanwhile
     reply:    {"ok": true}  once the shim is forked or the spare has the request, or {"error": str}
     request:  {"prepare": state_dir}   make that task's sandbox once idle (sandbox.py); no reply
     request:  {"drop": state_dir}      discard it
@@ -104,7 +105,7 @@ class _Server:
                     self._idle()
                 continue
             try:
-                message, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, 1)
+                message, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, 2)
             except ConnectionResetError:
                 return
             if not message:
@@ -116,12 +117,12 @@ class _Server:
                 self._note(request)
                 if "drop" in request:  # a prepare is a hint: the daemon does not wait for it
                     self.control.send(b'{"ok": true}')
-            elif len(fds) != 1:
+            elif len(fds) != 2:
                 _close_all(fds)
-                self.control.send(json.dumps({"error": "expected one ready fd"}).encode())
+                self.control.send(json.dumps({"error": "expected the ready and task fds"}).encode())
             else:
-                reply = self._spawn(request, message, fds[0])
-                os.close(fds[0])
+                reply = self._spawn(request, message, fds)
+                _close_all(fds)
                 self.control.send(json.dumps(reply).encode())
 
     def _idle_wait(self) -> float | None:
@@ -173,7 +174,7 @@ class _Server:
         if request["drop"] in self.prepared:
             _drop(self.prepared.pop(request["drop"]), wait=True)
 
-    def _spawn(self, request: dict, message: bytes, ready_fd: int) -> dict:
+    def _spawn(self, request: dict, message: bytes, fds: list[int]) -> dict:
         """Hand the request to the spare holding its sandbox, else to the plain spare, else fork."""
         state_dir = request.get("state_dir")
         if state_dir in self.pending:
@@ -181,18 +182,18 @@ class _Server:
         self.want_spare = True
         prepared = self.prepared.pop(state_dir, None)
         if prepared is not None:
-            handed = _send(prepared.sock, message, ready_fd)
+            handed = _send(prepared.sock, message, *fds)
             prepared.sock.close()
             if handed:
                 return {"ok": True}
             sandbox.forget(state_dir, shim.hierarchies())  # that spare has died
         if self.spare is not None:
             spare, self.spare = self.spare, None
-            handed = _send(spare, message, ready_fd)
+            handed = _send(spare, message, *fds)
             spare.close()  # before any fork: no shim holds it
             if handed:
                 return {"ok": True}
-        return _fork_shim(self.control, self._held(), request, ready_fd)
+        return _fork_shim(self.control, self._held(), request, fds)
 
     def _held(self) -> list[socket.socket]:
         """The sockets of the spares holding sandboxes, which a forked child must close."""
@@ -212,8 +213,8 @@ def _drop(prepared: _Prepared, wait: bool) -> None:
     prepared.sock.close()
 
 
-def _fork_shim(control: socket.socket, held: list[socket.socket], request: dict, ready_fd: int) -> dict:
-    """Fork one shim now; it reports on ready_fd (the server closes its own copy). `held`: the
+def _fork_shim(control: socket.socket, held: list[socket.socket], request: dict, fds: list[int]) -> dict:
+    """Fork one shim now with the request's fds (the server closes its own copies). `held`: the
     server's other sockets, which the shim closes (a spare sees EOF only once all are closed)."""
     try:
         pid = os.fork()
@@ -221,7 +222,7 @@ def _fork_shim(control: socket.socket, held: list[socket.socket], request: dict,
         return {"error": f"fork: {exc.strerror}"}
     if pid == 0:
         _become_shim(control, held)
-        _run(request, ready_fd)
+        _run(request, fds)
     return {"ok": True}
 
 
@@ -249,13 +250,13 @@ def _spare(control: socket.socket, held: list[socket.socket], theirs: socket.soc
     try:
         _become_shim(control, held)
         while True:
-            message, fds, _, _ = socket.recv_fds(theirs, MAX_MESSAGE, 1)
+            message, fds, _, _ = socket.recv_fds(theirs, MAX_MESSAGE, 2)
             request = json.loads(message) if message else {}
             if "prepare" in request and not fds:
                 shim.prepare(request["prepare"])
                 continue
             break
-        if not message or len(fds) != 1:  # the server has gone, or dropped the sandbox
+        if not message or len(fds) != 2:  # the server has gone, or dropped the sandbox
             shim.discard_prepared()
             os._exit(0)  # our end closes only now: a drop waits for it
         theirs.close()
@@ -263,11 +264,11 @@ def _spare(control: socket.socket, held: list[socket.socket], theirs: socket.soc
         os.write(2, f"shim: {exc!r}\n".encode())
         shim.discard_prepared()
         os._exit(1)
-    _run(request, fds[0])
+    _run(request, fds)
 
 
 def _send(spare: socket.socket, message: bytes, *fds: int) -> bool:
-    """Give a message (a request with its ready fd, or a sandbox to make) to a spare shim;
+    """Give a message (a request with its fds, or a sandbox to make) to a spare shim;
     False if it is gone (a request's shim is then forked instead)."""
     try:
         socket.send_fds(spare, [message], list(fds))
@@ -292,13 +293,13 @@ def _become_shim(control: socket.socket, held: list[socket.socket]) -> None:
         os._exit(1)
 
 
-def _run(request: dict, ready_fd: int) -> NoReturn:
+def _run(request: dict, fds: list[int]) -> NoReturn:
     """Put stderr on the shim's log and run the shim (never returns)."""
     try:
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
         os.dup2(log, 2)
         os.close(log)
-        shim.main([request["state_dir"], str(ready_fd)])
+        shim.main([request["state_dir"], *map(str, fds)])
     except BaseException as exc:
         os.write(2, f"shim: {exc!r}\n".encode())
     finally:
