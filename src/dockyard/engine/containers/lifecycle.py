@@ -94,7 +94,10 @@ class Lifecycle:
         the lock."""
         directory = self._task(container)
         rootfs = self.snapshots.mount(container.id)
-        self._forget_task(directory)
+        if (
+            container.state.started_at != ZERO_TIME
+        ):  # a container that never ran has no task (recover() settles a crash's)
+            self._forget_task(directory)
         try:
             self.mounts.activate(container, rootfs)
             if any(_blank(directory / name) for name in specgen.GENERATED_FILES):

@@ -2,7 +2,7 @@
 
     prepare(container, dir)   at create: write hostname, hosts, resolv.conf into dir
     write_files(container, dir)  write those three again (at start, if a power loss emptied
-                              them: they are replaced atomically but not fsynced)
+                              them: they are written unsynced)
     wires(container)          whether connect() has work to do before the process runs (a
                               netns to wire, files to rewrite); if not, connect() may come
                               after the start, and must not fail
@@ -20,7 +20,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from dockyard import atomic
 from dockyard.engine.containers.model import Container
 from dockyard.network import hosts, resolvconf
 
@@ -52,8 +51,8 @@ class LoopbackOnly:
             "hosts": hosts.render_hosts(hostname),
             "resolv.conf": resolvconf.render_resolv_conf(resolvconf.container_resolv_conf(host_resolv)),
         }
-        for name, text in files.items():
-            atomic.write_text(directory / name, text, durable=False)
+        for name, text in files.items():  # in place: not bind-mounted before the start, and unsynced (0121)
+            (directory / name).write_text(text)
 
     def wires(self, container: Container) -> bool:
         return False
