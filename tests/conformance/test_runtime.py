@@ -144,6 +144,38 @@ def test_run_of_a_missing_executable_fails_in_gos_words_and_leaves_the_task_exit
         runtime.state(task)
 
 
+def test_run_exec_attaches_before_the_process_runs(runtime, task, rootfs):
+    started(runtime, task, rootfs, ["sleep", "1000"])
+    echo = process_spec(["echo", "at", "once"], env=["PATH=/bin"])
+    pid, sock = runtime.run_exec(task / "execs" / "echo", task, echo, IOConfig(), (False, True, True))
+    assert pid > 0
+    assert collect(sock) == (b"at once\n", b"")  # written as soon as it ran: not lost
+    assert runtime.wait(task / "execs" / "echo", timeout=10).exit_code == 0
+    cat = process_spec(["cat"], env=["PATH=/bin"])
+    io = IOConfig(open_stdin=True, stdin_once=True)
+    _, sock = runtime.run_exec(task / "execs" / "cat", task, cat, io, (True, True, True))
+    sock.sendall(b"in\n")
+    sock.shutdown(socket.SHUT_WR)  # stdin closed: cat ends
+    assert collect(sock) == (b"in\n", b"")
+    assert runtime.wait(task / "execs" / "cat", timeout=10).exit_code == 0
+    _, none = runtime.run_exec(task / "execs" / "detached", task, process_spec(["true"], env=["PATH=/bin"]), IOConfig())
+    assert none is None and runtime.wait(task / "execs" / "detached", timeout=10).exit_code == 0
+    runtime.kill(task, signal.SIGKILL)
+    runtime.wait(task, timeout=10)
+
+
+def test_run_exec_of_a_missing_executable_fails_in_gos_words(runtime, task, rootfs):
+    started(runtime, task, rootfs, ["sleep", "1000"])
+    exec_dir = task / "execs" / "missing"
+    with pytest.raises(RuntimeFailure, match=r'exec: "nosuchcommand": executable file not found in \$PATH'):
+        runtime.run_exec(
+            exec_dir, task, process_spec(["nosuchcommand"], env=["PATH=/bin"]), IOConfig(), (False, True, True)
+        )
+    assert runtime.wait(exec_dir, timeout=10).exit_code == 127
+    runtime.kill(task, signal.SIGKILL)
+    runtime.wait(task, timeout=10)
+
+
 def test_delete_of_a_running_task_is_a_conflict(runtime, task, rootfs):
     started(runtime, task, rootfs, ["sleep", "1000"])
     with pytest.raises(Conflict):

@@ -87,6 +87,38 @@ class ShimRuntime:
 
     def create_exec(self, state_dir: Path, container_dir: Path, process: dict[str, Any], io: IOConfig) -> int:
         """A shim whose child joins the running task at container_dir; returns its host pid."""
+        return self._spawn(state_dir, self._exec_task(container_dir, process, io))["pid"]
+
+    def run_exec(
+        self,
+        state_dir: Path,
+        container_dir: Path,
+        process: dict[str, Any],
+        io: IOConfig,
+        attach: tuple[bool, bool, bool] | None = None,
+    ) -> tuple[int, socket.socket | None]:
+        """create_exec(), attach() and start() at once: the attacher's socket goes to the shim
+        with the task, and the shim starts the process once its child is ready (no connection
+        to its socket, no start request)."""
+        task = {**self._exec_task(container_dir, process, io), "start": True}
+        ours = theirs = None
+        if attach is not None:
+            ours, theirs = socket.socketpair()
+            task["attach"] = dict(zip(("stdin", "stdout", "stderr"), attach, strict=True))
+        try:
+            report = self._spawn(state_dir, task, theirs.detach() if theirs is not None else None)
+            started = report.get("start") or {}
+            if "error" in started:
+                raise RuntimeFailure(f"unable to start container process: {started['error']}")
+        except BaseException:
+            if ours is not None:
+                ours.close()
+            raise
+        return report["pid"], ours
+
+    def _exec_task(self, container_dir: Path, process: dict[str, Any], io: IOConfig) -> dict[str, Any]:
+        """An exec's task: its process in the running task at container_dir, with that task's
+        seccomp program and no_new_privs. Raises Conflict if it is not running."""
         _check_terminal(process, io)
         target = self.state(container_dir)
         if target.status != "running" or target.pid is None:
@@ -97,10 +129,8 @@ class ShimRuntime:
             process = {**process, "noNewPrivileges": True}
         task = {"mode": "exec", "process": process, "target_pid": target.pid, "io": _io_dict(io)}
         if "seccomp_bpf" in container_task:  # the container's own program (our init's)
-            task["seccomp_bpf"] = container_task["seccomp_bpf"]
-        else:  # an external runtime's container: its spec's profile, compiled here
-            task = self._with_filter(task, container_spec.get("linux", {}).get("seccomp"))
-        return self._spawn(state_dir, task)["pid"]
+            return {**task, "seccomp_bpf": container_task["seccomp_bpf"]}
+        return self._with_filter(task, container_spec.get("linux", {}).get("seccomp"))  # an external runtime's
 
     def _with_filter(self, task: dict[str, Any], profile: dict[str, Any] | None) -> dict[str, Any]:
         """Add the compiled seccomp program (base64) for `profile`, compiled once per profile."""
@@ -116,24 +146,25 @@ class ShimRuntime:
                 self._filters = [(profile, program), *self._filters][:MAX_FILTERS]
         return {**task, "seccomp_bpf": program}
 
-    def _spawn(self, state_dir: Path, task: dict[str, Any]) -> dict[str, Any]:
+    def _spawn(self, state_dir: Path, task: dict[str, Any], attach_fd: int | None = None) -> dict[str, Any]:
         """Have the fork server's shim run the task; the shim's ready report. The request goes
         first and the task after it, on a pipe, so the shim wakes while the task is serialised;
-        task.json is kept while the shim sets the task up."""
+        task.json is kept while the shim sets the task up. `attach_fd` (closed here): an
+        attacher's socket for the shim."""
         state_dir.mkdir(parents=True, exist_ok=True)
         if (state_dir / "task.json").exists() and not (state_dir / "exit.json").exists():
             raise Conflict(f"task {state_dir.name} already exists")
         _remove_state(state_dir)
         ready_r, ready_w = os.pipe()
         task_r, task_w = os.pipe()
-        theirs = [ready_w, task_r]  # ours closed once the request carrying them has gone
+        theirs = [ready_w, task_r, *([attach_fd] if attach_fd is not None else [])]  # ours closed once sent
 
         def meanwhile() -> None:
             _close_all(theirs)  # so a shim's death reads as EOF, and breaks the task's pipe
             _send_task(task_w, task, state_dir)
 
         try:
-            failure = self.zygote.spawn(state_dir, ready_w, task_r, meanwhile)
+            failure = self.zygote.spawn(state_dir, theirs[:], meanwhile)
         finally:
             _close_all(theirs)
             os.close(task_w)

@@ -27,12 +27,13 @@ class Zygote:
         self._proc: subprocess.Popen | None = None
         self._hint: str | None = None  # the state dir of the last prepare asked before the server ran
 
-    def spawn(self, state_dir: Path, ready_fd: int, task_fd: int, meanwhile: Callable[[], None]) -> str | None:
-        """Have a shim forked for state_dir, reporting on ready_fd and reading its task from
-        task_fd; `meanwhile` runs once the request is sent, while the server hands it over (it
-        sends the task). None, or why it was not."""
+    def spawn(self, state_dir: Path, fds: list[int], meanwhile: Callable[[], None]) -> str | None:
+        """Have a shim forked for state_dir with `fds`: it reports on the first, reads its task
+        from the second and takes the third, if any, as an attacher; `meanwhile` runs once the
+        request is sent, while the server hands it over (it sends the task). None, or why it
+        was not."""
         request = {"state_dir": str(state_dir), "log": str(state_dir / "shim.log")}
-        return self._ask(request, [ready_fd, task_fd], start=True, meanwhile=meanwhile)
+        return self._ask(request, fds, start=True, meanwhile=meanwhile)
 
     def prepare(self, state_dir: Path) -> None:
         """Have the task for state_dir made ahead (sandbox.py): a hint, sent without waiting

@@ -14,6 +14,7 @@ between the two):
     prepare(state_dir)              optional, at the container's creation: its init made ahead
     create(state_dir, spec, io)     shim up; init has its namespaces and rootfs, blocked before exec
     run(state_dir, spec, io)        create and start in one step, when nothing comes between them
+    run_exec(state_dir, ...)        an exec created, attached and started in one step
     attach(state_dir, ...)          any number of times, before or after start
     start(state_dir)                init execs the process; raises RuntimeFailure if exec fails
     kill / resize / state           while it runs
@@ -95,6 +96,19 @@ class Runtime(Protocol):
 
         Returns the exec's host pid. Raises Conflict if that task is not running.
         """
+
+    def run_exec(
+        self,
+        state_dir: Path,
+        container_dir: Path,
+        process: dict[str, Any],
+        io: IOConfig,
+        attach: tuple[bool, bool, bool] | None = None,
+    ) -> tuple[int, socket.socket | None]:
+        """create_exec(), attach() with `attach` (stdin, stdout, stderr) if given, and start()
+        in one exchange: the attacher is there before the process runs, so it misses nothing.
+        Returns (host pid, the attacher's socket or None). Raises what those raise; a failed
+        exec raises RuntimeFailure as start() does (the task then exists, exited)."""
 
     def start(self, state_dir: Path) -> str:
         """Let the process exec; returns when it started (RFC 3339, as state() then reports).

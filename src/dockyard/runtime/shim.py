@@ -31,14 +31,17 @@ SOCKET, PIDFILE, EXITFILE = "shim.sock", "shim.pid", "exit.json"
 
 
 def main(argv: list[str]) -> None:
-    """Entry point of the shim process; `argv` is [state_dir, ready_fd, task_fd]."""
+    """Entry point of the shim process; `argv` is [state_dir, ready_fd, task_fd], and the fd
+    of an attacher's socket for a task run at once with one."""
     state_dir, ready_fd, task_fd = argv[0], int(argv[1]), int(argv[2])
-    os.set_inheritable(ready_fd, False)  # the container must not hold the client's pipe
+    attach_fd = int(argv[3]) if len(argv) > 3 else None
+    for fd in (ready_fd, task_fd, *([attach_fd] if attach_fd is not None else [])):
+        os.set_inheritable(fd, False)  # the container must not hold the daemon's ends
     if _prepared is not None and _prepared.state_dir != state_dir:
         discard_prepared()
     os.chdir(state_dir)
     try:
-        supervisor, wakeup, start_now = _setup(ready_fd, task_fd)
+        supervisor, wakeup, start_now = _setup(ready_fd, task_fd, attach_fd)
     except BaseException as exc:
         message = str(exc) if not isinstance(exc, OSError) else _os_error(exc)
         os.write(ready_fd, json.dumps({"error": message}).encode() + b"\n")
@@ -110,9 +113,9 @@ def discard_prepared() -> None:
         sandbox.discard(prepared)
 
 
-def _setup(ready_fd: int, task_fd: int) -> tuple[Supervisor, int, bool]:
-    """The task read and its process made, ready; the supervisor, the signal wake-up fd and
-    whether the task asks to be started at once."""
+def _setup(ready_fd: int, task_fd: int, attach_fd: int | None) -> tuple[Supervisor, int, bool]:
+    """The task read and its process made, ready; the supervisor (with the attacher the
+    daemon sent, if any), the signal wake-up fd and whether the task asks to be started at once."""
     listener = _listen()  # while the daemon sends the task
     raw_task = _read_task(task_fd)
     task = json.loads(raw_task)
@@ -147,6 +150,8 @@ def _setup(ready_fd: int, task_fd: int) -> tuple[Supervisor, int, bool]:
         lambda: _on_exit(supervisor, cgroup_paths, task),
         lambda: _release(cgroup_paths, task),
     )
+    if attach_fd is not None:  # before the process runs: it misses no output
+        supervisor.adopt(socket.socket(fileno=attach_fd), task.get("attach") or {})
     return supervisor, wake_r, bool(task.get("start"))
 
 

@@ -221,11 +221,18 @@ class Supervisor:
     # ---- clients -----------------------------------------------------------------------
 
     def _on_accept(self, mask: int) -> None:
-        sock, _ = self.listener.accept()
+        self._add(self.listener.accept()[0])
+
+    def adopt(self, sock: socket.socket, request: dict[str, Any]) -> None:
+        """An attacher handed over with the task (no request line, no reply): attached at once."""
+        self._attach(self._add(sock), request)
+
+    def _add(self, sock: socket.socket) -> Client:
         sock.setblocking(False)
         client = Client(sock)
         self.clients[sock.fileno()] = client
         self.sel.register(sock, selectors.EVENT_READ, lambda m, c=client: self._on_client(c, m))
+        return client
 
     def _on_client(self, client: Client, mask: int) -> None:
         if mask & selectors.EVENT_WRITE:
@@ -378,10 +385,14 @@ class Supervisor:
             self.shutdowns.append(client)
 
     def _op_attach(self, client: Client, request: dict[str, Any]) -> None:
+        client.attached = True  # before the reply, which then leaves the connection open
+        self._reply(client, {"ok": True})
+        self._attach(client, request)
+
+    def _attach(self, client: Client, request: dict[str, Any]) -> None:
         client.streams = {s for s in ("stdout", "stderr") if request.get(s)}
         client.stdin = bool(request.get("stdin")) and self.stdin_fd is not None
         client.attached = True
-        self._reply(client, {"ok": True})
         if self.finalized:
             client.closing = True
             self._send(client, b"")

@@ -134,6 +134,24 @@ class FakeRuntime:
                 raise Conflict(f"Container {Path(container_dir).name} is not running")
             return self._create(state_dir, process, target.rootfs, io)
 
+    def run_exec(
+        self,
+        state_dir: Path,
+        container_dir: Path,
+        process: dict[str, Any],
+        io: IOConfig,
+        attach: tuple[bool, bool, bool] | None = None,
+    ) -> tuple[int, socket.socket | None]:
+        pid = self.create_exec(state_dir, container_dir, process, io)
+        sock = self.attach(state_dir, *attach) if attach else None
+        try:
+            self.start(state_dir)
+        except BaseException:
+            if sock is not None:
+                sock.close()
+            raise
+        return pid, sock
+
     def _create(self, state_dir: Path, process: dict[str, Any], rootfs: Path | None, io: IOConfig) -> int:
         if bool(process.get("terminal")) != io.tty:
             raise InvalidArgument("process.terminal and the IO's tty setting must agree")

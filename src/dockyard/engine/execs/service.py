@@ -107,8 +107,9 @@ class ExecService:
         )
 
     def _launch(self, record: ExecRecord, container: Container, attached: bool) -> SocketStream | None:
-        """Create the exec's task, attach to it if asked, start it. An attached exec that fails
-        answers with the error as its output (the client already has its 101), as dockerd's."""
+        """Create the exec's task, attached if asked, and start it, in one exchange with the
+        runtime. An attached exec that fails answers with the error as its output (the client
+        already has its 101), as dockerd's."""
         config = record.config
         tty = bool(config.get("Tty"))
         stream = None
@@ -117,17 +118,16 @@ class ExecService:
             directory = self._dir(record)
             directory.mkdir(parents=True, exist_ok=True)
             io = IOConfig(tty=tty, open_stdin=bool(config.get("AttachStdin")), stdin_once=True)
-            record.pid = self.runtime.create_exec(directory, self.root.container(container.id), process, io)
+            streams = (
+                bool(config.get("AttachStdin")),
+                config.get("AttachStdout", True),
+                config.get("AttachStderr", True),
+            )
+            record.pid, sock = self.runtime.run_exec(
+                directory, self.root.container(container.id), process, io, streams if attached else None
+            )
             record.launched.set()
-            if attached:
-                sock = self.runtime.attach(
-                    directory,
-                    bool(config.get("AttachStdin")),
-                    config.get("AttachStdout", True),
-                    config.get("AttachStderr", True),
-                )
-                stream = SocketStream(sock, tty)
-            self.runtime.start(directory)
+            stream = SocketStream(sock, tty) if sock is not None else None
             self._publish(record, container, f"exec_start: {' '.join(config['Cmd'])}")
             threads.spawn(self._watch, record, container, name=f"exec-{record.id[:12]}")
         except DockyardError as exc:
