@@ -84,3 +84,23 @@ def test_with_a_spare_a_spawn_hands_its_job_to_a_thread_started_before():
     eventually(lambda: pool.idle == 1)  # and the next spare waits
     assert any(t.name == "idle" and t.ident not in others | {ran[0], spare} for t in threading.enumerate())
     release.set()
+
+
+def test_a_spare_that_cannot_start_promises_nothing(monkeypatch):
+    pool = Threads(linger=5, spare=True)
+    real = threading.Thread
+
+    class NoSpare(real):
+        def start(self) -> None:
+            if self.name == "idle":
+                raise RuntimeError("can't start new thread")
+            super().start()
+
+    monkeypatch.setattr(threading, "Thread", NoSpare)
+    ran = threading.Event()
+    pool.spawn(ran.set)
+    assert ran.wait(5)
+    eventually(lambda: pool.idle == 1)  # the job's own thread, idle after its job: no spare counted
+    again = threading.Event()
+    pool.spawn(again.set)
+    assert again.wait(5)

@@ -27,6 +27,7 @@ class Threads:
         self._lock = threading.Lock()
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self.idle = 0  # threads waiting on _jobs; each job put there was promised to one of them
+        self._starting = False  # a spare thread is being started
 
     def spawn(self, target: Callable[..., object], *args: object, name: str = "worker") -> None:
         """Run target(*args) on a daemon thread named `name`."""
@@ -71,18 +72,25 @@ class Threads:
                         return None
 
     def _keep_spare(self) -> None:
-        """With `spare`, start a waiting thread if none waits (this thread pays its start)."""
+        """With `spare`, start a waiting thread if none waits or is starting (this thread pays
+        for its start); it counts itself idle once it runs, so a failed start promises nothing."""
         if not self.spare:
             return
         with self._lock:
-            if self.idle:
+            if self.idle or self._starting:
                 return
-            self.idle += 1
+            self._starting = True
         try:
-            threading.Thread(target=self._loop, args=(None,), name="idle", daemon=True).start()
+            threading.Thread(target=self._spare, name="idle", daemon=True).start()
         except RuntimeError:  # no thread to be had now: the next spawn() starts its own
             with self._lock:
-                self.idle -= 1
+                self._starting = False
+
+    def _spare(self) -> None:
+        with self._lock:
+            self.idle += 1
+            self._starting = False
+        self._loop(None)
 
 
 _shared = Threads(spare=True)

@@ -1,12 +1,18 @@
 """The task the runtime client hands a shim: the seccomp profile travels as its compiled program."""
 
 import base64
+import signal
+
+import pytest
 
 from dockyard.engine.containers import specgen
 from dockyard.engine.containers.security import SecurityOptions
+from dockyard.errors import Conflict
 from dockyard.runtime import default_profile, seccomp
 from dockyard.runtime.client import ShimRuntime
 from dockyard.runtime.runtime import IOConfig
+from dockyard.runtime.spec import process_spec
+from tests.runtime.busybox import build_rootfs, make_spec
 
 CAPS = ["CAP_CHOWN", "CAP_KILL", "CAP_SETUID", "CAP_SETGID"]
 
@@ -48,3 +54,20 @@ def test_an_external_runtime_gets_the_profile_itself():
 def test_an_unconfined_task_has_no_program():
     task = ShimRuntime()._init_task(_spec(None), IOConfig(), None)
     assert "seccomp_bpf" not in task and "seccomp" not in task["spec"]["linux"]
+
+
+def test_an_exec_without_its_containers_task_is_refused(tmp_path):
+    """An exec takes its container's filter from the container's task: none, no exec (never an
+    exec without the filter)."""
+    runtime, task = ShimRuntime(), tmp_path / "task"
+    runtime.create(task, make_spec(build_rootfs(tmp_path / "rootfs"), ["sleep", "1000"]), IOConfig())
+    runtime.start(task)
+    try:
+        (task / "task.json").unlink()
+        with pytest.raises(Conflict):
+            runtime.create_exec(task / "execs" / "e", task, process_spec(["true"], env=["PATH=/bin"]), IOConfig())
+    finally:
+        runtime.kill(task, signal.SIGKILL)
+        runtime.wait(task, timeout=10)
+        runtime.delete(task)
+        runtime.close()

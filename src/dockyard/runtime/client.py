@@ -41,7 +41,7 @@ class ShimRuntime:
 
     def __init__(self, python: str = sys.executable) -> None:
         self.zygote = Zygote(python)
-        self._filters: list[tuple[dict, str]] = []  # seccomp profiles, newest first, and their programs (base64)
+        self._filters: list[tuple[dict, str]] = []  # seccomp profiles, last used first, and their programs (base64)
         self._filters_lock = threading.Lock()
 
     def close(self) -> None:
@@ -137,41 +137,38 @@ class ShimRuntime:
         if not profile:
             return task
         with self._filters_lock:  # equal profiles share their lists (specgen): compared at once
-            program = next((known for compiled, known in self._filters if compiled == profile), None)
-            if program is None:
+            found = next((entry for entry in self._filters if entry[0] == profile), None)
+            if found is None:
                 try:
-                    program = base64.b64encode(seccomp.compile_profile(profile)).decode()
+                    found = (profile, base64.b64encode(seccomp.compile_profile(profile)).decode())
                 except (OSError, ValueError) as exc:
                     raise RuntimeFailure(f"failed to create task: seccomp: {exc}") from None
-                self._filters = [(profile, program), *self._filters][:MAX_FILTERS]
-        return {**task, "seccomp_bpf": program}
+            self._filters = [found, *(entry for entry in self._filters if entry is not found)][:MAX_FILTERS]
+        return {**task, "seccomp_bpf": found[1]}
 
     def _spawn(self, state_dir: Path, task: dict[str, Any], attach_fd: int | None = None) -> dict[str, Any]:
-        """Have the fork server's shim run the task; the shim's ready report. The request goes
-        first and the task after it, on a pipe, so the shim wakes while the task is serialised;
-        task.json is kept while the shim sets the task up. `attach_fd` (closed here): an
-        attacher's socket for the shim."""
-        state_dir.mkdir(parents=True, exist_ok=True)
-        if (state_dir / "task.json").exists() and not (state_dir / "exit.json").exists():
-            raise Conflict(f"task {state_dir.name} already exists")
-        _remove_state(state_dir)
-        ready_r, ready_w = os.pipe()
-        task_r, task_w = os.pipe()
-        theirs = [ready_w, task_r, *([attach_fd] if attach_fd is not None else [])]  # ours closed once sent
-
-        def meanwhile() -> None:
-            _close_all(theirs)  # so a shim's death reads as EOF, and breaks the task's pipe
-            _send_task(task_w, task, state_dir)
-
+        """Write the task, have the fork server's shim run it; the shim's ready report.
+        `attach_fd` (closed here, whatever happens): an attacher's socket for the shim."""
+        theirs = [] if attach_fd is None else [attach_fd]  # ours closed once the request has gone
         try:
-            failure = self.zygote.spawn(state_dir, theirs[:], meanwhile)
+            state_dir.mkdir(parents=True, exist_ok=True)
+            if (state_dir / "task.json").exists() and not (state_dir / "exit.json").exists():
+                raise Conflict(f"task {state_dir.name} already exists")
+            _remove_state(state_dir)
+            # 0600: it holds the environment; unsynced: a task's files describe only this boot
+            atomic.write_json(state_dir / "task.json", task, mode=0o600, durable=False)
+            ready_r, ready_w = os.pipe()
+            theirs.insert(0, ready_w)
+            try:
+                failure = self.zygote.spawn(state_dir, theirs)
+            finally:
+                _close_all(theirs)  # the shim's death then reads as EOF
+            try:
+                report = _read_report(ready_r) if failure is None else json.dumps({"error": failure}).encode()
+            finally:
+                os.close(ready_r)
         finally:
             _close_all(theirs)
-            os.close(task_w)
-        try:
-            report = _read_report(ready_r) if failure is None else json.dumps({"error": failure}).encode()
-        finally:
-            os.close(ready_r)
         return self._created(state_dir, report)
 
     def _created(self, state_dir: Path, report: bytes) -> dict[str, Any]:
@@ -368,11 +365,11 @@ def _check_terminal(process: dict[str, Any], io: IOConfig) -> None:
 
 def _task_of(container_dir: Path) -> dict[str, Any]:
     """The running container's task: its execs get its seccomp program and no_new_privs too
-    (as runc does)."""
+    (as runc does). Raises Conflict without one: an exec must never run without its filter."""
     try:
         return json.loads((container_dir / "task.json").read_bytes())
     except FileNotFoundError:
-        return {}
+        raise Conflict(f"Container {container_dir.name} is not running") from None
 
 
 def _io_dict(io: IOConfig) -> dict[str, Any]:
@@ -421,20 +418,6 @@ def _read_line(sock: socket.socket) -> bytes:
         if cut >= 0:
             return data + sock.recv(cut + 1)[:-1]
         data += sock.recv(len(peek))
-
-
-def _send_task(pipe: int, task: dict[str, Any], state_dir: Path) -> None:
-    """The task on the shim's pipe, its length first (the shim may have died: its report says
-    so); then kept as task.json (0600: it holds the environment; unsynced: a task's files
-    describe only this boot)."""
-    raw = json.dumps(task).encode()
-    try:
-        view = memoryview(b"%d\n%s" % (len(raw), raw))
-        while view:
-            view = view[os.write(pipe, view) :]
-    except BrokenPipeError:
-        pass
-    atomic.write_bytes(state_dir / "task.json", raw, mode=0o600, durable=False)
 
 
 def _close_all(fds: list[int]) -> None:

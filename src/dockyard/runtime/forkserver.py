@@ -7,7 +7,6 @@ import json
 import socket
 import subprocess
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 HANDSHAKE_TIMEOUT = 30.0  # seconds a shim or the fork-server may take to answer a request
@@ -27,13 +26,11 @@ class Zygote:
         self._proc: subprocess.Popen | None = None
         self._hint: str | None = None  # the state dir of the last prepare asked before the server ran
 
-    def spawn(self, state_dir: Path, fds: list[int], meanwhile: Callable[[], None]) -> str | None:
-        """Have a shim forked for state_dir with `fds`: it reports on the first, reads its task
-        from the second and takes the third, if any, as an attacher; `meanwhile` runs once the
-        request is sent, while the server hands it over (it sends the task). None, or why it
-        was not."""
+    def spawn(self, state_dir: Path, fds: list[int]) -> str | None:
+        """Have a shim forked for state_dir with `fds`: it reports on the first and takes the
+        second, if any, as an attacher. None, or why it was not."""
         request = {"state_dir": str(state_dir), "log": str(state_dir / "shim.log")}
-        return self._ask(request, fds, start=True, meanwhile=meanwhile)
+        return self._ask(request, fds, start=True)
 
     def prepare(self, state_dir: Path) -> None:
         """Have the task for state_dir made ahead (sandbox.py): a hint, sent without waiting
@@ -55,11 +52,8 @@ class Zygote:
                 self._hint = None
         self._ask({"drop": str(state_dir)}, [], start=False)
 
-    def _ask(
-        self, request: dict, fds: list[int], start: bool, meanwhile: Callable[[], None] | None = None
-    ) -> str | None:
-        """One request and its reply; with `start`, the server is started (again) if need be;
-        `meanwhile` runs between the two."""
+    def _ask(self, request: dict, fds: list[int], start: bool) -> str | None:
+        """One request and its reply; with `start`, the server is started (again) if need be."""
         message = json.dumps(request).encode()
         with self._lock:
             for attempt in (0, 1):
@@ -76,8 +70,6 @@ class Zygote:
                     if attempt or not start:
                         return f"cannot start the shim fork-server: {exc}"
                     continue
-                if meanwhile is not None:
-                    meanwhile()
                 try:
                     sock.settimeout(HANDSHAKE_TIMEOUT)
                     reply = json.loads(sock.recv(4096) or b"{}")

@@ -87,7 +87,7 @@ def run_init(
 ) -> NoReturn:
     """Set up a container's init from `spec`, wait for start, exec. Never returns.
 
-    `seccomp_program` is spec's linux.seccomp compiled (seccomp.compile_profile);
+    `seccomp_program` is the container's seccomp profile compiled (seccomp.compile_profile);
     `hierarchies` are the host's cgroup mounts, repeated in a `cgroup` mount of the spec;
     `made` are the new namespaces the child was cloned into or unshared ahead, `staged` where
     it made the system mounts ahead and `rootfs_fd` the rootfs as a detached mount (sandbox.py)."""

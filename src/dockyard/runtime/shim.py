@@ -1,7 +1,7 @@
 """The per-task shim, forked by the fork-server (zygote.py) as the leader of a new session.
 
-It reads its task from the pipe the daemon sends it on, makes the task's cgroups, forks the
-child (init or exec) into the right pid namespace, reports `{"pid": N}` or `{"error": ...}` on
+It reads `task.json` from the state dir, makes the task's cgroups, forks the child (init
+or exec) into the right pid namespace, reports `{"pid": N}` or `{"error": ...}` on
 ready_fd (a task marked `start` is started first, its answer under "start"), then serves shim.sock until the process has exited and exit.json is written.
 It outlives the fork-server and the daemon. Imports are kept few (they are paid once, by
 the fork-server) and nothing is slow before the ready report: `docker run` waits on it.
@@ -27,21 +27,21 @@ TYPE_CHECKING = False  # typing costs the shim milliseconds at start-up
 if TYPE_CHECKING:
     from typing import Any
 
-SOCKET, PIDFILE, EXITFILE = "shim.sock", "shim.pid", "exit.json"
+SOCKET, PIDFILE, EXITFILE, TASKFILE = "shim.sock", "shim.pid", "exit.json", "task.json"
 
 
 def main(argv: list[str]) -> None:
-    """Entry point of the shim process; `argv` is [state_dir, ready_fd, task_fd], and the fd
-    of an attacher's socket for a task run at once with one."""
-    state_dir, ready_fd, task_fd = argv[0], int(argv[1]), int(argv[2])
-    attach_fd = int(argv[3]) if len(argv) > 3 else None
-    for fd in (ready_fd, task_fd, *([attach_fd] if attach_fd is not None else [])):
+    """Entry point of the shim process; `argv` is [state_dir, ready_fd], and the fd of an
+    attacher's socket for a task started at once with one."""
+    state_dir, ready_fd = argv[0], int(argv[1])
+    attach_fd = int(argv[2]) if len(argv) > 2 else None
+    for fd in (ready_fd, *([attach_fd] if attach_fd is not None else [])):
         os.set_inheritable(fd, False)  # the container must not hold the daemon's ends
     if _prepared is not None and _prepared.state_dir != state_dir:
         discard_prepared()
     os.chdir(state_dir)
     try:
-        supervisor, wakeup, start_now = _setup(ready_fd, task_fd, attach_fd)
+        supervisor, wakeup, start_now = _setup(attach_fd)
     except BaseException as exc:
         message = str(exc) if not isinstance(exc, OSError) else _os_error(exc)
         os.write(ready_fd, json.dumps({"error": message}).encode() + b"\n")
@@ -113,11 +113,11 @@ def discard_prepared() -> None:
         sandbox.discard(prepared)
 
 
-def _setup(ready_fd: int, task_fd: int, attach_fd: int | None) -> tuple[Supervisor, int, bool]:
+def _setup(attach_fd: int | None) -> tuple[Supervisor, int, bool]:
     """The task read and its process made, ready; the supervisor (with the attacher the
     daemon sent, if any), the signal wake-up fd and whether the task asks to be started at once."""
-    listener = _listen()  # while the daemon sends the task
-    raw_task = _read_task(task_fd)
+    with open(TASKFILE, "rb") as f:
+        raw_task = f.read()
     task = json.loads(raw_task)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -130,10 +130,16 @@ def _setup(ready_fd: int, task_fd: int, attach_fd: int | None) -> tuple[Supervis
         discard_prepared()
         os.close(start_fd)
         os.close(status_fd)
+        listener = _listen()
         pid, cgroup_paths = external.spawn(task, child_fds)
         start = functools.partial(external.start, task)
     else:
         pid, cgroup_paths = _spawn_prepared(task, raw_task, child_fds) or _spawn(task, child_fds)
+        try:
+            listener = _listen()  # while the child sets itself up
+        except BaseException:
+            _abandon(pid, cgroup_paths, task)
+            raise
         _report_ready(pid, status_fd, parent_fds, child_fds, cgroup_paths, task)
         start = functools.partial(_start_init, start_fd, status_fd)
     log = None
@@ -153,26 +159,6 @@ def _setup(ready_fd: int, task_fd: int, attach_fd: int | None) -> tuple[Supervis
     if attach_fd is not None:  # before the process runs: it misses no output
         supervisor.adopt(socket.socket(fileno=attach_fd), task.get("attach") or {})
     return supervisor, wake_r, bool(task.get("start"))
-
-
-def _read_task(task_fd: int) -> bytes:
-    """The task's JSON from the daemon's pipe: its length, a newline, then the bytes (closed here)."""
-    try:
-        data = b""
-        while b"\n" not in data:
-            chunk = os.read(task_fd, 65536)
-            if not chunk:
-                raise ValueError("the daemon sent no task")
-            data += chunk
-        head, _, raw = data.partition(b"\n")
-        while len(raw) < int(head):
-            chunk = os.read(task_fd, int(head) - len(raw))
-            if not chunk:
-                raise ValueError("the daemon's task was cut short")
-            raw += chunk
-        return raw
-    finally:
-        os.close(task_fd)
 
 
 def _listen() -> socket.socket:

@@ -5,7 +5,9 @@ JSON line back. Ops: state, start, kill{signal}, resize{height,width}, wait (ans
 exit), shutdown (kills; answered once the exit is recorded and the task's cgroups released),
 attach{stdin,stdout,stderr}. After the reply to attach the connection
 carries the stream: output to the client (8-byte frames, or raw with a TTY), stdin from
-it; EOF from a stdin attacher closes the process's stdin when stdin_once is set.
+it; EOF from a stdin attacher closes the process's stdin when stdin_once is set. A socket
+the daemon handed over with the task (adopt(), for an exec started at once) is such a stream
+from the first byte, with no request line and no reply.
 """
 
 from __future__ import annotations

@@ -5,9 +5,8 @@ forking a process that has already imported `dockyard.runtime.shim` costs about 
 (docs/decisions/0081-startup.md). ShimRuntime starts the server on first use and talks
 to it over a SOCK_SEQPACKET socketpair, one message each way per shim:
 
-    request:  {"state_dir": str, "log": str}   plus the ready pipe's write end, the task
-              pipe's read end, on which the daemon sends the task meanwhile, and maybe an
-              attacher's socket (SCM_RIGHTS)
+    request:  {"state_dir": str, "log": str}   plus the ready pipe's write end and, for a task
+              started at once with an attacher, its socket (SCM_RIGHTS)
     reply:    {"ok": true}  once the shim is forked or the spare has the request, or {"error": str}
     request:  {"prepare": state_dir}   make that task's sandbox once idle (sandbox.py); no reply
     request:  {"drop": state_dir}      discard it
@@ -106,7 +105,7 @@ class _Server:
                     self._idle()
                 continue
             try:
-                message, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, 3)
+                message, fds, _, _ = socket.recv_fds(self.control, MAX_MESSAGE, 2)
             except ConnectionResetError:
                 return
             if not message:
@@ -118,9 +117,9 @@ class _Server:
                 self._note(request)
                 if "drop" in request:  # a prepare is a hint: the daemon does not wait for it
                     self.control.send(b'{"ok": true}')
-            elif len(fds) not in (2, 3):
+            elif len(fds) not in (1, 2):
                 _close_all(fds)
-                self.control.send(json.dumps({"error": "expected the ready and task fds"}).encode())
+                self.control.send(json.dumps({"error": "expected the ready fd (and an attacher's)"}).encode())
             else:
                 reply = self._spawn(request, message, fds)
                 _close_all(fds)
@@ -251,13 +250,13 @@ def _spare(control: socket.socket, held: list[socket.socket], theirs: socket.soc
     try:
         _become_shim(control, held)
         while True:
-            message, fds, _, _ = socket.recv_fds(theirs, MAX_MESSAGE, 3)
+            message, fds, _, _ = socket.recv_fds(theirs, MAX_MESSAGE, 2)
             request = json.loads(message) if message else {}
             if "prepare" in request and not fds:
                 shim.prepare(request["prepare"])
                 continue
             break
-        if not message or len(fds) not in (2, 3):  # the server has gone, or dropped the sandbox
+        if not message or len(fds) not in (1, 2):  # the server has gone, or dropped the sandbox
             shim.discard_prepared()
             os._exit(0)  # our end closes only now: a drop waits for it
         theirs.close()

@@ -94,9 +94,8 @@ class Lifecycle:
         the lock."""
         directory = self._task(container)
         rootfs = self.snapshots.mount(container.id)
-        if (
-            container.state.started_at != ZERO_TIME
-        ):  # a container that never ran has no task (recover() settles a crash's)
+        # a container that never ran has no task to forget (recover() settles what a crash left)
+        if container.state.started_at != ZERO_TIME:
             self._forget_task(directory)
         try:
             self.mounts.activate(container, rootfs)

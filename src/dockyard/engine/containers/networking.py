@@ -51,7 +51,9 @@ class LoopbackOnly:
             "hosts": hosts.render_hosts(hostname),
             "resolv.conf": resolvconf.render_resolv_conf(resolvconf.container_resolv_conf(host_resolv)),
         }
-        for name, text in files.items():  # in place: not bind-mounted before the start, and unsynced (0121)
+        # in place: not bind-mounted before the start; unsynced (0121), so a power loss may
+        # leave one empty (the start writes it again) or, small as they are, rarely cut short
+        for name, text in files.items():
             (directory / name).write_text(text)
 
     def wires(self, container: Container) -> bool:

@@ -112,7 +112,6 @@ class ExecService:
         already has its 101), as dockerd's."""
         config = record.config
         tty = bool(config.get("Tty"))
-        stream = None
         try:
             process = self._process(record, container)
             directory = self._dir(record)
@@ -136,8 +135,6 @@ class ExecService:
             record.exit_code, record.error, record.pid = 126, str(exc), 0
             if not attached:
                 raise
-            if stream is not None:
-                stream.close()
             message = (
                 str(exc)
                 if isinstance(exc, InvalidArgument)
