@@ -4,7 +4,7 @@ Starting a thread costs its caller ~0.2 ms here, and more when the new thread ke
 (Thread.start waits until it runs), and `docker run` starts one to watch each container's
 exit before it answers. A thread whose job has ended waits `linger` seconds for another; at
 most `max_idle` wait. With `spare`, a thread about to run its job first starts another to
-wait, if none does, so a spawn() rarely waits for a thread to start.
+wait, if none waits or is starting, so a spawn() rarely waits for a thread to start.
 """
 
 from __future__ import annotations
@@ -82,9 +82,11 @@ class Threads:
             self._starting = True
         try:
             threading.Thread(target=self._spare, name="idle", daemon=True).start()
-        except RuntimeError:  # no thread to be had now: the next spawn() starts its own
+        except BaseException as exc:
             with self._lock:
                 self._starting = False
+            if not isinstance(exc, RuntimeError):  # RuntimeError: no thread now; the next spawn() starts its own
+                raise
 
     def _spare(self) -> None:
         with self._lock:

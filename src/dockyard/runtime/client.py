@@ -102,10 +102,10 @@ class ShimRuntime:
         to its socket, no start request)."""
         task = {**self._exec_task(container_dir, process, io), "start": True}
         ours = theirs = None
-        if attach is not None:
-            ours, theirs = socket.socketpair()
-            task["attach"] = dict(zip(("stdin", "stdout", "stderr"), attach, strict=True))
         try:
+            if attach is not None:
+                task["attach"] = dict(zip(("stdin", "stdout", "stderr"), attach, strict=True))
+                ours, theirs = socket.socketpair()
             report = self._spawn(state_dir, task, theirs.detach() if theirs is not None else None)
             started = report.get("start") or {}
             if "error" in started:
@@ -158,12 +158,12 @@ class ShimRuntime:
             # 0600: it holds the environment; unsynced: a task's files describe only this boot
             atomic.write_json(state_dir / "task.json", task, mode=0o600, durable=False)
             ready_r, ready_w = os.pipe()
-            theirs.insert(0, ready_w)
             try:
-                failure = self.zygote.spawn(state_dir, theirs)
-            finally:
-                _close_all(theirs)  # the shim's death then reads as EOF
-            try:
+                theirs.insert(0, ready_w)
+                try:
+                    failure = self.zygote.spawn(state_dir, theirs)
+                finally:
+                    _close_all(theirs)  # the shim's death then reads as EOF
                 report = _read_report(ready_r) if failure is None else json.dumps({"error": failure}).encode()
             finally:
                 os.close(ready_r)

@@ -106,7 +106,7 @@ class Runtime(Protocol):
         attach: tuple[bool, bool, bool] | None = None,
     ) -> tuple[int, socket.socket | None]:
         """create_exec(), attach() with `attach` (stdin, stdout, stderr) if given, and start()
-        in one exchange: the attacher is there before the process runs, so it misses nothing.
+        in one exchange: the attacher is there before any output is read, so it misses nothing.
         Returns (host pid, the attacher's socket or None). Raises what those raise; a failed
         exec raises RuntimeFailure as start() does (the task then exists, exited)."""
 

@@ -156,7 +156,7 @@ def _setup(attach_fd: int | None) -> tuple[Supervisor, int, bool]:
         lambda: _on_exit(supervisor, cgroup_paths, task),
         lambda: _release(cgroup_paths, task),
     )
-    if attach_fd is not None:  # before the process runs: it misses no output
+    if attach_fd is not None:  # before the supervisor reads any output: it misses none
         supervisor.adopt(socket.socket(fileno=attach_fd), task.get("attach") or {})
     return supervisor, wake_r, bool(task.get("start"))
 
