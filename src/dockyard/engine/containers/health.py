@@ -192,12 +192,12 @@ class RuntimeProbe:
                 False,
                 specgen.capabilities(container.host_config),
             )
-            self.runtime.create_exec(directory, self.root.container(container.id), process, IOConfig())
-            sock = self.runtime.attach(directory, False, True, True)
+            _, sock = self.runtime.run_exec(
+                directory, self.root.container(container.id), process, IOConfig(), (False, True, True)
+            )
             output: list[bytes] = []
             reader = threading.Thread(target=_read_output, args=(sock, output), daemon=True)
             reader.start()
-            self.runtime.start(directory)
             state = self.runtime.wait(directory, check.timeout)
             if state.status != "stopped":
                 self.runtime.kill(directory, signals.SIGKILL)
