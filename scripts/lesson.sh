@@ -75,9 +75,15 @@ build() {
         mkdir -p "$context/ca"
         cp /usr/local/share/ca-certificates/*.crt "$context/ca/" 2>/dev/null || true
     fi
-    say "build $1:latest"
-    "$DOCKYARD" build -t "$1:latest" "$context" >"$STATE/build-$1.log" 2>&1 \
-        || { tail -30 "$STATE/build-$1.log" >&2; rm -rf "$context"; exit 1; }
+    # apt reaches the network: a build that failed on a passing outage (a name that did not
+    # resolve once) is tried again
+    for attempt in 1 2 3; do
+        say "build $1:latest"
+        "$DOCKYARD" build -t "$1:latest" "$context" >"$STATE/build-$1.log" 2>&1 && break
+        tail -30 "$STATE/build-$1.log" >&2
+        [ "$attempt" = 3 ] && { rm -rf "$context"; exit 1; }
+        say "build failed; again in 5 s"; sleep 5
+    done
     rm -rf "$context"
 }
 
