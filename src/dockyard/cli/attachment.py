@@ -7,6 +7,7 @@ import signal
 import sys
 
 from dockyard import detachkeys
+from dockyard.cli import signalwatch
 from dockyard.cli.client import path_id
 from dockyard.cli.flags import UsageError
 from dockyard.cli.hijack import Session
@@ -75,7 +76,8 @@ def wait_status(wait) -> int:
 
 
 def _signal_safe_post(client, path: str, query: dict) -> None:
-    """POST on a connection of its own: signal handlers may interrupt a request on the shared one.
+    """POST on a connection of its own: the signal watcher's thread calls this while the main
+    thread may be using the shared one.
 
     Failures are ignored, as the docker CLI does: a resize or a forwarded signal racing the
     container's exit is harmless."""
@@ -97,14 +99,14 @@ def resize_with_terminal(client, container_id: str, path: str = "containers") ->
 
 
 def proxy_signals(client, container_id: str) -> None:
-    """Forward catchable signals to the container (docker's --sig-proxy)."""
+    """Forward catchable signals to the container (docker's --sig-proxy), from the signal
+    watcher's thread: a signal that arrives as the main thread blocks in a read still goes."""
 
-    def forward(signum, frame) -> None:
+    def forward(signum: int) -> None:
         name = signal.Signals(signum).name
         _signal_safe_post(client, f"/containers/{path_id(container_id)}/kill", {"signal": name})
 
-    for name in PROXIED_SIGNALS:
-        signal.signal(getattr(signal, name), forward)
+    signalwatch.watch([getattr(signal, name) for name in PROXIED_SIGNALS], forward)
 
 
 def stream(sock, reader, tty: bool, stdin: bool, detach_keys: str | None = None) -> str:

@@ -46,13 +46,15 @@ class RawMode:
 
 
 def on_resize(callback) -> None:
-    """Call callback(rows, columns) now and on every SIGWINCH."""
+    """Call callback(rows, columns) now and, on the signal watcher's thread, on every SIGWINCH."""
     import signal
 
-    def handler(signum=None, frame=None) -> None:
+    from dockyard.cli import signalwatch
+
+    def resized(signum: int | None = None) -> None:
         dims = size(sys.stdout.fileno())
         if dims:
             callback(*dims)
 
-    signal.signal(signal.SIGWINCH, handler)
-    handler()
+    signalwatch.watch([signal.SIGWINCH], resized)
+    resized()
