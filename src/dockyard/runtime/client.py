@@ -14,6 +14,7 @@ import os
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -214,20 +215,36 @@ class ShimRuntime:
         """Block until the process has exited, or `timeout` seconds; then the state."""
         if timeout is not None and timeout <= 0:
             return self.state(state_dir)  # a zero timeout would make the socket non-blocking
+        return self._watch(state_dir, timeout)()
+
+    def watch(self, state_dir: Path) -> Callable[[], TaskState]:
+        """The wait request sent now (the shim answers its waiters before it releases the task);
+        the answer read when the call returned is made."""
+        return self._watch(state_dir, None)
+
+    def _watch(self, state_dir: Path, timeout: float | None) -> Callable[[], TaskState]:
         try:
             sock = _connect(state_dir)
         except ShimGone:
-            return self._recorded_state(state_dir)
-        with sock:
-            sock.settimeout(timeout)
-            try:
-                sock.sendall(b'{"op": "wait"}\n')
-                line = _read_line(sock)
-            except TimeoutError:
-                return self.state(state_dir)
-            except OSError:
-                line = b""
-        return _task_state(json.loads(line)) if line else self._recorded_state(state_dir)
+            return lambda: self._recorded_state(state_dir)
+        sock.settimeout(timeout)
+        try:
+            sock.sendall(b'{"op": "wait"}\n')
+        except OSError:  # gone meanwhile: its exit is on record
+            sock.close()
+            return lambda: self._recorded_state(state_dir)
+
+        def answer() -> TaskState:
+            with sock:
+                try:
+                    line = _read_line(sock)
+                except TimeoutError:
+                    return self.state(state_dir)
+                except OSError:
+                    line = b""
+            return _task_state(json.loads(line)) if line else self._recorded_state(state_dir)
+
+        return answer
 
     def attach(self, state_dir: Path, stdin: bool, stdout: bool, stderr: bool) -> socket.socket:
         """A stream socket to the process's stdio (see the Runtime contract)."""

@@ -21,6 +21,7 @@ between the two):
     pause / resume / pids / stats   while it runs (its cgroups); Conflict once it has exited
     update(state_dir, resources)    new cgroup limits while it runs (docker update)
     wait(state_dir)                 returns once it has exited (exit.json written by the shim)
+    watch(state_dir)                a wait begun now, its answer taken later (a monitor's)
     delete(state_dir)               forget the task (shim gone, files removed but logs kept)
 
 The shim outlives the daemon: killing the daemon never stops a task.
@@ -29,6 +30,7 @@ The shim outlives the daemon: killing the daemon never stops a task.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -129,6 +131,11 @@ class Runtime(Protocol):
 
     def wait(self, state_dir: Path, timeout: float | None = None) -> TaskState:
         """Block until the process has exited (or the timeout passes; then the current state)."""
+
+    def watch(self, state_dir: Path) -> Callable[[], TaskState]:
+        """Begin a wait() without a timeout now; the call returned blocks until the process has
+        exited and gives its state. Begun before a quick exit, it is answered with that exit
+        (ahead of the task's release); call it once: until then it holds what it began."""
 
     def attach(self, state_dir: Path, stdin: bool, stdout: bool, stderr: bool) -> socket.socket:
         """A socket to the shim for this attacher: reading yields output (Docker's 8-byte

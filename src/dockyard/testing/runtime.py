@@ -31,6 +31,7 @@ import os
 import signal as signals
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,9 @@ class FakeRuntime:
                 self._changed.release()  # the daemon that asked is gone: never answer it
                 _NEVER.wait()
             return task.state()
+
+    def watch(self, state_dir: Path) -> Callable[[], TaskState]:
+        return lambda: self.wait(state_dir)
 
     def attach(self, state_dir: Path, stdin: bool, stdout: bool, stderr: bool) -> socket.socket:
         ours, theirs = socket.socketpair()

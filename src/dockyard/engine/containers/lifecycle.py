@@ -133,13 +133,16 @@ class Lifecycle:
         container.state.exit_code, container.state.oom_killed = 0, False
         container.generation += 1
         self._run_began[container.id] = self._clock()
-        # watched before the record is saved (an fdatasync with a restart policy or AutoRemove,
-        # a write without), so the wait usually reaches the shim
-        # before a quick exit and is answered ahead of the task's release; the exit is handled
-        # once the caller lets go of the lock
-        threads.spawn(self._monitor, container, container.generation, name=f"monitor-{container.id[:12]}")
-        self.health.start(container)
-        self.store.save(container, durable=_state_outlives_the_boot(container))
+        # the exit watched before the record is saved, so the wait reaches the shim before a
+        # quick exit and is answered ahead of the task's release; its answer awaited on a thread
+        # started after the save (waking it sooner, it would take the GIL from the save, each
+        # of whose statements gives it up); the exit is handled once the caller lets go of the lock
+        exit_of = self.runtime.watch(directory)
+        try:
+            self.health.start(container)
+            self.store.save(container, durable=_state_outlives_the_boot(container))
+        finally:
+            self._watch(container, exit_of)
         self.publish(container, "start")
 
     def _spec(self, container: Container, rootfs: Path, directory: Path) -> dict:
@@ -182,9 +185,13 @@ class Lifecycle:
             self.runtime.wait(directory, timeout=DEFAULT_STOP_TIMEOUT)
             self.runtime.delete(directory)
 
-    def _monitor(self, container: Container, generation: int) -> None:
+    def _watch(self, container: Container, exit_of: Callable[[], TaskState]) -> None:
+        """Hand the exit of the container's current run (`exit_of`: Runtime.watch's) over on a thread of its own."""
+        threads.spawn(self._monitor, container, container.generation, exit_of, name=f"monitor-{container.id[:12]}")
+
+    def _monitor(self, container: Container, generation: int, exit_of: Callable[[], TaskState]) -> None:
         """Wait for one run's process to exit, then hand its exit over."""
-        self.exited(container, generation, self.runtime.wait(self._task(container)))
+        self.exited(container, generation, exit_of())
 
     def exited(self, container: Container, generation: int, state: TaskState) -> None:
         """Record one run's exit (once), then restart or auto-remove as the container asks."""
@@ -269,7 +276,7 @@ class Lifecycle:
                 container.state.status = "running"  # its task is this run's, alive or not
             if state.status == "running":  # a paused container stays paused
                 self.health.start(container)
-                threads.spawn(self._monitor, container, container.generation, name=f"monitor-{container.id[:12]}")
+                self._watch(container, self.runtime.watch(self._task(container)))
             else:  # exited while no daemon watched: record it, then restart policy or auto-remove
                 self.exited(container, container.generation, state)
 
