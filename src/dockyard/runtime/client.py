@@ -219,7 +219,7 @@ class ShimRuntime:
 
     def watch(self, state_dir: Path) -> Callable[[], TaskState]:
         """The wait request sent now (the shim answers its waiters before it releases the task);
-        the answer read when the call returned is made."""
+        the call returned reads the answer."""
         return self._watch(state_dir, None)
 
     def _watch(self, state_dir: Path, timeout: float | None) -> Callable[[], TaskState]:
