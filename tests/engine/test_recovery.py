@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -27,6 +28,20 @@ def test_an_exit_while_no_daemon_watched_is_recorded(engine):
     engine.run("sleep", "1000", name="web")
     engine.stop_daemon()
     engine.runtime.exit(engine.root.container(_only_id(engine)), 4)
+    engine.start_daemon()
+    state = engine.containers.inspect("web")["State"]
+    assert (state["Status"], state["ExitCode"]) == ("exited", 4)
+
+
+def test_a_daemon_stopped_right_after_a_start_hears_no_more_of_it(engine, caplog):
+    """The run's exit is watched from the start (Runtime.watch), so even a daemon stopped before
+    its watcher's thread ran never hears the exit: only the next daemon records it."""
+    engine.run("sleep", "1000", name="web")
+    old = engine.containers.get("web")
+    engine.stop_daemon()
+    engine.runtime.exit(engine.root.container(old.id), 4)
+    time.sleep(0.2)  # what an old watcher would have done by now
+    assert old.state.status == "running" and "failed" not in caplog.text
     engine.start_daemon()
     state = engine.containers.inspect("web")["State"]
     assert (state["Status"], state["ExitCode"]) == ("exited", 4)

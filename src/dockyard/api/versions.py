@@ -59,7 +59,7 @@ def adapt_create(config: dict, host_config: dict, networking_config: dict | None
 
 
 def _copied(value: Any) -> Any:
-    """A copy of decoded JSON (dicts, lists, scalars); copy.deepcopy's memo costs 4x as much."""
+    """A copy of decoded JSON (dicts, lists, scalars); copy.deepcopy's memo costs 3x as much."""
     if isinstance(value, dict):
         return {key: _copied(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -218,9 +218,12 @@ class ShimRuntime:
         return self._watch(state_dir, timeout)()
 
     def watch(self, state_dir: Path) -> Callable[[], TaskState]:
-        """The wait request sent now (the shim answers its waiters before it releases the task);
-        the call returned reads the answer."""
-        return self._watch(state_dir, None)
+        """The wait request sent now, to a shim still there (it answers its waiters before it
+        releases the task); the call returned reads the answer, or the recorded exit."""
+        try:
+            return self._watch(state_dir, None)
+        except OSError:  # no descriptor left, say: the call tries again
+            return lambda: self.wait(state_dir)
 
     def _watch(self, state_dir: Path, timeout: float | None) -> Callable[[], TaskState]:
         try:
@@ -230,6 +233,9 @@ class ShimRuntime:
         sock.settimeout(timeout)
         try:
             sock.sendall(b'{"op": "wait"}\n')
+        except TimeoutError:  # a wedged shim, not a gone one
+            sock.close()
+            return lambda: self.state(state_dir)
         except OSError:  # gone meanwhile: its exit is on record
             sock.close()
             return lambda: self._recorded_state(state_dir)

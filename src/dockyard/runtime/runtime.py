@@ -134,8 +134,9 @@ class Runtime(Protocol):
 
     def watch(self, state_dir: Path) -> Callable[[], TaskState]:
         """Begin a wait() without a timeout now; the call returned blocks until the process has
-        exited and gives its state. Begun before a quick exit, it is answered with that exit
-        (ahead of the task's release); call it once: until then it holds what it began."""
+        exited and gives its state, and raises what wait() would (NotFound for no task):
+        watch() itself does not. Begun before a quick exit, it is usually answered ahead of the
+        task's release; call it once: until then it holds what it began."""
 
     def attach(self, state_dir: Path, stdin: bool, stdout: bool, stderr: bool) -> socket.socket:
         """A socket to the shim for this attacher: reading yields output (Docker's 8-byte

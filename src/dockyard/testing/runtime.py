@@ -221,16 +221,29 @@ class FakeRuntime:
 
     def wait(self, state_dir: Path, timeout: float | None = None) -> TaskState:
         with self._changed:
-            task = self._task(state_dir)
-            epoch = self._epoch
-            self._changed.wait_for(lambda: task.status == "stopped" or self._epoch != epoch, timeout)
-            if self._epoch != epoch:
-                self._changed.release()  # the daemon that asked is gone: never answer it
-                _NEVER.wait()
-            return task.state()
+            return self._answer(self._task(state_dir), self._epoch, timeout)
 
     def watch(self, state_dir: Path) -> Callable[[], TaskState]:
-        return lambda: self.wait(state_dir)
+        """The task and the daemon's epoch taken now, as the shim takes the request: a watch
+        begun before abandon_waits() is never answered."""
+        with self._changed:
+            task, epoch = self._tasks.get(Path(state_dir)), self._epoch
+        if task is None:
+            return lambda: self.wait(state_dir)  # NotFound when asked, as the shim's recorded state
+        return lambda: self._answered(task, epoch)
+
+    def _answered(self, task: _Task, epoch: int) -> TaskState:
+        with self._changed:
+            return self._answer(task, epoch, None)
+
+    def _answer(self, task: _Task, epoch: int, timeout: float | None) -> TaskState:
+        """Under the lock: the task's state once stopped (or at the timeout); never, if the
+        daemon that asked (its epoch) is gone."""
+        self._changed.wait_for(lambda: task.status == "stopped" or self._epoch != epoch, timeout)
+        if self._epoch != epoch:
+            self._changed.release()  # the daemon that asked is gone: never answer it
+            _NEVER.wait()
+        return task.state()
 
     def attach(self, state_dir: Path, stdin: bool, stdout: bool, stderr: bool) -> socket.socket:
         ours, theirs = socket.socketpair()

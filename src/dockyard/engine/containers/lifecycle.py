@@ -133,8 +133,8 @@ class Lifecycle:
         container.state.exit_code, container.state.oom_killed = 0, False
         container.generation += 1
         self._run_began[container.id] = self._clock()
-        # the exit watched before the record is saved, so the wait reaches the shim before a
-        # quick exit and is answered ahead of the task's release; its answer awaited on a thread
+        # the exit watched before the record is saved, so the wait usually reaches the shim before
+        # a quick exit and is answered ahead of the task's release; its answer awaited on a thread
         # started after the save (waking it sooner, it would take the GIL from the save, each
         # of whose statements gives it up); the exit is handled once the caller lets go of the lock
         exit_of = self.runtime.watch(directory)
