@@ -419,12 +419,13 @@ def _connect(state_dir: Path) -> socket.socket:
         dirfd = os.open(state_dir, os.O_PATH | os.O_DIRECTORY)
     except FileNotFoundError:
         raise ShimGone("no state directory") from None
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.connect(f"/proc/self/fd/{dirfd}/shim.sock")
-    except OSError as exc:
-        sock.close()
-        raise ShimGone(str(exc)) from None
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # no descriptor left: raised, dirfd closed
+        try:
+            sock.connect(f"/proc/self/fd/{dirfd}/shim.sock")
+        except OSError as exc:
+            sock.close()
+            raise ShimGone(str(exc)) from None
     finally:
         os.close(dirfd)
     return sock
