@@ -19,11 +19,14 @@ import json
 import os
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 from dockyard.oci.digest import Digest, chain_id
 from tests.e2e.daemon import Daemon
 from tests.network.harness import sh
+
+SETTLE = 5.0  # seconds assert_sound() gives what is in flux (a removal's files) to settle
 
 
 def problems(daemon: Daemon) -> list[str]:
@@ -137,7 +140,17 @@ def running_containers_answer(daemon: Daemon) -> list[str]:
 
 
 def assert_sound(daemon: Daemon) -> None:
-    found = problems(daemon) + [f"container {c[:12]} does not answer exec" for c in running_containers_answer(daemon)]
+    """No problems, and every running container answers exec. A removed container's files are
+    discarded after its `removed` wait is answered (Lifecycle.remove: `docker run --rm` waits for
+    none of that), so what is found is looked at again until it has gone or SETTLE seconds
+    have passed; only what stays fails."""
+    deadline = time.monotonic() + SETTLE
+    while True:
+        found = problems(daemon)
+        found += [f"container {c[:12]} does not answer exec" for c in running_containers_answer(daemon)]
+        if not found or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
     assert found == [], "\n".join(found)
 
 
